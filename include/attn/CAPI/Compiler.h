@@ -1,0 +1,98 @@
+//===- Compiler.h - Compile and run attn programs ---------------*- C++ -*-===//
+//
+// A small facade over the compiler for tools and bindings: compile MLIR text
+// (attn ops or anything lower) for the CPU, inspect entry signatures, run an
+// entry on host arrays through MLIR's ExecutionEngine, and count the useful
+// FLOPs of a call. No MLIR type appears in this header, so the Python
+// bindings and attn-run depend on it alone.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CAPI_COMPILER_H
+#define ATTN_CAPI_COMPILER_H
+
+#include "attn/Runtime/Npy.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace attn::api {
+
+using runtime::DType;
+using runtime::HostArray;
+
+struct CompileOptions {
+  std::string target = "cpu";  ///< Only "cpu" here; "cuda" in GPU builds.
+  std::string strategy;        ///< Force this strategy on ops without one.
+  /// Replace every op's strategy by this one (attn-run --check uses
+  /// "reference").
+  std::string overrideStrategy;
+  int threads = 0;             ///< 0: all cores.
+  int vectorWidth = 0;         ///< 0: the host's.
+  int optLevel = 3;            ///< LLVM optimization level.
+};
+
+/// One argument or result of an entry: element type and shape (-1 dynamic).
+struct TensorSpec {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::string typeString;  ///< As MLIR prints it.
+};
+
+struct EntrySignature {
+  std::string name;
+  std::vector<TensorSpec> inputs, results;
+  /// False for LLVM-dialect input, whose ranks come from the inputs.
+  bool known = true;
+};
+
+/// Registers the dialects, extensions and translations the compiler needs
+/// into `registry`; supplied by tool mains (which include InitAll*.h).
+using RegistryInit = std::function<void(mlir::DialectRegistry &)>;
+
+class CompiledModule {
+public:
+  virtual ~CompiledModule();
+
+  /// Compiles MLIR text. On failure returns null and sets `error` to the
+  /// diagnostics. `bufferName` names the source in diagnostics.
+  static std::unique_ptr<CompiledModule>
+  compile(const std::string &source, const std::string &bufferName,
+          const CompileOptions &options, const RegistryInit &init,
+          std::string &error);
+
+  /// Public functions of the module, in order.
+  virtual std::vector<std::string> entryNames() const = 0;
+  /// Null when there is no such function.
+  virtual const EntrySignature *signature(const std::string &name) const = 0;
+  /// Checks `inputs` against the entry's signature; sets `error` naming the
+  /// input and the rule when they disagree.
+  virtual bool checkInputs(const std::string &name,
+                           const std::vector<HostArray> &inputs,
+                           std::string &error) const = 0;
+  /// Runs `name` on `inputs` and fills `outputs`. Inputs are not copied.
+  virtual bool run(const std::string &name,
+                   const std::vector<HostArray> &inputs,
+                   std::vector<HostArray> &outputs, std::string &error) = 0;
+  /// Useful FLOPs of one call: 2 (D + Dv) per allowed query-key pair and
+  /// head, summed over the attn ops of the entry. Negative when unknown.
+  virtual double usefulFlops(const std::string &name,
+                             const std::vector<HostArray> &inputs) const = 0;
+  /// The module after compilation (LLVM dialect), as text.
+  virtual std::string loweredIR() const = 0;
+  /// True when the source held attn ops (so --check can compare strategies).
+  virtual bool hasAttnOps() const = 0;
+};
+
+/// Sets the number of threads compiled code runs with (0: all cores).
+void setNumThreads(int threads);
+
+} // namespace attn::api
+
+#endif // ATTN_CAPI_COMPILER_H

@@ -1,0 +1,115 @@
+//===- AttnAttrs.td - Attributes of the attn dialect -------*- tablegen -*-===//
+//
+// #attn.window (a sliding window), #attn.score (the weight function) and
+// #attn.strategy (how an op is computed, with its parameters).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNATTRS_TD
+#define ATTN_DIALECT_ATTN_IR_ATTNATTRS_TD
+
+include "attn/Dialect/Attn/IR/AttnDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+def Attn_ScoreKind : I32EnumAttr<"ScoreKind", "weight function of an attention op", [
+    I32EnumAttrCase<"Softmax", 0, "softmax">,
+    I32EnumAttrCase<"Softplus", 1, "softplus">,
+    I32EnumAttrCase<"Kernel", 2, "kernel">
+  ]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_FeatureMap : I32EnumAttr<"FeatureMap", "feature map of kernel attention", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Elu1", 1, "elu1">,
+    I32EnumAttrCase<"Relu", 2, "relu">,
+    I32EnumAttrCase<"Taylor2", 3, "taylor2">,
+    I32EnumAttrCase<"Identity", 4, "identity">
+  ]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
+class Attn_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<Attn_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def Attn_WindowAttr : Attn_Attr<"Window", "window"> {
+  let summary = "Sliding window: how far a query may look left and right";
+  let description = [{
+    `#attn.window<left = L, right = R>` allows key `j` for query `i` when
+    `i' - L <= j <= i' + R`, where `i' = i + (Lk - Lq)` (bottom-right aligned).
+    Either side may be left out, and is then unbounded
+    (`#attn.window<left = 128>` is a causal-style look-back window when combined
+    with `causal`). Both bounds must be non-negative.
+  }];
+  let parameters = (ins
+    OptionalParameter<"std::optional<int64_t>", "keys allowed left of the diagonal">:$left,
+    OptionalParameter<"std::optional<int64_t>", "keys allowed right of the diagonal">:$right
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Attn_ScoreAttr : Attn_Attr<"Score", "score"> {
+  let summary = "Weight function: softmax, softplus, or kernel feature maps";
+  let description = [{
+    Written forms: `#attn.score<softmax>`, `#attn.score<softplus>`,
+    `#attn.score<kernel<elu1>>`, `#attn.score<kernel<relu>>`,
+    `#attn.score<kernel<taylor2>>`, `#attn.score<kernel<identity>>`, each
+    kernel form optionally followed by `, normalize = false`.
+
+    - `softmax`: w = exp(s - max s) / sum exp(...), over allowed keys.
+    - `softplus`: w = softplus(s) / sum softplus(s).
+    - `kernel<elu1>`: w = phi(scale q) . phi(k), phi(x) = elu(x) + 1.
+    - `kernel<relu>`: w = phi(scale q) . phi(k), phi(x) = relu(x).
+    - `kernel<taylor2>`: w = 1 + s + s^2 / 2.
+    - `kernel<identity>`: w = s.
+    Kernel weights are divided by their sum over allowed keys unless
+    `normalize = false`. A row whose weights sum to zero (or that has no
+    allowed key) produces zeros.
+  }];
+  let parameters = (ins
+    "ScoreKind":$kind,
+    "FeatureMap":$featureMap,
+    "bool":$normalize
+  );
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    static ScoreAttr getSoftmax(::mlir::MLIRContext *ctx);
+    bool isSoftmax() const { return getKind() == ScoreKind::Softmax; }
+    bool isSoftplus() const { return getKind() == ScoreKind::Softplus; }
+    bool isKernel() const { return getKind() == ScoreKind::Kernel; }
+    /// True for feature maps that never form the score s = scale q.k
+    /// (elu1, relu): bias and softcap cannot apply to them.
+    bool isFeatureProduct() const {
+      return isKernel() && (getFeatureMap() == FeatureMap::Elu1 ||
+                            getFeatureMap() == FeatureMap::Relu);
+    }
+  }];
+}
+
+def Attn_StrategyAttr : Attn_Attr<"Strategy", "strategy"> {
+  let summary = "How an attention op is computed, and with which parameters";
+  let description = [{
+    `#attn.strategy<"tiled", {block_q = 64, block_k = 64}>` names a registered
+    strategy and its parameters; `#attn.strategy<"tiled">` leaves the parameters
+    to the cost model. A strategy never changes the meaning of the op.
+  }];
+  let parameters = (ins
+    StringRefParameter<"registered strategy name">:$name,
+    OptionalParameter<"::mlir::DictionaryAttr", "strategy parameters">:$params
+  );
+  let assemblyFormat = "`<` $name (`,` $params^)? `>`";
+  let extraClassDeclaration = [{
+    /// Integer parameter `key`, or `fallback` when it is absent.
+    int64_t getIntParam(::llvm::StringRef key, int64_t fallback) const;
+  }];
+}
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNATTRS_TD

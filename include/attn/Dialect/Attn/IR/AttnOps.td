@@ -1,0 +1,174 @@
+//===- AttnOps.td - Operations of the attn dialect ---------*- tablegen -*-===//
+//
+// attn.attention and attn.neighborhood: destination-passing-style attention
+// ops on ranked tensors. Their meaning is defined here exactly; strategies
+// only choose how to compute it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNOPS_TD
+#define ATTN_DIALECT_ATTN_IR_ATTNOPS_TD
+
+include "attn/Dialect/Attn/IR/AttnDialect.td"
+include "attn/Dialect/Attn/IR/AttnAttrs.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+
+def Attn_AttentionOp : Attn_Op<"attention", [
+    AttrSizedOperandSegments, Pure,
+    DestinationStyleOpInterface]> {
+  let summary = "Scaled dot-product attention with masks, windows and score kinds";
+  let description = [{
+    ```mlir
+    %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>)
+                        outs(%init : tensor<1x8x1024x64xf32>)
+                        {scale = 0.125 : f32, causal} -> tensor<1x8x1024x64xf32>
+    ```
+
+    Layout `q : [B, Hq, Lq, D]`, `k : [B, Hkv, Lk, D]`, `v : [B, Hkv, Lk, Dv]`,
+    `init` and result `[B, Hq, Lq, Dv]`. `Hq % Hkv == 0`; query head `h` reads
+    KV head `h / (Hq / Hkv)`. B, Lq and Lk may be dynamic; heads and head
+    dimensions are static. q, k and v share one element type (f32, f16 or bf16);
+    math accumulates in f32; the result has q's element type.
+
+    Optional operands: `mask(%m : tensor<BmxHmxLqxLkxi1>)` (true = may attend)
+    and `bias(%b : tensor<BbxHbxLqxLkxf32>)` (added to the scores); their first
+    two dimensions are either the full size or 1 (broadcast).
+
+    Scores: s_ij = scale * q_i . k_j (scale defaults to 1/sqrt(D)), plus bias,
+    then softcap (s -> c tanh(s / c)). Allowed(i, j) = mask_ij and the causal
+    rule (j <= i + Lk - Lq) and (the window rule or j < sinks). Weights come
+    from the `score` attribute over allowed keys only. A query with no allowed
+    key, or whose weights sum to 0, produces a row of zeros.
+
+    | attribute | meaning | default |
+    |---|---|---|
+    | `scale` (f32) | score scale | 1/sqrt(D) |
+    | `causal` (unit) | bottom-right aligned causal rule | off |
+    | `window` | `#attn.window<left = L, right = R>` | unbounded |
+    | `sinks` (i64) | keys j < sinks are exempt from the window | 0 |
+    | `softcap` (f32) | s -> c tanh(s / c), before masking | none |
+    | `score` | `#attn.score<...>` | softmax |
+    | `strategy` | `#attn.strategy<...>` | chosen by selection |
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    Optional<AnyRankedTensor>:$mask,
+    Optional<AnyRankedTensor>:$bias,
+    AnyRankedTensor:$init,
+    OptionalAttr<F32Attr>:$scale,
+    UnitAttr:$causal,
+    OptionalAttr<Attn_WindowAttr>:$window,
+    OptionalAttr<I64Attr>:$sinks,
+    OptionalAttr<F32Attr>:$softcap,
+    OptionalAttr<Attn_ScoreAttr>:$score,
+    OptionalAttr<Attn_StrategyAttr>:$strategy
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    `outs` `(` $init `:` type($init) `)`
+    attr-dict `->` type($result)
+  }];
+
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
+    ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
+    ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
+    ::mlir::RankedTensorType getResultType() { return ::llvm::cast<::mlir::RankedTensorType>(getResult().getType()); }
+    /// The scale attribute, or 1/sqrt(D).
+    float getEffectiveScale();
+    /// The score attribute, or softmax.
+    ScoreAttr getEffectiveScore();
+    /// Number of sink keys (0 without the attribute).
+    int64_t getNumSinks() { return getSinks() ? *getSinks() : 0; }
+    /// Query heads per KV head.
+    int64_t getGroupSize() { return getQueryType().getDimSize(1) / getKeyType().getDimSize(1); }
+  }];
+}
+
+def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
+    Pure, DestinationStyleOpInterface]> {
+  let summary = "NATTEN neighborhood attention over 1-D, 2-D or 3-D token grids";
+  let description = [{
+    ```mlir
+    %o = attn.neighborhood ins(%q, %k, %v : tensor<1x4x56x56x32xf32>, tensor<1x4x56x56x32xf32>, tensor<1x4x56x56x32xf32>)
+                           outs(%init : tensor<1x4x56x56x32xf32>)
+                           {kernel = [7, 7], dilation = [2, 2], causal = [false, false]} -> tensor<1x4x56x56x32xf32>
+    ```
+
+    Layout `[B, H, X, D]`, `[B, H, X, Y, D]` or `[B, H, X, Y, Z, D]` (spatial
+    rank 1, 2 or 3); v and the result have `Dv` as the last dimension. Softmax
+    weights, `scale` as in `attn.attention` (default 1/sqrt(D)). The allowed set
+    is the product over axes of NATTEN's one-axis rule. For an axis of length n,
+    kernel k, dilation d and stride 1: query i and key j must share a dilation
+    group (i mod d = j mod d); in group coordinates qi = i div d, kj = j div d,
+    with m = ceil((n - i mod d) / d) positions in the group:
+    - non-causal: c = clamp(qi, k div 2, m - 1 - r), r = k div 2 - (1 - k mod 2);
+      allowed iff c - k div 2 <= kj <= c + r;
+    - causal: allowed iff 0 <= qi - kj < k.
+    With stride s, queries are grouped into blocks of s consecutive group
+    coordinates, b = s (qi div s), and share a leader L: non-causal uses
+    L = min(b + s div 2, m - 1) in place of qi above; causal allows
+    max(0, L - k + 1) <= kj <= qi with L = min(b + s - 1, m - 1). This is
+    NATTEN's strided (generalized) neighborhood attention; s = 1 gives the
+    rules above. Every query produces an output row.
+
+    Attributes: `kernel` (required), `dilation`, `causal`, `stride` (one entry
+    per spatial axis; defaults 1, 1, false, 1), `scale`, `strategy`.
+    The verifier rejects kernel * dilation > extent.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    AnyRankedTensor:$init,
+    I64ArrayAttr:$kernel,
+    OptionalAttr<I64ArrayAttr>:$dilation,
+    OptionalAttr<BoolArrayAttr>:$causal,
+    OptionalAttr<I64ArrayAttr>:$stride,
+    OptionalAttr<F32Attr>:$scale,
+    OptionalAttr<Attn_StrategyAttr>:$strategy
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
+    `outs` `(` $init `:` type($init) `)`
+    attr-dict `->` type($result)
+  }];
+
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
+    ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
+    ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
+    ::mlir::RankedTensorType getResultType() { return ::llvm::cast<::mlir::RankedTensorType>(getResult().getType()); }
+    /// Number of spatial axes (1, 2 or 3).
+    int64_t getSpatialRank() { return getQueryType().getRank() - 3; }
+    /// Per-axis parameters with their defaults filled in.
+    ::llvm::SmallVector<int64_t> getKernelSizes();
+    ::llvm::SmallVector<int64_t> getDilations();
+    ::llvm::SmallVector<int64_t> getStrides();
+    ::llvm::SmallVector<bool> getCausalAxes();
+    /// The scale attribute, or 1/sqrt(D).
+    float getEffectiveScale();
+    /// Query heads per KV head.
+    int64_t getGroupSize() { return getQueryType().getDimSize(1) / getKeyType().getDimSize(1); }
+  }];
+}
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_TD

@@ -1,0 +1,38 @@
+//===- Pipelines.h - attn's registered pass pipelines -----------*- C++ -*-===//
+
+#ifndef ATTN_PIPELINES_PIPELINES_H
+#define ATTN_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::attn {
+
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  Option<int64_t> threads{*this, "threads",
+                          llvm::cl::desc("Threads the code is tuned for and "
+                                         "runs with (0: all cores)"),
+                          llvm::cl::init(0)};
+  Option<int64_t> vectorWidth{*this, "vector-width",
+                              llvm::cl::desc("SIMD width in bits (0: host)"),
+                              llvm::cl::init(0)};
+  Option<std::string> strategy{
+      *this, "strategy",
+      llvm::cl::desc("Force this strategy on ops that have none"),
+      llvm::cl::init("")};
+};
+
+/// attn on tensors -> LLVM dialect: select and apply strategies, bufferize,
+/// vectorize, parallelize, lower.
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Lowering from bufferized loops/vectors to the LLVM dialect (the tail of
+/// the CPU pipeline).
+void buildCpuLoweringToLLVM(OpPassManager &pm);
+
+/// Registers `attn-cpu-pipeline`.
+void registerAttnPipelines();
+
+} // namespace mlir::attn
+
+#endif // ATTN_PIPELINES_PIPELINES_H

@@ -1,0 +1,12 @@
+//===- Builtin.h - Factories of the strategies built into attn --*- C++ -*-===//
+
+#ifndef ATTN_STRATEGIES_BUILTIN_H
+#define ATTN_STRATEGIES_BUILTIN_H
+
+#include "attn/Strategies/Strategy.h"
+
+namespace mlir::attn {
+std::unique_ptr<Strategy> createReferenceStrategy();
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_BUILTIN_H

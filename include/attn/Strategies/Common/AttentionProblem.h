@@ -1,0 +1,64 @@
+//===- AttentionProblem.h - One view of both attn ops -----------*- C++ -*-===//
+//
+// Strategies see attn.attention and attn.neighborhood through one struct:
+// operands, static sizes, scale, score, and the allowed-key rules. A
+// neighborhood op is an attention over its flattened spatial positions whose
+// allowed set follows NATTEN's rule.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_STRATEGIES_COMMON_ATTENTIONPROBLEM_H
+#define ATTN_STRATEGIES_COMMON_ATTENTIONPROBLEM_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Strategies/Common/MaskSemantics.h"
+
+#include <optional>
+
+namespace mlir::attn {
+
+struct AttentionProblem {
+  Operation *op = nullptr;
+  bool isNeighborhood = false;
+  Value query, key, value, mask, bias, init;
+  Type elementType;       ///< q/k/v/result element type.
+  int64_t batch = 0;      ///< May be ShapedType::kDynamic.
+  int64_t headsQ = 0, headsKV = 0, headDim = 0, valueDim = 0;
+  /// Attention: {Lq}, {Lk}. Neighborhood: the spatial shape (both).
+  SmallVector<int64_t> queryShape, keyShape;
+  float scale = 1.0f;
+  ScoreAttr score;
+  std::optional<float> softcap;
+  // attn.attention rules.
+  bool causal = false;
+  bool hasWindow = false;
+  std::optional<int64_t> windowLeft, windowRight;
+  int64_t sinks = 0;
+  // attn.neighborhood rules, one entry per spatial axis.
+  SmallVector<int64_t> kernel, dilation, stride;
+  SmallVector<bool> causalAxes;
+
+  static AttentionProblem get(Operation *op);
+
+  int64_t groupSize() const { return headsQ / headsKV; }
+  /// Flattened query / key lengths (kDynamic if any part is dynamic).
+  int64_t queryLength() const;
+  int64_t keyLength() const;
+  bool hasDynamicShape() const;
+  /// True when causal, window or neighborhood rules restrict keys.
+  bool hasStructuralMask() const;
+
+  /// Rule objects for concrete lengths.
+  semantics::BandRule bandRule(int64_t lq, int64_t lk) const;
+  SmallVector<semantics::NeighborhoodAxis> neighborhoodAxes(
+      ArrayRef<int64_t> spatialShape) const;
+  /// Allowed (query, key) pairs per (batch, head), ignoring a mask operand.
+  /// Uses `lengths` (flattened Lq, Lk for attention; the spatial shape for a
+  /// neighborhood) in place of dynamic sizes.
+  int64_t countAllowedPairs(ArrayRef<int64_t> queryShape,
+                            ArrayRef<int64_t> keyShape) const;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_COMMON_ATTENTIONPROBLEM_H

@@ -1,0 +1,38 @@
+//===- Passes.h - attn strategy selection and application -------*- C++ -*-===//
+
+#ifndef ATTN_TRANSFORMS_PASSES_H
+#define ATTN_TRANSFORMS_PASSES_H
+
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Strategies/Strategy.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attn {
+
+#define GEN_PASS_DECL
+#include "attn/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attn/Transforms/Passes.h.inc"
+
+/// Builds the target description from pass options (0 / empty = host).
+TargetDescription makeTargetDescription(StringRef kind, int64_t threads,
+                                        int64_t vectorWidth, int64_t l1,
+                                        int64_t l2, int64_t l3);
+
+/// attn-opt's and attn-run's process-wide flags: `--attn-strategy=NAME`
+/// (default for attn-select-strategy's `strategy` option) and
+/// `--attn-load-strategy=lib.so` (loads a strategy library at once).
+void registerAttnCommandLineOptions();
+/// The strategy that `--attn-strategy` forces, or "".
+StringRef getCommandLineForcedStrategy();
+
+} // namespace mlir::attn
+
+#endif // ATTN_TRANSFORMS_PASSES_H

@@ -1,0 +1,66 @@
+//===- Passes.td - attn strategy selection and application -*- tablegen -*-===//
+
+#ifndef ATTN_TRANSFORMS_PASSES_TD
+#define ATTN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+// Options that describe the target to the cost model. Unset values are read
+// from the host (threads, vector width, caches).
+defvar AttnTargetOptions = [
+  Option<"targetKind", "target", "std::string", "\"cpu\"",
+         "Target the cost model describes: cpu or gpu">,
+  Option<"threads", "threads", "int64_t", "0",
+         "Threads available (0: all hardware threads)">,
+  Option<"vectorWidth", "vector-width", "int64_t", "0",
+         "SIMD width in bits (0: read from the host)">,
+  Option<"l1Bytes", "l1-bytes", "int64_t", "0", "L1 data cache bytes (0: host)">,
+  Option<"l2Bytes", "l2-bytes", "int64_t", "0", "L2 cache bytes (0: host)">,
+  Option<"l3Bytes", "l3-bytes", "int64_t", "0", "L3 cache bytes (0: host)">
+];
+
+def AttnSelectStrategy : Pass<"attn-select-strategy"> {
+  let summary = "Write the cheapest applicable strategy on each attn op";
+  let description = [{
+    Asks every registered strategy whether it can compute each attn op and
+    what it would cost on the target, and writes the cheapest applicable one
+    (with its parameters) as the op's `strategy` attribute. A strategy that
+    the user wrote is kept; its missing parameters are filled in. With
+    `strategy=NAME` (or attn-opt's `--attn-strategy=NAME`) that strategy is
+    forced, and an op it cannot compute is an error naming the reason.
+  }];
+  let options = !listconcat([
+    Option<"forcedStrategy", "strategy", "std::string", "\"\"",
+           "Force this strategy on every op that has none">
+  ], AttnTargetOptions);
+  let dependentDialects = ["::mlir::attn::AttnDialect"];
+}
+
+def AttnExplain : Pass<"attn-explain"> {
+  let summary = "Emit a remark per attn op with every strategy's cost";
+  let description = [{
+    For each attn op, emits one remark that lists every registered strategy:
+    its estimated time, FLOPs, bytes, parallelism and scratch memory, or the
+    reason it cannot compute the op, and which one selection picks (or the
+    strategy already written on the op). Changes nothing.
+  }];
+  let options = AttnTargetOptions;
+}
+
+def AttnApplyStrategies : Pass<"attn-apply-strategies"> {
+  let summary = "Rewrite each attn op with the strategy written on it";
+  let description = [{
+    Replaces each attn op by the ops its strategy produces (linalg, scf,
+    vector and tensor ops). An op without a strategy is first given the one
+    selection picks.
+  }];
+  let options = AttnTargetOptions;
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::bufferization::BufferizationDialect"
+  ];
+}
+
+#endif // ATTN_TRANSFORMS_PASSES_TD

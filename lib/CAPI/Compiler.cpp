@@ -1,0 +1,559 @@
+//===- Compiler.cpp - Compile and run attn programs -----------------------===//
+//
+// Parses MLIR text, records each entry's signature and the attn ops it calls
+// (for FLOP counting), runs the CPU pipeline when the input is above the LLVM
+// dialect, JIT-compiles with MLIR's ExecutionEngine for the host CPU, and
+// calls entries through their packed interface with memref descriptors built
+// from host arrays.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/CAPI/Compiler.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Strategy.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+
+extern "C" void omp_set_num_threads(int);
+extern "C" int omp_get_num_procs(void);
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace attn::api {
+
+CompiledModule::~CompiledModule() = default;
+
+void setNumThreads(int threads) {
+  omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs());
+}
+
+namespace {
+
+std::optional<DType> dtypeOf(Type type) {
+  if (type.isF32()) return DType::F32;
+  if (type.isF16()) return DType::F16;
+  if (type.isBF16()) return DType::BF16AsU16;
+  if (type.isF64()) return DType::F64;
+  if (type.isInteger(1)) return DType::I1;
+  if (type.isInteger(8)) return DType::I8;
+  if (type.isInteger(32)) return DType::I32;
+  if (type.isInteger(64)) return DType::I64;
+  return std::nullopt;
+}
+
+std::string typeString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  type.print(os);
+  return s;
+}
+
+/// A size of an attn op: static, or dimension `dim` of entry input `arg`.
+struct DimSource {
+  int64_t value = ShapedType::kDynamic;
+  int arg = -1;
+  int dim = -1;
+  int64_t resolve(const std::vector<HostArray> &inputs) const {
+    if (!ShapedType::isDynamic(value))
+      return value;
+    if (arg < 0 || arg >= static_cast<int>(inputs.size()) ||
+        dim >= static_cast<int>(inputs[arg].shape.size()))
+      return -1;
+    return inputs[arg].shape[dim];
+  }
+};
+
+/// What counting one attn op's useful FLOPs needs.
+struct FlopTerm {
+  AttentionProblem problem; // scalar fields only
+  DimSource batch;
+  std::vector<DimSource> queryShape, keyShape;
+  int maskArg = -1;
+};
+
+DimSource dimSource(Value tensor, int dim, func::FuncOp entry) {
+  DimSource source;
+  source.value = cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
+  if (auto arg = dyn_cast<BlockArgument>(tensor))
+    if (arg.getOwner()->getParentOp() == entry.getOperation()) {
+      source.arg = arg.getArgNumber();
+      source.dim = dim;
+    }
+  return source;
+}
+
+/// Fully masked memref results of LLVM-dialect entries: ranks of the memref
+/// descriptors in the result struct.
+std::optional<std::vector<int>> descriptorRanks(Type type) {
+  auto isDescriptor = [](LLVM::LLVMStructType s) -> std::optional<int> {
+    ArrayRef<Type> body = s.getBody();
+    if (body.size() == 3 && isa<LLVM::LLVMPointerType>(body[0]))
+      return 0;
+    if (body.size() != 5 || !isa<LLVM::LLVMPointerType>(body[0]))
+      return std::nullopt;
+    auto sizes = dyn_cast<LLVM::LLVMArrayType>(body[3]);
+    if (!sizes)
+      return std::nullopt;
+    return static_cast<int>(sizes.getNumElements());
+  };
+  std::vector<int> ranks;
+  if (isa<LLVM::LLVMVoidType>(type))
+    return ranks;
+  auto s = dyn_cast<LLVM::LLVMStructType>(type);
+  if (!s)
+    return std::nullopt;
+  if (auto rank = isDescriptor(s)) {
+    ranks.push_back(*rank);
+    return ranks;
+  }
+  for (Type field : s.getBody()) {
+    auto inner = dyn_cast<LLVM::LLVMStructType>(field);
+    std::optional<int> rank = inner ? isDescriptor(inner) : std::nullopt;
+    if (!rank)
+      return std::nullopt;
+    ranks.push_back(*rank);
+  }
+  return ranks;
+}
+
+class CompiledModuleImpl final : public CompiledModule {
+public:
+  std::vector<std::string> entryNames() const override { return names; }
+
+  const EntrySignature *signature(const std::string &name) const override {
+    auto it = signatures.find(name);
+    return it == signatures.end() ? nullptr : &it->second;
+  }
+
+  bool checkInputs(const std::string &name,
+                   const std::vector<HostArray> &inputs,
+                   std::string &error) const override;
+  bool run(const std::string &name, const std::vector<HostArray> &inputs,
+           std::vector<HostArray> &outputs, std::string &error) override;
+  double usefulFlops(const std::string &name,
+                     const std::vector<HostArray> &inputs) const override;
+  std::string loweredIR() const override { return lowered; }
+  bool hasAttnOps() const override { return attnOps; }
+
+  bool build(const std::string &source, const std::string &bufferName,
+             const CompileOptions &options, const RegistryInit &init,
+             std::string &error);
+
+private:
+  void recordEntries(ModuleOp module);
+
+  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<ExecutionEngine> engine;
+  std::vector<std::string> names;
+  std::map<std::string, EntrySignature> signatures;
+  std::map<std::string, std::vector<int>> llvmResultRanks;
+  std::map<std::string, std::vector<FlopTerm>> flopTerms;
+  std::string lowered;
+  bool attnOps = false;
+  bool ownsResults = false;
+};
+
+void CompiledModuleImpl::recordEntries(ModuleOp module) {
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isDeclaration() || func.isPrivate())
+      continue;
+    EntrySignature sig;
+    sig.name = func.getName().str();
+    auto spec = [](Type type) {
+      TensorSpec t;
+      t.typeString = typeString(type);
+      if (auto shaped = dyn_cast<ShapedType>(type)) {
+        if (auto dtype = dtypeOf(shaped.getElementType()))
+          t.dtype = *dtype;
+        else
+          t.typeString += " (unsupported element type)";
+        if (shaped.hasRank())
+          t.shape.assign(shaped.getShape().begin(), shaped.getShape().end());
+      } else {
+        t.typeString += " (not a tensor or memref)";
+      }
+      return t;
+    };
+    for (Type type : func.getArgumentTypes())
+      sig.inputs.push_back(spec(type));
+    for (Type type : func.getResultTypes())
+      sig.results.push_back(spec(type));
+    names.push_back(sig.name);
+
+    std::vector<FlopTerm> terms;
+    func.walk([&](Operation *op) {
+      if (!isAttnOp(op))
+        return;
+      attnOps = true;
+      FlopTerm term;
+      term.problem = AttentionProblem::get(op);
+      AttentionProblem &p = term.problem;
+      term.batch = dimSource(p.query, 0, func);
+      for (size_t d = 0; d < p.queryShape.size(); ++d)
+        term.queryShape.push_back(dimSource(p.query, 2 + d, func));
+      for (size_t d = 0; d < p.keyShape.size(); ++d)
+        term.keyShape.push_back(dimSource(p.key, 2 + d, func));
+      if (p.mask)
+        if (auto arg = dyn_cast<BlockArgument>(p.mask))
+          if (arg.getOwner()->getParentOp() == func.getOperation())
+            term.maskArg = arg.getArgNumber();
+      p.op = nullptr;
+      p.query = p.key = p.value = p.mask = p.bias = p.init = Value();
+      terms.push_back(std::move(term));
+    });
+    flopTerms[sig.name] = std::move(terms);
+    signatures[sig.name] = std::move(sig);
+  }
+  if (!names.empty())
+    return;
+  // LLVM-dialect input: ranks come from the inputs at run time.
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+    if (func.isExternal() || func.getName().starts_with("_mlir"))
+      continue;
+    auto ranks =
+        descriptorRanks(func.getFunctionType().getReturnType());
+    if (!ranks)
+      continue;
+    EntrySignature sig;
+    sig.name = func.getName().str();
+    sig.known = false;
+    names.push_back(sig.name);
+    llvmResultRanks[sig.name] = *ranks;
+    signatures[sig.name] = std::move(sig);
+  }
+}
+
+bool CompiledModuleImpl::build(const std::string &source,
+                               const std::string &bufferName,
+                               const CompileOptions &options,
+                               const RegistryInit &init, std::string &error) {
+  static std::once_flag targetsOnce;
+  std::call_once(targetsOnce, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  if (options.target != "cpu") {
+    error = "unknown target '" + options.target + "' (expected cpu or cuda)";
+    if (options.target == "cuda")
+      error = "target 'cuda' is not available in this build of attn";
+    return false;
+  }
+
+  DialectRegistry registry;
+  init(registry);
+  context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(source, bufferName), llvm::SMLoc());
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  SourceMgrDiagnosticHandler handler(sourceMgr, context.get(), diagStream);
+
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(context.get()));
+  if (!module) {
+    error = diagnostics.empty() ? "cannot parse '" + bufferName + "'"
+                                : diagnostics;
+    return false;
+  }
+  recordEntries(*module);
+  if (!options.overrideStrategy.empty())
+    module->walk([&](Operation *op) {
+      if (isAttnOp(op))
+        setStrategyAttr(op, StrategyAttr::get(context.get(),
+                                              options.overrideStrategy,
+                                              DictionaryAttr()));
+    });
+  if (names.empty()) {
+    error = "'" + bufferName + "' defines no public function to run";
+    return false;
+  }
+
+  bool lowLevel = true;
+  module->walk([&](Operation *op) {
+    if (!isa<ModuleOp>(op) && !isa<LLVM::LLVMDialect>(op->getDialect()))
+      lowLevel = false;
+  });
+  if (!lowLevel) {
+    PassManager pm(context.get());
+    CpuPipelineOptions pipeline;
+    pipeline.threads = options.threads;
+    pipeline.vectorWidth = options.vectorWidth;
+    pipeline.strategy = options.strategy;
+    buildCpuPipeline(pm, pipeline);
+    if (failed(pm.run(*module))) {
+      error = diagnostics.empty() ? "compilation failed" : diagnostics;
+      return false;
+    }
+    ownsResults = true;
+  }
+  {
+    llvm::raw_string_ostream os(lowered);
+    module->print(os);
+  }
+
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder) {
+    error = "cannot describe the host CPU: " +
+            llvm::toString(machineBuilder.takeError());
+    return false;
+  }
+  auto machine = machineBuilder->createTargetMachine();
+  if (!machine) {
+    error = "cannot create a target machine: " +
+            llvm::toString(machine.takeError());
+    return false;
+  }
+  auto transformer = makeOptimizingTransformer(options.optLevel, 0,
+                                               machine->get());
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto created = ExecutionEngine::create(*module, engineOptions);
+  if (!created) {
+    error = "JIT compilation failed: " + llvm::toString(created.takeError());
+    if (!diagnostics.empty())
+      error += "\n" + diagnostics;
+    return false;
+  }
+  engine = std::move(*created);
+  return true;
+}
+
+bool CompiledModuleImpl::checkInputs(const std::string &name,
+                                     const std::vector<HostArray> &inputs,
+                                     std::string &error) const {
+  const EntrySignature *sig = signature(name);
+  if (!sig) {
+    error = "no entry '" + name + "'";
+    return false;
+  }
+  if (!sig->known)
+    return true;
+  if (inputs.size() != sig->inputs.size()) {
+    error = "@" + name + " takes " + std::to_string(sig->inputs.size()) +
+            " inputs but " + std::to_string(inputs.size()) + " were given";
+    return false;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorSpec &spec = sig->inputs[i];
+    const HostArray &in = inputs[i];
+    std::string which = "input " + std::to_string(i);
+    if (spec.typeString.find("(unsupported") != std::string::npos ||
+        spec.typeString.find("(not a") != std::string::npos) {
+      error = "@" + name + " argument " + std::to_string(i) + " has type " +
+              spec.typeString + ", which cannot be passed from an array";
+      return false;
+    }
+    if (in.dtype != spec.dtype) {
+      error = which + " has dtype " + runtime::dtypeName(in.dtype) + " but @" +
+              name + " expects " + runtime::dtypeName(spec.dtype) + " (" +
+              spec.typeString + ")";
+      return false;
+    }
+    bool shapeOk = in.shape.size() == spec.shape.size();
+    for (size_t d = 0; shapeOk && d < spec.shape.size(); ++d)
+      if (!ShapedType::isDynamic(spec.shape[d]) && spec.shape[d] != in.shape[d])
+        shapeOk = false;
+    if (!shapeOk) {
+      error = which + " has shape " + in.shapeString() + " but @" + name +
+              " expects " + spec.typeString;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool CompiledModuleImpl::run(const std::string &name,
+                             const std::vector<HostArray> &inputs,
+                             std::vector<HostArray> &outputs,
+                             std::string &error) {
+  if (!checkInputs(name, inputs, error))
+    return false;
+  const EntrySignature *sig = signature(name);
+  std::vector<int> resultRanks;
+  std::vector<DType> resultTypes;
+  if (sig->known) {
+    for (const TensorSpec &spec : sig->results) {
+      if (spec.typeString.find("(") != std::string::npos) {
+        error = "@" + name + " returns " + spec.typeString +
+                ", which cannot be returned as an array";
+        return false;
+      }
+      resultRanks.push_back(spec.shape.size());
+      resultTypes.push_back(spec.dtype);
+    }
+  } else {
+    resultRanks = llvmResultRanks.at(name);
+    DType dtype = inputs.empty() ? DType::F32 : inputs.front().dtype;
+    resultTypes.assign(resultRanks.size(), dtype);
+  }
+
+  // Memref descriptors of the inputs: allocated, aligned, offset, sizes,
+  // strides, each passed by address.
+  std::vector<std::vector<int64_t>> fields(inputs.size());
+  std::vector<void *> pointers(inputs.size());
+  std::vector<void *> args;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const HostArray &in = inputs[i];
+    pointers[i] = in.data;
+    std::vector<int64_t> &f = fields[i];
+    f.push_back(0); // offset
+    f.insert(f.end(), in.shape.begin(), in.shape.end());
+    std::vector<int64_t> strides(in.shape.size(), 1);
+    for (int d = static_cast<int>(in.shape.size()) - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * in.shape[d + 1];
+    f.insert(f.end(), strides.begin(), strides.end());
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    args.push_back(&pointers[i]);
+    args.push_back(&pointers[i]);
+    for (int64_t &value : fields[i])
+      args.push_back(&value);
+  }
+  size_t resultFields = 0;
+  for (int rank : resultRanks)
+    resultFields += 3 + 2 * rank;
+  std::vector<int64_t> resultStorage(std::max<size_t>(resultFields, 1), 0);
+  if (!resultRanks.empty())
+    args.push_back(resultStorage.data());
+
+  if (llvm::Error err = engine->invokePacked(name, args)) {
+    error = "cannot call @" + name + ": " + llvm::toString(std::move(err));
+    return false;
+  }
+
+  outputs.clear();
+  std::set<void *> adopted;
+  size_t at = 0;
+  for (size_t r = 0; r < resultRanks.size(); ++r) {
+    int rank = resultRanks[r];
+    auto *allocated = reinterpret_cast<uint8_t *>(resultStorage[at]);
+    auto *aligned = reinterpret_cast<uint8_t *>(resultStorage[at + 1]);
+    int64_t offset = resultStorage[at + 2];
+    std::vector<int64_t> shape(resultStorage.begin() + at + 3,
+                               resultStorage.begin() + at + 3 + rank);
+    std::vector<int64_t> strides(resultStorage.begin() + at + 3 + rank,
+                                 resultStorage.begin() + at + 3 + 2 * rank);
+    at += 3 + 2 * rank;
+    HostArray out;
+    out.dtype = resultTypes[r];
+    out.shape = shape;
+    size_t elementSize = runtime::dtypeSize(out.dtype);
+    uint8_t *base = aligned + offset * elementSize;
+    bool contiguous = true;
+    int64_t expected = 1;
+    for (int d = rank - 1; d >= 0; --d) {
+      if (shape[d] != 1 && strides[d] != expected)
+        contiguous = false;
+      expected *= shape[d];
+    }
+    bool owned = ownsResults && !adopted.count(allocated);
+    if (contiguous && owned) {
+      adopted.insert(allocated);
+      out.storage = std::shared_ptr<uint8_t>(allocated,
+                                             [](uint8_t *p) { std::free(p); });
+      out.data = base;
+    } else {
+      if (!out.allocate(out.dtype, shape)) {
+        error = "out of memory copying result " + std::to_string(r);
+        return false;
+      }
+      int64_t count = out.numElements();
+      for (int64_t linear = 0; linear < count; ++linear) {
+        int64_t rest = linear, offsetElems = 0;
+        for (int d = rank - 1; d >= 0; --d) {
+          offsetElems += (rest % shape[d]) * strides[d];
+          rest /= shape[d];
+        }
+        std::memcpy(out.data + linear * elementSize,
+                    base + offsetElems * elementSize, elementSize);
+      }
+    }
+    outputs.push_back(std::move(out));
+  }
+  return true;
+}
+
+double CompiledModuleImpl::usefulFlops(
+    const std::string &name, const std::vector<HostArray> &inputs) const {
+  auto it = flopTerms.find(name);
+  if (it == flopTerms.end() || it->second.empty())
+    return -1;
+  double total = 0;
+  for (const FlopTerm &term : it->second) {
+    const AttentionProblem &p = term.problem;
+    int64_t batch = term.batch.resolve(inputs);
+    std::vector<int64_t> qShape, kShape;
+    for (const DimSource &d : term.queryShape)
+      qShape.push_back(d.resolve(inputs));
+    for (const DimSource &d : term.keyShape)
+      kShape.push_back(d.resolve(inputs));
+    if (batch < 0 || llvm::is_contained(qShape, -1) ||
+        llvm::is_contained(kShape, -1))
+      return -1;
+    double pairsPerHead;
+    if (term.maskArg >= 0 && term.maskArg < static_cast<int>(inputs.size()) &&
+        !p.isNeighborhood) {
+      // Count allowed pairs exactly through the mask values.
+      const HostArray &mask = inputs[term.maskArg];
+      semantics::BandRule rule = p.bandRule(qShape[0], kShape[0]);
+      int64_t lq = qShape[0], lk = kShape[0];
+      double pairs = 0;
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t h = 0; h < p.headsQ; ++h) {
+          int64_t mb = mask.shape[0] == 1 ? 0 : b;
+          int64_t mh = mask.shape[1] == 1 ? 0 : h;
+          const uint8_t *rows =
+              mask.data + ((mb * mask.shape[1] + mh) * lq) * lk;
+          for (int64_t i = 0; i < lq; ++i)
+            for (int64_t j = 0; j < lk; ++j)
+              pairs += rows[i * lk + j] && rule.allowed(i, j);
+        }
+      total += pairs * 2.0 * (p.headDim + p.valueDim);
+      continue;
+    }
+    pairsPerHead = static_cast<double>(p.countAllowedPairs(qShape, kShape));
+    total += pairsPerHead * batch * p.headsQ * 2.0 * (p.headDim + p.valueDim);
+  }
+  return total;
+}
+
+} // namespace
+
+std::unique_ptr<CompiledModule>
+CompiledModule::compile(const std::string &source,
+                        const std::string &bufferName,
+                        const CompileOptions &options,
+                        const RegistryInit &init, std::string &error) {
+  auto module = std::make_unique<CompiledModuleImpl>();
+  if (!module->build(source, bufferName, options, init, error))
+    return nullptr;
+  return module;
+}
+
+} // namespace attn::api

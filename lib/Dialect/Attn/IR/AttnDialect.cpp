@@ -1,0 +1,152 @@
+//===- AttnDialect.cpp - The attn dialect and its attributes -------------===//
+//
+// Registers the attn dialect's ops and attributes, and implements the
+// attribute parsers, printers and verifiers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#include "attn/Dialect/Attn/IR/AttnOpsDialect.cpp.inc"
+#include "attn/Dialect/Attn/IR/AttnEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
+
+void AttnDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// WindowAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult WindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 std::optional<int64_t> left,
+                                 std::optional<int64_t> right) {
+  if (!left && !right)
+    return emitError() << "#attn.window needs 'left', 'right' or both";
+  if (left && *left < 0)
+    return emitError() << "#attn.window 'left' must be non-negative, got "
+                       << *left;
+  if (right && *right < 0)
+    return emitError() << "#attn.window 'right' must be non-negative, got "
+                       << *right;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ScoreAttr
+//===----------------------------------------------------------------------===//
+
+ScoreAttr ScoreAttr::getSoftmax(MLIRContext *ctx) {
+  return ScoreAttr::get(ctx, ScoreKind::Softmax, FeatureMap::None, true);
+}
+
+LogicalResult ScoreAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                ScoreKind kind, FeatureMap featureMap,
+                                bool normalize) {
+  if (kind == ScoreKind::Kernel && featureMap == FeatureMap::None)
+    return emitError() << "#attn.score<kernel<...>> needs a feature map: "
+                          "elu1, relu, taylor2 or identity";
+  if (kind != ScoreKind::Kernel && featureMap != FeatureMap::None)
+    return emitError() << "#attn.score<" << stringifyScoreKind(kind)
+                       << "> takes no feature map";
+  if (kind != ScoreKind::Kernel && !normalize)
+    return emitError() << "#attn.score<" << stringifyScoreKind(kind)
+                       << "> is always normalized; 'normalize' applies to "
+                          "kernel scores only";
+  return success();
+}
+
+// #attn.score<softmax> | <softplus> | <kernel<fm>> | <kernel<fm>, normalize = b>
+Attribute ScoreAttr::parse(AsmParser &parser, Type) {
+  MLIRContext *ctx = parser.getContext();
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef kindName;
+  if (parser.parseLess() || parser.parseKeyword(&kindName))
+    return {};
+  std::optional<ScoreKind> kind = symbolizeScoreKind(kindName);
+  if (!kind) {
+    parser.emitError(loc) << "unknown score kind '" << kindName
+                          << "'; expected softmax, softplus or kernel";
+    return {};
+  }
+  FeatureMap featureMap = FeatureMap::None;
+  if (*kind == ScoreKind::Kernel) {
+    StringRef mapName;
+    SMLoc mapLoc = parser.getCurrentLocation();
+    if (parser.parseLess() || parser.parseKeyword(&mapName) ||
+        parser.parseGreater())
+      return {};
+    std::optional<FeatureMap> parsed = symbolizeFeatureMap(mapName);
+    if (!parsed || *parsed == FeatureMap::None) {
+      parser.emitError(mapLoc)
+          << "unknown feature map '" << mapName
+          << "'; expected elu1, relu, taylor2 or identity";
+      return {};
+    }
+    featureMap = *parsed;
+  }
+  bool normalize = true;
+  if (succeeded(parser.parseOptionalComma())) {
+    SMLoc normLoc = parser.getCurrentLocation();
+    StringRef key;
+    if (parser.parseKeyword(&key))
+      return {};
+    if (key != "normalize") {
+      parser.emitError(normLoc) << "unknown score parameter '" << key
+                                << "'; expected 'normalize'";
+      return {};
+    }
+    StringRef value;
+    SMLoc valueLoc = parser.getCurrentLocation();
+    if (parser.parseEqual() || parser.parseKeyword(&value))
+      return {};
+    if (value != "true" && value != "false") {
+      parser.emitError(valueLoc) << "'normalize' must be true or false";
+      return {};
+    }
+    normalize = value == "true";
+  }
+  if (parser.parseGreater())
+    return {};
+  return ScoreAttr::getChecked([&] { return parser.emitError(loc); }, ctx,
+                               *kind, featureMap, normalize);
+}
+
+void ScoreAttr::print(AsmPrinter &printer) const {
+  printer << "<" << stringifyScoreKind(getKind());
+  if (isKernel())
+    printer << "<" << stringifyFeatureMap(getFeatureMap()) << ">";
+  if (!getNormalize())
+    printer << ", normalize = false";
+  printer << ">";
+}
+
+//===----------------------------------------------------------------------===//
+// StrategyAttr
+//===----------------------------------------------------------------------===//
+
+int64_t StrategyAttr::getIntParam(StringRef key, int64_t fallback) const {
+  if (!getParams())
+    return fallback;
+  if (auto value = getParams().getAs<IntegerAttr>(key))
+    return value.getInt();
+  return fallback;
+}

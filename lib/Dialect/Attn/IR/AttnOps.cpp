@@ -1,0 +1,359 @@
+//===- AttnOps.cpp - attn.attention and attn.neighborhood -----------------===//
+//
+// Verifiers and helpers of the attn ops. Every rule has its own message that
+// names the operand or attribute and the rule it breaks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#define GET_OP_CLASSES
+#include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
+
+namespace {
+
+/// Two sizes agree when either is dynamic or both are equal.
+bool sizesAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+std::string sizeString(int64_t size) {
+  return ShapedType::isDynamic(size) ? std::string("?")
+                                     : std::to_string(size);
+}
+
+bool isSupportedFloat(Type type) {
+  return type.isF32() || type.isF16() || type.isBF16();
+}
+
+/// Shared q/k/v/init checks of both ops. `rank` is the expected rank of every
+/// operand; `layout` names the dimensions for messages. The last dimension is
+/// the head dimension, dimension 1 the heads, dimension 0 the batch, and the
+/// dimensions in between the sequence (or spatial) positions.
+LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
+                            RankedTensorType k, RankedTensorType v,
+                            RankedTensorType init, Type result,
+                            ArrayRef<int64_t> allowedRanks, StringRef layout,
+                            bool sameSpatial) {
+  auto checkRank = [&](StringRef name, RankedTensorType type) -> LogicalResult {
+    if (!llvm::is_contained(allowedRanks, type.getRank()))
+      return op->emitOpError() << "'" << name << "' must have the layout "
+                               << layout << ", got rank " << type.getRank();
+    return success();
+  };
+  if (failed(checkRank("query", q)) || failed(checkRank("key", k)) ||
+      failed(checkRank("value", v)) || failed(checkRank("init", init)))
+    return failure();
+  int64_t rank = q.getRank();
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
+                            {"value", v},
+                            {"init", init}})
+    if (type.getRank() != rank)
+      return op->emitOpError()
+             << "'" << name << "' rank " << type.getRank()
+             << " must match 'query' rank " << rank;
+
+  if (!isSupportedFloat(q.getElementType()))
+    return op->emitOpError()
+           << "'query' element type must be f32, f16 or bf16, got "
+           << q.getElementType();
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
+                            {"value", v},
+                            {"init", init}})
+    if (type.getElementType() != q.getElementType())
+      return op->emitOpError()
+             << "'" << name << "' element type " << type.getElementType()
+             << " must match 'query' element type " << q.getElementType();
+  if (result != init)
+    return op->emitOpError() << "result type " << result
+                             << " must match 'init' type " << init;
+
+  // Heads and head dimensions are static: strategies specialize on them.
+  int64_t headDim = rank - 1;
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
+                            {"key", k},
+                            {"value", v}}) {
+    if (type.isDynamicDim(1))
+      return op->emitOpError()
+             << "'" << name << "' head count (dimension 1) must be static";
+    if (type.isDynamicDim(headDim))
+      return op->emitOpError() << "'" << name << "' head dimension (dimension "
+                               << headDim << ") must be static";
+    if (type.getDimSize(1) == 0 || type.getDimSize(headDim) == 0)
+      return op->emitOpError()
+             << "'" << name << "' heads and head dimension must be non-zero";
+  }
+
+  // Batch.
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
+                            {"value", v},
+                            {"init", init}})
+    if (!sizesAgree(type.getDimSize(0), q.getDimSize(0)))
+      return op->emitOpError()
+             << "'" << name << "' batch size " << sizeString(type.getDimSize(0))
+             << " must match 'query' batch size "
+             << sizeString(q.getDimSize(0));
+
+  // Heads: GQA ratio.
+  int64_t hq = q.getDimSize(1), hkv = k.getDimSize(1);
+  if (v.getDimSize(1) != hkv)
+    return op->emitOpError() << "'value' heads " << v.getDimSize(1)
+                             << " must match 'key' heads " << hkv;
+  if (hq % hkv != 0)
+    return op->emitOpError()
+           << "'query' heads " << hq << " must be a multiple of 'key' heads "
+           << hkv << " (grouped-query rule Hq % Hkv == 0)";
+
+  // Head dimensions.
+  if (k.getDimSize(headDim) != q.getDimSize(headDim))
+    return op->emitOpError()
+           << "'key' head dimension " << k.getDimSize(headDim)
+           << " must match 'query' head dimension " << q.getDimSize(headDim);
+
+  // Sequence / spatial dimensions.
+  for (int64_t d = 2; d < headDim; ++d) {
+    if (!sizesAgree(v.getDimSize(d), k.getDimSize(d)))
+      return op->emitOpError()
+             << "'value' dimension " << d << " (" << sizeString(v.getDimSize(d))
+             << ") must match 'key' dimension " << d << " ("
+             << sizeString(k.getDimSize(d)) << ")";
+    if (sameSpatial && !sizesAgree(k.getDimSize(d), q.getDimSize(d)))
+      return op->emitOpError()
+             << "'key' spatial dimension " << d << " ("
+             << sizeString(k.getDimSize(d)) << ") must match 'query' ("
+             << sizeString(q.getDimSize(d)) << ")";
+  }
+
+  // init = [B, Hq, <query positions>, Dv].
+  SmallVector<int64_t> expected(q.getShape());
+  expected[headDim] = v.getDimSize(headDim);
+  for (int64_t d = 0; d < rank; ++d)
+    if (!sizesAgree(init.getDimSize(d), expected[d])) {
+      InFlightDiagnostic diag = op->emitOpError()
+                                << "'init' dimension " << d << " is "
+                                << sizeString(init.getDimSize(d))
+                                << " but must be "
+                                << sizeString(expected[d]) << " (layout "
+                                << layout << " with 'value' head dimension)";
+      return diag;
+    }
+  if (init.getDimSize(1) != hq)
+    return op->emitOpError() << "'init' heads must be static and equal "
+                             << hq;
+  if (init.isDynamicDim(headDim))
+    return op->emitOpError() << "'init' head dimension must be static";
+  return success();
+}
+
+/// Mask and bias: [Bx, Hx, Lq, Lk] with Bx in {1, B}, Hx in {1, Hq}.
+LogicalResult verifyBroadcastOperand(Operation *op, StringRef name,
+                                     RankedTensorType type, RankedTensorType q,
+                                     RankedTensorType k) {
+  if (type.getRank() != 4)
+    return op->emitOpError() << "'" << name
+                             << "' must have the layout [B, H, Lq, Lk], got rank "
+                             << type.getRank();
+  int64_t b = type.getDimSize(0), h = type.getDimSize(1);
+  if (b != 1 && !sizesAgree(b, q.getDimSize(0)))
+    return op->emitOpError()
+           << "'" << name << "' dimension 0 is " << sizeString(b)
+           << " but must be 1 or the batch size " << sizeString(q.getDimSize(0))
+           << " (broadcast rule)";
+  if (h != 1 && !sizesAgree(h, q.getDimSize(1)))
+    return op->emitOpError()
+           << "'" << name << "' dimension 1 is " << sizeString(h)
+           << " but must be 1 or the query head count " << q.getDimSize(1)
+           << " (broadcast rule)";
+  if (ShapedType::isDynamic(h))
+    return op->emitOpError() << "'" << name
+                             << "' dimension 1 (heads) must be static";
+  if (!sizesAgree(type.getDimSize(2), q.getDimSize(2)))
+    return op->emitOpError()
+           << "'" << name << "' dimension 2 is "
+           << sizeString(type.getDimSize(2)) << " but must be Lq = "
+           << sizeString(q.getDimSize(2));
+  if (!sizesAgree(type.getDimSize(3), k.getDimSize(2)))
+    return op->emitOpError()
+           << "'" << name << "' dimension 3 is "
+           << sizeString(type.getDimSize(3)) << " but must be Lk = "
+           << sizeString(k.getDimSize(2));
+  return success();
+}
+
+float defaultScale(RankedTensorType q) {
+  return 1.0f / std::sqrt(static_cast<float>(q.getShape().back()));
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+float AttentionOp::getEffectiveScale() {
+  if (auto scale = getScaleAttr())
+    return scale.getValueAsDouble();
+  return defaultScale(getQueryType());
+}
+
+ScoreAttr AttentionOp::getEffectiveScore() {
+  if (auto score = getScoreAttr())
+    return score;
+  return ScoreAttr::getSoftmax(getContext());
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
+  auto init = cast<RankedTensorType>(getInit().getType());
+  if (failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(), {4},
+                           "[B, H, L, D]", /*sameSpatial=*/false)))
+    return failure();
+
+  if (Value mask = getMask()) {
+    auto type = cast<RankedTensorType>(mask.getType());
+    if (!type.getElementType().isInteger(1))
+      return emitOpError() << "'mask' element type must be i1 (true = may "
+                              "attend), got "
+                           << type.getElementType();
+    if (failed(verifyBroadcastOperand(*this, "mask", type, q, k)))
+      return failure();
+  }
+  if (Value bias = getBias()) {
+    auto type = cast<RankedTensorType>(bias.getType());
+    if (!isSupportedFloat(type.getElementType()))
+      return emitOpError() << "'bias' element type must be f32, f16 or bf16, got "
+                           << type.getElementType();
+    if (failed(verifyBroadcastOperand(*this, "bias", type, q, k)))
+      return failure();
+  }
+
+  if (auto scale = getScaleAttr())
+    if (!std::isfinite(scale.getValueAsDouble()))
+      return emitOpError() << "'scale' must be finite";
+  if (auto softcap = getSoftcapAttr()) {
+    double c = softcap.getValueAsDouble();
+    if (!(c > 0) || !std::isfinite(c))
+      return emitOpError() << "'softcap' must be positive and finite, got "
+                           << c;
+  }
+  if (getSinks() && *getSinks() < 0)
+    return emitOpError() << "'sinks' must be non-negative, got " << *getSinks();
+  if (auto window = getWindowAttr()) {
+    if ((window.getLeft() && *window.getLeft() < 0) ||
+        (window.getRight() && *window.getRight() < 0))
+      return emitOpError() << "'window' bounds must be non-negative";
+  }
+  if (getSinks() && *getSinks() > 0 && !getWindowAttr())
+    return emitOpError() << "'sinks' only exempts keys from a 'window'; it "
+                            "needs a 'window' attribute";
+
+  ScoreAttr score = getEffectiveScore();
+  if (score.isFeatureProduct()) {
+    StringRef map = stringifyFeatureMap(score.getFeatureMap());
+    if (getBias())
+      return emitOpError() << "'bias' cannot apply to #attn.score<kernel<"
+                           << map << ">>: that feature map never forms the "
+                                     "score q.k that a bias adds to";
+    if (getSoftcapAttr())
+      return emitOpError() << "'softcap' cannot apply to #attn.score<kernel<"
+                           << map << ">>: that feature map never forms the "
+                                     "score q.k that softcap bounds";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// NeighborhoodOp
+//===----------------------------------------------------------------------===//
+
+static SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr, int64_t rank,
+                                   int64_t fallback) {
+  if (!attr)
+    return SmallVector<int64_t>(rank, fallback);
+  return llvm::to_vector(llvm::map_range(
+      *attr, [](Attribute a) { return cast<IntegerAttr>(a).getInt(); }));
+}
+
+SmallVector<int64_t> NeighborhoodOp::getKernelSizes() {
+  return intsOr(getKernel(), getSpatialRank(), 1);
+}
+SmallVector<int64_t> NeighborhoodOp::getDilations() {
+  return intsOr(getDilation(), getSpatialRank(), 1);
+}
+SmallVector<int64_t> NeighborhoodOp::getStrides() {
+  return intsOr(getStride(), getSpatialRank(), 1);
+}
+SmallVector<bool> NeighborhoodOp::getCausalAxes() {
+  if (!getCausal())
+    return SmallVector<bool>(getSpatialRank(), false);
+  return llvm::to_vector(llvm::map_range(
+      *getCausal(), [](Attribute a) { return cast<BoolAttr>(a).getValue(); }));
+}
+
+float NeighborhoodOp::getEffectiveScale() {
+  if (auto scale = getScaleAttr())
+    return scale.getValueAsDouble();
+  return defaultScale(getQueryType());
+}
+
+LogicalResult NeighborhoodOp::verify() {
+  RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
+  auto init = cast<RankedTensorType>(getInit().getType());
+  if (failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(),
+                           {4, 5, 6}, "[B, H, X, D], [B, H, X, Y, D] or "
+                                      "[B, H, X, Y, Z, D]",
+                           /*sameSpatial=*/true)))
+    return failure();
+  int64_t rank = getSpatialRank();
+
+  auto checkLength = [&](StringRef name, size_t size) -> LogicalResult {
+    if (static_cast<int64_t>(size) != rank)
+      return emitOpError() << "'" << name << "' has " << size
+                           << " entries but the input has " << rank
+                           << " spatial axes";
+    return success();
+  };
+  if (failed(checkLength("kernel", getKernel().size())))
+    return failure();
+  if (getDilation() && failed(checkLength("dilation", getDilation()->size())))
+    return failure();
+  if (getCausal() && failed(checkLength("causal", getCausal()->size())))
+    return failure();
+  if (getStride() && failed(checkLength("stride", getStride()->size())))
+    return failure();
+
+  SmallVector<int64_t> kernel = getKernelSizes(), dilation = getDilations(),
+                       stride = getStrides();
+  for (int64_t axis = 0; axis < rank; ++axis) {
+    if (kernel[axis] < 1)
+      return emitOpError() << "'kernel' entry " << axis
+                           << " must be at least 1, got " << kernel[axis];
+    if (dilation[axis] < 1)
+      return emitOpError() << "'dilation' entry " << axis
+                           << " must be at least 1, got " << dilation[axis];
+    if (stride[axis] < 1 || stride[axis] > kernel[axis])
+      return emitOpError() << "'stride' entry " << axis
+                           << " must be between 1 and the kernel size "
+                           << kernel[axis] << ", got " << stride[axis];
+    int64_t extent = q.getDimSize(2 + axis);
+    if (!ShapedType::isDynamic(extent) &&
+        kernel[axis] * dilation[axis] > extent)
+      return emitOpError() << "kernel * dilation on axis " << axis << " is "
+                           << kernel[axis] << " * " << dilation[axis] << " = "
+                           << kernel[axis] * dilation[axis]
+                           << ", larger than the spatial extent " << extent
+                           << " (rule kernel * dilation <= extent)";
+  }
+  if (auto scale = getScaleAttr())
+    if (!std::isfinite(scale.getValueAsDouble()))
+      return emitOpError() << "'scale' must be finite";
+  return success();
+}

@@ -1,0 +1,113 @@
+//===- AttentionProblem.cpp - One view of both attn ops -------------------===//
+
+#include "attn/Strategies/Common/AttentionProblem.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+AttentionProblem AttentionProblem::get(Operation *op) {
+  AttentionProblem p;
+  p.op = op;
+  auto fillCommon = [&](auto typedOp) {
+    p.query = typedOp.getQuery();
+    p.key = typedOp.getKey();
+    p.value = typedOp.getValue();
+    p.init = typedOp.getInit();
+    RankedTensorType q = typedOp.getQueryType(), k = typedOp.getKeyType(),
+                     v = typedOp.getValueType();
+    p.elementType = q.getElementType();
+    p.batch = q.getDimSize(0);
+    p.headsQ = q.getDimSize(1);
+    p.headsKV = k.getDimSize(1);
+    p.headDim = q.getShape().back();
+    p.valueDim = v.getShape().back();
+    p.queryShape.assign(q.getShape().begin() + 2, q.getShape().end() - 1);
+    p.keyShape.assign(k.getShape().begin() + 2, k.getShape().end() - 1);
+    p.scale = typedOp.getEffectiveScale();
+  };
+  if (auto attention = dyn_cast<AttentionOp>(op)) {
+    fillCommon(attention);
+    p.mask = attention.getMask();
+    p.bias = attention.getBias();
+    p.score = attention.getEffectiveScore();
+    if (auto softcap = attention.getSoftcapAttr())
+      p.softcap = softcap.getValueAsDouble();
+    p.causal = attention.getCausal();
+    if (auto window = attention.getWindowAttr()) {
+      p.hasWindow = true;
+      p.windowLeft = window.getLeft();
+      p.windowRight = window.getRight();
+    }
+    p.sinks = attention.getNumSinks();
+  } else if (auto neighborhood = dyn_cast<NeighborhoodOp>(op)) {
+    fillCommon(neighborhood);
+    p.isNeighborhood = true;
+    p.score = ScoreAttr::getSoftmax(op->getContext());
+    p.kernel = neighborhood.getKernelSizes();
+    p.dilation = neighborhood.getDilations();
+    p.stride = neighborhood.getStrides();
+    p.causalAxes = neighborhood.getCausalAxes();
+  }
+  return p;
+}
+
+static int64_t product(ArrayRef<int64_t> sizes) {
+  int64_t result = 1;
+  for (int64_t size : sizes) {
+    if (ShapedType::isDynamic(size))
+      return ShapedType::kDynamic;
+    result *= size;
+  }
+  return result;
+}
+
+int64_t AttentionProblem::queryLength() const { return product(queryShape); }
+int64_t AttentionProblem::keyLength() const { return product(keyShape); }
+
+bool AttentionProblem::hasDynamicShape() const {
+  return ShapedType::isDynamic(batch) ||
+         ShapedType::isDynamic(queryLength()) ||
+         ShapedType::isDynamic(keyLength());
+}
+
+bool AttentionProblem::hasStructuralMask() const {
+  return causal || hasWindow || isNeighborhood;
+}
+
+semantics::BandRule AttentionProblem::bandRule(int64_t lq, int64_t lk) const {
+  semantics::BandRule rule;
+  rule.queryLength = lq;
+  rule.keyLength = lk;
+  rule.causal = causal;
+  rule.hasWindow = hasWindow;
+  rule.windowLeft = windowLeft;
+  rule.windowRight = windowRight;
+  rule.sinks = sinks;
+  return rule;
+}
+
+SmallVector<semantics::NeighborhoodAxis>
+AttentionProblem::neighborhoodAxes(ArrayRef<int64_t> spatialShape) const {
+  SmallVector<semantics::NeighborhoodAxis> axes;
+  for (size_t a = 0; a < kernel.size(); ++a) {
+    semantics::NeighborhoodAxis axis;
+    axis.extent = spatialShape[a];
+    axis.kernel = kernel[a];
+    axis.dilation = dilation[a];
+    axis.stride = stride[a];
+    axis.causal = causalAxes[a];
+    axes.push_back(axis);
+  }
+  return axes;
+}
+
+int64_t AttentionProblem::countAllowedPairs(ArrayRef<int64_t> qShape,
+                                            ArrayRef<int64_t> kShape) const {
+  if (isNeighborhood) {
+    int64_t total = 1;
+    for (const semantics::NeighborhoodAxis &axis : neighborhoodAxes(qShape))
+      total *= axis.countAllowedPairs();
+    return total;
+  }
+  return bandRule(qShape.front(), kShape.front()).countAllowedPairs();
+}

@@ -1,0 +1,456 @@
+//===- ReferenceStrategy.cpp - The materialized oracle ---------------------===//
+//
+// Rewrites attn.attention and attn.neighborhood into linalg.generic ops on
+// tensors that materialize the whole score matrix, one step of the definition
+// per op:
+//   S = q . k (or phi(scale q) . phi(k))       [B, Hkv, G, Lq, Lk]
+//   W = weight(scale S + bias, softcap) where allowed, else -inf / 0
+//   softmax only: M = max_j W; W = exp(W - M) where W > -inf, else 0
+//   Z = sum_j W (normalized scores)
+//   O = sum_j W v over allowed keys, then O / Z (0 where Z == 0)
+// Query heads are split as [Hkv, G] so that each KV head's group of query
+// heads reads it (GQA). A neighborhood op is flattened to one sequence
+// dimension and uses NATTEN's rule as its allowed set. This is the oracle
+// every other strategy is tested against: plain, not fast.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Builtin.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/MaskRules.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+using utils::IteratorType;
+
+/// Builds the reference computation of one attn op.
+class ReferenceBuilder {
+public:
+  ReferenceBuilder(RewriterBase &rewriter, const AttentionProblem &problem)
+      : b(rewriter), loc(problem.op->getLoc()), p(problem),
+        f32(b.getF32Type()) {}
+
+  Value build();
+
+private:
+  // Generic helpers.
+  Value constF(double value) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+  }
+  Value toF32(OpBuilder &nb, Location l, Value value) {
+    if (value.getType() == nb.getF32Type())
+      return value;
+    return arith::ExtFOp::create(nb, l, nb.getF32Type(), value);
+  }
+  Value filledTensor(ArrayRef<OpFoldResult> sizes, double value) {
+    Value empty = tensor::EmptyOp::create(b, loc, sizes, f32);
+    return linalg::FillOp::create(b, loc, ValueRange{constF(value)},
+                                  ValueRange{empty})
+        .getResult(0);
+  }
+  AffineMap map(unsigned dims, ArrayRef<AffineExpr> results) {
+    return AffineMap::get(dims, 0, results, b.getContext());
+  }
+
+  /// Flattens the spatial dimensions of a neighborhood operand to one.
+  Value flatten(Value tensor);
+  /// [B, Hq, L, X] -> [B, Hkv, G, L, X].
+  Value splitHeads(Value tensor);
+  /// Indexing map of the mask/bias operand over the 5-D loop dims
+  /// (b, hk, g, i, j) starting at dimension `first` of a `dims`-dim space.
+  AffineMap broadcastMap(Value operand, unsigned dims);
+  /// The i1 "allowed" value inside a generic body whose loops include i at
+  /// `iDim` and j at `jDim`; `maskElement` is the mask operand's element.
+  Value allowedInBody(OpBuilder &nb, Location l, unsigned iDim, unsigned jDim,
+                      Value maskElement);
+
+  RewriterBase &b;
+  Location loc;
+  const AttentionProblem &p;
+  Type f32;
+  ProblemSizes sizes;
+  SmallVector<OpFoldResult> scoreSizes; // [B, Hkv, G, Lq, Lk]
+};
+
+Value ReferenceBuilder::flatten(Value tensor) {
+  if (!p.isNeighborhood)
+    return tensor;
+  auto type = cast<RankedTensorType>(tensor.getType());
+  int64_t rank = type.getRank();
+  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
+  for (int64_t d = 2; d < rank - 1; ++d)
+    groups[2].push_back(d);
+  return tensor::CollapseShapeOp::create(b, loc, tensor, groups);
+}
+
+Value ReferenceBuilder::splitHeads(Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, tensor);
+  int64_t group = p.groupSize();
+  SmallVector<OpFoldResult> newShape = {shape[0], b.getIndexAttr(p.headsKV),
+                                        b.getIndexAttr(group), shape[2],
+                                        shape[3]};
+  SmallVector<int64_t> staticShape = {type.getDimSize(0), p.headsKV, group,
+                                      type.getDimSize(2), type.getDimSize(3)};
+  auto newType = RankedTensorType::get(staticShape, type.getElementType());
+  return tensor::ExpandShapeOp::create(
+      b, loc, newType, tensor,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}, newShape);
+}
+
+AffineMap ReferenceBuilder::broadcastMap(Value operand, unsigned dims) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineExpr batch = type.getDimSize(0) == 1 ? getAffineConstantExpr(0, ctx)
+                                             : getAffineDimExpr(0, ctx);
+  AffineExpr head =
+      type.getDimSize(1) == 1
+          ? getAffineConstantExpr(0, ctx)
+          : getAffineDimExpr(1, ctx) * p.groupSize() + getAffineDimExpr(2, ctx);
+  return map(dims, {batch, head, getAffineDimExpr(3, ctx),
+                    getAffineDimExpr(4, ctx)});
+}
+
+Value ReferenceBuilder::allowedInBody(OpBuilder &nb, Location l, unsigned iDim,
+                                      unsigned jDim, Value maskElement) {
+  Value i = linalg::IndexOp::create(nb, l, iDim);
+  Value j = linalg::IndexOp::create(nb, l, jDim);
+  Value allowed = buildAllowedPredicate(nb, l, p, sizes, i, j);
+  if (maskElement)
+    allowed = allowed ? arith::AndIOp::create(nb, l, allowed, maskElement)
+                            .getResult()
+                      : maskElement;
+  return allowed;
+}
+
+Value ReferenceBuilder::build() {
+  MLIRContext *ctx = b.getContext();
+  sizes = getProblemSizes(b, loc, p);
+  Value query = splitHeads(flatten(p.query));
+  Value key = flatten(p.key);
+  Value value = flatten(p.value);
+  Value init = splitHeads(flatten(p.init));
+
+  SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, query);
+  SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(b, loc, key);
+  scoreSizes = {qSizes[0], qSizes[1], qSizes[2], qSizes[3], kSizes[2]};
+  SmallVector<OpFoldResult> rowSizes(scoreSizes.begin(),
+                                     scoreSizes.begin() + 4);
+
+  AffineExpr d0, d1, d2, d3, d4, d5;
+  bindDims(ctx, d0, d1, d2, d3, d4, d5);
+  auto par = IteratorType::parallel, red = IteratorType::reduction;
+  ScoreAttr score = p.score;
+  bool featureProduct = score.isFeatureProduct();
+  float scale = p.scale;
+
+  auto queryType = cast<RankedTensorType>(query.getType());
+  SmallVector<int64_t> scoreShape(queryType.getShape().take_front(4));
+  scoreShape.push_back(cast<RankedTensorType>(key.getType()).getDimSize(2));
+  auto scoreType = RankedTensorType::get(scoreShape, f32);
+
+  // S[b, hk, g, i, j] = sum_d q[b, hk, g, i, d] * k[b, hk, j, d].
+  Value scores =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{scoreType},
+          ValueRange{query, key}, ValueRange{filledTensor(scoreSizes, 0.0)},
+          ArrayRef<AffineMap>{map(6, {d0, d1, d2, d3, d5}),
+                              map(6, {d0, d1, d4, d5}),
+                              map(6, {d0, d1, d2, d3, d4})},
+          ArrayRef<IteratorType>{par, par, par, par, par, red},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value qv = toF32(nb, l, args[0]), kv = toF32(nb, l, args[1]);
+            if (featureProduct) {
+              // phi(scale * q) . phi(k)
+              Value s = arith::ConstantOp::create(nb, l,
+                                                  nb.getF32FloatAttr(scale));
+              qv = arith::MulFOp::create(nb, l, qv, s);
+              auto phi = [&](Value x) -> Value {
+                Value zero =
+                    arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
+                if (score.getFeatureMap() == FeatureMap::Relu)
+                  return arith::MaximumFOp::create(nb, l, x, zero);
+                Value one =
+                    arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0));
+                Value positive = arith::CmpFOp::create(
+                    nb, l, arith::CmpFPredicate::OGT, x, zero);
+                return arith::SelectOp::create(
+                    nb, l, positive, arith::AddFOp::create(nb, l, x, one),
+                    math::ExpOp::create(nb, l, x));
+              };
+              qv = phi(qv);
+              kv = phi(kv);
+            }
+            Value product = arith::MulFOp::create(nb, l, qv, kv);
+            linalg::YieldOp::create(
+                nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], product)});
+          })
+          .getResult(0);
+  // W: weights before normalization, masked.
+  SmallVector<Value> weightInputs = {scores};
+  SmallVector<AffineMap> weightMaps = {map(5, {d0, d1, d2, d3, d4})};
+  if (p.mask) {
+    weightInputs.push_back(p.mask);
+    weightMaps.push_back(broadcastMap(p.mask, 5));
+  }
+  if (p.bias) {
+    weightInputs.push_back(p.bias);
+    weightMaps.push_back(broadcastMap(p.bias, 5));
+  }
+  weightMaps.push_back(map(5, {d0, d1, d2, d3, d4}));
+  bool isSoftmax = score.isSoftmax();
+  double masked =
+      isSoftmax ? -std::numeric_limits<double>::infinity() : 0.0;
+  std::optional<float> softcap = p.softcap;
+  bool hasMask = static_cast<bool>(p.mask), hasBias = static_cast<bool>(p.bias);
+  Value weights =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{scoreType}, weightInputs,
+          ValueRange{tensor::EmptyOp::create(b, loc, scoreSizes, f32)},
+          weightMaps, SmallVector<IteratorType>(5, par),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            auto cst = [&](double v) -> Value {
+              return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+            };
+            Value s = args[0];
+            unsigned next = 1;
+            Value maskElement = hasMask ? args[next++] : Value();
+            Value biasElement = hasBias ? args[next++] : Value();
+            Value weight;
+            if (featureProduct) {
+              weight = s;
+            } else {
+              s = arith::MulFOp::create(nb, l, s, cst(scale));
+              if (biasElement)
+                s = arith::AddFOp::create(nb, l, s, toF32(nb, l, biasElement));
+              if (softcap) {
+                Value c = cst(*softcap);
+                s = arith::MulFOp::create(
+                    nb, l, c,
+                    math::TanhOp::create(nb, l,
+                                         arith::DivFOp::create(nb, l, s, c)));
+              }
+              switch (score.getKind()) {
+              case ScoreKind::Softmax:
+                weight = s;
+                break;
+              case ScoreKind::Softplus: {
+                // softplus(s) = max(s, 0) + log1p(exp(-|s|)), never overflows.
+                Value absS = math::AbsFOp::create(nb, l, s);
+                Value tail = math::Log1pOp::create(
+                    nb, l,
+                    math::ExpOp::create(nb, l,
+                                        arith::NegFOp::create(nb, l, absS)));
+                weight = arith::AddFOp::create(
+                    nb, l, arith::MaximumFOp::create(nb, l, s, cst(0.0)),
+                    tail);
+                break;
+              }
+              case ScoreKind::Kernel:
+                if (score.getFeatureMap() == FeatureMap::Taylor2) {
+                  // 1 + s + s^2 / 2
+                  Value half = arith::MulFOp::create(
+                      nb, l, cst(0.5), arith::MulFOp::create(nb, l, s, s));
+                  weight = arith::AddFOp::create(
+                      nb, l, arith::AddFOp::create(nb, l, cst(1.0), s), half);
+                } else {
+                  weight = s; // identity
+                }
+                break;
+              }
+            }
+            Value allowed = allowedInBody(nb, l, 3, 4, maskElement);
+            if (allowed)
+              weight = arith::SelectOp::create(nb, l, allowed, weight,
+                                               cst(masked));
+            linalg::YieldOp::create(nb, l, ValueRange{weight});
+          })
+          .getResult(0);
+
+  auto rowType = RankedTensorType::get(scoreType.getShape().drop_back(), f32);
+  auto reduceRows = [&](Value input, double initValue, bool isMax) -> Value {
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{rowType}, ValueRange{input},
+               ValueRange{filledTensor(rowSizes, initValue)},
+               ArrayRef<AffineMap>{map(5, {d0, d1, d2, d3, d4}),
+                                   map(5, {d0, d1, d2, d3})},
+               ArrayRef<IteratorType>{par, par, par, par, red},
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value r =
+                     isMax ? arith::MaximumFOp::create(nb, l, args[0], args[1])
+                                 .getResult()
+                           : arith::AddFOp::create(nb, l, args[0], args[1])
+                                 .getResult();
+                 linalg::YieldOp::create(nb, l, ValueRange{r});
+               })
+        .getResult(0);
+  };
+
+  if (isSoftmax) {
+    // W = exp(W - max_j W), 0 where W is -inf (masked).
+    Value rowMax =
+        reduceRows(weights, -std::numeric_limits<double>::infinity(), true);
+    weights =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{scoreType}, ValueRange{weights, rowMax},
+            ValueRange{tensor::EmptyOp::create(b, loc, scoreSizes, f32)},
+            ArrayRef<AffineMap>{map(5, {d0, d1, d2, d3, d4}),
+                                map(5, {d0, d1, d2, d3}),
+                                map(5, {d0, d1, d2, d3, d4})},
+            SmallVector<IteratorType>(5, par),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value negInf = arith::ConstantOp::create(
+                  nb, l,
+                  nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+              Value zero =
+                  arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
+              Value isMasked = arith::CmpFOp::create(
+                  nb, l, arith::CmpFPredicate::OEQ, args[0], negInf);
+              Value e = math::ExpOp::create(
+                  nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
+              linalg::YieldOp::create(
+                  nb, l,
+                  ValueRange{arith::SelectOp::create(nb, l, isMasked, zero, e)});
+            })
+            .getResult(0);
+  }
+  bool normalize = score.getNormalize();
+  Value rowSum = normalize ? reduceRows(weights, 0.0, false) : Value();
+
+  // O[b, hk, g, i, e] = sum_j (allowed ? W v : 0).
+  auto valueType = cast<RankedTensorType>(value.getType());
+  SmallVector<OpFoldResult> outSizes = rowSizes;
+  outSizes.push_back(b.getIndexAttr(p.valueDim));
+  SmallVector<int64_t> outShape(rowType.getShape());
+  outShape.push_back(valueType.getDimSize(3));
+  auto outType = RankedTensorType::get(outShape, f32);
+  // Loop dims: (b, hk, g, i, j, e) so that i and j sit where the allowed
+  // predicate expects them.
+  SmallVector<Value> pvInputs = {weights, value};
+  SmallVector<AffineMap> pvMaps = {map(6, {d0, d1, d2, d3, d4}),
+                                   map(6, {d0, d1, d4, d5})};
+  if (p.mask) {
+    pvInputs.push_back(p.mask);
+    pvMaps.push_back(broadcastMap(p.mask, 6));
+  }
+  pvMaps.push_back(map(6, {d0, d1, d2, d3, d5}));
+  Value weighted =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{outType}, pvInputs,
+          ValueRange{filledTensor(outSizes, 0.0)}, pvMaps,
+          ArrayRef<IteratorType>{par, par, par, par, red, par},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value product = arith::MulFOp::create(nb, l, args[0],
+                                                  toF32(nb, l, args[1]));
+            Value sum = arith::AddFOp::create(nb, l, args.back(), product);
+            // Keys that are not allowed are never read: a NaN in their value
+            // row must not reach this query.
+            Value allowed =
+                allowedInBody(nb, l, 3, 4, hasMask ? args[2] : Value());
+            if (allowed)
+              sum = arith::SelectOp::create(nb, l, allowed, sum, args.back());
+            linalg::YieldOp::create(nb, l, ValueRange{sum});
+          })
+          .getResult(0);
+
+  // result = Z == 0 ? 0 : O / Z (or O unnormalized), in the result type.
+  SmallVector<Value> finalInputs = {weighted};
+  SmallVector<AffineMap> finalMaps = {map(5, {d0, d1, d2, d3, d4})};
+  if (rowSum) {
+    finalInputs.push_back(rowSum);
+    finalMaps.push_back(map(5, {d0, d1, d2, d3}));
+  }
+  finalMaps.push_back(map(5, {d0, d1, d2, d3, d4}));
+  Type elementType = p.elementType;
+  Value result =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, finalInputs, ValueRange{init},
+          finalMaps, SmallVector<IteratorType>(5, par),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value out = args[0];
+            if (normalize) {
+              Value zero =
+                  arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
+              Value empty = arith::CmpFOp::create(
+                  nb, l, arith::CmpFPredicate::OEQ, args[1], zero);
+              out = arith::SelectOp::create(
+                  nb, l, empty, zero,
+                  arith::DivFOp::create(nb, l, out, args[1]));
+            }
+            if (elementType != nb.getF32Type())
+              out = arith::TruncFOp::create(nb, l, elementType, out);
+            linalg::YieldOp::create(nb, l, ValueRange{out});
+          })
+          .getResult(0);
+
+  // [B, Hkv, G, L, Dv] -> [B, Hq, L, Dv] -> the op's result shape.
+  Value merged = tensor::CollapseShapeOp::create(
+      b, loc, result,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+  if (!p.isNeighborhood)
+    return merged;
+  auto resultType = cast<RankedTensorType>(p.init.getType());
+  int64_t rank = resultType.getRank();
+  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
+  for (int64_t d = 2; d < rank - 1; ++d)
+    groups[2].push_back(d);
+  return tensor::ExpandShapeOp::create(b, loc, resultType, merged, groups,
+                                       tensor::getMixedSizes(b, loc, p.init));
+}
+
+class ReferenceStrategy final : public Strategy {
+public:
+  StringRef getName() const override { return "reference"; }
+  StringRef getDescription() const override {
+    return "materializes the score matrix with linalg ops; the oracle";
+  }
+  bool isApplicable(Operation *op, const TargetDescription &,
+                    std::string &) const override {
+    return isAttnOp(op);
+  }
+  CostEstimate estimateCost(Operation *op, const TargetDescription &target,
+                            StrategyAttr) const override {
+    AttentionProblem p = AttentionProblem::get(op);
+    auto known = [](int64_t size, int64_t fallback) {
+      return ShapedType::isDynamic(size) ? fallback : size;
+    };
+    double batch = known(p.batch, 1);
+    double lq = known(p.queryLength(), 1024), lk = known(p.keyLength(), 1024);
+    double pairs = batch * p.headsQ * lq * lk;
+    CostEstimate cost;
+    // Both contractions over every pair, plus ~10 elementwise steps.
+    cost.flops = pairs * (2.0 * p.headDim + 2.0 * p.valueDim + 10.0);
+    // Five passes over the f32 score matrix.
+    cost.bytes = pairs * 4.0 * 5.0;
+    cost.extraBytes = pairs * 4.0 * 3.0;
+    cost.parallelism = 1; // scalar loops on one thread
+    // Scalar code: one lane of one FMA port.
+    cost.efficiency = 1.0 / (target.vectorBits / 32.0 * 2.0);
+    return cost;
+  }
+  LogicalResult apply(RewriterBase &rewriter, Operation *op, StrategyAttr,
+                      const TargetDescription &) const override {
+    AttentionProblem problem = AttentionProblem::get(op);
+    rewriter.setInsertionPoint(op);
+    ReferenceBuilder builder(rewriter, problem);
+    Value result = builder.build();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Strategy> mlir::attn::createReferenceStrategy() {
+  return std::make_unique<ReferenceStrategy>();
+}

@@ -1,0 +1,199 @@
+//===- StrategyRegistry.cpp - The registry of strategies ------------------===//
+//
+// Holds every registered strategy, loads third-party strategy libraries,
+// describes the target machine, and ranks strategies for an op by cost.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Strategy.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/DynamicLibrary.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <algorithm>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+//===----------------------------------------------------------------------===//
+// Target description and costs
+//===----------------------------------------------------------------------===//
+
+TargetDescription TargetDescription::host() {
+  TargetDescription target;
+  target.kind = Kind::CPU;
+  unsigned threads = std::thread::hardware_concurrency();
+  target.threads = threads ? threads : 1;
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    target.vectorBits = 512;
+  else if (features.lookup("avx2") || features.lookup("avx"))
+    target.vectorBits = 256;
+  else
+    target.vectorBits = 128;
+  auto cache = [](int name, int64_t fallback) -> int64_t {
+    long size = sysconf(name);
+    return size > 0 ? size : fallback;
+  };
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+  target.l1Bytes = cache(_SC_LEVEL1_DCACHE_SIZE, target.l1Bytes);
+  target.l2Bytes = cache(_SC_LEVEL2_CACHE_SIZE, target.l2Bytes);
+  target.l3Bytes = cache(_SC_LEVEL3_CACHE_SIZE, target.l3Bytes);
+#endif
+  target.ghz = 3.3;
+  target.memoryGBs = 55.0;
+  return target;
+}
+
+TargetDescription TargetDescription::gpu() {
+  TargetDescription target;
+  target.kind = Kind::GPU;
+  // An H100/H200-class GPU as a default: 132 SMs x 4 warps of 32 lanes.
+  target.threads = 132 * 4 * 32;
+  target.vectorBits = 32;
+  target.l1Bytes = 228 << 10;
+  target.l2Bytes = 50 << 20;
+  target.l3Bytes = 50 << 20;
+  target.ghz = 1.7;
+  target.memoryGBs = 3300.0;
+  return target;
+}
+
+double CostEstimate::seconds(const TargetDescription &target) const {
+  double usableThreads =
+      std::max(1.0, std::min<double>(target.threads, parallelism));
+  double threadShare = usableThreads / std::max<int64_t>(1, target.threads);
+  double compute =
+      flops / (target.peakFlops() * std::max(1e-6, efficiency) * threadShare);
+  double memory = bytes / (target.memoryGBs * 1e9);
+  return std::max(compute, memory);
+}
+
+StrategyAttr Strategy::chooseParameters(Operation *op, const TargetDescription &,
+                                        StrategyAttr requested) const {
+  if (requested)
+    return requested;
+  return StrategyAttr::get(op->getContext(), getName(), DictionaryAttr());
+}
+
+//===----------------------------------------------------------------------===//
+// Registry
+//===----------------------------------------------------------------------===//
+
+StrategyRegistry &StrategyRegistry::global() {
+  static StrategyRegistry registry;
+  return registry;
+}
+
+void StrategyRegistry::add(std::unique_ptr<Strategy> strategy) {
+  for (auto &existing : strategies)
+    if (existing->getName() == strategy->getName()) {
+      existing = std::move(strategy);
+      return;
+    }
+  strategies.push_back(std::move(strategy));
+}
+
+const Strategy *StrategyRegistry::lookup(StringRef name) const {
+  for (const auto &strategy : strategies)
+    if (strategy->getName() == name)
+      return strategy.get();
+  return nullptr;
+}
+
+SmallVector<const Strategy *> StrategyRegistry::all() const {
+  return llvm::to_vector(llvm::map_range(
+      strategies, [](const auto &s) -> const Strategy * { return s.get(); }));
+}
+
+bool mlir::attn::loadStrategyLibrary(StringRef path, std::string &error) {
+  std::string message;
+  llvm::sys::DynamicLibrary library =
+      llvm::sys::DynamicLibrary::getPermanentLibrary(path.str().c_str(),
+                                                     &message);
+  if (!library.isValid()) {
+    error = "cannot load strategy library '" + path.str() + "': " + message;
+    return false;
+  }
+  void *symbol = library.getAddressOfSymbol(kRegisterStrategiesSymbol);
+  if (!symbol) {
+    error = "strategy library '" + path.str() + "' does not export '" +
+            kRegisterStrategiesSymbol + "'";
+    return false;
+  }
+  registerBuiltinStrategies();
+  reinterpret_cast<RegisterStrategiesFn>(symbol)(StrategyRegistry::global());
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Ranking
+//===----------------------------------------------------------------------===//
+
+bool mlir::attn::isAttnOp(Operation *op) {
+  return isa<AttentionOp, NeighborhoodOp>(op);
+}
+
+StrategyAttr mlir::attn::getStrategyAttr(Operation *op) {
+  return op->getAttrOfType<StrategyAttr>("strategy");
+}
+
+void mlir::attn::setStrategyAttr(Operation *op, StrategyAttr strategy) {
+  op->setAttr("strategy", strategy);
+}
+
+SmallVector<StrategyCandidate>
+mlir::attn::rankStrategies(Operation *op, const TargetDescription &target) {
+  SmallVector<StrategyCandidate> candidates;
+  for (const Strategy *strategy : StrategyRegistry::global().all()) {
+    StrategyCandidate candidate;
+    candidate.strategy = strategy;
+    candidate.applicable = strategy->isApplicable(op, target, candidate.reason);
+    if (candidate.applicable) {
+      candidate.parameters =
+          strategy->chooseParameters(op, target, StrategyAttr());
+      candidate.cost =
+          strategy->estimateCost(op, target, candidate.parameters);
+      candidate.seconds = candidate.cost.seconds(target);
+    }
+    candidates.push_back(std::move(candidate));
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const StrategyCandidate &a, const StrategyCandidate &b) {
+                     if (a.applicable != b.applicable)
+                       return a.applicable;
+                     return a.applicable && a.seconds < b.seconds;
+                   });
+  return candidates;
+}
+
+FailureOr<StrategyAttr>
+mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
+                           StringRef forced) {
+  StrategyAttr written = getStrategyAttr(op);
+  StringRef name = written ? written.getName() : forced;
+  if (name.empty()) {
+    SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
+    if (ranked.empty() || !ranked.front().applicable)
+      return op->emitOpError() << "no registered strategy can compute this op";
+    return ranked.front().parameters;
+  }
+  const Strategy *strategy = StrategyRegistry::global().lookup(name);
+  StringRef origin = written ? "strategy" : "forced strategy";
+  if (!strategy) {
+    std::string known;
+    for (const Strategy *s : StrategyRegistry::global().all())
+      known += (known.empty() ? "" : ", ") + s->getName().str();
+    return op->emitOpError() << "unknown " << origin << " '" << name
+                             << "'; registered strategies: " << known;
+  }
+  std::string reason;
+  if (!strategy->isApplicable(op, target, reason))
+    return op->emitOpError() << origin << " '" << name
+                             << "' cannot compute this op: " << reason;
+  return strategy->chooseParameters(op, target, written);
+}

@@ -1,0 +1,47 @@
+//===- ApplyStrategies.cpp - attn-apply-strategies ------------------------===//
+//
+// Replaces each attn op by the ops its strategy produces. Ops without a
+// strategy get the one selection picks first.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNAPPLYSTRATEGIES
+#include "attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+struct ApplyStrategiesPass
+    : mlir::attn::impl::AttnApplyStrategiesBase<ApplyStrategiesPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    registerBuiltinStrategies();
+    TargetDescription target = makeTargetDescription(
+        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes);
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isAttnOp(op))
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : ops) {
+      FailureOr<StrategyAttr> chosen =
+          selectStrategy(op, target, getCommandLineForcedStrategy());
+      if (failed(chosen))
+        return signalPassFailure();
+      const Strategy *strategy =
+          StrategyRegistry::global().lookup(chosen->getName());
+      if (failed(strategy->apply(rewriter, op, *chosen, target)))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace

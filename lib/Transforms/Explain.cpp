@@ -1,0 +1,86 @@
+//===- Explain.cpp - attn-explain -----------------------------------------===//
+//
+// Emits one remark per attn op listing every registered strategy with its
+// estimated cost, or why it cannot compute the op, and which one wins.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Transforms/Passes.h"
+
+#include "llvm/Support/Format.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNEXPLAIN
+#include "attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+std::string formatBytes(double bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format("%.1f ", bytes) << units[unit];
+  return s;
+}
+
+struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    registerBuiltinStrategies();
+    TargetDescription target = makeTargetDescription(
+        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes);
+    getOperation()->walk([&](Operation *op) {
+      if (!isAttnOp(op))
+        return;
+      SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
+      StrategyAttr written = getStrategyAttr(op);
+      std::string chosen =
+          written ? written.getName().str()
+                  : (!ranked.empty() && ranked.front().applicable
+                         ? ranked.front().strategy->getName().str()
+                         : std::string());
+      InFlightDiagnostic remark = op->emitRemark();
+      remark << "strategy '" << chosen << "' "
+             << (written ? "(written on the op)" : "(cheapest estimate)")
+             << " on " << (target.kind == TargetDescription::Kind::GPU ? "gpu" : "cpu")
+             << " with " << target.threads << " threads, "
+             << target.vectorBits << "-bit vectors; candidates:";
+      for (const StrategyCandidate &c : ranked) {
+        remark << "\n  " << c.strategy->getName() << ": ";
+        if (!c.applicable) {
+          remark << "rejected: " << c.reason;
+          continue;
+        }
+        std::string line;
+        llvm::raw_string_ostream os(line);
+        os << llvm::format("%.4g ms, %.3g GFLOP, %s moved, parallelism %.0f, "
+                           "scratch %s",
+                           c.seconds * 1e3, c.cost.flops * 1e-9,
+                           formatBytes(c.cost.bytes).c_str(),
+                           c.cost.parallelism,
+                           formatBytes(c.cost.extraBytes).c_str());
+        remark << line << " " << c.parameters;
+        if (c.strategy->getName() == chosen)
+          remark << (written ? " <- written" : " <- cheapest, selected");
+        else if (!written && ranked.front().applicable) {
+          std::string ratio;
+          llvm::raw_string_ostream ros(ratio);
+          ros << llvm::format(" (%.1fx the selected estimate)",
+                              c.seconds /
+                                  std::max(1e-12, ranked.front().seconds));
+          remark << ratio;
+        }
+      }
+    });
+  }
+};
+} // namespace

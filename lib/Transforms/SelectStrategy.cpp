@@ -1,0 +1,48 @@
+//===- SelectStrategy.cpp - attn-select-strategy --------------------------===//
+//
+// Writes on each attn op the strategy that selection picks: the user's own
+// (completed with parameters), a forced one, or the cheapest applicable one
+// by the cost model.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Transforms/Passes.h"
+
+#define DEBUG_TYPE "attn-select-strategy"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNSELECTSTRATEGY
+#include "attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+struct SelectStrategyPass
+    : mlir::attn::impl::AttnSelectStrategyBase<SelectStrategyPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    registerBuiltinStrategies();
+    TargetDescription target = makeTargetDescription(
+        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes);
+    std::string forced = forcedStrategy.empty()
+                             ? getCommandLineForcedStrategy().str()
+                             : forcedStrategy.getValue();
+    bool failed = false;
+    getOperation()->walk([&](Operation *op) {
+      if (!isAttnOp(op))
+        return;
+      FailureOr<StrategyAttr> chosen = selectStrategy(op, target, forced);
+      if (mlir::failed(chosen)) {
+        failed = true;
+        return;
+      }
+      setStrategyAttr(op, *chosen);
+    });
+    if (failed)
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,55 @@
+//===- Npy.h - NumPy .npy files ---------------------------------*- C++ -*-===//
+//
+// Reads and writes NumPy's .npy format (versions 1-3, little-endian,
+// C order). Part of libattn_runtime, which includes nothing of the compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_NPY_H
+#define ATTN_RUNTIME_NPY_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attn::runtime {
+
+/// Element kinds that attn exchanges through .npy files.
+enum class DType { F32, F16, BF16AsU16, F64, I1, I8, I32, I64 };
+
+const char *dtypeName(DType dtype);
+size_t dtypeSize(DType dtype);
+
+/// A host array with 64-byte aligned storage.
+struct HostArray {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::shared_ptr<uint8_t> storage; ///< owns `data` (may be null for views)
+  uint8_t *data = nullptr;
+
+  int64_t numElements() const;
+  size_t numBytes() const { return numElements() * dtypeSize(dtype); }
+  /// Allocates zeroed, aligned storage for `shape`. Returns false when the
+  /// allocation fails.
+  bool allocate(DType type, std::vector<int64_t> dims);
+  std::string shapeString() const;
+};
+
+/// Element `index` of `array` as a double (floats, bools and integers).
+double elementAsDouble(const HostArray &array, int64_t index);
+
+/// IEEE half <-> float.
+float halfToFloat(uint16_t bits);
+uint16_t floatToHalf(float value);
+
+/// Reads `path`. On failure returns false and sets `error` to one line.
+bool readNpy(const std::string &path, HostArray &array, std::string &error);
+/// Writes `array` to `path`. On failure returns false and sets `error`.
+bool writeNpy(const std::string &path, const HostArray &array,
+              std::string &error);
+
+} // namespace attn::runtime
+
+#endif // ATTN_RUNTIME_NPY_H

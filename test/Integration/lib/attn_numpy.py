@@ -1,0 +1,151 @@
+"""Float64 numpy implementation of the attn ops, written from DESIGN.md.
+
+This is the independent oracle of the integration tests: it shares no code
+with the compiler. Everything is computed in float64 with explicit loops over
+the allowed-key rules, so it is slow and plain on purpose.
+"""
+
+import numpy as np
+
+
+def band_allowed(lq, lk, causal=False, window=None, sinks=0):
+    """[Lq, Lk] bool: the causal / window / sink rules of attn.attention.
+
+    window is None or (left, right), where either side may be None
+    (unbounded)."""
+    i = np.arange(lq)[:, None]
+    j = np.arange(lk)[None, :]
+    shifted = i + (lk - lq)
+    allowed = np.ones((lq, lk), dtype=bool)
+    if causal:
+        allowed &= j <= shifted
+    if window is not None:
+        left, right = window
+        in_window = np.ones((lq, lk), dtype=bool)
+        if left is not None:
+            in_window &= j >= shifted - left
+        if right is not None:
+            in_window &= j <= shifted + right
+        in_window |= j < sinks
+        allowed &= in_window
+    return allowed
+
+
+def natten_axis_allowed(n, kernel, dilation=1, stride=1, causal=False):
+    """[n, n] bool: NATTEN's one-axis neighborhood rule (query i, key j)."""
+    out = np.zeros((n, n), dtype=bool)
+    left = kernel // 2
+    right = kernel // 2 - (1 - kernel % 2)
+    for i in range(n):
+        group = i % dilation
+        qi = i // dilation
+        m = -(-(n - group) // dilation)  # ceil
+        first = stride * (qi // stride)
+        for j in range(n):
+            if j % dilation != group:
+                continue
+            kj = j // dilation
+            if causal:
+                leader = min(first + stride - 1, m - 1)
+                ok = max(0, leader - kernel + 1) <= kj <= qi
+            else:
+                leader = min(first + stride // 2, m - 1)
+                center = min(max(leader, left), m - 1 - right)
+                ok = center - left <= kj <= center + right
+            out[i, j] = ok
+    return out
+
+
+def neighborhood_allowed(spatial, kernel, dilation=None, stride=None,
+                         causal=None):
+    """[N, N] bool over row-major flattened positions of `spatial`."""
+    rank = len(spatial)
+    dilation = dilation or [1] * rank
+    stride = stride or [1] * rank
+    causal = causal or [False] * rank
+    allowed = np.ones((1, 1), dtype=bool)
+    for axis in range(rank):
+        a = natten_axis_allowed(spatial[axis], kernel[axis], dilation[axis],
+                                stride[axis], causal[axis])
+        allowed = np.kron(allowed, a).astype(bool)
+    return allowed
+
+
+def _phi(x, feature):
+    if feature == "elu1":
+        return np.where(x > 0, x + 1.0, np.exp(np.minimum(x, 0.0)))
+    if feature == "relu":
+        return np.maximum(x, 0.0)
+    raise ValueError(feature)
+
+
+def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
+              softcap=None, score="softmax", feature=None, normalize=True,
+              mask=None, bias=None, allowed=None):
+    """Float64 attn.attention. q [B,Hq,Lq,D], k [B,Hkv,Lk,D], v [B,Hkv,Lk,Dv].
+
+    score: "softmax", "softplus" or "kernel" (with feature elu1, relu,
+    taylor2 or identity). `allowed` ([Lq, Lk] bool) replaces the band rules
+    (used for neighborhoods)."""
+    q = np.asarray(q, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    b, hq, lq, d = q.shape
+    hkv, lk = k.shape[1], k.shape[2]
+    group = hq // hkv
+    k = np.repeat(k, group, axis=1)
+    v = np.repeat(v, group, axis=1)
+    if scale is None:
+        scale = 1.0 / np.sqrt(d)
+    scale = float(np.float32(scale))
+    if allowed is None:
+        allowed = band_allowed(lq, lk, causal, window, sinks)
+    allowed = np.broadcast_to(allowed, (b, hq, lq, lk)).copy()
+    if mask is not None:
+        allowed &= np.broadcast_to(np.asarray(mask, dtype=bool),
+                                   (b, hq, lq, lk))
+    if score == "kernel" and feature in ("elu1", "relu"):
+        w = np.einsum("bhid,bhjd->bhij", _phi(scale * q, feature),
+                      _phi(k, feature))
+    else:
+        s = scale * np.einsum("bhid,bhjd->bhij", q, k)
+        if bias is not None:
+            s = s + np.asarray(bias, dtype=np.float64)
+        if softcap is not None:
+            s = softcap * np.tanh(s / softcap)
+        if score == "softmax":
+            masked = np.where(allowed, s, -np.inf)
+            with np.errstate(invalid="ignore"):
+                m = masked.max(axis=-1, keepdims=True)
+                w = np.where(allowed & (masked > -np.inf),
+                             np.exp(masked - np.where(np.isfinite(m), m, 0.0)),
+                             0.0)
+        elif score == "softplus":
+            w = np.logaddexp(0.0, s)
+        elif feature == "taylor2":
+            w = 1.0 + s + 0.5 * s * s
+        elif feature == "identity":
+            w = s
+        else:
+            raise ValueError((score, feature))
+    w = np.where(allowed, w, 0.0)
+    out = np.einsum("bhij,bhje->bhie", w, v)
+    if score != "kernel" or normalize:
+        z = w.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(z == 0, 0.0, out / np.where(z == 0, 1.0, z))
+    return out
+
+
+def neighborhood(q, k, v, kernel, dilation=None, stride=None, causal=None,
+                 scale=None):
+    """Float64 attn.neighborhood on [B, H, *spatial, D]."""
+    q = np.asarray(q, dtype=np.float64)
+    spatial = list(q.shape[2:-1])
+    b, h = q.shape[:2]
+    n = int(np.prod(spatial))
+    flat = lambda x: np.asarray(x, dtype=np.float64).reshape(
+        x.shape[0], x.shape[1], n, x.shape[-1])
+    allowed = neighborhood_allowed(spatial, kernel, dilation, stride, causal)
+    out = attention(flat(q), flat(k), flat(v), scale=scale, allowed=allowed)
+    return out.reshape(b, out.shape[1], *spatial, out.shape[-1])

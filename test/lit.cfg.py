@@ -1,0 +1,46 @@
+# lit configuration of attn's tests.
+
+import os
+import subprocess
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "ATTN"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.attn_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py",
+                   "lit.site.cfg.py", "Inputs", "lib"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%attn_lib_dir", config.attn_lib_dir))
+config.substitutions.append(("%attn_src_root", config.attn_src_root))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(
+    ("%mlir_opt_upstream", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
+tools = ["attn-opt", "attn-run"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Integration tests compare with float64 numpy: they need /usr/bin/python3
+# with numpy.
+try:
+    subprocess.run([config.python_executable, "-c", "import numpy"],
+                   check=True, capture_output=True)
+    config.available_features.add("numpy")
+except Exception:
+    pass
+
+# GPU execution tests run only where a CUDA device answers.
+if os.path.exists("/dev/nvidia0") or os.environ.get("ATTN_CUDA_DEVICE"):
+    config.available_features.add("cuda-device")
+
+# Keep tests from oversubscribing the machine.
+config.environment["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", "2")

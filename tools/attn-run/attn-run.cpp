@@ -1,0 +1,264 @@
+//===- attn-run.cpp - Run an MLIR function on .npy inputs -----------------===//
+//
+// attn-run FILE --entry NAME --inputs a.npy,b.npy [--output out.npy]
+//         [--target cpu|cuda] [--check] [--bench N] [--threads N]
+//
+// Compiles FILE (attn IR goes through attn-cpu-pipeline; LLVM-dialect IR runs
+// as is), calls one function on NumPy arrays, and writes its result. --check
+// also runs the `reference` strategy and compares; --bench N times N calls
+// after a warm-up and prints `median_ms=<float> gflops=<float> runs=<N>`.
+// Every error is one line on stderr and a non-zero exit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/CAPI/Compiler.h"
+#include "attn/Transforms/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace cl = llvm::cl;
+using attn::api::CompiledModule;
+using attn::api::CompileOptions;
+using attn::runtime::DType;
+using attn::runtime::HostArray;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.mlir>"),
+                                      cl::Required);
+static cl::opt<std::string> entry("entry", cl::desc("Function to run"),
+                                  cl::init("main"));
+static cl::opt<std::string> inputsList(
+    "inputs", cl::desc("Comma-separated .npy files, one per argument"),
+    cl::init(""));
+static cl::opt<std::string> outputList(
+    "output", cl::desc("Comma-separated .npy files, one per result"),
+    cl::init(""));
+static cl::opt<std::string> target("target", cl::desc("cpu or cuda"),
+                                   cl::init("cpu"));
+static cl::opt<bool> check("check",
+                           cl::desc("Compare with the reference strategy"));
+static cl::opt<unsigned> bench("bench",
+                               cl::desc("Time N calls after a warm-up"),
+                               cl::init(0));
+// `--threads N` is parsed by hand: libMLIR already registers an option named
+// "threads" with llvm::cl.
+static int threads = 0;
+static cl::opt<double> absTolerance("atol",
+                            cl::desc("--check absolute tolerance (default "
+                                     "1e-4, 1e-2 for f16/bf16)"),
+                            cl::init(-1));
+static cl::opt<double> relTolerance("rtol",
+                            cl::desc("--check relative tolerance (default "
+                                     "1e-4, 1e-2 for f16/bf16)"),
+                            cl::init(-1));
+static cl::opt<bool> printIR("print-lowered-ir",
+                             cl::desc("Print the module after compilation"));
+
+static int fail(const std::string &message) {
+  llvm::errs() << "attn-run: error: " << message;
+  if (message.empty() || message.back() != '\n')
+    llvm::errs() << "\n";
+  return 1;
+}
+
+static void initRegistry(mlir::DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+  registry.insert<mlir::attn::AttnDialect>();
+}
+
+/// Compares `got` with `want`; prints one line; returns false on mismatch.
+static bool compare(const std::vector<HostArray> &got,
+                    const std::vector<HostArray> &want) {
+  bool pass = true;
+  for (size_t r = 0; r < got.size(); ++r) {
+    const HostArray &a = got[r], &b = want[r];
+    bool lowPrecision = a.dtype == DType::F16 || a.dtype == DType::BF16AsU16;
+    double absTol = absTolerance >= 0 ? absTolerance : (lowPrecision ? 1e-2 : 1e-4);
+    double relTol = relTolerance >= 0 ? relTolerance : (lowPrecision ? 1e-2 : 1e-4);
+    double maxAbs = 0, maxRef = 0;
+    int64_t nanMismatch = 0, outside = 0;
+    for (int64_t i = 0, n = a.numElements(); i < n; ++i) {
+      double x = attn::runtime::elementAsDouble(a, i);
+      double y = attn::runtime::elementAsDouble(b, i);
+      if (std::isnan(x) || std::isnan(y)) {
+        nanMismatch += std::isnan(x) != std::isnan(y);
+        continue;
+      }
+      double diff = std::fabs(x - y);
+      if (std::isinf(x) || std::isinf(y))
+        diff = x == y ? 0 : INFINITY;
+      maxAbs = std::max(maxAbs, diff);
+      if (std::isfinite(y))
+        maxRef = std::max(maxRef, std::fabs(y));
+      if (!(diff <= absTol + relTol * std::fabs(y)))
+        ++outside;
+    }
+    double maxRel = maxAbs / std::max(maxRef, 1e-30);
+    bool ok = nanMismatch == 0 && outside == 0;
+    pass &= ok;
+    llvm::outs() << "check" << (got.size() > 1 ? " result " + std::to_string(r) : "")
+                 << ": max_abs_err=" << llvm::format("%.3e", maxAbs)
+                 << " max_rel_err=" << llvm::format("%.3e", maxRel)
+                 << " (vs reference strategy, atol=" << absTol
+                 << " rtol=" << relTol << ")";
+    if (nanMismatch)
+      llvm::outs() << " nan_mismatches=" << nanMismatch;
+    if (outside)
+      llvm::outs() << " elements_outside_tolerance=" << outside;
+    llvm::outs() << (ok ? " PASS" : " FAIL") << "\n";
+  }
+  return pass;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  mlir::attn::registerAttnCommandLineOptions();
+  std::vector<char *> args;
+  for (int i = 0; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    llvm::StringRef value;
+    if (arg == "--threads" || arg == "-threads") {
+      if (i + 1 >= argc)
+        return fail("--threads needs a number");
+      value = argv[++i];
+    } else if (arg.consume_front("--threads=") ||
+               arg.consume_front("-threads=")) {
+      value = arg;
+    } else {
+      args.push_back(argv[i]);
+      continue;
+    }
+    if (value.getAsInteger(10, threads) || threads < 0)
+      return fail("--threads needs a non-negative number, got '" +
+                  value.str() + "'");
+  }
+  cl::AddExtraVersionPrinter(
+      [](llvm::raw_ostream &os) { os << "attn-run (attn, LLVM/MLIR 22)\n"; });
+  cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
+                              "attn-run: run a function of an MLIR file on "
+                              ".npy inputs\n\n  --threads N  threads to run "
+                              "with (default: all cores)\n");
+
+  if (target != "cpu" && target != "cuda")
+    return fail("unknown --target '" + target + "' (expected cpu or cuda)");
+
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
+  if (!buffer)
+    return fail("cannot read '" + inputFile +
+                "': " + buffer.getError().message());
+
+  std::vector<HostArray> inputs;
+  if (!inputsList.empty()) {
+    llvm::SmallVector<llvm::StringRef> paths;
+    llvm::StringRef(inputsList).split(paths, ',', -1, false);
+    for (llvm::StringRef path : paths) {
+      HostArray array;
+      std::string error;
+      if (!attn::runtime::readNpy(path.trim().str(), array, error))
+        return fail(error);
+      inputs.push_back(std::move(array));
+    }
+  }
+
+  attn::api::setNumThreads(threads);
+  CompileOptions options;
+  options.target = target;
+  options.threads = threads;
+  std::string error;
+  std::unique_ptr<CompiledModule> module = CompiledModule::compile(
+      (*buffer)->getBuffer().str(), inputFile, options, initRegistry, error);
+  if (!module)
+    return fail(error);
+  if (printIR)
+    llvm::outs() << module->loweredIR() << "\n";
+  if (!module->signature(entry)) {
+    std::string known;
+    for (const std::string &name : module->entryNames())
+      known += (known.empty() ? "@" : ", @") + name;
+    return fail("no function @" + entry + " in '" + inputFile +
+                "' (functions: " + known + ")");
+  }
+  if (!module->checkInputs(entry, inputs, error))
+    return fail(error);
+
+  std::vector<HostArray> outputs;
+  if (!module->run(entry, inputs, outputs, error))
+    return fail(error);
+
+  llvm::SmallVector<llvm::StringRef> outputPaths;
+  llvm::StringRef(outputList).split(outputPaths, ',', -1, false);
+  if (!outputPaths.empty() && outputPaths.size() != outputs.size())
+    return fail("@" + entry + " returns " + std::to_string(outputs.size()) +
+                " results but --output names " +
+                std::to_string(outputPaths.size()) + " files");
+  for (size_t r = 0; r < outputPaths.size(); ++r)
+    if (!attn::runtime::writeNpy(outputPaths[r].trim().str(), outputs[r],
+                                 error))
+      return fail(error);
+  if (outputPaths.empty())
+    for (size_t r = 0; r < outputs.size(); ++r)
+      llvm::outs() << "result " << r << ": "
+                   << attn::runtime::dtypeName(outputs[r].dtype) << " "
+                   << outputs[r].shapeString() << "\n";
+
+  int status = 0;
+  if (check) {
+    if (!module->hasAttnOps())
+      return fail("--check needs attn ops in the input: '" + inputFile +
+                  "' has none to recompute with the reference strategy");
+    CompileOptions refOptions = options;
+    refOptions.overrideStrategy = "reference";
+    std::unique_ptr<CompiledModule> reference = CompiledModule::compile(
+        (*buffer)->getBuffer().str(), inputFile, refOptions, initRegistry,
+        error);
+    if (!reference)
+      return fail("reference compilation failed: " + error);
+    std::vector<HostArray> expected;
+    if (!reference->run(entry, inputs, expected, error))
+      return fail("reference run failed: " + error);
+    if (!compare(outputs, expected))
+      status = 1;
+  }
+
+  if (bench > 0) {
+    std::vector<double> times;
+    for (unsigned i = 0; i < bench; ++i) {
+      outputs.clear();
+      auto start = std::chrono::steady_clock::now();
+      if (!module->run(entry, inputs, outputs, error))
+        return fail(error);
+      auto stop = std::chrono::steady_clock::now();
+      times.push_back(std::chrono::duration<double, std::milli>(stop - start)
+                          .count());
+    }
+    std::sort(times.begin(), times.end());
+    double median = times.size() % 2
+                        ? times[times.size() / 2]
+                        : 0.5 * (times[times.size() / 2 - 1] +
+                                 times[times.size() / 2]);
+    double flops = module->usefulFlops(entry, inputs);
+    double gflops = flops >= 0 ? flops / (median * 1e-3) / 1e9 : NAN;
+    llvm::outs() << "median_ms=" << llvm::format("%.4f", median)
+                 << " gflops=" << llvm::format("%.3f", gflops)
+                 << " runs=" << bench << "\n";
+  }
+  return status;
+}
