@@ -35,6 +35,8 @@
 #include <mutex>
 #include <set>
 
+#include "llvm/ADT/SmallPtrSet.h"
+
 extern "C" void omp_set_num_threads(int);
 extern "C" int omp_get_num_procs(void);
 
@@ -203,26 +205,40 @@ void CompiledModuleImpl::recordEntries(ModuleOp module) {
     names.push_back(sig.name);
 
     std::vector<FlopTerm> terms;
-    func.walk([&](Operation *op) {
-      if (!isAttnOp(op))
+    // The entry's own attn ops, then those of the functions it calls (whose
+    // sizes count only where static).
+    llvm::SmallPtrSet<Operation *, 8> visited;
+    std::function<void(func::FuncOp)> collect = [&](func::FuncOp current) {
+      if (!visited.insert(current.getOperation()).second)
         return;
-      attnOps = true;
-      FlopTerm term;
-      term.problem = AttentionProblem::get(op);
-      AttentionProblem &p = term.problem;
-      term.batch = dimSource(p.query, 0, func);
-      for (size_t d = 0; d < p.queryShape.size(); ++d)
-        term.queryShape.push_back(dimSource(p.query, 2 + d, func));
-      for (size_t d = 0; d < p.keyShape.size(); ++d)
-        term.keyShape.push_back(dimSource(p.key, 2 + d, func));
-      if (p.mask)
-        if (auto arg = dyn_cast<BlockArgument>(p.mask))
-          if (arg.getOwner()->getParentOp() == func.getOperation())
-            term.maskArg = arg.getArgNumber();
-      p.op = nullptr;
-      p.query = p.key = p.value = p.mask = p.bias = p.init = Value();
-      terms.push_back(std::move(term));
-    });
+      current.walk([&](Operation *op) {
+        if (auto call = dyn_cast<func::CallOp>(op)) {
+          if (auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee()))
+            if (!callee.isDeclaration())
+              collect(callee);
+          return;
+        }
+        if (!isAttnOp(op))
+          return;
+        attnOps = true;
+        FlopTerm term;
+        term.problem = AttentionProblem::get(op);
+        AttentionProblem &p = term.problem;
+        term.batch = dimSource(p.query, 0, func);
+        for (size_t d = 0; d < p.queryShape.size(); ++d)
+          term.queryShape.push_back(dimSource(p.query, 2 + d, func));
+        for (size_t d = 0; d < p.keyShape.size(); ++d)
+          term.keyShape.push_back(dimSource(p.key, 2 + d, func));
+        if (p.mask)
+          if (auto arg = dyn_cast<BlockArgument>(p.mask))
+            if (arg.getOwner()->getParentOp() == func.getOperation())
+              term.maskArg = arg.getArgNumber();
+        p.op = nullptr;
+        p.query = p.key = p.value = p.mask = p.bias = p.init = Value();
+        terms.push_back(std::move(term));
+      });
+    };
+    collect(func);
     flopTerms[sig.name] = std::move(terms);
     signatures[sig.name] = std::move(sig);
   }
