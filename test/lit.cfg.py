@@ -25,6 +25,11 @@ config.substitutions.append(
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
+# `not` and `count` are substituted only after a pipe; at the start of a RUN
+# line they are found on PATH, as in upstream MLIR's lit configuration.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.attn_tools_dir, append_path=True)
+
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 tools = ["attn-opt", "attn-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

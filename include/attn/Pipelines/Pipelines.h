@@ -28,7 +28,7 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
 /// Lowering from bufferized loops/vectors to the LLVM dialect (the tail of
 /// the CPU pipeline).
-void buildCpuLoweringToLLVM(OpPassManager &pm);
+void buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads = 0);
 
 /// Registers `attn-cpu-pipeline`.
 void registerAttnPipelines();

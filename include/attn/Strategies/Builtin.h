@@ -7,6 +7,7 @@
 
 namespace mlir::attn {
 std::unique_ptr<Strategy> createReferenceStrategy();
+std::unique_ptr<Strategy> createTiledStrategy();
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_BUILTIN_H

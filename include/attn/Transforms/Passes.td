@@ -63,4 +63,20 @@ def AttnApplyStrategies : Pass<"attn-apply-strategies"> {
   ];
 }
 
+def AttnApproximateMath : Pass<"attn-approximate-math"> {
+  let summary = "Polynomial approximations for vector math (exp, exp2, tanh, log1p)";
+  let description = [{
+    LLVM scalarizes vector transcendental intrinsics into libm calls. This
+    pass rewrites math ops on f32 *vectors* with MLIR's polynomial
+    approximations (upstream populateMathPolynomialApproximationPatterns and
+    the f32 expansions), so that strategies' vector code stays vectorized.
+    Scalar math is left to libm, so the reference strategy keeps libm's
+    accuracy.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD

@@ -11,5 +11,6 @@ void mlir::attn::registerBuiltinStrategies() {
   std::call_once(once, [] {
     StrategyRegistry &registry = StrategyRegistry::global();
     registry.add(createReferenceStrategy());
+    registry.add(createTiledStrategy());
   });
 }

@@ -1,0 +1,45 @@
+//===- FlashKernel.h - FlashAttention-2 on the CPU as vector IR -*- C++ -*-===//
+//
+// Emits the online-softmax attention algorithm (FlashAttention-2) for
+// attn.attention as scf loops of vector ops, register-blocked for the CPU:
+//   for each (batch, KV head):            scf.for, K packed once as [T, D, BK]
+//     for each query block (forall):      G heads x block_q rows per task
+//       for each visited KV tile:         band / sink / mask-summary skipping
+//         for each micro-tile of rows:    S = Q K^T in micro_q x BK registers,
+//                                         online softmax in exp2, P V into O
+// Strategies that share this kernel choose which KV tiles a task visits
+// (all of them, a band, a list of blocks) and how many splits of the keys
+// run in parallel.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_STRATEGIES_COMMON_FLASHKERNEL_H
+#define ATTN_STRATEGIES_COMMON_FLASHKERNEL_H
+
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::attn {
+
+struct FlashKernelConfig {
+  int64_t blockQ = 96;     ///< Query rows per head in one task.
+  int64_t blockK = 64;     ///< Keys per KV tile.
+  int64_t microQ = 6;      ///< Query rows held in registers at once.
+  int64_t lanes = 16;      ///< f32 lanes of one vector register.
+  int64_t blockDv = 64;    ///< Value columns accumulated in registers.
+  int64_t unrollD = 8;     ///< Unrolling of the head-dimension loop.
+  bool skipByBand = true;  ///< Visit only tiles the band/sinks allow.
+};
+
+/// Whether the kernel can compute `problem` (attn.attention with static
+/// head sizes); `reason` says why not.
+bool flashKernelSupports(const AttentionProblem &problem, std::string &reason);
+
+/// Emits the kernel before `problem.op` and returns the result tensor.
+Value buildFlashAttention(RewriterBase &rewriter,
+                          const AttentionProblem &problem,
+                          const FlashKernelConfig &config);
+
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_COMMON_FLASHKERNEL_H

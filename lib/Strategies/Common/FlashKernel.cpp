@@ -1,0 +1,832 @@
+//===- FlashKernel.cpp - FlashAttention-2 on the CPU as vector IR ---------===//
+//
+// See FlashKernel.h. The emitted structure, for each (batch, KV head):
+//   Kt[T, D, BK] = K^T packed in key tiles (f32, zero padded; phi(k) for
+//                  feature-map scores)
+//   forall query blocks (heaviest first):
+//     O[R, Dv], m[R], l[R], P[micro_q, BK] on the stack (R = G * block_q)
+//     for each KV tile the block's rows can see (band + sink tiles):
+//       for each micro-tile of micro_q rows that sees the tile:
+//         S = Q K^T   micro_q x BK/lanes vector accumulators, D loop unrolled
+//         partial tiles only: mask by causal/window/sinks/mask/length
+//         softmax: m' = max(m, rowmax S); p = exp2(S - m'); l = l 2^(m-m') + sum p
+//         O = O 2^(m-m') + P V   micro_q x blockDv/lanes accumulators
+//     out = O / l (0 where l == 0), written into the result tile
+// The scale is folded into S with log2(e) so the softmax uses exp2. Rows of
+// all G query heads of a KV head share one task, so each K/V tile loaded
+// serves the whole group.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/FlashKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+bool mlir::attn::flashKernelSupports(const AttentionProblem &p,
+                                     std::string &reason) {
+  if (p.isNeighborhood) {
+    reason = "computes attn.attention only (neighborhoods have their own "
+             "strategy)";
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+constexpr double kLog2E = 1.4426950408889634;
+
+/// Index bounds of the keys that rows [iA, iB] may see.
+struct KeyBounds {
+  Value lo;     ///< First band key of the last row's band (rows' max lo).
+  Value hi;     ///< Last band key of the last row (rows' max hi).
+  Value sinkHi; ///< Last sink key the rows may see, or -1.
+};
+
+class FlashEmitter {
+public:
+  FlashEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
+               const FlashKernelConfig &config)
+      : b(rewriter), loc(problem.op->getLoc()), p(problem), cfg(config) {
+    f32 = b.getF32Type();
+    i32 = b.getI32Type();
+    vecType = VectorType::get({cfg.lanes}, f32);
+    maskVecType = VectorType::get({cfg.lanes}, b.getI1Type());
+    idxVecType = VectorType::get({cfg.lanes}, i32);
+    group = p.groupSize();
+    rows = group * cfg.blockQ;
+    keyVecs = cfg.blockK / cfg.lanes;
+    valueVecs = (p.valueDim + cfg.lanes - 1) / cfg.lanes;
+    paddedDv = valueVecs * cfg.lanes;
+    isSoftmax = p.score.isSoftmax();
+    featureProduct = p.score.isFeatureProduct();
+  }
+
+  Value build();
+
+private:
+  // Constants and scalar arithmetic.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value fconst(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value vconst(double v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value cmpI(arith::CmpIPredicate pred, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, pred, x, y);
+  }
+  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  Value ceilDiv(Value x, int64_t d) {
+    return arith::CeilDivUIOp::create(b, loc, x, idx(d));
+  }
+  Value floorDiv(Value x, int64_t d) {
+    return arith::FloorDivSIOp::create(b, loc, x, idx(d));
+  }
+  Value dimOf(Value tensor, int64_t d) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    if (!type.isDynamicDim(d))
+      return idx(type.getDimSize(d));
+    return tensor::DimOp::create(b, loc, tensor, d);
+  }
+  Value toF32(Value v) {
+    Type t = v.getType();
+    Type elem = getElementTypeOrSelf(t);
+    if (elem.isF32())
+      return v;
+    Type target = isa<VectorType>(t)
+                      ? Type(VectorType::get(cast<VectorType>(t).getShape(), f32))
+                      : Type(f32);
+    return arith::ExtFOp::create(b, loc, target, v);
+  }
+  /// phi of feature-map scores on a scalar.
+  Value featureMap(Value x);
+
+  KeyBounds keyBounds(Value iA, Value iB);
+  Value bandAllowed(Value i, Value jv);
+
+  Value packKeys(Value batch, Value kvHead);
+  Value featureQueries(Value batch, Value kvHead);
+  void emitMicroTile(Value batch, Value kvHead, Value head, Value g,
+                     Value rowBase,
+                     Value i0, Value qLast, Value tile, Value packedKeys,
+                     Value queries, Value oAcc, Value mRow, Value lRow,
+                     Value pBuf);
+
+  RewriterBase &b;
+  Location loc;
+  const AttentionProblem &p;
+  FlashKernelConfig cfg;
+  Type f32, i32;
+  VectorType vecType, maskVecType, idxVecType;
+  int64_t group, rows, keyVecs, valueVecs, paddedDv;
+  bool isSoftmax, featureProduct;
+  // Sizes.
+  Value lq, lk, shift, numTiles;
+  Value mask8; // i8 copy of the mask, or null
+};
+
+Value FlashEmitter::featureMap(Value x) {
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(x.getType()));
+  if (p.score.getFeatureMap() == FeatureMap::Relu)
+    return arith::MaximumFOp::create(b, loc, x, zero);
+  Value one = arith::ConstantOp::create(b, loc, b.getOneAttr(x.getType()));
+  Value positive =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+  return select(positive, arith::AddFOp::create(b, loc, x, one),
+                math::ExpOp::create(b, loc, x));
+}
+
+KeyBounds FlashEmitter::keyBounds(Value iA, Value iB) {
+  KeyBounds bounds;
+  Value last = sub(lk, idx(1));
+  Value hi = last;
+  if (p.causal)
+    hi = minI(hi, add(iB, shift));
+  if (p.hasWindow && p.windowRight)
+    hi = minI(hi, add(add(iB, shift), idx(*p.windowRight)));
+  Value lo = idx(0);
+  if (p.hasWindow && p.windowLeft)
+    lo = maxI(lo, sub(add(iA, shift), idx(*p.windowLeft)));
+  bounds.lo = lo;
+  bounds.hi = hi;
+  if (p.hasWindow && p.sinks > 0) {
+    Value sinkHi = minI(idx(p.sinks - 1), last);
+    if (p.causal)
+      sinkHi = minI(sinkHi, add(iB, shift));
+    bounds.sinkHi = sinkHi;
+  } else {
+    bounds.sinkHi = idx(-1);
+  }
+  return bounds;
+}
+
+Value FlashEmitter::bandAllowed(Value i, Value jv) {
+  auto splat = [&](Value index) -> Value {
+    Value v = arith::IndexCastOp::create(b, loc, i32, index);
+    return vector::BroadcastOp::create(b, loc, idxVecType, v);
+  };
+  auto cmp = [&](arith::CmpIPredicate pred, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, pred, x, y);
+  };
+  Value allowed = cmp(arith::CmpIPredicate::slt, jv, splat(lk));
+  Value shifted = add(i, shift);
+  if (p.causal)
+    allowed = andI(allowed, cmp(arith::CmpIPredicate::sle, jv, splat(shifted)));
+  if (p.hasWindow) {
+    Value inWindow;
+    if (p.windowLeft)
+      inWindow = cmp(arith::CmpIPredicate::sge, jv,
+                     splat(sub(shifted, idx(*p.windowLeft))));
+    if (p.windowRight) {
+      Value right = cmp(arith::CmpIPredicate::sle, jv,
+                        splat(add(shifted, idx(*p.windowRight))));
+      inWindow = inWindow ? andI(inWindow, right) : right;
+    }
+    if (p.sinks > 0)
+      inWindow =
+          orI(inWindow, cmp(arith::CmpIPredicate::slt, jv, splat(idx(p.sinks))));
+    allowed = andI(allowed, inWindow);
+  }
+  return allowed;
+}
+
+Value FlashEmitter::packKeys(Value batch, Value kvHead) {
+  int64_t d = p.headDim, bk = cfg.blockK;
+  auto type = RankedTensorType::get({ShapedType::kDynamic, d, bk}, f32);
+  Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange{numTiles});
+  AffineMap id = b.getMultiDimIdentityMap(3);
+  Value key = p.key;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
+             ArrayRef<AffineMap>{id},
+             SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               OpBuilder::InsertionGuard guard(b);
+               b.setInsertionPoint(nb.getInsertionBlock(),
+                                   nb.getInsertionPoint());
+               Value t = linalg::IndexOp::create(b, l, 0);
+               Value dd = linalg::IndexOp::create(b, l, 1);
+               Value c = linalg::IndexOp::create(b, l, 2);
+               Value j = add(mul(t, idx(bk)), c);
+               Value inside = cmpI(arith::CmpIPredicate::slt, j, lk);
+               Value jc = minI(j, sub(lk, idx(1)));
+               Value v = toF32(tensor::ExtractOp::create(
+                   b, l, key, ValueRange{batch, kvHead, jc, dd}));
+               if (featureProduct)
+                 v = featureMap(v);
+               linalg::YieldOp::create(b, l,
+                                       ValueRange{select(inside, v, fconst(0))});
+             })
+      .getResult(0);
+}
+
+Value FlashEmitter::featureQueries(Value batch, Value kvHead) {
+  int64_t d = p.headDim;
+  auto type = RankedTensorType::get({group, ShapedType::kDynamic, d}, f32);
+  Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange{lq});
+  AffineMap id = b.getMultiDimIdentityMap(3);
+  Value query = p.query;
+  float scale = p.scale;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
+             ArrayRef<AffineMap>{id},
+             SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               OpBuilder::InsertionGuard guard(b);
+               b.setInsertionPoint(nb.getInsertionBlock(),
+                                   nb.getInsertionPoint());
+               Value g = linalg::IndexOp::create(b, l, 0);
+               Value i = linalg::IndexOp::create(b, l, 1);
+               Value dd = linalg::IndexOp::create(b, l, 2);
+               Value head = add(mul(kvHead, idx(group)), g);
+               Value v = toF32(tensor::ExtractOp::create(
+                   b, l, query, ValueRange{batch, head, i, dd}));
+               v = arith::MulFOp::create(b, l, v, fconst(scale));
+               linalg::YieldOp::create(b, l, ValueRange{featureMap(v)});
+             })
+      .getResult(0);
+}
+
+void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
+                                 Value g, Value rowBase, Value i0, Value qLast,
+                                 Value tile, Value packedKeys, Value queries,
+                                 Value oAcc, Value mRow, Value lRow,
+                                 Value pBuf) {
+  int64_t mr = cfg.microQ, lanes = cfg.lanes;
+  Value kvStart = mul(tile, idx(cfg.blockK));
+  Value kvValid = minI(idx(cfg.blockK), sub(lk, kvStart));
+  Value i1 = minI(add(i0, idx(mr - 1)), qLast);
+
+  // Whether every (row, key) of this micro-tile is allowed: then no masking.
+  Value full;
+  {
+    Value tileEnd = add(kvStart, idx(cfg.blockK - 1));
+    full = cmpI(arith::CmpIPredicate::slt, tileEnd, lk);
+    if (p.mask) {
+      full = arith::ConstantIntOp::create(b, loc, 0, 1);
+    } else if (p.causal || p.hasWindow) {
+      KeyBounds first = keyBounds(i0, i0), last = keyBounds(i1, i1);
+      full = andI(full, cmpI(arith::CmpIPredicate::sge, kvStart, last.lo));
+      full = andI(full, cmpI(arith::CmpIPredicate::sle, tileEnd, first.hi));
+    }
+  }
+
+  SmallVector<Value> rowIndex(mr);
+  for (int64_t r = 0; r < mr; ++r)
+    rowIndex[r] = minI(add(i0, idx(r)), qLast);
+
+  // S = Q K^T.
+  int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, p.headDim));
+  SmallVector<Value> init(mr * keyVecs, vconst(0.0));
+  auto dLoop = scf::ForOp::create(
+      b, loc, idx(0), idx(p.headDim), idx(unroll), init,
+      [&](OpBuilder &nb, Location l, Value d0, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> s(acc.begin(), acc.end());
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value d = add(d0, idx(u));
+          SmallVector<Value> kv(keyVecs);
+          for (int64_t c = 0; c < keyVecs; ++c)
+            kv[c] = vector::TransferReadOp::create(
+                b, l, vecType, packedKeys,
+                ValueRange{tile, d, idx(c * lanes)}, fconst(0),
+                ArrayRef<bool>{true});
+          for (int64_t r = 0; r < mr; ++r) {
+            Value qs;
+            if (featureProduct) {
+              qs = tensor::ExtractOp::create(b, l, queries,
+                                             ValueRange{g, rowIndex[r], d});
+            } else {
+              qs = toF32(tensor::ExtractOp::create(
+                  b, l, queries, ValueRange{batch, head, rowIndex[r], d}));
+            }
+            Value qb = vector::BroadcastOp::create(b, l, vecType, qs);
+            for (int64_t c = 0; c < keyVecs; ++c)
+              s[r * keyVecs + c] =
+                  vector::FMAOp::create(b, l, qb, kv[c], s[r * keyVecs + c]);
+          }
+        }
+        scf::YieldOp::create(b, l, s);
+      });
+  SmallVector<Value> s(dLoop.getResults());
+
+  // Scores: scale, bias, softcap; exp2 domain for softmax.
+  bool scoreOps = !featureProduct && (p.bias || p.softcap);
+  double firstScale = featureProduct ? 1.0
+                      : (isSoftmax && !scoreOps) ? p.scale * kLog2E
+                                                 : p.scale;
+  if (firstScale != 1.0) {
+    Value sc = vconst(firstScale);
+    for (Value &v : s)
+      v = arith::MulFOp::create(b, loc, v, sc);
+  }
+  if (p.bias) {
+    auto biasType = cast<RankedTensorType>(p.bias.getType());
+    Value bb = biasType.getDimSize(0) == 1 ? idx(0) : batch;
+    Value bh = biasType.getDimSize(1) == 1 ? idx(0) : head;
+    VectorType rawType = VectorType::get({lanes}, biasType.getElementType());
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t c = 0; c < keyVecs; ++c) {
+        Value zero = arith::ConstantOp::create(
+            b, loc, b.getZeroAttr(biasType.getElementType()));
+        Value bv = vector::TransferReadOp::create(
+            b, loc, rawType, p.bias,
+            ValueRange{bb, bh, rowIndex[r], add(kvStart, idx(c * lanes))},
+            zero, ArrayRef<bool>{false});
+        s[r * keyVecs + c] =
+            arith::AddFOp::create(b, loc, s[r * keyVecs + c], toF32(bv));
+      }
+  }
+  if (p.softcap) {
+    Value cap = vconst(*p.softcap), inv = vconst(1.0 / *p.softcap);
+    for (Value &v : s)
+      v = arith::MulFOp::create(
+          b, loc, cap,
+          math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, v, inv)));
+  }
+  if (isSoftmax && scoreOps) {
+    Value l2e = vconst(kLog2E);
+    for (Value &v : s)
+      v = arith::MulFOp::create(b, loc, v, l2e);
+  }
+
+  // Weights before masking, for scores without a running max.
+  if (!isSoftmax && !featureProduct) {
+    for (Value &v : s) {
+      if (p.score.isSoftplus()) {
+        // softplus(x) = max(x, 0) + log1p(exp(-|x|))
+        Value tail = math::Log1pOp::create(
+            b, loc,
+            math::ExpOp::create(
+                b, loc,
+                arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, v))));
+        v = arith::AddFOp::create(
+            b, loc, arith::MaximumFOp::create(b, loc, v, vconst(0.0)), tail);
+      } else if (p.score.getFeatureMap() == FeatureMap::Taylor2) {
+        Value sq = arith::MulFOp::create(b, loc, v, v);
+        v = arith::AddFOp::create(
+            b, loc, arith::AddFOp::create(b, loc, vconst(1.0), v),
+            arith::MulFOp::create(b, loc, vconst(0.5), sq));
+      }
+    }
+  }
+
+  // Partial tiles: masked keys become -inf (softmax) or weight 0.
+  double fill = isSoftmax ? -std::numeric_limits<double>::infinity() : 0.0;
+  auto masked = scf::IfOp::create(
+      b, loc, full,
+      [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, s); },
+      [&](OpBuilder &nb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> out(s);
+        Value iota = arith::ConstantOp::create(
+            b, l,
+            DenseElementsAttr::get(
+                idxVecType,
+                llvm::to_vector(llvm::map_range(
+                    llvm::seq<int64_t>(0, lanes), [&](int64_t x) -> Attribute {
+                      return b.getI32IntegerAttr(x);
+                    }))));
+        Value fillVec = vconst(fill);
+        for (int64_t c = 0; c < keyVecs; ++c) {
+          Value base = arith::IndexCastOp::create(
+              b, l, i32, add(kvStart, idx(c * lanes)));
+          Value jv = arith::AddIOp::create(
+              b, l, vector::BroadcastOp::create(b, l, idxVecType, base), iota);
+          for (int64_t r = 0; r < mr; ++r) {
+            Value allowed = bandAllowed(rowIndex[r], jv);
+            if (mask8) {
+              auto maskType = cast<RankedTensorType>(mask8.getType());
+              Value mb = maskType.getDimSize(0) == 1 ? idx(0) : batch;
+              Value mh = maskType.getDimSize(1) == 1 ? idx(0) : head;
+              Value raw = vector::TransferReadOp::create(
+                  b, l, VectorType::get({lanes}, b.getI8Type()), mask8,
+                  ValueRange{mb, mh, rowIndex[r], add(kvStart, idx(c * lanes))},
+                  arith::ConstantIntOp::create(b, l, 0, 8),
+                  ArrayRef<bool>{false});
+              Value zero = arith::ConstantOp::create(
+                  b, l,
+                  DenseElementsAttr::get(
+                      VectorType::get({lanes}, b.getI8Type()),
+                      b.getI8IntegerAttr(0)));
+              allowed = andI(allowed, arith::CmpIOp::create(
+                                          b, l, arith::CmpIPredicate::ne, raw,
+                                          zero));
+            }
+            out[r * keyVecs + c] =
+                select(allowed, out[r * keyVecs + c], fillVec);
+          }
+        }
+        scf::YieldOp::create(b, l, out);
+      });
+  s.assign(masked.getResults().begin(), masked.getResults().end());
+
+  // Online softmax (or plain sums) per row; P to the stack buffer.
+  SmallVector<Value> alpha(mr);
+  if (isSoftmax) {
+    SmallVector<Value> mOld(mr), mSafe(mr), rowMax(mr);
+    Value negInf = fconst(-std::numeric_limits<double>::infinity());
+    for (int64_t r = 0; r < mr; ++r) {
+      Value m = s[r * keyVecs];
+      for (int64_t c = 1; c < keyVecs; ++c)
+        m = arith::MaximumFOp::create(b, loc, m, s[r * keyVecs + c]);
+      rowMax[r] = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::MAXIMUMF, m);
+      Value rowIdx = add(rowBase, idx(r));
+      mOld[r] = memref::LoadOp::create(b, loc, mRow, ValueRange{rowIdx});
+      Value mNew = arith::MaximumFOp::create(b, loc, mOld[r], rowMax[r]);
+      Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                             mNew, negInf);
+      mSafe[r] = select(isNegInf, fconst(0.0), mNew);
+      memref::StoreOp::create(b, loc, mNew, mRow, ValueRange{rowIdx});
+    }
+    // alpha = exp2(m_old - m_new) for all rows at once.
+    int64_t width = 1;
+    while (width < mr)
+      width *= 2;
+    VectorType rowVec = VectorType::get({width}, f32);
+    SmallVector<Value> diffs;
+    for (int64_t r = 0; r < width; ++r)
+      diffs.push_back(r < mr ? arith::SubFOp::create(b, loc, mOld[r], mSafe[r])
+                                   .getResult()
+                             : fconst(0.0));
+    Value alphas = math::Exp2Op::create(
+        b, loc, vector::FromElementsOp::create(b, loc, rowVec, diffs));
+    for (int64_t r = 0; r < mr; ++r) {
+      alpha[r] = vector::ExtractOp::create(b, loc, alphas, ArrayRef<int64_t>{r});
+      Value ms = vector::BroadcastOp::create(b, loc, vecType, mSafe[r]);
+      for (int64_t c = 0; c < keyVecs; ++c)
+        s[r * keyVecs + c] = math::Exp2Op::create(
+            b, loc, arith::SubFOp::create(b, loc, s[r * keyVecs + c], ms));
+    }
+  }
+  for (int64_t r = 0; r < mr; ++r) {
+    Value sum = s[r * keyVecs];
+    for (int64_t c = 1; c < keyVecs; ++c)
+      sum = arith::AddFOp::create(b, loc, sum, s[r * keyVecs + c]);
+    Value rowSum =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+    Value rowIdx = add(rowBase, idx(r));
+    Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{rowIdx});
+    if (isSoftmax)
+      l = arith::MulFOp::create(b, loc, l, alpha[r]);
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, l, rowSum),
+                            lRow, ValueRange{rowIdx});
+    for (int64_t c = 0; c < keyVecs; ++c)
+      vector::StoreOp::create(b, loc, s[r * keyVecs + c], pBuf,
+                              ValueRange{idx(r), idx(c * lanes)});
+  }
+
+  // O = O * alpha + P V, blockDv columns at a time.
+  int64_t chunkVecs = std::max<int64_t>(1, cfg.blockDv / lanes);
+  for (int64_t e0 = 0; e0 < valueVecs; e0 += chunkVecs) {
+    int64_t nE = std::min(chunkVecs, valueVecs - e0);
+    SmallVector<Value> o;
+    for (int64_t r = 0; r < mr; ++r) {
+      Value ab = isSoftmax ? vector::BroadcastOp::create(b, loc, vecType, alpha[r])
+                                 .getResult()
+                           : Value();
+      for (int64_t e = 0; e < nE; ++e) {
+        Value v = vector::LoadOp::create(
+            b, loc, vecType, oAcc,
+            ValueRange{add(rowBase, idx(r)), idx((e0 + e) * lanes)});
+        o.push_back(ab ? arith::MulFOp::create(b, loc, v, ab).getResult() : v);
+      }
+    }
+    auto valueType = cast<RankedTensorType>(p.value.getType());
+    VectorType rawType = VectorType::get({lanes}, valueType.getElementType());
+    bool valueInBounds = p.valueDim % lanes == 0;
+    auto emitJLoop = [&](bool guardZeros) -> SmallVector<Value> {
+      auto jLoop = scf::ForOp::create(
+          b, loc, idx(0), kvValid, idx(1), o,
+          [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            SmallVector<Value> next(acc.begin(), acc.end());
+            Value key = add(kvStart, j);
+            SmallVector<Value> vv(nE);
+            Value zero = arith::ConstantOp::create(
+                b, l, b.getZeroAttr(valueType.getElementType()));
+            for (int64_t e = 0; e < nE; ++e)
+              vv[e] = toF32(vector::TransferReadOp::create(
+                  b, l, rawType, p.value,
+                  ValueRange{batch, kvHead, key, idx((e0 + e) * lanes)}, zero,
+                  ArrayRef<bool>{valueInBounds}));
+            for (int64_t r = 0; r < mr; ++r) {
+              Value pv = memref::LoadOp::create(b, l, pBuf,
+                                                ValueRange{idx(r), j});
+              Value pb = vector::BroadcastOp::create(b, l, vecType, pv);
+              Value isZero;
+              if (guardZeros)
+                isZero = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OEQ, pv, fconst(0.0));
+              for (int64_t e = 0; e < nE; ++e) {
+                Value prev = next[r * nE + e];
+                Value updated = vector::FMAOp::create(b, l, pb, vv[e], prev);
+                // A key with weight 0 in a partial tile may be masked: its
+                // value row (maybe NaN) must not reach this row.
+                next[r * nE + e] =
+                    guardZeros ? select(isZero, prev, updated) : updated;
+              }
+            }
+            scf::YieldOp::create(b, l, next);
+          });
+      return SmallVector<Value>(jLoop.getResults());
+    };
+    auto pv = scf::IfOp::create(
+        b, loc, full,
+        [&](OpBuilder &nb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(b, l, emitJLoop(false));
+        },
+        [&](OpBuilder &nb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(b, l, emitJLoop(true));
+        });
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t e = 0; e < nE; ++e)
+        vector::StoreOp::create(
+            b, loc, pv.getResult(r * nE + e), oAcc,
+            ValueRange{add(rowBase, idx(r)), idx((e0 + e) * lanes)});
+  }
+}
+
+Value FlashEmitter::build() {
+  auto qType = cast<RankedTensorType>(p.query.getType());
+  lq = dimOf(p.query, 2);
+  lk = dimOf(p.key, 2);
+  shift = sub(lk, lq);
+  numTiles = ceilDiv(lk, cfg.blockK);
+  Value batches = dimOf(p.query, 0);
+  Value numBlocks = ceilDiv(lq, cfg.blockQ);
+  int64_t mr = cfg.microQ, lanes = cfg.lanes;
+
+  if (p.mask) {
+    auto maskType = cast<RankedTensorType>(p.mask.getType());
+    auto type = RankedTensorType::get(maskType.getShape(), b.getI8Type());
+    SmallVector<Value> dyn;
+    for (int64_t d = 0; d < 4; ++d)
+      if (maskType.isDynamicDim(d))
+        dyn.push_back(dimOf(p.mask, d));
+    Value empty = tensor::EmptyOp::create(b, loc, type, dyn);
+    AffineMap id = b.getMultiDimIdentityMap(4);
+    mask8 = linalg::GenericOp::create(
+                b, loc, TypeRange{type}, ValueRange{p.mask}, ValueRange{empty},
+                ArrayRef<AffineMap>{id, id},
+                SmallVector<utils::IteratorType>(4,
+                                                 utils::IteratorType::parallel),
+                [&](OpBuilder &nb, Location l, ValueRange args) {
+                  linalg::YieldOp::create(
+                      nb, l,
+                      ValueRange{arith::ExtUIOp::create(nb, l, nb.getI8Type(),
+                                                        args[0])});
+                })
+                .getResult(0);
+  }
+
+  Value heads = idx(p.headsKV);
+  auto headLoop = scf::ForOp::create(
+      b, loc, idx(0), mul(batches, heads), idx(1), ValueRange{p.init},
+      [&](OpBuilder &nb, Location l, Value bh, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value batch = arith::DivUIOp::create(b, l, bh, heads);
+        Value kvHead = arith::RemUIOp::create(b, l, bh, heads);
+        Value packedKeys = packKeys(batch, kvHead);
+        Value queries = featureProduct ? featureQueries(batch, kvHead) : p.query;
+
+        auto forall = scf::ForallOp::create(
+            b, l, ArrayRef<OpFoldResult>{numBlocks}, ValueRange{acc[0]},
+            std::nullopt);
+        {
+              OpBuilder::InsertionGuard guard2(b);
+              b.setInsertionPoint(forall.getTerminator());
+              Location fl = l;
+              Value iter = forall.getInductionVar(0);
+              Value outTensor = forall.getRegionIterArgs()[0];
+              // Heaviest blocks first, interleaved with the lightest so that
+              // contiguous chunks of iterations cost about the same.
+              Value half = arith::DivUIOp::create(b, fl, iter, idx(2));
+              Value odd = cmpI(arith::CmpIPredicate::eq,
+                               arith::RemUIOp::create(b, fl, iter, idx(2)),
+                               idx(1));
+              Value block =
+                  select(odd, half, sub(sub(numBlocks, idx(1)), half));
+              Value q0 = mul(block, idx(cfg.blockQ));
+              Value qEnd = minI(add(q0, idx(cfg.blockQ)), lq);
+              Value qLast = sub(qEnd, idx(1));
+              Value rowsValid = sub(qEnd, q0);
+
+              auto memType = [&](ArrayRef<int64_t> shape) {
+                return MemRefType::get(shape, f32);
+              };
+              Value oAcc = memref::AllocaOp::create(
+                  b, fl, memType({rows, paddedDv}), b.getI64IntegerAttr(64));
+              Value mRow = memref::AllocaOp::create(b, fl, memType({rows}));
+              Value lRow = memref::AllocaOp::create(b, fl, memType({rows}));
+              Value pBuf = memref::AllocaOp::create(
+                  b, fl, memType({mr, cfg.blockK}), b.getI64IntegerAttr(64));
+              scf::ForOp::create(
+                  b, fl, idx(0), idx(rows), idx(1), ValueRange{},
+                  [&](OpBuilder &ib, Location il, Value r, ValueRange) {
+                    OpBuilder::InsertionGuard guard3(b);
+                    b.setInsertionPoint(ib.getInsertionBlock(),
+                                        ib.getInsertionPoint());
+                    memref::StoreOp::create(
+                        b, il,
+                        fconst(isSoftmax
+                                   ? -std::numeric_limits<double>::infinity()
+                                   : 0.0),
+                        mRow, ValueRange{r});
+                    memref::StoreOp::create(b, il, fconst(0.0), lRow,
+                                            ValueRange{r});
+                    for (int64_t e = 0; e < valueVecs; ++e)
+                      vector::StoreOp::create(b, il, vconst(0.0), oAcc,
+                                              ValueRange{r, idx(e * lanes)});
+                    scf::YieldOp::create(b, il);
+                  });
+
+              // KV tiles the block's rows can see.
+              Value tLo = idx(0), numBand = numTiles, numSink = idx(0);
+              if (cfg.skipByBand && (p.causal || p.hasWindow)) {
+                KeyBounds bounds = keyBounds(q0, qLast);
+                tLo = arith::DivUIOp::create(b, fl, bounds.lo,
+                                             idx(cfg.blockK));
+                Value tHi = floorDiv(bounds.hi, cfg.blockK);
+                Value nonEmpty =
+                    cmpI(arith::CmpIPredicate::sle, bounds.lo, bounds.hi);
+                numBand = select(nonEmpty,
+                                 maxI(idx(0), add(sub(tHi, tLo), idx(1))),
+                                 idx(0));
+                Value sinkTiles = select(
+                    cmpI(arith::CmpIPredicate::sge, bounds.sinkHi, idx(0)),
+                    add(floorDiv(bounds.sinkHi, cfg.blockK), idx(1)), idx(0));
+                Value cap = select(nonEmpty, tLo, sinkTiles);
+                numSink = minI(sinkTiles, cap);
+              }
+              Value visits = add(numSink, numBand);
+              scf::ForOp::create(
+                  b, fl, idx(0), visits, idx(1), ValueRange{},
+                  [&](OpBuilder &tb, Location tl, Value v, ValueRange) {
+                    OpBuilder::InsertionGuard guard3(b);
+                    b.setInsertionPoint(tb.getInsertionBlock(),
+                                        tb.getInsertionPoint());
+                    Value inSinks = cmpI(arith::CmpIPredicate::slt, v, numSink);
+                    Value tile = select(inSinks, v, add(tLo, sub(v, numSink)));
+                    Value kvStart = mul(tile, idx(cfg.blockK));
+                    Value kvEnd = add(kvStart, idx(cfg.blockK - 1));
+                    scf::ForOp::create(
+                        b, tl, idx(0), idx(rows / mr), idx(1), ValueRange{},
+                        [&](OpBuilder &mb, Location ml, Value mt, ValueRange) {
+                          OpBuilder::InsertionGuard guard4(b);
+                          b.setInsertionPoint(mb.getInsertionBlock(),
+                                              mb.getInsertionPoint());
+                          Value rowBase = mul(mt, idx(mr));
+                          Value g = arith::DivUIOp::create(
+                              b, ml, rowBase, idx(cfg.blockQ));
+                          Value i0 = add(q0, arith::RemUIOp::create(
+                                                 b, ml, rowBase,
+                                                 idx(cfg.blockQ)));
+                          Value visit =
+                              cmpI(arith::CmpIPredicate::slt, i0, qEnd);
+                          if (cfg.skipByBand && (p.causal || p.hasWindow)) {
+                            Value i1 = minI(add(i0, idx(mr - 1)), qLast);
+                            KeyBounds bounds = keyBounds(i0, i1);
+                            // Band rows' union: [lo(i0), hi(i1)].
+                            KeyBounds firstRow = keyBounds(i0, i0);
+                            Value band = andI(
+                                cmpI(arith::CmpIPredicate::sle, firstRow.lo,
+                                     kvEnd),
+                                cmpI(arith::CmpIPredicate::sle, kvStart,
+                                     bounds.hi));
+                            band = andI(band, cmpI(arith::CmpIPredicate::sle,
+                                                   firstRow.lo, bounds.hi));
+                            Value sink = cmpI(arith::CmpIPredicate::sle,
+                                              kvStart, bounds.sinkHi);
+                            visit = andI(visit, orI(band, sink));
+                          }
+                          scf::IfOp::create(
+                              b, ml, visit, [&](OpBuilder &xb, Location xl) {
+                                OpBuilder::InsertionGuard guard5(b);
+                                b.setInsertionPoint(xb.getInsertionBlock(),
+                                                    xb.getInsertionPoint());
+                                Value head = add(mul(kvHead, idx(group)), g);
+                                emitMicroTile(batch, kvHead, head, g, rowBase,
+                                              i0,
+                                              qLast, tile, packedKeys, queries,
+                                              oAcc, mRow, lRow, pBuf);
+                                scf::YieldOp::create(b, xl);
+                              });
+                          scf::YieldOp::create(b, ml);
+                        });
+                    scf::YieldOp::create(b, tl);
+                  });
+
+              // out[b, hk*G + g, q0 + i, :] = O / l.
+              Type outElem = qType.getElementType();
+              auto sliceType = RankedTensorType::get(
+                  {group, ShapedType::kDynamic, p.valueDim}, outElem);
+              SmallVector<OpFoldResult> offsets = {
+                  batch, mul(kvHead, idx(group)), q0, b.getIndexAttr(0)};
+              SmallVector<OpFoldResult> sizes = {
+                  b.getIndexAttr(1), b.getIndexAttr(group), rowsValid,
+                  b.getIndexAttr(p.valueDim)};
+              SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+              Value slice = tensor::ExtractSliceOp::create(
+                  b, fl, sliceType, outTensor, offsets, sizes, strides);
+              bool normalize = p.score.getNormalize();
+              VectorType outVec = VectorType::get({lanes}, outElem);
+              bool outInBounds = p.valueDim % lanes == 0;
+              auto gLoop = scf::ForOp::create(
+                  b, fl, idx(0), idx(group), idx(1), ValueRange{slice},
+                  [&](OpBuilder &gb, Location gl, Value g, ValueRange gAcc) {
+                    OpBuilder::InsertionGuard guard3(b);
+                    b.setInsertionPoint(gb.getInsertionBlock(),
+                                        gb.getInsertionPoint());
+                    auto iLoop = scf::ForOp::create(
+                        b, gl, idx(0), rowsValid, idx(1), gAcc,
+                        [&](OpBuilder &ib, Location il, Value i,
+                            ValueRange iAcc) {
+                          OpBuilder::InsertionGuard guard4(b);
+                          b.setInsertionPoint(ib.getInsertionBlock(),
+                                              ib.getInsertionPoint());
+                          Value r = add(mul(g, idx(cfg.blockQ)), i);
+                          Value inv = fconst(1.0);
+                          if (normalize) {
+                            Value l = memref::LoadOp::create(b, il, lRow,
+                                                             ValueRange{r});
+                            Value empty = arith::CmpFOp::create(
+                                b, il, arith::CmpFPredicate::OEQ, l,
+                                fconst(0.0));
+                            inv = select(
+                                empty, fconst(0.0),
+                                arith::DivFOp::create(b, il, fconst(1.0), l));
+                          }
+                          Value invVec =
+                              vector::BroadcastOp::create(b, il, vecType, inv);
+                          Value t = iAcc[0];
+                          for (int64_t e = 0; e < valueVecs; ++e) {
+                            Value o = vector::LoadOp::create(
+                                b, il, vecType, oAcc,
+                                ValueRange{r, idx(e * lanes)});
+                            o = arith::MulFOp::create(b, il, o, invVec);
+                            if (!outElem.isF32())
+                              o = arith::TruncFOp::create(b, il, outVec, o);
+                            t = vector::TransferWriteOp::create(
+                                    b, il, o, t,
+                                    ValueRange{g, i, idx(e * lanes)},
+                                    ArrayRef<bool>{outInBounds})
+                                    .getResult();
+                          }
+                          scf::YieldOp::create(b, il, t);
+                        });
+                    scf::YieldOp::create(b, gl, iLoop.getResults());
+                  });
+              OpBuilder::InsertionGuard guard3(b);
+              b.setInsertionPointToStart(forall.getTerminator().getBody());
+              tensor::ParallelInsertSliceOp::create(
+                  b, fl, gLoop.getResult(0), outTensor, offsets, sizes,
+                  strides);
+        }
+        scf::YieldOp::create(b, l, forall.getResults());
+      });
+  return headLoop.getResult(0);
+}
+
+} // namespace
+
+Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
+                                      const AttentionProblem &problem,
+                                      const FlashKernelConfig &config) {
+  rewriter.setInsertionPoint(problem.op);
+  FlashEmitter emitter(rewriter, problem, config);
+  return emitter.build();
+}

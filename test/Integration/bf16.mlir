@@ -1,0 +1,16 @@
+// REQUIRES: numpy
+// RUN: rm -rf %t
+// RUN: %python %S/lib/check_case.py gen %t q=1x2x16x16:bf16 k=1x2x20x16:bf16 v=1x2x20x16:bf16
+// RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
+// RUN: %python %S/lib/check_case.py attention %t %t/o.npy --causal
+
+// bf16 inputs and result; the .npy files hold bf16 bit patterns as uint16.
+
+// CHECK: check: max_abs_err={{.*}} PASS
+
+func.func @main(%q: tensor<1x2x16x16xbf16>, %k: tensor<1x2x20x16xbf16>, %v: tensor<1x2x20x16xbf16>) -> tensor<1x2x16x16xbf16> {
+  %init = tensor.empty() : tensor<1x2x16x16xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x16x16xbf16>, tensor<1x2x20x16xbf16>, tensor<1x2x20x16xbf16>)
+                      outs(%init : tensor<1x2x16x16xbf16>) {causal} -> tensor<1x2x16x16xbf16>
+  return %o : tensor<1x2x16x16xbf16>
+}

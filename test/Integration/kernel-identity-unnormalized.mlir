@@ -1,0 +1,16 @@
+// REQUIRES: numpy
+// RUN: rm -rf %t
+// RUN: %python %S/lib/check_case.py gen %t q=1x2x10x8:f32 k=1x2x13x8:f32 v=1x2x13x8:f32
+// RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
+// RUN: %python %S/lib/check_case.py attention %t %t/o.npy --causal --score identity --no-normalize
+
+// Identity weights without normalization: o_i = sum_j s_ij v_j over allowed keys.
+
+// CHECK: check: max_abs_err={{.*}} PASS
+
+func.func @main(%q: tensor<1x2x10x8xf32>, %k: tensor<1x2x13x8xf32>, %v: tensor<1x2x13x8xf32>) -> tensor<1x2x10x8xf32> {
+  %init = tensor.empty() : tensor<1x2x10x8xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x10x8xf32>, tensor<1x2x13x8xf32>, tensor<1x2x13x8xf32>)
+                      outs(%init : tensor<1x2x10x8xf32>) {causal, score = #attn.score<kernel<identity>, normalize = false>} -> tensor<1x2x10x8xf32>
+  return %o : tensor<1x2x10x8xf32>
+}

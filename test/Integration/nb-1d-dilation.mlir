@@ -1,0 +1,17 @@
+// REQUIRES: numpy
+// RUN: rm -rf %t
+// RUN: %python %S/lib/check_case.py gen %t q=1x2x20x8:f32 k=1x2x20x8:f32 v=1x2x20x8:f32
+// RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
+// RUN: %python %S/lib/check_case.py neighborhood %t %t/o.npy --kernel 4 --dilation 3
+
+// 1-D neighborhood, n = 20, even kernel 4, dilation 3 (groups of 7, 7, 6).
+
+// CHECK: check: max_abs_err={{.*}} PASS
+
+func.func @main(%q: tensor<1x2x20x8xf32>, %k: tensor<1x2x20x8xf32>, %v: tensor<1x2x20x8xf32>) -> tensor<1x2x20x8xf32> {
+  %init = tensor.empty() : tensor<1x2x20x8xf32>
+  %o = attn.neighborhood ins(%q, %k, %v : tensor<1x2x20x8xf32>, tensor<1x2x20x8xf32>, tensor<1x2x20x8xf32>)
+                         outs(%init : tensor<1x2x20x8xf32>)
+                         {kernel = [4], dilation = [3]} -> tensor<1x2x20x8xf32>
+  return %o : tensor<1x2x20x8xf32>
+}

@@ -1,0 +1,72 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-select-strategy | FileCheck %s
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-select-strategy=strategy=reference | FileCheck %s
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-strategy=reference --attn-select-strategy | FileCheck %s
+// RUN: not attn-opt %s -split-input-file --attn-strategy=nonexistent --attn-select-strategy 2>&1 | FileCheck %s --check-prefix=FORCED
+// RUN: not attn-opt %s -split-input-file --attn-select-strategy=strategy=nonexistent 2>&1 | FileCheck %s --check-prefix=FORCED
+
+// --attn-select-strategy writes #attn.strategy<"reference"> (the only
+// registered strategy) on every attn op without one, and keeps the ones the
+// user wrote, parameters included. A forced strategy (the pass option or
+// attn-opt's --attn-strategy) never overrides a user-written one; an unknown
+// forced strategy is an error on each op that has none.
+
+// CHECK-LABEL: func.func @no_strategy(
+// CHECK:         attn.attention {{.*}} {causal, strategy = #attn.strategy<"reference">} -> tensor<1x4x8x16xf32>
+// CHECK:         attn.neighborhood {{.*}} {kernel = [3], strategy = #attn.strategy<"reference">} -> tensor<1x4x8x16xf32>
+func.func @no_strategy(%q: tensor<1x4x8x16xf32>, %init: tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // FORCED: select-strategy.mlir:[[@LINE+1]]:8: error: 'attn.attention' op unknown forced strategy 'nonexistent'; registered strategies: {{.*}}reference
+  %o = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)
+                      outs(%init : tensor<1x4x8x16xf32>) {causal} -> tensor<1x4x8x16xf32>
+  // FORCED: select-strategy.mlir:[[@LINE+1]]:8: error: 'attn.neighborhood' op unknown forced strategy 'nonexistent'
+  %n = attn.neighborhood ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)
+                         outs(%o : tensor<1x4x8x16xf32>) {kernel = [3]} -> tensor<1x4x8x16xf32>
+  return %n : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// User-written strategies are kept as written, parameters included, also
+// when a strategy is forced.
+// CHECK-LABEL: func.func @user_written(
+// CHECK:         attn.attention {{.*}} {strategy = #attn.strategy<"reference">} -> tensor<1x4x8x16xf32>
+// CHECK:         attn.attention {{.*}} {strategy = #attn.strategy<"reference", {unused = 3 : i64}>} -> tensor<1x4x8x16xf32>
+// No error for these ops: the first error after those of @no_strategy is
+// that of @unknown_user_strategy.
+// FORCED-NOT: error:
+// FORCED:     error: 'attn.attention' op unknown strategy 'no_such_strategy'
+func.func @user_written(%q: tensor<1x4x8x16xf32>, %init: tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)
+                      outs(%init : tensor<1x4x8x16xf32>) {strategy = #attn.strategy<"reference">} -> tensor<1x4x8x16xf32>
+  %p = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)
+                      outs(%o : tensor<1x4x8x16xf32>) {strategy = #attn.strategy<"reference", {unused = 3}>} -> tensor<1x4x8x16xf32>
+  return %p : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// Functions without attn ops are left alone.
+// CHECK-LABEL: func.func @no_attn(
+// CHECK-NEXT:    return %{{.*}} : tensor<4xf32>
+func.func @no_attn(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// A user-written strategy that is not registered is an error that lists the
+// registered ones.
+func.func @unknown_user_strategy(%q: tensor<1x4x8x16xf32>, %init: tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{unknown strategy 'no_such_strategy'; registered strategies: }}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)
+                      outs(%init : tensor<1x4x8x16xf32>) {strategy = #attn.strategy<"no_such_strategy", {block_q = 64}>} -> tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @unknown_user_strategy_neighborhood(%q: tensor<1x2x8x8x16xf32>) -> tensor<1x2x8x8x16xf32> {
+  // expected-error @+1 {{'attn.neighborhood' op unknown strategy 'no_such_strategy'}}
+  %o = attn.neighborhood ins(%q, %q, %q : tensor<1x2x8x8x16xf32>, tensor<1x2x8x8x16xf32>, tensor<1x2x8x8x16xf32>)
+                         outs(%q : tensor<1x2x8x8x16xf32>) {kernel = [3, 3], strategy = #attn.strategy<"no_such_strategy">} -> tensor<1x2x8x8x16xf32>
+  return %o : tensor<1x2x8x8x16xf32>
+}
