@@ -25,6 +25,8 @@ struct ApproximateMathPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     auto all = [](StringRef) { return true; };
+    // exp2(x) -> exp(x ln 2), which has a polynomial approximation.
+    math::populateExpansionPatterns(patterns, {"exp2"});
     populateMathF32ExpansionPatterns(patterns, all);
     populateMathPolynomialApproximationPatterns(patterns, all);
     FrozenRewritePatternSet frozen(std::move(patterns));

@@ -1,11 +1,13 @@
-// RUN: attn-opt %s --attn-apply-strategies | FileCheck %s
-// RUN: attn-opt %s --attn-apply-strategies | FileCheck %s --check-prefix=NOATTN
+// RUN: attn-opt %s --attn-strategy=reference --attn-apply-strategies | FileCheck %s
+// RUN: attn-opt %s --attn-select-strategy=strategy=reference --attn-apply-strategies | FileCheck %s
+// RUN: attn-opt %s --attn-strategy=reference --attn-apply-strategies | FileCheck %s --check-prefix=NOATTN
 
 // The reference strategy materializes the score matrix with one
 // linalg.generic per step of the definition: S = q.k, masked weights,
 // (softmax) row max and exp, row sum, the PV contraction, the normalization.
-// Ops without a strategy get the reference one (the only one registered);
-// @bias_softcap_softplus writes it explicitly.
+// Ops without a strategy get the reference one because it is forced
+// (attn-opt's --attn-strategy, or attn-select-strategy's strategy option);
+// @bias_softcap_softplus writes it on the op.
 
 // NOATTN-NOT: attn.
 

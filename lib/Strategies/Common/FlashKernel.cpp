@@ -453,11 +453,14 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
     SmallVector<Value> mOld(mr), mSafe(mr), rowMax(mr);
     Value negInf = fconst(-std::numeric_limits<double>::infinity());
     for (int64_t r = 0; r < mr; ++r) {
+      // NaN scores propagate through p = exp2(s - m) whatever the max is,
+      // so the max may ignore NaN (nnan gives plain vmaxps).
+      auto fm = arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
       Value m = s[r * keyVecs];
       for (int64_t c = 1; c < keyVecs; ++c)
-        m = arith::MaximumFOp::create(b, loc, m, s[r * keyVecs + c]);
+        m = arith::MaximumFOp::create(b, loc, m, s[r * keyVecs + c], fm);
       rowMax[r] = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::MAXIMUMF, m);
+          b, loc, vector::CombiningKind::MAXIMUMF, m, fm);
       Value rowIdx = add(rowBase, idx(r));
       mOld[r] = memref::LoadOp::create(b, loc, mRow, ValueRange{rowIdx});
       Value mNew = arith::MaximumFOp::create(b, loc, mOld[r], rowMax[r]);
@@ -490,8 +493,9 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
     Value sum = s[r * keyVecs];
     for (int64_t c = 1; c < keyVecs; ++c)
       sum = arith::AddFOp::create(b, loc, sum, s[r * keyVecs + c]);
-    Value rowSum =
-        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+    Value rowSum = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::ADD, sum,
+        arith::FastMathFlags::reassoc);
     Value rowIdx = add(rowBase, idx(r));
     Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{rowIdx});
     if (isSoftmax)

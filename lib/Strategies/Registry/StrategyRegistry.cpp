@@ -7,6 +7,7 @@
 
 #include "attn/Strategies/Strategy.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/TargetParser/Host.h"
@@ -175,6 +176,17 @@ FailureOr<StrategyAttr>
 mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
                            StringRef forced) {
   StrategyAttr written = getStrategyAttr(op);
+  // A forced strategy is a name or a whole #attn.strategy<...> attribute
+  // (which also fixes parameters).
+  StrategyAttr forcedAttr;
+  if (!written && forced.starts_with("#")) {
+    forcedAttr = dyn_cast_or_null<StrategyAttr>(
+        parseAttribute(forced, op->getContext()));
+    if (!forcedAttr)
+      return op->emitOpError() << "forced strategy '" << forced
+                               << "' is not an #attn.strategy<...> attribute";
+    forced = forcedAttr.getName();
+  }
   StringRef name = written ? written.getName() : forced;
   if (name.empty()) {
     SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
@@ -195,5 +207,6 @@ mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
   if (!strategy->isApplicable(op, target, reason))
     return op->emitOpError() << origin << " '" << name
                              << "' cannot compute this op: " << reason;
-  return strategy->chooseParameters(op, target, written);
+  return strategy->chooseParameters(op, target,
+                                    written ? written : forcedAttr);
 }
