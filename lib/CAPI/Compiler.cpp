@@ -281,6 +281,7 @@ bool CompiledModuleImpl::build(const std::string &source,
   init(registry);
   context = std::make_unique<MLIRContext>(registry);
   context->loadAllAvailableDialects();
+  context->printOpOnDiagnostic(false);
 
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(

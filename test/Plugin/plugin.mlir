@@ -1,10 +1,15 @@
 // The attn dialect and passes inside upstream mlir-opt, loaded as plugins.
 //
 // Lowering with the registered pipeline:
-// RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(attn-cpu-pipeline)" | FileCheck %s --check-prefix=LLVM
+// RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(attn-cpu-pipeline)" > %t.llvm
+// RUN: FileCheck %s --check-prefix=LLVM < %t.llvm
+// RUN: FileCheck %s --check-prefix=LOWERED < %t.llvm
+// RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(attn-cpu-pipeline{strategy=reference threads=2})" | FileCheck %s --check-prefix=LLVM
 //
-// The passes by name:
+// The passes by name, with options:
 // RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(attn-select-strategy)" | FileCheck %s --check-prefix=SELECT
+// RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(attn-select-strategy{strategy=reference})" | FileCheck %s --check-prefix=SELECT-REF
+// RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(func.func(attn-apply-strategies))" | FileCheck %s --check-prefix=APPLY
 //
 // Round trip with only the dialect plugin, in custom and generic form, and
 // through attn-opt:
@@ -17,13 +22,22 @@
 
 // LLVM-LABEL: llvm.func @main(
 // LLVM:         llvm.return
-// LLVM-NOT:   attn.
-// LLVM-NOT:   linalg.
-// LLVM-NOT:   tensor.
+// LOWERED-NOT: {{[^.a-z_]}}attn.
+// LOWERED-NOT: {{[^.a-z_]}}linalg.
+// LOWERED-NOT: {{[^.a-z_]}}tensor.
+// LOWERED-NOT: {{[^.a-z_]}}memref.
+// LOWERED-NOT: func.func
 
 // SELECT-LABEL: func.func @main(
-// SELECT:         attn.attention {{.*}} {causal, scale = 2.500000e-01 : f32, strategy = #attn.strategy<"reference">}
-// SELECT:         attn.neighborhood {{.*}} {dilation = [1, 2], kernel = [3, 2], strategy = #attn.strategy<"reference">}
+// SELECT:         attn.attention {{.*}} {causal, scale = 2.500000e-01 : f32, strategy = #attn.strategy<"{{[a-z_]+}}"{{.*}}>}
+// SELECT:         attn.neighborhood {{.*}} {dilation = [1, 2], kernel = [3, 2], strategy = #attn.strategy<"{{[a-z_]+}}"{{.*}}>}
+// SELECT-REF-LABEL: func.func @main(
+// SELECT-REF:         attn.attention {{.*}} {causal, scale = 2.500000e-01 : f32, strategy = #attn.strategy<"reference">}
+// SELECT-REF:         attn.neighborhood {{.*}} {dilation = [1, 2], kernel = [3, 2], strategy = #attn.strategy<"reference">}
+
+// APPLY-LABEL: func.func @main(
+// APPLY-NOT:     attn.
+// APPLY:         return
 
 // ROUND-LABEL: func.func @main(
 // ROUND:         attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x16xf32>) mask(%{{.*}} : tensor<1x1x8x12xi1>) outs(%{{.*}} : tensor<1x4x8x16xf32>)

@@ -1,18 +1,23 @@
 // RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-explain | FileCheck %s
 // RUN: attn-opt %s -split-input-file --attn-explain="threads=4 vector-width=256" 2>&1 | FileCheck %s --check-prefix=TARGET
+// RUN: attn-opt %s -split-input-file --attn-explain="target=gpu" 2>&1 | FileCheck %s --check-prefix=GPU
 
 // --attn-explain emits one remark per attn op naming the strategy that
-// selection picks (or the one written on the op) and each candidate's cost,
-// and changes nothing.
+// selection picks (or the one written on the op) and listing every registered
+// strategy with its cost or the reason it cannot compute the op; it changes
+// nothing. Which strategy is cheapest depends on the target, so the checks
+// name only `reference`, which can compute every op.
 
 // CHECK-LABEL: func.func @cheapest(
 // CHECK:         attn.attention
 // CHECK-NOT:     strategy =
 // CHECK-SAME:    -> tensor<1x4x64x32xf32>
-// TARGET: remark: strategy 'reference' (cheapest estimate) on cpu with 4 threads, 256-bit vectors; candidates:
-// TARGET-NEXT: reference: {{.*}} ms, {{.*}} GFLOP, {{.*}} moved, parallelism {{[0-9]+}}, scratch {{.*}} #attn.strategy<"reference"> <- cheapest, selected
+// TARGET:      remark: strategy '{{[a-z_]+}}' (cheapest estimate) on cpu with 4 threads, 256-bit vectors; candidates:
+// TARGET-DAG:  {{^}}  reference: {{[0-9.e+-]+}} ms, {{[0-9.e+-]+}} GFLOP, {{[0-9.]+}} {{B|KiB|MiB}} moved, parallelism {{[0-9]+}}, scratch {{[0-9.]+}} {{B|KiB|MiB}} #attn.strategy<"reference">
+// TARGET-DAG:  {{^}}  {{[a-z_]+}}: {{.*}} <- cheapest, selected
+// TARGET:      note: see current operation
 func.func @cheapest(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x64x32xf32>, %init: tensor<1x4x64x32xf32>) -> tensor<1x4x64x32xf32> {
-  // expected-remark @+1 {{strategy 'reference' (cheapest estimate)}}
+  // expected-remark @+1 {{(cheapest estimate) on cpu}}
   %o = attn.attention ins(%q, %k, %k : tensor<1x4x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>)
                       outs(%init : tensor<1x4x64x32xf32>) {causal} -> tensor<1x4x64x32xf32>
   return %o : tensor<1x4x64x32xf32>
@@ -20,10 +25,11 @@ func.func @cheapest(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x64x32xf32>, %init:
 
 // -----
 
+// A strategy written on the op is the one reported.
 // CHECK-LABEL: func.func @written(
 // CHECK:         attn.attention {{.*}} {strategy = #attn.strategy<"reference">}
-// TARGET: remark: strategy 'reference' (written on the op)
-// TARGET-NEXT: reference: {{.*}} <- written
+// TARGET:      remark: strategy 'reference' (written on the op)
+// TARGET:      {{^}}  reference: {{.*}} <- written
 func.func @written(%q: tensor<1x4x64x32xf32>, %init: tensor<1x4x64x32xf32>) -> tensor<1x4x64x32xf32> {
   // expected-remark @+1 {{strategy 'reference' (written on the op)}}
   %o = attn.attention ins(%q, %q, %q : tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>)
@@ -33,11 +39,15 @@ func.func @written(%q: tensor<1x4x64x32xf32>, %init: tensor<1x4x64x32xf32>) -> t
 
 // -----
 
+// A strategy that cannot compute an op is listed with its reason; here the
+// neighborhood op, which the attention-only strategies reject.
 // CHECK-LABEL: func.func @neighborhood(
 // CHECK:         attn.neighborhood {{.*}} {kernel = [3, 3]} -> tensor<1x2x8x8x16xf32>
-// TARGET: remark: strategy 'reference' (cheapest estimate)
+// TARGET:      remark: strategy '{{[a-z_]+}}' (cheapest estimate)
+// TARGET-DAG:  {{^}}  reference: {{.*}}#attn.strategy<"reference">
+// TARGET-DAG:  {{^}}  {{[a-z_]+}}: rejected: {{.+}}
 func.func @neighborhood(%q: tensor<1x2x8x8x16xf32>) -> tensor<1x2x8x8x16xf32> {
-  // expected-remark @+1 {{strategy 'reference'}}
+  // expected-remark @+1 {{candidates:}}
   %o = attn.neighborhood ins(%q, %q, %q : tensor<1x2x8x8x16xf32>, tensor<1x2x8x8x16xf32>, tensor<1x2x8x8x16xf32>)
                          outs(%q : tensor<1x2x8x8x16xf32>) {kernel = [3, 3]} -> tensor<1x2x8x8x16xf32>
   return %o : tensor<1x2x8x8x16xf32>
@@ -45,12 +55,14 @@ func.func @neighborhood(%q: tensor<1x2x8x8x16xf32>) -> tensor<1x2x8x8x16xf32> {
 
 // -----
 
-// Two ops, two remarks.
+// Two ops, two remarks; a GPU target description is reported as such.
 // CHECK-LABEL: func.func @two_ops(
 func.func @two_ops(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  // GPU: explain.mlir:[[@LINE+2]]:8: remark: strategy '{{[a-z_]*}}' (cheapest estimate) on gpu with {{[0-9]+}} threads
   // expected-remark @+1 {{candidates:}}
   %a = attn.attention ins(%q, %q, %q : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>)
                       outs(%q : tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32>
+  // GPU: explain.mlir:[[@LINE+2]]:8: remark: strategy '{{[a-z_]*}}' (cheapest estimate) on gpu with {{[0-9]+}} threads
   // expected-remark @+1 {{candidates:}}
   %b = attn.attention ins(%a, %a, %a : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>)
                       outs(%q : tensor<1x1x16x8xf32>) {score = #attn.score<kernel<relu>>} -> tensor<1x1x16x8xf32>

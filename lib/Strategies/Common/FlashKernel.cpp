@@ -14,7 +14,10 @@
 //     out = O / l (0 where l == 0), written into the result tile
 // The scale is folded into S with log2(e) so the softmax uses exp2. Rows of
 // all G query heads of a KV head share one task, so each K/V tile loaded
-// serves the whole group.
+// serves the whole group; a micro-tile may span heads (decode: one row per
+// head). With `splits` > 1 each block's keys are split among tasks whose
+// partial (O, m, l) are merged through their log-sum-exp (split-KV). Without
+// packing, scores are dot products over D read straight from K.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,6 +59,13 @@ struct KeyBounds {
   Value sinkHi; ///< Last sink key the rows may see, or -1.
 };
 
+/// The rows of one micro-tile: for each, its query head, its head within
+/// the group, its (clamped) query index; and the range of query indices.
+struct MicroRows {
+  SmallVector<Value> head, group, row;
+  Value iMin, iMax;
+};
+
 class FlashEmitter {
 public:
   FlashEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
@@ -68,6 +78,7 @@ public:
     idxVecType = VectorType::get({cfg.lanes}, i32);
     group = p.groupSize();
     rows = group * cfg.blockQ;
+    paddedRows = (rows + cfg.microQ - 1) / cfg.microQ * cfg.microQ;
     keyVecs = cfg.blockK / cfg.lanes;
     valueVecs = (p.valueDim + cfg.lanes - 1) / cfg.lanes;
     paddedDv = valueVecs * cfg.lanes;
@@ -130,11 +141,18 @@ private:
 
   Value packKeys(Value batch, Value kvHead);
   Value featureQueries(Value batch, Value kvHead);
-  void emitMicroTile(Value batch, Value kvHead, Value head, Value g,
-                     Value rowBase,
-                     Value i0, Value qLast, Value tile, Value packedKeys,
+  SmallVector<Value> scoresPacked(Value batch, const MicroRows &rows,
+                                  Value tile, Value packedKeys, Value queries);
+  SmallVector<Value> scoresUnpacked(Value batch, Value kvHead,
+                                    const MicroRows &rows, Value kvStart,
+                                    Value queries);
+  void emitMicroTile(Value batch, Value kvHead, const MicroRows &rows,
+                     Value rowBase, Value tile, Value packedKeys,
                      Value queries, Value oAcc, Value mRow, Value lRow,
                      Value pBuf);
+  /// Reads query element d (scalar) or vector dv of one row.
+  Value queryScalar(Value queries, Value batch, const MicroRows &rows,
+                    int64_t r, Value d);
 
   RewriterBase &b;
   Location loc;
@@ -142,7 +160,7 @@ private:
   FlashKernelConfig cfg;
   Type f32, i32;
   VectorType vecType, maskVecType, idxVecType;
-  int64_t group, rows, keyVecs, valueVecs, paddedDv;
+  int64_t group, rows, paddedRows, keyVecs, valueVecs, paddedDv;
   bool isSoftmax, featureProduct;
   // Sizes.
   Value lq, lk, shift, numTiles;
@@ -271,35 +289,20 @@ Value FlashEmitter::featureQueries(Value batch, Value kvHead) {
       .getResult(0);
 }
 
-void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
-                                 Value g, Value rowBase, Value i0, Value qLast,
-                                 Value tile, Value packedKeys, Value queries,
-                                 Value oAcc, Value mRow, Value lRow,
-                                 Value pBuf) {
+Value FlashEmitter::queryScalar(Value queries, Value batch,
+                                const MicroRows &rows, int64_t r, Value d) {
+  if (featureProduct)
+    return tensor::ExtractOp::create(b, loc, queries,
+                                     ValueRange{rows.group[r], rows.row[r], d});
+  return toF32(tensor::ExtractOp::create(
+      b, loc, queries, ValueRange{batch, rows.head[r], rows.row[r], d}));
+}
+
+SmallVector<Value> FlashEmitter::scoresPacked(Value batch,
+                                              const MicroRows &rows,
+                                              Value tile, Value packedKeys,
+                                              Value queries) {
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
-  Value kvStart = mul(tile, idx(cfg.blockK));
-  Value kvValid = minI(idx(cfg.blockK), sub(lk, kvStart));
-  Value i1 = minI(add(i0, idx(mr - 1)), qLast);
-
-  // Whether every (row, key) of this micro-tile is allowed: then no masking.
-  Value full;
-  {
-    Value tileEnd = add(kvStart, idx(cfg.blockK - 1));
-    full = cmpI(arith::CmpIPredicate::slt, tileEnd, lk);
-    if (p.mask) {
-      full = arith::ConstantIntOp::create(b, loc, 0, 1);
-    } else if (p.causal || p.hasWindow) {
-      KeyBounds first = keyBounds(i0, i0), last = keyBounds(i1, i1);
-      full = andI(full, cmpI(arith::CmpIPredicate::sge, kvStart, last.lo));
-      full = andI(full, cmpI(arith::CmpIPredicate::sle, tileEnd, first.hi));
-    }
-  }
-
-  SmallVector<Value> rowIndex(mr);
-  for (int64_t r = 0; r < mr; ++r)
-    rowIndex[r] = minI(add(i0, idx(r)), qLast);
-
-  // S = Q K^T.
   int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, p.headDim));
   SmallVector<Value> init(mr * keyVecs, vconst(0.0));
   auto dLoop = scf::ForOp::create(
@@ -317,15 +320,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
                 ValueRange{tile, d, idx(c * lanes)}, fconst(0),
                 ArrayRef<bool>{true});
           for (int64_t r = 0; r < mr; ++r) {
-            Value qs;
-            if (featureProduct) {
-              qs = tensor::ExtractOp::create(b, l, queries,
-                                             ValueRange{g, rowIndex[r], d});
-            } else {
-              qs = toF32(tensor::ExtractOp::create(
-                  b, l, queries, ValueRange{batch, head, rowIndex[r], d}));
-            }
-            Value qb = vector::BroadcastOp::create(b, l, vecType, qs);
+            Value qb = vector::BroadcastOp::create(
+                b, l, vecType, queryScalar(queries, batch, rows, r, d));
             for (int64_t c = 0; c < keyVecs; ++c)
               s[r * keyVecs + c] =
                   vector::FMAOp::create(b, l, qb, kv[c], s[r * keyVecs + c]);
@@ -333,7 +329,97 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
         }
         scf::YieldOp::create(b, l, s);
       });
-  SmallVector<Value> s(dLoop.getResults());
+  return SmallVector<Value>(dLoop.getResults());
+}
+
+SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
+                                                const MicroRows &rows,
+                                                Value kvStart, Value queries) {
+  // s[r][j] = sum over D of q[r] * k[j]: vectors along D, one horizontal
+  // sum per (row, key). K is read once, in its own layout.
+  int64_t mr = cfg.microQ, lanes = cfg.lanes;
+  int64_t dVecs = (p.headDim + lanes - 1) / lanes;
+  bool dInBounds = p.headDim % lanes == 0;
+  auto keyType = cast<RankedTensorType>(p.key.getType());
+  VectorType rawKey = VectorType::get({lanes}, keyType.getElementType());
+  Value keyZero = arith::ConstantOp::create(
+      b, loc, b.getZeroAttr(keyType.getElementType()));
+  auto queryType = cast<RankedTensorType>(queries.getType());
+  VectorType rawQuery = VectorType::get({lanes}, queryType.getElementType());
+  Value queryZero = arith::ConstantOp::create(
+      b, loc, b.getZeroAttr(queryType.getElementType()));
+  SmallVector<Value> q(mr * dVecs);
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t dv = 0; dv < dVecs; ++dv) {
+      SmallVector<Value> at =
+          featureProduct
+              ? SmallVector<Value>{rows.group[r], rows.row[r], idx(dv * lanes)}
+              : SmallVector<Value>{batch, rows.head[r], rows.row[r],
+                                   idx(dv * lanes)};
+      q[r * dVecs + dv] = toF32(vector::TransferReadOp::create(
+          b, loc, rawQuery, queries, at, queryZero,
+          ArrayRef<bool>{dInBounds}));
+    }
+  VectorType rowVec = VectorType::get({lanes}, f32);
+  Value lastKey = sub(lk, idx(1));
+  SmallVector<Value> s(mr * keyVecs);
+  for (int64_t c = 0; c < keyVecs; ++c) {
+    SmallVector<SmallVector<Value>> sums(mr);
+    for (int64_t kk = 0; kk < lanes; ++kk) {
+      Value key = minI(add(kvStart, idx(c * lanes + kk)), lastKey);
+      SmallVector<Value> kv(dVecs);
+      for (int64_t dv = 0; dv < dVecs; ++dv) {
+        kv[dv] = toF32(vector::TransferReadOp::create(
+            b, loc, rawKey, p.key,
+            ValueRange{batch, kvHead, key, idx(dv * lanes)}, keyZero,
+            ArrayRef<bool>{dInBounds}));
+        if (featureProduct)
+          kv[dv] = featureMap(kv[dv]);
+      }
+      for (int64_t r = 0; r < mr; ++r) {
+        Value acc = arith::MulFOp::create(b, loc, q[r * dVecs], kv[0]);
+        for (int64_t dv = 1; dv < dVecs; ++dv)
+          acc = vector::FMAOp::create(b, loc, q[r * dVecs + dv], kv[dv], acc);
+        sums[r].push_back(vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, acc,
+            arith::FastMathFlags::reassoc));
+      }
+    }
+    for (int64_t r = 0; r < mr; ++r)
+      s[r * keyVecs + c] =
+          vector::FromElementsOp::create(b, loc, rowVec, sums[r]);
+  }
+  return s;
+}
+
+void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
+                                 const MicroRows &rows, Value rowBase,
+                                 Value tile, Value packedKeys, Value queries,
+                                 Value oAcc, Value mRow, Value lRow,
+                                 Value pBuf) {
+  int64_t mr = cfg.microQ, lanes = cfg.lanes;
+  Value kvStart = mul(tile, idx(cfg.blockK));
+  Value kvValid = minI(idx(cfg.blockK), sub(lk, kvStart));
+  const SmallVector<Value> &rowIndex = rows.row;
+
+  // Whether every (row, key) of this micro-tile is allowed: then no masking.
+  Value full;
+  {
+    Value tileEnd = add(kvStart, idx(cfg.blockK - 1));
+    full = cmpI(arith::CmpIPredicate::slt, tileEnd, lk);
+    if (p.mask) {
+      full = arith::ConstantIntOp::create(b, loc, 0, 1);
+    } else if (p.causal || p.hasWindow) {
+      KeyBounds first = keyBounds(rows.iMin, rows.iMin);
+      KeyBounds last = keyBounds(rows.iMax, rows.iMax);
+      full = andI(full, cmpI(arith::CmpIPredicate::sge, kvStart, last.lo));
+      full = andI(full, cmpI(arith::CmpIPredicate::sle, tileEnd, first.hi));
+    }
+  }
+
+  SmallVector<Value> s =
+      cfg.packKeys ? scoresPacked(batch, rows, tile, packedKeys, queries)
+                   : scoresUnpacked(batch, kvHead, rows, kvStart, queries);
 
   // Scores: scale, bias, softcap; exp2 domain for softmax.
   bool scoreOps = !featureProduct && (p.bias || p.softcap);
@@ -348,7 +434,9 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
   if (p.bias) {
     auto biasType = cast<RankedTensorType>(p.bias.getType());
     Value bb = biasType.getDimSize(0) == 1 ? idx(0) : batch;
-    Value bh = biasType.getDimSize(1) == 1 ? idx(0) : head;
+    auto biasHead = [&](int64_t r) {
+      return biasType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+    };
     VectorType rawType = VectorType::get({lanes}, biasType.getElementType());
     for (int64_t r = 0; r < mr; ++r)
       for (int64_t c = 0; c < keyVecs; ++c) {
@@ -356,7 +444,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
             b, loc, b.getZeroAttr(biasType.getElementType()));
         Value bv = vector::TransferReadOp::create(
             b, loc, rawType, p.bias,
-            ValueRange{bb, bh, rowIndex[r], add(kvStart, idx(c * lanes))},
+            ValueRange{bb, biasHead(r), rowIndex[r],
+                       add(kvStart, idx(c * lanes))},
             zero, ArrayRef<bool>{false});
         s[r * keyVecs + c] =
             arith::AddFOp::create(b, loc, s[r * keyVecs + c], toF32(bv));
@@ -424,7 +513,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
             if (mask8) {
               auto maskType = cast<RankedTensorType>(mask8.getType());
               Value mb = maskType.getDimSize(0) == 1 ? idx(0) : batch;
-              Value mh = maskType.getDimSize(1) == 1 ? idx(0) : head;
+              Value mh =
+                  maskType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
               Value raw = vector::TransferReadOp::create(
                   b, l, VectorType::get({lanes}, b.getI8Type()), mask8,
                   ValueRange{mb, mh, rowIndex[r], add(kvStart, idx(c * lanes))},
@@ -585,13 +675,16 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead, Value head,
 
 Value FlashEmitter::build() {
   auto qType = cast<RankedTensorType>(p.query.getType());
+  Type outElem = qType.getElementType();
   lq = dimOf(p.query, 2);
   lk = dimOf(p.key, 2);
   shift = sub(lk, lq);
   numTiles = ceilDiv(lk, cfg.blockK);
   Value batches = dimOf(p.query, 0);
   Value numBlocks = ceilDiv(lq, cfg.blockQ);
-  int64_t mr = cfg.microQ, lanes = cfg.lanes;
+  int64_t mr = cfg.microQ, lanes = cfg.lanes, splits = cfg.splits;
+  bool banded = cfg.skipByBand && (p.causal || p.hasWindow);
+  double negInf = -std::numeric_limits<double>::infinity();
 
   if (p.mask) {
     auto maskType = cast<RankedTensorType>(p.mask.getType());
@@ -616,211 +709,400 @@ Value FlashEmitter::build() {
                 .getResult(0);
   }
 
+  // Per-head partial results of split-KV tasks.
+  auto partialTypes = [&]() -> SmallVector<RankedTensorType> {
+    return {RankedTensorType::get(
+                {splits, ShapedType::kDynamic, paddedRows, paddedDv}, f32),
+            RankedTensorType::get({splits, ShapedType::kDynamic, paddedRows},
+                                  f32),
+            RankedTensorType::get({splits, ShapedType::kDynamic, paddedRows},
+                                  f32)};
+  };
+
+  // Writes rows [g, i] of the result block `block` from per-row values:
+  // out = rowValue(r, e) * rowScale(r).
+  auto writeBlock = [&](Value batch, Value kvHead, Value outTensor,
+                        Value block, scf::ForallOp forall,
+                        function_ref<Value(Value r)> rowScale,
+                        function_ref<Value(Value r, int64_t e)> rowVector) {
+    Value q0 = mul(block, idx(cfg.blockQ));
+    Value rowsValid = sub(minI(add(q0, idx(cfg.blockQ)), lq), q0);
+    auto sliceType = RankedTensorType::get(
+        {group, ShapedType::kDynamic, p.valueDim}, outElem);
+    SmallVector<OpFoldResult> offsets = {batch, mul(kvHead, idx(group)), q0,
+                                         b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
+                                       b.getIndexAttr(group), rowsValid,
+                                       b.getIndexAttr(p.valueDim)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    Value slice = tensor::ExtractSliceOp::create(b, loc, sliceType, outTensor,
+                                                 offsets, sizes, strides);
+    VectorType outVec = VectorType::get({lanes}, outElem);
+    bool outInBounds = p.valueDim % lanes == 0;
+    auto gLoop = scf::ForOp::create(
+        b, loc, idx(0), idx(group), idx(1), ValueRange{slice},
+        [&](OpBuilder &gb, Location, Value g, ValueRange gAcc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(gb.getInsertionBlock(), gb.getInsertionPoint());
+          auto iLoop = scf::ForOp::create(
+              b, loc, idx(0), rowsValid, idx(1), gAcc,
+              [&](OpBuilder &ib, Location, Value i, ValueRange iAcc) {
+                OpBuilder::InsertionGuard guard2(b);
+                b.setInsertionPoint(ib.getInsertionBlock(),
+                                    ib.getInsertionPoint());
+                Value r = add(mul(g, idx(cfg.blockQ)), i);
+                Value scale =
+                    vector::BroadcastOp::create(b, loc, vecType, rowScale(r));
+                Value t = iAcc[0];
+                for (int64_t e = 0; e < valueVecs; ++e) {
+                  Value o =
+                      arith::MulFOp::create(b, loc, rowVector(r, e), scale);
+                  if (!outElem.isF32())
+                    o = arith::TruncFOp::create(b, loc, outVec, o);
+                  t = vector::TransferWriteOp::create(
+                          b, loc, o, t, ValueRange{g, i, idx(e * lanes)},
+                          ArrayRef<bool>{outInBounds})
+                          .getResult();
+                }
+                scf::YieldOp::create(b, loc, t);
+              });
+          scf::YieldOp::create(b, loc, iLoop.getResults());
+        });
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, gLoop.getResult(0),
+                                          outTensor, offsets, sizes, strides);
+  };
+
   Value heads = idx(p.headsKV);
   auto headLoop = scf::ForOp::create(
       b, loc, idx(0), mul(batches, heads), idx(1), ValueRange{p.init},
-      [&](OpBuilder &nb, Location l, Value bh, ValueRange acc) {
+      [&](OpBuilder &nb, Location, Value bh, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value batch = arith::DivUIOp::create(b, l, bh, heads);
-        Value kvHead = arith::RemUIOp::create(b, l, bh, heads);
-        Value packedKeys = packKeys(batch, kvHead);
-        Value queries = featureProduct ? featureQueries(batch, kvHead) : p.query;
+        Value batch = arith::DivUIOp::create(b, loc, bh, heads);
+        Value kvHead = arith::RemUIOp::create(b, loc, bh, heads);
+        Value packedKeys = cfg.packKeys ? packKeys(batch, kvHead) : Value();
+        Value queries =
+            featureProduct ? featureQueries(batch, kvHead) : p.query;
 
+        SmallVector<Value> sharedOuts;
+        if (splits == 1) {
+          sharedOuts.push_back(acc[0]);
+        } else {
+          for (RankedTensorType type : partialTypes())
+            sharedOuts.push_back(
+                tensor::EmptyOp::create(b, loc, type, ValueRange{numBlocks}));
+        }
         auto forall = scf::ForallOp::create(
-            b, l, ArrayRef<OpFoldResult>{numBlocks}, ValueRange{acc[0]},
+            b, loc, ArrayRef<OpFoldResult>{mul(numBlocks, idx(splits))},
+            sharedOuts, std::nullopt);
+        {
+          OpBuilder::InsertionGuard guard2(b);
+          b.setInsertionPoint(forall.getTerminator());
+          Value iter = forall.getInductionVar(0);
+          Value split = arith::RemUIOp::create(b, loc, iter, idx(splits));
+          Value blockIter = arith::DivUIOp::create(b, loc, iter, idx(splits));
+          // Heaviest blocks first, interleaved with the lightest so that
+          // contiguous chunks of iterations cost about the same.
+          Value half = arith::DivUIOp::create(b, loc, blockIter, idx(2));
+          Value odd = cmpI(arith::CmpIPredicate::eq,
+                           arith::RemUIOp::create(b, loc, blockIter, idx(2)),
+                           idx(1));
+          Value block = select(odd, half, sub(sub(numBlocks, idx(1)), half));
+          Value q0 = mul(block, idx(cfg.blockQ));
+          Value qEnd = minI(add(q0, idx(cfg.blockQ)), lq);
+          Value qLast = sub(qEnd, idx(1));
+          Value rowsValid = sub(qEnd, q0);
+
+          auto memType = [&](ArrayRef<int64_t> shape) {
+            return MemRefType::get(shape, f32);
+          };
+          Value oAcc = memref::AllocaOp::create(
+              b, loc, memType({paddedRows, paddedDv}), b.getI64IntegerAttr(64));
+          Value mRow = memref::AllocaOp::create(b, loc, memType({paddedRows}));
+          Value lRow = memref::AllocaOp::create(b, loc, memType({paddedRows}));
+          Value pBuf = memref::AllocaOp::create(
+              b, loc, memType({mr, cfg.blockK}), b.getI64IntegerAttr(64));
+          scf::ForOp::create(
+              b, loc, idx(0), idx(paddedRows), idx(1), ValueRange{},
+              [&](OpBuilder &ib, Location, Value r, ValueRange) {
+                OpBuilder::InsertionGuard guard3(b);
+                b.setInsertionPoint(ib.getInsertionBlock(),
+                                    ib.getInsertionPoint());
+                memref::StoreOp::create(b, loc,
+                                        fconst(isSoftmax ? negInf : 0.0), mRow,
+                                        ValueRange{r});
+                memref::StoreOp::create(b, loc, fconst(0.0), lRow,
+                                        ValueRange{r});
+                for (int64_t e = 0; e < valueVecs; ++e)
+                  vector::StoreOp::create(b, loc, vconst(0.0), oAcc,
+                                          ValueRange{r, idx(e * lanes)});
+                scf::YieldOp::create(b, loc);
+              });
+
+          // KV tiles the block's rows can see: sink tiles, then the band,
+          // each cut to this task's split of the tiles.
+          Value tLo = idx(0), numBand = numTiles, numSink = idx(0);
+          if (banded) {
+            KeyBounds bounds = keyBounds(q0, qLast);
+            tLo = arith::DivUIOp::create(b, loc, bounds.lo, idx(cfg.blockK));
+            Value tHi = floorDiv(bounds.hi, cfg.blockK);
+            Value nonEmpty =
+                cmpI(arith::CmpIPredicate::sle, bounds.lo, bounds.hi);
+            numBand = select(nonEmpty, maxI(idx(0), add(sub(tHi, tLo), idx(1))),
+                             idx(0));
+            Value sinkTiles =
+                select(cmpI(arith::CmpIPredicate::sge, bounds.sinkHi, idx(0)),
+                       add(floorDiv(bounds.sinkHi, cfg.blockK), idx(1)),
+                       idx(0));
+            numSink = minI(sinkTiles, select(nonEmpty, tLo, sinkTiles));
+          }
+          Value sinkStart = idx(0);
+          if (splits > 1) {
+            Value perSplit = ceilDiv(numTiles, splits);
+            Value sLo = mul(split, perSplit);
+            Value sHi = minI(add(sLo, perSplit), numTiles);
+            Value bandLo = maxI(tLo, sLo);
+            Value bandHi = minI(add(tLo, numBand), sHi);
+            numBand = maxI(idx(0), sub(bandHi, bandLo));
+            tLo = bandLo;
+            numSink = maxI(idx(0), sub(minI(numSink, sHi), sLo));
+            sinkStart = sLo;
+          }
+          Value visits = add(numSink, numBand);
+          int64_t microTiles = paddedRows / mr;
+          scf::ForOp::create(
+              b, loc, idx(0), visits, idx(1), ValueRange{},
+              [&](OpBuilder &tb, Location, Value v, ValueRange) {
+                OpBuilder::InsertionGuard guard3(b);
+                b.setInsertionPoint(tb.getInsertionBlock(),
+                                    tb.getInsertionPoint());
+                Value inSinks = cmpI(arith::CmpIPredicate::slt, v, numSink);
+                Value tile = select(inSinks, add(sinkStart, v),
+                                    add(tLo, sub(v, numSink)));
+                Value kvStart = mul(tile, idx(cfg.blockK));
+                Value kvEnd = add(kvStart, idx(cfg.blockK - 1));
+                scf::ForOp::create(
+                    b, loc, idx(0), idx(microTiles), idx(1), ValueRange{},
+                    [&](OpBuilder &mb, Location, Value mt, ValueRange) {
+                      OpBuilder::InsertionGuard guard4(b);
+                      b.setInsertionPoint(mb.getInsertionBlock(),
+                                          mb.getInsertionPoint());
+                      Value rowBase = mul(mt, idx(mr));
+                      // Rows r of the block: head g = r / block_q, query
+                      // q0 + r % block_q; rows past the block or past Lq are
+                      // computed on a clamped row and never written.
+                      MicroRows micro;
+                      for (int64_t r = 0; r < mr; ++r) {
+                        Value row = add(rowBase, idx(r));
+                        Value g = minI(arith::DivUIOp::create(
+                                           b, loc, row, idx(cfg.blockQ)),
+                                       idx(group - 1));
+                        Value i = add(q0, arith::RemUIOp::create(
+                                              b, loc, row, idx(cfg.blockQ)));
+                        micro.group.push_back(g);
+                        micro.head.push_back(add(mul(kvHead, idx(group)), g));
+                        micro.row.push_back(minI(i, qLast));
+                      }
+                      Value firstOffset = arith::RemUIOp::create(
+                          b, loc, rowBase, idx(cfg.blockQ));
+                      Value wraps =
+                          cmpI(arith::CmpIPredicate::sgt,
+                               add(firstOffset, idx(mr)), idx(cfg.blockQ));
+                      micro.iMin = select(wraps, q0, micro.row[0]);
+                      micro.iMax = select(
+                          wraps, qLast,
+                          minI(add(add(q0, firstOffset), idx(mr - 1)), qLast));
+                      Value visit = andI(
+                          cmpI(arith::CmpIPredicate::slt, rowBase, idx(rows)),
+                          orI(wraps, cmpI(arith::CmpIPredicate::slt,
+                                          firstOffset, rowsValid)));
+                      if (banded) {
+                        KeyBounds bounds = keyBounds(micro.iMin, micro.iMax);
+                        KeyBounds firstRow = keyBounds(micro.iMin, micro.iMin);
+                        Value band = andI(
+                            cmpI(arith::CmpIPredicate::sle, firstRow.lo, kvEnd),
+                            cmpI(arith::CmpIPredicate::sle, kvStart,
+                                 bounds.hi));
+                        band = andI(band, cmpI(arith::CmpIPredicate::sle,
+                                               firstRow.lo, bounds.hi));
+                        Value sink = cmpI(arith::CmpIPredicate::sle, kvStart,
+                                          bounds.sinkHi);
+                        visit = andI(visit, orI(band, sink));
+                      }
+                      scf::IfOp::create(
+                          b, loc, visit, [&](OpBuilder &xb, Location) {
+                            OpBuilder::InsertionGuard guard5(b);
+                            b.setInsertionPoint(xb.getInsertionBlock(),
+                                                xb.getInsertionPoint());
+                            emitMicroTile(batch, kvHead, micro, rowBase, tile,
+                                          packedKeys, queries, oAcc, mRow,
+                                          lRow, pBuf);
+                            scf::YieldOp::create(b, loc);
+                          });
+                      scf::YieldOp::create(b, loc);
+                    });
+                scf::YieldOp::create(b, loc);
+              });
+
+          if (splits == 1) {
+            bool normalize = p.score.getNormalize();
+            writeBlock(
+                batch, kvHead, forall.getRegionIterArgs()[0], block, forall,
+                [&](Value r) -> Value {
+                  if (!normalize)
+                    return fconst(1.0);
+                  Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{r});
+                  Value empty = arith::CmpFOp::create(
+                      b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
+                  return select(empty, fconst(0.0),
+                                arith::DivFOp::create(b, loc, fconst(1.0), l));
+                },
+                [&](Value r, int64_t e) -> Value {
+                  return vector::LoadOp::create(b, loc, vecType, oAcc,
+                                                ValueRange{r, idx(e * lanes)});
+                });
+          } else {
+            // Partial (O, m, l) of this split, unnormalized.
+            ValueRange outs = forall.getRegionIterArgs();
+            SmallVector<OpFoldResult> oOff = {split, block, b.getIndexAttr(0),
+                                              b.getIndexAttr(0)};
+            SmallVector<OpFoldResult> oSize = {
+                b.getIndexAttr(1), b.getIndexAttr(1),
+                b.getIndexAttr(paddedRows), b.getIndexAttr(paddedDv)};
+            SmallVector<OpFoldResult> rOff = {split, block, b.getIndexAttr(0)};
+            SmallVector<OpFoldResult> rSize = {b.getIndexAttr(1),
+                                               b.getIndexAttr(1),
+                                               b.getIndexAttr(paddedRows)};
+            auto oType = RankedTensorType::get({paddedRows, paddedDv}, f32);
+            auto rType = RankedTensorType::get({paddedRows}, f32);
+            SmallVector<OpFoldResult> one4(4, b.getIndexAttr(1)),
+                one3(3, b.getIndexAttr(1));
+            Value oSlice = tensor::ExtractSliceOp::create(
+                b, loc, oType, outs[0], oOff, oSize, one4);
+            Value mSlice = tensor::ExtractSliceOp::create(b, loc, rType,
+                                                          outs[1], rOff, rSize,
+                                                          one3);
+            Value lSlice = tensor::ExtractSliceOp::create(b, loc, rType,
+                                                          outs[2], rOff, rSize,
+                                                          one3);
+            auto rLoop = scf::ForOp::create(
+                b, loc, idx(0), idx(paddedRows), idx(1),
+                ValueRange{oSlice, mSlice, lSlice},
+                [&](OpBuilder &rb, Location, Value r, ValueRange t) {
+                  OpBuilder::InsertionGuard guard3(b);
+                  b.setInsertionPoint(rb.getInsertionBlock(),
+                                      rb.getInsertionPoint());
+                  Value o = t[0];
+                  for (int64_t e = 0; e < valueVecs; ++e)
+                    o = vector::TransferWriteOp::create(
+                            b, loc,
+                            vector::LoadOp::create(b, loc, vecType, oAcc,
+                                                   ValueRange{r, idx(e * lanes)}),
+                            o, ValueRange{r, idx(e * lanes)},
+                            ArrayRef<bool>{true})
+                            .getResult();
+                  Value m = tensor::InsertOp::create(
+                      b, loc,
+                      memref::LoadOp::create(b, loc, mRow, ValueRange{r}),
+                      t[1], ValueRange{r});
+                  Value l = tensor::InsertOp::create(
+                      b, loc,
+                      memref::LoadOp::create(b, loc, lRow, ValueRange{r}),
+                      t[2], ValueRange{r});
+                  scf::YieldOp::create(b, loc, ValueRange{o, m, l});
+                });
+            OpBuilder::InsertionGuard guard3(b);
+            b.setInsertionPointToStart(forall.getTerminator().getBody());
+            tensor::ParallelInsertSliceOp::create(b, loc, rLoop.getResult(0),
+                                                  outs[0], oOff, oSize, one4);
+            tensor::ParallelInsertSliceOp::create(b, loc, rLoop.getResult(1),
+                                                  outs[1], rOff, rSize, one3);
+            tensor::ParallelInsertSliceOp::create(b, loc, rLoop.getResult(2),
+                                                  outs[2], rOff, rSize, one3);
+          }
+        }
+        if (splits == 1) {
+          scf::YieldOp::create(b, loc, forall.getResults());
+          return;
+        }
+
+        // Merge the splits: m = max m_s, w_s = 2^(m_s - m),
+        // out = sum w_s O_s / sum w_s l_s.
+        Value oPart = forall.getResult(0), mPart = forall.getResult(1),
+              lPart = forall.getResult(2);
+        auto merge = scf::ForallOp::create(
+            b, loc, ArrayRef<OpFoldResult>{numBlocks}, ValueRange{acc[0]},
             std::nullopt);
         {
-              OpBuilder::InsertionGuard guard2(b);
-              b.setInsertionPoint(forall.getTerminator());
-              Location fl = l;
-              Value iter = forall.getInductionVar(0);
-              Value outTensor = forall.getRegionIterArgs()[0];
-              // Heaviest blocks first, interleaved with the lightest so that
-              // contiguous chunks of iterations cost about the same.
-              Value half = arith::DivUIOp::create(b, fl, iter, idx(2));
-              Value odd = cmpI(arith::CmpIPredicate::eq,
-                               arith::RemUIOp::create(b, fl, iter, idx(2)),
-                               idx(1));
-              Value block =
-                  select(odd, half, sub(sub(numBlocks, idx(1)), half));
-              Value q0 = mul(block, idx(cfg.blockQ));
-              Value qEnd = minI(add(q0, idx(cfg.blockQ)), lq);
-              Value qLast = sub(qEnd, idx(1));
-              Value rowsValid = sub(qEnd, q0);
-
-              auto memType = [&](ArrayRef<int64_t> shape) {
-                return MemRefType::get(shape, f32);
-              };
-              Value oAcc = memref::AllocaOp::create(
-                  b, fl, memType({rows, paddedDv}), b.getI64IntegerAttr(64));
-              Value mRow = memref::AllocaOp::create(b, fl, memType({rows}));
-              Value lRow = memref::AllocaOp::create(b, fl, memType({rows}));
-              Value pBuf = memref::AllocaOp::create(
-                  b, fl, memType({mr, cfg.blockK}), b.getI64IntegerAttr(64));
-              scf::ForOp::create(
-                  b, fl, idx(0), idx(rows), idx(1), ValueRange{},
-                  [&](OpBuilder &ib, Location il, Value r, ValueRange) {
-                    OpBuilder::InsertionGuard guard3(b);
-                    b.setInsertionPoint(ib.getInsertionBlock(),
-                                        ib.getInsertionPoint());
-                    memref::StoreOp::create(
-                        b, il,
-                        fconst(isSoftmax
-                                   ? -std::numeric_limits<double>::infinity()
-                                   : 0.0),
-                        mRow, ValueRange{r});
-                    memref::StoreOp::create(b, il, fconst(0.0), lRow,
-                                            ValueRange{r});
-                    for (int64_t e = 0; e < valueVecs; ++e)
-                      vector::StoreOp::create(b, il, vconst(0.0), oAcc,
-                                              ValueRange{r, idx(e * lanes)});
-                    scf::YieldOp::create(b, il);
-                  });
-
-              // KV tiles the block's rows can see.
-              Value tLo = idx(0), numBand = numTiles, numSink = idx(0);
-              if (cfg.skipByBand && (p.causal || p.hasWindow)) {
-                KeyBounds bounds = keyBounds(q0, qLast);
-                tLo = arith::DivUIOp::create(b, fl, bounds.lo,
-                                             idx(cfg.blockK));
-                Value tHi = floorDiv(bounds.hi, cfg.blockK);
-                Value nonEmpty =
-                    cmpI(arith::CmpIPredicate::sle, bounds.lo, bounds.hi);
-                numBand = select(nonEmpty,
-                                 maxI(idx(0), add(sub(tHi, tLo), idx(1))),
-                                 idx(0));
-                Value sinkTiles = select(
-                    cmpI(arith::CmpIPredicate::sge, bounds.sinkHi, idx(0)),
-                    add(floorDiv(bounds.sinkHi, cfg.blockK), idx(1)), idx(0));
-                Value cap = select(nonEmpty, tLo, sinkTiles);
-                numSink = minI(sinkTiles, cap);
-              }
-              Value visits = add(numSink, numBand);
-              scf::ForOp::create(
-                  b, fl, idx(0), visits, idx(1), ValueRange{},
-                  [&](OpBuilder &tb, Location tl, Value v, ValueRange) {
-                    OpBuilder::InsertionGuard guard3(b);
-                    b.setInsertionPoint(tb.getInsertionBlock(),
-                                        tb.getInsertionPoint());
-                    Value inSinks = cmpI(arith::CmpIPredicate::slt, v, numSink);
-                    Value tile = select(inSinks, v, add(tLo, sub(v, numSink)));
-                    Value kvStart = mul(tile, idx(cfg.blockK));
-                    Value kvEnd = add(kvStart, idx(cfg.blockK - 1));
-                    scf::ForOp::create(
-                        b, tl, idx(0), idx(rows / mr), idx(1), ValueRange{},
-                        [&](OpBuilder &mb, Location ml, Value mt, ValueRange) {
-                          OpBuilder::InsertionGuard guard4(b);
-                          b.setInsertionPoint(mb.getInsertionBlock(),
-                                              mb.getInsertionPoint());
-                          Value rowBase = mul(mt, idx(mr));
-                          Value g = arith::DivUIOp::create(
-                              b, ml, rowBase, idx(cfg.blockQ));
-                          Value i0 = add(q0, arith::RemUIOp::create(
-                                                 b, ml, rowBase,
-                                                 idx(cfg.blockQ)));
-                          Value visit =
-                              cmpI(arith::CmpIPredicate::slt, i0, qEnd);
-                          if (cfg.skipByBand && (p.causal || p.hasWindow)) {
-                            Value i1 = minI(add(i0, idx(mr - 1)), qLast);
-                            KeyBounds bounds = keyBounds(i0, i1);
-                            // Band rows' union: [lo(i0), hi(i1)].
-                            KeyBounds firstRow = keyBounds(i0, i0);
-                            Value band = andI(
-                                cmpI(arith::CmpIPredicate::sle, firstRow.lo,
-                                     kvEnd),
-                                cmpI(arith::CmpIPredicate::sle, kvStart,
-                                     bounds.hi));
-                            band = andI(band, cmpI(arith::CmpIPredicate::sle,
-                                                   firstRow.lo, bounds.hi));
-                            Value sink = cmpI(arith::CmpIPredicate::sle,
-                                              kvStart, bounds.sinkHi);
-                            visit = andI(visit, orI(band, sink));
-                          }
-                          scf::IfOp::create(
-                              b, ml, visit, [&](OpBuilder &xb, Location xl) {
-                                OpBuilder::InsertionGuard guard5(b);
-                                b.setInsertionPoint(xb.getInsertionBlock(),
-                                                    xb.getInsertionPoint());
-                                Value head = add(mul(kvHead, idx(group)), g);
-                                emitMicroTile(batch, kvHead, head, g, rowBase,
-                                              i0,
-                                              qLast, tile, packedKeys, queries,
-                                              oAcc, mRow, lRow, pBuf);
-                                scf::YieldOp::create(b, xl);
-                              });
-                          scf::YieldOp::create(b, ml);
-                        });
-                    scf::YieldOp::create(b, tl);
-                  });
-
-              // out[b, hk*G + g, q0 + i, :] = O / l.
-              Type outElem = qType.getElementType();
-              auto sliceType = RankedTensorType::get(
-                  {group, ShapedType::kDynamic, p.valueDim}, outElem);
-              SmallVector<OpFoldResult> offsets = {
-                  batch, mul(kvHead, idx(group)), q0, b.getIndexAttr(0)};
-              SmallVector<OpFoldResult> sizes = {
-                  b.getIndexAttr(1), b.getIndexAttr(group), rowsValid,
-                  b.getIndexAttr(p.valueDim)};
-              SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-              Value slice = tensor::ExtractSliceOp::create(
-                  b, fl, sliceType, outTensor, offsets, sizes, strides);
-              bool normalize = p.score.getNormalize();
-              VectorType outVec = VectorType::get({lanes}, outElem);
-              bool outInBounds = p.valueDim % lanes == 0;
-              auto gLoop = scf::ForOp::create(
-                  b, fl, idx(0), idx(group), idx(1), ValueRange{slice},
-                  [&](OpBuilder &gb, Location gl, Value g, ValueRange gAcc) {
-                    OpBuilder::InsertionGuard guard3(b);
-                    b.setInsertionPoint(gb.getInsertionBlock(),
-                                        gb.getInsertionPoint());
-                    auto iLoop = scf::ForOp::create(
-                        b, gl, idx(0), rowsValid, idx(1), gAcc,
-                        [&](OpBuilder &ib, Location il, Value i,
-                            ValueRange iAcc) {
-                          OpBuilder::InsertionGuard guard4(b);
-                          b.setInsertionPoint(ib.getInsertionBlock(),
-                                              ib.getInsertionPoint());
-                          Value r = add(mul(g, idx(cfg.blockQ)), i);
-                          Value inv = fconst(1.0);
-                          if (normalize) {
-                            Value l = memref::LoadOp::create(b, il, lRow,
-                                                             ValueRange{r});
-                            Value empty = arith::CmpFOp::create(
-                                b, il, arith::CmpFPredicate::OEQ, l,
-                                fconst(0.0));
-                            inv = select(
-                                empty, fconst(0.0),
-                                arith::DivFOp::create(b, il, fconst(1.0), l));
-                          }
-                          Value invVec =
-                              vector::BroadcastOp::create(b, il, vecType, inv);
-                          Value t = iAcc[0];
-                          for (int64_t e = 0; e < valueVecs; ++e) {
-                            Value o = vector::LoadOp::create(
-                                b, il, vecType, oAcc,
-                                ValueRange{r, idx(e * lanes)});
-                            o = arith::MulFOp::create(b, il, o, invVec);
-                            if (!outElem.isF32())
-                              o = arith::TruncFOp::create(b, il, outVec, o);
-                            t = vector::TransferWriteOp::create(
-                                    b, il, o, t,
-                                    ValueRange{g, i, idx(e * lanes)},
-                                    ArrayRef<bool>{outInBounds})
-                                    .getResult();
-                          }
-                          scf::YieldOp::create(b, il, t);
-                        });
-                    scf::YieldOp::create(b, gl, iLoop.getResults());
-                  });
-              OpBuilder::InsertionGuard guard3(b);
-              b.setInsertionPointToStart(forall.getTerminator().getBody());
-              tensor::ParallelInsertSliceOp::create(
-                  b, fl, gLoop.getResult(0), outTensor, offsets, sizes,
-                  strides);
+          OpBuilder::InsertionGuard guard2(b);
+          b.setInsertionPoint(merge.getTerminator());
+          Value block = merge.getInductionVar(0);
+          Value oRow = memref::AllocaOp::create(
+              b, loc, MemRefType::get({paddedDv}, f32), b.getI64IntegerAttr(64));
+          Value scaleRow =
+              memref::AllocaOp::create(b, loc, MemRefType::get({1}, f32));
+          bool normalize = p.score.getNormalize();
+          writeBlock(
+              batch, kvHead, merge.getRegionIterArgs()[0], block, merge,
+              [&](Value r) -> Value {
+                // Computes the merged row into oRow; returns 1 / l.
+                Value mMax = fconst(isSoftmax ? negInf : 0.0);
+                if (isSoftmax)
+                  for (int64_t sp = 0; sp < splits; ++sp)
+                    mMax = arith::MaximumFOp::create(
+                        b, loc, mMax,
+                        tensor::ExtractOp::create(
+                            b, loc, mPart, ValueRange{idx(sp), block, r}));
+                Value mSafe = select(
+                    arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mMax, fconst(negInf)),
+                    fconst(0.0), mMax);
+                Value l = fconst(0.0);
+                SmallVector<Value> o(valueVecs, vconst(0.0));
+                for (int64_t sp = 0; sp < splits; ++sp) {
+                  Value w = fconst(1.0);
+                  if (isSoftmax)
+                    w = math::Exp2Op::create(
+                        b, loc,
+                        arith::SubFOp::create(
+                            b, loc,
+                            tensor::ExtractOp::create(
+                                b, loc, mPart, ValueRange{idx(sp), block, r}),
+                            mSafe));
+                  Value ls = tensor::ExtractOp::create(
+                      b, loc, lPart, ValueRange{idx(sp), block, r});
+                  l = arith::AddFOp::create(
+                      b, loc, l, arith::MulFOp::create(b, loc, w, ls));
+                  Value wv = vector::BroadcastOp::create(b, loc, vecType, w);
+                  for (int64_t e = 0; e < valueVecs; ++e) {
+                    Value os = vector::TransferReadOp::create(
+                        b, loc, vecType, oPart,
+                        ValueRange{idx(sp), block, r, idx(e * lanes)},
+                        fconst(0.0), ArrayRef<bool>{true});
+                    o[e] = vector::FMAOp::create(b, loc, wv, os, o[e]);
+                  }
+                }
+                for (int64_t e = 0; e < valueVecs; ++e)
+                  vector::StoreOp::create(b, loc, o[e], oRow,
+                                          ValueRange{idx(e * lanes)});
+                if (!normalize)
+                  return fconst(1.0);
+                Value empty = arith::CmpFOp::create(
+                    b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
+                Value inv = select(empty, fconst(0.0),
+                                   arith::DivFOp::create(b, loc, fconst(1.0), l));
+                memref::StoreOp::create(b, loc, inv, scaleRow,
+                                        ValueRange{idx(0)});
+                return inv;
+              },
+              [&](Value, int64_t e) -> Value {
+                return vector::LoadOp::create(b, loc, vecType, oRow,
+                                              ValueRange{idx(e * lanes)});
+              });
         }
-        scf::YieldOp::create(b, l, forall.getResults());
+        scf::YieldOp::create(b, loc, merge.getResults());
       });
   return headLoop.getResult(0);
 }

@@ -12,5 +12,6 @@ void mlir::attn::registerBuiltinStrategies() {
     StrategyRegistry &registry = StrategyRegistry::global();
     registry.add(createReferenceStrategy());
     registry.add(createTiledStrategy());
+    registry.add(createSplitKVStrategy());
   });
 }

@@ -96,11 +96,11 @@ public:
                       const TargetDescription &target) const override {
     AttentionProblem p = AttentionProblem::get(op);
     FlashKernelConfig config = configFor(p, target, strategy);
-    if (config.blockK % config.lanes != 0 || config.blockQ % config.microQ)
+    if (config.blockK % config.lanes != 0 || config.blockQ < 1 ||
+        config.microQ < 1)
       return op->emitOpError()
              << "tiled strategy needs block_k to be a multiple of "
-             << config.lanes << " and block_q a multiple of micro_q ("
-             << config.microQ << ")";
+             << config.lanes << ", block_q >= 1 and micro_q >= 1";
     Value result = buildFlashAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);
     return success();
@@ -129,6 +129,12 @@ private:
                2 * target.threads)
       blockQ = roundUp(blockQ / 2);
     config.blockQ = blockQ;
+    // Few queries (decode): one block per head group, micro-tiles across
+    // the group's heads.
+    if (lq < config.microQ) {
+      config.blockQ = lq;
+      config.microQ = std::min<int64_t>(6, p.groupSize() * lq);
+    }
     if (requested) {
       config.microQ = requested.getIntParam("micro_q", config.microQ);
       config.blockK = requested.getIntParam("block_k", config.blockK);

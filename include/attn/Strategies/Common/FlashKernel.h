@@ -29,6 +29,13 @@ struct FlashKernelConfig {
   int64_t blockDv = 64;    ///< Value columns accumulated in registers.
   int64_t unrollD = 8;     ///< Unrolling of the head-dimension loop.
   bool skipByBand = true;  ///< Visit only tiles the band/sinks allow.
+  /// Pack K^T into tiles once per head (prefill). When false, scores are
+  /// dot products over the head dimension read straight from K (decode:
+  /// K is read once, from memory).
+  bool packKeys = true;
+  /// Independent splits of the keys per query block, merged through their
+  /// log-sum-exp (split-KV decode). 1 = no split.
+  int64_t splits = 1;
 };
 
 /// Whether the kernel can compute `problem` (attn.attention with static

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Runs one integration test under every strategy and checks each result.
+
+  run_strategies.py ATTN_RUN FILE.mlir DIR --inputs a.npy,b.npy -- <check_case.py args>
+
+For each strategy of STRATEGIES (tile sizes chosen to divide none of the test
+lengths), runs `attn-run FILE --attn-strategy=S`, and compares the output with
+the float64 oracle through check_case.py. A strategy that cannot compute the
+op ("cannot compute this op") is reported as skipped; any other failure or
+mismatch fails the test. Prints one line per strategy.
+"""
+
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+STRATEGIES = [
+    ("reference", "reference"),
+    ("tiled", "tiled"),
+    ("tiled-odd", '#attn.strategy<"tiled", {block_q = 18, block_k = 16, micro_q = 3}>'),
+    ("tiled-wide", '#attn.strategy<"tiled", {block_q = 30, block_k = 48, micro_q = 5}>'),
+    ("split_kv", "split_kv"),
+    ("split_kv-odd", '#attn.strategy<"split_kv", {splits = 3, block_k = 16, micro_q = 3}>'),
+    ("block_sparse", '#attn.strategy<"block_sparse", {block_q = 12, block_k = 16}>'),
+    ("neighborhood", '#attn.strategy<"neighborhood", {tile = 5}>'),
+    ("linear", '#attn.strategy<"linear", {chunk = 7}>'),
+]
+
+
+def main():
+    argv = sys.argv[1:]
+    sep = argv.index("--")
+    attn_run, mlir, work = argv[0], argv[1], argv[2]
+    run_args, check_args = argv[3:sep], argv[sep + 1:]
+    only = os.environ.get("ATTN_STRATEGIES")
+    failures = 0
+    for label, strategy in STRATEGIES:
+        if only and label not in only.split(","):
+            continue
+        out = os.path.join(work, "out-" + label + ".npy")
+        proc = subprocess.run(
+            [attn_run, mlir, "--attn-strategy=" + strategy, "--output", out]
+            + run_args, capture_output=True, text=True)
+        if proc.returncode != 0:
+            text = proc.stderr.strip()
+            errors = [l for l in text.splitlines() if "error" in l]
+            text = "\n".join(errors) if errors else text
+            if "cannot compute this op" in text or "unknown forced strategy" in text:
+                print(f"{label}: skipped ({text.splitlines()[0][-110:]})")
+                continue
+            print(f"{label}: FAILED to run: {text[:2000]}")
+            failures += 1
+            continue
+        check = subprocess.run(
+            [sys.executable, os.path.join(HERE, "check_case.py"),
+             check_args[0], work, out] + check_args[1:],
+            capture_output=True, text=True)
+        status = "ok" if check.returncode == 0 else "MISMATCH"
+        print(f"{label}: {status} {check.stdout.strip()} {check.stderr.strip()}")
+        failures += check.returncode != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
