@@ -150,6 +150,8 @@ private:
                      Value rowBase, Value tile, Value packedKeys,
                      Value queries, Value oAcc, Value mRow, Value lRow,
                      Value pBuf);
+  /// Lane k of the result = sum of the lanes of vectors[k].
+  Value transposeReduce(SmallVector<Value> vectors);
   /// Reads query element d (scalar) or vector dv of one row.
   Value queryScalar(Value queries, Value batch, const MicroRows &rows,
                     int64_t r, Value d);
@@ -360,11 +362,10 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
           b, loc, rawQuery, queries, at, queryZero,
           ArrayRef<bool>{dInBounds}));
     }
-  VectorType rowVec = VectorType::get({lanes}, f32);
   Value lastKey = sub(lk, idx(1));
   SmallVector<Value> s(mr * keyVecs);
   for (int64_t c = 0; c < keyVecs; ++c) {
-    SmallVector<SmallVector<Value>> sums(mr);
+    SmallVector<SmallVector<Value>> partials(mr);
     for (int64_t kk = 0; kk < lanes; ++kk) {
       Value key = minI(add(kvStart, idx(c * lanes + kk)), lastKey);
       SmallVector<Value> kv(dVecs);
@@ -380,16 +381,44 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
         Value acc = arith::MulFOp::create(b, loc, q[r * dVecs], kv[0]);
         for (int64_t dv = 1; dv < dVecs; ++dv)
           acc = vector::FMAOp::create(b, loc, q[r * dVecs + dv], kv[dv], acc);
-        sums[r].push_back(vector::ReductionOp::create(
-            b, loc, vector::CombiningKind::ADD, acc,
-            arith::FastMathFlags::reassoc));
+        partials[r].push_back(acc);
       }
     }
     for (int64_t r = 0; r < mr; ++r)
-      s[r * keyVecs + c] =
-          vector::FromElementsOp::create(b, loc, rowVec, sums[r]);
+      s[r * keyVecs + c] = transposeReduce(partials[r]);
   }
   return s;
+}
+
+Value FlashEmitter::transposeReduce(SmallVector<Value> vectors) {
+  // vectors[k] holds `lanes` partial sums of key k. Pair vectors and fold
+  // each key's partials in half, log2(lanes) times: lane k of the result is
+  // the sum of vectors[k]. Keys stay in order (x's keys, then y's).
+  int64_t lanes = cfg.lanes;
+  int64_t partialsPerKey = lanes;
+  while (vectors.size() > 1) {
+    int64_t keysPerVector = lanes / partialsPerKey;
+    int64_t half = partialsPerKey / 2;
+    SmallVector<int64_t> first, second;
+    for (int64_t lane = 0; lane < lanes; ++lane) {
+      int64_t key = lane / half, part = lane % half;
+      int64_t source = key < keysPerVector ? 0 : lanes;
+      int64_t localKey = key % keysPerVector;
+      first.push_back(source + localKey * partialsPerKey + part);
+      second.push_back(source + localKey * partialsPerKey + half + part);
+    }
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < vectors.size(); i += 2) {
+      Value lo = vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
+                                           first);
+      Value hi = vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
+                                           second);
+      next.push_back(arith::AddFOp::create(b, loc, lo, hi));
+    }
+    vectors = std::move(next);
+    partialsPerKey = half;
+  }
+  return vectors.front();
 }
 
 void FlashEmitter::emitMicroTile(Value batch, Value kvHead,

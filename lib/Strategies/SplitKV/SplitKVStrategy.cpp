@@ -114,8 +114,12 @@ private:
     int64_t lk = knownOr(p.keyLength(), 4096);
     int64_t batch = knownOr(p.batch, 1);
     int64_t tiles = std::max<int64_t>(1, (lk + config.blockK - 1) / config.blockK);
-    int64_t blocks = batch * p.headsKV * ((lq + config.blockQ - 1) / config.blockQ);
-    int64_t splits = std::max<int64_t>(1, (4 * target.threads + blocks - 1) / blocks);
+    // Heads run one after another; the tasks of one head are its query
+    // blocks times the splits.
+    (void)batch;
+    int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
+    int64_t splits =
+        std::max<int64_t>(1, (4 * target.threads + blocks - 1) / blocks);
     config.splits = std::max<int64_t>(1, std::min<int64_t>(splits, tiles / 4));
     if (requested) {
       config.splits = requested.getIntParam("splits", config.splits);

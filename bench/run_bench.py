@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""attn's CPU benchmark: this project's strategies against named baselines,
+measured in one run on this machine.
+
+    /usr/bin/python3 bench/run_bench.py [--quick] [--threads 2] [--suites dense,decode,memory]
+
+Measures the machine's FMA peak and memory bandwidth (bench/peak/*.c), then
+for each case times `attn-run --bench` per strategy and the naive numpy
+(OpenBLAS) and PyTorch baselines. Prints a table with GFLOP/s (useful FLOPs:
+4·L²·D per head, halved for causal), % of the measured FMA peak, the ratio
+to each baseline, and peak RSS; writes bench/results/latest.csv and PNG
+plots of GFLOP/s against L. Not part of the test run.
+"""
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.path.join(ROOT, "build")
+WORK = os.path.join(BUILD, "bench")
+RESULTS = os.path.join(HERE, "results")
+ATTN_RUN = os.path.join(BUILD, "bin", "attn-run")
+
+
+def child_rss_runner(cmd, env=None):
+    """Runs cmd with fork/exec so that its own peak RSS can be read."""
+    read_fd, write_fd = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(write_fd, 1)
+        os.dup2(err_w, 2)
+        os.close(read_fd)
+        os.close(err_r)
+        os.execve(cmd[0], cmd, env or os.environ)
+    os.close(write_fd)
+    os.close(err_w)
+    with os.fdopen(read_fd) as f, os.fdopen(err_r) as e:
+        out = f.read()
+        err = e.read()
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
+    return out, usage.ru_maxrss / 1024.0
+
+
+def parse_fields(text):
+    fields = {}
+    for token in text.split():
+        if "=" in token:
+            key, value = token.split("=", 1)
+            try:
+                fields[key] = float(value)
+            except ValueError:
+                fields[key] = value
+    return fields
+
+
+def build_peak_programs():
+    os.makedirs(WORK, exist_ok=True)
+    for name in ("fma_peak", "triad"):
+        exe = os.path.join(WORK, name)
+        src = os.path.join(HERE, "peak", name + ".c")
+        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+            subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp", src,
+                            "-o", exe], check=True)
+
+
+def tensor_type(shape):
+    return "tensor<" + "x".join(str(s) for s in shape) + "xf32>"
+
+
+def attention_mlir(b, hq, hkv, lq, lk, d, attrs):
+    qt = tensor_type((b, hq, lq, d))
+    kt = tensor_type((b, hkv, lk, d))
+    return f"""func.func @main(%q: {qt}, %k: {kt}, %v: {kt}) -> {qt} {{
+  %init = tensor.empty() : {qt}
+  %o = attn.attention ins(%q, %k, %v : {qt}, {kt}, {kt}) outs(%init : {qt}) {{{attrs}}} -> {qt}
+  return %o : {qt}
+}}
+"""
+
+
+def inputs_for(shapes, tag):
+    paths = []
+    rng = np.random.default_rng(0)
+    for name, shape in shapes:
+        path = os.path.join(WORK, f"{tag}-{name}.npy")
+        if not os.path.exists(path):
+            np.save(path, rng.standard_normal(shape, dtype=np.float32))
+        paths.append(path)
+    return paths
+
+
+def time_attn(mlir_text, tag, inputs, strategy, threads, runs):
+    path = os.path.join(WORK, tag + ".mlir")
+    with open(path, "w") as f:
+        f.write(mlir_text)
+    cmd = [ATTN_RUN, path, "--entry", "main", "--inputs", ",".join(inputs),
+           "--bench", str(runs), "--threads", str(threads)]
+    if strategy:
+        cmd.append("--attn-strategy=" + strategy)
+    out, rss = child_rss_runner(cmd)
+    fields = parse_fields(out.strip().splitlines()[-1])
+    return fields["median_ms"], fields["gflops"], rss
+
+
+def time_baseline(kind, b, hq, hkv, lq, lk, d, causal, threads, runs):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)  # let OpenBLAS use its AVX-512 kernels
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
+    env["OMP_NUM_THREADS"] = str(threads)
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "baselines.py"), kind,
+           str(b), str(hq), str(hkv), str(lq), str(lk), str(d),
+           "1" if causal else "0", str(threads), str(runs)]
+    out, rss = child_rss_runner(cmd, env)
+    return parse_fields(out)["median_ms"], rss
+
+
+def dense_flops(b, hq, lq, lk, d, causal):
+    pairs = lq * lk
+    if causal:
+        pairs = sum(max(0, min(lk, i + 1 + lk - lq)) for i in range(lq))
+    return 4.0 * b * hq * pairs * d
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--suites", default="dense,decode,memory")
+    args = parser.parse_args()
+    if not os.path.exists(ATTN_RUN):
+        sys.exit("build attn first (scripts/build.sh)")
+    build_peak_programs()
+    peak = parse_fields(subprocess.run([os.path.join(WORK, "fma_peak"),
+                                        str(args.threads)], capture_output=True,
+                                       text=True, check=True).stdout)
+    triad = parse_fields(subprocess.run([os.path.join(WORK, "triad"),
+                                         str(args.threads)],
+                                        capture_output=True, text=True,
+                                        check=True).stdout)
+    peak_gflops, bandwidth = peak["fma_peak_gflops"], triad["triad_gbs"]
+    print(f"machine: FMA peak {peak_gflops:.0f} GFLOP/s "
+          f"({peak['fma_peak_gflops_1thread']:.0f} on 1 thread), triad "
+          f"{bandwidth:.1f} GB/s, {args.threads} threads; numpy on OpenBLAS")
+    rows = []
+    suites = args.suites.split(",")
+    runs = 3 if args.quick else 5
+
+    if "dense" in suites:
+        lengths = [1024, 2048, 4096] if args.quick else [512, 1024, 2048, 4096, 8192]
+        for causal in (False, True):
+            for length in lengths:
+                b, h, d = 1, 8, 64
+                tag = f"dense-{length}"
+                inputs = inputs_for([("q", (b, h, length, d)),
+                                     ("k", (b, h, length, d)),
+                                     ("v", (b, h, length, d))], tag)
+                attrs = "causal" if causal else ""
+                flops = dense_flops(b, h, length, length, d, causal)
+                case = f"{'causal' if causal else 'dense'} L={length}"
+                results = {}
+                for strategy in ("tiled", "reference"):
+                    if strategy == "reference" and length > 2048:
+                        continue
+                    ms, gf, rss = time_attn(
+                        attention_mlir(b, h, h, length, length, d, attrs),
+                        f"{tag}-{int(causal)}", inputs, strategy, args.threads,
+                        runs if strategy != "reference" else 1)
+                    results[strategy] = (ms, rss)
+                for kind in ("numpy", "torch"):
+                    if length > 8192:
+                        continue
+                    try:
+                        results[kind] = time_baseline(kind, b, h, h, length,
+                                                      length, d, causal,
+                                                      args.threads, runs)
+                    except Exception as e:  # torch may be missing
+                        print(f"  {kind} baseline unavailable: {str(e)[:100]}")
+                for name, (ms, rss) in results.items():
+                    rows.append(dict(suite="dense", case=case, length=length,
+                                     causal=int(causal), impl=name,
+                                     median_ms=ms,
+                                     gflops=flops / (ms * 1e-3) / 1e9,
+                                     peak_rss_mib=rss))
+                report(rows, case, peak_gflops)
+
+    if "decode" in suites:
+        b, hq, hkv, lk, d = 1, 32, 8, 32768, 128
+        tag = "decode"
+        inputs = inputs_for([("q", (b, hq, 1, d)), ("k", (b, hkv, lk, d)),
+                             ("v", (b, hkv, lk, d))], tag)
+        bytes_moved = 4.0 * (2 * b * hkv * lk * d + 2 * b * hq * d)
+        flops = dense_flops(b, hq, 1, lk, d, False)
+        case = "decode Hq=32 Hkv=8 Lk=32768 D=128"
+        for strategy in ("split_kv", "tiled"):
+            ms, gf, rss = time_attn(attention_mlir(b, hq, hkv, 1, lk, d, ""),
+                                    tag, inputs, strategy, args.threads, 10)
+            rows.append(dict(suite="decode", case=case, length=lk, causal=0,
+                             impl=strategy, median_ms=ms,
+                             gflops=flops / (ms * 1e-3) / 1e9,
+                             peak_rss_mib=rss,
+                             gbs=bytes_moved / (ms * 1e-3) / 1e9))
+        ms, rss = time_baseline("numpy", b, hq, hkv, 1, lk, d, False,
+                                args.threads, 10)
+        rows.append(dict(suite="decode", case=case, length=lk, causal=0,
+                         impl="numpy", median_ms=ms,
+                         gflops=flops / (ms * 1e-3) / 1e9, peak_rss_mib=rss,
+                         gbs=bytes_moved / (ms * 1e-3) / 1e9))
+        report(rows, case, peak_gflops, bandwidth)
+
+    if "memory" in suites:
+        b, h, d = 1, 8, 64
+        for length in ([16384] if args.quick else [256, 65536]):
+            tag = f"mem-{length}"
+            inputs = inputs_for([("q", (b, h, length, d)),
+                                 ("k", (b, h, length, d)),
+                                 ("v", (b, h, length, d))], tag)
+            ms, gf, rss = time_attn(
+                attention_mlir(b, h, h, length, length, d, "causal"), tag,
+                inputs, "tiled", args.threads, 1)
+            rows.append(dict(suite="memory", case=f"causal L={length}",
+                             length=length, causal=1, impl="tiled",
+                             median_ms=ms, gflops=gf, peak_rss_mib=rss,
+                             input_mib=3 * b * h * length * d * 4 / 2**20))
+        mem = [r for r in rows if r["suite"] == "memory"]
+        if len(mem) >= 2:
+            small, large = mem[0], mem[-1]
+            extra = (large["peak_rss_mib"] - large["input_mib"]) - (
+                small["peak_rss_mib"] - small["input_mib"])
+            print(f"memory: causal L={large['length']} peak RSS "
+                  f"{large['peak_rss_mib']:.0f} MiB, inputs "
+                  f"{large['input_mib']:.0f} MiB, beyond inputs and the "
+                  f"compiler's own footprint (RSS at L={small['length']}): "
+                  f"{extra:.0f} MiB, {large['gflops']:.0f} GFLOP/s")
+
+    os.makedirs(RESULTS, exist_ok=True)
+    keys = sorted({k for r in rows for k in r})
+    with open(os.path.join(RESULTS, "latest.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    plot(rows, peak_gflops)
+    print(f"wrote {os.path.join(RESULTS, 'latest.csv')}")
+
+
+def report(rows, case, peak, bandwidth=None):
+    mine = [r for r in rows if r["case"] == case]
+    base = {r["impl"]: r for r in mine if r["impl"] in ("numpy", "torch")}
+    for r in mine:
+        line = (f"{case:<36} {r['impl']:<10} {r['median_ms']:10.2f} ms "
+                f"{r['gflops']:8.1f} GFLOP/s {100 * r['gflops'] / peak:5.1f}% peak")
+        for name, b in base.items():
+            if name != r["impl"]:
+                line += f"  {r['gflops'] / b['gflops']:5.2f}x {name}"
+        if bandwidth and "gbs" in r:
+            line += f"  {r['gbs']:.1f} GB/s = {100 * r['gbs'] / bandwidth:.0f}% of triad"
+        line += f"  rss {r['peak_rss_mib']:.0f} MiB"
+        print(line, flush=True)
+
+
+def plot(rows, peak):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no plots")
+        return
+    dense = [r for r in rows if r["suite"] == "dense"]
+    if not dense:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, causal in zip(axes, (0, 1)):
+        for impl in sorted({r["impl"] for r in dense}):
+            pts = sorted((r["length"], r["gflops"]) for r in dense
+                         if r["impl"] == impl and r["causal"] == causal)
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=impl)
+        ax.axhline(peak, color="gray", linestyle="--", label="FMA peak")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("L")
+        ax.set_title(("causal" if causal else "non-causal") +
+                     " attention, f32, H=8, D=64")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("GFLOP/s (useful)")
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(RESULTS, "dense.png"), dpi=100)
+
+
+if __name__ == "__main__":
+    main()
