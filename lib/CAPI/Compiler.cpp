@@ -87,6 +87,20 @@ struct DimSource {
   }
 };
 
+/// Dimension `dim` of entry input `arg`.
+struct DimRef {
+  int arg = -1;
+  int dim = -1;
+};
+
+/// Sizes of two inputs that an attn op of the entry needs equal (or, with
+/// `orOne`, `first` may also be 1: a broadcast).
+struct SizeRule {
+  DimRef first, second;
+  bool orOne = false;
+  std::string what;
+};
+
 /// What counting one attn op's useful FLOPs needs.
 struct FlopTerm {
   AttentionProblem problem; // scalar fields only
@@ -172,10 +186,63 @@ private:
   std::map<std::string, EntrySignature> signatures;
   std::map<std::string, std::vector<int>> llvmResultRanks;
   std::map<std::string, std::vector<FlopTerm>> flopTerms;
+  std::map<std::string, std::vector<SizeRule>> sizeRules;
   std::string lowered;
   bool attnOps = false;
   bool ownsResults = false;
 };
+
+/// Rules between the dynamic sizes of entry inputs that attn ops of the
+/// entry read directly: what the op verifier checks statically, checked
+/// again on the actual arrays.
+static std::vector<SizeRule> collectSizeRules(func::FuncOp func) {
+  std::vector<SizeRule> rules;
+  auto ref = [&](Value tensor, int dim) -> std::optional<DimRef> {
+    auto arg = dyn_cast<BlockArgument>(tensor);
+    if (!arg || arg.getOwner()->getParentOp() != func.getOperation())
+      return std::nullopt;
+    return DimRef{static_cast<int>(arg.getArgNumber()), dim};
+  };
+  auto rule = [&](Value a, int da, Value b, int db, bool orOne,
+                  std::string what) {
+    std::optional<DimRef> ra = ref(a, da), rb = ref(b, db);
+    if (ra && rb)
+      rules.push_back({*ra, *rb, orOne, std::move(what)});
+  };
+  func.walk([&](Operation *op) {
+    if (!isAttnOp(op))
+      return;
+    AttentionProblem p = AttentionProblem::get(op);
+    std::string name = op->getName().getStringRef().str();
+    int rank = cast<RankedTensorType>(p.query.getType()).getRank();
+    for (auto [tensor, label] : {std::pair<Value, const char *>{p.key, "key"},
+                                 {p.value, "value"}}) {
+      rule(p.query, 0, tensor, 0, false,
+           name + " needs the batch sizes of 'query' and '" + label +
+               "' equal");
+      for (int d = 2; d < rank - 1; ++d)
+        if (p.isNeighborhood || tensor == p.value)
+          rule(p.isNeighborhood ? p.query : p.key, d, tensor, d, false,
+               name + " needs the " +
+                   (p.isNeighborhood ? std::string("spatial sizes of 'query'")
+                                     : std::string("lengths of 'key'")) +
+                   " and '" + label + "' equal");
+    }
+    for (auto [tensor, label] : {std::pair<Value, const char *>{p.mask, "mask"},
+                                 {p.bias, "bias"}}) {
+      if (!tensor)
+        continue;
+      rule(tensor, 0, p.query, 0, true,
+           name + " needs the batch size of '" + label +
+               "' to be 1 or that of 'query'");
+      rule(tensor, 2, p.query, 2, false,
+           name + " needs dimension 2 of '" + label + "' equal to Lq");
+      rule(tensor, 3, p.key, 2, false,
+           name + " needs dimension 3 of '" + label + "' equal to Lk");
+    }
+  });
+  return rules;
+}
 
 void CompiledModuleImpl::recordEntries(ModuleOp module) {
   for (auto func : module.getOps<func::FuncOp>()) {
@@ -239,6 +306,7 @@ void CompiledModuleImpl::recordEntries(ModuleOp module) {
       });
     };
     collect(func);
+    sizeRules[sig.name] = collectSizeRules(func);
     flopTerms[sig.name] = std::move(terms);
     signatures[sig.name] = std::move(sig);
   }
@@ -402,6 +470,20 @@ bool CompiledModuleImpl::checkInputs(const std::string &name,
       return false;
     }
   }
+  auto rules = sizeRules.find(name);
+  if (rules != sizeRules.end())
+    for (const SizeRule &rule : rules->second) {
+      int64_t a = inputs[rule.first.arg].shape[rule.first.dim];
+      int64_t b = inputs[rule.second.arg].shape[rule.second.dim];
+      if (a == b || (rule.orOne && a == 1))
+        continue;
+      error = "input " + std::to_string(rule.first.arg) + " dimension " +
+              std::to_string(rule.first.dim) + " is " + std::to_string(a) +
+              " but input " + std::to_string(rule.second.arg) + " dimension " +
+              std::to_string(rule.second.dim) + " is " + std::to_string(b) +
+              ": " + rule.what;
+      return false;
+    }
   return true;
 }
 

@@ -455,6 +455,14 @@ func.func @sinks_without_window(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf
 
 // -----
 
+func.func @sinks_negative(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'sinks' must be non-negative, got -1}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf32>) {window = #attn.window<left = 1>, sinks = -1 : i64} -> tensor<1x4x8x8xf32>
+  return %o : tensor<1x4x8x8xf32>
+}
+
+// -----
+
 // causal alone is not a window: sinks still need one.
 func.func @sinks_causal_only(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   // expected-error @+1 {{'sinks' only exempts keys from a 'window'; it needs a 'window' attribute}}

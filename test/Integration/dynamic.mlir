@@ -3,13 +3,11 @@
 // RUN: %python %S/lib/check_case.py gen %t/a q=2x4x9x16:f32 k=2x2x17x16:f32 v=2x2x17x16:f32
 // RUN: attn-run %s --entry main --inputs %t/a/q.npy,%t/a/k.npy,%t/a/v.npy --output %t/a/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t/a %t/a/o.npy --causal
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/a/q.npy,%t/a/k.npy,%t/a/v.npy --output %t/a/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t/a %t/a/o-ref.npy --causal
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t/a --entry main --inputs %t/a/q.npy,%t/a/k.npy,%t/a/v.npy -- attention --causal
 // RUN: %python %S/lib/check_case.py gen %t/b q=1x4x7x16:f32 k=1x2x3x16:f32 v=1x2x3x16:f32
 // RUN: attn-run %s --entry main --inputs %t/b/q.npy,%t/b/k.npy,%t/b/v.npy --output %t/b/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t/b %t/b/o.npy --causal
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/b/q.npy,%t/b/k.npy,%t/b/v.npy --output %t/b/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t/b %t/b/o-ref.npy --causal
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t/b --entry main --inputs %t/b/q.npy,%t/b/k.npy,%t/b/v.npy -- attention --causal
 // RUN: %python -c "import numpy as np; o = np.load('%t/b/o.npy'); assert o.shape == (1, 4, 7, 16) and (o[:, :, :4] == 0).all(), 'expected zero rows'"
 
 // Dynamic batch and sequence lengths; the destination comes from tensor.empty

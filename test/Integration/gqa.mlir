@@ -3,8 +3,7 @@
 // RUN: %python %S/lib/check_case.py gen %t q=1x8x12x16:f32 k=1x2x12x16:f32 v=1x2x12x16:f32
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --scale 0.2
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t %t/o-ref.npy --scale 0.2
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy -- attention --scale 0.2
 
 // Grouped-query attention: Hq = 8 query heads read Hkv = 2 KV heads (h / 4).
 

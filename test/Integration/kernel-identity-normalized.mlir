@@ -3,8 +3,7 @@
 // RUN: %python %S/lib/check_case.py gen %t q=1x2x8x4:f32 k=1x2x8x4:f32 v=1x2x8x4:f32
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --causal --score identity
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t %t/o-ref.npy --causal --score identity
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy -- attention --causal --score identity
 
 // Identity weights, normalized (the default): o_i = sum_j s_ij v_j / sum_j s_ij
 // over allowed keys. Row 0 has one allowed key, so o_0 = v_0 exactly.

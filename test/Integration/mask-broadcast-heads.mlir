@@ -3,8 +3,7 @@
 // RUN: %python %S/lib/check_case.py gen %t q=2x3x12x8:f32 k=2x3x12x8:f32 v=2x3x12x8:f32 mask=2x1x12x12:bool:mask
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/mask.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --mask --causal
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/mask.npy --output %t/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t %t/o-ref.npy --mask --causal
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/mask.npy -- attention --mask --causal
 
 // A mask broadcast over heads (dimension 1 is 1) combined with causal.
 

@@ -3,6 +3,7 @@
 // RUN: %python %S/lib/check_case.py gen %t q=1x2x20x8:f32 k=1x2x20x8:f32 v=1x2x20x8:f32
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py neighborhood %t %t/o.npy --kernel 4 --dilation 3
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy -- neighborhood --kernel 4 --dilation 3
 
 // 1-D neighborhood, n = 20, even kernel 4, dilation 3 (groups of 7, 7, 6).
 

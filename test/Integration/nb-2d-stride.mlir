@@ -3,6 +3,7 @@
 // RUN: %python %S/lib/check_case.py gen %t q=1x1x10x9x8:f32 k=1x1x10x9x8:f32 v=1x1x10x9x8:f32
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py neighborhood %t %t/o.npy --kernel 5,3 --causal-axes 0,1 --stride 2,3
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy -- neighborhood --kernel 5,3 --causal-axes 0,1 --stride 2,3
 
 // 2-D strided neighborhood, 10 x 9, kernel [5, 3], stride [2, 3], causal along Y.
 

@@ -3,18 +3,15 @@
 // RUN: %python %S/lib/check_case.py gen %t/long q=1x2x37x12:f32 k=1x2x53x12:f32 v=1x2x53x12:f32
 // RUN: attn-run %s --entry main --inputs %t/long/q.npy,%t/long/k.npy,%t/long/v.npy --output %t/long/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t/long %t/long/o.npy --causal --window=11,-
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/long/q.npy,%t/long/k.npy,%t/long/v.npy --output %t/long/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t/long %t/long/o-ref.npy --causal --window=11,-
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t/long --entry main --inputs %t/long/q.npy,%t/long/k.npy,%t/long/v.npy -- attention --causal --window=11,-
 // RUN: %python %S/lib/check_case.py gen %t/decode q=1x2x1x12:f32 k=1x2x53x12:f32 v=1x2x53x12:f32
 // RUN: attn-run %s --entry decode --inputs %t/decode/q.npy,%t/decode/k.npy,%t/decode/v.npy --output %t/decode/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t/decode %t/decode/o.npy --causal
-// RUN: attn-run %s --entry decode --attn-strategy=reference --inputs %t/decode/q.npy,%t/decode/k.npy,%t/decode/v.npy --output %t/decode/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t/decode %t/decode/o-ref.npy --causal
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t/decode --entry decode --inputs %t/decode/q.npy,%t/decode/k.npy,%t/decode/v.npy -- attention --causal
 // RUN: %python %S/lib/check_case.py gen %t/single q=1x1x1x3:f32 k=1x1x1x3:f32 v=1x1x1x5:f32
 // RUN: attn-run %s --entry single --inputs %t/single/q.npy,%t/single/k.npy,%t/single/v.npy --output %t/single/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t/single %t/single/o.npy
-// RUN: attn-run %s --entry single --attn-strategy=reference --inputs %t/single/q.npy,%t/single/k.npy,%t/single/v.npy --output %t/single/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t/single %t/single/o-ref.npy
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t/single --entry single --inputs %t/single/q.npy,%t/single/k.npy,%t/single/v.npy -- attention
 
 // Lengths that are not multiples of anything: Lq = 37, Lk = 53 (causal with a
 // look-back window of 11), a one-token decode step (Lq = 1, Lk = 53), and a

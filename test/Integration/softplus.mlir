@@ -3,8 +3,7 @@
 // RUN: %python %S/lib/check_case.py gen %t q=1x2x14x8:f32 k=1x2x14x8:f32 v=1x2x14x8:f32 bias=1x2x14x14:f32
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/bias.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --causal --bias --score softplus
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/bias.npy --output %t/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t %t/o-ref.npy --causal --bias --score softplus
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/bias.npy -- attention --causal --bias --score softplus
 
 // Softplus-normalized weights, causal, with a bias.
 

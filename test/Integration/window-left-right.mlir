@@ -3,8 +3,7 @@
 // RUN: %python %S/lib/check_case.py gen %t q=1x2x16x8:f32 k=1x2x24x8:f32 v=1x2x24x8:f32
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --window=4,1
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t %t/o-ref.npy --window=4,1
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy -- attention --window=4,1
 
 // Sliding window left = 4, right = 1 with Lq < Lk (i' = i + Lk - Lq), no causal.
 

@@ -3,8 +3,7 @@
 // RUN: %python %S/lib/check_case.py gen %t q=1x2x32x8:f32 k=1x2x32x8:f32 v=1x2x32x8:f32
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --causal --window=4,- --sinks 3
-// RUN: attn-run %s --entry main --attn-strategy=reference --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o-ref.npy
-// RUN: %python %S/lib/check_case.py attention %t %t/o-ref.npy --causal --window=4,- --sinks 3
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy -- attention --causal --window=4,- --sinks 3
 
 // Causal look-back window of 4 keys plus 3 attention sinks (keys j < 3 stay visible).
 

@@ -244,14 +244,15 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "'softcap' must be positive and finite, got "
                            << c;
   }
-  if (getSinks() && *getSinks() < 0)
-    return emitOpError() << "'sinks' must be non-negative, got " << *getSinks();
+  int64_t sinks = getSinksAttr() ? getSinksAttr().getInt() : 0;
+  if (sinks < 0)
+    return emitOpError() << "'sinks' must be non-negative, got " << sinks;
   if (auto window = getWindowAttr()) {
     if ((window.getLeft() && *window.getLeft() < 0) ||
         (window.getRight() && *window.getRight() < 0))
       return emitOpError() << "'window' bounds must be non-negative";
   }
-  if (getSinks() && *getSinks() > 0 && !getWindowAttr())
+  if (sinks > 0 && !getWindowAttr())
     return emitOpError() << "'sinks' only exempts keys from a 'window'; it "
                             "needs a 'window' attribute";
 

@@ -91,7 +91,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     /// The score attribute, or softmax.
     ScoreAttr getEffectiveScore();
     /// Number of sink keys (0 without the attribute).
-    int64_t getNumSinks() { return getSinks() ? *getSinks() : 0; }
+    int64_t getNumSinks() { return getSinksAttr() ? getSinksAttr().getInt() : 0; }
     /// Query heads per KV head.
     int64_t getGroupSize() { return getQueryType().getDimSize(1) / getKeyType().getDimSize(1); }
   }];
