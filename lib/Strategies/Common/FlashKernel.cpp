@@ -145,11 +145,11 @@ private:
                                   Value tile, Value packedKeys, Value queries);
   SmallVector<Value> scoresUnpacked(Value batch, Value kvHead,
                                     const MicroRows &rows, Value kvStart,
-                                    Value queries);
+                                    Value queries, Value partBuf);
   void emitMicroTile(Value batch, Value kvHead, const MicroRows &rows,
                      Value rowBase, Value tile, Value packedKeys,
                      Value queries, Value oAcc, Value mRow, Value lRow,
-                     Value pBuf);
+                     Value pBuf, Value partBuf);
   /// Lane k of the result = sum of the lanes of vectors[k].
   Value transposeReduce(SmallVector<Value> vectors);
   /// Reads query element d (scalar) or vector dv of one row.
@@ -336,56 +336,70 @@ SmallVector<Value> FlashEmitter::scoresPacked(Value batch,
 
 SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
                                                 const MicroRows &rows,
-                                                Value kvStart, Value queries) {
-  // s[r][j] = sum over D of q[r] * k[j]: vectors along D, one horizontal
-  // sum per (row, key). K is read once, in its own layout.
+                                                Value kvStart, Value queries,
+                                                Value partBuf) {
+  // s[r][j] = sum over D of q[r] * k[j]: vectors along D, one key per loop
+  // iteration (so that few values are live), partial sums of `lanes` keys
+  // parked in a small stack buffer and folded into one vector per row by a
+  // transposing reduction. K is read once, in its own layout.
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
   int64_t dVecs = (p.headDim + lanes - 1) / lanes;
   bool dInBounds = p.headDim % lanes == 0;
   auto keyType = cast<RankedTensorType>(p.key.getType());
   VectorType rawKey = VectorType::get({lanes}, keyType.getElementType());
-  Value keyZero = arith::ConstantOp::create(
-      b, loc, b.getZeroAttr(keyType.getElementType()));
   auto queryType = cast<RankedTensorType>(queries.getType());
   VectorType rawQuery = VectorType::get({lanes}, queryType.getElementType());
-  Value queryZero = arith::ConstantOp::create(
-      b, loc, b.getZeroAttr(queryType.getElementType()));
-  SmallVector<Value> q(mr * dVecs);
-  for (int64_t r = 0; r < mr; ++r)
-    for (int64_t dv = 0; dv < dVecs; ++dv) {
-      SmallVector<Value> at =
-          featureProduct
-              ? SmallVector<Value>{rows.group[r], rows.row[r], idx(dv * lanes)}
-              : SmallVector<Value>{batch, rows.head[r], rows.row[r],
-                                   idx(dv * lanes)};
-      q[r * dVecs + dv] = toF32(vector::TransferReadOp::create(
-          b, loc, rawQuery, queries, at, queryZero,
-          ArrayRef<bool>{dInBounds}));
-    }
   Value lastKey = sub(lk, idx(1));
   SmallVector<Value> s(mr * keyVecs);
   for (int64_t c = 0; c < keyVecs; ++c) {
-    SmallVector<SmallVector<Value>> partials(mr);
-    for (int64_t kk = 0; kk < lanes; ++kk) {
-      Value key = minI(add(kvStart, idx(c * lanes + kk)), lastKey);
-      SmallVector<Value> kv(dVecs);
-      for (int64_t dv = 0; dv < dVecs; ++dv) {
-        kv[dv] = toF32(vector::TransferReadOp::create(
-            b, loc, rawKey, p.key,
-            ValueRange{batch, kvHead, key, idx(dv * lanes)}, keyZero,
-            ArrayRef<bool>{dInBounds}));
-        if (featureProduct)
-          kv[dv] = featureMap(kv[dv]);
-      }
-      for (int64_t r = 0; r < mr; ++r) {
-        Value acc = arith::MulFOp::create(b, loc, q[r * dVecs], kv[0]);
-        for (int64_t dv = 1; dv < dVecs; ++dv)
-          acc = vector::FMAOp::create(b, loc, q[r * dVecs + dv], kv[dv], acc);
-        partials[r].push_back(acc);
-      }
+    scf::ForOp::create(
+        b, loc, idx(0), idx(lanes), idx(1), ValueRange{},
+        [&](OpBuilder &nb, Location, Value kk, ValueRange) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value key =
+              minI(add(add(kvStart, idx(c * lanes)), kk), lastKey);
+          Value keyZero = arith::ConstantOp::create(
+              b, loc, b.getZeroAttr(keyType.getElementType()));
+          Value queryZero = arith::ConstantOp::create(
+              b, loc, b.getZeroAttr(queryType.getElementType()));
+          SmallVector<Value> kv(dVecs);
+          for (int64_t dv = 0; dv < dVecs; ++dv) {
+            kv[dv] = toF32(vector::TransferReadOp::create(
+                b, loc, rawKey, p.key,
+                ValueRange{batch, kvHead, key, idx(dv * lanes)}, keyZero,
+                ArrayRef<bool>{dInBounds}));
+            if (featureProduct)
+              kv[dv] = featureMap(kv[dv]);
+          }
+          for (int64_t r = 0; r < mr; ++r) {
+            Value acc;
+            for (int64_t dv = 0; dv < dVecs; ++dv) {
+              SmallVector<Value> at =
+                  featureProduct
+                      ? SmallVector<Value>{rows.group[r], rows.row[r],
+                                           idx(dv * lanes)}
+                      : SmallVector<Value>{batch, rows.head[r], rows.row[r],
+                                           idx(dv * lanes)};
+              Value q = toF32(vector::TransferReadOp::create(
+                  b, loc, rawQuery, queries, at, queryZero,
+                  ArrayRef<bool>{dInBounds}));
+              acc = acc ? vector::FMAOp::create(b, loc, q, kv[dv], acc)
+                              .getResult()
+                        : arith::MulFOp::create(b, loc, q, kv[dv]).getResult();
+            }
+            vector::StoreOp::create(b, loc, acc, partBuf,
+                                    ValueRange{idx(r), kk, idx(0)});
+          }
+          scf::YieldOp::create(b, loc);
+        });
+    for (int64_t r = 0; r < mr; ++r) {
+      SmallVector<Value> partials;
+      for (int64_t kk = 0; kk < lanes; ++kk)
+        partials.push_back(vector::LoadOp::create(
+            b, loc, vecType, partBuf, ValueRange{idx(r), idx(kk), idx(0)}));
+      s[r * keyVecs + c] = transposeReduce(partials);
     }
-    for (int64_t r = 0; r < mr; ++r)
-      s[r * keyVecs + c] = transposeReduce(partials[r]);
   }
   return s;
 }
@@ -425,7 +439,7 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
                                  const MicroRows &rows, Value rowBase,
                                  Value tile, Value packedKeys, Value queries,
                                  Value oAcc, Value mRow, Value lRow,
-                                 Value pBuf) {
+                                 Value pBuf, Value partBuf) {
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
   Value kvStart = mul(tile, idx(cfg.blockK));
   Value kvValid = minI(idx(cfg.blockK), sub(lk, kvStart));
@@ -447,8 +461,9 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   }
 
   SmallVector<Value> s =
-      cfg.packKeys ? scoresPacked(batch, rows, tile, packedKeys, queries)
-                   : scoresUnpacked(batch, kvHead, rows, kvStart, queries);
+      cfg.packKeys
+          ? scoresPacked(batch, rows, tile, packedKeys, queries)
+          : scoresUnpacked(batch, kvHead, rows, kvStart, queries, partBuf);
 
   // Scores: scale, bias, softcap; exp2 domain for softmax.
   bool scoreOps = !featureProduct && (p.bias || p.softcap);
@@ -853,6 +868,12 @@ Value FlashEmitter::build() {
           Value lRow = memref::AllocaOp::create(b, loc, memType({paddedRows}));
           Value pBuf = memref::AllocaOp::create(
               b, loc, memType({mr, cfg.blockK}), b.getI64IntegerAttr(64));
+          Value partBuf =
+              cfg.packKeys ? Value()
+                           : memref::AllocaOp::create(
+                                 b, loc, memType({mr, lanes, lanes}),
+                                 b.getI64IntegerAttr(64))
+                                 .getResult();
           scf::ForOp::create(
               b, loc, idx(0), idx(paddedRows), idx(1), ValueRange{},
               [&](OpBuilder &ib, Location, Value r, ValueRange) {
@@ -967,7 +988,7 @@ Value FlashEmitter::build() {
                                                 xb.getInsertionPoint());
                             emitMicroTile(batch, kvHead, micro, rowBase, tile,
                                           packedKeys, queries, oAcc, mRow,
-                                          lRow, pBuf);
+                                          lRow, pBuf, partBuf);
                             scf::YieldOp::create(b, loc);
                           });
                       scf::YieldOp::create(b, loc);
