@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -304,34 +305,15 @@ SmallVector<Value> FlashEmitter::scoresPacked(Value batch,
                                               const MicroRows &rows,
                                               Value tile, Value packedKeys,
                                               Value queries) {
-  int64_t mr = cfg.microQ, lanes = cfg.lanes;
-  int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, p.headDim));
-  SmallVector<Value> init(mr * keyVecs, vconst(0.0));
-  auto dLoop = scf::ForOp::create(
-      b, loc, idx(0), idx(p.headDim), idx(unroll), init,
-      [&](OpBuilder &nb, Location l, Value d0, ValueRange acc) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        SmallVector<Value> s(acc.begin(), acc.end());
-        for (int64_t u = 0; u < unroll; ++u) {
-          Value d = add(d0, idx(u));
-          SmallVector<Value> kv(keyVecs);
-          for (int64_t c = 0; c < keyVecs; ++c)
-            kv[c] = vector::TransferReadOp::create(
-                b, l, vecType, packedKeys,
-                ValueRange{tile, d, idx(c * lanes)}, fconst(0),
-                ArrayRef<bool>{true});
-          for (int64_t r = 0; r < mr; ++r) {
-            Value qb = vector::BroadcastOp::create(
-                b, l, vecType, queryScalar(queries, batch, rows, r, d));
-            for (int64_t c = 0; c < keyVecs; ++c)
-              s[r * keyVecs + c] =
-                  vector::FMAOp::create(b, l, qb, kv[c], s[r * keyVecs + c]);
-          }
-        }
-        scf::YieldOp::create(b, l, s);
+  return emitPackedScores(
+      b, loc, cfg, p.headDim,
+      [&](int64_t r, Value d) { return queryScalar(queries, batch, rows, r, d); },
+      [&](Value d, int64_t c) -> Value {
+        return vector::TransferReadOp::create(
+            b, loc, vecType, packedKeys,
+            ValueRange{tile, d, idx(c * cfg.lanes)}, fconst(0),
+            ArrayRef<bool>{true});
       });
-  return SmallVector<Value>(dLoop.getResults());
 }
 
 SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
@@ -465,256 +447,68 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
           ? scoresPacked(batch, rows, tile, packedKeys, queries)
           : scoresUnpacked(batch, kvHead, rows, kvStart, queries, partBuf);
 
-  // Scores: scale, bias, softcap; exp2 domain for softmax.
-  bool scoreOps = !featureProduct && (p.bias || p.softcap);
-  double firstScale = featureProduct ? 1.0
-                      : (isSoftmax && !scoreOps) ? p.scale * kLog2E
-                                                 : p.scale;
-  if (firstScale != 1.0) {
-    Value sc = vconst(firstScale);
-    for (Value &v : s)
-      v = arith::MulFOp::create(b, loc, v, sc);
-  }
-  if (p.bias) {
-    auto biasType = cast<RankedTensorType>(p.bias.getType());
+  MicroTileAccess access;
+  access.full = full;
+  access.keyCount = kvValid;
+  auto biasType =
+      p.bias ? cast<RankedTensorType>(p.bias.getType()) : RankedTensorType();
+  auto bias = [&](int64_t r, int64_t c) -> Value {
     Value bb = biasType.getDimSize(0) == 1 ? idx(0) : batch;
-    auto biasHead = [&](int64_t r) {
-      return biasType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
-    };
-    VectorType rawType = VectorType::get({lanes}, biasType.getElementType());
-    for (int64_t r = 0; r < mr; ++r)
-      for (int64_t c = 0; c < keyVecs; ++c) {
-        Value zero = arith::ConstantOp::create(
-            b, loc, b.getZeroAttr(biasType.getElementType()));
-        Value bv = vector::TransferReadOp::create(
-            b, loc, rawType, p.bias,
-            ValueRange{bb, biasHead(r), rowIndex[r],
-                       add(kvStart, idx(c * lanes))},
-            zero, ArrayRef<bool>{false});
-        s[r * keyVecs + c] =
-            arith::AddFOp::create(b, loc, s[r * keyVecs + c], toF32(bv));
-      }
-  }
-  if (p.softcap) {
-    Value cap = vconst(*p.softcap), inv = vconst(1.0 / *p.softcap);
-    for (Value &v : s)
-      v = arith::MulFOp::create(
-          b, loc, cap,
-          math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, v, inv)));
-  }
-  if (isSoftmax && scoreOps) {
-    Value l2e = vconst(kLog2E);
-    for (Value &v : s)
-      v = arith::MulFOp::create(b, loc, v, l2e);
-  }
-
-  // Weights before masking, for scores without a running max.
-  if (!isSoftmax && !featureProduct) {
-    for (Value &v : s) {
-      if (p.score.isSoftplus()) {
-        // softplus(x) = max(x, 0) + log1p(exp(-|x|))
-        Value tail = math::Log1pOp::create(
-            b, loc,
-            math::ExpOp::create(
-                b, loc,
-                arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, v))));
-        v = arith::AddFOp::create(
-            b, loc, arith::MaximumFOp::create(b, loc, v, vconst(0.0)), tail);
-      } else if (p.score.getFeatureMap() == FeatureMap::Taylor2) {
-        Value sq = arith::MulFOp::create(b, loc, v, v);
-        v = arith::AddFOp::create(
-            b, loc, arith::AddFOp::create(b, loc, vconst(1.0), v),
-            arith::MulFOp::create(b, loc, vconst(0.5), sq));
-      }
-    }
-  }
-
-  // Partial tiles: masked keys become -inf (softmax) or weight 0.
-  double fill = isSoftmax ? -std::numeric_limits<double>::infinity() : 0.0;
-  auto masked = scf::IfOp::create(
-      b, loc, full,
-      [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, s); },
-      [&](OpBuilder &nb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        SmallVector<Value> out(s);
-        Value iota = arith::ConstantOp::create(
-            b, l,
-            DenseElementsAttr::get(
-                idxVecType,
-                llvm::to_vector(llvm::map_range(
-                    llvm::seq<int64_t>(0, lanes), [&](int64_t x) -> Attribute {
-                      return b.getI32IntegerAttr(x);
-                    }))));
-        Value fillVec = vconst(fill);
-        for (int64_t c = 0; c < keyVecs; ++c) {
-          Value base = arith::IndexCastOp::create(
-              b, l, i32, add(kvStart, idx(c * lanes)));
-          Value jv = arith::AddIOp::create(
-              b, l, vector::BroadcastOp::create(b, l, idxVecType, base), iota);
-          for (int64_t r = 0; r < mr; ++r) {
-            Value allowed = bandAllowed(rowIndex[r], jv);
-            if (mask8) {
-              auto maskType = cast<RankedTensorType>(mask8.getType());
-              Value mb = maskType.getDimSize(0) == 1 ? idx(0) : batch;
-              Value mh =
-                  maskType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
-              Value raw = vector::TransferReadOp::create(
-                  b, l, VectorType::get({lanes}, b.getI8Type()), mask8,
-                  ValueRange{mb, mh, rowIndex[r], add(kvStart, idx(c * lanes))},
-                  arith::ConstantIntOp::create(b, l, 0, 8),
-                  ArrayRef<bool>{false});
-              Value zero = arith::ConstantOp::create(
-                  b, l,
-                  DenseElementsAttr::get(
-                      VectorType::get({lanes}, b.getI8Type()),
-                      b.getI8IntegerAttr(0)));
-              allowed = andI(allowed, arith::CmpIOp::create(
-                                          b, l, arith::CmpIPredicate::ne, raw,
-                                          zero));
-            }
-            out[r * keyVecs + c] =
-                select(allowed, out[r * keyVecs + c], fillVec);
-          }
-        }
-        scf::YieldOp::create(b, l, out);
-      });
-  s.assign(masked.getResults().begin(), masked.getResults().end());
-
-  // Online softmax (or plain sums) per row; P to the stack buffer.
-  SmallVector<Value> alpha(mr);
-  if (isSoftmax) {
-    SmallVector<Value> mOld(mr), mSafe(mr), rowMax(mr);
-    Value negInf = fconst(-std::numeric_limits<double>::infinity());
-    for (int64_t r = 0; r < mr; ++r) {
-      // NaN scores propagate through p = exp2(s - m) whatever the max is,
-      // so the max may ignore NaN (nnan gives plain vmaxps).
-      auto fm = arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
-      Value m = s[r * keyVecs];
-      for (int64_t c = 1; c < keyVecs; ++c)
-        m = arith::MaximumFOp::create(b, loc, m, s[r * keyVecs + c], fm);
-      rowMax[r] = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::MAXIMUMF, m, fm);
-      Value rowIdx = add(rowBase, idx(r));
-      mOld[r] = memref::LoadOp::create(b, loc, mRow, ValueRange{rowIdx});
-      Value mNew = arith::MaximumFOp::create(b, loc, mOld[r], rowMax[r]);
-      Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                             mNew, negInf);
-      mSafe[r] = select(isNegInf, fconst(0.0), mNew);
-      memref::StoreOp::create(b, loc, mNew, mRow, ValueRange{rowIdx});
-    }
-    // alpha = exp2(m_old - m_new) for all rows at once.
-    int64_t width = 1;
-    while (width < mr)
-      width *= 2;
-    VectorType rowVec = VectorType::get({width}, f32);
-    SmallVector<Value> diffs;
-    for (int64_t r = 0; r < width; ++r)
-      diffs.push_back(r < mr ? arith::SubFOp::create(b, loc, mOld[r], mSafe[r])
-                                   .getResult()
-                             : fconst(0.0));
-    Value alphas = math::Exp2Op::create(
-        b, loc, vector::FromElementsOp::create(b, loc, rowVec, diffs));
-    for (int64_t r = 0; r < mr; ++r) {
-      alpha[r] = vector::ExtractOp::create(b, loc, alphas, ArrayRef<int64_t>{r});
-      Value ms = vector::BroadcastOp::create(b, loc, vecType, mSafe[r]);
-      for (int64_t c = 0; c < keyVecs; ++c)
-        s[r * keyVecs + c] = math::Exp2Op::create(
-            b, loc, arith::SubFOp::create(b, loc, s[r * keyVecs + c], ms));
-    }
-  }
-  for (int64_t r = 0; r < mr; ++r) {
-    Value sum = s[r * keyVecs];
-    for (int64_t c = 1; c < keyVecs; ++c)
-      sum = arith::AddFOp::create(b, loc, sum, s[r * keyVecs + c]);
-    Value rowSum = vector::ReductionOp::create(
-        b, loc, vector::CombiningKind::ADD, sum,
-        arith::FastMathFlags::reassoc);
-    Value rowIdx = add(rowBase, idx(r));
-    Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{rowIdx});
-    if (isSoftmax)
-      l = arith::MulFOp::create(b, loc, l, alpha[r]);
-    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, l, rowSum),
-                            lRow, ValueRange{rowIdx});
-    for (int64_t c = 0; c < keyVecs; ++c)
-      vector::StoreOp::create(b, loc, s[r * keyVecs + c], pBuf,
-                              ValueRange{idx(r), idx(c * lanes)});
-  }
-
-  // O = O * alpha + P V, blockDv columns at a time.
-  int64_t chunkVecs = std::max<int64_t>(1, cfg.blockDv / lanes);
-  for (int64_t e0 = 0; e0 < valueVecs; e0 += chunkVecs) {
-    int64_t nE = std::min(chunkVecs, valueVecs - e0);
-    SmallVector<Value> o;
-    for (int64_t r = 0; r < mr; ++r) {
-      Value ab = isSoftmax ? vector::BroadcastOp::create(b, loc, vecType, alpha[r])
-                                 .getResult()
-                           : Value();
-      for (int64_t e = 0; e < nE; ++e) {
-        Value v = vector::LoadOp::create(
-            b, loc, vecType, oAcc,
-            ValueRange{add(rowBase, idx(r)), idx((e0 + e) * lanes)});
-        o.push_back(ab ? arith::MulFOp::create(b, loc, v, ab).getResult() : v);
-      }
-    }
-    auto valueType = cast<RankedTensorType>(p.value.getType());
-    VectorType rawType = VectorType::get({lanes}, valueType.getElementType());
-    bool valueInBounds = p.valueDim % lanes == 0;
-    auto emitJLoop = [&](bool guardZeros) -> SmallVector<Value> {
-      auto jLoop = scf::ForOp::create(
-          b, loc, idx(0), kvValid, idx(1), o,
-          [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-            SmallVector<Value> next(acc.begin(), acc.end());
-            Value key = add(kvStart, j);
-            SmallVector<Value> vv(nE);
-            Value zero = arith::ConstantOp::create(
-                b, l, b.getZeroAttr(valueType.getElementType()));
-            for (int64_t e = 0; e < nE; ++e)
-              vv[e] = toF32(vector::TransferReadOp::create(
-                  b, l, rawType, p.value,
-                  ValueRange{batch, kvHead, key, idx((e0 + e) * lanes)}, zero,
-                  ArrayRef<bool>{valueInBounds}));
-            for (int64_t r = 0; r < mr; ++r) {
-              Value pv = memref::LoadOp::create(b, l, pBuf,
-                                                ValueRange{idx(r), j});
-              Value pb = vector::BroadcastOp::create(b, l, vecType, pv);
-              Value isZero;
-              if (guardZeros)
-                isZero = arith::CmpFOp::create(
-                    b, l, arith::CmpFPredicate::OEQ, pv, fconst(0.0));
-              for (int64_t e = 0; e < nE; ++e) {
-                Value prev = next[r * nE + e];
-                Value updated = vector::FMAOp::create(b, l, pb, vv[e], prev);
-                // A key with weight 0 in a partial tile may be masked: its
-                // value row (maybe NaN) must not reach this row.
-                next[r * nE + e] =
-                    guardZeros ? select(isZero, prev, updated) : updated;
-              }
-            }
-            scf::YieldOp::create(b, l, next);
-          });
-      return SmallVector<Value>(jLoop.getResults());
-    };
-    auto pv = scf::IfOp::create(
-        b, loc, full,
-        [&](OpBuilder &nb, Location l) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          scf::YieldOp::create(b, l, emitJLoop(false));
-        },
-        [&](OpBuilder &nb, Location l) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          scf::YieldOp::create(b, l, emitJLoop(true));
-        });
-    for (int64_t r = 0; r < mr; ++r)
-      for (int64_t e = 0; e < nE; ++e)
-        vector::StoreOp::create(
-            b, loc, pv.getResult(r * nE + e), oAcc,
-            ValueRange{add(rowBase, idx(r)), idx((e0 + e) * lanes)});
-  }
+    Value bh = biasType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getZeroAttr(biasType.getElementType()));
+    return toF32(vector::TransferReadOp::create(
+        b, loc, VectorType::get({lanes}, biasType.getElementType()), p.bias,
+        ValueRange{bb, bh, rowIndex[r], add(kvStart, idx(c * lanes))}, zero,
+        ArrayRef<bool>{false}));
+  };
+  access.bias = bias;
+  Value iota;
+  auto allowed = [&](int64_t r, int64_t c) -> Value {
+    if (!iota)
+      iota = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              idxVecType,
+              llvm::to_vector(llvm::map_range(
+                  llvm::seq<int64_t>(0, lanes), [&](int64_t x) -> Attribute {
+                    return b.getI32IntegerAttr(x);
+                  }))));
+    Value base =
+        arith::IndexCastOp::create(b, loc, i32, add(kvStart, idx(c * lanes)));
+    Value jv = arith::AddIOp::create(
+        b, loc, vector::BroadcastOp::create(b, loc, idxVecType, base), iota);
+    Value ok = bandAllowed(rowIndex[r], jv);
+    if (!mask8)
+      return ok;
+    auto maskType = cast<RankedTensorType>(mask8.getType());
+    Value mb = maskType.getDimSize(0) == 1 ? idx(0) : batch;
+    Value mh = maskType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+    VectorType byteVec = VectorType::get({lanes}, b.getI8Type());
+    Value raw = vector::TransferReadOp::create(
+        b, loc, byteVec, mask8,
+        ValueRange{mb, mh, rowIndex[r], add(kvStart, idx(c * lanes))},
+        arith::ConstantIntOp::create(b, loc, 0, 8), ArrayRef<bool>{false});
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(byteVec, b.getI8IntegerAttr(0)));
+    return andI(ok, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                          raw, zero));
+  };
+  access.allowed = allowed;
+  auto valueType = cast<RankedTensorType>(p.value.getType());
+  VectorType rawValue = VectorType::get({lanes}, valueType.getElementType());
+  bool valueInBounds = p.valueDim % lanes == 0;
+  auto value = [&](Value j, int64_t e) -> Value {
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getZeroAttr(valueType.getElementType()));
+    return toF32(vector::TransferReadOp::create(
+        b, loc, rawValue, p.value,
+        ValueRange{batch, kvHead, add(kvStart, j), idx(e * lanes)}, zero,
+        ArrayRef<bool>{valueInBounds}));
+  };
+  access.value = value;
+  emitOnlineSoftmaxStep(b, loc, p, cfg, s, access,
+                        MicroTileState{oAcc, mRow, lRow, pBuf, rowBase});
 }
 
 Value FlashEmitter::build() {

@@ -1,0 +1,59 @@
+//===- OnlineSoftmax.h - One micro-tile of the online softmax ---*- C++ -*-===//
+//
+// Shared by the strategies that tile keys: register-blocked scores from
+// packed keys, and one online-softmax step of micro_q rows against a tile
+// of block_k keys. The strategy says how to read bias, values and which keys
+// are allowed; the step updates O, m and l in stack scratch.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_STRATEGIES_COMMON_ONLINESOFTMAX_H
+#define ATTN_STRATEGIES_COMMON_ONLINESOFTMAX_H
+
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/FlashKernel.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+
+/// How one micro-tile reads what it needs.
+struct MicroTileAccess {
+  /// i1: every (row, key) of the tile is allowed, so nothing is masked.
+  Value full;
+  /// Valid keys of the tile (<= block_k): the P V loop bound.
+  Value keyCount;
+  /// f32 vector of bias for row r, key vector c (only when the op has one).
+  function_ref<Value(int64_t r, int64_t c)> bias;
+  /// vector<lanes x i1>: allowed keys of row r, key vector c. Asked only in
+  /// partial tiles; must also reject keys past keyCount.
+  function_ref<Value(int64_t r, int64_t c)> allowed;
+  /// f32 vector of value row `key` (tile-local), columns [e*lanes, +lanes).
+  function_ref<Value(Value key, int64_t e)> value;
+};
+
+/// Scratch of a task: O [rows, Dv padded], running max m and sum l [rows],
+/// P [micro_q, block_k]; the micro-tile's first row.
+struct MicroTileState {
+  Value oAcc, mRow, lRow, pBuf, rowBase;
+};
+
+/// s[r * (block_k / lanes) + c] = sum_d query(r, d) * key(d, c): micro_q x
+/// block_k scores in vector registers, the D loop unrolled by cfg.unrollD.
+SmallVector<Value> emitPackedScores(OpBuilder &b, Location loc,
+                                    const FlashKernelConfig &cfg,
+                                    int64_t headDim,
+                                    function_ref<Value(int64_t r, Value d)> query,
+                                    function_ref<Value(Value d, int64_t c)> key);
+
+/// From raw scores `s` (q.k, or phi(q).phi(k) for feature maps): scale,
+/// bias, softcap, score function, masking of partial tiles, the online
+/// softmax update (or plain sums), and O = O alpha + P V.
+void emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
+                           const AttentionProblem &p,
+                           const FlashKernelConfig &cfg, SmallVector<Value> s,
+                           const MicroTileAccess &access,
+                           const MicroTileState &state);
+
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_COMMON_ONLINESOFTMAX_H

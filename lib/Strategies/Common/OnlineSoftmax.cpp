@@ -1,0 +1,292 @@
+//===- OnlineSoftmax.cpp - One micro-tile of the online softmax -----------===//
+//
+// The heart of the FlashAttention-2 kernels on the CPU, shared by the
+// strategies that tile keys (tiled, split_kv, block_sparse, neighborhood):
+// register-blocked S = Q K^T from packed keys, then scale / bias / softcap,
+// masking of partial tiles, the online-softmax update (or plain sums for
+// softplus and kernel scores) and O = O alpha + P V, all as vector IR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/OnlineSoftmax.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+constexpr double kLog2E = 1.4426950408889634;
+
+/// Small arithmetic helpers on one builder.
+struct Emit {
+  OpBuilder &b;
+  Location loc;
+  Type f32;
+  VectorType vecType;
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value fconst(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value vconst(double v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+};
+} // namespace
+
+SmallVector<Value> mlir::attn::emitPackedScores(
+    OpBuilder &b, Location loc, const FlashKernelConfig &cfg, int64_t headDim,
+    function_ref<Value(int64_t r, Value d)> query,
+    function_ref<Value(Value d, int64_t c)> key) {
+  Emit e{b, loc, b.getF32Type(),
+         VectorType::get({cfg.lanes}, b.getF32Type())};
+  int64_t mr = cfg.microQ, keyVecs = cfg.blockK / cfg.lanes;
+  int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, headDim));
+  SmallVector<Value> init(mr * keyVecs, e.vconst(0.0));
+  auto dLoop = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(headDim), e.idx(unroll), init,
+      [&](OpBuilder &nb, Location, Value d0, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> s(acc.begin(), acc.end());
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value d = e.add(d0, e.idx(u));
+          SmallVector<Value> kv(keyVecs);
+          for (int64_t c = 0; c < keyVecs; ++c)
+            kv[c] = key(d, c);
+          for (int64_t r = 0; r < mr; ++r) {
+            Value qb = vector::BroadcastOp::create(b, loc, e.vecType, query(r, d));
+            for (int64_t c = 0; c < keyVecs; ++c)
+              s[r * keyVecs + c] =
+                  vector::FMAOp::create(b, loc, qb, kv[c], s[r * keyVecs + c]);
+          }
+        }
+        scf::YieldOp::create(b, loc, s);
+      });
+  return SmallVector<Value>(dLoop.getResults());
+}
+
+void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
+                                       const AttentionProblem &p,
+                                       const FlashKernelConfig &cfg,
+                                       SmallVector<Value> s,
+                                       const MicroTileAccess &access,
+                                       const MicroTileState &state) {
+  Type f32 = b.getF32Type();
+  VectorType vecType = VectorType::get({cfg.lanes}, f32);
+  Emit e{b, loc, f32, vecType};
+  auto idx = [&](int64_t v) { return e.idx(v); };
+  auto fconst = [&](double v) { return e.fconst(v); };
+  auto vconst = [&](double v) { return e.vconst(v); };
+  auto add = [&](Value x, Value y) { return e.add(x, y); };
+  auto select = [&](Value c, Value x, Value y) { return e.select(c, x, y); };
+  int64_t mr = cfg.microQ, lanes = cfg.lanes, keyVecs = cfg.blockK / lanes;
+  int64_t valueVecs = (p.valueDim + lanes - 1) / lanes;
+  bool isSoftmax = p.score.isSoftmax();
+  bool featureProduct = p.score.isFeatureProduct();
+
+  // Scores: scale, bias, softcap; exp2 domain for softmax.
+  bool scoreOps = !featureProduct && (p.bias || p.softcap);
+  double firstScale = featureProduct ? 1.0
+                      : (isSoftmax && !scoreOps) ? p.scale * kLog2E
+                                                 : p.scale;
+  if (firstScale != 1.0) {
+    Value sc = vconst(firstScale);
+    for (Value &v : s)
+      v = arith::MulFOp::create(b, loc, v, sc);
+  }
+  if (p.bias)
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t c = 0; c < keyVecs; ++c)
+        s[r * keyVecs + c] = arith::AddFOp::create(b, loc, s[r * keyVecs + c],
+                                                   access.bias(r, c));
+  if (p.softcap) {
+    Value cap = vconst(*p.softcap), inv = vconst(1.0 / *p.softcap);
+    for (Value &v : s)
+      v = arith::MulFOp::create(
+          b, loc, cap,
+          math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, v, inv)));
+  }
+  if (isSoftmax && scoreOps) {
+    Value l2e = vconst(kLog2E);
+    for (Value &v : s)
+      v = arith::MulFOp::create(b, loc, v, l2e);
+  }
+
+  // Weights before masking, for scores without a running max.
+  if (!isSoftmax && !featureProduct) {
+    for (Value &v : s) {
+      if (p.score.isSoftplus()) {
+        // softplus(x) = max(x, 0) + log1p(exp(-|x|))
+        Value tail = math::Log1pOp::create(
+            b, loc,
+            math::ExpOp::create(
+                b, loc,
+                arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, v))));
+        v = arith::AddFOp::create(
+            b, loc, arith::MaximumFOp::create(b, loc, v, vconst(0.0)), tail);
+      } else if (p.score.getFeatureMap() == FeatureMap::Taylor2) {
+        Value sq = arith::MulFOp::create(b, loc, v, v);
+        v = arith::AddFOp::create(
+            b, loc, arith::AddFOp::create(b, loc, vconst(1.0), v),
+            arith::MulFOp::create(b, loc, vconst(0.5), sq));
+      }
+    }
+  }
+
+  // Partial tiles: masked keys become -inf (softmax) or weight 0.
+  double fill = isSoftmax ? -std::numeric_limits<double>::infinity() : 0.0;
+  auto masked = scf::IfOp::create(
+      b, loc, access.full,
+      [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, s); },
+      [&](OpBuilder &nb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> out(s);
+        Value fillVec = vconst(fill);
+        for (int64_t c = 0; c < keyVecs; ++c)
+          for (int64_t r = 0; r < mr; ++r)
+            out[r * keyVecs + c] =
+                select(access.allowed(r, c), out[r * keyVecs + c], fillVec);
+        scf::YieldOp::create(b, l, out);
+      });
+  s.assign(masked.getResults().begin(), masked.getResults().end());
+
+  // Online softmax (or plain sums) per row; P to the stack buffer.
+  SmallVector<Value> alpha(mr);
+  if (isSoftmax) {
+    SmallVector<Value> mOld(mr), mSafe(mr), rowMax(mr);
+    Value negInf = fconst(-std::numeric_limits<double>::infinity());
+    for (int64_t r = 0; r < mr; ++r) {
+      // NaN scores propagate through p = exp2(s - m) whatever the max is,
+      // so the max may ignore NaN (nnan gives plain vmaxps).
+      auto fm = arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
+      Value m = s[r * keyVecs];
+      for (int64_t c = 1; c < keyVecs; ++c)
+        m = arith::MaximumFOp::create(b, loc, m, s[r * keyVecs + c], fm);
+      rowMax[r] = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::MAXIMUMF, m, fm);
+      Value rowIdx = add(state.rowBase, idx(r));
+      mOld[r] = memref::LoadOp::create(b, loc, state.mRow, ValueRange{rowIdx});
+      Value mNew = arith::MaximumFOp::create(b, loc, mOld[r], rowMax[r]);
+      Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                             mNew, negInf);
+      mSafe[r] = select(isNegInf, fconst(0.0), mNew);
+      memref::StoreOp::create(b, loc, mNew, state.mRow, ValueRange{rowIdx});
+    }
+    // alpha = exp2(m_old - m_new) for all rows at once.
+    int64_t width = 1;
+    while (width < mr)
+      width *= 2;
+    VectorType rowVec = VectorType::get({width}, f32);
+    SmallVector<Value> diffs;
+    for (int64_t r = 0; r < width; ++r)
+      diffs.push_back(r < mr ? arith::SubFOp::create(b, loc, mOld[r], mSafe[r])
+                                   .getResult()
+                             : fconst(0.0));
+    Value alphas = math::Exp2Op::create(
+        b, loc, vector::FromElementsOp::create(b, loc, rowVec, diffs));
+    for (int64_t r = 0; r < mr; ++r) {
+      alpha[r] = vector::ExtractOp::create(b, loc, alphas, ArrayRef<int64_t>{r});
+      Value ms = vector::BroadcastOp::create(b, loc, vecType, mSafe[r]);
+      for (int64_t c = 0; c < keyVecs; ++c)
+        s[r * keyVecs + c] = math::Exp2Op::create(
+            b, loc, arith::SubFOp::create(b, loc, s[r * keyVecs + c], ms));
+    }
+  }
+  for (int64_t r = 0; r < mr; ++r) {
+    Value sum = s[r * keyVecs];
+    for (int64_t c = 1; c < keyVecs; ++c)
+      sum = arith::AddFOp::create(b, loc, sum, s[r * keyVecs + c]);
+    Value rowSum = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::ADD, sum,
+        arith::FastMathFlags::reassoc);
+    Value rowIdx = add(state.rowBase, idx(r));
+    Value l = memref::LoadOp::create(b, loc, state.lRow, ValueRange{rowIdx});
+    if (isSoftmax)
+      l = arith::MulFOp::create(b, loc, l, alpha[r]);
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, l, rowSum),
+                            state.lRow, ValueRange{rowIdx});
+    for (int64_t c = 0; c < keyVecs; ++c)
+      vector::StoreOp::create(b, loc, s[r * keyVecs + c], state.pBuf,
+                              ValueRange{idx(r), idx(c * lanes)});
+  }
+
+  // O = O * alpha + P V, blockDv columns at a time.
+  int64_t chunkVecs = std::max<int64_t>(1, cfg.blockDv / lanes);
+  for (int64_t e0 = 0; e0 < valueVecs; e0 += chunkVecs) {
+    int64_t nE = std::min(chunkVecs, valueVecs - e0);
+    SmallVector<Value> o;
+    for (int64_t r = 0; r < mr; ++r) {
+      Value ab = isSoftmax ? vector::BroadcastOp::create(b, loc, vecType, alpha[r])
+                                 .getResult()
+                           : Value();
+      for (int64_t e = 0; e < nE; ++e) {
+        Value v = vector::LoadOp::create(
+            b, loc, vecType, state.oAcc,
+            ValueRange{add(state.rowBase, idx(r)), idx((e0 + e) * lanes)});
+        o.push_back(ab ? arith::MulFOp::create(b, loc, v, ab).getResult() : v);
+      }
+    }
+    auto emitJLoop = [&](bool guardZeros) -> SmallVector<Value> {
+      auto jLoop = scf::ForOp::create(
+          b, loc, idx(0), access.keyCount, idx(1), o,
+          [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            SmallVector<Value> next(acc.begin(), acc.end());
+            SmallVector<Value> vv(nE);
+            for (int64_t e = 0; e < nE; ++e)
+              vv[e] = access.value(j, e0 + e);
+            for (int64_t r = 0; r < mr; ++r) {
+              Value pv = memref::LoadOp::create(b, l, state.pBuf,
+                                                ValueRange{idx(r), j});
+              Value pb = vector::BroadcastOp::create(b, l, vecType, pv);
+              Value isZero;
+              if (guardZeros)
+                isZero = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OEQ, pv, fconst(0.0));
+              for (int64_t e = 0; e < nE; ++e) {
+                Value prev = next[r * nE + e];
+                Value updated = vector::FMAOp::create(b, l, pb, vv[e], prev);
+                // A key with weight 0 in a partial tile may be masked: its
+                // value row (maybe NaN) must not reach this row.
+                next[r * nE + e] =
+                    guardZeros ? select(isZero, prev, updated) : updated;
+              }
+            }
+            scf::YieldOp::create(b, l, next);
+          });
+      return SmallVector<Value>(jLoop.getResults());
+    };
+    auto pv = scf::IfOp::create(
+        b, loc, access.full,
+        [&](OpBuilder &nb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(b, l, emitJLoop(false));
+        },
+        [&](OpBuilder &nb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(b, l, emitJLoop(true));
+        });
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t e = 0; e < nE; ++e)
+        vector::StoreOp::create(
+            b, loc, pv.getResult(r * nE + e), state.oAcc,
+            ValueRange{add(state.rowBase, idx(r)), idx((e0 + e) * lanes)});
+  }
+}
