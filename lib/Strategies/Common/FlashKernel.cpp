@@ -565,8 +565,9 @@ Value FlashEmitter::build() {
                         function_ref<Value(Value r, int64_t e)> rowVector) {
     Value q0 = mul(block, idx(cfg.blockQ));
     Value rowsValid = sub(minI(add(q0, idx(cfg.blockQ)), lq), q0);
+    // Full rank: a rank-reducing slice is ambiguous when sizes fold to 1.
     auto sliceType = RankedTensorType::get(
-        {group, ShapedType::kDynamic, p.valueDim}, outElem);
+        {1, group, ShapedType::kDynamic, p.valueDim}, outElem);
     SmallVector<OpFoldResult> offsets = {batch, mul(kvHead, idx(group)), q0,
                                          b.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
@@ -598,7 +599,8 @@ Value FlashEmitter::build() {
                   if (!outElem.isF32())
                     o = arith::TruncFOp::create(b, loc, outVec, o);
                   t = vector::TransferWriteOp::create(
-                          b, loc, o, t, ValueRange{g, i, idx(e * lanes)},
+                          b, loc, o, t,
+                          ValueRange{idx(0), g, i, idx(e * lanes)},
                           ArrayRef<bool>{outInBounds})
                           .getResult();
                 }
@@ -819,8 +821,9 @@ Value FlashEmitter::build() {
             SmallVector<OpFoldResult> rSize = {b.getIndexAttr(1),
                                                b.getIndexAttr(1),
                                                b.getIndexAttr(paddedRows)};
-            auto oType = RankedTensorType::get({paddedRows, paddedDv}, f32);
-            auto rType = RankedTensorType::get({paddedRows}, f32);
+            auto oType =
+                RankedTensorType::get({1, 1, paddedRows, paddedDv}, f32);
+            auto rType = RankedTensorType::get({1, 1, paddedRows}, f32);
             SmallVector<OpFoldResult> one4(4, b.getIndexAttr(1)),
                 one3(3, b.getIndexAttr(1));
             Value oSlice = tensor::ExtractSliceOp::create(
@@ -844,17 +847,17 @@ Value FlashEmitter::build() {
                             b, loc,
                             vector::LoadOp::create(b, loc, vecType, oAcc,
                                                    ValueRange{r, idx(e * lanes)}),
-                            o, ValueRange{r, idx(e * lanes)},
+                            o, ValueRange{idx(0), idx(0), r, idx(e * lanes)},
                             ArrayRef<bool>{true})
                             .getResult();
                   Value m = tensor::InsertOp::create(
                       b, loc,
                       memref::LoadOp::create(b, loc, mRow, ValueRange{r}),
-                      t[1], ValueRange{r});
+                      t[1], ValueRange{idx(0), idx(0), r});
                   Value l = tensor::InsertOp::create(
                       b, loc,
                       memref::LoadOp::create(b, loc, lRow, ValueRange{r}),
-                      t[2], ValueRange{r});
+                      t[2], ValueRange{idx(0), idx(0), r});
                   scf::YieldOp::create(b, loc, ValueRange{o, m, l});
                 });
             OpBuilder::InsertionGuard guard3(b);

@@ -66,29 +66,40 @@ Value buildAxisRule(IndexMath &m, Value i, Value j, Value extent,
   Value sameGroup = dilation == 1 ? Value() : m.eq(group, m.rem(j, d));
   Value qi = dilation == 1 ? i : m.div(i, d);
   Value kj = dilation == 1 ? j : m.div(j, d);
-  // Positions in this dilation group: ceil((n - group) / d).
-  Value positions =
-      dilation == 1 ? extent : m.div(m.add(m.sub(extent, group), m.c(dilation - 1)), d);
-  Value last = m.sub(positions, m.c(1));
-  Value first = stride == 1 ? qi : m.mul(m.c(stride), m.div(qi, m.c(stride)));
-  Value lo, hi;
-  if (causal) {
-    Value leader = m.min(m.add(first, m.c(stride - 1)), last);
-    lo = m.max(m.c(0), m.sub(leader, m.c(kernel - 1)));
-    hi = qi;
-  } else {
-    int64_t left = kernel / 2;
-    int64_t right = kernel / 2 - (1 - kernel % 2);
-    Value leader = m.min(m.add(first, m.c(stride / 2)), last);
-    Value center =
-        m.min(m.max(leader, m.c(left)), m.sub(last, m.c(right)));
-    lo = m.sub(center, m.c(left));
-    hi = m.add(center, m.c(right));
-  }
-  Value inRange = m.andI(m.sle(lo, kj), m.sle(kj, hi));
+  Value positions = buildGroupPositions(m.b, m.loc, extent, group, dilation);
+  AxisWindow window =
+      buildNeighborhoodWindow(m.b, m.loc, qi, positions, kernel, stride, causal);
+  Value inRange = m.andI(m.sle(window.lo, kj), m.sle(kj, window.hi));
   return m.andI(sameGroup, inRange);
 }
 } // namespace
+
+Value mlir::attn::buildGroupPositions(OpBuilder &b, Location loc,
+                                      Value extent, Value group,
+                                      int64_t dilation) {
+  IndexMath m{b, loc};
+  if (dilation == 1)
+    return extent;
+  return m.div(m.add(m.sub(extent, group), m.c(dilation - 1)), m.c(dilation));
+}
+
+AxisWindow mlir::attn::buildNeighborhoodWindow(OpBuilder &b, Location loc,
+                                               Value qi, Value positions,
+                                               int64_t kernel, int64_t stride,
+                                               bool causal) {
+  IndexMath m{b, loc};
+  Value last = m.sub(positions, m.c(1));
+  Value first = stride == 1 ? qi : m.mul(m.c(stride), m.div(qi, m.c(stride)));
+  if (causal) {
+    Value leader = m.min(m.add(first, m.c(stride - 1)), last);
+    return {m.max(m.c(0), m.sub(leader, m.c(kernel - 1))), qi};
+  }
+  int64_t left = kernel / 2;
+  int64_t right = kernel / 2 - (1 - kernel % 2);
+  Value leader = m.min(m.add(first, m.c(stride / 2)), last);
+  Value center = m.min(m.max(leader, m.c(left)), m.sub(last, m.c(right)));
+  return {m.sub(center, m.c(left)), m.add(center, m.c(right))};
+}
 
 Value mlir::attn::buildAllowedPredicate(OpBuilder &b, Location loc,
                                         const AttentionProblem &p,

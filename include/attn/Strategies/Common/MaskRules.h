@@ -34,6 +34,21 @@ Value buildAllowedPredicate(OpBuilder &b, Location loc,
                             const AttentionProblem &problem,
                             const ProblemSizes &sizes, Value i, Value j);
 
+/// NATTEN's window on one axis, in dilation-group coordinates: the keys
+/// kj with lo <= kj <= hi that query qi may attend, for a group of
+/// `positions` positions (index values).
+struct AxisWindow {
+  Value lo, hi;
+};
+AxisWindow buildNeighborhoodWindow(OpBuilder &b, Location loc, Value qi,
+                                   Value positions, int64_t kernel,
+                                   int64_t stride, bool causal);
+
+/// Positions of dilation group `group` on an axis of length `extent`:
+/// ceil((extent - group) / dilation).
+Value buildGroupPositions(OpBuilder &b, Location loc, Value extent,
+                          Value group, int64_t dilation);
+
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_COMMON_MASKRULES_H
