@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -39,16 +40,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-bool mlir::attn::flashKernelSupports(const AttentionProblem &p,
-                                     std::string &reason) {
-  if (p.isNeighborhood) {
-    reason = "computes attn.attention only (neighborhoods have their own "
-             "strategy)";
-    return false;
-  }
-  return true;
-}
-
 namespace {
 
 constexpr double kLog2E = 1.4426950408889634;
@@ -65,6 +56,10 @@ struct KeyBounds {
 struct MicroRows {
   SmallVector<Value> head, group, row;
   Value iMin, iMax;
+  /// attn.neighborhood (flattened): per row and axis, the row's dilation
+  /// group and window in group coordinates.
+  SmallVector<SmallVector<Value>> axisGroup;
+  SmallVector<SmallVector<AxisWindow>> axisWindow;
 };
 
 class FlashEmitter {
@@ -168,6 +163,14 @@ private:
   // Sizes.
   Value lq, lk, shift, numTiles;
   Value mask8; // i8 copy of the mask, or null
+public:
+  /// attn.neighborhood flattened to one sequence: the spatial extents.
+  SmallVector<Value> spatialExtents;
+private:
+  /// Fills the neighborhood fields of `rows` and returns the flattened key
+  /// range [lo, hi] that the rows' windows span.
+  std::pair<Value, Value> neighborhoodRows(MicroRows &rows);
+  Value neighborhoodAllowed(const MicroRows &rows, int64_t r, Value jv);
 };
 
 Value FlashEmitter::featureMap(Value x) {
@@ -231,6 +234,84 @@ Value FlashEmitter::bandAllowed(Value i, Value jv) {
       inWindow =
           orI(inWindow, cmp(arith::CmpIPredicate::slt, jv, splat(idx(p.sinks))));
     allowed = andI(allowed, inWindow);
+  }
+  return allowed;
+}
+
+std::pair<Value, Value> FlashEmitter::neighborhoodRows(MicroRows &rows) {
+  size_t rank = spatialExtents.size();
+  Value lo, hi;
+  for (Value row : rows.row) {
+    // Coordinates of the flattened row, row-major over the extents.
+    SmallVector<Value> coord(rank);
+    Value rest = row;
+    for (size_t a = rank; a-- > 0;) {
+      if (a == 0) {
+        coord[a] = rest;
+      } else {
+        coord[a] = arith::RemUIOp::create(b, loc, rest, spatialExtents[a]);
+        rest = arith::DivUIOp::create(b, loc, rest, spatialExtents[a]);
+      }
+    }
+    SmallVector<Value> groups;
+    SmallVector<AxisWindow> windows;
+    Value rowLo = idx(0), rowHi = idx(0);
+    for (size_t a = 0; a < rank; ++a) {
+      Value d = idx(p.dilation[a]);
+      Value g = arith::RemUIOp::create(b, loc, coord[a], d);
+      Value qi = arith::DivUIOp::create(b, loc, coord[a], d);
+      Value positions =
+          buildGroupPositions(b, loc, spatialExtents[a], g, p.dilation[a]);
+      AxisWindow w = buildNeighborhoodWindow(b, loc, qi, positions,
+                                             p.kernel[a], p.stride[a],
+                                             p.causalAxes[a]);
+      groups.push_back(g);
+      windows.push_back(w);
+      rowLo = add(mul(rowLo, spatialExtents[a]), add(g, mul(d, w.lo)));
+      rowHi = add(mul(rowHi, spatialExtents[a]), add(g, mul(d, w.hi)));
+    }
+    rows.axisGroup.push_back(groups);
+    rows.axisWindow.push_back(windows);
+    lo = lo ? minI(lo, rowLo) : rowLo;
+    hi = hi ? maxI(hi, rowHi) : rowHi;
+  }
+  return {lo, hi};
+}
+
+Value FlashEmitter::neighborhoodAllowed(const MicroRows &rows, int64_t r,
+                                        Value jv) {
+  auto splat = [&](Value index) -> Value {
+    return vector::BroadcastOp::create(
+        b, loc, idxVecType, arith::IndexCastOp::create(b, loc, i32, index));
+  };
+  size_t rank = spatialExtents.size();
+  Value allowed =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, jv, splat(lk));
+  Value rest = jv;
+  for (size_t a = rank; a-- > 0;) {
+    Value coord = rest;
+    if (a > 0) {
+      Value extent = splat(spatialExtents[a]);
+      coord = arith::RemUIOp::create(b, loc, rest, extent);
+      rest = arith::DivUIOp::create(b, loc, rest, extent);
+    }
+    Value d = splat(idx(p.dilation[a]));
+    Value kj = p.dilation[a] == 1 ? coord
+                                  : arith::DivUIOp::create(b, loc, coord, d)
+                                        .getResult();
+    if (p.dilation[a] > 1)
+      allowed = andI(allowed,
+                     arith::CmpIOp::create(
+                         b, loc, arith::CmpIPredicate::eq,
+                         arith::RemUIOp::create(b, loc, coord, d),
+                         splat(rows.axisGroup[r][a])));
+    const AxisWindow &w = rows.axisWindow[r][a];
+    allowed = andI(allowed, arith::CmpIOp::create(
+                                b, loc, arith::CmpIPredicate::sge, kj,
+                                splat(w.lo)));
+    allowed = andI(allowed, arith::CmpIOp::create(
+                                b, loc, arith::CmpIPredicate::sle, kj,
+                                splat(w.hi)));
   }
   return allowed;
 }
@@ -432,7 +513,7 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   {
     Value tileEnd = add(kvStart, idx(cfg.blockK - 1));
     full = cmpI(arith::CmpIPredicate::slt, tileEnd, lk);
-    if (p.mask) {
+    if (p.mask || p.isNeighborhood) {
       full = arith::ConstantIntOp::create(b, loc, 0, 1);
     } else if (p.causal || p.hasWindow) {
       KeyBounds first = keyBounds(rows.iMin, rows.iMin);
@@ -478,7 +559,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
         arith::IndexCastOp::create(b, loc, i32, add(kvStart, idx(c * lanes)));
     Value jv = arith::AddIOp::create(
         b, loc, vector::BroadcastOp::create(b, loc, idxVecType, base), iota);
-    Value ok = bandAllowed(rowIndex[r], jv);
+    Value ok = p.isNeighborhood ? neighborhoodAllowed(rows, r, jv)
+                                : bandAllowed(rowIndex[r], jv);
     if (!mask8)
       return ok;
     auto maskType = cast<RankedTensorType>(mask8.getType());
@@ -777,6 +859,14 @@ Value FlashEmitter::build() {
                                           bounds.sinkHi);
                         visit = andI(visit, orI(band, sink));
                       }
+                      if (p.isNeighborhood) {
+                        auto [lo, hi] = neighborhoodRows(micro);
+                        visit = andI(visit,
+                                     andI(cmpI(arith::CmpIPredicate::sle, lo,
+                                               kvEnd),
+                                          cmpI(arith::CmpIPredicate::sle,
+                                               kvStart, hi)));
+                      }
                       scf::IfOp::create(
                           b, loc, visit, [&](OpBuilder &xb, Location) {
                             OpBuilder::InsertionGuard guard5(b);
@@ -960,6 +1050,43 @@ Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
                                       const AttentionProblem &problem,
                                       const FlashKernelConfig &config) {
   rewriter.setInsertionPoint(problem.op);
-  FlashEmitter emitter(rewriter, problem, config);
-  return emitter.build();
+  if (!problem.isNeighborhood) {
+    FlashEmitter emitter(rewriter, problem, config);
+    return emitter.build();
+  }
+  // A neighborhood is attention over the flattened positions whose allowed
+  // keys follow NATTEN's rule, computed per element.
+  Location loc = problem.op->getLoc();
+  auto flatten = [&](Value tensor) -> Value {
+    int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
+    SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
+    for (int64_t d = 2; d < rank - 1; ++d)
+      groups[2].push_back(d);
+    return tensor::CollapseShapeOp::create(rewriter, loc, tensor, groups);
+  };
+  AttentionProblem flat = problem;
+  flat.query = flatten(problem.query);
+  flat.key = flatten(problem.key);
+  flat.value = flatten(problem.value);
+  flat.init = flatten(problem.init);
+  flat.queryShape = {flat.queryLength()};
+  flat.keyShape = {flat.keyLength()};
+  FlashEmitter emitter(rewriter, flat, config);
+  for (size_t a = 0; a < problem.queryShape.size(); ++a)
+    emitter.spatialExtents.push_back(
+        ShapedType::isDynamic(problem.queryShape[a])
+            ? tensor::DimOp::create(rewriter, loc, problem.query, 2 + a)
+                  .getResult()
+            : arith::ConstantIndexOp::create(rewriter, loc,
+                                             problem.queryShape[a])
+                  .getResult());
+  Value result = emitter.build();
+  auto resultType = cast<RankedTensorType>(problem.init.getType());
+  int64_t rank = resultType.getRank();
+  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
+  for (int64_t d = 2; d < rank - 1; ++d)
+    groups[2].push_back(d);
+  return tensor::ExpandShapeOp::create(
+      rewriter, loc, resultType, result, groups,
+      tensor::getMixedSizes(rewriter, loc, problem.init));
 }

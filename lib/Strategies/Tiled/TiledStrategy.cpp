@@ -38,7 +38,7 @@ public:
       reason = "not an attn op";
       return false;
     }
-    return flashKernelSupports(AttentionProblem::get(op), reason);
+    return true;
   }
 
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
@@ -61,16 +61,33 @@ public:
     int64_t lq = knownOr(p.queryLength(), 1024);
     int64_t lk = knownOr(p.keyLength(), 1024);
     double batch = knownOr(p.batch, 1);
-    // Pairs computed: allowed pairs rounded out to whole tiles.
-    double allowed = static_cast<double>(p.countAllowedPairs({lq}, {lk}));
     double full = static_cast<double>(lq) * lk;
     double rowTile = config.microQ, keyTile = config.blockK;
-    double waste = p.hasStructuralMask()
-                       ? std::min(full - allowed,
-                                  (lq / rowTile + lk / keyTile) * rowTile *
-                                      keyTile)
-                       : 0.0;
-    double pairs = batch * p.headsQ * (allowed + waste);
+    double pairs;
+    if (p.isNeighborhood) {
+      // The rule is computed per element over the flattened positions; a
+      // micro-tile visits the key tiles between its rows' first and last
+      // window corners: about (kernel - 1) * dilation rows of the leading
+      // axis times the rest of the grid.
+      double span = 1, inner = 1;
+      for (size_t a = p.queryShape.size(); a-- > 0;) {
+        double extent = knownOr(p.queryShape[a], 64);
+        if (a == 0)
+          span = std::min<double>(
+              lk, (p.kernel[a] * p.dilation[a] + rowTile) * inner + keyTile);
+        inner *= extent;
+      }
+      pairs = batch * p.headsQ * lq * std::min<double>(lk, span);
+    } else {
+      // Allowed pairs rounded out to whole tiles.
+      double allowed = static_cast<double>(p.countAllowedPairs({lq}, {lk}));
+      double waste = p.hasStructuralMask()
+                         ? std::min(full - allowed,
+                                    (lq / rowTile + lk / keyTile) * rowTile *
+                                        keyTile)
+                         : 0.0;
+      pairs = batch * p.headsQ * (allowed + waste);
+    }
     CostEstimate cost;
     cost.flops = pairs * (2.0 * p.headDim + 2.0 * p.valueDim + 6.0);
     double elem = 4.0;
@@ -86,7 +103,7 @@ public:
     // Register-blocked FMA loops reach about 60% of peak; tiny problems and
     // heavy masking less.
     cost.efficiency = 0.6 * std::min(1.0, lk / 256.0 + 0.25);
-    if (p.mask)
+    if (p.mask || p.isNeighborhood)
       cost.efficiency *= 0.8;
     return cost;
   }

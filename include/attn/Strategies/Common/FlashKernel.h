@@ -38,11 +38,9 @@ struct FlashKernelConfig {
   int64_t splits = 1;
 };
 
-/// Whether the kernel can compute `problem` (attn.attention with static
-/// head sizes); `reason` says why not.
-bool flashKernelSupports(const AttentionProblem &problem, std::string &reason);
-
-/// Emits the kernel before `problem.op` and returns the result tensor.
+/// Emits the kernel before `problem.op` and returns the result tensor. A
+/// neighborhood is computed as attention over its flattened positions with
+/// NATTEN's rule evaluated per (query, key) in partial tiles.
 Value buildFlashAttention(RewriterBase &rewriter,
                           const AttentionProblem &problem,
                           const FlashKernelConfig &config);
