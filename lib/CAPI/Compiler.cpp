@@ -481,6 +481,9 @@ bool CompiledModuleImpl::build(const std::string &source,
     return false;
   }
   engine = std::move(*created);
+  // Compilation is over: release the context's worker threads (a host such
+  // as Python keeps many compiled modules alive).
+  context->disableMultithreading();
   return true;
 }
 

@@ -2,6 +2,7 @@
 builder's cache, threads (libomp from a Python host), and explain()."""
 
 import ctypes
+import os
 
 import numpy as np
 import pytest
@@ -115,9 +116,12 @@ def test_builder_cache(rng):
                                       first)
     info = attn.cache_info()
     assert (info.misses, info.hits, info.size) == (1, 3, 1)
+    threads = len(os.listdir("/proc/self/task"))
     attn.attention(q, k, v, causal=False)          # another signature
     attn.attention(q[:, :, :3], k, v, causal=True)  # another shape
     assert attn.cache_info().size == 3
+    # Cached modules keep no compiler worker threads alive.
+    assert len(os.listdir("/proc/self/task")) == threads
 
 
 def test_threads_and_libomp_from_python(rng):
