@@ -62,17 +62,7 @@ int defaultThreads = 0;
 
 /// The numpy dtype of arrays of `dtype` (bfloat16 travels as uint16 bits).
 const char *numpyName(DType dtype) {
-  switch (dtype) {
-  case DType::F32: return "float32";
-  case DType::F16: return "float16";
-  case DType::BF16AsU16: return "uint16";
-  case DType::F64: return "float64";
-  case DType::I1: return "bool";
-  case DType::I8: return "int8";
-  case DType::I32: return "int32";
-  case DType::I64: return "int64";
-  }
-  return "?";
+  return dtype == DType::BF16AsU16 ? "uint16" : attn::runtime::dtypeName(dtype);
 }
 
 std::optional<DType> dtypeOf(const py::array &array) {

@@ -251,13 +251,20 @@ def _tensor_type(shape, element):
     return "tensor<" + "x".join(str(d) for d in shape) + "x" + element + ">"
 
 
-def _function(op, args, attrs, operands, result_shape, element):
-    """func @main taking `args` [(name, shape, element)], applying `op`."""
+def _function(op, q, k, v, attrs, strategy, extra=()):
+    """func @main(%q, %k, %v, *extra) applying `op` with `attrs` and the
+    strategy; extra: (name, shape, element type) of mask and bias."""
+    element = _ELEMENT_TYPES[np.dtype(q.dtype)]
+    strategy_attr = _strategy_attr(strategy)
+    if strategy_attr:
+        attrs = attrs + [f"strategy = {strategy_attr}"]
+    args = [("q", _dims(q), element), ("k", _dims(k), element),
+            ("v", _dims(v), element)] + list(extra)
     types = {name: _tensor_type(shape, el) for name, shape, el in args}
-    result = _tensor_type(result_shape, element)
+    result = _tensor_type(_dims(q)[:-1] + (_dims(v)[-1],), element)
     params = ", ".join(f"%{name}: {types[name]}" for name, _, _ in args)
     clauses = [f"ins(%q, %k, %v : {types['q']}, {types['k']}, {types['v']})"]
-    for name in operands:
+    for name, _, _ in extra:
         clauses.append(f"{name}(%{name} : {types[name]})")
     clauses.append(f"outs(%init : {result})")
     attr_dict = " {" + ", ".join(attrs) + "}" if attrs else ""
@@ -277,7 +284,6 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                     mask=None, bias=None, strategy=None):
     """(IR text, arrays to pass) of attn.attention for these arguments."""
     q, k, v = _check_qkv(q, k, v, None)
-    element = _ELEMENT_TYPES[np.dtype(q.dtype)]
     attrs = []
     if scale is not None:
         attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
@@ -317,29 +323,22 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
         attrs.append(f"score = #attn.score<kernel<{score}>{suffix}>")
     elif score != "softmax":
         attrs.append(f"score = #attn.score<{score}>")
-    strategy_attr = _strategy_attr(strategy)
-    if strategy_attr:
-        attrs.append(f"strategy = {strategy_attr}")
 
-    args = [("q", _dims(q), element), ("k", _dims(k), element),
-            ("v", _dims(v), element)]
     arrays = [q, k, v]
-    operands = []
+    extra = []
     if mask is not None:
         mask = _broadcast_operand("mask", mask, q, k, (np.dtype(np.bool_),))
-        args.append(("mask", _dims(mask), "i1"))
+        extra.append(("mask", _dims(mask), "i1"))
         arrays.append(mask)
-        operands.append("mask")
     if bias is not None:
         if score in ("elu1", "relu"):
             raise ValueError(f"'bias' cannot apply to score {score!r}: that "
                              f"feature map never forms q.k")
         bias = _broadcast_operand("bias", bias, q, k, tuple(_ELEMENT_TYPES))
-        args.append(("bias", _dims(bias), _ELEMENT_TYPES[np.dtype(bias.dtype)]))
+        extra.append(("bias", _dims(bias),
+                      _ELEMENT_TYPES[np.dtype(bias.dtype)]))
         arrays.append(bias)
-        operands.append("bias")
-    result = _dims(q)[:-1] + (_dims(v)[-1],)
-    text = _function("attn.attention", args, attrs, operands, result, element)
+    text = _function("attn.attention", q, k, v, attrs, strategy, extra)
     return text, arrays
 
 
@@ -372,7 +371,6 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
 def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
                        scale=None, strategy=None):
     q, k, v = _check_qkv(q, k, v, (1, 2, 3))
-    element = _ELEMENT_TYPES[np.dtype(q.dtype)]
     spatial = _dims(q)[2:-1]
     rank = len(spatial)
     kernel = _per_axis("kernel", kernel, rank, 1)
@@ -403,13 +401,7 @@ def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
         attrs.append(f"stride = {ints(stride)}")
     if scale is not None:
         attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
-    strategy_attr = _strategy_attr(strategy)
-    if strategy_attr:
-        attrs.append(f"strategy = {strategy_attr}")
-    args = [("q", _dims(q), element), ("k", _dims(k), element),
-            ("v", _dims(v), element)]
-    result = _dims(q)[:-1] + (_dims(v)[-1],)
-    text = _function("attn.neighborhood", args, attrs, [], result, element)
+    text = _function("attn.neighborhood", q, k, v, attrs, strategy)
     return text, [q, k, v]
 
 
