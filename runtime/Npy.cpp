@@ -64,6 +64,15 @@ bool HostArray::allocate(DType type, std::vector<int64_t> dims) {
   return true;
 }
 
+HostArray HostArray::view(DType type, std::vector<int64_t> dims,
+                          void *memory) {
+  HostArray array;
+  array.dtype = type;
+  array.shape = std::move(dims);
+  array.data = static_cast<uint8_t *>(memory);
+  return array;
+}
+
 std::string HostArray::shapeString() const {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)

@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/build.sh
 echo "== lit"
 /usr/lib/llvm-22/bin/lit -sv --time-tests build/test
+echo "== python"
+PYTHONPATH=build/python /usr/bin/python3 -m pytest -q python/tests

@@ -4,7 +4,7 @@
 // (for FLOP counting), runs the CPU pipeline when the input is above the LLVM
 // dialect, JIT-compiles with MLIR's ExecutionEngine for the host CPU, and
 // calls entries through their packed interface with memref descriptors built
-// from host arrays.
+// from host arrays. explain() reports strategy selection as plain structs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,7 +14,9 @@
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Strategy.h"
+#include "attn/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
@@ -26,6 +28,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -52,6 +55,69 @@ void setNumThreads(int threads) {
 }
 
 namespace {
+
+/// Initializes the native target once, and makes libomp's symbols visible to
+/// the JIT: it resolves them in the process's global scope, where libomp is
+/// absent when a host (Python) loaded us with RTLD_LOCAL.
+/// Returns the libomp loading error, or "".
+const std::string &initializeJitOnce() {
+  static std::string ompError;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+#ifdef ATTN_LIBOMP_PATH
+    std::string message;
+    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(ATTN_LIBOMP_PATH,
+                                                          &message))
+      ompError = "cannot load " ATTN_LIBOMP_PATH ": " + message;
+#endif
+  });
+  return ompError;
+}
+
+/// A context with the dialects that `init` registers.
+std::unique_ptr<MLIRContext> makeContext(const RegistryInit &init) {
+  DialectRegistry registry;
+  init(registry);
+  auto context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  context->printOpOnDiagnostic(false);
+  return context;
+}
+
+/// The source buffer and the diagnostics emitted against it, as text.
+struct SourceDiagnostics {
+  llvm::SourceMgr sourceMgr;
+  std::string text;
+  llvm::raw_string_ostream stream{text};
+  std::unique_ptr<SourceMgrDiagnosticHandler> handler;
+
+  SourceDiagnostics(MLIRContext *context, const std::string &source,
+                    const std::string &bufferName) {
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(source, bufferName),
+        llvm::SMLoc());
+    handler =
+        std::make_unique<SourceMgrDiagnosticHandler>(sourceMgr, context, stream);
+  }
+  OwningOpRef<ModuleOp> parse(MLIRContext *context) {
+    return parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(context));
+  }
+  /// The diagnostics, or `fallback` when there were none.
+  std::string message(const std::string &fallback) const {
+    return text.empty() ? fallback : text;
+  }
+};
+
+bool checkTarget(const std::string &target, std::string &error) {
+  if (target == "cpu")
+    return true;
+  error = "unknown target '" + target + "' (expected cpu or cuda)";
+  if (target == "cuda")
+    error = "target 'cuda' is not available in this build of attn";
+  return false;
+}
 
 std::optional<DType> dtypeOf(Type type) {
   if (type.isF32()) return DType::F32;
@@ -188,6 +254,7 @@ private:
   std::map<std::string, std::vector<FlopTerm>> flopTerms;
   std::map<std::string, std::vector<SizeRule>> sizeRules;
   std::string lowered;
+  std::string ompError;
   bool attnOps = false;
   bool ownsResults = false;
 };
@@ -333,36 +400,15 @@ bool CompiledModuleImpl::build(const std::string &source,
                                const std::string &bufferName,
                                const CompileOptions &options,
                                const RegistryInit &init, std::string &error) {
-  static std::once_flag targetsOnce;
-  std::call_once(targetsOnce, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
-  if (options.target != "cpu") {
-    error = "unknown target '" + options.target + "' (expected cpu or cuda)";
-    if (options.target == "cuda")
-      error = "target 'cuda' is not available in this build of attn";
+  ompError = initializeJitOnce();
+  if (!checkTarget(options.target, error))
     return false;
-  }
 
-  DialectRegistry registry;
-  init(registry);
-  context = std::make_unique<MLIRContext>(registry);
-  context->loadAllAvailableDialects();
-  context->printOpOnDiagnostic(false);
-
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(source, bufferName), llvm::SMLoc());
-  std::string diagnostics;
-  llvm::raw_string_ostream diagStream(diagnostics);
-  SourceMgrDiagnosticHandler handler(sourceMgr, context.get(), diagStream);
-
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(context.get()));
+  context = makeContext(init);
+  SourceDiagnostics diagnostics(context.get(), source, bufferName);
+  OwningOpRef<ModuleOp> module = diagnostics.parse(context.get());
   if (!module) {
-    error = diagnostics.empty() ? "cannot parse '" + bufferName + "'"
-                                : diagnostics;
+    error = diagnostics.message("cannot parse '" + bufferName + "'");
     return false;
   }
   recordEntries(*module);
@@ -384,6 +430,15 @@ bool CompiledModuleImpl::build(const std::string &source,
       lowLevel = false;
   });
   if (!lowLevel) {
+    // Entry arguments are the caller's arrays (Python passes numpy memory
+    // without copying): bufferization must never write into them in place.
+    StringRef writable = bufferization::BufferizationDialect::kWritableAttrName;
+    for (auto func : module->getOps<func::FuncOp>())
+      if (!func.isDeclaration() && !func.isPrivate())
+        for (unsigned i = 0; i < func.getNumArguments(); ++i)
+          if (isa<TensorType>(func.getArgument(i).getType()) &&
+              !func.getArgAttr(i, writable))
+            func.setArgAttr(i, writable, BoolAttr::get(context.get(), false));
     PassManager pm(context.get());
     CpuPipelineOptions pipeline;
     pipeline.threads = options.threads;
@@ -391,7 +446,7 @@ bool CompiledModuleImpl::build(const std::string &source,
     pipeline.strategy = options.strategy;
     buildCpuPipeline(pm, pipeline);
     if (failed(pm.run(*module))) {
-      error = diagnostics.empty() ? "compilation failed" : diagnostics;
+      error = diagnostics.message("compilation failed");
       return false;
     }
     ownsResults = true;
@@ -421,11 +476,14 @@ bool CompiledModuleImpl::build(const std::string &source,
   auto created = ExecutionEngine::create(*module, engineOptions);
   if (!created) {
     error = "JIT compilation failed: " + llvm::toString(created.takeError());
-    if (!diagnostics.empty())
-      error += "\n" + diagnostics;
+    if (!diagnostics.text.empty())
+      error += "\n" + diagnostics.text;
     return false;
   }
   engine = std::move(*created);
+  // Compilation is over: release the context's worker threads (a host such
+  // as Python keeps many compiled modules alive).
+  context->disableMultithreading();
   return true;
 }
 
@@ -543,6 +601,8 @@ bool CompiledModuleImpl::run(const std::string &name,
 
   if (llvm::Error err = engine->invokePacked(name, args)) {
     error = "cannot call @" + name + ": " + llvm::toString(std::move(err));
+    if (!ompError.empty())
+      error += " (" + ompError + ")";
     return false;
   }
 
@@ -653,6 +713,72 @@ CompiledModule::compile(const std::string &source,
   if (!module->build(source, bufferName, options, init, error))
     return nullptr;
   return module;
+}
+
+bool explain(const std::string &source, const std::string &bufferName,
+             const CompileOptions &options, const RegistryInit &init,
+             std::vector<OpExplanation> &ops, std::string &error) {
+  if (!checkTarget(options.target, error))
+    return false;
+  registerBuiltinStrategies();
+  std::unique_ptr<MLIRContext> context = makeContext(init);
+  SourceDiagnostics diagnostics(context.get(), source, bufferName);
+  OwningOpRef<ModuleOp> module = diagnostics.parse(context.get());
+  if (!module) {
+    error = diagnostics.message("cannot parse '" + bufferName + "'");
+    return false;
+  }
+  TargetDescription target = makeTargetDescription(
+      "cpu", options.threads, options.vectorWidth, 0, 0, 0);
+  ops.clear();
+  module->walk([&](Operation *op) {
+    if (!isAttnOp(op))
+      return;
+    OpExplanation info;
+    info.op = op->getName().getStringRef().str();
+    if (auto loc = dyn_cast<FileLineColLoc>(op->getLoc()))
+      info.location = (loc.getFilename().str() + ":" +
+                       std::to_string(loc.getLine()) + ":" +
+                       std::to_string(loc.getColumn()));
+    else
+      llvm::raw_string_ostream(info.location) << op->getLoc();
+    if (StrategyAttr written = getStrategyAttr(op))
+      info.written = written.getName().str();
+    SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
+    // Selection's order: an override, then what is written, then a forced
+    // strategy, then the cheapest applicable estimate.
+    std::string chosen = options.overrideStrategy;
+    if (chosen.empty())
+      chosen = info.written;
+    if (chosen.empty())
+      chosen = options.strategy;
+    if (chosen.empty() && !ranked.empty() && ranked.front().applicable)
+      chosen = ranked.front().strategy->getName().str();
+    for (const StrategyCandidate &c : ranked) {
+      StrategyCandidateInfo out;
+      out.strategy = c.strategy->getName().str();
+      out.applicable = c.applicable;
+      out.reason = c.reason;
+      if (c.applicable) {
+        out.seconds = c.seconds;
+        out.flops = c.cost.flops;
+        out.bytes = c.cost.bytes;
+        out.parallelism = c.cost.parallelism;
+        out.extraBytes = c.cost.extraBytes;
+        out.efficiency = c.cost.efficiency;
+      }
+      if (c.parameters)
+        llvm::raw_string_ostream(out.parameters) << c.parameters;
+      out.chosen = out.strategy == chosen;
+      info.candidates.push_back(std::move(out));
+    }
+    ops.push_back(std::move(info));
+  });
+  return true;
+}
+
+bool loadStrategyLibrary(const std::string &path, std::string &error) {
+  return mlir::attn::loadStrategyLibrary(path, error);
 }
 
 } // namespace attn::api

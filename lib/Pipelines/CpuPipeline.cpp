@@ -72,6 +72,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  // The clones that deallocation adds (a returned argument) become copies.
+  pm.addPass(createConvertBufferizationToMemRefPass());
 
   buildCpuLoweringToLLVM(pm, options.threads);
 }

@@ -92,3 +92,14 @@ func.func @main(%x: tensor<1x2x6x5x8xbf16>, %q: tensor<1x2x10x8xf32>) -> (tensor
                       outs(%init2 : tensor<1x2x10x8xf32>) {score = #attn.score<kernel<elu1>>} -> tensor<1x2x10x8xf32>
   return %n, %o : tensor<1x2x6x5x8xbf16>, tensor<1x2x10x8xf32>
 }
+
+// -----
+
+// An entry that returns its argument: deallocation clones it (the caller
+// owns results), and the clone is lowered to an allocation and a copy.
+// CHECK-LABEL: llvm.func @identity(
+// CHECK:         llvm.call @malloc
+// CHECK:         llvm.return
+func.func @identity(%a: tensor<4xf32>) -> tensor<4xf32> {
+  return %a : tensor<4xf32>
+}

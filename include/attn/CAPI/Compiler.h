@@ -2,9 +2,10 @@
 //
 // A small facade over the compiler for tools and bindings: compile MLIR text
 // (attn ops or anything lower) for the CPU, inspect entry signatures, run an
-// entry on host arrays through MLIR's ExecutionEngine, and count the useful
-// FLOPs of a call. No MLIR type appears in this header, so the Python
-// bindings and attn-run depend on it alone.
+// entry on host arrays through MLIR's ExecutionEngine, count the useful
+// FLOPs of a call, and explain strategy selection as plain data. No MLIR type
+// appears in this header, so the Python bindings and attn-run depend on it
+// alone.
 //
 //===----------------------------------------------------------------------===//
 
@@ -92,6 +93,40 @@ public:
 
 /// Sets the number of threads compiled code runs with (0: all cores).
 void setNumThreads(int threads);
+
+/// What one strategy would do with one attn op (one line of --attn-explain).
+struct StrategyCandidateInfo {
+  std::string strategy;     ///< Registered name.
+  bool applicable = false;
+  std::string reason;       ///< Why it cannot compute the op.
+  double seconds = 0;       ///< Roofline estimate on the target.
+  double flops = 0;
+  double bytes = 0;         ///< Moved to and from memory.
+  double parallelism = 0;   ///< Independent work items.
+  double extraBytes = 0;    ///< Scratch beyond inputs and result.
+  double efficiency = 0;    ///< Fraction of peak the code reaches.
+  std::string parameters;   ///< The #attn.strategy<...> it would use, as text.
+  bool chosen = false;      ///< The one compilation would use.
+};
+
+/// The candidates of one attn op, cheapest applicable first.
+struct OpExplanation {
+  std::string op;           ///< "attn.attention" or "attn.neighborhood".
+  std::string location;     ///< Where the op is in the source.
+  std::string written;      ///< Strategy written on the op, or "".
+  std::vector<StrategyCandidateInfo> candidates;
+};
+
+/// Parses `source` and asks every registered strategy about each attn op on
+/// the target of `options` (threads, vectorWidth; `strategy` counts as
+/// forced for ops without one). On failure returns false and sets `error`.
+bool explain(const std::string &source, const std::string &bufferName,
+             const CompileOptions &options, const RegistryInit &init,
+             std::vector<OpExplanation> &ops, std::string &error);
+
+/// Loads a shared library that registers more strategies (see
+/// mlir::attn::loadStrategyLibrary). On failure sets `error`.
+bool loadStrategyLibrary(const std::string &path, std::string &error);
 
 } // namespace attn::api
 

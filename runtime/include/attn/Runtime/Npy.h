@@ -34,6 +34,9 @@ struct HostArray {
   /// Allocates zeroed, aligned storage for `shape`. Returns false when the
   /// allocation fails.
   bool allocate(DType type, std::vector<int64_t> dims);
+  /// A view over borrowed C-order memory (no copy, no ownership): the caller
+  /// keeps `memory` alive while the view is used.
+  static HostArray view(DType type, std::vector<int64_t> dims, void *memory);
   std::string shapeString() const;
 };
 

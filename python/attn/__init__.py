@@ -1,0 +1,36 @@
+"""attn: compile and run attention from numpy.
+
+    import numpy as np, attn
+    q = k = v = np.random.rand(1, 4, 128, 64).astype(np.float32)
+    o = attn.attention(q, k, v, causal=True)          # built, compiled, cached
+    mod = attn.compile("model.mlir", threads=2)       # or MLIR text
+    o = mod.main(q, k, v)                             # or mod["main"](...)
+    attn.explain(q, k, v, causal=True)                # candidates and costs
+
+bfloat16 arrays travel as uint16 bit patterns. Compilation errors raise
+attn.CompileError (the MLIR diagnostics); bad shapes or dtypes raise
+ValueError naming the argument.
+"""
+
+from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
+                       compile, explain_source)
+from .builder import (SCORES, attention, cache_info, clear_cache, explain, ir,
+                      neighborhood)
+from . import _attn
+
+
+def set_num_threads(threads):
+    """Threads compiled code runs with from now on (0: all cores); entries
+    of modules compiled with threads=N still use N."""
+    _attn.set_num_threads(threads)
+
+
+def load_strategy_library(path):
+    """Loads a shared library that registers more strategies."""
+    _attn.load_strategy_library(str(path))
+
+
+__all__ = ["Candidate", "CompileError", "Entry", "Module", "OpReport",
+           "SCORES", "attention", "cache_info", "clear_cache", "compile",
+           "explain", "explain_source", "ir", "load_strategy_library",
+           "neighborhood", "set_num_threads"]

@@ -1,0 +1,449 @@
+"""attn.attention() and attn.neighborhood(): attention on numpy arrays.
+
+Each call checks its arguments (ValueError naming the argument), writes the
+attn IR for the arrays' shapes and dtypes and the attributes (the written
+forms of DESIGN.md), compiles it once per signature (an LRU cache keyed by
+the IR text, the target and the thread count), and runs it.
+
+dtypes: float32, float16, and bfloat16 as uint16 arrays of bf16 bits (the
+result then is uint16 bits too). k and v have q's dtype; a bias may be any
+of the three.
+"""
+
+import collections
+import math
+import numbers
+import threading
+
+import numpy as np
+
+from .compiler import check_target, check_threads, compile, explain_source
+
+_ELEMENT_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
+                  np.dtype(np.uint16): "bf16"}
+_KERNEL_SCORES = ("elu1", "relu", "taylor2", "identity")
+SCORES = ("softmax", "softplus") + _KERNEL_SCORES
+
+CacheInfo = collections.namedtuple("CacheInfo", "hits misses size maxsize")
+
+
+class _Cache:
+    """Compiled modules by signature, least recently used dropped first."""
+
+    def __init__(self, maxsize=64):
+        self.maxsize = maxsize
+        self.modules = collections.OrderedDict()
+        self.hits = self.misses = 0
+        self.lock = threading.Lock()
+
+    def get(self, text, target, threads):
+        key = (text, target, threads)
+        with self.lock:
+            module = self.modules.get(key)
+            if module is not None:
+                self.hits += 1
+                self.modules.move_to_end(key)
+                return module
+            self.misses += 1
+        # A failed compile raises here, before anything is stored.
+        module = compile(text, target=target, threads=threads)
+        with self.lock:
+            self.modules[key] = module
+            while len(self.modules) > self.maxsize:
+                self.modules.popitem(last=False)
+        return module
+
+
+_cache = _Cache()
+
+
+def cache_info():
+    """(hits, misses, size, maxsize) of the compiled-module cache."""
+    return CacheInfo(_cache.hits, _cache.misses, len(_cache.modules),
+                     _cache.maxsize)
+
+
+def clear_cache():
+    """Drops every compiled module (and resets the counters)."""
+    with _cache.lock:
+        _cache.modules.clear()
+        _cache.hits = _cache.misses = 0
+
+
+# --- argument checks -------------------------------------------------------
+
+def _as_array(name, x):
+    """x itself when it has .shape and .dtype (ir/explain read only those),
+    else np.asarray(x)."""
+    if x is None:
+        raise ValueError(f"'{name}' is required")
+    if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        x = np.asarray(x)
+    return x
+
+
+def _dims(x):
+    return tuple(int(d) for d in x.shape)
+
+
+def _float_dtype(name, x):
+    dtype = np.dtype(x.dtype)
+    if dtype not in _ELEMENT_TYPES:
+        raise ValueError(f"'{name}' has dtype {dtype}; attn takes float32, "
+                         f"float16, or uint16 holding bfloat16 bits")
+    return dtype
+
+
+def _check_qkv(q, k, v, spatial):
+    """Shapes and dtypes of q, k, v. spatial: None for attention (rank 4),
+    else the neighborhood's allowed spatial ranks."""
+    q, k, v = _as_array("q", q), _as_array("k", k), _as_array("v", v)
+    if spatial is None:
+        layouts = {4: "[B, H, L, D]"}
+    else:
+        layouts = {2 + r + 1: "[B, H, " + ", ".join("XYZ"[:r]) + ", D]"
+                   for r in spatial}
+    for name, x in (("q", q), ("k", k), ("v", v)):
+        if x.ndim not in layouts:
+            raise ValueError(f"'{name}' must have the layout "
+                             f"{' or '.join(layouts.values())}, got shape "
+                             f"{_dims(x)}")
+        if min(_dims(x)) < 1:
+            raise ValueError(f"'{name}' has an empty dimension: shape "
+                             f"{_dims(x)}")
+    for name, x in (("k", k), ("v", v)):
+        if x.ndim != q.ndim:
+            raise ValueError(f"'{name}' has rank {x.ndim} but 'q' has rank "
+                             f"{q.ndim}")
+    dtype = _float_dtype("q", q)
+    for name, x in (("k", k), ("v", v)):
+        if np.dtype(x.dtype) != dtype:
+            raise ValueError(f"'{name}' has dtype {np.dtype(x.dtype)} but "
+                             f"'q' has dtype {dtype}; they must match")
+    qs, ks, vs = _dims(q), _dims(k), _dims(v)
+    for name, s in (("k", ks), ("v", vs)):
+        if s[0] != qs[0]:
+            raise ValueError(f"'{name}' batch size {s[0]} must equal 'q' "
+                             f"batch size {qs[0]}")
+    if vs[1] != ks[1]:
+        raise ValueError(f"'v' heads {vs[1]} must equal 'k' heads {ks[1]}")
+    if qs[1] % ks[1]:
+        raise ValueError(f"'q' heads {qs[1]} must be a multiple of 'k' heads "
+                         f"{ks[1]} (grouped-query rule Hq % Hkv == 0)")
+    if ks[-1] != qs[-1]:
+        raise ValueError(f"'k' head dimension {ks[-1]} must equal 'q' head "
+                         f"dimension {qs[-1]}")
+    if vs[2:-1] != ks[2:-1]:
+        raise ValueError(f"'v' positions {vs[2:-1]} must equal 'k' "
+                         f"positions {ks[2:-1]}")
+    if spatial is not None and ks[2:-1] != qs[2:-1]:
+        raise ValueError(f"'k' spatial shape {ks[2:-1]} must equal 'q' "
+                         f"spatial shape {qs[2:-1]}")
+    return q, k, v
+
+
+def _broadcast_operand(name, x, q, k, dtypes):
+    """mask or bias: [Bx, Hx, Lq, Lk] with Bx in {1, B}, Hx in {1, Hq};
+    lower ranks get leading 1s (a view, no copy)."""
+    x = _as_array(name, x)
+    dtype = np.dtype(x.dtype)
+    if dtype not in dtypes:
+        raise ValueError(f"'{name}' has dtype {dtype}; it must be "
+                         f"{' or '.join(str(d) for d in dtypes)}")
+    b, hq, lq = _dims(q)[:3]
+    lk = _dims(k)[2]
+    if x.ndim > 4:
+        raise ValueError(f"'{name}' must have at most 4 dimensions "
+                         f"[B, H, Lq, Lk], got shape {_dims(x)}")
+    shape = (1,) * (4 - x.ndim) + _dims(x)
+    if (shape[0] not in (1, b) or shape[1] not in (1, hq) or
+            shape[2] != lq or shape[3] != lk):
+        raise ValueError(f"'{name}' has shape {_dims(x)}, which does not "
+                         f"broadcast to [B, H, Lq, Lk] = {[b, hq, lq, lk]} "
+                         f"(B and H may be 1; Lq and Lk must match)")
+    if x.ndim < 4:
+        x = x.reshape(shape) if isinstance(x, np.ndarray) else np.empty(
+            shape, dtype)
+    return x
+
+
+def _f32_literal(name, value):
+    """An MLIR float literal that round-trips `value` as f32."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"'{name}' must be a number, got {value!r}")
+    with np.errstate(over="ignore"):
+        x = float(np.float32(value))
+    if not math.isfinite(x):
+        raise ValueError(f"'{name}' must be finite in float32, got {value!r}")
+    f = np.float32(x)
+    if x == 0 or 1e-4 <= abs(x) < 1e7:
+        return np.format_float_positional(f, unique=True, trim="0")
+    return np.format_float_scientific(f, unique=True, trim="0")
+
+
+def _int(name, value, minimum):
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or value < minimum):
+        raise ValueError(f"'{name}' must be an int >= {minimum}, got "
+                         f"{value!r}")
+    return int(value)
+
+
+def _window(window):
+    """(left, right), either None (unbounded), or None for no window.
+    An int w means (w, 0): w keys back and none ahead."""
+    if window is None:
+        return None
+    if isinstance(window, numbers.Integral) and not isinstance(window, bool):
+        window = (window, 0)
+    if not isinstance(window, (tuple, list)) or len(window) != 2:
+        raise ValueError(f"'window' must be None, an int, or (left, right) "
+                         f"with None for an unbounded side, got {window!r}")
+    left, right = (None if w is None else _int("window", w, 0)
+                   for w in window)
+    if left is None and right is None:
+        return None
+    return left, right
+
+
+def _strategy_attr(strategy):
+    """#attn.strategy<...> for a name or (name, {param: value})."""
+    if strategy is None:
+        return None
+    params = {}
+    if isinstance(strategy, (tuple, list)) and len(strategy) == 2:
+        strategy, params = strategy
+    if not isinstance(strategy, str) or not strategy or not isinstance(
+            params, dict):
+        raise ValueError(f"'strategy' must be a name or (name, {{param: "
+                         f"value}}), got {strategy!r}")
+    if not params:
+        return f'#attn.strategy<"{strategy}">'
+    items = []
+    for key, value in params.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ValueError(f"'strategy' parameter names must be "
+                             f"identifiers, got {key!r}")
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, numbers.Integral):
+            text = str(int(value))
+        elif isinstance(value, numbers.Real):
+            text = _f32_literal("strategy", value) + " : f32"
+        else:
+            raise ValueError(f"'strategy' parameter {key} must be an int, "
+                             f"float or bool, got {value!r}")
+        items.append(f"{key} = {text}")
+    return f'#attn.strategy<"{strategy}", {{{", ".join(items)}}}>'
+
+
+def _per_axis(name, value, rank, minimum):
+    """An int (broadcast to every axis) or one int per spatial axis."""
+    values = [value] * rank if isinstance(value, numbers.Integral) else value
+    if (isinstance(value, bool) or not isinstance(values, (tuple, list)) or
+            len(values) != rank):
+        raise ValueError(f"'{name}' must be an int or {rank} ints (one per "
+                         f"spatial axis), got {value!r}")
+    return [_int(name, v, minimum) for v in values]
+
+
+def _tensor_type(shape, element):
+    return "tensor<" + "x".join(str(d) for d in shape) + "x" + element + ">"
+
+
+def _function(op, q, k, v, attrs, strategy, extra=()):
+    """func @main(%q, %k, %v, *extra) applying `op` with `attrs` and the
+    strategy; extra: (name, shape, element type) of mask and bias."""
+    element = _ELEMENT_TYPES[np.dtype(q.dtype)]
+    strategy_attr = _strategy_attr(strategy)
+    if strategy_attr:
+        attrs = attrs + [f"strategy = {strategy_attr}"]
+    args = [("q", _dims(q), element), ("k", _dims(k), element),
+            ("v", _dims(v), element)] + list(extra)
+    types = {name: _tensor_type(shape, el) for name, shape, el in args}
+    result = _tensor_type(_dims(q)[:-1] + (_dims(v)[-1],), element)
+    params = ", ".join(f"%{name}: {types[name]}" for name, _, _ in args)
+    clauses = [f"ins(%q, %k, %v : {types['q']}, {types['k']}, {types['v']})"]
+    for name, _, _ in extra:
+        clauses.append(f"{name}(%{name} : {types[name]})")
+    clauses.append(f"outs(%init : {result})")
+    attr_dict = " {" + ", ".join(attrs) + "}" if attrs else ""
+    indent = " " * (len(op) + 8)
+    body = f"\n{indent}".join(clauses)
+    return (f"func.func @main({params}) -> {result} {{\n"
+            f"  %init = tensor.empty() : {result}\n"
+            f"  %o = {op} {body}{attr_dict} -> {result}\n"
+            f"  return %o : {result}\n"
+            f"}}\n")
+
+
+# --- attention ------------------------------------------------------------
+
+def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
+                    sinks=0, softcap=None, score="softmax", normalize=True,
+                    mask=None, bias=None, strategy=None):
+    """(IR text, arrays to pass) of attn.attention for these arguments."""
+    q, k, v = _check_qkv(q, k, v, None)
+    attrs = []
+    if scale is not None:
+        attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
+    if not isinstance(causal, (bool, np.bool_)):
+        raise ValueError(f"'causal' must be a bool, got {causal!r}")
+    if causal:
+        attrs.append("causal")
+    bounds = _window(window)
+    if bounds is not None:
+        sides = [f"{side} = {n}" for side, n in zip(("left", "right"), bounds)
+                 if n is not None]
+        attrs.append(f"window = #attn.window<{', '.join(sides)}>")
+    sinks = _int("sinks", sinks, 0)
+    if sinks and bounds is None:
+        raise ValueError("'sinks' exempts keys from a window; it needs "
+                         "'window'")
+    if sinks:
+        attrs.append(f"sinks = {sinks} : i64")
+    if score not in SCORES:
+        raise ValueError(f"'score' must be one of {', '.join(SCORES)}, got "
+                         f"{score!r}")
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise ValueError(f"'normalize' must be a bool, got {normalize!r}")
+    if not normalize and score not in _KERNEL_SCORES:
+        raise ValueError(f"'normalize' = False applies to kernel scores "
+                         f"({', '.join(_KERNEL_SCORES)}), not {score!r}")
+    if softcap is not None:
+        text = _f32_literal("softcap", softcap)
+        if float(text) <= 0:
+            raise ValueError(f"'softcap' must be positive, got {softcap!r}")
+        if score in ("elu1", "relu"):
+            raise ValueError(f"'softcap' cannot apply to score {score!r}: "
+                             f"that feature map never forms q.k")
+        attrs.append(f"softcap = {text} : f32")
+    if score in _KERNEL_SCORES:
+        suffix = "" if normalize else ", normalize = false"
+        attrs.append(f"score = #attn.score<kernel<{score}>{suffix}>")
+    elif score != "softmax":
+        attrs.append(f"score = #attn.score<{score}>")
+
+    arrays = [q, k, v]
+    extra = []
+    if mask is not None:
+        mask = _broadcast_operand("mask", mask, q, k, (np.dtype(np.bool_),))
+        extra.append(("mask", _dims(mask), "i1"))
+        arrays.append(mask)
+    if bias is not None:
+        if score in ("elu1", "relu"):
+            raise ValueError(f"'bias' cannot apply to score {score!r}: that "
+                             f"feature map never forms q.k")
+        bias = _broadcast_operand("bias", bias, q, k, tuple(_ELEMENT_TYPES))
+        extra.append(("bias", _dims(bias),
+                      _ELEMENT_TYPES[np.dtype(bias.dtype)]))
+        arrays.append(bias)
+    text = _function("attn.attention", q, k, v, attrs, strategy, extra)
+    return text, arrays
+
+
+def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
+              softcap=None, score="softmax", normalize=True, mask=None,
+              bias=None, strategy=None, target="cpu", threads=0):
+    """attn.attention on numpy arrays; returns [B, Hq, Lq, Dv] in q's dtype.
+
+    q [B, Hq, Lq, D], k [B, Hkv, Lk, D], v [B, Hkv, Lk, Dv], Hq % Hkv == 0.
+    scale: default 1/sqrt(D). causal: bottom-right aligned (j <= i + Lk-Lq).
+    window: None; (left, right) with None for an unbounded side; or an int
+    w, meaning (w, 0). sinks: keys j < sinks are exempt from the window.
+    softcap: s -> c tanh(s / c). score: "softmax", "softplus", or a kernel
+    feature map "elu1", "relu", "taylor2", "identity"; normalize=False
+    drops the division by the weights' sum (kernel scores only).
+    mask: bool, True = may attend, [Bm, Hm, Lq, Lk] (Bm, Hm: 1 or full;
+    fewer dimensions get leading 1s). bias: added to the scores, same
+    shapes. strategy: a name or (name, {param: value}), written on the op.
+    threads: 0 = all cores.
+    """
+    text, arrays = _attention_plan(
+        q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
+        softcap=softcap, score=score, normalize=normalize, mask=mask,
+        bias=bias, strategy=strategy)
+    return _run(text, arrays, target, threads)
+
+
+# --- neighborhood ---------------------------------------------------------
+
+def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
+                       scale=None, strategy=None):
+    q, k, v = _check_qkv(q, k, v, (1, 2, 3))
+    spatial = _dims(q)[2:-1]
+    rank = len(spatial)
+    kernel = _per_axis("kernel", kernel, rank, 1)
+    dilation = _per_axis("dilation", dilation, rank, 1)
+    stride = _per_axis("stride", stride, rank, 1)
+    if isinstance(causal, (bool, np.bool_)):
+        causal = [bool(causal)] * rank
+    if (not isinstance(causal, (tuple, list)) or len(causal) != rank or
+            not all(isinstance(c, (bool, np.bool_)) for c in causal)):
+        raise ValueError(f"'causal' must be a bool or {rank} bools (one per "
+                         f"spatial axis), got {causal!r}")
+    for axis in range(rank):
+        if kernel[axis] * dilation[axis] > spatial[axis]:
+            raise ValueError(
+                f"'kernel' {kernel[axis]} * 'dilation' {dilation[axis]} on "
+                f"axis {axis} exceeds the extent {spatial[axis]}")
+        if stride[axis] > kernel[axis]:
+            raise ValueError(f"'stride' {stride[axis]} on axis {axis} must "
+                             f"not exceed the kernel size {kernel[axis]}")
+    ints = lambda xs: "[" + ", ".join(str(x) for x in xs) + "]"
+    attrs = [f"kernel = {ints(kernel)}"]
+    if any(d != 1 for d in dilation):
+        attrs.append(f"dilation = {ints(dilation)}")
+    if any(causal):
+        attrs.append("causal = [" + ", ".join(
+            "true" if c else "false" for c in causal) + "]")
+    if any(s != 1 for s in stride):
+        attrs.append(f"stride = {ints(stride)}")
+    if scale is not None:
+        attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
+    text = _function("attn.neighborhood", q, k, v, attrs, strategy)
+    return text, [q, k, v]
+
+
+def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
+                 scale=None, strategy=None, target="cpu", threads=0):
+    """attn.neighborhood (NATTEN semantics) on numpy arrays.
+
+    q [B, Hq, *spatial, D], k and v [B, Hkv, *spatial, D or Dv], with 1, 2
+    or 3 spatial axes. kernel, dilation, stride: an int for every axis or
+    one per axis; causal: a bool for every axis or one per axis.
+    """
+    text, arrays = _neighborhood_plan(q, k, v, kernel, dilation, causal,
+                                      stride, scale, strategy)
+    return _run(text, arrays, target, threads)
+
+
+# --- shared ---------------------------------------------------------------
+
+def _plan(q, k, v, kwargs):
+    if "kernel" in kwargs:
+        return _neighborhood_plan(q, k, v, **kwargs)
+    return _attention_plan(q, k, v, **kwargs)
+
+
+def _run(text, arrays, target, threads):
+    check_target(target)
+    module = _cache.get(text, target, check_threads(threads))
+    return module.main(*arrays)
+
+
+def ir(q, k, v, **kwargs):
+    """The MLIR text attention(q, k, v, **kwargs) compiles; with `kernel=`,
+    that of neighborhood(q, k, v, **kwargs). Only shapes and dtypes of the
+    arrays are read (np.empty or any object with .shape and .dtype does)."""
+    kwargs.pop("target", None)
+    kwargs.pop("threads", None)
+    return _plan(q, k, v, kwargs)[0]
+
+
+def explain(q, k, v, *, target="cpu", threads=0, **kwargs):
+    """The strategies' candidates for attention(q, k, v, **kwargs) (or
+    neighborhood with `kernel=`): a list of attn.Candidate, cheapest
+    applicable first; `.chosen` marks the one compilation would use."""
+    text = _plan(q, k, v, kwargs)[0]
+    return explain_source(text, target=target, threads=threads)[0].candidates
