@@ -67,10 +67,16 @@ def test_explicit_strategy_and_explain(rng):
                             strategy="reference")
     assert_close(out, oracle.neighborhood(q, k, v, 3,
                                           causal=[True, False]))
+    for strategy in ("neighborhood", "tiled"):
+        out = attn.neighborhood(q, k, v, 3, causal=(True, False),
+                                strategy=strategy)
+        assert_close(out, oracle.neighborhood(q, k, v, 3,
+                                              causal=[True, False]))
     candidates = {c.strategy: c for c in attn.explain(q, k, v, kernel=3)}
-    assert candidates["reference"].applicable
-    assert not candidates["tiled"].applicable
-    assert "attn.attention only" in candidates["tiled"].reason
+    for name in ("reference", "neighborhood", "tiled"):
+        assert candidates[name].applicable
+    assert not candidates["split_kv"].applicable
+    assert "attn.attention only" in candidates["split_kv"].reason
 
 
 def test_float16(rng):
