@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/CAPI/Compiler.h"
+#include "attn/Runtime/CpuRuntime.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -481,6 +482,15 @@ bool CompiledModuleImpl::build(const std::string &source,
     return false;
   }
   engine = std::move(*created);
+  // Runtime functions that compiled code may call and no system library
+  // provides.
+  engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("memrefCopy")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   // Compilation is over: release the context's worker threads (a host such
   // as Python keeps many compiled modules alive).
   context->disableMultithreading();

@@ -162,7 +162,8 @@ private:
   bool isSoftmax, featureProduct;
   // Sizes.
   Value lq, lk, shift, numTiles;
-  Value mask8; // i8 copy of the mask, or null
+  Value mask8; // i8 copy of the mask, keys padded to whole tiles, or null
+  Value maskCounts; // allowed keys per (Bm, Hm, row, key tile), or null
 public:
   /// attn.neighborhood flattened to one sequence: the spatial extents.
   SmallVector<Value> spatialExtents;
@@ -171,6 +172,14 @@ private:
   /// range [lo, hi] that the rows' windows span.
   std::pair<Value, Value> neighborhoodRows(MicroRows &rows);
   Value neighborhoodAllowed(const MicroRows &rows, int64_t r, Value jv);
+  /// Allowed keys of row r of the micro-tile in key tile `tile` (i32).
+  Value maskCount(Value batch, const MicroRows &rows, int64_t r, Value tile) {
+    auto type = cast<RankedTensorType>(maskCounts.getType());
+    Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
+    Value mh = type.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+    return tensor::ExtractOp::create(b, loc, maskCounts,
+                                     ValueRange{mb, mh, rows.row[r], tile});
+  }
 };
 
 Value FlashEmitter::featureMap(Value x) {
@@ -513,8 +522,22 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   {
     Value tileEnd = add(kvStart, idx(cfg.blockK - 1));
     full = cmpI(arith::CmpIPredicate::slt, tileEnd, lk);
-    if (p.mask || p.isNeighborhood) {
+    if (p.isNeighborhood) {
       full = arith::ConstantIntOp::create(b, loc, 0, 1);
+    } else if (p.mask) {
+      // Full when every row allows all of the tile's keys (and the band,
+      // if any, does too).
+      for (int64_t r = 0; r < mr; ++r)
+        full = andI(full, cmpI(arith::CmpIPredicate::eq,
+                               maskCount(batch, rows, r, tile),
+                               arith::IndexCastOp::create(b, loc, i32,
+                                                          kvValid)));
+      if (p.causal || p.hasWindow) {
+        KeyBounds first = keyBounds(rows.iMin, rows.iMin);
+        KeyBounds last = keyBounds(rows.iMax, rows.iMax);
+        full = andI(full, cmpI(arith::CmpIPredicate::sge, kvStart, last.lo));
+        full = andI(full, cmpI(arith::CmpIPredicate::sle, tileEnd, first.hi));
+      }
     } else if (p.causal || p.hasWindow) {
       KeyBounds first = keyBounds(rows.iMin, rows.iMin);
       KeyBounds last = keyBounds(rows.iMax, rows.iMax);
@@ -570,7 +593,7 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
     Value raw = vector::TransferReadOp::create(
         b, loc, byteVec, mask8,
         ValueRange{mb, mh, rowIndex[r], add(kvStart, idx(c * lanes))},
-        arith::ConstantIntOp::create(b, loc, 0, 8), ArrayRef<bool>{false});
+        arith::ConstantIntOp::create(b, loc, 0, 8), ArrayRef<bool>{true});
     Value zero = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(byteVec, b.getI8IntegerAttr(0)));
     return andI(ok, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
@@ -607,19 +630,33 @@ Value FlashEmitter::build() {
   double negInf = -std::numeric_limits<double>::infinity();
 
   if (p.mask) {
+    // The mask as bytes, keys padded to whole tiles with false, and the
+    // number of allowed keys of each (row, key tile), computed once per call
+    // and shared by every head that the mask broadcasts over.
     auto maskType = cast<RankedTensorType>(p.mask.getType());
-    auto type = RankedTensorType::get(maskType.getShape(), b.getI8Type());
+    Value paddedKeys = mul(numTiles, idx(cfg.blockK));
+    SmallVector<OpFoldResult> low(4, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> high(4, b.getIndexAttr(0));
+    high[3] = sub(paddedKeys, dimOf(p.mask, 3));
+    SmallVector<int64_t> paddedShape(maskType.getShape());
+    paddedShape[3] = ShapedType::kDynamic;
+    Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
+    Value padded = tensor::PadOp::create(
+        b, loc, RankedTensorType::get(paddedShape, maskType.getElementType()),
+        p.mask, ArrayRef<OpFoldResult>(low), ArrayRef<OpFoldResult>(high),
+        falseValue);
+    auto type = RankedTensorType::get(paddedShape, b.getI8Type());
     SmallVector<Value> dyn;
     for (int64_t d = 0; d < 4; ++d)
-      if (maskType.isDynamicDim(d))
-        dyn.push_back(dimOf(p.mask, d));
+      if (ShapedType::isDynamic(paddedShape[d]))
+        dyn.push_back(d == 3 ? paddedKeys : dimOf(p.mask, d));
     Value empty = tensor::EmptyOp::create(b, loc, type, dyn);
     AffineMap id = b.getMultiDimIdentityMap(4);
+    auto parallel = utils::IteratorType::parallel;
     mask8 = linalg::GenericOp::create(
-                b, loc, TypeRange{type}, ValueRange{p.mask}, ValueRange{empty},
+                b, loc, TypeRange{type}, ValueRange{padded}, ValueRange{empty},
                 ArrayRef<AffineMap>{id, id},
-                SmallVector<utils::IteratorType>(4,
-                                                 utils::IteratorType::parallel),
+                SmallVector<utils::IteratorType>(4, parallel),
                 [&](OpBuilder &nb, Location l, ValueRange args) {
                   linalg::YieldOp::create(
                       nb, l,
@@ -627,6 +664,43 @@ Value FlashEmitter::build() {
                                                         args[0])});
                 })
                 .getResult(0);
+    SmallVector<int64_t> tiledShape = {paddedShape[0], paddedShape[1],
+                                       paddedShape[2], ShapedType::kDynamic,
+                                       cfg.blockK};
+    SmallVector<OpFoldResult> tiledSizes =
+        tensor::getMixedSizes(b, loc, mask8);
+    tiledSizes[3] = numTiles;
+    tiledSizes.push_back(b.getIndexAttr(cfg.blockK));
+    Value tiled = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(tiledShape, b.getI8Type()), mask8,
+        SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}}, tiledSizes);
+    SmallVector<OpFoldResult> countSizes(tiledSizes.begin(),
+                                         tiledSizes.begin() + 4);
+    Value counts0 = linalg::FillOp::create(
+                        b, loc,
+                        ValueRange{arith::ConstantIntOp::create(b, loc, 0, 32)},
+                        ValueRange{tensor::EmptyOp::create(b, loc, countSizes,
+                                                           i32)})
+                        .getResult(0);
+    AffineMap in5 = b.getMultiDimIdentityMap(5);
+    AffineMap out4 = AffineMap::get(
+        5, 0,
+        {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(2),
+         b.getAffineDimExpr(3)},
+        b.getContext());
+    maskCounts =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{counts0.getType()}, ValueRange{tiled},
+            ValueRange{counts0}, ArrayRef<AffineMap>{in5, out4},
+            ArrayRef<utils::IteratorType>{parallel, parallel, parallel,
+                                          parallel,
+                                          utils::IteratorType::reduction},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value one = arith::ExtUIOp::create(nb, l, nb.getI32Type(), args[0]);
+              linalg::YieldOp::create(
+                  nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], one)});
+            })
+            .getResult(0);
   }
 
   // Per-head partial results of split-KV tasks.
@@ -858,6 +932,17 @@ Value FlashEmitter::build() {
                         Value sink = cmpI(arith::CmpIPredicate::sle, kvStart,
                                           bounds.sinkHi);
                         visit = andI(visit, orI(band, sink));
+                      }
+                      if (maskCounts) {
+                        // Skip tiles that the mask leaves empty for all
+                        // rows of the micro-tile.
+                        Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
+                        for (int64_t r = 0; r < mr; ++r)
+                          any = orI(any, cmpI(arith::CmpIPredicate::ne,
+                                              maskCount(batch, micro, r, tile),
+                                              arith::ConstantIntOp::create(
+                                                  b, loc, 0, 32)));
+                        visit = andI(visit, any);
                       }
                       if (p.isNeighborhood) {
                         auto [lo, hi] = neighborhoodRows(micro);
