@@ -10,6 +10,7 @@ std::unique_ptr<Strategy> createReferenceStrategy();
 std::unique_ptr<Strategy> createTiledStrategy();
 std::unique_ptr<Strategy> createSplitKVStrategy();
 std::unique_ptr<Strategy> createNeighborhoodStrategy();
+std::unique_ptr<Strategy> createBlockSparseStrategy();
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_BUILTIN_H

@@ -32,6 +32,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 
 #include <cmath>
 #include <limits>
@@ -145,7 +146,7 @@ private:
   void emitMicroTile(Value batch, Value kvHead, const MicroRows &rows,
                      Value rowBase, Value tile, Value packedKeys,
                      Value queries, Value oAcc, Value mRow, Value lRow,
-                     Value pBuf, Value partBuf);
+                     Value pBuf, Value partBuf, Value blockFull);
   /// Lane k of the result = sum of the lanes of vectors[k].
   Value transposeReduce(SmallVector<Value> vectors);
   /// Reads query element d (scalar) or vector dv of one row.
@@ -164,6 +165,22 @@ private:
   Value lq, lk, shift, numTiles;
   Value mask8; // i8 copy of the mask, keys padded to whole tiles, or null
   Value maskCounts; // allowed keys per (Bm, Hm, row, key tile), or null
+  // Block-sparse: the mask padded to whole blocks (i1) and either allowed
+  // keys per (Bm, Hm, query block, key tile) or, for a constant mask,
+  // compressed lists per (Bm, KV head, query block): offsets into the tile
+  // indices and their full flags.
+  Value paddedMask, blockCounts, listOffsets, listTiles, listFull;
+  void prepareBlockSparse();
+  int64_t listGroups = 1, listBlocks = 1, listBatches = 1;
+  /// Index of the compressed list of (batch, KV head, query block).
+  Value blockListKey(Value batch, Value kvHead, Value block) {
+    Value mb = listBatches == 1 ? idx(0) : batch;
+    Value hg = listGroups == 1 ? idx(0) : kvHead;
+    return add(mul(add(mul(mb, idx(listGroups)), hg), idx(listBlocks)), block);
+  }
+  /// Block-sparse state of `tile` for the query block: {visit, full}.
+  std::pair<Value, Value> blockState(Value batch, Value kvHead, Value block,
+                                     Value tile);
 public:
   /// attn.neighborhood flattened to one sequence: the spatial extents.
   SmallVector<Value> spatialExtents;
@@ -323,6 +340,147 @@ Value FlashEmitter::neighborhoodAllowed(const MicroRows &rows, int64_t r,
                                 splat(w.hi)));
   }
   return allowed;
+}
+
+void FlashEmitter::prepareBlockSparse() {
+  auto maskType = cast<RankedTensorType>(p.mask.getType());
+  int64_t bq = cfg.blockQ, bk = cfg.blockK;
+  Value numBlocks = ceilDiv(lq, bq);
+  DenseElementsAttr constant;
+  if (matchPattern(p.mask, m_Constant(&constant)) &&
+      maskType.hasStaticShape()) {
+    // Compile time: the block layout of the constant mask, as compressed
+    // lists of non-empty key tiles per (mask batch, KV head, query block),
+    // a tile full when every query head of the group allows all its keys.
+    ArrayRef<int64_t> shape = maskType.getShape();
+    int64_t bm = shape[0], hm = shape[1], lqs = shape[2], lks = shape[3];
+    int64_t nqb = (lqs + bq - 1) / bq, nt = (lks + bk - 1) / bk;
+    SmallVector<bool> bits = llvm::to_vector(constant.getValues<bool>());
+    int64_t groups = hm == 1 ? 1 : p.headsKV;
+    SmallVector<int32_t> offsets = {0}, tiles, fulls;
+    for (int64_t mb = 0; mb < bm; ++mb)
+      for (int64_t hg = 0; hg < groups; ++hg)
+        for (int64_t qb = 0; qb < nqb; ++qb) {
+          for (int64_t t = 0; t < nt; ++t) {
+            bool any = false, all = true;
+            for (int64_t g = 0; g < (hm == 1 ? 1 : group); ++g) {
+              int64_t h = hm == 1 ? 0 : hg * group + g;
+              for (int64_t i = qb * bq; i < std::min(lqs, (qb + 1) * bq); ++i)
+                for (int64_t j = t * bk; j < std::min(lks, (t + 1) * bk); ++j) {
+                  bool bit = bits[((mb * hm + h) * lqs + i) * lks + j];
+                  any |= bit;
+                  all &= bit;
+                }
+            }
+            if (any) {
+              tiles.push_back(t);
+              fulls.push_back(all);
+            }
+          }
+          offsets.push_back(tiles.size());
+        }
+    auto i32Tensor = [&](ArrayRef<int32_t> values) -> Value {
+      auto type = RankedTensorType::get({int64_t(values.size())}, i32);
+      Value c = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type, values));
+      return arith::IndexCastOp::create(
+          b, loc, RankedTensorType::get({int64_t(values.size())},
+                                        b.getIndexType()),
+          c);
+    };
+    listOffsets = i32Tensor(offsets);
+    listTiles = i32Tensor(tiles.empty() ? ArrayRef<int32_t>{0} : tiles);
+    SmallVector<bool> fullBits(fulls.begin(), fulls.end());
+    if (fullBits.empty())
+      fullBits.push_back(false);
+    listFull = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({int64_t(fullBits.size())}, b.getI1Type()),
+            ArrayRef<bool>(fullBits)));
+    listGroups = groups;
+    listBlocks = nqb;
+    listBatches = bm;
+  }
+  // The mask padded to whole blocks with false (element reads of partial
+  // blocks), and at run time the allowed keys per block.
+  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> high(4, b.getIndexAttr(0));
+  high[2] = sub(mul(numBlocks, idx(bq)), dimOf(p.mask, 2));
+  high[3] = sub(mul(numTiles, idx(bk)), dimOf(p.mask, 3));
+  SmallVector<int64_t> paddedShape = {maskType.getDimSize(0),
+                                      maskType.getDimSize(1),
+                                      ShapedType::kDynamic,
+                                      ShapedType::kDynamic};
+  Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
+  paddedMask = tensor::PadOp::create(
+      b, loc, RankedTensorType::get(paddedShape, b.getI1Type()), p.mask,
+      ArrayRef<OpFoldResult>(low), ArrayRef<OpFoldResult>(high), falseValue);
+  if (listOffsets)
+    return;
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, paddedMask);
+  SmallVector<OpFoldResult> tiledSizes = {sizes[0], sizes[1], numBlocks,
+                                          b.getIndexAttr(bq), numTiles,
+                                          b.getIndexAttr(bk)};
+  Value tiled = tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({paddedShape[0], paddedShape[1],
+                             ShapedType::kDynamic, bq, ShapedType::kDynamic,
+                             bk},
+                            b.getI1Type()),
+      paddedMask,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}},
+      tiledSizes);
+  SmallVector<OpFoldResult> countSizes = {sizes[0], sizes[1], numBlocks,
+                                          numTiles};
+  Value counts0 =
+      linalg::FillOp::create(
+          b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, 0, 32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, countSizes, i32)})
+          .getResult(0);
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, d1, d2, d3, d4, d5;
+  bindDims(ctx, d0, d1, d2, d3, d4, d5);
+  blockCounts =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{counts0.getType()}, ValueRange{tiled},
+          ValueRange{counts0},
+          ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(6, ctx),
+                              AffineMap::get(6, 0, {d0, d1, d2, d4}, ctx)},
+          ArrayRef<utils::IteratorType>{par, par, par, red, par, red},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value one = arith::ExtUIOp::create(nb, l, nb.getI32Type(), args[0]);
+            linalg::YieldOp::create(
+                nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], one)});
+          })
+          .getResult(0);
+}
+
+std::pair<Value, Value> FlashEmitter::blockState(Value batch, Value kvHead,
+                                                 Value block, Value tile) {
+  auto type = cast<RankedTensorType>(blockCounts.getType());
+  Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
+  Value rowsInBlock =
+      sub(minI(add(mul(block, idx(cfg.blockQ)), idx(cfg.blockQ)), lq),
+          mul(block, idx(cfg.blockQ)));
+  Value keysInTile = minI(idx(cfg.blockK), sub(lk, mul(tile, idx(cfg.blockK))));
+  Value fullCount =
+      arith::IndexCastOp::create(b, loc, i32, mul(rowsInBlock, keysInTile));
+  Value zero = arith::ConstantIntOp::create(b, loc, 0, 32);
+  Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
+  Value all = arith::ConstantIntOp::create(b, loc, 1, 1);
+  int64_t heads = type.getDimSize(1) == 1 ? 1 : group;
+  for (int64_t g = 0; g < heads; ++g) {
+    Value mh = type.getDimSize(1) == 1 ? idx(0)
+                                       : add(mul(kvHead, idx(group)), idx(g));
+    Value count = tensor::ExtractOp::create(b, loc, blockCounts,
+                                            ValueRange{mb, mh, block, tile});
+    any = orI(any, cmpI(arith::CmpIPredicate::ne, count, zero));
+    all = andI(all, cmpI(arith::CmpIPredicate::eq, count, fullCount));
+  }
+  return {any, all};
 }
 
 Value FlashEmitter::packKeys(Value batch, Value kvHead) {
@@ -511,7 +669,7 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
                                  const MicroRows &rows, Value rowBase,
                                  Value tile, Value packedKeys, Value queries,
                                  Value oAcc, Value mRow, Value lRow,
-                                 Value pBuf, Value partBuf) {
+                                 Value pBuf, Value partBuf, Value blockFull) {
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
   Value kvStart = mul(tile, idx(cfg.blockK));
   Value kvValid = minI(idx(cfg.blockK), sub(lk, kvStart));
@@ -527,7 +685,9 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
     } else if (p.mask) {
       // Full when every row allows all of the tile's keys (and the band,
       // if any, does too).
-      for (int64_t r = 0; r < mr; ++r)
+      if (blockFull)
+        full = andI(full, blockFull);
+      for (int64_t r = 0; r < mr && !blockFull; ++r)
         full = andI(full, cmpI(arith::CmpIPredicate::eq,
                                maskCount(batch, rows, r, tile),
                                arith::IndexCastOp::create(b, loc, i32,
@@ -584,6 +744,17 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
         b, loc, vector::BroadcastOp::create(b, loc, idxVecType, base), iota);
     Value ok = p.isNeighborhood ? neighborhoodAllowed(rows, r, jv)
                                 : bandAllowed(rowIndex[r], jv);
+    if (paddedMask) {
+      auto maskType = cast<RankedTensorType>(paddedMask.getType());
+      Value mb = maskType.getDimSize(0) == 1 ? idx(0) : batch;
+      Value mh = maskType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+      SmallVector<Value> bits;
+      for (int64_t x = 0; x < lanes; ++x)
+        bits.push_back(tensor::ExtractOp::create(
+            b, loc, paddedMask,
+            ValueRange{mb, mh, rowIndex[r], add(kvStart, idx(c * lanes + x))}));
+      return andI(ok, vector::FromElementsOp::create(b, loc, maskVecType, bits));
+    }
     if (!mask8)
       return ok;
     auto maskType = cast<RankedTensorType>(mask8.getType());
@@ -629,7 +800,9 @@ Value FlashEmitter::build() {
   bool banded = cfg.skipByBand && (p.causal || p.hasWindow);
   double negInf = -std::numeric_limits<double>::infinity();
 
-  if (p.mask) {
+  if (p.mask && cfg.blockSparse) {
+    prepareBlockSparse();
+  } else if (p.mask) {
     // The mask as bytes, keys padded to whole tiles with false, and the
     // number of allowed keys of each (row, key tile), computed once per call
     // and shared by every head that the mask broadcasts over.
@@ -873,6 +1046,18 @@ Value FlashEmitter::build() {
             sinkStart = sLo;
           }
           Value visits = add(numSink, numBand);
+          if (listOffsets) {
+            // Constant mask: only the listed (non-empty) blocks.
+            Value key = blockListKey(batch, kvHead, block);
+            Value first = tensor::ExtractOp::create(b, loc, listOffsets,
+                                                    ValueRange{key});
+            Value last = tensor::ExtractOp::create(b, loc, listOffsets,
+                                                   ValueRange{add(key, idx(1))});
+            numSink = idx(0);
+            sinkStart = idx(0);
+            tLo = first;
+            visits = sub(last, first);
+          }
           int64_t microTiles = paddedRows / mr;
           scf::ForOp::create(
               b, loc, idx(0), visits, idx(1), ValueRange{},
@@ -883,8 +1068,20 @@ Value FlashEmitter::build() {
                 Value inSinks = cmpI(arith::CmpIPredicate::slt, v, numSink);
                 Value tile = select(inSinks, add(sinkStart, v),
                                     add(tLo, sub(v, numSink)));
+                Value blockVisit, blockFull;
+                if (listOffsets) {
+                  Value entry = tile;
+                  tile = tensor::ExtractOp::create(b, loc, listTiles,
+                                                   ValueRange{entry});
+                  blockFull = tensor::ExtractOp::create(b, loc, listFull,
+                                                        ValueRange{entry});
+                } else if (blockCounts) {
+                  std::tie(blockVisit, blockFull) =
+                      blockState(batch, kvHead, block, tile);
+                }
                 Value kvStart = mul(tile, idx(cfg.blockK));
                 Value kvEnd = add(kvStart, idx(cfg.blockK - 1));
+                auto microLoop = [&]() {
                 scf::ForOp::create(
                     b, loc, idx(0), idx(microTiles), idx(1), ValueRange{},
                     [&](OpBuilder &mb, Location, Value mt, ValueRange) {
@@ -959,11 +1156,25 @@ Value FlashEmitter::build() {
                                                 xb.getInsertionPoint());
                             emitMicroTile(batch, kvHead, micro, rowBase, tile,
                                           packedKeys, queries, oAcc, mRow,
-                                          lRow, pBuf, partBuf);
+                                          lRow, pBuf, partBuf, blockFull);
                             scf::YieldOp::create(b, loc);
                           });
                       scf::YieldOp::create(b, loc);
                     });
+                };
+                if (blockVisit) {
+                  scf::IfOp::create(b, loc, blockVisit,
+                                    [&](OpBuilder &ib, Location) {
+                                      OpBuilder::InsertionGuard g(b);
+                                      b.setInsertionPoint(
+                                          ib.getInsertionBlock(),
+                                          ib.getInsertionPoint());
+                                      microLoop();
+                                      scf::YieldOp::create(b, loc);
+                                    });
+                } else {
+                  microLoop();
+                }
                 scf::YieldOp::create(b, loc);
               });
 

@@ -14,5 +14,6 @@ void mlir::attn::registerBuiltinStrategies() {
     registry.add(createTiledStrategy());
     registry.add(createSplitKVStrategy());
     registry.add(createNeighborhoodStrategy());
+    registry.add(createBlockSparseStrategy());
   });
 }

@@ -36,6 +36,11 @@ struct FlashKernelConfig {
   /// Independent splits of the keys per query block, merged through their
   /// log-sum-exp (split-KV decode). 1 = no split.
   int64_t splits = 1;
+  /// Block-sparse iteration over the mask operand: a (block_q x block_k)
+  /// block summary (at compile time for a constant mask, in compressed
+  /// lists; else once per call), empty blocks never visited, full blocks
+  /// computed without the element-wise mask.
+  bool blockSparse = false;
 };
 
 /// Emits the kernel before `problem.op` and returns the result tensor. A

@@ -1,0 +1,159 @@
+//===- BlockSparseStrategy.cpp - Block-sparse attention over a mask -------===//
+//
+// The `block_sparse` strategy, for attn.attention with a mask operand: the
+// mask is summarized per (block_q x block_k) block; empty blocks are never
+// visited and full blocks are computed without the element-wise mask
+// (FlexAttention's BlockMask). For a constant mask the layout is computed at
+// compile time into compressed lists (CSR: per query block, its non-empty
+// key tiles and whether each is full); for a runtime mask the block summary
+// is computed once per call and shared by every head the mask broadcasts
+// over. The tiles themselves run the shared FlashAttention-2 kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Builtin.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/FlashKernel.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+int64_t knownOr(int64_t size, int64_t fallback) {
+  return ShapedType::isDynamic(size) ? fallback : size;
+}
+
+class BlockSparseStrategy final : public Strategy {
+public:
+  StringRef getName() const override { return "block_sparse"; }
+  StringRef getDescription() const override {
+    return "skips the mask's empty blocks, unmasked full blocks";
+  }
+
+  bool isApplicable(Operation *op, const TargetDescription &,
+                    std::string &reason) const override {
+    auto attention = dyn_cast<AttentionOp>(op);
+    if (!attention) {
+      reason = "computes attn.attention only";
+      return false;
+    }
+    if (!attention.getMask()) {
+      reason = "needs a mask operand";
+      return false;
+    }
+    return true;
+  }
+
+  StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
+                                StrategyAttr requested) const override {
+    FlashKernelConfig config =
+        configFor(AttentionProblem::get(op), target, requested);
+    Builder b(op->getContext());
+    return StrategyAttr::get(
+        op->getContext(), getName(),
+        b.getDictionaryAttr(
+            {b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ)),
+             b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
+             b.getNamedAttr("micro_q", b.getI64IntegerAttr(config.microQ))}));
+  }
+
+  CostEstimate estimateCost(Operation *op, const TargetDescription &target,
+                            StrategyAttr strategy) const override {
+    AttentionProblem p = AttentionProblem::get(op);
+    FlashKernelConfig config = configFor(p, target, strategy);
+    double lq = knownOr(p.queryLength(), 1024), lk = knownOr(p.keyLength(), 1024);
+    double batch = knownOr(p.batch, 1);
+    // The fraction of blocks visited: known for a constant mask; a runtime
+    // mask is assumed dense (selection cannot see its values), so `tiled`
+    // is preferred then unless this strategy is asked for.
+    double density = 1.0, overhead = 1.05;
+    DenseElementsAttr constant;
+    if (matchPattern(p.mask, m_Constant(&constant)) &&
+        cast<RankedTensorType>(p.mask.getType()).hasStaticShape()) {
+      density = blockDensity(constant, config);
+      overhead = 1.0;
+    }
+    CostEstimate cost;
+    double pairs = batch * p.headsQ * lq * lk * density;
+    cost.flops = pairs * (2.0 * p.headDim + 2.0 * p.valueDim + 6.0) * overhead;
+    cost.bytes = batch * (p.headsQ * lq * (p.headDim + p.valueDim) +
+                          2.0 * p.headsKV * lk * (p.headDim + p.valueDim)) *
+                     4.0 +
+                 lq * lk; // one pass over the mask
+    cost.parallelism = std::ceil(lq / config.blockQ);
+    cost.extraBytes = batch * p.headsKV * lk * p.headDim * 4.0 + lq * lk;
+    cost.efficiency = 0.5;
+    return cost;
+  }
+
+  LogicalResult apply(RewriterBase &rewriter, Operation *op,
+                      StrategyAttr strategy,
+                      const TargetDescription &target) const override {
+    AttentionProblem p = AttentionProblem::get(op);
+    FlashKernelConfig config = configFor(p, target, strategy);
+    if (config.blockK % config.lanes != 0 || config.blockQ < 1 ||
+        config.microQ < 1)
+      return op->emitOpError()
+             << "block_sparse strategy needs block_k to be a multiple of "
+             << config.lanes << ", block_q >= 1 and micro_q >= 1";
+    rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
+    return success();
+  }
+
+private:
+  static double blockDensity(DenseElementsAttr mask,
+                             const FlashKernelConfig &config) {
+    ArrayRef<int64_t> shape = cast<ShapedType>(mask.getType()).getShape();
+    int64_t lq = shape[2], lk = shape[3];
+    int64_t nqb = (lq + config.blockQ - 1) / config.blockQ;
+    int64_t nt = (lk + config.blockK - 1) / config.blockK;
+    SmallVector<bool> bits = llvm::to_vector(mask.getValues<bool>());
+    int64_t planes = shape[0] * shape[1], visited = 0;
+    for (int64_t plane = 0; plane < planes; ++plane)
+      for (int64_t qb = 0; qb < nqb; ++qb)
+        for (int64_t t = 0; t < nt; ++t) {
+          bool any = false;
+          for (int64_t i = qb * config.blockQ;
+               !any && i < std::min(lq, (qb + 1) * config.blockQ); ++i)
+            for (int64_t j = t * config.blockK;
+                 !any && j < std::min(lk, (t + 1) * config.blockK); ++j)
+              any = bits[(plane * lq + i) * lk + j];
+          visited += any;
+        }
+    return planes * nqb * nt ? double(visited) / (planes * nqb * nt) : 0.0;
+  }
+
+  FlashKernelConfig configFor(const AttentionProblem &p,
+                              const TargetDescription &target,
+                              StrategyAttr requested) const {
+    FlashKernelConfig config;
+    config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
+    config.blockK = 4 * config.lanes;
+    config.microQ = 6;
+    config.blockQ = 96;
+    config.blockSparse = true;
+    int64_t lq = knownOr(p.queryLength(), 4096);
+    if (lq < config.blockQ)
+      config.blockQ = std::max<int64_t>(1, lq);
+    config.microQ = std::min<int64_t>(config.microQ,
+                                      p.groupSize() * config.blockQ);
+    if (requested) {
+      config.blockQ = requested.getIntParam("block_q", config.blockQ);
+      config.blockK = requested.getIntParam("block_k", config.blockK);
+      config.microQ = requested.getIntParam("micro_q", config.microQ);
+    }
+    return config;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Strategy> mlir::attn::createBlockSparseStrategy() {
+  return std::make_unique<BlockSparseStrategy>();
+}
