@@ -135,7 +135,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--suites", default="dense,decode,memory")
+    parser.add_argument("--suites", default="dense,decode,memory,sparse")
     args = parser.parse_args()
     if not os.path.exists(ATTN_RUN):
         sys.exit("build attn first (scripts/build.sh)")
@@ -242,6 +242,9 @@ def main():
                   f"compiler's own footprint (RSS at L={small['length']}): "
                   f"{extra:.0f} MiB, {large['gflops']:.0f} GFLOP/s")
 
+    if "sparse" in suites:
+        sparse_suites(rows, args, peak_gflops)
+
     os.makedirs(RESULTS, exist_ok=True)
     keys = sorted({k for r in rows for k in r})
     with open(os.path.join(RESULTS, "latest.csv"), "w", newline="") as f:
@@ -250,6 +253,143 @@ def main():
         writer.writerows(rows)
     plot(rows, peak_gflops)
     print(f"wrote {os.path.join(RESULTS, 'latest.csv')}")
+
+
+def neighborhood_mlir(b, h, shape, d, kernel):
+    t = tensor_type((b, h) + tuple(shape) + (d,))
+    return f"""func.func @main(%q: {t}, %k: {t}, %v: {t}) -> {t} {{
+  %init = tensor.empty() : {t}
+  %o = attn.neighborhood ins(%q, %k, %v : {t}, {t}, {t}) outs(%init : {t}) {{kernel = {list(kernel)}}} -> {t}
+  return %o : {t}
+}}
+"""
+
+
+def natten_mask(shape, kernel):
+    """[N, N] bool: NATTEN's allowed set (non-causal, dilation 1)."""
+    allowed = np.ones((1, 1), dtype=bool)
+    for n, k in zip(shape, kernel):
+        i = np.arange(n)[:, None]
+        j = np.arange(n)[None, :]
+        left, right = k // 2, k // 2 - (1 - k % 2)
+        c = np.clip(i, left, n - 1 - right)
+        axis = (j >= c - left) & (j <= c + right)
+        allowed = np.kron(allowed, axis).astype(bool)
+    return allowed
+
+
+def sparse_suites(rows, args, peak):
+    """Issue 4: 2-D neighborhood, sliding window with sinks, block-sparse."""
+    # 2-D NA: 128 x 128 tokens, kernel 7 x 7, H=4, D=32.
+    b, h, shape, d, kernel = 1, 4, (128, 128), 32, (7, 7)
+    n = shape[0] * shape[1]
+    tag = "na2d"
+    inputs = inputs_for([(x, (b, h) + shape + (d,)) for x in "qkv"], tag)
+    case = "NA 2-D 128x128 k=7x7 H=4 D=32"
+    pairs = 1
+    for extent, k in zip(shape, kernel):
+        pairs *= sum(min(k, extent) for _ in range(extent))
+    flops = 4.0 * b * h * pairs * d
+    timings = {}
+    for strategy in ("neighborhood", "tiled"):
+        ms, gf, rss = time_attn(neighborhood_mlir(b, h, shape, d, kernel),
+                                tag, inputs, strategy, args.threads, 5)
+        timings[strategy] = ms
+        rows.append(dict(suite="na2d", case=case, length=n, causal=0,
+                         impl=strategy, median_ms=ms,
+                         gflops=flops / (ms * 1e-3) / 1e9, peak_rss_mib=rss))
+    # The same attention as attn.attention with the equivalent mask tensor.
+    mask_path = os.path.join(WORK, "na2d-mask.npy")
+    if not os.path.exists(mask_path):
+        np.save(mask_path, natten_mask(shape, kernel)[None, None])
+    flat = [os.path.join(WORK, f"na2d-flat-{x}.npy") for x in "qkv"]
+    for src, dst in zip(inputs, flat):
+        if not os.path.exists(dst):
+            np.save(dst, np.load(src).reshape(b, h, n, d))
+    qt = tensor_type((b, h, n, d))
+    mt = f"tensor<1x1x{n}x{n}xi1>"
+    masked = f"""func.func @main(%q: {qt}, %k: {qt}, %v: {qt}, %m: {mt}) -> {qt} {{
+  %init = tensor.empty() : {qt}
+  %o = attn.attention ins(%q, %k, %v : {qt}, {qt}, {qt}) mask(%m : {mt}) outs(%init : {qt}) -> {qt}
+  return %o : {qt}
+}}
+"""
+    ms, gf, rss = time_attn(masked, "na2d-masked", flat + [mask_path], "tiled",
+                            args.threads, 3)
+    timings["tiled+mask"] = ms
+    rows.append(dict(suite="na2d", case=case, length=n, causal=0,
+                     impl="tiled+mask", median_ms=ms,
+                     gflops=flops / (ms * 1e-3) / 1e9, peak_rss_mib=rss))
+    # The reference materializes H x N x N scores: run one head, times H.
+    one = inputs_for([(x, (b, 1) + shape + (d,)) for x in "qkv"], "na2d-h1")
+    ms, gf, rss = time_attn(neighborhood_mlir(b, 1, shape, d, kernel),
+                            "na2d-h1", one, "reference", args.threads, 1)
+    timings["reference"] = ms * h
+    rows.append(dict(suite="na2d", case=case, length=n, causal=0,
+                     impl="reference (1 head x4)", median_ms=ms * h,
+                     gflops=flops / (ms * h * 1e-3) / 1e9, peak_rss_mib=rss))
+    report(rows, case, peak)
+    print(f"  neighborhood is {timings['tiled+mask'] / timings['neighborhood']:.1f}x "
+          f"tiled with the equivalent mask, {timings['tiled'] / timings['neighborhood']:.1f}x "
+          f"tiled on the neighborhood op, {timings['reference'] / timings['neighborhood']:.0f}x reference")
+
+    # Sliding window 256 with 4 sinks, causal, H=8, D=64: linear in L.
+    b, h, d = 1, 8, 64
+    times = {}
+    for length in ([8192, 16384] if args.quick else [8192, 16384, 32768, 65536]):
+        tag = f"win-{length}"
+        inputs = inputs_for([(x, (b, h, length, d)) for x in "qkv"], tag)
+        attrs = "causal, window = #attn.window<left = 256, right = 0>, sinks = 4 : i64"
+        ms, gf, rss = time_attn(attention_mlir(b, h, h, length, length, d, attrs),
+                                tag, inputs, "tiled", args.threads, 3)
+        times[length] = ms
+        rows.append(dict(suite="window", case=f"window 256 + 4 sinks L={length}",
+                         length=length, causal=1, impl="tiled", median_ms=ms,
+                         gflops=gf, peak_rss_mib=rss))
+        report(rows, f"window 256 + 4 sinks L={length}", peak)
+    lengths = sorted(times)
+    for a, c in zip(lengths, lengths[1:]):
+        print(f"  window: t({c // 1024}k)/t({a // 1024}k) = {times[c] / times[a]:.2f}")
+
+    # Block-sparse: 10% of 128 x 128 blocks kept, L=8192, against dense tiled.
+    length, blk = 8192, 128
+    tag = "bs-8192"
+    inputs = inputs_for([(x, (b, h, length, d)) for x in "qkv"], tag)
+    mask_path = os.path.join(WORK, "bs-8192-mask.npy")
+    if not os.path.exists(mask_path):
+        rng = np.random.default_rng(1)
+        blocks = rng.random((length // blk, length // blk)) < 0.10
+        blocks[np.arange(length // blk), np.arange(length // blk)] = True
+        mask = np.kron(blocks, np.ones((blk, blk), dtype=bool))
+        np.save(mask_path, mask[None, None])
+    kept = float(np.load(mask_path, mmap_mode="r")[0, 0, ::blk, ::blk].mean())
+    qt = tensor_type((b, h, length, d))
+    mt = f"tensor<1x1x{length}x{length}xi1>"
+    sparse = f"""func.func @main(%q: {qt}, %k: {qt}, %v: {qt}, %m: {mt}) -> {qt} {{
+  %init = tensor.empty() : {qt}
+  %o = attn.attention ins(%q, %k, %v : {qt}, {qt}, {qt}) mask(%m : {mt}) outs(%init : {qt}) -> {qt}
+  return %o : {qt}
+}}
+"""
+    case = f"block-sparse {100 * kept:.0f}% of 128x128 blocks L=8192"
+    ms_sparse, gf, rss = time_attn(sparse, "bs-sparse", inputs + [mask_path],
+                                   "block_sparse", args.threads, 3)
+    rows.append(dict(suite="blocksparse", case=case, length=length, causal=0,
+                     impl="block_sparse", median_ms=ms_sparse, gflops=gf,
+                     peak_rss_mib=rss))
+    ms_masked, gf, rss = time_attn(sparse, "bs-sparse", inputs + [mask_path],
+                                   "tiled", args.threads, 3)
+    rows.append(dict(suite="blocksparse", case=case, length=length, causal=0,
+                     impl="tiled+mask", median_ms=ms_masked, gflops=gf,
+                     peak_rss_mib=rss))
+    ms_dense, gf, rss = time_attn(attention_mlir(b, h, h, length, length, d, ""),
+                                  "bs-dense", inputs, "tiled", args.threads, 3)
+    rows.append(dict(suite="blocksparse", case=case, length=length, causal=0,
+                     impl="tiled dense", median_ms=ms_dense, gflops=gf,
+                     peak_rss_mib=rss))
+    report(rows, case, peak)
+    print(f"  block_sparse is {ms_dense / ms_sparse:.1f}x dense tiled "
+          f"({ms_masked / ms_sparse:.1f}x tiled with the same mask)")
 
 
 def report(rows, case, peak, bandwidth=None):

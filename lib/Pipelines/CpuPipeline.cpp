@@ -25,11 +25,14 @@ using namespace mlir::attn;
 
 void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads) {
   pm.addPass(createAttnApproximateMath());
+  // Linalg ops that strategies leave (reference contractions, packing, mask
+  // summaries) become parallel loops too, so that OpenMP runs them on all
+  // threads.
+  pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createForallToParallelLoopPass());
   ConvertSCFToOpenMPPassOptions openmp;
   openmp.numThreads = threads;
   pm.addPass(createConvertSCFToOpenMPPass(openmp));
-  pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

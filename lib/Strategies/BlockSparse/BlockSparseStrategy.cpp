@@ -136,7 +136,9 @@ private:
     config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
     config.blockK = 4 * config.lanes;
     config.microQ = 6;
-    config.blockQ = 96;
+    // Query blocks of 128 rows line up with the usual block-mask layouts
+    // (multiples of 64 or 128), so that their blocks are full or empty.
+    config.blockQ = 128;
     config.blockSparse = true;
     int64_t lq = knownOr(p.queryLength(), 4096);
     if (lq < config.blockQ)
