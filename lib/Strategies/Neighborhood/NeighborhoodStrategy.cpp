@@ -464,6 +464,24 @@ public:
                                 StrategyAttr requested) const override {
     AttentionProblem p = AttentionProblem::get(op);
     SmallVector<int64_t> tile = tileFor(p, requested);
+    if (!requested || !requested.getParams() ||
+        !requested.getParams().get("tile")) {
+      // The cheapest box edge: small boxes waste fewer masked keys per
+      // query, large ones gather each key for more queries.
+      size_t rank = p.kernel.size();
+      SmallVector<int64_t> edges = rank == 1   ? SmallVector<int64_t>{16, 32, 64, 128}
+                                   : rank == 2 ? SmallVector<int64_t>{2, 4, 8, 16}
+                                               : SmallVector<int64_t>{2, 3, 4, 6};
+      double best = -1;
+      for (int64_t edge : edges) {
+        SmallVector<int64_t> candidate(rank, edge);
+        double seconds = costFor(p, target, candidate).seconds(target);
+        if (best < 0 || seconds < best) {
+          best = seconds;
+          tile = candidate;
+        }
+      }
+    }
     Builder b(op->getContext());
     return StrategyAttr::get(
         op->getContext(), getName(),
@@ -473,7 +491,12 @@ public:
   CostEstimate estimateCost(Operation *op, const TargetDescription &target,
                             StrategyAttr strategy) const override {
     AttentionProblem p = AttentionProblem::get(op);
-    SmallVector<int64_t> tile = tileFor(p, strategy);
+    return costFor(p, target, tileFor(p, strategy));
+  }
+
+  static CostEstimate costFor(const AttentionProblem &p,
+                              const TargetDescription &target,
+                              ArrayRef<int64_t> tile) {
     FlashKernelConfig config = configFor(target);
     double queries = knownOr(p.batch, 1) * p.headsQ;
     double rowsPerTask = 1, slots = 1, tasks = 1;
@@ -486,8 +509,14 @@ public:
     }
     double keysPerQuery =
         std::ceil(slots / config.blockK) * config.blockK;
+    // Gathering moves each key of a box once per task (D scalar stores for
+    // the transposed K), counted as work shared by the task's rows.
+    double gatherPerQuery =
+        slots * (p.headDim + p.valueDim) / (rowsPerTask * p.groupSize());
     CostEstimate cost;
-    cost.flops = queries * keysPerQuery * (2.0 * p.headDim + 2.0 * p.valueDim + 8);
+    cost.flops = queries * (keysPerQuery * (2.0 * p.headDim +
+                                            2.0 * p.valueDim + 8) +
+                            gatherPerQuery * 8.0);
     cost.bytes = queries / rowsPerTask * slots * (p.headDim + p.valueDim) * 4.0 +
                  queries * (p.headDim + p.valueDim) * 4.0;
     cost.parallelism = tasks * p.headsKV * knownOr(p.batch, 1);
