@@ -44,6 +44,10 @@ try:
 except Exception:
     pass
 
+# GPU compilation tests need ptxas from the CUDA toolkit.
+if os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
+
 # GPU execution tests run only where a CUDA device answers.
 if os.path.exists("/dev/nvidia0") or os.environ.get("ATTN_CUDA_DEVICE"):
     config.available_features.add("cuda-device")

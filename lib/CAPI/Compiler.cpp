@@ -10,6 +10,9 @@
 
 #include "attn/CAPI/Compiler.h"
 #include "attn/Runtime/CpuRuntime.h"
+#ifdef ATTN_HAS_CUDA_RUNTIME
+#include "attn/Runtime/CudaRuntime.h"
+#endif
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -114,9 +117,14 @@ struct SourceDiagnostics {
 bool checkTarget(const std::string &target, std::string &error) {
   if (target == "cpu")
     return true;
+#ifdef ATTN_HAS_CUDA_RUNTIME
+  if (target == "cuda")
+    return true;
+#endif
   error = "unknown target '" + target + "' (expected cpu or cuda)";
   if (target == "cuda")
-    error = "target 'cuda' is not available in this build of attn";
+    error = "target 'cuda' is not available in this build of attn (no "
+            "cuda.h at build time)";
   return false;
 }
 
@@ -441,11 +449,19 @@ bool CompiledModuleImpl::build(const std::string &source,
               !func.getArgAttr(i, writable))
             func.setArgAttr(i, writable, BoolAttr::get(context.get(), false));
     PassManager pm(context.get());
-    CpuPipelineOptions pipeline;
-    pipeline.threads = options.threads;
-    pipeline.vectorWidth = options.vectorWidth;
-    pipeline.strategy = options.strategy;
-    buildCpuPipeline(pm, pipeline);
+    if (options.target == "cuda") {
+      GpuPipelineOptions pipeline;
+      pipeline.chip = options.gpuChip;
+      pipeline.format = "bin";
+      pipeline.strategy = options.strategy;
+      buildGpuPipeline(pm, pipeline);
+    } else {
+      CpuPipelineOptions pipeline;
+      pipeline.threads = options.threads;
+      pipeline.vectorWidth = options.vectorWidth;
+      pipeline.strategy = options.strategy;
+      buildCpuPipeline(pm, pipeline);
+    }
     if (failed(pm.run(*module))) {
       error = diagnostics.message("compilation failed");
       return false;
@@ -486,9 +502,41 @@ bool CompiledModuleImpl::build(const std::string &source,
   // provides.
   engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    symbols[interner("memrefCopy")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
-        llvm::JITSymbolFlags::Exported};
+    auto add = [&](const char *name, auto *function) {
+      symbols[interner(name)] = {
+          llvm::orc::ExecutorAddr::fromPtr(
+              reinterpret_cast<void *>(function)),
+          llvm::JITSymbolFlags::Exported};
+    };
+    add("memrefCopy", &memrefCopy);
+#ifdef ATTN_HAS_CUDA_RUNTIME
+#define ATTN_MGPU(name) add(#name, &name);
+    ATTN_MGPU(mgpuModuleLoad)
+    ATTN_MGPU(mgpuModuleLoadJIT)
+    ATTN_MGPU(mgpuModuleUnload)
+    ATTN_MGPU(mgpuModuleGetFunction)
+    ATTN_MGPU(mgpuLaunchKernel)
+    ATTN_MGPU(mgpuLaunchClusterKernel)
+    ATTN_MGPU(mgpuStreamCreate)
+    ATTN_MGPU(mgpuStreamDestroy)
+    ATTN_MGPU(mgpuStreamSynchronize)
+    ATTN_MGPU(mgpuStreamWaitEvent)
+    ATTN_MGPU(mgpuEventCreate)
+    ATTN_MGPU(mgpuEventDestroy)
+    ATTN_MGPU(mgpuEventSynchronize)
+    ATTN_MGPU(mgpuEventRecord)
+    ATTN_MGPU(mgpuMemAlloc)
+    ATTN_MGPU(mgpuMemFree)
+    ATTN_MGPU(mgpuMemcpy)
+    ATTN_MGPU(mgpuMemset32)
+    ATTN_MGPU(mgpuMemset16)
+    ATTN_MGPU(mgpuMemHostRegister)
+    ATTN_MGPU(mgpuMemHostUnregister)
+    ATTN_MGPU(mgpuMemHostRegisterMemRef)
+    ATTN_MGPU(mgpuMemHostUnregisterMemRef)
+    ATTN_MGPU(mgpuSetDefaultDevice)
+#undef ATTN_MGPU
+#endif
     return symbols;
   });
   // Compilation is over: release the context's worker threads (a host such
@@ -615,6 +663,13 @@ bool CompiledModuleImpl::run(const std::string &name,
       error += " (" + ompError + ")";
     return false;
   }
+#ifdef ATTN_HAS_CUDA_RUNTIME
+  // GPU code cannot report errors: the runtime keeps the first one.
+  if (const char *cudaError = attnCudaTakeError()) {
+    error = std::string("CUDA: ") + cudaError;
+    return false;
+  }
+#endif
 
   outputs.clear();
   std::set<void *> adopted;

@@ -23,7 +23,8 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads) {
+void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads,
+                                        bool gpuHost) {
   pm.addPass(createAttnApproximateMath());
   // Linalg ops that strategies leave (reference contractions, packing, mask
   // summaries) become parallel loops too, so that OpenMP runs them on all
@@ -46,6 +47,8 @@ void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads) {
   // around parallel bodies must still hold a single block when lowered.
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
+  if (gpuHost)
+    pm.addPass(createGpuToLLVMConversionPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertOpenMPToLLVMPass());
@@ -86,4 +89,9 @@ void mlir::attn::registerAttnPipelines() {
       "attn-cpu-pipeline",
       "Compile attn ops on tensors to the LLVM dialect for the host CPU",
       buildCpuPipeline);
+  PassPipelineRegistration<GpuPipelineOptions>(
+      "attn-gpu-pipeline",
+      "Compile attn ops on tensors to the LLVM dialect with NVIDIA kernels "
+      "(PTX/cubin embedded)",
+      buildGpuPipeline);
 }

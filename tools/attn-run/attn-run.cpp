@@ -51,6 +51,10 @@ static cl::opt<std::string> outputList(
     cl::init(""));
 static cl::opt<std::string> target("target", cl::desc("cpu or cuda"),
                                    cl::init("cpu"));
+static cl::opt<std::string> gpuChip("gpu-chip",
+                                    cl::desc("GPU architecture for --target "
+                                             "cuda (sm_80, sm_90)"),
+                                    cl::init("sm_90"));
 static cl::opt<bool> check("check",
                            cl::desc("Compare with the reference strategy"));
 static cl::opt<unsigned> bench("bench",
@@ -181,6 +185,7 @@ int main(int argc, char **argv) {
   attn::api::setNumThreads(threads);
   CompileOptions options;
   options.target = target;
+  options.gpuChip = gpuChip;
   options.threads = threads;
   std::string error;
   std::unique_ptr<CompiledModule> module = CompiledModule::compile(

@@ -9,6 +9,7 @@
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
 
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/Plugins/DialectPlugin.h"
 #include "mlir/Tools/Plugins/PassPlugin.h"
 #include "llvm/Config/llvm-config.h"
@@ -19,6 +20,8 @@ mlirGetDialectPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "AttnDialect", LLVM_VERSION_STRING,
           [](mlir::DialectRegistry *registry) {
             registry->insert<mlir::attn::AttnDialect>();
+            // attn-gpu-pipeline serializes gpu.modules through LLVM IR.
+            mlir::registerAllToLLVMIRTranslations(*registry);
           }};
 }
 

@@ -29,7 +29,8 @@ using runtime::DType;
 using runtime::HostArray;
 
 struct CompileOptions {
-  std::string target = "cpu";  ///< Only "cpu" here; "cuda" in GPU builds.
+  std::string target = "cpu";  ///< "cpu", or "cuda" where cuda.h was found.
+  std::string gpuChip = "sm_90"; ///< GPU architecture for target "cuda".
   std::string strategy;        ///< Force this strategy on ops without one.
   /// Replace every op's strategy by this one (attn-run --check uses
   /// "reference").

@@ -22,15 +22,44 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init("")};
 };
 
+struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features (+ptx80)"),
+                               llvm::cl::init("+ptx80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Embedded kernel format: isa (PTX), bin (cubin, with "
+                     "ptxas) or fatbin"),
+      llvm::cl::init("fatbin")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit with ptxas and libdevice"),
+      llvm::cl::init("/usr/local/cuda")};
+  Option<std::string> strategy{
+      *this, "strategy",
+      llvm::cl::desc("Force this strategy on ops that have none"),
+      llvm::cl::init("")};
+};
+
+/// attn on tensors -> LLVM dialect with kernels for NVIDIA GPUs: strategies
+/// for a GPU target, bufferization, kernel outlining, NVVM, PTX/cubin
+/// embedded as gpu.binary, host code calling libattn_runtime's mgpu*.
+void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
+
 /// attn on tensors -> LLVM dialect: select and apply strategies, bufferize,
 /// vectorize, parallelize, lower.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
 /// Lowering from bufferized loops/vectors to the LLVM dialect (the tail of
-/// the CPU pipeline).
-void buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads = 0);
+/// the CPU pipeline); with `gpuHost`, also gpu launches and copies to calls
+/// of the mgpu* runtime.
+void buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads = 0,
+                            bool gpuHost = false);
 
-/// Registers `attn-cpu-pipeline`.
+/// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline`.
 void registerAttnPipelines();
 
 } // namespace mlir::attn

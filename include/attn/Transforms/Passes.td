@@ -59,7 +59,8 @@ def AttnApplyStrategies : Pass<"attn-apply-strategies"> {
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::bufferization::BufferizationDialect"
+    "::mlir::memref::MemRefDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect"
   ];
 }
 
@@ -77,6 +78,18 @@ def AttnApproximateMath : Pass<"attn-approximate-math"> {
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"
   ];
+}
+
+def AttnDeallocateHostBuffers : Pass<"attn-deallocate-host-buffers", "::mlir::ModuleOp"> {
+  let summary = "Buffer deallocation for host functions without GPU operations";
+  let description = [{
+    Runs upstream's buffer deallocation pipeline (ownership-based
+    deallocation, simplification, lowering) on every func.func that holds no
+    gpu dialect operation. Upstream's deallocation rejects operations with
+    unmodeled memory effects such as gpu.launch_func; the GPU strategies free
+    their own device and staging buffers with gpu.dealloc, and the host
+    result they return belongs to the caller.
+  }];
 }
 
 #endif // ATTN_TRANSFORMS_PASSES_TD

@@ -14,6 +14,7 @@
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/GpuFlashKernel.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -96,6 +97,12 @@ public:
                       StrategyAttr strategy,
                       const TargetDescription &target) const override {
     AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU) {
+      // On the GPU the mask applies per element (no block skipping yet).
+      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p,
+                                                    GpuKernelConfig()));
+      return success();
+    }
     FlashKernelConfig config = configFor(p, target, strategy);
     if (config.blockK % config.lanes != 0 || config.blockQ < 1 ||
         config.microQ < 1)

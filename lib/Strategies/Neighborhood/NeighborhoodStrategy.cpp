@@ -17,6 +17,7 @@
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -530,6 +531,12 @@ public:
                       StrategyAttr strategy,
                       const TargetDescription &target) const override {
     AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU) {
+      // On the GPU: the flattened kernel with NATTEN's rule per element.
+      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p,
+                                                    GpuKernelConfig()));
+      return success();
+    }
     SmallVector<int64_t> tile = tileFor(p, strategy);
     for (int64_t t : tile)
       if (t < 1)

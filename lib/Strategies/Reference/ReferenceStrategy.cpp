@@ -434,8 +434,14 @@ public:
     cost.bytes = pairs * 4.0 * 5.0;
     cost.extraBytes = pairs * 4.0 * 3.0;
     cost.parallelism = 1; // scalar loops on one thread
-    // Scalar code: one lane of one FMA port.
+    // Scalar code: one lane of one FMA port. On a GPU target the linalg ops
+    // still run on the host, so the host's peak applies.
     cost.efficiency = 1.0 / (target.vectorBits / 32.0 * 2.0);
+    if (target.kind == TargetDescription::Kind::GPU) {
+      TargetDescription host = TargetDescription::host();
+      cost.efficiency = 1.0 / (host.vectorBits / 32.0 * 2.0) *
+                        host.peakFlops() / target.peakFlops();
+    }
     return cost;
   }
   LogicalResult apply(RewriterBase &rewriter, Operation *op, StrategyAttr,

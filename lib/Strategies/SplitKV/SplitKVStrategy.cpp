@@ -12,6 +12,7 @@
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/GpuFlashKernel.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -86,6 +87,16 @@ public:
                       const TargetDescription &target) const override {
     AttentionProblem p = AttentionProblem::get(op);
     FlashKernelConfig config = configFor(p, target, strategy);
+    if (target.kind == TargetDescription::Kind::GPU) {
+      GpuKernelConfig gpu;
+      gpu.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, config.blockQ));
+      gpu.blockK = 32;
+      gpu.splits = config.splits;
+      if (gpu.splits < 1)
+        return op->emitOpError() << "split_kv strategy needs splits >= 1";
+      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
+      return success();
+    }
     if (config.blockK % config.lanes != 0 || config.splits < 1 ||
         config.microQ < 1)
       return op->emitOpError()

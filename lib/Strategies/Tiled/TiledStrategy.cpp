@@ -11,6 +11,7 @@
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/GpuFlashKernel.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -44,9 +45,19 @@ public:
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
                                 StrategyAttr requested) const override {
     AttentionProblem p = AttentionProblem::get(op);
-    FlashKernelConfig config = configFor(p, target, requested);
     MLIRContext *ctx = op->getContext();
     Builder b(ctx);
+    if (target.kind == TargetDescription::Kind::GPU) {
+      // One query row per thread, 128 threads; 32 keys per shared tile.
+      int64_t blockQ = requested ? requested.getIntParam("block_q", 128) : 128;
+      int64_t blockK = requested ? requested.getIntParam("block_k", 32) : 32;
+      return StrategyAttr::get(
+          ctx, getName(),
+          b.getDictionaryAttr(
+              {b.getNamedAttr("block_q", b.getI64IntegerAttr(blockQ)),
+               b.getNamedAttr("block_k", b.getI64IntegerAttr(blockK))}));
+    }
+    FlashKernelConfig config = configFor(p, target, requested);
     SmallVector<NamedAttribute> params = {
         b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ)),
         b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
@@ -112,6 +123,15 @@ public:
                       StrategyAttr strategy,
                       const TargetDescription &target) const override {
     AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU) {
+      GpuKernelConfig gpu;
+      gpu.blockQ = strategy.getIntParam("block_q", 128);
+      gpu.blockK = strategy.getIntParam("block_k", 32);
+      if (gpu.blockQ < 1 || gpu.blockK < 1)
+        return op->emitOpError() << "tiled strategy needs block_q, block_k >= 1";
+      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
+      return success();
+    }
     FlashKernelConfig config = configFor(p, target, strategy);
     if (config.blockK % config.lanes != 0 || config.blockQ < 1 ||
         config.microQ < 1)

@@ -1,0 +1,39 @@
+//===- GpuFlashKernel.h - FlashAttention-2 as a GPU kernel ------*- C++ -*-===//
+//
+// Emits an attn op as one gpu.launch: a grid over (query blocks, batch x
+// query heads, key splits), K/V tiles staged in shared memory, and the
+// online softmax in registers, one query row per thread (SIMT, f32 math for
+// f32/f16/bf16 inputs). Causal, window and sink rules skip whole key tiles;
+// masks, biases, softcap, every score kind and NATTEN's rule (for
+// neighborhoods, over flattened positions) apply per element. Inputs are
+// copied to device memory and the result back; with splits > 1 a second
+// kernel merges the splits' partial results through their log-sum-exp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_STRATEGIES_COMMON_GPUFLASHKERNEL_H
+#define ATTN_STRATEGIES_COMMON_GPUFLASHKERNEL_H
+
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::attn {
+
+struct GpuKernelConfig {
+  int64_t blockQ = 128; ///< Query rows (threads) per thread block.
+  int64_t blockK = 32;  ///< Keys per shared-memory tile.
+  int64_t splits = 1;   ///< Key splits (split-KV decode).
+  /// f16/bf16 inputs: compute Q K^T of a tile with tensor-core mma.sync
+  /// (m16n8k16, f32 accumulation) instead of per-thread dot products.
+  bool tensorCores = false;
+};
+
+/// Emits the kernel and its host-side copies before `problem.op`; returns
+/// the result tensor.
+Value buildGpuFlashAttention(RewriterBase &rewriter,
+                             const AttentionProblem &problem,
+                             const GpuKernelConfig &config);
+
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_COMMON_GPUFLASHKERNEL_H

@@ -1,0 +1,626 @@
+//===- GpuFlashKernel.cpp - FlashAttention-2 as a GPU kernel --------------===//
+//
+// See GpuFlashKernel.h. Host side: each operand becomes a buffer, is copied
+// to device memory, the kernel runs, and the result comes back. Device side,
+// per thread block of block_q query rows (one per thread):
+//   q row scaled into registers; m = -inf, l = 0, o = 0
+//   for each key tile this block (and split) may see:
+//     all threads stage K and V rows of the tile in shared memory; barrier
+//     each thread: for each allowed key: online softmax update in exp2
+//     barrier
+//   o / l to the result (or the split's partial o, m, l)
+// The gpu.launch is outlined, lowered to NVVM and serialized to PTX/cubin by
+// attn-gpu-pipeline; the host calls libattn_runtime's mgpu* functions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/MaskRules.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr double kLog2E = 1.4426950408889634;
+
+class GpuEmitter {
+public:
+  GpuEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
+             const GpuKernelConfig &config,
+             SmallVector<Value> spatialExtents)
+      : b(rewriter), loc(problem.op->getLoc()), p(problem), cfg(config),
+        extents(std::move(spatialExtents)) {
+    f32 = b.getF32Type();
+    group = p.groupSize();
+  }
+
+  Value build();
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value fconst(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
+  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value cmpI(arith::CmpIPredicate pr, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, pr, x, y);
+  }
+  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  Value toF32(Value v) {
+    if (v.getType().isF32())
+      return v;
+    return arith::ExtFOp::create(b, loc, f32, v);
+  }
+  Value dimOf(Value tensor, int64_t d) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    if (!type.isDynamicDim(d))
+      return idx(type.getDimSize(d));
+    return tensor::DimOp::create(b, loc, tensor, d);
+  }
+  /// The feature map of elu1/relu scores.
+  Value featureMap(Value x) {
+    Value zero = fconst(0.0);
+    if (p.score.getFeatureMap() == FeatureMap::Relu)
+      return arith::MaximumFOp::create(b, loc, x, zero);
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+    return select(positive, arith::AddFOp::create(b, loc, x, fconst(1.0)),
+                  math::ExpOp::create(b, loc, x));
+  }
+  /// A host tensor as a device buffer with identity layout: allocated,
+  /// filled by a copy; the allocation is recorded for deallocation.
+  Value toDevice(Value tensor);
+  /// Loops [lo, hi) step `step` with a body that yields nothing.
+  void forLoop(Value lo, Value hi, Value step,
+               function_ref<void(Value)> body) {
+    scf::ForOp::create(b, loc, lo, hi, step, ValueRange{},
+                       [&](OpBuilder &nb, Location, Value iv, ValueRange) {
+                         OpBuilder::InsertionGuard guard(b);
+                         b.setInsertionPoint(nb.getInsertionBlock(),
+                                             nb.getInsertionPoint());
+                         body(iv);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+
+  void emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
+                           Value dbias, Value out, Value partO, Value partM,
+                           Value partL);
+  void emitMergeKernel(Value out, Value partO, Value partM, Value partL);
+
+  RewriterBase &b;
+  Location loc;
+  const AttentionProblem &p;
+  GpuKernelConfig cfg;
+  SmallVector<Value> extents;
+  Type f32;
+  int64_t group;
+  Value batches, lq, lk, numBlocks, numTiles;
+  ProblemSizes sizes;
+  SmallVector<Value> deviceBuffers;
+};
+
+Value GpuEmitter::toDevice(Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto hostType = MemRefType::get(type.getShape(), type.getElementType());
+  Value host = bufferization::ToBufferOp::create(b, loc, hostType, tensor,
+                                                 b.getUnitAttr());
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(memref::DimOp::create(b, loc, host, d));
+  auto alloc = gpu::AllocOp::create(b, loc, TypeRange{hostType}, ValueRange{},
+                                    dyn, ValueRange{}, /*hostShared=*/false);
+  Value device = alloc->getResult(0);
+  gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, device, host);
+  deviceBuffers.push_back(device);
+  return device;
+}
+
+void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
+                                     Value dbias, Value out, Value partO,
+                                     Value partM, Value partL) {
+  int64_t d = p.headDim, dvDim = p.valueDim, bq = cfg.blockQ, bk = cfg.blockK;
+  Attribute workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::AddressSpace::Workgroup);
+  Attribute priv = gpu::AddressSpaceAttr::get(b.getContext(),
+                                              gpu::AddressSpace::Private);
+  auto keyTile = MemRefType::get({bk, d}, f32, AffineMap(), workgroup);
+  auto valueTile = MemRefType::get({bk, dvDim}, f32, AffineMap(), workgroup);
+  auto qRow = MemRefType::get({d}, f32, AffineMap(), priv);
+  auto oRow = MemRefType::get({dvDim}, f32, AffineMap(), priv);
+  Value one = idx(1);
+  auto launch = gpu::LaunchOp::create(
+      b, loc, numBlocks, mul(batches, idx(p.headsQ)), idx(cfg.splits),
+      idx(bq), one, one, Value(), Type(), ValueRange{},
+      TypeRange{keyTile, valueTile}, TypeRange{qRow, oRow});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value keys = launch.getWorkgroupAttributions()[0];
+  Value values = launch.getWorkgroupAttributions()[1];
+  Value qr = launch.getPrivateAttributions()[0];
+  Value orow = launch.getPrivateAttributions()[1];
+
+  Value block = launch.getBlockIds().x, bh = launch.getBlockIds().y;
+  Value split = launch.getBlockIds().z, tid = launch.getThreadIds().x;
+  Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
+  Value kvHead = div(head, idx(group));
+  Value row = add(mul(block, idx(bq)), tid);
+  Value valid = cmpI(arith::CmpIPredicate::slt, row, lq);
+  Value rowClamped = minI(row, sub(lq, idx(1)));
+  Value rowsLo = mul(block, idx(bq));
+  Value rowsHi = sub(minI(add(rowsLo, idx(bq)), lq), idx(1));
+
+  bool isSoftmax = p.score.isSoftmax();
+  bool featureProduct = p.score.isFeatureProduct();
+  bool scoreOps = !featureProduct && (p.bias || p.softcap);
+  double qScale = featureProduct ? p.scale
+                  : (isSoftmax && !scoreOps) ? p.scale * kLog2E
+                                             : p.scale;
+
+  // The query row, scaled (phi(scale q) for feature maps), in registers.
+  forLoop(idx(0), idx(d), one, [&](Value dd) {
+    Value x = toF32(memref::LoadOp::create(
+        b, loc, dq, ValueRange{batch, head, rowClamped, dd}));
+    x = arith::MulFOp::create(b, loc, x, fconst(qScale));
+    if (featureProduct)
+      x = featureMap(x);
+    memref::StoreOp::create(b, loc, x, qr, ValueRange{dd});
+  });
+  forLoop(idx(0), idx(dvDim), one, [&](Value e) {
+    memref::StoreOp::create(b, loc, fconst(0.0), orow, ValueRange{e});
+  });
+
+  // Key tiles of this split; a tile is visited when some row of the block
+  // may see it (uniform across the block, so barriers stay uniform).
+  Value perSplit = arith::CeilDivUIOp::create(b, loc, numTiles,
+                                              idx(cfg.splits));
+  Value tFirst = mul(split, perSplit);
+  Value tEnd = minI(add(tFirst, perSplit), numTiles);
+  Value shift = sub(lk, lq);
+  double negInf = -std::numeric_limits<double>::infinity();
+  Value mInit = fconst(isSoftmax ? negInf : 0.0);
+  auto tileLoop = scf::ForOp::create(
+      b, loc, tFirst, tEnd, one, ValueRange{mInit, fconst(0.0)},
+      [&](OpBuilder &nb, Location, Value t, ValueRange ml) {
+        OpBuilder::InsertionGuard g1(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value kvStart = mul(t, idx(bk));
+        Value kvEnd = sub(minI(add(kvStart, idx(bk)), lk), one);
+        Value visit = arith::ConstantIntOp::create(b, loc, 1, 1);
+        if (!p.isNeighborhood && (p.causal || p.hasWindow)) {
+          Value hi = sub(lk, one), lo = idx(0);
+          if (p.causal)
+            hi = minI(hi, add(rowsHi, shift));
+          if (p.hasWindow && p.windowRight)
+            hi = minI(hi, add(add(rowsHi, shift), idx(*p.windowRight)));
+          if (p.hasWindow && p.windowLeft)
+            lo = maxI(lo, sub(add(rowsLo, shift), idx(*p.windowLeft)));
+          visit = andI(cmpI(arith::CmpIPredicate::sle, kvStart, hi),
+                       cmpI(arith::CmpIPredicate::sle, lo, kvEnd));
+          if (p.hasWindow && p.sinks > 0)
+            visit = orI(visit, cmpI(arith::CmpIPredicate::slt, kvStart,
+                                    idx(p.sinks)));
+        }
+        auto ifVisit = scf::IfOp::create(
+            b, loc, visit,
+            [&](OpBuilder &ib, Location) {
+              OpBuilder::InsertionGuard g2(b);
+              b.setInsertionPoint(ib.getInsertionBlock(),
+                                  ib.getInsertionPoint());
+              // Stage the tile's K and V rows (f32; phi(k) for feature maps).
+              auto stage = [&](Value source, Value tile, int64_t width,
+                               bool isKey) {
+                forLoop(tid, idx(bk * width), idx(bq), [&](Value flat) {
+                  Value j = div(flat, idx(width)), c = rem(flat, idx(width));
+                  Value key = add(kvStart, j);
+                  Value inside = cmpI(arith::CmpIPredicate::slt, key, lk);
+                  Value safe = minI(key, sub(lk, one));
+                  Value x = toF32(memref::LoadOp::create(
+                      b, loc, source, ValueRange{batch, kvHead, safe, c}));
+                  if (isKey && featureProduct)
+                    x = featureMap(x);
+                  memref::StoreOp::create(b, loc, select(inside, x, fconst(0)),
+                                          tile, ValueRange{j, c});
+                });
+              };
+              stage(dk, keys, d, true);
+              stage(dv, values, dvDim, false);
+              gpu::BarrierOp::create(b, loc);
+              auto rowWork = scf::IfOp::create(
+                  b, loc, valid,
+                  [&](OpBuilder &rb, Location) {
+                    OpBuilder::InsertionGuard g3(b);
+                    b.setInsertionPoint(rb.getInsertionBlock(),
+                                        rb.getInsertionPoint());
+                    Value count = add(sub(kvEnd, kvStart), one);
+                    auto keyLoop = scf::ForOp::create(
+                        b, loc, idx(0), count, one, ml,
+                        [&](OpBuilder &kb, Location, Value j,
+                            ValueRange state) {
+                          OpBuilder::InsertionGuard g4(b);
+                          b.setInsertionPoint(kb.getInsertionBlock(),
+                                              kb.getInsertionPoint());
+                          Value key = add(kvStart, j);
+                          auto dot = scf::ForOp::create(
+                              b, loc, idx(0), idx(d), one,
+                              ValueRange{fconst(0.0)},
+                              [&](OpBuilder &db, Location, Value dd,
+                                  ValueRange acc) {
+                                OpBuilder::InsertionGuard g5(b);
+                                b.setInsertionPoint(db.getInsertionBlock(),
+                                                    db.getInsertionPoint());
+                                Value prod = arith::MulFOp::create(
+                                    b, loc,
+                                    memref::LoadOp::create(b, loc, qr,
+                                                           ValueRange{dd}),
+                                    memref::LoadOp::create(b, loc, keys,
+                                                           ValueRange{j, dd}));
+                                scf::YieldOp::create(
+                                    b, loc,
+                                    ValueRange{arith::AddFOp::create(
+                                        b, loc, acc[0], prod)});
+                              });
+                          Value s = dot.getResult(0);
+                          if (dbias) {
+                            auto type = cast<MemRefType>(dbias.getType());
+                            Value bb =
+                                type.getDimSize(0) == 1 ? idx(0) : batch;
+                            Value hb = type.getDimSize(1) == 1 ? idx(0) : head;
+                            s = arith::AddFOp::create(
+                                b, loc, s,
+                                toF32(memref::LoadOp::create(
+                                    b, loc, dbias,
+                                    ValueRange{bb, hb, row, key})));
+                          }
+                          if (p.softcap) {
+                            Value c = fconst(*p.softcap);
+                            s = arith::MulFOp::create(
+                                b, loc, c,
+                                math::TanhOp::create(
+                                    b, loc,
+                                    arith::DivFOp::create(b, loc, s, c)));
+                          }
+                          if (isSoftmax && scoreOps)
+                            s = arith::MulFOp::create(b, loc, s,
+                                                      fconst(kLog2E));
+                          Value allowed =
+                              buildAllowedPredicate(b, loc, p, sizes, row, key);
+                          if (dmask) {
+                            auto type = cast<MemRefType>(dmask.getType());
+                            Value mb =
+                                type.getDimSize(0) == 1 ? idx(0) : batch;
+                            Value mh = type.getDimSize(1) == 1 ? idx(0) : head;
+                            Value bit = memref::LoadOp::create(
+                                b, loc, dmask, ValueRange{mb, mh, row, key});
+                            allowed = allowed ? andI(allowed, bit) : bit;
+                          }
+                          if (!allowed)
+                            allowed = arith::ConstantIntOp::create(b, loc, 1, 1);
+                          // Weight p and the rescale alpha of the running
+                          // sums; disallowed keys leave everything as is.
+                          Value m = state[0], l = state[1];
+                          Value weight, alpha, mNext = m;
+                          if (isSoftmax) {
+                            Value mNew = arith::MaximumFOp::create(b, loc, m, s);
+                            Value stillEmpty = arith::CmpFOp::create(
+                                b, loc, arith::CmpFPredicate::OEQ, mNew,
+                                fconst(negInf));
+                            Value mSafe = select(stillEmpty, fconst(0.0), mNew);
+                            alpha = math::Exp2Op::create(
+                                b, loc, arith::SubFOp::create(b, loc, m, mSafe));
+                            weight = math::Exp2Op::create(
+                                b, loc, arith::SubFOp::create(b, loc, s, mSafe));
+                            mNext = select(allowed, mNew, m);
+                          } else {
+                            alpha = fconst(1.0);
+                            weight = s;
+                            if (p.score.isSoftplus()) {
+                              Value tail = math::Log1pOp::create(
+                                  b, loc,
+                                  math::ExpOp::create(
+                                      b, loc,
+                                      arith::NegFOp::create(
+                                          b, loc,
+                                          math::AbsFOp::create(b, loc, s))));
+                              weight = arith::AddFOp::create(
+                                  b, loc,
+                                  arith::MaximumFOp::create(b, loc, s,
+                                                            fconst(0.0)),
+                                  tail);
+                            } else if (p.score.getFeatureMap() ==
+                                       FeatureMap::Taylor2) {
+                              weight = arith::AddFOp::create(
+                                  b, loc,
+                                  arith::AddFOp::create(b, loc, fconst(1.0), s),
+                                  arith::MulFOp::create(
+                                      b, loc, fconst(0.5),
+                                      arith::MulFOp::create(b, loc, s, s)));
+                            }
+                          }
+                          auto update = scf::IfOp::create(
+                              b, loc, allowed,
+                              [&](OpBuilder &ub, Location) {
+                                OpBuilder::InsertionGuard g6(b);
+                                b.setInsertionPoint(ub.getInsertionBlock(),
+                                                    ub.getInsertionPoint());
+                                forLoop(idx(0), idx(dvDim), one, [&](Value e) {
+                                  Value o = memref::LoadOp::create(
+                                      b, loc, orow, ValueRange{e});
+                                  Value vv = memref::LoadOp::create(
+                                      b, loc, values, ValueRange{j, e});
+                                  Value next = arith::AddFOp::create(
+                                      b, loc,
+                                      arith::MulFOp::create(b, loc, o, alpha),
+                                      arith::MulFOp::create(b, loc, weight, vv));
+                                  memref::StoreOp::create(b, loc, next, orow,
+                                                          ValueRange{e});
+                                });
+                                Value lNew = arith::AddFOp::create(
+                                    b, loc,
+                                    arith::MulFOp::create(b, loc, l, alpha),
+                                    weight);
+                                scf::YieldOp::create(b, loc,
+                                                     ValueRange{lNew});
+                              },
+                              [&](OpBuilder &ub, Location) {
+                                scf::YieldOp::create(ub, loc, ValueRange{l});
+                              });
+                          scf::YieldOp::create(
+                              b, loc,
+                              ValueRange{mNext, update.getResult(0)});
+                        });
+                    scf::YieldOp::create(b, loc, keyLoop.getResults());
+                  },
+                  [&](OpBuilder &rb, Location) {
+                    scf::YieldOp::create(rb, loc, ml);
+                  });
+              gpu::BarrierOp::create(b, loc);
+              scf::YieldOp::create(b, loc, rowWork.getResults());
+            },
+            [&](OpBuilder &ib, Location) {
+              scf::YieldOp::create(ib, loc, ml);
+            });
+        scf::YieldOp::create(b, loc, ifVisit.getResults());
+      });
+  Value m = tileLoop.getResult(0), l = tileLoop.getResult(1);
+
+  scf::IfOp::create(b, loc, valid, [&](OpBuilder &wb, Location) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
+    if (partO) {
+      forLoop(idx(0), idx(dvDim), one, [&](Value e) {
+        memref::StoreOp::create(
+            b, loc, memref::LoadOp::create(b, loc, orow, ValueRange{e}), partO,
+            ValueRange{split, bh, row, e});
+      });
+      memref::StoreOp::create(b, loc, m, partM, ValueRange{split, bh, row});
+      memref::StoreOp::create(b, loc, l, partL, ValueRange{split, bh, row});
+    } else {
+      Value inv = fconst(1.0);
+      if (p.score.getNormalize()) {
+        Value empty =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
+                                  fconst(0.0));
+        inv = select(empty, fconst(0.0),
+                     arith::DivFOp::create(b, loc, fconst(1.0), l));
+      }
+      Type outElem = cast<MemRefType>(out.getType()).getElementType();
+      forLoop(idx(0), idx(dvDim), one, [&](Value e) {
+        Value o = arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, orow, ValueRange{e}), inv);
+        if (!outElem.isF32())
+          o = arith::TruncFOp::create(b, loc, outElem, o);
+        memref::StoreOp::create(b, loc, o, out,
+                                ValueRange{batch, head, row, e});
+      });
+    }
+    scf::YieldOp::create(b, loc);
+  });
+  gpu::TerminatorOp::create(b, loc);
+}
+
+void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
+                                 Value partL) {
+  int64_t dvDim = p.valueDim, bq = cfg.blockQ;
+  Value one = idx(1);
+  auto launch = gpu::LaunchOp::create(b, loc, numBlocks,
+                                      mul(batches, idx(p.headsQ)), one,
+                                      idx(bq), one, one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value block = launch.getBlockIds().x, bh = launch.getBlockIds().y;
+  Value tid = launch.getThreadIds().x;
+  Value row = add(mul(block, idx(bq)), tid);
+  Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
+  bool isSoftmax = p.score.isSoftmax();
+  double negInf = -std::numeric_limits<double>::infinity();
+  scf::IfOp::create(
+      b, loc, cmpI(arith::CmpIPredicate::slt, row, lq),
+      [&](OpBuilder &wb, Location) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
+        Value mMax = fconst(isSoftmax ? negInf : 0.0);
+        if (isSoftmax)
+          for (int64_t s = 0; s < cfg.splits; ++s)
+            mMax = arith::MaximumFOp::create(
+                b, loc, mMax,
+                memref::LoadOp::create(b, loc, partM,
+                                       ValueRange{idx(s), bh, row}));
+        Value mSafe = select(
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mMax,
+                                  fconst(negInf)),
+            fconst(0.0), mMax);
+        SmallVector<Value> weights;
+        Value l = fconst(0.0);
+        for (int64_t s = 0; s < cfg.splits; ++s) {
+          Value w = fconst(1.0);
+          if (isSoftmax)
+            w = math::Exp2Op::create(
+                b, loc,
+                arith::SubFOp::create(
+                    b, loc,
+                    memref::LoadOp::create(b, loc, partM,
+                                           ValueRange{idx(s), bh, row}),
+                    mSafe));
+          weights.push_back(w);
+          l = arith::AddFOp::create(
+              b, loc, l,
+              arith::MulFOp::create(
+                  b, loc, w,
+                  memref::LoadOp::create(b, loc, partL,
+                                         ValueRange{idx(s), bh, row})));
+        }
+        Value inv = fconst(1.0);
+        if (p.score.getNormalize())
+          inv = select(arith::CmpFOp::create(b, loc,
+                                             arith::CmpFPredicate::OEQ, l,
+                                             fconst(0.0)),
+                       fconst(0.0),
+                       arith::DivFOp::create(b, loc, fconst(1.0), l));
+        Type outElem = cast<MemRefType>(out.getType()).getElementType();
+        forLoop(idx(0), idx(dvDim), one, [&](Value e) {
+          Value o = fconst(0.0);
+          for (int64_t s = 0; s < cfg.splits; ++s)
+            o = arith::AddFOp::create(
+                b, loc, o,
+                arith::MulFOp::create(
+                    b, loc, weights[s],
+                    memref::LoadOp::create(b, loc, partO,
+                                           ValueRange{idx(s), bh, row, e})));
+          o = arith::MulFOp::create(b, loc, o, inv);
+          if (!outElem.isF32())
+            o = arith::TruncFOp::create(b, loc, outElem, o);
+          memref::StoreOp::create(b, loc, o, out,
+                                  ValueRange{batch, head, row, e});
+        });
+        scf::YieldOp::create(b, loc);
+      });
+  gpu::TerminatorOp::create(b, loc);
+}
+
+Value GpuEmitter::build() {
+  batches = dimOf(p.query, 0);
+  lq = dimOf(p.query, 2);
+  lk = dimOf(p.key, 2);
+  numBlocks = arith::CeilDivUIOp::create(b, loc, lq, idx(cfg.blockQ));
+  numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(cfg.blockK));
+  sizes.queryShape = {lq};
+  sizes.keyShape = {lk};
+  if (p.isNeighborhood) {
+    sizes.queryShape = extents;
+    sizes.keyShape = extents;
+  }
+
+  Value dq = toDevice(p.query), dk = toDevice(p.key), dv = toDevice(p.value);
+  Value dmask = p.mask ? toDevice(p.mask) : Value();
+  Value dbias = p.bias ? toDevice(p.bias) : Value();
+  auto resultType = cast<RankedTensorType>(p.init.getType());
+  auto outType =
+      MemRefType::get(resultType.getShape(), resultType.getElementType());
+  SmallVector<Value> outDims;
+  for (int64_t dd = 0; dd < 4; ++dd)
+    if (resultType.isDynamicDim(dd))
+      outDims.push_back(dimOf(p.init, dd));
+  Value out = gpu::AllocOp::create(b, loc, TypeRange{outType}, ValueRange{},
+                                   outDims, ValueRange{}, false)
+                  ->getResult(0);
+  deviceBuffers.push_back(out);
+  Value partO, partM, partL;
+  if (cfg.splits > 1) {
+    Value bh = mul(batches, idx(p.headsQ));
+    auto part4 = MemRefType::get({cfg.splits, ShapedType::kDynamic,
+                                  ShapedType::kDynamic, p.valueDim},
+                                 f32);
+    auto part3 = MemRefType::get(
+        {cfg.splits, ShapedType::kDynamic, ShapedType::kDynamic}, f32);
+    partO = gpu::AllocOp::create(b, loc, TypeRange{part4}, ValueRange{},
+                                 ValueRange{bh, lq}, ValueRange{}, false)
+                ->getResult(0);
+    partM = gpu::AllocOp::create(b, loc, TypeRange{part3}, ValueRange{},
+                                 ValueRange{bh, lq}, ValueRange{}, false)
+                ->getResult(0);
+    partL = gpu::AllocOp::create(b, loc, TypeRange{part3}, ValueRange{},
+                                 ValueRange{bh, lq}, ValueRange{}, false)
+                ->getResult(0);
+    deviceBuffers.append({partO, partM, partL});
+  }
+  emitAttentionKernel(dq, dk, dv, dmask, dbias, out, partO, partM, partL);
+  if (cfg.splits > 1)
+    emitMergeKernel(out, partO, partM, partL);
+
+  Value host = memref::AllocOp::create(b, loc, outType, outDims);
+  gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, host, out);
+  for (Value buffer : deviceBuffers)
+    gpu::DeallocOp::create(b, loc, TypeRange{}, ValueRange{}, buffer);
+  return bufferization::ToTensorOp::create(b, loc, resultType, host,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+} // namespace
+
+Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
+                                         const AttentionProblem &problem,
+                                         const GpuKernelConfig &config) {
+  rewriter.setInsertionPoint(problem.op);
+  if (!problem.isNeighborhood) {
+    GpuEmitter emitter(rewriter, problem, config, {});
+    return emitter.build();
+  }
+  // Neighborhoods: attention over flattened positions, NATTEN's rule per
+  // (query, key).
+  Location loc = problem.op->getLoc();
+  auto flatten = [&](Value tensor) -> Value {
+    int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
+    SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
+    for (int64_t d = 2; d < rank - 1; ++d)
+      groups[2].push_back(d);
+    return tensor::CollapseShapeOp::create(rewriter, loc, tensor, groups);
+  };
+  SmallVector<Value> extents;
+  for (size_t a = 0; a < problem.queryShape.size(); ++a)
+    extents.push_back(
+        ShapedType::isDynamic(problem.queryShape[a])
+            ? tensor::DimOp::create(rewriter, loc, problem.query, 2 + a)
+                  .getResult()
+            : arith::ConstantIndexOp::create(rewriter, loc,
+                                             problem.queryShape[a])
+                  .getResult());
+  AttentionProblem flat = problem;
+  flat.query = flatten(problem.query);
+  flat.key = flatten(problem.key);
+  flat.value = flatten(problem.value);
+  flat.init = flatten(problem.init);
+  GpuEmitter emitter(rewriter, flat, config, extents);
+  Value result = emitter.build();
+  auto resultType = cast<RankedTensorType>(problem.init.getType());
+  int64_t rank = resultType.getRank();
+  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
+  for (int64_t d = 2; d < rank - 1; ++d)
+    groups[2].push_back(d);
+  return tensor::ExpandShapeOp::create(
+      rewriter, loc, resultType, result, groups,
+      tensor::getMixedSizes(rewriter, loc, problem.init));
+}
