@@ -62,13 +62,19 @@ struct Driver {
 
 Driver driver;
 std::mutex mutex;
-std::string pendingError;
 bool errorPending = false;
+
+/// Constructed on first use: compiled code's global constructors (which
+/// load GPU modules) may run before this file's static initializers.
+std::string &pendingError() {
+  static std::string text;
+  return text;
+}
 
 void fail(const std::string &message) {
   std::lock_guard<std::mutex> lock(mutex);
   if (!errorPending) {
-    pendingError = message;
+    pendingError() = message;
     errorPending = true;
   }
 }
@@ -192,7 +198,7 @@ const char *attnCudaTakeError() {
   std::lock_guard<std::mutex> lock(mutex);
   if (!errorPending)
     return nullptr;
-  taken = pendingError;
+  taken = pendingError();
   errorPending = false;
   return taken.c_str();
 }

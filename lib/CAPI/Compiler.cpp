@@ -32,6 +32,12 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Target/TargetMachine.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
@@ -250,7 +256,19 @@ public:
 
   bool build(const std::string &source, const std::string &bufferName,
              const CompileOptions &options, const RegistryInit &init,
-             std::string &error);
+             std::string &error, bool jit = true);
+  /// Without JIT (ahead of time): the module lowered to the LLVM dialect.
+  OwningOpRef<ModuleOp> lowered_module;
+  ~CompiledModuleImpl() override {
+    // The module goes before the context that owns its types.
+    lowered_module = nullptr;
+  }
+  std::vector<EntrySignature> entrySignatures() const {
+    std::vector<EntrySignature> out;
+    for (const std::string &name : names)
+      out.push_back(signatures.at(name));
+    return out;
+  }
 
 private:
   void recordEntries(ModuleOp module);
@@ -408,7 +426,8 @@ void CompiledModuleImpl::recordEntries(ModuleOp module) {
 bool CompiledModuleImpl::build(const std::string &source,
                                const std::string &bufferName,
                                const CompileOptions &options,
-                               const RegistryInit &init, std::string &error) {
+                               const RegistryInit &init, std::string &error,
+                               bool jit) {
   ompError = initializeJitOnce();
   if (!checkTarget(options.target, error))
     return false;
@@ -448,6 +467,13 @@ bool CompiledModuleImpl::build(const std::string &source,
           if (isa<TensorType>(func.getArgument(i).getType()) &&
               !func.getArgAttr(i, writable))
             func.setArgAttr(i, writable, BoolAttr::get(context.get(), false));
+    if (!jit) {
+      // Ahead of time: a C interface (_mlir_ciface_<name>) for each entry.
+      for (auto func : module->getOps<func::FuncOp>())
+        if (!func.isDeclaration() && !func.isPrivate())
+          func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                        UnitAttr::get(context.get()));
+    }
     PassManager pm(context.get());
     if (options.target == "cuda") {
       GpuPipelineOptions pipeline;
@@ -471,6 +497,10 @@ bool CompiledModuleImpl::build(const std::string &source,
   {
     llvm::raw_string_ostream os(lowered);
     module->print(os);
+  }
+  if (!jit) {
+    lowered_module = std::move(module);
+    return true;
   }
 
   auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -778,6 +808,76 @@ CompiledModule::compile(const std::string &source,
   if (!module->build(source, bufferName, options, init, error))
     return nullptr;
   return module;
+}
+
+bool compileToObject(const std::string &source, const std::string &bufferName,
+                     const CompileOptions &options, const RegistryInit &init,
+                     const std::string &objectPath,
+                     std::vector<EntrySignature> &entries,
+                     std::string &error) {
+  auto module = std::make_unique<CompiledModuleImpl>();
+  if (!module->build(source, bufferName, options, init, error, /*jit=*/false))
+    return false;
+  entries = module->entrySignatures();
+  for (const EntrySignature &entry : entries)
+    if (!entry.known) {
+      error = "ahead-of-time compilation needs the entry signatures: give "
+              "attn or func-level IR, not the LLVM dialect";
+      return false;
+    }
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder) {
+    error = "cannot describe the host CPU: " +
+            llvm::toString(machineBuilder.takeError());
+    return false;
+  }
+  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  machineBuilder->setRelocationModel(llvm::Reloc::PIC_);
+  auto machine = machineBuilder->createTargetMachine();
+  if (!machine) {
+    error = "cannot create a target machine: " +
+            llvm::toString(machine.takeError());
+    return false;
+  }
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module->lowered_module, llvmContext);
+  if (!llvmModule) {
+    error = "cannot translate the lowered module to LLVM IR";
+    return false;
+  }
+  // Only the C interfaces are the library's; everything else (a function
+  // named `main`, for one) must not interpose on the host's symbols.
+  for (llvm::Function &function : *llvmModule)
+    if (!function.isDeclaration() &&
+        !function.getName().starts_with("_mlir_ciface_"))
+      function.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &global : llvmModule->globals())
+    if (!global.isDeclaration() && !global.hasAppendingLinkage())
+      global.setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  auto optimize = makeOptimizingTransformer(options.optLevel, 0,
+                                            machine->get());
+  if (llvm::Error err = optimize(llvmModule.get())) {
+    error = "LLVM optimization failed: " + llvm::toString(std::move(err));
+    return false;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream out(objectPath, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write '" + objectPath + "': " + ec.message();
+    return false;
+  }
+  llvm::legacy::PassManager codegen;
+  if ((*machine)->addPassesToEmitFile(codegen, out, nullptr,
+                                      llvm::CodeGenFileType::ObjectFile)) {
+    error = "the host target cannot emit object files";
+    return false;
+  }
+  codegen.run(*llvmModule);
+  out.flush();
+  return true;
 }
 
 bool explain(const std::string &source, const std::string &bufferName,

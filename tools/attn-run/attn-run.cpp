@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/CAPI/Compiler.h"
+#include "attn/Runtime/AotLibrary.h"
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -32,6 +33,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 namespace cl = llvm::cl;
 using attn::api::CompiledModule;
@@ -164,10 +166,7 @@ int main(int argc, char **argv) {
   if (target != "cpu" && target != "cuda")
     return fail("unknown --target '" + target + "' (expected cpu or cuda)");
 
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
-  if (!buffer)
-    return fail("cannot read '" + inputFile +
-                "': " + buffer.getError().message());
+  std::string source;
 
   std::vector<HostArray> inputs;
   if (!inputsList.empty()) {
@@ -183,29 +182,58 @@ int main(int argc, char **argv) {
   }
 
   attn::api::setNumThreads(threads);
-  CompileOptions options;
-  options.target = target;
-  options.gpuChip = gpuChip;
-  options.threads = threads;
   std::string error;
-  std::unique_ptr<CompiledModule> module = CompiledModule::compile(
-      (*buffer)->getBuffer().str(), inputFile, options, initRegistry, error);
-  if (!module)
-    return fail(error);
-  if (printIR)
-    llvm::outs() << module->loweredIR() << "\n";
-  if (!module->signature(entry)) {
-    std::string known;
-    for (const std::string &name : module->entryNames())
-      known += (known.empty() ? "@" : ", @") + name;
-    return fail("no function @" + entry + " in '" + inputFile +
-                "' (functions: " + known + ")");
+  // An AOT library (attn-aot) runs as is; MLIR text is compiled first.
+  std::unique_ptr<attn::runtime::AotLibrary> library;
+  std::unique_ptr<CompiledModule> module;
+  std::function<bool(std::vector<HostArray> &, std::string &)> runOnce;
+  if (llvm::StringRef(inputFile).ends_with(".so")) {
+    library = attn::runtime::AotLibrary::open(inputFile, error);
+    if (!library)
+      return fail(error);
+    if (!library->hasEntry(entry))
+      return fail("no entry @" + entry + " in '" + inputFile + "' (" +
+                  llvm::StringRef(library->describe()).trim().str() + ")");
+    if (check)
+      return fail("--check needs attn IR to recompute with the reference "
+                  "strategy; '" + inputFile + "' is a compiled library");
+    int results = library->numResults(entry);
+    runOnce = [&, results](std::vector<HostArray> &outputs,
+                           std::string &err) {
+      return library->call(entry, inputs, outputs, results, err);
+    };
+  } else {
+    auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
+    if (!buffer)
+      return fail("cannot read '" + inputFile +
+                  "': " + buffer.getError().message());
+    source = (*buffer)->getBuffer().str();
+    CompileOptions options;
+    options.target = target;
+    options.gpuChip = gpuChip;
+    options.threads = threads;
+    module = CompiledModule::compile(source, inputFile, options, initRegistry,
+                                     error);
+    if (!module)
+      return fail(error);
+    if (printIR)
+      llvm::outs() << module->loweredIR() << "\n";
+    if (!module->signature(entry)) {
+      std::string known;
+      for (const std::string &name : module->entryNames())
+        known += (known.empty() ? "@" : ", @") + name;
+      return fail("no function @" + entry + " in '" + inputFile +
+                  "' (functions: " + known + ")");
+    }
+    if (!module->checkInputs(entry, inputs, error))
+      return fail(error);
+    runOnce = [&](std::vector<HostArray> &outputs, std::string &err) {
+      return module->run(entry, inputs, outputs, err);
+    };
   }
-  if (!module->checkInputs(entry, inputs, error))
-    return fail(error);
 
   std::vector<HostArray> outputs;
-  if (!module->run(entry, inputs, outputs, error))
+  if (!runOnce(outputs, error))
     return fail(error);
 
   llvm::SmallVector<llvm::StringRef> outputPaths;
@@ -229,10 +257,13 @@ int main(int argc, char **argv) {
     if (!module->hasAttnOps())
       return fail("--check needs attn ops in the input: '" + inputFile +
                   "' has none to recompute with the reference strategy");
-    CompileOptions refOptions = options;
+    CompileOptions refOptions;
+    refOptions.target = target;
+    refOptions.gpuChip = gpuChip;
+    refOptions.threads = threads;
     refOptions.overrideStrategy = "reference";
     std::unique_ptr<CompiledModule> reference = CompiledModule::compile(
-        (*buffer)->getBuffer().str(), inputFile, refOptions, initRegistry,
+        source, inputFile, refOptions, initRegistry,
         error);
     if (!reference)
       return fail("reference compilation failed: " + error);
@@ -248,7 +279,7 @@ int main(int argc, char **argv) {
     for (unsigned i = 0; i < bench; ++i) {
       outputs.clear();
       auto start = std::chrono::steady_clock::now();
-      if (!module->run(entry, inputs, outputs, error))
+      if (!runOnce(outputs, error))
         return fail(error);
       auto stop = std::chrono::steady_clock::now();
       times.push_back(std::chrono::duration<double, std::milli>(stop - start)
@@ -259,7 +290,7 @@ int main(int argc, char **argv) {
                         ? times[times.size() / 2]
                         : 0.5 * (times[times.size() / 2 - 1] +
                                  times[times.size() / 2]);
-    double flops = module->usefulFlops(entry, inputs);
+    double flops = module ? module->usefulFlops(entry, inputs) : -1;
     double gflops = flops >= 0 ? flops / (median * 1e-3) / 1e9 : NAN;
     llvm::outs() << "median_ms=" << llvm::format("%.4f", median)
                  << " gflops=" << llvm::format("%.3f", gflops)

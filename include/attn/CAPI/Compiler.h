@@ -92,6 +92,14 @@ public:
   virtual bool hasAttnOps() const = 0;
 };
 
+/// Compiles MLIR text ahead of time into a relocatable object for the host
+/// CPU (GPU kernels embedded), with a C interface `_mlir_ciface_<name>` for
+/// every public function, and returns the entries' signatures.
+bool compileToObject(const std::string &source, const std::string &bufferName,
+                     const CompileOptions &options, const RegistryInit &init,
+                     const std::string &objectPath,
+                     std::vector<EntrySignature> &entries, std::string &error);
+
 /// Sets the number of threads compiled code runs with (0: all cores).
 void setNumThreads(int threads);
 
