@@ -67,6 +67,11 @@ static cl::opt<double> relTolerance("rtol",
                             cl::desc("--check relative tolerance (default "
                                      "1e-4, 1e-2 for f16/bf16)"),
                             cl::init(-1));
+static cl::opt<bool> raise(
+    "raise",
+    cl::desc("Raise attention written as math (TOSA, linalg) to attn ops "
+             "first (default on; --raise=false lowers the math as written)"),
+    cl::init(true));
 static cl::opt<bool> printIR("print-lowered-ir",
                              cl::desc("Print the module after compilation"));
 
@@ -182,6 +187,7 @@ int main(int argc, char **argv) {
   CompileOptions options;
   options.target = target;
   options.threads = threads;
+  options.raise = raise;
   std::string error;
   std::unique_ptr<CompiledModule> module = CompiledModule::compile(
       (*buffer)->getBuffer().str(), inputFile, options, initRegistry, error);
