@@ -1405,41 +1405,61 @@ int64_t sizeOf(const AxisTable &axes, const Dim &dim) {
   return size;
 }
 
-/// `src` reshaped to `shape` (same number of elements): one collapse or
-/// expand when one describes it, else through one dimension.
+/// `src` reshaped to `shape` (same number of elements) with at most one
+/// collapse and one expand: both shapes are cut into the shortest runs of
+/// dimensions with equal products; the collapse merges each run of `src`,
+/// the expand splits it into the run of `shape`.
 Value reshapeTo(OpBuilder &b, Location loc, Value src, ArrayRef<int64_t> shape) {
   auto type = cast<RankedTensorType>(src.getType());
-  if (type.getShape() == shape)
+  ArrayRef<int64_t> from = type.getShape();
+  if (from == shape)
     return src;
   auto target = RankedTensorType::get(shape, type.getElementType());
-  auto collapse = [&](Value v, RankedTensorType to) -> Value {
-    auto from = cast<RankedTensorType>(v.getType());
-    if (to.getRank() == 0)
-      return tensor::CollapseShapeOp::create(b, loc, to, v,
-                                             ArrayRef<ReassociationIndices>{});
-    auto r = getReassociationIndicesForCollapse(from.getShape(), to.getShape());
-    return r ? Value(tensor::CollapseShapeOp::create(b, loc, to, v, *r))
-             : Value();
-  };
-  auto expand = [&](Value v, RankedTensorType to) -> Value {
-    auto from = cast<RankedTensorType>(v.getType());
-    if (from.getRank() == 0)
-      return tensor::ExpandShapeOp::create(b, loc, to, v,
+  if (from.empty())
+    return tensor::ExpandShapeOp::create(b, loc, target, src,
+                                         ArrayRef<ReassociationIndices>{});
+  if (shape.empty())
+    return tensor::CollapseShapeOp::create(b, loc, target, src,
                                            ArrayRef<ReassociationIndices>{});
-    auto r = getReassociationIndicesForCollapse(to.getShape(), from.getShape());
-    return r ? Value(tensor::ExpandShapeOp::create(b, loc, to, v, *r))
-             : Value();
-  };
-  if (target.getRank() < type.getRank())
-    if (Value v = collapse(src, target))
-      return v;
-  if (target.getRank() > type.getRank())
-    if (Value v = expand(src, target))
-      return v;
-  auto line = RankedTensorType::get({type.getNumElements()},
-                                    type.getElementType());
-  Value flat = type.getRank() == 1 ? src : collapse(src, line);
-  return target.getRank() == 1 ? flat : expand(flat, target);
+  SmallVector<ReassociationIndices> srcRuns, dstRuns;
+  size_t i = 0, j = 0;
+  while (i < from.size() || j < shape.size()) {
+    ReassociationIndices srcRun, dstRun;
+    int64_t ps = 1, pd = 1;
+    if (i < from.size())
+      ps *= from[i], srcRun.push_back(i++);
+    if (j < shape.size())
+      pd *= shape[j], dstRun.push_back(j++);
+    while (ps != pd) {
+      if (ps < pd)
+        ps *= from[i], srcRun.push_back(i++);
+      else
+        pd *= shape[j], dstRun.push_back(j++);
+    }
+    // Trailing unit dimensions join the run before them.
+    if ((srcRun.empty() || dstRun.empty()) && !srcRuns.empty()) {
+      srcRuns.back().append(srcRun.begin(), srcRun.end());
+      dstRuns.back().append(dstRun.begin(), dstRun.end());
+      continue;
+    }
+    srcRuns.push_back(srcRun);
+    dstRuns.push_back(dstRun);
+  }
+  SmallVector<int64_t> middle;
+  for (const ReassociationIndices &run : srcRuns) {
+    int64_t size = 1;
+    for (int64_t d : run)
+      size *= from[d];
+    middle.push_back(size);
+  }
+  Value x = src;
+  if (middle.size() != from.size())
+    x = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get(middle, type.getElementType()), x,
+        srcRuns);
+  if (middle.size() != shape.size())
+    x = tensor::ExpandShapeOp::create(b, loc, target, x, dstRuns);
+  return x;
 }
 
 /// Moves `src` (laid out as `from`) into the layout `to`: reshape to one
@@ -1448,6 +1468,11 @@ Value relayout(OpBuilder &b, Location loc, const AxisTable &axes, Value src,
                const Layout &from, const Layout &to) {
   SmallVector<int> s = flatLeaves(axes, from), d = flatLeaves(axes, to);
   auto elementType = cast<RankedTensorType>(src.getType()).getElementType();
+  SmallVector<int64_t> shape;
+  for (const Dim &dim : to)
+    shape.push_back(sizeOf(axes, dim));
+  if (s == d) // Same order: one reshape.
+    return reshapeTo(b, loc, src, shape);
   SmallVector<int64_t> leafShape;
   for (int leaf : s)
     leafShape.push_back(axes.size(leaf));
@@ -1477,9 +1502,6 @@ Value relayout(OpBuilder &b, Location loc, const AxisTable &axes, Value src,
     Value init = tensor::EmptyOp::create(b, loc, fullShape, elementType);
     x = linalg::BroadcastOp::create(b, loc, x, init, added)->getResult(0);
   }
-  SmallVector<int64_t> shape;
-  for (const Dim &dim : to)
-    shape.push_back(sizeOf(axes, dim));
   return reshapeTo(b, loc, x, shape);
 }
 
