@@ -13,39 +13,39 @@ func.func @main(%x: tensor<2x64x128xf32>, %keep: tensor<2x64xi1>, %w_q: tensor<1
     %r = arith.addf %a0, %a1 : f32
     linalg.yield %r : f32
   } -> tensor<128x128xf32>
-  %r8 = tensor.expand_shape %bias7 [[0, 1], [2, 3]] output_shape [2, 64, 4, 32] : tensor<128x128xf32> into tensor<2x64x4x32xf32>
-  %empty9 = tensor.empty() : tensor<2x4x64x32xf32>
-  %t10 = linalg.transpose ins(%r8 : tensor<2x64x4x32xf32>) outs(%empty9 : tensor<2x4x64x32xf32>) permutation = [0, 2, 1, 3]
-  %r11 = tensor.collapse_shape %t10 [[0, 1], [2], [3]] : tensor<2x4x64x32xf32> into tensor<8x64x32xf32>
-  %empty12 = tensor.empty() : tensor<128x128xf32>
-  %fill13 = linalg.fill ins(%zero1 : f32) outs(%empty12 : tensor<128x128xf32>) -> tensor<128x128xf32>
-  %mm14 = linalg.matmul ins(%r2, %w_k : tensor<128x128xf32>, tensor<128x128xf32>) outs(%fill13 : tensor<128x128xf32>) -> tensor<128x128xf32>
-  %empty15 = tensor.empty() : tensor<128x128xf32>
-  %bias16 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%mm14, %b_k : tensor<128x128xf32>, tensor<128xf32>) outs(%empty15 : tensor<128x128xf32>) {
+  %empty8 = tensor.empty() : tensor<128x128xf32>
+  %fill9 = linalg.fill ins(%zero1 : f32) outs(%empty8 : tensor<128x128xf32>) -> tensor<128x128xf32>
+  %mm10 = linalg.matmul ins(%r2, %w_k : tensor<128x128xf32>, tensor<128x128xf32>) outs(%fill9 : tensor<128x128xf32>) -> tensor<128x128xf32>
+  %empty11 = tensor.empty() : tensor<128x128xf32>
+  %bias12 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%mm10, %b_k : tensor<128x128xf32>, tensor<128xf32>) outs(%empty11 : tensor<128x128xf32>) {
   ^bb0(%a0: f32, %a1: f32, %acc: f32):
     %r = arith.addf %a0, %a1 : f32
     linalg.yield %r : f32
   } -> tensor<128x128xf32>
-  %r17 = tensor.expand_shape %bias16 [[0, 1], [2, 3]] output_shape [2, 64, 4, 32] : tensor<128x128xf32> into tensor<2x64x4x32xf32>
-  %empty18 = tensor.empty() : tensor<2x4x32x64xf32>
-  %t19 = linalg.transpose ins(%r17 : tensor<2x64x4x32xf32>) outs(%empty18 : tensor<2x4x32x64xf32>) permutation = [0, 2, 3, 1]
-  %r20 = tensor.collapse_shape %t19 [[0, 1], [2], [3]] : tensor<2x4x32x64xf32> into tensor<8x32x64xf32>
-  %empty21 = tensor.empty() : tensor<128x128xf32>
-  %fill22 = linalg.fill ins(%zero1 : f32) outs(%empty21 : tensor<128x128xf32>) -> tensor<128x128xf32>
-  %mm23 = linalg.matmul ins(%r2, %w_v : tensor<128x128xf32>, tensor<128x128xf32>) outs(%fill22 : tensor<128x128xf32>) -> tensor<128x128xf32>
-  %empty24 = tensor.empty() : tensor<128x128xf32>
-  %bias25 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%mm23, %b_v : tensor<128x128xf32>, tensor<128xf32>) outs(%empty24 : tensor<128x128xf32>) {
+  %empty13 = tensor.empty() : tensor<128x128xf32>
+  %fill14 = linalg.fill ins(%zero1 : f32) outs(%empty13 : tensor<128x128xf32>) -> tensor<128x128xf32>
+  %mm15 = linalg.matmul ins(%r2, %w_v : tensor<128x128xf32>, tensor<128x128xf32>) outs(%fill14 : tensor<128x128xf32>) -> tensor<128x128xf32>
+  %empty16 = tensor.empty() : tensor<128x128xf32>
+  %bias17 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%mm15, %b_v : tensor<128x128xf32>, tensor<128xf32>) outs(%empty16 : tensor<128x128xf32>) {
   ^bb0(%a0: f32, %a1: f32, %acc: f32):
     %r = arith.addf %a0, %a1 : f32
     linalg.yield %r : f32
   } -> tensor<128x128xf32>
-  %r26 = tensor.expand_shape %bias25 [[0, 1], [2, 3]] output_shape [2, 64, 4, 32] : tensor<128x128xf32> into tensor<2x64x4x32xf32>
+  %r18 = tensor.expand_shape %bias7 [[0, 1], [2, 3]] output_shape [2, 64, 4, 32] : tensor<128x128xf32> into tensor<2x64x4x32xf32>
+  %empty19 = tensor.empty() : tensor<2x4x64x32xf32>
+  %t20 = linalg.transpose ins(%r18 : tensor<2x64x4x32xf32>) outs(%empty19 : tensor<2x4x64x32xf32>) permutation = [0, 2, 1, 3]
+  %r21 = tensor.collapse_shape %t20 [[0, 1], [2], [3]] : tensor<2x4x64x32xf32> into tensor<8x64x32xf32>
+  %r22 = tensor.expand_shape %bias12 [[0, 1], [2, 3]] output_shape [2, 64, 4, 32] : tensor<128x128xf32> into tensor<2x64x4x32xf32>
+  %empty23 = tensor.empty() : tensor<2x4x32x64xf32>
+  %t24 = linalg.transpose ins(%r22 : tensor<2x64x4x32xf32>) outs(%empty23 : tensor<2x4x32x64xf32>) permutation = [0, 2, 3, 1]
+  %r25 = tensor.collapse_shape %t24 [[0, 1], [2], [3]] : tensor<2x4x32x64xf32> into tensor<8x32x64xf32>
+  %r26 = tensor.expand_shape %bias17 [[0, 1], [2, 3]] output_shape [2, 64, 4, 32] : tensor<128x128xf32> into tensor<2x64x4x32xf32>
   %empty27 = tensor.empty() : tensor<2x4x64x32xf32>
   %t28 = linalg.transpose ins(%r26 : tensor<2x64x4x32xf32>) outs(%empty27 : tensor<2x4x64x32xf32>) permutation = [0, 2, 1, 3]
   %r29 = tensor.collapse_shape %t28 [[0, 1], [2], [3]] : tensor<2x4x64x32xf32> into tensor<8x64x32xf32>
   %empty30 = tensor.empty() : tensor<8x64x64xf32>
   %fill31 = linalg.fill ins(%zero1 : f32) outs(%empty30 : tensor<8x64x64xf32>) -> tensor<8x64x64xf32>
-  %bmm32 = linalg.batch_matmul ins(%r11, %r20 : tensor<8x64x32xf32>, tensor<8x32x64xf32>) outs(%fill31 : tensor<8x64x64xf32>) -> tensor<8x64x64xf32>
+  %bmm32 = linalg.batch_matmul ins(%r21, %r25 : tensor<8x64x32xf32>, tensor<8x32x64xf32>) outs(%fill31 : tensor<8x64x64xf32>) -> tensor<8x64x64xf32>
   %r33 = tensor.expand_shape %bmm32 [[0, 1], [2], [3]] output_shape [2, 4, 64, 64] : tensor<8x64x64xf32> into tensor<2x4x64x64xf32>
   %empty34 = tensor.empty() : tensor<2x64xf32>
   %additive35 = linalg.generic {indexing_maps = [affine_map<(b, j) -> (b, j)>, affine_map<(b, j) -> (b, j)>], iterator_types = ["parallel", "parallel"]} ins(%keep : tensor<2x64xi1>) outs(%empty34 : tensor<2x64xf32>) {

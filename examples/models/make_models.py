@@ -2,7 +2,7 @@
 """Writes the example transformer blocks as an exporter would write them:
 the math of every layer, with no attn op.
 
-    make_models.py OUT_DIR [--bench]
+    make_models.py OUT_DIR [--bench] [--attention-only]
 
 - gpt_block_tosa.mlir: a GPT-2 decoder block in TOSA (TFLite/TOSA style:
   3-D tosa.matmul, reshapes and transposes around the heads, softmax as
@@ -134,6 +134,34 @@ class Tosa(Emitter):
         return n
 
 
+def gpt_attention(e, c, q, k, v):
+    """Causal multi-head attention on [1, L, C] q, k, v slices."""
+    l, d, h = c["seq"], c["dim"], c["heads"]
+    hd = d // h
+    q3 = e.reshape(e.transpose(e.reshape(q, [1, l, h, hd]), [0, 2, 1, 3]), [h, l, hd])
+    kt3 = e.reshape(e.transpose(e.reshape(k, [1, l, h, hd]), [0, 2, 3, 1]), [h, hd, l])
+    v3 = e.reshape(e.transpose(e.reshape(v, [1, l, h, hd]), [0, 2, 1, 3]), [h, l, hd])
+    s = e.mul(e.matmul(q3, kt3), e.scalar(1.0 / math.sqrt(hd)))
+    tril = np.where(np.tril(np.ones((l, l), dtype=bool)), 0.0, -np.inf)
+    mask = e.const('"0x' + tril.astype("<f4").tobytes().hex().upper() + '"', [1, l, l], "causal")
+    s = e.add(s, mask)
+    ex = e.unary("exp", e.sub(s, e.reduce_max(s, 2)))
+    p = e.mul(ex, e.unary("reciprocal", e.reduce_sum(ex, 2)))
+    o = e.matmul(p, v3)
+    return e.reshape(e.transpose(e.reshape(o, [1, h, l, hd]), [0, 2, 1, 3]), [1, l, d])
+
+
+def gpt_attention_only(c):
+    """The GPT block's attention alone (for the benchmark)."""
+    l, d = c["seq"], c["dim"]
+    e = Tosa()
+    for n in "qkv":
+        e.types["%" + n] = [1, l, d]
+    o = gpt_attention(e, c, "%q", "%k", "%v")
+    return (f"func.func @main(%q: {T([1, l, d])}, %k: {T([1, l, d])}, %v: {T([1, l, d])}) -> {T([1, l, d])} {{\n" +
+            "\n".join(e.lines) + f"\n  return {o} : {T([1, l, d])}\n}}\n")
+
+
 def gpt_tosa(c):
     b, l, d, h, f = c["batch"], c["seq"], c["dim"], c["heads"], c["hidden"]
     assert b == 1, "the TOSA block is written for batch 1"
@@ -159,17 +187,7 @@ def gpt_tosa(c):
     t = layer_norm("%x", "%ln1_g", "%ln1_b")
     qkv = linear(t, "%w_qkv", "%b_qkv", d, 3 * d)
     q, k, v = (e.slice(qkv, [0, 0, i * d], [1, l, d]) for i in range(3))
-    q3 = e.reshape(e.transpose(e.reshape(q, [1, l, h, hd]), [0, 2, 1, 3]), [h, l, hd])
-    kt3 = e.reshape(e.transpose(e.reshape(k, [1, l, h, hd]), [0, 2, 3, 1]), [h, hd, l])
-    v3 = e.reshape(e.transpose(e.reshape(v, [1, l, h, hd]), [0, 2, 1, 3]), [h, l, hd])
-    s = e.mul(e.matmul(q3, kt3), e.scalar(1.0 / math.sqrt(hd)))
-    tril = np.where(np.tril(np.ones((l, l), dtype=bool)), 0.0, -np.inf)
-    mask = e.const('"0x' + tril.astype("<f4").tobytes().hex().upper() + '"', [1, l, l], "causal")
-    s = e.add(s, mask)
-    ex = e.unary("exp", e.sub(s, e.reduce_max(s, 2)))
-    p = e.mul(ex, e.unary("reciprocal", e.reduce_sum(ex, 2)))
-    o = e.matmul(p, v3)
-    o = e.reshape(e.transpose(e.reshape(o, [1, h, l, hd]), [0, 2, 1, 3]), [1, l, d])
+    o = gpt_attention(e, c, q, k, v)
     x = e.add("%x", linear(o, "%w_o", "%b_o", d, d))
     t = layer_norm(x, "%ln2_g", "%ln2_b")
     g = linear(t, "%w_fc", "%b_fc", d, f)
@@ -254,6 +272,50 @@ ROW = "affine_map<(i, j) -> (i)>"
 COL = "affine_map<(i, j) -> (j)>"
 
 
+def encoder_attention(e, c, q, k, v, keep):
+    """Multi-head attention with a padding mask on [B*L, C] projections."""
+    b, l, d, h = c["batch"], c["seq"], c["dim"], c["heads"]
+    hd, m = d // h, b * l
+    heads = {}
+    for n, y in zip("qkv", (q, k, v)):
+        y4 = e.reshape(y, "expand_shape", "[[0, 1], [2, 3]]", [b, l, h, hd])
+        perm = [0, 2, 3, 1] if n == "k" else [0, 2, 1, 3]
+        t = e.transpose(y4, perm)
+        shape = [b * h] + e.types[t][0][2:]
+        heads[n] = e.reshape(t, "collapse_shape", "[[0, 1], [2], [3]]", shape)
+    s = e.matmul(heads["q"], heads["k"], batch=True)
+    s4 = e.reshape(s, "expand_shape", "[[0, 1], [2], [3]]", [b, h, l, l])
+    add = e.generic([keep], ["affine_map<(b, j) -> (b, j)>", "affine_map<(b, j) -> (b, j)>"], [b, l],
+                    ["%z = arith.constant 0.0 : f32", "%ninf = arith.constant 0xFF800000 : f32",
+                     "%r = arith.select %a0, %z, %ninf : f32"], hint="additive")
+    add4 = e.reshape(add, "expand_shape", "[[0, 1, 2], [3]]", [b, 1, 1, l])
+    id4 = "affine_map<(b, h, i, j) -> (b, h, i, j)>"
+    scores = e.generic([s4, add4], [id4, "affine_map<(b, h, i, j) -> (b, 0, 0, j)>", id4], [b, h, l, l],
+                       [f"%c = arith.constant {fmt(math.sqrt(hd))} : f32", "%d = arith.divf %a0, %c : f32",
+                        "%r = arith.addf %d, %a1 : f32"], hint="scores")
+    out = e.empty([b, h, l, l])
+    p = e.name("softmax")
+    e.emit(f"{p} = linalg.softmax dimension(3) ins({scores} : {T([b, h, l, l])}) outs({out} : {T([b, h, l, l])}) -> {T([b, h, l, l])}")
+    e.set(p, [b, h, l, l])
+    p3 = e.reshape(p, "collapse_shape", "[[0, 1], [2], [3]]", [b * h, l, l])
+    o = e.matmul(p3, heads["v"], batch=True)
+    o4 = e.reshape(o, "expand_shape", "[[0, 1], [2], [3]]", [b, h, l, hd])
+    return e.reshape(e.transpose(o4, [0, 2, 1, 3]), "collapse_shape", "[[0, 1], [2, 3]]", [m, d])
+
+
+def encoder_attention_only(c):
+    """The encoder block's attention alone (for the benchmark)."""
+    b, l, d = c["batch"], c["seq"], c["dim"]
+    e = Linalg()
+    for n in "qkv":
+        e.set("%" + n, [b * l, d])
+    e.set("%keep", [b, l], "i1")
+    o = encoder_attention(e, c, "%q", "%k", "%v", "%keep")
+    t = T([b * l, d])
+    return (f"func.func @main(%q: {t}, %k: {t}, %v: {t}, %keep: {T([b, l], 'i1')}) -> {t} {{\n" +
+            "\n".join(e.lines) + f"\n  return {o} : {t}\n}}\n")
+
+
 def encoder_linalg(c):
     b, l, d, h, f = c["batch"], c["seq"], c["dim"], c["heads"], c["hidden"]
     hd, m = d // h, b * l
@@ -285,32 +347,8 @@ def encoder_linalg(c):
                          hint="ln")
 
     x2 = e.reshape("%x", "collapse_shape", "[[0, 1], [2]]", [m, d])
-    heads = {}
-    for n in "qkv":
-        y = linear(x2, f"%w_{n}", f"%b_{n}")
-        y4 = e.reshape(y, "expand_shape", "[[0, 1], [2, 3]]", [b, l, h, hd])
-        perm = [0, 2, 3, 1] if n == "k" else [0, 2, 1, 3]
-        t = e.transpose(y4, perm)
-        shape = [b * h] + e.types[t][0][2:]
-        heads[n] = e.reshape(t, "collapse_shape", "[[0, 1], [2], [3]]", shape)
-    s = e.matmul(heads["q"], heads["k"], batch=True)
-    s4 = e.reshape(s, "expand_shape", "[[0, 1], [2], [3]]", [b, h, l, l])
-    add = e.generic(["%keep"], ["affine_map<(b, j) -> (b, j)>", "affine_map<(b, j) -> (b, j)>"], [b, l],
-                    ["%z = arith.constant 0.0 : f32", "%ninf = arith.constant 0xFF800000 : f32",
-                     "%r = arith.select %a0, %z, %ninf : f32"], hint="additive")
-    add4 = e.reshape(add, "expand_shape", "[[0, 1, 2], [3]]", [b, 1, 1, l])
-    id4 = "affine_map<(b, h, i, j) -> (b, h, i, j)>"
-    scores = e.generic([s4, add4], [id4, "affine_map<(b, h, i, j) -> (b, 0, 0, j)>", id4], [b, h, l, l],
-                       [f"%c = arith.constant {fmt(math.sqrt(hd))} : f32", "%d = arith.divf %a0, %c : f32",
-                        "%r = arith.addf %d, %a1 : f32"], hint="scores")
-    out = e.empty([b, h, l, l])
-    p = e.name("softmax")
-    e.emit(f"{p} = linalg.softmax dimension(3) ins({scores} : {T([b, h, l, l])}) outs({out} : {T([b, h, l, l])}) -> {T([b, h, l, l])}")
-    e.set(p, [b, h, l, l])
-    p3 = e.reshape(p, "collapse_shape", "[[0, 1], [2], [3]]", [b * h, l, l])
-    o = e.matmul(p3, heads["v"], batch=True)
-    o4 = e.reshape(o, "expand_shape", "[[0, 1], [2], [3]]", [b, h, l, hd])
-    o2 = e.reshape(e.transpose(o4, [0, 2, 1, 3]), "collapse_shape", "[[0, 1], [2, 3]]", [m, d])
+    q, k, v = (linear(x2, f"%w_{n}", f"%b_{n}") for n in "qkv")
+    o2 = encoder_attention(e, c, q, k, v, "%keep")
     proj = linear(o2, "%w_o", "%b_o")
     res = e.generic([x2, proj], [ID2, ID2, ID2], [m, d], ["%r = arith.addf %a0, %a1 : f32"], hint="res")
     x3 = layer_norm(res, "%ln1_g", "%ln1_b")
@@ -335,11 +373,19 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--bench", action="store_true")
+    parser.add_argument("--attention-only", action="store_true",
+                        help="also write each block's attention alone "
+                             "(*_attention.mlir, inputs q, k, v[, keep])")
     args = parser.parse_args()
     configs = blocks.BENCH_CONFIGS if args.bench else blocks.CONFIGS
     os.makedirs(args.out, exist_ok=True)
-    for name, text in (("gpt_block_tosa.mlir", gpt_tosa(configs["gpt"])),
-                       ("encoder_block_linalg.mlir", encoder_linalg(configs["encoder"]))):
+    files = [("gpt_block_tosa.mlir", gpt_tosa(configs["gpt"])),
+             ("encoder_block_linalg.mlir", encoder_linalg(configs["encoder"]))]
+    if args.attention_only:
+        files += [("gpt_attention_tosa.mlir", gpt_attention_only(configs["gpt"])),
+                  ("encoder_attention_linalg.mlir",
+                   encoder_attention_only(configs["encoder"]))]
+    for name, text in files:
         with open(os.path.join(args.out, name), "w") as f:
             f.write(text)
 
