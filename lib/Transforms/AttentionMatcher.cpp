@@ -47,6 +47,7 @@
 #include <cfloat>
 #include <cmath>
 #include <deque>
+#include <functional>
 
 #define DEBUG_TYPE "attn-raise"
 
@@ -158,6 +159,42 @@ struct Expr {
   Traced leaf;           ///< Leaf: a tensor over the axes
   SmallVector<Expr *, 3> args;
 };
+
+/// The kind of an elementwise op that the matcher reads (TOSA ops on tensors,
+/// arith and math ops on tensors or in linalg bodies).
+std::optional<Expr::Kind> elementwiseKind(Operation *op) {
+  if (isa<tosa::AddOp, arith::AddFOp>(op))
+    return Expr::Add;
+  if (isa<tosa::SubOp, arith::SubFOp>(op))
+    return Expr::Sub;
+  if (isa<tosa::MulOp, arith::MulFOp>(op))
+    return Expr::Mul;
+  if (isa<arith::DivFOp>(op))
+    return Expr::Div;
+  if (isa<tosa::MaximumOp, arith::MaximumFOp, arith::MaxNumFOp>(op))
+    return Expr::Max;
+  if (isa<tosa::ExpOp, math::ExpOp>(op))
+    return Expr::Exp;
+  if (isa<tosa::NegateOp, arith::NegFOp>(op))
+    return Expr::Neg;
+  if (isa<tosa::SelectOp, arith::SelectOp>(op))
+    return Expr::Select;
+  return std::nullopt;
+}
+
+/// Operands that an expression kind reads (tosa.mul's shift and
+/// tosa.negate's zero points are not read).
+unsigned arity(Expr::Kind kind) {
+  switch (kind) {
+  case Expr::Exp:
+  case Expr::Neg:
+    return 1;
+  case Expr::Select:
+    return 3;
+  default:
+    return 2;
+  }
+}
 
 /// A batched matrix product out = sum_k lhs * rhs, with its indexing maps
 /// over the loops.
@@ -588,31 +625,15 @@ Expr *Matcher::openProducer(const Traced &x) {
       layout.push_back(shape[d] == 1 && result[d] != 1 ? Dim() : x.layout[d]);
     return leaf({v, layout});
   };
-  auto binary = [&](Expr::Kind kind) {
-    return make(kind, {operand(def->getOperand(0)), operand(def->getOperand(1))});
-  };
-  if (isa<tosa::AddOp, arith::AddFOp>(def))
-    return binary(Expr::Add);
-  if (isa<tosa::SubOp, arith::SubFOp>(def))
-    return binary(Expr::Sub);
-  if (isa<tosa::MulOp, arith::MulFOp>(def))
-    return binary(Expr::Mul);
-  if (isa<arith::DivFOp>(def))
-    return binary(Expr::Div);
-  if (isa<tosa::MaximumOp, arith::MaximumFOp, arith::MaxNumFOp>(def))
-    return binary(Expr::Max);
-  if (isa<tosa::ExpOp, math::ExpOp>(def))
-    return make(Expr::Exp, {operand(def->getOperand(0))});
-  if (isa<tosa::NegateOp, arith::NegFOp>(def))
-    return make(Expr::Neg, {operand(def->getOperand(0))});
   if (isa<tosa::ReciprocalOp>(def))
     return make(Expr::Div, {constant(1), operand(def->getOperand(0))});
-  if (isa<tosa::SelectOp, arith::SelectOp>(def)) {
-    if (!isa<ShapedType>(def->getOperand(0).getType()))
+  if (std::optional<Expr::Kind> kind = elementwiseKind(def)) {
+    if (*kind == Expr::Select && !isa<ShapedType>(def->getOperand(0).getType()))
       return leaf(x);
-    return make(Expr::Select, {operand(def->getOperand(0)),
-                               operand(def->getOperand(1)),
-                               operand(def->getOperand(2))});
+    SmallVector<Expr *, 3> args;
+    for (Value v : def->getOperands().take_front(arity(*kind)))
+      args.push_back(operand(v));
+    return make(*kind, args);
   }
   auto op = dyn_cast<linalg::LinalgOp>(def);
   if (!op || op.getNumDpsInits() != 1 || def->getNumResults() != 1 ||
@@ -666,32 +687,15 @@ Expr *Matcher::linalgBody(linalg::LinalgOp op, ArrayRef<Expr *> inputs,
       result = constant(*c);
     } else {
       Operation *def = v.getDefiningOp();
-      auto args = [&](Expr::Kind kind) {
-        SmallVector<Expr *, 3> operands;
-        for (Value operand : def->getOperands())
-          operands.push_back(visit(operand, depth + 1));
-        return make(kind, operands);
-      };
-      if (def->getBlock() != body)
+      std::optional<Expr::Kind> kind = elementwiseKind(def);
+      if (def->getBlock() != body || !kind) {
         result = make(Expr::Opaque);
-      else if (isa<arith::AddFOp>(def))
-        result = args(Expr::Add);
-      else if (isa<arith::SubFOp>(def))
-        result = args(Expr::Sub);
-      else if (isa<arith::MulFOp>(def))
-        result = args(Expr::Mul);
-      else if (isa<arith::DivFOp>(def))
-        result = args(Expr::Div);
-      else if (isa<arith::MaximumFOp, arith::MaxNumFOp>(def))
-        result = args(Expr::Max);
-      else if (isa<arith::NegFOp>(def))
-        result = args(Expr::Neg);
-      else if (isa<math::ExpOp>(def))
-        result = args(Expr::Exp);
-      else if (isa<arith::SelectOp>(def))
-        result = args(Expr::Select);
-      else
-        result = make(Expr::Opaque);
+      } else {
+        SmallVector<Expr *, 3> args;
+        for (Value operand : def->getOperands().take_front(arity(*kind)))
+          args.push_back(visit(operand, depth + 1));
+        result = make(*kind, args);
+      }
     }
     memo[v] = result;
     return result;
