@@ -206,6 +206,28 @@ func.func @linalg_softmax_wrong_axis(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf
 
 // -----
 
+// Dynamic shapes are not raised yet.
+// CHECK-LABEL: func.func @dynamic(
+// CHECK-NOT:     attn.attention
+func.func @dynamic(%q: tensor<?x8x16xf32>, %k: tensor<?x8x16xf32>, %v: tensor<?x8x16xf32>) -> tensor<?x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %q, %c0 : tensor<?x8x16xf32>
+  %e0 = tensor.empty(%n) : tensor<?x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<?x8x16xf32>) outs(%e0 : tensor<?x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty(%n) : tensor<?x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<?x8x8xf32>) -> tensor<?x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<?x8x16xf32>, tensor<?x16x8xf32>) outs(%f1 : tensor<?x8x8xf32>) -> tensor<?x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<?x8x8xf32>) outs(%e1 : tensor<?x8x8xf32>) -> tensor<?x8x8xf32>
+  %e2 = tensor.empty(%n) : tensor<?x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<?x8x16xf32>) -> tensor<?x8x16xf32>
+  // expected-remark @+1 {{static f32 tensors}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<?x8x8xf32>, tensor<?x8x16xf32>) outs(%f2 : tensor<?x8x16xf32>) -> tensor<?x8x16xf32>
+  return %o : tensor<?x8x16xf32>
+}
+
+// -----
+
 // A projection: no softmax anywhere, so no remark either.
 // CHECK-LABEL: func.func @plain_matmul(
 // CHECK:         linalg.batch_matmul

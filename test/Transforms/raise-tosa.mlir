@@ -338,6 +338,58 @@ func.func @select_mask(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tenso
 
 // -----
 
+// Decode: one query per head (Lq = 1).
+// CHECK-LABEL: func.func @decode(
+// CHECK:         attn.attention ins({{.*}} : tensor<1x4x1x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) outs({{.*}}) {scale = 2.500000e-01 : f32} -> tensor<1x4x1x16xf32>
+func.func @decode(%q: tensor<4x1x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>) -> tensor<4x1x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<4x8x16xf32>) -> tensor<4x16x8xf32>
+  %s = tosa.matmul %q, %kt, %zp, %zp : (tensor<4x1x16xf32>, tensor<4x16x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x1x8xf32>
+  %c = "tosa.const"() <{values = dense<0.25> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %ss = tosa.mul %s, %c, %shift : (tensor<4x1x8xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x1x8xf32>
+  %max = tosa.reduce_max %ss {axis = 2 : i32} : (tensor<4x1x8xf32>) -> tensor<4x1x1xf32>
+  %sub = tosa.sub %ss, %max : (tensor<4x1x8xf32>, tensor<4x1x1xf32>) -> tensor<4x1x8xf32>
+  %exp = tosa.exp %sub : (tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  %sum = tosa.reduce_sum %exp {axis = 2 : i32} : (tensor<4x1x8xf32>) -> tensor<4x1x1xf32>
+  %inv = tosa.reciprocal %sum : (tensor<4x1x1xf32>) -> tensor<4x1x1xf32>
+  %p = tosa.mul %exp, %inv, %shift : (tensor<4x1x8xf32>, tensor<4x1x1xf32>, tensor<1xi8>) -> tensor<4x1x8xf32>
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x1x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x1x16xf32>
+  return %o : tensor<4x1x16xf32>
+}
+
+// -----
+
+// MQA: one K/V head tiled for all four query heads.
+// CHECK-LABEL: func.func @mqa_tile(
+// CHECK-SAME:      %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x8x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x1x8x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x1x8x16xf32>)
+// CHECK:         attn.attention ins(%[[Q]], %[[K]], %[[V]] : tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>)
+func.func @mqa_tile(%q: tensor<1x4x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %qs3 = tosa.const_shape {values = dense<[4, 8, 16]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %q3 = tosa.reshape %q, %qs3 : (tensor<1x4x8x16xf32>, !tosa.shape<3>) -> tensor<4x8x16xf32>
+  %km = tosa.const_shape {values = dense<[1, 4, 1, 1]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %ktl = tosa.tile %k, %km : (tensor<1x1x8x16xf32>, !tosa.shape<4>) -> tensor<1x4x8x16xf32>
+  %vtl = tosa.tile %v, %km : (tensor<1x1x8x16xf32>, !tosa.shape<4>) -> tensor<1x4x8x16xf32>
+  %k3 = tosa.reshape %ktl, %qs3 : (tensor<1x4x8x16xf32>, !tosa.shape<3>) -> tensor<4x8x16xf32>
+  %v3 = tosa.reshape %vtl, %qs3 : (tensor<1x4x8x16xf32>, !tosa.shape<3>) -> tensor<4x8x16xf32>
+  %kt = tosa.transpose %k3 {perms = array<i32: 0, 2, 1>} : (tensor<4x8x16xf32>) -> tensor<4x16x8xf32>
+  %s = tosa.matmul %q3, %kt, %zp, %zp : (tensor<4x8x16xf32>, tensor<4x16x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x8xf32>
+  %max = tosa.reduce_max %s {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
+  %sub = tosa.sub %s, %max : (tensor<4x8x8xf32>, tensor<4x8x1xf32>) -> tensor<4x8x8xf32>
+  %exp = tosa.exp %sub : (tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sum = tosa.reduce_sum %exp {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
+  %inv = tosa.reciprocal %sum : (tensor<4x8x1xf32>) -> tensor<4x8x1xf32>
+  %p = tosa.mul %exp, %inv, %shift : (tensor<4x8x8xf32>, tensor<4x8x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  %o3 = tosa.matmul %p, %v3, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
+  %os4 = tosa.const_shape {values = dense<[1, 4, 8, 16]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %o = tosa.reshape %o3, %os4 : (tensor<4x8x16xf32>, !tosa.shape<4>) -> tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}
+
+// -----
+
 // A finite large-negative mask is not a -inf mask (a row that it masks
 // entirely averages instead of giving NaN): it stays an additive bias.
 // CHECK-LABEL: func.func @finite_mask_is_bias(
