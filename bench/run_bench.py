@@ -2,14 +2,16 @@
 """attn's CPU benchmark: this project's strategies against named baselines,
 measured in one run on this machine.
 
-    /usr/bin/python3 bench/run_bench.py [--quick] [--threads 2] [--suites dense,decode,memory]
+    /usr/bin/python3 bench/run_bench.py [--quick] [--threads 2] [--suites dense,decode,memory,sparse,models]
 
 Measures the machine's FMA peak and memory bandwidth (bench/peak/*.c), then
 for each case times `attn-run --bench` per strategy and the naive numpy
 (OpenBLAS) and PyTorch baselines. Prints a table with GFLOP/s (useful FLOPs:
 4·L²·D per head, halved for causal), % of the measured FMA peak, the ratio
 to each baseline, and peak RSS; writes bench/results/latest.csv and PNG
-plots of GFLOP/s against L. Not part of the test run.
+plots of GFLOP/s against L. The `models` suite times the example transformer
+blocks of examples/models (written as math, as exporters write them) raised
+to attn ops against lowered as written. Not part of the test run.
 """
 
 import argparse
@@ -135,7 +137,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--suites", default="dense,decode,memory,sparse")
+    parser.add_argument("--suites", default="dense,decode,memory,sparse,models")
     args = parser.parse_args()
     if not os.path.exists(ATTN_RUN):
         sys.exit("build attn first (scripts/build.sh)")
@@ -244,6 +246,9 @@ def main():
 
     if "sparse" in suites:
         sparse_suites(rows, args, peak_gflops)
+
+    if "models" in suites:
+        model_suite(rows, args, peak_gflops, runs)
 
     os.makedirs(RESULTS, exist_ok=True)
     keys = sorted({k for r in rows for k in r})
@@ -390,6 +395,82 @@ def sparse_suites(rows, args, peak):
     report(rows, case, peak)
     print(f"  block_sparse is {ms_dense / ms_sparse:.1f}x dense tiled "
           f"({ms_masked / ms_sparse:.1f}x tiled with the same mask)")
+
+
+def block_flops(model, c):
+    """Useful FLOPs of one call of an example block: its matrix products
+    (projections, MLP) and its attention (allowed pairs only)."""
+    b, l, d, h, f = c["batch"], c["seq"], c["dim"], c["heads"], c["hidden"]
+    if model == "gpt":
+        linear = 2.0 * b * l * (d * 3 * d + d * d + 2 * d * f)
+        pairs = l * (l + 1) // 2
+    else:
+        linear = 2.0 * b * l * (4 * d * d + 2 * d * f)
+        pairs = l * l
+    return linear + 4.0 * b * h * pairs * (d // h)
+
+
+def model_suite(rows, args, peak, runs):
+    """Issue 9: the example blocks, raised against lowered as written."""
+    models = os.path.join(ROOT, "examples", "models")
+    sys.path.insert(0, models)
+    import blocks
+    work = os.path.join(WORK, "models")
+    py = "/usr/bin/python3"
+    subprocess.run([py, os.path.join(models, "make_models.py"), work, "--bench",
+                    "--attention-only"], check=True)
+    for model, source, label in (("gpt", "gpt_block_tosa.mlir", "GPT-2 block, TOSA"),
+                                 ("encoder", "encoder_block_linalg.mlir",
+                                  "BERT block, linalg")):
+        c = blocks.BENCH_CONFIGS[model]
+        weights = os.path.join(work, model)
+        inputs = subprocess.run(
+            [py, os.path.join(models, "make_weights.py"), model, weights, "--bench"],
+            capture_output=True, text=True, check=True).stdout.strip()
+        case = f"{label} B={c['batch']} L={c['seq']} C={c['dim']} H={c['heads']}"
+        flops = block_flops(model, c)
+        times, outputs = {}, []
+        for impl, flag in (("raised", "--raise=true"), ("as written", "--raise=false")):
+            out = os.path.join(weights, impl.replace(" ", "-") + ".npy")
+            cmd = [ATTN_RUN, os.path.join(work, source), "--entry", "main",
+                   "--inputs", inputs, "--output", out, "--bench", str(runs),
+                   "--threads", str(args.threads), flag]
+            text, rss = child_rss_runner(cmd)
+            ms = parse_fields(text.strip().splitlines()[-1])["median_ms"]
+            times[impl] = ms
+            outputs.append(out)
+            rows.append(dict(suite="models", case=case, length=c["seq"],
+                             causal=int(model == "gpt"), impl=impl, median_ms=ms,
+                             gflops=flops / (ms * 1e-3) / 1e9, peak_rss_mib=rss))
+        report(rows, case, peak)
+        # The block's attention alone, from the same source.
+        b, l, d = c["batch"], c["seq"], c["dim"]
+        shape = (1, l, d) if model == "gpt" else (b * l, d)
+        attn_inputs = inputs_for([(x, shape) for x in "qkv"], f"models-{model}")
+        if model == "encoder":
+            attn_inputs.append(os.path.join(weights, "keep.npy"))
+        attn_flops = (
+            4.0 * b * c["heads"] * (l * (l + 1) // 2 if model == "gpt" else l * l)
+            * (d // c["heads"]))
+        attn_times = {}
+        for impl, flag in (("raised", "--raise=true"), ("as written", "--raise=false")):
+            cmd = [ATTN_RUN, os.path.join(work, source.replace("_block_", "_attention_")),
+                   "--entry", "main", "--inputs", ",".join(attn_inputs),
+                   "--bench", str(runs), "--threads", str(args.threads), flag]
+            text, rss = child_rss_runner(cmd)
+            ms = parse_fields(text.strip().splitlines()[-1])["median_ms"]
+            attn_times[impl] = ms
+            rows.append(dict(suite="models", case=case + " attention", length=l,
+                             causal=int(model == "gpt"), impl=impl, median_ms=ms,
+                             gflops=attn_flops / (ms * 1e-3) / 1e9, peak_rss_mib=rss))
+        report(rows, case + " attention", peak)
+        check = subprocess.run([py, os.path.join(models, "check_model.py"), model,
+                                weights, *outputs, "--bench"],
+                               capture_output=True, text=True)
+        print(f"  {model}: raised is {times['as written'] / times['raised']:.2f}x "
+              f"as fast as written (its attention alone "
+              f"{attn_times['as written'] / attn_times['raised']:.1f}x); "
+              + "; ".join(check.stdout.strip().splitlines()), flush=True)
 
 
 def report(rows, case, peak, bandwidth=None):

@@ -14,3 +14,18 @@ echo "compiled: $work/demo.llvm.mlir ($(wc -l < "$work/demo.llvm.mlir") lines)"
 echo "== attn-run: run, check against the reference strategy, time 10 runs"
 "$build/bin/attn-run" "$here/demo.mlir" --entry main --inputs "$inputs" \
   --output "$work/y.npy" --check --bench 10
+
+# A whole transformer block as an exporter writes it (TOSA, no attn op):
+# attn-opt raises its attention and compiles it, attn-run runs it raised and
+# as written, and both are compared with the float64 numpy block.
+models="$here/../models"
+echo "== examples/models: a GPT-2 decoder block in TOSA, weights from a seeded script"
+gpt_inputs=$(/usr/bin/python3 "$models/make_weights.py" gpt "$work/gpt")
+"$build/bin/attn-opt" "$models/gpt_block_tosa.mlir" --attn-raise=explain=true -o /dev/null 2>&1 | grep "remark:" || true
+"$build/bin/attn-opt" "$models/gpt_block_tosa.mlir" --attn-cpu-pipeline -o "$work/gpt.llvm.mlir"
+"$build/bin/attn-opt" "$models/gpt_block_tosa.mlir" --attn-cpu-pipeline=raise=false -o "$work/gpt.as-written.llvm.mlir"
+echo "raised (attn-opt --attn-cpu-pipeline), 10 runs:"
+"$build/bin/attn-run" "$work/gpt.llvm.mlir" --inputs "$gpt_inputs" --output "$work/gpt-raised.npy" --bench 10
+echo "as written (--attn-cpu-pipeline=raise=false), 10 runs:"
+"$build/bin/attn-run" "$work/gpt.as-written.llvm.mlir" --inputs "$gpt_inputs" --output "$work/gpt-as-written.npy" --bench 10
+/usr/bin/python3 "$models/check_model.py" gpt "$work/gpt" "$work/gpt-raised.npy" "$work/gpt-as-written.npy"

@@ -153,6 +153,13 @@ std::string typeString(Type type) {
   return s;
 }
 
+/// Runs attn-raise on `module`.
+LogicalResult raiseAttention(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(createAttnRaise());
+  return pm.run(module);
+}
+
 /// A size of an attn op: static, or dimension `dim` of entry input `arg`.
 struct DimSource {
   int64_t value = ShapedType::kDynamic;
@@ -439,6 +446,12 @@ bool CompiledModuleImpl::build(const std::string &source,
     error = diagnostics.message("cannot parse '" + bufferName + "'");
     return false;
   }
+  // Raised first, so that entries count the raised ops' FLOPs and an
+  // override (--check's reference) applies to them too.
+  if (options.raise && failed(raiseAttention(*module))) {
+    error = diagnostics.message("raising attention failed");
+    return false;
+  }
   recordEntries(*module);
   if (!options.overrideStrategy.empty())
     module->walk([&](Operation *op) {
@@ -480,12 +493,14 @@ bool CompiledModuleImpl::build(const std::string &source,
       pipeline.chip = options.gpuChip;
       pipeline.format = "bin";
       pipeline.strategy = options.strategy;
+      pipeline.raise = false; // done above
       buildGpuPipeline(pm, pipeline);
     } else {
       CpuPipelineOptions pipeline;
       pipeline.threads = options.threads;
       pipeline.vectorWidth = options.vectorWidth;
       pipeline.strategy = options.strategy;
+      pipeline.raise = false; // done above
       buildCpuPipeline(pm, pipeline);
     }
     if (failed(pm.run(*module))) {
@@ -891,6 +906,10 @@ bool explain(const std::string &source, const std::string &bufferName,
   OwningOpRef<ModuleOp> module = diagnostics.parse(context.get());
   if (!module) {
     error = diagnostics.message("cannot parse '" + bufferName + "'");
+    return false;
+  }
+  if (options.raise && failed(raiseAttention(*module))) {
+    error = diagnostics.message("raising attention failed");
     return false;
   }
   TargetDescription target = makeTargetDescription(

@@ -1,8 +1,9 @@
 //===- CpuPipeline.cpp - attn-cpu-pipeline --------------------------------===//
 //
-// From attn ops on tensors to the LLVM dialect for the host CPU: strategy
-// selection and application, one-shot bufferization with ownership-based
-// deallocation, loops, and the upstream conversions to LLVM.
+// From attn ops on tensors to the LLVM dialect for the host CPU: attention
+// written as math raised to attn ops, TOSA lowered to linalg as upstream does,
+// strategy selection and application, one-shot bufferization with
+// ownership-based deallocation, loops, and the upstream conversions to LLVM.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,9 @@
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/TosaToArith/TosaToArith.h"
+#include "mlir/Conversion/TosaToLinalg/TosaToLinalg.h"
+#include "mlir/Conversion/TosaToTensor/TosaToTensor.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -56,8 +60,25 @@ void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads,
   pm.addPass(createCanonicalizerPass());
 }
 
+void mlir::attn::buildInputLowering(OpPassManager &pm) {
+  // Upstream's TOSA-to-linalg order (as in its tosa-to-linalg pipeline):
+  // named ops (matmul) first, then the elementwise and reduction ops, then
+  // constants and reshapes.
+  OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(tosa::createTosaInferShapesPass());
+  func.addPass(tosa::createTosaMakeBroadcastablePass());
+  func.addPass(tosa::createTosaToLinalgNamed());
+  func.addPass(tosa::createTosaToLinalg());
+  func.addPass(createTosaToArithPass());
+  func.addPass(createTosaToTensorPass());
+  pm.addPass(createAttnDecomposeAggregates());
+}
+
 void mlir::attn::buildCpuPipeline(OpPassManager &pm,
                                   const CpuPipelineOptions &options) {
+  if (options.raise)
+    pm.addPass(createAttnRaise());
+  buildInputLowering(pm);
   AttnSelectStrategyOptions select;
   select.threads = options.threads;
   select.vectorWidth = options.vectorWidth;

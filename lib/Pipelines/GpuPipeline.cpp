@@ -26,6 +26,11 @@ using namespace mlir::attn;
 
 void mlir::attn::buildGpuPipeline(OpPassManager &pm,
                                   const GpuPipelineOptions &options) {
+  // Attention written as math becomes attn ops (and GPU kernels); the rest
+  // of a model's math stays on the host.
+  if (options.raise)
+    pm.addPass(createAttnRaise());
+  buildInputLowering(pm);
   AttnSelectStrategyOptions select;
   select.targetKind = "gpu";
   select.forcedStrategy = options.strategy;

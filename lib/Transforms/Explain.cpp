@@ -1,10 +1,13 @@
 //===- Explain.cpp - attn-explain -----------------------------------------===//
 //
 // Emits one remark per attn op listing every registered strategy with its
-// estimated cost, or why it cannot compute the op, and which one wins.
+// estimated cost, or why it cannot compute the op, and which one wins; and
+// one per place where attention is written as math: what attn-raise raises
+// it to, or why it leaves it (a near-miss).
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionMatcher.h"
 #include "attn/Transforms/Passes.h"
 
 #include "llvm/Support/Format.h"
@@ -81,6 +84,15 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
         }
       }
     });
+    for (const AttentionSite &site : findAttentionSites(getOperation())) {
+      if (site.raisable())
+        site.anchor->emitRemark()
+            << "attention written as math: attn-raise raises it to "
+            << site.summary;
+      else
+        site.anchor->emitRemark()
+            << "attention-like math not raised: " << site.reason;
+    }
   }
 };
 } // namespace

@@ -73,6 +73,11 @@ static cl::opt<double> relTolerance("rtol",
                             cl::desc("--check relative tolerance (default "
                                      "1e-4, 1e-2 for f16/bf16)"),
                             cl::init(-1));
+static cl::opt<bool> raise(
+    "raise",
+    cl::desc("Raise attention written as math (TOSA, linalg) to attn ops "
+             "first (default on; --raise=false lowers the math as written)"),
+    cl::init(true));
 static cl::opt<bool> printIR("print-lowered-ir",
                              cl::desc("Print the module after compilation"));
 
@@ -212,6 +217,7 @@ int main(int argc, char **argv) {
     options.target = target;
     options.gpuChip = gpuChip;
     options.threads = threads;
+    options.raise = raise;
     module = CompiledModule::compile(source, inputFile, options, initRegistry,
                                      error);
     if (!module)
@@ -261,6 +267,7 @@ int main(int argc, char **argv) {
     refOptions.target = target;
     refOptions.gpuChip = gpuChip;
     refOptions.threads = threads;
+    refOptions.raise = raise;
     refOptions.overrideStrategy = "reference";
     std::unique_ptr<CompiledModule> reference = CompiledModule::compile(
         source, inputFile, refOptions, initRegistry,

@@ -38,6 +38,9 @@ struct CompileOptions {
   int threads = 0;             ///< 0: all cores.
   int vectorWidth = 0;         ///< 0: the host's.
   int optLevel = 3;            ///< LLVM optimization level.
+  /// Raise attention written as math (TOSA, linalg) to attn ops before
+  /// anything else (attn-raise); off: it is lowered as written.
+  bool raise = true;
 };
 
 /// One argument or result of an entry: element type and shape (-1 dynamic).

@@ -20,6 +20,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "strategy",
       llvm::cl::desc("Force this strategy on ops that have none"),
       llvm::cl::init("")};
+  Option<bool> raise{
+      *this, "raise",
+      llvm::cl::desc("Raise attention written as math (TOSA, linalg) to attn "
+                     "ops first (attn-raise); off: the math is lowered as "
+                     "written"),
+      llvm::cl::init(true)};
 };
 
 struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
@@ -42,6 +48,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       *this, "strategy",
       llvm::cl::desc("Force this strategy on ops that have none"),
       llvm::cl::init("")};
+  Option<bool> raise{
+      *this, "raise",
+      llvm::cl::desc("Raise attention written as math (TOSA, linalg) to attn "
+                     "ops first (attn-raise); off: the math is lowered as "
+                     "written"),
+      llvm::cl::init(true)};
 };
 
 /// attn on tensors -> LLVM dialect with kernels for NVIDIA GPUs: strategies
@@ -49,9 +61,14 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
 /// embedded as gpu.binary, host code calling libattn_runtime's mgpu*.
 void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 
-/// attn on tensors -> LLVM dialect: select and apply strategies, bufferize,
-/// vectorize, parallelize, lower.
+/// attn on tensors -> LLVM dialect: raise attention written as math, lower
+/// TOSA to linalg, select and apply strategies, bufferize, vectorize,
+/// parallelize, lower.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Input dialects that models arrive in (TOSA, linalg.softmax) to linalg on
+/// tensors, as upstream lowers them.
+void buildInputLowering(OpPassManager &pm);
 
 /// Lowering from bufferized loops/vectors to the LLVM dialect (the tail of
 /// the CPU pipeline); with `gpuHost`, also gpu launches and copies to calls

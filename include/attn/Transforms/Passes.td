@@ -92,4 +92,48 @@ def AttnDeallocateHostBuffers : Pass<"attn-deallocate-host-buffers", "::mlir::Mo
   }];
 }
 
+def AttnRaise : Pass<"attn-raise"> {
+  let summary = "Raise attention written as math (TOSA, linalg) to attn.attention";
+  let description = [{
+    Finds attention that a front end wrote as math: a batched matrix product
+    of softmax weights with V, where the softmax (linalg.softmax, or
+    exp(s - max) divided by the sum, in TOSA ops, linalg named ops or
+    generics) runs over the keys of scores that are a batched product of Q
+    and K, scaled by constants and plus additive masks. 3-D [B*H, L, D] and
+    4-D [B, H, L, D] layouts, reshapes and transposes between them, scales on
+    Q, K or the scores, and K/V repeated across query heads (GQA) are
+    recognized. Each one becomes one attn.attention (with the reshapes and
+    transposes its operands need): a constant lower-triangular -inf mask
+    becomes `causal` (bottom-right aligned), a constant band `window`, any
+    other constant 0/-inf mask or a select of an i1 tensor `mask`, and any
+    other additive tensor `bias`. Nothing else changes meaning: near-misses
+    (a softmax over another axis, a scale after the softmax, no max
+    subtracted, a mask added after the exp, non-f32 or dynamic shapes) are
+    left as they are; with `explain`, each site gets a remark saying what it
+    became or why it was left.
+  }];
+  let options = [
+    Option<"explain", "explain", "bool", "false",
+           "Emit a remark per site: what it was raised to, or why not">
+  ];
+  let dependentDialects = [
+    "::mlir::attn::AttnDialect", "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnDecomposeAggregates : Pass<"attn-decompose-aggregates"> {
+  let summary = "Decompose linalg.softmax (and other aggregated linalg ops) into generics";
+  let description = [{
+    Rewrites every op with linalg's AggregatedOpInterface (linalg.softmax)
+    into the linalg ops its upstream decomposition gives (reductions and
+    elementwise generics), so that the CPU pipeline's loop lowering applies
+    to attention written as math that was not raised.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD
