@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/FeatureMaps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -170,14 +171,7 @@ private:
 };
 
 Value FlashEmitter::featureMap(Value x) {
-  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(x.getType()));
-  if (p.score.getFeatureMap() == FeatureMap::Relu)
-    return arith::MaximumFOp::create(b, loc, x, zero);
-  Value one = arith::ConstantOp::create(b, loc, b.getOneAttr(x.getType()));
-  Value positive =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
-  return select(positive, arith::AddFOp::create(b, loc, x, one),
-                math::ExpOp::create(b, loc, x));
+  return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
 }
 
 KeyBounds FlashEmitter::keyBounds(Value iA, Value iB) {
@@ -521,10 +515,7 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
         v = arith::AddFOp::create(
             b, loc, arith::MaximumFOp::create(b, loc, v, vconst(0.0)), tail);
       } else if (p.score.getFeatureMap() == FeatureMap::Taylor2) {
-        Value sq = arith::MulFOp::create(b, loc, v, v);
-        v = arith::AddFOp::create(
-            b, loc, arith::AddFOp::create(b, loc, vconst(1.0), v),
-            arith::MulFOp::create(b, loc, vconst(0.5), sq));
+        v = buildTaylor2Weight(b, loc, v);
       }
     }
   }

@@ -22,10 +22,6 @@ using namespace mlir::attn;
 
 namespace {
 
-int64_t knownOr(int64_t size, int64_t fallback) {
-  return ShapedType::isDynamic(size) ? fallback : size;
-}
-
 class SplitKVStrategy final : public Strategy {
 public:
   StringRef getName() const override { return "split_kv"; }

@@ -21,10 +21,6 @@ using namespace mlir::attn;
 
 namespace {
 
-int64_t knownOr(int64_t size, int64_t fallback) {
-  return ShapedType::isDynamic(size) ? fallback : size;
-}
-
 class TiledStrategy final : public Strategy {
 public:
   StringRef getName() const override { return "tiled"; }
