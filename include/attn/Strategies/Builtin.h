@@ -9,6 +9,7 @@ namespace mlir::attn {
 std::unique_ptr<Strategy> createReferenceStrategy();
 std::unique_ptr<Strategy> createTiledStrategy();
 std::unique_ptr<Strategy> createSplitKVStrategy();
+std::unique_ptr<Strategy> createLinearStrategy();
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_BUILTIN_H

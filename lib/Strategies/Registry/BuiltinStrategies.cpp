@@ -13,5 +13,6 @@ void mlir::attn::registerBuiltinStrategies() {
     registry.add(createReferenceStrategy());
     registry.add(createTiledStrategy());
     registry.add(createSplitKVStrategy());
+    registry.add(createLinearStrategy());
   });
 }
