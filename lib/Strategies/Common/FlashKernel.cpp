@@ -23,6 +23,7 @@
 
 #include "attn/Strategies/Common/FlashKernel.h"
 #include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -67,14 +68,13 @@ struct MicroRows {
   Value iMin, iMax;
 };
 
-class FlashEmitter {
+class FlashEmitter : KernelBuilder {
 public:
   FlashEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
                const FlashKernelConfig &config)
-      : b(rewriter), loc(problem.op->getLoc()), p(problem), cfg(config) {
-    f32 = b.getF32Type();
+      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
+        p(problem), cfg(config) {
     i32 = b.getI32Type();
-    vecType = VectorType::get({cfg.lanes}, f32);
     maskVecType = VectorType::get({cfg.lanes}, b.getI1Type());
     idxVecType = VectorType::get({cfg.lanes}, i32);
     group = p.groupSize();
@@ -90,49 +90,17 @@ public:
   Value build();
 
 private:
-  // Constants and scalar arithmetic.
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value fconst(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value vconst(double v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  // Scalar arithmetic beyond KernelBuilder's.
   Value cmpI(arith::CmpIPredicate pred, Value x, Value y) {
     return arith::CmpIOp::create(b, loc, pred, x, y);
   }
   Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
   Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value select(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
   Value ceilDiv(Value x, int64_t d) {
     return arith::CeilDivUIOp::create(b, loc, x, idx(d));
   }
   Value floorDiv(Value x, int64_t d) {
     return arith::FloorDivSIOp::create(b, loc, x, idx(d));
-  }
-  Value dimOf(Value tensor, int64_t d) {
-    auto type = cast<RankedTensorType>(tensor.getType());
-    if (!type.isDynamicDim(d))
-      return idx(type.getDimSize(d));
-    return tensor::DimOp::create(b, loc, tensor, d);
-  }
-  Value toF32(Value v) {
-    Type t = v.getType();
-    Type elem = getElementTypeOrSelf(t);
-    if (elem.isF32())
-      return v;
-    Type target = isa<VectorType>(t)
-                      ? Type(VectorType::get(cast<VectorType>(t).getShape(), f32))
-                      : Type(f32);
-    return arith::ExtFOp::create(b, loc, target, v);
   }
   /// phi of feature-map scores on a scalar.
   Value featureMap(Value x);
@@ -157,12 +125,10 @@ private:
   Value queryScalar(Value queries, Value batch, const MicroRows &rows,
                     int64_t r, Value d);
 
-  RewriterBase &b;
-  Location loc;
   const AttentionProblem &p;
   FlashKernelConfig cfg;
-  Type f32, i32;
-  VectorType vecType, maskVecType, idxVecType;
+  Type i32;
+  VectorType maskVecType, idxVecType;
   int64_t group, rows, paddedRows, keyVecs, valueVecs, paddedDv;
   bool isSoftmax, featureProduct;
   // Sizes.

@@ -24,6 +24,7 @@
 #include "LinearKernel.h"
 
 #include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -57,13 +58,26 @@ LinearLayout LinearLayout::get(const AttentionProblem &p,
   l.paddedDv = l.vVecs * l.lanes;
   l.cVecs = (l.chunk + l.lanes - 1) / l.lanes;
   l.paddedChunk = l.cVecs * l.lanes;
-  auto tile = [&](int64_t vecs) {
-    return std::clamp<int64_t>(cfg.accumulators / vecs, 1, cfg.maxRows);
+  // Register tiles of r rows x `vecs` vectors, r at most the accumulator
+  // budget allows and at least half that, padding `n` rows the least.
+  auto tile = [&](int64_t n, int64_t vecs) {
+    int64_t most = std::clamp<int64_t>(cfg.accumulators / vecs, 1, cfg.maxRows);
+    int64_t best = most;
+    for (int64_t r = most; r >= (most + 1) / 2; --r)
+      if (roundUp(n, r) < roundUp(n, best))
+        best = r;
+    return best;
   };
-  l.rowTile = tile(l.vVecs);
-  l.scoreTile = tile(l.cVecs);
-  l.rows = roundUp(l.group * l.chunk, std::lcm(l.rowTile, l.scoreTile));
-  l.stateRows = roundUp(l.features, l.rowTile);
+  l.rowTile = tile(l.group * l.chunk, l.vVecs);
+  if (cfg.tileRows > 0)
+    l.rowTile = cfg.tileRows;
+  l.rows = roundUp(l.group * l.chunk, l.rowTile);
+  // Score tiles split the same rows.
+  l.scoreTile = std::clamp<int64_t>(cfg.accumulators / l.cVecs, 1, cfg.maxRows);
+  while (l.rows % l.scoreTile != 0)
+    --l.scoreTile;
+  l.stateTile = tile(l.features, l.vVecs);
+  l.stateRows = roundUp(l.features, l.stateTile);
   l.featureWidth = roundUp(
       std::max(l.stateRows, l.taylor ? l.features + l.lanes : l.features),
       l.lanes);
@@ -83,14 +97,13 @@ int64_t LinearLayout::scratchBytes(bool causal) const {
 
 namespace {
 
-class LinearEmitter {
+class LinearEmitter : KernelBuilder {
 public:
   LinearEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
                 const LinearKernelConfig &config)
-      : b(rewriter), loc(problem.op->getLoc()), p(problem),
-        l(LinearLayout::get(problem, config)), unroll(config.unroll) {
-    f32 = b.getF32Type();
-    vecType = VectorType::get({l.lanes}, f32);
+      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
+        p(problem), l(LinearLayout::get(problem, config)),
+        unroll(config.unroll) {
     idxVecType = VectorType::get({l.lanes}, b.getI32Type());
     map = p.score.getFeatureMap();
     normalize = p.score.getNormalize();
@@ -101,39 +114,14 @@ public:
 private:
   using Body = function_ref<SmallVector<Value>(Value, ValueRange)>;
 
-  // Constants and index arithmetic.
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value fconst(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value vconst(double v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  // Index arithmetic beyond KernelBuilder's.
   Value div(Value x, int64_t y) {
     return arith::DivUIOp::create(b, loc, x, idx(y));
   }
   Value rem(Value x, int64_t y) {
     return arith::RemUIOp::create(b, loc, x, idx(y));
   }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
   Value clamp(Value x, Value lo, Value hi) { return minI(maxI(x, lo), hi); }
-  Value dimOf(Value tensor, int64_t d) {
-    auto type = cast<RankedTensorType>(tensor.getType());
-    if (!type.isDynamicDim(d))
-      return idx(type.getDimSize(d));
-    return tensor::DimOp::create(b, loc, tensor, d);
-  }
-  Value toF32(Value v) {
-    auto type = cast<VectorType>(v.getType());
-    if (type.getElementType().isF32())
-      return v;
-    return arith::ExtFOp::create(b, loc, vecType, v);
-  }
   Value iota() {
     SmallVector<Attribute> lanes;
     for (int64_t i = 0; i < l.lanes; ++i)
@@ -188,6 +176,12 @@ private:
   SmallVector<Value> readValues(Value key) {
     return readRow(p.value, ValueRange{batch, kvHead, key}, l.dv);
   }
+  /// Stores a register tile of `vecs` vectors per row at rows r0.. .
+  void storeTile(ArrayRef<Value> tile, Value buffer, Value r0, int64_t vecs) {
+    for (int64_t i = 0; i < static_cast<int64_t>(tile.size()); ++i)
+      storeVec(tile[i], buffer,
+               ValueRange{add(r0, idx(i / vecs)), idx(i % vecs * l.lanes)});
+  }
   SmallVector<Value> loadRow(Value buffer, Value row, int64_t vecs) {
     SmallVector<Value> vectors;
     for (int64_t c = 0; c < vecs; ++c)
@@ -198,19 +192,18 @@ private:
   // Steps of the algorithm.
   void writeFeatures(Value buffer, Value row, SmallVector<Value> x);
   void buildKeyFeatures(Value j0, Value n, bool transposed);
+  /// The transpose of `lanes` vectors of `lanes` lanes.
+  SmallVector<Value> transpose(SmallVector<Value> rows);
   void buildQueryFeatures(Value i0, Value nQ);
   void absorbKeys(Value j0, Value n);
   void intraScores(Value offset, Value nK);
   void outputRows(Value lo, Value offset, Value nK, Value nQ);
   Value writeRows(Value i0, Value nQ, Value slice);
 
-  RewriterBase &b;
-  Location loc;
   const AttentionProblem &p;
   LinearLayout l;
   int64_t unroll;
-  Type f32;
-  VectorType vecType, idxVecType;
+  VectorType idxVecType;
   FeatureMap map;
   bool normalize;
   // Per task.
@@ -299,9 +292,8 @@ void LinearEmitter::writeFeatures(Value buffer, Value row,
       x[v] = buildFeatureMap(b, loc, map, x[v]);
       // phi(0) = 1 for elu1: lanes past D stay 0.
       if (map == FeatureMap::Elu1 && (v + 1) * l.lanes > l.d)
-        x[v] = arith::SelectOp::create(
-            b, loc, lanesBelow(idx(v * l.lanes), idx(l.d)), x[v],
-            vconst(0.0));
+        x[v] = select(lanesBelow(idx(v * l.lanes), idx(l.d)), x[v],
+                      vconst(0.0));
     }
   }
   for (int64_t v = 0; v < l.dVecs; ++v)
@@ -314,24 +306,24 @@ void LinearEmitter::writeFeatures(Value buffer, Value row,
   memref::StoreOp::create(b, loc, fconst(1.0), buffer, ValueRange{row, idx(0)});
   for (int64_t v = 0; v < l.dVecs; ++v)
     storeVec(x[v], xBuf, ValueRange{idx(v * l.lanes)});
-  loop(idx(0), idx(l.d), 1, [&](Value a) {
-    Value start = add(
-        idx(1 + l.d),
-        div(mul(a, sub(idx(2 * l.d + 1), a)), 2));
-    Value xa = load(xBuf, ValueRange{a});
+  SmallVector<Attribute> diag(l.lanes, b.getF32FloatAttr(1.0));
+  diag[0] = b.getF32FloatAttr(M_SQRT1_2);
+  Value diagScale = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecType, diag));
+  for (int64_t a = 0; a < l.d; ++a) {
+    int64_t start = 1 + l.d + a * (2 * l.d + 1 - a) / 2;
+    Value xa = vector::ExtractOp::create(b, loc, x[a / l.lanes],
+                                         ArrayRef<int64_t>{a % l.lanes});
     Value xab = vector::BroadcastOp::create(b, loc, vecType, xa);
-    Value segments =
-        arith::CeilDivUIOp::create(b, loc, sub(idx(l.d), a), idx(l.lanes));
-    loop(idx(0), segments, 1, [&](Value s) {
-      Value at = mul(s, idx(l.lanes));
+    for (int64_t at = 0; a + at < l.d; at += l.lanes) {
+      Value coef = at == 0 ? arith::MulFOp::create(b, loc, xab, diagScale)
+                                 .getResult()
+                           : xab;
       Value prod = arith::MulFOp::create(
-          b, loc, xab, loadVec(xBuf, ValueRange{add(a, at)}));
-      storeVec(prod, buffer, ValueRange{row, add(start, at)});
-    });
-    Value diag = arith::MulFOp::create(
-        b, loc, arith::MulFOp::create(b, loc, xa, xa), fconst(M_SQRT1_2));
-    memref::StoreOp::create(b, loc, diag, buffer, ValueRange{row, start});
-  });
+          b, loc, coef, loadVec(xBuf, ValueRange{idx(a + at)}));
+      storeVec(prod, buffer, ValueRange{row, idx(start + at)});
+    }
+  }
 }
 
 void LinearEmitter::buildKeyFeatures(Value j0, Value n, bool transposed) {
@@ -339,14 +331,44 @@ void LinearEmitter::buildKeyFeatures(Value j0, Value n, bool transposed) {
     SmallVector<Value> x =
         readRow(p.key, ValueRange{batch, kvHead, add(j0, j)}, l.d);
     writeFeatures(kF, j, x);
-    if (!transposed)
-      return;
-    // The D features that intra-chunk scores use: phi(k) or k.
-    for (int64_t d = 0; d < l.d; ++d) {
-      Value v = load(kF, ValueRange{j, idx(l.offset + d)});
-      memref::StoreOp::create(b, loc, v, kT, ValueRange{idx(d), j});
+  });
+  if (!transposed)
+    return;
+  // The D features that intra-chunk scores use (phi(k) or k), transposed
+  // into kT[d, key] by lanes x lanes blocks in registers. Keys past n carry
+  // stale rows: their scores are masked.
+  loop(idx(0), idx(l.paddedChunk), l.lanes, [&](Value jb) {
+    for (int64_t db = 0; db < l.dVecs; ++db) {
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < l.lanes; ++r)
+        rows.push_back(loadVec(
+            kF, ValueRange{add(jb, idx(r)), idx(l.offset + db * l.lanes)}));
+      rows = transpose(rows);
+      for (int64_t d = 0; d < l.lanes && db * l.lanes + d < l.d; ++d)
+        storeVec(rows[d], kT, ValueRange{idx(db * l.lanes + d), jb});
     }
   });
+}
+
+SmallVector<Value> LinearEmitter::transpose(SmallVector<Value> rows) {
+  // Swaps the off-diagonal h x h blocks of every 2h x 2h block, for h =
+  // lanes/2 down to 1: one two-source shuffle per row and step.
+  int64_t lanes = l.lanes;
+  for (int64_t h = lanes / 2; h >= 1; h /= 2) {
+    SmallVector<int64_t> low, high;
+    for (int64_t j = 0; j < lanes; ++j) {
+      low.push_back((j & h) ? lanes + j - h : j);
+      high.push_back((j & h) ? lanes + j : j + h);
+    }
+    for (int64_t i = 0; i < lanes; ++i) {
+      if (i & h)
+        continue;
+      Value a = rows[i], c = rows[i + h];
+      rows[i] = vector::ShuffleOp::create(b, loc, a, c, low);
+      rows[i + h] = vector::ShuffleOp::create(b, loc, a, c, high);
+    }
+  }
+  return rows;
 }
 
 void LinearEmitter::buildQueryFeatures(Value i0, Value nQ) {
@@ -364,23 +386,18 @@ void LinearEmitter::buildQueryFeatures(Value i0, Value nQ) {
 }
 
 void LinearEmitter::absorbKeys(Value j0, Value n) {
-  int64_t mr = l.rowTile;
+  int64_t mr = l.stateTile;
   loop(idx(0), idx(l.stateRows), mr, [&](Value f0) {
     SmallVector<Value> acc;
     for (int64_t r = 0; r < mr; ++r)
-      for (int64_t c = 0; c < l.vVecs; ++c)
-        acc.push_back(
-            loadVec(state, ValueRange{add(f0, idx(r)), idx(c * l.lanes)}));
+      acc.append(loadRow(state, add(f0, idx(r)), l.vVecs));
     acc = rankUpdates(
         idx(0), n, mr, acc,
         [&](int64_t r, Value t) {
           return load(kF, ValueRange{t, add(f0, idx(r))});
         },
         [&](Value t) { return readValues(add(j0, t)); });
-    for (int64_t r = 0; r < mr; ++r)
-      for (int64_t c = 0; c < l.vVecs; ++c)
-        storeVec(acc[r * l.vVecs + c], state,
-                 ValueRange{add(f0, idx(r)), idx(c * l.lanes)});
+    storeTile(acc, state, f0, l.vVecs);
   });
   if (!normalize)
     return;
@@ -414,8 +431,7 @@ void LinearEmitter::intraScores(Value offset, Value nK) {
         Value w = acc[r * l.cVecs + c];
         if (l.taylor)
           w = buildTaylor2Weight(b, loc, w);
-        w = arith::SelectOp::create(
-            b, loc, lanesBelow(idx(c * l.lanes), count), w, vconst(0.0));
+        w = select(lanesBelow(idx(c * l.lanes), count), w, vconst(0.0));
         storeVec(w, scores, ValueRange{row, idx(c * l.lanes)});
         sum = sum ? arith::AddFOp::create(b, loc, sum, w).getResult() : w;
       }
@@ -451,10 +467,7 @@ void LinearEmitter::outputRows(Value lo, Value offset, Value nK, Value nQ) {
           },
           [&](Value t) { return readValues(add(lo, t)); });
     }
-    for (int64_t r = 0; r < mr; ++r)
-      for (int64_t c = 0; c < l.vVecs; ++c)
-        storeVec(acc[r * l.vVecs + c], oBuf,
-                 ValueRange{add(r0, idx(r)), idx(c * l.lanes)});
+    storeTile(acc, oBuf, r0, l.vVecs);
   });
   if (!normalize)
     return;
@@ -488,9 +501,8 @@ Value LinearEmitter::writeRows(Value i0, Value nQ, Value slice) {
                   Value d = load(den, ValueRange{r});
                   Value empty = arith::CmpFOp::create(
                       b, loc, arith::CmpFPredicate::OEQ, d, fconst(0.0));
-                  scale = arith::SelectOp::create(
-                      b, loc, empty, fconst(0.0),
-                      arith::DivFOp::create(b, loc, fconst(1.0), d));
+                  scale = select(empty, fconst(0.0),
+                                 arith::DivFOp::create(b, loc, fconst(1.0), d));
                 }
                 Value sv = vector::BroadcastOp::create(b, loc, vecType, scale);
                 Value t = acc[0];

@@ -21,6 +21,7 @@ struct LinearKernelConfig {
   int64_t accumulators = 24; ///< Vector accumulators of one register tile.
   int64_t maxRows = 12;      ///< Rows of one register tile at most.
   int64_t unroll = 4;        ///< Unrolling of the rank-1 update loops.
+  int64_t tileRows = 0;      ///< Rows of the output tiles (0: chosen).
 };
 
 /// Static sizes of the emitted kernel: feature dimension, paddings, register
@@ -36,8 +37,9 @@ struct LinearLayout {
   int64_t cVecs = 0, paddedChunk = 0; ///< Chunk keys in vectors.
   int64_t rowTile = 0;   ///< Rows of the output / state register tiles.
   int64_t scoreTile = 0; ///< Rows of the intra-chunk score register tile.
+  int64_t stateTile = 0; ///< Rows (features) of the state-update tiles.
   int64_t rows = 0;      ///< Query rows of a chunk (G x chunk), padded.
-  int64_t stateRows = 0; ///< F padded to the row tile.
+  int64_t stateRows = 0; ///< F padded to the state tile.
   int64_t featureWidth = 0; ///< Row width of the feature buffers.
 
   static LinearLayout get(const AttentionProblem &p,
