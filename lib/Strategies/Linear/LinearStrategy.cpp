@@ -6,15 +6,21 @@
 // z = sum phi(k), with causal attention in chunks of `chunk` queries (a
 // masked quadratic step inside a chunk, the running state across chunks, as
 // Lightning Attention). One task per (batch, KV head); the query heads of a
-// GQA group share the state. Parameter: chunk.
+// GQA group share the state. Parameters: chunk (queries per chunk) and
+// tile_rows (rows of the output register tiles; chosen when absent).
 //
-// Numerics: f32 accumulation throughout; the result differs from
-// `reference` only by summation order. Against float64, with inputs of
-// magnitude up to 30 sigma, the integration tests hold |err| <= 2e-5 +
-// 2e-4 |ref| for elu1, relu and taylor2 (all weights positive), and for
-// identity |err| <= 2e-5 + 2e-4 |ref| + 1e-6 (sum_j |w_ij| |v_j|) / |sum_j
-// w_ij|: normalized identity weights can cancel, and the error grows with
-// that condition number as it does for `reference` itself.
+// Numerics: f32 accumulation throughout (low-precision inputs are extended
+// on load); the result differs from `reference` only by summation order.
+// The tolerance that holds, against float64: |err| <= 1e-6 cond per output
+// element, cond = (sum_j |w_ij| |v_j| + |o_i| sum_j |w_ij|) / |sum_j w_ij|
+// (sum_j |w_ij| |v_j| without normalization; check_case.py --kappa).
+// Measured: at most 4.3e-7 cond with q, k of magnitude 30 sigma (elu1,
+// unnormalized taylor2 sums near 1e7, identity weights of both signs with
+// cond up to 7e4: test/Integration/linear-adversarial.mlir, `reference` and
+// `tiled` alike), and 1.8e-7 cond for causal elu1 at L = 64k (N(0,1)
+// inputs: |err| <= 2.2e-7). Normalized weights are positive for elu1, relu
+// and taylor2, so cond <= 2 max |v| there; identity weights can cancel,
+// and rows whose sum cancels lose digits in every strategy alike.
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,15 +99,40 @@ public:
     double lk = knownOr(p.keyLength(), 1024);
     double tasks = knownOr(p.batch, 1) * p.headsKV;
     double chunks = std::ceil(lq / l.chunk);
+    // FLOPs of the FMA loops, and 32 per other vector instruction (one
+    // issue slot of an FMA): phi of elu1 is a polynomial exp of ~27
+    // instructions per vector, taylor2's quadratic features ~3 per vector.
+    double slot = 32.0 / l.lanes; // per element of a vector instruction
+    double phi = 0;
+    switch (p.score.getFeatureMap()) {
+    case FeatureMap::Elu1:
+      phi = 27 * slot;
+      break;
+    case FeatureMap::Relu:
+      phi = 2 * slot;
+      break;
+    default:
+      phi = slot;
+      break;
+    }
+    double features = l.d * phi;
+    if (l.taylor)
+      features += 3.0 * slot * (l.features - l.d);
     // Per task: every key joins the state once (rank-1 updates of S and z);
-    // every chunk's rows read the state (phi(Q) S, phi(Q) . z); causal
-    // chunks add the masked quadratic step (scores over the chunk's keys,
-    // then P V over the keys each register tile may see).
-    double absorb = lk * (2.0 * l.stateRows * l.paddedDv + l.featureWidth);
-    double perChunk = l.rows * (2.0 * l.features * l.paddedDv +
-                                3.0 * l.featureWidth);
+    // every chunk's rows read the state (phi(Q) S, phi(Q) . z) and are
+    // written out; causal chunks add the masked quadratic step (kT by
+    // shuffles, scores over the chunk's keys, then P V over the keys each
+    // register tile may see).
+    double absorb = lk * (2.0 * l.stateRows * l.paddedDv +
+                          l.featureWidth * slot + features);
+    double perChunk =
+        l.rows * (2.0 * l.features * l.paddedDv +
+                  l.featureWidth * (2.0 + slot) + features) +
+        l.group * l.chunk * 3.0 * l.paddedDv * slot;
     if (p.causal)
-      perChunk += l.rows * (2.0 * l.d * l.paddedChunk + l.paddedChunk +
+      perChunk += l.d * l.paddedChunk * 6.0 * slot +
+                  l.rows * (2.0 * l.d * l.paddedChunk +
+                            l.paddedChunk * (l.taylor ? 6.0 : 3.0) * slot +
                             2.0 * l.paddedDv *
                                 (l.chunk / 2.0 + l.rowTile / (2.0 * l.group)));
     CostEstimate cost;
@@ -149,14 +180,19 @@ private:
     config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
     // 32 vector registers with AVX-512, 16 below.
     config.accumulators = target.vectorBits >= 512 ? 24 : 12;
-    // Chunks of 64 queries; the rows of a chunk (G heads x chunk) stay near
-    // 64 with GQA; short sequences use one chunk.
-    int64_t chunk = std::max<int64_t>(config.lanes, 64 / p.groupSize());
-    int64_t lq = knownOr(p.queryLength(), 1 << 20);
-    config.chunk = std::min(chunk, (lq + config.lanes - 1) / config.lanes *
-                                       config.lanes);
-    if (requested)
+    // Causal: chunks of 32 queries (16 with GQA groups over 2), which keeps
+    // the masked quadratic step within a chunk small next to the state's
+    // work (measured: 24-48 are within noise, 64 is 5-10% slower). Without
+    // causal the chunk only blocks the state updates and reads: 64 rows
+    // across the group. Short sequences use one chunk of exactly Lq.
+    int64_t g = p.groupSize();
+    int64_t chunk = p.causal ? (g <= 2 ? 32 : 16)
+                             : std::max<int64_t>(16, 64 / g);
+    config.chunk = std::min(chunk, knownOr(p.queryLength(), chunk));
+    if (requested) {
       config.chunk = requested.getIntParam("chunk", config.chunk);
+      config.tileRows = requested.getIntParam("tile_rows", 0);
+    }
     return config;
   }
 };
