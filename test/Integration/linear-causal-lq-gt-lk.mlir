@@ -8,10 +8,14 @@
 // RUN: %python %S/lib/check_case.py attention %t %t/e.npy --causal --score elu1 --no-normalize
 // RUN: %python -c "import numpy as np; o = np.load('%t/e.npy'); assert (o[:, :, :12] == 0).all() and (o[:, :, 12:] != 0).all() and np.isfinite(o).all(), 'rows without keys must be zeros'"
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry elu1 --inputs %t/q.npy,%t/k.npy,%t/v.npy -- attention --causal --score elu1 --no-normalize
+// RUN: attn-opt %s --attn-strategy=linear --attn-cpu-pipeline="vector-width=256" -o %t/avx2.mlir
+// RUN: attn-run %t/avx2.mlir --entry relu --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/r8.npy
+// RUN: %python %S/lib/check_case.py attention %t %t/r8.npy --causal --score relu
 
 // Causal with Lq = 23 > Lk = 11 (query i sees keys j <= i - 12: rows 0..11
 // see none and are zeros, whole chunks of them), MQA (3 query heads on one
-// KV head), batch 2: relu normalized, elu1 unnormalized.
+// KV head), batch 2: relu normalized, elu1 unnormalized; relu again with
+// 8-lane vectors (AVX2-sized register tiles and transposes).
 
 // CHECK: check: max_abs_err={{.*}} PASS
 

@@ -7,6 +7,9 @@
 // RUN: attn-run %s --entry causal --attn-strategy=linear --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/lin.npy
 // RUN: %python %S/lib/check_case.py attention %t %t/lin.npy --causal --score taylor2
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry noncausal --inputs %t/q.npy,%t/k.npy,%t/v.npy -- attention --score taylor2
+// RUN: attn-opt %s '--attn-strategy=#attn.strategy<"linear", {chunk = 7}>' --attn-cpu-pipeline="vector-width=256" -o %t/avx2.mlir
+// RUN: attn-run %t/avx2.mlir --entry causal --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/c8.npy
+// RUN: %python %S/lib/check_case.py attention %t %t/c8.npy --causal --score taylor2
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry unnormalized --inputs %t/q.npy,%t/k.npy,%t/v.npy -- attention --causal --score taylor2 --no-normalize --kappa 1e-6
 
 // Taylor-2 weights 1 + s + s^2/2 without mask or window, so that `linear`
@@ -14,7 +17,8 @@
 // heads on 2 KV heads), Dv = 12 != D = 8, causal with Lq = 19 < Lk = 30
 // (bottom-right aligned: the state starts with 11 keys), chunks of 7 that
 // divide neither length; then non-causal, and causal without normalization
-// (sums of up to 30 weights, checked against their own magnitude).
+// (sums of up to 30 weights, checked against their own magnitude). The
+// causal case runs again with 8-lane vectors.
 
 // CHECK: check: max_abs_err={{.*}} PASS
 
