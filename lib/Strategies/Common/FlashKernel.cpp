@@ -50,6 +50,17 @@ bool mlir::attn::flashKernelSupports(const AttentionProblem &p,
   return true;
 }
 
+double mlir::attn::flashKernelSerialSeconds(const AttentionProblem &p,
+                                            const FlashKernelConfig &config,
+                                            double batch, double lq, double lk,
+                                            double ghz) {
+  if (!p.score.isFeatureProduct())
+    return 0;
+  double elements = batch * p.headDim *
+                    (p.headsQ * lq + (config.packKeys ? p.headsKV * lk : 0));
+  return 8.0 / (ghz * 1e9) * elements;
+}
+
 namespace {
 
 constexpr double kLog2E = 1.4426950408889634;

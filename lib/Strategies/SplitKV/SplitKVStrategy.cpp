@@ -74,6 +74,8 @@ public:
     // Horizontal sums per key cost about as much as the FMAs: ~35% of peak
     // when compute-bound; long prefill is far better served by `tiled`.
     cost.efficiency = 0.35;
+    cost.serialSeconds =
+        flashKernelSerialSeconds(p, config, batch, lq, lk, target.ghz);
     return cost;
   }
 

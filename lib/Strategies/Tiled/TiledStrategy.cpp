@@ -84,12 +84,10 @@ public:
     cost.efficiency = 0.6 * std::min(1.0, lk / 256.0 + 0.25);
     if (p.mask)
       cost.efficiency *= 0.8;
-    // elu1/relu: phi of each element of q and k is scalar code (a libm exp
-    // for elu1) in loops before the parallel ones, about 8 cycles each
-    // (measured: 2.5 ns). It dominates short sequences.
-    if (p.score.isFeatureProduct())
-      cost.serialSeconds = 8.0 / (target.ghz * 1e9) * batch *
-                           (p.headsQ * lq + p.headsKV * lk) * p.headDim;
+    // elu1/relu: phi of q and K in scalar code; it dominates short
+    // sequences.
+    cost.serialSeconds =
+        flashKernelSerialSeconds(p, config, batch, lq, lk, target.ghz);
     return cost;
   }
 
