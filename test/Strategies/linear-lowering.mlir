@@ -65,14 +65,15 @@ func.func @causal_gqa(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x50x16xf32>, %v: 
 // -----
 
 // Non-causal taylor2 with D = 8: the packed feature map [1, x, x_a x_b
-// (a <= b)] has F = 1 + 8 + 36 = 45 features (state rows padded to the
-// register tile); no intra-chunk step, no shuffles; all keys first, then
+// (a <= b)] has F = 1 + 8 + 36 = 45 features, x_a x[a:] built from x
+// shifted by shuffles; no intra-chunk step (no masks); all keys first, then
 // the queries; bf16 in, f32 accumulation, bf16 out.
 // CHECK-LABEL: func.func @taylor2_bf16(
 // CHECK:         scf.forall (%{{.*}}) in (2)
 // CHECK:           memref.alloca() {alignment = 64 : i64} : memref<45x16xf32>
 // CHECK:           arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
-// CHECK-NOT:       vector.shuffle
+// CHECK:           vector.shuffle {{.*}} [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+// CHECK-NOT:       arith.cmpi {{.*}} : vector<16xi32>
 // CHECK:           arith.truncf {{.*}} : vector<16xf32> to vector<16xbf16>
 // CHECK:           vector.transfer_write {{.*}} : vector<16xbf16>, tensor<1x24x16xbf16>
 // CHECK:           tensor.parallel_insert_slice

@@ -52,7 +52,6 @@ LinearLayout LinearLayout::get(const AttentionProblem &p,
   l.chunk = std::max<int64_t>(1, cfg.chunk);
   l.lanes = cfg.lanes;
   l.dVecs = (l.d + l.lanes - 1) / l.lanes;
-  l.paddedD = l.dVecs * l.lanes;
   l.vVecs = (l.dv + l.lanes - 1) / l.lanes;
   l.paddedDv = l.vVecs * l.lanes;
   l.cVecs = (l.chunk + l.lanes - 1) / l.lanes;
@@ -87,8 +86,7 @@ int64_t LinearLayout::scratchBytes(bool causal) const {
   int64_t floats = stateRows * paddedDv + featureWidth     // S, z
                    + rows * featureWidth                    // qF
                    + paddedChunk * featureWidth             // kF
-                   + rows + rows * paddedDv                 // den, O
-                   + paddedD + lanes;                       // x (taylor2)
+                   + rows + rows * paddedDv;                // den, O
   if (causal)
     floats += d * paddedChunk + rows * paddedChunk;         // kT, P
   return floats * 4;
@@ -207,7 +205,7 @@ private:
   bool normalize;
   // Per task.
   Value batch, kvHead, lq, lk, shift;
-  Value state, norm, qF, kF, kT, scores, den, oBuf, xBuf;
+  Value state, norm, qF, kF, kT, scores, den, oBuf;
 };
 
 SmallVector<Value> LinearEmitter::loop(Value lo, Value hi, int64_t step,
@@ -303,12 +301,22 @@ void LinearEmitter::writeFeatures(Value buffer, Value row,
   // starts at 1 + D + a(2D + 1 - a)/2; each vector store may spill zeros
   // into the next segment, which the next a overwrites.
   memref::StoreOp::create(b, loc, fconst(1.0), buffer, ValueRange{row, idx(0)});
-  for (int64_t v = 0; v < l.dVecs; ++v)
-    storeVec(x[v], xBuf, ValueRange{idx(v * l.lanes)});
   SmallVector<Attribute> diag(l.lanes, b.getF32FloatAttr(1.0));
   diag[0] = b.getF32FloatAttr(M_SQRT1_2);
   Value diagScale = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecType, diag));
+  // x[pos : pos + lanes] (zeros past D) from the registers, by one shuffle.
+  Value zero = vconst(0.0);
+  auto window = [&](int64_t pos) -> Value {
+    int64_t v = pos / l.lanes, shift = pos % l.lanes;
+    if (shift == 0)
+      return x[v];
+    SmallVector<int64_t> lanes;
+    for (int64_t i = 0; i < l.lanes; ++i)
+      lanes.push_back(shift + i);
+    return vector::ShuffleOp::create(b, loc, x[v],
+                                     v + 1 < l.dVecs ? x[v + 1] : zero, lanes);
+  };
   for (int64_t a = 0; a < l.d; ++a) {
     int64_t start = 1 + l.d + a * (2 * l.d + 1 - a) / 2;
     Value xa = vector::ExtractOp::create(b, loc, x[a / l.lanes],
@@ -318,8 +326,7 @@ void LinearEmitter::writeFeatures(Value buffer, Value row,
       Value coef = at == 0 ? arith::MulFOp::create(b, loc, xab, diagScale)
                                  .getResult()
                            : xab;
-      Value prod = arith::MulFOp::create(
-          b, loc, coef, loadVec(xBuf, ValueRange{idx(a + at)}));
+      Value prod = arith::MulFOp::create(b, loc, coef, window(a + at));
       storeVec(prod, buffer, ValueRange{row, idx(start + at)});
     }
   }
@@ -541,8 +548,7 @@ Value LinearEmitter::build() {
   kF = scratch({l.paddedChunk, l.featureWidth});
   den = scratch({l.rows});
   oBuf = scratch({l.rows, l.paddedDv});
-  xBuf = scratch({l.paddedD + l.lanes});
-  for (Value buffer : {state, norm, qF, kF, xBuf})
+  for (Value buffer : {state, norm, qF, kF})
     zeroFill(buffer);
   if (p.causal) {
     kT = scratch({l.d, l.paddedChunk});

@@ -32,7 +32,7 @@ struct LinearLayout {
   int64_t features = 0;  ///< F: D, or 1 + D + D(D+1)/2 for taylor2.
   int64_t offset = 0;    ///< Where the D linear features start (1 for taylor2).
   int64_t chunk = 0, lanes = 0;
-  int64_t dVecs = 0, paddedD = 0;     ///< D in vectors.
+  int64_t dVecs = 0;                  ///< D in vectors.
   int64_t vVecs = 0, paddedDv = 0;    ///< Dv in vectors.
   int64_t cVecs = 0, paddedChunk = 0; ///< Chunk keys in vectors.
   int64_t rowTile = 0;   ///< Rows of the output / state register tiles.
