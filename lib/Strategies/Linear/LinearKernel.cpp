@@ -1,6 +1,7 @@
 //===- LinearKernel.cpp - Chunked linear attention as vector IR -----------===//
 //
-// See LinearKernel.h. For each (batch, KV head), one task of an scf.forall:
+// See LinearKernel.h. For each (batch, KV head), one task of an scf.forall
+// (of an scf.for when the work is too small for threads):
 //   S[F, Dv] = 0, z[F] = 0                          stack scratch
 //   absorb keys [0, prefix): S += phi(K)^T V, z += sum phi(K)
 //       (prefix = Lk without causal; keys before the first chunk's band with
@@ -100,7 +101,7 @@ public:
                 const LinearKernelConfig &config)
       : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
         p(problem), l(LinearLayout::get(problem, config)),
-        unroll(config.unroll) {
+        unroll(config.unroll), serial(config.serial) {
     idxVecType = VectorType::get({l.lanes}, b.getI32Type());
     map = p.score.getFeatureMap();
     normalize = p.score.getNormalize();
@@ -196,10 +197,16 @@ private:
   void intraScores(Value offset, Value nK);
   void outputRows(Value lo, Value offset, Value nK, Value nQ);
   Value writeRows(Value i0, Value nQ, Value slice);
+  void allocateScratch();
+  /// The rows of one (batch, KV head) task, [G, Lq, Dv], computed from the
+  /// task index; `offsets` and `sizes` say where they go in `out`.
+  Value emitTask(Value task, Value out, SmallVectorImpl<OpFoldResult> &offsets,
+                 SmallVectorImpl<OpFoldResult> &sizes);
 
   const AttentionProblem &p;
   LinearLayout l;
   int64_t unroll;
+  bool serial;
   VectorType idxVecType;
   FeatureMap map;
   bool normalize;
@@ -528,33 +535,28 @@ Value LinearEmitter::writeRows(Value i0, Value nQ, Value slice) {
               })[0];
 }
 
-Value LinearEmitter::build() {
-  lq = dimOf(p.query, 2);
-  lk = dimOf(p.key, 2);
-  shift = sub(lk, lq);
-  Value batches = dimOf(p.query, 0);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{mul(batches, idx(p.headsKV))},
-      ValueRange{p.init}, std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(forall.getTerminator());
-  Value task = forall.getInductionVar(0);
-  batch = div(task, p.headsKV);
-  kvHead = rem(task, p.headsKV);
-
+void LinearEmitter::allocateScratch() {
   state = scratch({l.stateRows, l.paddedDv});
   norm = scratch({l.featureWidth});
   qF = scratch({l.rows, l.featureWidth});
   kF = scratch({l.paddedChunk, l.featureWidth});
   den = scratch({l.rows});
   oBuf = scratch({l.rows, l.paddedDv});
-  for (Value buffer : {state, norm, qF, kF})
-    zeroFill(buffer);
   if (p.causal) {
     kT = scratch({l.d, l.paddedChunk});
     scores = scratch({l.rows, l.paddedChunk});
-    zeroFill(kT);
   }
+}
+
+Value LinearEmitter::emitTask(Value task, Value out,
+                              SmallVectorImpl<OpFoldResult> &offsets,
+                              SmallVectorImpl<OpFoldResult> &sizes) {
+  batch = div(task, p.headsKV);
+  kvHead = rem(task, p.headsKV);
+  for (Value buffer : {state, norm, qF, kF})
+    zeroFill(buffer);
+  if (p.causal)
+    zeroFill(kT);
 
   // Keys every query sees: all of them, or (causal) those before the first
   // chunk's band.
@@ -565,44 +567,68 @@ Value LinearEmitter::build() {
     absorbKeys(j0, n);
   });
 
-  Value out = forall.getRegionIterArgs()[0];
   auto sliceType = RankedTensorType::get({l.group, ShapedType::kDynamic, l.dv},
                                          p.elementType);
-  SmallVector<OpFoldResult> offsets = {batch, mul(kvHead, idx(l.group)),
-                                       b.getIndexAttr(0), b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
-                                     b.getIndexAttr(l.group), lq,
-                                     b.getIndexAttr(l.dv)};
+  offsets.assign({batch, mul(kvHead, idx(l.group)), b.getIndexAttr(0),
+                  b.getIndexAttr(0)});
+  sizes.assign({b.getIndexAttr(1), b.getIndexAttr(l.group), lq,
+                b.getIndexAttr(l.dv)});
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
   Value slice = tensor::ExtractSliceOp::create(b, loc, sliceType, out, offsets,
                                                sizes, strides);
   Value numChunks = arith::CeilDivUIOp::create(b, loc, lq, idx(l.chunk));
-  Value result =
-      loop(idx(0), numChunks, 1, ValueRange{slice},
-           [&](Value c, ValueRange acc) -> SmallVector<Value> {
-             Value i0 = mul(c, idx(l.chunk));
-             Value nQ = minI(idx(l.chunk), sub(lq, i0));
-             Value lo = idx(0), nK = idx(0), offset = idx(0);
-             if (p.causal) {
-               Value start = add(i0, shift);
-               lo = clamp(start, idx(0), lk);
-               Value hi = clamp(add(start, idx(l.chunk)), idx(0), lk);
-               nK = sub(hi, lo);
-               offset = sub(start, lo);
-               buildKeyFeatures(lo, nK, /*transposed=*/true);
-             }
-             buildQueryFeatures(i0, nQ);
-             if (p.causal)
-               intraScores(offset, nK);
-             outputRows(lo, offset, nK, nQ);
-             Value written = writeRows(i0, nQ, acc[0]);
-             if (p.causal)
-               absorbKeys(lo, nK);
-             return {written};
-           })[0];
+  return loop(idx(0), numChunks, 1, ValueRange{slice},
+              [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                Value i0 = mul(c, idx(l.chunk));
+                Value nQ = minI(idx(l.chunk), sub(lq, i0));
+                Value lo = idx(0), nK = idx(0), offset = idx(0);
+                if (p.causal) {
+                  Value start = add(i0, shift);
+                  lo = clamp(start, idx(0), lk);
+                  Value hi = clamp(add(start, idx(l.chunk)), idx(0), lk);
+                  nK = sub(hi, lo);
+                  offset = sub(start, lo);
+                  buildKeyFeatures(lo, nK, /*transposed=*/true);
+                }
+                buildQueryFeatures(i0, nQ);
+                if (p.causal)
+                  intraScores(offset, nK);
+                outputRows(lo, offset, nK, nQ);
+                Value written = writeRows(i0, nQ, acc[0]);
+                if (p.causal)
+                  absorbKeys(lo, nK);
+                return {written};
+              })[0];
+}
 
+Value LinearEmitter::build() {
+  lq = dimOf(p.query, 2);
+  lk = dimOf(p.key, 2);
+  shift = sub(lk, lq);
+  Value tasks = mul(dimOf(p.query, 0), idx(p.headsKV));
+  SmallVector<OpFoldResult> offsets, sizes;
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  if (serial) {
+    // One thread: the scratch once, the tasks one after another.
+    allocateScratch();
+    return loop(idx(0), tasks, 1, ValueRange{p.init},
+                [&](Value task, ValueRange acc) -> SmallVector<Value> {
+                  Value rows = emitTask(task, acc[0], offsets, sizes);
+                  return {tensor::InsertSliceOp::create(b, loc, rows, acc[0],
+                                                        offsets, sizes,
+                                                        strides)
+                              .getResult()};
+                })[0];
+  }
+  auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{tasks},
+                                      ValueRange{p.init}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  allocateScratch();
+  Value out = forall.getRegionIterArgs()[0];
+  Value rows = emitTask(forall.getInductionVar(0), out, offsets, sizes);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, result, out, offsets, sizes,
+  tensor::ParallelInsertSliceOp::create(b, loc, rows, out, offsets, sizes,
                                         strides);
   return forall.getResult(0);
 }

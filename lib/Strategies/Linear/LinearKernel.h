@@ -22,6 +22,7 @@ struct LinearKernelConfig {
   int64_t maxRows = 12;      ///< Rows of one register tile at most.
   int64_t unroll = 4;        ///< Unrolling of the rank-1 update loops.
   int64_t tileRows = 0;      ///< Rows of the output tiles (0: chosen).
+  bool serial = false;       ///< Tasks in a loop on one thread.
 };
 
 /// Static sizes of the emitted kernel: feature dimension, paddings, register

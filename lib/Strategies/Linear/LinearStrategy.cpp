@@ -5,8 +5,9 @@
 // softcap, computed in O(L F Dv) through the state S = sum phi(k) v^T and
 // z = sum phi(k), with causal attention in chunks of `chunk` queries (a
 // masked quadratic step inside a chunk, the running state across chunks, as
-// Lightning Attention). One task per (batch, KV head); the query heads of a
-// GQA group share the state. Parameters: chunk (queries per chunk) and
+// Lightning Attention). One task per (batch, KV head), in parallel unless
+// the whole op is a few microseconds of work; the query heads of a GQA
+// group share the state. Parameters: chunk (queries per chunk) and
 // tile_rows (rows of the output register tiles; chosen when absent).
 //
 // Numerics: f32 accumulation throughout (low-precision inputs are extended
@@ -41,6 +42,56 @@ namespace {
 
 /// Scratch of one task that a thread's stack holds comfortably.
 constexpr int64_t kScratchLimit = 2 << 20;
+/// Fraction of the FMA peak the kernel reaches on what countFlops counts
+/// (register tiles of rank-1 updates with broadcast operands; calibrated
+/// with bench/run_bench.py --suites linear).
+constexpr double kEfficiency = 0.45;
+/// Work below which the tasks run on one thread: a parallel region costs a
+/// few microseconds, and far more when the other cores are busy.
+constexpr double kSerialSeconds = 20e-6;
+
+/// FLOPs of the FMA loops, plus 32 per other vector instruction (one issue
+/// slot of an FMA): phi of elu1 is a polynomial exp of ~27 instructions per
+/// vector, taylor2's quadratic features ~3 per vector.
+double countFlops(const AttentionProblem &p, const LinearLayout &l) {
+  double lq = knownOr(p.queryLength(), 1024);
+  double lk = knownOr(p.keyLength(), 1024);
+  double tasks = knownOr(p.batch, 1) * p.headsKV;
+  double chunks = std::ceil(lq / l.chunk);
+  double slot = 32.0 / l.lanes; // per element of a vector instruction
+  double phi = 0;
+  switch (p.score.getFeatureMap()) {
+  case FeatureMap::Elu1:
+    phi = 27 * slot;
+    break;
+  case FeatureMap::Relu:
+    phi = 2 * slot;
+    break;
+  default:
+    phi = slot;
+    break;
+  }
+  double features = l.d * phi;
+  if (l.taylor)
+    features += 3.0 * slot * (l.features - l.d);
+  // Per task: every key joins the state once (rank-1 updates of S and z);
+  // every chunk's rows read the state (phi(Q) S, phi(Q) . z) and are
+  // written out; causal chunks add the masked quadratic step (kT by
+  // shuffles, scores over the chunk's keys, then P V over the keys each
+  // register tile may see).
+  double absorb = lk * (2.0 * l.stateRows * l.paddedDv +
+                        l.featureWidth * slot + features);
+  double perChunk = l.rows * (2.0 * l.features * l.paddedDv +
+                              l.featureWidth * (2.0 + slot) + features) +
+                    l.group * l.chunk * 3.0 * l.paddedDv * slot;
+  if (p.causal)
+    perChunk += l.d * l.paddedChunk * 6.0 * slot +
+                l.rows * (2.0 * l.d * l.paddedChunk +
+                          l.paddedChunk * (l.taylor ? 6.0 : 3.0) * slot +
+                          2.0 * l.paddedDv *
+                              (l.chunk / 2.0 + l.rowTile / (2.0 * l.group)));
+  return tasks * (absorb + chunks * perChunk);
+}
 
 class LinearStrategy final : public Strategy {
 public:
@@ -98,56 +149,17 @@ public:
     double lq = knownOr(p.queryLength(), 1024);
     double lk = knownOr(p.keyLength(), 1024);
     double tasks = knownOr(p.batch, 1) * p.headsKV;
-    double chunks = std::ceil(lq / l.chunk);
-    // FLOPs of the FMA loops, and 32 per other vector instruction (one
-    // issue slot of an FMA): phi of elu1 is a polynomial exp of ~27
-    // instructions per vector, taylor2's quadratic features ~3 per vector.
-    double slot = 32.0 / l.lanes; // per element of a vector instruction
-    double phi = 0;
-    switch (p.score.getFeatureMap()) {
-    case FeatureMap::Elu1:
-      phi = 27 * slot;
-      break;
-    case FeatureMap::Relu:
-      phi = 2 * slot;
-      break;
-    default:
-      phi = slot;
-      break;
-    }
-    double features = l.d * phi;
-    if (l.taylor)
-      features += 3.0 * slot * (l.features - l.d);
-    // Per task: every key joins the state once (rank-1 updates of S and z);
-    // every chunk's rows read the state (phi(Q) S, phi(Q) . z) and are
-    // written out; causal chunks add the masked quadratic step (kT by
-    // shuffles, scores over the chunk's keys, then P V over the keys each
-    // register tile may see).
-    double absorb = lk * (2.0 * l.stateRows * l.paddedDv +
-                          l.featureWidth * slot + features);
-    double perChunk =
-        l.rows * (2.0 * l.features * l.paddedDv +
-                  l.featureWidth * (2.0 + slot) + features) +
-        l.group * l.chunk * 3.0 * l.paddedDv * slot;
-    if (p.causal)
-      perChunk += l.d * l.paddedChunk * 6.0 * slot +
-                  l.rows * (2.0 * l.d * l.paddedChunk +
-                            l.paddedChunk * (l.taylor ? 6.0 : 3.0) * slot +
-                            2.0 * l.paddedDv *
-                                (l.chunk / 2.0 + l.rowTile / (2.0 * l.group)));
     CostEstimate cost;
-    cost.flops = tasks * (absorb + chunks * perChunk);
+    cost.flops = countFlops(p, l);
     double elem = p.elementType.getIntOrFloatBitWidth() / 8.0;
     cost.bytes = knownOr(p.batch, 1) *
                  (p.headsQ * lq * (p.headDim + p.valueDim) +
                   p.headsKV * lk * (p.headDim + p.valueDim)) *
                  elem;
-    cost.parallelism = tasks;
-    cost.extraBytes = std::min<double>(tasks, target.threads) *
+    cost.parallelism = config.serial ? 1 : tasks;
+    cost.extraBytes = std::min<double>(cost.parallelism, target.threads) *
                       l.scratchBytes(p.causal);
-    // Register tiles of rank-1 updates with broadcast operands: about 45%
-    // of the FMA peak, measured (bench/run_bench.py --suites linear).
-    cost.efficiency = 0.45;
+    cost.efficiency = kEfficiency;
     return cost;
   }
 
@@ -193,6 +205,10 @@ private:
       config.chunk = requested.getIntParam("chunk", config.chunk);
       config.tileRows = requested.getIntParam("tile_rows", 0);
     }
+    double oneThread =
+        target.peakFlops() / std::max<int64_t>(1, target.threads) * kEfficiency;
+    config.serial =
+        countFlops(p, LinearLayout::get(p, config)) / oneThread < kSerialSeconds;
     return config;
   }
 };
