@@ -2,7 +2,7 @@
 """attn's CPU benchmark: this project's strategies against named baselines,
 measured in one run on this machine.
 
-    /usr/bin/python3 bench/run_bench.py [--quick] [--threads 2] [--suites dense,decode,memory,sparse,models]
+    /usr/bin/python3 bench/run_bench.py [--quick] [--threads 2] [--suites dense,decode,memory,sparse,models,linear]
 
 Measures the machine's FMA peak and memory bandwidth (bench/peak/*.c), then
 for each case times `attn-run --bench` per strategy and the naive numpy
@@ -12,11 +12,22 @@ to each baseline, and peak RSS; writes bench/results/latest.csv and PNG
 plots of GFLOP/s against L. The `models` suite times the example transformer
 blocks of examples/models (written as math, as exporters write them) raised
 to attn ops against lowered as written. Not part of the test run.
+
+The `linear` suite (kernel scores) times `linear` against `tiled` on causal
+elu1 attention (H=8, D=64) from L=1 to 64k, prints the measured crossover
+length and the one the cost model predicts (from `attn-opt --attn-explain`),
+the targets (t(64k)/t(32k), speed-up over tiled at 16k), and taylor2 with
+D=16 in GFLOP/s against the FMA peak. Linear's GFLOP/s count the arithmetic
+of the chunked algorithm (linear_flops; F = 1 + D + D(D+1)/2 for taylor2,
+its packed symmetric feature map); a second crossover sweep, taylor2 with
+D=64 (F = 2145), has its crossover in the thousands.
 """
 
 import argparse
 import csv
+import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -126,6 +137,183 @@ def time_baseline(kind, b, hq, hkv, lq, lk, d, causal, threads, runs):
     return parse_fields(out)["median_ms"], rss
 
 
+def explain(mlir_text, tag, threads):
+    """Cost-model estimates per strategy: {name: (ms, gflop, chunk)}."""
+    path = os.path.join(WORK, tag + "-explain.mlir")
+    with open(path, "w") as f:
+        f.write(mlir_text)
+    proc = subprocess.run([os.path.join(BUILD, "bin", "attn-opt"), path,
+                           f"--attn-explain=threads={threads}", "-o",
+                           os.devnull], capture_output=True, text=True,
+                          check=True)
+    found = {}
+    for m in re.finditer(r"^  ([a-z_]+): ([0-9.e+-]+) ms, ([0-9.e+-]+) GFLOP"
+                         r"(.*)$", proc.stderr, re.M):
+        chunk = re.search(r"chunk = (\d+)", m.group(4))
+        found[m.group(1)] = (float(m.group(2)), float(m.group(3)),
+                             int(chunk.group(1)) if chunk else None)
+    return found
+
+
+def linear_flops(h, length, d, dv, features, causal, chunk):
+    """Arithmetic of chunked linear attention: 2 F Dv per key (the state)
+    and per query (reading it), and inside causal chunks 2 (D + Dv) per
+    allowed (query, key) pair, about chunk/2 keys per query."""
+    flops = 2.0 * length * features * dv * 2
+    if causal:
+        flops += length * (chunk + 1) / 2 * 2 * (d + dv)
+    return h * flops
+
+
+def crossover(points):
+    """Length where the time ratio linear/tiled crosses 1, interpolated in
+    log-log between two measured lengths; of several crossings (noise), the
+    one that leaves the fewest measured lengths on the wrong side. None if
+    linear is faster at every length (then below the first)."""
+    points = sorted(points)
+    best = None
+    for (l0, r0), (l1, r1) in zip(points, points[1:]):
+        if r0 >= 1 > r1:
+            t = math.log(r0) / (math.log(r0) - math.log(r1))
+            at = math.exp(math.log(l0) + t * (math.log(l1) - math.log(l0)))
+            wrong = sum(1 for n, r in points if (n < at) != (r >= 1))
+            if best is None or wrong < best[0]:
+                best = (wrong, at)
+    return best[1] if best else None
+
+
+def linear_sweep(args, peak_gflops, rows, label, d, attrs, lengths):
+    """Times linear and tiled on one op across L; prints one line per L and
+    the measured and predicted crossovers. Returns {L: {strategy: ms}}."""
+    b, h, threads = 1, 8, args.threads
+    measured = {}
+    for length in lengths:
+        tag = f"linear-{label.replace(' ', '-')}-{length}"
+        text = attention_mlir(b, h, h, length, length, d, attrs)
+        inputs = inputs_for([("q", (b, h, length, d)), ("k", (b, h, length, d)),
+                             ("v", (b, h, length, d))],
+                            f"dense-{length}" if d == 64 else f"d{d}-{length}")
+        runs = 200 if length <= 64 else 50 if length <= 1024 else \
+            (3 if args.quick else 5)
+        model = explain(text, tag, threads)
+        result, rss = {}, {}
+        # Short runs (microseconds) are timed three times, alternating, and
+        # the fastest median kept: other processes on the machine otherwise
+        # decide which strategy wins.
+        repeats = 3 if length <= 256 else 1
+        for repeat in range(repeats):
+            for strategy in ("linear", "tiled"):
+                if strategy == "tiled" and length > 16384:
+                    continue  # quadratic: minutes per run beyond 16k
+                ms, _, rss[strategy] = time_attn(
+                    text, tag, inputs, strategy, threads,
+                    runs if strategy == "linear" or length < 8192 else 1)
+                result[strategy] = min(ms, result.get(strategy, ms))
+        for strategy, ms in result.items():
+            rows.append(dict(suite="linear", case=f"{label} L={length}",
+                             length=length, causal=int("causal" in attrs),
+                             impl=strategy, median_ms=ms,
+                             model_gflops=model[strategy][1] / (ms * 1e-3),
+                             predicted_ms=model[strategy][0],
+                             peak_rss_mib=rss[strategy], sweep=label))
+        measured[length] = result
+        features = d if "taylor2" not in attrs else 1 + d + d * (d + 1) // 2
+        gflops = linear_flops(h, length, d, d, features, "causal" in attrs,
+                              model["linear"][2]) * 1e-9 / \
+            (result["linear"] * 1e-3)
+        line = (f"{label} L={length:<6} linear {result['linear']:9.3f} ms "
+                f"({gflops:6.1f} GFLOP/s, {100 * gflops / peak_gflops:5.1f}% "
+                "peak)")
+        if "tiled" in result:
+            line += (f"  tiled {result['tiled']:10.3f} ms  linear "
+                     f"{result['tiled'] / result['linear']:6.2f}x faster")
+        line += (f"  model: linear {model['linear'][0]:.4g} ms, tiled "
+                 f"{model['tiled'][0]:.4g} ms")
+        print(line, flush=True)
+
+    ratios = [(n, r["linear"] / r["tiled"]) for n, r in measured.items()
+              if "tiled" in r]
+    found = crossover(ratios)
+    # The model's crossover: the shortest L from which its estimate for
+    # linear is below tiled's, by bisection over L.
+    def selects_linear(length):
+        text = attention_mlir(b, h, h, length, length, d, attrs)
+        model = explain(text, "linear-bisect", threads)
+        return model["linear"][0] < model["tiled"][0]
+    lo, hi = 1, 65536
+    if selects_linear(lo):
+        predicted = 1
+    else:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if selects_linear(mid) else (mid, hi)
+        predicted = hi
+    if found is None:
+        print(f"{label} crossover: linear faster at every measured L (>= "
+              f"{min(measured)}); the model prefers linear from L={predicted}")
+    else:
+        print(f"{label} crossover: measured L={found:.1f} (tiled faster "
+              f"below, linear above), predicted L={predicted} (the model "
+              f"prefers linear from there): ratio {predicted / found:.2f} "
+              "(target: within 2x)")
+    return measured
+
+
+def linear_suite(args, peak_gflops, rows):
+    lengths = [2 ** i for i in range(0, 17)]
+    if args.quick:
+        lengths = [1, 2, 4, 16, 64, 256, 1024, 4096, 16384, 32768, 65536]
+    measured = linear_sweep(args, peak_gflops, rows, "causal elu1 D=64", 64,
+                            "causal, score = #attn.score<kernel<elu1>>",
+                            lengths)
+    if 32768 in measured and 65536 in measured:
+        t32, t64 = measured[32768]["linear"], measured[65536]["linear"]
+        print(f"target: t(64k)/t(32k) = {t64 / t32:.2f} (<= 2.2); time per "
+              "1k tokens: " + ", ".join(
+                  f"L={n // 1024}k {measured[n]['linear'] / (n / 1024):.2f} ms"
+                  for n in sorted(measured) if n >= 4096))
+    if 16384 in measured and "tiled" in measured[16384]:
+        r = measured[16384]
+        print(f"target: at L=16384 linear is {r['tiled'] / r['linear']:.1f}x "
+              "faster than tiled (>= 5)")
+    # tiled's elu1 evaluates phi in scalar code, which puts that crossover
+    # at a few tokens; taylor2 with D=64 (F = 2145) has a real one.
+    linear_sweep(args, peak_gflops, rows, "causal taylor2 D=64", 64,
+                 "causal, score = #attn.score<kernel<taylor2>>",
+                 [1024, 4096, 16384] if args.quick else
+                 [512, 1024, 2048, 4096, 8192, 16384])
+
+    # taylor2, D = 16: the feature dimension is 1 + 16 + 16*17/2 = 153 in
+    # linear's packed symmetric form (1 + 16 + 256 = 273 unpacked).
+    b, h, threads = 1, 8, args.threads
+    for causal in (True, False):
+        for length in ([16384] if args.quick else [4096, 16384]):
+            dt = 16
+            tag = f"taylor2-{length}-{int(causal)}"
+            attrs2 = ("causal, " if causal else "") + \
+                "score = #attn.score<kernel<taylor2>>"
+            text = attention_mlir(b, h, h, length, length, dt, attrs2)
+            inputs = inputs_for([("q", (b, h, length, dt)),
+                                 ("k", (b, h, length, dt)),
+                                 ("v", (b, h, length, dt))], f"d16-{length}")
+            ms, _, rss = time_attn(text, tag, inputs, "linear", threads,
+                                   3 if args.quick else 5)
+            model = explain(text, tag, threads)["linear"]
+            gflop = linear_flops(h, length, dt, dt, 153, causal,
+                                 model[2]) * 1e-9
+            gflops = gflop / (ms * 1e-3)
+            case = f"{'causal' if causal else 'non-causal'} taylor2 D=16 L={length}"
+            rows.append(dict(suite="linear", case=case, length=length,
+                             causal=int(causal), impl="linear-taylor2",
+                             median_ms=ms, gflops=gflops, peak_rss_mib=rss))
+            print(f"{case:<36} linear {ms:9.2f} ms {gflops:7.1f} GFLOP/s "
+                  f"{100 * gflops / peak_gflops:5.1f}% of the FMA peak "
+                  f"({gflop:.2f} GFLOP, F=153; with padding and feature maps "
+                  f"the model counts {model[1] / (ms * 1e-3):.1f} GFLOP/s)",
+                  flush=True)
+    plot_linear(rows)
+
+
 def dense_flops(b, hq, lq, lk, d, causal):
     pairs = lq * lk
     if causal:
@@ -137,7 +325,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--suites", default="dense,decode,memory,sparse,models")
+    parser.add_argument("--suites", default="dense,decode,memory,sparse,models,linear")
     args = parser.parse_args()
     if not os.path.exists(ATTN_RUN):
         sys.exit("build attn first (scripts/build.sh)")
@@ -249,6 +437,9 @@ def main():
 
     if "models" in suites:
         model_suite(rows, args, peak_gflops, runs)
+
+    if "linear" in suites:
+        linear_suite(args, peak_gflops, rows)
 
     os.makedirs(RESULTS, exist_ok=True)
     keys = sorted({k for r in rows for k in r})
@@ -516,6 +707,41 @@ def plot(rows, peak):
     axes[0].legend()
     fig.tight_layout()
     fig.savefig(os.path.join(RESULTS, "dense.png"), dpi=100)
+
+
+def plot_linear(rows):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    mine = [r for r in rows if r["suite"] == "linear" and "sweep" in r]
+    sweeps = sorted({r["sweep"] for r in mine})
+    if not sweeps:
+        return
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(6 * len(sweeps), 4.5))
+    for ax, sweep in zip(list(axes) if len(sweeps) > 1 else [axes], sweeps):
+        for impl, color in (("linear", "C0"), ("tiled", "C1")):
+            pts = sorted((r["length"], r["median_ms"], r["predicted_ms"])
+                         for r in mine if r["impl"] == impl and
+                         r["sweep"] == sweep)
+            if not pts:
+                continue
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                    color=color, label=f"{impl} (measured)")
+            ax.plot([p[0] for p in pts], [p[2] for p in pts], linestyle="--",
+                    color=color, label=f"{impl} (cost model)")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("L")
+        ax.set_ylabel("ms")
+        ax.set_title(f"{sweep} kernel attention, f32, H=8")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    os.makedirs(RESULTS, exist_ok=True)
+    fig.savefig(os.path.join(RESULTS, "linear.png"), dpi=100)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ std::unique_ptr<Strategy> createTiledStrategy();
 std::unique_ptr<Strategy> createSplitKVStrategy();
 std::unique_ptr<Strategy> createNeighborhoodStrategy();
 std::unique_ptr<Strategy> createBlockSparseStrategy();
+std::unique_ptr<Strategy> createLinearStrategy();
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_BUILTIN_H

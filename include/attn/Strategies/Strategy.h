@@ -49,7 +49,10 @@ struct CostEstimate {
   double parallelism = 1;  ///< Independent work items for threads.
   double extraBytes = 0;   ///< Scratch memory beyond inputs and result.
   double efficiency = 1;   ///< Fraction of peak the code reaches.
-  /// Roofline estimate in seconds on `target`.
+  /// Time outside the roofline: code that runs on one thread, such as
+  /// scalar loops before the parallel ones.
+  double serialSeconds = 0;
+  /// Roofline estimate, plus the serial time, in seconds on `target`.
   double seconds(const TargetDescription &target) const;
 };
 

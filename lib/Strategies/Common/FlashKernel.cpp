@@ -22,6 +22,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 
@@ -40,6 +42,17 @@
 
 using namespace mlir;
 using namespace mlir::attn;
+
+double mlir::attn::flashKernelSerialSeconds(const AttentionProblem &p,
+                                            const FlashKernelConfig &config,
+                                            double batch, double lq, double lk,
+                                            double ghz) {
+  if (!p.score.isFeatureProduct())
+    return 0;
+  double elements = batch * p.headDim *
+                    (p.headsQ * lq + (config.packKeys ? p.headsKV * lk : 0));
+  return 8.0 / (ghz * 1e9) * elements;
+}
 
 namespace {
 
@@ -63,14 +76,13 @@ struct MicroRows {
   SmallVector<SmallVector<AxisWindow>> axisWindow;
 };
 
-class FlashEmitter {
+class FlashEmitter : KernelBuilder {
 public:
   FlashEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
                const FlashKernelConfig &config)
-      : b(rewriter), loc(problem.op->getLoc()), p(problem), cfg(config) {
-    f32 = b.getF32Type();
+      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
+        p(problem), cfg(config) {
     i32 = b.getI32Type();
-    vecType = VectorType::get({cfg.lanes}, f32);
     maskVecType = VectorType::get({cfg.lanes}, b.getI1Type());
     idxVecType = VectorType::get({cfg.lanes}, i32);
     group = p.groupSize();
@@ -86,49 +98,17 @@ public:
   Value build();
 
 private:
-  // Constants and scalar arithmetic.
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value fconst(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value vconst(double v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  // Scalar arithmetic beyond KernelBuilder's.
   Value cmpI(arith::CmpIPredicate pred, Value x, Value y) {
     return arith::CmpIOp::create(b, loc, pred, x, y);
   }
   Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
   Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value select(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
   Value ceilDiv(Value x, int64_t d) {
     return arith::CeilDivUIOp::create(b, loc, x, idx(d));
   }
   Value floorDiv(Value x, int64_t d) {
     return arith::FloorDivSIOp::create(b, loc, x, idx(d));
-  }
-  Value dimOf(Value tensor, int64_t d) {
-    auto type = cast<RankedTensorType>(tensor.getType());
-    if (!type.isDynamicDim(d))
-      return idx(type.getDimSize(d));
-    return tensor::DimOp::create(b, loc, tensor, d);
-  }
-  Value toF32(Value v) {
-    Type t = v.getType();
-    Type elem = getElementTypeOrSelf(t);
-    if (elem.isF32())
-      return v;
-    Type target = isa<VectorType>(t)
-                      ? Type(VectorType::get(cast<VectorType>(t).getShape(), f32))
-                      : Type(f32);
-    return arith::ExtFOp::create(b, loc, target, v);
   }
   /// phi of feature-map scores on a scalar.
   Value featureMap(Value x);
@@ -153,12 +133,10 @@ private:
   Value queryScalar(Value queries, Value batch, const MicroRows &rows,
                     int64_t r, Value d);
 
-  RewriterBase &b;
-  Location loc;
   const AttentionProblem &p;
   FlashKernelConfig cfg;
-  Type f32, i32;
-  VectorType vecType, maskVecType, idxVecType;
+  Type i32;
+  VectorType maskVecType, idxVecType;
   int64_t group, rows, paddedRows, keyVecs, valueVecs, paddedDv;
   bool isSoftmax, featureProduct;
   // Sizes.
@@ -200,14 +178,7 @@ private:
 };
 
 Value FlashEmitter::featureMap(Value x) {
-  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(x.getType()));
-  if (p.score.getFeatureMap() == FeatureMap::Relu)
-    return arith::MaximumFOp::create(b, loc, x, zero);
-  Value one = arith::ConstantOp::create(b, loc, b.getOneAttr(x.getType()));
-  Value positive =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
-  return select(positive, arith::AddFOp::create(b, loc, x, one),
-                math::ExpOp::create(b, loc, x));
+  return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
 }
 
 KeyBounds FlashEmitter::keyBounds(Value iA, Value iB) {

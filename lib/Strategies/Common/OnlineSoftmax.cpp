@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/OnlineSoftmax.h"
+#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -24,34 +26,13 @@ using namespace mlir::attn;
 
 namespace {
 constexpr double kLog2E = 1.4426950408889634;
-
-/// Small arithmetic helpers on one builder.
-struct Emit {
-  OpBuilder &b;
-  Location loc;
-  Type f32;
-  VectorType vecType;
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value fconst(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value vconst(double v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value select(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
-};
 } // namespace
 
 SmallVector<Value> mlir::attn::emitPackedScores(
     OpBuilder &b, Location loc, const FlashKernelConfig &cfg, int64_t headDim,
     function_ref<Value(int64_t r, Value d)> query,
     function_ref<Value(Value d, int64_t c)> key) {
-  Emit e{b, loc, b.getF32Type(),
-         VectorType::get({cfg.lanes}, b.getF32Type())};
+  KernelBuilder e(b, loc, cfg.lanes);
   int64_t mr = cfg.microQ, keyVecs = cfg.blockK / cfg.lanes;
   int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, headDim));
   SmallVector<Value> init(mr * keyVecs, e.vconst(0.0));
@@ -84,9 +65,9 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
                                        SmallVector<Value> s,
                                        const MicroTileAccess &access,
                                        const MicroTileState &state) {
-  Type f32 = b.getF32Type();
-  VectorType vecType = VectorType::get({cfg.lanes}, f32);
-  Emit e{b, loc, f32, vecType};
+  KernelBuilder e(b, loc, cfg.lanes);
+  Type f32 = e.f32;
+  VectorType vecType = e.vecType;
   auto idx = [&](int64_t v) { return e.idx(v); };
   auto fconst = [&](double v) { return e.fconst(v); };
   auto vconst = [&](double v) { return e.vconst(v); };
@@ -138,10 +119,7 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
         v = arith::AddFOp::create(
             b, loc, arith::MaximumFOp::create(b, loc, v, vconst(0.0)), tail);
       } else if (p.score.getFeatureMap() == FeatureMap::Taylor2) {
-        Value sq = arith::MulFOp::create(b, loc, v, v);
-        v = arith::AddFOp::create(
-            b, loc, arith::AddFOp::create(b, loc, vconst(1.0), v),
-            arith::MulFOp::create(b, loc, vconst(0.5), sq));
+        v = buildTaylor2Weight(b, loc, v);
       }
     }
   }

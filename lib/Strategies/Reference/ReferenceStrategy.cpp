@@ -17,6 +17,7 @@
 
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/FeatureMaps.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -175,18 +176,8 @@ Value ReferenceBuilder::build() {
               Value s = arith::ConstantOp::create(nb, l,
                                                   nb.getF32FloatAttr(scale));
               qv = arith::MulFOp::create(nb, l, qv, s);
-              auto phi = [&](Value x) -> Value {
-                Value zero =
-                    arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
-                if (score.getFeatureMap() == FeatureMap::Relu)
-                  return arith::MaximumFOp::create(nb, l, x, zero);
-                Value one =
-                    arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0));
-                Value positive = arith::CmpFOp::create(
-                    nb, l, arith::CmpFPredicate::OGT, x, zero);
-                return arith::SelectOp::create(
-                    nb, l, positive, arith::AddFOp::create(nb, l, x, one),
-                    math::ExpOp::create(nb, l, x));
+              auto phi = [&](Value x) {
+                return buildFeatureMap(nb, l, score.getFeatureMap(), x);
               };
               qv = phi(qv);
               kv = phi(kv);
@@ -258,11 +249,7 @@ Value ReferenceBuilder::build() {
               }
               case ScoreKind::Kernel:
                 if (score.getFeatureMap() == FeatureMap::Taylor2) {
-                  // 1 + s + s^2 / 2
-                  Value half = arith::MulFOp::create(
-                      nb, l, cst(0.5), arith::MulFOp::create(nb, l, s, s));
-                  weight = arith::AddFOp::create(
-                      nb, l, arith::AddFOp::create(nb, l, cst(1.0), s), half);
+                  weight = buildTaylor2Weight(nb, l, s);
                 } else {
                   weight = s; // identity
                 }

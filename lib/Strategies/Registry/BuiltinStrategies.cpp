@@ -15,5 +15,6 @@ void mlir::attn::registerBuiltinStrategies() {
     registry.add(createSplitKVStrategy());
     registry.add(createNeighborhoodStrategy());
     registry.add(createBlockSparseStrategy());
+    registry.add(createLinearStrategy());
   });
 }

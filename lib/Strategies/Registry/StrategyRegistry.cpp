@@ -71,7 +71,7 @@ double CostEstimate::seconds(const TargetDescription &target) const {
   double compute =
       flops / (target.peakFlops() * std::max(1e-6, efficiency) * threadShare);
   double memory = bytes / (target.memoryGBs * 1e9);
-  return std::max(compute, memory);
+  return std::max(compute, memory) + serialSeconds;
 }
 
 StrategyAttr Strategy::chooseParameters(Operation *op, const TargetDescription &,

@@ -23,10 +23,6 @@ using namespace mlir::attn;
 
 namespace {
 
-int64_t knownOr(int64_t size, int64_t fallback) {
-  return ShapedType::isDynamic(size) ? fallback : size;
-}
-
 class SplitKVStrategy final : public Strategy {
 public:
   StringRef getName() const override { return "split_kv"; }
@@ -79,6 +75,8 @@ public:
     // Horizontal sums per key cost about as much as the FMAs: ~35% of peak
     // when compute-bound; long prefill is far better served by `tiled`.
     cost.efficiency = 0.35;
+    cost.serialSeconds =
+        flashKernelSerialSeconds(p, config, batch, lq, lk, target.ghz);
     return cost;
   }
 

@@ -22,10 +22,6 @@ using namespace mlir::attn;
 
 namespace {
 
-int64_t knownOr(int64_t size, int64_t fallback) {
-  return ShapedType::isDynamic(size) ? fallback : size;
-}
-
 class TiledStrategy final : public Strategy {
 public:
   StringRef getName() const override { return "tiled"; }
@@ -116,6 +112,10 @@ public:
     cost.efficiency = 0.6 * std::min(1.0, lk / 256.0 + 0.25);
     if (p.mask || p.isNeighborhood)
       cost.efficiency *= 0.8;
+    // elu1/relu: phi of q and K in scalar code; it dominates short
+    // sequences.
+    cost.serialSeconds =
+        flashKernelSerialSeconds(p, config, batch, lq, lk, target.ghz);
     return cost;
   }
 

@@ -81,12 +81,15 @@ def _phi(x, feature):
 
 def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", feature=None, normalize=True,
-              mask=None, bias=None, allowed=None):
+              mask=None, bias=None, allowed=None, magnitude=False):
     """Float64 attn.attention. q [B,Hq,Lq,D], k [B,Hkv,Lk,D], v [B,Hkv,Lk,Dv].
 
     score: "softmax", "softplus" or "kernel" (with feature elu1, relu,
     taylor2 or identity). `allowed` ([Lq, Lk] bool) replaces the band rules
-    (used for neighborhoods)."""
+    (used for neighborhoods). With `magnitude`, returns instead the condition
+    of each output element, (sum_j |w_ij| |v_je| + |o_ie| sum_j |w_ij|) /
+    |sum_j w_ij| (sum_j |w_ij| |v_je| when not normalized): how much rounding
+    in the sums can show."""
     q = np.asarray(q, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -130,11 +133,15 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
             raise ValueError((score, feature))
     w = np.where(allowed, w, 0.0)
     out = np.einsum("bhij,bhje->bhie", w, v)
+    cond = np.einsum("bhij,bhje->bhie", np.abs(w), np.abs(v))
     if score != "kernel" or normalize:
         z = w.sum(axis=-1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where(z == 0, 0.0, out / np.where(z == 0, 1.0, z))
-    return out
+        safe = np.where(z == 0, 1.0, z)
+        out = np.where(z == 0, 0.0, out / safe)
+        # Rounding of the numerator and of the denominator.
+        cond = np.where(z == 0, 0.0, (cond + np.abs(out) * np.abs(w).sum(
+            axis=-1, keepdims=True)) / np.abs(safe))
+    return cond if magnitude else out
 
 
 def neighborhood(q, k, v, kernel, dilation=None, stride=None, causal=None,

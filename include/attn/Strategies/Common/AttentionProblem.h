@@ -59,6 +59,11 @@ struct AttentionProblem {
                             ArrayRef<int64_t> keyShape) const;
 };
 
+/// A static size, or `fallback` where it is dynamic (for cost estimates).
+inline int64_t knownOr(int64_t size, int64_t fallback) {
+  return ShapedType::isDynamic(size) ? fallback : size;
+}
+
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_COMMON_ATTENTIONPROBLEM_H

@@ -1,0 +1,68 @@
+//===- KernelBuilder.h - Shorthands for emitting CPU kernels ----*- C++ -*-===//
+//
+// What every vector-IR kernel emitter builds over and over: index constants
+// and arithmetic, f32 scalar and splat constants, tensor sizes, extension to
+// f32. The emitters of the strategies derive from KernelBuilder or hold one.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_STRATEGIES_COMMON_KERNELBUILDER_H
+#define ATTN_STRATEGIES_COMMON_KERNELBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
+
+namespace mlir::attn {
+
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &builder, Location loc, int64_t lanes)
+      : b(builder), loc(loc), f32(builder.getF32Type()),
+        vecType(VectorType::get({lanes}, f32)) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value fconst(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  /// An f32 vector of `lanes` lanes, all `v`.
+  Value vconst(double v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  /// Size `d` of a ranked tensor, constant where static.
+  Value dimOf(Value tensor, int64_t d) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    if (!type.isDynamicDim(d))
+      return idx(type.getDimSize(d));
+    return tensor::DimOp::create(b, loc, tensor, d);
+  }
+  /// `v` (a scalar or a vector) extended to f32.
+  Value toF32(Value v) {
+    Type t = v.getType();
+    if (getElementTypeOrSelf(t).isF32())
+      return v;
+    Type target = isa<VectorType>(t)
+                      ? Type(VectorType::get(cast<VectorType>(t).getShape(), f32))
+                      : Type(f32);
+    return arith::ExtFOp::create(b, loc, target, v);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  Type f32;
+  VectorType vecType; ///< f32 x lanes.
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_COMMON_KERNELBUILDER_H

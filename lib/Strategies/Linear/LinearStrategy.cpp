@@ -1,0 +1,224 @@
+//===- LinearStrategy.cpp - Linearized kernel attention -------------------===//
+//
+// The `linear` strategy: attn.attention with a kernel score (elu1, relu,
+// taylor2, identity; normalized or not) and no mask, bias, window or
+// softcap, computed in O(L F Dv) through the state S = sum phi(k) v^T and
+// z = sum phi(k), with causal attention in chunks of `chunk` queries (a
+// masked quadratic step inside a chunk, the running state across chunks, as
+// Lightning Attention). One task per (batch, KV head), in parallel unless
+// the whole op is a few microseconds of work; the query heads of a GQA
+// group share the state. Parameters: chunk (queries per chunk) and
+// tile_rows (rows of the output register tiles; chosen when absent).
+//
+// Numerics: f32 accumulation throughout (low-precision inputs are extended
+// on load); the result differs from `reference` only by summation order.
+// The tolerance that holds, against float64: |err| <= 1e-6 cond per output
+// element, cond = (sum_j |w_ij| |v_j| + |o_i| sum_j |w_ij|) / |sum_j w_ij|
+// (sum_j |w_ij| |v_j| without normalization; check_case.py --kappa).
+// Measured: at most 4.3e-7 cond with q, k of magnitude 30 sigma (elu1,
+// unnormalized taylor2 sums near 1e7, identity weights of both signs with
+// cond up to 7e4: test/Integration/linear-adversarial.mlir, `reference` and
+// `tiled` alike), and 1.8e-7 cond for causal elu1 at L = 64k (N(0,1)
+// inputs: |err| <= 2.2e-7). Normalized weights are positive for elu1, relu
+// and taylor2, so cond <= 2 max |v| there; identity weights can cancel,
+// and rows whose sum cancels lose digits in every strategy alike.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LinearKernel.h"
+
+#include "attn/Strategies/Builtin.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// Scratch of one task that a thread's stack holds comfortably.
+constexpr int64_t kScratchLimit = 2 << 20;
+/// Fraction of the FMA peak the kernel reaches on what countFlops counts
+/// (register tiles of rank-1 updates with broadcast operands; calibrated
+/// with bench/run_bench.py --suites linear).
+constexpr double kEfficiency = 0.45;
+/// Work below which the tasks run on one thread: a parallel region costs a
+/// few microseconds, and far more when the other cores are busy.
+constexpr double kSerialSeconds = 20e-6;
+
+/// FLOPs of the FMA loops, plus 32 per other vector instruction (one issue
+/// slot of an FMA): phi of elu1 is a polynomial exp of ~27 instructions per
+/// vector, taylor2's quadratic features ~3 per vector.
+double countFlops(const AttentionProblem &p, const LinearLayout &l) {
+  double lq = knownOr(p.queryLength(), 1024);
+  double lk = knownOr(p.keyLength(), 1024);
+  double tasks = knownOr(p.batch, 1) * p.headsKV;
+  double chunks = std::ceil(lq / l.chunk);
+  double slot = 32.0 / l.lanes; // per element of a vector instruction
+  double phi = 0;
+  switch (p.score.getFeatureMap()) {
+  case FeatureMap::Elu1:
+    phi = 27 * slot;
+    break;
+  case FeatureMap::Relu:
+    phi = 2 * slot;
+    break;
+  default:
+    phi = slot;
+    break;
+  }
+  double features = l.d * phi;
+  if (l.taylor)
+    features += 3.0 * slot * (l.features - l.d);
+  // Per task: every key joins the state once (rank-1 updates of S and z);
+  // every chunk's rows read the state (phi(Q) S, phi(Q) . z) and are
+  // written out; causal chunks add the masked quadratic step (kT by
+  // shuffles, scores over the chunk's keys, then P V over the keys each
+  // register tile may see).
+  double absorb = lk * (2.0 * l.stateRows * l.paddedDv +
+                        l.featureWidth * slot + features);
+  double perChunk = l.rows * (2.0 * l.features * l.paddedDv +
+                              l.featureWidth * (2.0 + slot) + features) +
+                    l.group * l.chunk * 3.0 * l.paddedDv * slot;
+  if (p.causal)
+    perChunk += l.d * l.paddedChunk * 6.0 * slot +
+                l.rows * (2.0 * l.d * l.paddedChunk +
+                          l.paddedChunk * (l.taylor ? 6.0 : 3.0) * slot +
+                          2.0 * l.paddedDv *
+                              (l.chunk / 2.0 + l.rowTile / (2.0 * l.group)));
+  return tasks * (absorb + chunks * perChunk);
+}
+
+class LinearStrategy final : public Strategy {
+public:
+  StringRef getName() const override { return "linear"; }
+  StringRef getDescription() const override {
+    return "kernel scores in O(L F Dv): running state phi(K)^T V, causal in "
+           "chunks";
+  }
+
+  bool isApplicable(Operation *op, const TargetDescription &target,
+                    std::string &reason) const override {
+    if (!isa<AttentionOp>(op)) {
+      reason = "computes attn.attention only";
+      return false;
+    }
+    if (target.kind == TargetDescription::Kind::GPU) {
+      reason = "emits CPU vector code only (no GPU kernel yet)";
+      return false;
+    }
+    AttentionProblem p = AttentionProblem::get(op);
+    if (!p.score.isKernel()) {
+      reason = "needs a kernel score (#attn.score<kernel<...>>)";
+      return false;
+    }
+    if (p.mask || p.bias || p.hasWindow || p.softcap) {
+      reason = std::string(p.mask ? "mask" : p.bias ? "bias"
+                                         : p.hasWindow ? "window"
+                                                       : "softcap") +
+               " is not supported";
+      return false;
+    }
+    LinearKernelConfig config = configFor(p, target, StrategyAttr());
+    int64_t scratch = LinearLayout::get(p, config).scratchBytes(p.causal);
+    if (scratch > kScratchLimit) {
+      reason = "a state of " + std::to_string(scratch >> 10) +
+               " KiB per head exceeds the " +
+               std::to_string(kScratchLimit >> 10) + " KiB scratch limit";
+      return false;
+    }
+    return true;
+  }
+
+  StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
+                                StrategyAttr requested) const override {
+    LinearKernelConfig config =
+        configFor(AttentionProblem::get(op), target, requested);
+    Builder b(op->getContext());
+    return StrategyAttr::get(
+        op->getContext(), getName(),
+        b.getDictionaryAttr(
+            {b.getNamedAttr("chunk", b.getI64IntegerAttr(config.chunk))}));
+  }
+
+  CostEstimate estimateCost(Operation *op, const TargetDescription &target,
+                            StrategyAttr strategy) const override {
+    AttentionProblem p = AttentionProblem::get(op);
+    LinearKernelConfig config = configFor(p, target, strategy);
+    LinearLayout l = LinearLayout::get(p, config);
+    double lq = knownOr(p.queryLength(), 1024);
+    double lk = knownOr(p.keyLength(), 1024);
+    double tasks = knownOr(p.batch, 1) * p.headsKV;
+    CostEstimate cost;
+    cost.flops = countFlops(p, l);
+    double elem = p.elementType.getIntOrFloatBitWidth() / 8.0;
+    cost.bytes = knownOr(p.batch, 1) *
+                 (p.headsQ * lq * (p.headDim + p.valueDim) +
+                  p.headsKV * lk * (p.headDim + p.valueDim)) *
+                 elem;
+    cost.parallelism = config.serial ? 1 : tasks;
+    cost.extraBytes = std::min<double>(cost.parallelism, target.threads) *
+                      l.scratchBytes(p.causal);
+    cost.efficiency = kEfficiency;
+    return cost;
+  }
+
+  LogicalResult apply(RewriterBase &rewriter, Operation *op,
+                      StrategyAttr strategy,
+                      const TargetDescription &target) const override {
+    std::string reason;
+    if (!isApplicable(op, target, reason))
+      return op->emitOpError() << "linear strategy cannot compute this op: "
+                               << reason;
+    AttentionProblem p = AttentionProblem::get(op);
+    LinearKernelConfig config = configFor(p, target, strategy);
+    if (config.chunk < 1)
+      return op->emitOpError() << "linear strategy needs chunk >= 1";
+    if (LinearLayout::get(p, config).scratchBytes(p.causal) > kScratchLimit)
+      return op->emitOpError()
+             << "linear strategy: chunk = " << config.chunk
+             << " needs more than " << (kScratchLimit >> 10)
+             << " KiB of scratch per head";
+    Value result = buildLinearAttention(rewriter, p, config);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+private:
+  LinearKernelConfig configFor(const AttentionProblem &p,
+                               const TargetDescription &target,
+                               StrategyAttr requested) const {
+    LinearKernelConfig config;
+    config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
+    // 32 vector registers with AVX-512, 16 below.
+    config.accumulators = target.vectorBits >= 512 ? 24 : 12;
+    // Causal: chunks of 32 queries (16 with GQA groups over 2), which keeps
+    // the masked quadratic step within a chunk small next to the state's
+    // work (measured: 24-48 are within noise, 64 is 5-10% slower). Without
+    // causal the chunk only blocks the state updates and reads: 64 rows
+    // across the group. Short sequences use one chunk of exactly Lq.
+    int64_t g = p.groupSize();
+    int64_t chunk = p.causal ? (g <= 2 ? 32 : 16)
+                             : std::max<int64_t>(16, 64 / g);
+    config.chunk = std::min(chunk, knownOr(p.queryLength(), chunk));
+    if (requested) {
+      config.chunk = requested.getIntParam("chunk", config.chunk);
+      config.tileRows = requested.getIntParam("tile_rows", 0);
+    }
+    double oneThread =
+        target.peakFlops() / std::max<int64_t>(1, target.threads) * kEfficiency;
+    config.serial =
+        countFlops(p, LinearLayout::get(p, config)) / oneThread < kSerialSeconds;
+    return config;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Strategy> mlir::attn::createLinearStrategy() {
+  return std::make_unique<LinearStrategy>();
+}
