@@ -46,6 +46,7 @@ struct Driver {
   ATTN_CU(cuEventDestroy, CUevent)
   ATTN_CU(cuEventSynchronize, CUevent)
   ATTN_CU(cuEventRecord, CUevent, CUstream)
+  ATTN_CU(cuEventElapsedTime, float *, CUevent, CUevent)
   ATTN_CU(cuMemAlloc, CUdeviceptr *, size_t)
   ATTN_CU(cuMemAllocManaged, CUdeviceptr *, size_t, unsigned int)
   ATTN_CU(cuMemFree, CUdeviceptr)
@@ -63,6 +64,17 @@ struct Driver {
 Driver driver;
 std::mutex mutex;
 bool errorPending = false;
+
+/// Kernel timing (attnCudaSetKernelTiming): launches bracketed by events.
+struct KernelTiming {
+  bool enabled = false;
+  CUevent start = nullptr, stop = nullptr;
+  double milliseconds = 0;
+};
+KernelTiming &timing() {
+  static KernelTiming state;
+  return state;
+}
 
 /// Constructed on first use: compiled code's global constructors (which
 /// load GPU modules) may run before this file's static initializers.
@@ -149,6 +161,12 @@ bool loadDriver() {
   bind(driver.cuMemsetD16Async, "cuMemsetD16Async");
   bind(driver.cuMemHostRegister, "cuMemHostRegister_v2");
   bind(driver.cuMemHostUnregister, "cuMemHostUnregister");
+  // Only kernel timing needs it; the name changed in CUDA 12.8.
+  void *elapsed = dlsym(library, "cuEventElapsedTime_v2");
+  if (!elapsed)
+    elapsed = dlsym(library, "cuEventElapsedTime");
+  driver.cuEventElapsedTime =
+      reinterpret_cast<decltype(driver.cuEventElapsedTime)>(elapsed);
   driver.loaded = ok;
   return ok;
 }
@@ -183,6 +201,25 @@ bool ready() {
 
 CUdeviceptr devicePtr(void *p) {
   return static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(p));
+}
+
+/// With timing on: the launch between two events on its stream, waited for.
+template <typename Launch>
+void timedLaunch(void *stream, Launch launch) {
+  KernelTiming &t = timing();
+  if (!t.enabled || !t.stop) {
+    launch();
+    return;
+  }
+  auto s = static_cast<CUstream>(stream);
+  if (!check(driver.cuEventRecord(t.start, s), "cuEventRecord") || !launch() ||
+      !check(driver.cuEventRecord(t.stop, s), "cuEventRecord") ||
+      !check(driver.cuEventSynchronize(t.stop), "cuEventSynchronize"))
+    return;
+  float ms = 0;
+  if (check(driver.cuEventElapsedTime(&ms, t.start, t.stop),
+            "cuEventElapsedTime"))
+    t.milliseconds += ms;
 }
 
 } // namespace
@@ -252,6 +289,26 @@ static void allowSharedMemory(CUfunction function, int32_t bytes) {
           "cuFuncSetAttribute");
 }
 
+void attnCudaSetKernelTiming(bool enable) {
+  KernelTiming &t = timing();
+  t.enabled = enable;
+  t.milliseconds = 0;
+  if (enable && !t.start && ready()) {
+    if (!driver.cuEventElapsedTime)
+      fail("kernel timing needs cuEventElapsedTime, which this CUDA driver "
+           "lacks");
+    else if (check(driver.cuEventCreate(&t.start, CU_EVENT_DEFAULT),
+                   "cuEventCreate"))
+      check(driver.cuEventCreate(&t.stop, CU_EVENT_DEFAULT), "cuEventCreate");
+  }
+}
+
+double attnCudaKernelMilliseconds() {
+  double total = timing().milliseconds;
+  timing().milliseconds = 0;
+  return total;
+}
+
 void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t sharedMemBytes, void *stream,
@@ -260,10 +317,13 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
     return;
   auto f = static_cast<CUfunction>(function);
   allowSharedMemory(f, sharedMemBytes);
-  check(driver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ,
-                              sharedMemBytes, static_cast<CUstream>(stream),
-                              params, extra),
-        "cuLaunchKernel");
+  timedLaunch(stream, [&] {
+    return check(driver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY,
+                                       blockZ, sharedMemBytes,
+                                       static_cast<CUstream>(stream), params,
+                                       extra),
+                 "cuLaunchKernel");
+  });
 }
 
 void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
@@ -294,8 +354,10 @@ void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
   config.hStream = static_cast<CUstream>(stream);
   config.attrs = &attribute;
   config.numAttrs = 1;
-  check(driver.cuLaunchKernelEx(&config, f, params, extra),
-        "cuLaunchKernelEx");
+  timedLaunch(stream, [&] {
+    return check(driver.cuLaunchKernelEx(&config, f, params, extra),
+                 "cuLaunchKernelEx");
+  });
 }
 
 void *mgpuStreamCreate() {

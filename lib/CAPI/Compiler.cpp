@@ -493,6 +493,7 @@ bool CompiledModuleImpl::build(const std::string &source,
       pipeline.chip = options.gpuChip;
       pipeline.format = "bin";
       pipeline.strategy = options.strategy;
+      pipeline.tensorCores = options.tensorCores;
       pipeline.raise = false; // done above
       buildGpuPipeline(pm, pipeline);
     } else {

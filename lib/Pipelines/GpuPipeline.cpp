@@ -34,9 +34,11 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   AttnSelectStrategyOptions select;
   select.targetKind = "gpu";
   select.forcedStrategy = options.strategy;
+  select.tensorCores = options.tensorCores;
   pm.addPass(createAttnSelectStrategy(select));
   AttnApplyStrategiesOptions apply;
   apply.targetKind = "gpu";
+  apply.tensorCores = options.tensorCores;
   pm.addPass(createAttnApplyStrategies(apply));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -58,6 +60,7 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertNVGPUToNVVMPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = false;
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));

@@ -25,7 +25,8 @@ struct ApplyStrategiesPass
   void runOnOperation() override {
     registerBuiltinStrategies();
     TargetDescription target = makeTargetDescription(
-        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes);
+        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
+        tensorCores);
     SmallVector<Operation *> ops;
     getOperation()->walk([&](Operation *op) {
       if (isAttnOp(op))

@@ -40,7 +40,8 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
   void runOnOperation() override {
     registerBuiltinStrategies();
     TargetDescription target = makeTargetDescription(
-        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes);
+        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
+        tensorCores);
     getOperation()->walk([&](Operation *op) {
       if (!isAttnOp(op))
         return;

@@ -26,7 +26,8 @@ struct SelectStrategyPass
   void runOnOperation() override {
     registerBuiltinStrategies();
     TargetDescription target = makeTargetDescription(
-        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes);
+        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
+        tensorCores);
     std::string forced = forcedStrategy.empty()
                              ? getCommandLineForcedStrategy().str()
                              : forcedStrategy.getValue();

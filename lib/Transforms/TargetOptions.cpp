@@ -19,7 +19,8 @@ TargetDescription mlir::attn::makeTargetDescription(StringRef kind,
                                                     int64_t threads,
                                                     int64_t vectorWidth,
                                                     int64_t l1, int64_t l2,
-                                                    int64_t l3) {
+                                                    int64_t l3,
+                                                    bool tensorCores) {
   TargetDescription target =
       kind == "gpu" ? TargetDescription::gpu() : TargetDescription::host();
   if (threads > 0)
@@ -32,6 +33,7 @@ TargetDescription mlir::attn::makeTargetDescription(StringRef kind,
     target.l2Bytes = l2;
   if (l3 > 0)
     target.l3Bytes = l3;
+  target.tensorCores = tensorCores;
   return target;
 }
 

@@ -46,6 +46,11 @@ static cl::opt<std::string> gpuChip("gpu-chip",
                                     cl::desc("GPU architecture for --target "
                                              "cuda"),
                                     cl::init("sm_90"));
+static cl::opt<bool> tensorCores(
+    "tensor-cores",
+    cl::desc("--target cuda: f16 Q K^T on tensor cores (mma.sync, sm_80+) "
+             "where the strategy can"),
+    cl::init(false));
 static cl::opt<std::string> compiler("cxx",
                                      cl::desc("C++ compiler used to link"),
                                      cl::init("c++"));
@@ -164,6 +169,16 @@ int attn_aot_abi_version(void) { return ATTN_AOT_ABI_VERSION; }
 const char *attn_aot_attn_version(void) { return ATTN_VERSION_TEXT; }
 const char *attn_aot_describe(void) { return DESCRIBE_TEXT; }
 void attn_aot_free(void *base) { std::free(base); }
+)CODE";
+  if (cuda)
+    os << "void attn_aot_gpu_timing(int enable) {\n"
+          "  attnCudaSetKernelTiming(enable != 0);\n}\n"
+          "double attn_aot_gpu_kernel_ms(void) {\n"
+          "  return attnCudaKernelMilliseconds();\n}\n";
+  else
+    os << "void attn_aot_gpu_timing(int) {}\n"
+          "double attn_aot_gpu_kernel_ms(void) { return -1; }\n";
+  os << R"CODE(
 
 int attn_aot_call(const char *name, const attn_aot_array *inputs,
                   int numInputs, attn_aot_array *outputs, int numOutputs,
@@ -277,6 +292,7 @@ int main(int argc, char **argv) {
   attn::api::CompileOptions options;
   options.target = target;
   options.gpuChip = gpuChip;
+  options.tensorCores = tensorCores;
   std::vector<EntrySignature> entries;
   std::string error;
   if (!attn::api::compileToObject((*buffer)->getBuffer().str(), inputFile,

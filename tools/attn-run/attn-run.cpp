@@ -57,6 +57,11 @@ static cl::opt<std::string> gpuChip("gpu-chip",
                                     cl::desc("GPU architecture for --target "
                                              "cuda (sm_80, sm_90)"),
                                     cl::init("sm_90"));
+static cl::opt<bool> tensorCores(
+    "tensor-cores",
+    cl::desc("--target cuda: f16 Q K^T on tensor cores (mma.sync, sm_80+) "
+             "where the strategy can"),
+    cl::init(false));
 static cl::opt<bool> check("check",
                            cl::desc("Compare with the reference strategy"));
 static cl::opt<unsigned> bench("bench",
@@ -216,6 +221,7 @@ int main(int argc, char **argv) {
     CompileOptions options;
     options.target = target;
     options.gpuChip = gpuChip;
+    options.tensorCores = tensorCores;
     options.threads = threads;
     options.raise = raise;
     module = CompiledModule::compile(source, inputFile, options, initRegistry,

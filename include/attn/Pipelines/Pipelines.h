@@ -40,6 +40,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("Embedded kernel format: isa (PTX), bin (cubin, with "
                      "ptxas) or fatbin"),
       llvm::cl::init("fatbin")};
+  Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("Compute f16 Q K^T with tensor-core mma.sync (sm_80+) "
+                     "where a strategy can (tiled); off: SIMT"),
+      llvm::cl::init(false)};
   Option<std::string> toolkit{
       *this, "toolkit",
       llvm::cl::desc("CUDA toolkit with ptxas and libdevice"),

@@ -33,6 +33,9 @@ struct TargetDescription {
   int64_t l3Bytes = 32 << 20;  ///< Shared last-level cache.
   double ghz = 3.0;            ///< Clock used for the FMA peak.
   double memoryGBs = 50.0;     ///< Sustained DRAM bandwidth.
+  /// GPU: strategies that can compute f16 Q K^T with tensor-core mma.sync
+  /// do so.
+  bool tensorCores = false;
 
   /// f32 FLOP/s peak: threads x lanes x 2 (FMA) x 2 FMA ports x clock.
   double peakFlops() const {

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -27,7 +28,8 @@ namespace mlir::attn {
 /// Builds the target description from pass options (0 / empty = host).
 TargetDescription makeTargetDescription(StringRef kind, int64_t threads,
                                         int64_t vectorWidth, int64_t l1,
-                                        int64_t l2, int64_t l3);
+                                        int64_t l2, int64_t l3,
+                                        bool tensorCores = false);
 
 /// attn-opt's and attn-run's process-wide flags: `--attn-strategy=NAME`
 /// (default for attn-select-strategy's `strategy` option) and

@@ -16,7 +16,9 @@ defvar AttnTargetOptions = [
          "SIMD width in bits (0: read from the host)">,
   Option<"l1Bytes", "l1-bytes", "int64_t", "0", "L1 data cache bytes (0: host)">,
   Option<"l2Bytes", "l2-bytes", "int64_t", "0", "L2 cache bytes (0: host)">,
-  Option<"l3Bytes", "l3-bytes", "int64_t", "0", "L3 cache bytes (0: host)">
+  Option<"l3Bytes", "l3-bytes", "int64_t", "0", "L3 cache bytes (0: host)">,
+  Option<"tensorCores", "tensor-cores", "bool", "false",
+         "GPU: compute f16 Q K^T with tensor-core mma.sync where a strategy can">
 ];
 
 def AttnSelectStrategy : Pass<"attn-select-strategy"> {
@@ -60,7 +62,7 @@ def AttnApplyStrategies : Pass<"attn-apply-strategies"> {
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
     "::mlir::memref::MemRefDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::gpu::GPUDialect"
+    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect"
   ];
 }
 

@@ -99,8 +99,9 @@ public:
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU) {
       // On the GPU the mask applies per element (no block skipping yet).
-      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p,
-                                                    GpuKernelConfig()));
+      GpuKernelConfig gpu;
+      gpu.tensorCores = target.tensorCores;
+      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }
     FlashKernelConfig config = configFor(p, target, strategy);

@@ -9,6 +9,14 @@
 //     each thread: for each allowed key: online softmax update in exp2
 //     barrier
 //   o / l to the result (or the split's partial o, m, l)
+// With tensor cores (f16), the block's Q rows are staged in shared memory
+// once, and each warp computes the scores of its 32 rows against the tile
+// with mma.sync m16n8k16 (f32 accumulation) into a shared score tile that
+// the rows' online softmax then reads; fragments follow the PTX layouts:
+//   A (16x16, row): a[i] at row g + 8 (i/2 % 2), col 2t + i%2 + 8 (i/4)
+//   B (16x8, col):  b[i] at k 2t + i%2 + 8 (i/2), n g
+//   C (16x8):       c[i] at row g + 8 (i/2), col 2t + i%2
+// with g = lane / 4 and t = lane % 4.
 // The gpu.launch is outlined, lowered to NVVM and serialized to PTX/cubin by
 // attn-gpu-pipeline; the host calls libattn_runtime's mgpu* functions.
 //
@@ -22,8 +30,10 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
 
@@ -43,6 +53,12 @@ public:
         extents(std::move(spatialExtents)) {
     f32 = b.getF32Type();
     group = p.groupSize();
+    // Tensor cores: fewer rows per block where the staged tiles would
+    // exceed static shared memory.
+    while (tensorCoreEligible() && sharedBytes() > kSharedLimit &&
+           cfg.blockQ >= 64 && cfg.blockQ % 64 == 0)
+      cfg.blockQ /= 2;
+    mma = tensorCoreEligible() && sharedBytes() <= kSharedLimit;
   }
 
   Value build();
@@ -104,6 +120,24 @@ private:
                        });
   }
 
+  /// Whether Q K^T may run on tensor cores: requested, f16 inputs, a score
+  /// on q.k (not a feature product), whole warps of rows.
+  bool tensorCoreEligible() const;
+  /// Static shared memory of the tensor-core kernel.
+  int64_t sharedBytes() const {
+    int64_t dPad = paddedHeadDim();
+    return 2 * (cfg.blockQ * dPad + cfg.blockK * dPad +
+                cfg.blockK * p.valueDim) +
+           4 * cfg.blockQ * cfg.blockK;
+  }
+  static constexpr int64_t kSharedLimit = 48 * 1024;
+  /// Head dimension padded to the mma k step.
+  int64_t paddedHeadDim() const { return (p.headDim + 15) / 16 * 16; }
+  /// S = Q K^T of the key tile into `scores` [block_q, block_k]: each warp
+  /// its 32 rows, with mma.sync.
+  void emitTileScores(Value queries, Value keys, Value scores, Value tid);
+  /// Dot product of the query row `qr` with key `j` of the staged tile.
+  Value rowDot(Value qr, Value keys, Value j);
   void emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                            Value dbias, Value out, Value partO, Value partM,
                            Value partL);
@@ -119,6 +153,7 @@ private:
   Value batches, lq, lk, numBlocks, numTiles;
   ProblemSizes sizes;
   SmallVector<Value> deviceBuffers;
+  bool mma = false; ///< Q K^T on tensor cores.
 };
 
 Value GpuEmitter::toDevice(Value tensor) {
@@ -138,6 +173,95 @@ Value GpuEmitter::toDevice(Value tensor) {
   return device;
 }
 
+bool GpuEmitter::tensorCoreEligible() const {
+  auto elem = [](Value v) {
+    return cast<ShapedType>(v.getType()).getElementType();
+  };
+  return cfg.tensorCores && !p.score.isFeatureProduct() &&
+         elem(p.query).isF16() && elem(p.key).isF16() &&
+         elem(p.value).isF16() && cfg.blockQ % 32 == 0 &&
+         cfg.blockK % 8 == 0;
+}
+
+void GpuEmitter::emitTileScores(Value queries, Value keys, Value scores,
+                                Value tid) {
+  constexpr int64_t kWarp = 32, kRowTiles = kWarp / 16;
+  int64_t colTiles = cfg.blockK / 8;
+  Type f16 = b.getF16Type();
+  auto aType = VectorType::get({4, 2}, f16);
+  auto bType = VectorType::get({2, 2}, f16);
+  auto accType = VectorType::get({2, 2}, f32);
+  Value lane = rem(tid, idx(kWarp));
+  Value warpRow = mul(div(tid, idx(kWarp)), idx(kWarp));
+  Value g = div(lane, idx(4)), t2 = mul(rem(lane, idx(4)), idx(2));
+  auto load = [&](Value tile, Value r, Value c) -> Value {
+    return memref::LoadOp::create(b, loc, tile, ValueRange{r, c});
+  };
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
+  SmallVector<Value> init(kRowTiles * colTiles, zero);
+  auto kLoop = scf::ForOp::create(
+      b, loc, idx(0), idx(paddedHeadDim()), idx(16), init,
+      [&](OpBuilder &nb, Location, Value k0, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value cLo = add(k0, t2), cHi = add(cLo, idx(8));
+        Value cLo1 = add(cLo, idx(1)), cHi1 = add(cHi, idx(1));
+        SmallVector<Value> a, bf;
+        for (int64_t mt = 0; mt < kRowTiles; ++mt) {
+          Value r0 = add(add(warpRow, idx(mt * 16)), g);
+          Value r1 = add(r0, idx(8));
+          a.push_back(vector::FromElementsOp::create(
+              b, loc, aType,
+              ValueRange{load(queries, r0, cLo), load(queries, r0, cLo1),
+                         load(queries, r1, cLo), load(queries, r1, cLo1),
+                         load(queries, r0, cHi), load(queries, r0, cHi1),
+                         load(queries, r1, cHi), load(queries, r1, cHi1)}));
+        }
+        for (int64_t nt = 0; nt < colTiles; ++nt) {
+          Value n = add(idx(nt * 8), g);
+          bf.push_back(vector::FromElementsOp::create(
+              b, loc, bType,
+              ValueRange{load(keys, n, cLo), load(keys, n, cLo1),
+                         load(keys, n, cHi), load(keys, n, cHi1)}));
+        }
+        SmallVector<Value> next;
+        for (int64_t mt = 0; mt < kRowTiles; ++mt)
+          for (int64_t nt = 0; nt < colTiles; ++nt)
+            next.push_back(nvgpu::MmaSyncOp::create(
+                b, loc, a[mt], bf[nt], acc[mt * colTiles + nt],
+                ArrayRef<int64_t>{16, 8, 16}));
+        scf::YieldOp::create(b, loc, next);
+      });
+  for (int64_t mt = 0; mt < kRowTiles; ++mt)
+    for (int64_t nt = 0; nt < colTiles; ++nt) {
+      Value c = kLoop.getResult(mt * colTiles + nt);
+      Value r0 = add(add(warpRow, idx(mt * 16)), g);
+      Value col = add(idx(nt * 8), t2);
+      for (int64_t i = 0; i < 2; ++i)
+        for (int64_t j = 0; j < 2; ++j)
+          memref::StoreOp::create(
+              b, loc,
+              vector::ExtractOp::create(b, loc, c, ArrayRef<int64_t>{i, j}),
+              scores, ValueRange{add(r0, idx(8 * i)), add(col, idx(j))});
+    }
+}
+
+Value GpuEmitter::rowDot(Value qr, Value keys, Value j) {
+  auto dot = scf::ForOp::create(
+      b, loc, idx(0), idx(p.headDim), idx(1), ValueRange{fconst(0.0)},
+      [&](OpBuilder &db, Location, Value dd, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(db.getInsertionBlock(), db.getInsertionPoint());
+        Value prod = arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, qr, ValueRange{dd}),
+            memref::LoadOp::create(b, loc, keys, ValueRange{j, dd}));
+        scf::YieldOp::create(
+            b, loc, ValueRange{arith::AddFOp::create(b, loc, acc[0], prod)});
+      });
+  return dot.getResult(0);
+}
+
 void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                      Value dbias, Value out, Value partO,
                                      Value partM, Value partL) {
@@ -146,21 +270,34 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
       b.getContext(), gpu::AddressSpace::Workgroup);
   Attribute priv = gpu::AddressSpaceAttr::get(b.getContext(),
                                               gpu::AddressSpace::Private);
-  auto keyTile = MemRefType::get({bk, d}, f32, AffineMap(), workgroup);
-  auto valueTile = MemRefType::get({bk, dvDim}, f32, AffineMap(), workgroup);
-  auto qRow = MemRefType::get({d}, f32, AffineMap(), priv);
-  auto oRow = MemRefType::get({dvDim}, f32, AffineMap(), priv);
+  // Tensor cores: K, V and the block's Q rows staged as f16 (K and Q with
+  // the head dimension padded to the mma k step), plus the score tile.
+  int64_t dStaged = mma ? paddedHeadDim() : d;
+  Type staged = mma ? Type(b.getF16Type()) : f32;
+  SmallVector<Type> shared = {
+      MemRefType::get({bk, dStaged}, staged, AffineMap(), workgroup),
+      MemRefType::get({bk, dvDim}, staged, AffineMap(), workgroup)};
+  if (mma) {
+    shared.push_back(
+        MemRefType::get({bq, dStaged}, staged, AffineMap(), workgroup));
+    shared.push_back(MemRefType::get({bq, bk}, f32, AffineMap(), workgroup));
+  }
+  SmallVector<Type> registers = {
+      MemRefType::get({dvDim}, f32, AffineMap(), priv)};
+  if (!mma)
+    registers.push_back(MemRefType::get({d}, f32, AffineMap(), priv));
   Value one = idx(1);
   auto launch = gpu::LaunchOp::create(
       b, loc, numBlocks, mul(batches, idx(p.headsQ)), idx(cfg.splits),
-      idx(bq), one, one, Value(), Type(), ValueRange{},
-      TypeRange{keyTile, valueTile}, TypeRange{qRow, oRow});
+      idx(bq), one, one, Value(), Type(), ValueRange{}, shared, registers);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
   Value keys = launch.getWorkgroupAttributions()[0];
   Value values = launch.getWorkgroupAttributions()[1];
-  Value qr = launch.getPrivateAttributions()[0];
-  Value orow = launch.getPrivateAttributions()[1];
+  Value queryTile = mma ? Value(launch.getWorkgroupAttributions()[2]) : Value();
+  Value scoreTile = mma ? Value(launch.getWorkgroupAttributions()[3]) : Value();
+  Value orow = launch.getPrivateAttributions()[0];
+  Value qr = mma ? Value() : Value(launch.getPrivateAttributions()[1]);
 
   Value block = launch.getBlockIds().x, bh = launch.getBlockIds().y;
   Value split = launch.getBlockIds().z, tid = launch.getThreadIds().x;
@@ -179,15 +316,33 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                   : (isSoftmax && !scoreOps) ? p.scale * kLog2E
                                              : p.scale;
 
-  // The query row, scaled (phi(scale q) for feature maps), in registers.
-  forLoop(idx(0), idx(d), one, [&](Value dd) {
-    Value x = toF32(memref::LoadOp::create(
-        b, loc, dq, ValueRange{batch, head, rowClamped, dd}));
-    x = arith::MulFOp::create(b, loc, x, fconst(qScale));
-    if (featureProduct)
-      x = featureMap(x);
-    memref::StoreOp::create(b, loc, x, qr, ValueRange{dd});
-  });
+  if (mma) {
+    // The block's query rows as f16, zero beyond Lq and the head dimension;
+    // the scale is applied to the scores.
+    forLoop(tid, idx(bq * dStaged), idx(bq), [&](Value flat) {
+      Value r = div(flat, idx(dStaged)), c = rem(flat, idx(dStaged));
+      Value qRowIndex = add(rowsLo, r);
+      Value inside = andI(cmpI(arith::CmpIPredicate::slt, qRowIndex, lq),
+                          cmpI(arith::CmpIPredicate::slt, c, idx(d)));
+      Value x = memref::LoadOp::create(
+          b, loc, dq,
+          ValueRange{batch, head, minI(qRowIndex, sub(lq, one)),
+                     minI(c, idx(d - 1))});
+      Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(staged));
+      memref::StoreOp::create(b, loc, select(inside, x, zero), queryTile,
+                              ValueRange{r, c});
+    });
+  } else {
+    // The query row, scaled (phi(scale q) for feature maps), in registers.
+    forLoop(idx(0), idx(d), one, [&](Value dd) {
+      Value x = toF32(memref::LoadOp::create(
+          b, loc, dq, ValueRange{batch, head, rowClamped, dd}));
+      x = arith::MulFOp::create(b, loc, x, fconst(qScale));
+      if (featureProduct)
+        x = featureMap(x);
+      memref::StoreOp::create(b, loc, x, qr, ValueRange{dd});
+    });
+  }
   forLoop(idx(0), idx(dvDim), one, [&](Value e) {
     memref::StoreOp::create(b, loc, fconst(0.0), orow, ValueRange{e});
   });
@@ -229,25 +384,41 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
               OpBuilder::InsertionGuard g2(b);
               b.setInsertionPoint(ib.getInsertionBlock(),
                                   ib.getInsertionPoint());
-              // Stage the tile's K and V rows (f32; phi(k) for feature maps).
+              // Stage the tile's K and V rows (f32, phi(k) for feature
+              // maps; f16 for tensor cores), zero beyond Lk and the head
+              // dimension.
               auto stage = [&](Value source, Value tile, int64_t width,
-                               bool isKey) {
+                               int64_t columns, bool isKey) {
                 forLoop(tid, idx(bk * width), idx(bq), [&](Value flat) {
                   Value j = div(flat, idx(width)), c = rem(flat, idx(width));
                   Value key = add(kvStart, j);
                   Value inside = cmpI(arith::CmpIPredicate::slt, key, lk);
                   Value safe = minI(key, sub(lk, one));
-                  Value x = toF32(memref::LoadOp::create(
-                      b, loc, source, ValueRange{batch, kvHead, safe, c}));
-                  if (isKey && featureProduct)
-                    x = featureMap(x);
-                  memref::StoreOp::create(b, loc, select(inside, x, fconst(0)),
+                  if (width > columns)
+                    inside = andI(inside, cmpI(arith::CmpIPredicate::slt, c,
+                                               idx(columns)));
+                  Value column =
+                      width > columns ? minI(c, idx(columns - 1)) : c;
+                  Value x = memref::LoadOp::create(
+                      b, loc, source, ValueRange{batch, kvHead, safe, column});
+                  if (!mma) {
+                    x = toF32(x);
+                    if (isKey && featureProduct)
+                      x = featureMap(x);
+                  }
+                  Value zero = arith::ConstantOp::create(
+                      b, loc, b.getZeroAttr(x.getType()));
+                  memref::StoreOp::create(b, loc, select(inside, x, zero),
                                           tile, ValueRange{j, c});
                 });
               };
-              stage(dk, keys, d, true);
-              stage(dv, values, dvDim, false);
+              stage(dk, keys, dStaged, d, true);
+              stage(dv, values, dvDim, dvDim, false);
               gpu::BarrierOp::create(b, loc);
+              if (mma) {
+                emitTileScores(queryTile, keys, scoreTile, tid);
+                gpu::BarrierOp::create(b, loc);
+              }
               auto rowWork = scf::IfOp::create(
                   b, loc, valid,
                   [&](OpBuilder &rb, Location) {
@@ -263,26 +434,16 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                           b.setInsertionPoint(kb.getInsertionBlock(),
                                               kb.getInsertionPoint());
                           Value key = add(kvStart, j);
-                          auto dot = scf::ForOp::create(
-                              b, loc, idx(0), idx(d), one,
-                              ValueRange{fconst(0.0)},
-                              [&](OpBuilder &db, Location, Value dd,
-                                  ValueRange acc) {
-                                OpBuilder::InsertionGuard g5(b);
-                                b.setInsertionPoint(db.getInsertionBlock(),
-                                                    db.getInsertionPoint());
-                                Value prod = arith::MulFOp::create(
-                                    b, loc,
-                                    memref::LoadOp::create(b, loc, qr,
-                                                           ValueRange{dd}),
-                                    memref::LoadOp::create(b, loc, keys,
-                                                           ValueRange{j, dd}));
-                                scf::YieldOp::create(
-                                    b, loc,
-                                    ValueRange{arith::AddFOp::create(
-                                        b, loc, acc[0], prod)});
-                              });
-                          Value s = dot.getResult(0);
+                          // The score: from the tensor-core tile, or
+                          // the dot product of the row with the key.
+                          Value s =
+                              mma ? arith::MulFOp::create(
+                                        b, loc,
+                                        memref::LoadOp::create(
+                                            b, loc, scoreTile,
+                                            ValueRange{tid, j}),
+                                        fconst(qScale))
+                                  : rowDot(qr, keys, j);
                           if (dbias) {
                             auto type = cast<MemRefType>(dbias.getType());
                             Value bb =
@@ -368,8 +529,8 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                 forLoop(idx(0), idx(dvDim), one, [&](Value e) {
                                   Value o = memref::LoadOp::create(
                                       b, loc, orow, ValueRange{e});
-                                  Value vv = memref::LoadOp::create(
-                                      b, loc, values, ValueRange{j, e});
+                                  Value vv = toF32(memref::LoadOp::create(
+                                      b, loc, values, ValueRange{j, e}));
                                   Value next = arith::AddFOp::create(
                                       b, loc,
                                       arith::MulFOp::create(b, loc, o, alpha),

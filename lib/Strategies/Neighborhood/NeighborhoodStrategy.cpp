@@ -533,8 +533,9 @@ public:
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU) {
       // On the GPU: the flattened kernel with NATTEN's rule per element.
-      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p,
-                                                    GpuKernelConfig()));
+      GpuKernelConfig gpu;
+      gpu.tensorCores = target.tensorCores;
+      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }
     SmallVector<int64_t> tile = tileFor(p, strategy);

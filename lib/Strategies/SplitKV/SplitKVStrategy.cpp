@@ -87,6 +87,7 @@ public:
     FlashKernelConfig config = configFor(p, target, strategy);
     if (target.kind == TargetDescription::Kind::GPU) {
       GpuKernelConfig gpu;
+      gpu.tensorCores = target.tensorCores;
       gpu.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, config.blockQ));
       gpu.blockK = 32;
       gpu.splits = config.splits;

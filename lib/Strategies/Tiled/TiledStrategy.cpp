@@ -45,13 +45,21 @@ public:
     Builder b(ctx);
     if (target.kind == TargetDescription::Kind::GPU) {
       // One query row per thread, 128 threads; 32 keys per shared tile.
-      int64_t blockQ = requested ? requested.getIntParam("block_q", 128) : 128;
+      // tensor_cores = 1 (opt-in, f16): Q K^T with mma.sync, 64 rows.
+      int64_t tensorCores = target.tensorCores ? 1 : 0;
+      if (requested)
+        tensorCores = requested.getIntParam("tensor_cores", tensorCores);
+      int64_t blockQ = requested ? requested.getIntParam(
+                                       "block_q", tensorCores ? 64 : 128)
+                                 : 128;
       int64_t blockK = requested ? requested.getIntParam("block_k", 32) : 32;
-      return StrategyAttr::get(
-          ctx, getName(),
-          b.getDictionaryAttr(
-              {b.getNamedAttr("block_q", b.getI64IntegerAttr(blockQ)),
-               b.getNamedAttr("block_k", b.getI64IntegerAttr(blockK))}));
+      SmallVector<NamedAttribute> params = {
+          b.getNamedAttr("block_q", b.getI64IntegerAttr(blockQ)),
+          b.getNamedAttr("block_k", b.getI64IntegerAttr(blockK))};
+      if (tensorCores)
+        params.push_back(
+            b.getNamedAttr("tensor_cores", b.getI64IntegerAttr(1)));
+      return StrategyAttr::get(ctx, getName(), b.getDictionaryAttr(params));
     }
     FlashKernelConfig config = configFor(p, target, requested);
     SmallVector<NamedAttribute> params = {
@@ -127,6 +135,7 @@ public:
       GpuKernelConfig gpu;
       gpu.blockQ = strategy.getIntParam("block_q", 128);
       gpu.blockK = strategy.getIntParam("block_k", 32);
+      gpu.tensorCores = strategy.getIntParam("tensor_cores", 0) != 0;
       if (gpu.blockQ < 1 || gpu.blockK < 1)
         return op->emitOpError() << "tiled strategy needs block_q, block_k >= 1";
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));

@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the functions or structs below change. */
-#define ATTN_AOT_ABI_VERSION 1
+#define ATTN_AOT_ABI_VERSION 2
 #define ATTN_AOT_MAX_RANK 8
 
 typedef enum {
@@ -54,6 +54,12 @@ int attn_aot_call(const char *entry, const attn_aot_array *inputs,
                   char *error, size_t error_size);
 /* Frees a result's `base`. */
 void attn_aot_free(void *base);
+/* Benchmarks of GPU code: with timing on, every kernel launch is bracketed
+   by CUDA events and waited for; attn_aot_gpu_kernel_ms() returns the
+   kernels' milliseconds since its last call (copies excluded) and resets
+   them, or -1 for a library without GPU code. */
+void attn_aot_gpu_timing(int enable);
+double attn_aot_gpu_kernel_ms(void);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,13 @@ bool attnCudaInit();
 const char *attnCudaTakeError();
 /// Whether an error is pending.
 bool attnCudaHasError();
+/// Benchmarks: while on, every kernel launch is bracketed by CUDA events and
+/// waited for, and its time added up (copies are not counted). Turning it
+/// on or off resets the total.
+void attnCudaSetKernelTiming(bool enable);
+/// Milliseconds the kernels ran since the last call (or since timing was
+/// turned on); resets the total.
+double attnCudaKernelMilliseconds();
 
 void *mgpuModuleLoad(void *data, size_t size);
 void *mgpuModuleLoadJIT(void *data, int optLevel);
