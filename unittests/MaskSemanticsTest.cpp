@@ -135,8 +135,9 @@ TEST(NeighborhoodAxis, EveryQueryHasKeys) {
                   << "a causal query sees itself";
               EXPECT_GE(axis.countAllowed(i), 1);
               EXPECT_LE(axis.countAllowed(i), k);
-              if (!causal)
+              if (!causal) {
                 EXPECT_EQ(axis.countAllowed(i), k);
+              }
             }
           }
 }

@@ -134,7 +134,7 @@ private:
               any = bits[(plane * lq + i) * lk + j];
           visited += any;
         }
-    return planes * nqb * nt ? double(visited) / (planes * nqb * nt) : 0.0;
+    return planes * nqb * nt > 0 ? double(visited) / (planes * nqb * nt) : 0.0;
   }
 
   FlashKernelConfig configFor(const AttentionProblem &p,

@@ -104,9 +104,6 @@ private:
     return select(positive, arith::AddFOp::create(b, loc, x, fconst(1.0)),
                   math::ExpOp::create(b, loc, x));
   }
-  /// A host tensor as a device buffer with identity layout: allocated,
-  /// filled by a copy; the allocation is recorded for deallocation.
-  Value toDevice(Value tensor);
   /// Loops [lo, hi) step `step` with a body that yields nothing.
   void forLoop(Value lo, Value hi, Value step,
                function_ref<void(Value)> body) {
@@ -152,26 +149,9 @@ private:
   int64_t group;
   Value batches, lq, lk, numBlocks, numTiles;
   ProblemSizes sizes;
-  SmallVector<Value> deviceBuffers;
+  DeviceBuffers device{b, loc};
   bool mma = false; ///< Q K^T on tensor cores.
 };
-
-Value GpuEmitter::toDevice(Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  auto hostType = MemRefType::get(type.getShape(), type.getElementType());
-  Value host = bufferization::ToBufferOp::create(b, loc, hostType, tensor,
-                                                 b.getUnitAttr());
-  SmallVector<Value> dyn;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      dyn.push_back(memref::DimOp::create(b, loc, host, d));
-  auto alloc = gpu::AllocOp::create(b, loc, TypeRange{hostType}, ValueRange{},
-                                    dyn, ValueRange{}, /*hostShared=*/false);
-  Value device = alloc->getResult(0);
-  gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, device, host);
-  deviceBuffers.push_back(device);
-  return device;
-}
 
 bool GpuEmitter::tensorCoreEligible() const {
   auto elem = [](Value v) {
@@ -694,53 +674,89 @@ Value GpuEmitter::build() {
     sizes.keyShape = extents;
   }
 
-  Value dq = toDevice(p.query), dk = toDevice(p.key), dv = toDevice(p.value);
-  Value dmask = p.mask ? toDevice(p.mask) : Value();
-  Value dbias = p.bias ? toDevice(p.bias) : Value();
-  auto resultType = cast<RankedTensorType>(p.init.getType());
-  auto outType =
-      MemRefType::get(resultType.getShape(), resultType.getElementType());
-  SmallVector<Value> outDims;
-  for (int64_t dd = 0; dd < 4; ++dd)
-    if (resultType.isDynamicDim(dd))
-      outDims.push_back(dimOf(p.init, dd));
-  Value out = gpu::AllocOp::create(b, loc, TypeRange{outType}, ValueRange{},
-                                   outDims, ValueRange{}, false)
-                  ->getResult(0);
-  deviceBuffers.push_back(out);
+  Value dq = device.copyIn(p.query), dk = device.copyIn(p.key);
+  Value dv = device.copyIn(p.value);
+  Value dmask = p.mask ? device.copyIn(p.mask) : Value();
+  Value dbias = p.bias ? device.copyIn(p.bias) : Value();
+  Value out = device.allocLike(p.init);
   Value partO, partM, partL;
   if (cfg.splits > 1) {
     Value bh = mul(batches, idx(p.headsQ));
-    auto part4 = MemRefType::get({cfg.splits, ShapedType::kDynamic,
-                                  ShapedType::kDynamic, p.valueDim},
-                                 f32);
-    auto part3 = MemRefType::get(
-        {cfg.splits, ShapedType::kDynamic, ShapedType::kDynamic}, f32);
-    partO = gpu::AllocOp::create(b, loc, TypeRange{part4}, ValueRange{},
-                                 ValueRange{bh, lq}, ValueRange{}, false)
-                ->getResult(0);
-    partM = gpu::AllocOp::create(b, loc, TypeRange{part3}, ValueRange{},
-                                 ValueRange{bh, lq}, ValueRange{}, false)
-                ->getResult(0);
-    partL = gpu::AllocOp::create(b, loc, TypeRange{part3}, ValueRange{},
-                                 ValueRange{bh, lq}, ValueRange{}, false)
-                ->getResult(0);
-    deviceBuffers.append({partO, partM, partL});
+    int64_t dyn = ShapedType::kDynamic;
+    partO = device.allocF32({cfg.splits, dyn, dyn, p.valueDim}, {bh, lq});
+    partM = device.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
+    partL = device.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
   }
   emitAttentionKernel(dq, dk, dv, dmask, dbias, out, partO, partM, partL);
   if (cfg.splits > 1)
     emitMergeKernel(out, partO, partM, partL);
 
-  Value host = memref::AllocOp::create(b, loc, outType, outDims);
-  gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, host, out);
-  for (Value buffer : deviceBuffers)
-    gpu::DeallocOp::create(b, loc, TypeRange{}, ValueRange{}, buffer);
-  return bufferization::ToTensorOp::create(b, loc, resultType, host,
-                                           /*restrict=*/true,
-                                           /*writable=*/true);
+  return device.copyOutAndFree(out, p.init);
 }
 
 } // namespace
+
+Value DeviceBuffers::copyIn(Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto hostType = MemRefType::get(type.getShape(), type.getElementType());
+  Value host = bufferization::ToBufferOp::create(b, loc, hostType, tensor,
+                                                 b.getUnitAttr());
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(memref::DimOp::create(b, loc, host, d));
+  Value device = gpu::AllocOp::create(b, loc, TypeRange{hostType},
+                                      ValueRange{}, dyn, ValueRange{},
+                                      /*hostShared=*/false)
+                     ->getResult(0);
+  gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, device, host);
+  buffers.push_back(device);
+  return device;
+}
+
+Value DeviceBuffers::allocLike(Value like) {
+  auto type = cast<RankedTensorType>(like.getType());
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(tensor::DimOp::create(b, loc, like, d));
+  Value device =
+      gpu::AllocOp::create(
+          b, loc,
+          TypeRange{MemRefType::get(type.getShape(), type.getElementType())},
+          ValueRange{}, dyn, ValueRange{}, /*hostShared=*/false)
+          ->getResult(0);
+  buffers.push_back(device);
+  return device;
+}
+
+Value DeviceBuffers::allocF32(ArrayRef<int64_t> shape,
+                              ValueRange dynamicSizes) {
+  Value device = gpu::AllocOp::create(
+                     b, loc, TypeRange{MemRefType::get(shape, b.getF32Type())},
+                     ValueRange{}, dynamicSizes, ValueRange{},
+                     /*hostShared=*/false)
+                     ->getResult(0);
+  buffers.push_back(device);
+  return device;
+}
+
+Value DeviceBuffers::copyOutAndFree(Value device, Value like) {
+  auto type = cast<RankedTensorType>(like.getType());
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(tensor::DimOp::create(b, loc, like, d));
+  Value host = memref::AllocOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), dyn);
+  gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, host, device);
+  for (Value buffer : buffers)
+    gpu::DeallocOp::create(b, loc, TypeRange{}, ValueRange{}, buffer);
+  buffers.clear();
+  return bufferization::ToTensorOp::create(b, loc, type, host,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
 
 Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
                                          const AttentionProblem &problem,

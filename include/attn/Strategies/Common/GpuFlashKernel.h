@@ -28,6 +28,29 @@ struct GpuKernelConfig {
   bool tensorCores = false;
 };
 
+/// Device buffers of a GPU kernel's host side, shared by the GPU kernels:
+/// inputs copied in, the result allocated on the device and copied back,
+/// then every buffer freed.
+class DeviceBuffers {
+public:
+  DeviceBuffers(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  /// A host tensor as a device buffer with identity layout, filled by a copy.
+  Value copyIn(Value tensor);
+  /// An uninitialized device buffer shaped as the tensor `like`.
+  Value allocLike(Value like);
+  /// An uninitialized f32 device buffer of `shape` (kDynamic sizes from
+  /// `dynamicSizes`).
+  Value allocF32(ArrayRef<int64_t> shape, ValueRange dynamicSizes);
+  /// Copies `device` (from allocLike(like)) back as a tensor of like's type
+  /// and frees every buffer.
+  Value copyOutAndFree(Value device, Value like);
+
+private:
+  OpBuilder &b;
+  Location loc;
+  SmallVector<Value> buffers;
+};
+
 /// Emits the kernel and its host-side copies before `problem.op`; returns
 /// the result tensor.
 Value buildGpuFlashAttention(RewriterBase &rewriter,
