@@ -890,7 +890,7 @@ Value FlashEmitter::build() {
   // out = rowValue(r, e) * rowScale(r).
   auto writeBlock = [&](Value batch, Value kvHead, Value outTensor,
                         Value block, scf::ForallOp forall,
-                        function_ref<Value(Value r)> rowScale,
+                        function_ref<std::pair<Value, Value>(Value r)> rowScale,
                         function_ref<Value(Value r, int64_t e)> rowVector) {
     Value q0 = mul(block, idx(cfg.blockQ));
     Value rowsValid = sub(minI(add(q0, idx(cfg.blockQ)), lq), q0);
@@ -919,12 +919,17 @@ Value FlashEmitter::build() {
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 Value r = add(mul(g, idx(cfg.blockQ)), i);
-                Value scale =
-                    vector::BroadcastOp::create(b, loc, vecType, rowScale(r));
+                // A row whose weights sum to 0 is 0, whatever its sums hold
+                // (0 * NaN from a value read with weight 0).
+                auto [factor, emptyRow] = rowScale(r);
+                Value scale = vector::BroadcastOp::create(b, loc, vecType, factor);
+                Value zeros = emptyRow ? vconst(0.0) : Value();
                 Value t = iAcc[0];
                 for (int64_t e = 0; e < valueVecs; ++e) {
                   Value o =
                       arith::MulFOp::create(b, loc, rowVector(r, e), scale);
+                  if (emptyRow)
+                    o = select(emptyRow, zeros, o);
                   if (!outElem.isF32())
                     o = arith::TruncFOp::create(b, loc, outVec, o);
                   t = vector::TransferWriteOp::create(
@@ -1182,14 +1187,13 @@ Value FlashEmitter::build() {
             bool normalize = p.score.getNormalize();
             writeBlock(
                 batch, kvHead, forall.getRegionIterArgs()[0], block, forall,
-                [&](Value r) -> Value {
+                [&](Value r) -> std::pair<Value, Value> {
                   if (!normalize)
-                    return fconst(1.0);
+                    return {fconst(1.0), Value()};
                   Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{r});
                   Value empty = arith::CmpFOp::create(
                       b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
-                  return select(empty, fconst(0.0),
-                                arith::DivFOp::create(b, loc, fconst(1.0), l));
+                  return {arith::DivFOp::create(b, loc, fconst(1.0), l), empty};
                 },
                 [&](Value r, int64_t e) -> Value {
                   return vector::LoadOp::create(b, loc, vecType, oAcc,
@@ -1279,8 +1283,9 @@ Value FlashEmitter::build() {
           bool normalize = p.score.getNormalize();
           writeBlock(
               batch, kvHead, merge.getRegionIterArgs()[0], block, merge,
-              [&](Value r) -> Value {
-                // Computes the merged row into oRow; returns 1 / l.
+              [&](Value r) -> std::pair<Value, Value> {
+                // Computes the merged row into oRow; returns 1 / l and
+                // whether l is 0.
                 Value mMax = fconst(isSoftmax ? negInf : 0.0);
                 if (isSoftmax)
                   for (int64_t sp = 0; sp < splits; ++sp)
@@ -1321,14 +1326,14 @@ Value FlashEmitter::build() {
                   vector::StoreOp::create(b, loc, o[e], oRow,
                                           ValueRange{idx(e * lanes)});
                 if (!normalize)
-                  return fconst(1.0);
+                  return {fconst(1.0), Value()};
                 Value empty = arith::CmpFOp::create(
                     b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
                 Value inv = select(empty, fconst(0.0),
                                    arith::DivFOp::create(b, loc, fconst(1.0), l));
                 memref::StoreOp::create(b, loc, inv, scaleRow,
                                         ValueRange{idx(0)});
-                return inv;
+                return {inv, empty};
               },
               [&](Value, int64_t e) -> Value {
                 return vector::LoadOp::create(b, loc, vecType, oRow,
