@@ -890,6 +890,7 @@ Value FlashEmitter::build() {
   // out = rowValue(r, e) * rowScale(r).
   auto writeBlock = [&](Value batch, Value kvHead, Value outTensor,
                         Value block, scf::ForallOp forall,
+                        // (l to divide row r by, or null; whether l is 0)
                         function_ref<std::pair<Value, Value>(Value r)> rowScale,
                         function_ref<Value(Value r, int64_t e)> rowVector) {
     Value q0 = mul(block, idx(cfg.blockQ));
@@ -919,15 +920,21 @@ Value FlashEmitter::build() {
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 Value r = add(mul(g, idx(cfg.blockQ)), i);
-                // A row whose weights sum to 0 is 0, whatever its sums hold
-                // (0 * NaN from a value read with weight 0).
-                auto [factor, emptyRow] = rowScale(r);
-                Value scale = vector::BroadcastOp::create(b, loc, vecType, factor);
+                // O / l, by division: 1 / l overflows when kernel weights
+                // are tiny (l below 2^-126). A row whose weights sum to 0 is
+                // 0, whatever O holds (0 * NaN from a value read with
+                // weight 0).
+                auto [divisor, emptyRow] = rowScale(r);
+                Value l = divisor ? vector::BroadcastOp::create(b, loc, vecType,
+                                                                divisor)
+                                        .getResult()
+                                  : Value();
                 Value zeros = emptyRow ? vconst(0.0) : Value();
                 Value t = iAcc[0];
                 for (int64_t e = 0; e < valueVecs; ++e) {
-                  Value o =
-                      arith::MulFOp::create(b, loc, rowVector(r, e), scale);
+                  Value o = rowVector(r, e);
+                  if (l)
+                    o = arith::DivFOp::create(b, loc, o, l);
                   if (emptyRow)
                     o = select(emptyRow, zeros, o);
                   if (!outElem.isF32())
@@ -1189,11 +1196,11 @@ Value FlashEmitter::build() {
                 batch, kvHead, forall.getRegionIterArgs()[0], block, forall,
                 [&](Value r) -> std::pair<Value, Value> {
                   if (!normalize)
-                    return {fconst(1.0), Value()};
+                    return {Value(), Value()};
                   Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{r});
                   Value empty = arith::CmpFOp::create(
                       b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
-                  return {arith::DivFOp::create(b, loc, fconst(1.0), l), empty};
+                  return {l, empty};
                 },
                 [&](Value r, int64_t e) -> Value {
                   return vector::LoadOp::create(b, loc, vecType, oAcc,
@@ -1278,14 +1285,12 @@ Value FlashEmitter::build() {
           Value block = merge.getInductionVar(0);
           Value oRow = memref::AllocaOp::create(
               b, loc, MemRefType::get({paddedDv}, f32), b.getI64IntegerAttr(64));
-          Value scaleRow =
-              memref::AllocaOp::create(b, loc, MemRefType::get({1}, f32));
           bool normalize = p.score.getNormalize();
           writeBlock(
               batch, kvHead, merge.getRegionIterArgs()[0], block, merge,
               [&](Value r) -> std::pair<Value, Value> {
-                // Computes the merged row into oRow; returns 1 / l and
-                // whether l is 0.
+                // Computes the merged row into oRow; returns l and whether
+                // it is 0.
                 Value mMax = fconst(isSoftmax ? negInf : 0.0);
                 if (isSoftmax)
                   for (int64_t sp = 0; sp < splits; ++sp)
@@ -1326,14 +1331,10 @@ Value FlashEmitter::build() {
                   vector::StoreOp::create(b, loc, o[e], oRow,
                                           ValueRange{idx(e * lanes)});
                 if (!normalize)
-                  return {fconst(1.0), Value()};
+                  return {Value(), Value()};
                 Value empty = arith::CmpFOp::create(
                     b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
-                Value inv = select(empty, fconst(0.0),
-                                   arith::DivFOp::create(b, loc, fconst(1.0), l));
-                memref::StoreOp::create(b, loc, inv, scaleRow,
-                                        ValueRange{idx(0)});
-                return {inv, empty};
+                return {l, empty};
               },
               [&](Value, int64_t e) -> Value {
                 return vector::LoadOp::create(b, loc, vecType, oRow,
