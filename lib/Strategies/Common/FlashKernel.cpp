@@ -1348,6 +1348,38 @@ Value FlashEmitter::build() {
 
 } // namespace
 
+/// Vectors of one micro-tile of scores (micro_q x block_k / lanes), all
+/// unrolled in the IR: 128 compile in about a second, 2048 in minutes.
+static constexpr int64_t kMaxMicroTileVectors = 128;
+
+LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
+                                                  StringRef strategy,
+                                                  const FlashKernelConfig &c) {
+  auto bad = [&](StringRef name, int64_t value) {
+    return op->emitOpError()
+           << strategy << " strategy parameter " << name << " = " << value
+           << " is out of range: ";
+  };
+  int64_t maxBlockK = 16 * c.lanes;
+  if (c.blockK < c.lanes || c.blockK > maxBlockK || c.blockK % c.lanes != 0)
+    return bad("block_k", c.blockK)
+           << "it must be a multiple of " << c.lanes << " (the vector lanes) "
+           << "from " << c.lanes << " to " << maxBlockK;
+  if (c.microQ < 1 || c.microQ > 32)
+    return bad("micro_q", c.microQ) << "it must be from 1 to 32";
+  int64_t registers = c.microQ * (c.blockK / c.lanes);
+  if (registers > kMaxMicroTileVectors)
+    return bad("micro_q", c.microQ)
+           << "micro_q x block_k / " << c.lanes << " = " << registers
+           << " vectors, more than the " << kMaxMicroTileVectors
+           << " that one micro-tile may hold";
+  if (c.blockQ < 1 || c.blockQ > (int64_t(1) << 20))
+    return bad("block_q", c.blockQ) << "it must be from 1 to 1048576";
+  if (c.splits < 1 || c.splits > 4096)
+    return bad("splits", c.splits) << "it must be from 1 to 4096";
+  return success();
+}
+
 Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
                                       const AttentionProblem &problem,
                                       const FlashKernelConfig &config) {

@@ -86,11 +86,8 @@ public:
                       const TargetDescription &target) const override {
     AttentionProblem p = AttentionProblem::get(op);
     FlashKernelConfig config = configFor(p, target, strategy);
-    if (config.blockK % config.lanes != 0 || config.splits < 1 ||
-        config.microQ < 1)
-      return op->emitOpError()
-             << "split_kv strategy needs block_k to be a multiple of "
-             << config.lanes << ", splits >= 1 and micro_q >= 1";
+    if (failed(verifyFlashKernelConfig(op, getName(), config)))
+      return failure();
     Value result = buildFlashAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);
     return success();
