@@ -2,6 +2,9 @@
 
 #include "attn/Runtime/CpuRuntime.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -60,3 +63,44 @@ extern "C" void memrefCopy(int64_t elementSize, AttnUnrankedMemRef *src,
     }
   }
 }
+
+namespace {
+[[noreturn]] void outOfMemory(size_t size) {
+#ifdef __GLIBC__
+  const char *program = program_invocation_short_name;
+#else
+  const char *program = "attn";
+#endif
+  std::fprintf(stderr,
+               "%s: error: out of memory: compiled code could not allocate "
+               "%zu bytes\n",
+               program, size);
+  std::fflush(stderr);
+  // Other threads may still be running compiled code: leave without
+  // running destructors under them.
+  std::_Exit(1);
+}
+} // namespace
+
+extern "C" void *_mlir_memref_to_llvm_alloc(size_t size) {
+  void *pointer = std::malloc(size ? size : 1);
+  if (!pointer)
+    outOfMemory(size);
+  return pointer;
+}
+
+extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment,
+                                                    size_t size) {
+  // posix_memalign wants a power of two that is a multiple of sizeof(void *).
+  size_t align = sizeof(void *);
+  while (align < alignment && align != 0)
+    align <<= 1;
+  if (align == 0)
+    outOfMemory(size);
+  void *pointer = nullptr;
+  if (posix_memalign(&pointer, align, size ? size : 1) != 0 || !pointer)
+    outOfMemory(size);
+  return pointer;
+}
+
+extern "C" void _mlir_memref_to_llvm_free(void *pointer) { std::free(pointer); }

@@ -20,8 +20,14 @@ config.substitutions.append(("%attn_lib_dir", config.attn_lib_dir))
 config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
 config.substitutions.append(("%python", config.python_executable))
-config.substitutions.append(
-    ("%mlir_opt_upstream", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+# In a sanitizer build (scripts/sanitize.sh) the plugins are instrumented and
+# upstream mlir-opt is not: it loads the sanitizer runtime first.
+mlir_opt_upstream = os.path.join(config.llvm_tools_dir, "mlir-opt")
+if config.attn_sanitizer_runtime:
+    mlir_opt_upstream = "env LD_PRELOAD=%s %s" % (
+        config.attn_sanitizer_runtime, mlir_opt_upstream)
+    config.available_features.add("asan")
+config.substitutions.append(("%mlir_opt_upstream", mlir_opt_upstream))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

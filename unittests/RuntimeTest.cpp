@@ -1,4 +1,4 @@
-//===- RuntimeTest.cpp - libattn_runtime: .npy files and memrefCopy -------===//
+//===- RuntimeTest.cpp - libattn_runtime: .npy, memrefCopy, allocation ---===//
 
 #include "attn/Runtime/CpuRuntime.h"
 #include "attn/Runtime/Npy.h"
@@ -113,6 +113,29 @@ TEST(MemrefCopy, CopiesStridedViews) {
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 4; ++j)
       EXPECT_EQ(dst[i + 3 * j], src[4 * i + j]);
+}
+
+TEST(MemrefAlloc, AlignsAndNeverReturnsNull) {
+  for (size_t alignment : {1, 8, 16, 64, 4096}) {
+    void *p = _mlir_memref_to_llvm_aligned_alloc(alignment, 100);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % alignment, 0u);
+    std::memset(p, 1, 100);
+    _mlir_memref_to_llvm_free(p);
+  }
+  void *empty = _mlir_memref_to_llvm_alloc(0);
+  EXPECT_NE(empty, nullptr);
+  _mlir_memref_to_llvm_free(empty);
+}
+
+TEST(MemrefAllocDeathTest, ReportsOutOfMemoryAndExits) {
+  // 2^62 bytes: more than any address space.
+  size_t huge = size_t(1) << 62;
+  EXPECT_EXIT(_mlir_memref_to_llvm_alloc(huge), ::testing::ExitedWithCode(1),
+              "error: out of memory: compiled code could not allocate "
+              "4611686018427387904 bytes");
+  EXPECT_EXIT(_mlir_memref_to_llvm_aligned_alloc(64, huge),
+              ::testing::ExitedWithCode(1), "out of memory");
 }
 
 } // namespace

@@ -555,6 +555,10 @@ bool CompiledModuleImpl::build(const std::string &source,
           llvm::JITSymbolFlags::Exported};
     };
     add("memrefCopy", &memrefCopy);
+    add("_mlir_memref_to_llvm_alloc", &_mlir_memref_to_llvm_alloc);
+    add("_mlir_memref_to_llvm_aligned_alloc",
+        &_mlir_memref_to_llvm_aligned_alloc);
+    add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
 #ifdef ATTN_HAS_CUDA_RUNTIME
 #define ATTN_MGPU(name) add(#name, &name);
     ATTN_MGPU(mgpuModuleLoad)

@@ -49,7 +49,12 @@ void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads,
   pm.addPass(createConvertIndexToLLVMPass());
   // memref before scf-to-cf: the alloca scopes that scf-to-openmp wraps
   // around parallel bodies must still hold a single block when lowered.
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Allocations call the runtime's _mlir_memref_to_llvm_* functions, which
+  // report running out of memory instead of returning null to code that
+  // would write through it.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createSCFToControlFlowPass());
   if (gpuHost)
     pm.addPass(createGpuToLLVMConversionPass());

@@ -47,7 +47,7 @@ func.func @main(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<
 // Dynamic batch and lengths; the destination is sized with tensor.dim.
 // CHECK-LABEL: llvm.func @main(
 // CHECK-SAME:    -> !llvm.struct<(ptr, ptr, i64, array<4 x i64>, array<4 x i64>)>
-// REF:           llvm.call @malloc
+// REF:           llvm.call @_mlir_memref_to_llvm_alloc
 // CHECK:         llvm.return
 func.func @main(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %m: tensor<1x1x?x?xi1>) -> tensor<?x4x?x16xf32> {
   %c0 = arith.constant 0 : index
@@ -98,7 +98,7 @@ func.func @main(%x: tensor<1x2x6x5x8xbf16>, %q: tensor<1x2x10x8xf32>) -> (tensor
 // An entry that returns its argument: deallocation clones it (the caller
 // owns results), and the clone is lowered to an allocation and a copy.
 // CHECK-LABEL: llvm.func @identity(
-// CHECK:         llvm.call @malloc
+// CHECK:         llvm.call @_mlir_memref_to_llvm_alloc
 // CHECK:         llvm.return
 func.func @identity(%a: tensor<4xf32>) -> tensor<4xf32> {
   return %a : tensor<4xf32>

@@ -244,16 +244,36 @@ int main(int argc, char **argv) {
     };
   }
 
+  // One --output file per result: checked before the call where the
+  // signature says how many results there are, after it otherwise (LLVM
+  // dialect input).
+  llvm::SmallVector<llvm::StringRef> outputPaths;
+  llvm::StringRef(outputList).split(outputPaths, ',', -1, false);
+  auto checkOutputCount = [&](size_t results) -> bool {
+    if (outputPaths.empty() || outputPaths.size() == results)
+      return true;
+    auto count = [](size_t n, const char *noun) {
+      return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+    };
+    fail("@" + entry + " returns " + count(results, "result") +
+         " but --output names " + count(outputPaths.size(), "file"));
+    return false;
+  };
+  // An AOT library knows its number of results; MLIR text knows it from the
+  // signature unless the input is already in the LLVM dialect.
+  if (library && !checkOutputCount(library->numResults(entry)))
+    return 1;
+  if (module) {
+    const attn::api::EntrySignature *signature = module->signature(entry);
+    if (signature->known && !checkOutputCount(signature->results.size()))
+      return 1;
+  }
+
   std::vector<HostArray> outputs;
   if (!runOnce(outputs, error))
     return fail(error);
-
-  llvm::SmallVector<llvm::StringRef> outputPaths;
-  llvm::StringRef(outputList).split(outputPaths, ',', -1, false);
-  if (!outputPaths.empty() && outputPaths.size() != outputs.size())
-    return fail("@" + entry + " returns " + std::to_string(outputs.size()) +
-                " results but --output names " +
-                std::to_string(outputPaths.size()) + " files");
+  if (!checkOutputCount(outputs.size()))
+    return 1;
   for (size_t r = 0; r < outputPaths.size(); ++r)
     if (!attn::runtime::writeNpy(outputPaths[r].trim().str(), outputs[r],
                                  error))

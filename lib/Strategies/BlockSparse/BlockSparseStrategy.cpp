@@ -105,11 +105,8 @@ public:
       return success();
     }
     FlashKernelConfig config = configFor(p, target, strategy);
-    if (config.blockK % config.lanes != 0 || config.blockQ < 1 ||
-        config.microQ < 1)
-      return op->emitOpError()
-             << "block_sparse strategy needs block_k to be a multiple of "
-             << config.lanes << ", block_q >= 1 and micro_q >= 1";
+    if (failed(verifyFlashKernelConfig(op, getName(), config)))
+      return failure();
     rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
     return success();
   }

@@ -861,7 +861,8 @@ Value FlashEmitter::build() {
   // out = rowValue(r, e) * rowScale(r).
   auto writeBlock = [&](Value batch, Value kvHead, Value outTensor,
                         Value block, scf::ForallOp forall,
-                        function_ref<Value(Value r)> rowScale,
+                        // (l to divide row r by, or null; whether l is 0)
+                        function_ref<std::pair<Value, Value>(Value r)> rowScale,
                         function_ref<Value(Value r, int64_t e)> rowVector) {
     Value q0 = mul(block, idx(cfg.blockQ));
     Value rowsValid = sub(minI(add(q0, idx(cfg.blockQ)), lq), q0);
@@ -890,12 +891,23 @@ Value FlashEmitter::build() {
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 Value r = add(mul(g, idx(cfg.blockQ)), i);
-                Value scale =
-                    vector::BroadcastOp::create(b, loc, vecType, rowScale(r));
+                // O / l, by division: 1 / l overflows when kernel weights
+                // are tiny (l below 2^-126). A row whose weights sum to 0 is
+                // 0, whatever O holds (0 * NaN from a value read with
+                // weight 0).
+                auto [divisor, emptyRow] = rowScale(r);
+                Value l = divisor ? vector::BroadcastOp::create(b, loc, vecType,
+                                                                divisor)
+                                        .getResult()
+                                  : Value();
+                Value zeros = emptyRow ? vconst(0.0) : Value();
                 Value t = iAcc[0];
                 for (int64_t e = 0; e < valueVecs; ++e) {
-                  Value o =
-                      arith::MulFOp::create(b, loc, rowVector(r, e), scale);
+                  Value o = rowVector(r, e);
+                  if (l)
+                    o = arith::DivFOp::create(b, loc, o, l);
+                  if (emptyRow)
+                    o = select(emptyRow, zeros, o);
                   if (!outElem.isF32())
                     o = arith::TruncFOp::create(b, loc, outVec, o);
                   t = vector::TransferWriteOp::create(
@@ -1153,14 +1165,13 @@ Value FlashEmitter::build() {
             bool normalize = p.score.getNormalize();
             writeBlock(
                 batch, kvHead, forall.getRegionIterArgs()[0], block, forall,
-                [&](Value r) -> Value {
+                [&](Value r) -> std::pair<Value, Value> {
                   if (!normalize)
-                    return fconst(1.0);
+                    return {Value(), Value()};
                   Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{r});
                   Value empty = arith::CmpFOp::create(
                       b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
-                  return select(empty, fconst(0.0),
-                                arith::DivFOp::create(b, loc, fconst(1.0), l));
+                  return {l, empty};
                 },
                 [&](Value r, int64_t e) -> Value {
                   return vector::LoadOp::create(b, loc, vecType, oAcc,
@@ -1245,13 +1256,12 @@ Value FlashEmitter::build() {
           Value block = merge.getInductionVar(0);
           Value oRow = memref::AllocaOp::create(
               b, loc, MemRefType::get({paddedDv}, f32), b.getI64IntegerAttr(64));
-          Value scaleRow =
-              memref::AllocaOp::create(b, loc, MemRefType::get({1}, f32));
           bool normalize = p.score.getNormalize();
           writeBlock(
               batch, kvHead, merge.getRegionIterArgs()[0], block, merge,
-              [&](Value r) -> Value {
-                // Computes the merged row into oRow; returns 1 / l.
+              [&](Value r) -> std::pair<Value, Value> {
+                // Computes the merged row into oRow; returns l and whether
+                // it is 0.
                 Value mMax = fconst(isSoftmax ? negInf : 0.0);
                 if (isSoftmax)
                   for (int64_t sp = 0; sp < splits; ++sp)
@@ -1292,14 +1302,10 @@ Value FlashEmitter::build() {
                   vector::StoreOp::create(b, loc, o[e], oRow,
                                           ValueRange{idx(e * lanes)});
                 if (!normalize)
-                  return fconst(1.0);
+                  return {Value(), Value()};
                 Value empty = arith::CmpFOp::create(
                     b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
-                Value inv = select(empty, fconst(0.0),
-                                   arith::DivFOp::create(b, loc, fconst(1.0), l));
-                memref::StoreOp::create(b, loc, inv, scaleRow,
-                                        ValueRange{idx(0)});
-                return inv;
+                return {l, empty};
               },
               [&](Value, int64_t e) -> Value {
                 return vector::LoadOp::create(b, loc, vecType, oRow,
@@ -1312,6 +1318,38 @@ Value FlashEmitter::build() {
 }
 
 } // namespace
+
+/// Vectors of one micro-tile of scores (micro_q x block_k / lanes), all
+/// unrolled in the IR: 128 compile in about a second, 2048 in minutes.
+static constexpr int64_t kMaxMicroTileVectors = 128;
+
+LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
+                                                  StringRef strategy,
+                                                  const FlashKernelConfig &c) {
+  auto bad = [&](StringRef name, int64_t value) {
+    return op->emitOpError()
+           << strategy << " strategy parameter " << name << " = " << value
+           << " is out of range: ";
+  };
+  int64_t maxBlockK = 16 * c.lanes;
+  if (c.blockK < c.lanes || c.blockK > maxBlockK || c.blockK % c.lanes != 0)
+    return bad("block_k", c.blockK)
+           << "it must be a multiple of " << c.lanes << " (the vector lanes) "
+           << "from " << c.lanes << " to " << maxBlockK;
+  if (c.microQ < 1 || c.microQ > 32)
+    return bad("micro_q", c.microQ) << "it must be from 1 to 32";
+  int64_t registers = c.microQ * (c.blockK / c.lanes);
+  if (registers > kMaxMicroTileVectors)
+    return bad("micro_q", c.microQ)
+           << "micro_q x block_k / " << c.lanes << " = " << registers
+           << " vectors, more than the " << kMaxMicroTileVectors
+           << " that one micro-tile may hold";
+  if (c.blockQ < 1 || c.blockQ > (int64_t(1) << 20))
+    return bad("block_q", c.blockQ) << "it must be from 1 to 1048576";
+  if (c.splits < 1 || c.splits > 4096)
+    return bad("splits", c.splits) << "it must be from 1 to 4096";
+  return success();
+}
 
 Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
                                       const AttentionProblem &problem,

@@ -26,6 +26,8 @@ using namespace mlir::attn;
 
 namespace {
 constexpr double kLog2E = 1.4426950408889634;
+/// The bits of -0.0f: the weight of a key that is not allowed.
+constexpr int32_t kMaskedBits = std::numeric_limits<int32_t>::min();
 } // namespace
 
 SmallVector<Value> mlir::attn::emitPackedScores(
@@ -124,23 +126,50 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
     }
   }
 
-  // Partial tiles: masked keys become -inf (softmax) or weight 0.
-  double fill = isSoftmax ? -std::numeric_limits<double>::infinity() : 0.0;
-  auto masked = scf::IfOp::create(
-      b, loc, access.full,
-      [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, s); },
-      [&](OpBuilder &nb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        SmallVector<Value> out(s);
-        Value fillVec = vconst(fill);
-        for (int64_t c = 0; c < keyVecs; ++c)
-          for (int64_t r = 0; r < mr; ++r)
-            out[r * keyVecs + c] =
-                select(access.allowed(r, c), out[r * keyVecs + c], fillVec);
-        scf::YieldOp::create(b, l, out);
-      });
-  s.assign(masked.getResults().begin(), masked.getResults().end());
+  // Partial tiles: masked keys become -inf (softmax) or weight -0.0. The
+  // weight of a masked key ends up as -0.0, which no allowed key has (exp2
+  // gives +0 on underflow; see kMaskedBits below), so that P V can skip
+  // exactly the keys that are not allowed: an allowed key of weight 0 is
+  // still read (0 * NaN is NaN), as in the reference strategy. (A
+  // kernel<identity> weight is -0.0 only when every product of its score is;
+  // such an allowed key is skipped too, which matters only for a NaN value.)
+  double fill = isSoftmax ? -std::numeric_limits<double>::infinity() : -0.0;
+  SmallVector<Value> allowedVecs;
+  {
+    SmallVector<Value> whenFull(s);
+    Value allTrue;
+    if (isSoftmax) {
+      allTrue = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(
+                      VectorType::get({lanes}, b.getI1Type()), true));
+      whenFull.append(s.size(), allTrue);
+    }
+    auto masked = scf::IfOp::create(
+        b, loc, access.full,
+        [&](OpBuilder &nb, Location l) {
+          scf::YieldOp::create(nb, l, whenFull);
+        },
+        [&](OpBuilder &nb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          SmallVector<Value> out(s), allowed(s.size());
+          Value fillVec = vconst(fill);
+          for (int64_t c = 0; c < keyVecs; ++c)
+            for (int64_t r = 0; r < mr; ++r) {
+              allowed[r * keyVecs + c] = access.allowed(r, c);
+              out[r * keyVecs + c] = select(allowed[r * keyVecs + c],
+                                            out[r * keyVecs + c], fillVec);
+            }
+          if (isSoftmax)
+            out.append(allowed);
+          scf::YieldOp::create(b, l, out);
+        });
+    s.assign(masked.getResults().begin(),
+             masked.getResults().begin() + s.size());
+    if (isSoftmax)
+      allowedVecs.assign(masked.getResults().begin() + s.size(),
+                         masked.getResults().end());
+  }
 
   // Online softmax (or plain sums) per row; P to the stack buffer.
   SmallVector<Value> alpha(mr);
@@ -180,8 +209,11 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
       alpha[r] = vector::ExtractOp::create(b, loc, alphas, ArrayRef<int64_t>{r});
       Value ms = vector::BroadcastOp::create(b, loc, vecType, mSafe[r]);
       for (int64_t c = 0; c < keyVecs; ++c)
-        s[r * keyVecs + c] = math::Exp2Op::create(
-            b, loc, arith::SubFOp::create(b, loc, s[r * keyVecs + c], ms));
+        s[r * keyVecs + c] = select(
+            allowedVecs[r * keyVecs + c],
+            math::Exp2Op::create(
+                b, loc, arith::SubFOp::create(b, loc, s[r * keyVecs + c], ms)),
+            vconst(-0.0));
     }
   }
   for (int64_t r = 0; r < mr; ++r) {
@@ -232,17 +264,20 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
               Value pv = memref::LoadOp::create(b, l, state.pBuf,
                                                 ValueRange{idx(r), j});
               Value pb = vector::BroadcastOp::create(b, l, vecType, pv);
-              Value isZero;
+              Value isMasked;
               if (guardZeros)
-                isZero = arith::CmpFOp::create(
-                    b, l, arith::CmpFPredicate::OEQ, pv, fconst(0.0));
+                isMasked = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::eq,
+                    arith::BitcastOp::create(b, l, b.getI32Type(), pv),
+                    arith::ConstantOp::create(
+                        b, l, b.getI32IntegerAttr(kMaskedBits)));
               for (int64_t e = 0; e < nE; ++e) {
                 Value prev = next[r * nE + e];
                 Value updated = vector::FMAOp::create(b, l, pb, vv[e], prev);
-                // A key with weight 0 in a partial tile may be masked: its
-                // value row (maybe NaN) must not reach this row.
+                // A masked key of a partial tile is never read: its value
+                // row (maybe NaN) must not reach this row.
                 next[r * nE + e] =
-                    guardZeros ? select(isZero, prev, updated) : updated;
+                    guardZeros ? select(isMasked, prev, updated) : updated;
               }
             }
             scf::YieldOp::create(b, l, next);

@@ -383,6 +383,8 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
         Value inv = select(empty, fconst(0.0),
                            arith::DivFOp::create(b, loc, fconst(1.0), l));
         Value invVec = vector::BroadcastOp::create(b, loc, vecType, inv);
+        Value zeros = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0)));
         Value t = acc[0];
         SmallVector<Value> at = {idx(0), g};
         at.append(inBox.begin(), inBox.end());
@@ -392,6 +394,8 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
               vector::LoadOp::create(b, loc, vecType, oAcc,
                                      ValueRange{r, idx(e * lanes)}),
               invVec);
+          // Weights that sum to 0 give 0, whatever the sums hold.
+          o = select(empty, zeros, o);
           if (!outElem.isF32())
             o = arith::TruncFOp::create(b, loc, outVec, o);
           SmallVector<Value> wAt(at);

@@ -91,16 +91,15 @@ public:
       gpu.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, config.blockQ));
       gpu.blockK = 32;
       gpu.splits = config.splits;
-      if (gpu.splits < 1)
-        return op->emitOpError() << "split_kv strategy needs splits >= 1";
+      if (gpu.splits < 1 || gpu.splits > 4096)
+        return op->emitOpError()
+               << "split_kv strategy parameter splits = " << gpu.splits
+               << " is out of range: it must be from 1 to 4096";
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }
-    if (config.blockK % config.lanes != 0 || config.splits < 1 ||
-        config.microQ < 1)
-      return op->emitOpError()
-             << "split_kv strategy needs block_k to be a multiple of "
-             << config.lanes << ", splits >= 1 and micro_q >= 1";
+    if (failed(verifyFlashKernelConfig(op, getName(), config)))
+      return failure();
     Value result = buildFlashAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);
     return success();

@@ -142,11 +142,8 @@ public:
       return success();
     }
     FlashKernelConfig config = configFor(p, target, strategy);
-    if (config.blockK % config.lanes != 0 || config.blockQ < 1 ||
-        config.microQ < 1)
-      return op->emitOpError()
-             << "tiled strategy needs block_k to be a multiple of "
-             << config.lanes << ", block_q >= 1 and micro_q >= 1";
+    if (failed(verifyFlashKernelConfig(op, getName(), config)))
+      return failure();
     Value result = buildFlashAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);
     return success();

@@ -79,6 +79,22 @@ def _phi(x, feature):
     raise ValueError(feature)
 
 
+def _weighted_values(w, v, allowed):
+    """sum_j w_ij v_je over the allowed keys only: a key that is not allowed
+    is never read, so a NaN or infinity in its value row reaches no query
+    (a plain w @ v would give 0 * NaN = NaN)."""
+    finite = np.isfinite(v)
+    with np.errstate(invalid="ignore"):
+        out = np.einsum("bhij,bhje->bhie", w, np.where(finite, v, 0.0))
+    # Keys with a non-finite value: added one by one, where allowed.
+    for j in np.flatnonzero((~finite).any(axis=(0, 1, 3))):
+        with np.errstate(invalid="ignore"):
+            term = w[..., j, None] * v[:, :, None, j, :]
+        out = out + np.where(allowed[..., j, None] & ~finite[:, :, None, j, :],
+                             term, 0.0)
+    return out
+
+
 def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", feature=None, normalize=True,
               mask=None, bias=None, allowed=None, magnitude=False):
@@ -90,6 +106,28 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
     of each output element, (sum_j |w_ij| |v_je| + |o_ie| sum_j |w_ij|) /
     |sum_j w_ij| (sum_j |w_ij| |v_je| when not normalized): how much rounding
     in the sums can show."""
+    w, allowed, v = attention_weights(
+        q, k, v, scale, causal, window, sinks, softcap, score, feature, mask,
+        bias, allowed)
+    out = _weighted_values(w, v, allowed)
+    with np.errstate(invalid="ignore"):
+        cond = np.einsum("bhij,bhje->bhie", np.abs(w), np.abs(v))
+    if score != "kernel" or normalize:
+        z = w.sum(axis=-1, keepdims=True)
+        safe = np.where(z == 0, 1.0, z)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(z == 0, 0.0, out / safe)
+            # Rounding of the numerator and of the denominator.
+            cond = np.where(z == 0, 0.0, (cond + np.abs(out) * np.abs(w).sum(
+                axis=-1, keepdims=True)) / np.abs(safe))
+    return cond if magnitude else out
+
+
+def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
+                      softcap=None, score="softmax", feature=None, mask=None,
+                      bias=None, allowed=None):
+    """The unnormalized weights [B,Hq,Lq,Lk] (0 where not allowed), the
+    allowed set [B,Hq,Lq,Lk] and v repeated to the query heads."""
     q = np.asarray(q, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -117,12 +155,14 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
         if softcap is not None:
             s = softcap * np.tanh(s / softcap)
         if score == "softmax":
+            # A NaN score of an allowed key makes the row's max, and so the
+            # whole row, NaN; a key whose score is -inf weighs 0.
             masked = np.where(allowed, s, -np.inf)
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore", over="ignore"):
                 m = masked.max(axis=-1, keepdims=True)
-                w = np.where(allowed & (masked > -np.inf),
-                             np.exp(masked - np.where(np.isfinite(m), m, 0.0)),
-                             0.0)
+                shift = np.where(np.isneginf(m), 0.0, m)
+                w = np.where(allowed & (masked != -np.inf),
+                             np.exp(masked - shift), 0.0)
         elif score == "softplus":
             w = np.logaddexp(0.0, s)
         elif feature == "taylor2":
@@ -131,17 +171,7 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
             w = s
         else:
             raise ValueError((score, feature))
-    w = np.where(allowed, w, 0.0)
-    out = np.einsum("bhij,bhje->bhie", w, v)
-    cond = np.einsum("bhij,bhje->bhie", np.abs(w), np.abs(v))
-    if score != "kernel" or normalize:
-        z = w.sum(axis=-1, keepdims=True)
-        safe = np.where(z == 0, 1.0, z)
-        out = np.where(z == 0, 0.0, out / safe)
-        # Rounding of the numerator and of the denominator.
-        cond = np.where(z == 0, 0.0, (cond + np.abs(out) * np.abs(w).sum(
-            axis=-1, keepdims=True)) / np.abs(safe))
-    return cond if magnitude else out
+    return np.where(allowed, w, 0.0), allowed, v
 
 
 def neighborhood(q, k, v, kernel, dilation=None, stride=None, causal=None,

@@ -4,8 +4,12 @@ the float64 oracle in attn_numpy.py.
 
   check_case.py gen DIR name=SHAPE:DTYPE[:KIND] ...
       writes DIR/name.npy with seeded random data. DTYPE f32|f16|bf16|bool.
-      KIND: normal (default), mask (random bools with some fully masked
-      rows), big (scores that overflow a naive exp).
+      KIND: normal (default), mask (random bools with a fully masked row),
+      tiles (bools with fully masked 64-key tiles and rows), big / huge
+      (scores that overflow a naive exp), equal (all scores of a row equal),
+      dominant (one key far above the others), f16big / f16max (near the
+      f16 limit), tiny (subnormal elu1 kernel weights), nan@ROW / inf@ROW / -inf@ROW (one element of that row),
+      neginf (-inf entries: full rows, a 64-key tile); join with '+'.
   check_case.py attention DIR OUT.npy [--scale S] [--causal] [--window L,R]
       [--sinks N] [--softcap C] [--score softmax|softplus|elu1|relu|taylor2|
       identity] [--no-normalize] [--mask] [--bias] [--atol A] [--rtol R]
@@ -42,23 +46,62 @@ def from_npy(path):
     return x
 
 
+def special(x, kind, rng):
+    """Applies a data kind to float64 array x of layout [..., L, D]."""
+    kind, _, where = kind.partition("@")
+    pos = int(where) if where else None
+    if kind == "big":        # scores that overflow a naive exp
+        x *= 30.0
+    elif kind == "huge":
+        x *= 1000.0
+    elif kind == "equal":    # every row (key) the same: all scores equal
+        x[...] = x[..., :1, :]
+    elif kind == "dominant":  # every 7th row large: one key dominates
+        x = np.abs(x) + 0.5
+        x[..., 3::7, :] = 8.0
+    elif kind == "f16big":   # q.k beyond the f16 range (not f32's)
+        x *= 200.0
+    elif kind == "f16max":   # values next to the f16 limit
+        x = np.sign(x) * (60000.0 + 5000.0 * rng.random(x.shape))
+    elif kind == "tiny":     # elu(x) + 1 = e^x of about e^-47: the
+        x = -(47.0 + rng.random(x.shape))  # kernel weights are subnormal
+    elif kind in ("nan", "inf", "-inf"):  # element 0 of row `pos`
+        x[..., pos, 0] = float(kind)
+    elif kind == "neginf":   # additive -inf mask: full rows, 64-key tiles
+        x[..., 1::5, :] = -np.inf
+        x[..., :, 64:128] = -np.inf
+        x[rng.random(x.shape) < 0.2] = -np.inf
+    elif kind != "normal":
+        raise SystemExit("unknown kind " + kind)
+    return x
+
+
 def gen(args):
+    """KIND: normal, big, huge, equal, dominant, f16big, f16max, tiny, nan@ROW,
+    inf@ROW, -inf@ROW, neginf (floats); mask, tiles (bool). Several kinds
+    may be joined with '+'."""
     os.makedirs(args.dir, exist_ok=True)
     for index, spec in enumerate(args.specs):
         name, rest = spec.split("=", 1)
         parts = rest.split(":")
         shape = [int(s) for s in parts[0].split("x")]
         dtype = parts[1] if len(parts) > 1 else "f32"
-        kind = parts[2] if len(parts) > 2 else "normal"
+        kinds = (parts[2] if len(parts) > 2 else "normal").split("+")
         rng = np.random.default_rng(1000 + index + 17 * len(name))
         if dtype == "bool":
             x = rng.random(shape) < 0.7
-            if kind == "mask" and shape[-2] > 1:
+            if "mask" in kinds and shape[-2] > 1:
                 x[..., 0, :] = False  # a fully masked row
+            if "tiles" in kinds:
+                # Fully masked 64-key tiles (the first for every row, the
+                # third for the first half of the rows) and rows.
+                x[..., :, :64] = False
+                x[..., : shape[-2] // 2, 128:192] = False
+                x[..., 1::5, :] = False
         else:
             x = rng.standard_normal(shape)
-            if kind == "big":
-                x *= 30.0
+            for kind in kinds:
+                x = special(x, kind, rng)
             if dtype == "f32":
                 x = x.astype(np.float32)
             elif dtype == "f16":
@@ -76,15 +119,24 @@ def ints(text):
 
 
 def compare(got, want, atol, rtol, label, slack=None):
+    """NaN where the oracle has NaN (and nowhere else), the same infinities,
+    finite values within atol + rtol |want| (+ slack, elementwise)."""
     got = np.asarray(got, dtype=np.float64)
     if got.shape != want.shape:
         print(f"{label}: shape {got.shape} != expected {want.shape}")
         return 1
     nan_got, nan_want = np.isnan(got), np.isnan(want)
     if (nan_got != nan_want).any():
-        print(f"{label}: NaN at {np.argwhere(nan_got != nan_want)[:5]}")
+        print(f"{label}: NaN at {np.argwhere(nan_got != nan_want)[:5].tolist()}"
+              f" (got {int(nan_got.sum())} NaNs, expected {int(nan_want.sum())})")
         return 1
-    finite = ~nan_want
+    inf_want = np.isinf(want)
+    if (np.isinf(got) != inf_want).any() or (got[inf_want] != want[inf_want]).any():
+        bad = np.argwhere((np.isinf(got) != inf_want) |
+                          (np.isinf(got) & (got != want)))
+        print(f"{label}: infinities differ at {bad[:5].tolist()}")
+        return 1
+    finite = np.isfinite(want)
     err = np.abs(got[finite] - want[finite])
     bound = atol + rtol * np.abs(want[finite])
     if slack is not None:
@@ -92,8 +144,35 @@ def compare(got, want, atol, rtol, label, slack=None):
     max_err = float(err.max()) if err.size else 0.0
     bad = int((err > bound).sum())
     print(f"{label}: max_abs_err={max_err:.3e} elements={got.size} "
+          f"nan={int(nan_want.sum())} inf={int(inf_want.sum())} "
           f"outside_tolerance={bad}")
     return 1 if bad else 0
+
+
+def nan_reach(q, k, v, allowed, got, bias=None, zero_rows=None):
+    """The NaN contract, stated directly (not through the oracle's math):
+    output (b, h, i, e) is NaN exactly when query i reads a NaN, that is a
+    NaN in q_i (when the row has an allowed key), in the key or the bias of
+    an allowed key, or in element e of an allowed key's value; except rows
+    whose weights sum to 0 (`zero_rows`, [B, Hq, Lq]), which are 0."""
+    group = q.shape[1] // k.shape[1]
+    k, v = np.repeat(k, group, axis=1), np.repeat(v, group, axis=1)
+    allowed = np.broadcast_to(allowed, q.shape[:3] + (k.shape[2],))
+    reads = np.isnan(k).any(-1)[:, :, None, :]
+    if bias is not None:
+        reads = reads | np.isnan(np.broadcast_to(bias, allowed.shape))
+    row = (np.isnan(q).any(-1) & allowed.any(-1)) | (allowed & reads).any(-1)
+    column = (allowed[..., None] & np.isnan(v)[:, :, None, :, :]).any(-2)
+    expected = row[..., None] | column
+    if zero_rows is not None:
+        expected &= ~zero_rows[..., None]
+    got = np.asarray(got, dtype=np.float64).reshape(expected.shape)
+    bad = np.argwhere(np.isnan(got) != expected)
+    print(f"nan-reach: nan_elements={int(expected.sum())} "
+          f"rows_with_nan={int(expected.any(-1).sum())} "
+          f"rows_without={int((~expected.any(-1)).sum())} "
+          f"mismatches={len(bad)}" + (f" at {bad[:5].tolist()}" if len(bad) else ""))
+    return 1 if len(bad) else 0
 
 
 def main():
@@ -110,6 +189,9 @@ def main():
         p.add_argument("--atol", type=float)
         p.add_argument("--rtol", type=float)
         p.add_argument("--kappa", type=float, default=0.0)
+        p.add_argument("--nan-reach", action="store_true",
+                       help="also check that NaN outputs are exactly those "
+                            "of rows that read a NaN input")
         if name == "attention":
             p.add_argument("--causal", action="store_true")
             p.add_argument("--window")
@@ -143,23 +225,44 @@ def main():
         score, feature = args.score, None
         if score not in ("softmax", "softplus"):
             score, feature = "kernel", args.score
-        options = dict(
-            scale=args.scale, causal=args.causal, window=window,
-            sinks=args.sinks, softcap=args.softcap, score=score,
-            feature=feature, normalize=not args.no_normalize,
-            mask=load("mask") if args.mask else None,
-            bias=load("bias") if args.bias else None)
-        want = attn_numpy.attention(q, k, v, **options)
+        mask = load("mask") if args.mask else None
+        bias = load("bias") if args.bias else None
+        options = dict(scale=args.scale, causal=args.causal, window=window,
+                       sinks=args.sinks, softcap=args.softcap, score=score,
+                       feature=feature, mask=mask, bias=bias)
+        want = attn_numpy.attention(q, k, v, normalize=not args.no_normalize,
+                                    **options)
         if args.kappa:
-            slack = args.kappa * attn_numpy.attention(q, k, v, magnitude=True,
-                                                      **options)
+            slack = args.kappa * attn_numpy.attention(
+                q, k, v, normalize=not args.no_normalize, magnitude=True,
+                **options)
+        zero_rows = None
+        if not args.no_normalize:
+            with np.errstate(invalid="ignore"):
+                w = attn_numpy.attention_weights(q, k, v, **options)[0]
+            zero_rows = w.sum(axis=-1) == 0
+        allowed = attn_numpy.band_allowed(q.shape[2], k.shape[2], args.causal,
+                                          window, args.sinks)
+        if mask is not None:
+            allowed = allowed & np.asarray(mask, dtype=bool)
     else:
         causal = [bool(c) for c in ints(args.causal_axes)] \
             if args.causal_axes else None
         want = attn_numpy.neighborhood(
             q, k, v, ints(args.kernel), ints(args.dilation),
             ints(args.stride), causal, scale=args.scale)
-    return compare(from_npy(args.output), want, atol, rtol, args.cmd, slack)
+        spatial = list(q.shape[2:-1])
+        allowed = attn_numpy.neighborhood_allowed(
+            spatial, ints(args.kernel), ints(args.dilation), ints(args.stride),
+            causal)
+        flat = lambda x: x.reshape(x.shape[0], x.shape[1], -1, x.shape[-1])
+        q, k, v = flat(q), flat(k), flat(v)
+        bias = zero_rows = None
+    got = from_npy(args.output)
+    status = compare(got, want, atol, rtol, args.cmd, slack)
+    if args.nan_reach:
+        status |= nan_reach(q, k, v, allowed, got, bias, zero_rows)
+    return status
 
 
 if __name__ == "__main__":

@@ -51,6 +51,16 @@ double flashKernelSerialSeconds(const AttentionProblem &p,
                                 const FlashKernelConfig &config, double batch,
                                 double lq, double lk, double ghz);
 
+/// Checks the parameters a strategy chose or was given: block_k a multiple
+/// of the vector lanes, at most 16 vectors; micro_q in [1, 32], with
+/// micro_q x block_k / lanes at most 128; block_q in [1, 2^20]; splits in
+/// [1, 4096]. The kernel unrolls micro_q x block_k / lanes vectors, so
+/// larger values only build enormous IR (or overflow a SmallVector). On
+/// failure emits one error on `op` that names `strategy`, the parameter and
+/// its range.
+LogicalResult verifyFlashKernelConfig(Operation *op, StringRef strategy,
+                                      const FlashKernelConfig &config);
+
 /// Emits the kernel before `problem.op` and returns the result tensor. A
 /// neighborhood is computed as attention over its flattened positions with
 /// NATTEN's rule evaluated per (query, key) in partial tiles.

@@ -9,6 +9,7 @@
 #ifndef ATTN_RUNTIME_CPURUNTIME_H
 #define ATTN_RUNTIME_CPURUNTIME_H
 
+#include <cstddef>
 #include <cstdint>
 
 extern "C" {
@@ -25,6 +26,17 @@ struct AttnUnrankedMemRef {
 /// of `elementSize` bytes, in row-major order of the (equal) shapes.
 void memrefCopy(int64_t elementSize, AttnUnrankedMemRef *src,
                 AttnUnrankedMemRef *dst);
+
+/// The allocation functions that the CPU pipeline's memref lowering calls
+/// (finalize-memref-to-llvm with use-generic-functions). Memory comes from
+/// malloc, so what compiled code returns is released with free(). Compiled
+/// code cannot unwind and does not check for null: when the memory is not
+/// there, these print one line (`<program>: error: out of memory: ...`) and
+/// end the process with status 1, rather than let it write through a null
+/// pointer.
+void *_mlir_memref_to_llvm_alloc(size_t size);
+void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size);
+void _mlir_memref_to_llvm_free(void *pointer);
 }
 
 #endif // ATTN_RUNTIME_CPURUNTIME_H

@@ -1,0 +1,6 @@
+func.func @main(%q: tensor<1x8x12x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x16xf32>) -> tensor<1x8x12x16xf32> {
+  %init = tensor.empty() : tensor<1x8x12x16xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x12x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x16xf32>)
+                      outs(%init : tensor<1x8x12x16xf32>) {scale = 0.2 : f32} -> tensor<1x8x12x16xf32>
+  return %o : tensor<1x8x12x16xf32>
+}

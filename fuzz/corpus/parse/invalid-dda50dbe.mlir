@@ -1,0 +1,4 @@
+func.func @init_type(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf16>) -> tensor<1x4x8x8xf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf16>) -> tensor<1x4x8x8xf16>
+  return %o : tensor<1x4x8x8xf16>
+}

@@ -1,0 +1,7 @@
+func.func @main(%q: tensor<1x2x9x10x8xf32>, %k: tensor<1x2x9x10x8xf32>, %v: tensor<1x2x9x10x8xf32>) -> tensor<1x2x9x10x8xf32> {
+  %init = tensor.empty() : tensor<1x2x9x10x8xf32>
+  %o = attn.neighborhood ins(%q, %k, %v : tensor<1x2x9x10x8xf32>, tensor<1x2x9x10x8xf32>, tensor<1x2x9x10x8xf32>)
+                         outs(%init : tensor<1x2x9x10x8xf32>)
+                         {kernel = [3, 4], dilation = [2, 1], causal = [true, false]} -> tensor<1x2x9x10x8xf32>
+  return %o : tensor<1x2x9x10x8xf32>
+}

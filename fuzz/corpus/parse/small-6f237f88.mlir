@@ -1,0 +1,13 @@
+func.func @main(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>)
+                      outs(%init : tensor<1x2x16x8xf32>) {causal} -> tensor<1x2x16x8xf32>
+  return %o : tensor<1x2x16x8xf32>
+}
+
+func.func @bf16(%q: tensor<1x2x16x8xbf16>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>) -> tensor<1x2x16x8xbf16> {
+  %init = tensor.empty() : tensor<1x2x16x8xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>)
+                      outs(%init : tensor<1x2x16x8xbf16>) -> tensor<1x2x16x8xbf16>
+  return %o : tensor<1x2x16x8xbf16>
+}
