@@ -8,7 +8,9 @@
 // Lightning Attention). One task per (batch, KV head), in parallel unless
 // the whole op is a few microseconds of work; the query heads of a GQA
 // group share the state. Parameters: chunk (queries per chunk) and
-// tile_rows (rows of the output register tiles; chosen when absent).
+// tile_rows (rows of the output register tiles; chosen when absent). On a
+// GPU target: LinearGpuKernel.cpp, a thread block per (batch, query head)
+// (the parameters do not apply).
 //
 // Numerics: f32 accumulation throughout (low-precision inputs are extended
 // on load); the result differs from `reference` only by summation order.
@@ -25,6 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LinearGpuKernel.h"
 #include "LinearKernel.h"
 
 #include "attn/Strategies/Builtin.h"
@@ -49,6 +52,12 @@ constexpr double kEfficiency = 0.45;
 /// Work below which the tasks run on one thread: a parallel region costs a
 /// few microseconds, and far more when the other cores are busy.
 constexpr double kSerialSeconds = 20e-6;
+/// GPU kernel limits: threads per block and static shared memory.
+constexpr int64_t kGpuMaxThreads = 1024;
+constexpr int64_t kGpuSharedBytes = 48 << 10;
+/// Fraction of the GPU's FMA peak the kernel is assumed to reach: each FMA
+/// reads and writes the state in global memory (not yet measured: no GPU).
+constexpr double kGpuEfficiency = 0.02;
 
 /// FLOPs of the FMA loops, plus 32 per other vector instruction (one issue
 /// slot of an FMA): phi of elu1 is a polynomial exp of ~27 instructions per
@@ -107,10 +116,6 @@ public:
       reason = "computes attn.attention only";
       return false;
     }
-    if (target.kind == TargetDescription::Kind::GPU) {
-      reason = "emits CPU vector code only (no GPU kernel yet)";
-      return false;
-    }
     AttentionProblem p = AttentionProblem::get(op);
     if (!p.score.isKernel()) {
       reason = "needs a kernel score (#attn.score<kernel<...>>)";
@@ -122,6 +127,22 @@ public:
                                                        : "softcap") +
                " is not supported";
       return false;
+    }
+    if (target.kind == TargetDescription::Kind::GPU) {
+      // One thread per value column and one for the normalizer; the
+      // features of one key in static shared memory.
+      if (linearGpuThreads(p) > kGpuMaxThreads) {
+        reason = "the GPU kernel needs Dv + 1 <= " +
+                 std::to_string(kGpuMaxThreads) + " threads per block";
+        return false;
+      }
+      if (linearGpuSharedBytes(p) > kGpuSharedBytes) {
+        reason = "the GPU kernel's " +
+                 std::to_string(linearGpuFeatures(p)) +
+                 " features per key exceed 48 KiB of shared memory";
+        return false;
+      }
+      return true;
     }
     LinearKernelConfig config = configFor(p, target, StrategyAttr());
     int64_t scratch = LinearLayout::get(p, config).scratchBytes(p.causal);
@@ -154,6 +175,18 @@ public:
     double lk = knownOr(p.keyLength(), 1024);
     double tasks = knownOr(p.batch, 1) * p.headsKV;
     CostEstimate cost;
+    if (target.kind == TargetDescription::Kind::GPU) {
+      // Every key and query costs F FMAs per thread, on a state column in
+      // global memory (a load and a store per FMA).
+      double blocks = knownOr(p.batch, 1) * p.headsQ;
+      double threads = linearGpuThreads(p);
+      cost.flops = blocks * threads * (lk + lq) * 2.0 * linearGpuFeatures(p);
+      cost.bytes = 4.0 * cost.flops;
+      cost.parallelism = blocks * threads;
+      cost.extraBytes = blocks * threads * linearGpuFeatures(p) * 4.0;
+      cost.efficiency = kGpuEfficiency;
+      return cost;
+    }
     cost.flops = countFlops(p, l);
     double elem = p.elementType.getIntOrFloatBitWidth() / 8.0;
     cost.bytes = knownOr(p.batch, 1) *
@@ -175,6 +208,10 @@ public:
       return op->emitOpError() << "linear strategy cannot compute this op: "
                                << reason;
     AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU) {
+      rewriter.replaceOp(op, buildLinearGpuAttention(rewriter, p));
+      return success();
+    }
     LinearKernelConfig config = configFor(p, target, strategy);
     if (config.chunk < 1)
       return op->emitOpError() << "linear strategy needs chunk >= 1";

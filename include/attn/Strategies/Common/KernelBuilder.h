@@ -1,8 +1,9 @@
-//===- KernelBuilder.h - Shorthands for emitting CPU kernels ----*- C++ -*-===//
+//===- KernelBuilder.h - Shorthands for emitting kernels --------*- C++ -*-===//
 //
-// What every vector-IR kernel emitter builds over and over: index constants
-// and arithmetic, f32 scalar and splat constants, tensor sizes, extension to
-// f32. The emitters of the strategies derive from KernelBuilder or hold one.
+// What every kernel emitter (CPU vector IR, GPU) builds over and over: index
+// constants and arithmetic, f32 scalar and splat constants, tensor sizes,
+// extension to f32, loops without results. The emitters of the strategies
+// derive from KernelBuilder or hold one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 #define ATTN_STRATEGIES_COMMON_KERNELBUILDER_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -45,6 +47,17 @@ public:
     if (!type.isDynamicDim(d))
       return idx(type.getDimSize(d));
     return tensor::DimOp::create(b, loc, tensor, d);
+  }
+  /// scf.for [lo, hi) step `step` whose body yields nothing.
+  void forLoop(Value lo, Value hi, Value step, function_ref<void(Value)> body) {
+    scf::ForOp::create(b, loc, lo, hi, step, ValueRange{},
+                       [&](OpBuilder &nested, Location, Value iv, ValueRange) {
+                         OpBuilder::InsertionGuard guard(b);
+                         b.setInsertionPoint(nested.getInsertionBlock(),
+                                             nested.getInsertionPoint());
+                         body(iv);
+                         scf::YieldOp::create(b, loc);
+                       });
   }
   /// `v` (a scalar or a vector) extended to f32.
   Value toF32(Value v) {

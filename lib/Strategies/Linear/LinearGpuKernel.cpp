@@ -1,0 +1,256 @@
+//===- LinearGpuKernel.cpp - Linear attention as a GPU kernel -------------===//
+//
+// See LinearGpuKernel.h. One gpu.launch: a thread block per (batch, query
+// head) with Dv + 1 threads. Thread e < Dv owns column e of the state
+// S = sum_j phi(k_j) v_j^T, thread Dv the normalizer z = sum_j phi(k_j) (a
+// value column of ones). The state lives in a device scratch buffer
+// [B Hq, F, Dv + 1], so that the block's threads touch consecutive words.
+// The whole block computes the features of one key (or scaled query) into
+// shared memory, then each thread updates (or reads) its column:
+//   S = 0; next = 0            (without causal: every key absorbed first)
+//   for each query i, in order:
+//     causal: absorb keys next .. min(i + Lk - Lq, Lk - 1); next = that + 1
+//     stage scale q_i; barrier; phi(scale q_i) to shared; barrier
+//     acc = phi(scale q_i) . S[:, e]; thread Dv publishes z_i; barrier
+//     out[i, e] = acc / z_i (0 when z_i = 0; acc when not normalized)
+//   absorb key j: stage k_j; barrier; phi(k_j) to shared; barrier;
+//                 S[:, e] += phi(k_j) v_je
+// Features: phi(x) for elu1 and relu, x for identity, and for taylor2
+// [1, x, x_a x_b / sqrt(2) for all a, b] (F = 1 + D + D^2), so that
+// phi(scale q) . phi(k) = 1 + s + s^2 / 2. A query row with no allowed key
+// (causal, Lq > Lk) reads an empty state and gets 0. A NaN in k_j or v_j
+// reaches the state, hence exactly the queries allowed to read key j.
+// The query heads of a GQA group each rebuild the state (blocks share
+// nothing); f32 accumulation for f16/bf16 inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LinearGpuKernel.h"
+
+#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+class LinearGpuEmitter : KernelBuilder {
+public:
+  LinearGpuEmitter(RewriterBase &rewriter, const AttentionProblem &problem)
+      : KernelBuilder(rewriter, problem.op->getLoc(), /*lanes=*/1),
+        p(problem), features(linearGpuFeatures(problem)),
+        threads(linearGpuThreads(problem)) {}
+
+  Value build();
+
+private:
+  Value cmpI(arith::CmpIPredicate predicate, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, predicate, x, y);
+  }
+  Value load(Value memref, ValueRange indices) {
+    return memref::LoadOp::create(b, loc, memref, indices);
+  }
+  void store(Value value, Value memref, ValueRange indices) {
+    memref::StoreOp::create(b, loc, value, memref, indices);
+  }
+  void barrier() { gpu::BarrierOp::create(b, loc); }
+  /// Copies row `row` of `source` [B, H, L, D] (times `scale`) to the
+  /// shared `raw`, strided over the block's threads.
+  void stageRow(Value source, Value batch, Value head, Value row,
+                double scale);
+  /// phi of the staged row into the shared `feat`, strided over the
+  /// block's threads.
+  void emitFeatures();
+  /// Adds keys [lo, hi) of this block's KV head to the state column.
+  void absorbKeys(Value lo, Value hi);
+
+  const AttentionProblem &p;
+  int64_t features, threads;
+  // Set while the kernel body is built.
+  Value tid, bh, batch, head, kvHead, state, raw, feat;
+  Value dk, dv;
+};
+
+void LinearGpuEmitter::stageRow(Value source, Value batchIndex,
+                                Value headIndex, Value row, double scale) {
+  forLoop(tid, idx(p.headDim), idx(threads), [&](Value d) {
+    Value x = toF32(load(source, {batchIndex, headIndex, row, d}));
+    if (scale != 1.0)
+      x = arith::MulFOp::create(b, loc, x, fconst(scale));
+    store(x, raw, {d});
+  });
+}
+
+void LinearGpuEmitter::emitFeatures() {
+  int64_t d = p.headDim;
+  FeatureMap map = p.score.getFeatureMap();
+  forLoop(tid, idx(features), idx(threads), [&](Value f) {
+    Value value;
+    if (map == FeatureMap::Taylor2) {
+      // f = 0: 1; f in [1, D]: x_(f-1); else x_a x_b / sqrt(2) with
+      // f - 1 - D = a D + b. Indices are clamped so every load is in bounds.
+      Value linear = load(raw, {maxI(sub(f, idx(1)), idx(0))});
+      Value pair = maxI(sub(f, idx(1 + d)), idx(0));
+      Value xa = load(raw, {arith::DivUIOp::create(b, loc, pair, idx(d))});
+      Value xb = load(raw, {arith::RemUIOp::create(b, loc, pair, idx(d))});
+      Value quadratic = arith::MulFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, xa, xb),
+          fconst(1.0 / std::sqrt(2.0)));
+      value = select(cmpI(arith::CmpIPredicate::ule, f, idx(d)), linear,
+                     quadratic);
+      value = select(cmpI(arith::CmpIPredicate::eq, f, idx(0)), fconst(1.0),
+                     value);
+    } else {
+      value = load(raw, {f});
+      if (map != FeatureMap::Identity)
+        value = buildFeatureMap(b, loc, map, value);
+    }
+    store(value, feat, {f});
+  });
+}
+
+void LinearGpuEmitter::absorbKeys(Value lo, Value hi) {
+  int64_t dvDim = p.valueDim;
+  forLoop(lo, hi, idx(1), [&](Value j) {
+    stageRow(dk, batch, kvHead, j, 1.0);
+    barrier();
+    emitFeatures();
+    barrier();
+    // Thread Dv's value is 1: its column sums the features (z).
+    Value e = minI(tid, idx(dvDim - 1));
+    Value vje = select(cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim)),
+                       toF32(load(dv, {batch, kvHead, j, e})), fconst(1.0));
+    forLoop(idx(0), idx(features), idx(1), [&](Value f) {
+      Value updated = arith::AddFOp::create(
+          b, loc, load(state, {bh, f, tid}),
+          arith::MulFOp::create(b, loc, load(feat, {f}), vje));
+      store(updated, state, {bh, f, tid});
+    });
+  });
+}
+
+Value LinearGpuEmitter::build() {
+  int64_t dvDim = p.valueDim;
+  Value batches = dimOf(p.query, 0);
+  Value lq = dimOf(p.query, 2), lk = dimOf(p.key, 2);
+  Value one = idx(1);
+
+  DeviceBuffers device(b, loc);
+  Value dq = device.copyIn(p.query);
+  dk = device.copyIn(p.key);
+  dv = device.copyIn(p.value);
+  Value out = device.allocLike(p.init);
+  Value blocks = mul(batches, idx(p.headsQ));
+  state = device.allocF32({ShapedType::kDynamic, features, threads}, {blocks});
+
+  Attribute workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::AddressSpace::Workgroup);
+  SmallVector<Type> shared = {
+      MemRefType::get({p.headDim}, f32, AffineMap(), workgroup),
+      MemRefType::get({features}, f32, AffineMap(), workgroup),
+      MemRefType::get({1}, f32, AffineMap(), workgroup)};
+  auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, idx(threads),
+                                      one, one, Value(), Type(), ValueRange{},
+                                      shared, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  raw = launch.getWorkgroupAttributions()[0];
+  feat = launch.getWorkgroupAttributions()[1];
+  Value normalizer = launch.getWorkgroupAttributions()[2];
+  tid = launch.getThreadIds().x;
+  bh = launch.getBlockIds().x;
+  batch = arith::DivUIOp::create(b, loc, bh, idx(p.headsQ));
+  head = arith::RemUIOp::create(b, loc, bh, idx(p.headsQ));
+  kvHead = arith::DivUIOp::create(b, loc, head, idx(p.groupSize()));
+
+  forLoop(idx(0), idx(features), one,
+          [&](Value f) { store(fconst(0.0), state, {bh, f, tid}); });
+  if (!p.causal)
+    absorbKeys(idx(0), lk);
+
+  // Query i may see keys j <= i + Lk - Lq (causal); keys join the state in
+  // order, once, as the first query that may see them comes up.
+  Value shift = sub(lk, lq);
+  Type outElem = cast<RankedTensorType>(p.init.getType()).getElementType();
+  scf::ForOp::create(
+      b, loc, idx(0), lq, one, ValueRange{idx(0)},
+      [&](OpBuilder &nested, Location, Value i, ValueRange next) {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        Value absorbed = next[0];
+        if (p.causal) {
+          Value end = maxI(minI(add(add(i, shift), one), lk), idx(0));
+          absorbKeys(absorbed, end);
+          absorbed = maxI(absorbed, end);
+        }
+        stageRow(dq, batch, head, i, p.scale);
+        barrier();
+        emitFeatures();
+        barrier();
+        auto dot = scf::ForOp::create(
+            b, loc, idx(0), idx(features), one, ValueRange{fconst(0.0)},
+            [&](OpBuilder &db, Location, Value f, ValueRange acc) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(db.getInsertionBlock(),
+                                  db.getInsertionPoint());
+              Value term = arith::MulFOp::create(b, loc, load(feat, {f}),
+                                                 load(state, {bh, f, tid}));
+              scf::YieldOp::create(
+                  b, loc, ValueRange{arith::AddFOp::create(b, loc, acc[0],
+                                                           term)});
+            });
+        Value acc = dot.getResult(0);
+        Value isNormalizer = cmpI(arith::CmpIPredicate::eq, tid, idx(dvDim));
+        scf::IfOp::create(b, loc, isNormalizer, [&](OpBuilder &ib, Location) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(ib.getInsertionBlock(), ib.getInsertionPoint());
+          store(acc, normalizer, {idx(0)});
+          scf::YieldOp::create(b, loc);
+        });
+        barrier();
+        Value o = acc;
+        if (p.score.getNormalize()) {
+          Value z = load(normalizer, {idx(0)});
+          Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                              z, fconst(0.0));
+          o = select(empty, fconst(0.0), arith::DivFOp::create(b, loc, acc, z));
+        }
+        if (!outElem.isF32())
+          o = arith::TruncFOp::create(b, loc, outElem, o);
+        scf::IfOp::create(
+            b, loc, cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim)),
+            [&](OpBuilder &ib, Location) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(ib.getInsertionBlock(),
+                                  ib.getInsertionPoint());
+              store(o, out, {batch, head, i, tid});
+              scf::YieldOp::create(b, loc);
+            });
+        scf::YieldOp::create(b, loc, ValueRange{absorbed});
+      });
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointAfter(launch);
+  return device.copyOutAndFree(out, p.init);
+}
+
+} // namespace
+
+int64_t mlir::attn::linearGpuFeatures(const AttentionProblem &problem) {
+  int64_t d = problem.headDim;
+  return problem.score.getFeatureMap() == FeatureMap::Taylor2 ? 1 + d + d * d
+                                                              : d;
+}
+
+Value mlir::attn::buildLinearGpuAttention(RewriterBase &rewriter,
+                                          const AttentionProblem &problem) {
+  rewriter.setInsertionPoint(problem.op);
+  return LinearGpuEmitter(rewriter, problem).build();
+}

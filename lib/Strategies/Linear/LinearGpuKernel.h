@@ -1,0 +1,37 @@
+//===- LinearGpuKernel.h - Linear attention as a GPU kernel -----*- C++ -*-===//
+//
+// The GPU form of the `linear` strategy: kernel-score attention in
+// O((Lq + Lk) F Dv) per (batch, query head) through the running state
+// S = sum phi(k) v^T and z = sum phi(k), one thread block per (batch, query
+// head). See LinearGpuKernel.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_STRATEGIES_LINEAR_LINEARGPUKERNEL_H
+#define ATTN_LIB_STRATEGIES_LINEAR_LINEARGPUKERNEL_H
+
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::attn {
+
+/// Features per key of the GPU kernel: D, or 1 + D + D^2 for taylor2.
+int64_t linearGpuFeatures(const AttentionProblem &problem);
+/// Threads per block (Dv value columns and the normalizer column).
+inline int64_t linearGpuThreads(const AttentionProblem &problem) {
+  return problem.valueDim + 1;
+}
+/// Static shared memory of the kernel: the raw vector, its features and the
+/// normalizer.
+inline int64_t linearGpuSharedBytes(const AttentionProblem &problem) {
+  return 4 * (problem.headDim + linearGpuFeatures(problem) + 1);
+}
+
+/// Emits the kernel and its host-side copies before `problem.op`; returns
+/// the result tensor.
+Value buildLinearGpuAttention(RewriterBase &rewriter,
+                              const AttentionProblem &problem);
+
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_STRATEGIES_LINEAR_LINEARGPUKERNEL_H
