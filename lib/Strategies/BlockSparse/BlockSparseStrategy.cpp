@@ -101,6 +101,7 @@ public:
       // On the GPU the mask applies per element (no block skipping yet).
       GpuKernelConfig gpu;
       gpu.tensorCores = target.tensorCores;
+      gpu.blockK = fitGpuBlockK(p, gpu.blockK);
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }

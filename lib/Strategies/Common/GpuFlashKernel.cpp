@@ -127,7 +127,7 @@ private:
                 cfg.blockK * p.valueDim) +
            4 * cfg.blockQ * cfg.blockK;
   }
-  static constexpr int64_t kSharedLimit = 48 * 1024;
+  static constexpr int64_t kSharedLimit = kGpuStaticSharedBytes;
   /// Head dimension padded to the mma k step.
   int64_t paddedHeadDim() const { return (p.headDim + 15) / 16 * 16; }
   /// S = Q K^T of the key tile into `scores` [block_q, block_k]: each warp
@@ -756,6 +756,43 @@ Value DeviceBuffers::copyOutAndFree(Value device, Value like) {
   return bufferization::ToTensorOp::create(b, loc, type, host,
                                            /*restrict=*/true,
                                            /*writable=*/true);
+}
+
+static int64_t simtSharedBytes(const AttentionProblem &p, int64_t blockK) {
+  return 4 * blockK * (p.headDim + p.valueDim);
+}
+
+int64_t mlir::attn::fitGpuBlockK(const AttentionProblem &problem,
+                                 int64_t preferred) {
+  int64_t blockK = preferred;
+  while (blockK > 1 && simtSharedBytes(problem, blockK) > kGpuStaticSharedBytes)
+    blockK /= 2;
+  return blockK;
+}
+
+LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,
+                                                StringRef strategy,
+                                                const AttentionProblem &p,
+                                                const GpuKernelConfig &cfg) {
+  auto outOfRange = [&](StringRef name, int64_t value, int64_t hi) {
+    return op->emitOpError()
+           << strategy << " strategy parameter " << name << " = " << value
+           << " is out of range on a GPU: it must be from 1 to " << hi;
+  };
+  if (cfg.blockQ < 1 || cfg.blockQ > 1024)
+    return outOfRange("block_q", cfg.blockQ, 1024);
+  if (cfg.blockK < 1 || cfg.blockK > 1024)
+    return outOfRange("block_k", cfg.blockK, 1024);
+  if (cfg.splits < 1 || cfg.splits > 4096)
+    return outOfRange("splits", cfg.splits, 4096);
+  if (simtSharedBytes(p, cfg.blockK) > kGpuStaticSharedBytes)
+    return op->emitOpError()
+           << strategy << " strategy parameter block_k = " << cfg.blockK
+           << " stages " << simtSharedBytes(p, cfg.blockK)
+           << " bytes of K and V per tile, more than the GPU's "
+           << kGpuStaticSharedBytes << " bytes of shared memory (at most "
+           << fitGpuBlockK(p, cfg.blockK) << " for this head dimension)";
+  return success();
 }
 
 Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,

@@ -539,6 +539,7 @@ public:
       // On the GPU: the flattened kernel with NATTEN's rule per element.
       GpuKernelConfig gpu;
       gpu.tensorCores = target.tensorCores;
+      gpu.blockK = fitGpuBlockK(p, gpu.blockK);
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }

@@ -89,12 +89,10 @@ public:
       GpuKernelConfig gpu;
       gpu.tensorCores = target.tensorCores;
       gpu.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, config.blockQ));
-      gpu.blockK = 32;
+      gpu.blockK = fitGpuBlockK(p, 32);
       gpu.splits = config.splits;
-      if (gpu.splits < 1 || gpu.splits > 4096)
-        return op->emitOpError()
-               << "split_kv strategy parameter splits = " << gpu.splits
-               << " is out of range: it must be from 1 to 4096";
+      if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
+        return failure();
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }

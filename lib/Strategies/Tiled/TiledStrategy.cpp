@@ -52,7 +52,9 @@ public:
       int64_t blockQ = requested ? requested.getIntParam(
                                        "block_q", tensorCores ? 64 : 128)
                                  : 128;
-      int64_t blockK = requested ? requested.getIntParam("block_k", 32) : 32;
+      int64_t blockK = requested ? requested.getIntParam("block_k", 0) : 0;
+      if (blockK == 0)
+        blockK = fitGpuBlockK(p, 32);
       SmallVector<NamedAttribute> params = {
           b.getNamedAttr("block_q", b.getI64IntegerAttr(blockQ)),
           b.getNamedAttr("block_k", b.getI64IntegerAttr(blockK))};
@@ -136,8 +138,8 @@ public:
       gpu.blockQ = strategy.getIntParam("block_q", 128);
       gpu.blockK = strategy.getIntParam("block_k", 32);
       gpu.tensorCores = strategy.getIntParam("tensor_cores", 0) != 0;
-      if (gpu.blockQ < 1 || gpu.blockK < 1)
-        return op->emitOpError() << "tiled strategy needs block_q, block_k >= 1";
+      if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
+        return failure();
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }

@@ -51,6 +51,21 @@ private:
   SmallVector<Value> buffers;
 };
 
+/// Static shared memory of a block (48 KiB without opting in to more).
+constexpr int64_t kGpuStaticSharedBytes = 48 << 10;
+
+/// The largest block_k, `preferred` or a power-of-two fraction of it, whose
+/// K and V tiles (f32) fit in static shared memory.
+int64_t fitGpuBlockK(const AttentionProblem &problem, int64_t preferred);
+
+/// Checks a configuration on `op` before a kernel is built: block_q (threads
+/// per block) from 1 to 1024, block_k from 1 to 1024 with its K and V tiles
+/// within 48 KiB of shared memory, splits from 1 to 4096. On failure emits
+/// one error that names `strategy`, the parameter and the rule.
+LogicalResult verifyGpuKernelConfig(Operation *op, StringRef strategy,
+                                    const AttentionProblem &problem,
+                                    const GpuKernelConfig &config);
+
 /// Emits the kernel and its host-side copies before `problem.op`; returns
 /// the result tensor.
 Value buildGpuFlashAttention(RewriterBase &rewriter,
