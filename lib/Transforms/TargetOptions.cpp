@@ -37,17 +37,23 @@ TargetDescription mlir::attn::makeTargetDescription(StringRef kind,
   return target;
 }
 
+llvm::cl::OptionCategory &mlir::attn::getAttnOptionCategory() {
+  static llvm::cl::OptionCategory category("attn options");
+  return category;
+}
+
 namespace {
 struct AttnCommandLineOptions {
   llvm::cl::opt<std::string> forcedStrategy{
       "attn-strategy",
       llvm::cl::desc("Force this strategy on every attn op that has none "
                      "(default of attn-select-strategy's strategy option)"),
-      llvm::cl::value_desc("name"), llvm::cl::init("")};
+      llvm::cl::value_desc("name"), llvm::cl::init(""),
+      llvm::cl::cat(getAttnOptionCategory())};
   llvm::cl::list<std::string> strategyLibraries{
       "attn-load-strategy",
       llvm::cl::desc("Load a shared library that registers strategies"),
-      llvm::cl::value_desc("lib.so"),
+      llvm::cl::value_desc("lib.so"), llvm::cl::cat(getAttnOptionCategory()),
       llvm::cl::callback([](const std::string &path) {
         std::string error;
         if (!loadStrategyLibrary(path, error)) {

@@ -37,25 +37,32 @@ using attn::api::EntrySignature;
 using attn::api::TensorSpec;
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
-                                      cl::Required);
+                                      cl::Required,
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> outputFile("o", cl::desc("Shared library to write"),
-                                       cl::value_desc("lib.so"), cl::Required);
+                                       cl::value_desc("lib.so"), cl::Required,
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> target("target", cl::desc("cpu or cuda"),
-                                   cl::init("cpu"));
+                                   cl::init("cpu"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> gpuChip("gpu-chip",
                                     cl::desc("GPU architecture for --target "
                                              "cuda"),
-                                    cl::init("sm_90"));
+                                    cl::init("sm_90"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> tensorCores(
     "tensor-cores",
     cl::desc("--target cuda: f16 Q K^T on tensor cores (mma.sync, sm_80+) "
              "where the strategy can"),
-    cl::init(false));
+    cl::init(false),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> compiler("cxx",
                                      cl::desc("C++ compiler used to link"),
-                                     cl::init("c++"));
+                                     cl::init("c++"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> keep("keep-temps",
-                          cl::desc("Keep the object and generated source"));
+                          cl::desc("Keep the object and generated source"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 
 static int fail(const std::string &message) {
   llvm::errs() << "attn-aot: error: " << message << "\n";
@@ -272,6 +279,7 @@ int attn_aot_call(const char *name, const attn_aot_array *inputs,
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   mlir::attn::registerAttnCommandLineOptions();
+  cl::HideUnrelatedOptions(mlir::attn::getAttnOptionCategory());
   cl::ParseCommandLineOptions(argc, argv,
                               "attn-aot: compile an MLIR model into a "
                               "self-contained shared library\n");

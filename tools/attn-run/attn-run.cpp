@@ -42,49 +42,62 @@ using attn::runtime::DType;
 using attn::runtime::HostArray;
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.mlir>"),
-                                      cl::Required);
+                                      cl::Required,
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> entry("entry", cl::desc("Function to run"),
-                                  cl::init("main"));
+                                  cl::init("main"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> inputsList(
     "inputs", cl::desc("Comma-separated .npy files, one per argument"),
-    cl::init(""));
+    cl::init(""),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> outputList(
     "output", cl::desc("Comma-separated .npy files, one per result"),
-    cl::init(""));
+    cl::init(""),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> target("target", cl::desc("cpu or cuda"),
-                                   cl::init("cpu"));
+                                   cl::init("cpu"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> gpuChip("gpu-chip",
                                     cl::desc("GPU architecture for --target "
                                              "cuda (sm_80, sm_90)"),
-                                    cl::init("sm_90"));
+                                    cl::init("sm_90"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> tensorCores(
     "tensor-cores",
     cl::desc("--target cuda: f16 Q K^T on tensor cores (mma.sync, sm_80+) "
              "where the strategy can"),
-    cl::init(false));
+    cl::init(false),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> check("check",
-                           cl::desc("Compare with the reference strategy"));
+                           cl::desc("Compare with the reference strategy"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<unsigned> bench("bench",
                                cl::desc("Time N calls after a warm-up"),
-                               cl::init(0));
+                               cl::init(0),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 // `--threads N` is parsed by hand: libMLIR already registers an option named
 // "threads" with llvm::cl.
 static int threads = 0;
 static cl::opt<double> absTolerance("atol",
                             cl::desc("--check absolute tolerance (default "
                                      "1e-4, 1e-2 for f16/bf16)"),
-                            cl::init(-1));
+                            cl::init(-1),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<double> relTolerance("rtol",
                             cl::desc("--check relative tolerance (default "
                                      "1e-4, 1e-2 for f16/bf16)"),
-                            cl::init(-1));
+                            cl::init(-1),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> raise(
     "raise",
     cl::desc("Raise attention written as math (TOSA, linalg) to attn ops "
              "first (default on; --raise=false lowers the math as written)"),
-    cl::init(true));
+    cl::init(true),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> printIR("print-lowered-ir",
-                             cl::desc("Print the module after compilation"));
+                             cl::desc("Print the module after compilation"),
+    cl::cat(mlir::attn::getAttnOptionCategory()));
 
 static int fail(const std::string &message) {
   llvm::errs() << "attn-run: error: " << message;
@@ -168,6 +181,7 @@ int main(int argc, char **argv) {
   }
   cl::AddExtraVersionPrinter(
       [](llvm::raw_ostream &os) { os << "attn-run (attn, LLVM/MLIR 22)\n"; });
+  cl::HideUnrelatedOptions(mlir::attn::getAttnOptionCategory());
   cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
                               "attn-run: run a function of an MLIR file on "
                               ".npy inputs\n\n  --threads N  threads to run "

@@ -5,6 +5,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Strategies/Strategy.h"
+#include "llvm/Support/CommandLine.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/CommandLine.h"
 
 namespace mlir::attn {
 
@@ -37,6 +39,9 @@ TargetDescription makeTargetDescription(StringRef kind, int64_t threads,
 void registerAttnCommandLineOptions();
 /// The strategy that `--attn-strategy` forces, or "".
 StringRef getCommandLineForcedStrategy();
+/// The category of attn's own command-line flags. attn-run and attn-aot put
+/// theirs in it and hide LLVM's from --help.
+llvm::cl::OptionCategory &getAttnOptionCategory();
 
 } // namespace mlir::attn
 
