@@ -147,11 +147,15 @@ private:
     });
   }
   /// acc[r * vecs + c] += sum over t in [lo, hi) of a(r, t) * row(t)[c],
-  /// the t loop unrolled: a register tile of rank-1 updates.
+  /// the t loop unrolled: a register tile of rank-1 updates. With `allowed`,
+  /// only the terms where allowed(r, t) holds are added (a term of weight 0
+  /// is skipped rather than multiplied, so a NaN or infinity in row(t)
+  /// reaches only the rows allowed to read it).
   SmallVector<Value>
   rankUpdates(Value lo, Value hi, int64_t rows, ValueRange acc,
               function_ref<Value(int64_t, Value)> a,
-              function_ref<SmallVector<Value>(Value)> row);
+              function_ref<SmallVector<Value>(Value)> row,
+              function_ref<Value(int64_t, Value)> allowed = nullptr);
 
   // Memory.
   Value scratch(ArrayRef<int64_t> shape) {
@@ -230,15 +234,20 @@ SmallVector<Value> LinearEmitter::loop(Value lo, Value hi, int64_t step,
 SmallVector<Value>
 LinearEmitter::rankUpdates(Value lo, Value hi, int64_t rows, ValueRange acc,
                            function_ref<Value(int64_t, Value)> a,
-                           function_ref<SmallVector<Value>(Value)> row) {
+                           function_ref<SmallVector<Value>(Value)> row,
+                           function_ref<Value(int64_t, Value)> allowed) {
   int64_t vecs = acc.size() / rows;
   auto step = [&](Value t, SmallVector<Value> &sums) {
     SmallVector<Value> bs = row(t);
     for (int64_t r = 0; r < rows; ++r) {
       Value ab = vector::BroadcastOp::create(b, loc, vecType, a(r, t));
-      for (int64_t c = 0; c < vecs; ++c)
-        sums[r * vecs + c] =
+      Value guard = allowed ? allowed(r, t) : Value();
+      for (int64_t c = 0; c < vecs; ++c) {
+        Value sum =
             vector::FMAOp::create(b, loc, ab, bs[c], sums[r * vecs + c]);
+        sums[r * vecs + c] =
+            guard ? select(guard, sum, sums[r * vecs + c]) : sum;
+      }
     }
   };
   Value mainEnd =
@@ -469,16 +478,26 @@ void LinearEmitter::outputRows(Value lo, Value offset, Value nK, Value nQ) {
           return load(qF, ValueRange{add(r0, idx(r)), t});
         },
         [&](Value t) { return loadRow(state, t, l.vVecs); });
-    // Intra-chunk: P V over the keys the tile's last row may see.
+    // Intra-chunk: P V over the keys the tile's first row may see, then
+    // over those only later rows may see, each row up to its own last key.
     if (p.causal) {
+      auto keysSeen = [&](Value il) {
+        return clamp(add(add(il, offset), idx(1)), idx(0), nK);
+      };
       Value ilMax = minI(div(add(r0, idx(mr - 1)), l.group), sub(nQ, idx(1)));
-      Value limit = clamp(add(add(ilMax, offset), idx(1)), idx(0), nK);
-      acc = rankUpdates(
-          idx(0), limit, mr, acc,
-          [&](int64_t r, Value t) {
-            return load(scores, ValueRange{add(r0, idx(r)), t});
-          },
-          [&](Value t) { return readValues(add(lo, t)); });
+      Value limit = keysSeen(ilMax);
+      Value shared = minI(keysSeen(div(r0, l.group)), limit);
+      auto score = [&](int64_t r, Value t) {
+        return load(scores, ValueRange{add(r0, idx(r)), t});
+      };
+      auto values = [&](Value t) { return readValues(add(lo, t)); };
+      acc = rankUpdates(idx(0), shared, mr, acc, score, values);
+      acc = rankUpdates(shared, limit, mr, acc, score, values,
+                        [&](int64_t r, Value t) {
+                          Value seen = keysSeen(div(add(r0, idx(r)), l.group));
+                          return arith::CmpIOp::create(
+                              b, loc, arith::CmpIPredicate::slt, t, seen);
+                        });
     }
     storeTile(acc, oBuf, r0, l.vVecs);
   });
