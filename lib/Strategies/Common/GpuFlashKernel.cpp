@@ -23,6 +23,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -44,14 +46,13 @@ namespace {
 
 constexpr double kLog2E = 1.4426950408889634;
 
-class GpuEmitter {
+class GpuEmitter : KernelBuilder {
 public:
   GpuEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
              const GpuKernelConfig &config,
              SmallVector<Value> spatialExtents)
-      : b(rewriter), loc(problem.op->getLoc()), p(problem), cfg(config),
-        extents(std::move(spatialExtents)) {
-    f32 = b.getF32Type();
+      : KernelBuilder(rewriter, problem.op->getLoc(), /*lanes=*/1),
+        p(problem), cfg(config), extents(std::move(spatialExtents)) {
     group = p.groupSize();
     // Tensor cores: fewer rows per block where the staged tiles would
     // exceed static shared memory.
@@ -64,57 +65,16 @@ public:
   Value build();
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value fconst(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
   Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
   Value cmpI(arith::CmpIPredicate pr, Value x, Value y) {
     return arith::CmpIOp::create(b, loc, pr, x, y);
   }
   Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
   Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value select(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
-  Value toF32(Value v) {
-    if (v.getType().isF32())
-      return v;
-    return arith::ExtFOp::create(b, loc, f32, v);
-  }
-  Value dimOf(Value tensor, int64_t d) {
-    auto type = cast<RankedTensorType>(tensor.getType());
-    if (!type.isDynamicDim(d))
-      return idx(type.getDimSize(d));
-    return tensor::DimOp::create(b, loc, tensor, d);
-  }
-  /// The feature map of elu1/relu scores.
+  /// phi of elu1/relu scores.
   Value featureMap(Value x) {
-    Value zero = fconst(0.0);
-    if (p.score.getFeatureMap() == FeatureMap::Relu)
-      return arith::MaximumFOp::create(b, loc, x, zero);
-    Value positive =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
-    return select(positive, arith::AddFOp::create(b, loc, x, fconst(1.0)),
-                  math::ExpOp::create(b, loc, x));
-  }
-  /// Loops [lo, hi) step `step` with a body that yields nothing.
-  void forLoop(Value lo, Value hi, Value step,
-               function_ref<void(Value)> body) {
-    scf::ForOp::create(b, loc, lo, hi, step, ValueRange{},
-                       [&](OpBuilder &nb, Location, Value iv, ValueRange) {
-                         OpBuilder::InsertionGuard guard(b);
-                         b.setInsertionPoint(nb.getInsertionBlock(),
-                                             nb.getInsertionPoint());
-                         body(iv);
-                         scf::YieldOp::create(b, loc);
-                       });
+    return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
   }
 
   /// Whether Q K^T may run on tensor cores: requested, f16 inputs, a score
@@ -140,12 +100,9 @@ private:
                            Value partL);
   void emitMergeKernel(Value out, Value partO, Value partM, Value partL);
 
-  RewriterBase &b;
-  Location loc;
   const AttentionProblem &p;
   GpuKernelConfig cfg;
   SmallVector<Value> extents;
-  Type f32;
   int64_t group;
   Value batches, lq, lk, numBlocks, numTiles;
   ProblemSizes sizes;
