@@ -374,19 +374,28 @@ void FlashEmitter::prepareBlockSparse() {
     listBatches = bm;
   }
   // The mask padded to whole blocks with false (element reads of partial
-  // blocks), and at run time the allowed keys per block.
-  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0));
-  SmallVector<OpFoldResult> high(4, b.getIndexAttr(0));
-  high[2] = sub(mul(numBlocks, idx(bq)), dimOf(p.mask, 2));
-  high[3] = sub(mul(numTiles, idx(bk)), dimOf(p.mask, 3));
+  // blocks), and at run time the allowed keys per block. Where the blocks
+  // divide the mask's static lengths it is used as it is: a pad would copy
+  // it element by element on every call (64 MiB for L = 8192).
   SmallVector<int64_t> paddedShape = {maskType.getDimSize(0),
                                       maskType.getDimSize(1),
                                       ShapedType::kDynamic,
                                       ShapedType::kDynamic};
-  Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
-  paddedMask = tensor::PadOp::create(
-      b, loc, RankedTensorType::get(paddedShape, b.getI1Type()), p.mask,
-      ArrayRef<OpFoldResult>(low), ArrayRef<OpFoldResult>(high), falseValue);
+  auto paddedType = RankedTensorType::get(paddedShape, b.getI1Type());
+  int64_t maskRows = maskType.getDimSize(2), maskKeys = maskType.getDimSize(3);
+  if (!ShapedType::isDynamic(maskRows) && !ShapedType::isDynamic(maskKeys) &&
+      maskRows % bq == 0 && maskKeys % bk == 0) {
+    paddedMask = tensor::CastOp::create(b, loc, paddedType, p.mask);
+  } else {
+    SmallVector<OpFoldResult> low(4, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> high(4, b.getIndexAttr(0));
+    high[2] = sub(mul(numBlocks, idx(bq)), dimOf(p.mask, 2));
+    high[3] = sub(mul(numTiles, idx(bk)), dimOf(p.mask, 3));
+    Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
+    paddedMask = tensor::PadOp::create(
+        b, loc, paddedType, p.mask, ArrayRef<OpFoldResult>(low),
+        ArrayRef<OpFoldResult>(high), falseValue);
+  }
   if (listOffsets)
     return;
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, paddedMask);
