@@ -26,10 +26,6 @@ using namespace mlir::attn;
 
 namespace {
 
-int64_t knownOr(int64_t size, int64_t fallback) {
-  return ShapedType::isDynamic(size) ? fallback : size;
-}
-
 class BlockSparseStrategy final : public Strategy {
 public:
   StringRef getName() const override { return "block_sparse"; }

@@ -36,10 +36,6 @@ using namespace mlir::attn;
 
 namespace {
 
-int64_t knownOr(int64_t size, int64_t fallback) {
-  return ShapedType::isDynamic(size) ? fallback : size;
-}
-
 class NeighborhoodEmitter {
 public:
   NeighborhoodEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
