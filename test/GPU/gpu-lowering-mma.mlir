@@ -2,7 +2,7 @@
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_80 features=+ptx70" | FileCheck %s --check-prefix=PTX
 // RUN: attn-opt %s --attn-gpu-pipeline="format=bin chip=sm_90" -o /dev/null
 
-// Tensor cores for f16 (tiled, tensor_cores = 1): the block's Q rows, the K
+// Tensor cores for f16 and bf16 (tiled, tensor_cores = 1): the block's Q rows, the K
 // tile (head dimension padded from 72 to 80, the mma k step) and the V tile
 // staged in shared memory as f16; per key tile, each warp's 32 x 32 scores
 // as 2 x 4 mma.sync m16n8k16 with f32 accumulators, iterated over the head
@@ -24,18 +24,38 @@
 // CHECK:             memref.load %[[ST]]
 // CHECK:             math.exp2
 
+// bf16 through NVVM's mma.sync directly (nvgpu's lowering finds no PTX type
+// for bf16): pairs of bf16 packed into i32 registers, 4 for A and 2 for B,
+// f32 accumulators in and out.
+// CHECK-LABEL: func.func @mma_bf16(
+// CHECK:         gpu.launch
+// CHECK-SAME:        workgroup(%{{.*}} : memref<32x64xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<32x64xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x64xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x32xf32, #gpu.address_space<workgroup>>)
+// CHECK:             vector.bitcast %{{.*}} : vector<2xbf16> to vector<1xi32>
+// CHECK-COUNT-8:     nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK-NOT:         nvgpu.mma.sync
+// CHECK:             math.exp2
+
 // Without tensor_cores, or with f32 inputs, scores stay SIMT dot products.
 // CHECK-LABEL: func.func @simt_f32(
 // CHECK-NOT:     nvgpu.mma.sync
 // CHECK:         return
 
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 func.func @mma_f16(%q: tensor<1x4x200x72xf16>, %k: tensor<1x2x150x72xf16>, %v: tensor<1x2x150x72xf16>) -> tensor<1x4x200x72xf16> {
   %init = tensor.empty() : tensor<1x4x200x72xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x200x72xf16>, tensor<1x2x150x72xf16>, tensor<1x2x150x72xf16>)
                       outs(%init : tensor<1x4x200x72xf16>)
                       {causal, strategy = #attn.strategy<"tiled", {block_q = 64, block_k = 32, tensor_cores = 1}>} -> tensor<1x4x200x72xf16>
   return %o : tensor<1x4x200x72xf16>
+}
+
+func.func @mma_bf16(%q: tensor<2x2x100x64xbf16>, %k: tensor<2x2x90x64xbf16>, %v: tensor<2x2x90x64xbf16>) -> tensor<2x2x100x64xbf16> {
+  %init = tensor.empty() : tensor<2x2x100x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x100x64xbf16>, tensor<2x2x90x64xbf16>, tensor<2x2x90x64xbf16>)
+                      outs(%init : tensor<2x2x100x64xbf16>)
+                      {strategy = #attn.strategy<"tiled", {block_q = 64, block_k = 32, tensor_cores = 1}>} -> tensor<2x2x100x64xbf16>
+  return %o : tensor<2x2x100x64xbf16>
 }
 
 func.func @simt_f32(%q: tensor<1x4x200x72xf32>, %k: tensor<1x2x150x72xf32>, %v: tensor<1x2x150x72xf32>) -> tensor<1x4x200x72xf32> {

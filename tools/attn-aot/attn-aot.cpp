@@ -52,7 +52,7 @@ static cl::opt<std::string> gpuChip("gpu-chip",
     cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> tensorCores(
     "tensor-cores",
-    cl::desc("--target cuda: f16 Q K^T on tensor cores (mma.sync, sm_80+) "
+    cl::desc("--target cuda: f16/bf16 Q K^T on tensor cores (mma.sync, sm_80+) "
              "where the strategy can"),
     cl::init(false),
     cl::cat(mlir::attn::getAttnOptionCategory()));

@@ -41,7 +41,7 @@ struct CompileOptions {
   /// Raise attention written as math (TOSA, linalg) to attn ops before
   /// anything else (attn-raise); off: it is lowered as written.
   bool raise = true;
-  /// Target "cuda": f16 Q K^T on tensor cores where a strategy can.
+  /// Target "cuda": f16/bf16 Q K^T on tensor cores where a strategy can.
   bool tensorCores = false;
 };
 

@@ -42,7 +42,7 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::init("fatbin")};
   Option<bool> tensorCores{
       *this, "tensor-cores",
-      llvm::cl::desc("Compute f16 Q K^T with tensor-core mma.sync (sm_80+) "
+      llvm::cl::desc("Compute f16/bf16 Q K^T with tensor-core mma.sync (sm_80+) "
                      "where a strategy can (tiled); off: SIMT"),
       llvm::cl::init(false)};
   Option<std::string> toolkit{

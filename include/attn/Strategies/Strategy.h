@@ -33,7 +33,7 @@ struct TargetDescription {
   int64_t l3Bytes = 32 << 20;  ///< Shared last-level cache.
   double ghz = 3.0;            ///< Clock used for the FMA peak.
   double memoryGBs = 50.0;     ///< Sustained DRAM bandwidth.
-  /// GPU: strategies that can compute f16 Q K^T with tensor-core mma.sync
+  /// GPU: strategies that can compute f16/bf16 Q K^T with tensor-core mma.sync
   /// do so.
   bool tensorCores = false;
 

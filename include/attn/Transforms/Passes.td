@@ -18,7 +18,7 @@ defvar AttnTargetOptions = [
   Option<"l2Bytes", "l2-bytes", "int64_t", "0", "L2 cache bytes (0: host)">,
   Option<"l3Bytes", "l3-bytes", "int64_t", "0", "L3 cache bytes (0: host)">,
   Option<"tensorCores", "tensor-cores", "bool", "false",
-         "GPU: compute f16 Q K^T with tensor-core mma.sync where a strategy can">
+         "GPU: compute f16/bf16 Q K^T with tensor-core mma.sync where a strategy can">
 ];
 
 def AttnSelectStrategy : Pass<"attn-select-strategy"> {
@@ -62,7 +62,8 @@ def AttnApplyStrategies : Pass<"attn-apply-strategies"> {
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
     "::mlir::memref::MemRefDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect"
+    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect"
   ];
 }
 
