@@ -717,6 +717,17 @@ bool CompiledModuleImpl::run(const std::string &name,
   // GPU code cannot report errors: the runtime keeps the first one.
   if (const char *cudaError = attnCudaTakeError()) {
     error = std::string("CUDA: ") + cudaError;
+    // The host code still returned its results: free the ones we own.
+    if (ownsResults) {
+      std::set<void *> freed;
+      size_t at = 0;
+      for (int rank : resultRanks) {
+        void *allocated = reinterpret_cast<void *>(resultStorage[at]);
+        if (freed.insert(allocated).second)
+          std::free(allocated);
+        at += 3 + 2 * rank;
+      }
+    }
     return false;
   }
 #endif
