@@ -509,6 +509,11 @@ bool CompiledModuleImpl::build(const std::string &source,
       return false;
     }
     ownsResults = true;
+  } else {
+    // Already lowered: results are ours to free only where attn's pipeline
+    // marked them fresh allocations (otherwise one might be an argument or
+    // a global, and it is copied instead).
+    ownsResults = (*module)->hasAttr(kResultsOwnedAttrName);
   }
   {
     llvm::raw_string_ostream os(lowered);

@@ -22,10 +22,32 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Pass/Pass.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::attn;
+
+namespace {
+/// Sets kResultsOwnedAttrName on the module (see Pipelines.h).
+struct MarkResultsOwned
+    : public PassWrapper<MarkResultsOwned, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MarkResultsOwned)
+  StringRef getArgument() const final { return "attn-mark-results-owned"; }
+  StringRef getDescription() const final {
+    return "Mark the module: entry results are fresh allocations the caller "
+           "owns";
+  }
+  void runOnOperation() final {
+    getOperation()->setAttr(kResultsOwnedAttrName,
+                            UnitAttr::get(&getContext()));
+  }
+};
+} // namespace
+
+void mlir::attn::addMarkResultsOwned(OpPassManager &pm) {
+  pm.addPass(std::make_unique<MarkResultsOwned>());
+}
 
 void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads,
                                         bool gpuHost) {
@@ -108,6 +130,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   buildCpuLoweringToLLVM(pm, options.threads);
+  // Deallocation above returns owned (cloned where needed) buffers only.
+  addMarkResultsOwned(pm);
 }
 
 void mlir::attn::registerAttnPipelines() {
