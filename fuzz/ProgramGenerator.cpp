@@ -329,7 +329,7 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
   case 5: kElem = elem == "f32" ? "f16" : "f32"; break; // element types differ
   case 6: maskElem = "f32"; useMask = true; constMask = false; break; // mask not i1
   case 7: attrs.push_back("softcap = 0.000000e+00 : f32"); break;
-  case 8: s.v[2] = lk + 1; s.vDyn[2] = false; break;    // value length
+  case 8: s.v[2] = lk + 1; s.vDyn[2] = s.kDyn[2] = false; break; // value length (K's static too: a dynamic one is checked at run time)
   default: break;
   }
   p.valid = mistake == 0;

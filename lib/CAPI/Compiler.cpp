@@ -509,6 +509,11 @@ bool CompiledModuleImpl::build(const std::string &source,
       return false;
     }
     ownsResults = true;
+  } else {
+    // Already lowered: results are ours to free only where attn's pipeline
+    // marked them fresh allocations (otherwise one might be an argument or
+    // a global, and it is copied instead).
+    ownsResults = (*module)->hasAttr(kResultsOwnedAttrName);
   }
   {
     llvm::raw_string_ostream os(lowered);
@@ -717,6 +722,17 @@ bool CompiledModuleImpl::run(const std::string &name,
   // GPU code cannot report errors: the runtime keeps the first one.
   if (const char *cudaError = attnCudaTakeError()) {
     error = std::string("CUDA: ") + cudaError;
+    // The host code still returned its results: free the ones we own.
+    if (ownsResults) {
+      std::set<void *> freed;
+      size_t at = 0;
+      for (int rank : resultRanks) {
+        void *allocated = reinterpret_cast<void *>(resultStorage[at]);
+        if (freed.insert(allocated).second)
+          std::free(allocated);
+        at += 3 + 2 * rank;
+      }
+    }
     return false;
   }
 #endif

@@ -74,4 +74,6 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
 
   // Host: the CPU lowering with gpu-to-llvm for launches and copies.
   buildCpuLoweringToLLVM(pm, /*threads=*/0, /*gpuHost=*/true);
+  // attn-deallocate-host-buffers returns owned host buffers only.
+  addMarkResultsOwned(pm);
 }

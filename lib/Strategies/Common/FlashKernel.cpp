@@ -1024,6 +1024,13 @@ Value FlashEmitter::build() {
                        add(floorDiv(bounds.sinkHi, cfg.blockK), idx(1)),
                        idx(0));
             numSink = minI(sinkTiles, select(nonEmpty, tLo, sinkTiles));
+            // Sink tiles past the band's last tile (a band that ends before
+            // the sinks do): the band runs on to the last sink tile, so that
+            // the visits cover [0, sinkTiles) and [tLo, tHi] both.
+            Value bandEnd = add(tLo, numBand);
+            numBand = select(
+                andI(nonEmpty, cmpI(arith::CmpIPredicate::sgt, sinkTiles, tLo)),
+                sub(maxI(bandEnd, sinkTiles), tLo), numBand);
           }
           Value sinkStart = idx(0);
           if (splits > 1) {
