@@ -31,84 +31,9 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-/// Sets kResultsOwnedAttrName on the module (see Pipelines.h).
-struct MarkResultsOwned
-    : public PassWrapper<MarkResultsOwned, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MarkResultsOwned)
-  StringRef getArgument() const final { return "attn-mark-results-owned"; }
-  StringRef getDescription() const final {
-    return "Mark the module: entry results are fresh allocations the caller "
-           "owns";
-  }
-  void runOnOperation() final {
-    getOperation()->setAttr(kResultsOwnedAttrName,
-                            UnitAttr::get(&getContext()));
-  }
-};
-
-/// Rewrites memref.expand_shape of a source with the identity layout (and a
-/// result with the identity layout) into memref.reinterpret_cast with the
-/// result's sizes and row-major strides. Upstream expand-strided-metadata
-/// (MLIR 22) crashes on an expand_shape with a dynamic output size (a null
-/// size in the reinterpret_cast it builds), e.g.
-///   memref.expand_shape %m [[0, 1]] output_shape [%a, %b]
-///       : memref<?xf32> into memref<?x?xf32>
-/// which the neighborhood strategies leave for dynamic spatial extents.
-struct ExpandShapeToReinterpretCast
-    : public PassWrapper<ExpandShapeToReinterpretCast,
-                         OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExpandShapeToReinterpretCast)
-  StringRef getArgument() const final {
-    return "attn-expand-shape-to-reinterpret-cast";
-  }
-  StringRef getDescription() const final {
-    return "memref.expand_shape of identity-layout memrefs to "
-           "memref.reinterpret_cast (works around expand-strided-metadata)";
-  }
-  void runOnOperation() final {
-    SmallVector<memref::ExpandShapeOp> ops;
-    getOperation()->walk([&](memref::ExpandShapeOp op) {
-      if (op.getSrcType().getLayout().isIdentity() &&
-          op.getResultType().getLayout().isIdentity() &&
-          !op.getResultType().hasStaticShape())
-        ops.push_back(op);
-    });
-    for (memref::ExpandShapeOp op : ops) {
-      OpBuilder b(op);
-      Location loc = op.getLoc();
-      MemRefType type = op.getResultType();
-      SmallVector<OpFoldResult> sizes = op.getMixedOutputShape();
-      SmallVector<OpFoldResult> strides(sizes.size());
-      OpFoldResult stride = b.getIndexAttr(1);
-      for (int64_t d = static_cast<int64_t>(sizes.size()) - 1; d >= 0; --d) {
-        strides[d] = stride;
-        std::optional<int64_t> s = getConstantIntValue(stride);
-        std::optional<int64_t> n = getConstantIntValue(sizes[d]);
-        if (s && n) {
-          stride = b.getIndexAttr(*s * *n);
-          continue;
-        }
-        Value sv = getValueOrCreateConstantIndexOp(b, loc, stride);
-        Value nv = getValueOrCreateConstantIndexOp(b, loc, sizes[d]);
-        stride = arith::MulIOp::create(b, loc, sv, nv).getResult();
-      }
-      // Where the type's stride is dynamic, so must the operand be.
-      auto [typeStrides, typeOffset] = type.getStridesAndOffset();
-      for (size_t d = 0; d < strides.size(); ++d)
-        if (ShapedType::isDynamic(typeStrides[d]) && isa<Attribute>(strides[d]))
-          strides[d] = getValueOrCreateConstantIndexOp(b, loc, strides[d]);
-      Value cast = memref::ReinterpretCastOp::create(
-          b, loc, type, op.getSrc(), b.getIndexAttr(0), sizes, strides);
-      op.replaceAllUsesWith(cast);
-      op.erase();
-    }
-  }
-};
-} // namespace
 
 void mlir::attn::addMarkResultsOwned(OpPassManager &pm) {
-  pm.addPass(std::make_unique<MarkResultsOwned>());
+  pm.addPass(createAttnMarkResultsOwned());
 }
 
 void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads,
@@ -123,7 +48,7 @@ void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads,
   openmp.numThreads = threads;
   pm.addPass(createConvertSCFToOpenMPPass(openmp));
   pm.addPass(createConvertVectorToSCFPass());
-  pm.addPass(std::make_unique<ExpandShapeToReinterpretCast>());
+  pm.addPass(createAttnExpandShapeToReinterpretCast());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());

@@ -139,4 +139,31 @@ def AttnDecomposeAggregates : Pass<"attn-decompose-aggregates"> {
   ];
 }
 
+def AttnMarkResultsOwned : Pass<"attn-mark-results-owned", "::mlir::ModuleOp"> {
+  let summary = "Mark a lowered module: its entries' results are fresh allocations";
+  let description = [{
+    Sets the unit attribute `attn.results_owned` on the module. The CPU and
+    GPU pipelines end with it: every result of their entries is a fresh
+    allocation that the caller owns and frees (attn-run, the Python package).
+    A module lowered some other way may return an argument or a global, so
+    without the mark callers leave results alone.
+  }];
+}
+
+def AttnExpandShapeToReinterpretCast
+    : Pass<"attn-expand-shape-to-reinterpret-cast", "::mlir::ModuleOp"> {
+  let summary = "memref.expand_shape of identity-layout memrefs to memref.reinterpret_cast";
+  let description = [{
+    Works around upstream `expand-strided-metadata` (MLIR 22.1), which
+    crashes on a memref.expand_shape with a dynamic output size (a null size
+    in the memref.reinterpret_cast it builds), e.g.
+    `memref<?xf32> into memref<?x?xf32>`, which the neighborhood strategies
+    leave for dynamic spatial extents. An expand of an identity-layout source
+    into an identity-layout result is rewritten into a reinterpret_cast with
+    the result's sizes and row-major strides. The CPU lowering runs it just
+    before expand-strided-metadata.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD
