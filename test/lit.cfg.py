@@ -28,6 +28,14 @@ if config.attn_sanitizer_runtime:
         config.attn_sanitizer_runtime, mlir_opt_upstream)
     config.available_features.add("asan")
 config.substitutions.append(("%mlir_opt_upstream", mlir_opt_upstream))
+# Python that loads attn AOT libraries with ctypes: in a sanitizer build they
+# link the instrumented runtime, so the ASan runtime must be loaded first.
+python_aot = config.python_executable
+if config.attn_sanitizer_runtime:
+    python_aot = "env LD_PRELOAD=%s %s" % (config.attn_sanitizer_runtime,
+                                           python_aot)
+# Before %python, which is a prefix of it.
+config.substitutions.insert(0, ("%python_aot", python_aot))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
