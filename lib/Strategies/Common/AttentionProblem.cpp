@@ -1,6 +1,8 @@
 //===- AttentionProblem.cpp - One view of both attn ops -------------------===//
 
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -110,4 +112,44 @@ int64_t AttentionProblem::countAllowedPairs(ArrayRef<int64_t> qShape,
     return total;
   }
   return bandRule(qShape.front(), kShape.front()).countAllowedPairs();
+}
+
+Value mlir::attn::buildOnFlattenedPositions(
+    RewriterBase &rewriter, const AttentionProblem &problem,
+    function_ref<Value(const AttentionProblem &flat, ArrayRef<Value> extents)>
+        build) {
+  rewriter.setInsertionPoint(problem.op);
+  Location loc = problem.op->getLoc();
+  auto groupsOf = [](int64_t rank) {
+    SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
+    for (int64_t d = 2; d < rank - 1; ++d)
+      groups[2].push_back(d);
+    return groups;
+  };
+  auto flatten = [&](Value tensor) -> Value {
+    int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
+    return tensor::CollapseShapeOp::create(rewriter, loc, tensor,
+                                           groupsOf(rank));
+  };
+  SmallVector<Value> extents;
+  for (size_t a = 0; a < problem.queryShape.size(); ++a)
+    extents.push_back(
+        ShapedType::isDynamic(problem.queryShape[a])
+            ? tensor::DimOp::create(rewriter, loc, problem.query, 2 + a)
+                  .getResult()
+            : arith::ConstantIndexOp::create(rewriter, loc,
+                                             problem.queryShape[a])
+                  .getResult());
+  AttentionProblem flat = problem;
+  flat.query = flatten(problem.query);
+  flat.key = flatten(problem.key);
+  flat.value = flatten(problem.value);
+  flat.init = flatten(problem.init);
+  flat.queryShape = {flat.queryLength()};
+  flat.keyShape = {flat.keyLength()};
+  Value result = build(flat, extents);
+  auto resultType = cast<RankedTensorType>(problem.init.getType());
+  return tensor::ExpandShapeOp::create(
+      rewriter, loc, resultType, result, groupsOf(resultType.getRank()),
+      tensor::getMixedSizes(rewriter, loc, problem.init));
 }

@@ -1377,37 +1377,11 @@ Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
   }
   // A neighborhood is attention over the flattened positions whose allowed
   // keys follow NATTEN's rule, computed per element.
-  Location loc = problem.op->getLoc();
-  auto flatten = [&](Value tensor) -> Value {
-    int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
-    SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
-    for (int64_t d = 2; d < rank - 1; ++d)
-      groups[2].push_back(d);
-    return tensor::CollapseShapeOp::create(rewriter, loc, tensor, groups);
-  };
-  AttentionProblem flat = problem;
-  flat.query = flatten(problem.query);
-  flat.key = flatten(problem.key);
-  flat.value = flatten(problem.value);
-  flat.init = flatten(problem.init);
-  flat.queryShape = {flat.queryLength()};
-  flat.keyShape = {flat.keyLength()};
-  FlashEmitter emitter(rewriter, flat, config);
-  for (size_t a = 0; a < problem.queryShape.size(); ++a)
-    emitter.spatialExtents.push_back(
-        ShapedType::isDynamic(problem.queryShape[a])
-            ? tensor::DimOp::create(rewriter, loc, problem.query, 2 + a)
-                  .getResult()
-            : arith::ConstantIndexOp::create(rewriter, loc,
-                                             problem.queryShape[a])
-                  .getResult());
-  Value result = emitter.build();
-  auto resultType = cast<RankedTensorType>(problem.init.getType());
-  int64_t rank = resultType.getRank();
-  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
-  for (int64_t d = 2; d < rank - 1; ++d)
-    groups[2].push_back(d);
-  return tensor::ExpandShapeOp::create(
-      rewriter, loc, resultType, result, groups,
-      tensor::getMixedSizes(rewriter, loc, problem.init));
+  return buildOnFlattenedPositions(
+      rewriter, problem,
+      [&](const AttentionProblem &flat, ArrayRef<Value> extents) {
+        FlashEmitter emitter(rewriter, flat, config);
+        emitter.spatialExtents.assign(extents.begin(), extents.end());
+        return emitter.build();
+      });
 }

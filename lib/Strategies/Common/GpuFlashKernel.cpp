@@ -806,36 +806,10 @@ Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
   }
   // Neighborhoods: attention over flattened positions, NATTEN's rule per
   // (query, key).
-  Location loc = problem.op->getLoc();
-  auto flatten = [&](Value tensor) -> Value {
-    int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
-    SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
-    for (int64_t d = 2; d < rank - 1; ++d)
-      groups[2].push_back(d);
-    return tensor::CollapseShapeOp::create(rewriter, loc, tensor, groups);
-  };
-  SmallVector<Value> extents;
-  for (size_t a = 0; a < problem.queryShape.size(); ++a)
-    extents.push_back(
-        ShapedType::isDynamic(problem.queryShape[a])
-            ? tensor::DimOp::create(rewriter, loc, problem.query, 2 + a)
-                  .getResult()
-            : arith::ConstantIndexOp::create(rewriter, loc,
-                                             problem.queryShape[a])
-                  .getResult());
-  AttentionProblem flat = problem;
-  flat.query = flatten(problem.query);
-  flat.key = flatten(problem.key);
-  flat.value = flatten(problem.value);
-  flat.init = flatten(problem.init);
-  GpuEmitter emitter(rewriter, flat, config, extents);
-  Value result = emitter.build();
-  auto resultType = cast<RankedTensorType>(problem.init.getType());
-  int64_t rank = resultType.getRank();
-  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
-  for (int64_t d = 2; d < rank - 1; ++d)
-    groups[2].push_back(d);
-  return tensor::ExpandShapeOp::create(
-      rewriter, loc, resultType, result, groups,
-      tensor::getMixedSizes(rewriter, loc, problem.init));
+  return buildOnFlattenedPositions(
+      rewriter, problem,
+      [&](const AttentionProblem &flat, ArrayRef<Value> extents) {
+        return GpuEmitter(rewriter, flat, config, llvm::to_vector(extents))
+            .build();
+      });
 }

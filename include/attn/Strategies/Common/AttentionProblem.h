@@ -12,6 +12,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Common/MaskSemantics.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <optional>
 
@@ -58,6 +59,15 @@ struct AttentionProblem {
   int64_t countAllowedPairs(ArrayRef<int64_t> queryShape,
                             ArrayRef<int64_t> keyShape) const;
 };
+
+/// Computes the neighborhood op `problem` as attention over its flattened
+/// positions: collapses q, k, v and init to [B, H, N, D] before
+/// `problem.op`, calls `build` with the flattened problem and the spatial
+/// extents (index values), and expands its [B, H, N, Dv] result back.
+Value buildOnFlattenedPositions(
+    RewriterBase &rewriter, const AttentionProblem &problem,
+    function_ref<Value(const AttentionProblem &flat, ArrayRef<Value> extents)>
+        build);
 
 /// A static size, or `fallback` where it is dynamic (for cost estimates).
 inline int64_t knownOr(int64_t size, int64_t fallback) {
