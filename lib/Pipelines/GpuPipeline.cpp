@@ -43,12 +43,7 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
+  addOneShotBufferize(pm);
   // Kernels leave the host functions, which are then deallocated.
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createAttnDeallocateHostBuffers());

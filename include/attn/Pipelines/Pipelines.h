@@ -89,6 +89,10 @@ void buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads = 0,
 inline constexpr llvm::StringLiteral kResultsOwnedAttrName =
     "attn.results_owned";
 
+/// One-shot bufferization of the whole module (function boundaries with
+/// identity layouts), then canonicalization: what both pipelines run.
+void addOneShotBufferize(OpPassManager &pm);
+
 /// Adds a pass that sets kResultsOwnedAttrName on the module.
 void addMarkResultsOwned(OpPassManager &pm);
 
