@@ -16,6 +16,7 @@
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Runtime/AotLibrary.h"
 #include "attn/Transforms/Passes.h"
+#include "../ToolTargetFlags.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -36,33 +37,22 @@ namespace cl = llvm::cl;
 using attn::api::EntrySignature;
 using attn::api::TensorSpec;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
-                                      cl::Required,
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<std::string> outputFile("o", cl::desc("Shared library to write"),
-                                       cl::value_desc("lib.so"), cl::Required,
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<std::string> target("target", cl::desc("cpu or cuda"),
-                                   cl::init("cpu"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<std::string> gpuChip("gpu-chip",
-                                    cl::desc("GPU architecture for --target "
-                                             "cuda"),
-                                    cl::init("sm_90"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<bool> tensorCores(
-    "tensor-cores",
-    cl::desc("--target cuda: f16/bf16 Q K^T on tensor cores (mma.sync, sm_80+) "
-             "where the strategy can"),
-    cl::init(false),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<std::string> compiler("cxx",
-                                     cl::desc("C++ compiler used to link"),
-                                     cl::init("c++"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<std::string>
+    inputFile(cl::Positional, cl::desc("<model.mlir>"), cl::Required,
+              cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<std::string>
+    outputFile("o", cl::desc("Shared library to write"),
+               cl::value_desc("lib.so"), cl::Required,
+               cl::cat(mlir::attn::getAttnOptionCategory()));
+using attn::tools::gpuChip;
+using attn::tools::target;
+using attn::tools::tensorCores;
+static cl::opt<std::string>
+    compiler("cxx", cl::desc("C++ compiler used to link"), cl::init("c++"),
+             cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> keep("keep-temps",
                           cl::desc("Keep the object and generated source"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+                          cl::cat(mlir::attn::getAttnOptionCategory()));
 
 static int fail(const std::string &message) {
   llvm::errs() << "attn-aot: error: " << message << "\n";
@@ -142,10 +132,8 @@ static std::string dispatcher(const std::vector<EntrySignature> &entries,
   for (size_t e = 0; e < entries.size(); ++e) {
     const EntrySignature &entry = entries[e];
     os << "const Spec inputs" << e << "[] = " << specs(entry.inputs) << ";\n";
-    os << "const Spec results" << e << "[] = " << specs(entry.results)
-       << ";\n";
-    os << "void invoke" << e << "(void *r, void **a) { attn_entry_" << e
-       << "(";
+    os << "const Spec results" << e << "[] = " << specs(entry.results) << ";\n";
+    os << "void invoke" << e << "(void *r, void **a) { attn_entry_" << e << "(";
     bool first = true;
     if (!entry.results.empty()) {
       os << "r";
@@ -159,9 +147,9 @@ static std::string dispatcher(const std::vector<EntrySignature> &entries,
   }
   os << "const Entry entries[] = {\n";
   for (size_t e = 0; e < entries.size(); ++e)
-    os << "  {" << cString(entries[e].name) << ", "
-       << entries[e].inputs.size() << ", " << entries[e].results.size()
-       << ", inputs" << e << ", results" << e << ", invoke" << e << "},\n";
+    os << "  {" << cString(entries[e].name) << ", " << entries[e].inputs.size()
+       << ", " << entries[e].results.size() << ", inputs" << e << ", results"
+       << e << ", invoke" << e << "},\n";
   os << "};\n";
   os << R"CODE(
 int report(char *error, size_t size, const char *text) {
@@ -283,8 +271,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "attn-aot: compile an MLIR model into a "
                               "self-contained shared library\n");
-  if (target != "cpu" && target != "cuda")
-    return fail("unknown --target '" + target + "' (expected cpu or cuda)");
+  if (std::string error = attn::tools::targetError(); !error.empty())
+    return fail(error);
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
   if (!buffer)
     return fail("cannot read '" + inputFile +
@@ -324,12 +312,24 @@ int main(int argc, char **argv) {
   if (!cxx)
     return fail("cannot find the C++ compiler '" + compiler +
                 "' to link the library");
-  std::vector<std::string> args = {
-      *cxx, "-shared", "-fPIC", "-O2", "-std=c++17",
-      "-I" ATTN_RUNTIME_INCLUDE_DIR,
-      "-o", outputFile, glue, object, ATTN_RUNTIME_LIBRARY,
-      "-Wl,--exclude-libs,ALL", "-Wl,--as-needed", "-L" ATTN_LIBOMP_DIR, "-Wl,-rpath," ATTN_LIBOMP_DIR,
-      "-lomp", "-ldl", "-lm"};
+  std::vector<std::string> args = {*cxx,
+                                   "-shared",
+                                   "-fPIC",
+                                   "-O2",
+                                   "-std=c++17",
+                                   "-I" ATTN_RUNTIME_INCLUDE_DIR,
+                                   "-o",
+                                   outputFile,
+                                   glue,
+                                   object,
+                                   ATTN_RUNTIME_LIBRARY,
+                                   "-Wl,--exclude-libs,ALL",
+                                   "-Wl,--as-needed",
+                                   "-L" ATTN_LIBOMP_DIR,
+                                   "-Wl,-rpath," ATTN_LIBOMP_DIR,
+                                   "-lomp",
+                                   "-ldl",
+                                   "-lm"};
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string linkError;
   int status = llvm::sys::ExecuteAndWait(*cxx, argRefs, std::nullopt, {}, 0, 0,

@@ -14,12 +14,13 @@
 #include "attn/CAPI/Compiler.h"
 #include "attn/Runtime/AotLibrary.h"
 #include "attn/Transforms/Passes.h"
+#include "../ToolTargetFlags.h"
 
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
-#include "attn/Dialect/Attn/IR/AttnDialect.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -41,63 +42,50 @@ using attn::api::CompileOptions;
 using attn::runtime::DType;
 using attn::runtime::HostArray;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.mlir>"),
-                                      cl::Required,
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<std::string>
+    inputFile(cl::Positional, cl::desc("<file.mlir>"), cl::Required,
+              cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<std::string> entry("entry", cl::desc("Function to run"),
                                   cl::init("main"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<std::string> inputsList(
-    "inputs", cl::desc("Comma-separated .npy files, one per argument"),
-    cl::init(""),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<std::string> outputList(
-    "output", cl::desc("Comma-separated .npy files, one per result"),
-    cl::init(""),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<std::string> target("target", cl::desc("cpu or cuda"),
-                                   cl::init("cpu"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<std::string> gpuChip("gpu-chip",
-                                    cl::desc("GPU architecture for --target "
-                                             "cuda (sm_80, sm_90)"),
-                                    cl::init("sm_90"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<bool> tensorCores(
-    "tensor-cores",
-    cl::desc("--target cuda: f16/bf16 Q K^T on tensor cores (mma.sync, sm_80+) "
-             "where the strategy can"),
-    cl::init(false),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+                                  cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<std::string>
+    inputsList("inputs",
+               cl::desc("Comma-separated .npy files, one per argument"),
+               cl::init(""), cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<std::string>
+    outputList("output", cl::desc("Comma-separated .npy files, one per result"),
+               cl::init(""), cl::cat(mlir::attn::getAttnOptionCategory()));
+using attn::tools::gpuChip;
+using attn::tools::target;
+using attn::tools::tensorCores;
 static cl::opt<bool> check("check",
                            cl::desc("Compare with the reference strategy"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+                           cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<unsigned> bench("bench",
                                cl::desc("Time N calls after a warm-up"),
                                cl::init(0),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+                               cl::cat(mlir::attn::getAttnOptionCategory()));
 // `--threads N` is parsed by hand: libMLIR already registers an option named
 // "threads" with llvm::cl.
 static int threads = 0;
-static cl::opt<double> absTolerance("atol",
-                            cl::desc("--check absolute tolerance (default "
-                                     "1e-4, 1e-2 for f16/bf16)"),
-                            cl::init(-1),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
-static cl::opt<double> relTolerance("rtol",
-                            cl::desc("--check relative tolerance (default "
-                                     "1e-4, 1e-2 for f16/bf16)"),
-                            cl::init(-1),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<double>
+    absTolerance("atol",
+                 cl::desc("--check absolute tolerance (default "
+                          "1e-4, 1e-2 for f16/bf16)"),
+                 cl::init(-1), cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<double>
+    relTolerance("rtol",
+                 cl::desc("--check relative tolerance (default "
+                          "1e-4, 1e-2 for f16/bf16)"),
+                 cl::init(-1), cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> raise(
     "raise",
     cl::desc("Raise attention written as math (TOSA, linalg) to attn ops "
              "first (default on; --raise=false lowers the math as written)"),
-    cl::init(true),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+    cl::init(true), cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> printIR("print-lowered-ir",
                              cl::desc("Print the module after compilation"),
-    cl::cat(mlir::attn::getAttnOptionCategory()));
+                             cl::cat(mlir::attn::getAttnOptionCategory()));
 
 static int fail(const std::string &message) {
   llvm::errs() << "attn-run: error: " << message;
@@ -120,8 +108,10 @@ static bool compare(const std::vector<HostArray> &got,
   for (size_t r = 0; r < got.size(); ++r) {
     const HostArray &a = got[r], &b = want[r];
     bool lowPrecision = a.dtype == DType::F16 || a.dtype == DType::BF16AsU16;
-    double absTol = absTolerance >= 0 ? absTolerance : (lowPrecision ? 1e-2 : 1e-4);
-    double relTol = relTolerance >= 0 ? relTolerance : (lowPrecision ? 1e-2 : 1e-4);
+    double absTol =
+        absTolerance >= 0 ? absTolerance : (lowPrecision ? 1e-2 : 1e-4);
+    double relTol =
+        relTolerance >= 0 ? relTolerance : (lowPrecision ? 1e-2 : 1e-4);
     double maxAbs = 0, maxRef = 0;
     int64_t nanMismatch = 0, outside = 0;
     for (int64_t i = 0, n = a.numElements(); i < n; ++i) {
@@ -143,7 +133,8 @@ static bool compare(const std::vector<HostArray> &got,
     double maxRel = maxAbs / std::max(maxRef, 1e-30);
     bool ok = nanMismatch == 0 && outside == 0;
     pass &= ok;
-    llvm::outs() << "check" << (got.size() > 1 ? " result " + std::to_string(r) : "")
+    llvm::outs() << "check"
+                 << (got.size() > 1 ? " result " + std::to_string(r) : "")
                  << ": max_abs_err=" << llvm::format("%.3e", maxAbs)
                  << " max_rel_err=" << llvm::format("%.3e", maxRel)
                  << " (vs reference strategy, atol=" << absTol
@@ -176,8 +167,8 @@ int main(int argc, char **argv) {
       continue;
     }
     if (value.getAsInteger(10, threads) || threads < 0)
-      return fail("--threads needs a non-negative number, got '" +
-                  value.str() + "'");
+      return fail("--threads needs a non-negative number, got '" + value.str() +
+                  "'");
   }
   cl::AddExtraVersionPrinter(
       [](llvm::raw_ostream &os) { os << "attn-run (attn, LLVM/MLIR 22)\n"; });
@@ -187,8 +178,8 @@ int main(int argc, char **argv) {
                               ".npy inputs\n\n  --threads N  threads to run "
                               "with (default: all cores)\n");
 
-  if (target != "cpu" && target != "cuda")
-    return fail("unknown --target '" + target + "' (expected cpu or cuda)");
+  if (std::string error = attn::tools::targetError(); !error.empty())
+    return fail(error);
 
   std::string source;
 
@@ -220,10 +211,10 @@ int main(int argc, char **argv) {
                   llvm::StringRef(library->describe()).trim().str() + ")");
     if (check)
       return fail("--check needs attn IR to recompute with the reference "
-                  "strategy; '" + inputFile + "' is a compiled library");
+                  "strategy; '" +
+                  inputFile + "' is a compiled library");
     int results = library->numResults(entry);
-    runOnce = [&, results](std::vector<HostArray> &outputs,
-                           std::string &err) {
+    runOnce = [&, results](std::vector<HostArray> &outputs, std::string &err) {
       return library->call(entry, inputs, outputs, results, err);
     };
   } else {
@@ -310,8 +301,7 @@ int main(int argc, char **argv) {
     refOptions.raise = raise;
     refOptions.overrideStrategy = "reference";
     std::unique_ptr<CompiledModule> reference = CompiledModule::compile(
-        source, inputFile, refOptions, initRegistry,
-        error);
+        source, inputFile, refOptions, initRegistry, error);
     if (!reference)
       return fail("reference compilation failed: " + error);
     std::vector<HostArray> expected;
@@ -329,14 +319,14 @@ int main(int argc, char **argv) {
       if (!runOnce(outputs, error))
         return fail(error);
       auto stop = std::chrono::steady_clock::now();
-      times.push_back(std::chrono::duration<double, std::milli>(stop - start)
-                          .count());
+      times.push_back(
+          std::chrono::duration<double, std::milli>(stop - start).count());
     }
     std::sort(times.begin(), times.end());
-    double median = times.size() % 2
-                        ? times[times.size() / 2]
-                        : 0.5 * (times[times.size() / 2 - 1] +
-                                 times[times.size() / 2]);
+    double median =
+        times.size() % 2
+            ? times[times.size() / 2]
+            : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]);
     double flops = module ? module->usefulFlops(entry, inputs) : -1;
     double gflops = flops >= 0 ? flops / (median * 1e-3) / 1e9 : NAN;
     llvm::outs() << "median_ms=" << llvm::format("%.4f", median)

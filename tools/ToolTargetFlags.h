@@ -1,0 +1,42 @@
+//===- ToolTargetFlags.h - Target flags of attn-run and attn-aot -*- C++ -*-===//
+//
+// --target, --gpu-chip and --tensor-cores, which attn-run and attn-aot share,
+// in attn's option category, with the check of --target. Included by the
+// main file of each tool (the flags are inline variables: one per program).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_TOOLS_TOOLTARGETFLAGS_H
+#define ATTN_TOOLS_TOOLTARGETFLAGS_H
+
+#include "attn/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+
+#include <string>
+
+namespace attn::tools {
+
+inline llvm::cl::opt<std::string>
+    target("target", llvm::cl::desc("cpu or cuda"), llvm::cl::init("cpu"),
+           llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
+inline llvm::cl::opt<std::string>
+    gpuChip("gpu-chip",
+            llvm::cl::desc("GPU architecture for --target cuda (sm_80, sm_90)"),
+            llvm::cl::init("sm_90"),
+            llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
+inline llvm::cl::opt<bool> tensorCores(
+    "tensor-cores",
+    llvm::cl::desc("--target cuda: f16/bf16 Q K^T on tensor cores (mma.sync, "
+                   "sm_80+) where the strategy can"),
+    llvm::cl::init(false), llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
+
+/// "" for a known --target, else the error line to print.
+inline std::string targetError() {
+  if (target == "cpu" || target == "cuda")
+    return "";
+  return "unknown --target '" + target + "' (expected cpu or cuda)";
+}
+
+} // namespace attn::tools
+
+#endif // ATTN_TOOLS_TOOLTARGETFLAGS_H
