@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Builtin.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
@@ -36,19 +37,17 @@ using namespace mlir::attn;
 
 namespace {
 
-class NeighborhoodEmitter {
+class NeighborhoodEmitter : KernelBuilder {
 public:
   NeighborhoodEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
                       const FlashKernelConfig &config,
                       SmallVector<int64_t> tile)
-      : b(rewriter), loc(problem.op->getLoc()), p(problem), cfg(config),
-        tile(std::move(tile)) {
-    f32 = b.getF32Type();
+      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
+        p(problem), cfg(config), tile(std::move(tile)) {
     i32 = b.getI32Type();
     rank = p.kernel.size();
     group = p.groupSize();
     lanes = cfg.lanes;
-    vecType = VectorType::get({lanes}, f32);
     idxVecType = VectorType::get({lanes}, i32);
     rowsPerHead = 1;
     maxSlots = 1;
@@ -65,41 +64,10 @@ public:
   Value build();
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value fconst(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value vconst(double v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
   Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
   Value cmpI(arith::CmpIPredicate pr, Value x, Value y) {
     return arith::CmpIOp::create(b, loc, pr, x, y);
-  }
-  Value select(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
-  Value toF32(Value v) {
-    if (getElementTypeOrSelf(v.getType()).isF32())
-      return v;
-    Type target = isa<VectorType>(v.getType())
-                      ? Type(VectorType::get(
-                            cast<VectorType>(v.getType()).getShape(), f32))
-                      : f32;
-    return arith::ExtFOp::create(b, loc, target, v);
-  }
-  Value dimOf(Value tensor, int64_t d) {
-    auto type = cast<RankedTensorType>(tensor.getType());
-    if (!type.isDynamicDim(d))
-      return idx(type.getDimSize(d));
-    return tensor::DimOp::create(b, loc, tensor, d);
   }
   /// Row-major coordinates of `linear` over `sizes`.
   SmallVector<Value> unflatten(Value linear, ArrayRef<Value> sizes) {
@@ -122,13 +90,11 @@ private:
   void emitTask(Value batch, Value kvHead, Value task, Value numBoxes,
                 ArrayRef<Value> boxesPerAxis, scf::ForallOp forall);
 
-  RewriterBase &b;
-  Location loc;
   const AttentionProblem &p;
   FlashKernelConfig cfg;
   SmallVector<int64_t> tile;
-  Type f32, i32;
-  VectorType vecType, idxVecType;
+  Type i32;
+  VectorType idxVecType;
   int64_t rank, group, lanes, rowsPerHead, rows, paddedRows, maxSlots,
       maxTiles, valueVecs;
   SmallVector<Value> extents;
