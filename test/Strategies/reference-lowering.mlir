@@ -86,8 +86,9 @@ func.func @gqa_causal_mask(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, 
 }
 
 // Full-size mask, head-broadcast f16 bias, softcap, softplus: query head
-// h = hk * G + g indexes the mask and bias; masked weights are 0, not -inf,
-// and there is no max/exp pass.
+// h = hk * G + g indexes the mask and bias; masked scores are -inf for the
+// row max m, and the weights are softplus(s) 2^-c with c = min(m log2 e, 0)
+// (s > 0: s + log1p(e^-s); else 2^(s log2 e - c) log1p(t) / t, t = e^s).
 // CHECK-LABEL: func.func @bias_softcap_softplus(
 // CHECK-SAME:      %[[M:[^:]+]]: tensor<2x4x8x12xi1>, %[[B:[^:]+]]: tensor<1x4x8x12xf16>
 // CHECK:         %[[S:.*]] = linalg.generic {{.*}} iterator_types = [{{.*}}, "reduction"]}
@@ -100,15 +101,29 @@ func.func @gqa_causal_mask(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, 
 // CHECK:           %[[OVER:.*]] = arith.divf %[[BIASED]], %[[CAP]] : f32
 // CHECK:           %[[TANH:.*]] = math.tanh %[[OVER]] : f32
 // CHECK:           %[[CAPPED:.*]] = arith.mulf %[[CAP]], %[[TANH]] : f32
-// CHECK:           math.log1p
-// CHECK:           %[[SP:.*]] = arith.addf
-// CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK:           arith.select %[[MIN]], %[[SP]], %[[ZERO]] : f32
-// CHECK-NOT:     math.exp
-// CHECK:         %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[$ID5]], #[[$ROW]]], {{.*}}} ins(%[[W]] :
+// CHECK:           %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:           arith.select %[[MIN]], %[[CAPPED]], %[[NEGINF]] : f32
+// CHECK:         %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[$ID5]], #[[$ROW]]], {{.*}}} ins(%[[W]] :
+// CHECK:           arith.maximumf
+// CHECK:         %[[P:.*]] = linalg.generic {{.*}} ins(%[[W]], %[[MAX]] :
+// CHECK-NEXT:    ^bb0(%[[WIN:[^:]+]]: f32, %[[MAXIN:[^:]+]]: f32, %{{[^:]+}}: f32):
+// CHECK:           %[[ISMASKED:.*]] = arith.cmpf oeq, %[[WIN]]
+// CHECK:           %[[M2:.*]] = arith.mulf %[[MAXIN]]
+// CHECK:           %[[REF:.*]] = arith.minimumf %[[M2]]
+// CHECK:           %[[T:.*]] = math.exp
+// CHECK:           %[[TAIL:.*]] = math.log1p %[[T]] : f32
+// CHECK:           %[[POS:.*]] = arith.addf %[[WIN]], %[[TAIL]] : f32
+// CHECK:           %[[RATIO:.*]] = arith.divf %[[TAIL]], %[[T]] : f32
+// CHECK:           %[[S2:.*]] = arith.mulf %[[WIN]]
+// CHECK:           %[[SHIFT:.*]] = arith.subf %[[S2]], %[[REF]] : f32
+// CHECK:           math.exp2 %[[SHIFT]] : f32
+// CHECK:           %[[ISPOS:.*]] = arith.cmpf ogt, %[[WIN]]
+// CHECK:           %[[SP:.*]] = arith.select %[[ISPOS]], %[[POS]]
+// CHECK:           arith.select %[[ISMASKED]], %{{.*}}, %[[SP]] : f32
+// CHECK:         %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[$ID5]], #[[$ROW]]], {{.*}}} ins(%[[P]] :
 // CHECK-NEXT:    ^bb0
 // CHECK-NEXT:      arith.addf
-// CHECK:         linalg.generic {indexing_maps = [#[[$SMAP6]], #[[$KMAP]], #[[$HEADS6]], #[[$QMAP]]], {{.*}}} ins(%[[W]], %{{.*}}, %[[M]] :
+// CHECK:         linalg.generic {indexing_maps = [#[[$SMAP6]], #[[$KMAP]], #[[$HEADS6]], #[[$QMAP]]], {{.*}}} ins(%[[P]], %{{.*}}, %[[M]] :
 // CHECK:           arith.divf
 // CHECK:         tensor.collapse_shape
 func.func @bias_softcap_softplus(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x12x16xf32>, %m: tensor<2x4x8x12xi1>, %b: tensor<1x4x8x12xf16>, %init: tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32> {

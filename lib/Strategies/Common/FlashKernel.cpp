@@ -10,6 +10,7 @@
 //         S = Q K^T   micro_q x BK/lanes vector accumulators, D loop unrolled
 //         partial tiles only: mask by causal/window/sinks/mask/length
 //         softmax: m' = max(m, rowmax S); p = exp2(S - m'); l = l 2^(m-m') + sum p
+//         softplus: m' = min(max(m, rowmax S log2 e), 0); p = softplus(S) 2^-m'
 //         O = O 2^(m-m') + P V   micro_q x blockDv/lanes accumulators
 //     out = O / l (0 where l == 0), written into the result tile
 // The scale is folded into S with log2(e) so the softmax uses exp2. Rows of
@@ -22,7 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/FlashKernel.h"
-#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
@@ -91,7 +92,7 @@ public:
     keyVecs = cfg.blockK / cfg.lanes;
     valueVecs = (p.valueDim + cfg.lanes - 1) / cfg.lanes;
     paddedDv = valueVecs * cfg.lanes;
-    isSoftmax = p.score.isSoftmax();
+    tracksMax = p.score.tracksRowMax();
     featureProduct = p.score.isFeatureProduct();
   }
 
@@ -138,7 +139,7 @@ private:
   Type i32;
   VectorType maskVecType, idxVecType;
   int64_t group, rows, paddedRows, keyVecs, valueVecs, paddedDv;
-  bool isSoftmax, featureProduct;
+  bool tracksMax, featureProduct;
   // Sizes.
   Value lq, lk, shift, numTiles;
   Value mask8; // i8 copy of the mask, keys padded to whole tiles, or null
@@ -998,7 +999,7 @@ Value FlashEmitter::build() {
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 memref::StoreOp::create(b, loc,
-                                        fconst(isSoftmax ? negInf : 0.0), mRow,
+                                        fconst(tracksMax ? negInf : 0.0), mRow,
                                         ValueRange{r});
                 memref::StoreOp::create(b, loc, fconst(0.0), lRow,
                                         ValueRange{r});
@@ -1278,8 +1279,8 @@ Value FlashEmitter::build() {
               [&](Value r) -> std::pair<Value, Value> {
                 // Computes the merged row into oRow; returns l and whether
                 // it is 0.
-                Value mMax = fconst(isSoftmax ? negInf : 0.0);
-                if (isSoftmax)
+                Value mMax = fconst(tracksMax ? negInf : 0.0);
+                if (tracksMax)
                   for (int64_t sp = 0; sp < splits; ++sp)
                     mMax = arith::MaximumFOp::create(
                         b, loc, mMax,
@@ -1293,7 +1294,7 @@ Value FlashEmitter::build() {
                 SmallVector<Value> o(valueVecs, vconst(0.0));
                 for (int64_t sp = 0; sp < splits; ++sp) {
                   Value w = fconst(1.0);
-                  if (isSoftmax)
+                  if (tracksMax)
                     w = math::Exp2Op::create(
                         b, loc,
                         arith::SubFOp::create(

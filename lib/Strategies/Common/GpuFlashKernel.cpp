@@ -24,7 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/GpuFlashKernel.h"
-#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
@@ -291,6 +291,7 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
   Value rowsHi = sub(minI(add(rowsLo, idx(bq)), lq), idx(1));
 
   bool isSoftmax = p.score.isSoftmax();
+  bool tracksMax = p.score.tracksRowMax();
   bool featureProduct = p.score.isFeatureProduct();
   bool scoreOps = !featureProduct && (p.bias || p.softcap);
   double qScale = featureProduct ? p.scale
@@ -336,7 +337,7 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
   Value tEnd = minI(add(tFirst, perSplit), numTiles);
   Value shift = sub(lk, lq);
   double negInf = -std::numeric_limits<double>::infinity();
-  Value mInit = fconst(isSoftmax ? negInf : 0.0);
+  Value mInit = fconst(tracksMax ? negInf : 0.0);
   auto tileLoop = scf::ForOp::create(
       b, loc, tFirst, tEnd, one, ValueRange{mInit, fconst(0.0)},
       [&](OpBuilder &nb, Location, Value t, ValueRange ml) {
@@ -462,44 +463,42 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                             allowed = arith::ConstantIntOp::create(b, loc, 1, 1);
                           // Weight p and the rescale alpha of the running
                           // sums; disallowed keys leave everything as is.
+                          // m is in the log2 domain (see FlashKernel.cpp).
                           Value m = state[0], l = state[1];
                           Value weight, alpha, mNext = m;
-                          if (isSoftmax) {
-                            Value mNew = arith::MaximumFOp::create(b, loc, m, s);
+                          if (tracksMax) {
+                            Value mNew;
+                            if (isSoftmax) {
+                              mNew = arith::MaximumFOp::create(b, loc, m, s);
+                            } else {
+                              mNew = buildSoftplusReference(
+                                  b, loc,
+                                  arith::MaximumFOp::create(
+                                      b, loc, m,
+                                      arith::MulFOp::create(b, loc, s,
+                                                            fconst(kLog2E))));
+                            }
                             Value stillEmpty = arith::CmpFOp::create(
                                 b, loc, arith::CmpFPredicate::OEQ, mNew,
                                 fconst(negInf));
                             Value mSafe = select(stillEmpty, fconst(0.0), mNew);
                             alpha = math::Exp2Op::create(
                                 b, loc, arith::SubFOp::create(b, loc, m, mSafe));
-                            weight = math::Exp2Op::create(
-                                b, loc, arith::SubFOp::create(b, loc, s, mSafe));
+                            weight =
+                                isSoftmax
+                                    ? math::Exp2Op::create(
+                                          b, loc,
+                                          arith::SubFOp::create(b, loc, s,
+                                                                mSafe))
+                                          .getResult()
+                                    : buildSoftplusWeight(b, loc, s, mSafe);
                             mNext = select(allowed, mNew, m);
                           } else {
                             alpha = fconst(1.0);
                             weight = s;
-                            if (p.score.isSoftplus()) {
-                              Value tail = math::Log1pOp::create(
-                                  b, loc,
-                                  math::ExpOp::create(
-                                      b, loc,
-                                      arith::NegFOp::create(
-                                          b, loc,
-                                          math::AbsFOp::create(b, loc, s))));
-                              weight = arith::AddFOp::create(
-                                  b, loc,
-                                  arith::MaximumFOp::create(b, loc, s,
-                                                            fconst(0.0)),
-                                  tail);
-                            } else if (p.score.getFeatureMap() ==
-                                       FeatureMap::Taylor2) {
-                              weight = arith::AddFOp::create(
-                                  b, loc,
-                                  arith::AddFOp::create(b, loc, fconst(1.0), s),
-                                  arith::MulFOp::create(
-                                      b, loc, fconst(0.5),
-                                      arith::MulFOp::create(b, loc, s, s)));
-                            }
+                            if (p.score.isKernel() &&
+                                p.score.getFeatureMap() == FeatureMap::Taylor2)
+                              weight = buildTaylor2Weight(b, loc, s);
                           }
                           auto update = scf::IfOp::create(
                               b, loc, allowed,
@@ -596,15 +595,15 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
   Value tid = launch.getThreadIds().x;
   Value row = add(mul(block, idx(bq)), tid);
   Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
-  bool isSoftmax = p.score.isSoftmax();
+  bool tracksMax = p.score.tracksRowMax();
   double negInf = -std::numeric_limits<double>::infinity();
   scf::IfOp::create(
       b, loc, cmpI(arith::CmpIPredicate::slt, row, lq),
       [&](OpBuilder &wb, Location) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
-        Value mMax = fconst(isSoftmax ? negInf : 0.0);
-        if (isSoftmax)
+        Value mMax = fconst(tracksMax ? negInf : 0.0);
+        if (tracksMax)
           for (int64_t s = 0; s < cfg.splits; ++s)
             mMax = arith::MaximumFOp::create(
                 b, loc, mMax,
@@ -618,7 +617,7 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
         Value l = fconst(0.0);
         for (int64_t s = 0; s < cfg.splits; ++s) {
           Value w = fconst(1.0);
-          if (isSoftmax)
+          if (tracksMax)
             w = math::Exp2Op::create(
                 b, loc,
                 arith::SubFOp::create(

@@ -3,13 +3,14 @@
 // The heart of the FlashAttention-2 kernels on the CPU, shared by the
 // strategies that tile keys (tiled, split_kv, block_sparse, neighborhood):
 // register-blocked S = Q K^T from packed keys, then scale / bias / softcap,
-// masking of partial tiles, the online-softmax update (or plain sums for
-// softplus and kernel scores) and O = O alpha + P V, all as vector IR.
+// masking of partial tiles, the online update of the running row max (softmax,
+// and softplus weights taken relative to it) or plain sums (kernel scores),
+// and O = O alpha + P V, all as vector IR.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/OnlineSoftmax.h"
-#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -78,6 +79,7 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
   int64_t mr = cfg.microQ, lanes = cfg.lanes, keyVecs = cfg.blockK / lanes;
   int64_t valueVecs = (p.valueDim + lanes - 1) / lanes;
   bool isSoftmax = p.score.isSoftmax();
+  bool tracksMax = p.score.tracksRowMax();
   bool featureProduct = p.score.isFeatureProduct();
 
   // Scores: scale, bias, softcap; exp2 domain for softmax.
@@ -109,36 +111,23 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
   }
 
   // Weights before masking, for scores without a running max.
-  if (!isSoftmax && !featureProduct) {
-    for (Value &v : s) {
-      if (p.score.isSoftplus()) {
-        // softplus(x) = max(x, 0) + log1p(exp(-|x|))
-        Value tail = math::Log1pOp::create(
-            b, loc,
-            math::ExpOp::create(
-                b, loc,
-                arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, v))));
-        v = arith::AddFOp::create(
-            b, loc, arith::MaximumFOp::create(b, loc, v, vconst(0.0)), tail);
-      } else if (p.score.getFeatureMap() == FeatureMap::Taylor2) {
-        v = buildTaylor2Weight(b, loc, v);
-      }
-    }
-  }
+  if (p.score.isKernel() && p.score.getFeatureMap() == FeatureMap::Taylor2)
+    for (Value &v : s)
+      v = buildTaylor2Weight(b, loc, v);
 
-  // Partial tiles: masked keys become -inf (softmax) or weight -0.0. The
+  // Partial tiles: masked keys become -inf (running max) or weight -0.0. The
   // weight of a masked key ends up as -0.0, which no allowed key has (exp2
   // gives +0 on underflow; see kMaskedBits below), so that P V can skip
   // exactly the keys that are not allowed: an allowed key of weight 0 is
   // still read (0 * NaN is NaN), as in the reference strategy. (A
   // kernel<identity> weight is -0.0 only when every product of its score is;
   // such an allowed key is skipped too, which matters only for a NaN value.)
-  double fill = isSoftmax ? -std::numeric_limits<double>::infinity() : -0.0;
+  double fill = tracksMax ? -std::numeric_limits<double>::infinity() : -0.0;
   SmallVector<Value> allowedVecs;
   {
     SmallVector<Value> whenFull(s);
     Value allTrue;
-    if (isSoftmax) {
+    if (tracksMax) {
       allTrue = arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(
                       VectorType::get({lanes}, b.getI1Type()), true));
@@ -160,31 +149,38 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
               out[r * keyVecs + c] = select(allowed[r * keyVecs + c],
                                             out[r * keyVecs + c], fillVec);
             }
-          if (isSoftmax)
+          if (tracksMax)
             out.append(allowed);
           scf::YieldOp::create(b, l, out);
         });
     s.assign(masked.getResults().begin(),
              masked.getResults().begin() + s.size());
-    if (isSoftmax)
+    if (tracksMax)
       allowedVecs.assign(masked.getResults().begin() + s.size(),
                          masked.getResults().end());
   }
 
-  // Online softmax (or plain sums) per row; P to the stack buffer.
+  // Online softmax (or plain sums) per row; P to the stack buffer. m is in
+  // the log2 domain: the max of softmax's scores (already times log2(e)),
+  // and for softplus min(max s log2(e), 0), relative to which its weights
+  // are taken.
   SmallVector<Value> alpha(mr);
-  if (isSoftmax) {
+  if (tracksMax) {
     SmallVector<Value> mOld(mr), mSafe(mr), rowMax(mr);
     Value negInf = fconst(-std::numeric_limits<double>::infinity());
     for (int64_t r = 0; r < mr; ++r) {
-      // NaN scores propagate through p = exp2(s - m) whatever the max is,
-      // so the max may ignore NaN (nnan gives plain vmaxps).
+      // NaN scores propagate through p = exp2(s - m) (and the softplus
+      // weight) whatever the max is, so the max may ignore NaN (nnan gives
+      // plain vmaxps).
       auto fm = arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
       Value m = s[r * keyVecs];
       for (int64_t c = 1; c < keyVecs; ++c)
         m = arith::MaximumFOp::create(b, loc, m, s[r * keyVecs + c], fm);
       rowMax[r] = vector::ReductionOp::create(
           b, loc, vector::CombiningKind::MAXIMUMF, m, fm);
+      if (!isSoftmax)
+        rowMax[r] = buildSoftplusReference(
+            b, loc, arith::MulFOp::create(b, loc, rowMax[r], fconst(kLog2E)));
       Value rowIdx = add(state.rowBase, idx(r));
       mOld[r] = memref::LoadOp::create(b, loc, state.mRow, ValueRange{rowIdx});
       Value mNew = arith::MaximumFOp::create(b, loc, mOld[r], rowMax[r]);
@@ -208,12 +204,17 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
     for (int64_t r = 0; r < mr; ++r) {
       alpha[r] = vector::ExtractOp::create(b, loc, alphas, ArrayRef<int64_t>{r});
       Value ms = vector::BroadcastOp::create(b, loc, vecType, mSafe[r]);
-      for (int64_t c = 0; c < keyVecs; ++c)
-        s[r * keyVecs + c] = select(
-            allowedVecs[r * keyVecs + c],
-            math::Exp2Op::create(
-                b, loc, arith::SubFOp::create(b, loc, s[r * keyVecs + c], ms)),
-            vconst(-0.0));
+      for (int64_t c = 0; c < keyVecs; ++c) {
+        Value score = s[r * keyVecs + c];
+        Value weight =
+            isSoftmax
+                ? math::Exp2Op::create(b, loc,
+                                       arith::SubFOp::create(b, loc, score, ms))
+                      .getResult()
+                : buildSoftplusWeight(b, loc, score, ms);
+        s[r * keyVecs + c] =
+            select(allowedVecs[r * keyVecs + c], weight, vconst(-0.0));
+      }
     }
   }
   for (int64_t r = 0; r < mr; ++r) {
@@ -225,7 +226,7 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
         arith::FastMathFlags::reassoc);
     Value rowIdx = add(state.rowBase, idx(r));
     Value l = memref::LoadOp::create(b, loc, state.lRow, ValueRange{rowIdx});
-    if (isSoftmax)
+    if (tracksMax)
       l = arith::MulFOp::create(b, loc, l, alpha[r]);
     memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, l, rowSum),
                             state.lRow, ValueRange{rowIdx});
@@ -240,7 +241,7 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
     int64_t nE = std::min(chunkVecs, valueVecs - e0);
     SmallVector<Value> o;
     for (int64_t r = 0; r < mr; ++r) {
-      Value ab = isSoftmax ? vector::BroadcastOp::create(b, loc, vecType, alpha[r])
+      Value ab = tracksMax ? vector::BroadcastOp::create(b, loc, vecType, alpha[r])
                                  .getResult()
                            : Value();
       for (int64_t e = 0; e < nE; ++e) {

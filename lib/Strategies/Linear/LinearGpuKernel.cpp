@@ -27,7 +27,7 @@
 
 #include "LinearGpuKernel.h"
 
-#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 

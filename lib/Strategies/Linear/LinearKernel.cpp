@@ -24,7 +24,7 @@
 
 #include "LinearKernel.h"
 
-#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -17,7 +17,7 @@
 
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
-#include "attn/Strategies/Common/FeatureMaps.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -199,9 +199,11 @@ Value ReferenceBuilder::build() {
     weightMaps.push_back(broadcastMap(p.bias, 5));
   }
   weightMaps.push_back(map(5, {d0, d1, d2, d3, d4}));
-  bool isSoftmax = score.isSoftmax();
+  // Softmax and softplus keep the scores (-inf where masked) for a row max;
+  // other scores become their weights here (0 where masked).
+  bool isSoftmax = score.isSoftmax(), tracksMax = score.tracksRowMax();
   double masked =
-      isSoftmax ? -std::numeric_limits<double>::infinity() : 0.0;
+      tracksMax ? -std::numeric_limits<double>::infinity() : 0.0;
   std::optional<float> softcap = p.softcap;
   bool hasMask = static_cast<bool>(p.mask), hasBias = static_cast<bool>(p.bias);
   Value weights =
@@ -231,30 +233,12 @@ Value ReferenceBuilder::build() {
                     math::TanhOp::create(nb, l,
                                          arith::DivFOp::create(nb, l, s, c)));
               }
-              switch (score.getKind()) {
-              case ScoreKind::Softmax:
-                weight = s;
-                break;
-              case ScoreKind::Softplus: {
-                // softplus(s) = max(s, 0) + log1p(exp(-|s|)), never overflows.
-                Value absS = math::AbsFOp::create(nb, l, s);
-                Value tail = math::Log1pOp::create(
-                    nb, l,
-                    math::ExpOp::create(nb, l,
-                                        arith::NegFOp::create(nb, l, absS)));
-                weight = arith::AddFOp::create(
-                    nb, l, arith::MaximumFOp::create(nb, l, s, cst(0.0)),
-                    tail);
-                break;
-              }
-              case ScoreKind::Kernel:
-                if (score.getFeatureMap() == FeatureMap::Taylor2) {
-                  weight = buildTaylor2Weight(nb, l, s);
-                } else {
-                  weight = s; // identity
-                }
-                break;
-              }
+              if (score.isKernel() &&
+                  score.getFeatureMap() == FeatureMap::Taylor2)
+                weight = buildTaylor2Weight(nb, l, s);
+              else
+                weight = s; // softmax, softplus, identity
+
             }
             Value allowed = allowedInBody(nb, l, 3, 4, maskElement);
             if (allowed)
@@ -283,8 +267,10 @@ Value ReferenceBuilder::build() {
         .getResult(0);
   };
 
-  if (isSoftmax) {
-    // W = exp(W - max_j W), 0 where W is -inf (masked).
+  if (tracksMax) {
+    // softmax: W = exp(W - max_j W); softplus: W = softplus(W) 2^-c with
+    // c = min(max_j W log2(e), 0), so that a row of very negative scores
+    // keeps its weights' ratios; 0 where W is -inf (masked).
     Value rowMax =
         reduceRows(weights, -std::numeric_limits<double>::infinity(), true);
     weights =
@@ -303,8 +289,17 @@ Value ReferenceBuilder::build() {
                   arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
               Value isMasked = arith::CmpFOp::create(
                   nb, l, arith::CmpFPredicate::OEQ, args[0], negInf);
-              Value e = math::ExpOp::create(
-                  nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
+              Value e;
+              if (isSoftmax) {
+                e = math::ExpOp::create(
+                    nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
+              } else {
+                Value log2e = arith::ConstantOp::create(
+                    nb, l, nb.getF32FloatAttr(1.4426950408889634));
+                Value ref = buildSoftplusReference(
+                    nb, l, arith::MulFOp::create(nb, l, args[1], log2e));
+                e = buildSoftplusWeight(nb, l, args[0], ref);
+              }
               linalg::YieldOp::create(
                   nb, l,
                   ValueRange{arith::SelectOp::create(nb, l, isMasked, zero, e)});

@@ -164,7 +164,7 @@ def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
                 w = np.where(allowed & (masked != -np.inf),
                              np.exp(masked - shift), 0.0)
         elif score == "softplus":
-            w = np.logaddexp(0.0, s)
+            w = _softplus_weights(s, allowed)
         elif feature == "taylor2":
             w = 1.0 + s + 0.5 * s * s
         elif feature == "identity":
@@ -172,6 +172,20 @@ def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
         else:
             raise ValueError((score, feature))
     return np.where(allowed, w, 0.0), allowed, v
+
+
+def _softplus_weights(s, allowed):
+    """softplus(s) e^-c per row, c = min(max over allowed s, 0): the
+    normalized weights are those of softplus, and a row whose scores are all
+    far below 0 (where softplus underflows, in float64 too, below -745)
+    keeps their ratios. log softplus(s) = s + log1p(-e^s / 2 + ...) below
+    -30."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        c = np.where(allowed, s, -np.inf).max(axis=-1, keepdims=True)
+        c = np.where(np.isneginf(c), 0.0, np.minimum(c, 0.0))
+        log_w = np.where(s > -30.0, np.log(np.logaddexp(0.0, s)),
+                         s - 0.5 * np.exp(np.minimum(s, 0.0)))
+        return np.exp(log_w - c)
 
 
 def neighborhood(q, k, v, kernel, dilation=None, stride=None, causal=None,

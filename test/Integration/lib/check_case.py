@@ -7,7 +7,7 @@ the float64 oracle in attn_numpy.py.
       KIND: normal (default), mask (random bools with a fully masked row),
       tiles (bools with fully masked 64-key tiles and rows), big / huge
       (scores that overflow a naive exp), equal (all scores of a row equal),
-      dominant (one key far above the others), f16big / f16max (near the
+      dominant (one key far above the others), positive (|x|), f16big / f16max (near the
       f16 limit), tiny (subnormal elu1 kernel weights), nan@ROW / inf@ROW / -inf@ROW (one element of that row),
       neginf (-inf entries: full rows, a 64-key tile); join with '+'.
   check_case.py attention DIR OUT.npy [--scale S] [--causal] [--window L,R]
@@ -63,6 +63,8 @@ def special(x, kind, rng):
         x *= 200.0
     elif kind == "f16max":   # values next to the f16 limit
         x = np.sign(x) * (60000.0 + 5000.0 * rng.random(x.shape))
+    elif kind == "positive":  # |x|: with a negative scale, every score < 0
+        x = np.abs(x)
     elif kind == "tiny":     # elu(x) + 1 = e^x of about e^-47: the
         x = -(47.0 + rng.random(x.shape))  # kernel weights are subnormal
     elif kind in ("nan", "inf", "-inf"):  # element 0 of row `pos`
@@ -77,7 +79,7 @@ def special(x, kind, rng):
 
 
 def gen(args):
-    """KIND: normal, big, huge, equal, dominant, f16big, f16max, tiny, nan@ROW,
+    """KIND: normal, big, huge, equal, dominant, positive, f16big, f16max, tiny, nan@ROW,
     inf@ROW, -inf@ROW, neginf (floats); mask, tiles (bool). Several kinds
     may be joined with '+'."""
     os.makedirs(args.dir, exist_ok=True)

@@ -85,6 +85,11 @@ def Attn_ScoreAttr : Attn_Attr<"Score", "score"> {
     bool isSoftmax() const { return getKind() == ScoreKind::Softmax; }
     bool isSoftplus() const { return getKind() == ScoreKind::Softplus; }
     bool isKernel() const { return getKind() == ScoreKind::Kernel; }
+    /// True for scores whose weights are computed relative to the row's
+    /// running maximum (m, with the rescale 2^(m_old - m_new) of the sums):
+    /// softmax, and softplus, whose weights would otherwise underflow to 0
+    /// together when every score of a row is below about -104.
+    bool tracksRowMax() const { return isSoftmax() || isSoftplus(); }
     /// True for feature maps that never form the score s = scale q.k
     /// (elu1, relu): bias and softcap cannot apply to them.
     bool isFeatureProduct() const {
