@@ -17,22 +17,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HarnessSupport.h"
 #include "ProgramGenerator.h"
 
 #include "attn/CAPI/Compiler.h"
-#include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Pipelines/Pipelines.h"
-#include "attn/Strategies/Strategy.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -58,21 +51,11 @@ namespace {
 /// Programs above this many multiply-adds are compiled, not run.
 constexpr double kMaxJitWork = 2e6;
 
-void initRegistry(DialectRegistry &registry) {
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerAllToLLVMIRTranslations(registry);
-  registry.insert<mlir::attn::AttnDialect>();
-}
+constexpr const char *kHarness = "attn-compile-fuzzer";
 
 struct Settings {
-  DialectRegistry registry;
   bool verbose = std::getenv("ATTN_FUZZ_VERBOSE") != nullptr;
   bool jit = std::getenv("ATTN_FUZZ_NO_JIT") == nullptr;
-  Settings() {
-    initRegistry(registry);
-    mlir::attn::registerBuiltinStrategies();
-  }
 };
 
 Settings &settings() {
@@ -81,9 +64,7 @@ Settings &settings() {
 }
 
 [[noreturn]] void fail(const GeneratedProgram &program, const std::string &what) {
-  std::fprintf(stderr, "attn-compile-fuzzer: %s\n--- program ---\n%s\n",
-               what.c_str(), program.text.c_str());
-  std::abort();
+  gen::fail(kHarness, program, what);
 }
 
 /// Host arrays whose bytes end at a guard page (and start after one), in
@@ -199,25 +180,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
                  gen::dataModeName(mode), program.text.c_str());
 
   // Parse and verify.
-  MLIRContext context(s.registry, MLIRContext::Threading::DISABLED);
+  MLIRContext context(gen::sharedRegistry(), MLIRContext::Threading::DISABLED);
   context.printOpOnDiagnostic(false);
-  std::string diagnostics;
-  ScopedDiagnosticHandler collect(&context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() == DiagnosticSeverity::Error)
-      diagnostics += diag.str() + "\n";
-    return success();
-  });
+  gen::ErrorCollector errors(&context);
   OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(program.text, ParserConfig(&context));
-  if (!module) {
-    if (program.valid)
-      fail(program, "a valid program was rejected: " + diagnostics);
-    if (diagnostics.empty())
-      fail(program, "an invalid program was rejected without a message");
+      gen::parseProgram(kHarness, context, program, errors);
+  if (!module)
     return 0;
-  }
-  if (!program.valid)
-    fail(program, "the verifier accepted an invalid program");
 
   bool runIt = s.jit && program.work <= kMaxJitWork;
   if (!runIt) {
@@ -228,8 +197,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
     mlir::attn::buildCpuPipeline(pm, options);
     if (failed(pm.run(*module))) {
       if (program.mustCompile)
-        fail(program, "the pipeline failed on a valid program: " + diagnostics);
-      if (diagnostics.empty())
+        fail(program, "the pipeline failed on a valid program: " + errors.text());
+      if (errors.text().empty())
         fail(program, "the pipeline failed without a message");
     }
     return 0;
@@ -241,7 +210,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
   options.threads = threads;
   options.optLevel = optLevel;
   std::string error;
-  auto init = [](DialectRegistry &registry) { initRegistry(registry); };
+  auto init = [](DialectRegistry &registry) { gen::initRegistry(registry); };
   std::unique_ptr<CompiledModule> compiled =
       CompiledModule::compile(program.text, "fuzz.mlir", options, init, error);
   if (!compiled) {

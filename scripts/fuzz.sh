@@ -2,12 +2,15 @@
 # Builds the libFuzzer harnesses of fuzz/ (clang-22, ASan + UBSan, coverage
 # on attn's code) into build-fuzz/ and runs each for a set time:
 #
-#   scripts/fuzz.sh [SECONDS] [parse|compile ...]     (default: 600, both)
+#   scripts/fuzz.sh [SECONDS] [parse|strategy|compile ...]  (default: 600, all)
 #
-# parse:   the parser and verifier on arbitrary bytes (seeds: fuzz/corpus/parse,
-#          dictionary fuzz/attn.dict);
-# compile: generated attn ops through select -> apply -> the CPU pipeline, and
-#          small ones JIT-run against the reference strategy.
+# parse:    the parser and verifier on arbitrary bytes (seeds:
+#           fuzz/corpus/parse, dictionary fuzz/attn.dict);
+# strategy: generated attn ops through every strategy's rewrite for CPU and
+#           GPU targets, verified (seeds: fuzz/corpus/compile);
+# compile:  generated attn ops through select -> apply -> the CPU pipeline,
+#           and small ones JIT-run against the reference strategy.
+# ATTN_FUZZ_RUNS=N runs each harness for N executions instead of SECONDS.
 # The working corpora grow in build-fuzz/corpus/<harness>; crashes, leaks and
 # sanitizer reports land in build-fuzz/artifacts/<harness>/ and end the run
 # with a non-zero status. Each run's log is build-fuzz/fuzz-<harness>.log, and
@@ -20,7 +23,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 harnesses=("$@")
-((${#harnesses[@]})) || harnesses=(parse compile)
+((${#harnesses[@]})) || harnesses=(parse strategy compile)
 
 jobs="${ATTN_JOBS:-$(nproc)}"
 cmake -G Ninja -S . -B build-fuzz \
@@ -41,15 +44,25 @@ status=0
 for harness in "${harnesses[@]}"; do
   case "$harness" in
     parse) flags=(-max_len=4096 -timeout=30 -dict=fuzz/attn.dict) ;;
+    strategy) flags=(-max_len=512 -timeout=60) ;;
     compile) flags=(-max_len=512 -timeout=300) ;;
-    *) echo "unknown harness '$harness' (parse or compile)" >&2; exit 2 ;;
+    *) echo "unknown harness '$harness' (parse, strategy or compile)" >&2; exit 2 ;;
   esac
+  # The strategy harness reads the compile harness's programs.
+  seeds="fuzz/corpus/$harness"
+  [ "$harness" = strategy ] && seeds="fuzz/corpus/compile"
   corpus="build-fuzz/corpus/$harness"
   artifacts="build-fuzz/artifacts/$harness"
-  mkdir -p "$corpus" "$artifacts" "fuzz/corpus/$harness"
-  echo "== attn-$harness-fuzzer for ${seconds}s"
-  if ! "build-fuzz/bin/attn-$harness-fuzzer" "$corpus" "fuzz/corpus/$harness" \
-      -max_total_time="$seconds" -rss_limit_mb=6144 -print_final_stats=1 \
+  mkdir -p "$corpus" "$artifacts" "$seeds"
+  if [ -n "${ATTN_FUZZ_RUNS:-}" ]; then
+    limit=(-runs="$ATTN_FUZZ_RUNS")
+    echo "== attn-$harness-fuzzer for $ATTN_FUZZ_RUNS executions"
+  else
+    limit=(-max_total_time="$seconds")
+    echo "== attn-$harness-fuzzer for ${seconds}s"
+  fi
+  if ! "build-fuzz/bin/attn-$harness-fuzzer" "$corpus" "$seeds" \
+      "${limit[@]}" -rss_limit_mb=6144 -print_final_stats=1 \
       -artifact_prefix="$artifacts/" "${flags[@]}" \
       >"build-fuzz/fuzz-$harness.log" 2>&1; then
     status=1

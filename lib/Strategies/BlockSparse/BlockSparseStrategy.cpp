@@ -102,7 +102,7 @@ public:
       return success();
     }
     FlashKernelConfig config = configFor(p, target, strategy);
-    if (failed(verifyFlashKernelConfig(op, getName(), config)))
+    if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
       return failure();
     rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
     return success();
@@ -147,6 +147,7 @@ private:
       config.blockQ = std::max<int64_t>(1, lq);
     config.microQ = std::min<int64_t>(config.microQ,
                                       p.groupSize() * config.blockQ);
+    fitFlashBlockQToStack(p, config);
     if (requested) {
       config.blockQ = requested.getIntParam("block_q", config.blockQ);
       config.blockK = requested.getIntParam("block_k", config.blockK);

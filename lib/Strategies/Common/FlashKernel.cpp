@@ -1340,8 +1340,27 @@ Value FlashEmitter::build() {
 /// unrolled in the IR: 128 compile in about a second, 2048 in minutes.
 static constexpr int64_t kMaxMicroTileVectors = 128;
 
+int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
+                                          const FlashKernelConfig &c) {
+  int64_t rows = p.groupSize() * c.blockQ;
+  int64_t paddedRows = (rows + c.microQ - 1) / c.microQ * c.microQ;
+  int64_t paddedDv = (p.valueDim + c.lanes - 1) / c.lanes * c.lanes;
+  int64_t floats = paddedRows * (paddedDv + 2) + c.microQ * c.blockK +
+                   (c.packKeys ? 0 : c.microQ * c.lanes * c.lanes) +
+                   (c.splits > 1 ? paddedDv : 0);
+  return 4 * floats;
+}
+
+void mlir::attn::fitFlashBlockQToStack(const AttentionProblem &p,
+                                       FlashKernelConfig &c) {
+  while (c.blockQ > std::max<int64_t>(1, c.microQ) &&
+         flashKernelStackBytes(p, c) > kTaskScratchLimitBytes)
+    c.blockQ = std::max<int64_t>(c.microQ, c.blockQ / 2);
+}
+
 LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
                                                   StringRef strategy,
+                                                  const AttentionProblem &p,
                                                   const FlashKernelConfig &c) {
   auto bad = [&](StringRef name, int64_t value) {
     return op->emitOpError()
@@ -1363,6 +1382,13 @@ LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
            << " that one micro-tile may hold";
   if (c.blockQ < 1 || c.blockQ > (int64_t(1) << 20))
     return bad("block_q", c.blockQ) << "it must be from 1 to 1048576";
+  if (int64_t bytes = flashKernelStackBytes(p, c);
+      bytes > kTaskScratchLimitBytes)
+    return bad("block_q", c.blockQ)
+           << "a task's scratch (O, m, l of " << p.groupSize()
+           << " heads x block_q rows, Dv = " << p.valueDim << ") takes "
+           << (bytes >> 10) << " KiB of stack, more than the "
+           << (kTaskScratchLimitBytes >> 10) << " KiB limit";
   if (c.splits < 1 || c.splits > 4096)
     return bad("splits", c.splits) << "it must be from 1 to 4096";
   return success();

@@ -43,8 +43,6 @@ using namespace mlir::attn;
 
 namespace {
 
-/// Scratch of one task that a thread's stack holds comfortably.
-constexpr int64_t kScratchLimit = 2 << 20;
 /// Fraction of the FMA peak the kernel reaches on what countFlops counts
 /// (register tiles of rank-1 updates with broadcast operands; calibrated
 /// with bench/run_bench.py --suites linear).
@@ -146,10 +144,10 @@ public:
     }
     LinearKernelConfig config = configFor(p, target, StrategyAttr());
     int64_t scratch = LinearLayout::get(p, config).scratchBytes(p.causal);
-    if (scratch > kScratchLimit) {
+    if (scratch > kTaskScratchLimitBytes) {
       reason = "a state of " + std::to_string(scratch >> 10) +
                " KiB per head exceeds the " +
-               std::to_string(kScratchLimit >> 10) + " KiB scratch limit";
+               std::to_string(kTaskScratchLimitBytes >> 10) + " KiB scratch limit";
       return false;
     }
     return true;
@@ -215,10 +213,10 @@ public:
     LinearKernelConfig config = configFor(p, target, strategy);
     if (config.chunk < 1)
       return op->emitOpError() << "linear strategy needs chunk >= 1";
-    if (LinearLayout::get(p, config).scratchBytes(p.causal) > kScratchLimit)
+    if (LinearLayout::get(p, config).scratchBytes(p.causal) > kTaskScratchLimitBytes)
       return op->emitOpError()
              << "linear strategy: chunk = " << config.chunk
-             << " needs more than " << (kScratchLimit >> 10)
+             << " needs more than " << (kTaskScratchLimitBytes >> 10)
              << " KiB of scratch per head";
     Value result = buildLinearAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);

@@ -28,6 +28,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/InterleavedRange.h"
 
 #include <cmath>
 #include <limits>
@@ -36,6 +37,34 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
+
+/// Largest box edge a `tile` parameter may give (per axis).
+constexpr int64_t kMaxTileEdge = 4096;
+
+/// Sizes of one task's box for box edges `tile` (each in [1,
+/// kMaxTileEdge]): its query rows, the key slots its windows may reach, and
+/// the stack scratch that holds them.
+struct BoxLayout {
+  int64_t rowsPerHead = 1, rows = 0, paddedRows = 0, maxSlots = 1,
+          maxTiles = 0, valueVecs = 0;
+  int64_t scratchBytes = 0;
+
+  BoxLayout(const AttentionProblem &p, const FlashKernelConfig &cfg,
+            ArrayRef<int64_t> tile) {
+    for (size_t a = 0; a < tile.size(); ++a) {
+      rowsPerHead *= tile[a];
+      maxSlots *= tile[a] + p.kernel[a] + p.stride[a];
+    }
+    rows = p.groupSize() * rowsPerHead;
+    paddedRows = (rows + cfg.microQ - 1) / cfg.microQ * cfg.microQ;
+    maxTiles = (maxSlots + cfg.blockK - 1) / cfg.blockK;
+    valueVecs = (p.valueDim + cfg.lanes - 1) / cfg.lanes;
+    int64_t paddedDv = valueVecs * cfg.lanes, slots = maxTiles * cfg.blockK;
+    // K^T and V of the gathered keys, their coordinates (i32), O, m, l, P.
+    scratchBytes = 4 * (slots * (p.headDim + paddedDv + int64_t(tile.size())) +
+                        paddedRows * (paddedDv + 2) + cfg.microQ * cfg.blockK);
+  }
+};
 
 class NeighborhoodEmitter : KernelBuilder {
 public:
@@ -49,16 +78,13 @@ public:
     group = p.groupSize();
     lanes = cfg.lanes;
     idxVecType = VectorType::get({lanes}, i32);
-    rowsPerHead = 1;
-    maxSlots = 1;
-    for (int64_t a = 0; a < rank; ++a) {
-      rowsPerHead *= this->tile[a];
-      maxSlots *= this->tile[a] + p.kernel[a] + p.stride[a];
-    }
-    rows = group * rowsPerHead;
-    paddedRows = (rows + cfg.microQ - 1) / cfg.microQ * cfg.microQ;
-    maxTiles = (maxSlots + cfg.blockK - 1) / cfg.blockK;
-    valueVecs = (p.valueDim + lanes - 1) / lanes;
+    BoxLayout layout(p, cfg, this->tile);
+    rowsPerHead = layout.rowsPerHead;
+    rows = layout.rows;
+    paddedRows = layout.paddedRows;
+    maxSlots = layout.maxSlots;
+    maxTiles = layout.maxTiles;
+    valueVecs = layout.valueVecs;
   }
 
   Value build();
@@ -418,11 +444,23 @@ public:
     return "fused neighborhood attention over query boxes and their key boxes";
   }
 
-  bool isApplicable(Operation *op, const TargetDescription &,
+  bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     if (!isa<NeighborhoodOp>(op)) {
       reason = "computes attn.neighborhood only";
       return false;
+    }
+    if (target.kind == TargetDescription::Kind::CPU) {
+      AttentionProblem p = AttentionProblem::get(op);
+      SmallVector<int64_t> unitBox(p.kernel.size(), 1);
+      int64_t bytes = BoxLayout(p, configFor(target), unitBox).scratchBytes;
+      if (bytes > kTaskScratchLimitBytes) {
+        reason = "even a box of one query reaches keys whose scratch (" +
+                 std::to_string(bytes >> 10) + " KiB) exceeds the " +
+                 std::to_string(kTaskScratchLimitBytes >> 10) +
+                 " KiB stack limit";
+        return false;
+      }
     }
     return true;
   }
@@ -440,8 +478,12 @@ public:
                                    : rank == 2 ? SmallVector<int64_t>{2, 4, 8, 16}
                                                : SmallVector<int64_t>{2, 3, 4, 6};
       double best = -1;
+      FlashKernelConfig config = configFor(target);
       for (int64_t edge : edges) {
         SmallVector<int64_t> candidate(rank, edge);
+        if (best >= 0 &&
+            BoxLayout(p, config, candidate).scratchBytes > kTaskScratchLimitBytes)
+          continue;
         double seconds = costFor(p, target, candidate).seconds(target);
         if (best < 0 || seconds < best) {
           best = seconds;
@@ -470,9 +512,13 @@ public:
     for (size_t a = 0; a < tile.size(); ++a) {
       double extent = knownOr(p.queryShape[a], 64);
       queries *= extent;
-      rowsPerTask *= tile[a];
-      slots *= std::min<double>(extent, tile[a] + p.kernel[a] + p.stride[a] - 1);
-      tasks *= std::ceil(extent / tile[a]);
+      // In doubles: a `tile` parameter may be any i64 (apply rejects what
+      // is out of range; cost estimates come first).
+      double edge = std::max<double>(1.0, tile[a]);
+      rowsPerTask *= edge;
+      slots *= std::min<double>(
+          extent, edge + double(p.kernel[a]) + double(p.stride[a]) - 1.0);
+      tasks *= std::ceil(extent / edge);
     }
     double keysPerQuery =
         std::ceil(slots / config.blockK) * config.blockK;
@@ -507,10 +553,22 @@ public:
     }
     SmallVector<int64_t> tile = tileFor(p, strategy);
     for (int64_t t : tile)
-      if (t < 1)
-        return op->emitOpError() << "neighborhood strategy needs tile >= 1";
+      if (t < 1 || t > kMaxTileEdge)
+        return op->emitOpError()
+               << "neighborhood strategy parameter tile = " << t
+               << " is out of range: it must be from 1 to " << kMaxTileEdge;
+    FlashKernelConfig config = configFor(target);
+    if (int64_t bytes = BoxLayout(p, config, tile).scratchBytes;
+        bytes > kTaskScratchLimitBytes)
+      return op->emitOpError()
+             << "neighborhood strategy parameter tile = ["
+             << llvm::interleaved(tile)
+             << "] is out of range: a box's scratch (its queries and the "
+                "keys their windows reach) takes "
+             << (bytes >> 10) << " KiB of stack, more than the "
+             << (kTaskScratchLimitBytes >> 10) << " KiB limit";
     rewriter.setInsertionPoint(op);
-    NeighborhoodEmitter emitter(rewriter, p, configFor(target), tile);
+    NeighborhoodEmitter emitter(rewriter, p, config, tile);
     rewriter.replaceOp(op, emitter.build());
     return success();
   }

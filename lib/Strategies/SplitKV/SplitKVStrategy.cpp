@@ -49,7 +49,8 @@ public:
         b.getDictionaryAttr(
             {b.getNamedAttr("splits", b.getI64IntegerAttr(config.splits)),
              b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
-             b.getNamedAttr("micro_q", b.getI64IntegerAttr(config.microQ))}));
+             b.getNamedAttr("micro_q", b.getI64IntegerAttr(config.microQ)),
+             b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ))}));
   }
 
   CostEstimate estimateCost(Operation *op, const TargetDescription &target,
@@ -96,7 +97,7 @@ public:
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }
-    if (failed(verifyFlashKernelConfig(op, getName(), config)))
+    if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
       return failure();
     Value result = buildFlashAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);
@@ -128,6 +129,7 @@ private:
     int64_t splits =
         std::max<int64_t>(1, (4 * target.threads + blocks - 1) / blocks);
     config.splits = std::max<int64_t>(1, std::min<int64_t>(splits, tiles / 4));
+    fitFlashBlockQToStack(p, config);
     if (requested) {
       config.splits = requested.getIntParam("splits", config.splits);
       config.blockK = requested.getIntParam("block_k", config.blockK);

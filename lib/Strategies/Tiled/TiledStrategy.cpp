@@ -144,7 +144,7 @@ public:
       return success();
     }
     FlashKernelConfig config = configFor(p, target, strategy);
-    if (failed(verifyFlashKernelConfig(op, getName(), config)))
+    if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
       return failure();
     Value result = buildFlashAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);
@@ -180,6 +180,7 @@ private:
       config.blockQ = lq;
       config.microQ = std::min<int64_t>(6, p.groupSize() * lq);
     }
+    fitFlashBlockQToStack(p, config);
     if (requested) {
       config.microQ = requested.getIntParam("micro_q", config.microQ);
       config.blockK = requested.getIntParam("block_k", config.blockK);

@@ -69,6 +69,11 @@ Value buildOnFlattenedPositions(
     function_ref<Value(const AttentionProblem &flat, ArrayRef<Value> extents)>
         build);
 
+/// Stack scratch one task of a CPU kernel may take (O, m, l, P, gathered
+/// keys, linear state). OpenMP workers get 4 MiB stacks by default, the main
+/// thread 8 MiB; a task beyond this would overflow one at run time.
+constexpr int64_t kTaskScratchLimitBytes = 2 << 20;
+
 /// A static size, or `fallback` where it is dynamic (for cost estimates).
 inline int64_t knownOr(int64_t size, int64_t fallback) {
   return ShapedType::isDynamic(size) ? fallback : size;

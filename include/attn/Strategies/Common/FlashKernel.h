@@ -51,14 +51,25 @@ double flashKernelSerialSeconds(const AttentionProblem &p,
                                 const FlashKernelConfig &config, double batch,
                                 double lq, double lk, double ghz);
 
+/// Bytes of stack scratch of one task: O [G block_q, Dv], m and l, P and
+/// the unpacked partial sums, for `config.blockQ` in [1, 2^20].
+int64_t flashKernelStackBytes(const AttentionProblem &p,
+                              const FlashKernelConfig &config);
+
+/// Halves `config.blockQ` (not below micro_q) while a task's scratch exceeds
+/// kTaskScratchLimitBytes: for the block_q a cost model picks.
+void fitFlashBlockQToStack(const AttentionProblem &p, FlashKernelConfig &config);
+
 /// Checks the parameters a strategy chose or was given: block_k a multiple
 /// of the vector lanes, at most 16 vectors; micro_q in [1, 32], with
-/// micro_q x block_k / lanes at most 128; block_q in [1, 2^20]; splits in
-/// [1, 4096]. The kernel unrolls micro_q x block_k / lanes vectors, so
-/// larger values only build enormous IR (or overflow a SmallVector). On
-/// failure emits one error on `op` that names `strategy`, the parameter and
-/// its range.
+/// micro_q x block_k / lanes at most 128; block_q in [1, 2^20], with a
+/// task's stack scratch (flashKernelStackBytes) at most
+/// kTaskScratchLimitBytes; splits in [1, 4096]. The kernel unrolls micro_q x
+/// block_k / lanes vectors, so larger values only build enormous IR (or
+/// overflow a SmallVector). On failure emits one error on `op` that names
+/// `strategy`, the parameter and its range.
 LogicalResult verifyFlashKernelConfig(Operation *op, StringRef strategy,
+                                      const AttentionProblem &p,
                                       const FlashKernelConfig &config);
 
 /// Emits the kernel before `problem.op` and returns the result tensor. A
