@@ -268,7 +268,7 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
   }
   if (chance(data, 3))
     attrs.push_back("causal");
-  bool window = chance(data, 3);
+  bool window = chance(data, 3), sinks = false;
   if (window) {
     std::string w;
     bool left = !chance(data, 3), right = !left || chance(data, 2);
@@ -278,7 +278,7 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
       w += std::string(left ? ", " : "") + "right = " +
            std::to_string(data.ConsumeIntegralInRange<int64_t>(0, lk + 2));
     attrs.push_back("window = #attn.window<" + w + ">");
-    if (chance(data, 2))
+    if ((sinks = chance(data, 2)))
       attrs.push_back("sinks = " +
                       std::to_string(data.ConsumeIntegralInRange<int64_t>(0, lk + 1)) +
                       " : i64");
@@ -325,7 +325,11 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
   case 1: s.k[3] = d + 1; break;                       // head dims differ
   case 2: s.out[3] = dv + 1; break;                    // init shape wrong
   case 3: if (hkv > 1 || group > 1) s.q[1] = hq + 1; else s.k[1] = 2; break; // GQA rule
-  case 4: attrs.push_back("sinks = 2 : i64"); break;   // sinks without window (or twice)
+  case 4: // sinks without a window, or twice
+    attrs.push_back("sinks = 2 : i64");
+    if (window && !sinks)
+      attrs.push_back("sinks = 3 : i64");
+    break;
   case 5: kElem = elem == "f32" ? "f16" : "f32"; break; // element types differ
   case 6: maskElem = "f32"; useMask = true; constMask = false; break; // mask not i1
   case 7: attrs.push_back("softcap = 0.000000e+00 : f32"); break;
