@@ -5,7 +5,6 @@
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Strategies/Strategy.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
@@ -49,9 +48,14 @@ ErrorCollector::ErrorCollector(MLIRContext *context)
         return success();
       }) {}
 
-OwningOpRef<ModuleOp> parseProgram(const char *harness, MLIRContext &context,
-                                   const GeneratedProgram &program,
-                                   const ErrorCollector &errors) {
+ProgramContext::ProgramContext()
+    : context(sharedRegistry(), MLIRContext::Threading::DISABLED),
+      errors(&context) {
+  context.printOpOnDiagnostic(false);
+}
+
+OwningOpRef<ModuleOp> ProgramContext::parse(const char *harness,
+                                            const GeneratedProgram &program) {
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(program.text, ParserConfig(&context));
   if (!module) {

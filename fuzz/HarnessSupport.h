@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
 #include <string>
@@ -38,19 +39,25 @@ class ErrorCollector {
 public:
   explicit ErrorCollector(mlir::MLIRContext *context);
   const std::string &text() const { return errors; }
-  void clear() { errors.clear(); }
 
 private:
   std::string errors;
   mlir::ScopedDiagnosticHandler handler;
 };
 
-/// Parses and verifies `program.text`. A valid program must parse; an
-/// invalid one must be rejected with a message (else `fail`). Returns the
-/// module, or null for an invalid program rejected as it should be.
-mlir::OwningOpRef<mlir::ModuleOp>
-parseProgram(const char *harness, mlir::MLIRContext &context,
-             const GeneratedProgram &program, const ErrorCollector &errors);
+/// A fresh context for one program (the shared registry, no threads, no
+/// ops printed on diagnostics) and the errors emitted in it.
+struct ProgramContext {
+  ProgramContext();
+  mlir::MLIRContext context;
+  ErrorCollector errors;
+
+  /// Parses and verifies `program.text`. A valid program must parse; an
+  /// invalid one must be rejected with a message (else `fail`). Returns the
+  /// module, or null for an invalid program rejected as it should be.
+  mlir::OwningOpRef<mlir::ModuleOp> parse(const char *harness,
+                                          const GeneratedProgram &program);
+};
 
 } // namespace attn::fuzz
 

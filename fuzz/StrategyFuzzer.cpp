@@ -75,11 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
                  forced.empty() ? "(selection)" : forced.c_str(),
                  program.text.c_str());
 
-  MLIRContext context(gen::sharedRegistry(), MLIRContext::Threading::DISABLED);
-  context.printOpOnDiagnostic(false);
-  gen::ErrorCollector errors(&context);
-  OwningOpRef<ModuleOp> module =
-      gen::parseProgram(kHarness, context, program, errors);
+  gen::ProgramContext parsed;
+  MLIRContext &context = parsed.context;
+  const gen::ErrorCollector &errors = parsed.errors;
+  OwningOpRef<ModuleOp> module = parsed.parse(kHarness, program);
   if (!module)
     return 0;
 
