@@ -864,3 +864,63 @@ func.func @nb_causal_ints(%q: tensor<1x2x8x8x16xf32>, %k: tensor<1x2x8x8x16xf32>
   %o = attn.neighborhood ins(%q, %k, %v : tensor<1x2x8x8x16xf32>, tensor<1x2x8x8x16xf32>, tensor<1x2x8x8x16xf32>) outs(%init : tensor<1x2x8x8x16xf32>) {kernel = [3, 3], causal = [1, 0]} -> tensor<1x2x8x8x16xf32>
   return %o : tensor<1x2x8x8x16xf32>
 }
+
+// -----
+
+// Sizes beyond 2^31 - 1: the kernels index positions with 32-bit integers
+// (and int64 products of such sizes overflowed in cost models).
+func.func @length_beyond_i32(%q: tensor<1x2x2147483648x16xf32>, %init: tensor<1x2x2147483648x16xf32>) -> tensor<1x2x2147483648x16xf32> {
+  // expected-error @+1 {{'query' dimension 2 is 2147483648, more than 2147483647 (rule: a static size fits a 32-bit position index)}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x2147483648x16xf32>, tensor<1x2x2147483648x16xf32>, tensor<1x2x2147483648x16xf32>) outs(%init : tensor<1x2x2147483648x16xf32>) -> tensor<1x2x2147483648x16xf32>
+  return %o : tensor<1x2x2147483648x16xf32>
+}
+
+// -----
+
+func.func @value_dim_beyond_i32(%q: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x2147483648xf32>, %init: tensor<1x2x?x2147483648xf32>) -> tensor<1x2x?x2147483648xf32> {
+  // expected-error @+1 {{'value' dimension 3 is 2147483648, more than 2147483647}}
+  %o = attn.attention ins(%q, %q, %v : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x2147483648xf32>) outs(%init : tensor<1x2x?x2147483648xf32>) -> tensor<1x2x?x2147483648xf32>
+  return %o : tensor<1x2x?x2147483648xf32>
+}
+
+// -----
+
+func.func @sinks_beyond_i32(%q: tensor<1x4x8x16xf32>, %init: tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{'sinks' is 9223372036854775807, more than 2147483647 (rule: a position fits a 32-bit index)}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) outs(%init : tensor<1x4x8x16xf32>) {window = #attn.window<left = 1>, sinks = 9223372036854775807 : i64} -> tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @window_beyond_i32(%q: tensor<1x4x8x16xf32>, %init: tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{#attn.window 'right' is 2147483648, more than 2147483647 (rule: a position fits a 32-bit index)}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) outs(%init : tensor<1x4x8x16xf32>) {window = #attn.window<left = 1, right = 2147483648>} -> tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// kernel * dilation overflowed int64 in this check (UBSan).
+func.func @nb_span_overflow(%q: tensor<1x2x8x8x16xf32>, %init: tensor<1x2x8x8x16xf32>) -> tensor<1x2x8x8x16xf32> {
+  // expected-error @+1 {{the window spans more than 2147483647 positions up to axis 0 (rule: the product of kernel * dilation over the axes fits a 32-bit position index)}}
+  %o = attn.neighborhood ins(%q, %q, %q : tensor<1x2x8x8x16xf32>, tensor<1x2x8x8x16xf32>, tensor<1x2x8x8x16xf32>) outs(%init : tensor<1x2x8x8x16xf32>) {kernel = [4611686018427387904, 3], dilation = [4, 1]} -> tensor<1x2x8x8x16xf32>
+  return %o : tensor<1x2x8x8x16xf32>
+}
+
+// -----
+
+// Dynamic extents: the span of the window over all axes is bounded too.
+func.func @nb_span_dynamic(%q: tensor<1x2x?x?x?x16xf32>, %init: tensor<1x2x?x?x?x16xf32>) -> tensor<1x2x?x?x?x16xf32> {
+  // expected-error @+1 {{the window spans more than 2147483647 positions up to axis 2}}
+  %o = attn.neighborhood ins(%q, %q, %q : tensor<1x2x?x?x?x16xf32>, tensor<1x2x?x?x?x16xf32>, tensor<1x2x?x?x?x16xf32>) outs(%init : tensor<1x2x?x?x?x16xf32>) {kernel = [1291, 1291, 1291]} -> tensor<1x2x?x?x?x16xf32>
+  return %o : tensor<1x2x?x?x?x16xf32>
+}
+
+// -----
+
+func.func @nb_grid_beyond_i32(%q: tensor<1x1x65536x65536x16xf32>, %init: tensor<1x1x65536x65536x16xf32>) -> tensor<1x1x65536x65536x16xf32> {
+  // expected-error @+1 {{the spatial grid of 'query' has more than 2147483647 positions (rule: a flattened position fits a 32-bit index)}}
+  %o = attn.neighborhood ins(%q, %q, %q : tensor<1x1x65536x65536x16xf32>, tensor<1x1x65536x65536x16xf32>, tensor<1x1x65536x65536x16xf32>) outs(%init : tensor<1x1x65536x65536x16xf32>) {kernel = [3, 3]} -> tensor<1x1x65536x65536x16xf32>
+  return %o : tensor<1x1x65536x65536x16xf32>
+}

@@ -33,7 +33,7 @@ public:
     return "skips the mask's empty blocks, unmasked full blocks";
   }
 
-  bool isApplicable(Operation *op, const TargetDescription &,
+  bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     auto attention = dyn_cast<AttentionOp>(op);
     if (!attention) {
@@ -44,7 +44,11 @@ public:
       reason = "needs a mask operand";
       return false;
     }
-    return true;
+    AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU)
+      return gpuFlashKernelCanCompute(p, reason);
+    return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
+                                 reason);
   }
 
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,

@@ -1345,10 +1345,10 @@ int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
   int64_t rows = p.groupSize() * c.blockQ;
   int64_t paddedRows = (rows + c.microQ - 1) / c.microQ * c.microQ;
   int64_t paddedDv = (p.valueDim + c.lanes - 1) / c.lanes * c.lanes;
-  int64_t floats = paddedRows * (paddedDv + 2) + c.microQ * c.blockK +
-                   (c.packKeys ? 0 : c.microQ * c.lanes * c.lanes) +
-                   (c.splits > 1 ? paddedDv : 0);
-  return 4 * floats;
+  double floats = double(paddedRows) * (paddedDv + 2) + c.microQ * c.blockK +
+                  (c.packKeys ? 0 : c.microQ * c.lanes * c.lanes) +
+                  (c.splits > 1 ? paddedDv : 0);
+  return saturatingBytes(4 * floats);
 }
 
 void mlir::attn::fitFlashBlockQToStack(const AttentionProblem &p,
@@ -1356,6 +1356,27 @@ void mlir::attn::fitFlashBlockQToStack(const AttentionProblem &p,
   while (c.blockQ > std::max<int64_t>(1, c.microQ) &&
          flashKernelStackBytes(p, c) > kTaskScratchLimitBytes)
     c.blockQ = std::max<int64_t>(c.microQ, c.blockQ / 2);
+}
+
+bool mlir::attn::flashKernelCanCompute(const AttentionProblem &p,
+                                       FlashKernelConfig config,
+                                       std::string &reason) {
+  if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
+    reason = "head dimensions D = " + std::to_string(p.headDim) +
+             ", Dv = " + std::to_string(p.valueDim) + " exceed the kernel's " +
+             std::to_string(kMaxFlashHeadDim);
+    return false;
+  }
+  config.blockQ = 1;
+  if (int64_t bytes = flashKernelStackBytes(p, config);
+      bytes > kTaskScratchLimitBytes) {
+    reason = "a task of one query row per head takes " +
+             std::to_string(bytes >> 10) + " KiB of stack scratch, more than " +
+             "the " + std::to_string(kTaskScratchLimitBytes >> 10) +
+             " KiB limit";
+    return false;
+  }
+  return true;
 }
 
 LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
@@ -1380,6 +1401,11 @@ LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
            << "micro_q x block_k / " << c.lanes << " = " << registers
            << " vectors, more than the " << kMaxMicroTileVectors
            << " that one micro-tile may hold";
+  if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim)
+    return op->emitOpError()
+           << strategy << " strategy: head dimensions D = " << p.headDim
+           << ", Dv = " << p.valueDim << " exceed the CPU kernel's "
+           << kMaxFlashHeadDim << " (it unrolls them in vectors)";
   if (c.blockQ < 1 || c.blockQ > (int64_t(1) << 20))
     return bad("block_q", c.blockQ) << "it must be from 1 to 1048576";
   if (int64_t bytes = flashKernelStackBytes(p, c);

@@ -770,6 +770,17 @@ int64_t mlir::attn::fitGpuBlockK(const AttentionProblem &problem,
   return blockK;
 }
 
+bool mlir::attn::gpuFlashKernelCanCompute(const AttentionProblem &p,
+                                          std::string &reason) {
+  if (simtSharedBytes(p, 1) <= kGpuStaticSharedBytes)
+    return true;
+  reason = "K and V of one key (D = " + std::to_string(p.headDim) +
+           ", Dv = " + std::to_string(p.valueDim) + ") take " +
+           std::to_string(simtSharedBytes(p, 1)) + " bytes, more than the " +
+           std::to_string(kGpuStaticSharedBytes) + " bytes of shared memory";
+  return false;
+}
+
 LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,
                                                 StringRef strategy,
                                                 const AttentionProblem &p,

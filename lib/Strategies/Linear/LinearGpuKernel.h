@@ -22,9 +22,10 @@ inline int64_t linearGpuThreads(const AttentionProblem &problem) {
   return problem.valueDim + 1;
 }
 /// Static shared memory of the kernel: the raw vector, its features and the
-/// normalizer.
+/// normalizer (saturated: taylor2's D^2 features overflow for D near 2^31).
 inline int64_t linearGpuSharedBytes(const AttentionProblem &problem) {
-  return 4 * (problem.headDim + linearGpuFeatures(problem) + 1);
+  return saturatingBytes(
+      4 * (double(problem.headDim) + double(linearGpuFeatures(problem)) + 1));
 }
 
 /// Emits the kernel and its host-side copies before `problem.op`; returns

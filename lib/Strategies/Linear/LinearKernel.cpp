@@ -84,13 +84,13 @@ LinearLayout LinearLayout::get(const AttentionProblem &p,
 }
 
 int64_t LinearLayout::scratchBytes(bool causal) const {
-  int64_t floats = stateRows * paddedDv + featureWidth     // S, z
-                   + rows * featureWidth                    // qF
-                   + paddedChunk * featureWidth             // kF
-                   + rows + rows * paddedDv;                // den, O
+  double floats = double(stateRows) * paddedDv + featureWidth  // S, z
+                  + double(rows) * featureWidth                 // qF
+                  + double(paddedChunk) * featureWidth          // kF
+                  + rows + double(rows) * paddedDv;             // den, O
   if (causal)
-    floats += d * paddedChunk + rows * paddedChunk;         // kT, P
-  return floats * 4;
+    floats += double(d) * paddedChunk + double(rows) * paddedChunk; // kT, P
+  return saturatingBytes(floats * 4);
 }
 
 namespace {

@@ -43,7 +43,10 @@ constexpr int64_t kMaxTileEdge = 4096;
 
 /// Sizes of one task's box for box edges `tile` (each in [1,
 /// kMaxTileEdge]): its query rows, the key slots its windows may reach, and
-/// the stack scratch that holds them.
+/// the stack scratch that holds them. An upper bound of the scratch comes
+/// first, in doubles: kernel and heads may be up to 2^31 - 1, and their
+/// products overflow int64. Where that bound is astronomical the scratch is
+/// INT64_MAX and the other sizes are unset (no kernel is built then).
 struct BoxLayout {
   int64_t rowsPerHead = 1, rows = 0, paddedRows = 0, maxSlots = 1,
           maxTiles = 0, valueVecs = 0;
@@ -51,6 +54,22 @@ struct BoxLayout {
 
   BoxLayout(const AttentionProblem &p, const FlashKernelConfig &cfg,
             ArrayRef<int64_t> tile) {
+    double rowsD = p.groupSize(), slotsD = 1;
+    for (size_t a = 0; a < tile.size(); ++a) {
+      rowsD *= tile[a];
+      slotsD *= double(tile[a]) + p.kernel[a] + p.stride[a];
+    }
+    valueVecs = (p.valueDim + cfg.lanes - 1) / cfg.lanes;
+    int64_t paddedDv = valueVecs * cfg.lanes;
+    // K^T and V of the gathered keys, their coordinates (i32), O, m, l, P.
+    scratchBytes = saturatingBytes(
+        4 * ((slotsD + cfg.blockK) * (double(p.headDim) + paddedDv +
+                                      double(tile.size())) +
+             (rowsD + cfg.microQ) * (paddedDv + 2) + cfg.microQ * cfg.blockK));
+    if (scratchBytes >= (int64_t(1) << 60)) {
+      scratchBytes = std::numeric_limits<int64_t>::max();
+      return;
+    }
     for (size_t a = 0; a < tile.size(); ++a) {
       rowsPerHead *= tile[a];
       maxSlots *= tile[a] + p.kernel[a] + p.stride[a];
@@ -58,11 +77,10 @@ struct BoxLayout {
     rows = p.groupSize() * rowsPerHead;
     paddedRows = (rows + cfg.microQ - 1) / cfg.microQ * cfg.microQ;
     maxTiles = (maxSlots + cfg.blockK - 1) / cfg.blockK;
-    valueVecs = (p.valueDim + cfg.lanes - 1) / cfg.lanes;
-    int64_t paddedDv = valueVecs * cfg.lanes, slots = maxTiles * cfg.blockK;
-    // K^T and V of the gathered keys, their coordinates (i32), O, m, l, P.
-    scratchBytes = 4 * (slots * (p.headDim + paddedDv + int64_t(tile.size())) +
-                        paddedRows * (paddedDv + 2) + cfg.microQ * cfg.blockK);
+    int64_t slots = maxTiles * cfg.blockK;
+    scratchBytes =
+        4 * (slots * (p.headDim + paddedDv + int64_t(tile.size())) +
+             paddedRows * (paddedDv + 2) + cfg.microQ * cfg.blockK);
   }
 };
 
@@ -450,17 +468,21 @@ public:
       reason = "computes attn.neighborhood only";
       return false;
     }
-    if (target.kind == TargetDescription::Kind::CPU) {
-      AttentionProblem p = AttentionProblem::get(op);
-      SmallVector<int64_t> unitBox(p.kernel.size(), 1);
-      int64_t bytes = BoxLayout(p, configFor(target), unitBox).scratchBytes;
-      if (bytes > kTaskScratchLimitBytes) {
-        reason = "even a box of one query reaches keys whose scratch (" +
-                 std::to_string(bytes >> 10) + " KiB) exceeds the " +
-                 std::to_string(kTaskScratchLimitBytes >> 10) +
-                 " KiB stack limit";
-        return false;
-      }
+    AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU)
+      return gpuFlashKernelCanCompute(p, reason);
+    if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
+      reason = "head dimensions beyond " + std::to_string(kMaxFlashHeadDim);
+      return false;
+    }
+    SmallVector<int64_t> unitBox(p.kernel.size(), 1);
+    int64_t bytes = BoxLayout(p, configFor(target), unitBox).scratchBytes;
+    if (bytes > kTaskScratchLimitBytes) {
+      reason = "even a box of one query reaches keys whose scratch (" +
+               std::to_string(bytes >> 10) + " KiB) exceeds the " +
+               std::to_string(kTaskScratchLimitBytes >> 10) +
+               " KiB stack limit";
+      return false;
     }
     return true;
   }
@@ -551,6 +573,11 @@ public:
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }
+    if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim)
+      return op->emitOpError()
+             << "neighborhood strategy: head dimensions D = " << p.headDim
+             << ", Dv = " << p.valueDim << " exceed the CPU kernel's "
+             << kMaxFlashHeadDim << " (it unrolls them in vectors)";
     SmallVector<int64_t> tile = tileFor(p, strategy);
     for (int64_t t : tile)
       if (t < 1 || t > kMaxTileEdge)

@@ -30,13 +30,17 @@ public:
     return "decode: keys split across threads, merged by log-sum-exp";
   }
 
-  bool isApplicable(Operation *op, const TargetDescription &,
+  bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     if (!isa<AttentionOp>(op)) {
       reason = "computes attn.attention only (decode shapes)";
       return false;
     }
-    return true;
+    AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU)
+      return gpuFlashKernelCanCompute(p, reason);
+    return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
+                                 reason);
   }
 
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,

@@ -35,7 +35,11 @@ public:
       reason = "not an attn op";
       return false;
     }
-    return true;
+    AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU)
+      return gpuFlashKernelCanCompute(p, reason);
+    return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
+                                 reason);
   }
 
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
@@ -91,7 +95,8 @@ public:
         double extent = knownOr(p.queryShape[a], 64);
         if (a == 0)
           span = std::min<double>(
-              lk, (p.kernel[a] * p.dilation[a] + rowTile) * inner + keyTile);
+              lk, (double(p.kernel[a]) * p.dilation[a] + rowTile) * inner +
+                      keyTile);
         inner *= extent;
       }
       pairs = batch * p.headsQ * lq * std::min<double>(lk, span);

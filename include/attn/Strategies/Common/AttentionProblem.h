@@ -14,6 +14,7 @@
 #include "attn/Strategies/Common/MaskSemantics.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <limits>
 #include <optional>
 
 namespace mlir::attn {
@@ -73,6 +74,14 @@ Value buildOnFlattenedPositions(
 /// keys, linear state). OpenMP workers get 4 MiB stacks by default, the main
 /// thread 8 MiB; a task beyond this would overflow one at run time.
 constexpr int64_t kTaskScratchLimitBytes = 2 << 20;
+
+/// A byte count computed in doubles, as an int64 that saturates at
+/// INT64_MAX: scratch estimates multiply sizes that may each be up to
+/// 2^31 - 1, whose product overflows int64.
+inline int64_t saturatingBytes(double bytes) {
+  return bytes >= 0x1p62 ? std::numeric_limits<int64_t>::max()
+                         : static_cast<int64_t>(bytes);
+}
 
 /// A static size, or `fallback` where it is dynamic (for cost estimates).
 inline int64_t knownOr(int64_t size, int64_t fallback) {

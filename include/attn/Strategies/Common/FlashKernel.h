@@ -60,11 +60,23 @@ int64_t flashKernelStackBytes(const AttentionProblem &p,
 /// kTaskScratchLimitBytes: for the block_q a cost model picks.
 void fitFlashBlockQToStack(const AttentionProblem &p, FlashKernelConfig &config);
 
+/// Largest head dimension D and value dimension Dv of the CPU flash kernels
+/// (and the neighborhood kernel): they unroll D and Dv in vectors per
+/// micro-tile, so larger sizes would build enormous IR.
+constexpr int64_t kMaxFlashHeadDim = 1024;
+
+/// Whether the CPU flash kernels can compute `p` at all with `config`'s
+/// tile shape: D and Dv at most kMaxFlashHeadDim, and a task of the smallest
+/// block_q within kTaskScratchLimitBytes. Otherwise sets `reason`.
+bool flashKernelCanCompute(const AttentionProblem &p,
+                           FlashKernelConfig config, std::string &reason);
+
 /// Checks the parameters a strategy chose or was given: block_k a multiple
 /// of the vector lanes, at most 16 vectors; micro_q in [1, 32], with
 /// micro_q x block_k / lanes at most 128; block_q in [1, 2^20], with a
 /// task's stack scratch (flashKernelStackBytes) at most
-/// kTaskScratchLimitBytes; splits in [1, 4096]. The kernel unrolls micro_q x
+/// kTaskScratchLimitBytes; splits in [1, 4096]; and D, Dv at most
+/// kMaxFlashHeadDim. The kernel unrolls micro_q x
 /// block_k / lanes vectors, so larger values only build enormous IR (or
 /// overflow a SmallVector). On failure emits one error on `op` that names
 /// `strategy`, the parameter and its range.

@@ -58,6 +58,12 @@ constexpr int64_t kGpuStaticSharedBytes = 48 << 10;
 /// K and V tiles (f32) fit in static shared memory.
 int64_t fitGpuBlockK(const AttentionProblem &problem, int64_t preferred);
 
+/// Whether the GPU flash kernel can compute `problem` at all: K and V tiles
+/// of one key (block_k = 1) fit in static shared memory. Otherwise sets
+/// `reason`.
+bool gpuFlashKernelCanCompute(const AttentionProblem &problem,
+                              std::string &reason);
+
 /// Checks a configuration on `op` before a kernel is built: block_q (threads
 /// per block) from 1 to 1024, block_k from 1 to 1024 with its K and V tiles
 /// within 48 KiB of shared memory, splits from 1 to 4096. On failure emits

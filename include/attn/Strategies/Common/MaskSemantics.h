@@ -32,7 +32,8 @@ struct BandRule {
   void band(int64_t i, int64_t &lo, int64_t &hi) const;
   /// Number of keys query i may attend.
   int64_t countAllowed(int64_t i) const;
-  /// Number of allowed (query, key) pairs.
+  /// Number of allowed (query, key) pairs: exact up to 2^20 queries, an
+  /// estimate from 2^20 evenly spaced queries beyond.
   int64_t countAllowedPairs() const;
 };
 
@@ -49,7 +50,8 @@ struct NeighborhoodAxis {
   void groupRange(int64_t i, int64_t &lo, int64_t &hi) const;
   bool allowed(int64_t i, int64_t j) const;
   int64_t countAllowed(int64_t i) const;
-  /// Sum over queries of countAllowed.
+  /// Sum over queries of countAllowed (exact up to 2^20 queries, an
+  /// estimate beyond, as for BandRule).
   int64_t countAllowedPairs() const;
 };
 

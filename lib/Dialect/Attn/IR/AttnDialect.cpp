@@ -12,6 +12,8 @@
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -47,6 +49,13 @@ LogicalResult WindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (right && *right < 0)
     return emitError() << "#attn.window 'right' must be non-negative, got "
                        << *right;
+  // Positions are 32-bit indices in the kernels.
+  constexpr int64_t maxBound = std::numeric_limits<int32_t>::max();
+  for (auto [name, bound] : {std::pair{"left", left}, std::pair{"right", right}})
+    if (bound && *bound > maxBound)
+      return emitError() << "#attn.window '" << name << "' is " << *bound
+                         << ", more than " << maxBound
+                         << " (rule: a position fits a 32-bit index)";
   return success();
 }
 

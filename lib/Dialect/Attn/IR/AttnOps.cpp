@@ -11,6 +11,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -29,6 +30,10 @@ std::string sizeString(int64_t size) {
   return ShapedType::isDynamic(size) ? std::string("?")
                                      : std::to_string(size);
 }
+
+/// Largest static size of a dimension, window bound, sink count or
+/// neighborhood span: the kernels index positions with 32-bit integers.
+constexpr int64_t kMaxPositions = std::numeric_limits<int32_t>::max();
 
 bool isSupportedFloat(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
@@ -75,6 +80,17 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   if (result != init)
     return op->emitOpError() << "result type " << result
                              << " must match 'init' type " << init;
+
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
+                            {"key", k},
+                            {"value", v},
+                            {"init", init}})
+    for (int64_t d = 0; d < rank; ++d)
+      if (!type.isDynamicDim(d) && type.getDimSize(d) > kMaxPositions)
+        return op->emitOpError()
+               << "'" << name << "' dimension " << d << " is "
+               << type.getDimSize(d) << ", more than " << kMaxPositions
+               << " (rule: a static size fits a 32-bit position index)";
 
   // Heads and head dimensions are static: strategies specialize on them.
   int64_t headDim = rank - 1;
@@ -247,6 +263,10 @@ LogicalResult AttentionOp::verify() {
   int64_t sinks = getSinksAttr() ? getSinksAttr().getInt() : 0;
   if (sinks < 0)
     return emitOpError() << "'sinks' must be non-negative, got " << sinks;
+  if (sinks > kMaxPositions)
+    return emitOpError() << "'sinks' is " << sinks << ", more than "
+                         << kMaxPositions
+                         << " (rule: a position fits a 32-bit index)";
   if (auto window = getWindowAttr()) {
     if ((window.getLeft() && *window.getLeft() < 0) ||
         (window.getRight() && *window.getRight() < 0))
@@ -333,6 +353,17 @@ LogicalResult NeighborhoodOp::verify() {
 
   SmallVector<int64_t> kernel = getKernelSizes(), dilation = getDilations(),
                        stride = getStrides();
+  // The flattened spatial grid and the window's span are position indices.
+  int64_t positions = 1, span = 1;
+  for (int64_t axis = 0; axis < rank; ++axis) {
+    int64_t extent = q.getDimSize(2 + axis);
+    if (!ShapedType::isDynamic(extent) &&
+        (positions = positions * extent) > kMaxPositions)
+      return emitOpError() << "the spatial grid of 'query' has more than "
+                           << kMaxPositions
+                           << " positions (rule: a flattened position fits a "
+                              "32-bit index)";
+  }
   for (int64_t axis = 0; axis < rank; ++axis) {
     if (kernel[axis] < 1)
       return emitOpError() << "'kernel' entry " << axis
@@ -344,6 +375,15 @@ LogicalResult NeighborhoodOp::verify() {
       return emitOpError() << "'stride' entry " << axis
                            << " must be between 1 and the kernel size "
                            << kernel[axis] << ", got " << stride[axis];
+    // Each factor is checked before the next multiplication: no overflow.
+    if (kernel[axis] > kMaxPositions || dilation[axis] > kMaxPositions ||
+        (span *= kernel[axis]) > kMaxPositions ||
+        (span *= dilation[axis]) > kMaxPositions)
+      return emitOpError()
+             << "the window spans more than " << kMaxPositions
+             << " positions up to axis " << axis
+             << " (rule: the product of kernel * dilation over the axes fits "
+                "a 32-bit position index)";
     int64_t extent = q.getDimSize(2 + axis);
     if (!ShapedType::isDynamic(extent) &&
         kernel[axis] * dilation[axis] > extent)

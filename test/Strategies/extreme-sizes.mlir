@@ -1,0 +1,133 @@
+// The largest sizes the verifier accepts (2^31 - 1 positions, heads, head
+// dimensions, windows, sinks, neighborhood spans): every strategy's
+// applicability test, cost model and rewrite handles them without overflow
+// or a hang, for the CPU and the GPU. Strategies that cannot hold such a
+// problem step aside (the CPU kernels unroll D and Dv, so D > 1024 takes
+// `reference`; one query row of 2^31 - 1 heads overflows a task's stack).
+// Found by hand after fuzzing: int64 overflow in the neighborhood verifier
+// (kernel * dilation), box scratch, linear scratch and GPU shared memory;
+// a 2^31-row band count took seconds per cost estimate; D = 2^31 - 1 built
+// IR without end; selection chose split_kv and then failed to apply it.
+// scripts/sanitize.sh runs this under UBSan.
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-select-strategy{target=cpu threads=2 vector-width=256}))" | FileCheck %s --check-prefix=CPU
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-select-strategy{target=gpu}))" | FileCheck %s --check-prefix=GPU
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-select-strategy{target=cpu threads=2 vector-width=256},attn-apply-strategies{target=cpu vector-width=256}))" | FileCheck %s --check-prefix=APPLY
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-select-strategy{target=gpu tensor-cores},attn-apply-strategies{target=gpu tensor-cores}))" | FileCheck %s --check-prefix=APPLY
+// APPLY-NOT: attn.attention
+// APPLY-NOT: attn.neighborhood
+
+// Lq = Lk = 2^31 - 1, causal, widest window and sinks.
+// CPU-LABEL: func.func @long
+// CPU: strategy = #attn.strategy<"tiled"
+// GPU-LABEL: func.func @long
+// GPU: strategy = #attn.strategy<"tiled"
+func.func @long(%q: tensor<1x2x2147483647x16xf32>, %i: tensor<1x2x2147483647x16xf32>) -> tensor<1x2x2147483647x16xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x2147483647x16xf32>, tensor<1x2x2147483647x16xf32>, tensor<1x2x2147483647x16xf32>) outs(%i : tensor<1x2x2147483647x16xf32>) {causal, window = #attn.window<left = 2147483647, right = 2147483647>, sinks = 2147483647} -> tensor<1x2x2147483647x16xf32>
+  return %o : tensor<1x2x2147483647x16xf32>
+}
+
+// -----
+
+// Batch and query heads at the limit, one key head.
+// CPU-LABEL: func.func @heads
+// CPU: strategy = #attn.strategy<"reference"
+// GPU-LABEL: func.func @heads
+// GPU: strategy = #attn.strategy<"split_kv"
+func.func @heads(%q: tensor<2147483647x2147483647x?x16xf32>, %k: tensor<2147483647x1x?x16xf32>, %i: tensor<2147483647x2147483647x?x16xf32>) -> tensor<2147483647x2147483647x?x16xf32> {
+  %o = attn.attention ins(%q, %k, %k : tensor<2147483647x2147483647x?x16xf32>, tensor<2147483647x1x?x16xf32>, tensor<2147483647x1x?x16xf32>) outs(%i : tensor<2147483647x2147483647x?x16xf32>) -> tensor<2147483647x2147483647x?x16xf32>
+  return %o : tensor<2147483647x2147483647x?x16xf32>
+}
+
+// -----
+
+// Head dimension at the limit.
+// CPU-LABEL: func.func @wide
+// CPU: strategy = #attn.strategy<"reference"
+// GPU-LABEL: func.func @wide
+// GPU: strategy = #attn.strategy<"reference"
+func.func @wide(%q: tensor<1x1x?x2147483647xf32>, %i: tensor<1x1x?x2147483647xf32>) -> tensor<1x1x?x2147483647xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x?x2147483647xf32>, tensor<1x1x?x2147483647xf32>, tensor<1x1x?x2147483647xf32>) outs(%i : tensor<1x1x?x2147483647xf32>) -> tensor<1x1x?x2147483647xf32>
+  return %o : tensor<1x1x?x2147483647xf32>
+}
+
+// -----
+
+// CPU-LABEL: func.func @wide_linear
+// CPU: strategy = #attn.strategy<"reference"
+// GPU-LABEL: func.func @wide_linear
+// GPU: strategy = #attn.strategy<"reference"
+func.func @wide_linear(%q: tensor<1x1x?x2147483647xf32>, %i: tensor<1x1x?x2147483647xf32>) -> tensor<1x1x?x2147483647xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x?x2147483647xf32>, tensor<1x1x?x2147483647xf32>, tensor<1x1x?x2147483647xf32>) outs(%i : tensor<1x1x?x2147483647xf32>) {causal, score = #attn.score<kernel<elu1>>} -> tensor<1x1x?x2147483647xf32>
+  return %o : tensor<1x1x?x2147483647xf32>
+}
+
+// -----
+
+// Neighborhood: a 1-D kernel at the limit, dynamic extent.
+// CPU-LABEL: func.func @nb1
+// CPU: strategy = #attn.strategy<"tiled"
+// GPU-LABEL: func.func @nb1
+// GPU: strategy = #attn.strategy<"neighborhood"
+func.func @nb1(%q: tensor<1x2x?x16xf32>, %i: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32> {
+  %o = attn.neighborhood ins(%q, %q, %q : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) outs(%i : tensor<1x2x?x16xf32>) {kernel = [2147483647], stride = [2147483647]} -> tensor<1x2x?x16xf32>
+  return %o : tensor<1x2x?x16xf32>
+}
+
+// -----
+
+// Neighborhood: 3-D, kernel 1290^3 (just under 2^31), dynamic extents.
+// CPU-LABEL: func.func @nb3
+// CPU: strategy = #attn.strategy<"tiled"
+// GPU-LABEL: func.func @nb3
+// GPU: strategy = #attn.strategy<"tiled"
+func.func @nb3(%q: tensor<1x2x?x?x?x16xf32>, %i: tensor<1x2x?x?x?x16xf32>) -> tensor<1x2x?x?x?x16xf32> {
+  %o = attn.neighborhood ins(%q, %q, %q : tensor<1x2x?x?x?x16xf32>, tensor<1x2x?x?x?x16xf32>, tensor<1x2x?x?x?x16xf32>) outs(%i : tensor<1x2x?x?x?x16xf32>) {kernel = [1290, 1290, 1290], stride = [1290, 1290, 1290]} -> tensor<1x2x?x?x?x16xf32>
+  return %o : tensor<1x2x?x?x?x16xf32>
+}
+
+// -----
+
+// Neighborhood: dilation at the limit, static grid of 2^31 - 1 positions.
+// CPU-LABEL: func.func @nbd
+// CPU: strategy = #attn.strategy<"neighborhood"
+// GPU-LABEL: func.func @nbd
+// GPU: strategy = #attn.strategy<"neighborhood"
+func.func @nbd(%q: tensor<1x1x2147483647x16xf32>, %i: tensor<1x1x2147483647x16xf32>) -> tensor<1x1x2147483647x16xf32> {
+  %o = attn.neighborhood ins(%q, %q, %q : tensor<1x1x2147483647x16xf32>, tensor<1x1x2147483647x16xf32>, tensor<1x1x2147483647x16xf32>) outs(%i : tensor<1x1x2147483647x16xf32>) {kernel = [1], dilation = [2147483647]} -> tensor<1x1x2147483647x16xf32>
+  return %o : tensor<1x1x2147483647x16xf32>
+}
+
+// -----
+
+// Head dimension at the limit, small value dimension.
+// CPU-LABEL: func.func @wideqk
+// CPU: strategy = #attn.strategy<"reference"
+// GPU-LABEL: func.func @wideqk
+// GPU: strategy = #attn.strategy<"reference"
+func.func @wideqk(%q: tensor<1x1x?x2147483647xf32>, %v: tensor<1x1x?x16xf32>, %i: tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32> {
+  %o = attn.attention ins(%q, %q, %v : tensor<1x1x?x2147483647xf32>, tensor<1x1x?x2147483647xf32>, tensor<1x1x?x16xf32>) outs(%i : tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32>
+  return %o : tensor<1x1x?x16xf32>
+}
+
+// -----
+
+// CPU-LABEL: func.func @wideqk_taylor
+// CPU: strategy = #attn.strategy<"reference"
+// GPU-LABEL: func.func @wideqk_taylor
+// GPU: strategy = #attn.strategy<"reference"
+func.func @wideqk_taylor(%q: tensor<1x1x?x2147483647xf32>, %v: tensor<1x1x?x16xf32>, %i: tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32> {
+  %o = attn.attention ins(%q, %q, %v : tensor<1x1x?x2147483647xf32>, tensor<1x1x?x2147483647xf32>, tensor<1x1x?x16xf32>) outs(%i : tensor<1x1x?x16xf32>) {score = #attn.score<kernel<taylor2>>} -> tensor<1x1x?x16xf32>
+  return %o : tensor<1x1x?x16xf32>
+}
+
+// -----
+
+// A mask over the longest sequences.
+// CPU-LABEL: func.func @masked
+// CPU: strategy = #attn.strategy<"tiled"
+// GPU-LABEL: func.func @masked
+// GPU: strategy = #attn.strategy<"tiled"
+func.func @masked(%q: tensor<1x1x2147483647x16xf32>, %m: tensor<1x1x2147483647x2147483647xi1>, %i: tensor<1x1x2147483647x16xf32>) -> tensor<1x1x2147483647x16xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x2147483647x16xf32>, tensor<1x1x2147483647x16xf32>, tensor<1x1x2147483647x16xf32>) mask(%m : tensor<1x1x2147483647x2147483647xi1>) outs(%i : tensor<1x1x2147483647x16xf32>) -> tensor<1x1x2147483647x16xf32>
+  return %o : tensor<1x1x2147483647x16xf32>
+}
