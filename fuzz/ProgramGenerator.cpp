@@ -33,6 +33,9 @@ const char *dataModeName(DataMode mode) {
 
 namespace {
 
+/// Largest size the verifier accepts for lengths, heads, head dims, windows.
+constexpr int64_t kMaxSize = 2147483647;
+
 /// splitmix64: small, seedable, good enough for test data.
 struct Rng {
   uint64_t state;
@@ -155,6 +158,14 @@ std::string strategyAttr(FuzzedDataProvider &data, bool neighborhood, bool &ok) 
   return "#attn.strategy<\"" + name + "\"" + body + ">";
 }
 
+/// Whether an op of extreme sizes must still compile with `strategy`: a
+/// written kernel strategy may rightly refuse sizes beyond its kernel (D >
+/// 1024, scratch beyond the stack); selection and `reference` may not.
+bool extremeMustCompile(bool extreme, const std::string &strategy) {
+  return !extreme || strategy.empty() ||
+         strategy.find("\"reference\"") != std::string::npos;
+}
+
 /// A constant i1 mask as a dense literal, shape [Bm, Hm, Lq, Lk]. Styles:
 /// 0, 1, 2: random with density 5%, 50%, 95%; 3: whole 16- or 64-key tiles
 /// on or off. About one row in ten is fully masked.
@@ -210,11 +221,18 @@ std::string emptyInit(const OpShapes &s, const std::string &outType,
   return text;
 }
 
-void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
+/// Sizes near the limits the verifier accepts (2^31 - 1), or beyond what
+/// the CPU kernels unroll (D > 1024), for programs that are never run.
+int64_t extremeSize(FuzzedDataProvider &data) {
+  return pick<int64_t>(data, {1, 1024, 1025, 65536, 46341, kMaxSize});
+}
+
+void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p,
+                       bool extremeSizes) {
+  bool extreme = extremeSizes && chance(data, 4);
   int64_t batch = pick<int64_t>(data, {1, 1, 2, 3});
   int64_t hkv = data.ConsumeIntegralInRange<int64_t>(1, 3);
   int64_t group = pick<int64_t>(data, {1, 1, 2, 3, 4});
-  int64_t hq = hkv * group;
   auto length = [&](int64_t most) {
     if (chance(data, 3))
       return pick<int64_t>(data, {1, 2, 15, 16, 17, 63, 64, 65, 128, 129});
@@ -223,6 +241,16 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
   int64_t lq = length(70), lk = length(140);
   int64_t d = pick<int64_t>(data, {1, 3, 8, 16, 16, 32, 40, 64});
   int64_t dv = pick<int64_t>(data, {1, 5, 8, 16, 16, 24, 40});
+  if (extreme) {
+    batch = chance(data, 2) ? extremeSize(data) : batch;
+    hkv = chance(data, 2) ? 1 : hkv;
+    group = chance(data, 2) ? extremeSize(data) : group;
+    lq = chance(data, 2) ? extremeSize(data) : lq;
+    lk = chance(data, 2) ? extremeSize(data) : lk;
+    d = chance(data, 2) ? extremeSize(data) : d;
+    dv = chance(data, 2) ? extremeSize(data) : dv;
+  }
+  int64_t hq = hkv * group;
   DType dtype = pick<DType>(data, {DType::F32, DType::F32, DType::F32,
                                    DType::F16, DType::BF16AsU16});
   bool dynB = chance(data, 6), dynLq = chance(data, 5), dynLk = chance(data, 5);
@@ -273,14 +301,17 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
     std::string w;
     bool left = !chance(data, 3), right = !left || chance(data, 2);
     if (left)
-      w += "left = " + std::to_string(data.ConsumeIntegralInRange<int64_t>(0, lk + 2));
+      w += "left = " + std::to_string(data.ConsumeIntegralInRange<int64_t>(
+                           0, std::min(lk + 2, kMaxSize)));
     if (right)
       w += std::string(left ? ", " : "") + "right = " +
-           std::to_string(data.ConsumeIntegralInRange<int64_t>(0, lk + 2));
+           std::to_string(data.ConsumeIntegralInRange<int64_t>(
+               0, std::min(lk + 2, kMaxSize)));
     attrs.push_back("window = #attn.window<" + w + ">");
     if ((sinks = chance(data, 2)))
       attrs.push_back("sinks = " +
-                      std::to_string(data.ConsumeIntegralInRange<int64_t>(0, lk + 1)) +
+                      std::to_string(data.ConsumeIntegralInRange<int64_t>(
+                          0, std::min(lk + 1, kMaxSize))) +
                       " : i64");
   }
   if (!featureProduct && chance(data, 5))
@@ -293,7 +324,8 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
 
   // Mask and bias.
   bool useMask = chance(data, 3);
-  bool constMask = useMask && !dynLq && !dynLk && !dynB && chance(data, 3);
+  bool constMask = useMask && !extreme && !dynLq && !dynLk && !dynB &&
+                   chance(data, 3);
   int64_t mb = pick<int64_t>(data, {1, batch}), mh = pick<int64_t>(data, {1, hq});
   std::vector<int64_t> maskShape = {mb, mh, lq, lk};
   std::vector<bool> maskDyn = {dynB && mb != 1, false, dynLq, dynLk};
@@ -336,8 +368,11 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
   case 8: s.v[2] = lk + 1; s.vDyn[2] = s.kDyn[2] = false; break; // value length (K's static too: a dynamic one is checked at run time)
   default: break;
   }
-  p.valid = mistake == 0;
-  p.mustCompile = p.valid && strategyOk;
+  // Extreme sizes stay within the verifier's limits except for query heads
+  // (Hkv x group may pass 2^31 - 1), and value dims changed by mistakes.
+  p.valid = mistake == 0 && hq <= kMaxSize;
+  p.mustCompile =
+      p.valid && strategyOk && extremeMustCompile(extreme, strategy);
 
   std::string qT = tensorType(s.q, s.qDyn, elem.c_str());
   std::string kT = tensorType(s.k, s.kDyn, kElem.c_str());
@@ -391,7 +426,9 @@ void generateAttention(FuzzedDataProvider &data, GeneratedProgram &p) {
   p.work = double(batch) * hq * lq * lk * (d + dv);
 }
 
-void generateNeighborhood(FuzzedDataProvider &data, GeneratedProgram &p) {
+void generateNeighborhood(FuzzedDataProvider &data, GeneratedProgram &p,
+                          bool extremeSizes) {
+  bool extreme = extremeSizes && chance(data, 4);
   int rank = data.ConsumeIntegralInRange<int>(1, 3);
   int64_t most = rank == 1 ? 40 : rank == 2 ? 10 : 6;
   std::vector<int64_t> extent, kernel, dilation, stride;
@@ -406,6 +443,11 @@ void generateNeighborhood(FuzzedDataProvider &data, GeneratedProgram &p) {
         dil = n + 1;
       else
         st = k + 1;
+    }
+    if (extreme && chance(data, 2)) { // window sizes near 2^31, on '?' extents
+      k = extremeSize(data);
+      dil = chance(data, 2) ? 1 : extremeSize(data);
+      st = chance(data, 2) ? 1 : k;
     }
     extent.push_back(n);
     kernel.push_back(k);
@@ -470,11 +512,27 @@ void generateNeighborhood(FuzzedDataProvider &data, GeneratedProgram &p) {
     attrs[0] = "kernel = " + list(std::vector<int64_t>(rank + 1, 1));
     valid = false;
   }
-  for (int a = 0; a < rank; ++a)
-    valid &= kernel[a] * dilation[a] <= extent[a] && stride[a] <= kernel[a];
-  // Dynamic extents are checked at run time only: keep those valid.
-  if (!valid)
-    dynSpatial = false;
+  if (extreme) {
+    // Extents are dynamic; the window's span over the axes must still fit
+    // 32 bits (in doubles: kernel * dilation may reach 2^62).
+    double span = 1;
+    for (int a = 0; a < rank; ++a) {
+      span *= double(kernel[a]) * double(dilation[a]);
+      valid &= stride[a] <= kernel[a];
+    }
+    valid &= span <= double(kMaxSize);
+    dynSpatial = true;
+    if (chance(data, 2)) {
+      d = extremeSize(data);
+      dv = extremeSize(data);
+    }
+  } else {
+    for (int a = 0; a < rank; ++a)
+      valid &= kernel[a] * dilation[a] <= extent[a] && stride[a] <= kernel[a];
+    // Dynamic extents are checked at run time only: keep those valid.
+    if (!valid)
+      dynSpatial = false;
+  }
   s.qDyn.assign(s.q.size(), false);
   s.qDyn[0] = dynB;
   for (int a = 0; a < rank; ++a)
@@ -485,7 +543,7 @@ void generateNeighborhood(FuzzedDataProvider &data, GeneratedProgram &p) {
   if (!strategy.empty())
     attrs.push_back("strategy = " + strategy);
   p.valid = valid;
-  p.mustCompile = valid && strategyOk;
+  p.mustCompile = valid && strategyOk && extremeMustCompile(extreme, strategy);
   p.neighborhood = true;
 
   std::string elem = typeName(dtype);
@@ -532,12 +590,12 @@ void store(HostArray &array, int64_t index, double value) {
 
 } // namespace
 
-GeneratedProgram generateProgram(FuzzedDataProvider &data) {
+GeneratedProgram generateProgram(FuzzedDataProvider &data, bool extremeSizes) {
   GeneratedProgram program;
   if (data.ConsumeIntegralInRange<int>(0, 4) == 0)
-    generateNeighborhood(data, program);
+    generateNeighborhood(data, program, extremeSizes);
   else
-    generateAttention(data, program);
+    generateAttention(data, program, extremeSizes);
   return program;
 }
 

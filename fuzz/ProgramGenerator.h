@@ -56,8 +56,13 @@ struct GeneratedProgram {
   int64_t constantMaskElements = 0;
 };
 
-/// Builds a program from the bytes that `data` has left.
-GeneratedProgram generateProgram(FuzzedDataProvider &data);
+/// Builds a program from the bytes that `data` has left. With `extremeSizes`
+/// (for harnesses that never run the program), a quarter of the ops take
+/// sizes near the verifier's 2^31 - 1 limits: lengths, heads, head
+/// dimensions, neighborhood kernels and dilations; mustCompile is false for
+/// those.
+GeneratedProgram generateProgram(FuzzedDataProvider &data,
+                                 bool extremeSizes = false);
 
 /// Fills the entry's arguments with seeded random values in `mode`.
 std::vector<runtime::HostArray>

@@ -9,7 +9,9 @@
 // goes through attn-select-strategy and attn-apply-strategies, whose result
 // is verified. This stops before bufferization and LLVM, so it runs about
 // a hundred times as many programs per second as attn-compile-fuzzer and
-// reaches the GPU emitters, which that harness never builds.
+// reaches the GPU emitters, which that harness never builds. Since it never
+// runs a program, a quarter of its ops take sizes near the verifier's
+// 2^31 - 1 limits (generateProgram's extremeSizes).
 //
 // What counts as a bug (abort): a valid program rejected or an invalid one
 // accepted, or one rejected without a message; a strategy that calls itself
@@ -45,7 +47,7 @@ constexpr const char *kHarness = "attn-strategy-fuzzer";
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
   static const bool verbose = std::getenv("ATTN_FUZZ_VERBOSE") != nullptr;
   FuzzedDataProvider data(bytes, size);
-  GeneratedProgram program = gen::generateProgram(data);
+  GeneratedProgram program = gen::generateProgram(data, /*extremeSizes=*/true);
 
   // The target, as the pipelines' options describe it.
   mlir::attn::AttnApplyStrategiesOptions target;

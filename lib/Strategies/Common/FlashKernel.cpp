@@ -57,8 +57,6 @@ double mlir::attn::flashKernelSerialSeconds(const AttentionProblem &p,
 
 namespace {
 
-constexpr double kLog2E = 1.4426950408889634;
-
 /// Index bounds of the keys that rows [iA, iB] may see.
 struct KeyBounds {
   Value lo;     ///< First band key of the last row's band (rows' max lo).

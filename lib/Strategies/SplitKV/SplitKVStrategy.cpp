@@ -132,7 +132,10 @@ private:
     int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
     int64_t splits =
         std::max<int64_t>(1, (4 * target.threads + blocks - 1) / blocks);
-    config.splits = std::max<int64_t>(1, std::min<int64_t>(splits, tiles / 4));
+    // At most the 4096 splits the kernels accept (a GPU target counts its
+    // threads in the hundreds of thousands).
+    config.splits = std::max<int64_t>(1, std::min<int64_t>({splits, tiles / 4,
+                                                            int64_t(4096)}));
     fitFlashBlockQToStack(p, config);
     if (requested) {
       config.splits = requested.getIntParam("splits", config.splits);
