@@ -146,3 +146,18 @@ func.func @decode_long(%q: tensor<1x8x1x64xf32>, %k: tensor<1x8x2147483647x64xf3
   %o = attn.attention ins(%q, %k, %k : tensor<1x8x1x64xf32>, tensor<1x8x2147483647x64xf32>, tensor<1x8x2147483647x64xf32>) outs(%i : tensor<1x8x1x64xf32>) -> tensor<1x8x1x64xf32>
   return %o : tensor<1x8x1x64xf32>
 }
+
+// -----
+
+// 46341 query heads per KV head: one task of the flash kernel must hold a
+// single row per head. The cost model's block_q stopped at micro_q (6),
+// whose scratch overflowed the stack, and selection's choice then failed to
+// apply (fuzzer finding); block_q now goes down to 1.
+// CPU-LABEL: func.func @many_heads
+// CPU: strategy = #attn.strategy<"tiled", {block_k = {{[0-9]+}} : i64, block_q = 1 : i64
+// GPU-LABEL: func.func @many_heads
+func.func @many_heads(%q: tensor<1x92682x1024x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x8xf32>) -> tensor<1x92682x1024x8xf32> {
+  %init = tensor.empty() : tensor<1x92682x1024x8xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x92682x1024x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x8xf32>) outs(%init : tensor<1x92682x1024x8xf32>) {causal, score = #attn.score<kernel<elu1>>} -> tensor<1x92682x1024x8xf32>
+  return %o : tensor<1x92682x1024x8xf32>
+}

@@ -1351,9 +1351,10 @@ int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
 
 void mlir::attn::fitFlashBlockQToStack(const AttentionProblem &p,
                                        FlashKernelConfig &c) {
-  while (c.blockQ > std::max<int64_t>(1, c.microQ) &&
-         flashKernelStackBytes(p, c) > kTaskScratchLimitBytes)
-    c.blockQ = std::max<int64_t>(c.microQ, c.blockQ / 2);
+  // Down to one row per head where a task must be that small (many query
+  // heads per KV head): micro-tiles then span heads.
+  while (c.blockQ > 1 && flashKernelStackBytes(p, c) > kTaskScratchLimitBytes)
+    c.blockQ = std::max<int64_t>(1, c.blockQ / 2);
 }
 
 bool mlir::attn::flashKernelCanCompute(const AttentionProblem &p,

@@ -21,6 +21,9 @@ STRATEGIES = [
     ("tiled", "tiled"),
     ("tiled-odd", '#attn.strategy<"tiled", {block_q = 18, block_k = 16, micro_q = 3}>'),
     ("tiled-wide", '#attn.strategy<"tiled", {block_q = 30, block_k = 48, micro_q = 5}>'),
+    # One row per head, micro-tiles spanning heads (what the cost model
+    # picks when many query heads share a KV head).
+    ("tiled-rows", '#attn.strategy<"tiled", {block_q = 1, block_k = 16, micro_q = 6}>'),
     ("split_kv", "split_kv"),
     ("split_kv-odd", '#attn.strategy<"split_kv", {splits = 3, block_k = 16, micro_q = 3}>'),
     ("block_sparse", '#attn.strategy<"block_sparse", {block_q = 12, block_k = 16}>'),

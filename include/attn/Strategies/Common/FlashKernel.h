@@ -56,7 +56,7 @@ double flashKernelSerialSeconds(const AttentionProblem &p,
 int64_t flashKernelStackBytes(const AttentionProblem &p,
                               const FlashKernelConfig &config);
 
-/// Halves `config.blockQ` (not below micro_q) while a task's scratch exceeds
+/// Halves `config.blockQ` (down to 1) while a task's scratch exceeds
 /// kTaskScratchLimitBytes: for the block_q a cost model picks.
 void fitFlashBlockQToStack(const AttentionProblem &p, FlashKernelConfig &config);
 

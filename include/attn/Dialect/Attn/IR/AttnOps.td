@@ -29,7 +29,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Layout `q : [B, Hq, Lq, D]`, `k : [B, Hkv, Lk, D]`, `v : [B, Hkv, Lk, Dv]`,
     `init` and result `[B, Hq, Lq, Dv]`. `Hq % Hkv == 0`; query head `h` reads
     KV head `h / (Hq / Hkv)`. B, Lq and Lk may be dynamic; heads and head
-    dimensions are static. q, k and v share one element type (f32, f16 or bf16);
+    dimensions are static. Every static size is at most 2^31 - 1 (the kernels
+    index positions with 32-bit integers), and so are window bounds and
+    sinks. q, k and v share one element type (f32, f16 or bf16);
     math accumulates in f32; the result has q's element type.
 
     Optional operands: `mask(%m : tensor<BmxHmxLqxLkxi1>)` (true = may attend)
@@ -126,7 +128,9 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
 
     Attributes: `kernel` (required), `dilation`, `causal`, `stride` (one entry
     per spatial axis; defaults 1, 1, false, 1), `scale`, `strategy`.
-    The verifier rejects kernel * dilation > extent.
+    The verifier rejects kernel * dilation > extent, a static spatial grid of
+    more than 2^31 - 1 positions, and a window whose span (the product of
+    kernel * dilation over the axes) exceeds 2^31 - 1, dynamic extents too.
   }];
 
   let arguments = (ins
