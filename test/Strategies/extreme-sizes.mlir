@@ -161,3 +161,32 @@ func.func @many_heads(%q: tensor<1x92682x1024x16xf32>, %k: tensor<1x2x?x16xf32>,
   %o = attn.attention ins(%q, %k, %v : tensor<1x92682x1024x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x8xf32>) outs(%init : tensor<1x92682x1024x8xf32>) {causal, score = #attn.score<kernel<elu1>>} -> tensor<1x92682x1024x8xf32>
   return %o : tensor<1x92682x1024x8xf32>
 }
+
+// -----
+
+// 2^31 - 1 query heads over 2^31 - 1 rows: the tiled cost model multiplied
+// Hq * Lq * (D + Dv) in int64 on the GPU (UBSan, strategy fuzzer).
+// CPU-LABEL: func.func @heads_long
+// CPU: strategy = #attn.strategy<"reference"
+// GPU-LABEL: func.func @heads_long
+// GPU: strategy = #attn.strategy<"tiled"
+func.func @heads_long(%q: tensor<1x2147483647x2147483647x16xf32>, %k: tensor<1x1x2147483647x16xf32>, %v: tensor<1x1x2147483647x27xf32>) -> tensor<1x2147483647x2147483647x27xf32> {
+  %init = tensor.empty() : tensor<1x2147483647x2147483647x27xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2147483647x2147483647x16xf32>, tensor<1x1x2147483647x16xf32>, tensor<1x1x2147483647x27xf32>) outs(%init : tensor<1x2147483647x2147483647x27xf32>) {causal} -> tensor<1x2147483647x2147483647x27xf32>
+  return %o : tensor<1x2147483647x2147483647x27xf32>
+}
+
+// -----
+
+// A 3-D window 1025 keys wide on its last axis: even the smallest box edge
+// the cost model tries (2) overflows a task's stack. It used to keep that
+// first candidate anyway, and apply rejected its own choice (strategy
+// fuzzer); now it falls back to a box of one query.
+// CPU-LABEL: func.func @nb_wide_box
+// CPU: strategy = #attn.strategy<"neighborhood", {tile = [1, 1, 1]}>
+// GPU-LABEL: func.func @nb_wide_box
+// GPU: strategy = #attn.strategy<"neighborhood"
+func.func @nb_wide_box(%q: tensor<1x1x?x?x?x4xf16>, %v: tensor<1x1x?x?x?x24xf16>, %init: tensor<1x1x?x?x?x24xf16>) -> tensor<1x1x?x?x?x24xf16> {
+  %o = attn.neighborhood ins(%q, %q, %v : tensor<1x1x?x?x?x4xf16>, tensor<1x1x?x?x?x4xf16>, tensor<1x1x?x?x?x24xf16>) outs(%init : tensor<1x1x?x?x?x24xf16>) {kernel = [3, 1, 1025], strategy = #attn.strategy<"neighborhood">} -> tensor<1x1x?x?x?x24xf16>
+  return %o : tensor<1x1x?x?x?x24xf16>
+}

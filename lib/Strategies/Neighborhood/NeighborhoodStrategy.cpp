@@ -499,11 +499,14 @@ public:
       SmallVector<int64_t> edges = rank == 1   ? SmallVector<int64_t>{16, 32, 64, 128}
                                    : rank == 2 ? SmallVector<int64_t>{2, 4, 8, 16}
                                                : SmallVector<int64_t>{2, 3, 4, 6};
+      // Boxes whose scratch overflows a task's stack are skipped; where
+      // none fits, a box of one query (which isApplicable checked).
       double best = -1;
       FlashKernelConfig config = configFor(target);
+      tile.assign(rank, 1);
       for (int64_t edge : edges) {
         SmallVector<int64_t> candidate(rank, edge);
-        if (best >= 0 &&
+        if (target.kind == TargetDescription::Kind::CPU &&
             BoxLayout(p, config, candidate).scratchBytes > kTaskScratchLimitBytes)
           continue;
         double seconds = costFor(p, target, candidate).seconds(target);

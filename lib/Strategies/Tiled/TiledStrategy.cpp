@@ -113,13 +113,14 @@ public:
     CostEstimate cost;
     cost.flops = pairs * (2.0 * p.headDim + 2.0 * p.valueDim + 6.0);
     double elem = 4.0;
-    cost.bytes = batch * (p.headsQ * lq * (p.headDim + p.valueDim) +
-                          2.0 * p.headsKV * lk * (p.headDim + p.valueDim)) *
+    // In doubles: each size may be up to 2^31 - 1.
+    double dims = double(p.headDim) + double(p.valueDim);
+    cost.bytes = batch * (double(p.headsQ) * lq * dims +
+                          2.0 * p.headsKV * lk * dims) *
                  elem;
-    cost.extraBytes =
-        p.headsKV * batch * lk * p.headDim * 4.0 +
-        target.threads * (p.groupSize() * config.blockQ * (p.valueDim + 2)) *
-            4.0;
+    cost.extraBytes = double(p.headsKV) * batch * lk * p.headDim * 4.0 +
+                      double(target.threads) * p.groupSize() * config.blockQ *
+                          (double(p.valueDim) + 2) * 4.0;
     int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
     cost.parallelism = static_cast<double>(blocks);
     // Register-blocked FMA loops reach about 60% of peak; tiny problems and
@@ -175,7 +176,7 @@ private:
     };
     int64_t blockQ = roundUp(std::min<int64_t>(256 / p.groupSize(), lq));
     while (blockQ > config.microQ &&
-           batch * p.headsKV * ((lq + blockQ - 1) / blockQ) <
+           double(batch) * p.headsKV * ((lq + blockQ - 1) / blockQ) <
                2 * target.threads)
       blockQ = roundUp(blockQ / 2);
     config.blockQ = blockQ;
