@@ -131,9 +131,22 @@ void mlir::attn::registerAttnPipelines() {
       "attn-cpu-pipeline",
       "Compile attn ops on tensors to the LLVM dialect for the host CPU",
       buildCpuPipeline);
-  PassPipelineRegistration<GpuPipelineOptions>(
+  registerPassPipeline(
       "attn-gpu-pipeline",
-      "Compile attn ops on tensors to the LLVM dialect with NVIDIA kernels "
-      "(PTX/cubin embedded)",
-      buildGpuPipeline);
+      "Compile attn ops on tensors to the LLVM dialect with GPU kernels "
+      "(cuda: PTX/cubin; vulkan: SPIR-V) embedded",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        GpuPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        std::string error;
+        if (failed(checkGpuPipelineOptions(options, error)))
+          return errorHandler(error);
+        buildGpuPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
+        handler(GpuPipelineOptions());
+      });
 }

@@ -1,15 +1,21 @@
 //===- GpuPipeline.cpp - attn-gpu-pipeline --------------------------------===//
 //
-// From attn ops on tensors to the LLVM dialect with NVIDIA kernels:
-// strategies chosen for a GPU target emit gpu.launch kernels with their
-// device copies; after bufferization the launches are outlined into a
-// gpu.module, lowered to NVVM, serialized to PTX / cubin / fatbin (ptxas from
-// the CUDA toolkit) and embedded as gpu.binary; host code, made
-// asynchronous on streams, calls the mgpu* functions of libattn_runtime.
-// Host-side linalg ops (anything that is not attention) run on the CPU.
+// From attn ops on tensors to the LLVM dialect with GPU kernels: strategies
+// chosen for a GPU target emit gpu.launch kernels with their device copies;
+// after bufferization the launches are outlined into a gpu.module. Up to
+// there both APIs share everything, so CUDA and Vulkan run the same
+// gpu-dialect kernels. Then, per API:
+//   cuda:   NVVM, serialized to PTX / cubin / fatbin (ptxas from the CUDA
+//           toolkit), embedded as gpu.binary;
+//   vulkan: SPIR-V compute shaders in attn's kernel container
+//           (lib/Conversion/GPUToVulkan), embedded as gpu.binary.
+// Host code, made asynchronous on streams, calls libattn_runtime's GPU
+// layer (mgpu* for CUDA, attnVulkan* for Vulkan). Host-side linalg ops
+// (anything that is not attention) run on the CPU.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/Passes.h"
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
 
@@ -24,8 +30,47 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+namespace {
+constexpr int64_t kCudaStaticSharedBytes = 48 << 10;
+constexpr int64_t kVulkanDefaultSharedBytes = 32 << 10;
+} // namespace
+
+LogicalResult
+mlir::attn::checkGpuPipelineOptions(const GpuPipelineOptions &options,
+                                    std::string &error) {
+  if (options.sharedMemory < 0) {
+    error = "attn-gpu-pipeline option shared-memory=" +
+            std::to_string(options.sharedMemory) + " must be 0 or positive";
+    return failure();
+  }
+  if (options.api != GpuApi::Vulkan)
+    return success();
+  if (options.tensorCores) {
+    error = "attn-gpu-pipeline option tensor-cores needs api=cuda: Vulkan "
+            "kernels have no mma.sync form (lavapipe has no cooperative "
+            "matrices)";
+    return failure();
+  }
+  for (const llvm::cl::Option *cudaOnly :
+       {static_cast<const llvm::cl::Option *>(&options.chip),
+        static_cast<const llvm::cl::Option *>(&options.features),
+        static_cast<const llvm::cl::Option *>(&options.format),
+        static_cast<const llvm::cl::Option *>(&options.toolkit)})
+    if (cudaOnly->getNumOccurrences()) {
+      error = "attn-gpu-pipeline option " + cudaOnly->ArgStr.str() +
+              " applies to api=cuda only";
+      return failure();
+    }
+  return success();
+}
+
 void mlir::attn::buildGpuPipeline(OpPassManager &pm,
                                   const GpuPipelineOptions &options) {
+  bool vulkan = options.api == GpuApi::Vulkan;
+  int64_t sharedBytes = options.sharedMemory
+                            ? options.sharedMemory
+                            : (vulkan ? kVulkanDefaultSharedBytes
+                                      : kCudaStaticSharedBytes);
   // Attention written as math becomes attn ops (and GPU kernels); the rest
   // of a model's math stays on the host.
   if (options.raise)
@@ -35,10 +80,12 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   select.targetKind = "gpu";
   select.forcedStrategy = options.strategy;
   select.tensorCores = options.tensorCores;
+  select.gpuSharedBytes = sharedBytes;
   pm.addPass(createAttnSelectStrategy(select));
   AttnApplyStrategiesOptions apply;
   apply.targetKind = "gpu";
   apply.tensorCores = options.tensorCores;
+  apply.gpuSharedBytes = sharedBytes;
   pm.addPass(createAttnApplyStrategies(apply));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -47,6 +94,19 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   // Kernels leave the host functions, which are then deallocated.
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createAttnDeallocateHostBuffers());
+
+  if (vulkan) {
+    // Kernels: SPIR-V beside each gpu.module, then serialized in its place.
+    AttnConvertGpuToVulkanSPIRVOptions spirv;
+    spirv.sharedMemoryBytes = sharedBytes;
+    pm.addPass(createAttnConvertGpuToVulkanSPIRV(spirv));
+    pm.nest<func::FuncOp>().addPass(createGpuAsyncRegionPass());
+    pm.addPass(createAttnSerializeVulkanKernels());
+    buildCpuLoweringToLLVM(pm, /*threads=*/0, /*gpuHost=*/true);
+    pm.addPass(createAttnUseVulkanRuntime());
+    addMarkResultsOwned(pm);
+    return;
+  }
 
   // Kernels: target, lower to NVVM.
   GpuNVVMAttachTargetOptions target;

@@ -26,7 +26,7 @@ struct ApplyStrategiesPass
     registerBuiltinStrategies();
     TargetDescription target = makeTargetDescription(
         targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
-        tensorCores);
+        tensorCores, gpuSharedBytes);
     SmallVector<Operation *> ops;
     getOperation()->walk([&](Operation *op) {
       if (isAttnOp(op))

@@ -41,7 +41,7 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
     registerBuiltinStrategies();
     TargetDescription target = makeTargetDescription(
         targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
-        tensorCores);
+        tensorCores, gpuSharedBytes);
     getOperation()->walk([&](Operation *op) {
       if (!isAttnOp(op))
         return;

@@ -27,7 +27,7 @@ struct SelectStrategyPass
     registerBuiltinStrategies();
     TargetDescription target = makeTargetDescription(
         targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
-        tensorCores);
+        tensorCores, gpuSharedBytes);
     std::string forced = forcedStrategy.empty()
                              ? getCommandLineForcedStrategy().str()
                              : forcedStrategy.getValue();

@@ -20,7 +20,8 @@ TargetDescription mlir::attn::makeTargetDescription(StringRef kind,
                                                     int64_t vectorWidth,
                                                     int64_t l1, int64_t l2,
                                                     int64_t l3,
-                                                    bool tensorCores) {
+                                                    bool tensorCores,
+                                                    int64_t gpuSharedBytes) {
   TargetDescription target =
       kind == "gpu" ? TargetDescription::gpu() : TargetDescription::host();
   if (threads > 0)
@@ -34,6 +35,8 @@ TargetDescription mlir::attn::makeTargetDescription(StringRef kind,
   if (l3 > 0)
     target.l3Bytes = l3;
   target.tensorCores = tensorCores;
+  if (gpuSharedBytes > 0)
+    target.gpuSharedBytes = gpuSharedBytes;
   return target;
 }
 

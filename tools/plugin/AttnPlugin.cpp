@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
@@ -30,6 +31,7 @@ mlirGetPassPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "AttnPasses", LLVM_VERSION_STRING, []() {
             mlir::attn::registerBuiltinStrategies();
             mlir::attn::registerAttnPasses();
+            mlir::attn::registerAttnConversionPasses();
             mlir::attn::registerAttnPipelines();
           }};
 }

@@ -28,7 +28,24 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(true)};
 };
 
+/// The GPU API whose kernels attn-gpu-pipeline builds.
+enum class GpuApi { Cuda, Vulkan };
+
 struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
+  Option<GpuApi> api{
+      *this, "api",
+      llvm::cl::desc("GPU API: cuda (NVVM, PTX/cubin) or vulkan (SPIR-V "
+                     "compute shaders)"),
+      llvm::cl::init(GpuApi::Cuda),
+      llvm::cl::values(
+          clEnumValN(GpuApi::Cuda, "cuda", "NVVM, PTX/cubin (default)"),
+          clEnumValN(GpuApi::Vulkan, "vulkan", "SPIR-V compute shaders"))};
+  Option<int64_t> sharedMemory{
+      *this, "shared-memory",
+      llvm::cl::desc("Shared memory per thread block in bytes that kernels "
+                     "may use (0: the API's default, 48 KiB for cuda, "
+                     "32 KiB for vulkan)"),
+      llvm::cl::init(0)};
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
                            llvm::cl::init("sm_90")};
@@ -61,10 +78,17 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::init(true)};
 };
 
-/// attn on tensors -> LLVM dialect with kernels for NVIDIA GPUs: strategies
-/// for a GPU target, bufferization, kernel outlining, NVVM, PTX/cubin
-/// embedded as gpu.binary, host code calling libattn_runtime's mgpu*.
+/// attn on tensors -> LLVM dialect with GPU kernels: strategies for a GPU
+/// target, bufferization, kernel outlining, then per API NVVM and PTX/cubin
+/// (cuda) or SPIR-V in attn's kernel container (vulkan) embedded as
+/// gpu.binary, and host code calling libattn_runtime's GPU layer.
 void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
+
+/// Checks options that are valid alone but not together (a CUDA-only option
+/// written with api=vulkan, a negative size); on failure sets `error` to one
+/// line naming the option.
+LogicalResult checkGpuPipelineOptions(const GpuPipelineOptions &options,
+                                      std::string &error);
 
 /// attn on tensors -> LLVM dialect: raise attention written as math, lower
 /// TOSA to linalg, select and apply strategies, bufferize, vectorize,

@@ -36,6 +36,9 @@ struct TargetDescription {
   /// GPU: strategies that can compute f16/bf16 Q K^T with tensor-core mma.sync
   /// do so.
   bool tensorCores = false;
+  /// GPU: shared memory a thread block may use (CUDA's static 48 KiB; a
+  /// Vulkan device's maxComputeSharedMemorySize).
+  int64_t gpuSharedBytes = 48 << 10;
 
   /// f32 FLOP/s peak: threads x lanes x 2 (FMA) x 2 FMA ports x clock.
   double peakFlops() const {

@@ -32,7 +32,8 @@ namespace mlir::attn {
 TargetDescription makeTargetDescription(StringRef kind, int64_t threads,
                                         int64_t vectorWidth, int64_t l1,
                                         int64_t l2, int64_t l3,
-                                        bool tensorCores = false);
+                                        bool tensorCores = false,
+                                        int64_t gpuSharedBytes = 0);
 
 /// attn-opt's and attn-run's process-wide flags: `--attn-strategy=NAME`
 /// (default for attn-select-strategy's `strategy` option) and

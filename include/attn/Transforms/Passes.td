@@ -18,7 +18,10 @@ defvar AttnTargetOptions = [
   Option<"l2Bytes", "l2-bytes", "int64_t", "0", "L2 cache bytes (0: host)">,
   Option<"l3Bytes", "l3-bytes", "int64_t", "0", "L3 cache bytes (0: host)">,
   Option<"tensorCores", "tensor-cores", "bool", "false",
-         "GPU: compute f16/bf16 Q K^T with tensor-core mma.sync where a strategy can">
+         "GPU: compute f16/bf16 Q K^T with tensor-core mma.sync where a strategy can">,
+  Option<"gpuSharedBytes", "gpu-shared-memory", "int64_t", "0",
+         "GPU: shared memory per thread block that kernels may use, in bytes "
+         "(0: 48 KiB, CUDA's static limit)">
 ];
 
 def AttnSelectStrategy : Pass<"attn-select-strategy"> {

@@ -46,7 +46,7 @@ public:
     }
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU)
-      return gpuFlashKernelCanCompute(p, reason);
+      return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
     return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
                                  reason);
   }
@@ -100,8 +100,9 @@ public:
     if (target.kind == TargetDescription::Kind::GPU) {
       // On the GPU the mask applies per element (no block skipping yet).
       GpuKernelConfig gpu;
+      gpu.sharedBytes = target.gpuSharedBytes;
       gpu.tensorCores = target.tensorCores;
-      gpu.blockK = fitGpuBlockK(p, gpu.blockK);
+      gpu.blockK = fitGpuBlockK(p, gpu.blockK, target.gpuSharedBytes);
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }

@@ -59,10 +59,10 @@ public:
     group = p.groupSize();
     // Tensor cores: fewer rows per block where the staged tiles would
     // exceed static shared memory.
-    while (tensorCoreEligible() && sharedBytes() > kSharedLimit &&
+    while (tensorCoreEligible() && sharedBytes() > cfg.sharedBytes &&
            cfg.blockQ >= 64 && cfg.blockQ % 64 == 0)
       cfg.blockQ /= 2;
-    mma = tensorCoreEligible() && sharedBytes() <= kSharedLimit;
+    mma = tensorCoreEligible() && sharedBytes() <= cfg.sharedBytes;
   }
 
   Value build();
@@ -90,7 +90,6 @@ private:
                 cfg.blockK * p.valueDim) +
            4 * cfg.blockQ * cfg.blockK;
   }
-  static constexpr int64_t kSharedLimit = kGpuStaticSharedBytes;
   /// Head dimension padded to the mma k step.
   int64_t paddedHeadDim() const { return (p.headDim + 15) / 16 * 16; }
   /// S = Q K^T of the key tile into `scores` [block_q, block_k]: each warp
@@ -102,6 +101,17 @@ private:
                            Value dbias, Value out, Value partO, Value partM,
                            Value partL);
   void emitMergeKernel(Value out, Value partO, Value partM, Value partL);
+  /// The epilogue of one output element: o / l for normalized scores (0
+  /// for a row whose weights sum to 0), o otherwise. Divided, not
+  /// multiplied by 1 / l, which overflows when kernel-score weights are
+  /// tiny (as in the CPU kernels).
+  Value normalizeRow(Value o, Value l) {
+    if (!p.score.getNormalize())
+      return o;
+    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
+                                        fconst(0.0));
+    return select(empty, fconst(0.0), arith::DivFOp::create(b, loc, o, l));
+  }
 
   const AttentionProblem &p;
   GpuKernelConfig cfg;
@@ -559,18 +569,10 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
       memref::StoreOp::create(b, loc, m, partM, ValueRange{split, bh, row});
       memref::StoreOp::create(b, loc, l, partL, ValueRange{split, bh, row});
     } else {
-      Value inv = fconst(1.0);
-      if (p.score.getNormalize()) {
-        Value empty =
-            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
-                                  fconst(0.0));
-        inv = select(empty, fconst(0.0),
-                     arith::DivFOp::create(b, loc, fconst(1.0), l));
-      }
       Type outElem = cast<MemRefType>(out.getType()).getElementType();
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
-        Value o = arith::MulFOp::create(
-            b, loc, memref::LoadOp::create(b, loc, orow, ValueRange{e}), inv);
+        Value o = normalizeRow(
+            memref::LoadOp::create(b, loc, orow, ValueRange{e}), l);
         if (!outElem.isF32())
           o = arith::TruncFOp::create(b, loc, outElem, o);
         memref::StoreOp::create(b, loc, o, out,
@@ -633,13 +635,6 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
                   memref::LoadOp::create(b, loc, partL,
                                          ValueRange{idx(s), bh, row})));
         }
-        Value inv = fconst(1.0);
-        if (p.score.getNormalize())
-          inv = select(arith::CmpFOp::create(b, loc,
-                                             arith::CmpFPredicate::OEQ, l,
-                                             fconst(0.0)),
-                       fconst(0.0),
-                       arith::DivFOp::create(b, loc, fconst(1.0), l));
         Type outElem = cast<MemRefType>(out.getType()).getElementType();
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
           Value o = fconst(0.0);
@@ -650,7 +645,7 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
                     b, loc, weights[s],
                     memref::LoadOp::create(b, loc, partO,
                                            ValueRange{idx(s), bh, row, e})));
-          o = arith::MulFOp::create(b, loc, o, inv);
+          o = normalizeRow(o, l);
           if (!outElem.isF32())
             o = arith::TruncFOp::create(b, loc, outElem, o);
           memref::StoreOp::create(b, loc, o, out,
@@ -763,21 +758,22 @@ static int64_t simtSharedBytes(const AttentionProblem &p, int64_t blockK) {
 }
 
 int64_t mlir::attn::fitGpuBlockK(const AttentionProblem &problem,
-                                 int64_t preferred) {
+                                 int64_t preferred, int64_t sharedBytes) {
   int64_t blockK = preferred;
-  while (blockK > 1 && simtSharedBytes(problem, blockK) > kGpuStaticSharedBytes)
+  while (blockK > 1 && simtSharedBytes(problem, blockK) > sharedBytes)
     blockK /= 2;
   return blockK;
 }
 
 bool mlir::attn::gpuFlashKernelCanCompute(const AttentionProblem &p,
+                                          int64_t sharedBytes,
                                           std::string &reason) {
-  if (simtSharedBytes(p, 1) <= kGpuStaticSharedBytes)
+  if (simtSharedBytes(p, 1) <= sharedBytes)
     return true;
   reason = "K and V of one key (D = " + std::to_string(p.headDim) +
            ", Dv = " + std::to_string(p.valueDim) + ") take " +
            std::to_string(simtSharedBytes(p, 1)) + " bytes, more than the " +
-           std::to_string(kGpuStaticSharedBytes) + " bytes of shared memory";
+           std::to_string(sharedBytes) + " bytes of shared memory";
   return false;
 }
 
@@ -796,13 +792,14 @@ LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,
     return outOfRange("block_k", cfg.blockK, 1024);
   if (cfg.splits < 1 || cfg.splits > 4096)
     return outOfRange("splits", cfg.splits, 4096);
-  if (simtSharedBytes(p, cfg.blockK) > kGpuStaticSharedBytes)
+  if (simtSharedBytes(p, cfg.blockK) > cfg.sharedBytes)
     return op->emitOpError()
            << strategy << " strategy parameter block_k = " << cfg.blockK
            << " stages " << simtSharedBytes(p, cfg.blockK)
            << " bytes of K and V per tile, more than the GPU's "
-           << kGpuStaticSharedBytes << " bytes of shared memory (at most "
-           << fitGpuBlockK(p, cfg.blockK) << " for this head dimension)";
+           << cfg.sharedBytes << " bytes of shared memory (at most "
+           << fitGpuBlockK(p, cfg.blockK, cfg.sharedBytes)
+           << " for this head dimension)";
   return success();
 }
 

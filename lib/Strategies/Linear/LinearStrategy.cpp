@@ -52,7 +52,6 @@ constexpr double kEfficiency = 0.45;
 constexpr double kSerialSeconds = 20e-6;
 /// GPU kernel limits: threads per block and static shared memory.
 constexpr int64_t kGpuMaxThreads = 1024;
-constexpr int64_t kGpuSharedBytes = 48 << 10;
 /// Fraction of the GPU's FMA peak the kernel is assumed to reach: each FMA
 /// reads and writes the state in global memory (not yet measured: no GPU).
 constexpr double kGpuEfficiency = 0.02;
@@ -134,10 +133,12 @@ public:
                  std::to_string(kGpuMaxThreads) + " threads per block";
         return false;
       }
-      if (linearGpuSharedBytes(p) > kGpuSharedBytes) {
+      if (linearGpuSharedBytes(p) > target.gpuSharedBytes) {
         reason = "the GPU kernel's " +
                  std::to_string(linearGpuFeatures(p)) +
-                 " features per key exceed 48 KiB of shared memory";
+                 " features per key exceed the target's " +
+                 std::to_string(target.gpuSharedBytes) +
+                 " bytes of shared memory";
         return false;
       }
       return true;

@@ -470,7 +470,7 @@ public:
     }
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU)
-      return gpuFlashKernelCanCompute(p, reason);
+      return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
     if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
       reason = "head dimensions beyond " + std::to_string(kMaxFlashHeadDim);
       return false;
@@ -571,8 +571,9 @@ public:
     if (target.kind == TargetDescription::Kind::GPU) {
       // On the GPU: the flattened kernel with NATTEN's rule per element.
       GpuKernelConfig gpu;
+      gpu.sharedBytes = target.gpuSharedBytes;
       gpu.tensorCores = target.tensorCores;
-      gpu.blockK = fitGpuBlockK(p, gpu.blockK);
+      gpu.blockK = fitGpuBlockK(p, gpu.blockK, target.gpuSharedBytes);
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }

@@ -38,7 +38,7 @@ public:
     }
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU)
-      return gpuFlashKernelCanCompute(p, reason);
+      return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
     return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
                                  reason);
   }
@@ -92,9 +92,10 @@ public:
     FlashKernelConfig config = configFor(p, target, strategy);
     if (target.kind == TargetDescription::Kind::GPU) {
       GpuKernelConfig gpu;
+      gpu.sharedBytes = target.gpuSharedBytes;
       gpu.tensorCores = target.tensorCores;
       gpu.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, config.blockQ));
-      gpu.blockK = fitGpuBlockK(p, 32);
+      gpu.blockK = fitGpuBlockK(p, 32, target.gpuSharedBytes);
       gpu.splits = config.splits;
       if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
         return failure();

@@ -37,7 +37,7 @@ public:
     }
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU)
-      return gpuFlashKernelCanCompute(p, reason);
+      return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
     return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
                                  reason);
   }
@@ -58,7 +58,7 @@ public:
                                  : 128;
       int64_t blockK = requested ? requested.getIntParam("block_k", 0) : 0;
       if (blockK == 0)
-        blockK = fitGpuBlockK(p, 32);
+        blockK = fitGpuBlockK(p, 32, target.gpuSharedBytes);
       SmallVector<NamedAttribute> params = {
           b.getNamedAttr("block_q", b.getI64IntegerAttr(blockQ)),
           b.getNamedAttr("block_k", b.getI64IntegerAttr(blockK))};
@@ -141,6 +141,7 @@ public:
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU) {
       GpuKernelConfig gpu;
+      gpu.sharedBytes = target.gpuSharedBytes;
       gpu.blockQ = strategy.getIntParam("block_q", 128);
       gpu.blockK = strategy.getIntParam("block_k", 32);
       gpu.tensorCores = strategy.getIntParam("tensor_cores", 0) != 0;

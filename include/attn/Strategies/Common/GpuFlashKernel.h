@@ -26,6 +26,8 @@ struct GpuKernelConfig {
   /// f16/bf16 inputs: compute Q K^T of a tile with tensor-core mma.sync
   /// (m16n8k16, f32 accumulation) instead of per-thread dot products.
   bool tensorCores = false;
+  /// Shared memory a thread block may use (TargetDescription::gpuSharedBytes).
+  int64_t sharedBytes = 48 << 10;
 };
 
 /// Device buffers of a GPU kernel's host side, shared by the GPU kernels:
@@ -51,23 +53,22 @@ private:
   SmallVector<Value> buffers;
 };
 
-/// Static shared memory of a block (48 KiB without opting in to more).
-constexpr int64_t kGpuStaticSharedBytes = 48 << 10;
-
 /// The largest block_k, `preferred` or a power-of-two fraction of it, whose
-/// K and V tiles (f32) fit in static shared memory.
-int64_t fitGpuBlockK(const AttentionProblem &problem, int64_t preferred);
+/// K and V tiles (f32) fit in `sharedBytes` of shared memory.
+int64_t fitGpuBlockK(const AttentionProblem &problem, int64_t preferred,
+                     int64_t sharedBytes);
 
 /// Whether the GPU flash kernel can compute `problem` at all: K and V tiles
-/// of one key (block_k = 1) fit in static shared memory. Otherwise sets
-/// `reason`.
+/// of one key (block_k = 1) fit in `sharedBytes` of shared memory. Otherwise
+/// sets `reason`.
 bool gpuFlashKernelCanCompute(const AttentionProblem &problem,
-                              std::string &reason);
+                              int64_t sharedBytes, std::string &reason);
 
 /// Checks a configuration on `op` before a kernel is built: block_q (threads
 /// per block) from 1 to 1024, block_k from 1 to 1024 with its K and V tiles
-/// within 48 KiB of shared memory, splits from 1 to 4096. On failure emits
-/// one error that names `strategy`, the parameter and the rule.
+/// within the configuration's shared memory, splits from 1 to 4096. On
+/// failure emits one error that names `strategy`, the parameter and the
+/// rule.
 LogicalResult verifyGpuKernelConfig(Operation *op, StringRef strategy,
                                     const AttentionProblem &problem,
                                     const GpuKernelConfig &config);

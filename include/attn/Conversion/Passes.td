@@ -1,0 +1,78 @@
+//===- Passes.td - attn's per-target conversions -----------*- tablegen -*-===//
+//
+// The last conversions of a target: from the gpu-dialect kernels that every
+// GPU target shares to what one GPU API loads (Vulkan: SPIR-V compute
+// shaders in attn's kernel container).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_PASSES_TD
+#define ATTN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnConvertGpuToVulkanSPIRV
+    : Pass<"attn-convert-gpu-to-vulkan-spirv", "::mlir::ModuleOp"> {
+  let summary = "Convert the gpu.module kernels to Vulkan SPIR-V with attn's kernel ABI";
+  let description = [{
+    For each gpu.module, writes a sibling `spirv.module @__spv__<name>` that
+    holds its kernels as Vulkan compute shaders, and leaves the gpu.module
+    (and the host's gpu.launch_func ops) as they are. The kernels are first
+    rewritten to the calling convention of attn's Vulkan runtime
+    (runtime/include/attn/Runtime/VulkanKernelBinary.h): every memref
+    argument becomes a flat storage buffer indexed from an element offset and
+    sizes read from a params buffer, every scalar argument a word of that
+    params buffer; workgroup and private attributions become workgroup and
+    function-local variables; the static block size (`known_block_size`)
+    becomes the shader's workgroup size. Then upstream's GPU, SCF, arith,
+    math, memref and vector to SPIR-V patterns convert them, and
+    `spirv-lower-abi-attrs` and `spirv-update-vce` finish the module. The
+    kernel ABI is recorded on the spirv.module as `attn.vulkan_kernels`.
+    A kernel the Vulkan target cannot express (no static block size, a
+    memref with a non-identity layout or in another memory space, an
+    argument or element type without a SPIR-V form) is an error naming the
+    kernel and the argument.
+  }];
+  let options = [
+    Option<"sharedMemoryBytes", "shared-memory", "int64_t", "32768",
+           "Workgroup memory a kernel may use (the device's "
+           "maxComputeSharedMemorySize)">,
+    Option<"maxWorkgroupInvocations", "max-workgroup-invocations", "int64_t",
+           "1024", "Invocations a workgroup may have "
+           "(maxComputeWorkGroupInvocations)">
+  ];
+  let dependentDialects = [
+    "::mlir::spirv::SPIRVDialect", "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
+}
+
+def AttnSerializeVulkanKernels
+    : Pass<"attn-serialize-vulkan-kernels", "::mlir::ModuleOp"> {
+  let summary = "Serialize Vulkan SPIR-V kernels into gpu.binary ops";
+  let description = [{
+    Replaces each gpu.module that attn-convert-gpu-to-vulkan-spirv converted
+    (and its sibling spirv.module) by a `gpu.binary` of the same name whose
+    object is attn's Vulkan kernel container: the kernel ABI, the device
+    features the module needs, and the serialized SPIR-V. The host's
+    gpu.launch_func ops then lower through gpu-to-llvm as for any GPU.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def AttnUseVulkanRuntime
+    : Pass<"attn-use-vulkan-runtime", "::mlir::ModuleOp"> {
+  let summary = "Point the host's GPU runtime calls at attn's Vulkan runtime";
+  let description = [{
+    After gpu-to-llvm, renames the `mgpu*` runtime functions that the host
+    code calls (streams, events, allocation, copies) to their `attnVulkan*`
+    counterparts in libattn_runtime, so that a module built for Vulkan uses
+    the Vulkan layer while CUDA modules keep the CUDA one in the same
+    process. (Module loads and launches, which gpu.binary and
+    gpu.launch_func become only at translation to LLVM IR, dispatch in the
+    runtime on the kernel container.) A runtime function without a Vulkan
+    counterpart is an error naming it.
+  }];
+}
+
+#endif // ATTN_CONVERSION_PASSES_TD

@@ -1,0 +1,203 @@
+//===- ConvertGpuToVulkanSPIRV.cpp - gpu.module kernels to Vulkan SPIR-V --===//
+//
+// attn-convert-gpu-to-vulkan-spirv: each gpu.module gets a sibling
+// spirv.module with its kernels as Vulkan compute shaders. A copy of the
+// gpu.module is rewritten to attn's Vulkan kernel ABI (VulkanKernelABI.cpp),
+// its bf16 arithmetic expanded to integer operations (SPIR-V for Vulkan has
+// no bf16 type; bf16 buffers hold i16), its memory spaces mapped to storage
+// classes, and then converted by upstream's SPIR-V patterns; ABI attributes
+// are lowered and the (version, capabilities, extensions) triple reduced to
+// what the shaders use. The original gpu.module stays, so that the host's
+// gpu.launch_func ops keep verifying until attn-serialize-vulkan-kernels
+// replaces both by a gpu.binary.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/Passes.h"
+
+#include "VulkanKernelABI.h"
+
+#include "mlir/Conversion/ArithToSPIRV/ArithToSPIRV.h"
+#include "mlir/Conversion/FuncToSPIRV/FuncToSPIRV.h"
+#include "mlir/Conversion/GPUToSPIRV/GPUToSPIRV.h"
+#include "mlir/Conversion/IndexToSPIRV/IndexToSPIRV.h"
+#include "mlir/Conversion/MathToSPIRV/MathToSPIRV.h"
+#include "mlir/Conversion/MemRefToSPIRV/MemRefToSPIRV.h"
+#include "mlir/Conversion/SCFToSPIRV/SCFToSPIRV.h"
+#include "mlir/Conversion/UBToSPIRV/UBToSPIRV.h"
+#include "mlir/Conversion/VectorToSPIRV/VectorToSPIRV.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
+#include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
+#include "mlir/Dialect/SPIRV/Transforms/Passes.h"
+#include "mlir/Dialect/SPIRV/Transforms/SPIRVConversion.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNCONVERTGPUTOVULKANSPIRV
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// Storage classes of the kernels' memrefs: device buffers, gpu workgroup
+/// and private memory, and upstream's numbering for Vulkan.
+std::optional<spirv::StorageClass> storageClassOf(Attribute space) {
+  if (!space)
+    return spirv::StorageClass::StorageBuffer;
+  if (auto gpuSpace = dyn_cast<gpu::AddressSpaceAttr>(space)) {
+    switch (gpuSpace.getValue()) {
+    case gpu::AddressSpace::Global:
+      return spirv::StorageClass::StorageBuffer;
+    case gpu::AddressSpace::Workgroup:
+      return spirv::StorageClass::Workgroup;
+    case gpu::AddressSpace::Private:
+      return spirv::StorageClass::Function;
+    }
+  }
+  return spirv::mapMemorySpaceToVulkanStorageClass(space);
+}
+
+/// Vulkan 1.3 compute with the 8/16/64-bit types that attn's kernels use;
+/// spirv-update-vce keeps only what a module needs, and the runtime checks
+/// that the device has it.
+spirv::TargetEnvAttr vulkanTargetEnv(MLIRContext *context,
+                                     int64_t sharedMemoryBytes,
+                                     int64_t maxInvocations) {
+  using spirv::Capability;
+  using spirv::Extension;
+  auto triple = spirv::VerCapExtAttr::get(
+      spirv::Version::V_1_3,
+      {Capability::Shader, Capability::Float16, Capability::Int8,
+       Capability::Int16, Capability::Int64,
+       Capability::StorageBuffer16BitAccess,
+       Capability::StorageBuffer8BitAccess},
+      {Extension::SPV_KHR_storage_buffer_storage_class,
+       Extension::SPV_KHR_16bit_storage, Extension::SPV_KHR_8bit_storage},
+      context);
+  Builder b(context);
+  auto limits = spirv::ResourceLimitsAttr::get(
+      context, sharedMemoryBytes, maxInvocations,
+      b.getI32ArrayAttr({1024, 1024, 64}), /*subgroup_size=*/32,
+      std::nullopt, std::nullopt, ArrayAttr(), ArrayAttr());
+  return spirv::TargetEnvAttr::get(triple, limits, spirv::ClientAPI::Vulkan);
+}
+
+/// math.exp2 on scalars and vectors to GLSL's Exp2 (upstream's math
+/// patterns have no exp2 for Vulkan in MLIR 22).
+struct Exp2ToGL final : OpConversionPattern<math::Exp2Op> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(math::Exp2Op op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type type = getTypeConverter()->convertType(op.getType());
+    if (!type)
+      return failure();
+    rewriter.replaceOpWithNewOp<spirv::GLExp2Op>(op, type,
+                                                 adaptor.getOperand());
+    return success();
+  }
+};
+
+struct ConvertGpuToVulkanSPIRVPass
+    : mlir::attn::impl::AttnConvertGpuToVulkanSPIRVBase<
+          ConvertGpuToVulkanSPIRVPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
+    for (gpu::GPUModuleOp gpuModule : gpuModules)
+      if (failed(convert(gpuModule)))
+        return signalPassFailure();
+  }
+
+  LogicalResult convert(gpu::GPUModuleOp original);
+};
+
+LogicalResult
+ConvertGpuToVulkanSPIRVPass::convert(gpu::GPUModuleOp original) {
+  MLIRContext *context = &getContext();
+  if (sharedMemoryBytes < 1 || maxWorkgroupInvocations < 1)
+    return original.emitError()
+           << "vulkan target: shared-memory (" << sharedMemoryBytes
+           << ") and max-workgroup-invocations (" << maxWorkgroupInvocations
+           << ") must be positive";
+  spirv::TargetEnvAttr env =
+      vulkanTargetEnv(context, sharedMemoryBytes, maxWorkgroupInvocations);
+  OpBuilder b(original);
+  b.setInsertionPointAfter(original);
+  auto copy = cast<gpu::GPUModuleOp>(b.clone(*original.getOperation()));
+  copy->setAttr(spirv::getTargetEnvAttrName(), env);
+  copy.removeTargetsAttr();
+
+  VulkanKernelLimits limits;
+  limits.sharedMemoryBytes = sharedMemoryBytes;
+  limits.maxWorkgroupInvocations = maxWorkgroupInvocations;
+  SmallVector<vulkan::Kernel> kernels;
+  for (auto func : llvm::make_early_inc_range(copy.getOps<gpu::GPUFuncOp>())) {
+    if (!func.isKernel())
+      return func.emitError() << "vulkan target: gpu.func @" << func.getName()
+                              << " is not a kernel; device functions have no "
+                                 "Vulkan form here";
+    FailureOr<vulkan::Kernel> kernel = rewriteKernelToVulkanABI(func, limits);
+    if (failed(kernel))
+      return failure();
+    kernels.push_back(std::move(*kernel));
+  }
+
+  // Arithmetic without a SPIR-V op: bf16 conversions as integer bit
+  // operations (the bitcasts of bf16 buffer elements then cancel),
+  // ceil/floor divisions as plain ones.
+  RewritePatternSet expand(context);
+  arith::populateExpandBFloat16Patterns(expand);
+  arith::BitcastOp::getCanonicalizationPatterns(expand, context);
+  arith::populateCeilFloorDivExpandOpsPatterns(expand);
+  if (failed(applyPatternsGreedily(copy, std::move(expand))))
+    return copy.emitError() << "vulkan target: expanding bf16 and division "
+                               "arithmetic did not converge";
+
+  spirv::MemorySpaceToStorageClassConverter memorySpaces(storageClassOf);
+  spirv::convertMemRefTypesAndAttrs(copy, memorySpaces);
+
+  std::unique_ptr<ConversionTarget> target = SPIRVConversionTarget::get(env);
+  SPIRVConversionOptions options;
+  SPIRVTypeConverter typeConverter(env, options);
+  RewritePatternSet patterns(context);
+  populateGPUToSPIRVPatterns(typeConverter, patterns);
+  ScfToSPIRVContext scfContext;
+  populateSCFToSPIRVPatterns(typeConverter, scfContext, patterns);
+  arith::populateArithToSPIRVPatterns(typeConverter, patterns);
+  populateMathToSPIRVPatterns(typeConverter, patterns);
+  patterns.add<Exp2ToGL>(typeConverter, context);
+  populateMemRefToSPIRVPatterns(typeConverter, patterns);
+  populateFuncToSPIRVPatterns(typeConverter, patterns);
+  populateVectorToSPIRVPatterns(typeConverter, patterns);
+  index::populateIndexToSPIRVPatterns(typeConverter, patterns);
+  ub::populateUBToSPIRVConversionPatterns(typeConverter, patterns);
+  StringRef name = original.getName();
+  if (failed(applyFullConversion(copy.getOperation(), *target,
+                                 std::move(patterns))))
+    return original.emitError()
+           << "vulkan target: the kernels of gpu.module @" << name
+           << " have no SPIR-V form (see the errors above)";
+
+  auto spirvModule =
+      dyn_cast_or_null<spirv::ModuleOp>(original->getNextNode());
+  if (!spirvModule)
+    return original.emitError() << "vulkan target: converting gpu.module @"
+                                << name << " left no spirv.module";
+  spirvModule->setAttr(kVulkanKernelsAttrName,
+                       vulkanKernelsToAttr(context, kernels));
+  OpPassManager finish(spirv::ModuleOp::getOperationName());
+  finish.addPass(spirv::createSPIRVLowerABIAttributesPass());
+  finish.addPass(spirv::createSPIRVUpdateVCEPass());
+  return runPipeline(finish, spirvModule);
+}
+
+} // namespace
