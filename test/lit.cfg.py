@@ -1,6 +1,7 @@
 # lit configuration of attn's tests.
 
 import os
+import shutil
 import subprocess
 
 import lit.formats
@@ -61,6 +62,10 @@ except Exception:
 # GPU compilation tests need ptxas from the CUDA toolkit.
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
+
+# Vulkan kernels are checked with spirv-val from Debian's spirv-tools.
+if shutil.which("spirv-val"):
+    config.available_features.add("spirv-tools")
 
 # GPU execution tests run only where a CUDA device answers.
 if os.path.exists("/dev/nvidia0") or os.environ.get("ATTN_CUDA_DEVICE"):
