@@ -17,7 +17,7 @@
 namespace attn::tools {
 
 inline llvm::cl::opt<std::string>
-    target("target", llvm::cl::desc("cpu or cuda"), llvm::cl::init("cpu"),
+    target("target", llvm::cl::desc("cpu, cuda or vulkan"), llvm::cl::init("cpu"),
            llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
 inline llvm::cl::opt<std::string>
     gpuChip("gpu-chip",
@@ -32,9 +32,9 @@ inline llvm::cl::opt<bool> tensorCores(
 
 /// "" for a known --target, else the error line to print.
 inline std::string targetError() {
-  if (target == "cpu" || target == "cuda")
+  if (target == "cpu" || target == "cuda" || target == "vulkan")
     return "";
-  return "unknown --target '" + target + "' (expected cpu or cuda)";
+  return "unknown --target '" + target + "' (expected cpu, cuda or vulkan)";
 }
 
 } // namespace attn::tools

@@ -13,6 +13,9 @@
 #ifdef ATTN_HAS_CUDA_RUNTIME
 #include "attn/Runtime/CudaRuntime.h"
 #endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+#include "attn/Runtime/VulkanRuntime.h"
+#endif
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -127,11 +130,58 @@ bool checkTarget(const std::string &target, std::string &error) {
   if (target == "cuda")
     return true;
 #endif
-  error = "unknown target '" + target + "' (expected cpu or cuda)";
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+  if (target == "vulkan")
+    return true;
+#endif
+  error = "unknown target '" + target + "' (expected cpu, cuda or vulkan)";
   if (target == "cuda")
     error = "target 'cuda' is not available in this build of attn (no "
             "cuda.h at build time)";
+  if (target == "vulkan")
+    error = "target 'vulkan' is not available in this build of attn (no "
+            "vulkan/vulkan.h at build time)";
   return false;
+}
+
+bool isGpuTarget(const std::string &target) {
+  return target == "cuda" || target == "vulkan";
+}
+
+/// The first error the GPU runtime recorded during a call, or "" (compiled
+/// code cannot report errors; the runtime keeps the first one).
+std::string takeGpuError() {
+#ifdef ATTN_HAS_CUDA_RUNTIME
+  if (const char *cudaError = attnCudaTakeError())
+    return std::string("CUDA: ") + cudaError;
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+  if (const char *vulkanError = attnVulkanTakeError())
+    return std::string("Vulkan: ") + vulkanError;
+#endif
+  return "";
+}
+
+/// The options of attn-gpu-pipeline for a GPU target; false with `error`
+/// set when the compile options do not fit it. Compiling to run here
+/// (`forDevice`), Vulkan kernels are fitted to this machine's device.
+bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
+                        GpuPipelineOptions &pipeline, std::string &error) {
+  pipeline.strategy = options.strategy;
+  pipeline.tensorCores = options.tensorCores;
+  pipeline.raise = false; // done before
+  if (options.target == "vulkan") {
+    pipeline.api = GpuApi::Vulkan;
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+    AttnVulkanDeviceLimits limits;
+    if (forDevice && attnVulkanDeviceLimits(&limits))
+      pipeline.sharedMemory = limits.maxComputeSharedMemorySize;
+#endif
+  } else {
+    pipeline.chip = options.gpuChip;
+    pipeline.format = "bin";
+  }
+  return succeeded(checkGpuPipelineOptions(pipeline, error));
 }
 
 std::optional<DType> dtypeOf(Type type) {
@@ -488,13 +538,10 @@ bool CompiledModuleImpl::build(const std::string &source,
                         UnitAttr::get(context.get()));
     }
     PassManager pm(context.get());
-    if (options.target == "cuda") {
+    if (isGpuTarget(options.target)) {
       GpuPipelineOptions pipeline;
-      pipeline.chip = options.gpuChip;
-      pipeline.format = "bin";
-      pipeline.strategy = options.strategy;
-      pipeline.tensorCores = options.tensorCores;
-      pipeline.raise = false; // done above
+      if (!gpuPipelineOptions(options, jit, pipeline, error))
+        return false;
       buildGpuPipeline(pm, pipeline);
     } else {
       CpuPipelineOptions pipeline;
@@ -718,10 +765,8 @@ bool CompiledModuleImpl::run(const std::string &name,
       error += " (" + ompError + ")";
     return false;
   }
-#ifdef ATTN_HAS_CUDA_RUNTIME
-  // GPU code cannot report errors: the runtime keeps the first one.
-  if (const char *cudaError = attnCudaTakeError()) {
-    error = std::string("CUDA: ") + cudaError;
+  if (std::string gpuError = takeGpuError(); !gpuError.empty()) {
+    error = gpuError;
     // The host code still returned its results: free the ones we own.
     if (ownsResults) {
       std::set<void *> freed;
@@ -735,7 +780,6 @@ bool CompiledModuleImpl::run(const std::string &name,
     }
     return false;
   }
-#endif
 
   outputs.clear();
   std::set<void *> adopted;
@@ -934,7 +978,15 @@ bool explain(const std::string &source, const std::string &bufferName,
     return false;
   }
   TargetDescription target = makeTargetDescription(
-      "cpu", options.threads, options.vectorWidth, 0, 0, 0);
+      isGpuTarget(options.target) ? "gpu" : "cpu", options.threads,
+      options.vectorWidth, 0, 0, 0, options.tensorCores);
+  if (isGpuTarget(options.target)) {
+    // What attn-gpu-pipeline gives selection for this target.
+    GpuPipelineOptions pipeline;
+    if (!gpuPipelineOptions(options, /*forDevice=*/true, pipeline, error))
+      return false;
+    target.gpuSharedBytes = gpuSharedMemoryBytes(pipeline);
+  }
   ops.clear();
   module->walk([&](Operation *op) {
     if (!isAttnOp(op))

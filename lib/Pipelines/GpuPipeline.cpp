@@ -30,10 +30,14 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-constexpr int64_t kCudaStaticSharedBytes = 48 << 10;
-constexpr int64_t kVulkanDefaultSharedBytes = 32 << 10;
-} // namespace
+int64_t mlir::attn::gpuSharedMemoryBytes(const GpuPipelineOptions &options) {
+  constexpr int64_t kCudaStaticSharedBytes = 48 << 10;
+  constexpr int64_t kVulkanDefaultSharedBytes = 32 << 10;
+  if (options.sharedMemory > 0)
+    return options.sharedMemory;
+  return options.api == GpuApi::Vulkan ? kVulkanDefaultSharedBytes
+                                       : kCudaStaticSharedBytes;
+}
 
 LogicalResult
 mlir::attn::checkGpuPipelineOptions(const GpuPipelineOptions &options,
@@ -67,10 +71,7 @@ mlir::attn::checkGpuPipelineOptions(const GpuPipelineOptions &options,
 void mlir::attn::buildGpuPipeline(OpPassManager &pm,
                                   const GpuPipelineOptions &options) {
   bool vulkan = options.api == GpuApi::Vulkan;
-  int64_t sharedBytes = options.sharedMemory
-                            ? options.sharedMemory
-                            : (vulkan ? kVulkanDefaultSharedBytes
-                                      : kCudaStaticSharedBytes);
+  int64_t sharedBytes = gpuSharedMemoryBytes(options);
   // Attention written as math becomes attn ops (and GPU kernels); the rest
   // of a model's math stays on the host.
   if (options.raise)

@@ -19,7 +19,7 @@ CompileError.__module__ = "attn"
 CompileError.__doc__ = ("Compilation failed; str(error) is the MLIR "
                         "diagnostic text.")
 
-_TARGETS = ("cpu", "cuda")
+_TARGETS = ("cpu", "cuda", "vulkan")
 _PIPELINE_OPTIONS = ("threads", "vector_width", "opt_level",
                      "override_strategy")
 

@@ -1,7 +1,7 @@
 //===- attn-run.cpp - Run an MLIR function on .npy inputs -----------------===//
 //
 // attn-run FILE --entry NAME --inputs a.npy,b.npy [--output out.npy]
-//         [--target cpu|cuda] [--check] [--bench N] [--threads N]
+//         [--target cpu|cuda|vulkan] [--check] [--bench N] [--threads N]
 //
 // Compiles FILE (attn IR goes through attn-cpu-pipeline; LLVM-dialect IR runs
 // as is), calls one function on NumPy arrays, and writes its result. --check

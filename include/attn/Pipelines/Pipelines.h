@@ -84,6 +84,9 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
 /// gpu.binary, and host code calling libattn_runtime's GPU layer.
 void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 
+/// Shared memory per thread block the kernels of `options` may use.
+int64_t gpuSharedMemoryBytes(const GpuPipelineOptions &options);
+
 /// Checks options that are valid alone but not together (a CUDA-only option
 /// written with api=vulkan, a negative size); on failure sets `error` to one
 /// line naming the option.
