@@ -240,14 +240,14 @@ const char *attnCudaTakeError() {
   return taken.c_str();
 }
 
-void *mgpuModuleLoad(void *data, size_t) {
+void *attnCudaModuleLoad(void *data, size_t) {
   CUmodule module = nullptr;
   if (ready())
     check(driver.cuModuleLoadData(&module, data), "cuModuleLoadData");
   return module;
 }
 
-void *mgpuModuleLoadJIT(void *data, int optLevel) {
+void *attnCudaModuleLoadJIT(void *data, int optLevel) {
   CUmodule module = nullptr;
   if (!ready())
     return nullptr;
@@ -265,13 +265,13 @@ void *mgpuModuleLoadJIT(void *data, int optLevel) {
   return module;
 }
 
-void mgpuModuleUnload(void *module) {
+void attnCudaModuleUnload(void *module) {
   if (module && ready())
     check(driver.cuModuleUnload(static_cast<CUmodule>(module)),
           "cuModuleUnload");
 }
 
-void *mgpuModuleGetFunction(void *module, const char *name) {
+void *attnCudaModuleGetFunction(void *module, const char *name) {
   CUfunction function = nullptr;
   if (module && ready() &&
       check(driver.cuModuleGetFunction(&function,
@@ -309,7 +309,7 @@ double attnCudaKernelMilliseconds() {
   return total;
 }
 
-void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+void attnCudaLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t sharedMemBytes, void *stream,
                       void **params, void **extra, size_t) {
@@ -326,7 +326,7 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   });
 }
 
-void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
+void attnCudaLaunchClusterKernel(void *function, intptr_t clusterX,
                              intptr_t clusterY, intptr_t clusterZ,
                              intptr_t gridX, intptr_t gridY, intptr_t gridZ,
                              intptr_t blockX, intptr_t blockY, intptr_t blockZ,

@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --build build --target attn-docs
 mkdir -p docs/generated
-cp build/docs/Dialects/AttnOps.md build/docs/Dialects/AttnAttrs.md build/docs/AttnPasses.md docs/generated/
+cp build/docs/Dialects/AttnOps.md build/docs/Dialects/AttnAttrs.md build/docs/AttnPasses.md \
+  build/docs/AttnConversionPasses.md docs/generated/
 echo "docs/generated updated"

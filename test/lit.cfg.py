@@ -67,6 +67,28 @@ if os.path.exists("/usr/local/cuda/bin/ptxas"):
 if shutil.which("spirv-val"):
     config.available_features.add("spirv-tools")
 
+# Vulkan execution tests run where a Vulkan device answers (on a machine
+# without a GPU, Mesa's lavapipe). ATTN_VULKAN_DEVICE picks one, as in the
+# runtime.
+def has_vulkan_device():
+    if not shutil.which("vulkaninfo"):
+        return False
+    env = dict(os.environ)
+    env.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    try:
+        out = subprocess.run(["vulkaninfo", "--summary"], capture_output=True,
+                             text=True, timeout=60, env=env).stdout
+    except Exception:
+        return False
+    return "deviceName" in out
+
+
+if has_vulkan_device():
+    config.available_features.add("vulkan-device")
+for name in ("XDG_RUNTIME_DIR", "ATTN_VULKAN_DEVICE"):
+    if name in os.environ:
+        config.environment[name] = os.environ[name]
+
 # GPU execution tests run only where a CUDA device answers.
 if os.path.exists("/dev/nvidia0") or os.environ.get("ATTN_CUDA_DEVICE"):
     config.available_features.add("cuda-device")

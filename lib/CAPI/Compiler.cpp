@@ -16,6 +16,9 @@
 #ifdef ATTN_HAS_VULKAN_RUNTIME
 #include "attn/Runtime/VulkanRuntime.h"
 #endif
+#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
+#include "attn/Runtime/GpuRuntime.h"
+#endif
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -611,14 +614,17 @@ bool CompiledModuleImpl::build(const std::string &source,
     add("_mlir_memref_to_llvm_aligned_alloc",
         &_mlir_memref_to_llvm_aligned_alloc);
     add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
-#ifdef ATTN_HAS_CUDA_RUNTIME
 #define ATTN_MGPU(name) add(#name, &name);
+#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
+    // Module loads and launches of both layers (GpuRuntime.h).
     ATTN_MGPU(mgpuModuleLoad)
     ATTN_MGPU(mgpuModuleLoadJIT)
     ATTN_MGPU(mgpuModuleUnload)
     ATTN_MGPU(mgpuModuleGetFunction)
     ATTN_MGPU(mgpuLaunchKernel)
     ATTN_MGPU(mgpuLaunchClusterKernel)
+#endif
+#ifdef ATTN_HAS_CUDA_RUNTIME
     ATTN_MGPU(mgpuStreamCreate)
     ATTN_MGPU(mgpuStreamDestroy)
     ATTN_MGPU(mgpuStreamSynchronize)
@@ -637,8 +643,29 @@ bool CompiledModuleImpl::build(const std::string &source,
     ATTN_MGPU(mgpuMemHostRegisterMemRef)
     ATTN_MGPU(mgpuMemHostUnregisterMemRef)
     ATTN_MGPU(mgpuSetDefaultDevice)
-#undef ATTN_MGPU
 #endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+    // What attn-use-vulkan-runtime renames the host's mgpu* calls to.
+    ATTN_MGPU(attnVulkanStreamCreate)
+    ATTN_MGPU(attnVulkanStreamDestroy)
+    ATTN_MGPU(attnVulkanStreamSynchronize)
+    ATTN_MGPU(attnVulkanStreamWaitEvent)
+    ATTN_MGPU(attnVulkanEventCreate)
+    ATTN_MGPU(attnVulkanEventDestroy)
+    ATTN_MGPU(attnVulkanEventSynchronize)
+    ATTN_MGPU(attnVulkanEventRecord)
+    ATTN_MGPU(attnVulkanMemAlloc)
+    ATTN_MGPU(attnVulkanMemFree)
+    ATTN_MGPU(attnVulkanMemcpy)
+    ATTN_MGPU(attnVulkanMemset32)
+    ATTN_MGPU(attnVulkanMemset16)
+    ATTN_MGPU(attnVulkanMemHostRegister)
+    ATTN_MGPU(attnVulkanMemHostUnregister)
+    ATTN_MGPU(attnVulkanMemHostRegisterMemRef)
+    ATTN_MGPU(attnVulkanMemHostUnregisterMemRef)
+    ATTN_MGPU(attnVulkanSetDefaultDevice)
+#endif
+#undef ATTN_MGPU
     return symbols;
   });
   // Compilation is over: release the context's worker threads (a host such

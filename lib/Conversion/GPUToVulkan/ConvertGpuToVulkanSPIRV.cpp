@@ -28,6 +28,7 @@
 #include "mlir/Conversion/VectorToSPIRV/VectorToSPIRV.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
 #include "mlir/Dialect/SPIRV/Transforms/Passes.h"
@@ -76,9 +77,11 @@ spirv::TargetEnvAttr vulkanTargetEnv(MLIRContext *context,
       {Capability::Shader, Capability::Float16, Capability::Int8,
        Capability::Int16, Capability::Int64,
        Capability::StorageBuffer16BitAccess,
-       Capability::StorageBuffer8BitAccess},
+       Capability::StorageBuffer8BitAccess,
+       Capability::SignedZeroInfNanPreserve},
       {Extension::SPV_KHR_storage_buffer_storage_class,
-       Extension::SPV_KHR_16bit_storage, Extension::SPV_KHR_8bit_storage},
+       Extension::SPV_KHR_16bit_storage, Extension::SPV_KHR_8bit_storage,
+       Extension::SPV_KHR_float_controls},
       context);
   Builder b(context);
   auto limits = spirv::ResourceLimitsAttr::get(
@@ -86,6 +89,38 @@ spirv::TargetEnvAttr vulkanTargetEnv(MLIRContext *context,
       b.getI32ArrayAttr({1024, 1024, 64}), /*subgroup_size=*/32,
       std::nullopt, std::nullopt, ArrayAttr(), ArrayAttr());
   return spirv::TargetEnvAttr::get(triple, limits, spirv::ClientAPI::Vulkan);
+}
+
+/// Upstream's scf.for to SPIR-V (MLIR 22) returns a loop's results from a
+/// function variable that only the loop body stores to, so a loop that runs
+/// no iteration returns garbage instead of its initial values (lavapipe
+/// gives 0: an empty key split of split_kv came back with m = 0, not -inf).
+/// Every loop with results therefore runs under an scf.if that yields the
+/// initial values when it would not iterate.
+void guardLoopsThatMayNotRun(Operation *root) {
+  SmallVector<scf::ForOp> loops;
+  root->walk([&](scf::ForOp loop) {
+    if (loop.getNumResults())
+      loops.push_back(loop);
+  });
+  for (scf::ForOp loop : loops) {
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    Value runs = arith::CmpIOp::create(
+        b, loc,
+        loop.getUnsignedCmp() ? arith::CmpIPredicate::ult
+                              : arith::CmpIPredicate::slt,
+        loop.getLowerBound(), loop.getUpperBound());
+    auto guard = scf::IfOp::create(b, loc, loop.getResultTypes(), runs,
+                                   /*withElseRegion=*/true);
+    loop->replaceAllUsesWith(guard.getResults());
+    Block *then = guard.thenBlock();
+    loop->moveBefore(then, then->end());
+    b.setInsertionPointToEnd(then);
+    scf::YieldOp::create(b, loc, loop.getResults());
+    b.setInsertionPointToEnd(guard.elseBlock());
+    scf::YieldOp::create(b, loc, loop.getInitArgs());
+  }
 }
 
 /// math.exp2 on scalars and vectors to GLSL's Exp2 (upstream's math
@@ -162,6 +197,8 @@ ConvertGpuToVulkanSPIRVPass::convert(gpu::GPUModuleOp original) {
     return copy.emitError() << "vulkan target: expanding bf16 and division "
                                "arithmetic did not converge";
 
+  guardLoopsThatMayNotRun(copy);
+
   spirv::MemorySpaceToStorageClassConverter memorySpaces(storageClassOf);
   spirv::convertMemRefTypesAndAttrs(copy, memorySpaces);
 
@@ -194,6 +231,15 @@ ConvertGpuToVulkanSPIRVPass::convert(gpu::GPUModuleOp original) {
                                 << name << " left no spirv.module";
   spirvModule->setAttr(kVulkanKernelsAttrName,
                        vulkanKernelsToAttr(context, kernels));
+  // NaN and infinities propagate as on the CPU: without this mode Vulkan
+  // lets an implementation assume there are none (lavapipe's exp of a NaN
+  // is finite), and a NaN in K or V would not reach the rows that read it.
+  OpBuilder modes = OpBuilder::atBlockEnd(spirvModule.getBody());
+  for (auto func : spirvModule.getOps<spirv::FuncOp>())
+    if (func->hasAttr(spirv::getEntryPointABIAttrName()))
+      spirv::ExecutionModeOp::create(modes, func.getLoc(), func,
+                                     spirv::ExecutionMode::SignedZeroInfNanPreserve,
+                                     {32});
   OpPassManager finish(spirv::ModuleOp::getOperationName());
   finish.addPass(spirv::createSPIRVLowerABIAttributesPass());
   finish.addPass(spirv::createSPIRVUpdateVCEPass());

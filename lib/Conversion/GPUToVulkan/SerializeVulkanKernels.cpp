@@ -57,6 +57,9 @@ uint32_t requiredFeatures(spirv::ModuleOp module) {
     case spirv::Capability::StorageBuffer8BitAccess:
       features |= vulkan::kFeatureStorage8;
       break;
+    case spirv::Capability::SignedZeroInfNanPreserve:
+      features |= vulkan::kFeatureNanPreserve32;
+      break;
     default:
       break;
     }

@@ -1,9 +1,10 @@
 //===- CudaRuntime.h - attn's CUDA driver-API layer -------------*- C++ -*-===//
 //
-// The mgpu* functions that MLIR 22's gpu-to-llvm lowering calls (module
-// load/unload/get-function, kernel and cluster launch, streams, events,
-// alloc/free, memcpy, memset, host registration), implemented on the CUDA
-// driver API, which is loaded at run time with dlopen("libcuda.so.1").
+// The mgpu* functions that MLIR 22's gpu-to-llvm lowering calls (streams,
+// events, alloc/free, memcpy, memset, host registration; module loads and
+// launches as attnCuda*, which GpuRuntime.h's mgpu* dispatch to),
+// implemented on the CUDA driver API, which is loaded at run time with
+// dlopen("libcuda.so.1").
 //
 // Compiled code cannot check errors, so failures never abort: the first
 // failure is recorded (with the CUDA error name) and every later call
@@ -36,20 +37,25 @@ void attnCudaSetKernelTiming(bool enable);
 /// turned on); resets the total.
 double attnCudaKernelMilliseconds();
 
-void *mgpuModuleLoad(void *data, size_t size);
-void *mgpuModuleLoadJIT(void *data, int optLevel);
-void mgpuModuleUnload(void *module);
-void *mgpuModuleGetFunction(void *module, const char *name);
-void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
-                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
-                      intptr_t blockZ, int32_t sharedMemBytes, void *stream,
-                      void **params, void **extra, size_t paramsCount);
-void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
-                             intptr_t clusterY, intptr_t clusterZ,
-                             intptr_t gridX, intptr_t gridY, intptr_t gridZ,
-                             intptr_t blockX, intptr_t blockY, intptr_t blockZ,
-                             int32_t sharedMemBytes, void *stream,
-                             void **params, void **extra, size_t paramsCount);
+/// Module loads and launches on CUDA, which the mgpu* functions of the same
+/// names (GpuRuntime.h) dispatch to for CUDA images.
+void *attnCudaModuleLoad(void *data, size_t size);
+void *attnCudaModuleLoadJIT(void *data, int optLevel);
+void attnCudaModuleUnload(void *module);
+void *attnCudaModuleGetFunction(void *module, const char *name);
+void attnCudaLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                          intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                          intptr_t blockZ, int32_t sharedMemBytes,
+                          void *stream, void **params, void **extra,
+                          size_t paramsCount);
+void attnCudaLaunchClusterKernel(void *function, intptr_t clusterX,
+                                 intptr_t clusterY, intptr_t clusterZ,
+                                 intptr_t gridX, intptr_t gridY,
+                                 intptr_t gridZ, intptr_t blockX,
+                                 intptr_t blockY, intptr_t blockZ,
+                                 int32_t sharedMemBytes, void *stream,
+                                 void **params, void **extra,
+                                 size_t paramsCount);
 void *mgpuStreamCreate();
 void mgpuStreamDestroy(void *stream);
 void mgpuStreamSynchronize(void *stream);

@@ -52,6 +52,8 @@ enum Feature : uint32_t {
   kFeatureStorage16 = 1u << 3, ///< storageBuffer16BitAccess (f16 buffers).
   kFeatureStorage8 = 1u << 4,  ///< storageBuffer8BitAccess (i1/i8 buffers).
   kFeatureInt64 = 1u << 5,     ///< shaderInt64.
+  /// shaderSignedZeroInfNanPreserveFloat32: NaN and infinities propagate.
+  kFeatureNanPreserve32 = 1u << 6,
 };
 
 /// What one argument of a gpu.launch_func is to the SPIR-V kernel.
