@@ -166,6 +166,7 @@ struct State {
 constexpr uint32_t kMaxBindings = 64;
 constexpr uint64_t kParamsBytes = 64 << 10;
 
+
 /// Constructed on first use: compiled code's global constructors (which
 /// load modules) may run before this file's static initializers.
 State &state() {
@@ -424,6 +425,7 @@ bool createDevice(State &s) {
   properties2.pNext = &subgroup;
   s.api.vkGetPhysicalDeviceProperties2(s.physical, &properties2);
   s.subgroupSize = subgroup.subgroupSize;
+
   if (vulkan12 && floatControls.shaderSignedZeroInfNanPreserveFloat32)
     s.features |= abi::kFeatureNanPreserve32;
 
@@ -688,7 +690,7 @@ bool checkLimits(State &s, const abi::Kernel &k) {
          " (maxPerStageDescriptorStorageBuffers)");
     return false;
   }
-  if (k.paramsWords * 4ull > kParamsBytes) {
+  if (k.paramsWords < 1 || k.paramsWords * 4ull > kParamsBytes) {
     fail(name + "takes " + std::to_string(k.paramsWords) +
          " params words, more than attn's Vulkan layer holds");
     return false;
@@ -786,7 +788,7 @@ bool marshal(State &s, const Kernel &k, void **params,
   for (size_t a = 0; a < k.abi.args.size(); ++a) {
     const abi::KernelArg &arg = k.abi.args[a];
     if (arg.word + (arg.kind == abi::ArgKind::Buffer ? arg.rank : 0) >=
-        k.abi.paramsWords) {
+        k.abi.statusWord()) {
       fail("kernel " + k.abi.name + " has a params word out of range");
       return false;
     }
@@ -1134,6 +1136,14 @@ void attnVulkanLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
       !check(s.api.vkWaitForFences(s.device, 1, &s.fence, VK_TRUE, UINT64_MAX),
              "vkWaitForFences"))
     return;
+  if (static_cast<int32_t *>(s.paramsMapped)[k.abi.statusWord()] != 0) {
+    fail(name + " had loops cut short by Vulkan device '" +
+         s.properties.deviceName +
+         "' (lavapipe ends the loops of a shader after 65,535 iterations "
+         "in all): its results would be wrong; run smaller shapes on this "
+         "device");
+    return;
+  }
   if (timed) {
     uint64_t stamps[2] = {0, 0};
     if (check(s.api.vkGetQueryPoolResults(
