@@ -645,9 +645,17 @@ std::string featureNames(uint32_t mask) {
       {abi::kFeatureInt64, "shaderInt64"},
       {abi::kFeatureNanPreserve32, "shaderSignedZeroInfNanPreserveFloat32"}};
   std::string out;
+  auto add = [&](const std::string &name) {
+    out += (out.empty() ? "" : ", ") + name;
+  };
   for (auto [bit, name] : names)
-    if (mask & bit)
-      out += (out.empty() ? "" : ", ") + std::string(name);
+    if (mask & bit) {
+      add(name);
+      mask &= ~bit;
+    }
+  for (int bit = 0; bit < 32; ++bit)
+    if (mask & (1u << bit))
+      add("feature bit " + std::to_string(bit));
   return out;
 }
 
