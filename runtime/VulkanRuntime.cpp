@@ -224,6 +224,16 @@ bool check(VkResult result, const char *call) {
   return false;
 }
 
+/// Looks `name` up with `lookup` into `slot`; false (recorded) when the
+/// Vulkan `owner` (loader or device) lacks it.
+template <typename Function, typename Lookup>
+bool bind(Function &slot, Lookup lookup, const char *name, const char *owner) {
+  slot = reinterpret_cast<Function>(lookup(name));
+  if (!slot)
+    fail(std::string("the Vulkan ") + owner + " lacks " + name);
+  return slot != nullptr;
+}
+
 VKAPI_ATTR VkBool32 VKAPI_CALL
 onValidationMessage(VkDebugUtilsMessageSeverityFlagBitsEXT,
                     VkDebugUtilsMessageTypeFlagsEXT,
@@ -313,14 +323,11 @@ bool createInstance(State &s) {
   if (!check(s.api.vkCreateInstance(&info, nullptr, &s.instance),
              "vkCreateInstance"))
     return false;
+  auto lookup = [&](const char *name) {
+    return s.api.vkGetInstanceProcAddr(s.instance, name);
+  };
   bool ok = true;
-#define ATTN_VK_LOAD(name)                                                     \
-  s.api.name = reinterpret_cast<PFN_##name>(                                   \
-      s.api.vkGetInstanceProcAddr(s.instance, #name));                         \
-  if (!s.api.name) {                                                           \
-    fail("the Vulkan loader lacks " #name);                                    \
-    ok = false;                                                                \
-  }
+#define ATTN_VK_LOAD(name) ok &= bind(s.api.name, lookup, #name, "loader");
   ATTN_VK_INSTANCE_FUNCTIONS(ATTN_VK_LOAD)
 #undef ATTN_VK_LOAD
   if (!ok)
@@ -481,14 +488,11 @@ bool createDevice(State &s) {
   if (!check(s.api.vkCreateDevice(s.physical, &info, nullptr, &s.device),
              "vkCreateDevice"))
     return false;
+  auto lookup = [&](const char *name) {
+    return s.api.vkGetDeviceProcAddr(s.device, name);
+  };
   bool ok = true;
-#define ATTN_VK_LOAD(name)                                                     \
-  s.api.name = reinterpret_cast<PFN_##name>(                                   \
-      s.api.vkGetDeviceProcAddr(s.device, #name));                             \
-  if (!s.api.name) {                                                           \
-    fail("the Vulkan device lacks " #name);                                    \
-    ok = false;                                                                \
-  }
+#define ATTN_VK_LOAD(name) ok &= bind(s.api.name, lookup, #name, "device");
   ATTN_VK_DEVICE_FUNCTIONS(ATTN_VK_LOAD)
 #undef ATTN_VK_LOAD
   if (!ok)

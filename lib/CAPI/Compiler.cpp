@@ -992,27 +992,19 @@ bool setGpuKernelTiming(const std::string &target, bool enable,
   if (!checkTarget(target, error))
     return false;
 #ifdef ATTN_HAS_CUDA_RUNTIME
-  if (target == "cuda") {
+  if (target == "cuda")
     attnCudaSetKernelTiming(enable);
-    if (std::string gpuError = takeGpuError(); !gpuError.empty()) {
-      error = gpuError;
-      return false;
-    }
-    return true;
-  }
 #endif
 #ifdef ATTN_HAS_VULKAN_RUNTIME
-  if (target == "vulkan") {
+  if (target == "vulkan")
     attnVulkanSetKernelTiming(enable);
-    if (std::string gpuError = takeGpuError(); !gpuError.empty()) {
-      error = gpuError;
-      return false;
-    }
-    return true;
-  }
 #endif
-  error = "target '" + target + "' runs no GPU kernels to time";
-  return false;
+  if (!isGpuTarget(target)) {
+    error = "target '" + target + "' runs no GPU kernels to time";
+    return false;
+  }
+  error = takeGpuError();
+  return error.empty();
 }
 
 double gpuKernelMilliseconds(const std::string &target) {
