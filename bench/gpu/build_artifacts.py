@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 INTEGRATION = os.path.join(ROOT, "test", "Integration")
 sys.path.insert(0, os.path.join(INTEGRATION, "lib"))
-from run_strategies import STRATEGIES  # noqa: E402
+from run_strategies import GPU_STRATEGIES, STRATEGIES  # noqa: E402
 
 BENCH_SHAPE = dict(b=4, h=32, l=4096, d=128)
 
@@ -113,8 +113,10 @@ def case_entries(builder, path):
             entry = (run_args[run_args.index("--entry") + 1]
                      if "--entry" in run_args else "main")
             inputs = run_args[run_args.index("--inputs") + 1].split(",")
+            strategies = (GPU_STRATEGIES if builder.target != "cpu"
+                          else STRATEGIES)
             variants = [(label, ["--attn-strategy=" + s])
-                        for label, s in STRATEGIES]
+                        for label, s in strategies]
             if f16:
                 variants.append(("tiled-mma",
                                  ["--attn-strategy=tiled", "--tensor-cores"]))

@@ -171,6 +171,7 @@ std::string takeGpuError() {
 bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
                         GpuPipelineOptions &pipeline, std::string &error) {
   pipeline.strategy = options.strategy;
+  pipeline.overrideStrategy = options.overrideStrategy;
   pipeline.tensorCores = options.tensorCores;
   pipeline.raise = false; // done before
   if (options.target == "vulkan") {
@@ -506,13 +507,6 @@ bool CompiledModuleImpl::build(const std::string &source,
     return false;
   }
   recordEntries(*module);
-  if (!options.overrideStrategy.empty())
-    module->walk([&](Operation *op) {
-      if (isAttnOp(op))
-        setStrategyAttr(op, StrategyAttr::get(context.get(),
-                                              options.overrideStrategy,
-                                              DictionaryAttr()));
-    });
   if (names.empty()) {
     error = "'" + bufferName + "' defines no public function to run";
     return false;
@@ -551,6 +545,7 @@ bool CompiledModuleImpl::build(const std::string &source,
       pipeline.threads = options.threads;
       pipeline.vectorWidth = options.vectorWidth;
       pipeline.strategy = options.strategy;
+      pipeline.overrideStrategy = options.overrideStrategy;
       pipeline.raise = false; // done above
       buildCpuPipeline(pm, pipeline);
     }
@@ -1048,8 +1043,9 @@ bool explain(const std::string &source, const std::string &bufferName,
     target.gpuSharedBytes = gpuSharedMemoryBytes(pipeline);
   }
   ops.clear();
+  bool selectionFailed = false;
   module->walk([&](Operation *op) {
-    if (!isAttnOp(op))
+    if (!isAttnOp(op) || selectionFailed)
       return;
     OpExplanation info;
     info.op = op->getName().getStringRef().str();
@@ -1062,15 +1058,16 @@ bool explain(const std::string &source, const std::string &bufferName,
     if (StrategyAttr written = getStrategyAttr(op))
       info.written = written.getName().str();
     SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
-    // Selection's order: an override, then what is written, then a forced
-    // strategy, then the cheapest applicable estimate.
-    std::string chosen = options.overrideStrategy;
-    if (chosen.empty())
-      chosen = info.written;
-    if (chosen.empty())
-      chosen = options.strategy;
-    if (chosen.empty() && !ranked.empty() && ranked.front().applicable)
-      chosen = ranked.front().strategy->getName().str();
+    // What compilation would choose, by the same selection.
+    StrategyRequest request;
+    request.override = options.overrideStrategy;
+    request.forced = options.strategy;
+    FailureOr<StrategyAttr> selected = selectStrategy(op, target, request);
+    if (failed(selected)) {
+      selectionFailed = true;
+      return;
+    }
+    std::string chosen = selected->getName().str();
     for (const StrategyCandidate &c : ranked) {
       StrategyCandidateInfo out;
       out.strategy = c.strategy->getName().str();
@@ -1091,6 +1088,10 @@ bool explain(const std::string &source, const std::string &bufferName,
     }
     ops.push_back(std::move(info));
   });
+  if (selectionFailed) {
+    error = diagnostics.message("strategy selection failed");
+    return false;
+  }
   return true;
 }
 

@@ -107,6 +107,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   select.threads = options.threads;
   select.vectorWidth = options.vectorWidth;
   select.forcedStrategy = options.strategy;
+  select.overrideStrategy = options.overrideStrategy;
   pm.addPass(createAttnSelectStrategy(select));
   AttnApplyStrategiesOptions apply;
   apply.threads = options.threads;

@@ -80,6 +80,7 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   AttnSelectStrategyOptions select;
   select.targetKind = "gpu";
   select.forcedStrategy = options.strategy;
+  select.overrideStrategy = options.overrideStrategy;
   select.tensorCores = options.tensorCores;
   select.gpuSharedBytes = sharedBytes;
   pm.addPass(createAttnSelectStrategy(select));

@@ -42,19 +42,27 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
     TargetDescription target = makeTargetDescription(
         targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
         tensorCores, gpuSharedBytes);
+    bool selectionFailed = false;
     getOperation()->walk([&](Operation *op) {
       if (!isAttnOp(op))
         return;
       SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
-      StrategyAttr written = getStrategyAttr(op);
-      std::string chosen =
-          written ? written.getName().str()
-                  : (!ranked.empty() && ranked.front().applicable
-                         ? ranked.front().strategy->getName().str()
-                         : std::string());
+      // What compilation would do: the same selection, forced strategy
+      // included.
+      StrategyRequest request;
+      request.forced = getCommandLineForcedStrategy().str();
+      StrategyOrigin origin;
+      FailureOr<StrategyAttr> selected =
+          selectStrategy(op, target, request, &origin);
+      if (failed(selected)) {
+        selectionFailed = true;
+        return;
+      }
+      std::string chosen = selected->getName().str();
+      bool cheapest = origin == StrategyOrigin::Cheapest;
       InFlightDiagnostic remark = op->emitRemark();
-      remark << "strategy '" << chosen << "' "
-             << (written ? "(written on the op)" : "(cheapest estimate)")
+      remark << "strategy '" << chosen << "' ("
+             << stringifyStrategyOrigin(origin) << ")"
              << " on " << (target.kind == TargetDescription::Kind::GPU ? "gpu" : "cpu")
              << " with " << target.threads << " threads, "
              << target.vectorBits << "-bit vectors; candidates:";
@@ -74,8 +82,11 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
                            formatBytes(c.cost.extraBytes).c_str());
         remark << line << " " << c.parameters;
         if (c.strategy->getName() == chosen)
-          remark << (written ? " <- written" : " <- cheapest, selected");
-        else if (!written && ranked.front().applicable) {
+          remark << (cheapest ? " <- cheapest, selected"
+                              : origin == StrategyOrigin::Written
+                                    ? " <- written"
+                                    : " <- selected");
+        else if (cheapest && ranked.front().applicable) {
           std::string ratio;
           llvm::raw_string_ostream ros(ratio);
           ros << llvm::format(" (%.1fx the selected estimate)",
@@ -84,7 +95,10 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
           remark << ratio;
         }
       }
+      remark << "\n  selected: " << *selected;
     });
+    if (selectionFailed)
+      return signalPassFailure();
     for (const AttentionSite &site : findAttentionSites(getOperation())) {
       if (site.raisable())
         site.anchor->emitRemark()

@@ -35,7 +35,10 @@ struct SelectStrategyPass
     getOperation()->walk([&](Operation *op) {
       if (!isAttnOp(op))
         return;
-      FailureOr<StrategyAttr> chosen = selectStrategy(op, target, forced);
+      StrategyRequest request;
+      request.override = overrideStrategy;
+      request.forced = forced;
+      FailureOr<StrategyAttr> chosen = selectStrategy(op, target, request);
       if (mlir::failed(chosen)) {
         failed = true;
         return;

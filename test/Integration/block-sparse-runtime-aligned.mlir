@@ -33,6 +33,6 @@ func.func @aligned(%q: tensor<1x4x48x16xf32>, %k: tensor<1x2x64x16xf32>, %v: ten
   %init = tensor.empty() : tensor<1x4x48x16xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x48x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>)
                       mask(%m : tensor<1x4x48x64xi1>)
-                      outs(%init : tensor<1x4x48x16xf32>) {strategy = #attn.strategy<"block_sparse", {block_q = 12, block_k = 16, micro_q = 3}>} -> tensor<1x4x48x16xf32>
+                      outs(%init : tensor<1x4x48x16xf32>) {strategy = #attn.strategy<"block_sparse", {block_q = 12, block_k = 16}>} -> tensor<1x4x48x16xf32>
   return %o : tensor<1x4x48x16xf32>
 }

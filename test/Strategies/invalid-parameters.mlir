@@ -9,7 +9,7 @@
 
 func.func @block_k_zero(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
   %init = tensor.empty() : tensor<1x2x16x8xf32>
-  // expected-error @+1 {{tiled strategy parameter block_k = 0 is out of range: it must be a multiple of 8 (the vector lanes) from 8 to 128}}
+  // expected-error @+1 {{tiled strategy parameter block_k = 0 is out of range: it must be from 1 to 4096}}
   %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"tiled", {block_k = 0}>} -> tensor<1x2x16x8xf32>
   return %o : tensor<1x2x16x8xf32>
 }
@@ -104,4 +104,52 @@ func.func @neighborhood_box_beyond_stack(%q: tensor<1x2x16x16x8xf32>) -> tensor<
   // expected-error @+1 {{neighborhood strategy parameter tile = [4096, 4096] is out of range: a box's scratch (its queries and the keys their windows reach) takes}}
   %o = attn.neighborhood ins(%q, %q, %q : tensor<1x2x16x16x8xf32>, tensor<1x2x16x16x8xf32>, tensor<1x2x16x16x8xf32>) outs(%init : tensor<1x2x16x16x8xf32>) {kernel = [3, 3], strategy = #attn.strategy<"neighborhood", {tile = 4096}>} -> tensor<1x2x16x16x8xf32>
   return %o : tensor<1x2x16x16x8xf32>
+}
+
+// -----
+
+// Within the schema's range but not a multiple of the CPU's vector lanes.
+func.func @block_k_not_lanes(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  // expected-error @+1 {{tiled strategy parameter block_k = 12 is out of range: it must be a multiple of 8 (the vector lanes) from 8 to 128}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"tiled", {block_k = 12}>} -> tensor<1x2x16x8xf32>
+  return %o : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// A misspelled key is an error naming the strategy's parameters (it used to
+// be ignored: the default ran).
+func.func @misspelled(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  // expected-error @+1 {{tiled strategy has no parameter 'blcok_q' (its parameters: block_q, block_k, micro_q, tensor_cores)}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"tiled", {blcok_q = 32}>} -> tensor<1x2x16x8xf32>
+  return %o : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+func.func @wrong_type(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  // expected-error @+1 {{tiled strategy parameter block_q = "64" must be an integer}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"tiled", {block_q = "64"}>} -> tensor<1x2x16x8xf32>
+  return %o : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+func.func @gpu_parameter_on_cpu(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  // expected-error @+1 {{tiled strategy parameter tensor_cores is used on gpu targets only, and this target is cpu}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"tiled", {tensor_cores = 0}>} -> tensor<1x2x16x8xf32>
+  return %o : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+func.func @parameter_of_reference(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  // expected-error @+1 {{reference strategy has no parameter 'block_q' (it takes none)}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"reference", {block_q = 32}>} -> tensor<1x2x16x8xf32>
+  return %o : tensor<1x2x16x8xf32>
 }

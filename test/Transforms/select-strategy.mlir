@@ -32,7 +32,7 @@ func.func @no_strategy(%q: tensor<1x4x8x16xf32>, %init: tensor<1x4x8x16xf32>) ->
 // when a strategy is forced; missing parameters may be filled in.
 // CHECK-LABEL: func.func @user_written(
 // CHECK:         attn.attention {{.*}} {strategy = #attn.strategy<"reference">} -> tensor<1x4x8x16xf32>
-// CHECK:         attn.attention {{.*}} {strategy = #attn.strategy<"reference", {unused = 3 : i64}>} -> tensor<1x4x8x16xf32>
+// CHECK:         attn.attention {{.*}} {strategy = #attn.strategy<"split_kv", {{.*}}splits = 2 : i64}>} -> tensor<1x4x8x16xf32>
 // CHECK:         attn.attention {{.*}} {causal, strategy = #attn.strategy<"tiled", {{.*}}block_q = 12 : i64{{.*}}>} -> tensor<1x4x8x16xf32>
 // CHECK:         attn.neighborhood {{.*}} {kernel = [3], strategy = #attn.strategy<"reference">} -> tensor<1x4x8x16xf32>
 // No error for these ops: the first error after those of @no_strategy is
@@ -43,7 +43,7 @@ func.func @user_written(%q: tensor<1x4x8x16xf32>, %init: tensor<1x4x8x16xf32>) -
   %o = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)
                       outs(%init : tensor<1x4x8x16xf32>) {strategy = #attn.strategy<"reference">} -> tensor<1x4x8x16xf32>
   %p = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)
-                      outs(%o : tensor<1x4x8x16xf32>) {strategy = #attn.strategy<"reference", {unused = 3}>} -> tensor<1x4x8x16xf32>
+                      outs(%o : tensor<1x4x8x16xf32>) {strategy = #attn.strategy<"split_kv", {splits = 2}>} -> tensor<1x4x8x16xf32>
   %t = attn.attention ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)
                       outs(%p : tensor<1x4x8x16xf32>) {causal, strategy = #attn.strategy<"tiled", {block_q = 12}>} -> tensor<1x4x8x16xf32>
   %n = attn.neighborhood ins(%q, %q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>)

@@ -20,6 +20,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "strategy",
       llvm::cl::desc("Force this strategy on ops that have none"),
       llvm::cl::init("")};
+  Option<std::string> overrideStrategy{
+      *this, "override-strategy",
+      llvm::cl::desc("Replace every op's strategy, written or not, by this "
+                     "one"),
+      llvm::cl::init("")};
   Option<bool> raise{
       *this, "raise",
       llvm::cl::desc("Raise attention written as math (TOSA, linalg) to attn "
@@ -69,6 +74,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
   Option<std::string> strategy{
       *this, "strategy",
       llvm::cl::desc("Force this strategy on ops that have none"),
+      llvm::cl::init("")};
+  Option<std::string> overrideStrategy{
+      *this, "override-strategy",
+      llvm::cl::desc("Replace every op's strategy, written or not, by this "
+                     "one"),
       llvm::cl::init("")};
   Option<bool> raise{
       *this, "raise",

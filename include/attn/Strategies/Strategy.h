@@ -62,6 +62,28 @@ struct CostEstimate {
   double seconds(const TargetDescription &target) const;
 };
 
+/// One parameter a strategy reads from `#attn.strategy<"name", {...}>`: its
+/// type, its range, and the targets whose kernels use it. Parameters are
+/// checked against it once, when selection takes a written or forced
+/// strategy: an unknown key, a wrong type, a value out of range, or a
+/// parameter the target does not use is an error naming the key and the
+/// strategy. Limits that depend on the op or the device (stack, shared
+/// memory) are checked when the strategy applies.
+struct StrategyParameter {
+  enum class Type {
+    Integer,      ///< an integer
+    IntegerPerAxis ///< an integer, or a list of one per spatial axis
+  };
+  /// The targets that use a parameter.
+  enum Targets : unsigned { CPU = 1, GPU = 2, Both = CPU | GPU };
+  const char *name;
+  Type type;
+  int64_t min, max;
+  Targets targets;
+  /// What it controls and what the cost model picks when it is not written.
+  const char *summary;
+};
+
 class Strategy {
 public:
   virtual ~Strategy() = default;
@@ -77,6 +99,8 @@ public:
   virtual StrategyAttr chooseParameters(Operation *op,
                                         const TargetDescription &target,
                                         StrategyAttr requested) const;
+  /// The parameters this strategy takes (none by default).
+  virtual ArrayRef<StrategyParameter> getParameters() const { return {}; }
   /// Cost of computing `op` with the parameters of `strategy`.
   virtual CostEstimate estimateCost(Operation *op,
                                     const TargetDescription &target,
@@ -128,13 +152,41 @@ struct StrategyCandidate {
 SmallVector<StrategyCandidate> rankStrategies(Operation *op,
                                               const TargetDescription &target);
 
-/// The strategy selection gives `op`: the one written on it (parameters
-/// completed), else `forced` when non-empty, else the cheapest applicable.
-/// Emits an error on `op` and fails when that strategy is unknown or cannot
-/// compute the op.
+/// What a user asks of selection, besides what is written on the ops. Each
+/// is a strategy name or a whole `#attn.strategy<...>` attribute.
+struct StrategyRequest {
+  /// Replaces the strategy of every op, written or not (attn-run --check
+  /// compares with "reference" this way).
+  std::string override;
+  /// The strategy of every op that carries none.
+  std::string forced;
+};
+
+/// Where an op's strategy comes from, in the order selection tries them.
+enum class StrategyOrigin { Override, Written, Forced, Cheapest };
+StringRef stringifyStrategyOrigin(StrategyOrigin origin);
+
+/// The one place that decides an op's strategy: the override, else the
+/// strategy written on the op, else the forced one, else the cheapest
+/// applicable estimate. A user's strategy keeps the parameters it writes
+/// (checked against the strategy's schema for `target`); the cost model
+/// chooses only the others. Emits an error on `op` and fails when that
+/// strategy is unknown, cannot compute the op, or has a parameter its schema
+/// rejects. Explain, the passes, the C API and Python all go through here.
+FailureOr<StrategyAttr> selectStrategy(Operation *op,
+                                       const TargetDescription &target,
+                                       const StrategyRequest &request,
+                                       StrategyOrigin *origin = nullptr);
+/// selectStrategy with only a forced strategy.
 FailureOr<StrategyAttr> selectStrategy(Operation *op,
                                        const TargetDescription &target,
                                        StringRef forced);
+
+/// Checks the parameters of `attr` against `strategy`'s schema on
+/// `target`; emits one error on `op` naming the key and the strategy.
+LogicalResult verifyStrategyParameters(Operation *op, const Strategy &strategy,
+                                       StrategyAttr attr,
+                                       const TargetDescription &target);
 
 /// True for attn.attention and attn.neighborhood.
 bool isAttnOp(Operation *op);

@@ -36,7 +36,9 @@ def AttnSelectStrategy : Pass<"attn-select-strategy"> {
   }];
   let options = !listconcat([
     Option<"forcedStrategy", "strategy", "std::string", "\"\"",
-           "Force this strategy on every op that has none">
+           "Force this strategy on every op that has none">,
+    Option<"overrideStrategy", "override", "std::string", "\"\"",
+           "Replace the strategy of every op, written or not, by this one">
   ], AttnTargetOptions);
   let dependentDialects = ["::mlir::attn::AttnDialect"];
 }

@@ -51,11 +51,25 @@ public:
                                  reason);
   }
 
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static const StrategyParameter parameters[] = {
+        kGpuBlockQParameter, kFlashBlockKParameter, kFlashMicroQParameter,
+        kGpuTensorCoresParameter};
+    return parameters;
+  }
+
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
                                 StrategyAttr requested) const override {
-    FlashKernelConfig config =
-        configFor(AttentionProblem::get(op), target, requested);
+    AttentionProblem p = AttentionProblem::get(op);
     Builder b(op->getContext());
+    if (target.kind == TargetDescription::Kind::GPU) {
+      SmallVector<NamedAttribute> params;
+      appendGpuKernelParameters(b, gpuConfigFor(p, target, requested),
+                                /*withSplits=*/false, params);
+      return StrategyAttr::get(op->getContext(), getName(),
+                               b.getDictionaryAttr(params));
+    }
+    FlashKernelConfig config = configFor(p, target, requested);
     return StrategyAttr::get(
         op->getContext(), getName(),
         b.getDictionaryAttr(
@@ -99,10 +113,9 @@ public:
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU) {
       // On the GPU the mask applies per element (no block skipping yet).
-      GpuKernelConfig gpu;
-      gpu.sharedBytes = target.gpuSharedBytes;
-      gpu.tensorCores = target.tensorCores;
-      gpu.blockK = fitGpuBlockK(p, gpu.blockK, target.gpuSharedBytes);
+      GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
+      if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
+        return failure();
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }
@@ -114,6 +127,12 @@ public:
   }
 
 private:
+  GpuKernelConfig gpuConfigFor(const AttentionProblem &p,
+                               const TargetDescription &target,
+                               StrategyAttr written) const {
+    return chooseGpuKernelConfig(p, target, written, GpuKernelConfig());
+  }
+
   static double blockDensity(DenseElementsAttr mask,
                              const FlashKernelConfig &config) {
     ArrayRef<int64_t> shape = cast<ShapedType>(mask.getType()).getShape();

@@ -45,6 +45,11 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+/// Head dimension padded to the mma k step.
+static int64_t paddedHeadDim(const AttentionProblem &p) {
+  return (p.headDim + 15) / 16 * 16;
+}
+
 namespace {
 
 constexpr double kLog2E = 1.4426950408889634;
@@ -57,12 +62,8 @@ public:
       : KernelBuilder(rewriter, problem.op->getLoc(), /*lanes=*/1),
         p(problem), cfg(config), extents(std::move(spatialExtents)) {
     group = p.groupSize();
-    // Tensor cores: fewer rows per block where the staged tiles would
-    // exceed static shared memory.
-    while (tensorCoreEligible() && sharedBytes() > cfg.sharedBytes &&
-           cfg.blockQ >= 64 && cfg.blockQ % 64 == 0)
-      cfg.blockQ /= 2;
-    mma = tensorCoreEligible() && sharedBytes() <= cfg.sharedBytes;
+    // verifyGpuKernelConfig checked that tensor cores can run as asked.
+    mma = cfg.tensorCores;
   }
 
   Value build();
@@ -80,18 +81,6 @@ private:
     return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
   }
 
-  /// Whether Q K^T may run on tensor cores: requested, f16 or bf16 inputs, a score
-  /// on q.k (not a feature product), whole warps of rows.
-  bool tensorCoreEligible() const;
-  /// Static shared memory of the tensor-core kernel.
-  int64_t sharedBytes() const {
-    int64_t dPad = paddedHeadDim();
-    return 2 * (cfg.blockQ * dPad + cfg.blockK * dPad +
-                cfg.blockK * p.valueDim) +
-           4 * cfg.blockQ * cfg.blockK;
-  }
-  /// Head dimension padded to the mma k step.
-  int64_t paddedHeadDim() const { return (p.headDim + 15) / 16 * 16; }
   /// S = Q K^T of the key tile into `scores` [block_q, block_k]: each warp
   /// its 32 rows, with mma.sync.
   void emitTileScores(Value queries, Value keys, Value scores, Value tid);
@@ -122,17 +111,6 @@ private:
   DeviceBuffers device{b, loc};
   bool mma = false; ///< Q K^T on tensor cores.
 };
-
-bool GpuEmitter::tensorCoreEligible() const {
-  auto elem = [](Value v) {
-    return cast<ShapedType>(v.getType()).getElementType();
-  };
-  Type q = elem(p.query);
-  return cfg.tensorCores && !p.score.isFeatureProduct() &&
-         (q.isF16() || q.isBF16()) && elem(p.key) == q &&
-         elem(p.value) == q && cfg.blockQ % 32 == 0 &&
-         cfg.blockK % 8 == 0;
-}
 
 void GpuEmitter::emitTileScores(Value queries, Value keys, Value scores,
                                 Value tid) {
@@ -189,7 +167,7 @@ void GpuEmitter::emitTileScores(Value queries, Value keys, Value scores,
       b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
   SmallVector<Value> init(kRowTiles * colTiles, zero);
   auto kLoop = scf::ForOp::create(
-      b, loc, idx(0), idx(paddedHeadDim()), idx(16), init,
+      b, loc, idx(0), idx(paddedHeadDim(p)), idx(16), init,
       [&](OpBuilder &nb, Location, Value k0, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -262,7 +240,7 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                               gpu::AddressSpace::Private);
   // Tensor cores: K, V and the block's Q rows staged as f16/bf16 (K and Q with
   // the head dimension padded to the mma k step), plus the score tile.
-  int64_t dStaged = mma ? paddedHeadDim() : d;
+  int64_t dStaged = mma ? paddedHeadDim(p) : d;
   Type staged = mma ? cast<ShapedType>(p.query.getType()).getElementType()
                    : f32;
   SmallVector<Type> shared = {
@@ -757,6 +735,31 @@ static int64_t simtSharedBytes(const AttentionProblem &p, int64_t blockK) {
   return 4 * blockK * (p.headDim + p.valueDim);
 }
 
+/// Shared memory of the tensor-core kernel: Q, K and V tiles in f16/bf16
+/// and the f32 score tile.
+static int64_t mmaSharedBytes(const AttentionProblem &p,
+                              const GpuKernelConfig &c) {
+  int64_t dPad = paddedHeadDim(p);
+  return 2 * (c.blockQ * dPad + c.blockK * dPad + c.blockK * p.valueDim) +
+         4 * c.blockQ * c.blockK;
+}
+
+/// Why Q K^T cannot run on tensor cores for `p` (whatever the tiles), or "".
+static std::string tensorCoreObstacle(const AttentionProblem &p) {
+  auto elem = [](Value v) {
+    return cast<ShapedType>(v.getType()).getElementType();
+  };
+  Type q = elem(p.query);
+  if (!q.isF16() && !q.isBF16())
+    return "tensor cores need f16 or bf16 inputs";
+  if (elem(p.key) != q || elem(p.value) != q)
+    return "tensor cores need Q, K and V of one element type";
+  if (p.score.isFeatureProduct())
+    return "tensor cores compute q . k, which elu1 and relu scores do not "
+           "form";
+  return "";
+}
+
 int64_t mlir::attn::fitGpuBlockK(const AttentionProblem &problem,
                                  int64_t preferred, int64_t sharedBytes) {
   int64_t blockK = preferred;
@@ -775,6 +778,56 @@ bool mlir::attn::gpuFlashKernelCanCompute(const AttentionProblem &p,
            std::to_string(simtSharedBytes(p, 1)) + " bytes, more than the " +
            std::to_string(sharedBytes) + " bytes of shared memory";
   return false;
+}
+
+/// The integer parameter `key` written in `attr`, if any.
+static std::optional<int64_t> writtenParameter(StrategyAttr attr,
+                                               StringRef key) {
+  if (!attr || !attr.getParams())
+    return std::nullopt;
+  if (auto value = attr.getParams().getAs<IntegerAttr>(key))
+    return value.getInt();
+  return std::nullopt;
+}
+
+GpuKernelConfig mlir::attn::chooseGpuKernelConfig(
+    const AttentionProblem &p, const TargetDescription &target,
+    StrategyAttr written, GpuKernelConfig preset) {
+  GpuKernelConfig c = preset;
+  c.sharedBytes = target.gpuSharedBytes;
+  std::optional<int64_t> tensorCores = writtenParameter(written, "tensor_cores");
+  c.tensorCores = tensorCores ? *tensorCores != 0
+                              : target.tensorCores &&
+                                    tensorCoreObstacle(p).empty();
+  std::optional<int64_t> blockQ = writtenParameter(written, "block_q");
+  std::optional<int64_t> blockK = writtenParameter(written, "block_k");
+  if (blockQ)
+    c.blockQ = *blockQ;
+  else if (c.tensorCores)
+    c.blockQ = 64;
+  if (blockK)
+    c.blockK = *blockK;
+  else
+    c.blockK = fitGpuBlockK(p, c.blockK, c.sharedBytes);
+  // Tensor cores stage Q and the score tile too: fewer rows per block when
+  // they would not fit (only rows the user did not write).
+  while (c.tensorCores && !blockQ && mmaSharedBytes(p, c) > c.sharedBytes &&
+         c.blockQ >= 64)
+    c.blockQ /= 2;
+  if (std::optional<int64_t> splits = writtenParameter(written, "splits"))
+    c.splits = *splits;
+  return c;
+}
+
+void mlir::attn::appendGpuKernelParameters(
+    Builder &b, const GpuKernelConfig &c, bool withSplits,
+    SmallVectorImpl<NamedAttribute> &params) {
+  params.push_back(b.getNamedAttr("block_q", b.getI64IntegerAttr(c.blockQ)));
+  params.push_back(b.getNamedAttr("block_k", b.getI64IntegerAttr(c.blockK)));
+  if (withSplits)
+    params.push_back(b.getNamedAttr("splits", b.getI64IntegerAttr(c.splits)));
+  params.push_back(b.getNamedAttr("tensor_cores",
+                                  b.getI64IntegerAttr(c.tensorCores ? 1 : 0)));
 }
 
 LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,
@@ -800,6 +853,23 @@ LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,
            << cfg.sharedBytes << " bytes of shared memory (at most "
            << fitGpuBlockK(p, cfg.blockK, cfg.sharedBytes)
            << " for this head dimension)";
+  if (!cfg.tensorCores)
+    return success();
+  if (std::string why = tensorCoreObstacle(p); !why.empty())
+    return op->emitOpError()
+           << strategy << " strategy parameter tensor_cores = 1: " << why;
+  if (cfg.blockQ % 32 != 0 || cfg.blockK % 8 != 0)
+    return op->emitOpError()
+           << strategy << " strategy parameter tensor_cores = 1 needs block_q "
+           << "a multiple of 32 (whole warps) and block_k a multiple of 8 "
+           << "(the mma n step); they are " << cfg.blockQ << " and "
+           << cfg.blockK;
+  if (int64_t bytes = mmaSharedBytes(p, cfg); bytes > cfg.sharedBytes)
+    return op->emitOpError()
+           << strategy << " strategy parameters block_q = " << cfg.blockQ
+           << ", block_k = " << cfg.blockK << " with tensor_cores = 1 stage "
+           << bytes << " bytes of Q, K, V and scores, more than the GPU's "
+           << cfg.sharedBytes << " bytes of shared memory";
   return success();
 }
 

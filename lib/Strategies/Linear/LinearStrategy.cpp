@@ -107,6 +107,20 @@ public:
            "chunks";
   }
 
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static const StrategyParameter parameters[] = {
+        {"chunk", StrategyParameter::Type::Integer, 1, (1ll << 31) - 1,
+         StrategyParameter::Both,
+         "queries per chunk (CPU; causal chunks weigh their own keys "
+         "directly), or recent keys each causal query weighs directly (GPU); "
+         "32 causal, 64 across the GQA group otherwise"},
+        {"tile_rows", StrategyParameter::Type::Integer, 1, 32,
+         StrategyParameter::CPU,
+         "rows of the CPU kernel's output register tiles; chosen from the "
+         "head dimensions"}};
+    return parameters;
+  }
+
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     if (!isa<AttentionOp>(op)) {

@@ -462,6 +462,21 @@ public:
     return "fused neighborhood attention over query boxes and their key boxes";
   }
 
+  ArrayRef<StrategyParameter> getParameters() const override {
+    auto gpuOnly = [](StrategyParameter parameter) {
+      parameter.targets = StrategyParameter::GPU;
+      return parameter;
+    };
+    static const StrategyParameter parameters[] = {
+        {"tile", StrategyParameter::Type::IntegerPerAxis, 1, kMaxTileEdge,
+         StrategyParameter::CPU,
+         "the query box edge per spatial axis (one integer for every axis, "
+         "or one per axis); chosen from a few edges by the cost model"},
+        gpuOnly(kGpuBlockQParameter), gpuOnly(kFlashBlockKParameter),
+        kGpuTensorCoresParameter};
+    return parameters;
+  }
+
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     if (!isa<NeighborhoodOp>(op)) {
@@ -490,6 +505,15 @@ public:
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
                                 StrategyAttr requested) const override {
     AttentionProblem p = AttentionProblem::get(op);
+    if (target.kind == TargetDescription::Kind::GPU) {
+      Builder b(op->getContext());
+      SmallVector<NamedAttribute> params;
+      appendGpuKernelParameters(
+          b, chooseGpuKernelConfig(p, target, requested, GpuKernelConfig()),
+          /*withSplits=*/false, params);
+      return StrategyAttr::get(op->getContext(), getName(),
+                               b.getDictionaryAttr(params));
+    }
     SmallVector<int64_t> tile = tileFor(p, requested);
     if (!requested || !requested.getParams() ||
         !requested.getParams().get("tile")) {
@@ -570,10 +594,10 @@ public:
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU) {
       // On the GPU: the flattened kernel with NATTEN's rule per element.
-      GpuKernelConfig gpu;
-      gpu.sharedBytes = target.gpuSharedBytes;
-      gpu.tensorCores = target.tensorCores;
-      gpu.blockK = fitGpuBlockK(p, gpu.blockK, target.gpuSharedBytes);
+      GpuKernelConfig gpu =
+          chooseGpuKernelConfig(p, target, strategy, GpuKernelConfig());
+      if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
+        return failure();
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }

@@ -172,41 +172,151 @@ mlir::attn::rankStrategies(Operation *op, const TargetDescription &target) {
   return candidates;
 }
 
+StringRef mlir::attn::stringifyStrategyOrigin(StrategyOrigin origin) {
+  switch (origin) {
+  case StrategyOrigin::Override:
+    return "override";
+  case StrategyOrigin::Written:
+    return "written on the op";
+  case StrategyOrigin::Forced:
+    return "forced";
+  case StrategyOrigin::Cheapest:
+    return "cheapest estimate";
+  }
+  return "";
+}
+
+LogicalResult mlir::attn::verifyStrategyParameters(
+    Operation *op, const Strategy &strategy, StrategyAttr attr,
+    const TargetDescription &target) {
+  if (!attr || !attr.getParams())
+    return success();
+  ArrayRef<StrategyParameter> schema = strategy.getParameters();
+  bool gpu = target.kind == TargetDescription::Kind::GPU;
+  StringRef name = strategy.getName();
+  for (NamedAttribute entry : attr.getParams()) {
+    StringRef key = entry.getName().strref();
+    const StrategyParameter *spec = nullptr;
+    for (const StrategyParameter &p : schema)
+      if (key == p.name)
+        spec = &p;
+    if (!spec) {
+      InFlightDiagnostic diag = op->emitOpError()
+                                << name << " strategy has no parameter '"
+                                << key << "'";
+      if (schema.empty())
+        diag << " (it takes none)";
+      else {
+        diag << " (its parameters: ";
+        llvm::interleaveComma(schema, diag, [&](const StrategyParameter &p) {
+          diag << p.name;
+        });
+        diag << ")";
+      }
+      return diag;
+    }
+    if (!(spec->targets & (gpu ? StrategyParameter::GPU
+                               : StrategyParameter::CPU)))
+      return op->emitOpError()
+             << name << " strategy parameter " << key << " is used on "
+             << (gpu ? "cpu" : "gpu") << " targets only, and this target is "
+             << (gpu ? "gpu" : "cpu");
+    SmallVector<int64_t> values;
+    if (auto integer = dyn_cast<IntegerAttr>(entry.getValue())) {
+      values.push_back(integer.getInt());
+    } else if (auto list = dyn_cast<ArrayAttr>(entry.getValue());
+               list && spec->type == StrategyParameter::Type::IntegerPerAxis &&
+               !list.empty() && llvm::all_of(list, llvm::IsaPred<IntegerAttr>)) {
+      for (Attribute element : list)
+        values.push_back(cast<IntegerAttr>(element).getInt());
+    } else {
+      return op->emitOpError()
+             << name << " strategy parameter " << key << " = "
+             << entry.getValue() << " must be "
+             << (spec->type == StrategyParameter::Type::Integer
+                     ? "an integer"
+                     : "an integer or a list of integers, one per axis");
+    }
+    for (int64_t value : values)
+      if (value < spec->min || value > spec->max)
+        return op->emitOpError()
+               << name << " strategy parameter " << key << " = " << value
+               << " is out of range: it must be from " << spec->min
+               << " to " << spec->max;
+  }
+  return success();
+}
+
 FailureOr<StrategyAttr>
 mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
                            StringRef forced) {
-  StrategyAttr written = getStrategyAttr(op);
-  // A forced strategy is a name or a whole #attn.strategy<...> attribute
-  // (which also fixes parameters).
-  StrategyAttr forcedAttr;
-  if (!written && forced.starts_with("#")) {
-    forcedAttr = dyn_cast_or_null<StrategyAttr>(
-        parseAttribute(forced, op->getContext()));
-    if (!forcedAttr)
-      return op->emitOpError() << "forced strategy '" << forced
-                               << "' is not an #attn.strategy<...> attribute";
-    forced = forcedAttr.getName();
+  StrategyRequest request;
+  request.forced = forced.str();
+  return selectStrategy(op, target, request);
+}
+
+FailureOr<StrategyAttr>
+mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
+                           const StrategyRequest &request,
+                           StrategyOrigin *originOut) {
+  // Selection's order: the override, what is written, the forced strategy,
+  // the cheapest estimate.
+  StrategyOrigin origin = StrategyOrigin::Cheapest;
+  StrategyAttr asked;
+  StringRef text;
+  if (!request.override.empty()) {
+    origin = StrategyOrigin::Override;
+    text = request.override;
+  } else if (StrategyAttr written = getStrategyAttr(op)) {
+    origin = StrategyOrigin::Written;
+    asked = written;
+  } else if (!request.forced.empty()) {
+    origin = StrategyOrigin::Forced;
+    text = request.forced;
   }
-  StringRef name = written ? written.getName() : forced;
-  if (name.empty()) {
+  if (originOut)
+    *originOut = origin;
+  StringRef label = origin == StrategyOrigin::Override ? "override strategy"
+                    : origin == StrategyOrigin::Written ? "strategy"
+                                                        : "forced strategy";
+  // A name, or a whole #attn.strategy<...> attribute (which also fixes
+  // parameters).
+  if (!text.empty()) {
+    if (text.starts_with("#")) {
+      asked = dyn_cast_or_null<StrategyAttr>(
+          parseAttribute(text, op->getContext()));
+      if (!asked)
+        return op->emitOpError() << label << " '" << text
+                                 << "' is not an #attn.strategy<...> "
+                                    "attribute";
+    } else {
+      asked = StrategyAttr::get(op->getContext(), text, DictionaryAttr());
+    }
+  }
+  if (!asked) {
     SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
     if (ranked.empty() || !ranked.front().applicable)
       return op->emitOpError() << "no registered strategy can compute this op";
     return ranked.front().parameters;
   }
+  StringRef name = asked.getName();
   const Strategy *strategy = StrategyRegistry::global().lookup(name);
-  StringRef origin = written ? "strategy" : "forced strategy";
   if (!strategy) {
     std::string known;
     for (const Strategy *s : StrategyRegistry::global().all())
       known += (known.empty() ? "" : ", ") + s->getName().str();
-    return op->emitOpError() << "unknown " << origin << " '" << name
+    return op->emitOpError() << "unknown " << label << " '" << name
                              << "'; registered strategies: " << known;
   }
   std::string reason;
   if (!strategy->isApplicable(op, target, reason))
-    return op->emitOpError() << origin << " '" << name
+    return op->emitOpError() << label << " '" << name
                              << "' cannot compute this op: " << reason;
-  return strategy->chooseParameters(op, target,
-                                    written ? written : forcedAttr);
+  if (failed(verifyStrategyParameters(op, *strategy, asked, target)))
+    return failure();
+  StrategyAttr chosen = strategy->chooseParameters(op, target, asked);
+  // The cost model's choices obey the schema too.
+  if (failed(verifyStrategyParameters(op, *strategy, chosen, target)))
+    return failure();
+  return chosen;
 }

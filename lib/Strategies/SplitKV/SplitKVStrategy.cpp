@@ -30,6 +30,13 @@ public:
     return "decode: keys split across threads, merged by log-sum-exp";
   }
 
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static const StrategyParameter parameters[] = {
+        kGpuSplitsParameter, kGpuBlockQParameter, kFlashBlockKParameter,
+        kFlashMicroQParameter, kGpuTensorCoresParameter};
+    return parameters;
+  }
+
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     if (!isa<AttentionOp>(op)) {
@@ -45,9 +52,16 @@ public:
 
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
                                 StrategyAttr requested) const override {
-    FlashKernelConfig config =
-        configFor(AttentionProblem::get(op), target, requested);
+    AttentionProblem p = AttentionProblem::get(op);
     Builder b(op->getContext());
+    if (target.kind == TargetDescription::Kind::GPU) {
+      SmallVector<NamedAttribute> params;
+      appendGpuKernelParameters(b, gpuConfigFor(p, target, requested),
+                                /*withSplits=*/true, params);
+      return StrategyAttr::get(op->getContext(), getName(),
+                               b.getDictionaryAttr(params));
+    }
+    FlashKernelConfig config = configFor(p, target, requested);
     return StrategyAttr::get(
         op->getContext(), getName(),
         b.getDictionaryAttr(
@@ -89,19 +103,14 @@ public:
                       StrategyAttr strategy,
                       const TargetDescription &target) const override {
     AttentionProblem p = AttentionProblem::get(op);
-    FlashKernelConfig config = configFor(p, target, strategy);
     if (target.kind == TargetDescription::Kind::GPU) {
-      GpuKernelConfig gpu;
-      gpu.sharedBytes = target.gpuSharedBytes;
-      gpu.tensorCores = target.tensorCores;
-      gpu.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, config.blockQ));
-      gpu.blockK = fitGpuBlockK(p, 32, target.gpuSharedBytes);
-      gpu.splits = config.splits;
+      GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
       if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
         return failure();
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }
+    FlashKernelConfig config = configFor(p, target, strategy);
     if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
       return failure();
     Value result = buildFlashAttention(rewriter, p, config);
@@ -110,6 +119,18 @@ public:
   }
 
 private:
+  /// One block of 32 to 128 threads per head's queries; the CPU's splits.
+  GpuKernelConfig gpuConfigFor(const AttentionProblem &p,
+                               const TargetDescription &target,
+                               StrategyAttr written) const {
+    FlashKernelConfig cpu = configFor(p, target, StrategyAttr());
+    GpuKernelConfig preset;
+    preset.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, cpu.blockQ));
+    preset.blockK = 32;
+    preset.splits = cpu.splits;
+    return chooseGpuKernelConfig(p, target, written, preset);
+  }
+
   FlashKernelConfig configFor(const AttentionProblem &p,
                               const TargetDescription &target,
                               StrategyAttr requested) const {

@@ -3,8 +3,9 @@
 // The `tiled` strategy: query tiles x KV tiles with an online softmax in
 // f32 (FlashAttention-2), skipping KV tiles that causal, window or sinks rule
 // out, masking only partial tiles, and sharing each K/V tile among the query
-// heads of a GQA group. Parameters: block_q (query rows per head per task),
-// block_k (keys per tile), micro_q (rows held in registers).
+// heads of a GQA group. Parameters: block_q (query rows per head per task;
+// GPU: per thread block), block_k (keys per tile), micro_q (CPU: rows held
+// in registers), tensor_cores (GPU).
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +30,13 @@ public:
     return "FlashAttention-2: online softmax over KV tiles, register-blocked";
   }
 
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static const StrategyParameter parameters[] = {
+        kGpuBlockQParameter, kFlashBlockKParameter, kFlashMicroQParameter,
+        kGpuTensorCoresParameter};
+    return parameters;
+  }
+
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     if (!isAttnOp(op)) {
@@ -48,23 +56,9 @@ public:
     MLIRContext *ctx = op->getContext();
     Builder b(ctx);
     if (target.kind == TargetDescription::Kind::GPU) {
-      // One query row per thread, 128 threads; 32 keys per shared tile.
-      // tensor_cores = 1 (opt-in, f16): Q K^T with mma.sync, 64 rows.
-      int64_t tensorCores = target.tensorCores ? 1 : 0;
-      if (requested)
-        tensorCores = requested.getIntParam("tensor_cores", tensorCores);
-      int64_t blockQ = requested ? requested.getIntParam(
-                                       "block_q", tensorCores ? 64 : 128)
-                                 : 128;
-      int64_t blockK = requested ? requested.getIntParam("block_k", 0) : 0;
-      if (blockK == 0)
-        blockK = fitGpuBlockK(p, 32, target.gpuSharedBytes);
-      SmallVector<NamedAttribute> params = {
-          b.getNamedAttr("block_q", b.getI64IntegerAttr(blockQ)),
-          b.getNamedAttr("block_k", b.getI64IntegerAttr(blockK))};
-      if (tensorCores)
-        params.push_back(
-            b.getNamedAttr("tensor_cores", b.getI64IntegerAttr(1)));
+      SmallVector<NamedAttribute> params;
+      appendGpuKernelParameters(b, gpuConfigFor(p, target, requested),
+                                /*withSplits=*/false, params);
       return StrategyAttr::get(ctx, getName(), b.getDictionaryAttr(params));
     }
     FlashKernelConfig config = configFor(p, target, requested);
@@ -140,11 +134,7 @@ public:
                       const TargetDescription &target) const override {
     AttentionProblem p = AttentionProblem::get(op);
     if (target.kind == TargetDescription::Kind::GPU) {
-      GpuKernelConfig gpu;
-      gpu.sharedBytes = target.gpuSharedBytes;
-      gpu.blockQ = strategy.getIntParam("block_q", 128);
-      gpu.blockK = strategy.getIntParam("block_k", 32);
-      gpu.tensorCores = strategy.getIntParam("tensor_cores", 0) != 0;
+      GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
       if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
         return failure();
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
@@ -159,6 +149,16 @@ public:
   }
 
 private:
+  /// One query row per thread, 128 threads; 32 keys per shared tile.
+  GpuKernelConfig gpuConfigFor(const AttentionProblem &p,
+                               const TargetDescription &target,
+                               StrategyAttr written) const {
+    GpuKernelConfig preset;
+    preset.blockQ = 128;
+    preset.blockK = 32;
+    return chooseGpuKernelConfig(p, target, written, preset);
+  }
+
   FlashKernelConfig configFor(const AttentionProblem &p,
                               const TargetDescription &target,
                               StrategyAttr requested) const {

@@ -3,8 +3,8 @@
 
   run_strategies.py ATTN_RUN FILE.mlir DIR --inputs a.npy,b.npy -- <check_case.py args>
 
-For each strategy of STRATEGIES (tile sizes chosen to divide none of the test
-lengths), runs `attn-run FILE --attn-strategy=S`, and compares the output with
+For each strategy of STRATEGIES (GPU_STRATEGIES for a GPU target; tile sizes
+chosen to divide none of the test lengths), runs `attn-run FILE --attn-strategy=S`, and compares the output with
 the float64 oracle through check_case.py. A strategy that cannot compute the
 op ("cannot compute this op") is reported as skipped; any other failure or
 mismatch fails the test. Prints one line per strategy.
@@ -31,6 +31,31 @@ STRATEGIES = [
     ("linear", '#attn.strategy<"linear", {chunk = 7}>'),
 ]
 
+# On a GPU target (--target cuda|vulkan) the CPU micro-kernel's parameters
+# (micro_q, tile) are errors: thread blocks and tiles that divide none of
+# the test lengths instead.
+GPU_STRATEGIES = [
+    ("reference", "reference"),
+    ("tiled", "tiled"),
+    ("tiled-odd", '#attn.strategy<"tiled", {block_q = 18, block_k = 16}>'),
+    ("tiled-wide", '#attn.strategy<"tiled", {block_q = 30, block_k = 48}>'),
+    ("tiled-rows", '#attn.strategy<"tiled", {block_q = 1, block_k = 16}>'),
+    ("split_kv", "split_kv"),
+    ("split_kv-odd", '#attn.strategy<"split_kv", {splits = 3, block_k = 16}>'),
+    ("block_sparse", '#attn.strategy<"block_sparse", {block_q = 12, block_k = 16}>'),
+    ("neighborhood", '#attn.strategy<"neighborhood", {block_q = 20, block_k = 16}>'),
+    ("linear", '#attn.strategy<"linear", {chunk = 7}>'),
+]
+
+
+def gpu_target(run_args):
+    for i, arg in enumerate(run_args):
+        if arg == "--target" and i + 1 < len(run_args):
+            return run_args[i + 1] != "cpu"
+        if arg.startswith("--target="):
+            return arg.split("=", 1)[1] != "cpu"
+    return False
+
 
 def main():
     argv = sys.argv[1:]
@@ -39,7 +64,8 @@ def main():
     run_args, check_args = argv[3:sep], argv[sep + 1:]
     only = os.environ.get("ATTN_STRATEGIES")
     failures = 0
-    for label, strategy in STRATEGIES:
+    strategies = GPU_STRATEGIES if gpu_target(run_args) else STRATEGIES
+    for label, strategy in strategies:
         if only and label not in only.split(","):
             continue
         out = os.path.join(work, "out-" + label + ".npy")

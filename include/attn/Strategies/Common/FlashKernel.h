@@ -17,6 +17,7 @@
 #define ATTN_STRATEGIES_COMMON_FLASHKERNEL_H
 
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Strategy.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::attn {
@@ -42,6 +43,18 @@ struct FlashKernelConfig {
   /// computed without the element-wise mask.
   bool blockSparse = false;
 };
+
+/// The schema entries of the flash kernels' block_k and micro_q.
+inline constexpr StrategyParameter kFlashBlockKParameter = {
+    "block_k", StrategyParameter::Type::Integer, 1, 4096,
+    StrategyParameter::Both,
+    "keys per tile: on the CPU a multiple of the vector lanes, at most 16 "
+    "vectors; on the GPU at most 1024, K and V staged in shared memory; "
+    "chosen per target (4 vectors; 32 keys fitted to shared memory)"};
+inline constexpr StrategyParameter kFlashMicroQParameter = {
+    "micro_q", StrategyParameter::Type::Integer, 1, 32,
+    StrategyParameter::CPU,
+    "query rows held in registers at once by the CPU micro-kernel; 6"};
 
 /// Seconds the kernel spends in scalar code before its parallel loops, for
 /// `batch` x `lq` queries and `lk` keys on a `ghz` clock: phi of elu1/relu

@@ -15,6 +15,7 @@
 #define ATTN_STRATEGIES_COMMON_GPUFLASHKERNEL_H
 
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Strategy.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::attn {
@@ -64,11 +65,43 @@ int64_t fitGpuBlockK(const AttentionProblem &problem, int64_t preferred,
 bool gpuFlashKernelCanCompute(const AttentionProblem &problem,
                               int64_t sharedBytes, std::string &reason);
 
+/// The GPU kernel of a strategy written as `written`: every parameter it
+/// writes (block_q, block_k, splits, tensor_cores) as written, the others
+/// chosen from `preset` and the target: block_k fitted to shared memory,
+/// tensor cores where the target has them and the op can use them, and
+/// then fewer rows per block while their tiles do not fit.
+GpuKernelConfig chooseGpuKernelConfig(const AttentionProblem &problem,
+                                      const TargetDescription &target,
+                                      StrategyAttr written,
+                                      GpuKernelConfig preset);
+/// The parameters of `config` for #attn.strategy (splits only when
+/// `withSplits`).
+void appendGpuKernelParameters(Builder &b, const GpuKernelConfig &config,
+                               bool withSplits,
+                               SmallVectorImpl<NamedAttribute> &params);
+
+/// The schema entries of the GPU kernel's parameters.
+inline constexpr StrategyParameter kGpuBlockQParameter = {
+    "block_q", StrategyParameter::Type::Integer, 1, 1 << 20,
+    StrategyParameter::Both,
+    "query rows of a CPU task or of a GPU thread block (one thread each, "
+    "at most 1024); chosen for K/V reuse and parallelism"};
+inline constexpr StrategyParameter kGpuTensorCoresParameter = {
+    "tensor_cores", StrategyParameter::Type::Integer, 0, 1,
+    StrategyParameter::GPU,
+    "1: f16/bf16 Q K^T on mma.sync (sm_80+); chosen from the target's "
+    "tensor-cores option where the op's types allow it"};
+inline constexpr StrategyParameter kGpuSplitsParameter = {
+    "splits", StrategyParameter::Type::Integer, 1, 4096,
+    StrategyParameter::Both,
+    "key splits, merged by log-sum-exp; chosen to give every thread work"};
+
 /// Checks a configuration on `op` before a kernel is built: block_q (threads
 /// per block) from 1 to 1024, block_k from 1 to 1024 with its K and V tiles
-/// within the configuration's shared memory, splits from 1 to 4096. On
-/// failure emits one error that names `strategy`, the parameter and the
-/// rule.
+/// within the configuration's shared memory, splits from 1 to 4096, and
+/// tensor cores only for f16/bf16 q.k scores whose Q, K, V and score tiles
+/// fit. On failure emits one error that names `strategy`, the parameter and
+/// the rule.
 LogicalResult verifyGpuKernelConfig(Operation *op, StringRef strategy,
                                     const AttentionProblem &problem,
                                     const GpuKernelConfig &config);
