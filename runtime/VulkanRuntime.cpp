@@ -166,6 +166,7 @@ struct State {
 constexpr uint32_t kMaxBindings = 64;
 constexpr uint64_t kParamsBytes = 64 << 10;
 
+
 /// Constructed on first use: compiled code's global constructors (which
 /// load modules) may run before this file's static initializers.
 State &state() {
@@ -221,6 +222,16 @@ bool check(VkResult result, const char *call) {
   fail(std::string(call) + " failed: " + resultName(result) + " (" +
        std::to_string(static_cast<int>(result)) + ")");
   return false;
+}
+
+/// Looks `name` up with `lookup` into `slot`; false (recorded) when the
+/// Vulkan `owner` (loader or device) lacks it.
+template <typename Function, typename Lookup>
+bool bind(Function &slot, Lookup lookup, const char *name, const char *owner) {
+  slot = reinterpret_cast<Function>(lookup(name));
+  if (!slot)
+    fail(std::string("the Vulkan ") + owner + " lacks " + name);
+  return slot != nullptr;
 }
 
 VKAPI_ATTR VkBool32 VKAPI_CALL
@@ -312,14 +323,11 @@ bool createInstance(State &s) {
   if (!check(s.api.vkCreateInstance(&info, nullptr, &s.instance),
              "vkCreateInstance"))
     return false;
+  auto lookup = [&](const char *name) {
+    return s.api.vkGetInstanceProcAddr(s.instance, name);
+  };
   bool ok = true;
-#define ATTN_VK_LOAD(name)                                                     \
-  s.api.name = reinterpret_cast<PFN_##name>(                                   \
-      s.api.vkGetInstanceProcAddr(s.instance, #name));                         \
-  if (!s.api.name) {                                                           \
-    fail("the Vulkan loader lacks " #name);                                    \
-    ok = false;                                                                \
-  }
+#define ATTN_VK_LOAD(name) ok &= bind(s.api.name, lookup, #name, "loader");
   ATTN_VK_INSTANCE_FUNCTIONS(ATTN_VK_LOAD)
 #undef ATTN_VK_LOAD
   if (!ok)
@@ -428,6 +436,7 @@ bool createDevice(State &s) {
   properties2.pNext = &subgroup;
   s.api.vkGetPhysicalDeviceProperties2(s.physical, &properties2);
   s.subgroupSize = subgroup.subgroupSize;
+
   if (vulkan12 && floatControls.shaderSignedZeroInfNanPreserveFloat32)
     s.features |= abi::kFeatureNanPreserve32;
 
@@ -483,14 +492,11 @@ bool createDevice(State &s) {
   if (!check(s.api.vkCreateDevice(s.physical, &info, nullptr, &s.device),
              "vkCreateDevice"))
     return false;
+  auto lookup = [&](const char *name) {
+    return s.api.vkGetDeviceProcAddr(s.device, name);
+  };
   bool ok = true;
-#define ATTN_VK_LOAD(name)                                                     \
-  s.api.name = reinterpret_cast<PFN_##name>(                                   \
-      s.api.vkGetDeviceProcAddr(s.device, #name));                             \
-  if (!s.api.name) {                                                           \
-    fail("the Vulkan device lacks " #name);                                    \
-    ok = false;                                                                \
-  }
+#define ATTN_VK_LOAD(name) ok &= bind(s.api.name, lookup, #name, "device");
   ATTN_VK_DEVICE_FUNCTIONS(ATTN_VK_LOAD)
 #undef ATTN_VK_LOAD
   if (!ok)
@@ -704,7 +710,8 @@ bool checkKernelDescriptions(const abi::KernelBinary &binary) {
     if (!kernelNames.insert(k.name).second)
       return malformedKernel(k, "a second kernel has its name");
     if (k.paramsWords == 0)
-      return malformedKernel(k, "it has no params words");
+      return malformedKernel(k, "it has no params words (the last is the "
+                                "status word)");
     std::set<uint32_t> bindings;
     for (size_t a = 0; a < k.args.size(); ++a) {
       const abi::KernelArg &arg = k.args[a];
@@ -714,9 +721,12 @@ bool checkKernelDescriptions(const abi::KernelBinary &binary) {
             k, argument + "has unknown kind " +
                    std::to_string(static_cast<uint32_t>(arg.kind)));
       bool buffer = arg.kind == abi::ArgKind::Buffer;
-      if (uint64_t(arg.word) + (buffer ? arg.rank : 0) >= k.paramsWords)
-        return malformedKernel(k, argument + "reads params words past its " +
-                                      std::to_string(k.paramsWords));
+      uint64_t lastWord = uint64_t(arg.word) + (buffer ? arg.rank : 0);
+      if (lastWord >= k.statusWord())
+        return malformedKernel(k, argument + "reads params word " +
+                                      std::to_string(lastWord) +
+                                      ", not below the status word " +
+                                      std::to_string(k.statusWord()));
       if (!buffer)
         continue;
       if (arg.elementBytes == 0)
@@ -970,11 +980,6 @@ bool marshal(State &s, const Kernel &k, void **params,
   size_t p = 0;
   for (size_t a = 0; a < k.abi.args.size(); ++a) {
     const abi::KernelArg &arg = k.abi.args[a];
-    if (arg.word + (arg.kind == abi::ArgKind::Buffer ? arg.rank : 0) >=
-        k.abi.paramsWords) {
-      fail("kernel " + k.abi.name + " has a params word out of range");
-      return false;
-    }
     switch (arg.kind) {
     case abi::ArgKind::Buffer:
       if (!marshalBuffer(s, k, a, params + p, words, buffers[arg.binding]))
@@ -1272,6 +1277,14 @@ void attnVulkanLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
       !check(s.api.vkWaitForFences(s.device, 1, &s.fence, VK_TRUE, UINT64_MAX),
              "vkWaitForFences"))
     return;
+  if (static_cast<int32_t *>(s.paramsMapped)[k.abi.statusWord()] != 0) {
+    fail(name + " had loops cut short by Vulkan device '" +
+         s.properties.deviceName +
+         "' (lavapipe ends the loops of a shader after 65,535 iterations "
+         "in all): its results would be wrong; run smaller shapes on this "
+         "device");
+    return;
+  }
   if (timed) {
     uint64_t stamps[2] = {0, 0};
     if (check(s.api.vkGetQueryPoolResults(

@@ -71,20 +71,25 @@ if shutil.which("spirv-val"):
 # without a GPU, Mesa's lavapipe). ATTN_VULKAN_DEVICE picks one, as in the
 # runtime.
 def has_vulkan_device():
+    """vulkaninfo's summary when it lists a device, else ""."""
     if not shutil.which("vulkaninfo"):
-        return False
+        return ""
     env = dict(os.environ)
     env.setdefault("XDG_RUNTIME_DIR", "/tmp")
     try:
         out = subprocess.run(["vulkaninfo", "--summary"], capture_output=True,
                              text=True, timeout=60, env=env).stdout
     except Exception:
-        return False
-    return "deviceName" in out
+        return ""
+    return out if "deviceName" in out else ""
 
 
-if has_vulkan_device():
+vulkan_devices = has_vulkan_device()
+if vulkan_devices:
     config.available_features.add("vulkan-device")
+    # Mesa's lavapipe (llvmpipe), whose limits some tests exercise.
+    if "llvmpipe" in vulkan_devices:
+        config.available_features.add("lavapipe")
 for name in ("XDG_RUNTIME_DIR", "ATTN_VULKAN_DEVICE"):
     if name in os.environ:
         config.environment[name] = os.environ[name]

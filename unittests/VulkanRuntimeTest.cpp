@@ -1,20 +1,32 @@
 //===- VulkanRuntimeTest.cpp - libattn_runtime's Vulkan layer -------------===//
 //
-// Runs the hand-written kernels of VulkanTestKernels.spvasm (assembled at
-// build time) through the entry points compiled code calls: mgpuModuleLoad,
-// mgpuModuleGetFunction and mgpuLaunchKernel with parameters laid out as
-// gpu-to-llvm lays them out, and attnVulkanMemAlloc/Memcpy/Free. Checks the
-// numbers, memrefs with offsets, and that every misuse of the kernel ABI,
-// the container or the device limits is one clear error that leaves device
-// memory untouched. Skipped where spirv-as or a Vulkan device is missing.
+// The kernel container is read as the runtime reads it, whole and cut
+// short. On a Vulkan device (skipped where there is none), a kernel compiled
+// by attn's Vulkan conversion and the hand-written kernels of
+// VulkanTestKernels.spvasm (assembled at build time; skipped without
+// spirv-as) run through the entry points compiled code calls:
+// mgpuModuleLoad, mgpuModuleGetFunction and mgpuLaunchKernel with parameters
+// laid out as gpu-to-llvm lays them out, and attnVulkanMemAlloc/Memcpy/Free.
+// Checks the numbers, memrefs with offsets, and that every misuse of the
+// kernel ABI, the container or the device limits is one clear error that
+// leaves device memory untouched.
 //
 //===----------------------------------------------------------------------===//
 
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-
 #include "attn/Runtime/VulkanRuntime.h"
+#include "attn/Conversion/Passes.h"
 #include "attn/Runtime/GpuRuntime.h"
 #include "attn/Runtime/VulkanKernelBinary.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
@@ -65,7 +77,7 @@ vkabi::KernelArg scalarArg(vkabi::ArgKind kind, uint32_t word) {
 }
 
 /// saxpy(x: memref<?xf32>, y: memref<?xf32>, a: f32, n: index) as the
-/// .spvasm declares it.
+/// .spvasm declares it (params word 6 is the status word).
 vkabi::Kernel saxpyKernel() {
   vkabi::Kernel kernel;
   kernel.name = "saxpy";
@@ -78,7 +90,8 @@ vkabi::Kernel saxpyKernel() {
   return kernel;
 }
 
-/// select_fill(out: memref<?x?xf32>, value: i32, flag: i1).
+/// select_fill(out: memref<?x?xf32>, value: i32, flag: i1) (params word 5
+/// is the status word).
 vkabi::Kernel selectFillKernel() {
   vkabi::Kernel kernel;
   kernel.name = "select_fill";
@@ -91,9 +104,18 @@ vkabi::Kernel selectFillKernel() {
   return kernel;
 }
 
+/// set_status(): writes its status word.
+vkabi::Kernel setStatusKernel() {
+  vkabi::Kernel kernel;
+  kernel.name = "set_status";
+  kernel.paramsBinding = 0;
+  kernel.paramsWords = 1;
+  return kernel;
+}
+
 vkabi::KernelBinary testKernels() {
   vkabi::KernelBinary binary;
-  binary.kernels = {saxpyKernel(), selectFillKernel()};
+  binary.kernels = {saxpyKernel(), selectFillKernel(), setStatusKernel()};
   binary.spirv = testKernelsSpirv();
   return binary;
 }
@@ -155,24 +177,154 @@ bool meansNoDevice(const std::string &error) {
          error.find("no Vulkan device") != std::string::npos;
 }
 
-class VulkanRuntime : public ::testing::Test {
+TEST(VulkanKernelBinary, RoundTripsAndRejectsDamage) {
+  attn::vulkan::KernelBinary binary;
+  binary.features = attn::vulkan::kFeatureFloat16;
+  attn::vulkan::Kernel kernel;
+  kernel.name = "k";
+  kernel.workgroupSize[0] = 64;
+  kernel.paramsBinding = 1;
+  kernel.paramsWords = 4;
+  kernel.args = {{attn::vulkan::ArgKind::Buffer, 2, 4, 0, 0},
+                 {attn::vulkan::ArgKind::F32, 0, 0, 0, 3}};
+  binary.kernels = {kernel};
+  binary.spirv = {0x07230203, 1, 2, 3};
+  std::string bytes = attn::vulkan::encodeKernelBinary(binary);
+
+  attn::vulkan::KernelBinary back;
+  std::string error;
+  ASSERT_TRUE(
+      attn::vulkan::decodeKernelBinary(bytes.data(), bytes.size(), back, error))
+      << error;
+  EXPECT_EQ(back.features, binary.features);
+  ASSERT_EQ(back.kernels.size(), 1u);
+  EXPECT_EQ(back.kernels[0].name, "k");
+  EXPECT_EQ(back.kernels[0].hostParameterCount(), 3u + 2 * 2 + 1);
+  EXPECT_EQ(back.spirv, binary.spirv);
+
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    attn::vulkan::KernelBinary damaged;
+    EXPECT_FALSE(
+        attn::vulkan::decodeKernelBinary(bytes.data(), cut, damaged, error))
+        << "accepted a container cut at " << cut << " bytes";
+  }
+  std::string otherVersion = bytes;
+  otherVersion[8] = 9;
+  EXPECT_FALSE(attn::vulkan::decodeKernelBinary(
+      otherVersion.data(), otherVersion.size(), back, error));
+  EXPECT_NE(error.find("version 9"), std::string::npos) << error;
+}
+
+/// Tests that need a Vulkan device: skipped where there is none (no loader,
+/// no device); any other failure to initialize fails them.
+class VulkanDeviceTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    if (testKernelsSpirv().empty())
-      GTEST_SKIP() << "spirv-as was not found when attn was configured";
     if (!attnVulkanInit()) {
       std::string why = takeError();
       if (meansNoDevice(why))
         GTEST_SKIP() << why;
       FAIL() << why;
     }
+  }
+};
+
+constexpr const char *kAxpy = R"mlir(
+module attributes {gpu.container_module} {
+  gpu.module @m {
+    gpu.func @axpy(%x: memref<?xf32>, %y: memref<?xf32>, %a: f32, %n: index)
+        kernel attributes {known_block_size = array<i32: 8, 1, 1>} {
+      %b = gpu.block_id x
+      %t = gpu.thread_id x
+      %c8 = arith.constant 8 : index
+      %base = arith.muli %b, %c8 : index
+      %i = arith.addi %base, %t : index
+      %in = arith.cmpi slt, %i, %n : index
+      scf.if %in {
+        %xi = memref.load %x[%i] : memref<?xf32>
+        %yi = memref.load %y[%i] : memref<?xf32>
+        %p = arith.mulf %a, %xi : f32
+        %s = arith.addf %p, %yi : f32
+        memref.store %s, %y[%i] : memref<?xf32>
+      }
+      gpu.return
+    }
+  }
+}
+)mlir";
+
+/// The kernel container attn's conversion makes of kAxpy.
+std::string compileAxpy() {
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::arith::ArithDialect, mlir::gpu::GPUDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+                  mlir::spirv::SPIRVDialect>();
+  mlir::MLIRContext context(registry);
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(kAxpy, &context);
+  if (!module)
+    return "";
+  mlir::PassManager pm(&context);
+  pm.addPass(mlir::attn::createAttnConvertGpuToVulkanSPIRV());
+  pm.addPass(mlir::attn::createAttnSerializeVulkanKernels());
+  if (mlir::failed(pm.run(*module)))
+    return "";
+  std::string object;
+  module->walk([&](mlir::gpu::BinaryOp binary) {
+    auto attr = mlir::cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
+    object = attr.getObject().str();
+  });
+  return object;
+}
+
+class VulkanCompiledKernel : public VulkanDeviceTest {};
+
+TEST_F(VulkanCompiledKernel, ComputesWithAnOffsetMemref) {
+  std::string container = compileAxpy();
+  ASSERT_FALSE(container.empty());
+  void *module = mgpuModuleLoad(container.data(), container.size());
+  ASSERT_NE(module, nullptr) << takeError();
+  void *function = mgpuModuleGetFunction(module, "axpy");
+  ASSERT_NE(function, nullptr) << takeError();
+  const int64_t n = 100;
+  auto *x =
+      static_cast<float *>(attnVulkanMemAlloc(4 * (n + 3), nullptr, false));
+  auto *y = static_cast<float *>(attnVulkanMemAlloc(4 * n, nullptr, false));
+  ASSERT_TRUE(x && y) << takeError();
+  for (int64_t i = 0; i < n + 3; ++i)
+    x[i] = static_cast<float>(i);
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = 1.0f;
+  // x read from element 3 on: a memref offset.
+  LaunchParams params;
+  params.memref(x, 3, {n}).memref(y, 0, {n}).scalar(2.0f).scalar(n);
+  mgpuLaunchKernel(function, (n + 7) / 8, 1, 1, 8, 1, 1, 0, nullptr,
+                   params.data(), nullptr, params.count());
+  EXPECT_EQ(takeError(), "");
+  for (int64_t i = 0; i < n; ++i)
+    EXPECT_EQ(y[i], 2.0f * static_cast<float>(i + 3) + 1.0f) << "at " << i;
+  attnVulkanMemFree(x, nullptr);
+  attnVulkanMemFree(y, nullptr);
+  mgpuModuleUnload(module);
+  EXPECT_EQ(takeError(), "");
+}
+
+class VulkanRuntime : public VulkanDeviceTest {
+protected:
+  void SetUp() override {
+    if (testKernelsSpirv().empty())
+      GTEST_SKIP() << "spirv-as was not found when attn was configured";
+    VulkanDeviceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
     std::string container = vkabi::encodeKernelBinary(testKernels());
     module = mgpuModuleLoad(container.data(), container.size());
     ASSERT_NE(module, nullptr) << takeError();
     saxpy = mgpuModuleGetFunction(module, "saxpy");
     selectFill = mgpuModuleGetFunction(module, "select_fill");
+    setStatus = mgpuModuleGetFunction(module, "set_status");
     ASSERT_NE(saxpy, nullptr) << takeError();
     ASSERT_NE(selectFill, nullptr) << takeError();
+    ASSERT_NE(setStatus, nullptr) << takeError();
     stream = attnVulkanStreamCreate();
     ASSERT_NE(stream, nullptr) << takeError();
   }
@@ -240,7 +392,8 @@ public:
   }
 
 protected:
-  void *module = nullptr, *saxpy = nullptr, *selectFill = nullptr;
+  void *module = nullptr, *saxpy = nullptr, *selectFill = nullptr,
+       *setStatus = nullptr;
   void *stream = nullptr;
   std::vector<void *> buffers;
 };
@@ -551,6 +704,25 @@ TEST_F(VulkanRuntimeLaunchErrors, ClusterLaunch) {
   expectYUntouched();
 }
 
+TEST_F(VulkanRuntimeLaunchErrors, KernelThatReportsLoopsCutShort) {
+  LaunchParams none;
+  launch(setStatus, {1, 1, 1}, {1, 1, 1}, none);
+  AttnVulkanDeviceLimits limits;
+  ASSERT_FALSE(attnVulkanDeviceLimits(&limits)); // the error is pending
+  std::string error = takeError();
+  ASSERT_TRUE(attnVulkanDeviceLimits(&limits));
+  EXPECT_EQ(error.rfind("kernel set_status had loops cut short by Vulkan "
+                        "device '" +
+                            std::string(limits.deviceName) + "'",
+                        0),
+            0u)
+      << error;
+  // The next launch starts from a clear status word.
+  launchSaxpy(x, y, 1.0f, 16);
+  EXPECT_EQ(takeError(), "");
+  EXPECT_EQ(hostFloats(y, 16), iota(16, 6));
+}
+
 TEST_F(VulkanRuntimeLaunchErrors, FirstErrorSticksAndLaterCallsDoNothing) {
   launchSaxpy(x, y, 1.0f, 16, {4, 1, 1}); // refused
   launchSaxpy(x, y, 1.0f, 16);            // would be fine: skipped
@@ -614,14 +786,6 @@ TEST_F(VulkanRuntime, EveryTruncationOfTheContainer) {
     EXPECT_NE(refusedLoad(container.substr(0, size)).find("cut short"),
               std::string::npos)
         << "truncated to " << size << " bytes";
-}
-
-TEST_F(VulkanRuntime, ContainerOfAnotherVersion) {
-  std::string container = vkabi::encodeKernelBinary(testKernels());
-  container[8] = 2; // the version word
-  EXPECT_EQ(refusedLoad(container),
-            "the attn Vulkan kernel binary has version 2, this runtime "
-            "reads version 1");
 }
 
 TEST_F(VulkanRuntime, ModuleNeedingAFeatureTheDeviceLacks) {
@@ -703,15 +867,17 @@ TEST_F(VulkanRuntime, MalformedKernelDescriptions) {
             malformed + "argument 1 has binding 2, not below the params "
                         "binding 2");
 
-  vkabi::Kernel wordOutside = saxpyKernel();
-  wordOutside.args[3].word = 7;
-  EXPECT_EQ(refusedKernelError(*this, wordOutside),
-            malformed + "argument 3 reads params words past its 7");
+  vkabi::Kernel onStatusWord = saxpyKernel();
+  onStatusWord.args[3].word = 6;
+  EXPECT_EQ(refusedKernelError(*this, onStatusWord),
+            malformed + "argument 3 reads params word 6, not below the "
+                        "status word 6");
 
-  vkabi::Kernel sizesOutside = saxpyKernel();
-  sizesOutside.args[1].word = 6; // its size would be word 7
-  EXPECT_EQ(refusedKernelError(*this, sizesOutside),
-            malformed + "argument 1 reads params words past its 7");
+  vkabi::Kernel sizesOnStatusWord = saxpyKernel();
+  sizesOnStatusWord.args[1].word = 5; // its size would be word 6
+  EXPECT_EQ(refusedKernelError(*this, sizesOnStatusWord),
+            malformed + "argument 1 reads params word 6, not below the "
+                        "status word 6");
 
   vkabi::Kernel unknownKind = saxpyKernel();
   unknownKind.args[2].kind = static_cast<vkabi::ArgKind>(9);
@@ -727,7 +893,8 @@ TEST_F(VulkanRuntime, MalformedKernelDescriptions) {
   noParams.args = {};
   noParams.paramsWords = 0;
   EXPECT_EQ(refusedKernelError(*this, noParams),
-            malformed + "it has no params words");
+            malformed + "it has no params words (the last is the status "
+                        "word)");
 
   vkabi::Kernel otherWorkgroup = saxpyKernel();
   otherWorkgroup.workgroupSize[0] = 16;
@@ -781,5 +948,3 @@ TEST_F(VulkanRuntime, ValidationMessagesBecomeTheError) {
 }
 
 } // namespace
-
-#endif // ATTN_HAS_VULKAN_RUNTIME

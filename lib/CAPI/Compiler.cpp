@@ -987,6 +987,39 @@ bool compileToObject(const std::string &source, const std::string &bufferName,
   return true;
 }
 
+bool setGpuKernelTiming(const std::string &target, bool enable,
+                        std::string &error) {
+  if (!checkTarget(target, error))
+    return false;
+#ifdef ATTN_HAS_CUDA_RUNTIME
+  if (target == "cuda")
+    attnCudaSetKernelTiming(enable);
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+  if (target == "vulkan")
+    attnVulkanSetKernelTiming(enable);
+#endif
+  if (!isGpuTarget(target)) {
+    error = "target '" + target + "' runs no GPU kernels to time";
+    return false;
+  }
+  error = takeGpuError();
+  return error.empty();
+}
+
+double gpuKernelMilliseconds(const std::string &target) {
+#ifdef ATTN_HAS_CUDA_RUNTIME
+  if (target == "cuda")
+    return attnCudaKernelMilliseconds();
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+  if (target == "vulkan")
+    return attnVulkanKernelMilliseconds();
+#endif
+  (void)target;
+  return -1;
+}
+
 bool explain(const std::string &source, const std::string &bufferName,
              const CompileOptions &options, const RegistryInit &init,
              std::vector<OpExplanation> &ops, std::string &error) {

@@ -108,6 +108,15 @@ bool compileToObject(const std::string &source, const std::string &bufferName,
 /// Sets the number of threads compiled code runs with (0: all cores).
 void setNumThreads(int threads);
 
+/// GPU targets ("cuda", "vulkan"): while timing is on, each kernel launch of
+/// that target is timed on the device (CUDA events, Vulkan timestamps) and
+/// waited for; turning it on or off resets the total. False with `error`
+/// set when the target has no GPU layer in this build or no device.
+bool setGpuKernelTiming(const std::string &target, bool enable,
+                        std::string &error);
+/// Milliseconds the target's kernels ran since the last call; resets it.
+double gpuKernelMilliseconds(const std::string &target);
+
 /// What one strategy would do with one attn op (one line of --attn-explain).
 struct StrategyCandidateInfo {
   std::string strategy;     ///< Registered name.

@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -81,6 +82,9 @@ private:
   Value linearIndex(OpBuilder &b, const FlatBuffer &buffer,
                     ValueRange indices);
   LogicalResult flattenUses(FlatBuffer &buffer);
+  /// Sets the status word when a loop ran fewer iterations than its bounds
+  /// ask for (see VulkanKernelBinary.h).
+  void checkLoopsComplete();
 
   gpu::GPUFuncOp func;
   VulkanKernelLimits limits;
@@ -167,7 +171,7 @@ KernelRewriter::describeArguments(SmallVectorImpl<Type> &newInputs) {
     kernel.args.push_back(arg);
   }
   kernel.paramsBinding = nextBinding;
-  kernel.paramsWords = std::max<uint32_t>(nextWord, 1);
+  kernel.paramsWords = nextWord + 1; // and the status word
   return success();
 }
 
@@ -228,6 +232,58 @@ LogicalResult KernelRewriter::flattenUses(FlatBuffer &buffer) {
   }
   buffer.placeholder.erase();
   return success();
+}
+
+void KernelRewriter::checkLoopsComplete() {
+  MLIRContext *context = func.getContext();
+  auto counterType = MemRefType::get(
+      {1}, IntegerType::get(context, 32), AffineMap(),
+      gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Private));
+  SmallVector<scf::ForOp> loops;
+  func.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  OpBuilder entry = OpBuilder::atBlockBegin(&func.front());
+  Value zeroIndex = arith::ConstantIndexOp::create(entry, loc, 0);
+  for (scf::ForOp loop : loops) {
+    // An iteration counter of this loop, reset before it and read after.
+    Value counter = memref::AllocaOp::create(entry, loc, counterType);
+    OpBuilder before(loop);
+    memref::StoreOp::create(before, loc,
+                            arith::ConstantIntOp::create(before, loc, 0, 32),
+                            counter, ValueRange{zeroIndex});
+    OpBuilder body = OpBuilder::atBlockBegin(loop.getBody());
+    Value count =
+        memref::LoadOp::create(body, loc, counter, ValueRange{zeroIndex});
+    memref::StoreOp::create(
+        body, loc,
+        arith::AddIOp::create(body, loc, count,
+                              arith::ConstantIntOp::create(body, loc, 1, 32)),
+        counter, ValueRange{zeroIndex});
+    OpBuilder after(loop->getBlock(), std::next(loop->getIterator()));
+    Value lb = loop.getLowerBound(), ub = loop.getUpperBound();
+    Value trips = arith::CeilDivUIOp::create(
+        after, loc, arith::SubIOp::create(after, loc, ub, lb),
+        loop.getStep());
+    Value runs = arith::CmpIOp::create(
+        after, loc,
+        loop.getUnsignedCmp() ? arith::CmpIPredicate::ult
+                              : arith::CmpIPredicate::slt,
+        lb, ub);
+    trips = arith::SelectOp::create(
+        after, loc, runs, trips, arith::ConstantIndexOp::create(after, loc, 0));
+    Value done = arith::IndexCastOp::create(
+        after, loc, after.getIndexType(),
+        memref::LoadOp::create(after, loc, counter, ValueRange{zeroIndex}));
+    auto cut = scf::IfOp::create(
+        after, loc,
+        arith::CmpIOp::create(after, loc, arith::CmpIPredicate::ne, done,
+                              trips),
+        /*withElseRegion=*/false);
+    OpBuilder then = cut.getThenBodyBuilder();
+    memref::StoreOp::create(
+        then, loc, arith::ConstantIntOp::create(then, loc, 1, 32), params,
+        ValueRange{
+            arith::ConstantIndexOp::create(then, loc, kernel.statusWord())});
+  }
 }
 
 FailureOr<vulkan::Kernel> KernelRewriter::run() {
@@ -321,6 +377,7 @@ FailureOr<vulkan::Kernel> KernelRewriter::run() {
   for (FlatBuffer &buffer : buffers)
     if (failed(flattenUses(buffer)))
       return failure();
+  checkLoopsComplete();
   return kernel;
 }
 

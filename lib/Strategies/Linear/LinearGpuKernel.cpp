@@ -9,9 +9,16 @@
 // shared memory, then each thread updates (or reads) its column:
 //   S = 0; next = 0            (without causal: every key absorbed first)
 //   for each query i, in order:
-//     causal: absorb keys next .. min(i + Lk - Lq, Lk - 1); next = that + 1
+//     causal: last = min(i + Lk - Lq, Lk - 1); the `chunk` keys up to last
+//             are weighed directly, the keys before them join the state:
+//             absorb keys next .. last - chunk; next = last - chunk + 1
 //     stage scale q_i; barrier; phi(scale q_i) to shared; barrier
-//     acc = phi(scale q_i) . S[:, e]; thread Dv publishes z_i; barrier
+//     acc = phi(scale q_i) . S[:, e]
+//     causal: acc += w(q_i, k_j) v_je for the directly weighed keys j, with
+//             w from the score itself (1 + s + s^2 / 2 for taylor2), as the
+//             CPU kernel's quadratic step inside a chunk: the recent keys
+//             of a row suffer no cancellation among features
+//     thread Dv publishes z_i; barrier
 //     out[i, e] = acc / z_i (0 when z_i = 0; acc when not normalized)
 //   absorb key j: stage k_j; barrier; phi(k_j) to shared; barrier;
 //                 S[:, e] += phi(k_j) v_je
@@ -43,10 +50,11 @@ namespace {
 
 class LinearGpuEmitter : KernelBuilder {
 public:
-  LinearGpuEmitter(RewriterBase &rewriter, const AttentionProblem &problem)
+  LinearGpuEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
+                   int64_t chunk)
       : KernelBuilder(rewriter, problem.op->getLoc(), /*lanes=*/1),
         p(problem), features(linearGpuFeatures(problem)),
-        threads(linearGpuThreads(problem)) {}
+        threads(linearGpuThreads(problem)), chunk(chunk) {}
 
   Value build();
 
@@ -70,9 +78,13 @@ private:
   void emitFeatures();
   /// Adds keys [lo, hi) of this block's KV head to the state column.
   void absorbKeys(Value lo, Value hi);
+  /// acc + the sum over keys [lo, hi) of w(q, k_j) v_j[column] (1 for the
+  /// normalizer), with the staged scaled query in `raw` and its features in
+  /// `feat`.
+  Value addDirectKeys(Value acc, Value lo, Value hi);
 
   const AttentionProblem &p;
-  int64_t features, threads;
+  int64_t features, threads, chunk;
   // Set while the kernel body is built.
   Value tid, bh, batch, head, kvHead, state, raw, feat;
   Value dk, dv;
@@ -96,7 +108,8 @@ void LinearGpuEmitter::emitFeatures() {
     if (map == FeatureMap::Taylor2) {
       // f = 0: 1; f in [1, D]: x_(f-1); else x_a x_b / sqrt(2) with
       // f - 1 - D = a D + b. Indices are clamped so every load is in bounds.
-      Value linear = load(raw, {maxI(sub(f, idx(1)), idx(0))});
+      Value linear =
+          load(raw, {minI(maxI(sub(f, idx(1)), idx(0)), idx(d - 1))});
       Value pair = maxI(sub(f, idx(1 + d)), idx(0));
       Value xa = load(raw, {arith::DivUIOp::create(b, loc, pair, idx(d))});
       Value xb = load(raw, {arith::RemUIOp::create(b, loc, pair, idx(d))});
@@ -134,6 +147,49 @@ void LinearGpuEmitter::absorbKeys(Value lo, Value hi) {
       store(updated, state, {bh, f, tid});
     });
   });
+}
+
+Value LinearGpuEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
+  int64_t dvDim = p.valueDim;
+  FeatureMap map = p.score.getFeatureMap();
+  Value e = minI(tid, idx(dvDim - 1));
+  Value isValue = cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim));
+  auto keys = scf::ForOp::create(
+      b, loc, lo, hi, idx(1), ValueRange{acc},
+      [&](OpBuilder &kb, Location, Value j, ValueRange sum) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(kb.getInsertionBlock(), kb.getInsertionPoint());
+        // The weight of key j: phi(q) . phi(k_j), or from s = q . k_j for
+        // the maps of s (taylor2, identity).
+        bool fromScore =
+            map == FeatureMap::Taylor2 || map == FeatureMap::Identity;
+        auto dot = scf::ForOp::create(
+            b, loc, idx(0), idx(p.headDim), idx(1), ValueRange{fconst(0.0)},
+            [&](OpBuilder &db, Location, Value d, ValueRange partial) {
+              OpBuilder::InsertionGuard g2(b);
+              b.setInsertionPoint(db.getInsertionBlock(),
+                                  db.getInsertionPoint());
+              Value k = toF32(load(dk, {batch, kvHead, j, d}));
+              Value qd = load(fromScore ? raw : feat, {d});
+              if (!fromScore)
+                k = buildFeatureMap(b, loc, map, k);
+              scf::YieldOp::create(
+                  b, loc,
+                  ValueRange{arith::AddFOp::create(
+                      b, loc, partial[0],
+                      arith::MulFOp::create(b, loc, qd, k))});
+            });
+        Value w = dot.getResult(0);
+        if (map == FeatureMap::Taylor2)
+          w = buildTaylor2Weight(b, loc, w);
+        Value vje = select(isValue, toF32(load(dv, {batch, kvHead, j, e})),
+                           fconst(1.0));
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{arith::AddFOp::create(
+                b, loc, sum[0], arith::MulFOp::create(b, loc, w, vje))});
+      });
+  return keys.getResult(0);
 }
 
 Value LinearGpuEmitter::build() {
@@ -186,10 +242,13 @@ Value LinearGpuEmitter::build() {
         b.setInsertionPoint(nested.getInsertionBlock(),
                             nested.getInsertionPoint());
         Value absorbed = next[0];
+        // Keys [stateEnd, end) are weighed directly (causal only).
+        Value end, stateEnd;
         if (p.causal) {
-          Value end = maxI(minI(add(add(i, shift), one), lk), idx(0));
-          absorbKeys(absorbed, end);
-          absorbed = maxI(absorbed, end);
+          end = maxI(minI(add(add(i, shift), one), lk), idx(0));
+          stateEnd = maxI(sub(end, idx(chunk)), idx(0));
+          absorbKeys(absorbed, stateEnd);
+          absorbed = maxI(absorbed, stateEnd);
         }
         stageRow(dq, batch, head, i, p.scale);
         barrier();
@@ -208,6 +267,8 @@ Value LinearGpuEmitter::build() {
                                                            term)});
             });
         Value acc = dot.getResult(0);
+        if (p.causal)
+          acc = addDirectKeys(acc, stateEnd, end);
         Value isNormalizer = cmpI(arith::CmpIPredicate::eq, tid, idx(dvDim));
         scf::IfOp::create(b, loc, isNormalizer, [&](OpBuilder &ib, Location) {
           OpBuilder::InsertionGuard g(b);
@@ -250,7 +311,8 @@ int64_t mlir::attn::linearGpuFeatures(const AttentionProblem &problem) {
 }
 
 Value mlir::attn::buildLinearGpuAttention(RewriterBase &rewriter,
-                                          const AttentionProblem &problem) {
+                                          const AttentionProblem &problem,
+                                          int64_t chunk) {
   rewriter.setInsertionPoint(problem.op);
-  return LinearGpuEmitter(rewriter, problem).build();
+  return LinearGpuEmitter(rewriter, problem, chunk).build();
 }

@@ -29,9 +29,10 @@ inline int64_t linearGpuSharedBytes(const AttentionProblem &problem) {
 }
 
 /// Emits the kernel and its host-side copies before `problem.op`; returns
-/// the result tensor.
+/// the result tensor. Causal: each query weighs its `chunk` most recent
+/// keys directly, the earlier ones through the state.
 Value buildLinearGpuAttention(RewriterBase &rewriter,
-                              const AttentionProblem &problem);
+                              const AttentionProblem &problem, int64_t chunk);
 
 } // namespace mlir::attn
 

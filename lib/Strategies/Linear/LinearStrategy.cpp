@@ -176,10 +176,14 @@ public:
     CostEstimate cost;
     if (target.kind == TargetDescription::Kind::GPU) {
       // Every key and query costs F FMAs per thread, on a state column in
-      // global memory (a load and a store per FMA).
+      // global memory (a load and a store per FMA); causal queries weigh
+      // their `chunk` most recent keys directly (D FMAs per key).
       double blocks = knownOr(p.batch, 1) * p.headsQ;
       double threads = linearGpuThreads(p);
       cost.flops = blocks * threads * (lk + lq) * 2.0 * linearGpuFeatures(p);
+      if (p.causal)
+        cost.flops += blocks * threads * lq *
+                      std::min<double>(config.chunk, lk) * 2.0 * p.headDim;
       cost.bytes = 4.0 * cost.flops;
       cost.parallelism = blocks * threads;
       cost.extraBytes = blocks * threads * linearGpuFeatures(p) * 4.0;
@@ -207,13 +211,14 @@ public:
       return op->emitOpError() << "linear strategy cannot compute this op: "
                                << reason;
     AttentionProblem p = AttentionProblem::get(op);
-    if (target.kind == TargetDescription::Kind::GPU) {
-      rewriter.replaceOp(op, buildLinearGpuAttention(rewriter, p));
-      return success();
-    }
     LinearKernelConfig config = configFor(p, target, strategy);
     if (config.chunk < 1)
       return op->emitOpError() << "linear strategy needs chunk >= 1";
+    if (target.kind == TargetDescription::Kind::GPU) {
+      rewriter.replaceOp(op,
+                         buildLinearGpuAttention(rewriter, p, config.chunk));
+      return success();
+    }
     if (LinearLayout::get(p, config).scratchBytes(p.causal) > kTaskScratchLimitBytes)
       return op->emitOpError()
              << "linear strategy: chunk = " << config.chunk

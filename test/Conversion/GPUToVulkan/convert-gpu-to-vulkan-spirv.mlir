@@ -39,11 +39,11 @@ module attributes {gpu.container_module} {
 // CHECK-SAME: attn.vulkan_kernels = [{
 // Per argument: kind, rank, element bytes, binding, first params word.
 // CHECK-SAME: args = array<i32: 0, 2, 4, 0, 0, 1, 0, 0, 0, 3, 3, 0, 0, 0, 4, 0, 2, 2, 1, 5, 2, 0, 0, 0, 8, 4, 0, 0, 0, 9>
-// CHECK-SAME: name = "scale", params_binding = 2 : i32, params_words = 10 : i32, shared_bytes = 32 : i32, workgroup_size = array<i32: 8, 1, 1>
+// CHECK-SAME: name = "scale", params_binding = 2 : i32, params_words = 11 : i32, shared_bytes = 32 : i32, workgroup_size = array<i32: 8, 1, 1>
 // Buffers and params at set 0, bindings 0, 1, 2.
 // CHECK-DAG: spirv.GlobalVariable @[[X:.*]] bind(0, 0) : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f32, stride=4> [0])>, StorageBuffer>
 // CHECK-DAG: spirv.GlobalVariable @[[Y:.*]] bind(0, 1) : !spirv.ptr<!spirv.struct<(!spirv.rtarray<f16, stride=2> [0])>, StorageBuffer>
-// CHECK-DAG: spirv.GlobalVariable @[[P:.*]] bind(0, 2) : !spirv.ptr<!spirv.struct<(!spirv.array<10 x i32, stride=4> [0])>, StorageBuffer>
+// CHECK-DAG: spirv.GlobalVariable @[[P:.*]] bind(0, 2) : !spirv.ptr<!spirv.struct<(!spirv.array<11 x i32, stride=4> [0])>, StorageBuffer>
 // CHECK-DAG: spirv.GlobalVariable @{{.*}} : !spirv.ptr<!spirv.struct<(!spirv.array<8 x f32>)>, Workgroup>
 // CHECK: spirv.func @scale()
 // CHECK: spirv.Variable : !spirv.ptr<!spirv.struct<(!spirv.array<2 x f32>)>, Function>

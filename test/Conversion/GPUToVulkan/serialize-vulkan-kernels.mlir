@@ -30,8 +30,8 @@ module attributes {gpu.container_module} {
 // CHECK: gpu.launch_func @kernels::@add
 // CHECK: gpu.binary @kernels [#gpu.object<#spirv.target_env<{{.*}}>, bin = "ATTNVK01
 
-// ABI: binary @kernels: version 1 features 0x0
-// ABI:   kernel add: workgroup 1x1x1 shared 0 params binding 1 words 3
+// ABI: binary @kernels: version 1 features 0x40
+// ABI:   kernel add: workgroup 1x1x1 shared 0 params binding 1 words 4
 // ABI:     arg 0: buffer rank 1 element 4 bytes binding 0 word 0
 // ABI:     arg 1: index word 2
 // ABI:   spirv-val: valid

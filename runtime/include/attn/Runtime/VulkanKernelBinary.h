@@ -26,6 +26,11 @@
 //   - every scalar argument from the params buffer, a storage buffer of
 //     `paramsWords` 32-bit words at binding `paramsBinding`: index and i32
 //     as a signed 32-bit integer, f32 as its bits, i1 as 0 or 1.
+// The last params word is the status: a kernel checks that each of its
+// loops ran as many iterations as its bounds ask for, and writes a non-zero
+// status when one did not. A device that cuts loops short (Mesa's lavapipe
+// ends the loops of a shader after 65,535 iterations in all) thus fails the
+// launch instead of returning results that would be wrong.
 // Indices are 32-bit in the kernels: a value that does not fit is an error
 // of the launch, never a wrap.
 //
@@ -108,6 +113,7 @@ struct Kernel {
   uint32_t sharedBytes = 0;   ///< Workgroup memory the kernel declares.
   uint32_t paramsBinding = 0; ///< Binding of the params buffer.
   uint32_t paramsWords = 0;   ///< Size of the params buffer in words (>= 1).
+  uint32_t statusWord() const { return paramsWords - 1; }
   std::vector<KernelArg> args;
 
   /// Kernel parameters gpu-to-llvm passes for these arguments.

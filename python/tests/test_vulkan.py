@@ -1,0 +1,62 @@
+"""target="vulkan": the same GPU kernels as CUDA, run on a Vulkan device
+(Mesa's lavapipe on a machine without a GPU), against the float64 oracle."""
+
+import ctypes
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import attn
+import oracle
+from conftest import assert_close, randn
+
+
+def _has_vulkan_device():
+    try:
+        ctypes.CDLL("libvulkan.so.1")
+    except OSError:
+        return False
+    if not shutil.which("vulkaninfo"):
+        return False
+    out = subprocess.run(["vulkaninfo", "--summary"], capture_output=True,
+                         text=True).stdout
+    return "deviceName" in out
+
+
+pytestmark = pytest.mark.skipif(not _has_vulkan_device(),
+                                reason="no Vulkan device")
+
+SOURCE = """
+func.func @main(%q: tensor<1x4x20x16xf32>, %k: tensor<1x2x33x16xf32>, %v: tensor<1x2x33x16xf32>) -> tensor<1x4x20x16xf32> {
+  %init = tensor.empty() : tensor<1x4x20x16xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x20x16xf32>, tensor<1x2x33x16xf32>, tensor<1x2x33x16xf32>)
+                      outs(%init : tensor<1x4x20x16xf32>) {causal, window = #attn.window<left = 9, right = 0>, sinks = 2 : i64} -> tensor<1x4x20x16xf32>
+  return %o : tensor<1x4x20x16xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("strategy", [None, "tiled", "split_kv"])
+def test_vulkan_matches_float64(rng, strategy):
+    module = attn.compile(SOURCE, target="vulkan", strategy=strategy)
+    q, k, v = randn(rng, 1, 4, 20, 16), randn(rng, 1, 2, 33, 16), \
+        randn(rng, 1, 2, 33, 16)
+    want = oracle.attention(q, k, v, causal=True, window=(9, 0), sinks=2)
+    assert_close(module.main(q, k, v), want)
+
+
+def test_vulkan_f16(rng):
+    source = SOURCE.replace("xf32", "xf16")
+    module = attn.compile(source, target="vulkan")
+    q = randn(rng, 1, 4, 20, 16).astype(np.float16)
+    k = randn(rng, 1, 2, 33, 16).astype(np.float16)
+    v = randn(rng, 1, 2, 33, 16).astype(np.float16)
+    want = oracle.attention(q.astype(np.float64), k.astype(np.float64),
+                            v.astype(np.float64), causal=True, window=(9, 0),
+                            sinks=2)
+    got = module.main(q, k, v)
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got.astype(np.float64), want, atol=2e-2 *
+                               np.abs(want).max(), rtol=0)
