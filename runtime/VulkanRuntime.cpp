@@ -373,9 +373,13 @@ bool choosePhysicalDevice(State &s) {
     return false;
   int64_t chosen = -1;
   if (const char *value = std::getenv("ATTN_VULKAN_DEVICE")) {
+    // Digits only, as written (strtol would take " 1" and "+1").
+    bool digits =
+        *value && std::all_of(value, value + std::strlen(value),
+                              [](char c) { return c >= '0' && c <= '9'; });
     char *end = nullptr;
-    long index = std::strtol(value, &end, 10);
-    if (!*value || *end || index < 0 || index >= static_cast<long>(count)) {
+    long index = digits ? std::strtol(value, &end, 10) : -1;
+    if (index < 0 || index >= static_cast<long>(count)) {
       fail(std::string("ATTN_VULKAN_DEVICE='") + value +
            "' is not a device: there " + (count == 1 ? "is " : "are ") +
            std::to_string(count) + " Vulkan device" + (count == 1 ? "" : "s") +
@@ -639,28 +643,134 @@ bool ready() {
   return true;
 }
 
-std::string featureNames(uint32_t mask) {
-  static const std::pair<uint32_t, const char *> names[] = {
-      {abi::kFeatureFloat16, "shaderFloat16"},
-      {abi::kFeatureInt16, "shaderInt16"},
-      {abi::kFeatureInt8, "shaderInt8"},
-      {abi::kFeatureStorage16, "storageBuffer16BitAccess"},
-      {abi::kFeatureStorage8, "storageBuffer8BitAccess"},
-      {abi::kFeatureInt64, "shaderInt64"},
-      {abi::kFeatureNanPreserve32, "shaderSignedZeroInfNanPreserveFloat32"}};
-  std::string out;
-  auto add = [&](const std::string &name) {
-    out += (out.empty() ? "" : ", ") + name;
-  };
-  for (auto [bit, name] : names)
-    if (mask & bit) {
-      add(name);
-      mask &= ~bit;
+/// What a SPIR-V module declares of one compute entry point.
+struct EntryPoint {
+  bool hasLocalSize = false; ///< False with LocalSizeId (spec constants).
+  uint32_t localSize[3] = {0, 0, 0};
+};
+
+/// The GLCompute entry points of a SPIR-V module by name; false with
+/// `error` set when the words are not SPIR-V.
+bool readEntryPoints(const std::vector<uint32_t> &spirv,
+                     std::map<std::string, EntryPoint> &entries,
+                     std::string &error) {
+  constexpr uint32_t kSpirvMagic = 0x07230203, kHeaderWords = 5;
+  constexpr uint32_t kOpEntryPoint = 15, kOpExecutionMode = 16;
+  constexpr uint32_t kGLCompute = 5, kLocalSize = 17;
+  if (spirv.size() < kHeaderWords || spirv[0] != kSpirvMagic) {
+    error = "the attn Vulkan kernel binary holds no SPIR-V module (" +
+            std::to_string(spirv.size()) + " words without the SPIR-V magic)";
+    return false;
+  }
+  std::map<uint32_t, std::string> names; // entry point's function id
+  std::map<uint32_t, EntryPoint> modes;
+  for (size_t at = kHeaderWords; at < spirv.size();) {
+    uint32_t words = spirv[at] >> 16, opcode = spirv[at] & 0xffff;
+    if (words == 0 || words > spirv.size() - at) {
+      error = "the SPIR-V module of the attn Vulkan kernel binary is "
+              "malformed at word " +
+              std::to_string(at);
+      return false;
     }
-  for (int bit = 0; bit < 32; ++bit)
-    if (mask & (1u << bit))
-      add("feature bit " + std::to_string(bit));
-  return out;
+    const uint32_t *operands = &spirv[at + 1];
+    if (opcode == kOpEntryPoint && words >= 4 && operands[0] == kGLCompute) {
+      const char *name = reinterpret_cast<const char *>(&operands[2]);
+      names[operands[1]] = std::string(name, strnlen(name, (words - 3) * 4));
+    } else if (opcode == kOpExecutionMode && words == 6 &&
+               operands[1] == kLocalSize) {
+      EntryPoint &entry = modes[operands[0]];
+      entry.hasLocalSize = true;
+      std::copy(operands + 2, operands + 5, entry.localSize);
+    }
+    at += words;
+  }
+  for (const auto &[id, name] : names)
+    entries[name] = modes[id];
+  return true;
+}
+
+std::string sizeText(const uint32_t size[3]) {
+  return std::to_string(size[0]) + "x" + std::to_string(size[1]) + "x" +
+         std::to_string(size[2]);
+}
+
+/// Records that kernel `k`'s description in the container is malformed.
+bool malformedKernel(const abi::Kernel &k, const std::string &why) {
+  fail("kernel " + k.name +
+       " is malformed in the attn Vulkan kernel binary: " + why);
+  return false;
+}
+
+/// Checks that each kernel's description is one the layer can launch:
+/// known argument kinds, params words and bindings in range, each binding
+/// once; false with the error set.
+bool checkKernelDescriptions(const abi::KernelBinary &binary) {
+  std::set<std::string> kernelNames;
+  for (const abi::Kernel &k : binary.kernels) {
+    if (!kernelNames.insert(k.name).second)
+      return malformedKernel(k, "a second kernel has its name");
+    if (k.paramsWords == 0)
+      return malformedKernel(k, "it has no params words (the last is the "
+                                "status word)");
+    std::set<uint32_t> bindings;
+    for (size_t a = 0; a < k.args.size(); ++a) {
+      const abi::KernelArg &arg = k.args[a];
+      std::string argument = "argument " + std::to_string(a) + " ";
+      if (arg.kind > abi::ArgKind::I1)
+        return malformedKernel(
+            k, argument + "has unknown kind " +
+                   std::to_string(static_cast<uint32_t>(arg.kind)));
+      bool buffer = arg.kind == abi::ArgKind::Buffer;
+      uint64_t lastWord = uint64_t(arg.word) + (buffer ? arg.rank : 0);
+      if (lastWord >= k.statusWord())
+        return malformedKernel(k, argument + "reads params word " +
+                                      std::to_string(lastWord) +
+                                      ", not below the status word " +
+                                      std::to_string(k.statusWord()));
+      if (!buffer)
+        continue;
+      if (arg.elementBytes == 0)
+        return malformedKernel(k, argument + "has elements of 0 bytes");
+      if (arg.binding >= k.paramsBinding)
+        return malformedKernel(k, argument + "has binding " +
+                                      std::to_string(arg.binding) +
+                                      ", not below the params binding " +
+                                      std::to_string(k.paramsBinding));
+      if (!bindings.insert(arg.binding).second)
+        return malformedKernel(k, argument +
+                                      "has the binding of another argument (" +
+                                      std::to_string(arg.binding) + ")");
+    }
+  }
+  return true;
+}
+
+/// Checks that the SPIR-V has each kernel as a compute entry point with the
+/// container's workgroup size (a driver may crash on a missing one); false
+/// with the error set.
+bool checkEntryPoints(const abi::KernelBinary &binary) {
+  std::map<std::string, EntryPoint> entries;
+  std::string error;
+  if (!readEntryPoints(binary.spirv, entries, error)) {
+    fail(error);
+    return false;
+  }
+  for (const abi::Kernel &k : binary.kernels) {
+    auto entry = entries.find(k.name);
+    if (entry == entries.end()) {
+      fail("kernel " + k.name +
+           " is not a GLCompute entry point of the module's SPIR-V");
+      return false;
+    }
+    if (entry->second.hasLocalSize &&
+        !std::equal(k.workgroupSize, k.workgroupSize + 3,
+                    entry->second.localSize))
+      return malformedKernel(k, "its workgroup size is " +
+                                    sizeText(k.workgroupSize) +
+                                    ", its SPIR-V's LocalSize " +
+                                    sizeText(entry->second.localSize));
+  }
+  return true;
 }
 
 /// Checks a kernel against the device's limits; false with the error set.
@@ -702,17 +812,11 @@ bool checkLimits(State &s, const abi::Kernel &k) {
          " (maxPerStageDescriptorStorageBuffers)");
     return false;
   }
-  if (k.paramsWords < 1 || k.paramsWords * 4ull > kParamsBytes) {
+  if (k.paramsWords * 4ull > kParamsBytes) {
     fail(name + "takes " + std::to_string(k.paramsWords) +
          " params words, more than attn's Vulkan layer holds");
     return false;
   }
-  for (const abi::KernelArg &arg : k.args)
-    if (arg.kind == abi::ArgKind::Buffer &&
-        (arg.binding >= k.paramsBinding || arg.elementBytes == 0)) {
-      fail(name + "has a malformed buffer argument");
-      return false;
-    }
   return true;
 }
 
@@ -781,6 +885,91 @@ Allocation *findAllocation(State &s, uintptr_t address, uint64_t &offset) {
   return &it->second;
 }
 
+/// Whether a value for argument `argument` fits the kernels' 32-bit
+/// indices; records the error when not.
+bool fitsIn32Bits(const Kernel &k, size_t argument, const char *what,
+                  int64_t value) {
+  if (value >= INT32_MIN && value <= INT32_MAX)
+    return true;
+  fail("kernel " + k.abi.name + " argument " + std::to_string(argument) + ": " +
+       what + " " + std::to_string(value) +
+       " does not fit the 32-bit indices of Vulkan kernels");
+  return false;
+}
+
+/// The params words and the descriptor of memref argument `a` from its
+/// descriptor's kernel parameters (allocated, aligned, offset, sizes[r],
+/// strides[r]); false with the error set. A memref without elements needs
+/// no memory: its binding gets a placeholder.
+bool marshalBuffer(State &s, const Kernel &k, size_t a, void **descriptor,
+                   int32_t *words, VkDescriptorBufferInfo &buffer) {
+  const abi::KernelArg &arg = k.abi.args[a];
+  std::string argument =
+      "kernel " + k.abi.name + " argument " + std::to_string(a);
+  auto aligned =
+      reinterpret_cast<uintptr_t>(*static_cast<void **>(descriptor[1]));
+  int64_t offset = *static_cast<int64_t *>(descriptor[2]);
+  auto size = [&](uint32_t d) {
+    return *static_cast<int64_t *>(descriptor[3 + d]);
+  };
+  auto stride = [&](uint32_t d) {
+    return *static_cast<int64_t *>(descriptor[3 + arg.rank + d]);
+  };
+  // Row-major sizes and strides, as the kernel indexes them.
+  int64_t elements = 1;
+  for (uint32_t d = arg.rank; d-- > 0;) {
+    if (size(d) < 0) {
+      fail(argument + " has a negative size");
+      return false;
+    }
+    if (!fitsIn32Bits(k, a, "size", size(d)))
+      return false;
+    if (size(d) > 1 && stride(d) != elements) {
+      fail(argument + " is not a row-major memref (stride " +
+           std::to_string(stride(d)) + " in dimension " + std::to_string(d) +
+           ", expected " + std::to_string(elements) + ")");
+      return false;
+    }
+    if (__builtin_mul_overflow(elements, size(d), &elements)) {
+      fail(argument + " has more elements than a 64-bit count holds");
+      return false;
+    }
+  }
+  for (uint32_t d = 0; d < arg.rank; ++d)
+    words[arg.word + 1 + d] = static_cast<int32_t>(size(d));
+  if (elements == 0) {
+    words[arg.word] = 0;
+    return true;
+  }
+  uint64_t byteOffset = 0;
+  Allocation *allocation = findAllocation(s, aligned, byteOffset);
+  if (!allocation) {
+    fail(argument + " is not memory from attnVulkanMemAlloc");
+    return false;
+  }
+  if (byteOffset % arg.elementBytes != 0) {
+    fail(argument + " is not aligned to its elements");
+    return false;
+  }
+  int64_t first, end;
+  int64_t capacity = allocation->size / arg.elementBytes;
+  if (__builtin_add_overflow(
+          static_cast<int64_t>(byteOffset / arg.elementBytes), offset,
+          &first) ||
+      first < 0 || __builtin_add_overflow(first, elements, &end) ||
+      end > capacity) {
+    fail(argument + " reaches past the end of its device allocation (" +
+         std::to_string(allocation->size) + " bytes)" +
+         (first < 0 ? ": it starts before the allocation" : ""));
+    return false;
+  }
+  if (!fitsIn32Bits(k, a, "element extent", end))
+    return false;
+  words[arg.word] = static_cast<int32_t>(first);
+  buffer = {allocation->buffer, 0, VK_WHOLE_SIZE};
+  return true;
+}
+
 /// Fills the params words and buffer descriptors of a launch from the
 /// host's kernel parameters; false with the error set.
 bool marshal(State &s, const Kernel &k, void **params,
@@ -788,89 +977,18 @@ bool marshal(State &s, const Kernel &k, void **params,
   auto *words = static_cast<int32_t *>(s.paramsMapped);
   std::memset(words, 0, k.abi.paramsWords * 4ull);
   buffers.assign(k.abi.paramsBinding + 1, VkDescriptorBufferInfo{});
-  auto fits = [&](int64_t value, size_t argument, const char *what) {
-    if (value >= INT32_MIN && value <= INT32_MAX)
-      return true;
-    fail("kernel " + k.abi.name + " argument " + std::to_string(argument) +
-         ": " + what + " " + std::to_string(value) +
-         " does not fit the 32-bit indices of Vulkan kernels");
-    return false;
-  };
   size_t p = 0;
   for (size_t a = 0; a < k.abi.args.size(); ++a) {
     const abi::KernelArg &arg = k.abi.args[a];
-    if (arg.word + (arg.kind == abi::ArgKind::Buffer ? arg.rank : 0) >=
-        k.abi.statusWord()) {
-      fail("kernel " + k.abi.name + " has a params word out of range");
-      return false;
-    }
     switch (arg.kind) {
-    case abi::ArgKind::Buffer: {
-      auto aligned = reinterpret_cast<uintptr_t>(
-          *static_cast<void **>(params[p + 1]));
-      int64_t offset = *static_cast<int64_t *>(params[p + 2]);
-      std::vector<int64_t> sizes(arg.rank), strides(arg.rank);
-      for (uint32_t d = 0; d < arg.rank; ++d) {
-        sizes[d] = *static_cast<int64_t *>(params[p + 3 + d]);
-        strides[d] = *static_cast<int64_t *>(params[p + 3 + arg.rank + d]);
-      }
+    case abi::ArgKind::Buffer:
+      if (!marshalBuffer(s, k, a, params + p, words, buffers[arg.binding]))
+        return false;
       p += 3 + 2 * size_t(arg.rank);
-      uint64_t byteOffset = 0;
-      Allocation *allocation = findAllocation(s, aligned, byteOffset);
-      if (!allocation) {
-        fail("kernel " + k.abi.name + " argument " + std::to_string(a) +
-             " is not memory from attnVulkanMemAlloc");
-        return false;
-      }
-      // Row-major sizes and strides, as the kernel indexes them.
-      int64_t elements = 1, expected = 1;
-      for (int64_t d = static_cast<int64_t>(arg.rank) - 1; d >= 0; --d) {
-        if (sizes[d] < 0) {
-          fail("kernel " + k.abi.name + " argument " + std::to_string(a) +
-               " has a negative size");
-          return false;
-        }
-        if (sizes[d] > 1 && strides[d] != expected) {
-          fail("kernel " + k.abi.name + " argument " + std::to_string(a) +
-               " is not a row-major memref (stride " +
-               std::to_string(strides[d]) + " in dimension " +
-               std::to_string(d) + ", expected " + std::to_string(expected) +
-               ")");
-          return false;
-        }
-        expected *= sizes[d];
-        elements *= sizes[d];
-      }
-      if (byteOffset % arg.elementBytes != 0) {
-        fail("kernel " + k.abi.name + " argument " + std::to_string(a) +
-             " is not aligned to its elements");
-        return false;
-      }
-      int64_t first = static_cast<int64_t>(byteOffset / arg.elementBytes) +
-                      offset;
-      if (first < 0 ||
-          (elements > 0 &&
-           static_cast<uint64_t>(first + elements) * arg.elementBytes >
-               allocation->size)) {
-        fail("kernel " + k.abi.name + " argument " + std::to_string(a) +
-             " reaches past the end of its device allocation (" +
-             std::to_string(allocation->size) + " bytes)");
-        return false;
-      }
-      if (!fits(first + elements, a, "element extent"))
-        return false;
-      words[arg.word] = static_cast<int32_t>(first);
-      for (uint32_t d = 0; d < arg.rank; ++d) {
-        if (!fits(sizes[d], a, "size"))
-          return false;
-        words[arg.word + 1 + d] = static_cast<int32_t>(sizes[d]);
-      }
-      buffers[arg.binding] = {allocation->buffer, 0, VK_WHOLE_SIZE};
       break;
-    }
     case abi::ArgKind::Index: {
       int64_t value = *static_cast<int64_t *>(params[p++]);
-      if (!fits(value, a, "index"))
+      if (!fitsIn32Bits(k, a, "index", value))
         return false;
       words[arg.word] = static_cast<int32_t>(value);
       break;
@@ -939,6 +1057,7 @@ bool attnVulkanDeviceLimits(AttnVulkanDeviceLimits *limits) {
     limits->maxComputeWorkGroupSize[d] = l.maxComputeWorkGroupSize[d];
   limits->subgroupSize = s.subgroupSize;
   limits->maxStorageBufferRange = l.maxStorageBufferRange;
+  limits->features = s.features;
   return true;
 }
 
@@ -976,14 +1095,18 @@ void *attnVulkanModuleLoad(void *data, size_t size) {
     fail(error);
     return nullptr;
   }
+  if (!checkKernelDescriptions(binary))
+    return nullptr;
   if (uint32_t missing = binary.features & ~s.features) {
     fail(std::string("the kernels need device features that Vulkan device '") +
-         s.properties.deviceName + "' lacks: " + featureNames(missing));
+         s.properties.deviceName + "' lacks: " + abi::featureNames(missing));
     return nullptr;
   }
   for (const abi::Kernel &k : binary.kernels)
     if (!checkLimits(s, k))
       return nullptr;
+  if (!checkEntryPoints(binary))
+    return nullptr;
   auto *module = new Module();
   s.modules.insert(module);
   VkShaderModuleCreateInfo shader{};
@@ -1005,6 +1128,12 @@ void *attnVulkanModuleLoad(void *data, size_t size) {
       destroyModule(s, module);
       return nullptr;
     }
+  }
+  // The validation layer reports without failing the call: a module it
+  // found fault with is not loaded either.
+  if (s.errorPending) {
+    destroyModule(s, module);
+    return nullptr;
   }
   return module;
 }
@@ -1187,16 +1316,27 @@ void *attnVulkanStreamCreate() {
   return marker;
 }
 
-void attnVulkanStreamDestroy(void *stream) {
+/// Deletes a stream or event; a handle this layer did not create (another
+/// layer's, or one destroyed before) is an error.
+static void destroyMarker(void *handle, const char *kind) {
   std::lock_guard<std::recursive_mutex> lock(mutex());
-  if (stream && state().markers.erase(stream))
-    delete static_cast<Marker *>(stream);
+  if (!handle)
+    return;
+  if (!state().markers.erase(handle)) {
+    std::string api = std::string("attnVulkan") + kind;
+    fail(api + "Destroy of a handle that " + api +
+         "Create did not return (or destroyed before)");
+    return;
+  }
+  delete static_cast<Marker *>(handle);
 }
+
+void attnVulkanStreamDestroy(void *stream) { destroyMarker(stream, "Stream"); }
 
 void attnVulkanStreamSynchronize(void *) {}
 void attnVulkanStreamWaitEvent(void *, void *) {}
 void *attnVulkanEventCreate() { return attnVulkanStreamCreate(); }
-void attnVulkanEventDestroy(void *event) { attnVulkanStreamDestroy(event); }
+void attnVulkanEventDestroy(void *event) { destroyMarker(event, "Event"); }
 void attnVulkanEventSynchronize(void *) {}
 void attnVulkanEventRecord(void *, void *) {}
 

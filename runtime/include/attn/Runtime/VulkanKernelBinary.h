@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace attn::vulkan {
@@ -60,6 +61,34 @@ enum Feature : uint32_t {
   /// shaderSignedZeroInfNanPreserveFloat32: NaN and infinities propagate.
   kFeatureNanPreserve32 = 1u << 6,
 };
+
+/// Each feature bit with the name of its Vulkan feature.
+inline constexpr std::pair<Feature, const char *> kFeatureNames[] = {
+    {kFeatureFloat16, "shaderFloat16"},
+    {kFeatureInt16, "shaderInt16"},
+    {kFeatureInt8, "shaderInt8"},
+    {kFeatureStorage16, "storageBuffer16BitAccess"},
+    {kFeatureStorage8, "storageBuffer8BitAccess"},
+    {kFeatureInt64, "shaderInt64"},
+    {kFeatureNanPreserve32, "shaderSignedZeroInfNanPreserveFloat32"}};
+
+/// The Vulkan names of the features in `mask`, comma-separated; a bit that
+/// is no feature is "unknown feature bit N".
+inline std::string featureNames(uint32_t mask) {
+  std::string names;
+  auto add = [&](const std::string &name) {
+    names += (names.empty() ? "" : ", ") + name;
+  };
+  for (auto [bit, name] : kFeatureNames)
+    if (mask & bit) {
+      add(name);
+      mask &= ~bit;
+    }
+  for (uint32_t bit = 0; bit < 32; ++bit)
+    if (mask & (1u << bit))
+      add("unknown feature bit " + std::to_string(bit));
+  return names;
+}
 
 /// What one argument of a gpu.launch_func is to the SPIR-V kernel.
 enum class ArgKind : uint32_t {

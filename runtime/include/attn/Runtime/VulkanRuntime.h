@@ -13,7 +13,12 @@
 // Memory: a "device pointer" is persistently mapped host-visible memory of
 // a storage buffer, so copies are plain memcpy; every launch is submitted
 // and waited for before it returns, so host code always sees finished
-// results. Errors never abort: the first one is kept (with the VkResult
+// results. A module load checks the container against itself (argument
+// kinds, params words, bindings), the device (features, limits) and its
+// SPIR-V (each kernel a compute entry point of its workgroup size); a
+// launch checks its parameters against the kernel's ABI and each memref
+// against the allocation that holds it (a memref without elements needs
+// none). Errors never abort: the first one is kept (with the VkResult
 // name) and every later call does nothing until the host takes it with
 // attnVulkanTakeError(). Environment: ATTN_VULKAN_DEVICE=N picks the N-th
 // device; ATTN_VULKAN_VALIDATION=1 turns on the Khronos validation layer,
@@ -37,6 +42,9 @@ struct AttnVulkanDeviceLimits {
   uint32_t maxComputeWorkGroupSize[3];
   uint32_t subgroupSize;
   uint64_t maxStorageBufferRange;
+  /// The attn::vulkan::Feature bits (VulkanKernelBinary.h) the device has;
+  /// the layer enables them all.
+  uint32_t features;
 };
 
 /// Loads the loader and creates the device once. True when usable;
