@@ -46,7 +46,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.attn_tools_dir, append_path=True)
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
-tools = ["attn-opt", "attn-run", "attn-aot"]
+tools = ["attn-opt", "attn-run", "attn-aot", "attn-aot-call-fuzzer"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Integration tests compare with float64 numpy: they need /usr/bin/python3

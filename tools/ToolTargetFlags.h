@@ -9,7 +9,9 @@
 #ifndef ATTN_TOOLS_TOOLTARGETFLAGS_H
 #define ATTN_TOOLS_TOOLTARGETFLAGS_H
 
+#include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/CommandLine.h"
 
 #include <string>
@@ -30,11 +32,26 @@ inline llvm::cl::opt<bool> tensorCores(
                    "sm_80+) where the strategy can"),
     llvm::cl::init(false), llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
 
-/// "" for a known --target, else the error line to print.
+/// The values --target accepts.
+inline constexpr const char *kTargets[] = {"cpu", "cuda"};
+
+/// "" for a known --target with a supported --gpu-chip, else the error line
+/// to print. --gpu-chip and --tensor-cores apply to a GPU target only.
 inline std::string targetError() {
-  if (target == "cpu" || target == "cuda")
-    return "";
-  return "unknown --target '" + target + "' (expected cpu or cuda)";
+  std::string known;
+  for (const char *name : kTargets)
+    known += (known.empty() ? "" : " or ") + std::string(name);
+  if (!llvm::is_contained(kTargets, llvm::StringRef(target)))
+    return "unknown --target '" + target + "' (expected " + known + ")";
+  bool gpu = target != "cpu";
+  if (!gpu && (gpuChip.getNumOccurrences() || tensorCores))
+    return std::string(gpuChip.getNumOccurrences() ? "--gpu-chip"
+                                                   : "--tensor-cores") +
+           " applies to a GPU --target, not " + target;
+  if (gpu)
+    if (std::string error = mlir::attn::checkGpuChip(gpuChip); !error.empty())
+      return "--gpu-chip: " + error;
+  return "";
 }
 
 } // namespace attn::tools

@@ -71,8 +71,8 @@ void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 /// parallelize, lower.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
-/// Input dialects that models arrive in (TOSA, linalg.softmax) to linalg on
-/// tensors, as upstream lowers them.
+/// Input dialects that models arrive in (TOSA, linalg.softmax, elementwise
+/// arith/math ops on tensors) to linalg on tensors, as upstream lowers them.
 void buildInputLowering(OpPassManager &pm);
 
 /// Lowering from bufferized loops/vectors to the LLVM dialect (the tail of
@@ -96,7 +96,23 @@ void addOneShotBufferize(OpPassManager &pm);
 /// Adds a pass that sets kResultsOwnedAttrName on the module.
 void addMarkResultsOwned(OpPassManager &pm);
 
-/// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline`.
+/// GPU architectures that attn-gpu-pipeline compiles for.
+ArrayRef<StringLiteral> supportedGpuChips();
+/// "" when `chip` is one of supportedGpuChips(), else the error line.
+std::string checkGpuChip(StringRef chip);
+/// "" when every option is a value the pipeline uses as written, else one
+/// line naming the option and what it must be. The registered pipelines,
+/// attn-run, attn-aot and the Python package check with these first.
+std::string checkCpuPipelineOptions(const CpuPipelineOptions &options);
+std::string checkGpuPipelineOptions(const GpuPipelineOptions &options);
+
+/// Writes the passes of both pipelines with their default options, in
+/// order, with each pass's summary, as Markdown (attn-opt
+/// --attn-print-pipelines; docs/generated/Pipelines.md).
+void printPipelineReference(raw_ostream &os);
+
+/// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline`; a pipeline whose
+/// options fail the checks above is an error where it is parsed.
 void registerAttnPipelines();
 
 } // namespace mlir::attn

@@ -59,12 +59,37 @@ struct CostEstimate {
   double seconds(const TargetDescription &target) const;
 };
 
+/// One parameter that a strategy reads from #attn.strategy<"name", {...}>:
+/// its schema. Selection checks every written parameter against it (an
+/// unknown name, a value of another kind or out of range, or a parameter
+/// the target does not read is an error naming the parameter and the
+/// strategy), and `attn-opt --attn-print-strategy-parameters` writes the
+/// reference (docs/generated/StrategyParameters.md) from it.
+struct StrategyParameter {
+  enum class Kind {
+    Int,        ///< An integer.
+    Flag,       ///< 0 or 1 (or true / false).
+    IntPerAxis, ///< An integer for every spatial axis, or a list of one per axis.
+  };
+  StringLiteral name;
+  Kind kind = Kind::Int;
+  int64_t min = 0, max = 0; ///< Inclusive range of each integer.
+  bool cpu = true, gpu = true; ///< The targets whose code reads it.
+  /// What is used when the parameter is absent, in words.
+  StringLiteral defaultValue;
+  StringLiteral description;
+};
+
 class Strategy {
 public:
   virtual ~Strategy() = default;
   /// Name written in #attn.strategy<"name">.
   virtual StringRef getName() const = 0;
   virtual StringRef getDescription() const = 0;
+  /// The parameters it reads, with their kinds, ranges and targets. A
+  /// strategy without parameters returns none (any written one is then an
+  /// error).
+  virtual ArrayRef<StrategyParameter> getParameters() const { return {}; }
   /// Whether this strategy can compute `op` on `target`; when it cannot,
   /// `reason` says why.
   virtual bool isApplicable(Operation *op, const TargetDescription &target,
@@ -132,6 +157,18 @@ SmallVector<StrategyCandidate> rankStrategies(Operation *op,
 FailureOr<StrategyAttr> selectStrategy(Operation *op,
                                        const TargetDescription &target,
                                        StringRef forced);
+
+/// Checks the parameters of `strategy` (an attribute naming `impl`)
+/// against impl's schema for `target`; emits an error on `op` naming the
+/// parameter and the strategy, and fails, at the first one that is not
+/// declared, of another kind, out of range, or not read on `target`.
+LogicalResult verifyStrategyParameters(Operation *op, const Strategy &impl,
+                                       StrategyAttr strategy,
+                                       const TargetDescription &target);
+
+/// Writes the parameter reference of every registered strategy as Markdown:
+/// name, kind, range, default, targets and meaning, from their schemas.
+void printStrategyParameterReference(raw_ostream &os);
 
 /// True for attn.attention and attn.neighborhood.
 bool isAttnOp(Operation *op);

@@ -32,6 +32,20 @@ public:
   StringRef getDescription() const override {
     return "skips the mask's empty blocks, unmasked full blocks";
   }
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static constexpr StrategyParameter parameters[] = {
+        {"block_q", StrategyParameter::Kind::Int, 1, 1 << 20, true, false,
+         "128, or Lq when shorter",
+         "query rows of a mask block (and of one task)"},
+        {"block_k", StrategyParameter::Kind::Int, 1, 1024, true, false,
+         "4 vectors (64 keys with 512-bit vectors)",
+         "keys of a mask block (a multiple of the vector lanes, at most 16 "
+         "vectors)"},
+        {"micro_q", StrategyParameter::Kind::Int, 1, 32, true, false,
+         "min(6, G x block_q)", "query rows held in registers"},
+    };
+    return parameters;
+  }
 
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
@@ -53,6 +67,9 @@ public:
 
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
                                 StrategyAttr requested) const override {
+    // On the GPU the mask applies per element: no parameters.
+    if (target.kind == TargetDescription::Kind::GPU)
+      return StrategyAttr::get(op->getContext(), getName(), DictionaryAttr());
     FlashKernelConfig config =
         configFor(AttentionProblem::get(op), target, requested);
     Builder b(op->getContext());

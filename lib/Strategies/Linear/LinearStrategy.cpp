@@ -107,6 +107,17 @@ public:
     return "kernel scores in O(L F Dv): running state phi(K)^T V, causal in "
            "chunks";
   }
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static constexpr StrategyParameter parameters[] = {
+        {"chunk", StrategyParameter::Kind::Int, 1, 1 << 16, true, false,
+         "causal: 32, 16 for G > 2; else max(16, 64 / G); at most Lq",
+         "queries per chunk (causal: the masked quadratic step's size)"},
+        {"tile_rows", StrategyParameter::Kind::Int, 1, 12, true, false,
+         "chosen from the 12 or 24 vector accumulators",
+         "rows of the output register tiles"},
+    };
+    return parameters;
+  }
 
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
@@ -155,6 +166,9 @@ public:
 
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
                                 StrategyAttr requested) const override {
+    // The GPU kernel has no parameters.
+    if (target.kind == TargetDescription::Kind::GPU)
+      return StrategyAttr::get(op->getContext(), getName(), DictionaryAttr());
     LinearKernelConfig config =
         configFor(AttentionProblem::get(op), target, requested);
     Builder b(op->getContext());

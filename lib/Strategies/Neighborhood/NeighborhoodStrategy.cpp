@@ -461,6 +461,16 @@ public:
   StringRef getDescription() const override {
     return "fused neighborhood attention over query boxes and their key boxes";
   }
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static constexpr StrategyParameter parameters[] = {
+        {"tile", StrategyParameter::Kind::IntPerAxis, 1, kMaxTileEdge, true,
+         false,
+         "the cheapest box by the cost model (1-D: 16 to 128, 2-D: 2 to "
+         "16, 3-D: 2 to 6 per axis)",
+         "edge of the box of queries one task computes, per spatial axis"},
+    };
+    return parameters;
+  }
 
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
@@ -490,6 +500,9 @@ public:
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
                                 StrategyAttr requested) const override {
     AttentionProblem p = AttentionProblem::get(op);
+    // The GPU kernel applies NATTEN's rule per element: no parameters.
+    if (target.kind == TargetDescription::Kind::GPU)
+      return StrategyAttr::get(op->getContext(), getName(), DictionaryAttr());
     SmallVector<int64_t> tile = tileFor(p, requested);
     if (!requested || !requested.getParams() ||
         !requested.getParams().get("tile")) {
@@ -581,6 +594,14 @@ public:
              << "neighborhood strategy: head dimensions D = " << p.headDim
              << ", Dv = " << p.valueDim << " exceed the CPU kernel's "
              << kMaxFlashHeadDim << " (it unrolls them in vectors)";
+    if (auto list = dyn_cast_or_null<ArrayAttr>(
+            strategy.getParams() ? strategy.getParams().get("tile")
+                                 : Attribute());
+        list && list.size() != p.kernel.size())
+      return op->emitOpError()
+             << "neighborhood strategy parameter tile has " << list.size()
+             << " edges but the op has " << p.kernel.size()
+             << " spatial axes: give one edge, or one per axis";
     SmallVector<int64_t> tile = tileFor(p, strategy);
     for (int64_t t : tile)
       if (t < 1 || t > kMaxTileEdge)

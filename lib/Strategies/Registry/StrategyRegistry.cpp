@@ -207,6 +207,8 @@ mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
   if (!strategy->isApplicable(op, target, reason))
     return op->emitOpError() << origin << " '" << name
                              << "' cannot compute this op: " << reason;
-  return strategy->chooseParameters(op, target,
-                                    written ? written : forcedAttr);
+  StrategyAttr requested = written ? written : forcedAttr;
+  if (failed(verifyStrategyParameters(op, *strategy, requested, target)))
+    return failure();
+  return strategy->chooseParameters(op, target, requested);
 }

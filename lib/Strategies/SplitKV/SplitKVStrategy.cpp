@@ -29,6 +29,24 @@ public:
   StringRef getDescription() const override {
     return "decode: keys split across threads, merged by log-sum-exp";
   }
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static constexpr StrategyParameter parameters[] = {
+        {"splits", StrategyParameter::Kind::Int, 1, 4096, true, true,
+         "4 tasks per thread, each at least 4 key tiles long",
+         "parts the keys of each query block are split into, merged by "
+         "log-sum-exp"},
+        {"block_q", StrategyParameter::Kind::Int, 1, 1 << 20, true, true,
+         "cpu: min(Lq, 64); gpu: min(Lq, 64) within 32 to 128",
+         "query rows per head of one block (gpu: at most 1024)"},
+        {"block_k", StrategyParameter::Kind::Int, 1, 1024, true, false,
+         "4 vectors (64 keys with 512-bit vectors)",
+         "keys per tile (a multiple of the vector lanes, at most 16 "
+         "vectors)"},
+        {"micro_q", StrategyParameter::Kind::Int, 1, 32, true, false,
+         "min(6, G x block_q)", "query rows held in registers"},
+    };
+    return parameters;
+  }
 
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
@@ -48,6 +66,13 @@ public:
     FlashKernelConfig config =
         configFor(AttentionProblem::get(op), target, requested);
     Builder b(op->getContext());
+    if (target.kind == TargetDescription::Kind::GPU)
+      return StrategyAttr::get(
+          op->getContext(), getName(),
+          b.getDictionaryAttr(
+              {b.getNamedAttr("splits", b.getI64IntegerAttr(config.splits)),
+               b.getNamedAttr("block_q",
+                              b.getI64IntegerAttr(config.blockQ))}));
     return StrategyAttr::get(
         op->getContext(), getName(),
         b.getDictionaryAttr(
@@ -93,7 +118,7 @@ public:
     if (target.kind == TargetDescription::Kind::GPU) {
       GpuKernelConfig gpu;
       gpu.tensorCores = target.tensorCores;
-      gpu.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, config.blockQ));
+      gpu.blockQ = config.blockQ;
       gpu.blockK = fitGpuBlockK(p, 32);
       gpu.splits = config.splits;
       if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
@@ -137,6 +162,9 @@ private:
     config.splits = std::max<int64_t>(1, std::min<int64_t>({splits, tiles / 4,
                                                             int64_t(4096)}));
     fitFlashBlockQToStack(p, config);
+    // A GPU block has 32 to 128 threads, one query row each.
+    if (target.kind == TargetDescription::Kind::GPU)
+      config.blockQ = std::clamp<int64_t>(config.blockQ, 32, 128);
     if (requested) {
       config.splits = requested.getIntParam("splits", config.splits);
       config.blockK = requested.getIntParam("block_k", config.blockK);

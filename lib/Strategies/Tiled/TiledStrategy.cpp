@@ -28,6 +28,29 @@ public:
   StringRef getDescription() const override {
     return "FlashAttention-2: online softmax over KV tiles, register-blocked";
   }
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static constexpr StrategyParameter parameters[] = {
+        {"block_q", StrategyParameter::Kind::Int, 1, 1 << 20, true, true,
+         "cpu: 256 / G rows (G query heads per KV head), halved until the "
+         "tasks fill twice the threads, at most Lq; gpu: 128, 64 with "
+         "tensor cores",
+         "query rows per head of one task (cpu) or thread block (gpu, at "
+         "most 1024)"},
+        {"block_k", StrategyParameter::Kind::Int, 1, 1024, true, true,
+         "cpu: 4 vectors (64 keys with 512-bit vectors); gpu: 32, fewer "
+         "when a K and V tile exceed shared memory",
+         "keys per tile (cpu: a multiple of the vector lanes, at most 16 "
+         "vectors)"},
+        {"micro_q", StrategyParameter::Kind::Int, 1, 32, true, false,
+         "6, fewer for fewer queries",
+         "query rows held in registers (micro_q x block_k / lanes <= 128 "
+         "vectors)"},
+        {"tensor_cores", StrategyParameter::Kind::Flag, 0, 1, false, true,
+         "the target's tensor-cores option",
+         "1: f16/bf16 Q K^T on tensor-core mma.sync (sm_80+)"},
+    };
+    return parameters;
+  }
 
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
