@@ -4,12 +4,15 @@
 // MLIR text, run an entry on numpy arrays without copying them (C-contiguous
 // arrays become HostArray views), return each result as a numpy array that
 // owns the compiled code's buffer through a capsule, and report strategy
-// selection as dicts. The pure-Python package `attn` is built on this.
+// selection as dicts; and load AOT libraries (attn-aot) with the same entry
+// interface. The pure-Python package `attn` is built on this.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/CAPI/Compiler.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Runtime/AotLibrary.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -132,12 +135,38 @@ py::dict specDict(const attn::api::TensorSpec &spec) {
   return d;
 }
 
+/// An AOT library (attn-aot); its entries run with the process default
+/// thread count (set_num_threads).
+struct AotModule {
+  std::unique_ptr<attn::runtime::AotLibrary> library;
+};
+
+py::dict aotSpecDict(const attn::runtime::AotArraySpec &spec) {
+  py::dict d;
+  d["dtype"] = py::str(numpyName(spec.dtype));
+  d["shape"] = spec.shape; // -1: dynamic
+  d["type"] = spec.text();
+  return d;
+}
+
+/// The entries' results as numpy arrays that own the buffers.
+py::list toNumpyList(const std::vector<HostArray> &outputs) {
+  py::list results;
+  for (const HostArray &out : outputs)
+    results.append(toNumpy(out));
+  return results;
+}
+
 CompileOptions makeOptions(const std::string &target,
                            const std::string &strategy,
                            const std::string &overrideStrategy, int threads,
-                           int vectorWidth, int optLevel) {
+                           int vectorWidth, int optLevel,
+                           const std::string &gpuChip = "sm_90",
+                           bool tensorCores = false) {
   CompileOptions options;
   options.target = target;
+  options.gpuChip = gpuChip;
+  options.tensorCores = tensorCores;
   options.strategy = strategy;
   options.overrideStrategy = overrideStrategy;
   options.threads = threads;
@@ -190,10 +219,7 @@ PYBIND11_MODULE(_attn, m) {
              }
              if (!ok)
                throw std::runtime_error(error);
-             py::list results;
-             for (const HostArray &out : outputs)
-               results.append(toNumpy(out));
-             return results;
+             return toNumpyList(outputs);
            },
            py::arg("name"), py::arg("inputs"))
       .def("useful_flops",
@@ -207,17 +233,84 @@ PYBIND11_MODULE(_attn, m) {
            [](const Module &self) { return self.compiled->hasAttnOps(); })
       .def_readonly("threads", &Module::threads);
 
+  py::class_<AotModule>(m, "AotModule")
+      .def("entries",
+           [](const AotModule &self) {
+             std::vector<std::string> names;
+             for (const auto &entry : self.library->entries())
+               names.push_back(entry.name);
+             return names;
+           })
+      .def("signature",
+           [](const AotModule &self, const std::string &name) -> py::object {
+             const attn::runtime::AotEntry *entry = self.library->entry(name);
+             if (!entry)
+               return py::none();
+             py::dict d;
+             d["name"] = entry->name;
+             py::list inputs, results;
+             for (const auto &spec : entry->inputs)
+               inputs.append(aotSpecDict(spec));
+             for (const auto &spec : entry->results)
+               results.append(aotSpecDict(spec));
+             d["inputs"] = inputs;
+             d["results"] = results;
+             d["known"] = true;
+             return d;
+           })
+      .def("run",
+           [](AotModule &self, const std::string &name,
+              const std::vector<py::array> &arrays) {
+             std::vector<HostArray> inputs = viewsOf(arrays);
+             std::vector<HostArray> outputs;
+             std::string error;
+             bool ok;
+             {
+               py::gil_scoped_release release;
+               attn::api::setNumThreads(defaultThreads);
+               ok = self.library->call(name, inputs, outputs, error);
+             }
+             if (!ok)
+               throw py::value_error(error);
+             return toNumpyList(outputs);
+           },
+           py::arg("name"), py::arg("inputs"))
+      .def("describe",
+           [](const AotModule &self) { return self.library->describe(); })
+      .def_property_readonly(
+          "target", [](const AotModule &self) { return self.library->target(); })
+      .def_property_readonly("threads", [](const AotModule &) { return 0; });
+
+  m.def(
+      "load_library",
+      [](const std::string &path) {
+        auto module = std::make_unique<AotModule>();
+        std::string error;
+        module->library = attn::runtime::AotLibrary::open(path, error);
+        if (!module->library)
+          throw py::value_error(error);
+        return module;
+      },
+      py::arg("path"));
+
+  m.def("supported_gpu_chips", [] {
+    std::vector<std::string> chips;
+    for (llvm::StringRef chip : mlir::attn::supportedGpuChips())
+      chips.push_back(chip.str());
+    return chips;
+  });
+
   m.def(
       "compile",
       [](const std::string &source, const std::string &bufferName,
          const std::string &target, const std::string &strategy,
          const std::string &overrideStrategy, int threads, int vectorWidth,
-         int optLevel) {
+         int optLevel, const std::string &gpuChip, bool tensorCores) {
         std::string error;
         auto compiled = CompiledModule::compile(
             source, bufferName,
             makeOptions(target, strategy, overrideStrategy, threads,
-                        vectorWidth, optLevel),
+                        vectorWidth, optLevel, gpuChip, tensorCores),
             initRegistry, error);
         if (!compiled)
           throw CompileFailure(trimmed(error));
@@ -229,7 +322,8 @@ PYBIND11_MODULE(_attn, m) {
       py::arg("source"), py::arg("buffer_name"), py::arg("target") = "cpu",
       py::arg("strategy") = "", py::arg("override_strategy") = "",
       py::arg("threads") = 0, py::arg("vector_width") = 0,
-      py::arg("opt_level") = 3);
+      py::arg("opt_level") = 3, py::arg("gpu_chip") = "sm_90",
+      py::arg("tensor_cores") = false);
 
   m.def(
       "explain",

@@ -5,8 +5,10 @@
 #include "attn/Runtime/Version.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 
 #include <cstring>
+#include <fstream>
 #include <sstream>
 
 namespace attn::runtime {
@@ -19,6 +21,150 @@ static_assert(static_cast<int>(DType::F32) == ATTN_AOT_F32 &&
 
 const char *attnVersion() { return ATTN_VERSION_STRING; }
 
+std::string AotArraySpec::text() const {
+  std::string out = std::string(dtypeTypeName(dtype)) + "[";
+  for (size_t d = 0; d < shape.size(); ++d)
+    out += (d ? "x" : "") +
+           (shape[d] < 0 ? std::string("?") : std::to_string(shape[d]));
+  return out + "]";
+}
+
+std::string AotEntry::text() const {
+  auto list = [](const std::vector<AotArraySpec> &arrays) {
+    std::string out;
+    for (const AotArraySpec &a : arrays)
+      out += (out.empty() ? "" : ", ") + a.text();
+    return out;
+  };
+  return name + "(" + list(inputs) + ") -> " +
+         (results.size() == 1 ? list(results) : "(" + list(results) + ")");
+}
+
+namespace {
+
+bool parseArray(const std::string &field, AotArraySpec &array) {
+  size_t open = field.find('[');
+  if (open == std::string::npos || field.back() != ']' ||
+      !parseDTypeTypeName(field.substr(0, open), array.dtype))
+    return false;
+  std::string sizes = field.substr(open + 1, field.size() - open - 2);
+  array.shape.clear();
+  if (sizes.empty())
+    return true;
+  std::istringstream parts(sizes);
+  std::string part;
+  while (std::getline(parts, part, 'x')) {
+    if (part == "?") {
+      array.shape.push_back(-1);
+      continue;
+    }
+    if (part.empty() || part.size() > 18 ||
+        part.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    array.shape.push_back(std::stoll(part));
+  }
+  return sizes.back() != 'x';
+}
+
+bool parseCount(const std::string &field, size_t &count) {
+  if (field.empty() || field.size() > 6 ||
+      field.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  count = std::stoul(field);
+  return true;
+}
+
+} // namespace
+
+bool parseAotDescription(const std::string &text, std::string &target,
+                         std::vector<AotEntry> &entries, std::string &error) {
+  std::istringstream lines(text);
+  std::string line;
+  target.clear();
+  entries.clear();
+  for (int number = 1; std::getline(lines, line); ++number) {
+    std::vector<std::string> fields;
+    std::istringstream words(line);
+    for (std::string word; words >> word;)
+      fields.push_back(word);
+    auto bad = [&](const std::string &why) {
+      error = "line " + std::to_string(number) + " of its description (" +
+              line + "): " + why;
+      return false;
+    };
+    if (fields.empty())
+      continue;
+    if (fields[0] == "target") {
+      if (fields.size() != 2)
+        return bad("expected 'target <name>'");
+      target = fields[1];
+    } else if (fields[0] == "entry") {
+      AotEntry entry;
+      size_t numInputs = 0, numResults = 0;
+      if (fields.size() < 4 || !parseCount(fields[2], numInputs) ||
+          !parseCount(fields[3], numResults) ||
+          fields.size() != 4 + numInputs + numResults)
+        return bad("expected 'entry <name> <inputs> <results> <array>...'");
+      entry.name = fields[1];
+      for (size_t i = 0; i < numInputs + numResults; ++i) {
+        AotArraySpec array;
+        if (!parseArray(fields[4 + i], array))
+          return bad("'" + fields[4 + i] + "' is not <dtype>[<sizes>]");
+        (i < numInputs ? entry.inputs : entry.results).push_back(array);
+      }
+      entries.push_back(std::move(entry));
+    }
+  }
+  if (target.empty()) {
+    error = "its description names no target";
+    return false;
+  }
+  return true;
+}
+
+std::string checkSharedObjectFile(const std::string &path) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file)
+    return "cannot read '" + path + "'";
+  uint64_t size = static_cast<uint64_t>(file.tellg());
+  auto read = [&](uint64_t offset, void *out, size_t bytes) {
+    if (offset > size || bytes > size - offset)
+      return false;
+    file.seekg(static_cast<std::streamoff>(offset));
+    return static_cast<bool>(file.read(static_cast<char *>(out), bytes));
+  };
+  Elf64_Ehdr header;
+  if (!read(0, &header, sizeof header) ||
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
+    return "'" + path + "' is not a shared library (no ELF header)";
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_type != ET_DYN)
+    return "'" + path + "' is not a 64-bit ELF shared library";
+  auto truncated = [&](uint64_t reach) {
+    return "'" + path + "' is truncated: it is " + std::to_string(size) +
+           " bytes long but its contents reach byte " + std::to_string(reach);
+  };
+  auto tableEnd = [](uint64_t offset, uint64_t count, uint64_t entrySize) {
+    return offset + count * entrySize;
+  };
+  if (header.e_phentsize != sizeof(Elf64_Phdr) ||
+      tableEnd(header.e_phoff, header.e_phnum, header.e_phentsize) > size)
+    return truncated(tableEnd(header.e_phoff, header.e_phnum,
+                              header.e_phentsize));
+  if (header.e_shoff &&
+      tableEnd(header.e_shoff, header.e_shnum, header.e_shentsize) > size)
+    return truncated(tableEnd(header.e_shoff, header.e_shnum,
+                              header.e_shentsize));
+  for (uint16_t i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment;
+    if (!read(header.e_phoff + uint64_t(i) * sizeof segment, &segment,
+              sizeof segment))
+      return truncated(size + 1);
+    if (segment.p_offset > size || segment.p_filesz > size - segment.p_offset)
+      return truncated(segment.p_offset + segment.p_filesz);
+  }
+  return "";
+}
+
 AotLibrary::~AotLibrary() {
   if (handle)
     dlclose(handle);
@@ -28,6 +174,11 @@ std::unique_ptr<AotLibrary> AotLibrary::open(const std::string &path,
                                              std::string &error) {
   // A bare file name means the file here, not a search of library paths.
   std::string file = path.find('/') == std::string::npos ? "./" + path : path;
+  // The loader maps the file: a truncated one would fault (SIGBUS) there.
+  if (std::string why = checkSharedObjectFile(file); !why.empty()) {
+    error = why;
+    return nullptr;
+  }
   void *handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
@@ -61,38 +212,32 @@ std::unique_ptr<AotLibrary> AotLibrary::open(const std::string &path,
     return nullptr;
   }
   library->description = describe();
+  std::string why;
+  if (!parseAotDescription(library->description, library->targetName,
+                           library->entryList, why)) {
+    error = "'" + path + "' is not a valid attn AOT library: " + why;
+    return nullptr;
+  }
   return library;
 }
 
-std::string AotLibrary::describe() const { return description; }
-
-int AotLibrary::numResults(const std::string &entry) const {
-  std::istringstream lines(description);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(entry + ":", 0) != 0)
-      continue;
-    size_t arrow = line.find("->");
-    if (arrow == std::string::npos)
-      return 0;
-    std::istringstream results(line.substr(arrow + 2));
-    int count = 0;
-    std::string word;
-    while (results >> word)
-      ++count;
-    return count;
-  }
-  return -1;
-}
-
-bool AotLibrary::hasEntry(const std::string &entry) const {
-  return numResults(entry) >= 0;
+const AotEntry *AotLibrary::entry(const std::string &name) const {
+  for (const AotEntry &e : entryList)
+    if (e.name == name)
+      return &e;
+  return nullptr;
 }
 
 bool AotLibrary::call(const std::string &entry,
                       const std::vector<HostArray> &inputs,
-                      std::vector<HostArray> &outputs, int numOutputs,
+                      std::vector<HostArray> &outputs,
                       std::string &error) const {
+  const AotEntry *signature = this->entry(entry);
+  if (!signature) {
+    error = "no entry @" + entry + " in this library";
+    return false;
+  }
+  int numOutputs = static_cast<int>(signature->results.size());
   std::vector<attn_aot_array> in(inputs.size()), out(numOutputs);
   for (size_t i = 0; i < inputs.size(); ++i) {
     const HostArray &a = inputs[i];

@@ -2,10 +2,15 @@
 
 #include "attn/Runtime/CpuRuntime.h"
 
+#include <atomic>
 #include <cerrno>
+#include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -80,13 +85,49 @@ namespace {
   // running destructors under them.
   std::_Exit(1);
 }
+
+/// One guarded call (attnCallGuarded): where a failed allocation returns
+/// to, and the allocations of the call that are still live.
+struct Guard {
+  std::jmp_buf jump;
+  size_t failedBytes = 0;
+  std::unordered_set<void *> live;
+};
+
+thread_local Guard *currentGuard = nullptr;
+std::atomic<int> activeGuards{0};
+std::mutex ownersMutex;
+/// Allocation -> the guard of the call that made it (guarded calls only).
+std::unordered_map<void *, Guard *> &owners() {
+  static auto *map = new std::unordered_map<void *, Guard *>();
+  return *map;
+}
+
+/// Whether this thread runs inside an OpenMP parallel region (where a jump
+/// out would leave the team waiting). libomp is optional: without it, no.
+extern "C" int omp_get_level(void) __attribute__((weak));
+bool inParallelRegion() { return omp_get_level && omp_get_level() > 0; }
+
+void *track(void *pointer, size_t size) {
+  Guard *guard = currentGuard;
+  if (!pointer) {
+    if (guard && !inParallelRegion()) {
+      guard->failedBytes = size;
+      std::longjmp(guard->jump, 1);
+    }
+    outOfMemory(size);
+  }
+  if (guard) {
+    std::lock_guard<std::mutex> lock(ownersMutex);
+    owners()[pointer] = guard;
+    guard->live.insert(pointer);
+  }
+  return pointer;
+}
 } // namespace
 
 extern "C" void *_mlir_memref_to_llvm_alloc(size_t size) {
-  void *pointer = std::malloc(size ? size : 1);
-  if (!pointer)
-    outOfMemory(size);
-  return pointer;
+  return track(std::malloc(size ? size : 1), size);
 }
 
 extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment,
@@ -95,12 +136,56 @@ extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment,
   size_t align = sizeof(void *);
   while (align < alignment && align != 0)
     align <<= 1;
-  if (align == 0)
-    outOfMemory(size);
   void *pointer = nullptr;
-  if (posix_memalign(&pointer, align, size ? size : 1) != 0 || !pointer)
-    outOfMemory(size);
-  return pointer;
+  if (align == 0 || posix_memalign(&pointer, align, size ? size : 1) != 0)
+    pointer = nullptr;
+  return track(pointer, size);
 }
 
-extern "C" void _mlir_memref_to_llvm_free(void *pointer) { std::free(pointer); }
+extern "C" void _mlir_memref_to_llvm_free(void *pointer) {
+  if (pointer && activeGuards.load(std::memory_order_relaxed) > 0) {
+    std::lock_guard<std::mutex> lock(ownersMutex);
+    auto it = owners().find(pointer);
+    if (it != owners().end()) {
+      it->second->live.erase(pointer);
+      owners().erase(it);
+    }
+  }
+  std::free(pointer);
+}
+
+namespace {
+/// Forgets the guard's allocations; with `release`, frees them too.
+void retire(Guard &guard, bool release) {
+  std::lock_guard<std::mutex> lock(ownersMutex);
+  for (void *pointer : guard.live) {
+    owners().erase(pointer);
+    if (release)
+      std::free(pointer);
+  }
+  guard.live.clear();
+}
+} // namespace
+
+extern "C" int attnCallGuarded(void (*body)(void *), void *context,
+                               char *error, size_t errorSize) {
+  Guard guard;
+  Guard *outer = currentGuard;
+  activeGuards.fetch_add(1);
+  currentGuard = &guard;
+  // Nothing with a destructor lives in this frame between setjmp and a
+  // longjmp back to it: `guard` is only read afterwards.
+  int failed = setjmp(guard.jump);
+  if (!failed)
+    body(context);
+  currentGuard = outer;
+  retire(guard, failed != 0);
+  activeGuards.fetch_sub(1);
+  if (!failed)
+    return 0;
+  if (error && errorSize)
+    std::snprintf(error, errorSize,
+                  "out of memory: compiled code could not allocate %zu bytes",
+                  guard.failedBytes);
+  return 1;
+}

@@ -30,6 +30,22 @@ const char *dtypeName(DType dtype) {
   return "?";
 }
 
+static constexpr const char *kTypeNames[] = {"f32", "f16", "bf16", "f64",
+                                             "i1",  "i8",  "i32",  "i64"};
+
+const char *dtypeTypeName(DType dtype) {
+  return kTypeNames[static_cast<int>(dtype)];
+}
+
+bool parseDTypeTypeName(const std::string &name, DType &dtype) {
+  for (int i = 0; i <= static_cast<int>(DType::I64); ++i)
+    if (name == kTypeNames[i]) {
+      dtype = static_cast<DType>(i);
+      return true;
+    }
+  return false;
+}
+
 size_t dtypeSize(DType dtype) {
   switch (dtype) {
   case DType::F32: case DType::I32: return 4;

@@ -18,6 +18,9 @@ config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py",
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%attn_lib_dir", config.attn_lib_dir))
+# LLVM's libraries: libomp and mlir-runner's utility libraries.
+config.substitutions.append(
+    ("%llvm_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
 config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
 config.substitutions.append(("%python", config.python_executable))
@@ -47,7 +50,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.attn_tools_dir, append_path=True)
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
-tools = ["attn-opt", "attn-run", "attn-aot"]
+tools = ["attn-opt", "attn-run", "attn-aot", "attn-aot-call-fuzzer"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Integration tests compare with float64 numpy: they need /usr/bin/python3

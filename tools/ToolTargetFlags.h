@@ -9,7 +9,9 @@
 #ifndef ATTN_TOOLS_TOOLTARGETFLAGS_H
 #define ATTN_TOOLS_TOOLTARGETFLAGS_H
 
+#include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/CommandLine.h"
 
 #include <string>
@@ -21,7 +23,7 @@ inline llvm::cl::opt<std::string>
            llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
 inline llvm::cl::opt<std::string>
     gpuChip("gpu-chip",
-            llvm::cl::desc("GPU architecture for --target cuda (sm_80, sm_90)"),
+            llvm::cl::desc("GPU architecture for --target cuda: sm_80, sm_86, sm_89 or sm_90"),
             llvm::cl::init("sm_90"),
             llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
 inline llvm::cl::opt<bool> tensorCores(
@@ -30,11 +32,29 @@ inline llvm::cl::opt<bool> tensorCores(
                    "sm_80+) where the strategy can"),
     llvm::cl::init(false), llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
 
-/// "" for a known --target, else the error line to print.
+/// The values --target accepts.
+inline constexpr const char *kTargets[] = {"cpu", "cuda", "vulkan"};
+
+/// "" for a known --target with a supported --gpu-chip, else the error line
+/// to print. --gpu-chip and --tensor-cores apply to --target cuda only.
 inline std::string targetError() {
-  if (target == "cpu" || target == "cuda" || target == "vulkan")
-    return "";
-  return "unknown --target '" + target + "' (expected cpu, cuda or vulkan)";
+  std::string known;
+  for (size_t i = 0; i < std::size(kTargets); ++i)
+    known += std::string(i == 0 ? ""
+                         : i + 1 == std::size(kTargets) ? " or "
+                                                         : ", ") +
+             kTargets[i];
+  if (!llvm::is_contained(kTargets, llvm::StringRef(target)))
+    return "unknown --target '" + target + "' (expected " + known + ")";
+  bool cuda = target == "cuda";
+  if (!cuda && (gpuChip.getNumOccurrences() || tensorCores))
+    return std::string(gpuChip.getNumOccurrences() ? "--gpu-chip"
+                                                   : "--tensor-cores") +
+           " applies to --target cuda, not " + target;
+  if (cuda)
+    if (std::string error = mlir::attn::checkGpuChip(gpuChip); !error.empty())
+      return "--gpu-chip: " + error;
+  return "";
 }
 
 } // namespace attn::tools

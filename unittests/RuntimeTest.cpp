@@ -1,6 +1,8 @@
 //===- RuntimeTest.cpp - libattn_runtime: .npy, memrefCopy, allocation ---===//
 
+#include "attn/Runtime/AotLibrary.h"
 #include "attn/Runtime/CpuRuntime.h"
+#include "attn/Runtime/EntryCheck.h"
 #include "attn/Runtime/Npy.h"
 
 #include <gtest/gtest.h>
@@ -136,6 +138,125 @@ TEST(MemrefAllocDeathTest, ReportsOutOfMemoryAndExits) {
               "4611686018427387904 bytes");
   EXPECT_EXIT(_mlir_memref_to_llvm_aligned_alloc(64, huge),
               ::testing::ExitedWithCode(1), "out of memory");
+}
+
+TEST(MemrefAllocGuarded, ReturnsAnErrorAndFreesTheCallsAllocations) {
+  // A "compiled" body that allocates twice, frees one, then cannot
+  // allocate: the call returns an error, nothing is left allocated (ASan's
+  // leak check sees it), and the process lives on.
+  struct Context {
+    void *kept = nullptr;
+  } context;
+  char error[128] = {0};
+  int status = attnCallGuarded(
+      [](void *c) {
+        auto *ctx = static_cast<Context *>(c);
+        ctx->kept = _mlir_memref_to_llvm_alloc(64);
+        _mlir_memref_to_llvm_free(_mlir_memref_to_llvm_alloc(32));
+        _mlir_memref_to_llvm_aligned_alloc(64, size_t(1) << 62);
+        ctx->kept = nullptr; // not reached
+      },
+      &context, error, sizeof error);
+  EXPECT_NE(status, 0);
+  EXPECT_STREQ(error, "out of memory: compiled code could not allocate "
+                      "4611686018427387904 bytes");
+  EXPECT_NE(context.kept, nullptr); // freed by the guard, not by us
+}
+
+TEST(MemrefAllocGuarded, KeepsResultsOfASuccessfulCall) {
+  void *result = nullptr;
+  char error[128] = {0};
+  int status = attnCallGuarded(
+      [](void *c) { *static_cast<void **>(c) = _mlir_memref_to_llvm_alloc(16); },
+      &result, error, sizeof error);
+  EXPECT_EQ(status, 0);
+  ASSERT_NE(result, nullptr);
+  std::memset(result, 1, 16);
+  _mlir_memref_to_llvm_free(result);
+}
+
+TEST(EntryCheck, RefusesWhatCompiledCodeCannotRead) {
+  const int64_t qShape[] = {1, 4, -1, 8}, kShape[] = {1, 2, -1, 8};
+  ArraySpec specs[] = {{0, 4, qShape, "tensor<1x4x?x8xf32>"},
+                       {0, 4, kShape, "tensor<1x2x?x8xf32>"},
+                       {0, 4, kShape, "tensor<1x2x?x8xf32>"}};
+  SizeRuleSpec rules[] = {{1, 2, 2, 2, 0, "K and V lengths equal"}};
+  float memory[1024];
+  int64_t q[] = {1, 4, 3, 8}, k[] = {1, 2, 5, 8}, v[] = {1, 2, 5, 8};
+  ArrayArg args[] = {{memory, 0, 4, q}, {memory, 0, 4, k}, {memory, 0, 4, v}};
+  auto check = [&](int numArgs = 3) {
+    return checkEntryArguments("main", specs, 3, rules, 1, args, numArgs);
+  };
+  EXPECT_EQ(check(), "");
+  EXPECT_EQ(check(2), "@main takes 3 inputs but 2 were given");
+  v[2] = 4;
+  EXPECT_EQ(check(), "input 1 dimension 2 is 5 but input 2 dimension 2 is "
+                     "4: K and V lengths equal");
+  v[2] = -4;
+  EXPECT_EQ(check(), "input 2 dimension 2 is -4: sizes must be from 0 to "
+                     "2147483647 (2^31 - 1)");
+  v[2] = 5;
+  k[3] = 9;
+  EXPECT_EQ(check(), "input 1 has shape [1, 2, 5, 9] but @main expects "
+                     "tensor<1x2x?x8xf32>");
+  k[3] = 8;
+  args[0].dtype = 1;
+  EXPECT_EQ(check(), "input 0 has dtype float16 but @main expects float32 "
+                     "(tensor<1x4x?x8xf32>)");
+  args[0].dtype = 0;
+  args[2].data = nullptr;
+  EXPECT_EQ(check(), "input 2 has no data (a null pointer) for shape "
+                     "[1, 2, 5, 8]");
+  v[2] = 0;
+  k[2] = 0;
+  EXPECT_EQ(check(), ""); // empty: no data needed
+  EXPECT_EQ(checkEntryArguments("main", specs, 3, rules, 1, nullptr, 3),
+            "@main takes 3 inputs but the array of inputs is a null pointer");
+}
+
+TEST(EntryCheck, RefusesArraysLargerThanMemory) {
+  const int64_t shape[] = {-1, -1, -1};
+  ArraySpec spec = {0, 3, shape, "tensor<?x?x?xf32>"};
+  float memory[4];
+  int64_t sizes[] = {2147483647, 2147483647, 4};
+  ArrayArg arg = {memory, 0, 3, sizes};
+  EXPECT_EQ(checkEntryArguments("f", &spec, 1, nullptr, 0, &arg, 1),
+            "input 0 has shape [2147483647, 2147483647, 4], more bytes than "
+            "an address space holds");
+}
+
+TEST(AotDescription, ParsesTheDocumentedFormat) {
+  std::string target, error;
+  std::vector<AotEntry> entries;
+  ASSERT_TRUE(parseAotDescription(
+      "target cpu\nfuture field\nentry main 2 1 bf16[1x?x8] i1[] "
+      "f32[?]\nentry none 0 0\n",
+      target, entries, error))
+      << error;
+  EXPECT_EQ(target, "cpu");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].text(), "main(bf16[1x?x8], i1[]) -> f32[?]");
+  EXPECT_EQ(entries[0].inputs[0].shape, (std::vector<int64_t>{1, -1, 8}));
+  EXPECT_TRUE(entries[0].inputs[1].shape.empty());
+  EXPECT_EQ(entries[1].text(), "none() -> ()");
+  for (const char *bad :
+       {"target cpu\nentry main 1 1 f32[2]\n", "entry main 0 0\n",
+        "target cpu\nentry main 1 0 float32[2]\n",
+        "target cpu\nentry main 1 0 f32[2x]\n",
+        "target cpu\nentry main x 0\n"})
+    EXPECT_FALSE(parseAotDescription(bad, target, entries, error)) << bad;
+}
+
+TEST(SharedObjectFile, RefusesTruncatedFiles) {
+  std::string path = tempPath("not-elf.so");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "hello";
+  }
+  EXPECT_NE(checkSharedObjectFile(path).find("no ELF header"),
+            std::string::npos);
+  EXPECT_NE(checkSharedObjectFile(tempPath("missing.so")).find("cannot read"),
+            std::string::npos);
 }
 
 } // namespace

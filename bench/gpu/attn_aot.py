@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 MAX_RANK = 8
 # attn_aot_dtype -> numpy dtype (bf16 travels as uint16 bits).
 DTYPES = {0: np.float32, 1: np.float16, 2: np.uint16, 3: np.float64,
@@ -52,15 +52,15 @@ class AotLibrary:
         return self.lib.attn_aot_describe().decode()
 
     def signature(self, entry):
-        """(input type names, result type names) of `entry`, e.g.
-        (["float32", "bfloat16"], ["float32"])."""
-        # "main: float32[1x8x?x64] bfloat16 (as uint16)[...] -> float32[...]"
-        kinds = lambda text: re.findall(r"(\w+)(?: \([^)]*\))?\[", text)
+        """(input dtype names, result dtype names) of `entry`, e.g.
+        (["f32", "bf16"], ["f32"]), from the description's line
+        "entry <name> <inputs> <results> <dtype>[<sizes>]..."."""
         for line in self.describe().splitlines():
-            name, _, types = line.partition(": ")
-            if name == entry:
-                ins, _, outs = types.partition(" -> ")
-                return kinds(ins), kinds(outs)
+            fields = line.split(" ")
+            if fields[0] == "entry" and fields[1] == entry:
+                inputs, results = int(fields[2]), int(fields[3])
+                kinds = [f[:f.index("[")] for f in fields[4:]]
+                return kinds[:inputs], kinds[inputs:inputs + results]
         raise AotError(f"no entry {entry} in {self.path}")
 
     def call(self, entry, inputs):
@@ -68,7 +68,7 @@ class AotLibrary:
         returns its results as numpy arrays (copied, the library's buffers
         freed)."""
         in_types, out_types = self.signature(entry)
-        bf16 = {i for i, t in enumerate(in_types) if t == "bfloat16"}
+        bf16 = {i for i, t in enumerate(in_types) if t == "bf16"}
         num_outputs = len(out_types)
         keep = [np.ascontiguousarray(x) for x in inputs]
         arrays = (Array * max(1, len(keep)))()

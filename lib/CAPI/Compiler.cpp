@@ -10,6 +10,7 @@
 
 #include "attn/CAPI/Compiler.h"
 #include "attn/Runtime/CpuRuntime.h"
+#include "attn/Runtime/EntryCheck.h"
 #ifdef ATTN_HAS_CUDA_RUNTIME
 #include "attn/Runtime/CudaRuntime.h"
 #endif
@@ -185,7 +186,8 @@ bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
     pipeline.chip = options.gpuChip;
     pipeline.format = "bin";
   }
-  return succeeded(checkGpuPipelineOptions(pipeline, error));
+  error = checkGpuPipelineOptions(pipeline);
+  return error.empty();
 }
 
 std::optional<DType> dtypeOf(Type type) {
@@ -227,20 +229,6 @@ struct DimSource {
       return -1;
     return inputs[arg].shape[dim];
   }
-};
-
-/// Dimension `dim` of entry input `arg`.
-struct DimRef {
-  int arg = -1;
-  int dim = -1;
-};
-
-/// Sizes of two inputs that an attn op of the entry needs equal (or, with
-/// `orOne`, `first` may also be 1: a broadcast).
-struct SizeRule {
-  DimRef first, second;
-  bool orOne = false;
-  std::string what;
 };
 
 /// What counting one attn op's useful FLOPs needs.
@@ -340,7 +328,6 @@ private:
   std::map<std::string, EntrySignature> signatures;
   std::map<std::string, std::vector<int>> llvmResultRanks;
   std::map<std::string, std::vector<FlopTerm>> flopTerms;
-  std::map<std::string, std::vector<SizeRule>> sizeRules;
   std::string lowered;
   std::string ompError;
   bool attnOps = false;
@@ -352,17 +339,17 @@ private:
 /// again on the actual arrays.
 static std::vector<SizeRule> collectSizeRules(func::FuncOp func) {
   std::vector<SizeRule> rules;
-  auto ref = [&](Value tensor, int dim) -> std::optional<DimRef> {
+  auto argNumber = [&](Value tensor) -> int {
     auto arg = dyn_cast<BlockArgument>(tensor);
     if (!arg || arg.getOwner()->getParentOp() != func.getOperation())
-      return std::nullopt;
-    return DimRef{static_cast<int>(arg.getArgNumber()), dim};
+      return -1;
+    return static_cast<int>(arg.getArgNumber());
   };
   auto rule = [&](Value a, int da, Value b, int db, bool orOne,
                   std::string what) {
-    std::optional<DimRef> ra = ref(a, da), rb = ref(b, db);
-    if (ra && rb)
-      rules.push_back({*ra, *rb, orOne, std::move(what)});
+    int ra = argNumber(a), rb = argNumber(b);
+    if (ra >= 0 && rb >= 0)
+      rules.push_back({ra, da, rb, db, orOne, std::move(what)});
   };
   func.walk([&](Operation *op) {
     if (!isAttnOp(op))
@@ -461,7 +448,7 @@ void CompiledModuleImpl::recordEntries(ModuleOp module) {
       });
     };
     collect(func);
-    sizeRules[sig.name] = collectSizeRules(func);
+    sig.sizeRules = collectSizeRules(func);
     flopTerms[sig.name] = std::move(terms);
     signatures[sig.name] = std::move(sig);
   }
@@ -547,6 +534,10 @@ bool CompiledModuleImpl::build(const std::string &source,
       pipeline.strategy = options.strategy;
       pipeline.overrideStrategy = options.overrideStrategy;
       pipeline.raise = false; // done above
+      if (std::string why = checkCpuPipelineOptions(pipeline); !why.empty()) {
+        error = why;
+        return false;
+      }
       buildCpuPipeline(pm, pipeline);
     }
     if (failed(pm.run(*module))) {
@@ -679,52 +670,34 @@ bool CompiledModuleImpl::checkInputs(const std::string &name,
   }
   if (!sig->known)
     return true;
-  if (inputs.size() != sig->inputs.size()) {
-    error = "@" + name + " takes " + std::to_string(sig->inputs.size()) +
-            " inputs but " + std::to_string(inputs.size()) + " were given";
-    return false;
-  }
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0; i < sig->inputs.size(); ++i) {
     const TensorSpec &spec = sig->inputs[i];
-    const HostArray &in = inputs[i];
-    std::string which = "input " + std::to_string(i);
     if (spec.typeString.find("(unsupported") != std::string::npos ||
         spec.typeString.find("(not a") != std::string::npos) {
       error = "@" + name + " argument " + std::to_string(i) + " has type " +
               spec.typeString + ", which cannot be passed from an array";
       return false;
     }
-    if (in.dtype != spec.dtype) {
-      error = which + " has dtype " + runtime::dtypeName(in.dtype) + " but @" +
-              name + " expects " + runtime::dtypeName(spec.dtype) + " (" +
-              spec.typeString + ")";
-      return false;
-    }
-    bool shapeOk = in.shape.size() == spec.shape.size();
-    for (size_t d = 0; shapeOk && d < spec.shape.size(); ++d)
-      if (!ShapedType::isDynamic(spec.shape[d]) && spec.shape[d] != in.shape[d])
-        shapeOk = false;
-    if (!shapeOk) {
-      error = which + " has shape " + in.shapeString() + " but @" + name +
-              " expects " + spec.typeString;
-      return false;
-    }
   }
-  auto rules = sizeRules.find(name);
-  if (rules != sizeRules.end())
-    for (const SizeRule &rule : rules->second) {
-      int64_t a = inputs[rule.first.arg].shape[rule.first.dim];
-      int64_t b = inputs[rule.second.arg].shape[rule.second.dim];
-      if (a == b || (rule.orOne && a == 1))
-        continue;
-      error = "input " + std::to_string(rule.first.arg) + " dimension " +
-              std::to_string(rule.first.dim) + " is " + std::to_string(a) +
-              " but input " + std::to_string(rule.second.arg) + " dimension " +
-              std::to_string(rule.second.dim) + " is " + std::to_string(b) +
-              ": " + rule.what;
-      return false;
-    }
-  return true;
+  // The checks every AOT library runs too (runtime/EntryCheck.cpp).
+  std::vector<runtime::ArraySpec> specs;
+  for (const TensorSpec &spec : sig->inputs)
+    specs.push_back({static_cast<int32_t>(spec.dtype),
+                     static_cast<int32_t>(spec.shape.size()),
+                     spec.shape.data(), spec.typeString.c_str()});
+  std::vector<runtime::SizeRuleSpec> rules;
+  for (const SizeRule &rule : sig->sizeRules)
+    rules.push_back({rule.firstArg, rule.firstDim, rule.secondArg,
+                     rule.secondDim, rule.orOne, rule.what.c_str()});
+  std::vector<runtime::ArrayArg> args;
+  for (const HostArray &in : inputs)
+    args.push_back({in.data, static_cast<int32_t>(in.dtype),
+                    static_cast<int32_t>(in.shape.size()), in.shape.data()});
+  error = runtime::checkEntryArguments(
+      name.c_str(), specs.data(), static_cast<int>(specs.size()),
+      rules.data(), static_cast<int>(rules.size()), args.data(),
+      static_cast<int>(args.size()));
+  return error.empty();
 }
 
 bool CompiledModuleImpl::run(const std::string &name,
@@ -781,10 +754,31 @@ bool CompiledModuleImpl::run(const std::string &name,
   if (!resultRanks.empty())
     args.push_back(resultStorage.data());
 
-  if (llvm::Error err = engine->invokePacked(name, args)) {
-    error = "cannot call @" + name + ": " + llvm::toString(std::move(err));
+  // The module's global constructors (GPU module loads) run once, before
+  // the first call; invokePacked would do this, lookupPacked does not.
+  engine->initialize();
+  auto packed = engine->lookupPacked(name);
+  if (!packed) {
+    error = "cannot call @" + name + ": " +
+            llvm::toString(packed.takeError());
     if (!ompError.empty())
       error += " (" + ompError + ")";
+    return false;
+  }
+  // Compiled code that runs out of memory returns here with an error
+  // instead of ending the process (a Python host survives it).
+  struct PackedCall {
+    void (*function)(void **);
+    void **args;
+  } call{*packed, args.data()};
+  char message[256] = {0};
+  if (attnCallGuarded(
+          [](void *context) {
+            auto *c = static_cast<PackedCall *>(context);
+            c->function(c->args);
+          },
+          &call, message, sizeof message) != 0) {
+    error = message;
     return false;
   }
   if (std::string gpuError = takeGpuError(); !gpuError.empty()) {
@@ -1019,6 +1013,10 @@ bool explain(const std::string &source, const std::string &bufferName,
              const CompileOptions &options, const RegistryInit &init,
              std::vector<OpExplanation> &ops, std::string &error) {
   if (!checkTarget(options.target, error))
+    return false;
+  error = checkTargetOptions("cpu", options.threads, options.vectorWidth, 0, 0,
+                             0);
+  if (!error.empty())
     return false;
   registerBuiltinStrategies();
   std::unique_ptr<MLIRContext> context = makeContext(init);

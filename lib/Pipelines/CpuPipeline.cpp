@@ -95,6 +95,9 @@ void mlir::attn::buildInputLowering(OpPassManager &pm) {
   func.addPass(tosa::createTosaToLinalg());
   func.addPass(createTosaToArithPass());
   func.addPass(createTosaToTensorPass());
+  // Elementwise ops on tensors (math.tanh, arith.addf, ... of a whole
+  // tensor) become linalg.generic, which bufferizes and lowers to loops.
+  func.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createAttnDecomposeAggregates());
 }
 
@@ -127,27 +130,37 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   addMarkResultsOwned(pm);
 }
 
+/// Registers a pipeline whose options are checked before it is built.
+template <typename Options>
+static void registerCheckedPipeline(
+    StringRef argument, StringRef description,
+    void (*build)(OpPassManager &, const Options &),
+    std::string (*check)(const Options &)) {
+  registerPassPipeline(
+      argument, description,
+      [=](OpPassManager &pm, StringRef text,
+          function_ref<LogicalResult(const Twine &)> errorHandler) {
+        Options options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (std::string error = check(options); !error.empty())
+          return errorHandler(argument + ": " + error);
+        build(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionHandler) {
+        optionHandler(Options());
+      });
+}
+
 void mlir::attn::registerAttnPipelines() {
-  PassPipelineRegistration<CpuPipelineOptions>(
+  registerCheckedPipeline<CpuPipelineOptions>(
       "attn-cpu-pipeline",
       "Compile attn ops on tensors to the LLVM dialect for the host CPU",
-      buildCpuPipeline);
-  registerPassPipeline(
+      buildCpuPipeline, checkCpuPipelineOptions);
+  registerCheckedPipeline<GpuPipelineOptions>(
       "attn-gpu-pipeline",
       "Compile attn ops on tensors to the LLVM dialect with GPU kernels "
       "(cuda: PTX/cubin; vulkan: SPIR-V) embedded",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> errorHandler) {
-        GpuPipelineOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
-        std::string error;
-        if (failed(checkGpuPipelineOptions(options, error)))
-          return errorHandler(error);
-        buildGpuPipeline(pm, options);
-        return success();
-      },
-      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
-        handler(GpuPipelineOptions());
-      });
+      buildGpuPipeline, checkGpuPipelineOptions);
 }

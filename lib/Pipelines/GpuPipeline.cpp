@@ -39,35 +39,6 @@ int64_t mlir::attn::gpuSharedMemoryBytes(const GpuPipelineOptions &options) {
                                        : kCudaStaticSharedBytes;
 }
 
-LogicalResult
-mlir::attn::checkGpuPipelineOptions(const GpuPipelineOptions &options,
-                                    std::string &error) {
-  if (options.sharedMemory < 0) {
-    error = "attn-gpu-pipeline option shared-memory=" +
-            std::to_string(options.sharedMemory) + " must be 0 or positive";
-    return failure();
-  }
-  if (options.api != GpuApi::Vulkan)
-    return success();
-  if (options.tensorCores) {
-    error = "attn-gpu-pipeline option tensor-cores needs api=cuda: Vulkan "
-            "kernels have no mma.sync form (lavapipe has no cooperative "
-            "matrices)";
-    return failure();
-  }
-  for (const llvm::cl::Option *cudaOnly :
-       {static_cast<const llvm::cl::Option *>(&options.chip),
-        static_cast<const llvm::cl::Option *>(&options.features),
-        static_cast<const llvm::cl::Option *>(&options.format),
-        static_cast<const llvm::cl::Option *>(&options.toolkit)})
-    if (cudaOnly->getNumOccurrences()) {
-      error = "attn-gpu-pipeline option " + cudaOnly->ArgStr.str() +
-              " applies to api=cuda only";
-      return failure();
-    }
-  return success();
-}
-
 void mlir::attn::buildGpuPipeline(OpPassManager &pm,
                                   const GpuPipelineOptions &options) {
   bool vulkan = options.api == GpuApi::Vulkan;

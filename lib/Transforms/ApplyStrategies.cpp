@@ -24,9 +24,12 @@ struct ApplyStrategiesPass
 
   void runOnOperation() override {
     registerBuiltinStrategies();
-    TargetDescription target = makeTargetDescription(
-        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
-        tensorCores, gpuSharedBytes);
+    FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
+        getOperation(), getArgument(), targetKind, threads, vectorWidth,
+        l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);
+    if (failed(checked))
+      return signalPassFailure();
+    TargetDescription target = *checked;
     SmallVector<Operation *> ops;
     getOperation()->walk([&](Operation *op) {
       if (isAttnOp(op))

@@ -39,9 +39,12 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
 
   void runOnOperation() override {
     registerBuiltinStrategies();
-    TargetDescription target = makeTargetDescription(
-        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
-        tensorCores, gpuSharedBytes);
+    FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
+        getOperation(), getArgument(), targetKind, threads, vectorWidth,
+        l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);
+    if (failed(checked))
+      return signalPassFailure();
+    TargetDescription target = *checked;
     bool selectionFailed = false;
     getOperation()->walk([&](Operation *op) {
       if (!isAttnOp(op))

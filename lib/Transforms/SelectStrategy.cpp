@@ -25,9 +25,12 @@ struct SelectStrategyPass
 
   void runOnOperation() override {
     registerBuiltinStrategies();
-    TargetDescription target = makeTargetDescription(
-        targetKind, threads, vectorWidth, l1Bytes, l2Bytes, l3Bytes,
-        tensorCores, gpuSharedBytes);
+    FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
+        getOperation(), getArgument(), targetKind, threads, vectorWidth,
+        l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);
+    if (failed(checked))
+      return signalPassFailure();
+    TargetDescription target = *checked;
     std::string forced = forcedStrategy.empty()
                              ? getCommandLineForcedStrategy().str()
                              : forcedStrategy.getValue();

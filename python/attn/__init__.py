@@ -5,6 +5,8 @@
     o = attn.attention(q, k, v, causal=True)          # built, compiled, cached
     mod = attn.compile("model.mlir", threads=2)       # or MLIR text
     o = mod.main(q, k, v)                             # or mod["main"](...)
+    lib = attn.load_library("libmodel.so")            # from attn-aot
+    o = attn.attention(q, k, v, dynamic=("Lk",))      # one compile, any Lk
     attn.explain(q, k, v, causal=True)                # candidates and costs
 
 bfloat16 arrays travel as uint16 bit patterns. Compilation errors raise
@@ -13,7 +15,8 @@ ValueError naming the argument.
 """
 
 from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
-                       compile, explain_source)
+                       compile, explain_source, load_library,
+                       supported_gpu_chips)
 from .builder import (SCORES, attention, cache_info, clear_cache, explain, ir,
                       neighborhood)
 from . import _attn
@@ -32,5 +35,6 @@ def load_strategy_library(path):
 
 __all__ = ["Candidate", "CompileError", "Entry", "Module", "OpReport",
            "SCORES", "attention", "cache_info", "clear_cache", "compile",
-           "explain", "explain_source", "ir", "load_strategy_library",
-           "neighborhood", "set_num_threads"]
+           "explain", "explain_source", "ir", "load_library",
+           "load_strategy_library", "neighborhood", "set_num_threads",
+           "supported_gpu_chips"]

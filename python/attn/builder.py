@@ -2,8 +2,10 @@
 
 Each call checks its arguments (ValueError naming the argument), writes the
 attn IR for the arrays' shapes and dtypes and the attributes (the written
-forms of DESIGN.md), compiles it once per signature (an LRU cache keyed by
-the IR text, the target and the thread count), and runs it.
+forms of docs/design.md), compiles it once per signature (an LRU cache keyed
+by the IR text, the target and the thread count), and runs it. Sizes named
+in `dynamic` are written as `?`, so that one compiled function serves every
+value of them (a decode loop whose Lk grows compiles once).
 
 dtypes: float32, float16, and bfloat16 as uint16 arrays of bf16 bits (the
 result then is uint16 bits too). k and v have q's dtype; a bias may be any
@@ -104,7 +106,7 @@ def _check_qkv(q, k, v, spatial):
         layouts = {2 + r + 1: "[B, H, " + ", ".join("XYZ"[:r]) + ", D]"
                    for r in spatial}
     for name, x in (("q", q), ("k", k), ("v", v)):
-        if x.ndim not in layouts:
+        if len(_dims(x)) not in layouts:
             raise ValueError(f"'{name}' must have the layout "
                              f"{' or '.join(layouts.values())}, got shape "
                              f"{_dims(x)}")
@@ -112,9 +114,9 @@ def _check_qkv(q, k, v, spatial):
             raise ValueError(f"'{name}' has an empty dimension: shape "
                              f"{_dims(x)}")
     for name, x in (("k", k), ("v", v)):
-        if x.ndim != q.ndim:
-            raise ValueError(f"'{name}' has rank {x.ndim} but 'q' has rank "
-                             f"{q.ndim}")
+        if len(_dims(x)) != len(_dims(q)):
+            raise ValueError(f"'{name}' has rank {len(_dims(x))} but 'q' has "
+                             f"rank {len(_dims(q))}")
     dtype = _float_dtype("q", q)
     for name, x in (("k", k), ("v", v)):
         if np.dtype(x.dtype) != dtype:
@@ -152,16 +154,17 @@ def _broadcast_operand(name, x, q, k, dtypes):
                          f"{' or '.join(str(d) for d in dtypes)}")
     b, hq, lq = _dims(q)[:3]
     lk = _dims(k)[2]
-    if x.ndim > 4:
+    rank = len(_dims(x))
+    if rank > 4:
         raise ValueError(f"'{name}' must have at most 4 dimensions "
                          f"[B, H, Lq, Lk], got shape {_dims(x)}")
-    shape = (1,) * (4 - x.ndim) + _dims(x)
+    shape = (1,) * (4 - rank) + _dims(x)
     if (shape[0] not in (1, b) or shape[1] not in (1, hq) or
             shape[2] != lq or shape[3] != lk):
         raise ValueError(f"'{name}' has shape {_dims(x)}, which does not "
                          f"broadcast to [B, H, Lq, Lk] = {[b, hq, lq, lk]} "
                          f"(B and H may be 1; Lq and Lk must match)")
-    if x.ndim < 4:
+    if rank < 4:
         x = x.reshape(shape) if isinstance(x, np.ndarray) else np.empty(
             shape, dtype)
     return x
@@ -248,20 +251,62 @@ def _per_axis(name, value, rank, minimum):
 
 
 def _tensor_type(shape, element):
-    return "tensor<" + "x".join(str(d) for d in shape) + "x" + element + ">"
+    """None in `shape` is a dynamic size."""
+    return ("tensor<" + "x".join("?" if d is None else str(d) for d in shape)
+            + "x" + element + ">")
 
 
-def _function(op, q, k, v, attrs, strategy, extra=()):
+def _dynamic(dynamic, names):
+    """The set of size names in `dynamic` (True: all of `names`)."""
+    if dynamic is None or dynamic is False:
+        return frozenset()
+    if dynamic is True:
+        return frozenset(names)
+    if isinstance(dynamic, str):
+        dynamic = (dynamic,)
+    try:
+        chosen = frozenset(dynamic)
+    except TypeError:
+        chosen = None
+    if chosen is None or not chosen <= frozenset(names):
+        raise ValueError(f"'dynamic' must be True or a collection of "
+                         f"{', '.join(repr(n) for n in names)}, got "
+                         f"{dynamic!r}")
+    return chosen
+
+
+def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset()):
     """func @main(%q, %k, %v, *extra) applying `op` with `attrs` and the
-    strategy; extra: (name, shape, element type) of mask and bias."""
+    strategy; extra: (name, shape, element type) of mask and bias. Sizes
+    named in `dynamic` ("B", "Lq", "Lk") are written as `?`: B in every
+    operand whose batch is not 1 (a broadcast), Lq and Lk where they
+    appear."""
     element = _ELEMENT_TYPES[np.dtype(q.dtype)]
     strategy_attr = _strategy_attr(strategy)
     if strategy_attr:
         attrs = attrs + [f"strategy = {strategy_attr}"]
+
+    def sizes(name, shape):
+        shape = list(shape)
+        if "B" in dynamic and (name in ("q", "k", "v") or shape[0] != 1):
+            shape[0] = None
+        if name == "q" and "Lq" in dynamic:
+            shape[2] = None
+        if name in ("k", "v") and "Lk" in dynamic:
+            shape[2] = None
+        if name in ("mask", "bias"):
+            if "Lq" in dynamic:
+                shape[2] = None
+            if "Lk" in dynamic:
+                shape[3] = None
+        return shape
+
     args = [("q", _dims(q), element), ("k", _dims(k), element),
             ("v", _dims(v), element)] + list(extra)
-    types = {name: _tensor_type(shape, el) for name, shape, el in args}
-    result = _tensor_type(_dims(q)[:-1] + (_dims(v)[-1],), element)
+    types = {name: _tensor_type(sizes(name, shape), el)
+             for name, shape, el in args}
+    result_shape = sizes("q", _dims(q))[:-1] + [_dims(v)[-1]]
+    result = _tensor_type(result_shape, element)
     params = ", ".join(f"%{name}: {types[name]}" for name, _, _ in args)
     clauses = [f"ins(%q, %k, %v : {types['q']}, {types['k']}, {types['v']})"]
     for name, _, _ in extra:
@@ -270,8 +315,16 @@ def _function(op, q, k, v, attrs, strategy, extra=()):
     attr_dict = " {" + ", ".join(attrs) + "}" if attrs else ""
     indent = " " * (len(op) + 8)
     body = f"\n{indent}".join(clauses)
+    # The destination's dynamic sizes are q's.
+    lines, operands = [], []
+    for d, size in enumerate(result_shape):
+        if size is None:
+            lines.append(f"  %c{d} = arith.constant {d} : index\n"
+                         f"  %d{d} = tensor.dim %q, %c{d} : {types['q']}\n")
+            operands.append(f"%d{d}")
     return (f"func.func @main({params}) -> {result} {{\n"
-            f"  %init = tensor.empty() : {result}\n"
+            + "".join(lines) +
+            f"  %init = tensor.empty({', '.join(operands)}) : {result}\n"
             f"  %o = {op} {body}{attr_dict} -> {result}\n"
             f"  return %o : {result}\n"
             f"}}\n")
@@ -281,7 +334,7 @@ def _function(op, q, k, v, attrs, strategy, extra=()):
 
 def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                     sinks=0, softcap=None, score="softmax", normalize=True,
-                    mask=None, bias=None, strategy=None):
+                    mask=None, bias=None, strategy=None, dynamic=None):
     """(IR text, arrays to pass) of attn.attention for these arguments."""
     q, k, v = _check_qkv(q, k, v, None)
     attrs = []
@@ -338,13 +391,15 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
         extra.append(("bias", _dims(bias),
                       _ELEMENT_TYPES[np.dtype(bias.dtype)]))
         arrays.append(bias)
-    text = _function("attn.attention", q, k, v, attrs, strategy, extra)
+    text = _function("attn.attention", q, k, v, attrs, strategy, extra,
+                     _dynamic(dynamic, ("B", "Lq", "Lk")))
     return text, arrays
 
 
 def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", normalize=True, mask=None,
-              bias=None, strategy=None, target="cpu", threads=0):
+              bias=None, strategy=None, target="cpu", threads=0,
+              dynamic=None):
     """attn.attention on numpy arrays; returns [B, Hq, Lq, Dv] in q's dtype.
 
     q [B, Hq, Lq, D], k [B, Hkv, Lk, D], v [B, Hkv, Lk, Dv], Hq % Hkv == 0.
@@ -357,19 +412,22 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
     mask: bool, True = may attend, [Bm, Hm, Lq, Lk] (Bm, Hm: 1 or full;
     fewer dimensions get leading 1s). bias: added to the scores, same
     shapes. strategy: a name or (name, {param: value}), written on the op.
-    threads: 0 = all cores.
+    threads: 0 = all cores. dynamic: sizes compiled as run-time values,
+    True or any of "B", "Lq", "Lk": calls that differ only in those reuse
+    one compiled function (a decode loop with a growing Lk compiles once;
+    the cost model then assumes typical sizes for them).
     """
     text, arrays = _attention_plan(
         q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
         softcap=softcap, score=score, normalize=normalize, mask=mask,
-        bias=bias, strategy=strategy)
+        bias=bias, strategy=strategy, dynamic=dynamic)
     return _run(text, arrays, target, threads)
 
 
 # --- neighborhood ---------------------------------------------------------
 
 def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
-                       scale=None, strategy=None):
+                       scale=None, strategy=None, dynamic=None):
     q, k, v = _check_qkv(q, k, v, (1, 2, 3))
     spatial = _dims(q)[2:-1]
     rank = len(spatial)
@@ -401,20 +459,23 @@ def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
         attrs.append(f"stride = {ints(stride)}")
     if scale is not None:
         attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
-    text = _function("attn.neighborhood", q, k, v, attrs, strategy)
+    text = _function("attn.neighborhood", q, k, v, attrs, strategy,
+                     dynamic=_dynamic(dynamic, ("B",)))
     return text, [q, k, v]
 
 
 def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
-                 scale=None, strategy=None, target="cpu", threads=0):
+                 scale=None, strategy=None, target="cpu", threads=0,
+                 dynamic=None):
     """attn.neighborhood (NATTEN semantics) on numpy arrays.
 
     q [B, Hq, *spatial, D], k and v [B, Hkv, *spatial, D or Dv], with 1, 2
     or 3 spatial axes. kernel, dilation, stride: an int for every axis or
-    one per axis; causal: a bool for every axis or one per axis.
+    one per axis; causal: a bool for every axis or one per axis. dynamic:
+    True or ("B",) compiles the batch size as a run-time value.
     """
     text, arrays = _neighborhood_plan(q, k, v, kernel, dilation, causal,
-                                      stride, scale, strategy)
+                                      stride, scale, strategy, dynamic)
     return _run(text, arrays, target, threads)
 
 
@@ -435,7 +496,8 @@ def _run(text, arrays, target, threads):
 def ir(q, k, v, **kwargs):
     """The MLIR text attention(q, k, v, **kwargs) compiles; with `kernel=`,
     that of neighborhood(q, k, v, **kwargs). Only shapes and dtypes of the
-    arrays are read (np.empty or any object with .shape and .dtype does)."""
+    arrays are read (np.empty or any object with .shape and .dtype does,
+    such as a torch tensor or a jax.ShapeDtypeStruct)."""
     kwargs.pop("target", None)
     kwargs.pop("threads", None)
     return _plan(q, k, v, kwargs)[0]

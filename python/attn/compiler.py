@@ -1,4 +1,5 @@
-"""attn.compile(): MLIR text (or a file) to a module of callable entries.
+"""attn.compile(): MLIR text (or a file) to a module of callable entries;
+attn.load_library(): the same for an AOT library that attn-aot wrote.
 
 Entries take and return numpy arrays. C-contiguous, aligned inputs are
 passed to compiled code as they are (no copy); other layouts are copied
@@ -21,7 +22,9 @@ CompileError.__doc__ = ("Compilation failed; str(error) is the MLIR "
 
 _TARGETS = ("cpu", "cuda", "vulkan")
 _PIPELINE_OPTIONS = ("threads", "vector_width", "opt_level",
-                     "override_strategy")
+                     "override_strategy", "chip", "tensor_cores")
+# Options of the GPU pipeline only.
+_GPU_OPTIONS = ("chip", "tensor_cores")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,18 +99,38 @@ def _read_source(source):
     return source, "<source>"
 
 
-def _pipeline_options(options):
+def supported_gpu_chips():
+    """The GPU architectures compile(target="cuda", chip=...) accepts."""
+    return list(_attn.supported_gpu_chips())
+
+
+def _pipeline_options(options, target):
     out = {}
     for key, value in options.items():
         name = key.replace("-", "_")
         if name not in _PIPELINE_OPTIONS:
             raise TypeError(f"unknown pipeline option {key!r} (known: "
                             f"{', '.join(_PIPELINE_OPTIONS)})")
+        if name in _GPU_OPTIONS and target == "cpu":
+            raise ValueError(f"pipeline option '{key}' applies to a GPU "
+                             f"target, not {target!r}")
         if name == "override_strategy":
             out[name] = strategy_name(value, key)
         elif name == "threads":
             out[name] = check_threads(value)
-        elif not isinstance(value, (int, np.integer)) or value < 0:
+        elif name == "chip":
+            chips = supported_gpu_chips()
+            if value not in chips:
+                raise ValueError(f"'chip' must be one of {', '.join(chips)}, "
+                                 f"got {value!r}")
+            out["gpu_chip"] = value
+        elif name == "tensor_cores":
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"'tensor_cores' must be a bool, got "
+                                 f"{value!r}")
+            out[name] = bool(value)
+        elif (isinstance(value, bool) or
+              not isinstance(value, (int, np.integer)) or value < 0):
             raise ValueError(f"pipeline option '{key}' must be a "
                              f"non-negative int, got {value!r}")
         else:
@@ -120,16 +143,29 @@ def compile(source, target="cpu", strategy=None, **pipeline_options):
 
     strategy: forced on every attn op that carries none ("reference",
     "tiled", "split_kv", ...). pipeline_options: threads (0: all cores; the
-    code is tuned for and runs with this many), vector_width (SIMD bits, 0:
-    the host's), opt_level (LLVM, default 3), override_strategy (replaces
-    every op's strategy). Raises CompileError with the diagnostics.
+    code is tuned for and runs with this many), vector_width (SIMD bits:
+    128, 256 or 512; 0: the host's), opt_level (LLVM, default 3),
+    override_strategy (replaces every op's strategy); for target="cuda",
+    chip (one of supported_gpu_chips(), default "sm_90") and tensor_cores
+    (f16/bf16 Q K^T on tensor cores). Raises CompileError with the
+    diagnostics.
     """
     text, name = _read_source(source)
     check_target(target)
-    options = _pipeline_options(pipeline_options)
+    options = _pipeline_options(pipeline_options, target)
     native = _attn.compile(text, name, target=target,
                            strategy=strategy_name(strategy), **options)
     return Module(native, name)
+
+
+def load_library(path):
+    """Loads an AOT library that attn-aot wrote (`attn-aot model.mlir -o
+    lib.so`): a Module whose entries run the library's compiled code, with
+    the same checks of shapes and dtypes as compiled modules. Raises
+    ValueError when the file is not a whole attn AOT library of this
+    version."""
+    path = os.fspath(path)
+    return Module(_attn.load_library(path), path)
 
 
 def explain_source(source, target="cpu", strategy=None, threads=0,
@@ -165,7 +201,11 @@ class Module:
         return self._native.threads
 
     def lowered_ir(self):
-        """The module after compilation (LLVM dialect), as text."""
+        """The module after compilation (LLVM dialect), as text (not for
+        an AOT library)."""
+        if not hasattr(self._native, "lowered_ir"):
+            raise TypeError(f"{self._name} is an AOT library: its code is "
+                            f"compiled, there is no IR")
         return self._native.lowered_ir()
 
     def __getitem__(self, name):
@@ -241,7 +281,10 @@ class Entry:
 
     def useful_flops(self, *arrays):
         """2 (D + Dv) per allowed query-key pair and head (< 0: unknown)."""
-        return self._module._native.useful_flops(self.name,
+        native = self._module._native
+        if not hasattr(native, "useful_flops"):
+            return -1.0  # an AOT library does not know its attn ops
+        return native.useful_flops(self.name,
                                                  self._prepare(arrays))
 
     def __repr__(self):

@@ -1,3 +1,4 @@
+// REQUIRES: ptxas
 // RUN: attn-opt %s --attn-select-strategy="target=gpu" --attn-apply-strategies="target=gpu" -split-input-file -verify-diagnostics
 // RUN: attn-opt %s --split-input-file --attn-gpu-pipeline="format=bin chip=sm_90" -verify-diagnostics -o /dev/null
 

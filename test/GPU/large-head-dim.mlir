@@ -1,3 +1,4 @@
+// REQUIRES: ptxas
 // RUN: attn-opt %s --attn-select-strategy="target=gpu" | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-pipeline="format=bin chip=sm_90" -o /dev/null
 

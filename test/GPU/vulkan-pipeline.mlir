@@ -31,9 +31,9 @@
 // CHECK: gpu.binary @main_kernel [#gpu.object<#spirv.target_env<{{.*}}>, bin = "ATTNVK01
 
 // API: Cannot find option named 'metal'
-// MMA: attn-gpu-pipeline option tensor-cores needs api=cuda
-// CHIP: attn-gpu-pipeline option chip applies to api=cuda only
-// SHARED: attn-gpu-pipeline option shared-memory=-1 must be 0 or positive
+// MMA: error: attn-gpu-pipeline: tensor-cores needs api=cuda: Vulkan kernels have no mma.sync form
+// CHIP: error: attn-gpu-pipeline: chip applies to api=cuda only
+// SHARED: error: attn-gpu-pipeline: shared-memory = -1 must be 0 (the API's default) or positive
 
 func.func @main(%q: tensor<1x4x10x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x16xf32>) -> tensor<1x4x10x16xf32> {
   %init = tensor.empty() : tensor<1x4x10x16xf32>

@@ -6,6 +6,7 @@
 // RUN: FileCheck %s --check-prefix=LOWERED < %t.reference
 // RUN: attn-opt %s -split-input-file --attn-strategy=reference --attn-cpu-pipeline | FileCheck %s --check-prefixes=CHECK,REF
 // RUN: not attn-opt %s -split-input-file --attn-cpu-pipeline="strategy=nonexistent" 2>&1 | FileCheck %s --check-prefix=FORCED
+// RUN: not attn-opt %s -split-input-file --attn-cpu-pipeline="override-strategy=tield" 2>&1 | FileCheck %s --check-prefix=OVERRIDE
 
 // --attn-cpu-pipeline lowers attn ops on tensors, static or dynamic, all the
 // way to the LLVM dialect (OpenMP regions, if any, stay as omp ops for the
@@ -28,7 +29,8 @@
 // LOWERED-NOT: func.func
 // LOWERED-NOT: unrealized_conversion_cast
 
-// FORCED: error: 'attn.attention' op unknown forced strategy 'nonexistent'
+// FORCED: error: attn-cpu-pipeline: strategy: unknown strategy 'nonexistent'; registered strategies: reference, tiled,
+// OVERRIDE: error: attn-cpu-pipeline: override-strategy: unknown strategy 'tield'; registered strategies: reference, tiled,
 
 // Static shapes, GQA, causal with Lq < Lk, Dv != D.
 // CHECK-LABEL: llvm.func @main(

@@ -2,7 +2,8 @@
 //
 // Every upstream dialect, extension and pass, plus the attn dialect, its
 // passes, its pipelines, and the --attn-strategy / --attn-load-strategy
-// flags.
+// flags. --attn-print-strategy-parameters and --attn-print-pipelines write
+// the generated references in docs/generated/ (scripts/update-docs.sh).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,19 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+static llvm::cl::opt<bool> printStrategyParameters(
+    "attn-print-strategy-parameters",
+    llvm::cl::desc("Print the parameter reference of every registered "
+                   "strategy (Markdown) and exit"),
+    llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
+static llvm::cl::opt<bool> printPipelines(
+    "attn-print-pipelines",
+    llvm::cl::desc("Print the passes of attn's pipelines (Markdown) and exit"),
+    llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
+
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::attn::registerAttnPasses();
@@ -32,6 +46,16 @@ int main(int argc, char **argv) {
   mlir::registerAllToLLVMIRTranslations(registry);
   registry.insert<mlir::attn::AttnDialect>();
 
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "attn optimizer driver: MLIR passes plus attn\n", registry));
+  auto [inputFile, outputFile] = mlir::registerAndParseCLIOptions(
+      argc, argv, "attn optimizer driver: MLIR passes plus attn\n", registry);
+  if (printStrategyParameters) {
+    mlir::attn::printStrategyParameterReference(llvm::outs());
+    return 0;
+  }
+  if (printPipelines) {
+    mlir::attn::printPipelineReference(llvm::outs());
+    return 0;
+  }
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, inputFile, outputFile, registry));
 }

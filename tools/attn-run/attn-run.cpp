@@ -26,6 +26,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -180,6 +181,16 @@ int main(int argc, char **argv) {
 
   if (std::string error = attn::tools::targetError(); !error.empty())
     return fail(error);
+  for (cl::opt<double> *tolerance : {&absTolerance, &relTolerance}) {
+    if (!tolerance->getNumOccurrences())
+      continue;
+    std::string flag = "--" + tolerance->ArgStr.str();
+    if (!(*tolerance >= 0) || std::isinf(*tolerance))
+      return fail(flag + " must be a finite number >= 0, got " +
+                  llvm::formatv("{0}", tolerance->getValue()).str());
+    if (!check)
+      return fail(flag + " is the tolerance of --check, which is not given");
+  }
 
   std::string source;
 
@@ -206,16 +217,35 @@ int main(int argc, char **argv) {
     library = attn::runtime::AotLibrary::open(inputFile, error);
     if (!library)
       return fail(error);
-    if (!library->hasEntry(entry))
-      return fail("no entry @" + entry + " in '" + inputFile + "' (" +
-                  llvm::StringRef(library->describe()).trim().str() + ")");
+    if (!library->entry(entry)) {
+      std::string known;
+      for (const attn::runtime::AotEntry &e : library->entries())
+        known += (known.empty() ? "" : "; ") + e.text();
+      return fail("no entry @" + entry + " in '" + inputFile +
+                  "' (entries: " + known + ")");
+    }
     if (check)
       return fail("--check needs attn IR to recompute with the reference "
                   "strategy; '" +
                   inputFile + "' is a compiled library");
-    int results = library->numResults(entry);
-    runOnce = [&, results](std::vector<HostArray> &outputs, std::string &err) {
-      return library->call(entry, inputs, outputs, results, err);
+    // What only compilation reads cannot apply to a compiled library.
+    std::string compileOnly;
+    if (!mlir::attn::getCommandLineForcedStrategy().empty())
+      compileOnly = "--attn-strategy";
+    for (const cl::Option *flag :
+         std::initializer_list<const cl::Option *>{&gpuChip, &tensorCores,
+                                                   &raise, &printIR})
+      if (compileOnly.empty() && flag->getNumOccurrences())
+        compileOnly = "--" + flag->ArgStr.str();
+    if (!compileOnly.empty())
+      return fail(compileOnly + " applies when attn-run compiles IR; '" +
+                  inputFile + "' is a library compiled by attn-aot");
+    if (target.getNumOccurrences() && target != library->target())
+      return fail("--target " + target + " was given, but '" + inputFile +
+                  "' holds code for target " + library->target() +
+                  " (attn-aot --target chose it)");
+    runOnce = [&](std::vector<HostArray> &outputs, std::string &err) {
+      return library->call(entry, inputs, outputs, err);
     };
   } else {
     auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
@@ -266,7 +296,7 @@ int main(int argc, char **argv) {
   };
   // An AOT library knows its number of results; MLIR text knows it from the
   // signature unless the input is already in the LLVM dialect.
-  if (library && !checkOutputCount(library->numResults(entry)))
+  if (library && !checkOutputCount(library->entry(entry)->results.size()))
     return 1;
   if (module) {
     const attn::api::EntrySignature *signature = module->signature(entry);

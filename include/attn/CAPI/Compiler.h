@@ -52,9 +52,20 @@ struct TensorSpec {
   std::string typeString;  ///< As MLIR prints it.
 };
 
+/// Two input dimensions that an attn op of an entry reads and needs equal
+/// (or, with `orOne`, the first may be 1: a broadcast). The op verifier
+/// checks static sizes; these are checked again on the arrays of a call.
+struct SizeRule {
+  int firstArg = -1, firstDim = -1;
+  int secondArg = -1, secondDim = -1;
+  bool orOne = false;
+  std::string what;
+};
+
 struct EntrySignature {
   std::string name;
   std::vector<TensorSpec> inputs, results;
+  std::vector<SizeRule> sizeRules;
   /// False for LLVM-dialect input, whose ranks come from the inputs.
   bool known = true;
 };

@@ -52,7 +52,7 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
                      "32 KiB for vulkan)"),
       llvm::cl::init(0)};
   Option<std::string> chip{*this, "chip",
-                           llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
+                           llvm::cl::desc("GPU architecture: sm_80, sm_86, sm_89 or sm_90"),
                            llvm::cl::init("sm_90")};
   Option<std::string> features{*this, "features",
                                llvm::cl::desc("PTX features (+ptx80)"),
@@ -97,19 +97,13 @@ void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 /// Shared memory per thread block the kernels of `options` may use.
 int64_t gpuSharedMemoryBytes(const GpuPipelineOptions &options);
 
-/// Checks options that are valid alone but not together (a CUDA-only option
-/// written with api=vulkan, a negative size); on failure sets `error` to one
-/// line naming the option.
-LogicalResult checkGpuPipelineOptions(const GpuPipelineOptions &options,
-                                      std::string &error);
-
 /// attn on tensors -> LLVM dialect: raise attention written as math, lower
 /// TOSA to linalg, select and apply strategies, bufferize, vectorize,
 /// parallelize, lower.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
-/// Input dialects that models arrive in (TOSA, linalg.softmax) to linalg on
-/// tensors, as upstream lowers them.
+/// Input dialects that models arrive in (TOSA, linalg.softmax, elementwise
+/// arith/math ops on tensors) to linalg on tensors, as upstream lowers them.
 void buildInputLowering(OpPassManager &pm);
 
 /// Lowering from bufferized loops/vectors to the LLVM dialect (the tail of
@@ -133,7 +127,23 @@ void addOneShotBufferize(OpPassManager &pm);
 /// Adds a pass that sets kResultsOwnedAttrName on the module.
 void addMarkResultsOwned(OpPassManager &pm);
 
-/// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline`.
+/// GPU architectures that attn-gpu-pipeline compiles for.
+ArrayRef<StringLiteral> supportedGpuChips();
+/// "" when `chip` is one of supportedGpuChips(), else the error line.
+std::string checkGpuChip(StringRef chip);
+/// "" when every option is a value the pipeline uses as written, else one
+/// line naming the option and what it must be. The registered pipelines,
+/// attn-run, attn-aot and the Python package check with these first.
+std::string checkCpuPipelineOptions(const CpuPipelineOptions &options);
+std::string checkGpuPipelineOptions(const GpuPipelineOptions &options);
+
+/// Writes the passes of both pipelines with their default options, in
+/// order, with each pass's summary, as Markdown (attn-opt
+/// --attn-print-pipelines; docs/generated/Pipelines.md).
+void printPipelineReference(raw_ostream &os);
+
+/// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline`; a pipeline whose
+/// options fail the checks above is an error where it is parsed.
 void registerAttnPipelines();
 
 } // namespace mlir::attn

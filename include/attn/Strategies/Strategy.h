@@ -188,6 +188,10 @@ LogicalResult verifyStrategyParameters(Operation *op, const Strategy &strategy,
                                        StrategyAttr attr,
                                        const TargetDescription &target);
 
+/// Writes the parameter reference of every registered strategy (Markdown),
+/// from their schemas.
+void printStrategyParameterReference(raw_ostream &os);
+
 /// True for attn.attention and attn.neighborhood.
 bool isAttnOp(Operation *op);
 /// The strategy attribute an attn op carries, or null.

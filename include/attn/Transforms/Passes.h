@@ -35,6 +35,26 @@ TargetDescription makeTargetDescription(StringRef kind, int64_t threads,
                                         bool tensorCores = false,
                                         int64_t gpuSharedBytes = 0);
 
+/// Most threads a target option may name.
+inline constexpr int64_t kMaxThreads = 1 << 16;
+
+/// "" when the passes' target options are ones the cost models and kernels
+/// can use (a known target kind, threads from 0 to kMaxThreads, a vector
+/// width of 0, 128, 256 or 512 bits, cache sizes >= 0, tensor cores and
+/// a shared-memory size >= 0 only on a GPU), else one line naming the
+/// option and what it must be.
+std::string checkTargetOptions(StringRef kind, int64_t threads,
+                               int64_t vectorWidth, int64_t l1, int64_t l2,
+                               int64_t l3, bool tensorCores = false,
+                               int64_t gpuSharedBytes = 0);
+
+/// makeTargetDescription after checkTargetOptions; on an error, emits it on
+/// `anchor` prefixed with `passName` and fails.
+FailureOr<TargetDescription> makeCheckedTargetDescription(
+    Operation *anchor, StringRef passName, StringRef kind, int64_t threads,
+    int64_t vectorWidth, int64_t l1, int64_t l2, int64_t l3,
+    bool tensorCores, int64_t gpuSharedBytes);
+
 /// attn-opt's and attn-run's process-wide flags: `--attn-strategy=NAME`
 /// (default for attn-select-strategy's `strategy` option) and
 /// `--attn-load-strategy=lib.so` (loads a strategy library at once).

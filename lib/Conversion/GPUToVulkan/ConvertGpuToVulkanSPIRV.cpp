@@ -222,7 +222,7 @@ ConvertGpuToVulkanSPIRVPass::convert(gpu::GPUModuleOp original) {
     return copy.emitError() << "vulkan target: expanding bf16 and division "
                                "arithmetic did not converge";
 
-  if (!getenv("ATTN_NOGUARD")) guardLoopsThatMayNotRun(copy);
+  guardLoopsThatMayNotRun(copy);
 
   spirv::MemorySpaceToStorageClassConverter memorySpaces(storageClassOf);
   spirv::convertMemRefTypesAndAttrs(copy, memorySpaces);

@@ -1,6 +1,6 @@
 //===- MaskSemantics.cpp - Which keys each query may attend ---------------===//
 //
-// Integer implementations of the allowed-key rules of DESIGN.md.
+// Integer implementations of the allowed-key rules of docs/design.md.
 //
 //===----------------------------------------------------------------------===//
 

@@ -606,6 +606,14 @@ public:
              << "neighborhood strategy: head dimensions D = " << p.headDim
              << ", Dv = " << p.valueDim << " exceed the CPU kernel's "
              << kMaxFlashHeadDim << " (it unrolls them in vectors)";
+    if (auto list = dyn_cast_or_null<ArrayAttr>(
+            strategy.getParams() ? strategy.getParams().get("tile")
+                                 : Attribute());
+        list && list.size() != p.kernel.size())
+      return op->emitOpError()
+             << "neighborhood strategy parameter tile has " << list.size()
+             << " edges but the op has " << p.kernel.size()
+             << " spatial axes: give one edge, or one per axis";
     SmallVector<int64_t> tile = tileFor(p, strategy);
     for (int64_t t : tile)
       if (t < 1 || t > kMaxTileEdge)

@@ -186,67 +186,6 @@ StringRef mlir::attn::stringifyStrategyOrigin(StrategyOrigin origin) {
   return "";
 }
 
-LogicalResult mlir::attn::verifyStrategyParameters(
-    Operation *op, const Strategy &strategy, StrategyAttr attr,
-    const TargetDescription &target) {
-  if (!attr || !attr.getParams())
-    return success();
-  ArrayRef<StrategyParameter> schema = strategy.getParameters();
-  bool gpu = target.kind == TargetDescription::Kind::GPU;
-  StringRef name = strategy.getName();
-  for (NamedAttribute entry : attr.getParams()) {
-    StringRef key = entry.getName().strref();
-    const StrategyParameter *spec = nullptr;
-    for (const StrategyParameter &p : schema)
-      if (key == p.name)
-        spec = &p;
-    if (!spec) {
-      InFlightDiagnostic diag = op->emitOpError()
-                                << name << " strategy has no parameter '"
-                                << key << "'";
-      if (schema.empty())
-        diag << " (it takes none)";
-      else {
-        diag << " (its parameters: ";
-        llvm::interleaveComma(schema, diag, [&](const StrategyParameter &p) {
-          diag << p.name;
-        });
-        diag << ")";
-      }
-      return diag;
-    }
-    if (!(spec->targets & (gpu ? StrategyParameter::GPU
-                               : StrategyParameter::CPU)))
-      return op->emitOpError()
-             << name << " strategy parameter " << key << " is used on "
-             << (gpu ? "cpu" : "gpu") << " targets only, and this target is "
-             << (gpu ? "gpu" : "cpu");
-    SmallVector<int64_t> values;
-    if (auto integer = dyn_cast<IntegerAttr>(entry.getValue())) {
-      values.push_back(integer.getInt());
-    } else if (auto list = dyn_cast<ArrayAttr>(entry.getValue());
-               list && spec->type == StrategyParameter::Type::IntegerPerAxis &&
-               !list.empty() && llvm::all_of(list, llvm::IsaPred<IntegerAttr>)) {
-      for (Attribute element : list)
-        values.push_back(cast<IntegerAttr>(element).getInt());
-    } else {
-      return op->emitOpError()
-             << name << " strategy parameter " << key << " = "
-             << entry.getValue() << " must be "
-             << (spec->type == StrategyParameter::Type::Integer
-                     ? "an integer"
-                     : "an integer or a list of integers, one per axis");
-    }
-    for (int64_t value : values)
-      if (value < spec->min || value > spec->max)
-        return op->emitOpError()
-               << name << " strategy parameter " << key << " = " << value
-               << " is out of range: it must be from " << spec->min
-               << " to " << spec->max;
-  }
-  return success();
-}
-
 FailureOr<StrategyAttr>
 mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
                            StringRef forced) {

@@ -31,12 +31,24 @@ void memrefCopy(int64_t elementSize, AttnUnrankedMemRef *src,
 /// (finalize-memref-to-llvm with use-generic-functions). Memory comes from
 /// malloc, so what compiled code returns is released with free(). Compiled
 /// code cannot unwind and does not check for null: when the memory is not
-/// there, these print one line (`<program>: error: out of memory: ...`) and
-/// end the process with status 1, rather than let it write through a null
-/// pointer.
+/// there during a call made through attnCallGuarded (the JIT and AOT
+/// libraries call entries so), the call returns an error instead; anywhere
+/// else (code run by upstream mlir-runner, or an allocation inside a
+/// parallel region) these print one line (`<program>: error: out of memory:
+/// ...`) and end the process with status 1, rather than let compiled code
+/// write through a null pointer.
 void *_mlir_memref_to_llvm_alloc(size_t size);
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size);
 void _mlir_memref_to_llvm_free(void *pointer);
+
+/// Runs `body(context)`, compiled code, so that an allocation that fails on
+/// this thread outside OpenMP parallel regions returns here: the call's
+/// live allocations are freed, one line goes into `error` (at most
+/// `errorSize` bytes, NUL-terminated) and the result is non-zero. Returns 0
+/// when `body` returned. `body` must not hold C++ objects with destructors
+/// across the compiled code it calls (a failure jumps over its frames).
+int attnCallGuarded(void (*body)(void *), void *context, char *error,
+                    size_t errorSize);
 }
 
 #endif // ATTN_RUNTIME_CPURUNTIME_H

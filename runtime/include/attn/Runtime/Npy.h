@@ -21,6 +21,11 @@ enum class DType { F32, F16, BF16AsU16, F64, I1, I8, I32, I64 };
 
 const char *dtypeName(DType dtype);
 size_t dtypeSize(DType dtype);
+/// The MLIR element type name of `dtype` (f32, f16, bf16, f64, i1, i8, i32,
+/// i64), as attn_aot_describe writes it.
+const char *dtypeTypeName(DType dtype);
+/// The DType whose dtypeTypeName is `name`; false when there is none.
+bool parseDTypeTypeName(const std::string &name, DType &dtype);
 
 /// A host array with 64-byte aligned storage.
 struct HostArray {
