@@ -14,6 +14,9 @@ attn.CompileError (the MLIR diagnostics); bad shapes or dtypes raise
 ValueError naming the argument.
 """
 
+import ctypes
+import os
+
 from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
                        compile, explain_source, load_library,
                        supported_gpu_chips)
@@ -29,8 +32,14 @@ def set_num_threads(threads):
 
 
 def load_strategy_library(path):
-    """Loads a shared library that registers more strategies."""
-    _attn.load_strategy_library(str(path))
+    """Loads a shared library that registers more strategies (built against
+    attn's headers, as test/lib/ExampleStrategy is)."""
+    # Such a library takes attn's symbols (the Strategy class) from the
+    # process; Python opened this extension with RTLD_LOCAL, so make its
+    # symbols global first (RTLD_NOLOAD: it is loaded already).
+    ctypes.CDLL(_attn.__file__,
+                mode=os.RTLD_NOW | os.RTLD_GLOBAL | os.RTLD_NOLOAD)
+    _attn.load_strategy_library(os.fspath(path))
 
 
 __all__ = ["Candidate", "CompileError", "Entry", "Module", "OpReport",

@@ -1,6 +1,6 @@
 """Sizes compiled as run-time values (one compile for a decode loop),
-AOT libraries loaded from Python, GPU chip options, and array-like objects
-that have only .shape and .dtype."""
+AOT and strategy libraries loaded from Python, GPU chip options, and
+array-like objects that have only .shape and .dtype."""
 
 import pathlib
 import subprocess
@@ -127,3 +127,19 @@ def test_load_library_refuses_truncated_and_foreign_files(aot_library,
         attn.load_library(text)
     with pytest.raises(ValueError):
         attn.load_library(tmp_path / "missing.so")
+
+
+def test_strategy_library_from_python(rng):
+    """A third-party strategy library (test/lib/ExampleStrategy) registers
+    `decomposed` in this process; modules compiled with it match float64."""
+    library = ATTN_AOT.parents[1] / "lib" / "AttnExampleStrategy.so"
+    assert library.exists(), f"example strategy not built at {library}"
+    attn.load_strategy_library(library)
+    q, k, v = (randn(rng, 1, 2, 12, 8) for _ in range(3))
+    text = attn.ir(q, k, v)
+    report = attn.explain_source(text, strategy="decomposed")[0]
+    assert report.chosen.parameters == '#attn.strategy<"decomposed">'
+    module = attn.compile(text, strategy="decomposed", threads=2)
+    assert_close(module.main(q, k, v), oracle.attention(q, k, v))
+    with pytest.raises(ValueError, match="cannot load strategy library"):
+        attn.load_strategy_library(library.parent / "missing.so")

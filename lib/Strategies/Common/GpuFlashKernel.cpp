@@ -323,7 +323,6 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                               idx(cfg.splits));
   Value tFirst = mul(split, perSplit);
   Value tEnd = minI(add(tFirst, perSplit), numTiles);
-  Value shift = sub(lk, lq);
   double negInf = -std::numeric_limits<double>::infinity();
   Value mInit = fconst(tracksMax ? negInf : 0.0);
   auto tileLoop = scf::ForOp::create(
@@ -335,18 +334,17 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
         Value kvEnd = sub(minI(add(kvStart, idx(bk)), lk), one);
         Value visit = arith::ConstantIntOp::create(b, loc, 1, 1);
         if (!p.isNeighborhood && (p.causal || p.hasWindow)) {
-          Value hi = sub(lk, one), lo = idx(0);
-          if (p.causal)
-            hi = minI(hi, add(rowsHi, shift));
-          if (p.hasWindow && p.windowRight)
-            hi = minI(hi, add(add(rowsHi, shift), idx(*p.windowRight)));
-          if (p.hasWindow && p.windowLeft)
-            lo = maxI(lo, sub(add(rowsLo, shift), idx(*p.windowLeft)));
+          // The tile meets the band of the block's first row to its last,
+          // or the sink keys.
+          RuleArith d(b, loc);
+          Value lo = rule::bandInterval(d, p, rowsLo, lq, lk).lo;
+          Value hi = rule::bandInterval(d, p, rowsHi, lq, lk).hi;
           visit = andI(cmpI(arith::CmpIPredicate::sle, kvStart, hi),
                        cmpI(arith::CmpIPredicate::sle, lo, kvEnd));
           if (p.hasWindow && p.sinks > 0)
-            visit = orI(visit, cmpI(arith::CmpIPredicate::slt, kvStart,
-                                    idx(p.sinks)));
+            visit = orI(visit, cmpI(arith::CmpIPredicate::sle, kvStart,
+                                    rule::sinkInterval(d, p, rowsHi, lq, lk)
+                                        .hi));
         }
         auto ifVisit = scf::IfOp::create(
             b, loc, visit,

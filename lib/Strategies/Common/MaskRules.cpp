@@ -1,13 +1,16 @@
 //===- MaskRules.cpp - Allowed-key rules as IR ----------------------------===//
 //
-// Emits the rules of MaskSemantics.cpp as arith ops on index values.
+// The rules of AllowedKeyRule.h as arith ops: RuleArith, the rules' domain
+// of IR values, and the rules of one op.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/AllowedKeyRule.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -29,127 +32,98 @@ ProblemSizes mlir::attn::getProblemSizes(OpBuilder &b, Location loc,
   return sizes;
 }
 
-namespace {
-struct IndexMath {
-  OpBuilder &b;
-  Location loc;
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
-  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
-  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value sle(Value x, Value y) { return cmp(arith::CmpIPredicate::sle, x, y); }
-  Value slt(Value x, Value y) { return cmp(arith::CmpIPredicate::slt, x, y); }
-  Value eq(Value x, Value y) { return cmp(arith::CmpIPredicate::eq, x, y); }
-  Value andI(Value x, Value y) {
-    if (!x)
-      return y;
-    if (!y)
-      return x;
-    return arith::AndIOp::create(b, loc, x, y);
-  }
-  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-};
-
-/// NATTEN's one-axis rule for query position i and key position j.
-Value buildAxisRule(IndexMath &m, Value i, Value j, Value extent,
-                    int64_t kernel, int64_t dilation, int64_t stride,
-                    bool causal) {
-  Value d = m.c(dilation);
-  Value group = m.rem(i, d);
-  Value sameGroup = dilation == 1 ? Value() : m.eq(group, m.rem(j, d));
-  Value qi = dilation == 1 ? i : m.div(i, d);
-  Value kj = dilation == 1 ? j : m.div(j, d);
-  Value positions = buildGroupPositions(m.b, m.loc, extent, group, dilation);
-  AxisWindow window =
-      buildNeighborhoodWindow(m.b, m.loc, qi, positions, kernel, stride, causal);
-  Value inRange = m.andI(m.sle(window.lo, kj), m.sle(kj, window.hi));
-  return m.andI(sameGroup, inRange);
-}
-} // namespace
-
-Value mlir::attn::buildGroupPositions(OpBuilder &b, Location loc,
-                                      Value extent, Value group,
-                                      int64_t dilation) {
-  IndexMath m{b, loc};
-  if (dilation == 1)
-    return extent;
-  return m.div(m.add(m.sub(extent, group), m.c(dilation - 1)), m.c(dilation));
+std::pair<Value, Value> RuleArith::promote(Value x, Value y) {
+  auto broadcast = [&](Value scalar, Type to) -> Value {
+    auto vector = cast<VectorType>(to);
+    Type element = vector.getElementType();
+    if (scalar.getType().isIndex() && !element.isIndex())
+      scalar = arith::IndexCastOp::create(b, loc, element, scalar);
+    return vector::BroadcastOp::create(b, loc, vector, scalar);
+  };
+  if (x.getType() == y.getType())
+    return {x, y};
+  if (isa<VectorType>(y.getType()) && !isa<VectorType>(x.getType()))
+    return {broadcast(x, y.getType()), y};
+  if (isa<VectorType>(x.getType()) && !isa<VectorType>(y.getType()))
+    return {x, broadcast(y, x.getType())};
+  return {x, y}; // mismatched: the op's verifier reports it
 }
 
-AxisWindow mlir::attn::buildNeighborhoodWindow(OpBuilder &b, Location loc,
-                                               Value qi, Value positions,
-                                               int64_t kernel, int64_t stride,
-                                               bool causal) {
-  IndexMath m{b, loc};
-  Value last = m.sub(positions, m.c(1));
-  Value first = stride == 1 ? qi : m.mul(m.c(stride), m.div(qi, m.c(stride)));
-  if (causal) {
-    Value leader = m.min(m.add(first, m.c(stride - 1)), last);
-    return {m.max(m.c(0), m.sub(leader, m.c(kernel - 1))), qi};
+Value RuleArith::c(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+#define ATTN_RULE_BINARY(name, Op)                                             \
+  Value RuleArith::name(Value x, Value y) {                                    \
+    auto [px, py] = promote(x, y);                                             \
+    return arith::Op::create(b, loc, px, py);                                  \
   }
-  int64_t left = kernel / 2;
-  int64_t right = kernel / 2 - (1 - kernel % 2);
-  Value leader = m.min(m.add(first, m.c(stride / 2)), last);
-  Value center = m.min(m.max(leader, m.c(left)), m.sub(last, m.c(right)));
-  return {m.sub(center, m.c(left)), m.add(center, m.c(right))};
+ATTN_RULE_BINARY(add, AddIOp)
+ATTN_RULE_BINARY(sub, SubIOp)
+ATTN_RULE_BINARY(mul, MulIOp)
+ATTN_RULE_BINARY(divU, DivUIOp)
+ATTN_RULE_BINARY(remU, RemUIOp)
+ATTN_RULE_BINARY(min, MinSIOp)
+ATTN_RULE_BINARY(max, MaxSIOp)
+#undef ATTN_RULE_BINARY
+
+Value RuleArith::cmp(unsigned predicate, Value x, Value y) {
+  auto [px, py] = promote(x, y);
+  return arith::CmpIOp::create(
+      b, loc, static_cast<arith::CmpIPredicate>(predicate), px, py);
+}
+Value RuleArith::sle(Value x, Value y) {
+  return cmp(static_cast<unsigned>(arith::CmpIPredicate::sle), x, y);
+}
+Value RuleArith::slt(Value x, Value y) {
+  return cmp(static_cast<unsigned>(arith::CmpIPredicate::slt), x, y);
+}
+Value RuleArith::eq(Value x, Value y) {
+  return cmp(static_cast<unsigned>(arith::CmpIPredicate::eq), x, y);
+}
+
+Value RuleArith::both(Value x, Value y) {
+  if (!x)
+    return y;
+  if (!y)
+    return x;
+  auto [px, py] = promote(x, y);
+  return arith::AndIOp::create(b, loc, px, py);
+}
+
+Value RuleArith::either(Value x, Value y) {
+  if (!x || !y)
+    return Value();
+  auto [px, py] = promote(x, y);
+  return arith::OrIOp::create(b, loc, px, py);
+}
+
+rule::AxisRule mlir::attn::getAxisRule(const AttentionProblem &p,
+                                       unsigned axis) {
+  return {p.kernel[axis], p.dilation[axis], p.stride[axis],
+          static_cast<bool>(p.causalAxes[axis])};
 }
 
 Value mlir::attn::buildAllowedPredicate(OpBuilder &b, Location loc,
                                         const AttentionProblem &p,
                                         const ProblemSizes &sizes, Value i,
                                         Value j) {
-  IndexMath m{b, loc};
-  if (p.isNeighborhood) {
-    // Unflatten i and j over the spatial extents (row-major), then take the
-    // product of the per-axis rules.
-    size_t rank = p.kernel.size();
-    SmallVector<Value> qi(rank), kj(rank);
-    Value restI = i, restJ = j;
-    for (size_t a = rank; a-- > 0;) {
-      Value extent = sizes.queryShape[a];
-      if (a == 0) {
-        qi[a] = restI;
-        kj[a] = restJ;
-      } else {
-        qi[a] = m.rem(restI, extent);
-        kj[a] = m.rem(restJ, extent);
-        restI = m.div(restI, extent);
-        restJ = m.div(restJ, extent);
-      }
-    }
-    Value allowed;
-    for (size_t a = 0; a < rank; ++a)
-      allowed = m.andI(allowed, buildAxisRule(m, qi[a], kj[a],
-                                              sizes.queryShape[a], p.kernel[a],
-                                              p.dilation[a], p.stride[a],
-                                              p.causalAxes[a]));
-    return allowed;
-  }
-
-  if (!p.causal && !p.hasWindow)
-    return Value();
-  Value shifted =
-      m.add(i, m.sub(sizes.keyLength(), sizes.queryLength()));
-  Value allowed;
-  if (p.causal)
-    allowed = m.sle(j, shifted);
-  if (p.hasWindow) {
-    Value inWindow;
-    if (p.windowLeft)
-      inWindow = m.andI(inWindow, m.sle(m.sub(shifted, m.c(*p.windowLeft)), j));
-    if (p.windowRight)
-      inWindow =
-          m.andI(inWindow, m.sle(j, m.add(shifted, m.c(*p.windowRight))));
-    if (p.sinks > 0)
-      inWindow = m.orI(inWindow, m.slt(j, m.c(p.sinks)));
-    allowed = m.andI(allowed, inWindow);
+  RuleArith d(b, loc);
+  if (!p.isNeighborhood)
+    return rule::bandAllowed(d, p, i, j, sizes.queryLength(),
+                             sizes.keyLength());
+  // The product of the per-axis rules over the unflattened positions.
+  SmallVector<Value> qc, kc;
+  rule::unflatten(d, i, sizes.queryShape, qc);
+  rule::unflatten(d, j, sizes.queryShape, kc);
+  Value allowed = d.all();
+  for (unsigned a = 0; a < qc.size(); ++a) {
+    rule::AxisRule axis = getAxisRule(p, a);
+    allowed = d.both(
+        allowed,
+        rule::axisAllowed(d, axis,
+                          rule::axisWindow(d, axis, qc[a], sizes.queryShape[a]),
+                          kc[a]));
   }
   return allowed;
 }

@@ -1,10 +1,12 @@
 //===- MaskSemantics.cpp - Which keys each query may attend ---------------===//
 //
-// Integer implementations of the allowed-key rules of docs/design.md.
+// The allowed-key rules of docs/design.md on plain integers: the rules of
+// AllowedKeyRule.h in the integer domain, and counts built on them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/MaskSemantics.h"
+#include "attn/Strategies/Common/AllowedKeyRule.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 
@@ -34,33 +36,44 @@ static int64_t sumOverRows(int64_t rows,
                               static_cast<double>(kExactRows));
 }
 
+namespace {
+/// AllowedKeyRule.h's domain of plain integers.
+struct IntArith {
+  using Int = int64_t;
+  using Bool = bool;
+  Int c(int64_t v) { return v; }
+  Int add(Int x, Int y) { return x + y; }
+  Int sub(Int x, Int y) { return x - y; }
+  Int mul(Int x, Int y) { return x * y; }
+  Int divU(Int x, Int y) { return x / y; }
+  Int remU(Int x, Int y) { return x % y; }
+  Int min(Int x, Int y) { return std::min(x, y); }
+  Int max(Int x, Int y) { return std::max(x, y); }
+  Bool sle(Int x, Int y) { return x <= y; }
+  Bool slt(Int x, Int y) { return x < y; }
+  Bool eq(Int x, Int y) { return x == y; }
+  Bool all() { return true; }
+  Bool both(Bool x, Bool y) { return x && y; }
+  Bool either(Bool x, Bool y) { return x || y; }
+};
+
+rule::AxisRule axisRule(const NeighborhoodAxis &axis) {
+  return {axis.kernel, axis.dilation, axis.stride, axis.causal};
+}
+} // namespace
+
 void BandRule::band(int64_t i, int64_t &lo, int64_t &hi) const {
-  int64_t shifted = i + (keyLength - queryLength);
-  lo = 0;
-  hi = keyLength - 1;
-  if (causal)
-    hi = std::min(hi, shifted);
-  if (hasWindow) {
-    if (windowLeft)
-      lo = std::max(lo, shifted - *windowLeft);
-    if (windowRight)
-      hi = std::min(hi, shifted + *windowRight);
-  }
+  IntArith d;
+  rule::Interval<IntArith> keys =
+      rule::bandInterval(d, *this, i, queryLength, keyLength);
+  lo = keys.lo;
+  hi = keys.hi;
 }
 
 bool BandRule::allowed(int64_t i, int64_t j) const {
-  if (j < 0 || j >= keyLength)
-    return false;
-  int64_t shifted = i + (keyLength - queryLength);
-  if (causal && j > shifted)
-    return false;
-  if (!hasWindow || j < sinks)
-    return true;
-  if (windowLeft && j < shifted - *windowLeft)
-    return false;
-  if (windowRight && j > shifted + *windowRight)
-    return false;
-  return true;
+  IntArith d;
+  return j >= 0 && j < keyLength &&
+         rule::bandAllowed(d, *this, i, j, queryLength, keyLength);
 }
 
 int64_t BandRule::countAllowed(int64_t i) const {
@@ -69,9 +82,9 @@ int64_t BandRule::countAllowed(int64_t i) const {
   int64_t count = std::max<int64_t>(0, hi - lo + 1);
   if (hasWindow && sinks > 0) {
     // Sink keys [0, sinks) that causal allows but the window does not.
-    int64_t sinkHi = std::min(sinks, keyLength) - 1;
-    if (causal)
-      sinkHi = std::min(sinkHi, i + (keyLength - queryLength));
+    IntArith d;
+    int64_t sinkHi =
+        rule::sinkInterval(d, *this, i, queryLength, keyLength).hi;
     int64_t sinkCount = std::max<int64_t>(0, sinkHi + 1);
     int64_t overlapLo = std::max<int64_t>(lo, 0);
     int64_t overlapHi = std::min(hi, sinkHi);
@@ -86,32 +99,17 @@ int64_t BandRule::countAllowedPairs() const {
 }
 
 void NeighborhoodAxis::groupRange(int64_t i, int64_t &lo, int64_t &hi) const {
-  int64_t group = i % dilation;
-  int64_t qi = i / dilation;
-  // Positions of this dilation group: ceil((n - group) / d).
-  int64_t m = (extent - group + dilation - 1) / dilation;
-  int64_t first = stride * (qi / stride);
-  if (causal) {
-    int64_t leader = std::min(first + stride - 1, m - 1);
-    lo = std::max<int64_t>(0, leader - kernel + 1);
-    hi = qi;
-    return;
-  }
-  int64_t left = kernel / 2;
-  int64_t right = kernel / 2 - (1 - kernel % 2);
-  int64_t leader = std::min(first + stride / 2, m - 1);
-  int64_t center = std::clamp(leader, left, std::max(left, m - 1 - right));
-  lo = std::max<int64_t>(0, center - left);
-  hi = std::min(m - 1, center + right);
+  IntArith d;
+  rule::AxisWindow<IntArith> window =
+      rule::axisWindow(d, axisRule(*this), i, extent);
+  lo = window.range.lo;
+  hi = window.range.hi;
 }
 
 bool NeighborhoodAxis::allowed(int64_t i, int64_t j) const {
-  if (i % dilation != j % dilation)
-    return false;
-  int64_t lo, hi;
-  groupRange(i, lo, hi);
-  int64_t kj = j / dilation;
-  return lo <= kj && kj <= hi;
+  IntArith d;
+  rule::AxisRule axis = axisRule(*this);
+  return rule::axisAllowed(d, axis, rule::axisWindow(d, axis, i, extent), j);
 }
 
 int64_t NeighborhoodAxis::countAllowed(int64_t i) const {

@@ -528,20 +528,22 @@ Value LinearEmitter::writeRows(Value i0, Value nQ, Value slice) {
   return loop(idx(0), mul(nQ, idx(l.group)), 1, ValueRange{slice},
               [&](Value r, ValueRange acc) -> SmallVector<Value> {
                 Value il = div(r, l.group), g = rem(r, l.group);
-                Value scale = fconst(1.0);
+                // o / den, and 0 where den == 0: a division, not a
+                // multiplication by 1/den, which overflows for tiny
+                // weights (as in the flash kernels' epilogue).
+                Value empty, denVec;
                 if (normalize) {
                   Value d = load(den, ValueRange{r});
-                  Value empty = arith::CmpFOp::create(
+                  empty = arith::CmpFOp::create(
                       b, loc, arith::CmpFPredicate::OEQ, d, fconst(0.0));
-                  scale = select(empty, fconst(0.0),
-                                 arith::DivFOp::create(b, loc, fconst(1.0), d));
+                  denVec = vector::BroadcastOp::create(b, loc, vecType, d);
                 }
-                Value sv = vector::BroadcastOp::create(b, loc, vecType, scale);
                 Value t = acc[0];
                 for (int64_t c = 0; c < l.vVecs; ++c) {
-                  Value o = arith::MulFOp::create(
-                      b, loc, loadVec(oBuf, ValueRange{r, idx(c * l.lanes)}),
-                      sv);
+                  Value o = loadVec(oBuf, ValueRange{r, idx(c * l.lanes)});
+                  if (normalize)
+                    o = select(empty, vconst(0.0),
+                               arith::DivFOp::create(b, loc, o, denVec));
                   if (!outElem.isF32())
                     o = arith::TruncFOp::create(b, loc, outVec, o);
                   t = vector::TransferWriteOp::create(

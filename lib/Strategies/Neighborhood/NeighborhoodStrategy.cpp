@@ -126,9 +126,10 @@ private:
     }
     return coords;
   }
-  AxisWindow window(int64_t axis, Value qi, Value positions) {
-    return buildNeighborhoodWindow(b, loc, qi, positions, p.kernel[axis],
-                                   p.stride[axis], p.causalAxes[axis]);
+  /// The keys, in group coordinates, that group position qi may attend.
+  rule::Interval<RuleArith> window(int64_t axis, Value qi, Value positions) {
+    RuleArith d(b, loc);
+    return rule::groupWindow(d, getAxisRule(p, axis), qi, positions);
   }
 
   void emitTask(Value batch, Value kvHead, Value task, Value numBoxes,
@@ -162,8 +163,9 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
       keySize(rank);
   Value numSlots = idx(1);
   for (int64_t a = 0; a < rank; ++a) {
-    positions[a] = buildGroupPositions(b, loc, extents[a], groupCoord[a],
-                                       p.dilation[a]);
+    RuleArith rules(b, loc);
+    positions[a] = rule::groupPositions(rules, getAxisRule(p, a), extents[a],
+                                        groupCoord[a]);
     q0[a] = mul(boxCoord[a], idx(tile[a]));
     Value q1 = sub(minI(add(q0[a], idx(tile[a])), positions[a]), idx(1));
     boxSize[a] = maxI(idx(0), add(sub(q1, q0[a]), idx(1)));
@@ -276,7 +278,7 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
               Value rowBase = mul(mt, idx(mr));
               SmallVector<Value> heads(mr);
               SmallVector<SmallVector<Value>> queryAt(mr);
-              SmallVector<SmallVector<AxisWindow>> windows(mr);
+              SmallVector<SmallVector<rule::Interval<RuleArith>>> windows(mr);
               for (int64_t r = 0; r < mr; ++r) {
                 Value row = add(rowBase, idx(r));
                 Value g = minI(div(row, idx(rowsPerHead)), idx(group - 1));
@@ -305,29 +307,20 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
                                                   ValueRange{t, dd,
                                                              idx(c * lanes)});
                   });
-              auto splat = [&](Value index) -> Value {
-                return vector::BroadcastOp::create(
-                    b, loc, idxVecType,
-                    arith::IndexCastOp::create(b, loc, i32, index));
-              };
               MicroTileAccess access;
               access.full = arith::ConstantIntOp::create(b, loc, 0, 1);
               access.keyCount = keyCount;
               auto allowed = [&](int64_t r, int64_t c) -> Value {
+                // The gathered keys share the box's dilation group: each
+                // axis's rule is its window in group coordinates.
                 Value slot = add(mul(t, idx(bk)), idx(c * lanes));
-                Value ok;
+                RuleArith rules(b, loc);
+                Value ok = rules.all();
                 for (int64_t a = 0; a < rank; ++a) {
                   Value kc = vector::LoadOp::create(b, loc, idxVecType,
                                                     keyCoord[a],
                                                     ValueRange{slot});
-                  Value in = arith::AndIOp::create(
-                      b, loc,
-                      cmpI(arith::CmpIPredicate::sge, kc,
-                           splat(windows[r][a].lo)),
-                      cmpI(arith::CmpIPredicate::sle, kc,
-                           splat(windows[r][a].hi)));
-                  ok = ok ? arith::AndIOp::create(b, loc, ok, in).getResult()
-                          : in;
+                  ok = rules.both(ok, rule::contains(rules, windows[r][a], kc));
                 }
                 return ok;
               };

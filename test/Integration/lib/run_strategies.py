@@ -77,7 +77,10 @@ def main():
             errors = [l for l in text.splitlines() if "error" in l]
             text = "\n".join(errors) if errors else text
             if "cannot compute this op" in text or "unknown forced strategy" in text:
-                print(f"{label}: skipped ({text.splitlines()[0][-110:]})")
+                # The reason alone: what follows "cannot compute this op: ".
+                reason = text.splitlines()[0]
+                reason = reason.split("cannot compute this op: ", 1)[-1]
+                print(f"{label}: skipped ({reason})")
                 continue
             print(f"{label}: FAILED to run: {text[:2000]}")
             failures += 1

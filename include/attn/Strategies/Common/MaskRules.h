@@ -1,14 +1,15 @@
 //===- MaskRules.h - Allowed-key rules as IR --------------------*- C++ -*-===//
 //
-// Builds arith ops that compute whether key j is allowed for query i (mask
-// operand excluded), the same rules as MaskSemantics.h, for use inside
-// linalg.generic bodies and loops.
+// The rules of AllowedKeyRule.h as arith ops (mask operand excluded), for
+// linalg.generic bodies and loops: RuleArith is the rules' domain of IR
+// values, and the functions below apply the rules of one op.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_STRATEGIES_COMMON_MASKRULES_H
 #define ATTN_STRATEGIES_COMMON_MASKRULES_H
 
+#include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "mlir/IR/Builders.h"
 
@@ -27,27 +28,50 @@ struct ProblemSizes {
 ProblemSizes getProblemSizes(OpBuilder &b, Location loc,
                              const AttentionProblem &problem);
 
-/// i1 value: key `j` allowed for query `i` (flattened index values) under
+/// AllowedKeyRule.h's domain of IR values: index arithmetic in which a
+/// value may also be a vector of integer positions (the CPU kernel's keys).
+/// An index scalar that meets a vector is cast to its element type and
+/// broadcast, so query-side values stay scalars.
+class RuleArith {
+public:
+  using Int = Value;
+  using Bool = Value;
+  RuleArith(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  Value c(int64_t v);
+  Value add(Value x, Value y);
+  Value sub(Value x, Value y);
+  Value mul(Value x, Value y);
+  Value divU(Value x, Value y);
+  Value remU(Value x, Value y);
+  Value min(Value x, Value y);
+  Value max(Value x, Value y);
+  Value sle(Value x, Value y);
+  Value slt(Value x, Value y);
+  Value eq(Value x, Value y);
+  /// No restriction: a null Value.
+  Value all() { return Value(); }
+  Value both(Value x, Value y);
+  Value either(Value x, Value y);
+
+private:
+  /// x and y with equal types (a scalar broadcast to the other's vector).
+  std::pair<Value, Value> promote(Value x, Value y);
+  Value cmp(unsigned predicate, Value x, Value y);
+
+  OpBuilder &b;
+  Location loc;
+};
+
+/// i1 value: key `j` allowed for query `i` (flattened index values; `j`
+/// may be a vector of key positions, giving a vector of i1) under
 /// the causal/window/sink or neighborhood rules of `problem`. Returns a null
 /// Value when every key is allowed.
 Value buildAllowedPredicate(OpBuilder &b, Location loc,
                             const AttentionProblem &problem,
                             const ProblemSizes &sizes, Value i, Value j);
 
-/// NATTEN's window on one axis, in dilation-group coordinates: the keys
-/// kj with lo <= kj <= hi that query qi may attend, for a group of
-/// `positions` positions (index values).
-struct AxisWindow {
-  Value lo, hi;
-};
-AxisWindow buildNeighborhoodWindow(OpBuilder &b, Location loc, Value qi,
-                                   Value positions, int64_t kernel,
-                                   int64_t stride, bool causal);
-
-/// Positions of dilation group `group` on an axis of length `extent`:
-/// ceil((extent - group) / dilation).
-Value buildGroupPositions(OpBuilder &b, Location loc, Value extent,
-                          Value group, int64_t dilation);
+/// The rule of spatial axis `axis` of a neighborhood op.
+rule::AxisRule getAxisRule(const AttentionProblem &problem, unsigned axis);
 
 } // namespace mlir::attn
 

@@ -1,0 +1,148 @@
+//===- FlashEmitter.h - The CPU flash kernel's IR emitter -------*- C++ -*-===//
+//
+// The emitter behind buildFlashAttention (FlashKernel.h), shared by the
+// files that write its parts:
+//   FlashKernel.cpp      the schedule: tasks, query blocks, KV tiles, the
+//                        epilogue and the split-KV merge;
+//   FlashMicroKernel.cpp K packing, register-blocked scores, one micro-tile;
+//   FlashKeyRanges.cpp   which keys and tiles a block visits: the band and
+//                        neighborhood rules, block-sparse tile lists;
+//   FlashKernelLimits.cpp what a configuration costs and may use.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_STRATEGIES_COMMON_FLASHEMITTER_H
+#define ATTN_LIB_STRATEGIES_COMMON_FLASHEMITTER_H
+
+#include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
+#include "attn/Strategies/Common/MaskRules.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::attn::flash {
+
+/// Index bounds of the keys that rows [iA, iB] may see.
+struct KeyBounds {
+  Value lo;     ///< First key of the first row's band.
+  Value hi;     ///< Last key of the last row's band.
+  Value sinkHi; ///< Last sink key the rows may see, or -1.
+};
+
+/// The rows of one micro-tile: for each, its query head, its head within
+/// the group, its (clamped) query index; and the range of query indices.
+struct MicroRows {
+  SmallVector<Value> head, group, row;
+  Value iMin, iMax;
+  /// attn.neighborhood (flattened): per row and axis, the row's dilation
+  /// group and window in group coordinates.
+  SmallVector<SmallVector<rule::AxisWindow<RuleArith>>> axisWindows;
+};
+
+class FlashEmitter : KernelBuilder {
+public:
+  FlashEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
+               const FlashKernelConfig &config)
+      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
+        p(problem), cfg(config) {
+    i32 = b.getI32Type();
+    maskVecType = VectorType::get({cfg.lanes}, b.getI1Type());
+    idxVecType = VectorType::get({cfg.lanes}, i32);
+    group = p.groupSize();
+    rows = group * cfg.blockQ;
+    paddedRows = (rows + cfg.microQ - 1) / cfg.microQ * cfg.microQ;
+    keyVecs = cfg.blockK / cfg.lanes;
+    valueVecs = (p.valueDim + cfg.lanes - 1) / cfg.lanes;
+    paddedDv = valueVecs * cfg.lanes;
+    tracksMax = p.score.tracksRowMax();
+    featureProduct = p.score.isFeatureProduct();
+  }
+
+  Value build();
+
+private:
+  // Scalar arithmetic beyond KernelBuilder's.
+  Value cmpI(arith::CmpIPredicate pred, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, pred, x, y);
+  }
+  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value ceilDiv(Value x, int64_t d) {
+    return arith::CeilDivUIOp::create(b, loc, x, idx(d));
+  }
+  Value floorDiv(Value x, int64_t d) {
+    return arith::FloorDivSIOp::create(b, loc, x, idx(d));
+  }
+  /// phi of feature-map scores on a scalar.
+  Value featureMap(Value x);
+
+  KeyBounds keyBounds(Value iA, Value iB);
+  Value bandAllowed(Value i, Value jv);
+
+  Value packKeys(Value batch, Value kvHead);
+  Value featureQueries(Value batch, Value kvHead);
+  SmallVector<Value> scoresPacked(Value batch, const MicroRows &rows,
+                                  Value tile, Value packedKeys, Value queries);
+  SmallVector<Value> scoresUnpacked(Value batch, Value kvHead,
+                                    const MicroRows &rows, Value kvStart,
+                                    Value queries, Value partBuf);
+  void emitMicroTile(Value batch, Value kvHead, const MicroRows &rows,
+                     Value rowBase, Value tile, Value packedKeys,
+                     Value queries, Value oAcc, Value mRow, Value lRow,
+                     Value pBuf, Value partBuf, Value blockFull);
+  /// Lane k of the result = sum of the lanes of vectors[k].
+  Value transposeReduce(SmallVector<Value> vectors);
+  /// Reads query element d (scalar) or vector dv of one row.
+  Value queryScalar(Value queries, Value batch, const MicroRows &rows,
+                    int64_t r, Value d);
+
+  const AttentionProblem &p;
+  FlashKernelConfig cfg;
+  Type i32;
+  VectorType maskVecType, idxVecType;
+  int64_t group, rows, paddedRows, keyVecs, valueVecs, paddedDv;
+  bool tracksMax, featureProduct;
+  // Sizes.
+  Value lq, lk, numTiles;
+  Value mask8; // i8 copy of the mask, keys padded to whole tiles, or null
+  Value maskCounts; // allowed keys per (Bm, Hm, row, key tile), or null
+  // Block-sparse: the mask padded to whole blocks (i1) and either allowed
+  // keys per (Bm, Hm, query block, key tile) or, for a constant mask,
+  // compressed lists per (Bm, KV head, query block): offsets into the tile
+  // indices and their full flags.
+  Value paddedMask, blockCounts, listOffsets, listTiles, listFull;
+  void prepareBlockSparse();
+  int64_t listGroups = 1, listBlocks = 1, listBatches = 1;
+  /// Index of the compressed list of (batch, KV head, query block).
+  Value blockListKey(Value batch, Value kvHead, Value block) {
+    Value mb = listBatches == 1 ? idx(0) : batch;
+    Value hg = listGroups == 1 ? idx(0) : kvHead;
+    return add(mul(add(mul(mb, idx(listGroups)), hg), idx(listBlocks)), block);
+  }
+  /// Block-sparse state of `tile` for the query block: {visit, full}.
+  std::pair<Value, Value> blockState(Value batch, Value kvHead, Value block,
+                                     Value tile);
+public:
+  /// attn.neighborhood flattened to one sequence: the spatial extents.
+  SmallVector<Value> spatialExtents;
+private:
+  /// Fills the neighborhood fields of `rows` and returns the flattened key
+  /// range [lo, hi] that the rows' windows span.
+  std::pair<Value, Value> neighborhoodRows(MicroRows &rows);
+  Value neighborhoodAllowed(const MicroRows &rows, int64_t r, Value jv);
+  /// Allowed keys of row r of the micro-tile in key tile `tile` (i32).
+  Value maskCount(Value batch, const MicroRows &rows, int64_t r, Value tile) {
+    auto type = cast<RankedTensorType>(maskCounts.getType());
+    Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
+    Value mh = type.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+    return tensor::ExtractOp::create(b, loc, maskCounts,
+                                     ValueRange{mb, mh, rows.row[r], tile});
+  }
+};
+
+} // namespace mlir::attn::flash
+
+#endif // ATTN_LIB_STRATEGIES_COMMON_FLASHEMITTER_H

@@ -1,0 +1,128 @@
+//===- FlashKernelLimits.cpp - What a flash configuration needs -----------===//
+//
+// The CPU flash kernel's serial cost, stack scratch and register limits,
+// and the checks of a configuration against them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashEmitter.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
+#include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/OnlineSoftmax.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+using namespace mlir;
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::flash;
+
+double mlir::attn::flashKernelSerialSeconds(const AttentionProblem &p,
+                                            const FlashKernelConfig &config,
+                                            double batch, double lq, double lk,
+                                            double ghz) {
+  if (!p.score.isFeatureProduct())
+    return 0;
+  double elements = batch * p.headDim *
+                    (p.headsQ * lq + (config.packKeys ? p.headsKV * lk : 0));
+  return 8.0 / (ghz * 1e9) * elements;
+}
+
+/// Vectors of one micro-tile of scores (micro_q x block_k / lanes), all
+/// unrolled in the IR: 128 compile in about a second, 2048 in minutes.
+static constexpr int64_t kMaxMicroTileVectors = 128;
+
+int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
+                                          const FlashKernelConfig &c) {
+  int64_t rows = p.groupSize() * c.blockQ;
+  int64_t paddedRows = (rows + c.microQ - 1) / c.microQ * c.microQ;
+  int64_t paddedDv = (p.valueDim + c.lanes - 1) / c.lanes * c.lanes;
+  double floats = double(paddedRows) * (paddedDv + 2) + c.microQ * c.blockK +
+                  (c.packKeys ? 0 : c.microQ * c.lanes * c.lanes) +
+                  (c.splits > 1 ? paddedDv : 0);
+  return saturatingBytes(4 * floats);
+}
+
+void mlir::attn::fitFlashBlockQToStack(const AttentionProblem &p,
+                                       FlashKernelConfig &c) {
+  // Down to one row per head where a task must be that small (many query
+  // heads per KV head): micro-tiles then span heads.
+  while (c.blockQ > 1 && flashKernelStackBytes(p, c) > kTaskScratchLimitBytes)
+    c.blockQ = std::max<int64_t>(1, c.blockQ / 2);
+}
+
+bool mlir::attn::flashKernelCanCompute(const AttentionProblem &p,
+                                       FlashKernelConfig config,
+                                       std::string &reason) {
+  if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
+    reason = "head dimensions D = " + std::to_string(p.headDim) +
+             ", Dv = " + std::to_string(p.valueDim) + " exceed the kernel's " +
+             std::to_string(kMaxFlashHeadDim);
+    return false;
+  }
+  config.blockQ = 1;
+  if (int64_t bytes = flashKernelStackBytes(p, config);
+      bytes > kTaskScratchLimitBytes) {
+    reason = "a task of one query row per head takes " +
+             std::to_string(bytes >> 10) + " KiB of stack scratch, more than " +
+             "the " + std::to_string(kTaskScratchLimitBytes >> 10) +
+             " KiB limit";
+    return false;
+  }
+  return true;
+}
+
+LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
+                                                  StringRef strategy,
+                                                  const AttentionProblem &p,
+                                                  const FlashKernelConfig &c) {
+  auto bad = [&](StringRef name, int64_t value) {
+    return op->emitOpError()
+           << strategy << " strategy parameter " << name << " = " << value
+           << " is out of range: ";
+  };
+  int64_t maxBlockK = 16 * c.lanes;
+  if (c.blockK < c.lanes || c.blockK > maxBlockK || c.blockK % c.lanes != 0)
+    return bad("block_k", c.blockK)
+           << "it must be a multiple of " << c.lanes << " (the vector lanes) "
+           << "from " << c.lanes << " to " << maxBlockK;
+  if (c.microQ < 1 || c.microQ > 32)
+    return bad("micro_q", c.microQ) << "it must be from 1 to 32";
+  int64_t registers = c.microQ * (c.blockK / c.lanes);
+  if (registers > kMaxMicroTileVectors)
+    return bad("micro_q", c.microQ)
+           << "micro_q x block_k / " << c.lanes << " = " << registers
+           << " vectors, more than the " << kMaxMicroTileVectors
+           << " that one micro-tile may hold";
+  if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim)
+    return op->emitOpError()
+           << strategy << " strategy: head dimensions D = " << p.headDim
+           << ", Dv = " << p.valueDim << " exceed the CPU kernel's "
+           << kMaxFlashHeadDim << " (it unrolls them in vectors)";
+  if (c.blockQ < 1 || c.blockQ > (int64_t(1) << 20))
+    return bad("block_q", c.blockQ) << "it must be from 1 to 1048576";
+  if (int64_t bytes = flashKernelStackBytes(p, c);
+      bytes > kTaskScratchLimitBytes)
+    return bad("block_q", c.blockQ)
+           << "a task's scratch (O, m, l of " << p.groupSize()
+           << " heads x block_q rows, Dv = " << p.valueDim << ") takes "
+           << (bytes >> 10) << " KiB of stack, more than the "
+           << (kTaskScratchLimitBytes >> 10) << " KiB limit";
+  if (c.splits < 1 || c.splits > 4096)
+    return bad("splits", c.splits) << "it must be from 1 to 4096";
+  return success();
+}

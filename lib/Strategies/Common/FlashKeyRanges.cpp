@@ -1,0 +1,233 @@
+//===- FlashKeyRanges.cpp - Which keys a flash block visits ---------------===//
+//
+// The CPU flash kernel's key ranges: the band of causal/window/sinks rows,
+// neighborhood windows (the rules of AllowedKeyRule.h) and the tile lists
+// of block-sparse masks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashEmitter.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
+#include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/OnlineSoftmax.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+using namespace mlir;
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::flash;
+
+KeyBounds FlashEmitter::keyBounds(Value iA, Value iB) {
+  RuleArith d(b, loc);
+  return {rule::bandInterval(d, p, iA, lq, lk).lo,
+          rule::bandInterval(d, p, iB, lq, lk).hi,
+          rule::sinkInterval(d, p, iB, lq, lk).hi};
+}
+
+Value FlashEmitter::bandAllowed(Value i, Value jv) {
+  // Keys past Lk pad the last tile.
+  RuleArith d(b, loc);
+  return d.both(d.slt(jv, lk), rule::bandAllowed(d, p, i, jv, lq, lk));
+}
+
+std::pair<Value, Value> FlashEmitter::neighborhoodRows(MicroRows &rows) {
+  RuleArith d(b, loc);
+  Value lo, hi;
+  for (Value row : rows.row) {
+    SmallVector<Value> coord;
+    rule::unflatten(d, row, spatialExtents, coord);
+    SmallVector<rule::AxisWindow<RuleArith>> windows;
+    Value rowLo = idx(0), rowHi = idx(0);
+    for (auto [a, extent] : llvm::enumerate(spatialExtents)) {
+      rule::AxisWindow<RuleArith> w =
+          rule::axisWindow(d, getAxisRule(p, a), coord[a], extent);
+      // Flattened first and last keys of the window.
+      Value dilation = idx(p.dilation[a]);
+      rowLo = add(mul(rowLo, extent), add(w.group, mul(dilation, w.range.lo)));
+      rowHi = add(mul(rowHi, extent), add(w.group, mul(dilation, w.range.hi)));
+      windows.push_back(w);
+    }
+    rows.axisWindows.push_back(windows);
+    lo = lo ? minI(lo, rowLo) : rowLo;
+    hi = hi ? maxI(hi, rowHi) : rowHi;
+  }
+  return {lo, hi};
+}
+
+Value FlashEmitter::neighborhoodAllowed(const MicroRows &rows, int64_t r,
+                                        Value jv) {
+  RuleArith d(b, loc);
+  SmallVector<Value> coord;
+  rule::unflatten(d, jv, spatialExtents, coord);
+  Value allowed = d.slt(jv, lk);
+  for (size_t a = 0; a < coord.size(); ++a)
+    allowed = d.both(allowed, rule::axisAllowed(d, getAxisRule(p, a),
+                                                rows.axisWindows[r][a],
+                                                coord[a]));
+  return allowed;
+}
+
+void FlashEmitter::prepareBlockSparse() {
+  auto maskType = cast<RankedTensorType>(p.mask.getType());
+  int64_t bq = cfg.blockQ, bk = cfg.blockK;
+  Value numBlocks = ceilDiv(lq, bq);
+  DenseElementsAttr constant;
+  if (matchPattern(p.mask, m_Constant(&constant)) &&
+      maskType.hasStaticShape()) {
+    // Compile time: the block layout of the constant mask, as compressed
+    // lists of non-empty key tiles per (mask batch, KV head, query block),
+    // a tile full when every query head of the group allows all its keys.
+    ArrayRef<int64_t> shape = maskType.getShape();
+    int64_t bm = shape[0], hm = shape[1], lqs = shape[2], lks = shape[3];
+    int64_t nqb = (lqs + bq - 1) / bq, nt = (lks + bk - 1) / bk;
+    SmallVector<bool> bits = llvm::to_vector(constant.getValues<bool>());
+    int64_t groups = hm == 1 ? 1 : p.headsKV;
+    SmallVector<int32_t> offsets = {0}, tiles, fulls;
+    for (int64_t mb = 0; mb < bm; ++mb)
+      for (int64_t hg = 0; hg < groups; ++hg)
+        for (int64_t qb = 0; qb < nqb; ++qb) {
+          for (int64_t t = 0; t < nt; ++t) {
+            bool any = false, all = true;
+            for (int64_t g = 0; g < (hm == 1 ? 1 : group); ++g) {
+              int64_t h = hm == 1 ? 0 : hg * group + g;
+              for (int64_t i = qb * bq; i < std::min(lqs, (qb + 1) * bq); ++i)
+                for (int64_t j = t * bk; j < std::min(lks, (t + 1) * bk); ++j) {
+                  bool bit = bits[((mb * hm + h) * lqs + i) * lks + j];
+                  any |= bit;
+                  all &= bit;
+                }
+            }
+            if (any) {
+              tiles.push_back(t);
+              fulls.push_back(all);
+            }
+          }
+          offsets.push_back(tiles.size());
+        }
+    auto i32Tensor = [&](ArrayRef<int32_t> values) -> Value {
+      auto type = RankedTensorType::get({int64_t(values.size())}, i32);
+      Value c = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type, values));
+      return arith::IndexCastOp::create(
+          b, loc, RankedTensorType::get({int64_t(values.size())},
+                                        b.getIndexType()),
+          c);
+    };
+    listOffsets = i32Tensor(offsets);
+    listTiles = i32Tensor(tiles.empty() ? ArrayRef<int32_t>{0} : tiles);
+    SmallVector<bool> fullBits(fulls.begin(), fulls.end());
+    if (fullBits.empty())
+      fullBits.push_back(false);
+    listFull = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({int64_t(fullBits.size())}, b.getI1Type()),
+            ArrayRef<bool>(fullBits)));
+    listGroups = groups;
+    listBlocks = nqb;
+    listBatches = bm;
+  }
+  // The mask padded to whole blocks with false (element reads of partial
+  // blocks), and at run time the allowed keys per block. Where the blocks
+  // divide the mask's static lengths it is used as it is: a pad would copy
+  // it element by element on every call (64 MiB for L = 8192).
+  SmallVector<int64_t> paddedShape = {maskType.getDimSize(0),
+                                      maskType.getDimSize(1),
+                                      ShapedType::kDynamic,
+                                      ShapedType::kDynamic};
+  auto paddedType = RankedTensorType::get(paddedShape, b.getI1Type());
+  int64_t maskRows = maskType.getDimSize(2), maskKeys = maskType.getDimSize(3);
+  if (!ShapedType::isDynamic(maskRows) && !ShapedType::isDynamic(maskKeys) &&
+      maskRows % bq == 0 && maskKeys % bk == 0) {
+    paddedMask = tensor::CastOp::create(b, loc, paddedType, p.mask);
+  } else {
+    SmallVector<OpFoldResult> low(4, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> high(4, b.getIndexAttr(0));
+    high[2] = sub(mul(numBlocks, idx(bq)), dimOf(p.mask, 2));
+    high[3] = sub(mul(numTiles, idx(bk)), dimOf(p.mask, 3));
+    Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
+    paddedMask = tensor::PadOp::create(
+        b, loc, paddedType, p.mask, ArrayRef<OpFoldResult>(low),
+        ArrayRef<OpFoldResult>(high), falseValue);
+  }
+  if (listOffsets)
+    return;
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, paddedMask);
+  SmallVector<OpFoldResult> tiledSizes = {sizes[0], sizes[1], numBlocks,
+                                          b.getIndexAttr(bq), numTiles,
+                                          b.getIndexAttr(bk)};
+  Value tiled = tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({paddedShape[0], paddedShape[1],
+                             ShapedType::kDynamic, bq, ShapedType::kDynamic,
+                             bk},
+                            b.getI1Type()),
+      paddedMask,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}},
+      tiledSizes);
+  SmallVector<OpFoldResult> countSizes = {sizes[0], sizes[1], numBlocks,
+                                          numTiles};
+  Value counts0 =
+      linalg::FillOp::create(
+          b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, 0, 32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, countSizes, i32)})
+          .getResult(0);
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, d1, d2, d3, d4, d5;
+  bindDims(ctx, d0, d1, d2, d3, d4, d5);
+  blockCounts =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{counts0.getType()}, ValueRange{tiled},
+          ValueRange{counts0},
+          ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(6, ctx),
+                              AffineMap::get(6, 0, {d0, d1, d2, d4}, ctx)},
+          ArrayRef<utils::IteratorType>{par, par, par, red, par, red},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value one = arith::ExtUIOp::create(nb, l, nb.getI32Type(), args[0]);
+            linalg::YieldOp::create(
+                nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], one)});
+          })
+          .getResult(0);
+}
+
+std::pair<Value, Value> FlashEmitter::blockState(Value batch, Value kvHead,
+                                                 Value block, Value tile) {
+  auto type = cast<RankedTensorType>(blockCounts.getType());
+  Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
+  Value rowsInBlock =
+      sub(minI(add(mul(block, idx(cfg.blockQ)), idx(cfg.blockQ)), lq),
+          mul(block, idx(cfg.blockQ)));
+  Value keysInTile = minI(idx(cfg.blockK), sub(lk, mul(tile, idx(cfg.blockK))));
+  Value fullCount =
+      arith::IndexCastOp::create(b, loc, i32, mul(rowsInBlock, keysInTile));
+  Value zero = arith::ConstantIntOp::create(b, loc, 0, 32);
+  Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
+  Value all = arith::ConstantIntOp::create(b, loc, 1, 1);
+  int64_t heads = type.getDimSize(1) == 1 ? 1 : group;
+  for (int64_t g = 0; g < heads; ++g) {
+    Value mh = type.getDimSize(1) == 1 ? idx(0)
+                                       : add(mul(kvHead, idx(group)), idx(g));
+    Value count = tensor::ExtractOp::create(b, loc, blockCounts,
+                                            ValueRange{mb, mh, block, tile});
+    any = orI(any, cmpI(arith::CmpIPredicate::ne, count, zero));
+    all = andI(all, cmpI(arith::CmpIPredicate::eq, count, fullCount));
+  }
+  return {any, all};
+}

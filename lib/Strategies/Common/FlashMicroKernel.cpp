@@ -1,0 +1,341 @@
+//===- FlashMicroKernel.cpp - The CPU flash micro-kernel ------------------===//
+//
+// Packed K tiles, register-blocked Q K^T (micro_q x block_k), and one
+// micro-tile of the online softmax and P V.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashEmitter.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
+#include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/OnlineSoftmax.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+using namespace mlir;
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::flash;
+
+Value FlashEmitter::featureMap(Value x) {
+  return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
+}
+
+
+Value FlashEmitter::packKeys(Value batch, Value kvHead) {
+  int64_t d = p.headDim, bk = cfg.blockK;
+  auto type = RankedTensorType::get({ShapedType::kDynamic, d, bk}, f32);
+  Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange{numTiles});
+  AffineMap id = b.getMultiDimIdentityMap(3);
+  Value key = p.key;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
+             ArrayRef<AffineMap>{id},
+             SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               OpBuilder::InsertionGuard guard(b);
+               b.setInsertionPoint(nb.getInsertionBlock(),
+                                   nb.getInsertionPoint());
+               Value t = linalg::IndexOp::create(b, l, 0);
+               Value dd = linalg::IndexOp::create(b, l, 1);
+               Value c = linalg::IndexOp::create(b, l, 2);
+               Value j = add(mul(t, idx(bk)), c);
+               Value inside = cmpI(arith::CmpIPredicate::slt, j, lk);
+               Value jc = minI(j, sub(lk, idx(1)));
+               Value v = toF32(tensor::ExtractOp::create(
+                   b, l, key, ValueRange{batch, kvHead, jc, dd}));
+               if (featureProduct)
+                 v = featureMap(v);
+               linalg::YieldOp::create(b, l,
+                                       ValueRange{select(inside, v, fconst(0))});
+             })
+      .getResult(0);
+}
+
+Value FlashEmitter::featureQueries(Value batch, Value kvHead) {
+  int64_t d = p.headDim;
+  auto type = RankedTensorType::get({group, ShapedType::kDynamic, d}, f32);
+  Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange{lq});
+  AffineMap id = b.getMultiDimIdentityMap(3);
+  Value query = p.query;
+  float scale = p.scale;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
+             ArrayRef<AffineMap>{id},
+             SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               OpBuilder::InsertionGuard guard(b);
+               b.setInsertionPoint(nb.getInsertionBlock(),
+                                   nb.getInsertionPoint());
+               Value g = linalg::IndexOp::create(b, l, 0);
+               Value i = linalg::IndexOp::create(b, l, 1);
+               Value dd = linalg::IndexOp::create(b, l, 2);
+               Value head = add(mul(kvHead, idx(group)), g);
+               Value v = toF32(tensor::ExtractOp::create(
+                   b, l, query, ValueRange{batch, head, i, dd}));
+               v = arith::MulFOp::create(b, l, v, fconst(scale));
+               linalg::YieldOp::create(b, l, ValueRange{featureMap(v)});
+             })
+      .getResult(0);
+}
+
+Value FlashEmitter::queryScalar(Value queries, Value batch,
+                                const MicroRows &rows, int64_t r, Value d) {
+  if (featureProduct)
+    return tensor::ExtractOp::create(b, loc, queries,
+                                     ValueRange{rows.group[r], rows.row[r], d});
+  return toF32(tensor::ExtractOp::create(
+      b, loc, queries, ValueRange{batch, rows.head[r], rows.row[r], d}));
+}
+
+SmallVector<Value> FlashEmitter::scoresPacked(Value batch,
+                                              const MicroRows &rows,
+                                              Value tile, Value packedKeys,
+                                              Value queries) {
+  return emitPackedScores(
+      b, loc, cfg, p.headDim,
+      [&](int64_t r, Value d) { return queryScalar(queries, batch, rows, r, d); },
+      [&](Value d, int64_t c) -> Value {
+        return vector::TransferReadOp::create(
+            b, loc, vecType, packedKeys,
+            ValueRange{tile, d, idx(c * cfg.lanes)}, fconst(0),
+            ArrayRef<bool>{true});
+      });
+}
+
+SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
+                                                const MicroRows &rows,
+                                                Value kvStart, Value queries,
+                                                Value partBuf) {
+  // s[r][j] = sum over D of q[r] * k[j]: vectors along D, one key per loop
+  // iteration (so that few values are live), partial sums of `lanes` keys
+  // parked in a small stack buffer and folded into one vector per row by a
+  // transposing reduction. K is read once, in its own layout.
+  int64_t mr = cfg.microQ, lanes = cfg.lanes;
+  int64_t dVecs = (p.headDim + lanes - 1) / lanes;
+  bool dInBounds = p.headDim % lanes == 0;
+  auto keyType = cast<RankedTensorType>(p.key.getType());
+  VectorType rawKey = VectorType::get({lanes}, keyType.getElementType());
+  auto queryType = cast<RankedTensorType>(queries.getType());
+  VectorType rawQuery = VectorType::get({lanes}, queryType.getElementType());
+  Value lastKey = sub(lk, idx(1));
+  SmallVector<Value> s(mr * keyVecs);
+  for (int64_t c = 0; c < keyVecs; ++c) {
+    scf::ForOp::create(
+        b, loc, idx(0), idx(lanes), idx(1), ValueRange{},
+        [&](OpBuilder &nb, Location, Value kk, ValueRange) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value key =
+              minI(add(add(kvStart, idx(c * lanes)), kk), lastKey);
+          Value keyZero = arith::ConstantOp::create(
+              b, loc, b.getZeroAttr(keyType.getElementType()));
+          Value queryZero = arith::ConstantOp::create(
+              b, loc, b.getZeroAttr(queryType.getElementType()));
+          SmallVector<Value> kv(dVecs);
+          for (int64_t dv = 0; dv < dVecs; ++dv) {
+            kv[dv] = toF32(vector::TransferReadOp::create(
+                b, loc, rawKey, p.key,
+                ValueRange{batch, kvHead, key, idx(dv * lanes)}, keyZero,
+                ArrayRef<bool>{dInBounds}));
+            if (featureProduct)
+              kv[dv] = featureMap(kv[dv]);
+          }
+          for (int64_t r = 0; r < mr; ++r) {
+            Value acc;
+            for (int64_t dv = 0; dv < dVecs; ++dv) {
+              SmallVector<Value> at =
+                  featureProduct
+                      ? SmallVector<Value>{rows.group[r], rows.row[r],
+                                           idx(dv * lanes)}
+                      : SmallVector<Value>{batch, rows.head[r], rows.row[r],
+                                           idx(dv * lanes)};
+              Value q = toF32(vector::TransferReadOp::create(
+                  b, loc, rawQuery, queries, at, queryZero,
+                  ArrayRef<bool>{dInBounds}));
+              acc = acc ? vector::FMAOp::create(b, loc, q, kv[dv], acc)
+                              .getResult()
+                        : arith::MulFOp::create(b, loc, q, kv[dv]).getResult();
+            }
+            vector::StoreOp::create(b, loc, acc, partBuf,
+                                    ValueRange{idx(r), kk, idx(0)});
+          }
+          scf::YieldOp::create(b, loc);
+        });
+    for (int64_t r = 0; r < mr; ++r) {
+      SmallVector<Value> partials;
+      for (int64_t kk = 0; kk < lanes; ++kk)
+        partials.push_back(vector::LoadOp::create(
+            b, loc, vecType, partBuf, ValueRange{idx(r), idx(kk), idx(0)}));
+      s[r * keyVecs + c] = transposeReduce(partials);
+    }
+  }
+  return s;
+}
+
+Value FlashEmitter::transposeReduce(SmallVector<Value> vectors) {
+  // vectors[k] holds `lanes` partial sums of key k. Pair vectors and fold
+  // each key's partials in half, log2(lanes) times: lane k of the result is
+  // the sum of vectors[k]. Keys stay in order (x's keys, then y's).
+  int64_t lanes = cfg.lanes;
+  int64_t partialsPerKey = lanes;
+  while (vectors.size() > 1) {
+    int64_t keysPerVector = lanes / partialsPerKey;
+    int64_t half = partialsPerKey / 2;
+    SmallVector<int64_t> first, second;
+    for (int64_t lane = 0; lane < lanes; ++lane) {
+      int64_t key = lane / half, part = lane % half;
+      int64_t source = key < keysPerVector ? 0 : lanes;
+      int64_t localKey = key % keysPerVector;
+      first.push_back(source + localKey * partialsPerKey + part);
+      second.push_back(source + localKey * partialsPerKey + half + part);
+    }
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < vectors.size(); i += 2) {
+      Value lo = vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
+                                           first);
+      Value hi = vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
+                                           second);
+      next.push_back(arith::AddFOp::create(b, loc, lo, hi));
+    }
+    vectors = std::move(next);
+    partialsPerKey = half;
+  }
+  return vectors.front();
+}
+
+void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
+                                 const MicroRows &rows, Value rowBase,
+                                 Value tile, Value packedKeys, Value queries,
+                                 Value oAcc, Value mRow, Value lRow,
+                                 Value pBuf, Value partBuf, Value blockFull) {
+  int64_t mr = cfg.microQ, lanes = cfg.lanes;
+  Value kvStart = mul(tile, idx(cfg.blockK));
+  Value kvValid = minI(idx(cfg.blockK), sub(lk, kvStart));
+  const SmallVector<Value> &rowIndex = rows.row;
+
+  // Whether every (row, key) of this micro-tile is allowed: then no masking.
+  Value full;
+  {
+    Value tileEnd = add(kvStart, idx(cfg.blockK - 1));
+    full = cmpI(arith::CmpIPredicate::slt, tileEnd, lk);
+    if (p.isNeighborhood) {
+      full = arith::ConstantIntOp::create(b, loc, 0, 1);
+    } else if (p.mask) {
+      // Full when every row allows all of the tile's keys (and the band,
+      // if any, does too).
+      if (blockFull)
+        full = andI(full, blockFull);
+      for (int64_t r = 0; r < mr && !blockFull; ++r)
+        full = andI(full, cmpI(arith::CmpIPredicate::eq,
+                               maskCount(batch, rows, r, tile),
+                               arith::IndexCastOp::create(b, loc, i32,
+                                                          kvValid)));
+      if (p.causal || p.hasWindow) {
+        KeyBounds first = keyBounds(rows.iMin, rows.iMin);
+        KeyBounds last = keyBounds(rows.iMax, rows.iMax);
+        full = andI(full, cmpI(arith::CmpIPredicate::sge, kvStart, last.lo));
+        full = andI(full, cmpI(arith::CmpIPredicate::sle, tileEnd, first.hi));
+      }
+    } else if (p.causal || p.hasWindow) {
+      KeyBounds first = keyBounds(rows.iMin, rows.iMin);
+      KeyBounds last = keyBounds(rows.iMax, rows.iMax);
+      full = andI(full, cmpI(arith::CmpIPredicate::sge, kvStart, last.lo));
+      full = andI(full, cmpI(arith::CmpIPredicate::sle, tileEnd, first.hi));
+    }
+  }
+
+  SmallVector<Value> s =
+      cfg.packKeys
+          ? scoresPacked(batch, rows, tile, packedKeys, queries)
+          : scoresUnpacked(batch, kvHead, rows, kvStart, queries, partBuf);
+
+  MicroTileAccess access;
+  access.full = full;
+  access.keyCount = kvValid;
+  auto biasType =
+      p.bias ? cast<RankedTensorType>(p.bias.getType()) : RankedTensorType();
+  auto bias = [&](int64_t r, int64_t c) -> Value {
+    Value bb = biasType.getDimSize(0) == 1 ? idx(0) : batch;
+    Value bh = biasType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getZeroAttr(biasType.getElementType()));
+    return toF32(vector::TransferReadOp::create(
+        b, loc, VectorType::get({lanes}, biasType.getElementType()), p.bias,
+        ValueRange{bb, bh, rowIndex[r], add(kvStart, idx(c * lanes))}, zero,
+        ArrayRef<bool>{false}));
+  };
+  access.bias = bias;
+  Value iota;
+  auto allowed = [&](int64_t r, int64_t c) -> Value {
+    if (!iota)
+      iota = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              idxVecType,
+              llvm::to_vector(llvm::map_range(
+                  llvm::seq<int64_t>(0, lanes), [&](int64_t x) -> Attribute {
+                    return b.getI32IntegerAttr(x);
+                  }))));
+    Value base =
+        arith::IndexCastOp::create(b, loc, i32, add(kvStart, idx(c * lanes)));
+    Value jv = arith::AddIOp::create(
+        b, loc, vector::BroadcastOp::create(b, loc, idxVecType, base), iota);
+    Value ok = p.isNeighborhood ? neighborhoodAllowed(rows, r, jv)
+                                : bandAllowed(rowIndex[r], jv);
+    if (paddedMask) {
+      auto maskType = cast<RankedTensorType>(paddedMask.getType());
+      Value mb = maskType.getDimSize(0) == 1 ? idx(0) : batch;
+      Value mh = maskType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+      SmallVector<Value> bits;
+      for (int64_t x = 0; x < lanes; ++x)
+        bits.push_back(tensor::ExtractOp::create(
+            b, loc, paddedMask,
+            ValueRange{mb, mh, rowIndex[r], add(kvStart, idx(c * lanes + x))}));
+      return andI(ok, vector::FromElementsOp::create(b, loc, maskVecType, bits));
+    }
+    if (!mask8)
+      return ok;
+    auto maskType = cast<RankedTensorType>(mask8.getType());
+    Value mb = maskType.getDimSize(0) == 1 ? idx(0) : batch;
+    Value mh = maskType.getDimSize(1) == 1 ? idx(0) : rows.head[r];
+    VectorType byteVec = VectorType::get({lanes}, b.getI8Type());
+    Value raw = vector::TransferReadOp::create(
+        b, loc, byteVec, mask8,
+        ValueRange{mb, mh, rowIndex[r], add(kvStart, idx(c * lanes))},
+        arith::ConstantIntOp::create(b, loc, 0, 8), ArrayRef<bool>{true});
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(byteVec, b.getI8IntegerAttr(0)));
+    return andI(ok, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                          raw, zero));
+  };
+  access.allowed = allowed;
+  auto valueType = cast<RankedTensorType>(p.value.getType());
+  VectorType rawValue = VectorType::get({lanes}, valueType.getElementType());
+  bool valueInBounds = p.valueDim % lanes == 0;
+  auto value = [&](Value j, int64_t e) -> Value {
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getZeroAttr(valueType.getElementType()));
+    return toF32(vector::TransferReadOp::create(
+        b, loc, rawValue, p.value,
+        ValueRange{batch, kvHead, add(kvStart, j), idx(e * lanes)}, zero,
+        ArrayRef<bool>{valueInBounds}));
+  };
+  access.value = value;
+  emitOnlineSoftmaxStep(b, loc, p, cfg, s, access,
+                        MicroTileState{oAcc, mRow, lRow, pBuf, rowBase});
+}
