@@ -4,11 +4,13 @@
 // (for FLOP counting), runs the CPU pipeline when the input is above the LLVM
 // dialect, JIT-compiles with MLIR's ExecutionEngine for the host CPU, and
 // calls entries through their packed interface with memref descriptors built
-// from host arrays. explain() reports strategy selection as plain structs.
+// from host arrays. Ahead-of-time object files are AotCompiler.cpp's, the
+// strategy reports ExplainSelection.cpp's; CompilerInternals.h holds what
+// they share.
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/CAPI/Compiler.h"
+#include "CompilerInternals.h"
 #include "attn/Runtime/CpuRuntime.h"
 #include "attn/Runtime/EntryCheck.h"
 #ifdef ATTN_HAS_CUDA_RUNTIME
@@ -60,8 +62,6 @@
 extern "C" void omp_set_num_threads(int);
 extern "C" int omp_get_num_procs(void);
 
-using namespace mlir;
-using namespace mlir::attn;
 
 namespace attn::api {
 
@@ -71,268 +71,7 @@ void setNumThreads(int threads) {
   omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs());
 }
 
-namespace {
-
-/// Initializes the native target once, and makes libomp's symbols visible to
-/// the JIT: it resolves them in the process's global scope, where libomp is
-/// absent when a host (Python) loaded us with RTLD_LOCAL.
-/// Returns the libomp loading error, or "".
-const std::string &initializeJitOnce() {
-  static std::string ompError;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-#ifdef ATTN_LIBOMP_PATH
-    std::string message;
-    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(ATTN_LIBOMP_PATH,
-                                                          &message))
-      ompError = "cannot load " ATTN_LIBOMP_PATH ": " + message;
-#endif
-  });
-  return ompError;
-}
-
-/// A context with the dialects that `init` registers.
-std::unique_ptr<MLIRContext> makeContext(const RegistryInit &init) {
-  DialectRegistry registry;
-  init(registry);
-  auto context = std::make_unique<MLIRContext>(registry);
-  context->loadAllAvailableDialects();
-  context->printOpOnDiagnostic(false);
-  return context;
-}
-
-/// The source buffer and the diagnostics emitted against it, as text.
-struct SourceDiagnostics {
-  llvm::SourceMgr sourceMgr;
-  std::string text;
-  llvm::raw_string_ostream stream{text};
-  std::unique_ptr<SourceMgrDiagnosticHandler> handler;
-
-  SourceDiagnostics(MLIRContext *context, const std::string &source,
-                    const std::string &bufferName) {
-    sourceMgr.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy(source, bufferName),
-        llvm::SMLoc());
-    handler =
-        std::make_unique<SourceMgrDiagnosticHandler>(sourceMgr, context, stream);
-  }
-  OwningOpRef<ModuleOp> parse(MLIRContext *context) {
-    return parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(context));
-  }
-  /// The diagnostics, or `fallback` when there were none.
-  std::string message(const std::string &fallback) const {
-    return text.empty() ? fallback : text;
-  }
-};
-
-bool checkTarget(const std::string &target, std::string &error) {
-  if (target == "cpu")
-    return true;
-#ifdef ATTN_HAS_CUDA_RUNTIME
-  if (target == "cuda")
-    return true;
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-  if (target == "vulkan")
-    return true;
-#endif
-  error = "unknown target '" + target + "' (expected cpu, cuda or vulkan)";
-  if (target == "cuda")
-    error = "target 'cuda' is not available in this build of attn (no "
-            "cuda.h at build time)";
-  if (target == "vulkan")
-    error = "target 'vulkan' is not available in this build of attn (no "
-            "vulkan/vulkan.h at build time)";
-  return false;
-}
-
-bool isGpuTarget(const std::string &target) {
-  return target == "cuda" || target == "vulkan";
-}
-
-/// The first error the GPU runtime recorded during a call, or "" (compiled
-/// code cannot report errors; the runtime keeps the first one).
-std::string takeGpuError() {
-#ifdef ATTN_HAS_CUDA_RUNTIME
-  if (const char *cudaError = attnCudaTakeError())
-    return std::string("CUDA: ") + cudaError;
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-  if (const char *vulkanError = attnVulkanTakeError())
-    return std::string("Vulkan: ") + vulkanError;
-#endif
-  return "";
-}
-
-/// The options of attn-gpu-pipeline for a GPU target; false with `error`
-/// set when the compile options do not fit it. Compiling to run here
-/// (`forDevice`), Vulkan kernels are fitted to this machine's device.
-bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
-                        GpuPipelineOptions &pipeline, std::string &error) {
-  pipeline.strategy = options.strategy;
-  pipeline.overrideStrategy = options.overrideStrategy;
-  pipeline.tensorCores = options.tensorCores;
-  pipeline.raise = false; // done before
-  if (options.target == "vulkan") {
-    pipeline.api = GpuApi::Vulkan;
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-    AttnVulkanDeviceLimits limits;
-    if (forDevice && attnVulkanDeviceLimits(&limits))
-      pipeline.sharedMemory = limits.maxComputeSharedMemorySize;
-#endif
-  } else {
-    pipeline.chip = options.gpuChip;
-    pipeline.format = "bin";
-  }
-  error = checkGpuPipelineOptions(pipeline);
-  return error.empty();
-}
-
-std::optional<DType> dtypeOf(Type type) {
-  if (type.isF32()) return DType::F32;
-  if (type.isF16()) return DType::F16;
-  if (type.isBF16()) return DType::BF16AsU16;
-  if (type.isF64()) return DType::F64;
-  if (type.isInteger(1)) return DType::I1;
-  if (type.isInteger(8)) return DType::I8;
-  if (type.isInteger(32)) return DType::I32;
-  if (type.isInteger(64)) return DType::I64;
-  return std::nullopt;
-}
-
-std::string typeString(Type type) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  type.print(os);
-  return s;
-}
-
-/// Runs attn-raise on `module`.
-LogicalResult raiseAttention(ModuleOp module) {
-  PassManager pm(module.getContext());
-  pm.addPass(createAttnRaise());
-  return pm.run(module);
-}
-
-/// A size of an attn op: static, or dimension `dim` of entry input `arg`.
-struct DimSource {
-  int64_t value = ShapedType::kDynamic;
-  int arg = -1;
-  int dim = -1;
-  int64_t resolve(const std::vector<HostArray> &inputs) const {
-    if (!ShapedType::isDynamic(value))
-      return value;
-    if (arg < 0 || arg >= static_cast<int>(inputs.size()) ||
-        dim >= static_cast<int>(inputs[arg].shape.size()))
-      return -1;
-    return inputs[arg].shape[dim];
-  }
-};
-
-/// What counting one attn op's useful FLOPs needs.
-struct FlopTerm {
-  AttentionProblem problem; // scalar fields only
-  DimSource batch;
-  std::vector<DimSource> queryShape, keyShape;
-  int maskArg = -1;
-};
-
-DimSource dimSource(Value tensor, int dim, func::FuncOp entry) {
-  DimSource source;
-  source.value = cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
-  if (auto arg = dyn_cast<BlockArgument>(tensor))
-    if (arg.getOwner()->getParentOp() == entry.getOperation()) {
-      source.arg = arg.getArgNumber();
-      source.dim = dim;
-    }
-  return source;
-}
-
-/// Fully masked memref results of LLVM-dialect entries: ranks of the memref
-/// descriptors in the result struct.
-std::optional<std::vector<int>> descriptorRanks(Type type) {
-  auto isDescriptor = [](LLVM::LLVMStructType s) -> std::optional<int> {
-    ArrayRef<Type> body = s.getBody();
-    if (body.size() == 3 && isa<LLVM::LLVMPointerType>(body[0]))
-      return 0;
-    if (body.size() != 5 || !isa<LLVM::LLVMPointerType>(body[0]))
-      return std::nullopt;
-    auto sizes = dyn_cast<LLVM::LLVMArrayType>(body[3]);
-    if (!sizes)
-      return std::nullopt;
-    return static_cast<int>(sizes.getNumElements());
-  };
-  std::vector<int> ranks;
-  if (isa<LLVM::LLVMVoidType>(type))
-    return ranks;
-  auto s = dyn_cast<LLVM::LLVMStructType>(type);
-  if (!s)
-    return std::nullopt;
-  if (auto rank = isDescriptor(s)) {
-    ranks.push_back(*rank);
-    return ranks;
-  }
-  for (Type field : s.getBody()) {
-    auto inner = dyn_cast<LLVM::LLVMStructType>(field);
-    std::optional<int> rank = inner ? isDescriptor(inner) : std::nullopt;
-    if (!rank)
-      return std::nullopt;
-    ranks.push_back(*rank);
-  }
-  return ranks;
-}
-
-class CompiledModuleImpl final : public CompiledModule {
-public:
-  std::vector<std::string> entryNames() const override { return names; }
-
-  const EntrySignature *signature(const std::string &name) const override {
-    auto it = signatures.find(name);
-    return it == signatures.end() ? nullptr : &it->second;
-  }
-
-  bool checkInputs(const std::string &name,
-                   const std::vector<HostArray> &inputs,
-                   std::string &error) const override;
-  bool run(const std::string &name, const std::vector<HostArray> &inputs,
-           std::vector<HostArray> &outputs, std::string &error) override;
-  double usefulFlops(const std::string &name,
-                     const std::vector<HostArray> &inputs) const override;
-  std::string loweredIR() const override { return lowered; }
-  bool hasAttnOps() const override { return attnOps; }
-
-  bool build(const std::string &source, const std::string &bufferName,
-             const CompileOptions &options, const RegistryInit &init,
-             std::string &error, bool jit = true);
-  /// Without JIT (ahead of time): the module lowered to the LLVM dialect.
-  OwningOpRef<ModuleOp> lowered_module;
-  ~CompiledModuleImpl() override {
-    // The module goes before the context that owns its types.
-    lowered_module = nullptr;
-  }
-  std::vector<EntrySignature> entrySignatures() const {
-    std::vector<EntrySignature> out;
-    for (const std::string &name : names)
-      out.push_back(signatures.at(name));
-    return out;
-  }
-
-private:
-  void recordEntries(ModuleOp module);
-
-  std::unique_ptr<MLIRContext> context;
-  std::unique_ptr<ExecutionEngine> engine;
-  std::vector<std::string> names;
-  std::map<std::string, EntrySignature> signatures;
-  std::map<std::string, std::vector<int>> llvmResultRanks;
-  std::map<std::string, std::vector<FlopTerm>> flopTerms;
-  std::string lowered;
-  std::string ompError;
-  bool attnOps = false;
-  bool ownsResults = false;
-};
+namespace detail {
 
 /// Rules between the dynamic sizes of entry inputs that attn ops of the
 /// entry read directly: what the op verifier checks statically, checked
@@ -893,7 +632,9 @@ double CompiledModuleImpl::usefulFlops(
   return total;
 }
 
-} // namespace
+} // namespace detail
+
+using namespace detail;
 
 std::unique_ptr<CompiledModule>
 CompiledModule::compile(const std::string &source,
@@ -904,76 +645,6 @@ CompiledModule::compile(const std::string &source,
   if (!module->build(source, bufferName, options, init, error))
     return nullptr;
   return module;
-}
-
-bool compileToObject(const std::string &source, const std::string &bufferName,
-                     const CompileOptions &options, const RegistryInit &init,
-                     const std::string &objectPath,
-                     std::vector<EntrySignature> &entries,
-                     std::string &error) {
-  auto module = std::make_unique<CompiledModuleImpl>();
-  if (!module->build(source, bufferName, options, init, error, /*jit=*/false))
-    return false;
-  entries = module->entrySignatures();
-  for (const EntrySignature &entry : entries)
-    if (!entry.known) {
-      error = "ahead-of-time compilation needs the entry signatures: give "
-              "attn or func-level IR, not the LLVM dialect";
-      return false;
-    }
-  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!machineBuilder) {
-    error = "cannot describe the host CPU: " +
-            llvm::toString(machineBuilder.takeError());
-    return false;
-  }
-  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  machineBuilder->setRelocationModel(llvm::Reloc::PIC_);
-  auto machine = machineBuilder->createTargetMachine();
-  if (!machine) {
-    error = "cannot create a target machine: " +
-            llvm::toString(machine.takeError());
-    return false;
-  }
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(*module->lowered_module, llvmContext);
-  if (!llvmModule) {
-    error = "cannot translate the lowered module to LLVM IR";
-    return false;
-  }
-  // Only the C interfaces are the library's; everything else (a function
-  // named `main`, for one) must not interpose on the host's symbols.
-  for (llvm::Function &function : *llvmModule)
-    if (!function.isDeclaration() &&
-        !function.getName().starts_with("_mlir_ciface_"))
-      function.setLinkage(llvm::GlobalValue::InternalLinkage);
-  for (llvm::GlobalVariable &global : llvmModule->globals())
-    if (!global.isDeclaration() && !global.hasAppendingLinkage())
-      global.setLinkage(llvm::GlobalValue::InternalLinkage);
-  llvmModule->setDataLayout((*machine)->createDataLayout());
-  llvmModule->setTargetTriple((*machine)->getTargetTriple());
-  auto optimize = makeOptimizingTransformer(options.optLevel, 0,
-                                            machine->get());
-  if (llvm::Error err = optimize(llvmModule.get())) {
-    error = "LLVM optimization failed: " + llvm::toString(std::move(err));
-    return false;
-  }
-  std::error_code ec;
-  llvm::raw_fd_ostream out(objectPath, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    error = "cannot write '" + objectPath + "': " + ec.message();
-    return false;
-  }
-  llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, out, nullptr,
-                                      llvm::CodeGenFileType::ObjectFile)) {
-    error = "the host target cannot emit object files";
-    return false;
-  }
-  codegen.run(*llvmModule);
-  out.flush();
-  return true;
 }
 
 bool setGpuKernelTiming(const std::string &target, bool enable,
@@ -1007,94 +678,6 @@ double gpuKernelMilliseconds(const std::string &target) {
 #endif
   (void)target;
   return -1;
-}
-
-bool explain(const std::string &source, const std::string &bufferName,
-             const CompileOptions &options, const RegistryInit &init,
-             std::vector<OpExplanation> &ops, std::string &error) {
-  if (!checkTarget(options.target, error))
-    return false;
-  error = checkTargetOptions("cpu", options.threads, options.vectorWidth, 0, 0,
-                             0);
-  if (!error.empty())
-    return false;
-  registerBuiltinStrategies();
-  std::unique_ptr<MLIRContext> context = makeContext(init);
-  SourceDiagnostics diagnostics(context.get(), source, bufferName);
-  OwningOpRef<ModuleOp> module = diagnostics.parse(context.get());
-  if (!module) {
-    error = diagnostics.message("cannot parse '" + bufferName + "'");
-    return false;
-  }
-  if (options.raise && failed(raiseAttention(*module))) {
-    error = diagnostics.message("raising attention failed");
-    return false;
-  }
-  TargetDescription target = makeTargetDescription(
-      isGpuTarget(options.target) ? "gpu" : "cpu", options.threads,
-      options.vectorWidth, 0, 0, 0, options.tensorCores);
-  if (isGpuTarget(options.target)) {
-    // What attn-gpu-pipeline gives selection for this target.
-    GpuPipelineOptions pipeline;
-    if (!gpuPipelineOptions(options, /*forDevice=*/true, pipeline, error))
-      return false;
-    target.gpuSharedBytes = gpuSharedMemoryBytes(pipeline);
-  }
-  ops.clear();
-  bool selectionFailed = false;
-  module->walk([&](Operation *op) {
-    if (!isAttnOp(op) || selectionFailed)
-      return;
-    OpExplanation info;
-    info.op = op->getName().getStringRef().str();
-    if (auto loc = dyn_cast<FileLineColLoc>(op->getLoc()))
-      info.location = (loc.getFilename().str() + ":" +
-                       std::to_string(loc.getLine()) + ":" +
-                       std::to_string(loc.getColumn()));
-    else
-      llvm::raw_string_ostream(info.location) << op->getLoc();
-    if (StrategyAttr written = getStrategyAttr(op))
-      info.written = written.getName().str();
-    SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
-    // What compilation would choose, by the same selection.
-    StrategyRequest request;
-    request.override = options.overrideStrategy;
-    request.forced = options.strategy;
-    FailureOr<StrategyAttr> selected = selectStrategy(op, target, request);
-    if (failed(selected)) {
-      selectionFailed = true;
-      return;
-    }
-    std::string chosen = selected->getName().str();
-    for (const StrategyCandidate &c : ranked) {
-      StrategyCandidateInfo out;
-      out.strategy = c.strategy->getName().str();
-      out.applicable = c.applicable;
-      out.reason = c.reason;
-      if (c.applicable) {
-        out.seconds = c.seconds;
-        out.flops = c.cost.flops;
-        out.bytes = c.cost.bytes;
-        out.parallelism = c.cost.parallelism;
-        out.extraBytes = c.cost.extraBytes;
-        out.efficiency = c.cost.efficiency;
-      }
-      if (c.parameters)
-        llvm::raw_string_ostream(out.parameters) << c.parameters;
-      out.chosen = out.strategy == chosen;
-      info.candidates.push_back(std::move(out));
-    }
-    ops.push_back(std::move(info));
-  });
-  if (selectionFailed) {
-    error = diagnostics.message("strategy selection failed");
-    return false;
-  }
-  return true;
-}
-
-bool loadStrategyLibrary(const std::string &path, std::string &error) {
-  return mlir::attn::loadStrategyLibrary(path, error);
 }
 
 } // namespace attn::api

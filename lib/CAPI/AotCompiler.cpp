@@ -1,0 +1,134 @@
+//===- AotCompiler.cpp - Compile attn programs to object files ------------===//
+//
+// compileToObject: the JIT's lowering, then LLVM code generation for the
+// host into an object file that attn-aot links into a library.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CompilerInternals.h"
+#include "attn/Runtime/CpuRuntime.h"
+#include "attn/Runtime/EntryCheck.h"
+#ifdef ATTN_HAS_CUDA_RUNTIME
+#include "attn/Runtime/CudaRuntime.h"
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+#include "attn/Runtime/VulkanRuntime.h"
+#endif
+#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
+#include "attn/Runtime/GpuRuntime.h"
+#endif
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Strategy.h"
+#include "attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Target/TargetMachine.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "llvm/ADT/SmallPtrSet.h"
+
+extern "C" void omp_set_num_threads(int);
+extern "C" int omp_get_num_procs(void);
+
+
+namespace attn::api {
+using namespace detail;
+
+bool compileToObject(const std::string &source, const std::string &bufferName,
+                     const CompileOptions &options, const RegistryInit &init,
+                     const std::string &objectPath,
+                     std::vector<EntrySignature> &entries,
+                     std::string &error) {
+  auto module = std::make_unique<CompiledModuleImpl>();
+  if (!module->build(source, bufferName, options, init, error, /*jit=*/false))
+    return false;
+  entries = module->entrySignatures();
+  for (const EntrySignature &entry : entries)
+    if (!entry.known) {
+      error = "ahead-of-time compilation needs the entry signatures: give "
+              "attn or func-level IR, not the LLVM dialect";
+      return false;
+    }
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder) {
+    error = "cannot describe the host CPU: " +
+            llvm::toString(machineBuilder.takeError());
+    return false;
+  }
+  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  machineBuilder->setRelocationModel(llvm::Reloc::PIC_);
+  auto machine = machineBuilder->createTargetMachine();
+  if (!machine) {
+    error = "cannot create a target machine: " +
+            llvm::toString(machine.takeError());
+    return false;
+  }
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module->lowered_module, llvmContext);
+  if (!llvmModule) {
+    error = "cannot translate the lowered module to LLVM IR";
+    return false;
+  }
+  // Only the C interfaces are the library's; everything else (a function
+  // named `main`, for one) must not interpose on the host's symbols.
+  for (llvm::Function &function : *llvmModule)
+    if (!function.isDeclaration() &&
+        !function.getName().starts_with("_mlir_ciface_"))
+      function.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &global : llvmModule->globals())
+    if (!global.isDeclaration() && !global.hasAppendingLinkage())
+      global.setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  auto optimize = makeOptimizingTransformer(options.optLevel, 0,
+                                            machine->get());
+  if (llvm::Error err = optimize(llvmModule.get())) {
+    error = "LLVM optimization failed: " + llvm::toString(std::move(err));
+    return false;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream out(objectPath, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write '" + objectPath + "': " + ec.message();
+    return false;
+  }
+  llvm::legacy::PassManager codegen;
+  if ((*machine)->addPassesToEmitFile(codegen, out, nullptr,
+                                      llvm::CodeGenFileType::ObjectFile)) {
+    error = "the host target cannot emit object files";
+    return false;
+  }
+  codegen.run(*llvmModule);
+  out.flush();
+  return true;
+}
+
+} // namespace attn::api

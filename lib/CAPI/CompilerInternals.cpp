@@ -1,0 +1,227 @@
+//===- CompilerInternals.cpp - What the facade's files share --------------===//
+//
+// The JIT's one-time setup, contexts, target and GPU pipeline checks, type
+// names, and the signature helpers that CompilerInternals.h declares.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CompilerInternals.h"
+#include "attn/Runtime/CpuRuntime.h"
+#include "attn/Runtime/EntryCheck.h"
+#ifdef ATTN_HAS_CUDA_RUNTIME
+#include "attn/Runtime/CudaRuntime.h"
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+#include "attn/Runtime/VulkanRuntime.h"
+#endif
+#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
+#include "attn/Runtime/GpuRuntime.h"
+#endif
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Strategy.h"
+#include "attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Target/TargetMachine.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "llvm/ADT/SmallPtrSet.h"
+
+extern "C" void omp_set_num_threads(int);
+extern "C" int omp_get_num_procs(void);
+
+
+namespace attn::api::detail {
+
+/// Initializes the native target once, and makes libomp's symbols visible to
+/// the JIT: it resolves them in the process's global scope, where libomp is
+/// absent when a host (Python) loaded us with RTLD_LOCAL.
+/// Returns the libomp loading error, or "".
+const std::string &initializeJitOnce() {
+  static std::string ompError;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+#ifdef ATTN_LIBOMP_PATH
+    std::string message;
+    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(ATTN_LIBOMP_PATH,
+                                                          &message))
+      ompError = "cannot load " ATTN_LIBOMP_PATH ": " + message;
+#endif
+  });
+  return ompError;
+}
+
+/// A context with the dialects that `init` registers.
+std::unique_ptr<MLIRContext> makeContext(const RegistryInit &init) {
+  DialectRegistry registry;
+  init(registry);
+  auto context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  context->printOpOnDiagnostic(false);
+  return context;
+}
+
+bool checkTarget(const std::string &target, std::string &error) {
+  if (target == "cpu")
+    return true;
+#ifdef ATTN_HAS_CUDA_RUNTIME
+  if (target == "cuda")
+    return true;
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+  if (target == "vulkan")
+    return true;
+#endif
+  error = "unknown target '" + target + "' (expected cpu, cuda or vulkan)";
+  if (target == "cuda")
+    error = "target 'cuda' is not available in this build of attn (no "
+            "cuda.h at build time)";
+  if (target == "vulkan")
+    error = "target 'vulkan' is not available in this build of attn (no "
+            "vulkan/vulkan.h at build time)";
+  return false;
+}
+
+bool isGpuTarget(const std::string &target) {
+  return target == "cuda" || target == "vulkan";
+}
+
+/// The first error the GPU runtime recorded during a call, or "" (compiled
+/// code cannot report errors; the runtime keeps the first one).
+std::string takeGpuError() {
+#ifdef ATTN_HAS_CUDA_RUNTIME
+  if (const char *cudaError = attnCudaTakeError())
+    return std::string("CUDA: ") + cudaError;
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+  if (const char *vulkanError = attnVulkanTakeError())
+    return std::string("Vulkan: ") + vulkanError;
+#endif
+  return "";
+}
+
+/// The options of attn-gpu-pipeline for a GPU target; false with `error`
+/// set when the compile options do not fit it. Compiling to run here
+/// (`forDevice`), Vulkan kernels are fitted to this machine's device.
+bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
+                        GpuPipelineOptions &pipeline, std::string &error) {
+  pipeline.strategy = options.strategy;
+  pipeline.overrideStrategy = options.overrideStrategy;
+  pipeline.tensorCores = options.tensorCores;
+  pipeline.raise = false; // done before
+  if (options.target == "vulkan") {
+    pipeline.api = GpuApi::Vulkan;
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+    AttnVulkanDeviceLimits limits;
+    if (forDevice && attnVulkanDeviceLimits(&limits))
+      pipeline.sharedMemory = limits.maxComputeSharedMemorySize;
+#endif
+  } else {
+    pipeline.chip = options.gpuChip;
+    pipeline.format = "bin";
+  }
+  error = checkGpuPipelineOptions(pipeline);
+  return error.empty();
+}
+
+std::optional<DType> dtypeOf(Type type) {
+  if (type.isF32()) return DType::F32;
+  if (type.isF16()) return DType::F16;
+  if (type.isBF16()) return DType::BF16AsU16;
+  if (type.isF64()) return DType::F64;
+  if (type.isInteger(1)) return DType::I1;
+  if (type.isInteger(8)) return DType::I8;
+  if (type.isInteger(32)) return DType::I32;
+  if (type.isInteger(64)) return DType::I64;
+  return std::nullopt;
+}
+
+std::string typeString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  type.print(os);
+  return s;
+}
+
+/// Runs attn-raise on `module`.
+LogicalResult raiseAttention(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(createAttnRaise());
+  return pm.run(module);
+}
+
+DimSource dimSource(Value tensor, int dim, func::FuncOp entry) {
+  DimSource source;
+  source.value = cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
+  if (auto arg = dyn_cast<BlockArgument>(tensor))
+    if (arg.getOwner()->getParentOp() == entry.getOperation()) {
+      source.arg = arg.getArgNumber();
+      source.dim = dim;
+    }
+  return source;
+}
+
+/// Fully masked memref results of LLVM-dialect entries: ranks of the memref
+/// descriptors in the result struct.
+std::optional<std::vector<int>> descriptorRanks(Type type) {
+  auto isDescriptor = [](LLVM::LLVMStructType s) -> std::optional<int> {
+    ArrayRef<Type> body = s.getBody();
+    if (body.size() == 3 && isa<LLVM::LLVMPointerType>(body[0]))
+      return 0;
+    if (body.size() != 5 || !isa<LLVM::LLVMPointerType>(body[0]))
+      return std::nullopt;
+    auto sizes = dyn_cast<LLVM::LLVMArrayType>(body[3]);
+    if (!sizes)
+      return std::nullopt;
+    return static_cast<int>(sizes.getNumElements());
+  };
+  std::vector<int> ranks;
+  if (isa<LLVM::LLVMVoidType>(type))
+    return ranks;
+  auto s = dyn_cast<LLVM::LLVMStructType>(type);
+  if (!s)
+    return std::nullopt;
+  if (auto rank = isDescriptor(s)) {
+    ranks.push_back(*rank);
+    return ranks;
+  }
+  for (Type field : s.getBody()) {
+    auto inner = dyn_cast<LLVM::LLVMStructType>(field);
+    std::optional<int> rank = inner ? isDescriptor(inner) : std::nullopt;
+    if (!rank)
+      return std::nullopt;
+    ranks.push_back(*rank);
+  }
+  return ranks;
+}
+
+} // namespace attn::api::detail

@@ -1,0 +1,152 @@
+//===- ExplainSelection.cpp - Strategy selection as plain structs ---------===//
+//
+// explain(): every attn op's candidates, costs and the chosen strategy, by
+// the selection the passes use; and loading strategy libraries.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CompilerInternals.h"
+#include "attn/Runtime/CpuRuntime.h"
+#include "attn/Runtime/EntryCheck.h"
+#ifdef ATTN_HAS_CUDA_RUNTIME
+#include "attn/Runtime/CudaRuntime.h"
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+#include "attn/Runtime/VulkanRuntime.h"
+#endif
+#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
+#include "attn/Runtime/GpuRuntime.h"
+#endif
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Strategy.h"
+#include "attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Target/TargetMachine.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "llvm/ADT/SmallPtrSet.h"
+
+extern "C" void omp_set_num_threads(int);
+extern "C" int omp_get_num_procs(void);
+
+
+namespace attn::api {
+using namespace detail;
+
+bool explain(const std::string &source, const std::string &bufferName,
+             const CompileOptions &options, const RegistryInit &init,
+             std::vector<OpExplanation> &ops, std::string &error) {
+  if (!checkTarget(options.target, error))
+    return false;
+  error = checkTargetOptions("cpu", options.threads, options.vectorWidth, 0, 0,
+                             0);
+  if (!error.empty())
+    return false;
+  registerBuiltinStrategies();
+  std::unique_ptr<MLIRContext> context = makeContext(init);
+  SourceDiagnostics diagnostics(context.get(), source, bufferName);
+  OwningOpRef<ModuleOp> module = diagnostics.parse(context.get());
+  if (!module) {
+    error = diagnostics.message("cannot parse '" + bufferName + "'");
+    return false;
+  }
+  if (options.raise && failed(raiseAttention(*module))) {
+    error = diagnostics.message("raising attention failed");
+    return false;
+  }
+  TargetDescription target = makeTargetDescription(
+      isGpuTarget(options.target) ? "gpu" : "cpu", options.threads,
+      options.vectorWidth, 0, 0, 0, options.tensorCores);
+  if (isGpuTarget(options.target)) {
+    // What attn-gpu-pipeline gives selection for this target.
+    GpuPipelineOptions pipeline;
+    if (!gpuPipelineOptions(options, /*forDevice=*/true, pipeline, error))
+      return false;
+    target.gpuSharedBytes = gpuSharedMemoryBytes(pipeline);
+  }
+  ops.clear();
+  bool selectionFailed = false;
+  module->walk([&](Operation *op) {
+    if (!isAttnOp(op) || selectionFailed)
+      return;
+    OpExplanation info;
+    info.op = op->getName().getStringRef().str();
+    if (auto loc = dyn_cast<FileLineColLoc>(op->getLoc()))
+      info.location = (loc.getFilename().str() + ":" +
+                       std::to_string(loc.getLine()) + ":" +
+                       std::to_string(loc.getColumn()));
+    else
+      llvm::raw_string_ostream(info.location) << op->getLoc();
+    if (StrategyAttr written = getStrategyAttr(op))
+      info.written = written.getName().str();
+    SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
+    // What compilation would choose, by the same selection.
+    StrategyRequest request;
+    request.override = options.overrideStrategy;
+    request.forced = options.strategy;
+    FailureOr<StrategyAttr> selected = selectStrategy(op, target, request);
+    if (failed(selected)) {
+      selectionFailed = true;
+      return;
+    }
+    std::string chosen = selected->getName().str();
+    for (const StrategyCandidate &c : ranked) {
+      StrategyCandidateInfo out;
+      out.strategy = c.strategy->getName().str();
+      out.applicable = c.applicable;
+      out.reason = c.reason;
+      if (c.applicable) {
+        out.seconds = c.seconds;
+        out.flops = c.cost.flops;
+        out.bytes = c.cost.bytes;
+        out.parallelism = c.cost.parallelism;
+        out.extraBytes = c.cost.extraBytes;
+        out.efficiency = c.cost.efficiency;
+      }
+      if (c.parameters)
+        llvm::raw_string_ostream(out.parameters) << c.parameters;
+      out.chosen = out.strategy == chosen;
+      info.candidates.push_back(std::move(out));
+    }
+    ops.push_back(std::move(info));
+  });
+  if (selectionFailed) {
+    error = diagnostics.message("strategy selection failed");
+    return false;
+  }
+  return true;
+}
+
+bool loadStrategyLibrary(const std::string &path, std::string &error) {
+  return mlir::attn::loadStrategyLibrary(path, error);
+}
+
+} // namespace attn::api
