@@ -6,53 +6,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompilerInternals.h"
-#include "attn/Runtime/CpuRuntime.h"
-#include "attn/Runtime/EntryCheck.h"
-#ifdef ATTN_HAS_CUDA_RUNTIME
-#include "attn/Runtime/CudaRuntime.h"
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-#include "attn/Runtime/VulkanRuntime.h"
-#endif
-#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
-#include "attn/Runtime/GpuRuntime.h"
-#endif
 
-#include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Pipelines/Pipelines.h"
-#include "attn/Strategies/Common/AttentionProblem.h"
-#include "attn/Strategies/Strategy.h"
-#include "attn/Transforms/Passes.h"
-
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Target/TargetMachine.h"
-#include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/Support/DynamicLibrary.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/TargetSelect.h"
-
-#include <cstdlib>
-#include <cstring>
-#include <map>
-#include <mutex>
-#include <set>
-
-#include "llvm/ADT/SmallPtrSet.h"
 
 extern "C" void omp_set_num_threads(int);
 extern "C" int omp_get_num_procs(void);

@@ -221,17 +221,12 @@ bool CompiledModuleImpl::build(const std::string &source,
 
   context = makeContext(init);
   SourceDiagnostics diagnostics(context.get(), source, bufferName);
-  OwningOpRef<ModuleOp> module = diagnostics.parse(context.get());
-  if (!module) {
-    error = diagnostics.message("cannot parse '" + bufferName + "'");
-    return false;
-  }
   // Raised first, so that entries count the raised ops' FLOPs and an
   // override (--check's reference) applies to them too.
-  if (options.raise && failed(raiseAttention(*module))) {
-    error = diagnostics.message("raising attention failed");
+  OwningOpRef<ModuleOp> module = diagnostics.parseAndRaise(
+      context.get(), options.raise, bufferName, error);
+  if (!module)
     return false;
-  }
   recordEntries(*module);
   if (names.empty()) {
     error = "'" + bufferName + "' defines no public function to run";

@@ -6,53 +6,21 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompilerInternals.h"
-#include "attn/Runtime/CpuRuntime.h"
-#include "attn/Runtime/EntryCheck.h"
 #ifdef ATTN_HAS_CUDA_RUNTIME
 #include "attn/Runtime/CudaRuntime.h"
 #endif
 #ifdef ATTN_HAS_VULKAN_RUNTIME
 #include "attn/Runtime/VulkanRuntime.h"
 #endif
-#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
-#include "attn/Runtime/GpuRuntime.h"
-#endif
 
-#include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Pipelines/Pipelines.h"
-#include "attn/Strategies/Common/AttentionProblem.h"
-#include "attn/Strategies/Strategy.h"
 #include "attn/Transforms/Passes.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/IR/LegacyPassManager.h"
-#include "llvm/IR/Module.h"
-#include "llvm/MC/TargetRegistry.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Target/TargetMachine.h"
-#include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/Support/DynamicLibrary.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
-#include <cstdlib>
-#include <cstring>
-#include <map>
 #include <mutex>
-#include <set>
-
-#include "llvm/ADT/SmallPtrSet.h"
 
 extern "C" void omp_set_num_threads(int);
 extern "C" int omp_get_num_procs(void);
@@ -88,6 +56,22 @@ std::unique_ptr<MLIRContext> makeContext(const RegistryInit &init) {
   context->loadAllAvailableDialects();
   context->printOpOnDiagnostic(false);
   return context;
+}
+
+OwningOpRef<ModuleOp>
+SourceDiagnostics::parseAndRaise(MLIRContext *context, bool raise,
+                                 const std::string &bufferName,
+                                 std::string &error) {
+  OwningOpRef<ModuleOp> module = parse(context);
+  if (!module) {
+    error = message("cannot parse '" + bufferName + "'");
+    return nullptr;
+  }
+  if (raise && failed(raiseAttention(*module))) {
+    error = message("raising attention failed");
+    return nullptr;
+  }
+  return module;
 }
 
 bool checkTarget(const std::string &target, std::string &error) {

@@ -61,6 +61,11 @@ struct SourceDiagnostics {
   std::string message(const std::string &fallback) const {
     return text.empty() ? fallback : text;
   }
+  /// Parses the source and, with `raise`, runs attn-raise on it; null with
+  /// `error` set when either fails.
+  OwningOpRef<ModuleOp> parseAndRaise(MLIRContext *context, bool raise,
+                                      const std::string &bufferName,
+                                      std::string &error);
 };
 
 /// True for the targets this build can run; else false with `error` set.

@@ -1,0 +1,233 @@
+//===- AttentionMasks.cpp - What a mask term of the scores means ----------===//
+//
+// A term added to the scores is a runtime i1 mask (through select), a
+// constant 0/-inf mask that is exactly a causal rule or window (checked
+// against attn's own rule) or a general constant mask, or an additive bias.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionMatcherInternals.h"
+
+#include "attn/Strategies/Common/MaskSemantics.h"
+
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::raise;
+
+namespace mlir::attn::raise {
+
+/// Describes the constant 0/-inf mask `allowed` ([Lq, Lk], true = 0) as a
+/// causal rule and/or window, if it is exactly one: the band of key offsets
+/// j - (i + Lk - Lq) that the allowed entries span, checked entry by entry
+/// against attn's own rule for that band (MaskSemantics.h).
+std::optional<Band> bandOf(ArrayRef<bool> allowed, int64_t lq, int64_t lk) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (int64_t i = 0; i < lq; ++i)
+    for (int64_t j = 0; j < lk; ++j)
+      if (allowed[i * lk + j]) {
+        int64_t offset = j - (i + lk - lq);
+        lo = std::min(lo, offset);
+        hi = std::max(hi, offset);
+      }
+  if (lo > hi)
+    return std::nullopt;
+  Band band;
+  // Offsets j - i' range over [-(lk - 1), lq - 1].
+  if (lo > -(lk - 1)) {
+    if (lo > 0)
+      return std::nullopt;
+    band.left = -lo;
+  }
+  if (hi < lq - 1) {
+    if (hi < 0)
+      return std::nullopt;
+    if (hi == 0)
+      band.causal = true;
+    else
+      band.right = hi;
+  }
+  semantics::BandRule rule;
+  rule.queryLength = lq;
+  rule.keyLength = lk;
+  rule.causal = band.causal;
+  rule.hasWindow = band.window();
+  rule.windowLeft = band.left;
+  rule.windowRight = band.right;
+  for (int64_t i = 0; i < lq; ++i)
+    for (int64_t j = 0; j < lk; ++j)
+      if (allowed[i * lk + j] != rule.allowed(i, j))
+        return std::nullopt;
+  return band;
+}
+
+/// Values of the constant `attr` (laid out as `from`) at each index of the
+/// layout `to` (row-major); leaves that `from` lacks repeat.
+SmallVector<double> gatherConstant(const AxisTable &axes, DenseElementsAttr attr,
+                                   ArrayRef<int> from, ArrayRef<int> to) {
+  SmallVector<double> values;
+  for (APFloat v : attr.getValues<APFloat>())
+    values.push_back(toDouble(v));
+  DenseMap<int, int64_t> stride;
+  int64_t s = 1;
+  for (int k = static_cast<int>(from.size()) - 1; k >= 0; --k) {
+    stride[from[k]] = s;
+    s *= axes.size(from[k]);
+  }
+  int64_t total = 1;
+  for (int leaf : to)
+    total *= axes.size(leaf);
+  SmallVector<double> out(total);
+  SmallVector<int64_t> coord(to.size(), 0);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t offset = 0;
+    for (size_t k = 0; k < to.size(); ++k)
+      offset += coord[k] * stride.lookup(to[k]);
+    out[n] = values[attr.isSplat() ? 0 : offset];
+    for (int k = static_cast<int>(to.size()) - 1; k >= 0; --k) {
+      if (++coord[k] < axes.size(to[k]))
+        break;
+      coord[k] = 0;
+    }
+  }
+  return out;
+}
+
+LogicalResult Matcher::classifyConstant(const Traced &x, DenseElementsAttr attr,
+                                        double scale) {
+  if (!attr.getElementType().isF32()) {
+    why = "an additive mask is not f32";
+    return failure();
+  }
+  bool binary = llvm::all_of(attr.getValues<APFloat>(), [](APFloat v) {
+    return v.isZero() || (v.isInfinity() && v.isNegative());
+  });
+  if (!binary) {
+    if (plan.bias) {
+      why = "more than one additive bias is added to the scores";
+      return failure();
+    }
+    plan.bias = x;
+    plan.biasScale = scale;
+    return success();
+  }
+  if (scale <= 0) {
+    why = "a -inf mask is multiplied by a scale that is not positive";
+    return failure();
+  }
+  SmallVector<int> batch;
+  for (int leaf : flat(x.layout))
+    if (axes.axis(leaf) == Axis::Batch)
+      batch.push_back(leaf);
+  SmallVector<int> rows(batch);
+  axes.leaves(plan.queryAxis, rows);
+  SmallVector<int> grid(rows);
+  axes.leaves(plan.keyAxis, grid);
+  SmallVector<double> values = gatherConstant(axes, attr, flat(x.layout), grid);
+  int64_t lk = axes.size(plan.keyAxis), lq = axes.size(plan.queryAxis);
+  int64_t numRows = static_cast<int64_t>(values.size()) / lk;
+  SmallVector<bool> allowed;
+  bool all = true;
+  for (int64_t r = 0; r < numRows; ++r) {
+    bool any = false;
+    for (int64_t j = 0; j < lk; ++j) {
+      bool a = values[r * lk + j] == 0;
+      allowed.push_back(a);
+      any |= a;
+      all &= a;
+    }
+    if (!any) {
+      why = "a row of the constant -inf mask allows no key (the written "
+            "softmax gives NaN there, attn.attention gives zeros)";
+      return failure();
+    }
+  }
+  if (all)
+    return success();
+  // A pattern repeated for every batch index is one [Lq, Lk] pattern.
+  bool repeated = true;
+  for (size_t n = lq * lk; n < allowed.size() && repeated; ++n)
+    repeated = allowed[n] == allowed[n % (lq * lk)];
+  if (repeated)
+    if (std::optional<Band> band =
+            bandOf(ArrayRef<bool>(allowed).take_front(lq * lk), lq, lk)) {
+      if (band->window() && plan.hasWindow) {
+        why = "two constant masks describe windows";
+        return failure();
+      }
+      plan.causal |= band->causal;
+      if (band->window()) {
+        plan.hasWindow = true;
+        plan.windowLeft = band->left;
+        plan.windowRight = band->right;
+      }
+      return success();
+    }
+  if (plan.mask || plan.maskConst) {
+    why = "more than one mask tensor is added to the scores";
+    return failure();
+  }
+  plan.maskConst = x;
+  return success();
+}
+
+LogicalResult Matcher::classifyMask(const Term &term) {
+  Expr *n = open(term.expr);
+  if (n->kind == Expr::Const) {
+    if (n->constant == 0)
+      return success();
+    why = "a constant is added to every score";
+    return failure();
+  }
+  // select(m, 0, -inf): the i1 tensor m is the mask.
+  if (n->kind == Expr::Select) {
+    Expr *cond = open(n->args[0]);
+    Expr *onTrue = open(n->args[1]), *onFalse = open(n->args[2]);
+    if (cond->kind == Expr::Leaf && onTrue->kind == Expr::Const &&
+        onFalse->kind == Expr::Const &&
+        cast<ShapedType>(cond->leaf.value.getType())
+            .getElementType()
+            .isInteger(1)) {
+      bool zeroInf = onTrue->constant == 0 && onFalse->constant == -INFINITY;
+      bool infZero = onTrue->constant == -INFINITY && onFalse->constant == 0;
+      if (zeroInf || infZero) {
+        if (term.scale <= 0) {
+          why = "a -inf mask is multiplied by a scale that is not positive";
+          return failure();
+        }
+        if (plan.mask || plan.maskConst) {
+          why = "more than one mask tensor is added to the scores";
+          return failure();
+        }
+        plan.mask = cond->leaf;
+        plan.maskNegated = infZero;
+        return success();
+      }
+    }
+  }
+  if (n->kind == Expr::Leaf) {
+    DenseElementsAttr attr;
+    if (matchPattern(n->leaf.value, m_Constant(&attr)))
+      return classifyConstant(n->leaf, attr, term.scale);
+  }
+  if (n->kind != Expr::Leaf && term.expr->kind != Expr::Leaf) {
+    why = "an additive mask is computed inside a fused op";
+    return failure();
+  }
+  Traced x = n->kind == Expr::Leaf ? n->leaf : term.expr->leaf;
+  traceBack(x, /*throughBroadcast=*/true);
+  if (!isF32Tensor(x.value)) {
+    why = "an additive mask is not a static f32 tensor";
+    return failure();
+  }
+  if (plan.bias) {
+    why = "more than one additive bias is added to the scores";
+    return failure();
+  }
+  plan.bias = x;
+  plan.biasScale = term.scale;
+  return success();
+}
+
+} // namespace mlir::attn::raise

@@ -1,0 +1,294 @@
+//===- AttentionMatcherInternals.h - The matcher's shared parts -*- C++ -*-===//
+//
+// What the files of attn-raise's matcher share (AttentionMatcher.cpp says
+// what the matcher does): axes and layouts, expression trees over them,
+// contractions, and the Matcher, whose parts live in
+//   AttentionExpressions.cpp  tensors, constants, elementwise ops, contractions;
+//   AttentionLayouts.cpp      walking back through layout ops (axis algebra);
+//   AttentionSoftmax.cpp      the product with V, the softmax, the scores;
+//   AttentionMasks.cpp        what a constant or runtime mask term means.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_TRANSFORMS_ATTENTIONMATCHERINTERNALS_H
+#define ATTN_LIB_TRANSFORMS_ATTENTIONMATCHERINTERNALS_H
+
+#include "AttentionMatcher.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <deque>
+#include <optional>
+
+namespace mlir::attn {
+namespace raise {
+
+enum class Axis { Batch, Query, Key, Dim, ValueDim };
+
+/// The attention's axes. A leaf axis may be split into an outer and an inner
+/// part when a reshape needs it.
+class AxisTable {
+public:
+  int add(int64_t size, Axis axis) {
+    atoms.push_back({size, axis, {}});
+    return static_cast<int>(atoms.size()) - 1;
+  }
+  int64_t size(int a) const { return atoms[a].size; }
+  Axis axis(int a) const { return atoms[a].axis; }
+  /// The leaves of `a`, outermost first, without size-1 ones.
+  void leaves(int a, SmallVectorImpl<int> &out) const {
+    if (atoms[a].parts.empty()) {
+      if (atoms[a].size != 1)
+        out.push_back(a);
+      return;
+    }
+    for (int p : atoms[a].parts)
+      leaves(p, out);
+  }
+  /// Splits leaf `a` into parts of sizes `outer` and size(a) / outer.
+  std::pair<int, int> split(int a, int64_t outer) {
+    int64_t inner = atoms[a].size / outer;
+    Axis axis = atoms[a].axis;
+    int o = add(outer, axis);
+    int i = add(inner, axis);
+    atoms[a].parts = {o, i};
+    return {o, i};
+  }
+
+private:
+  struct Atom {
+    int64_t size;
+    Axis axis;
+    SmallVector<int, 2> parts;
+  };
+  SmallVector<Atom> atoms;
+};
+
+/// The axes of one dimension, outermost first (empty: a unit dimension).
+using Dim = SmallVector<int, 2>;
+/// The axes of each dimension of a tensor.
+using Layout = SmallVector<Dim, 4>;
+
+/// A tensor and its layout.
+struct Traced {
+  Value value;
+  Layout layout;
+};
+
+ArrayRef<int64_t> shapeOf(Value v);
+
+bool isStaticTensor(Value v);
+
+bool isF32Tensor(Value v);
+
+double toDouble(APFloat value);
+
+/// The value of a float scalar constant, a splat tensor constant or a fill
+/// with a constant.
+std::optional<double> splatValue(Value v);
+
+//===----------------------------------------------------------------------===//
+// Expressions: elementwise math over the axes
+//===----------------------------------------------------------------------===//
+
+struct Expr {
+  enum Kind { Leaf, Const, Add, Sub, Mul, Div, Neg, Exp, Max, Select, Acc, Opaque };
+  Kind kind = Opaque;
+  double constant = 0;   ///< Const
+  Traced leaf;           ///< Leaf: a tensor over the axes
+  SmallVector<Expr *, 3> args;
+};
+
+/// The kind of an elementwise op that the matcher reads (TOSA ops on tensors,
+/// arith and math ops on tensors or in linalg bodies).
+std::optional<Expr::Kind> elementwiseKind(Operation *op);
+
+/// Operands that an expression kind reads (tosa.mul's shift and
+/// tosa.negate's zero points are not read).
+unsigned arity(Expr::Kind kind);
+
+/// A batched matrix product out = sum_k lhs * rhs, with its indexing maps
+/// over the loops.
+struct Contraction {
+  Value lhs, rhs;
+  AffineMap lhsMap, rhsMap, outMap;
+  SmallVector<int64_t> loopSizes;
+};
+
+/// tosa.matmul, or a linalg op whose body multiplies and adds (batch_matmul
+/// with or without indexing maps, matmul, contract, generic), on static f32
+/// tensors into a zero init.
+FailureOr<Contraction> asContraction(Operation *op);
+
+bool isContraction(Operation *op);
+
+/// Roles of the loops of a contraction.
+struct ContractionLoops {
+  SmallVector<unsigned> batch;
+  unsigned lhsOnly = 0, rhsOnly = 0, reduced = 0;
+};
+
+FailureOr<ContractionLoops> classify(const Contraction &c);
+
+//===----------------------------------------------------------------------===//
+// The matcher
+//===----------------------------------------------------------------------===//
+
+/// A term added to the scores, times `scale`.
+struct Term {
+  Expr *expr;
+  double scale;
+};
+
+/// The window a constant 0/-inf mask describes.
+struct Band {
+  bool causal = false;
+  std::optional<int64_t> left, right;
+  bool window() const { return left || right; }
+};
+
+} // namespace raise
+
+/// What raising one site needs; built by the matcher, read by the rewrite.
+struct AttentionPlan {
+  raise::AxisTable axes;
+  Operation *anchor = nullptr;
+  int queryAxis = -1, keyAxis = -1, dimAxis = -1, valueDimAxis = -1;
+  SmallVector<int> batchAxes;
+  raise::Traced query, key, value;
+  raise::Layout output;
+  double scale = 1;
+  bool causal = false;
+  std::optional<int64_t> windowLeft, windowRight;
+  bool hasWindow = false;
+  std::optional<raise::Traced> mask;      ///< A runtime i1 tensor.
+  bool maskNegated = false;        ///< The mask allows where it is false.
+  std::optional<raise::Traced> maskConst; ///< A constant 0/-inf tensor.
+  std::optional<raise::Traced> bias;      ///< An additive tensor (times biasScale).
+  double biasScale = 1;
+  // Set when matching ends: leaves of attn's [B, H, L, D] groups.
+  raise::Dim b, h, hkv, i, j, d, e;
+};
+
+namespace raise {
+
+class Matcher {
+public:
+  explicit Matcher(AttentionPlan &plan) : plan(plan), axes(plan.axes) {}
+
+  /// Matches the site whose weights are operand `weights` (0 or 1) of
+  /// `anchor`; on failure `why` says why.
+  LogicalResult match(Operation *anchor, unsigned weights);
+
+  std::string why;
+
+private:
+  // Layouts.
+  Dim leavesOf(const Dim &dim) const {
+    Dim out;
+    for (int a : dim)
+      axes.leaves(a, out);
+    return out;
+  }
+  SmallVector<int> flat(const Layout &layout) const {
+    SmallVector<int> out;
+    for (const Dim &dim : layout)
+      for (int a : dim)
+        axes.leaves(a, out);
+    return out;
+  }
+  bool sameLayout(const Layout &a, const Layout &b) const {
+    if (a.size() != b.size())
+      return false;
+    for (size_t d = 0; d < a.size(); ++d)
+      if (leavesOf(a[d]) != leavesOf(b[d]))
+        return false;
+    return true;
+  }
+  bool distinct(const Layout &layout) const {
+    llvm::SmallDenseSet<int> seen;
+    for (int leaf : flat(layout))
+      if (!seen.insert(leaf).second)
+        return false;
+    return true;
+  }
+  FailureOr<Layout> regroup(ArrayRef<int> leaves, ArrayRef<int64_t> shape);
+  using Loops = SmallVector<std::optional<Dim>>;
+  bool assignLoops(AffineMap map, const Layout &layout, Loops &loops) const;
+  FailureOr<Layout> layoutThrough(AffineMap map, const Loops &loops) const;
+  bool stepBack(Traced &x, bool throughBroadcast);
+  void traceBack(Traced &x, bool throughBroadcast) {
+    for (int n = 0; n < 64 && stepBack(x, throughBroadcast); ++n) {
+    }
+  }
+
+  // Expressions.
+  Expr *make(Expr::Kind kind, ArrayRef<Expr *> args = {}) {
+    arena.emplace_back();
+    Expr *e = &arena.back();
+    e->kind = kind;
+    e->args.assign(args.begin(), args.end());
+    return e;
+  }
+  Expr *leaf(Traced x) {
+    Expr *e = make(Expr::Leaf);
+    e->leaf = std::move(x);
+    return e;
+  }
+  Expr *constant(double c) {
+    Expr *e = make(Expr::Const);
+    e->constant = c;
+    return e;
+  }
+  Expr *openProducer(const Traced &x);
+  Expr *linalgBody(linalg::LinalgOp op, ArrayRef<Expr *> inputs, Expr *acc);
+  Expr *open(Expr *e) {
+    if (e->kind != Expr::Leaf)
+      return e;
+    Traced x = e->leaf;
+    traceBack(x, /*throughBroadcast=*/true);
+    return openProducer(x);
+  }
+  bool same(Expr *a, Expr *b, unsigned depth = 0);
+  bool isConst(Expr *e, double value) {
+    e = open(e);
+    return e->kind == Expr::Const && e->constant == value;
+  }
+
+  // Attention.
+  enum class Reduction { Sum, Max };
+  Expr *matchReduction(const Traced &x, Reduction kind);
+  Expr *matchWeights(Expr *weights, unsigned depth = 0);
+  LogicalResult matchScores(Expr *scores);
+  void collectTerms(Expr *e, double scale, SmallVectorImpl<Term> &terms,
+                    unsigned depth = 0);
+  LogicalResult matchProduct(const Traced &scores, double scale);
+  Traced peelScales(Traced x, bool throughBroadcast, double &scale);
+  LogicalResult classifyMask(const Term &term);
+  LogicalResult classifyConstant(const Traced &x, DenseElementsAttr attr,
+                                 double scale);
+  LogicalResult finish();
+
+  AttentionPlan &plan;
+  AxisTable &axes;
+  std::deque<Expr> arena;
+  SmallVector<Term> maskTerms;
+};
+
+/// Describes the constant 0/-inf mask `allowed` ([Lq, Lk], true = 0) as a
+/// causal rule and/or window, if it is exactly one: the band of key offsets
+/// j - (i + Lk - Lq) that the allowed entries span, checked entry by entry
+/// against attn's own rule for that band (MaskSemantics.h).
+std::optional<Band> bandOf(ArrayRef<bool> allowed, int64_t lq, int64_t lk);
+
+/// Values of the constant `attr` (laid out as `from`) at each index of the
+/// layout `to` (row-major); leaves that `from` lacks repeat.
+SmallVector<double> gatherConstant(const AxisTable &axes, DenseElementsAttr attr,
+                                   ArrayRef<int> from, ArrayRef<int> to);
+
+} // namespace raise
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_TRANSFORMS_ATTENTIONMATCHERINTERNALS_H
