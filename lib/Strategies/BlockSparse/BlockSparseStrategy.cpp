@@ -7,7 +7,9 @@
 // compile time into compressed lists (CSR: per query block, its non-empty
 // key tiles and whether each is full); for a runtime mask the block summary
 // is computed once per call and shared by every head the mask broadcasts
-// over. The tiles themselves run the shared FlashAttention-2 kernel.
+// over. The tiles themselves run the shared FlashAttention-2 kernel. On
+// the GPU the host counts the allowed keys of each block (MaskTiles.h) and
+// the kernel skips the empty ones; full blocks still read the mask.
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,7 +88,8 @@ public:
     double batch = knownOr(p.batch, 1);
     // The fraction of blocks visited: known for a constant mask; a runtime
     // mask is assumed dense (selection cannot see its values), so `tiled`
-    // is preferred then unless this strategy is asked for.
+    // is preferred then unless this strategy is asked for. The GPU kernel
+    // skips the same empty tiles (it counts them at run time).
     double density = 1.0, overhead = 1.05;
     DenseElementsAttr constant;
     if (matchPattern(p.mask, m_Constant(&constant)) &&
@@ -101,7 +104,8 @@ public:
                           2.0 * p.headsKV * lk * (p.headDim + p.valueDim)) *
                      4.0 +
                  lq * lk; // one pass over the mask
-    cost.parallelism = std::ceil(lq / config.blockQ);
+    // Tasks are (batch, KV head, query block) triples.
+    cost.parallelism = batch * p.headsKV * std::ceil(lq / config.blockQ);
     cost.extraBytes = batch * p.headsKV * lk * p.headDim * 4.0 + lq * lk;
     cost.efficiency = 0.5;
     return cost;
@@ -130,7 +134,9 @@ private:
   GpuKernelConfig gpuConfigFor(const AttentionProblem &p,
                                const TargetDescription &target,
                                StrategyAttr written) const {
-    return chooseGpuKernelConfig(p, target, written, GpuKernelConfig());
+    GpuKernelConfig preset;
+    preset.skipEmptyTiles = true;
+    return chooseGpuKernelConfig(p, target, written, preset);
   }
 
   static double blockDensity(DenseElementsAttr mask,

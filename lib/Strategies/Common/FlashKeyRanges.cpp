@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashEmitter.h"
+#include "attn/Strategies/Common/MaskTiles.h"
 #include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
@@ -143,68 +144,11 @@ void FlashEmitter::prepareBlockSparse() {
     listBatches = bm;
   }
   // The mask padded to whole blocks with false (element reads of partial
-  // blocks), and at run time the allowed keys per block. Where the blocks
-  // divide the mask's static lengths it is used as it is: a pad would copy
-  // it element by element on every call (64 MiB for L = 8192).
-  SmallVector<int64_t> paddedShape = {maskType.getDimSize(0),
-                                      maskType.getDimSize(1),
-                                      ShapedType::kDynamic,
-                                      ShapedType::kDynamic};
-  auto paddedType = RankedTensorType::get(paddedShape, b.getI1Type());
-  int64_t maskRows = maskType.getDimSize(2), maskKeys = maskType.getDimSize(3);
-  if (!ShapedType::isDynamic(maskRows) && !ShapedType::isDynamic(maskKeys) &&
-      maskRows % bq == 0 && maskKeys % bk == 0) {
-    paddedMask = tensor::CastOp::create(b, loc, paddedType, p.mask);
-  } else {
-    SmallVector<OpFoldResult> low(4, b.getIndexAttr(0));
-    SmallVector<OpFoldResult> high(4, b.getIndexAttr(0));
-    high[2] = sub(mul(numBlocks, idx(bq)), dimOf(p.mask, 2));
-    high[3] = sub(mul(numTiles, idx(bk)), dimOf(p.mask, 3));
-    Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
-    paddedMask = tensor::PadOp::create(
-        b, loc, paddedType, p.mask, ArrayRef<OpFoldResult>(low),
-        ArrayRef<OpFoldResult>(high), falseValue);
-  }
-  if (listOffsets)
-    return;
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, paddedMask);
-  SmallVector<OpFoldResult> tiledSizes = {sizes[0], sizes[1], numBlocks,
-                                          b.getIndexAttr(bq), numTiles,
-                                          b.getIndexAttr(bk)};
-  Value tiled = tensor::ExpandShapeOp::create(
-      b, loc,
-      RankedTensorType::get({paddedShape[0], paddedShape[1],
-                             ShapedType::kDynamic, bq, ShapedType::kDynamic,
-                             bk},
-                            b.getI1Type()),
-      paddedMask,
-      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}},
-      tiledSizes);
-  SmallVector<OpFoldResult> countSizes = {sizes[0], sizes[1], numBlocks,
-                                          numTiles};
-  Value counts0 =
-      linalg::FillOp::create(
-          b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, 0, 32)},
-          ValueRange{tensor::EmptyOp::create(b, loc, countSizes, i32)})
-          .getResult(0);
-  auto par = utils::IteratorType::parallel,
-       red = utils::IteratorType::reduction;
-  MLIRContext *ctx = b.getContext();
-  AffineExpr d0, d1, d2, d3, d4, d5;
-  bindDims(ctx, d0, d1, d2, d3, d4, d5);
-  blockCounts =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{counts0.getType()}, ValueRange{tiled},
-          ValueRange{counts0},
-          ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(6, ctx),
-                              AffineMap::get(6, 0, {d0, d1, d2, d4}, ctx)},
-          ArrayRef<utils::IteratorType>{par, par, par, red, par, red},
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value one = arith::ExtUIOp::create(nb, l, nb.getI32Type(), args[0]);
-            linalg::YieldOp::create(
-                nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], one)});
-          })
-          .getResult(0);
+  // blocks), and at run time the allowed keys per block.
+  MaskTiles tiles = buildMaskTiles(b, loc, p.mask, bq, bk, numBlocks,
+                                   numTiles, /*withCounts=*/!listOffsets);
+  paddedMask = tiles.padded;
+  blockCounts = tiles.counts;
 }
 
 std::pair<Value, Value> FlashEmitter::blockState(Value batch, Value kvHead,

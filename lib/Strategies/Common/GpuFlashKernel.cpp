@@ -27,6 +27,7 @@
 #include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/MaskTiles.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -107,6 +108,8 @@ private:
   SmallVector<Value> extents;
   int64_t group;
   Value batches, lq, lk, numBlocks, numTiles;
+  /// block_sparse: allowed keys per mask tile, on the device (or null).
+  Value tileCounts;
   ProblemSizes sizes;
   DeviceBuffers device{b, loc};
   bool mma = false; ///< Q K^T on tensor cores.
@@ -333,18 +336,30 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
         Value kvStart = mul(t, idx(bk));
         Value kvEnd = sub(minI(add(kvStart, idx(bk)), lk), one);
         Value visit = arith::ConstantIntOp::create(b, loc, 1, 1);
+        if (tileCounts) {
+          // block_sparse: the mask allows some key of the tile to a row of
+          // the block.
+          auto type = cast<MemRefType>(tileCounts.getType());
+          Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
+          Value mh = type.getDimSize(1) == 1 ? idx(0) : head;
+          Value count = memref::LoadOp::create(
+              b, loc, tileCounts, ValueRange{mb, mh, block, t});
+          visit = cmpI(arith::CmpIPredicate::ne, count,
+                       arith::ConstantIntOp::create(b, loc, 0, 32));
+        }
         if (!p.isNeighborhood && (p.causal || p.hasWindow)) {
           // The tile meets the band of the block's first row to its last,
           // or the sink keys.
           RuleArith d(b, loc);
           Value lo = rule::bandInterval(d, p, rowsLo, lq, lk).lo;
           Value hi = rule::bandInterval(d, p, rowsHi, lq, lk).hi;
-          visit = andI(cmpI(arith::CmpIPredicate::sle, kvStart, hi),
-                       cmpI(arith::CmpIPredicate::sle, lo, kvEnd));
+          Value inBand = andI(cmpI(arith::CmpIPredicate::sle, kvStart, hi),
+                              cmpI(arith::CmpIPredicate::sle, lo, kvEnd));
           if (p.hasWindow && p.sinks > 0)
-            visit = orI(visit, cmpI(arith::CmpIPredicate::sle, kvStart,
-                                    rule::sinkInterval(d, p, rowsHi, lq, lk)
-                                        .hi));
+            inBand = orI(inBand, cmpI(arith::CmpIPredicate::sle, kvStart,
+                                      rule::sinkInterval(d, p, rowsHi, lq, lk)
+                                          .hi));
+          visit = andI(visit, inBand);
         }
         auto ifVisit = scf::IfOp::create(
             b, loc, visit,
@@ -648,6 +663,11 @@ Value GpuEmitter::build() {
   Value dq = device.copyIn(p.query), dk = device.copyIn(p.key);
   Value dv = device.copyIn(p.value);
   Value dmask = p.mask ? device.copyIn(p.mask) : Value();
+  if (cfg.skipEmptyTiles && p.mask)
+    tileCounts = device.copyIn(buildMaskTiles(b, loc, p.mask, cfg.blockQ,
+                                              cfg.blockK, numBlocks, numTiles,
+                                              /*withCounts=*/true)
+                                   .counts);
   Value dbias = p.bias ? device.copyIn(p.bias) : Value();
   Value out = device.allocLike(p.init);
   Value partO, partM, partL;

@@ -96,8 +96,10 @@ def gen(args):
                 x[..., 0, :] = False  # a fully masked row
             if "tiles" in kinds:
                 # Fully masked 64-key tiles (the first for every row, the
-                # third for the first half of the rows) and rows.
-                x[..., :, :64] = False
+                # third for the first half of the rows) and rows; with fewer
+                # than 128 keys, the first half of the keys instead of the
+                # first tile (so that some keys stay allowed).
+                x[..., :, :min(64, shape[-1] // 2)] = False
                 x[..., : shape[-2] // 2, 128:192] = False
                 x[..., 1::5, :] = False
         else:

@@ -27,6 +27,10 @@ struct GpuKernelConfig {
   /// f16/bf16 inputs: compute Q K^T of a tile with tensor-core mma.sync
   /// (m16n8k16, f32 accumulation) instead of per-thread dot products.
   bool tensorCores = false;
+  /// block_sparse: the host counts the keys each (block_q x block_k) tile
+  /// of the mask allows (MaskTiles.h) and the kernel skips the tiles that
+  /// allow none.
+  bool skipEmptyTiles = false;
   /// Shared memory a thread block may use (TargetDescription::gpuSharedBytes).
   int64_t sharedBytes = 48 << 10;
 };

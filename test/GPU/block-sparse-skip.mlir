@@ -1,0 +1,37 @@
+// block_sparse on the GPU skips the key tiles its mask allows no key of: the
+// host counts the allowed keys of each (block_q x block_k) tile (one linalg
+// reduction over the mask, MaskTiles.h), copies the counts to the device,
+// and each thread block visits a tile only when its count is not 0 (the
+// same counts the CPU kernel uses). tiled reads the mask per key and visits
+// every tile. Results on a device: run-on-vulkan.test and
+// block-sparse-runtime-aligned.mlir.
+// RUN: attn-opt %s --attn-apply-strategies="target=gpu" | FileCheck %s
+
+// CHECK-LABEL: func.func @main(
+// CHECK: %[[COUNTS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x4x?x?xi32>)
+// CHECK: %[[HOST:.*]] = bufferization.to_buffer %[[COUNTS]]
+// CHECK: %[[DEVICE:.*]] = gpu.alloc {{.*}} : memref<1x4x?x?xi32>
+// CHECK: gpu.memcpy %[[DEVICE]], %[[HOST]]
+// CHECK: gpu.launch blocks(%[[BLOCK:[^,]*]],
+// CHECK: %[[COUNT:.*]] = memref.load %[[DEVICE]][%{{.*}}, %{{.*}}, %[[BLOCK]], %{{.*}}] : memref<1x4x?x?xi32>
+// CHECK: arith.cmpi ne, %[[COUNT]]
+
+// CHECK-LABEL: func.func @tiled(
+// CHECK-NOT: xi32>
+// CHECK: gpu.launch
+
+func.func @main(%q: tensor<1x4x48x16xf32>, %k: tensor<1x2x64x16xf32>, %v: tensor<1x2x64x16xf32>, %m: tensor<1x4x48x64xi1>) -> tensor<1x4x48x16xf32> {
+  %init = tensor.empty() : tensor<1x4x48x16xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x48x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>)
+                      mask(%m : tensor<1x4x48x64xi1>)
+                      outs(%init : tensor<1x4x48x16xf32>) {strategy = #attn.strategy<"block_sparse", {block_q = 16, block_k = 8}>} -> tensor<1x4x48x16xf32>
+  return %o : tensor<1x4x48x16xf32>
+}
+
+func.func @tiled(%q: tensor<1x4x48x16xf32>, %k: tensor<1x2x64x16xf32>, %v: tensor<1x2x64x16xf32>, %m: tensor<1x4x48x64xi1>) -> tensor<1x4x48x16xf32> {
+  %init = tensor.empty() : tensor<1x4x48x16xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x48x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>)
+                      mask(%m : tensor<1x4x48x64xi1>)
+                      outs(%init : tensor<1x4x48x16xf32>) {strategy = #attn.strategy<"tiled", {block_q = 16, block_k = 8}>} -> tensor<1x4x48x16xf32>
+  return %o : tensor<1x4x48x16xf32>
+}
