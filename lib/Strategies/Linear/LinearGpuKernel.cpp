@@ -33,6 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LinearGpuKernel.h"
+#include "attn/Strategies/Common/MaskRules.h"
 
 #include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
@@ -245,7 +246,9 @@ Value LinearGpuEmitter::build() {
         // Keys [stateEnd, end) are weighed directly (causal only).
         Value end, stateEnd;
         if (p.causal) {
-          end = maxI(minI(add(add(i, shift), one), lk), idx(0));
+          // Up to the rule's last key for query i (AllowedKeyRule.h).
+          RuleArith d(b, loc);
+          end = maxI(add(rule::bandInterval(d, p, i, lq, lk).hi, one), idx(0));
           stateEnd = maxI(sub(end, idx(chunk)), idx(0));
           absorbKeys(absorbed, stateEnd);
           absorbed = maxI(absorbed, stateEnd);

@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LinearKernel.h"
+#include "attn/Strategies/Common/MaskRules.h"
 
 #include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
@@ -198,8 +199,11 @@ private:
   SmallVector<Value> transpose(SmallVector<Value> rows);
   void buildQueryFeatures(Value i0, Value nQ);
   void absorbKeys(Value j0, Value n);
-  void intraScores(Value offset, Value nK);
-  void outputRows(Value lo, Value offset, Value nK, Value nQ);
+  /// Causal: how many keys of the chunk's band [lo, lo + nK) query
+  /// i0 + il may see (the rule's last key for it, AllowedKeyRule.h).
+  Value keysSeen(Value i0, Value il, Value lo, Value nK);
+  void intraScores(Value i0, Value lo, Value nK);
+  void outputRows(Value i0, Value lo, Value nK, Value nQ);
   Value writeRows(Value i0, Value nQ, Value slice);
   void allocateScratch();
   /// The rows of one (batch, KV head) task, [G, Lq, Dv], computed from the
@@ -433,7 +437,13 @@ void LinearEmitter::absorbKeys(Value j0, Value n) {
   });
 }
 
-void LinearEmitter::intraScores(Value offset, Value nK) {
+Value LinearEmitter::keysSeen(Value i0, Value il, Value lo, Value nK) {
+  RuleArith d(b, loc);
+  Value last = rule::bandInterval(d, p, add(i0, il), lq, lk).hi;
+  return clamp(add(sub(last, lo), idx(1)), idx(0), nK);
+}
+
+void LinearEmitter::intraScores(Value i0, Value lo, Value nK) {
   int64_t mr = l.scoreTile;
   loop(idx(0), idx(l.rows), mr, [&](Value r0) {
     SmallVector<Value> acc(mr * l.cVecs, vconst(0.0));
@@ -445,9 +455,8 @@ void LinearEmitter::intraScores(Value offset, Value nK) {
         [&](Value t) { return loadRow(kT, t, l.cVecs); });
     for (int64_t r = 0; r < mr; ++r) {
       Value row = add(r0, idx(r));
-      // Keys j of the band with j <= i + Lk - Lq: local j < il + offset + 1.
-      Value count = clamp(add(add(div(row, l.group), offset), idx(1)), idx(0),
-                          nK);
+      // The keys of the band that the row's query may see.
+      Value count = keysSeen(i0, div(row, l.group), lo, nK);
       Value sum;
       for (int64_t c = 0; c < l.cVecs; ++c) {
         Value w = acc[r * l.cVecs + c];
@@ -467,7 +476,7 @@ void LinearEmitter::intraScores(Value offset, Value nK) {
   });
 }
 
-void LinearEmitter::outputRows(Value lo, Value offset, Value nK, Value nQ) {
+void LinearEmitter::outputRows(Value i0, Value lo, Value nK, Value nQ) {
   int64_t mr = l.rowTile;
   loop(idx(0), idx(l.rows), mr, [&](Value r0) {
     SmallVector<Value> acc(mr * l.vVecs, vconst(0.0));
@@ -481,12 +490,10 @@ void LinearEmitter::outputRows(Value lo, Value offset, Value nK, Value nQ) {
     // Intra-chunk: P V over the keys the tile's first row may see, then
     // over those only later rows may see, each row up to its own last key.
     if (p.causal) {
-      auto keysSeen = [&](Value il) {
-        return clamp(add(add(il, offset), idx(1)), idx(0), nK);
-      };
+      auto seen = [&](Value il) { return keysSeen(i0, il, lo, nK); };
       Value ilMax = minI(div(add(r0, idx(mr - 1)), l.group), sub(nQ, idx(1)));
-      Value limit = keysSeen(ilMax);
-      Value shared = minI(keysSeen(div(r0, l.group)), limit);
+      Value limit = seen(ilMax);
+      Value shared = minI(seen(div(r0, l.group)), limit);
       auto score = [&](int64_t r, Value t) {
         return load(scores, ValueRange{add(r0, idx(r)), t});
       };
@@ -494,9 +501,9 @@ void LinearEmitter::outputRows(Value lo, Value offset, Value nK, Value nQ) {
       acc = rankUpdates(idx(0), shared, mr, acc, score, values);
       acc = rankUpdates(shared, limit, mr, acc, score, values,
                         [&](int64_t r, Value t) {
-                          Value seen = keysSeen(div(add(r0, idx(r)), l.group));
+                          Value rowSeen = seen(div(add(r0, idx(r)), l.group));
                           return arith::CmpIOp::create(
-                              b, loc, arith::CmpIPredicate::slt, t, seen);
+                              b, loc, arith::CmpIPredicate::slt, t, rowSeen);
                         });
     }
     storeTile(acc, oBuf, r0, l.vVecs);
@@ -602,19 +609,18 @@ Value LinearEmitter::emitTask(Value task, Value out,
               [&](Value c, ValueRange acc) -> SmallVector<Value> {
                 Value i0 = mul(c, idx(l.chunk));
                 Value nQ = minI(idx(l.chunk), sub(lq, i0));
-                Value lo = idx(0), nK = idx(0), offset = idx(0);
+                Value lo = idx(0), nK = idx(0);
                 if (p.causal) {
                   Value start = add(i0, shift);
                   lo = clamp(start, idx(0), lk);
                   Value hi = clamp(add(start, idx(l.chunk)), idx(0), lk);
                   nK = sub(hi, lo);
-                  offset = sub(start, lo);
                   buildKeyFeatures(lo, nK, /*transposed=*/true);
                 }
                 buildQueryFeatures(i0, nQ);
                 if (p.causal)
-                  intraScores(offset, nK);
-                outputRows(lo, offset, nK, nQ);
+                  intraScores(i0, lo, nK);
+                outputRows(i0, lo, nK, nQ);
                 Value written = writeRows(i0, nQ, acc[0]);
                 if (p.causal)
                   absorbKeys(lo, nK);
