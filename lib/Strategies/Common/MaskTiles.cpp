@@ -21,9 +21,9 @@ MaskTiles mlir::attn::buildMaskTiles(OpBuilder &b, Location loc, Value mask,
   KernelBuilder k(b, loc, 1);
   auto maskType = cast<RankedTensorType>(mask.getType());
   MaskTiles tiles;
-  // Where the tiles
-  // divide the mask's static lengths it is used as it is: a pad would copy
-  // it element by element on every call (64 MiB for L = 8192).
+  // Padded with false to whole tiles; where the tiles divide the mask's
+  // static lengths it is used as it is: a pad would copy it element by
+  // element on every call (64 MiB for L = 8192).
   SmallVector<int64_t> paddedShape = {maskType.getDimSize(0),
                                       maskType.getDimSize(1),
                                       ShapedType::kDynamic,
