@@ -20,6 +20,11 @@
 
 namespace mlir::attn {
 
+/// The head dimension padded to the tensor-core (mma.sync) k step of 16.
+inline int64_t mmaPaddedHeadDim(const AttentionProblem &p) {
+  return (p.headDim + 15) / 16 * 16;
+}
+
 struct GpuKernelConfig {
   int64_t blockQ = 128; ///< Query rows (threads) per thread block.
   int64_t blockK = 32;  ///< Keys per shared-memory tile.
