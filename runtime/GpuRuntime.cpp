@@ -97,10 +97,6 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t sharedMemBytes, void *stream,
                       void **params, void **extra, size_t paramsCount) {
-  // No kernel: its module load failed, and the layer that tried reported
-  // why (a launch must not add a second, misleading error).
-  if (!function)
-    return;
 #ifdef ATTN_HAS_VULKAN_RUNTIME
   if (isVulkanFunction(function))
     return attnVulkanLaunchKernel(function, gridX, gridY, gridZ, blockX,

@@ -498,8 +498,12 @@ def ir(q, k, v, **kwargs):
     that of neighborhood(q, k, v, **kwargs). Only shapes and dtypes of the
     arrays are read (np.empty or any object with .shape and .dtype does,
     such as a torch tensor or a jax.ShapeDtypeStruct)."""
-    kwargs.pop("target", None)
-    kwargs.pop("threads", None)
+    # The IR does not depend on where it runs, but the values given for
+    # attention()'s target and threads are still checked, not dropped.
+    if "target" in kwargs:
+        check_target(kwargs.pop("target"))
+    if "threads" in kwargs:
+        check_threads(kwargs.pop("threads"))
     return _plan(q, k, v, kwargs)[0]
 
 

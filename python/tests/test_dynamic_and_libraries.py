@@ -56,6 +56,17 @@ class ShapeAndDtype:
         self.shape, self.dtype = shape, np.dtype(dtype)
 
 
+def test_ir_checks_target_and_threads():
+    """ir() takes attention()'s target and threads (the IR is the same for
+    all) but refuses values attention() would refuse."""
+    q = np.empty((1, 2, 4, 8), np.float32)
+    assert attn.ir(q, q, q, target="vulkan", threads=2) == attn.ir(q, q, q)
+    with pytest.raises(ValueError, match="tpu"):
+        attn.ir(q, q, q, target="tpu")
+    with pytest.raises(ValueError):
+        attn.ir(q, q, q, threads=-1)
+
+
 def test_ir_and_explain_take_shape_dtype_objects():
     q = ShapeAndDtype((1, 4, 32, 16), np.float32)
     kv = ShapeAndDtype((1, 2, 48, 16), np.float32)

@@ -64,13 +64,10 @@ public:
                                 StrategyAttr requested) const override {
     AttentionProblem p = AttentionProblem::get(op);
     Builder b(op->getContext());
-    if (target.kind == TargetDescription::Kind::GPU) {
-      SmallVector<NamedAttribute> params;
-      appendGpuKernelParameters(b, gpuConfigFor(p, target, requested),
-                                /*withSplits=*/false, params);
-      return StrategyAttr::get(op->getContext(), getName(),
-                               b.getDictionaryAttr(params));
-    }
+    if (target.kind == TargetDescription::Kind::GPU)
+      return getGpuStrategyAttr(op->getContext(), getName(),
+                                gpuConfigFor(p, target, requested),
+                                /*withSplits=*/false);
     FlashKernelConfig config = configFor(p, target, requested);
     return StrategyAttr::get(
         op->getContext(), getName(),

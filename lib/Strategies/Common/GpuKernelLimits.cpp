@@ -103,15 +103,19 @@ GpuKernelConfig mlir::attn::chooseGpuKernelConfig(
   return c;
 }
 
-void mlir::attn::appendGpuKernelParameters(
-    Builder &b, const GpuKernelConfig &c, bool withSplits,
-    SmallVectorImpl<NamedAttribute> &params) {
-  params.push_back(b.getNamedAttr("block_q", b.getI64IntegerAttr(c.blockQ)));
-  params.push_back(b.getNamedAttr("block_k", b.getI64IntegerAttr(c.blockK)));
+StrategyAttr mlir::attn::getGpuStrategyAttr(MLIRContext *context,
+                                           StringRef strategy,
+                                           const GpuKernelConfig &c,
+                                           bool withSplits) {
+  Builder b(context);
+  SmallVector<NamedAttribute> params = {
+      b.getNamedAttr("block_q", b.getI64IntegerAttr(c.blockQ)),
+      b.getNamedAttr("block_k", b.getI64IntegerAttr(c.blockK))};
   if (withSplits)
     params.push_back(b.getNamedAttr("splits", b.getI64IntegerAttr(c.splits)));
   params.push_back(b.getNamedAttr("tensor_cores",
                                   b.getI64IntegerAttr(c.tensorCores ? 1 : 0)));
+  return StrategyAttr::get(context, strategy, b.getDictionaryAttr(params));
 }
 
 LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,

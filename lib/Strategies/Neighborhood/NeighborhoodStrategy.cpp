@@ -498,15 +498,11 @@ public:
   StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
                                 StrategyAttr requested) const override {
     AttentionProblem p = AttentionProblem::get(op);
-    if (target.kind == TargetDescription::Kind::GPU) {
-      Builder b(op->getContext());
-      SmallVector<NamedAttribute> params;
-      appendGpuKernelParameters(
-          b, chooseGpuKernelConfig(p, target, requested, GpuKernelConfig()),
-          /*withSplits=*/false, params);
-      return StrategyAttr::get(op->getContext(), getName(),
-                               b.getDictionaryAttr(params));
-    }
+    if (target.kind == TargetDescription::Kind::GPU)
+      return getGpuStrategyAttr(
+          op->getContext(), getName(),
+          chooseGpuKernelConfig(p, target, requested, GpuKernelConfig()),
+          /*withSplits=*/false);
     SmallVector<int64_t> tile = tileFor(p, requested);
     if (!requested || !requested.getParams() ||
         !requested.getParams().get("tile")) {

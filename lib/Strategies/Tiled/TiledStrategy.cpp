@@ -55,12 +55,10 @@ public:
     AttentionProblem p = AttentionProblem::get(op);
     MLIRContext *ctx = op->getContext();
     Builder b(ctx);
-    if (target.kind == TargetDescription::Kind::GPU) {
-      SmallVector<NamedAttribute> params;
-      appendGpuKernelParameters(b, gpuConfigFor(p, target, requested),
-                                /*withSplits=*/false, params);
-      return StrategyAttr::get(ctx, getName(), b.getDictionaryAttr(params));
-    }
+    if (target.kind == TargetDescription::Kind::GPU)
+      return getGpuStrategyAttr(ctx, getName(),
+                                gpuConfigFor(p, target, requested),
+                                /*withSplits=*/false);
     FlashKernelConfig config = configFor(p, target, requested);
     SmallVector<NamedAttribute> params = {
         b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ)),

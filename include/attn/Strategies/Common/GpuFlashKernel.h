@@ -83,11 +83,11 @@ GpuKernelConfig chooseGpuKernelConfig(const AttentionProblem &problem,
                                       const TargetDescription &target,
                                       StrategyAttr written,
                                       GpuKernelConfig preset);
-/// The parameters of `config` for #attn.strategy (splits only when
-/// `withSplits`).
-void appendGpuKernelParameters(Builder &b, const GpuKernelConfig &config,
-                               bool withSplits,
-                               SmallVectorImpl<NamedAttribute> &params);
+/// #attn.strategy<"strategy", {...}> with the parameters of `config`
+/// (splits only when `withSplits`).
+StrategyAttr getGpuStrategyAttr(MLIRContext *context, StringRef strategy,
+                                const GpuKernelConfig &config,
+                                bool withSplits);
 
 /// The schema entries of the GPU kernel's parameters.
 inline constexpr StrategyParameter kGpuBlockQParameter = {
