@@ -6,6 +6,10 @@
 #
 #   bench/ceiling.sh [path/to/fa_ceiling.cpp]
 #
+# With BEFORE=path/to/another/attn-run (say, a copy built from an earlier
+# commit), that build runs beside the two as well, so that a change to the
+# kernels is measured before and after in one run.
+#
 # The source defaults to ../shared/baselines/fa_ceiling.cpp beside the
 # checkout. It is built with clang++-22 (Debian clang-22), as the ceiling's
 # figures were. Not part of the test run.
@@ -18,6 +22,8 @@ clang=/usr/lib/llvm-22/bin/clang++
 [ -f "$source" ] || { echo "ceiling.sh: error: no $source (give fa_ceiling.cpp's path)" >&2; exit 1; }
 [ -x "$clang" ] || { echo "ceiling.sh: error: $clang not found (apt-get install clang-22)" >&2; exit 1; }
 [ -x build/bin/attn-run ] || { echo "ceiling.sh: error: build attn first (scripts/build.sh)" >&2; exit 1; }
+BEFORE=${BEFORE:-}
+[ -z "$BEFORE" ] || [ -x "$BEFORE" ] || { echo "ceiling.sh: error: BEFORE=$BEFORE is not an executable attn-run" >&2; exit 1; }
 
 work=build/bench/ceiling
 mkdir -p "$work"
@@ -38,11 +44,19 @@ func.func @main(%q: $type, %k: $type, %v: $type) -> $type {
 EOF
   ceiling=$(OMP_NUM_THREADS=$THREADS "$work/fa_ceiling" "$L" "$causal" 5 0 | tail -1)
   ceilingGflops=$(sed -n 's/.*ms  *\([0-9.]*\) GFLOP\/s.*/\1/p' <<<"$ceiling" | head -1)
-  attn=$(OMP_NUM_THREADS=$THREADS build/bin/attn-run "$work/attention.mlir" --entry main \
-    --inputs "$work/in/q.npy,$work/in/k.npy,$work/in/v.npy" --threads "$THREADS" --bench 5 | grep median)
-  attnGflops=$(sed -n 's/.*gflops=\([0-9.]*\).*/\1/p' <<<"$attn")
+  runAttn() {
+    OMP_NUM_THREADS=$THREADS "$1" "$work/attention.mlir" --entry main \
+      --inputs "$work/in/q.npy,$work/in/k.npy,$work/in/v.npy" --threads "$THREADS" --bench 5 | grep median
+  }
+  gflopsOf() { sed -n 's/.*gflops=\([0-9.]*\).*/\1/p' <<<"$1"; }
+  attn=$(runAttn build/bin/attn-run)
   echo "L=$L causal=$causal"
   echo "  hand-written: $ceiling"
   echo "  attn tiled:   $attn"
-  /usr/bin/python3 -c "print(f'  ratio attn / hand-written: {$attnGflops / $ceilingGflops:.3f}')"
+  /usr/bin/python3 -c "print(f'  ratio attn / hand-written: {$(gflopsOf "$attn") / $ceilingGflops:.3f}')"
+  if [ -n "$BEFORE" ]; then
+    before=$(runAttn "$BEFORE")
+    echo "  attn before:  $before"
+    /usr/bin/python3 -c "print(f'  ratio before / hand-written: {$(gflopsOf "$before") / $ceilingGflops:.3f}')"
+  fi
 done

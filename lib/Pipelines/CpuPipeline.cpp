@@ -103,6 +103,8 @@ void mlir::attn::buildInputLowering(OpPassManager &pm) {
 
 void mlir::attn::buildCpuPipeline(OpPassManager &pm,
                                   const CpuPipelineOptions &options) {
+  // The pipeline's passes consult the strategy registry.
+  registerBuiltinStrategies();
   if (options.raise)
     pm.addPass(createAttnRaise());
   buildInputLowering(pm);

@@ -41,6 +41,8 @@ int64_t mlir::attn::gpuSharedMemoryBytes(const GpuPipelineOptions &options) {
 
 void mlir::attn::buildGpuPipeline(OpPassManager &pm,
                                   const GpuPipelineOptions &options) {
+  // The pipeline's passes consult the strategy registry.
+  registerBuiltinStrategies();
   bool vulkan = options.api == GpuApi::Vulkan;
   int64_t sharedBytes = gpuSharedMemoryBytes(options);
   // Attention written as math becomes attn ops (and GPU kernels); the rest

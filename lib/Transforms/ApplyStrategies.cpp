@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Support/Debug.h"
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -13,6 +14,8 @@ namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNAPPLYSTRATEGIES
 #include "attn/Transforms/Passes.h.inc"
 } // namespace mlir::attn
+
+#define DEBUG_TYPE "attn-apply-strategies"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -23,7 +26,6 @@ struct ApplyStrategiesPass
   using Base::Base;
 
   void runOnOperation() override {
-    registerBuiltinStrategies();
     FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
         getOperation(), getArgument(), targetKind, threads, vectorWidth,
         l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);
@@ -43,6 +45,9 @@ struct ApplyStrategiesPass
         return signalPassFailure();
       const Strategy *strategy =
           StrategyRegistry::global().lookup(chosen->getName());
+      ATTN_DEBUG(ATTN_DBGS() << "'" << op->getName() << "' at "
+                             << op->getLoc() << ": applying " << *chosen
+                             << "\n");
       if (failed(strategy->apply(rewriter, op, *chosen, target)))
         return signalPassFailure();
     }

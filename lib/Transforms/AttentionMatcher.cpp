@@ -29,6 +29,7 @@
 #include "AttentionMatcherInternals.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -39,7 +40,6 @@
 #include "mlir/IR/Matchers.h"
 
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/Support/Debug.h"
 #include "llvm/Support/Format.h"
 
 #define DEBUG_TYPE "attn-raise"
@@ -268,10 +268,14 @@ SmallVector<AttentionSite> mlir::attn::findAttentionSites(Operation *root) {
         site.plan = plan;
         site.reason.clear();
         site.summary = describe(*plan);
+        ATTN_DEBUG(ATTN_DBGS() << "'" << op->getName() << "' at "
+                               << op->getLoc() << " matches "
+                               << site.summary << "\n");
         break;
       }
-      LLVM_DEBUG(llvm::dbgs() << "attn-raise: " << *op << ": " << matcher.why
-                              << "\n");
+      ATTN_DEBUG(ATTN_DBGS() << "'" << op->getName() << "' at "
+                             << op->getLoc() << " is no attention: "
+                             << matcher.why << "\n");
       if (!candidate)
         site.reason = matcher.why;
       candidate = true;

@@ -38,7 +38,6 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    registerBuiltinStrategies();
     FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
         getOperation(), getArgument(), targetKind, threads, vectorWidth,
         l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionMatcher.h"
+#include "attn/Support/Debug.h"
 #include "attn/Transforms/Passes.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -56,9 +57,13 @@ struct RaiseAttentionPass
       Operation *anchor = next->anchor;
       FailureOr<Operation *> raised = raiseAttentionSite(rewriter, *next);
       if (failed(raised)) {
+        ATTN_DEBUG(ATTN_DBGS() << "could not rewrite the site at "
+                               << anchor->getLoc() << "\n");
         failedAnchors.insert(anchor);
         continue;
       }
+      ATTN_DEBUG(ATTN_DBGS() << "raised to " << summary << " at "
+                             << (*raised)->getLoc() << "\n");
       if (explain)
         (*raised)->emitRemark() << "raised to " << summary;
     }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Support/Debug.h"
 #include "attn/Transforms/Passes.h"
 
 #define DEBUG_TYPE "attn-select-strategy"
@@ -24,7 +25,6 @@ struct SelectStrategyPass
   using Base::Base;
 
   void runOnOperation() override {
-    registerBuiltinStrategies();
     FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
         getOperation(), getArgument(), targetKind, threads, vectorWidth,
         l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);
@@ -46,6 +46,8 @@ struct SelectStrategyPass
         failed = true;
         return;
       }
+      ATTN_DEBUG(ATTN_DBGS() << "'" << op->getName() << "' at "
+                             << op->getLoc() << " gets " << *chosen << "\n");
       setStrategyAttr(op, *chosen);
     });
     if (failed)

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Support/Debug.h"
 #include "attn/Transforms/Passes.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -124,6 +125,7 @@ bool commandLineRegistered = false;
 
 void mlir::attn::registerAttnCommandLineOptions() {
   registerBuiltinStrategies();
+  registerDebugOptions();
   *commandLineOptions;
   commandLineRegistered = true;
 }

@@ -29,7 +29,6 @@ mlirGetDialectPluginInfo() {
 extern "C" LLVM_ATTRIBUTE_WEAK mlir::PassPluginLibraryInfo
 mlirGetPassPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "AttnPasses", LLVM_VERSION_STRING, []() {
-            mlir::attn::registerBuiltinStrategies();
             mlir::attn::registerAttnPasses();
             mlir::attn::registerAttnConversionPasses();
             mlir::attn::registerAttnPipelines();

@@ -28,6 +28,10 @@ namespace mlir::attn {
 #define GEN_PASS_REGISTRATION
 #include "attn/Transforms/Passes.h.inc"
 
+/// Registers attn's passes and, with them, the built-in strategies that
+/// attn-select-strategy, attn-explain and attn-apply-strategies consult.
+void registerAttnPasses();
+
 /// Builds the target description from pass options (0 / empty = host).
 TargetDescription makeTargetDescription(StringRef kind, int64_t threads,
                                         int64_t vectorWidth, int64_t l1,
@@ -56,8 +60,9 @@ FailureOr<TargetDescription> makeCheckedTargetDescription(
     bool tensorCores, int64_t gpuSharedBytes);
 
 /// attn-opt's and attn-run's process-wide flags: `--attn-strategy=NAME`
-/// (default for attn-select-strategy's `strategy` option) and
-/// `--attn-load-strategy=lib.so` (loads a strategy library at once).
+/// (default for attn-select-strategy's `strategy` option),
+/// `--attn-load-strategy=lib.so` (loads a strategy library at once), and
+/// `-debug` / `-debug-only` where LLVM lacks them (attn/Support/Debug.h).
 void registerAttnCommandLineOptions();
 /// The strategy that `--attn-strategy` forces, or "".
 StringRef getCommandLineForcedStrategy();

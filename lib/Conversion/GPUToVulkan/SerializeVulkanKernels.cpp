@@ -14,12 +14,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
+#include "attn/Support/Debug.h"
 
 #include "VulkanKernelABI.h"
 
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
 #include "mlir/Target/SPIRV/Serialization.h"
+
+#define DEBUG_TYPE "attn-serialize-vulkan-kernels"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNSERIALIZEVULKANKERNELS
@@ -116,6 +119,16 @@ LogicalResult SerializeVulkanKernelsPass::serialize(ModuleOp module,
                                       "SPIR-V of gpu.module @"
                                    << name;
   binary.spirv.assign(words.begin(), words.end());
+  ATTN_DEBUG({
+    ATTN_DBGS() << "gpu.module @" << name << ": " << words.size()
+                << " SPIR-V words, features " << binary.features << "\n";
+    for (const vulkan::Kernel &k : binary.kernels)
+      ATTN_DBGS() << "  kernel " << k.name << ": workgroup "
+                  << k.workgroupSize[0] << "x" << k.workgroupSize[1] << "x"
+                  << k.workgroupSize[2] << ", " << k.sharedBytes
+                  << " shared bytes, " << k.args.size() << " arguments, "
+                  << k.paramsWords << " params words\n";
+  });
 
   OpBuilder b(gpuModule);
   auto object = gpu::ObjectAttr::get(

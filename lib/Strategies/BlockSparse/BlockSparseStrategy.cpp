@@ -14,9 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Builtin.h"
-#include "attn/Strategies/Common/AttentionProblem.h"
-#include "attn/Strategies/Common/FlashKernel.h"
-#include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/FlashStrategy.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -28,53 +26,11 @@ using namespace mlir::attn;
 
 namespace {
 
-class BlockSparseStrategy final : public Strategy {
+class BlockSparseStrategy final : public FlashStrategy {
 public:
   StringRef getName() const override { return "block_sparse"; }
   StringRef getDescription() const override {
     return "skips the mask's empty blocks, unmasked full blocks";
-  }
-
-  bool isApplicable(Operation *op, const TargetDescription &target,
-                    std::string &reason) const override {
-    auto attention = dyn_cast<AttentionOp>(op);
-    if (!attention) {
-      reason = "computes attn.attention only";
-      return false;
-    }
-    if (!attention.getMask()) {
-      reason = "needs a mask operand";
-      return false;
-    }
-    AttentionProblem p = AttentionProblem::get(op);
-    if (target.kind == TargetDescription::Kind::GPU)
-      return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
-    return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
-                                 reason);
-  }
-
-  ArrayRef<StrategyParameter> getParameters() const override {
-    static const StrategyParameter parameters[] = {
-        kGpuBlockQParameter, kFlashBlockKParameter, kFlashMicroQParameter,
-        kGpuTensorCoresParameter};
-    return parameters;
-  }
-
-  StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
-                                StrategyAttr requested) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    Builder b(op->getContext());
-    if (target.kind == TargetDescription::Kind::GPU)
-      return getGpuStrategyAttr(op->getContext(), getName(),
-                                gpuConfigFor(p, target, requested),
-                                /*withSplits=*/false);
-    FlashKernelConfig config = configFor(p, target, requested);
-    return StrategyAttr::get(
-        op->getContext(), getName(),
-        b.getDictionaryAttr(
-            {b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ)),
-             b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
-             b.getNamedAttr("micro_q", b.getI64IntegerAttr(config.microQ))}));
   }
 
   CostEstimate estimateCost(Operation *op, const TargetDescription &target,
@@ -108,29 +64,23 @@ public:
     return cost;
   }
 
-  LogicalResult apply(RewriterBase &rewriter, Operation *op,
-                      StrategyAttr strategy,
-                      const TargetDescription &target) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    if (target.kind == TargetDescription::Kind::GPU) {
-      // On the GPU the mask applies per element (no block skipping yet).
-      GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
-      if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
-        return failure();
-      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
-      return success();
+protected:
+  bool acceptsOp(Operation *op, std::string &reason) const override {
+    auto attention = dyn_cast<AttentionOp>(op);
+    if (!attention) {
+      reason = "computes attn.attention only";
+      return false;
     }
-    FlashKernelConfig config = configFor(p, target, strategy);
-    if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
-      return failure();
-    rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
-    return success();
+    if (!attention.getMask()) {
+      reason = "needs a mask operand";
+      return false;
+    }
+    return true;
   }
 
-private:
   GpuKernelConfig gpuConfigFor(const AttentionProblem &p,
                                const TargetDescription &target,
-                               StrategyAttr written) const {
+                               StrategyAttr written) const override {
     GpuKernelConfig preset;
     preset.skipEmptyTiles = true;
     return chooseGpuKernelConfig(p, target, written, preset);
@@ -160,7 +110,7 @@ private:
 
   FlashKernelConfig configFor(const AttentionProblem &p,
                               const TargetDescription &target,
-                              StrategyAttr requested) const {
+                              StrategyAttr written) const override {
     FlashKernelConfig config;
     config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
     config.blockK = 4 * config.lanes;
@@ -175,12 +125,7 @@ private:
     config.microQ = std::min<int64_t>(config.microQ,
                                       p.groupSize() * config.blockQ);
     fitFlashBlockQToStack(p, config);
-    if (requested) {
-      config.blockQ = requested.getIntParam("block_q", config.blockQ);
-      config.blockK = requested.getIntParam("block_k", config.blockK);
-      config.microQ = requested.getIntParam("micro_q", config.microQ);
-    }
-    return config;
+    return withWritten(config, written);
   }
 };
 

@@ -65,11 +65,6 @@ public:
 
 private:
   // Scalar arithmetic beyond KernelBuilder's.
-  Value cmpI(arith::CmpIPredicate pred, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, pred, x, y);
-  }
-  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
   Value ceilDiv(Value x, int64_t d) {
     return arith::CeilDivUIOp::create(b, loc, x, idx(d));
   }

@@ -24,7 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashEmitter.h"
-#include "attn/Strategies/Common/ScoreFunctions.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/MaskRules.h"
@@ -59,7 +59,6 @@ Value FlashEmitter::build() {
   Value numBlocks = ceilDiv(lq, cfg.blockQ);
   int64_t mr = cfg.microQ, lanes = cfg.lanes, splits = cfg.splits;
   bool banded = cfg.skipByBand && (p.causal || p.hasWindow);
-  double negInf = -std::numeric_limits<double>::infinity();
 
   if (p.mask && cfg.blockSparse) {
     prepareBlockSparse();
@@ -147,12 +146,12 @@ Value FlashEmitter::build() {
                                   f32)};
   };
 
-  // Writes rows [g, i] of the result block `block` from per-row values:
-  // out = rowValue(r, e) * rowScale(r).
+  // Writes rows [g, i] of the result block `block` through the epilogue,
+  // from row r's sum of weights rowSum(r) and its O vectors rowVector(r, e).
+  AttentionAlgebra algebra(b, loc, p);
   auto writeBlock = [&](Value batch, Value kvHead, Value outTensor,
                         Value block, scf::ForallOp forall,
-                        // (l to divide row r by, or null; whether l is 0)
-                        function_ref<std::pair<Value, Value>(Value r)> rowScale,
+                        function_ref<Value(Value r)> rowSum,
                         function_ref<Value(Value r, int64_t e)> rowVector) {
     Value q0 = mul(block, idx(cfg.blockQ));
     Value rowsValid = sub(minI(add(q0, idx(cfg.blockQ)), lq), q0);
@@ -167,7 +166,6 @@ Value FlashEmitter::build() {
     SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
     Value slice = tensor::ExtractSliceOp::create(b, loc, sliceType, outTensor,
                                                  offsets, sizes, strides);
-    VectorType outVec = VectorType::get({lanes}, outElem);
     bool outInBounds = p.valueDim % lanes == 0;
     auto gLoop = scf::ForOp::create(
         b, loc, idx(0), idx(group), idx(1), ValueRange{slice},
@@ -181,25 +179,10 @@ Value FlashEmitter::build() {
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 Value r = add(mul(g, idx(cfg.blockQ)), i);
-                // O / l, by division: 1 / l overflows when kernel weights
-                // are tiny (l below 2^-126). A row whose weights sum to 0 is
-                // 0, whatever O holds (0 * NaN from a value read with
-                // weight 0).
-                auto [divisor, emptyRow] = rowScale(r);
-                Value l = divisor ? vector::BroadcastOp::create(b, loc, vecType,
-                                                                divisor)
-                                        .getResult()
-                                  : Value();
-                Value zeros = emptyRow ? vconst(0.0) : Value();
+                Value l = rowSum(r);
                 Value t = iAcc[0];
                 for (int64_t e = 0; e < valueVecs; ++e) {
-                  Value o = rowVector(r, e);
-                  if (l)
-                    o = arith::DivFOp::create(b, loc, o, l);
-                  if (emptyRow)
-                    o = select(emptyRow, zeros, o);
-                  if (!outElem.isF32())
-                    o = arith::TruncFOp::create(b, loc, outVec, o);
+                  Value o = algebra.epilogue(rowVector(r, e), l, outElem);
                   t = vector::TransferWriteOp::create(
                           b, loc, o, t,
                           ValueRange{idx(0), g, i, idx(e * lanes)},
@@ -279,7 +262,7 @@ Value FlashEmitter::build() {
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 memref::StoreOp::create(b, loc,
-                                        fconst(tracksMax ? negInf : 0.0), mRow,
+                                        fconst(algebra.initialMax()), mRow,
                                         ValueRange{r});
                 memref::StoreOp::create(b, loc, fconst(0.0), lRow,
                                         ValueRange{r});
@@ -459,16 +442,10 @@ Value FlashEmitter::build() {
               });
 
           if (splits == 1) {
-            bool normalize = p.score.getNormalize();
             writeBlock(
                 batch, kvHead, forall.getRegionIterArgs()[0], block, forall,
-                [&](Value r) -> std::pair<Value, Value> {
-                  if (!normalize)
-                    return {Value(), Value()};
-                  Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{r});
-                  Value empty = arith::CmpFOp::create(
-                      b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
-                  return {l, empty};
+                [&](Value r) -> Value {
+                  return memref::LoadOp::create(b, loc, lRow, ValueRange{r});
                 },
                 [&](Value r, int64_t e) -> Value {
                   return vector::LoadOp::create(b, loc, vecType, oAcc,
@@ -540,8 +517,7 @@ Value FlashEmitter::build() {
           return;
         }
 
-        // Merge the splits: m = max m_s, w_s = 2^(m_s - m),
-        // out = sum w_s O_s / sum w_s l_s.
+        // Merge the splits' states (AttentionAlgebra), then the epilogue.
         Value oPart = forall.getResult(0), mPart = forall.getResult(1),
               lPart = forall.getResult(2);
         auto merge = scf::ForallOp::create(
@@ -553,56 +529,31 @@ Value FlashEmitter::build() {
           Value block = merge.getInductionVar(0);
           Value oRow = memref::AllocaOp::create(
               b, loc, MemRefType::get({paddedDv}, f32), b.getI64IntegerAttr(64));
-          bool normalize = p.score.getNormalize();
           writeBlock(
               batch, kvHead, merge.getRegionIterArgs()[0], block, merge,
-              [&](Value r) -> std::pair<Value, Value> {
-                // Computes the merged row into oRow; returns l and whether
-                // it is 0.
-                Value mMax = fconst(tracksMax ? negInf : 0.0);
-                if (tracksMax)
-                  for (int64_t sp = 0; sp < splits; ++sp)
-                    mMax = arith::MaximumFOp::create(
-                        b, loc, mMax,
-                        tensor::ExtractOp::create(
-                            b, loc, mPart, ValueRange{idx(sp), block, r}));
-                Value mSafe = select(
-                    arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                          mMax, fconst(negInf)),
-                    fconst(0.0), mMax);
-                Value l = fconst(0.0);
-                SmallVector<Value> o(valueVecs, vconst(0.0));
+              [&](Value r) -> Value {
+                // Merges row r's states: O into oRow; returns l.
+                auto part = [&](Value tensor, int64_t sp) -> Value {
+                  return tensor::ExtractOp::create(
+                      b, loc, tensor, ValueRange{idx(sp), block, r});
+                };
+                SmallVector<Value> ms, ls;
                 for (int64_t sp = 0; sp < splits; ++sp) {
-                  Value w = fconst(1.0);
-                  if (tracksMax)
-                    w = math::Exp2Op::create(
-                        b, loc,
-                        arith::SubFOp::create(
-                            b, loc,
-                            tensor::ExtractOp::create(
-                                b, loc, mPart, ValueRange{idx(sp), block, r}),
-                            mSafe));
-                  Value ls = tensor::ExtractOp::create(
-                      b, loc, lPart, ValueRange{idx(sp), block, r});
-                  l = arith::AddFOp::create(
-                      b, loc, l, arith::MulFOp::create(b, loc, w, ls));
-                  Value wv = vector::BroadcastOp::create(b, loc, vecType, w);
-                  for (int64_t e = 0; e < valueVecs; ++e) {
-                    Value os = vector::TransferReadOp::create(
+                  ms.push_back(part(mPart, sp));
+                  ls.push_back(part(lPart, sp));
+                }
+                SmallVector<Value> w = algebra.mergeFactors(ms);
+                for (int64_t e = 0; e < valueVecs; ++e) {
+                  SmallVector<Value> os;
+                  for (int64_t sp = 0; sp < splits; ++sp)
+                    os.push_back(vector::TransferReadOp::create(
                         b, loc, vecType, oPart,
                         ValueRange{idx(sp), block, r, idx(e * lanes)},
-                        fconst(0.0), ArrayRef<bool>{true});
-                    o[e] = vector::FMAOp::create(b, loc, wv, os, o[e]);
-                  }
+                        fconst(0.0), ArrayRef<bool>{true}));
+                  vector::StoreOp::create(b, loc, algebra.weightedSum(w, os),
+                                          oRow, ValueRange{idx(e * lanes)});
                 }
-                for (int64_t e = 0; e < valueVecs; ++e)
-                  vector::StoreOp::create(b, loc, o[e], oRow,
-                                          ValueRange{idx(e * lanes)});
-                if (!normalize)
-                  return {Value(), Value()};
-                Value empty = arith::CmpFOp::create(
-                    b, loc, arith::CmpFPredicate::OEQ, l, fconst(0.0));
-                return {l, empty};
+                return algebra.weightedSum(w, ls);
               },
               [&](Value, int64_t e) -> Value {
                 return vector::LoadOp::create(b, loc, vecType, oRow,

@@ -126,3 +126,13 @@ LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
     return bad("splits", c.splits) << "it must be from 1 to 4096";
   return success();
 }
+
+llvm::raw_ostream &mlir::attn::operator<<(llvm::raw_ostream &os,
+                                          const FlashKernelConfig &c) {
+  return os << "{block_q = " << c.blockQ << ", block_k = " << c.blockK
+            << ", micro_q = " << c.microQ << ", lanes = " << c.lanes
+            << ", block_dv = " << c.blockDv << ", unroll_d = " << c.unrollD
+            << ", skip_by_band = " << c.skipByBand
+            << ", pack_keys = " << c.packKeys << ", splits = " << c.splits
+            << ", block_sparse = " << c.blockSparse << "}";
+}

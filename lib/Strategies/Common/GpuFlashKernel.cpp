@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
@@ -36,7 +37,6 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -49,8 +49,6 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-
-constexpr double kLog2E = 1.4426950408889634;
 
 class GpuEmitter : KernelBuilder {
 public:
@@ -67,13 +65,6 @@ public:
   Value build();
 
 private:
-  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
-  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
-  Value cmpI(arith::CmpIPredicate pr, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, pr, x, y);
-  }
-  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
   /// phi of elu1/relu scores.
   Value featureMap(Value x) {
     return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
@@ -88,18 +79,6 @@ private:
                            Value dbias, Value out, Value partO, Value partM,
                            Value partL);
   void emitMergeKernel(Value out, Value partO, Value partM, Value partL);
-  /// The epilogue of one output element: o / l for normalized scores (0
-  /// for a row whose weights sum to 0), o otherwise. Divided, not
-  /// multiplied by 1 / l, which overflows when kernel-score weights are
-  /// tiny (as in the CPU kernels).
-  Value normalizeRow(Value o, Value l) {
-    if (!p.score.getNormalize())
-      return o;
-    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
-                                        fconst(0.0));
-    return select(empty, fconst(0.0), arith::DivFOp::create(b, loc, o, l));
-  }
-
   const AttentionProblem &p;
   GpuKernelConfig cfg;
   SmallVector<Value> extents;
@@ -278,13 +257,12 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
   Value rowsLo = mul(block, idx(bq));
   Value rowsHi = sub(minI(add(rowsLo, idx(bq)), lq), idx(1));
 
-  bool isSoftmax = p.score.isSoftmax();
-  bool tracksMax = p.score.tracksRowMax();
+  AttentionAlgebra algebra(b, loc, p);
+  bool tracksMax = algebra.tracksMax();
   bool featureProduct = p.score.isFeatureProduct();
-  bool scoreOps = !featureProduct && (p.bias || p.softcap);
-  double qScale = featureProduct ? p.scale
-                  : (isSoftmax && !scoreOps) ? p.scale * kLog2E
-                                             : p.scale;
+  // The scale of the scores, applied to the query row (to the scores with
+  // tensor cores); phi(scale q) for feature maps.
+  double qScale = featureProduct ? p.scale : algebra.scoreScale();
 
   if (mma) {
     // The block's query rows as f16/bf16, zero beyond Lq and the head dimension;
@@ -323,8 +301,7 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                               idx(cfg.splits));
   Value tFirst = mul(split, perSplit);
   Value tEnd = minI(add(tFirst, perSplit), numTiles);
-  double negInf = -std::numeric_limits<double>::infinity();
-  Value mInit = fconst(tracksMax ? negInf : 0.0);
+  Value mInit = fconst(algebra.initialMax());
   auto tileLoop = scf::ForOp::create(
       b, loc, tFirst, tEnd, one, ValueRange{mInit, fconst(0.0)},
       [&](OpBuilder &nb, Location, Value t, ValueRange ml) {
@@ -424,28 +401,16 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                             ValueRange{tid, j}),
                                         fconst(qScale))
                                   : rowDot(qr, keys, j);
+                          Value bias;
                           if (dbias) {
                             auto type = cast<MemRefType>(dbias.getType());
                             Value bb =
                                 type.getDimSize(0) == 1 ? idx(0) : batch;
                             Value hb = type.getDimSize(1) == 1 ? idx(0) : head;
-                            s = arith::AddFOp::create(
-                                b, loc, s,
-                                toF32(memref::LoadOp::create(
-                                    b, loc, dbias,
-                                    ValueRange{bb, hb, row, key})));
+                            bias = toF32(memref::LoadOp::create(
+                                b, loc, dbias, ValueRange{bb, hb, row, key}));
                           }
-                          if (p.softcap) {
-                            Value c = fconst(*p.softcap);
-                            s = arith::MulFOp::create(
-                                b, loc, c,
-                                math::TanhOp::create(
-                                    b, loc,
-                                    arith::DivFOp::create(b, loc, s, c)));
-                          }
-                          if (isSoftmax && scoreOps)
-                            s = arith::MulFOp::create(b, loc, s,
-                                                      fconst(kLog2E));
+                          s = algebra.finishScore(s, bias);
                           Value allowed =
                               buildAllowedPredicate(b, loc, p, sizes, row, key);
                           if (dmask) {
@@ -460,43 +425,18 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                           if (!allowed)
                             allowed = arith::ConstantIntOp::create(b, loc, 1, 1);
                           // Weight p and the rescale alpha of the running
-                          // sums; disallowed keys leave everything as is.
-                          // m is in the log2 domain (see FlashKernel.cpp).
+                          // sums (AttentionAlgebra); disallowed keys leave
+                          // everything as is.
                           Value m = state[0], l = state[1];
-                          Value weight, alpha, mNext = m;
+                          Value weight, alpha = fconst(1.0), mNext = m;
                           if (tracksMax) {
-                            Value mNew;
-                            if (isSoftmax) {
-                              mNew = arith::MaximumFOp::create(b, loc, m, s);
-                            } else {
-                              mNew = buildSoftplusReference(
-                                  b, loc,
-                                  arith::MaximumFOp::create(
-                                      b, loc, m,
-                                      arith::MulFOp::create(b, loc, s,
-                                                            fconst(kLog2E))));
-                            }
-                            Value stillEmpty = arith::CmpFOp::create(
-                                b, loc, arith::CmpFPredicate::OEQ, mNew,
-                                fconst(negInf));
-                            Value mSafe = select(stillEmpty, fconst(0.0), mNew);
-                            alpha = math::Exp2Op::create(
-                                b, loc, arith::SubFOp::create(b, loc, m, mSafe));
-                            weight =
-                                isSoftmax
-                                    ? math::Exp2Op::create(
-                                          b, loc,
-                                          arith::SubFOp::create(b, loc, s,
-                                                                mSafe))
-                                          .getResult()
-                                    : buildSoftplusWeight(b, loc, s, mSafe);
-                            mNext = select(allowed, mNew, m);
+                            AttentionAlgebra::MaxUpdate update =
+                                algebra.updateMax(m, s);
+                            alpha = algebra.rescaleFactor(m, update.mSafe);
+                            weight = algebra.weight(s, update.mSafe);
+                            mNext = select(allowed, update.mNew, m);
                           } else {
-                            alpha = fconst(1.0);
-                            weight = s;
-                            if (p.score.isKernel() &&
-                                p.score.getFeatureMap() == FeatureMap::Taylor2)
-                              weight = buildTaylor2Weight(b, loc, s);
+                            weight = algebra.weight(s, Value());
                           }
                           auto update = scf::IfOp::create(
                               b, loc, allowed,
@@ -559,10 +499,8 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
     } else {
       Type outElem = cast<MemRefType>(out.getType()).getElementType();
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
-        Value o = normalizeRow(
-            memref::LoadOp::create(b, loc, orow, ValueRange{e}), l);
-        if (!outElem.isF32())
-          o = arith::TruncFOp::create(b, loc, outElem, o);
+        Value o = algebra.epilogue(
+            memref::LoadOp::create(b, loc, orow, ValueRange{e}), l, outElem);
         memref::StoreOp::create(b, loc, o, out,
                                 ValueRange{batch, head, row, e});
       });
@@ -585,57 +523,30 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
   Value tid = launch.getThreadIds().x;
   Value row = add(mul(block, idx(bq)), tid);
   Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
-  bool tracksMax = p.score.tracksRowMax();
-  double negInf = -std::numeric_limits<double>::infinity();
+  AttentionAlgebra algebra(b, loc, p);
   scf::IfOp::create(
       b, loc, cmpI(arith::CmpIPredicate::slt, row, lq),
       [&](OpBuilder &wb, Location) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
-        Value mMax = fconst(tracksMax ? negInf : 0.0);
-        if (tracksMax)
-          for (int64_t s = 0; s < cfg.splits; ++s)
-            mMax = arith::MaximumFOp::create(
-                b, loc, mMax,
-                memref::LoadOp::create(b, loc, partM,
-                                       ValueRange{idx(s), bh, row}));
-        Value mSafe = select(
-            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mMax,
-                                  fconst(negInf)),
-            fconst(0.0), mMax);
-        SmallVector<Value> weights;
-        Value l = fconst(0.0);
+        // The splits' states merged (AttentionAlgebra), then the epilogue.
+        SmallVector<Value> ms, ls;
         for (int64_t s = 0; s < cfg.splits; ++s) {
-          Value w = fconst(1.0);
-          if (tracksMax)
-            w = math::Exp2Op::create(
-                b, loc,
-                arith::SubFOp::create(
-                    b, loc,
-                    memref::LoadOp::create(b, loc, partM,
-                                           ValueRange{idx(s), bh, row}),
-                    mSafe));
-          weights.push_back(w);
-          l = arith::AddFOp::create(
-              b, loc, l,
-              arith::MulFOp::create(
-                  b, loc, w,
-                  memref::LoadOp::create(b, loc, partL,
-                                         ValueRange{idx(s), bh, row})));
+          ms.push_back(
+              memref::LoadOp::create(b, loc, partM, ValueRange{idx(s), bh, row}));
+          ls.push_back(
+              memref::LoadOp::create(b, loc, partL, ValueRange{idx(s), bh, row}));
         }
+        SmallVector<Value> factors = algebra.mergeFactors(ms);
+        Value l = algebra.weightedSum(factors, ls);
         Type outElem = cast<MemRefType>(out.getType()).getElementType();
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
-          Value o = fconst(0.0);
+          SmallVector<Value> os;
           for (int64_t s = 0; s < cfg.splits; ++s)
-            o = arith::AddFOp::create(
-                b, loc, o,
-                arith::MulFOp::create(
-                    b, loc, weights[s],
-                    memref::LoadOp::create(b, loc, partO,
-                                           ValueRange{idx(s), bh, row, e})));
-          o = normalizeRow(o, l);
-          if (!outElem.isF32())
-            o = arith::TruncFOp::create(b, loc, outElem, o);
+            os.push_back(memref::LoadOp::create(
+                b, loc, partO, ValueRange{idx(s), bh, row, e}));
+          Value o = algebra.epilogue(algebra.weightedSum(factors, os), l,
+                                     outElem);
           memref::StoreOp::create(b, loc, o, out,
                                   ValueRange{batch, head, row, e});
         });

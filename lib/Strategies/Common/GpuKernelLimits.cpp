@@ -160,3 +160,12 @@ LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,
            << cfg.sharedBytes << " bytes of shared memory";
   return success();
 }
+
+llvm::raw_ostream &mlir::attn::operator<<(llvm::raw_ostream &os,
+                                          const GpuKernelConfig &c) {
+  return os << "{block_q = " << c.blockQ << ", block_k = " << c.blockK
+            << ", splits = " << c.splits
+            << ", tensor_cores = " << c.tensorCores
+            << ", skip_empty_tiles = " << c.skipEmptyTiles
+            << ", shared_bytes = " << c.sharedBytes << "}";
+}

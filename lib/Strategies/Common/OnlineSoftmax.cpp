@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/OnlineSoftmax.h"
-#include "attn/Strategies/Common/ScoreFunctions.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,7 +26,6 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-constexpr double kLog2E = 1.4426950408889634;
 /// The bits of -0.0f: the weight of a key that is not allowed.
 constexpr int32_t kMaskedBits = std::numeric_limits<int32_t>::min();
 } // namespace
@@ -78,42 +77,19 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
   auto select = [&](Value c, Value x, Value y) { return e.select(c, x, y); };
   int64_t mr = cfg.microQ, lanes = cfg.lanes, keyVecs = cfg.blockK / lanes;
   int64_t valueVecs = (p.valueDim + lanes - 1) / lanes;
-  bool isSoftmax = p.score.isSoftmax();
-  bool tracksMax = p.score.tracksRowMax();
-  bool featureProduct = p.score.isFeatureProduct();
+  AttentionAlgebra algebra(b, loc, p);
+  bool tracksMax = algebra.tracksMax();
 
-  // Scores: scale, bias, softcap; exp2 domain for softmax.
-  bool scoreOps = !featureProduct && (p.bias || p.softcap);
-  double firstScale = featureProduct ? 1.0
-                      : (isSoftmax && !scoreOps) ? p.scale * kLog2E
-                                                 : p.scale;
-  if (firstScale != 1.0) {
-    Value sc = vconst(firstScale);
+  // Scores: scale, then bias, softcap, the log2 domain (AttentionAlgebra).
+  if (double scale = algebra.scoreScale(); scale != 1.0) {
+    Value sc = vconst(scale);
     for (Value &v : s)
       v = arith::MulFOp::create(b, loc, v, sc);
   }
-  if (p.bias)
-    for (int64_t r = 0; r < mr; ++r)
-      for (int64_t c = 0; c < keyVecs; ++c)
-        s[r * keyVecs + c] = arith::AddFOp::create(b, loc, s[r * keyVecs + c],
-                                                   access.bias(r, c));
-  if (p.softcap) {
-    Value cap = vconst(*p.softcap), inv = vconst(1.0 / *p.softcap);
-    for (Value &v : s)
-      v = arith::MulFOp::create(
-          b, loc, cap,
-          math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, v, inv)));
-  }
-  if (isSoftmax && scoreOps) {
-    Value l2e = vconst(kLog2E);
-    for (Value &v : s)
-      v = arith::MulFOp::create(b, loc, v, l2e);
-  }
-
-  // Weights before masking, for scores without a running max.
-  if (p.score.isKernel() && p.score.getFeatureMap() == FeatureMap::Taylor2)
-    for (Value &v : s)
-      v = buildTaylor2Weight(b, loc, v);
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t c = 0; c < keyVecs; ++c)
+      s[r * keyVecs + c] = algebra.finishScore(
+          s[r * keyVecs + c], p.bias ? access.bias(r, c) : Value());
 
   // Partial tiles: masked keys become -inf (running max) or weight -0.0. The
   // weight of a masked key ends up as -0.0, which no allowed key has (exp2
@@ -166,55 +142,39 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
   // are taken.
   SmallVector<Value> alpha(mr);
   if (tracksMax) {
-    SmallVector<Value> mOld(mr), mSafe(mr), rowMax(mr);
-    Value negInf = fconst(-std::numeric_limits<double>::infinity());
-    for (int64_t r = 0; r < mr; ++r) {
-      // NaN scores propagate through p = exp2(s - m) (and the softplus
-      // weight) whatever the max is, so the max may ignore NaN (nnan gives
-      // plain vmaxps).
-      auto fm = arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
-      Value m = s[r * keyVecs];
-      for (int64_t c = 1; c < keyVecs; ++c)
-        m = arith::MaximumFOp::create(b, loc, m, s[r * keyVecs + c], fm);
-      rowMax[r] = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::MAXIMUMF, m, fm);
-      if (!isSoftmax)
-        rowMax[r] = buildSoftplusReference(
-            b, loc, arith::MulFOp::create(b, loc, rowMax[r], fconst(kLog2E)));
-      Value rowIdx = add(state.rowBase, idx(r));
-      mOld[r] = memref::LoadOp::create(b, loc, state.mRow, ValueRange{rowIdx});
-      Value mNew = arith::MaximumFOp::create(b, loc, mOld[r], rowMax[r]);
-      Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                             mNew, negInf);
-      mSafe[r] = select(isNegInf, fconst(0.0), mNew);
-      memref::StoreOp::create(b, loc, mNew, state.mRow, ValueRange{rowIdx});
-    }
-    // alpha = exp2(m_old - m_new) for all rows at once.
+    // Each row's maximum and its update (AttentionAlgebra); the rescale
+    // factors of all rows in one exp2 of a vector of (a power of 2 >=
+    // micro_q) lanes.
     int64_t width = 1;
     while (width < mr)
       width *= 2;
     VectorType rowVec = VectorType::get({width}, f32);
-    SmallVector<Value> diffs;
-    for (int64_t r = 0; r < width; ++r)
-      diffs.push_back(r < mr ? arith::SubFOp::create(b, loc, mOld[r], mSafe[r])
-                                   .getResult()
-                             : fconst(0.0));
-    Value alphas = math::Exp2Op::create(
-        b, loc, vector::FromElementsOp::create(b, loc, rowVec, diffs));
+    SmallVector<Value> mOld(width, fconst(0.0)), mSafe(width, fconst(0.0));
+    for (int64_t r = 0; r < mr; ++r) {
+      // NaN scores propagate through the weights whatever the max is, so
+      // the max may ignore NaN (nnan gives plain vmaxps).
+      auto fm = arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
+      Value m = s[r * keyVecs];
+      for (int64_t c = 1; c < keyVecs; ++c)
+        m = arith::MaximumFOp::create(b, loc, m, s[r * keyVecs + c], fm);
+      Value rowMax = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::MAXIMUMF, m, fm);
+      Value rowIdx = add(state.rowBase, idx(r));
+      mOld[r] = memref::LoadOp::create(b, loc, state.mRow, ValueRange{rowIdx});
+      AttentionAlgebra::MaxUpdate update = algebra.updateMax(mOld[r], rowMax);
+      mSafe[r] = update.mSafe;
+      memref::StoreOp::create(b, loc, update.mNew, state.mRow,
+                              ValueRange{rowIdx});
+    }
+    Value alphas = algebra.rescaleFactor(
+        vector::FromElementsOp::create(b, loc, rowVec, mOld),
+        vector::FromElementsOp::create(b, loc, rowVec, mSafe));
     for (int64_t r = 0; r < mr; ++r) {
       alpha[r] = vector::ExtractOp::create(b, loc, alphas, ArrayRef<int64_t>{r});
-      Value ms = vector::BroadcastOp::create(b, loc, vecType, mSafe[r]);
-      for (int64_t c = 0; c < keyVecs; ++c) {
-        Value score = s[r * keyVecs + c];
-        Value weight =
-            isSoftmax
-                ? math::Exp2Op::create(b, loc,
-                                       arith::SubFOp::create(b, loc, score, ms))
-                      .getResult()
-                : buildSoftplusWeight(b, loc, score, ms);
+      for (int64_t c = 0; c < keyVecs; ++c)
         s[r * keyVecs + c] =
-            select(allowedVecs[r * keyVecs + c], weight, vconst(-0.0));
-      }
+            select(allowedVecs[r * keyVecs + c],
+                   algebra.weight(s[r * keyVecs + c], mSafe[r]), vconst(-0.0));
     }
   }
   for (int64_t r = 0; r < mr; ++r) {

@@ -33,6 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LinearGpuKernel.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
 #include "attn/Strategies/Common/ScoreFunctions.h"
@@ -60,9 +61,6 @@ public:
   Value build();
 
 private:
-  Value cmpI(arith::CmpIPredicate predicate, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, predicate, x, y);
-  }
   Value load(Value memref, ValueRange indices) {
     return memref::LoadOp::create(b, loc, memref, indices);
   }
@@ -234,7 +232,6 @@ Value LinearGpuEmitter::build() {
 
   // Query i may see keys j <= i + Lk - Lq (causal); keys join the state in
   // order, once, as the first query that may see them comes up.
-  Value shift = sub(lk, lq);
   Type outElem = cast<RankedTensorType>(p.init.getType()).getElementType();
   scf::ForOp::create(
       b, loc, idx(0), lq, one, ValueRange{idx(0)},
@@ -280,15 +277,9 @@ Value LinearGpuEmitter::build() {
           scf::YieldOp::create(b, loc);
         });
         barrier();
-        Value o = acc;
-        if (p.score.getNormalize()) {
-          Value z = load(normalizer, {idx(0)});
-          Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                              z, fconst(0.0));
-          o = select(empty, fconst(0.0), arith::DivFOp::create(b, loc, acc, z));
-        }
-        if (!outElem.isF32())
-          o = arith::TruncFOp::create(b, loc, outElem, o);
+        // The epilogue (AttentionAlgebra): acc / z.
+        Value z = p.score.getNormalize() ? load(normalizer, {idx(0)}) : Value();
+        Value o = AttentionAlgebra(b, loc, p).epilogue(acc, z, outElem);
         scf::IfOp::create(
             b, loc, cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim)),
             [&](OpBuilder &ib, Location) {

@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LinearKernel.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
 #include "attn/Strategies/Common/ScoreFunctions.h"
@@ -530,29 +531,18 @@ void LinearEmitter::outputRows(Value i0, Value lo, Value nK, Value nQ) {
 
 Value LinearEmitter::writeRows(Value i0, Value nQ, Value slice) {
   Type outElem = p.elementType;
-  VectorType outVec = VectorType::get({l.lanes}, outElem);
+  AttentionAlgebra algebra(b, loc, p);
   bool inBounds = l.dv % l.lanes == 0;
   return loop(idx(0), mul(nQ, idx(l.group)), 1, ValueRange{slice},
               [&](Value r, ValueRange acc) -> SmallVector<Value> {
                 Value il = div(r, l.group), g = rem(r, l.group);
-                // o / den, and 0 where den == 0: a division, not a
-                // multiplication by 1/den, which overflows for tiny
-                // weights (as in the flash kernels' epilogue).
-                Value empty, denVec;
-                if (normalize) {
-                  Value d = load(den, ValueRange{r});
-                  empty = arith::CmpFOp::create(
-                      b, loc, arith::CmpFPredicate::OEQ, d, fconst(0.0));
-                  denVec = vector::BroadcastOp::create(b, loc, vecType, d);
-                }
+                // The epilogue (AttentionAlgebra): o / den.
+                Value d = normalize ? load(den, ValueRange{r}) : Value();
                 Value t = acc[0];
                 for (int64_t c = 0; c < l.vVecs; ++c) {
-                  Value o = loadVec(oBuf, ValueRange{r, idx(c * l.lanes)});
-                  if (normalize)
-                    o = select(empty, vconst(0.0),
-                               arith::DivFOp::create(b, loc, o, denVec));
-                  if (!outElem.isF32())
-                    o = arith::TruncFOp::create(b, loc, outVec, o);
+                  Value o = algebra.epilogue(
+                      loadVec(oBuf, ValueRange{r, idx(c * l.lanes)}), d,
+                      outElem);
                   t = vector::TransferWriteOp::create(
                           b, loc, o, t,
                           ValueRange{g, add(i0, il), idx(c * l.lanes)},

@@ -32,11 +32,14 @@
 
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Support/Debug.h"
 
 #include "mlir/IR/Builders.h"
 
 #include <algorithm>
 #include <cmath>
+
+#define DEBUG_TYPE "attn-strategy-linear"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -229,6 +232,8 @@ public:
     if (config.chunk < 1)
       return op->emitOpError() << "linear strategy needs chunk >= 1";
     if (target.kind == TargetDescription::Kind::GPU) {
+      ATTN_DEBUG(ATTN_DBGS() << "GPU kernel, chunk = " << config.chunk
+                             << "\n");
       rewriter.replaceOp(op,
                          buildLinearGpuAttention(rewriter, p, config.chunk));
       return success();
@@ -238,6 +243,8 @@ public:
              << "linear strategy: chunk = " << config.chunk
              << " needs more than " << (kTaskScratchLimitBytes >> 10)
              << " KiB of scratch per head";
+    ATTN_DEBUG(ATTN_DBGS() << "CPU kernel, chunk = " << config.chunk
+                           << ", lanes = " << config.lanes << "\n");
     Value result = buildLinearAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);
     return success();

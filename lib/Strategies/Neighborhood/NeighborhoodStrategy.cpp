@@ -15,11 +15,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Builtin.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
+#include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -32,6 +34,8 @@
 
 #include <cmath>
 #include <limits>
+
+#define DEBUG_TYPE "attn-strategy-neighborhood"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -108,11 +112,6 @@ public:
   Value build();
 
 private:
-  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
-  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
-  Value cmpI(arith::CmpIPredicate pr, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, pr, x, y);
-  }
   /// Row-major coordinates of `linear` over `sizes`.
   SmallVector<Value> unflatten(Value linear, ArrayRef<Value> sizes) {
     SmallVector<Value> coords(sizes.size());
@@ -199,13 +198,14 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
   Value lRow = mem({paddedRows}, f32);
   Value pBuf = mem({mr, bk}, f32);
 
-  double negInf = -std::numeric_limits<double>::infinity();
+  AttentionAlgebra algebra(b, loc, p);
   scf::ForOp::create(
       b, loc, idx(0), idx(paddedRows), idx(1), ValueRange{},
       [&](OpBuilder &nb, Location, Value r, ValueRange) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        memref::StoreOp::create(b, loc, fconst(negInf), mRow, ValueRange{r});
+        memref::StoreOp::create(b, loc, fconst(algebra.initialMax()), mRow,
+                                ValueRange{r});
         memref::StoreOp::create(b, loc, fconst(0.0), lRow, ValueRange{r});
         for (int64_t e = 0; e < valueVecs; ++e)
           vector::StoreOp::create(b, loc, vconst(0.0), oAcc,
@@ -363,7 +363,6 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
   Value boxRows = idx(1);
   for (int64_t a = 0; a < rank; ++a)
     boxRows = mul(boxRows, boxSize[a]);
-  VectorType outVec = VectorType::get({lanes}, outElem);
   auto rowLoop = scf::ForOp::create(
       b, loc, idx(0), mul(idx(group), boxRows), idx(1), ValueRange{slice},
       [&](OpBuilder &nb, Location, Value i, ValueRange acc) {
@@ -377,26 +376,14 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
           local = add(mul(local, idx(tile[a])), inBox[a]);
         Value r = add(mul(g, idx(rowsPerHead)), local);
         Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{r});
-        Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            l, fconst(0.0));
-        Value inv = select(empty, fconst(0.0),
-                           arith::DivFOp::create(b, loc, fconst(1.0), l));
-        Value invVec = vector::BroadcastOp::create(b, loc, vecType, inv);
-        Value zeros = arith::ConstantOp::create(
-            b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0)));
         Value t = acc[0];
         SmallVector<Value> at = {idx(0), g};
         at.append(inBox.begin(), inBox.end());
         for (int64_t e = 0; e < valueVecs; ++e) {
-          Value o = arith::MulFOp::create(
-              b, loc,
+          Value o = algebra.epilogue(
               vector::LoadOp::create(b, loc, vecType, oAcc,
                                      ValueRange{r, idx(e * lanes)}),
-              invVec);
-          // Weights that sum to 0 give 0, whatever the sums hold.
-          o = select(empty, zeros, o);
-          if (!outElem.isF32())
-            o = arith::TruncFOp::create(b, loc, outVec, o);
+              l, outElem);
           SmallVector<Value> wAt(at);
           wAt.push_back(idx(e * lanes));
           t = vector::TransferWriteOp::create(
@@ -587,6 +574,7 @@ public:
           chooseGpuKernelConfig(p, target, strategy, GpuKernelConfig());
       if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
         return failure();
+      ATTN_DEBUG(ATTN_DBGS() << "GPU kernel " << gpu << "\n");
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
       return success();
     }
@@ -619,6 +607,8 @@ public:
                 "keys their windows reach) takes "
              << (bytes >> 10) << " KiB of stack, more than the "
              << (kTaskScratchLimitBytes >> 10) << " KiB limit";
+    ATTN_DEBUG(ATTN_DBGS() << "CPU boxes of [" << llvm::interleaved(tile)
+                           << "] queries, kernel " << config << "\n");
     rewriter.setInsertionPoint(op);
     NeighborhoodEmitter emitter(rewriter, p, config, tile);
     rewriter.replaceOp(op, emitter.build());

@@ -19,6 +19,7 @@
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -26,6 +27,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <limits>
+
+#define DEBUG_TYPE "attn-strategy-reference"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -429,6 +432,8 @@ public:
   LogicalResult apply(RewriterBase &rewriter, Operation *op, StrategyAttr,
                       const TargetDescription &) const override {
     AttentionProblem problem = AttentionProblem::get(op);
+    ATTN_DEBUG(ATTN_DBGS() << "materializes the scores of '" << op->getName()
+                           << "' at " << op->getLoc() << "\n");
     rewriter.setInsertionPoint(op);
     ReferenceBuilder builder(rewriter, problem);
     Value result = builder.build();

@@ -6,16 +6,20 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Strategy.h"
+#include "attn/Support/Debug.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/Format.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
+
+#define DEBUG_TYPE "attn-strategy-selection"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -161,6 +165,24 @@ mlir::attn::rankStrategies(Operation *op, const TargetDescription &target) {
           strategy->estimateCost(op, target, candidate.parameters);
       candidate.seconds = candidate.cost.seconds(target);
     }
+    ATTN_DEBUG({
+      ATTN_DBGS() << "'" << op->getName() << "' at " << op->getLoc() << ": "
+                  << strategy->getName();
+      if (!candidate.applicable) {
+        llvm::dbgs() << " not applicable: " << candidate.reason << "\n";
+      } else {
+        const CostEstimate &c = candidate.cost;
+        llvm::dbgs() << " " << candidate.parameters << ": "
+                     << llvm::format("%.3g", candidate.seconds * 1e3)
+                     << " ms (flops " << llvm::format("%.3g", c.flops)
+                     << ", bytes " << llvm::format("%.3g", c.bytes)
+                     << ", parallelism " << llvm::format("%.0f", c.parallelism)
+                     << ", efficiency "
+                     << llvm::format("%.2f", c.efficiency) << ", serial "
+                     << llvm::format("%.3g", c.serialSeconds * 1e3)
+                     << " ms)\n";
+      }
+    });
     candidates.push_back(std::move(candidate));
   }
   std::stable_sort(candidates.begin(), candidates.end(),
@@ -215,6 +237,9 @@ mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
   }
   if (originOut)
     *originOut = origin;
+  ATTN_DEBUG(ATTN_DBGS() << "'" << op->getName() << "' at " << op->getLoc()
+                         << ": selecting by "
+                         << stringifyStrategyOrigin(origin) << "\n");
   StringRef label = origin == StrategyOrigin::Override ? "override strategy"
                     : origin == StrategyOrigin::Written ? "strategy"
                                                         : "forced strategy";
@@ -236,6 +261,8 @@ mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
     SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
     if (ranked.empty() || !ranked.front().applicable)
       return op->emitOpError() << "no registered strategy can compute this op";
+    ATTN_DEBUG(ATTN_DBGS() << "chose " << ranked.front().parameters
+                           << ", the cheapest\n");
     return ranked.front().parameters;
   }
   StringRef name = asked.getName();
@@ -257,5 +284,7 @@ mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
   // The cost model's choices obey the schema too.
   if (failed(verifyStrategyParameters(op, *strategy, chosen, target)))
     return failure();
+  ATTN_DEBUG(ATTN_DBGS() << "asked " << asked << ", the cost model completed it "
+                         << "as " << chosen << "\n");
   return chosen;
 }

@@ -10,9 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Builtin.h"
-#include "attn/Strategies/Common/AttentionProblem.h"
-#include "attn/Strategies/Common/FlashKernel.h"
-#include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/FlashStrategy.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -23,49 +21,11 @@ using namespace mlir::attn;
 
 namespace {
 
-class SplitKVStrategy final : public Strategy {
+class SplitKVStrategy final : public FlashStrategy {
 public:
   StringRef getName() const override { return "split_kv"; }
   StringRef getDescription() const override {
     return "decode: keys split across threads, merged by log-sum-exp";
-  }
-
-  ArrayRef<StrategyParameter> getParameters() const override {
-    static const StrategyParameter parameters[] = {
-        kGpuSplitsParameter, kGpuBlockQParameter, kFlashBlockKParameter,
-        kFlashMicroQParameter, kGpuTensorCoresParameter};
-    return parameters;
-  }
-
-  bool isApplicable(Operation *op, const TargetDescription &target,
-                    std::string &reason) const override {
-    if (!isa<AttentionOp>(op)) {
-      reason = "computes attn.attention only (decode shapes)";
-      return false;
-    }
-    AttentionProblem p = AttentionProblem::get(op);
-    if (target.kind == TargetDescription::Kind::GPU)
-      return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
-    return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
-                                 reason);
-  }
-
-  StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
-                                StrategyAttr requested) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    Builder b(op->getContext());
-    if (target.kind == TargetDescription::Kind::GPU)
-      return getGpuStrategyAttr(op->getContext(), getName(),
-                                gpuConfigFor(p, target, requested),
-                                /*withSplits=*/true);
-    FlashKernelConfig config = configFor(p, target, requested);
-    return StrategyAttr::get(
-        op->getContext(), getName(),
-        b.getDictionaryAttr(
-            {b.getNamedAttr("splits", b.getI64IntegerAttr(config.splits)),
-             b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
-             b.getNamedAttr("micro_q", b.getI64IntegerAttr(config.microQ)),
-             b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ))}));
   }
 
   CostEstimate estimateCost(Operation *op, const TargetDescription &target,
@@ -96,30 +56,19 @@ public:
     return cost;
   }
 
-  LogicalResult apply(RewriterBase &rewriter, Operation *op,
-                      StrategyAttr strategy,
-                      const TargetDescription &target) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    if (target.kind == TargetDescription::Kind::GPU) {
-      GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
-      if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
-        return failure();
-      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
-      return success();
-    }
-    FlashKernelConfig config = configFor(p, target, strategy);
-    if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
-      return failure();
-    Value result = buildFlashAttention(rewriter, p, config);
-    rewriter.replaceOp(op, result);
-    return success();
+protected:
+  bool acceptsOp(Operation *op, std::string &reason) const override {
+    if (isa<AttentionOp>(op))
+      return true;
+    reason = "computes attn.attention only (decode shapes)";
+    return false;
   }
+  bool hasSplits() const override { return true; }
 
-private:
   /// One block of 32 to 128 threads per head's queries; the CPU's splits.
   GpuKernelConfig gpuConfigFor(const AttentionProblem &p,
                                const TargetDescription &target,
-                               StrategyAttr written) const {
+                               StrategyAttr written) const override {
     FlashKernelConfig cpu = configFor(p, target, StrategyAttr());
     GpuKernelConfig preset;
     preset.blockQ = std::max<int64_t>(32, std::min<int64_t>(128, cpu.blockQ));
@@ -130,7 +79,7 @@ private:
 
   FlashKernelConfig configFor(const AttentionProblem &p,
                               const TargetDescription &target,
-                              StrategyAttr requested) const {
+                              StrategyAttr written) const override {
     FlashKernelConfig config;
     config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
     config.blockK = 4 * config.lanes;
@@ -156,13 +105,7 @@ private:
     config.splits = std::max<int64_t>(1, std::min<int64_t>({splits, tiles / 4,
                                                             int64_t(4096)}));
     fitFlashBlockQToStack(p, config);
-    if (requested) {
-      config.splits = requested.getIntParam("splits", config.splits);
-      config.blockK = requested.getIntParam("block_k", config.blockK);
-      config.microQ = requested.getIntParam("micro_q", config.microQ);
-      config.blockQ = requested.getIntParam("block_q", config.blockQ);
-    }
-    return config;
+    return withWritten(config, written);
   }
 };
 

@@ -10,9 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Builtin.h"
-#include "attn/Strategies/Common/AttentionProblem.h"
-#include "attn/Strategies/Common/FlashKernel.h"
-#include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/FlashStrategy.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -23,48 +21,11 @@ using namespace mlir::attn;
 
 namespace {
 
-class TiledStrategy final : public Strategy {
+class TiledStrategy final : public FlashStrategy {
 public:
   StringRef getName() const override { return "tiled"; }
   StringRef getDescription() const override {
     return "FlashAttention-2: online softmax over KV tiles, register-blocked";
-  }
-
-  ArrayRef<StrategyParameter> getParameters() const override {
-    static const StrategyParameter parameters[] = {
-        kGpuBlockQParameter, kFlashBlockKParameter, kFlashMicroQParameter,
-        kGpuTensorCoresParameter};
-    return parameters;
-  }
-
-  bool isApplicable(Operation *op, const TargetDescription &target,
-                    std::string &reason) const override {
-    if (!isAttnOp(op)) {
-      reason = "not an attn op";
-      return false;
-    }
-    AttentionProblem p = AttentionProblem::get(op);
-    if (target.kind == TargetDescription::Kind::GPU)
-      return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
-    return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()),
-                                 reason);
-  }
-
-  StrategyAttr chooseParameters(Operation *op, const TargetDescription &target,
-                                StrategyAttr requested) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    MLIRContext *ctx = op->getContext();
-    Builder b(ctx);
-    if (target.kind == TargetDescription::Kind::GPU)
-      return getGpuStrategyAttr(ctx, getName(),
-                                gpuConfigFor(p, target, requested),
-                                /*withSplits=*/false);
-    FlashKernelConfig config = configFor(p, target, requested);
-    SmallVector<NamedAttribute> params = {
-        b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ)),
-        b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
-        b.getNamedAttr("micro_q", b.getI64IntegerAttr(config.microQ))};
-    return StrategyAttr::get(ctx, getName(), b.getDictionaryAttr(params));
   }
 
   CostEstimate estimateCost(Operation *op, const TargetDescription &target,
@@ -128,30 +89,18 @@ public:
     return cost;
   }
 
-  LogicalResult apply(RewriterBase &rewriter, Operation *op,
-                      StrategyAttr strategy,
-                      const TargetDescription &target) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    if (target.kind == TargetDescription::Kind::GPU) {
-      GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
-      if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
-        return failure();
-      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
-      return success();
-    }
-    FlashKernelConfig config = configFor(p, target, strategy);
-    if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
-      return failure();
-    Value result = buildFlashAttention(rewriter, p, config);
-    rewriter.replaceOp(op, result);
-    return success();
+protected:
+  bool acceptsOp(Operation *op, std::string &reason) const override {
+    if (isAttnOp(op))
+      return true;
+    reason = "not an attn op";
+    return false;
   }
 
-private:
   /// One query row per thread, 128 threads; 32 keys per shared tile.
   GpuKernelConfig gpuConfigFor(const AttentionProblem &p,
                                const TargetDescription &target,
-                               StrategyAttr written) const {
+                               StrategyAttr written) const override {
     GpuKernelConfig preset;
     preset.blockQ = 128;
     preset.blockK = 32;
@@ -160,7 +109,7 @@ private:
 
   FlashKernelConfig configFor(const AttentionProblem &p,
                               const TargetDescription &target,
-                              StrategyAttr requested) const {
+                              StrategyAttr written) const override {
     FlashKernelConfig config;
     config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
     config.blockK = 4 * config.lanes;
@@ -191,12 +140,7 @@ private:
       config.microQ = std::min<int64_t>(6, p.groupSize() * lq);
     }
     fitFlashBlockQToStack(p, config);
-    if (requested) {
-      config.microQ = requested.getIntParam("micro_q", config.microQ);
-      config.blockK = requested.getIntParam("block_k", config.blockK);
-      config.blockQ = requested.getIntParam("block_q", config.blockQ);
-    }
-    return config;
+    return withWritten(config, written);
   }
 };
 

@@ -44,6 +44,10 @@ struct FlashKernelConfig {
   bool blockSparse = false;
 };
 
+/// Prints every field of `config`, for debug output.
+llvm::raw_ostream &operator<<(llvm::raw_ostream &os,
+                              const FlashKernelConfig &config);
+
 /// The schema entries of the flash kernels' block_k and micro_q.
 inline constexpr StrategyParameter kFlashBlockKParameter = {
     "block_k", StrategyParameter::Type::Integer, 1, 4096,

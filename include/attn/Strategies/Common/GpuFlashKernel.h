@@ -40,6 +40,10 @@ struct GpuKernelConfig {
   int64_t sharedBytes = 48 << 10;
 };
 
+/// Prints every field of `config`, for debug output.
+llvm::raw_ostream &operator<<(llvm::raw_ostream &os,
+                              const GpuKernelConfig &config);
+
 /// Device buffers of a GPU kernel's host side, shared by the GPU kernels:
 /// inputs copied in, the result allocated on the device and copied back,
 /// then every buffer freed.

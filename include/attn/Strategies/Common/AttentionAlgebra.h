@@ -1,0 +1,93 @@
+//===- AttentionAlgebra.h - The tile-level math of attention ----*- C++ -*-===//
+//
+// The math every attention kernel shares, written once: the score after
+// q.k (scale, bias, softcap, the log2 domain, kernel weights), the online
+// update of the running row maximum and the weight of a score relative to
+// it, the merge of partial states, and the epilogue. Each function emits
+// arith/math ops on an f32 scalar or an f32 vector alike (constants take the
+// type of their operand), so the CPU kernels call it on vector registers of
+// keys or rows and the GPU kernels on one thread's scalars. What differs
+// between targets (how q.k is computed, which keys a tile holds, where the
+// state lives) stays in the kernels.
+//
+// A state is (O, m, l): the weighted sum of value rows, the running maximum
+// in the log2 domain (for softmax, the maximum score times log2(e); for
+// softplus, min(that, 0); 0 for kernel scores, which keep none), and the sum
+// of weights.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_STRATEGIES_COMMON_ATTENTIONALGEBRA_H
+#define ATTN_STRATEGIES_COMMON_ATTENTIONALGEBRA_H
+
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+
+class AttentionAlgebra {
+public:
+  AttentionAlgebra(OpBuilder &b, Location loc, const AttentionProblem &p)
+      : b(b), loc(loc), p(p) {}
+
+  /// Whether scores keep a running row maximum (softmax, softplus); kernel
+  /// scores are plain sums of weights.
+  bool tracksMax() const;
+
+  /// The factor of q.k (of phi(q).phi(k) for feature maps: 1) that comes
+  /// first. For softmax without bias or softcap it includes log2(e). A
+  /// kernel may apply it to q instead of to each score.
+  double scoreScale() const;
+
+  /// The rest of the score from s = scoreScale() * q.k: plus `bias` (of s's
+  /// type; null when the op has none), softcap, the log2 domain for softmax,
+  /// and for taylor2 kernel scores the weight 1 + s + s^2/2.
+  Value finishScore(Value s, Value bias);
+
+  /// m of a state that has seen no key.
+  double initialMax() const;
+
+  struct MaxUpdate {
+    Value mNew;  ///< max(m, reference of the tile's maximum)
+    Value mSafe; ///< mNew, or 0 while it is -inf (no allowed key yet)
+  };
+  /// The online update of the running maximum `m` by `tileMax`, the largest
+  /// finished score of the keys just seen (or one key's score).
+  MaxUpdate updateMax(Value m, Value tileMax);
+
+  /// alpha = 2^(m - mSafe): the factor of the old O and l when the maximum
+  /// moves from m to mSafe. Apart from updateMax so that a kernel may take
+  /// it for many rows at once.
+  Value rescaleFactor(Value m, Value mSafe);
+
+  /// The weight of finished score `s` in a row whose maximum is `mSafe`:
+  /// 2^(s - mSafe) for softmax, softplus(s) 2^-mSafe for softplus, and `s`
+  /// itself for kernel scores (finishScore made it the weight).
+  Value weight(Value s, Value mSafe);
+
+  /// The merge of partial states with maxima `ms`: each state's factor,
+  /// 2^(m_k - max_k m_k) (1 for kernel scores, and where every m is -inf).
+  SmallVector<Value> mergeFactors(ArrayRef<Value> ms);
+
+  /// sum_k w_k x_k, each scalar w_k broadcast to x_k's type: l and O of the
+  /// merged state from mergeFactors.
+  Value weightedSum(ArrayRef<Value> w, ArrayRef<Value> x);
+
+  /// The epilogue: O / l (the scalar l broadcast to O's type) in the output
+  /// element type `outElem`. A row whose weights sum to 0 is 0, whatever O
+  /// holds (0 * NaN from a value read with weight 0). A division, never a
+  /// multiplication by 1 / l, which overflows when kernel weights are tiny.
+  /// Unnormalized scores return O.
+  Value epilogue(Value o, Value l, Type outElem);
+
+private:
+  Value constant(Value like, double v);
+
+  OpBuilder &b;
+  Location loc;
+  const AttentionProblem &p;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_COMMON_ATTENTIONALGEBRA_H

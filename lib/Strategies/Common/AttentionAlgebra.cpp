@@ -1,0 +1,155 @@
+//===- AttentionAlgebra.cpp - The tile-level math of attention ------------===//
+//
+// See AttentionAlgebra.h: scores, the online update, the merge of states and
+// the epilogue, on f32 scalars and vectors alike.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/AttentionAlgebra.h"
+#include "attn/Strategies/Common/ScoreFunctions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+} // namespace
+
+Value AttentionAlgebra::constant(Value like, double v) {
+  Type type = like.getType();
+  Attribute scalar = b.getFloatAttr(getElementTypeOrSelf(type), v);
+  if (auto vector = dyn_cast<VectorType>(type))
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(vector, scalar));
+  return arith::ConstantOp::create(b, loc, cast<TypedAttr>(scalar));
+}
+
+bool AttentionAlgebra::tracksMax() const { return p.score.tracksRowMax(); }
+
+/// Whether something comes between the scale and the weight: then the
+/// log2(e) of softmax cannot be folded into the scale.
+static bool hasScoreOps(const AttentionProblem &p) {
+  return !p.score.isFeatureProduct() && (p.bias || p.softcap);
+}
+
+double AttentionAlgebra::scoreScale() const {
+  if (p.score.isFeatureProduct())
+    return 1.0;
+  if (p.score.isSoftmax() && !hasScoreOps(p))
+    return p.scale * kLog2E;
+  return p.scale;
+}
+
+Value AttentionAlgebra::finishScore(Value s, Value bias) {
+  if (bias)
+    s = arith::AddFOp::create(b, loc, s, bias);
+  if (p.softcap) {
+    // cap tanh(s / cap), with the division as a multiplication.
+    s = arith::MulFOp::create(
+        b, loc, constant(s, *p.softcap),
+        math::TanhOp::create(
+            b, loc,
+            arith::MulFOp::create(b, loc, s, constant(s, 1.0 / *p.softcap))));
+  }
+  if (p.score.isSoftmax() && hasScoreOps(p))
+    s = arith::MulFOp::create(b, loc, s, constant(s, kLog2E));
+  if (p.score.isKernel() && p.score.getFeatureMap() == FeatureMap::Taylor2)
+    s = buildTaylor2Weight(b, loc, s);
+  return s;
+}
+
+double AttentionAlgebra::initialMax() const {
+  return tracksMax() ? kNegInf : 0.0;
+}
+
+AttentionAlgebra::MaxUpdate AttentionAlgebra::updateMax(Value m,
+                                                        Value tileMax) {
+  // softplus weights are taken relative to min(max s log2(e), 0); softmax's
+  // finished scores are in the log2 domain already.
+  Value reference =
+      p.score.isSoftmax()
+          ? tileMax
+          : buildSoftplusReference(
+                b, loc,
+                arith::MulFOp::create(b, loc, tileMax, constant(tileMax, kLog2E)));
+  MaxUpdate u;
+  u.mNew = arith::MaximumFOp::create(b, loc, m, reference);
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u.mNew,
+                                      constant(u.mNew, kNegInf));
+  u.mSafe = arith::SelectOp::create(b, loc, empty, constant(u.mNew, 0.0), u.mNew);
+  return u;
+}
+
+Value AttentionAlgebra::rescaleFactor(Value m, Value mSafe) {
+  return math::Exp2Op::create(b, loc, arith::SubFOp::create(b, loc, m, mSafe));
+}
+
+/// `scalar` broadcast to the type of `like` when that is a vector.
+static Value broadcastLike(OpBuilder &b, Location loc, Value scalar,
+                           Value like) {
+  auto vector = dyn_cast<VectorType>(like.getType());
+  if (!vector || isa<VectorType>(scalar.getType()))
+    return scalar;
+  return vector::BroadcastOp::create(b, loc, vector, scalar);
+}
+
+Value AttentionAlgebra::weight(Value s, Value mSafe) {
+  if (!tracksMax())
+    return s;
+  mSafe = broadcastLike(b, loc, mSafe, s);
+  if (p.score.isSoftmax())
+    return math::Exp2Op::create(b, loc, arith::SubFOp::create(b, loc, s, mSafe));
+  return buildSoftplusWeight(b, loc, s, mSafe);
+}
+
+SmallVector<Value> AttentionAlgebra::mergeFactors(ArrayRef<Value> ms) {
+  assert(!ms.empty() && "merging no states");
+  if (!tracksMax())
+    return SmallVector<Value>(ms.size(), constant(ms.front(), 1.0));
+  Value mMax = ms.front();
+  for (Value m : ms.drop_front())
+    mMax = arith::MaximumFOp::create(b, loc, mMax, m);
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mMax,
+                                      constant(mMax, kNegInf));
+  Value mSafe =
+      arith::SelectOp::create(b, loc, empty, constant(mMax, 0.0), mMax);
+  SmallVector<Value> factors;
+  for (Value m : ms)
+    factors.push_back(rescaleFactor(m, mSafe));
+  return factors;
+}
+
+Value AttentionAlgebra::weightedSum(ArrayRef<Value> w, ArrayRef<Value> x) {
+  assert(w.size() == x.size() && !x.empty() && "one factor per term");
+  Value sum;
+  for (auto [wk, xk] : llvm::zip_equal(w, x)) {
+    Value term =
+        arith::MulFOp::create(b, loc, broadcastLike(b, loc, wk, xk), xk);
+    sum = sum ? arith::AddFOp::create(b, loc, sum, term).getResult() : term;
+  }
+  return sum;
+}
+
+Value AttentionAlgebra::epilogue(Value o, Value l, Type outElem) {
+  if (p.score.getNormalize()) {
+    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
+                                        constant(l, 0.0));
+    Value quotient =
+        arith::DivFOp::create(b, loc, o, broadcastLike(b, loc, l, o));
+    o = arith::SelectOp::create(b, loc, empty, constant(o, 0.0), quotient);
+  }
+  if (getElementTypeOrSelf(o.getType()) == outElem)
+    return o;
+  Type type = outElem;
+  if (auto vector = dyn_cast<VectorType>(o.getType()))
+    type = VectorType::get(vector.getShape(), outElem);
+  return arith::TruncFOp::create(b, loc, type, o);
+}

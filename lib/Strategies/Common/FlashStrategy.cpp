@@ -1,0 +1,91 @@
+//===- FlashStrategy.cpp - The strategies over the flash kernels ----------===//
+//
+// See FlashStrategy.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/FlashStrategy.h"
+#include "attn/Support/Debug.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <string>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+ArrayRef<StrategyParameter> FlashStrategy::getParameters() const {
+  static const StrategyParameter withSplits[] = {
+      kGpuSplitsParameter, kGpuBlockQParameter, kFlashBlockKParameter,
+      kFlashMicroQParameter, kGpuTensorCoresParameter};
+  return hasSplits() ? ArrayRef<StrategyParameter>(withSplits)
+                     : ArrayRef<StrategyParameter>(withSplits).drop_front();
+}
+
+bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
+                                 std::string &reason) const {
+  if (!acceptsOp(op, reason))
+    return false;
+  AttentionProblem p = AttentionProblem::get(op);
+  if (target.kind == TargetDescription::Kind::GPU)
+    return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
+  return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()), reason);
+}
+
+StrategyAttr FlashStrategy::chooseParameters(Operation *op,
+                                             const TargetDescription &target,
+                                             StrategyAttr requested) const {
+  AttentionProblem p = AttentionProblem::get(op);
+  MLIRContext *ctx = op->getContext();
+  if (target.kind == TargetDescription::Kind::GPU)
+    return getGpuStrategyAttr(ctx, getName(), gpuConfigFor(p, target, requested),
+                              hasSplits());
+  FlashKernelConfig config = configFor(p, target, requested);
+  Builder b(ctx);
+  SmallVector<NamedAttribute> params = {
+      b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ)),
+      b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
+      b.getNamedAttr("micro_q", b.getI64IntegerAttr(config.microQ))};
+  if (hasSplits())
+    params.push_back(
+        b.getNamedAttr("splits", b.getI64IntegerAttr(config.splits)));
+  return StrategyAttr::get(ctx, getName(), b.getDictionaryAttr(params));
+}
+
+LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
+                                   StrategyAttr strategy,
+                                   const TargetDescription &target) const {
+  AttentionProblem p = AttentionProblem::get(op);
+  std::string debugType = ("attn-strategy-" + getName()).str();
+  if (target.kind == TargetDescription::Kind::GPU) {
+    GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
+    if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
+      return failure();
+    ATTN_DEBUG_WITH_TYPE(debugType.c_str(), llvm::dbgs()
+                                                << "[" << debugType
+                                                << "] GPU kernel " << gpu
+                                                << "\n");
+    rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
+    return success();
+  }
+  FlashKernelConfig config = configFor(p, target, strategy);
+  if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
+    return failure();
+  ATTN_DEBUG_WITH_TYPE(debugType.c_str(), llvm::dbgs()
+                                              << "[" << debugType
+                                              << "] CPU kernel " << config
+                                              << "\n");
+  rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
+  return success();
+}
+
+FlashKernelConfig FlashStrategy::withWritten(FlashKernelConfig config,
+                                             StrategyAttr written) {
+  if (!written)
+    return config;
+  config.blockQ = written.getIntParam("block_q", config.blockQ);
+  config.blockK = written.getIntParam("block_k", config.blockK);
+  config.microQ = written.getIntParam("micro_q", config.microQ);
+  config.splits = written.getIntParam("splits", config.splits);
+  return config;
+}
