@@ -143,7 +143,8 @@ def explain(mlir_text, tag, threads):
     with open(path, "w") as f:
         f.write(mlir_text)
     proc = subprocess.run([os.path.join(BUILD, "bin", "attn-opt"), path,
-                           f"--attn-explain=threads={threads}", "-o",
+                           f"--attn-set-target=threads={threads}", "--attn-explain",
+                           "-o",
                            os.devnull], capture_output=True, text=True,
                           check=True)
     found = {}

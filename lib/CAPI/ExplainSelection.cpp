@@ -36,15 +36,26 @@ bool explain(const std::string &source, const std::string &bufferName,
       context.get(), options.raise, bufferName, error);
   if (!module)
     return false;
-  TargetDescription target = makeTargetDescription(
-      isGpuTarget(options.target) ? "gpu" : "cpu", options.threads,
-      options.vectorWidth, 0, 0, 0, options.tensorCores);
+  // The module's #attn.target as the pipeline would write it, so that
+  // selection here is compilation's (a target written in the source counts).
+  AttnSetTargetOptions targetOptions;
   if (isGpuTarget(options.target)) {
-    // What attn-gpu-pipeline gives selection for this target.
     GpuPipelineOptions pipeline;
     if (!gpuPipelineOptions(options, /*forDevice=*/true, pipeline, error))
       return false;
-    target.gpuSharedBytes = gpuSharedMemoryBytes(pipeline);
+    targetOptions.targetKind = "gpu";
+    targetOptions.tensorCores = options.tensorCores;
+    targetOptions.gpuSharedBytes = gpuSharedMemoryBytes(pipeline);
+  } else {
+    targetOptions.targetKind = "cpu";
+    targetOptions.threads = options.threads;
+    targetOptions.vectorWidth = options.vectorWidth;
+  }
+  PassManager pm(context.get());
+  pm.addPass(createAttnSetTarget(targetOptions));
+  if (failed(pm.run(*module))) {
+    error = diagnostics.message("cannot set the target");
+    return false;
   }
   ops.clear();
   bool selectionFailed = false;
@@ -61,6 +72,7 @@ bool explain(const std::string &source, const std::string &bufferName,
       llvm::raw_string_ostream(info.location) << op->getLoc();
     if (StrategyAttr written = getStrategyAttr(op))
       info.written = written.getName().str();
+    TargetDescription target = getTargetDescription(op);
     SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
     // What compilation would choose, by the same selection.
     StrategyRequest request;

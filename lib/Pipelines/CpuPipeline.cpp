@@ -108,16 +108,17 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   if (options.raise)
     pm.addPass(createAttnRaise());
   buildInputLowering(pm);
+  AttnSetTargetOptions target;
+  target.targetKind = "cpu";
+  target.threads = options.threads;
+  target.vectorWidth = options.vectorWidth;
+  pm.addPass(createAttnSetTarget(target));
   AttnSelectStrategyOptions select;
-  select.threads = options.threads;
-  select.vectorWidth = options.vectorWidth;
   select.forcedStrategy = options.strategy;
   select.overrideStrategy = options.overrideStrategy;
   pm.addPass(createAttnSelectStrategy(select));
-  AttnApplyStrategiesOptions apply;
-  apply.threads = options.threads;
-  apply.vectorWidth = options.vectorWidth;
-  pm.addPass(createAttnApplyStrategies(apply));
+  pm.addPass(createAttnApplyStrategies());
+  pm.addPass(createAttnClearTarget());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

@@ -50,18 +50,17 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   if (options.raise)
     pm.addPass(createAttnRaise());
   buildInputLowering(pm);
+  AttnSetTargetOptions machine;
+  machine.targetKind = "gpu";
+  machine.tensorCores = options.tensorCores;
+  machine.gpuSharedBytes = sharedBytes;
+  pm.addPass(createAttnSetTarget(machine));
   AttnSelectStrategyOptions select;
-  select.targetKind = "gpu";
   select.forcedStrategy = options.strategy;
   select.overrideStrategy = options.overrideStrategy;
-  select.tensorCores = options.tensorCores;
-  select.gpuSharedBytes = sharedBytes;
   pm.addPass(createAttnSelectStrategy(select));
-  AttnApplyStrategiesOptions apply;
-  apply.targetKind = "gpu";
-  apply.tensorCores = options.tensorCores;
-  apply.gpuSharedBytes = sharedBytes;
-  pm.addPass(createAttnApplyStrategies(apply));
+  pm.addPass(createAttnApplyStrategies());
+  pm.addPass(createAttnClearTarget());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

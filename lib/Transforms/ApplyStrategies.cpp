@@ -26,12 +26,6 @@ struct ApplyStrategiesPass
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
-        getOperation(), getArgument(), targetKind, threads, vectorWidth,
-        l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);
-    if (failed(checked))
-      return signalPassFailure();
-    TargetDescription target = *checked;
     SmallVector<Operation *> ops;
     getOperation()->walk([&](Operation *op) {
       if (isAttnOp(op))
@@ -39,6 +33,7 @@ struct ApplyStrategiesPass
     });
     IRRewriter rewriter(&getContext());
     for (Operation *op : ops) {
+      TargetDescription target = getTargetDescription(op);
       FailureOr<StrategyAttr> chosen =
           selectStrategy(op, target, getCommandLineForcedStrategy());
       if (failed(chosen))

@@ -38,16 +38,11 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
-        getOperation(), getArgument(), targetKind, threads, vectorWidth,
-        l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);
-    if (failed(checked))
-      return signalPassFailure();
-    TargetDescription target = *checked;
     bool selectionFailed = false;
     getOperation()->walk([&](Operation *op) {
       if (!isAttnOp(op))
         return;
+      TargetDescription target = getTargetDescription(op);
       SmallVector<StrategyCandidate> ranked = rankStrategies(op, target);
       // What compilation would do: the same selection, forced strategy
       // included.

@@ -1,12 +1,11 @@
 //===- MarkResultsOwned.cpp - attn-mark-results-owned ---------------------===//
 //
-// Sets attn.results_owned (kResultsOwnedAttrName in Pipelines.h) on the
+// Sets attn.results_owned (kResultsOwnedAttrName in Passes.h) on the
 // module: the CPU and GPU pipelines end with it, so that a runner of a
 // module that arrives already lowered knows it may free the results.
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
 
 namespace mlir::attn {

@@ -25,12 +25,6 @@ struct SelectStrategyPass
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<TargetDescription> checked = makeCheckedTargetDescription(
-        getOperation(), getArgument(), targetKind, threads, vectorWidth,
-        l1Bytes, l2Bytes, l3Bytes, tensorCores, gpuSharedBytes);
-    if (failed(checked))
-      return signalPassFailure();
-    TargetDescription target = *checked;
     std::string forced = forcedStrategy.empty()
                              ? getCommandLineForcedStrategy().str()
                              : forcedStrategy.getValue();
@@ -41,7 +35,8 @@ struct SelectStrategyPass
       StrategyRequest request;
       request.override = overrideStrategy;
       request.forced = forced;
-      FailureOr<StrategyAttr> chosen = selectStrategy(op, target, request);
+      FailureOr<StrategyAttr> chosen =
+          selectStrategy(op, getTargetDescription(op), request);
       if (mlir::failed(chosen)) {
         failed = true;
         return;

@@ -1,8 +1,8 @@
-//===- TargetOptions.cpp - Target description and command-line flags ------===//
+//===- TargetOptions.cpp - Target options and command-line flags ---------===//
 //
-// Turns the passes' target options into a TargetDescription, and defines the
-// process-wide flags `--attn-strategy` and `--attn-load-strategy` that
-// attn-opt and attn-run offer.
+// The rules of target options (attn-set-target's, the pipelines' and the C
+// API's), and the process-wide flags `--attn-strategy` and
+// `--attn-load-strategy` that attn-opt and attn-run offer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,32 +16,7 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-TargetDescription mlir::attn::makeTargetDescription(StringRef kind,
-                                                    int64_t threads,
-                                                    int64_t vectorWidth,
-                                                    int64_t l1, int64_t l2,
-                                                    int64_t l3,
-                                                    bool tensorCores,
-                                                    int64_t gpuSharedBytes) {
-  TargetDescription target =
-      kind == "gpu" ? TargetDescription::gpu() : TargetDescription::host();
-  if (threads > 0)
-    target.threads = threads;
-  if (vectorWidth > 0)
-    target.vectorBits = vectorWidth;
-  if (l1 > 0)
-    target.l1Bytes = l1;
-  if (l2 > 0)
-    target.l2Bytes = l2;
-  if (l3 > 0)
-    target.l3Bytes = l3;
-  target.tensorCores = tensorCores;
-  if (gpuSharedBytes > 0)
-    target.gpuSharedBytes = gpuSharedBytes;
-  return target;
-}
-
-/// Target kinds that the passes' `target` option accepts.
+/// Target kinds that the `target` option accepts.
 static constexpr llvm::StringLiteral kTargetKinds[] = {"cpu", "gpu"};
 /// SIMD widths in bits that the CPU kernels can be built for (0: host).
 static constexpr int64_t kVectorWidths[] = {0, 128, 256, 512};
@@ -79,19 +54,6 @@ std::string mlir::attn::checkTargetOptions(StringRef kind, int64_t threads,
   if (gpuSharedBytes > 0 && kind != "gpu")
     return "gpu-shared-memory applies to target gpu, not " + kind.str();
   return "";
-}
-
-FailureOr<TargetDescription> mlir::attn::makeCheckedTargetDescription(
-    Operation *anchor, StringRef passName, StringRef kind, int64_t threads,
-    int64_t vectorWidth, int64_t l1, int64_t l2, int64_t l3,
-    bool tensorCores, int64_t gpuSharedBytes) {
-  std::string error = checkTargetOptions(kind, threads, vectorWidth, l1, l2,
-                                         l3, tensorCores, gpuSharedBytes);
-  // Emitted at the location alone: the option is at fault, not the op.
-  if (!error.empty())
-    return mlir::emitError(anchor->getLoc()) << passName << ": " << error;
-  return makeTargetDescription(kind, threads, vectorWidth, l1, l2, l3,
-                               tensorCores, gpuSharedBytes);
 }
 
 llvm::cl::OptionCategory &mlir::attn::getAttnOptionCategory() {

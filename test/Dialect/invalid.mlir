@@ -924,3 +924,39 @@ func.func @nb_grid_beyond_i32(%q: tensor<1x1x65536x65536x16xf32>, %init: tensor<
   %o = attn.neighborhood ins(%q, %q, %q : tensor<1x1x65536x65536x16xf32>, tensor<1x1x65536x65536x16xf32>, tensor<1x1x65536x65536x16xf32>) outs(%init : tensor<1x1x65536x65536x16xf32>) {kernel = [3, 3]} -> tensor<1x1x65536x65536x16xf32>
   return %o : tensor<1x1x65536x65536x16xf32>
 }
+
+// -----
+
+// expected-error @+1 {{#attn.target kind = "tpu" is not a target: expected "cpu" or "gpu"}}
+module attributes {attn.target = #attn.target<kind = "tpu">} {
+}
+
+// -----
+
+// expected-error @+1 {{#attn.target threads = 0 is out of range: it must be from 1 to 65536}}
+module attributes {attn.target = #attn.target<kind = "cpu", threads = 0>} {
+}
+
+// -----
+
+// expected-error @+1 {{#attn.target vector_width = 100 is not a SIMD width the kernels are built for: it must be 128, 256 or 512}}
+module attributes {attn.target = #attn.target<kind = "cpu", vector_width = 100>} {
+}
+
+// -----
+
+// expected-error @+1 {{#attn.target l2_bytes = 0 is out of range: it must be at least 1}}
+module attributes {attn.target = #attn.target<kind = "cpu", l2_bytes = 0>} {
+}
+
+// -----
+
+// expected-error @+1 {{#attn.target tensor_cores applies to kind "gpu", not "cpu"}}
+module attributes {attn.target = #attn.target<kind = "cpu", tensor_cores = true>} {
+}
+
+// -----
+
+// expected-error @+1 {{#attn.target shared_memory applies to kind "gpu", not "cpu"}}
+module attributes {attn.target = #attn.target<kind = "cpu", shared_memory = 4096>} {
+}

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --attn-select-strategy="target=gpu" --attn-apply-strategies="target=gpu" | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy --attn-apply-strategies | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_90" | FileCheck %s --check-prefix=PTX
 
 // The tiled strategy on a GPU target: one gpu.launch over (query blocks,

@@ -1,5 +1,5 @@
 // REQUIRES: ptxas
-// RUN: attn-opt %s --attn-select-strategy="target=gpu" --attn-apply-strategies="target=gpu" -split-input-file -verify-diagnostics
+// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy --attn-apply-strategies -split-input-file -verify-diagnostics
 // RUN: attn-opt %s --split-input-file --attn-gpu-pipeline="format=bin chip=sm_90" -verify-diagnostics -o /dev/null
 
 // GPU kernel parameters that no launch could run: more threads than a block

@@ -1,5 +1,5 @@
 // REQUIRES: ptxas
-// RUN: attn-opt %s --attn-select-strategy="target=gpu" | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-pipeline="format=bin chip=sm_90" -o /dev/null
 
 // Head dimension 256 in f32: 32 keys of K and V would take 64 KiB of shared

@@ -9,10 +9,10 @@
 // a 2^31-row band count took seconds per cost estimate; D = 2^31 - 1 built
 // IR without end; selection chose split_kv and then failed to apply it.
 // scripts/sanitize.sh runs this under UBSan.
-// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-select-strategy{target=cpu threads=2 vector-width=256}))" | FileCheck %s --check-prefix=CPU
-// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-select-strategy{target=gpu}))" | FileCheck %s --check-prefix=GPU
-// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-select-strategy{target=cpu threads=2 vector-width=256},attn-apply-strategies{target=cpu vector-width=256}))" | FileCheck %s --check-prefix=APPLY
-// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-select-strategy{target=gpu tensor-cores},attn-apply-strategies{target=gpu tensor-cores}))" | FileCheck %s --check-prefix=APPLY
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=cpu threads=2 vector-width=256},func.func(attn-select-strategy))" | FileCheck %s --check-prefix=CPU
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=gpu},func.func(attn-select-strategy))" | FileCheck %s --check-prefix=GPU
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=cpu threads=2 vector-width=256},func.func(attn-select-strategy,attn-apply-strategies))" | FileCheck %s --check-prefix=APPLY
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=gpu tensor-cores},func.func(attn-select-strategy,attn-apply-strategies))" | FileCheck %s --check-prefix=APPLY
 // APPLY-NOT: attn.attention
 // APPLY-NOT: attn.neighborhood
 

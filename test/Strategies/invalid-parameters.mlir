@@ -5,7 +5,7 @@
 // 2^20 compiled and overflowed the stack at run time; a neighborhood tile
 // of 2^63 - 1 overflowed int64.) The vector
 // width is fixed at 256 bits: 8 lanes.
-// RUN: attn-opt %s -split-input-file -verify-diagnostics --pass-pipeline="builtin.module(func.func(attn-apply-strategies{vector-width=256}))"
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --pass-pipeline="builtin.module(attn-set-target{vector-width=256},func.func(attn-apply-strategies))"
 
 func.func @block_k_zero(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
   %init = tensor.empty() : tensor<1x2x16x8xf32>

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-apply-strategies="vector-width=512" --canonicalize --cse | FileCheck %s
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-set-target="vector-width=512" --attn-apply-strategies --canonicalize --cse | FileCheck %s
 
 // The linear strategy rewrites kernel-score attention into one scf.forall
 // task per (batch, KV head) that carries a state S = sum phi(k) v^T [F, Dv]

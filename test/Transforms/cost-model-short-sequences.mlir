@@ -4,7 +4,7 @@
 // 258 rows for L = 256), and it keeps at least four tasks per thread
 // (blocks of 132 rows: 0.43 ms against 0.78 ms for one 256-row block on the
 // machine it was measured on).
-// RUN: attn-opt %s --attn-explain="threads=2 vector-width=512" -o /dev/null 2>&1 | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="threads=2 vector-width=512" --attn-explain -o /dev/null 2>&1 | FileCheck %s
 
 // CHECK: remark: strategy 'tiled' (cheapest estimate) on cpu with 2 threads, 512-bit vectors
 // CHECK-NEXT: tiled: {{.*}} parallelism 8, {{.*}}block_q = 132 : i64{{.*}} <- cheapest, selected

@@ -1,9 +1,9 @@
 // -debug-only=TYPE,... prints the decisions of the passes and strategies
 // named (attn/Support/Debug.h): attn's tools register the option when
 // LLVM, a release build, has not. Without it nothing is printed.
-// RUN: attn-opt %s --attn-raise --attn-select-strategy="target=cpu threads=2 vector-width=512" --attn-apply-strategies="threads=2 vector-width=512" -debug-only=attn-raise,attn-strategy-selection,attn-select-strategy,attn-apply-strategies,attn-strategy-tiled,attn-strategy-reference -o /dev/null 2>&1 | FileCheck %s
-// RUN: attn-opt %s --attn-raise --attn-select-strategy="target=cpu threads=2 vector-width=512" --attn-apply-strategies="threads=2 vector-width=512" -debug-only=attn-strategy-tiled -o /dev/null 2>&1 | FileCheck %s --check-prefix=ONLY
-// RUN: attn-opt %s --attn-raise --attn-select-strategy="target=cpu threads=2 vector-width=512" --attn-apply-strategies="threads=2 vector-width=512" -o /dev/null 2>&1 | count 0
+// RUN: attn-opt %s --attn-raise --attn-set-target="target=cpu threads=2 vector-width=512" --attn-select-strategy --attn-apply-strategies -debug-only=attn-raise,attn-strategy-selection,attn-select-strategy,attn-apply-strategies,attn-strategy-tiled,attn-strategy-reference -o /dev/null 2>&1 | FileCheck %s
+// RUN: attn-opt %s --attn-raise --attn-set-target="target=cpu threads=2 vector-width=512" --attn-select-strategy --attn-apply-strategies -debug-only=attn-strategy-tiled -o /dev/null 2>&1 | FileCheck %s --check-prefix=ONLY
+// RUN: attn-opt %s --attn-raise --attn-set-target="target=cpu threads=2 vector-width=512" --attn-select-strategy --attn-apply-strategies -o /dev/null 2>&1 | count 0
 
 // The TOSA function is raised; every strategy is weighed for both ops; the
 // written strategy is completed; tiled's kernel configuration is printed.

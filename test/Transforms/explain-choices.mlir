@@ -1,4 +1,4 @@
-// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-explain="threads=2 vector-width=512"
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-set-target="threads=2 vector-width=512" --attn-explain
 
 // The cost model's choices that the strategies of issues 3 and 4 rely on,
 // for a fixed target (2 threads, 512-bit vectors).

@@ -3,7 +3,7 @@
 // carry none, what is written for the others, and the parameters selection
 // completes.
 // RUN: attn-opt %s --attn-strategy=reference --attn-explain -verify-diagnostics -o /dev/null
-// RUN: attn-opt %s --attn-strategy='#attn.strategy<"tiled", {block_q = 12}>' --attn-explain="target=cpu vector-width=256 threads=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PARAMS
+// RUN: attn-opt %s --attn-strategy='#attn.strategy<"tiled", {block_q = 12}>' --attn-set-target="target=cpu vector-width=256 threads=2" --attn-explain -o /dev/null 2>&1 | FileCheck %s --check-prefix=PARAMS
 
 func.func @forced(%q: tensor<1x4x64x32xf32>, %init: tensor<1x4x64x32xf32>) -> tensor<1x4x64x32xf32> {
   // expected-remark @+1 {{strategy 'reference' (forced)}}

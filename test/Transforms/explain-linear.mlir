@@ -1,5 +1,5 @@
-// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-explain="threads=2 vector-width=512" -o /dev/null
-// RUN: attn-opt %s -split-input-file --attn-explain="threads=2 vector-width=512" -o /dev/null 2>&1 | FileCheck %s
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-set-target="threads=2 vector-width=512" --attn-explain -o /dev/null
+// RUN: attn-opt %s -split-input-file --attn-set-target="threads=2 vector-width=512" --attn-explain -o /dev/null 2>&1 | FileCheck %s
 
 // Between `linear` (O(L F Dv)) and the quadratic `tiled`, selection picks by
 // estimated cost: tiled for short sequences, linear for long ones. With

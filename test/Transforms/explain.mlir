@@ -1,6 +1,6 @@
 // RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-explain | FileCheck %s
-// RUN: attn-opt %s -split-input-file --attn-explain="threads=4 vector-width=256" 2>&1 | FileCheck %s --check-prefix=TARGET
-// RUN: attn-opt %s -split-input-file --attn-explain="target=gpu" 2>&1 | FileCheck %s --check-prefix=GPU
+// RUN: attn-opt %s -split-input-file --attn-set-target="threads=4 vector-width=256" --attn-explain 2>&1 | FileCheck %s --check-prefix=TARGET
+// RUN: attn-opt %s -split-input-file --attn-set-target="target=gpu" --attn-explain 2>&1 | FileCheck %s --check-prefix=GPU
 
 // --attn-explain emits one remark per attn op naming the strategy that
 // selection picks (or the one written on the op) and listing every registered

@@ -1,5 +1,5 @@
 // RUN: attn-opt %s -verify-diagnostics --attn-raise=explain=true | FileCheck %s --check-prefix=RAISE
-// RUN: attn-opt %s -verify-diagnostics --attn-explain=threads=2 | FileCheck %s --check-prefix=EXPLAIN
+// RUN: attn-opt %s -verify-diagnostics --attn-set-target=threads=2 --attn-explain | FileCheck %s --check-prefix=EXPLAIN
 
 // With explain, attn-raise says what each site became; attn-explain (which
 // changes nothing) says what attn-raise would make of it.

@@ -112,14 +112,6 @@ void buildInputLowering(OpPassManager &pm);
 void buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads = 0,
                             bool gpuHost = false);
 
-/// Unit attribute that attn-cpu-pipeline and attn-gpu-pipeline put on the
-/// module they lower: every memref an entry returns is a fresh heap
-/// allocation (never an argument or a global) that the caller frees with
-/// free(). A runner of a module that arrives already lowered (attn-run on
-/// attn-opt's output) takes ownership of results only where it is set.
-inline constexpr llvm::StringLiteral kResultsOwnedAttrName =
-    "attn.results_owned";
-
 /// One-shot bufferization of the whole module (function boundaries with
 /// identity layouts), then canonicalization: what both pipelines run.
 void addOneShotBufferize(OpPassManager &pm);

@@ -22,7 +22,8 @@
 namespace mlir::attn {
 
 /// What a strategy's cost model knows about the machine. `host()` reads it
-/// from the running machine; pass options override each field.
+/// from the running machine; an #attn.target on the module overrides each
+/// field it writes (`get`).
 struct TargetDescription {
   enum class Kind { CPU, GPU };
   Kind kind = Kind::CPU;
@@ -46,7 +47,16 @@ struct TargetDescription {
   }
   static TargetDescription host();
   static TargetDescription gpu();
+  /// host() or gpu() by the attribute's kind, with every field it writes.
+  static TargetDescription get(TargetAttr attr);
 };
+
+/// The #attn.target of `op` or of the nearest op around it that carries one
+/// (as `attn.target`), or null.
+TargetAttr lookupTargetAttr(Operation *op);
+/// The machine the attn op `op` is compiled for: TargetDescription::get of
+/// lookupTargetAttr, or the host when there is none.
+TargetDescription getTargetDescription(Operation *op);
 
 /// A strategy's estimate of what computing one op costs on a target.
 struct CostEstimate {

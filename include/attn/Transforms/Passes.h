@@ -28,21 +28,22 @@ namespace mlir::attn {
 #define GEN_PASS_REGISTRATION
 #include "attn/Transforms/Passes.h.inc"
 
+/// Unit attribute that attn-cpu-pipeline and attn-gpu-pipeline put on the
+/// module they lower (attn-mark-results-owned): every memref an entry returns is a fresh heap
+/// allocation (never an argument or a global) that the caller frees with
+/// free(). A runner of a module that arrives already lowered (attn-run on
+/// attn-opt's output) takes ownership of results only where it is set.
+inline constexpr llvm::StringLiteral kResultsOwnedAttrName =
+    "attn.results_owned";
+
 /// Registers attn's passes and, with them, the built-in strategies that
 /// attn-select-strategy, attn-explain and attn-apply-strategies consult.
 void registerAttnPasses();
 
-/// Builds the target description from pass options (0 / empty = host).
-TargetDescription makeTargetDescription(StringRef kind, int64_t threads,
-                                        int64_t vectorWidth, int64_t l1,
-                                        int64_t l2, int64_t l3,
-                                        bool tensorCores = false,
-                                        int64_t gpuSharedBytes = 0);
-
 /// Most threads a target option may name.
 inline constexpr int64_t kMaxThreads = 1 << 16;
 
-/// "" when the passes' target options are ones the cost models and kernels
+/// "" when target options (attn-set-target's) are ones the cost models and kernels
 /// can use (a known target kind, threads from 0 to kMaxThreads, a vector
 /// width of 0, 128, 256 or 512 bits, cache sizes >= 0, tensor cores and
 /// a shared-memory size >= 0 only on a GPU), else one line naming the
@@ -51,13 +52,6 @@ std::string checkTargetOptions(StringRef kind, int64_t threads,
                                int64_t vectorWidth, int64_t l1, int64_t l2,
                                int64_t l3, bool tensorCores = false,
                                int64_t gpuSharedBytes = 0);
-
-/// makeTargetDescription after checkTargetOptions; on an error, emits it on
-/// `anchor` prefixed with `passName` and fails.
-FailureOr<TargetDescription> makeCheckedTargetDescription(
-    Operation *anchor, StringRef passName, StringRef kind, int64_t threads,
-    int64_t vectorWidth, int64_t l1, int64_t l2, int64_t l3,
-    bool tensorCores, int64_t gpuSharedBytes);
 
 /// attn-opt's and attn-run's process-wide flags: `--attn-strategy=NAME`
 /// (default for attn-select-strategy's `strategy` option),

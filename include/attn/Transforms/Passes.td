@@ -5,24 +5,45 @@
 
 include "mlir/Pass/PassBase.td"
 
-// Options that describe the target to the cost model. Unset values are read
-// from the host (threads, vector width, caches).
-defvar AttnTargetOptions = [
-  Option<"targetKind", "target", "std::string", "\"cpu\"",
-         "Target the cost model describes: cpu or gpu">,
-  Option<"threads", "threads", "int64_t", "0",
-         "Threads available (0: all hardware threads)">,
-  Option<"vectorWidth", "vector-width", "int64_t", "0",
-         "SIMD width in bits (0: read from the host)">,
-  Option<"l1Bytes", "l1-bytes", "int64_t", "0", "L1 data cache bytes (0: host)">,
-  Option<"l2Bytes", "l2-bytes", "int64_t", "0", "L2 cache bytes (0: host)">,
-  Option<"l3Bytes", "l3-bytes", "int64_t", "0", "L3 cache bytes (0: host)">,
-  Option<"tensorCores", "tensor-cores", "bool", "false",
-         "GPU: compute f16/bf16 Q K^T with tensor-core mma.sync where a strategy can">,
-  Option<"gpuSharedBytes", "gpu-shared-memory", "int64_t", "0",
-         "GPU: shared memory per thread block that kernels may use, in bytes "
-         "(0: 48 KiB, CUDA's static limit)">
-];
+def AttnSetTarget : Pass<"attn-set-target", "::mlir::ModuleOp"> {
+  let summary = "Write the target machine on the module as #attn.target";
+  let description = [{
+    Writes `attn.target = #attn.target<...>` on the module from the options:
+    the machine that attn-select-strategy, attn-explain and
+    attn-apply-strategies choose and build strategies for. An option left at
+    0 (or false, or an empty target) is left out, and is then the host's
+    (cpu) or the GPU model's. When the module already has an #attn.target,
+    the options fill in what it leaves out; an option that disagrees with
+    what it writes is an error naming both values.
+  }];
+  let options = [
+    Option<"targetKind", "target", "std::string", "\"\"",
+           "Target the cost model describes: cpu or gpu (empty: the module's, else cpu)">,
+    Option<"threads", "threads", "int64_t", "0",
+           "Threads available (0: all hardware threads)">,
+    Option<"vectorWidth", "vector-width", "int64_t", "0",
+           "SIMD width in bits (0: read from the host)">,
+    Option<"l1Bytes", "l1-bytes", "int64_t", "0", "L1 data cache bytes (0: host)">,
+    Option<"l2Bytes", "l2-bytes", "int64_t", "0", "L2 cache bytes (0: host)">,
+    Option<"l3Bytes", "l3-bytes", "int64_t", "0", "L3 cache bytes (0: host)">,
+    Option<"tensorCores", "tensor-cores", "bool", "false",
+           "GPU: compute f16/bf16 Q K^T with tensor-core mma.sync where a strategy can">,
+    Option<"gpuSharedBytes", "gpu-shared-memory", "int64_t", "0",
+           "GPU: shared memory per thread block that kernels may use, in bytes "
+           "(0: 48 KiB, CUDA's static limit)">
+  ];
+  let dependentDialects = ["::mlir::attn::AttnDialect"];
+}
+
+def AttnClearTarget : Pass<"attn-clear-target", "::mlir::ModuleOp"> {
+  let summary = "Remove #attn.target once the strategies are applied";
+  let description = [{
+    Removes the `attn.target` attribute from the module and every op in it.
+    Nothing reads it after attn-apply-strategies; the pipelines run this pass
+    then, so that the module they lower names no attn attribute but
+    `attn.results_owned`, and tools without the attn dialect can read it.
+  }];
+}
 
 def AttnSelectStrategy : Pass<"attn-select-strategy"> {
   let summary = "Write the cheapest applicable strategy on each attn op";
@@ -32,14 +53,15 @@ def AttnSelectStrategy : Pass<"attn-select-strategy"> {
     (with its parameters) as the op's `strategy` attribute. A strategy that
     the user wrote is kept; its missing parameters are filled in. With
     `strategy=NAME` (or attn-opt's `--attn-strategy=NAME`) that strategy is
-    forced, and an op it cannot compute is an error naming the reason.
+    forced, and an op it cannot compute is an error naming the reason. The
+    target is the module's #attn.target (attn-set-target), else the host.
   }];
-  let options = !listconcat([
+  let options = [
     Option<"forcedStrategy", "strategy", "std::string", "\"\"",
            "Force this strategy on every op that has none">,
     Option<"overrideStrategy", "override", "std::string", "\"\"",
            "Replace the strategy of every op, written or not, by this one">
-  ], AttnTargetOptions);
+  ];
   let dependentDialects = ["::mlir::attn::AttnDialect"];
 }
 
@@ -49,9 +71,9 @@ def AttnExplain : Pass<"attn-explain"> {
     For each attn op, emits one remark that lists every registered strategy:
     its estimated time, FLOPs, bytes, parallelism and scratch memory, or the
     reason it cannot compute the op, and which one selection picks (or the
-    strategy already written on the op). Changes nothing.
+    strategy already written on the op), for the module's #attn.target
+    (attn-set-target), else the host. Changes nothing.
   }];
-  let options = AttnTargetOptions;
 }
 
 def AttnApplyStrategies : Pass<"attn-apply-strategies"> {
@@ -59,9 +81,9 @@ def AttnApplyStrategies : Pass<"attn-apply-strategies"> {
   let description = [{
     Replaces each attn op by the ops its strategy produces (linalg, scf,
     vector and tensor ops). An op without a strategy is first given the one
-    selection picks.
+    selection picks. Kernels are built for the module's #attn.target
+    (attn-set-target), else the host.
   }];
-  let options = AttnTargetOptions;
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",

@@ -68,6 +68,37 @@ TargetDescription TargetDescription::gpu() {
   return target;
 }
 
+TargetDescription TargetDescription::get(TargetAttr attr) {
+  TargetDescription target = attr.getKind() == "gpu" ? gpu() : host();
+  if (attr.getThreads())
+    target.threads = *attr.getThreads();
+  if (attr.getVectorWidth())
+    target.vectorBits = *attr.getVectorWidth();
+  if (attr.getL1Bytes())
+    target.l1Bytes = *attr.getL1Bytes();
+  if (attr.getL2Bytes())
+    target.l2Bytes = *attr.getL2Bytes();
+  if (attr.getL3Bytes())
+    target.l3Bytes = *attr.getL3Bytes();
+  if (attr.getTensorCores())
+    target.tensorCores = attr.getTensorCores().getValue();
+  if (attr.getSharedMemory())
+    target.gpuSharedBytes = *attr.getSharedMemory();
+  return target;
+}
+
+TargetAttr mlir::attn::lookupTargetAttr(Operation *op) {
+  for (; op; op = op->getParentOp())
+    if (auto attr = op->getAttrOfType<TargetAttr>(TargetAttr::kAttrName))
+      return attr;
+  return TargetAttr();
+}
+
+TargetDescription mlir::attn::getTargetDescription(Operation *op) {
+  TargetAttr attr = lookupTargetAttr(op);
+  return attr ? TargetDescription::get(attr) : TargetDescription::host();
+}
+
 double CostEstimate::seconds(const TargetDescription &target) const {
   double usableThreads =
       std::max(1.0, std::min<double>(target.threads, parallelism));

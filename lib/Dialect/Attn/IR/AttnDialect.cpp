@@ -35,6 +35,49 @@ void AttnDialect::initialize() {
 }
 
 //===----------------------------------------------------------------------===//
+// TargetAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef kind, std::optional<int64_t> threads,
+                                 std::optional<int64_t> vectorWidth,
+                                 std::optional<int64_t> l1Bytes,
+                                 std::optional<int64_t> l2Bytes,
+                                 std::optional<int64_t> l3Bytes,
+                                 BoolAttr tensorCores,
+                                 std::optional<int64_t> sharedMemory) {
+  if (kind != "cpu" && kind != "gpu")
+    return emitError() << "#attn.target kind = \"" << kind
+                       << "\" is not a target: expected \"cpu\" or \"gpu\"";
+  constexpr int64_t kMaxThreads = 1 << 16;
+  if (threads && (*threads < 1 || *threads > kMaxThreads))
+    return emitError() << "#attn.target threads = " << *threads
+                       << " is out of range: it must be from 1 to "
+                       << kMaxThreads;
+  if (vectorWidth && *vectorWidth != 128 && *vectorWidth != 256 &&
+      *vectorWidth != 512)
+    return emitError() << "#attn.target vector_width = " << *vectorWidth
+                       << " is not a SIMD width the kernels are built for: it "
+                          "must be 128, 256 or 512";
+  for (auto [name, bytes] : {std::pair{"l1_bytes", l1Bytes},
+                             std::pair{"l2_bytes", l2Bytes},
+                             std::pair{"l3_bytes", l3Bytes},
+                             std::pair{"shared_memory", sharedMemory}})
+    if (bytes && *bytes < 1)
+      return emitError() << "#attn.target " << name << " = " << *bytes
+                         << " is out of range: it must be at least 1";
+  if (kind != "gpu" && tensorCores)
+    return emitError() << "#attn.target tensor_cores applies to kind \"gpu\", "
+                          "not \""
+                       << kind << "\"";
+  if (kind != "gpu" && sharedMemory)
+    return emitError() << "#attn.target shared_memory applies to kind "
+                          "\"gpu\", not \""
+                       << kind << "\"";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // WindowAttr
 //===----------------------------------------------------------------------===//
 

@@ -1,7 +1,8 @@
 //===- AttnAttrs.td - Attributes of the attn dialect -------*- tablegen -*-===//
 //
-// #attn.window (a sliding window), #attn.score (the weight function) and
-// #attn.strategy (how an op is computed, with its parameters).
+// #attn.window (a sliding window), #attn.score (the weight function),
+// #attn.strategy (how an op is computed, with its parameters) and
+// #attn.target (the machine strategies are chosen and built for).
 //
 //===----------------------------------------------------------------------===//
 
@@ -114,6 +115,44 @@ def Attn_StrategyAttr : Attn_Attr<"Strategy", "strategy"> {
   let extraClassDeclaration = [{
     /// Integer parameter `key`, or `fallback` when it is absent.
     int64_t getIntParam(::llvm::StringRef key, int64_t fallback) const;
+  }];
+}
+
+def Attn_TargetAttr : Attn_Attr<"Target", "target"> {
+  let summary = "The machine that strategies are chosen and built for";
+  let description = [{
+    `#attn.target<kind = "cpu", threads = 4, vector_width = 512>`, written on a
+    module as `attn.target`, describes the machine to attn-select-strategy,
+    attn-explain and attn-apply-strategies for every attn op inside it; the
+    nearest enclosing one counts. `kind` is `"cpu"` or `"gpu"`. Each other
+    field may be left out, and is then the host's (cpu) or the GPU model's:
+
+    - `threads`: hardware threads to use, 1 to 65536;
+    - `vector_width`: SIMD width in bits, 128, 256 or 512 (cpu);
+    - `l1_bytes`, `l2_bytes`, `l3_bytes`: cache sizes, at least 1;
+    - `tensor_cores`: compute f16/bf16 Q K^T with tensor-core mma.sync where a
+      strategy can (gpu);
+    - `shared_memory`: bytes of shared memory a thread block may use, at
+      least 1 (gpu).
+
+    `attn-set-target` writes it from its options, and the pipelines run that
+    pass first.
+  }];
+  let parameters = (ins
+    StringRefParameter<"cpu or gpu">:$kind,
+    OptionalParameter<"std::optional<int64_t>", "hardware threads">:$threads,
+    OptionalParameter<"std::optional<int64_t>", "SIMD width in bits">:$vector_width,
+    OptionalParameter<"std::optional<int64_t>", "L1 data cache bytes">:$l1_bytes,
+    OptionalParameter<"std::optional<int64_t>", "L2 cache bytes">:$l2_bytes,
+    OptionalParameter<"std::optional<int64_t>", "L3 cache bytes">:$l3_bytes,
+    OptionalParameter<"::mlir::BoolAttr", "tensor-core mma.sync">:$tensor_cores,
+    OptionalParameter<"std::optional<int64_t>", "shared memory per thread block">:$shared_memory
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The name of the attribute that carries it on a module.
+    static constexpr ::llvm::StringLiteral kAttrName = "attn.target";
   }];
 }
 
