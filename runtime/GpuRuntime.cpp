@@ -29,8 +29,9 @@ bool isVulkanModule(void *) { return false; }
 bool isVulkanFunction(void *) { return false; }
 #endif
 
-/// A CUDA image (or a Vulkan one in a build without Vulkan) that no layer of
-/// this build can load.
+/// Records `what`, something no layer of this build can do (a CUDA image
+/// without the CUDA layer, a launch of a kernel never loaded), as the
+/// sticky first error (the Vulkan layer's, where there is one).
 void *unsupported(const char *what) {
 #if defined(ATTN_HAS_VULKAN_RUNTIME)
   attnVulkanFail(what);
@@ -97,6 +98,12 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t sharedMemBytes, void *stream,
                       void **params, void **extra, size_t paramsCount) {
+  if (!function) {
+    // A kernel whose module or lookup failed: that error is recorded first
+    // and stays the one reported. Otherwise this is the error.
+    unsupported("a launch of a kernel that was never loaded");
+    return;
+  }
 #ifdef ATTN_HAS_VULKAN_RUNTIME
   if (isVulkanFunction(function))
     return attnVulkanLaunchKernel(function, gridX, gridY, gridZ, blockX,
@@ -107,8 +114,7 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   attnCudaLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
                        sharedMemBytes, stream, params, extra, paramsCount);
 #else
-  if (function)
-    unsupported("a launch of a kernel no layer loaded");
+  unsupported("a launch of a kernel no layer loaded");
 #endif
 }
 

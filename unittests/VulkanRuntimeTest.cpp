@@ -177,6 +177,14 @@ bool meansNoDevice(const std::string &error) {
          error.find("no Vulkan device") != std::string::npos;
 }
 
+TEST(GpuRuntimeDispatch, LaunchOfAKernelNeverLoadedIsAnError) {
+  // No device is needed: the launch never reaches a layer.
+  takeError();
+  mgpuLaunchKernel(nullptr, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr, 0);
+  EXPECT_NE(takeError().find("a launch of a kernel that was never loaded"),
+            std::string::npos);
+}
+
 TEST(VulkanKernelBinary, RoundTripsAndRejectsDamage) {
   attn::vulkan::KernelBinary binary;
   binary.features = attn::vulkan::kFeatureFloat16;

@@ -33,10 +33,9 @@ public:
     return "skips the mask's empty blocks, unmasked full blocks";
   }
 
-  CostEstimate estimateCost(Operation *op, const TargetDescription &target,
-                            StrategyAttr strategy) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    FlashKernelConfig config = configFor(p, target, strategy);
+  CostEstimate
+  estimateKernelCost(const AttentionProblem &p, const TargetDescription &target,
+                     const FlashKernelConfig &config) const override {
     double lq = knownOr(p.queryLength(), 1024), lk = knownOr(p.keyLength(), 1024);
     double batch = knownOr(p.batch, 1);
     // The fraction of blocks visited: known for a constant mask; a runtime

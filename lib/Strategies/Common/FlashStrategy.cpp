@@ -22,6 +22,13 @@ ArrayRef<StrategyParameter> FlashStrategy::getParameters() const {
                      : ArrayRef<StrategyParameter>(withSplits).drop_front();
 }
 
+CostEstimate FlashStrategy::estimateCost(Operation *op,
+                                         const TargetDescription &target,
+                                         StrategyAttr strategy) const {
+  AttentionProblem p = AttentionProblem::get(op);
+  return estimateKernelCost(p, target, configFor(p, target, strategy));
+}
+
 bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
                                  std::string &reason) const {
   if (!acceptsOp(op, reason))

@@ -28,10 +28,9 @@ public:
     return "decode: keys split across threads, merged by log-sum-exp";
   }
 
-  CostEstimate estimateCost(Operation *op, const TargetDescription &target,
-                            StrategyAttr strategy) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    FlashKernelConfig config = configFor(p, target, strategy);
+  CostEstimate
+  estimateKernelCost(const AttentionProblem &p, const TargetDescription &target,
+                     const FlashKernelConfig &config) const override {
     double lq = knownOr(p.queryLength(), 1), lk = knownOr(p.keyLength(), 4096);
     double batch = knownOr(p.batch, 1);
     double allowed =

@@ -28,10 +28,9 @@ public:
     return "FlashAttention-2: online softmax over KV tiles, register-blocked";
   }
 
-  CostEstimate estimateCost(Operation *op, const TargetDescription &target,
-                            StrategyAttr strategy) const override {
-    AttentionProblem p = AttentionProblem::get(op);
-    FlashKernelConfig config = configFor(p, target, strategy);
+  CostEstimate
+  estimateKernelCost(const AttentionProblem &p, const TargetDescription &target,
+                     const FlashKernelConfig &config) const override {
     int64_t lq = knownOr(p.queryLength(), 1024);
     int64_t lk = knownOr(p.keyLength(), 1024);
     double batch = knownOr(p.batch, 1);

@@ -25,6 +25,10 @@ public:
   /// block_q, block_k, micro_q, tensor_cores (and first splits, when the
   /// strategy has them).
   ArrayRef<StrategyParameter> getParameters() const final;
+  /// The derived strategy's cost model for the CPU configuration (configFor)
+  /// of `strategy`.
+  CostEstimate estimateCost(Operation *op, const TargetDescription &target,
+                            StrategyAttr strategy) const final;
   /// acceptsOp, then whether the target's kernel can compute the op.
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const final;
@@ -53,6 +57,10 @@ protected:
   virtual GpuKernelConfig gpuConfigFor(const AttentionProblem &p,
                                        const TargetDescription &target,
                                        StrategyAttr written) const = 0;
+  /// The cost of computing `p` with `config` on `target`.
+  virtual CostEstimate
+  estimateKernelCost(const AttentionProblem &p, const TargetDescription &target,
+                     const FlashKernelConfig &config) const = 0;
   /// Whether `splits` is one of the strategy's parameters.
   virtual bool hasSplits() const { return false; }
 
