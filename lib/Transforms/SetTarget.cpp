@@ -27,9 +27,9 @@ struct SetTargetPass : mlir::attn::impl::AttnSetTargetBase<SetTargetPass> {
     Attribute existing = module->getAttr(TargetAttr::kAttrName);
     auto written = dyn_cast_or_null<TargetAttr>(existing);
     if (existing && !written) {
-      module.emitError() << getArgument() << ": the module's "
-                         << TargetAttr::kAttrName
-                         << " is not an #attn.target: " << existing;
+      mlir::emitError(module.getLoc())
+          << getArgument() << ": the module's " << TargetAttr::kAttrName
+          << " is not an #attn.target: " << existing;
       return signalPassFailure();
     }
     std::string kind = targetKind.empty()
@@ -54,17 +54,19 @@ struct SetTargetPass : mlir::attn::impl::AttnSetTargetBase<SetTargetPass> {
       if (value == 0)
         return theirs;
       if (theirs && *theirs != value) {
-        module.emitError() << getArgument() << ": " << option << " = " << value
-                           << " disagrees with the module's #attn.target "
-                           << name << " = " << *theirs;
+        mlir::emitError(module.getLoc())
+            << getArgument() << ": " << option << " = " << value
+            << " disagrees with the module's #attn.target " << name << " = "
+            << *theirs;
         disagree = true;
       }
       return value;
     };
     if (!targetKind.empty() && targetKind != written.getKind()) {
-      module.emitError() << getArgument() << ": target = " << targetKind
-                         << " disagrees with the module's #attn.target kind = \""
-                         << written.getKind() << "\"";
+      mlir::emitError(module.getLoc())
+          << getArgument() << ": target = " << targetKind
+          << " disagrees with the module's #attn.target kind = \""
+          << written.getKind() << "\"";
       return signalPassFailure();
     }
     Fields merged;
@@ -81,9 +83,10 @@ struct SetTargetPass : mlir::attn::impl::AttnSetTargetBase<SetTargetPass> {
                         written.getTensorCores().getValue());
     if (tensorCores && written.getTensorCores() &&
         !written.getTensorCores().getValue()) {
-      module.emitError() << getArgument()
-                         << ": tensor-cores = true disagrees with the "
-                            "module's #attn.target tensor_cores = false";
+      mlir::emitError(module.getLoc())
+          << getArgument()
+          << ": tensor-cores = true disagrees with the module's #attn.target "
+             "tensor_cores = false";
       disagree = true;
     }
     if (disagree)

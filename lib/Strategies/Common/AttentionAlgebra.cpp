@@ -74,17 +74,17 @@ AttentionAlgebra::MaxUpdate AttentionAlgebra::updateMax(Value m,
                                                         Value tileMax) {
   // softplus weights are taken relative to min(max s log2(e), 0); softmax's
   // finished scores are in the log2 domain already.
-  Value reference =
-      p.score.isSoftmax()
-          ? tileMax
-          : buildSoftplusReference(
-                b, loc,
-                arith::MulFOp::create(b, loc, tileMax, constant(tileMax, kLog2E)));
+  Value reference = tileMax;
+  if (!p.score.isSoftmax())
+    reference = buildSoftplusReference(
+        b, loc,
+        arith::MulFOp::create(b, loc, tileMax, constant(tileMax, kLog2E)));
   MaxUpdate u;
   u.mNew = arith::MaximumFOp::create(b, loc, m, reference);
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u.mNew,
                                       constant(u.mNew, kNegInf));
-  u.mSafe = arith::SelectOp::create(b, loc, empty, constant(u.mNew, 0.0), u.mNew);
+  u.mSafe =
+      arith::SelectOp::create(b, loc, empty, constant(u.mNew, 0.0), u.mNew);
   return u;
 }
 
@@ -106,7 +106,8 @@ Value AttentionAlgebra::weight(Value s, Value mSafe) {
     return s;
   mSafe = broadcastLike(b, loc, mSafe, s);
   if (p.score.isSoftmax())
-    return math::Exp2Op::create(b, loc, arith::SubFOp::create(b, loc, s, mSafe));
+    return math::Exp2Op::create(b, loc,
+                                arith::SubFOp::create(b, loc, s, mSafe));
   return buildSoftplusWeight(b, loc, s, mSafe);
 }
 

@@ -45,8 +45,8 @@ StrategyAttr FlashStrategy::chooseParameters(Operation *op,
   AttentionProblem p = AttentionProblem::get(op);
   MLIRContext *ctx = op->getContext();
   if (target.kind == TargetDescription::Kind::GPU)
-    return getGpuStrategyAttr(ctx, getName(), gpuConfigFor(p, target, requested),
-                              hasSplits());
+    return getGpuStrategyAttr(ctx, getName(),
+                              gpuConfigFor(p, target, requested), hasSplits());
   FlashKernelConfig config = configFor(p, target, requested);
   Builder b(ctx);
   SmallVector<NamedAttribute> params = {
