@@ -41,6 +41,19 @@ void *unsupported(const char *what) {
   return nullptr;
 }
 
+/// Whether some layer has recorded an error that its caller has not taken.
+bool anyErrorPending() {
+#ifdef ATTN_HAS_CUDA_RUNTIME
+  if (attnCudaHasError())
+    return true;
+#endif
+#ifdef ATTN_HAS_VULKAN_RUNTIME
+  if (attnVulkanHasError())
+    return true;
+#endif
+  return false;
+}
+
 } // namespace
 
 extern "C" {
@@ -99,9 +112,10 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t blockZ, int32_t sharedMemBytes, void *stream,
                       void **params, void **extra, size_t paramsCount) {
   if (!function) {
-    // A kernel whose module or lookup failed: that error is recorded first
-    // and stays the one reported. Otherwise this is the error.
-    unsupported("a launch of a kernel that was never loaded");
+    // A kernel whose module or lookup failed: that error, in the layer that
+    // failed, is the one reported. Otherwise this is the error.
+    if (!anyErrorPending())
+      unsupported("a launch of a kernel that was never loaded");
     return;
   }
 #ifdef ATTN_HAS_VULKAN_RUNTIME

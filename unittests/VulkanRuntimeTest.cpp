@@ -14,6 +14,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Runtime/VulkanRuntime.h"
+#ifdef ATTN_HAS_CUDA_RUNTIME
+#include "attn/Runtime/CudaRuntime.h"
+#endif
 #include "attn/Conversion/Passes.h"
 #include "attn/Runtime/GpuRuntime.h"
 #include "attn/Runtime/VulkanKernelBinary.h"
@@ -184,6 +187,24 @@ TEST(GpuRuntimeDispatch, LaunchOfAKernelNeverLoadedIsAnError) {
   EXPECT_NE(takeError().find("a launch of a kernel that was never loaded"),
             std::string::npos);
 }
+
+#ifdef ATTN_HAS_CUDA_RUNTIME
+TEST(GpuRuntimeDispatch, LaunchAfterAFailedLoadKeepsThatError) {
+  // A CUDA image without a driver (or with one, a damaged image) fails to
+  // load in the CUDA layer; the launch of its kernel adds no second error in
+  // another layer, which would outlive the call that takes the first
+  // (python/tests/test_errors.py ran into one).
+  takeError();
+  char image[16] = "not a cubin";
+  void *module = mgpuModuleLoad(image, sizeof(image));
+  void *function = module ? mgpuModuleGetFunction(module, "k") : nullptr;
+  ASSERT_EQ(function, nullptr);
+  mgpuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr, 0);
+  EXPECT_TRUE(attnCudaHasError());
+  EXPECT_FALSE(attnVulkanHasError());
+  attnCudaTakeError();
+}
+#endif
 
 TEST(VulkanKernelBinary, RoundTripsAndRejectsDamage) {
   attn::vulkan::KernelBinary binary;
