@@ -9,16 +9,11 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Target/TargetMachine.h"
-
-extern "C" void omp_set_num_threads(int);
-extern "C" int omp_get_num_procs(void);
-
 
 namespace attn::api {
 using namespace detail;
@@ -38,20 +33,10 @@ bool compileToObject(const std::string &source, const std::string &bufferName,
               "attn or func-level IR, not the LLVM dialect";
       return false;
     }
-  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!machineBuilder) {
-    error = "cannot describe the host CPU: " +
-            llvm::toString(machineBuilder.takeError());
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createHostTargetMachine(/*pic=*/true, error);
+  if (!machine)
     return false;
-  }
-  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  machineBuilder->setRelocationModel(llvm::Reloc::PIC_);
-  auto machine = machineBuilder->createTargetMachine();
-  if (!machine) {
-    error = "cannot create a target machine: " +
-            llvm::toString(machine.takeError());
-    return false;
-  }
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(*module->lowered_module, llvmContext);
@@ -68,10 +53,10 @@ bool compileToObject(const std::string &source, const std::string &bufferName,
   for (llvm::GlobalVariable &global : llvmModule->globals())
     if (!global.isDeclaration() && !global.hasAppendingLinkage())
       global.setLinkage(llvm::GlobalValue::InternalLinkage);
-  llvmModule->setDataLayout((*machine)->createDataLayout());
-  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple());
   auto optimize = makeOptimizingTransformer(options.optLevel, 0,
-                                            machine->get());
+                                            machine.get());
   if (llvm::Error err = optimize(llvmModule.get())) {
     error = "LLVM optimization failed: " + llvm::toString(std::move(err));
     return false;
@@ -83,7 +68,7 @@ bool compileToObject(const std::string &source, const std::string &bufferName,
     return false;
   }
   llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, out, nullptr,
+  if (machine->addPassesToEmitFile(codegen, out, nullptr,
                                       llvm::CodeGenFileType::ObjectFile)) {
     error = "the host target cannot emit object files";
     return false;

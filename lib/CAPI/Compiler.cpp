@@ -40,7 +40,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -294,20 +293,12 @@ bool CompiledModuleImpl::build(const std::string &source,
     return true;
   }
 
-  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!machineBuilder) {
-    error = "cannot describe the host CPU: " +
-            llvm::toString(machineBuilder.takeError());
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createHostTargetMachine(/*pic=*/false, error);
+  if (!machine)
     return false;
-  }
-  auto machine = machineBuilder->createTargetMachine();
-  if (!machine) {
-    error = "cannot create a target machine: " +
-            llvm::toString(machine.takeError());
-    return false;
-  }
   auto transformer = makeOptimizingTransformer(options.optLevel, 0,
-                                               machine->get());
+                                               machine.get());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

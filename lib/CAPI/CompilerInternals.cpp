@@ -17,14 +17,11 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <mutex>
-
-extern "C" void omp_set_num_threads(int);
-extern "C" int omp_get_num_procs(void);
-
 
 namespace attn::api::detail {
 
@@ -101,6 +98,27 @@ bool isGpuTarget(const std::string &target) {
 
 /// The first error the GPU runtime recorded during a call, or "" (compiled
 /// code cannot report errors; the runtime keeps the first one).
+std::unique_ptr<llvm::TargetMachine> createHostTargetMachine(bool pic,
+                                                             std::string &error) {
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder) {
+    error = "cannot describe the host CPU: " +
+            llvm::toString(machineBuilder.takeError());
+    return nullptr;
+  }
+  if (pic) {
+    machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+    machineBuilder->setRelocationModel(llvm::Reloc::PIC_);
+  }
+  auto machine = machineBuilder->createTargetMachine();
+  if (!machine) {
+    error = "cannot create a target machine: " +
+            llvm::toString(machine.takeError());
+    return nullptr;
+  }
+  return std::move(*machine);
+}
+
 std::string takeGpuError() {
 #ifdef ATTN_HAS_CUDA_RUNTIME
   if (const char *cudaError = attnCudaTakeError())

@@ -21,6 +21,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Target/TargetMachine.h"
 
 #include <map>
 #include <memory>
@@ -73,6 +74,11 @@ bool checkTarget(const std::string &target, std::string &error);
 bool isGpuTarget(const std::string &target);
 /// The first error the GPU runtime recorded during a call, or "".
 std::string takeGpuError();
+/// A target machine for the host CPU, or null with `error` set. With `pic`
+/// (a shared library): position-independent code at the aggressive codegen
+/// level; else the JIT's defaults.
+std::unique_ptr<llvm::TargetMachine> createHostTargetMachine(bool pic,
+                                                             std::string &error);
 /// The options of attn-gpu-pipeline for a GPU target; false with `error`
 /// set when the compile options do not fit it. Compiling to run here
 /// (`forDevice`), Vulkan kernels are fitted to this machine's device.

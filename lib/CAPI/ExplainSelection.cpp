@@ -13,10 +13,6 @@
 
 #include "mlir/Pass/PassManager.h"
 
-extern "C" void omp_set_num_threads(int);
-extern "C" int omp_get_num_procs(void);
-
-
 namespace attn::api {
 using namespace detail;
 

@@ -35,13 +35,13 @@ Value FlashEmitter::featureMap(Value x) {
   return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
 }
 
-
-Value FlashEmitter::packKeys(Value batch, Value kvHead) {
-  int64_t d = p.headDim, bk = cfg.blockK;
-  auto type = RankedTensorType::get({ShapedType::kDynamic, d, bk}, f32);
-  Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange{numTiles});
+/// A rank-3 f32 tensor of `type` (its one dynamic size `size`) whose element
+/// at (i0, i1, i2) is element(i0, i1, i2): a linalg.generic without inputs.
+static Value generateTensor(
+    OpBuilder &b, Location loc, RankedTensorType type, Value size,
+    function_ref<Value(Location, Value, Value, Value)> element) {
+  Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange{size});
   AffineMap id = b.getMultiDimIdentityMap(3);
-  Value key = p.key;
   return linalg::GenericOp::create(
              b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
              ArrayRef<AffineMap>{id},
@@ -50,47 +50,41 @@ Value FlashEmitter::packKeys(Value batch, Value kvHead) {
                OpBuilder::InsertionGuard guard(b);
                b.setInsertionPoint(nb.getInsertionBlock(),
                                    nb.getInsertionPoint());
-               Value t = linalg::IndexOp::create(b, l, 0);
-               Value dd = linalg::IndexOp::create(b, l, 1);
-               Value c = linalg::IndexOp::create(b, l, 2);
-               Value j = add(mul(t, idx(bk)), c);
-               Value inside = cmpI(arith::CmpIPredicate::slt, j, lk);
-               Value jc = minI(j, sub(lk, idx(1)));
-               Value v = toF32(tensor::ExtractOp::create(
-                   b, l, key, ValueRange{batch, kvHead, jc, dd}));
-               if (featureProduct)
-                 v = featureMap(v);
-               linalg::YieldOp::create(b, l,
-                                       ValueRange{select(inside, v, fconst(0))});
+               Value v = element(l, linalg::IndexOp::create(b, l, 0),
+                                 linalg::IndexOp::create(b, l, 1),
+                                 linalg::IndexOp::create(b, l, 2));
+               linalg::YieldOp::create(b, l, ValueRange{v});
              })
       .getResult(0);
 }
 
+Value FlashEmitter::packKeys(Value batch, Value kvHead) {
+  int64_t bk = cfg.blockK;
+  auto type = RankedTensorType::get({ShapedType::kDynamic, p.headDim, bk}, f32);
+  return generateTensor(
+      b, loc, type, numTiles, [&](Location l, Value t, Value dd, Value c) {
+        Value j = add(mul(t, idx(bk)), c);
+        Value inside = cmpI(arith::CmpIPredicate::slt, j, lk);
+        Value jc = minI(j, sub(lk, idx(1)));
+        Value v = toF32(tensor::ExtractOp::create(
+            b, l, p.key, ValueRange{batch, kvHead, jc, dd}));
+        if (featureProduct)
+          v = featureMap(v);
+        return select(inside, v, fconst(0));
+      });
+}
+
 Value FlashEmitter::featureQueries(Value batch, Value kvHead) {
-  int64_t d = p.headDim;
-  auto type = RankedTensorType::get({group, ShapedType::kDynamic, d}, f32);
-  Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange{lq});
-  AffineMap id = b.getMultiDimIdentityMap(3);
-  Value query = p.query;
-  float scale = p.scale;
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
-             ArrayRef<AffineMap>{id},
-             SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange) {
-               OpBuilder::InsertionGuard guard(b);
-               b.setInsertionPoint(nb.getInsertionBlock(),
-                                   nb.getInsertionPoint());
-               Value g = linalg::IndexOp::create(b, l, 0);
-               Value i = linalg::IndexOp::create(b, l, 1);
-               Value dd = linalg::IndexOp::create(b, l, 2);
-               Value head = add(mul(kvHead, idx(group)), g);
-               Value v = toF32(tensor::ExtractOp::create(
-                   b, l, query, ValueRange{batch, head, i, dd}));
-               v = arith::MulFOp::create(b, l, v, fconst(scale));
-               linalg::YieldOp::create(b, l, ValueRange{featureMap(v)});
-             })
-      .getResult(0);
+  auto type = RankedTensorType::get({group, ShapedType::kDynamic, p.headDim},
+                                    f32);
+  return generateTensor(
+      b, loc, type, lq, [&](Location l, Value g, Value i, Value dd) {
+        Value head = add(mul(kvHead, idx(group)), g);
+        Value v = toF32(tensor::ExtractOp::create(
+            b, l, p.query, ValueRange{batch, head, i, dd}));
+        v = arith::MulFOp::create(b, l, v, fconst(p.scale));
+        return featureMap(v);
+      });
 }
 
 Value FlashEmitter::queryScalar(Value queries, Value batch,

@@ -63,25 +63,25 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
                                    StrategyAttr strategy,
                                    const TargetDescription &target) const {
   AttentionProblem p = AttentionProblem::get(op);
+  // -debug-only=attn-strategy-NAME prints the configuration.
   std::string debugType = ("attn-strategy-" + getName()).str();
+  auto debug = [&](StringRef kind, const auto &config) {
+    ATTN_DEBUG_WITH_TYPE(debugType.c_str(),
+                         llvm::dbgs() << "[" << debugType << "] " << kind
+                                      << " kernel " << config << "\n");
+  };
   if (target.kind == TargetDescription::Kind::GPU) {
     GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
     if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
       return failure();
-    ATTN_DEBUG_WITH_TYPE(debugType.c_str(), llvm::dbgs()
-                                                << "[" << debugType
-                                                << "] GPU kernel " << gpu
-                                                << "\n");
+    debug("GPU", gpu);
     rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
     return success();
   }
   FlashKernelConfig config = configFor(p, target, strategy);
   if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
     return failure();
-  ATTN_DEBUG_WITH_TYPE(debugType.c_str(), llvm::dbgs()
-                                              << "[" << debugType
-                                              << "] CPU kernel " << config
-                                              << "\n");
+  debug("CPU", config);
   rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
   return success();
 }

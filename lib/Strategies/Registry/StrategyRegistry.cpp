@@ -28,9 +28,10 @@ using namespace mlir::attn;
 // Target description and costs
 //===----------------------------------------------------------------------===//
 
-TargetDescription TargetDescription::host() {
+/// The running machine, read once: selection asks for it per op.
+static TargetDescription readHost() {
   TargetDescription target;
-  target.kind = Kind::CPU;
+  target.kind = TargetDescription::Kind::CPU;
   unsigned threads = std::thread::hardware_concurrency();
   target.threads = threads ? threads : 1;
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
@@ -52,6 +53,11 @@ TargetDescription TargetDescription::host() {
   target.ghz = 3.3;
   target.memoryGBs = 55.0;
   return target;
+}
+
+TargetDescription TargetDescription::host() {
+  static const TargetDescription host = readHost();
+  return host;
 }
 
 TargetDescription TargetDescription::gpu() {
