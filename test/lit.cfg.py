@@ -93,7 +93,7 @@ if vulkan_devices:
     # Mesa's lavapipe (llvmpipe), whose limits some tests exercise.
     if "llvmpipe" in vulkan_devices:
         config.available_features.add("lavapipe")
-for name in ("XDG_RUNTIME_DIR", "ATTN_VULKAN_DEVICE"):
+for name in ("XDG_RUNTIME_DIR", "ATTN_VULKAN_DEVICE", "ATTN_STRATEGIES"):
     if name in os.environ:
         config.environment[name] = os.environ[name]
 

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/Passes.h"
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
 
@@ -118,6 +119,9 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   select.overrideStrategy = options.overrideStrategy;
   pm.addPass(createAttnSelectStrategy(select));
   pm.addPass(createAttnApplyStrategies());
+  // Tiles of attn.online_attention that a strategy left: their portable
+  // lowering.
+  pm.addPass(createAttnConvertOnlineAttentionToLinalg());
   pm.addPass(createAttnClearTarget());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -60,6 +60,9 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   select.overrideStrategy = options.overrideStrategy;
   pm.addPass(createAttnSelectStrategy(select));
   pm.addPass(createAttnApplyStrategies());
+  // Tiles of attn.online_attention that a strategy left: their portable
+  // lowering.
+  pm.addPass(createAttnConvertOnlineAttentionToLinalg());
   pm.addPass(createAttnClearTarget());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Strategies/Common/OnlineAttentionTiling.h"
 #include "attn/Support/Debug.h"
 #include "attn/Transforms/Passes.h"
 
@@ -24,6 +25,12 @@ namespace {
 struct ApplyStrategiesPass
     : mlir::attn::impl::AttnApplyStrategiesBase<ApplyStrategiesPass> {
   using Base::Base;
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    // Strategies tile attn.online_attention with upstream's tiling.
+    registerOnlineAttentionTilingInterface(registry);
+  }
 
   void runOnOperation() override {
     SmallVector<Operation *> ops;

@@ -18,6 +18,8 @@
 // CHECK: split_kv: ok {{.*}} nan=0 inf=0 outside_tolerance=0
 // CHECK: split_kv-odd: ok
 // CHECK: block_sparse: ok {{.*}} nan=0 inf=0 outside_tolerance=0
+// CHECK: portable: ok {{.*}} nan=0 inf=0 outside_tolerance=0
+// CHECK: portable-splits: ok {{.*}} nan=0 inf=0 outside_tolerance=0
 
 func.func @main(%q: tensor<1x4x70x16xf32>, %k: tensor<1x2x200x16xf32>, %v: tensor<1x2x200x16xf32>, %m: tensor<1x1x70x200xi1>) -> tensor<1x4x70x16xf32> {
   %init = tensor.empty() : tensor<1x4x70x16xf32>

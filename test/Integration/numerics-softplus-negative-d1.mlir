@@ -17,6 +17,8 @@
 // CHECK: tiled-wide: ok
 // CHECK: split_kv: ok {{.*}} nan=0 inf=0 outside_tolerance=0
 // CHECK: split_kv-odd: ok
+// CHECK: portable: ok {{.*}} nan=0 inf=0 outside_tolerance=0
+// CHECK: portable-splits: ok {{.*}} nan=0 inf=0 outside_tolerance=0
 
 func.func @main(%q: tensor<?x4x?x1xf32>, %k: tensor<?x1x?x1xf32>, %v: tensor<?x1x?x1xf32>) -> tensor<?x4x?x1xf32> {
   %c0 = arith.constant 0 : index

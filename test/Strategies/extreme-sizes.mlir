@@ -3,7 +3,8 @@
 // applicability test, cost model and rewrite handles them without overflow
 // or a hang, for the CPU and the GPU. Strategies that cannot hold such a
 // problem step aside (the CPU kernels unroll D and Dv, so D > 1024 takes
-// `reference`; one query row of 2^31 - 1 heads overflows a task's stack).
+// `portable`, whose tiles unroll nothing; one query row of 2^31 - 1 heads
+// overflows a task's stack).
 // Found by hand after fuzzing: int64 overflow in the neighborhood verifier
 // (kernel * dilation), box scratch, linear scratch and GPU shared memory;
 // a 2^31-row band count took seconds per cost estimate; D = 2^31 - 1 built
@@ -30,7 +31,7 @@ func.func @long(%q: tensor<1x2x2147483647x16xf32>, %i: tensor<1x2x2147483647x16x
 
 // Batch and query heads at the limit, one key head.
 // CPU-LABEL: func.func @heads
-// CPU: strategy = #attn.strategy<"reference"
+// CPU: strategy = #attn.strategy<"portable"
 // GPU-LABEL: func.func @heads
 // GPU: strategy = #attn.strategy<"split_kv"
 func.func @heads(%q: tensor<2147483647x2147483647x?x16xf32>, %k: tensor<2147483647x1x?x16xf32>, %i: tensor<2147483647x2147483647x?x16xf32>) -> tensor<2147483647x2147483647x?x16xf32> {
@@ -42,7 +43,7 @@ func.func @heads(%q: tensor<2147483647x2147483647x?x16xf32>, %k: tensor<21474836
 
 // Head dimension at the limit.
 // CPU-LABEL: func.func @wide
-// CPU: strategy = #attn.strategy<"reference"
+// CPU: strategy = #attn.strategy<"portable"
 // GPU-LABEL: func.func @wide
 // GPU: strategy = #attn.strategy<"reference"
 func.func @wide(%q: tensor<1x1x?x2147483647xf32>, %i: tensor<1x1x?x2147483647xf32>) -> tensor<1x1x?x2147483647xf32> {
@@ -101,7 +102,7 @@ func.func @nbd(%q: tensor<1x1x2147483647x16xf32>, %i: tensor<1x1x2147483647x16xf
 
 // Head dimension at the limit, small value dimension.
 // CPU-LABEL: func.func @wideqk
-// CPU: strategy = #attn.strategy<"reference"
+// CPU: strategy = #attn.strategy<"portable"
 // GPU-LABEL: func.func @wideqk
 // GPU: strategy = #attn.strategy<"reference"
 func.func @wideqk(%q: tensor<1x1x?x2147483647xf32>, %v: tensor<1x1x?x16xf32>, %i: tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32> {
@@ -112,7 +113,7 @@ func.func @wideqk(%q: tensor<1x1x?x2147483647xf32>, %v: tensor<1x1x?x16xf32>, %i
 // -----
 
 // CPU-LABEL: func.func @wideqk_taylor
-// CPU: strategy = #attn.strategy<"reference"
+// CPU: strategy = #attn.strategy<"portable"
 // GPU-LABEL: func.func @wideqk_taylor
 // GPU: strategy = #attn.strategy<"reference"
 func.func @wideqk_taylor(%q: tensor<1x1x?x2147483647xf32>, %v: tensor<1x1x?x16xf32>, %i: tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32> {
@@ -167,7 +168,7 @@ func.func @many_heads(%q: tensor<1x92682x1024x16xf32>, %k: tensor<1x2x?x16xf32>,
 // 2^31 - 1 query heads over 2^31 - 1 rows: the tiled cost model multiplied
 // Hq * Lq * (D + Dv) in int64 on the GPU (UBSan, strategy fuzzer).
 // CPU-LABEL: func.func @heads_long
-// CPU: strategy = #attn.strategy<"reference"
+// CPU: strategy = #attn.strategy<"portable"
 // GPU-LABEL: func.func @heads_long
 // GPU: strategy = #attn.strategy<"tiled"
 func.func @heads_long(%q: tensor<1x2147483647x2147483647x16xf32>, %k: tensor<1x1x2147483647x16xf32>, %v: tensor<1x1x2147483647x27xf32>) -> tensor<1x2147483647x2147483647x27xf32> {

@@ -153,3 +153,21 @@ func.func @parameter_of_reference(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf
   %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"reference", {block_q = 32}>} -> tensor<1x2x16x8xf32>
   return %o : tensor<1x2x16x8xf32>
 }
+
+// -----
+
+func.func @portable_block_k_zero(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  // expected-error @+1 {{portable strategy parameter block_k = 0 is out of range: it must be from 1 to 4096}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"portable", {block_k = 0}>} -> tensor<1x2x16x8xf32>
+  return %o : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+func.func @portable_micro_q(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  // expected-error @+1 {{portable strategy has no parameter 'micro_q'}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"portable", {micro_q = 4}>} -> tensor<1x2x16x8xf32>
+  return %o : tensor<1x2x16x8xf32>
+}

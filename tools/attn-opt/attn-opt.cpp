@@ -10,6 +10,7 @@
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Pipelines/Pipelines.h"
+#include "attn/Strategies/Common/OnlineAttentionTiling.h"
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
   // Serializing gpu.modules to PTX/cubin translates them to LLVM IR.
   mlir::registerAllToLLVMIRTranslations(registry);
   registry.insert<mlir::attn::AttnDialect>();
+  mlir::attn::registerOnlineAttentionTilingInterface(registry);
 
   auto [inputFile, outputFile] = mlir::registerAndParseCLIOptions(
       argc, argv, "attn optimizer driver: MLIR passes plus attn\n", registry);

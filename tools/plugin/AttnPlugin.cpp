@@ -8,6 +8,7 @@
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Pipelines/Pipelines.h"
+#include "attn/Strategies/Common/OnlineAttentionTiling.h"
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/Target/LLVMIR/Dialect/All.h"
@@ -21,6 +22,7 @@ mlirGetDialectPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "AttnDialect", LLVM_VERSION_STRING,
           [](mlir::DialectRegistry *registry) {
             registry->insert<mlir::attn::AttnDialect>();
+            mlir::attn::registerOnlineAttentionTilingInterface(*registry);
             // attn-gpu-pipeline serializes gpu.modules through LLVM IR.
             mlir::registerAllToLLVMIRTranslations(*registry);
           }};

@@ -1,8 +1,9 @@
 //===- Passes.td - attn's per-target conversions -----------*- tablegen -*-===//
 //
-// The last conversions of a target: from the gpu-dialect kernels that every
-// GPU target shares to what one GPU API loads (Vulkan: SPIR-V compute
-// shaders in attn's kernel container).
+// The lowerings of each target: attn.online_attention to linalg (the
+// portable lowering), and from the gpu-dialect kernels that every GPU target
+// shares to what one GPU API loads (Vulkan: SPIR-V compute shaders in attn's
+// kernel container).
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,6 +74,26 @@ def AttnUseVulkanRuntime
     runtime on the kernel container.) A runtime function without a Vulkan
     counterpart is an error naming it.
   }];
+}
+
+def AttnConvertOnlineAttentionToLinalg
+    : Pass<"attn-convert-online-attention-to-linalg"> {
+  let summary = "Lower attn.online_attention tiles to linalg on tensors";
+  let description = [{
+    The portable lowering of the tile op: each `attn.online_attention`
+    becomes linalg.generic ops on tensors that compute its scores (q.k in
+    f32, the scale, bias, softcap and score function of AttentionAlgebra),
+    apply the mask and the causal, window and sink rules at the tile's
+    positions, take the rows' tile maximum, update the state's maximum,
+    weigh the scores, and add the weights and the weighted value rows to the
+    rescaled sum and acc. The score matrix of the tile is materialized, so
+    the tile's sizes bound the scratch memory. Upstream passes bufferize and
+    lower the result like any linalg.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"
+  ];
 }
 
 #endif // ATTN_CONVERSION_PASSES_TD

@@ -12,6 +12,7 @@ std::unique_ptr<Strategy> createSplitKVStrategy();
 std::unique_ptr<Strategy> createNeighborhoodStrategy();
 std::unique_ptr<Strategy> createBlockSparseStrategy();
 std::unique_ptr<Strategy> createLinearStrategy();
+std::unique_ptr<Strategy> createPortableStrategy();
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_BUILTIN_H

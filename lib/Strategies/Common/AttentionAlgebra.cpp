@@ -113,19 +113,24 @@ Value AttentionAlgebra::weight(Value s, Value mSafe) {
 
 SmallVector<Value> AttentionAlgebra::mergeFactors(ArrayRef<Value> ms) {
   assert(!ms.empty() && "merging no states");
-  if (!tracksMax())
-    return SmallVector<Value>(ms.size(), constant(ms.front(), 1.0));
   Value mMax = ms.front();
-  for (Value m : ms.drop_front())
-    mMax = arith::MaximumFOp::create(b, loc, mMax, m);
+  if (tracksMax())
+    for (Value m : ms.drop_front())
+      mMax = arith::MaximumFOp::create(b, loc, mMax, m);
+  SmallVector<Value> factors;
+  for (Value m : ms)
+    factors.push_back(mergeFactor(m, mMax));
+  return factors;
+}
+
+Value AttentionAlgebra::mergeFactor(Value m, Value mMax) {
+  if (!tracksMax())
+    return constant(m, 1.0);
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mMax,
                                       constant(mMax, kNegInf));
   Value mSafe =
       arith::SelectOp::create(b, loc, empty, constant(mMax, 0.0), mMax);
-  SmallVector<Value> factors;
-  for (Value m : ms)
-    factors.push_back(rescaleFactor(m, mSafe));
-  return factors;
+  return rescaleFactor(m, mSafe);
 }
 
 Value AttentionAlgebra::weightedSum(ArrayRef<Value> w, ArrayRef<Value> x) {

@@ -41,6 +41,36 @@ AttentionProblem AttentionProblem::get(Operation *op) {
       p.windowRight = window.getRight();
     }
     p.sinks = attention.getNumSinks();
+  } else if (auto tile = dyn_cast<OnlineAttentionOp>(op)) {
+    // The tile op: its lengths are the tile's, and `init` is the state's
+    // acc.
+    p.query = tile.getQuery();
+    p.key = tile.getKey();
+    p.value = tile.getValue();
+    p.init = tile.getAcc();
+    p.mask = tile.getMask();
+    p.bias = tile.getBias();
+    RankedTensorType q = tile.getQueryType(), k = tile.getKeyType(),
+                     v = tile.getValueType();
+    p.elementType = q.getElementType();
+    p.batch = q.getDimSize(0);
+    p.headsQ = q.getDimSize(1);
+    p.headsKV = k.getDimSize(1);
+    p.headDim = q.getDimSize(3);
+    p.valueDim = v.getDimSize(3);
+    p.queryShape = {q.getDimSize(2)};
+    p.keyShape = {k.getDimSize(2)};
+    p.scale = tile.getEffectiveScale();
+    p.score = tile.getEffectiveScore();
+    if (auto softcap = tile.getSoftcapAttr())
+      p.softcap = softcap.getValueAsDouble();
+    p.causal = tile.getCausal();
+    if (auto window = tile.getWindowAttr()) {
+      p.hasWindow = true;
+      p.windowLeft = window.getLeft();
+      p.windowRight = window.getRight();
+    }
+    p.sinks = tile.getNumSinks();
   } else if (auto neighborhood = dyn_cast<NeighborhoodOp>(op)) {
     fillCommon(neighborhood);
     p.isNeighborhood = true;

@@ -16,5 +16,6 @@ void mlir::attn::registerBuiltinStrategies() {
     registry.add(createNeighborhoodStrategy());
     registry.add(createBlockSparseStrategy());
     registry.add(createLinearStrategy());
+    registry.add(createPortableStrategy());
   });
 }

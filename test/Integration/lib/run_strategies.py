@@ -29,6 +29,10 @@ STRATEGIES = [
     ("block_sparse", '#attn.strategy<"block_sparse", {block_q = 12, block_k = 16}>'),
     ("neighborhood", '#attn.strategy<"neighborhood", {tile = 5}>'),
     ("linear", '#attn.strategy<"linear", {chunk = 7}>'),
+    # The tile op tiled by upstream TilingInterface and lowered through
+    # linalg: odd blocks, and splits as partial reductions.
+    ("portable", '#attn.strategy<"portable", {block_q = 5, block_k = 7}>'),
+    ("portable-splits", '#attn.strategy<"portable", {block_q = 9, block_k = 5, splits = 3}>'),
 ]
 
 # On a GPU target (--target cuda|vulkan) the CPU micro-kernel's parameters

@@ -69,6 +69,10 @@ public:
   /// 2^(m_k - max_k m_k) (1 for kernel scores, and where every m is -inf).
   SmallVector<Value> mergeFactors(ArrayRef<Value> ms);
 
+  /// The factor of one state with maximum `m` in a merge whose largest
+  /// maximum is `mMax` (an element of mergeFactors).
+  Value mergeFactor(Value m, Value mMax);
+
   /// sum_k w_k x_k, each scalar w_k broadcast to x_k's type: l and O of the
   /// merged state from mergeFactors.
   Value weightedSum(ArrayRef<Value> w, ArrayRef<Value> x);

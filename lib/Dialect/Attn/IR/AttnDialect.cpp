@@ -7,6 +7,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Interfaces/TilingInterface.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -32,6 +33,10 @@ void AttnDialect::initialize() {
 #define GET_ATTRDEF_LIST
 #include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
       >();
+  // Implemented by external models above the dialect (the merge of partial
+  // states needs the attention algebra): OnlineAttentionTiling.h.
+  declarePromisedInterfaces<TilingInterface, OnlineAttentionOp>();
+  declarePromisedInterfaces<PartialReductionOpInterface, OnlineAttentionOp>();
 }
 
 //===----------------------------------------------------------------------===//

@@ -204,6 +204,50 @@ LogicalResult verifyBroadcastOperand(Operation *op, StringRef name,
   return success();
 }
 
+/// The score attributes and allowed-key rules that attn.attention and
+/// attn.online_attention share: scale, softcap, sinks, window, and what a
+/// feature-map score excludes.
+LogicalResult verifyScoreAndRules(Operation *op, FloatAttr scaleAttr,
+                                  FloatAttr softcapAttr, IntegerAttr sinksAttr,
+                                  WindowAttr window, ScoreAttr score,
+                                  bool hasBias) {
+  if (scaleAttr && !std::isfinite(scaleAttr.getValueAsDouble()))
+    return op->emitOpError() << "'scale' must be finite";
+  if (softcapAttr) {
+    double c = softcapAttr.getValueAsDouble();
+    if (!(c > 0) || !std::isfinite(c))
+      return op->emitOpError() << "'softcap' must be positive and finite, got "
+                               << c;
+  }
+  int64_t sinks = sinksAttr ? sinksAttr.getInt() : 0;
+  if (sinks < 0)
+    return op->emitOpError() << "'sinks' must be non-negative, got " << sinks;
+  if (sinks > kMaxPositions)
+    return op->emitOpError() << "'sinks' is " << sinks << ", more than "
+                             << kMaxPositions
+                             << " (rule: a position fits a 32-bit index)";
+  if (window && ((window.getLeft() && *window.getLeft() < 0) ||
+                 (window.getRight() && *window.getRight() < 0)))
+    return op->emitOpError() << "'window' bounds must be non-negative";
+  if (sinks > 0 && !window)
+    return op->emitOpError() << "'sinks' only exempts keys from a 'window'; "
+                                "it needs a 'window' attribute";
+
+  if (score.isFeatureProduct()) {
+    StringRef map = stringifyFeatureMap(score.getFeatureMap());
+    if (hasBias)
+      return op->emitOpError() << "'bias' cannot apply to #attn.score<kernel<"
+                               << map << ">>: that feature map never forms the "
+                                         "score q.k that a bias adds to";
+    if (softcapAttr)
+      return op->emitOpError()
+             << "'softcap' cannot apply to #attn.score<kernel<" << map
+             << ">>: that feature map never forms the score q.k that softcap "
+                "bounds";
+  }
+  return success();
+}
+
 float defaultScale(RankedTensorType q) {
   return 1.0f / std::sqrt(static_cast<float>(q.getShape().back()));
 }
@@ -251,44 +295,9 @@ LogicalResult AttentionOp::verify() {
       return failure();
   }
 
-  if (auto scale = getScaleAttr())
-    if (!std::isfinite(scale.getValueAsDouble()))
-      return emitOpError() << "'scale' must be finite";
-  if (auto softcap = getSoftcapAttr()) {
-    double c = softcap.getValueAsDouble();
-    if (!(c > 0) || !std::isfinite(c))
-      return emitOpError() << "'softcap' must be positive and finite, got "
-                           << c;
-  }
-  int64_t sinks = getSinksAttr() ? getSinksAttr().getInt() : 0;
-  if (sinks < 0)
-    return emitOpError() << "'sinks' must be non-negative, got " << sinks;
-  if (sinks > kMaxPositions)
-    return emitOpError() << "'sinks' is " << sinks << ", more than "
-                         << kMaxPositions
-                         << " (rule: a position fits a 32-bit index)";
-  if (auto window = getWindowAttr()) {
-    if ((window.getLeft() && *window.getLeft() < 0) ||
-        (window.getRight() && *window.getRight() < 0))
-      return emitOpError() << "'window' bounds must be non-negative";
-  }
-  if (sinks > 0 && !getWindowAttr())
-    return emitOpError() << "'sinks' only exempts keys from a 'window'; it "
-                            "needs a 'window' attribute";
-
-  ScoreAttr score = getEffectiveScore();
-  if (score.isFeatureProduct()) {
-    StringRef map = stringifyFeatureMap(score.getFeatureMap());
-    if (getBias())
-      return emitOpError() << "'bias' cannot apply to #attn.score<kernel<"
-                           << map << ">>: that feature map never forms the "
-                                     "score q.k that a bias adds to";
-    if (getSoftcapAttr())
-      return emitOpError() << "'softcap' cannot apply to #attn.score<kernel<"
-                           << map << ">>: that feature map never forms the "
-                                     "score q.k that softcap bounds";
-  }
-  return success();
+  return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
+                             getSinksAttr(), getWindowAttr(),
+                             getEffectiveScore(), getBias() != nullptr);
 }
 
 //===----------------------------------------------------------------------===//
@@ -397,4 +406,112 @@ LogicalResult NeighborhoodOp::verify() {
     if (!std::isfinite(scale.getValueAsDouble()))
       return emitOpError() << "'scale' must be finite";
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// OnlineAttentionOp
+//===----------------------------------------------------------------------===//
+
+ScoreAttr OnlineAttentionOp::getEffectiveScore() {
+  if (auto score = getScoreAttr())
+    return score;
+  return ScoreAttr::getSoftmax(getContext());
+}
+
+LogicalResult OnlineAttentionOp::verify() {
+  RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
+                            {"key", k},
+                            {"value", v}}) {
+    if (type.getRank() != 4)
+      return emitOpError() << "'" << name
+                           << "' must have the layout [B, H, L, D], got rank "
+                           << type.getRank();
+    if (!isSupportedFloat(type.getElementType()) ||
+        type.getElementType() != q.getElementType())
+      return emitOpError() << "'" << name << "' element type "
+                           << type.getElementType()
+                           << " must be f32, f16 or bf16 and match 'query'";
+    if (type.isDynamicDim(1) || type.isDynamicDim(3))
+      return emitOpError() << "'" << name
+                           << "' heads and head dimension must be static";
+  }
+  int64_t hq = q.getDimSize(1), hkv = k.getDimSize(1);
+  if (v.getDimSize(1) != hkv || hkv == 0 || hq % hkv != 0)
+    return emitOpError() << "'query' heads " << hq << ", 'key' heads " << hkv
+                         << " and 'value' heads " << v.getDimSize(1)
+                         << " break the grouped-query rule (Hk = Hv, Hq % Hk "
+                            "== 0)";
+  if (k.getDimSize(3) != q.getDimSize(3))
+    return emitOpError() << "'key' head dimension " << k.getDimSize(3)
+                         << " must match 'query' head dimension "
+                         << q.getDimSize(3);
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
+                            {"value", v}})
+    if (!sizesAgree(type.getDimSize(0), q.getDimSize(0)))
+      return emitOpError() << "'" << name << "' batch size "
+                           << sizeString(type.getDimSize(0))
+                           << " must match 'query' batch size "
+                           << sizeString(q.getDimSize(0));
+  if (!sizesAgree(v.getDimSize(2), k.getDimSize(2)))
+    return emitOpError() << "'value' keys " << sizeString(v.getDimSize(2))
+                         << " must match 'key' keys "
+                         << sizeString(k.getDimSize(2));
+
+  // The state: f32, [B, Hq, M, Dv] and twice [B, Hq, M].
+  SmallVector<int64_t> rowsShape = {q.getDimSize(0), hq, q.getDimSize(2)};
+  SmallVector<int64_t> accShape = {q.getDimSize(0), hq, q.getDimSize(2),
+                                   v.getDimSize(3)};
+  for (auto [name, init, result, shape] :
+       {std::tuple<StringRef, Value, Value, ArrayRef<int64_t>>{
+            "acc", getAcc(), getAccResult(), accShape},
+        {"max", getMax(), getMaxResult(), rowsShape},
+        {"sum", getSum(), getSumResult(), rowsShape}}) {
+    auto type = cast<RankedTensorType>(init.getType());
+    if (!type.getElementType().isF32() ||
+        type.getRank() != static_cast<int64_t>(shape.size()) ||
+        !llvm::all_of(llvm::zip_equal(type.getShape(), shape), [](auto pair) {
+          return sizesAgree(std::get<0>(pair), std::get<1>(pair));
+        })) {
+      InFlightDiagnostic diag = emitOpError()
+                                << "'" << name << "' must be f32 of shape [";
+      llvm::interleave(shape, diag, [&](int64_t d) { diag << sizeString(d); },
+                       ", ");
+      return diag << "], got " << type;
+    }
+    if (result.getType() != type)
+      return emitOpError() << "result '" << name << "' type "
+                           << result.getType() << " must match its init "
+                           << type;
+  }
+
+  if (Value mask = getMask()) {
+    auto type = cast<RankedTensorType>(mask.getType());
+    if (!type.getElementType().isInteger(1))
+      return emitOpError() << "'mask' element type must be i1 (true = may "
+                              "attend), got "
+                           << type.getElementType();
+    if (failed(verifyBroadcastOperand(*this, "mask", type, q, k)))
+      return failure();
+  }
+  if (Value bias = getBias()) {
+    auto type = cast<RankedTensorType>(bias.getType());
+    if (!isSupportedFloat(type.getElementType()))
+      return emitOpError() << "'bias' element type must be f32, f16 or bf16, "
+                              "got "
+                           << type.getElementType();
+    if (failed(verifyBroadcastOperand(*this, "bias", type, q, k)))
+      return failure();
+  }
+
+  ScoreAttr score = getEffectiveScore();
+  if (score.isFeatureProduct())
+    return emitOpError() << "'score' #attn.score<kernel<"
+                         << stringifyFeatureMap(score.getFeatureMap())
+                         << ">> never forms the score q.k; online_attention "
+                            "takes scores formed from q.k (linear attention "
+                            "has its own kernels)";
+  return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
+                             getSinksAttr(), getWindowAttr(), score,
+                             getBias() != nullptr);
 }

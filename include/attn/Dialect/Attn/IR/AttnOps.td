@@ -2,7 +2,8 @@
 //
 // attn.attention and attn.neighborhood: destination-passing-style attention
 // ops on ranked tensors. Their meaning is defined here exactly; strategies
-// only choose how to compute it.
+// only choose how to compute it. attn.online_attention is the tile-level op
+// that strategies build them from and that each target lowers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -170,6 +171,97 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
     ::llvm::SmallVector<bool> getCausalAxes();
     /// The scale attribute, or 1/sqrt(D).
     float getEffectiveScale();
+    /// Query heads per KV head.
+    int64_t getGroupSize() { return getQueryType().getDimSize(1) / getKeyType().getDimSize(1); }
+  }];
+}
+
+def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
+    AttrSizedOperandSegments, Pure, DestinationStyleOpInterface]> {
+  let summary = "One step of online attention: a tile of keys folded into a state";
+  let description = [{
+    ```mlir
+    %acc, %max, %sum = attn.online_attention
+        ins(%q, %k, %v : tensor<1x8x64x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>)
+        positions(%qpos, %kpos)
+        outs(%acc0, %max0, %sum0 : tensor<1x8x64x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>)
+        {scale = 0.125 : f32, causal} -> tensor<1x8x64x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+    ```
+
+    The tile-level op of attn: the state of `M` query rows, `(acc, max,
+    sum)`, updated by the `N` keys of `k` and `v`. Layout as in
+    `attn.attention`: `q : [B, Hq, M, D]`, `k : [B, Hkv, N, D]`,
+    `v : [B, Hkv, N, Dv]`; the state is f32: `acc : [B, Hq, M, Dv]` (the
+    weighted sum of value rows), `max : [B, Hq, M]` (the running maximum, in
+    the log2 domain: for softmax the largest finished score, for softplus
+    min(that, 0), for kernel scores unused and kept as it is) and
+    `sum : [B, Hq, M]` (the sum of weights). `mask` and `bias` are
+    `[Bx, Hx, M, N]` with `Bx` in {1, B} and `Hx` in {1, Hq}.
+
+    Positions: row `r` of the tile is the query whose bottom-right aligned
+    position (its index plus Lk - Lq of the whole problem) is
+    `query_position + r`, and column `c` is key `key_position + c`; the
+    causal, window and sink rules apply to those positions. The scores, the
+    rules and `score` mean what they mean on `attn.attention`, except that
+    `scale` is required (the op above it resolved the default) and scores
+    that never form q.k (`kernel<elu1>`, `kernel<relu>`) are not accepted.
+
+    The state after the op is the state of the rows having seen every key
+    they saw before plus the allowed keys of this tile, in any order:
+    attention over a concatenation of key tiles is a sequence of these ops,
+    and two states merge exactly. So the op tiles (TilingInterface) over
+    batch, heads, rows (parallel) and keys (a reduction that carries the
+    state), and splits of the keys are partial reductions merged at the end
+    (split-KV). The final output is `acc / sum` (0 where `sum` is 0).
+    Strategies create it; the conversions of each target lower it.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    Optional<AnyRankedTensor>:$mask,
+    Optional<AnyRankedTensor>:$bias,
+    Index:$query_position,
+    Index:$key_position,
+    AnyRankedTensor:$acc,
+    AnyRankedTensor:$max,
+    AnyRankedTensor:$sum,
+    F32Attr:$scale,
+    UnitAttr:$causal,
+    OptionalAttr<Attn_WindowAttr>:$window,
+    OptionalAttr<I64Attr>:$sinks,
+    OptionalAttr<F32Attr>:$softcap,
+    OptionalAttr<Attn_ScoreAttr>:$score
+  );
+  let results = (outs AnyRankedTensor:$acc_result, AnyRankedTensor:$max_result,
+                      AnyRankedTensor:$sum_result);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    `positions` `(` $query_position `,` $key_position `)`
+    `outs` `(` $acc `,` $max `,` $sum `:` type($acc) `,` type($max) `,` type($sum) `)`
+    attr-dict `->` type($acc_result) `,` type($max_result) `,` type($sum_result)
+  }];
+
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(
+          getOperation(), getAccMutable().getOperandNumber(), 3);
+    }
+    ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
+    ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
+    ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
+    /// The scale attribute (required here).
+    float getEffectiveScale() { return getScale().convertToFloat(); }
+    /// The score attribute, or softmax.
+    ScoreAttr getEffectiveScore();
+    /// Number of sink keys (0 without the attribute).
+    int64_t getNumSinks() { return getSinksAttr() ? getSinksAttr().getInt() : 0; }
     /// Query heads per KV head.
     int64_t getGroupSize() { return getQueryType().getDimSize(1) / getKeyType().getDimSize(1); }
   }];

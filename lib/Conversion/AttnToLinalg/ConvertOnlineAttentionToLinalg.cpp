@@ -1,0 +1,283 @@
+//===- ConvertOnlineAttentionToLinalg.cpp - The tile op as linalg ---------===//
+//
+// attn-convert-online-attention-to-linalg: each attn.online_attention
+// becomes linalg.generic ops on tensors. The math is AttentionAlgebra's and
+// the allowed-key rule AllowedKeyRule.h's, as in every other kernel; what
+// this lowering adds is only where the values live (tensors of the tile's
+// scores, weights and rows).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Support/Debug.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <limits>
+
+#define DEBUG_TYPE "attn-convert-online-attention-to-linalg"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNCONVERTONLINEATTENTIONTOLINALG
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+/// Builds the linalg form of one tile op.
+class TileLowering {
+public:
+  TileLowering(RewriterBase &rewriter, OnlineAttentionOp op)
+      : b(rewriter), loc(op.getLoc()), op(op),
+        p(AttentionProblem::get(op)) {}
+
+  SmallVector<Value> build();
+
+private:
+  AffineMap map(unsigned dims, ArrayRef<AffineExpr> results) {
+    return AffineMap::get(dims, 0, results, b.getContext());
+  }
+  AffineExpr dim(unsigned d) { return b.getAffineDimExpr(d); }
+  /// An f32 tensor of the rows' shape [B, Hq, M] plus `extra` sizes.
+  Value empty(ArrayRef<OpFoldResult> extra) {
+    SmallVector<OpFoldResult> shape = {sizeOf(op.getQuery(), 0),
+                                       sizeOf(op.getQuery(), 1),
+                                       sizeOf(op.getQuery(), 2)};
+    shape.append(extra.begin(), extra.end());
+    return tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+  }
+  Value filled(Value tensor, double v) {
+    Value c = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+    return linalg::FillOp::create(b, loc, c, tensor).getResult(0);
+  }
+  OpFoldResult sizeOf(Value v, int64_t d) {
+    return tensor::getMixedSize(b, loc, v, d);
+  }
+  Value toF32(OpBuilder &nb, Location nl, Value x) {
+    return x.getType().isF32() ? x
+                               : arith::ExtFOp::create(nb, nl,
+                                                       nb.getF32Type(), x)
+                                     .getResult();
+  }
+  /// The map of a [Bx, Hx, M, N] operand (mask, bias) in loops
+  /// (b, h, m, n): broadcast dimensions read index 0.
+  AffineMap pairwiseMap(Value operand) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    AffineExpr zero = b.getAffineConstantExpr(0);
+    return map(4, {type.getDimSize(0) == 1 ? zero : dim(0),
+                   type.getDimSize(1) == 1 ? zero : dim(1), dim(2), dim(3)});
+  }
+  Value generic(TypeRange results, ValueRange ins, ValueRange outs,
+                ArrayRef<AffineMap> maps,
+                ArrayRef<utils::IteratorType> iterators,
+                function_ref<SmallVector<Value>(OpBuilder &, Location,
+                                                ValueRange)>
+                    body,
+                SmallVector<Value> *all = nullptr) {
+    auto g = linalg::GenericOp::create(
+        b, loc, results, ins, outs, maps, iterators,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+        });
+    if (all)
+      all->assign(g.getResults().begin(), g.getResults().end());
+    return g.getResult(0);
+  }
+
+  RewriterBase &b;
+  Location loc;
+  OnlineAttentionOp op;
+  AttentionProblem p;
+};
+
+SmallVector<Value> TileLowering::build() {
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  int64_t group = p.groupSize();
+  bool tracksMax = p.score.tracksRowMax();
+  OpFoldResult keys = sizeOf(op.getKey(), 2);
+  AttentionAlgebra algebra0(b, loc, p);
+  double scoreScale = algebra0.scoreScale();
+
+  // q.k over (b, h, m, n, d), in f32.
+  Value dotsInit = filled(empty({keys}), 0.0);
+  Value dots = generic(
+      dotsInit.getType(), ValueRange{op.getQuery(), op.getKey()},
+      ValueRange{dotsInit},
+      {map(5, {dim(0), dim(1), dim(2), dim(4)}),
+       map(5, {dim(0), dim(1).floorDiv(group), dim(3), dim(4)}),
+       map(5, {dim(0), dim(1), dim(2), dim(3)})},
+      {par, par, par, par, red},
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+        Value prod = arith::MulFOp::create(nb, nl, toF32(nb, nl, a[0]),
+                                           toF32(nb, nl, a[1]));
+        return {arith::AddFOp::create(nb, nl, a[2], prod)};
+      });
+
+  // Finished scores, and the rules: a key that is not allowed scores -inf
+  // (weight 0 for kernel scores, whose finished score is the weight).
+  Value scores;
+  {
+    SmallVector<Value> ins = {dots};
+    AffineMap id4 = b.getMultiDimIdentityMap(4);
+    SmallVector<AffineMap> maps = {id4};
+    if (p.mask) {
+      ins.push_back(p.mask);
+      maps.push_back(pairwiseMap(p.mask));
+    }
+    if (p.bias) {
+      ins.push_back(p.bias);
+      maps.push_back(pairwiseMap(p.bias));
+    }
+    maps.push_back(id4);
+    Value out = empty({keys});
+    Value queryPosition = op.getQueryPosition();
+    Value keyPosition = op.getKeyPosition();
+    scores = generic(
+        out.getType(), ins, ValueRange{out}, maps, {par, par, par, par},
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+          AttentionAlgebra algebra(nb, nl, p);
+          Value s = arith::MulFOp::create(
+              nb, nl, a[0],
+              arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(scoreScale)));
+          unsigned next = 1;
+          Value allowed = p.mask ? a[next++] : Value();
+          Value bias = p.bias ? toF32(nb, nl, a[next++]) : Value();
+          s = algebra.finishScore(s, bias);
+          RuleArith d(nb, nl);
+          Value i = d.add(linalg::IndexOp::create(nb, nl, 2), queryPosition);
+          Value j = d.add(linalg::IndexOp::create(nb, nl, 3), keyPosition);
+          // Positions are aligned already: the rule's Lk - Lq is 0 here.
+          Value band = rule::bandAllowed(d, p, i, j, d.c(0), d.c(0));
+          allowed = band ? (allowed ? d.both(allowed, band) : band) : allowed;
+          if (!allowed)
+            return {s};
+          Value masked = arith::ConstantOp::create(
+              nb, nl, nb.getF32FloatAttr(tracksMax ? kNegInf : 0.0));
+          return {arith::SelectOp::create(nb, nl, allowed, s, masked)};
+        });
+  }
+
+  // The state's new maximum and the factor of the old acc and sum.
+  Value mNew = op.getMax(), mSafe, alpha;
+  if (tracksMax) {
+    Value maxInit = filled(empty({}), kNegInf);
+    Value tileMax = generic(
+        maxInit.getType(), ValueRange{scores}, ValueRange{maxInit},
+        {b.getMultiDimIdentityMap(4), map(4, {dim(0), dim(1), dim(2)})},
+        {par, par, par, red},
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+          return {arith::MaximumFOp::create(nb, nl, a[0], a[1])};
+        });
+    // The new maximum goes where the old one was (outs, read through its
+    // block argument), so that a loop carrying the state updates it in
+    // place.
+    AffineMap id3 = b.getMultiDimIdentityMap(3);
+    SmallVector<Value> updated;
+    Value e = empty({});
+    generic(
+        TypeRange{op.getMax().getType(), e.getType(), e.getType()},
+        ValueRange{tileMax}, ValueRange{op.getMax(), e, e},
+        {id3, id3, id3, id3}, {par, par, par},
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+          AttentionAlgebra algebra(nb, nl, p);
+          AttentionAlgebra::MaxUpdate u = algebra.updateMax(a[1], a[0]);
+          return {u.mNew, u.mSafe, algebra.rescaleFactor(a[1], u.mSafe)};
+        },
+        &updated);
+    mNew = updated[0];
+    mSafe = updated[1];
+    alpha = updated[2];
+  }
+
+  // Weights.
+  Value weights = scores;
+  if (tracksMax) {
+    Value out = empty({keys});
+    weights = generic(
+        out.getType(), ValueRange{scores, mSafe}, ValueRange{out},
+        {b.getMultiDimIdentityMap(4), map(4, {dim(0), dim(1), dim(2)}),
+         b.getMultiDimIdentityMap(4)},
+        {par, par, par, par},
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+          AttentionAlgebra algebra(nb, nl, p);
+          Value w = algebra.weight(a[0], a[1]);
+          // A key that is not allowed weighs 0 whatever the score function
+          // makes of -inf.
+          Value none = arith::CmpFOp::create(
+              nb, nl, arith::CmpFPredicate::OEQ, a[0],
+              arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(kNegInf)));
+          return {arith::SelectOp::create(
+              nb, nl, none,
+              arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.0)), w)};
+        });
+  }
+
+  // The old sum and acc times alpha, plus this tile's weights and rows.
+  auto rescaled = [&](Value old, unsigned rank) -> Value {
+    if (!alpha)
+      return old;
+    SmallVector<AffineExpr> rows = {dim(0), dim(1), dim(2)};
+    return generic(
+        old.getType(), ValueRange{alpha}, ValueRange{old},
+        {map(rank, rows), b.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, par),
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+          return {arith::MulFOp::create(nb, nl, a[1], a[0])};
+        });
+  };
+  Value sum = generic(
+      op.getSum().getType(), ValueRange{weights},
+      ValueRange{rescaled(op.getSum(), 3)},
+      {b.getMultiDimIdentityMap(4), map(4, {dim(0), dim(1), dim(2)})},
+      {par, par, par, red},
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+        return {arith::AddFOp::create(nb, nl, a[1], a[0])};
+      });
+  // acc over (b, h, m, e, n).
+  Value acc = generic(
+      op.getAcc().getType(), ValueRange{weights, op.getValue()},
+      ValueRange{rescaled(op.getAcc(), 4)},
+      {map(5, {dim(0), dim(1), dim(2), dim(4)}),
+       map(5, {dim(0), dim(1).floorDiv(group), dim(4), dim(3)}),
+       map(5, {dim(0), dim(1), dim(2), dim(3)})},
+      {par, par, par, par, red},
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+        Value prod =
+            arith::MulFOp::create(nb, nl, a[0], toF32(nb, nl, a[1]));
+        return {arith::AddFOp::create(nb, nl, a[2], prod)};
+      });
+  return {acc, mNew, sum};
+}
+
+struct ConvertOnlineAttentionToLinalgPass
+    : mlir::attn::impl::AttnConvertOnlineAttentionToLinalgBase<
+          ConvertOnlineAttentionToLinalgPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<OnlineAttentionOp> tiles;
+    getOperation()->walk([&](OnlineAttentionOp op) { tiles.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (OnlineAttentionOp op : tiles) {
+      rewriter.setInsertionPoint(op);
+      ATTN_DEBUG(ATTN_DBGS() << "lowering " << op.getQueryType() << " x "
+                             << op.getKeyType() << " tile to linalg\n");
+      SmallVector<Value> state = TileLowering(rewriter, op).build();
+      rewriter.replaceOp(op, state);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,271 @@
+//===- PortableStrategy.cpp - attention as tiled attn.online_attention ----===//
+//
+// The `portable` strategy: attn.attention as one attn.online_attention over
+// the whole problem, tiled by upstream's TilingInterface (an scf.forall over
+// batch, heads and query blocks; the keys in blocks carried by an scf.for,
+// or first cut into `splits` partial reductions, split-KV, that merge at the
+// end), then the epilogue. The tiles are lowered by
+// attn-convert-online-attention-to-linalg and upstream's passes, so this is
+// the path that needs nothing hand-written per target: slower than `tiled`
+// on the CPU (the tile's scores are materialized), never picked by the cost
+// model over it, and the reference that a target-specific lowering of the
+// tile op is measured against.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Builtin.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Support/Debug.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#define DEBUG_TYPE "attn-strategy-portable"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+struct PortableConfig {
+  int64_t blockQ = 64, blockK = 128, splits = 1;
+};
+
+/// The tile op's iteration dimensions (OnlineAttentionTiling.h).
+constexpr unsigned kKeyDim = 3;
+
+class PortableStrategy final : public Strategy {
+public:
+  StringRef getName() const override { return "portable"; }
+  StringRef getDescription() const override {
+    return "the attention tile op tiled by upstream TilingInterface (split-KV "
+           "as a partial reduction) and lowered through linalg; no "
+           "target-specific kernel";
+  }
+
+  ArrayRef<StrategyParameter> getParameters() const override {
+    static const StrategyParameter parameters[] = {
+        {"block_q", StrategyParameter::Type::Integer, 1, 4096,
+         StrategyParameter::CPU,
+         "query rows per task (one forall iteration per batch, head and "
+         "block); 64 unless written"},
+        {"block_k", StrategyParameter::Type::Integer, 1, 4096,
+         StrategyParameter::CPU,
+         "keys per tile op (the scores of block_q x block_k are "
+         "materialized); 128 unless written"},
+        {"splits", StrategyParameter::Type::Integer, 1, 1024,
+         StrategyParameter::CPU,
+         "partial reductions over the keys, merged at the end (split-KV); 1 "
+         "unless written"}};
+    return parameters;
+  }
+
+  bool isApplicable(Operation *op, const TargetDescription &target,
+                    std::string &reason) const override {
+    if (!isa<AttentionOp>(op)) {
+      reason = "computes attn.attention only";
+      return false;
+    }
+    if (target.kind != TargetDescription::Kind::CPU) {
+      reason = "lowers through linalg on the host; CPU targets only";
+      return false;
+    }
+    AttentionProblem p = AttentionProblem::get(op);
+    if (p.score.isFeatureProduct()) {
+      reason = "kernel feature-map scores never form q.k (use linear)";
+      return false;
+    }
+    return true;
+  }
+
+  static PortableConfig configFor(StrategyAttr strategy) {
+    PortableConfig config;
+    if (!strategy)
+      return config;
+    config.blockQ = strategy.getIntParam("block_q", config.blockQ);
+    config.blockK = strategy.getIntParam("block_k", config.blockK);
+    config.splits = strategy.getIntParam("splits", config.splits);
+    return config;
+  }
+
+  StrategyAttr chooseParameters(Operation *op, const TargetDescription &,
+                                StrategyAttr requested) const override {
+    PortableConfig config = configFor(requested);
+    Builder b(op->getContext());
+    return StrategyAttr::get(
+        op->getContext(), getName(),
+        b.getDictionaryAttr(
+            {b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ)),
+             b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
+             b.getNamedAttr("splits", b.getI64IntegerAttr(config.splits))}));
+  }
+
+  CostEstimate estimateCost(Operation *op, const TargetDescription &target,
+                            StrategyAttr strategy) const override {
+    AttentionProblem p = AttentionProblem::get(op);
+    PortableConfig config = configFor(strategy);
+    double batch = knownOr(p.batch, 1);
+    double lq = knownOr(p.queryLength(), 1024);
+    double lk = knownOr(p.keyLength(), 1024);
+    double pairs = batch * p.headsQ * lq * lk;
+    CostEstimate cost;
+    // Both contractions over every pair, plus the elementwise passes over
+    // the materialized tile scores.
+    cost.flops = pairs * (2.0 * p.headDim + 2.0 * p.valueDim + 10.0);
+    cost.bytes = pairs * 4.0 * 4.0;
+    cost.extraBytes = target.threads * config.blockQ * config.blockK * 4.0 * 3;
+    cost.parallelism =
+        batch * p.headsQ * std::ceil(lq / config.blockQ) * config.splits;
+    // Scalar loops (linalg lowered to loops, no vectors).
+    cost.efficiency = 1.0 / (target.vectorBits / 32.0 * 2.0);
+    return cost;
+  }
+
+  LogicalResult apply(RewriterBase &rewriter, Operation *op,
+                      StrategyAttr strategy,
+                      const TargetDescription &) const override {
+    PortableConfig config = configFor(strategy);
+    ATTN_DEBUG(ATTN_DBGS() << "block_q " << config.blockQ << ", block_k "
+                           << config.blockK << ", splits " << config.splits
+                           << "\n");
+    auto attention = cast<AttentionOp>(op);
+    AttentionProblem p = AttentionProblem::get(op);
+    Location loc = op->getLoc();
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(op);
+    AttentionAlgebra algebra(rewriter, loc, p);
+
+    // The empty state over the whole problem.
+    OpFoldResult batch = tensor::getMixedSize(rewriter, loc, p.query, 0);
+    OpFoldResult heads = rewriter.getIndexAttr(p.headsQ);
+    OpFoldResult lq = tensor::getMixedSize(rewriter, loc, p.query, 2);
+    auto filled = [&](SmallVector<OpFoldResult> shape, double v) -> Value {
+      Value empty =
+          tensor::EmptyOp::create(rewriter, loc, shape, rewriter.getF32Type());
+      Value c = arith::ConstantOp::create(rewriter, loc,
+                                          rewriter.getF32FloatAttr(v));
+      return linalg::FillOp::create(rewriter, loc, c, empty).getResult(0);
+    };
+    Value acc0 =
+        filled({batch, heads, lq, rewriter.getIndexAttr(p.valueDim)}, 0.0);
+    Value max0 = filled({batch, heads, lq}, algebra.initialMax());
+    Value sum0 = filled({batch, heads, lq}, 0.0);
+    // Row 0's aligned position is Lk - Lq; key 0 is at 0.
+    Value lqValue = getValueOrCreateConstantIndexOp(rewriter, loc, lq);
+    Value lkValue = tensor::DimOp::create(rewriter, loc, p.key, 2);
+    Value queryPosition =
+        arith::SubIOp::create(rewriter, loc, lkValue, lqValue);
+    Value keyPosition = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    // Keys per split (at least 1).
+    Value perSplit = arith::MaxUIOp::create(
+        rewriter, loc,
+        arith::CeilDivUIOp::create(
+            rewriter, loc, lkValue,
+            arith::ConstantIndexOp::create(rewriter, loc, config.splits)),
+        arith::ConstantIndexOp::create(rewriter, loc, 1));
+    auto tile = OnlineAttentionOp::create(
+        rewriter, loc,
+        TypeRange{acc0.getType(), max0.getType(), sum0.getType()}, p.query,
+        p.key, p.value, p.mask, p.bias, queryPosition, keyPosition, acc0, max0,
+        sum0, rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
+        attention.getWindowAttr(), attention.getSinksAttr(),
+        attention.getSoftcapAttr(), attention.getScoreAttr());
+
+    // Splits of the keys as partial reductions, each split's state merged
+    // into the empty one at the end. Outermost: with the splits inside the
+    // rows' forall, MLIR 22's canonicalizer crashed (TensorType::hasRank of
+    // a null type) when that forall had a single iteration over rows.
+    SmallVector<Value> finalState;
+    Operation *inner = tile;
+    if (config.splits > 1) {
+      SmallVector<OpFoldResult> sizes = indexAttrs(rewriter, {0, 0, 0, 0});
+      sizes[kKeyDim] = perSplit;
+      FailureOr<Tiled> split = tileWith(
+          rewriter, inner,
+          scf::SCFTilingOptions()
+              .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+              .setReductionTilingStrategy(
+                  ReductionTilingStrategy::PartialReductionOuterParallel)
+              .setReductionDims({kKeyDim})
+              .setTileSizes(sizes));
+      if (failed(split))
+        return failure();
+      finalState = split->replacements;
+      inner = split->tile;
+    }
+    // Batch, heads and query blocks in parallel.
+    FailureOr<Tiled> rowsTiled =
+        tileWith(rewriter, inner,
+                 scf::SCFTilingOptions()
+                     .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+                     .setTileSizes(indexAttrs(rewriter, {1, 1, config.blockQ,
+                                                         0})));
+    if (failed(rowsTiled))
+      return failure();
+    if (finalState.empty())
+      finalState = rowsTiled->replacements;
+    inner = rowsTiled->tile;
+    // Key blocks, each folded into the state in turn.
+    if (failed(tileWith(rewriter, inner,
+                        scf::SCFTilingOptions().setTileSizes(
+                            indexAttrs(rewriter, {0, 0, 0, config.blockK})))))
+      return failure();
+
+    // The epilogue, acc / sum, into the op's init.
+    rewriter.setInsertionPoint(op);
+    AffineMap id4 = rewriter.getMultiDimIdentityMap(4);
+    AffineMap rows = AffineMap::get(
+        4, 0,
+        {rewriter.getAffineDimExpr(0), rewriter.getAffineDimExpr(1),
+         rewriter.getAffineDimExpr(2)},
+        rewriter.getContext());
+    Type outElem = p.elementType;
+    auto epilogue = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{p.init.getType()},
+        ValueRange{finalState[0], finalState[2]}, ValueRange{p.init},
+        ArrayRef<AffineMap>{id4, rows, id4},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          AttentionAlgebra nested(nb, nl, p);
+          linalg::YieldOp::create(nb, nl,
+                                  nested.epilogue(a[0], a[1], outElem));
+        });
+    rewriter.replaceOp(op, epilogue.getResult(0));
+    return success();
+  }
+
+private:
+  struct Tiled {
+    Operation *tile;                  ///< The tile op inside the loops.
+    SmallVector<Value> replacements; ///< What replaced the tiled op.
+  };
+  /// Tiles `op` by `options`, replaces it, and returns the new tile op.
+  static FailureOr<Tiled> tileWith(RewriterBase &rewriter, Operation *op,
+                                   const scf::SCFTilingOptions &options) {
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> result =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
+    if (failed(result))
+      return op->emitOpError() << "portable strategy: tiling failed";
+    rewriter.replaceOp(op, result->replacements);
+    return Tiled{result->tiledOps.back(), result->replacements};
+  }
+
+  static SmallVector<OpFoldResult> indexAttrs(OpBuilder &b,
+                                              ArrayRef<int64_t> values) {
+    SmallVector<OpFoldResult> result;
+    for (int64_t v : values)
+      result.push_back(b.getIndexAttr(v));
+    return result;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Strategy> mlir::attn::createPortableStrategy() {
+  return std::make_unique<PortableStrategy>();
+}

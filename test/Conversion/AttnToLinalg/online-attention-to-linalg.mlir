@@ -1,0 +1,76 @@
+// RUN: attn-opt %s -split-input-file --attn-convert-online-attention-to-linalg -canonicalize -cse | FileCheck %s
+
+// The portable lowering of the tile op: linalg.generic ops on tensors,
+// their bodies the math of AttentionAlgebra and the rules of
+// AllowedKeyRule.h.
+
+// Softmax, causal, a mask broadcast over batch and heads, grouped-query
+// heads (KV head h floordiv 4).
+// CHECK-DAG: #[[Q:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-DAG: #[[K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 4, d3, d4)>
+// CHECK-DAG: #[[V:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 4, d4, d3)>
+// CHECK-DAG: #[[MASK:.*]] = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
+// CHECK-LABEL: func.func @causal_mask_gqa(
+// CHECK-SAME:    %[[QP:[^:]+]]: index, %[[KP:[^:]+]]: index)
+// q.k in f32.
+// CHECK:         %[[DOTS:.*]] = linalg.generic {indexing_maps = [#[[Q]], #[[K]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+// CHECK:           arith.extf
+// CHECK:           arith.mulf
+// CHECK:           arith.addf
+// Finished scores: the scale with log2(e), the mask and the causal rule at
+// the tile's positions, -inf where not allowed.
+// CHECK:         %[[SCORES:.*]] = linalg.generic {indexing_maps = [{{.*}}, #[[MASK]], {{.*}}]{{.*}} ins(%[[DOTS]], %{{.*}} : tensor<1x8x4x6xf32>, tensor<1x1x4x6xi1>)
+// CHECK:           arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK:           linalg.index 2
+// CHECK:           arith.addi %{{.*}}, %[[QP]]
+// CHECK:           linalg.index 3
+// CHECK:           arith.addi %{{.*}}, %[[KP]]
+// CHECK:           arith.cmpi sle
+// CHECK:           arith.andi
+// CHECK:           arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+// The tile's row maximum, then the state's new maximum written in place of
+// the old (the second output is mSafe, the third alpha).
+// CHECK:         %[[TMAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[SCORES]] : tensor<1x8x4x6xf32>)
+// CHECK:           arith.maximumf
+// CHECK:         %[[UPD:.*]]:3 = linalg.generic {{.*}} ins(%[[TMAX]] : tensor<1x8x4xf32>) outs(%[[M:[^,]+]], %{{.*}}, %{{.*}} :
+// CHECK:           arith.maximumf
+// CHECK:           math.exp2
+// Weights, then sum and acc rescaled by alpha and accumulated.
+// CHECK:         %[[W:.*]] = linalg.generic {{.*}} ins(%[[SCORES]], %[[UPD]]#1 :
+// CHECK:           math.exp2
+// CHECK:         linalg.generic {{.*}} ins(%[[UPD]]#2 : tensor<1x8x4xf32>) outs(%{{.*}} : tensor<1x8x4xf32>)
+// CHECK:         %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[W]] : tensor<1x8x4x6xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[UPD]]#2 : tensor<1x8x4xf32>) outs(%{{.*}} : tensor<1x8x4x16xf32>)
+// CHECK:         %[[ACC:.*]] = linalg.generic {indexing_maps = [{{.*}}, #[[V]], {{.*}}]{{.*}} ins(%[[W]], %{{.*}} : tensor<1x8x4x6xf32>, tensor<1x2x6x16xf16>)
+// CHECK:         return %[[ACC]], %[[UPD]]#0, %[[SUM]]
+func.func @causal_mask_gqa(%q: tensor<1x8x4x32xf16>, %k: tensor<1x2x6x32xf16>, %v: tensor<1x2x6x16xf16>,
+                           %mask: tensor<1x1x4x6xi1>,
+                           %acc: tensor<1x8x4x16xf32>, %m: tensor<1x8x4xf32>, %l: tensor<1x8x4xf32>,
+                           %qp: index, %kp: index) -> (tensor<1x8x4x16xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>) {
+  %a, %mm, %ll = attn.online_attention ins(%q, %k, %v : tensor<1x8x4x32xf16>, tensor<1x2x6x32xf16>, tensor<1x2x6x16xf16>)
+      mask(%mask : tensor<1x1x4x6xi1>)
+      positions(%qp, %kp)
+      outs(%acc, %m, %l : tensor<1x8x4x16xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>)
+      {scale = 0.125 : f32, causal} -> tensor<1x8x4x16xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>
+  return %a, %mm, %ll : tensor<1x8x4x16xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>
+}
+
+// -----
+
+// A kernel score keeps no maximum: the state's max comes back as it was,
+// and nothing is rescaled; a key that is not allowed weighs 0.
+// CHECK-LABEL: func.func @kernel_taylor2(
+// CHECK-SAME:    %[[M:[^:]+]]: tensor<1x2x4xf32>, %{{[^:]+}}: tensor<1x2x4xf32>
+// CHECK-NOT:     math.exp2
+// CHECK:         arith.constant 0.000000e+00 : f32
+// CHECK:         arith.select
+// CHECK:         return %{{.*}}, %[[M]], %{{.*}}
+func.func @kernel_taylor2(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x6x8xf32>, %v: tensor<1x2x6x8xf32>,
+                          %acc: tensor<1x2x4x8xf32>, %m: tensor<1x2x4xf32>, %l: tensor<1x2x4xf32>,
+                          %qp: index, %kp: index) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) {
+  %a, %mm, %ll = attn.online_attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x6x8xf32>, tensor<1x2x6x8xf32>)
+      positions(%qp, %kp)
+      outs(%acc, %m, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+      {scale = 0.125 : f32, causal, score = #attn.score<kernel<taylor2>>} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+  return %a, %mm, %ll : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+}

@@ -1,0 +1,34 @@
+// RUN: attn-opt %s --attn-set-target="target=cpu threads=2 vector-width=256" --attn-select-strategy --attn-apply-strategies | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="target=cpu threads=2 vector-width=256" --attn-select-strategy --attn-apply-strategies --attn-convert-online-attention-to-linalg | FileCheck %s --check-prefix=LINALG
+
+// The portable strategy builds attention from the tile op with upstream's
+// tiling: the empty state, a forall over the key splits (partial
+// reductions), a forall over batch, heads and query blocks, an scf.for over
+// key blocks carrying the state, the merge of the splits, and the epilogue
+// acc / sum. The conversion then leaves no tile op.
+
+// CHECK-LABEL: func.func @causal_gqa(
+// Row 0's aligned position: Lk - Lq.
+// CHECK:         %[[QPOS:.*]] = arith.subi %{{.*}}, %{{.*}} : index
+// CHECK:         %[[SPLITS:.*]]:3 = scf.forall ({{.*}}) = (0) to (40) step (%{{.*}}) shared_outs({{.*}}) -> (tensor<?x1x8x24x16xf32>, tensor<?x1x8x24xf32>, tensor<?x1x8x24xf32>)
+// CHECK:           scf.forall ({{.*}}) = (0, 0, 0) to (1, 8, 24) step (1, 1, 16) shared_outs
+// CHECK:             scf.for {{.*}} step %{{.*}} iter_args
+// CHECK:               attn.online_attention {{.*}} positions(%{{.*}}, %{{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32}
+// CHECK:         linalg.generic {{.*}} ins(%[[SPLITS]]#1 : tensor<?x1x8x24xf32>)
+// CHECK:           arith.maximumf
+// CHECK:         linalg.generic
+// CHECK:           arith.divf
+// CHECK:           arith.truncf {{.*}} : f32 to f16
+// CHECK-NOT:     attn.attention
+
+// LINALG-LABEL: func.func @causal_gqa(
+// LINALG-NOT:    attn.online_attention
+// LINALG:        linalg.index
+// LINALG-NOT:    attn.online_attention
+func.func @causal_gqa(%q: tensor<1x8x24x16xf16>, %k: tensor<1x2x40x16xf16>, %v: tensor<1x2x40x16xf16>) -> tensor<1x8x24x16xf16> {
+  %init = tensor.empty() : tensor<1x8x24x16xf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x24x16xf16>, tensor<1x2x40x16xf16>, tensor<1x2x40x16xf16>)
+                      outs(%init : tensor<1x8x24x16xf16>)
+                      {causal, strategy = #attn.strategy<"portable", {block_q = 16, block_k = 8, splits = 3}>} -> tensor<1x8x24x16xf16>
+  return %o : tensor<1x8x24x16xf16>
+}
