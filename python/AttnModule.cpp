@@ -293,6 +293,13 @@ PYBIND11_MODULE(_attn, m) {
       },
       py::arg("path"));
 
+  m.def("known_targets", [] {
+    std::vector<std::string> names;
+    for (const attn::api::TargetInfo &info : attn::api::knownTargets())
+      names.push_back(info.name);
+    return names;
+  });
+
   m.def("supported_gpu_chips", [] {
     std::vector<std::string> chips;
     for (llvm::StringRef chip : mlir::attn::supportedGpuChips())

@@ -9,9 +9,9 @@
 #ifndef ATTN_TOOLS_TOOLTARGETFLAGS_H
 #define ATTN_TOOLS_TOOLTARGETFLAGS_H
 
+#include "attn/CAPI/Compiler.h"
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
-#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/CommandLine.h"
 
 #include <string>
@@ -32,20 +32,13 @@ inline llvm::cl::opt<bool> tensorCores(
                    "sm_80+) where the strategy can"),
     llvm::cl::init(false), llvm::cl::cat(mlir::attn::getAttnOptionCategory()));
 
-/// The values --target accepts.
-inline constexpr const char *kTargets[] = {"cpu", "cuda", "vulkan"};
-
-/// "" for a known --target with a supported --gpu-chip, else the error line
-/// to print. --gpu-chip and --tensor-cores apply to --target cuda only.
+/// "" for a known --target (attn::api::knownTargets) with a supported
+/// --gpu-chip, else the error line to print. --gpu-chip and --tensor-cores
+/// apply to --target cuda only.
 inline std::string targetError() {
-  std::string known;
-  for (size_t i = 0; i < std::size(kTargets); ++i)
-    known += std::string(i == 0 ? ""
-                         : i + 1 == std::size(kTargets) ? " or "
-                                                         : ", ") +
-             kTargets[i];
-  if (!llvm::is_contained(kTargets, llvm::StringRef(target)))
-    return "unknown --target '" + target + "' (expected " + known + ")";
+  if (!attn::api::findTarget(target))
+    return "unknown --target '" + target + "' (expected " +
+           attn::api::knownTargetList() + ")";
   bool cuda = target == "cuda";
   if (!cuda && (gpuChip.getNumOccurrences() || tensorCores))
     return std::string(gpuChip.getNumOccurrences() ? "--gpu-chip"

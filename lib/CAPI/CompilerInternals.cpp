@@ -72,28 +72,31 @@ SourceDiagnostics::parseAndRaise(MLIRContext *context, bool raise,
 }
 
 bool checkTarget(const std::string &target, std::string &error) {
-  if (target == "cpu")
-    return true;
-#ifdef ATTN_HAS_CUDA_RUNTIME
-  if (target == "cuda")
-    return true;
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-  if (target == "vulkan")
-    return true;
-#endif
-  error = "unknown target '" + target + "' (expected cpu, cuda or vulkan)";
-  if (target == "cuda")
+  if (!findTarget(target)) {
+    error = "unknown target '" + target + "' (expected " + knownTargetList() +
+            ")";
+    return false;
+  }
+#ifndef ATTN_HAS_CUDA_RUNTIME
+  if (target == "cuda") {
     error = "target 'cuda' is not available in this build of attn (no "
             "cuda.h at build time)";
-  if (target == "vulkan")
+    return false;
+  }
+#endif
+#ifndef ATTN_HAS_VULKAN_RUNTIME
+  if (target == "vulkan") {
     error = "target 'vulkan' is not available in this build of attn (no "
             "vulkan/vulkan.h at build time)";
-  return false;
+    return false;
+  }
+#endif
+  return true;
 }
 
 bool isGpuTarget(const std::string &target) {
-  return target == "cuda" || target == "vulkan";
+  const TargetInfo *info = findTarget(target);
+  return info && info->gpu;
 }
 
 /// The first error the GPU runtime recorded during a call, or "" (compiled
@@ -227,3 +230,27 @@ std::optional<std::vector<int>> descriptorRanks(Type type) {
 }
 
 } // namespace attn::api::detail
+
+const std::vector<attn::api::TargetInfo> &attn::api::knownTargets() {
+  static const std::vector<TargetInfo> targets = {
+      {"cpu", false, ""}, {"cuda", true, "Cuda"}, {"vulkan", true, "Vulkan"}};
+  return targets;
+}
+
+const attn::api::TargetInfo *attn::api::findTarget(const std::string &name) {
+  for (const TargetInfo &info : knownTargets())
+    if (name == info.name)
+      return &info;
+  return nullptr;
+}
+
+std::string attn::api::knownTargetList() {
+  const std::vector<TargetInfo> &targets = knownTargets();
+  std::string list;
+  for (size_t i = 0; i < targets.size(); ++i)
+    list += std::string(i == 0                    ? ""
+                        : i + 1 == targets.size() ? " or "
+                                                  : ", ") +
+            targets[i].name;
+  return list;
+}

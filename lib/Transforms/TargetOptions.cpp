@@ -11,7 +11,6 @@
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/ManagedStatic.h"
-#include "llvm/Support/WithColor.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -72,14 +71,7 @@ struct AttnCommandLineOptions {
   llvm::cl::list<std::string> strategyLibraries{
       "attn-load-strategy",
       llvm::cl::desc("Load a shared library that registers strategies"),
-      llvm::cl::value_desc("lib.so"), llvm::cl::cat(getAttnOptionCategory()),
-      llvm::cl::callback([](const std::string &path) {
-        std::string error;
-        if (!loadStrategyLibrary(path, error)) {
-          llvm::WithColor::error(llvm::errs()) << error << "\n";
-          std::exit(1);
-        }
-      })};
+      llvm::cl::value_desc("lib.so"), llvm::cl::cat(getAttnOptionCategory())};
 };
 llvm::ManagedStatic<AttnCommandLineOptions> commandLineOptions;
 bool commandLineRegistered = false;
@@ -90,6 +82,15 @@ void mlir::attn::registerAttnCommandLineOptions() {
   registerDebugOptions();
   *commandLineOptions;
   commandLineRegistered = true;
+}
+
+bool mlir::attn::loadCommandLineStrategyLibraries(std::string &error) {
+  if (!commandLineRegistered)
+    return true;
+  for (const std::string &path : commandLineOptions->strategyLibraries)
+    if (!loadStrategyLibrary(path, error))
+      return false;
+  return true;
 }
 
 StringRef mlir::attn::getCommandLineForcedStrategy() {

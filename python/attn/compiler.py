@@ -20,7 +20,8 @@ CompileError.__module__ = "attn"
 CompileError.__doc__ = ("Compilation failed; str(error) is the MLIR "
                         "diagnostic text.")
 
-_TARGETS = ("cpu", "cuda", "vulkan")
+# The compiler's own list (attn::api::knownTargets).
+_TARGETS = tuple(_attn.known_targets())
 _PIPELINE_OPTIONS = ("threads", "vector_width", "opt_level",
                      "override_strategy", "chip", "tensor_cores")
 # Options of the GPU pipeline only.

@@ -373,6 +373,8 @@ int main(int argc, char **argv) {
                               "self-contained shared library\n");
   if (std::string error = attn::tools::targetError(); !error.empty())
     return fail(error);
+  if (std::string error; !mlir::attn::loadCommandLineStrategyLibraries(error))
+    return fail(error);
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
   if (!buffer)
     return fail("cannot read '" + inputFile +
@@ -414,10 +416,7 @@ int main(int argc, char **argv) {
     llvm::raw_fd_ostream out(glue, ec);
     if (ec)
       return fail("cannot write '" + glue + "': " + ec.message());
-    out << dispatcher(entries,
-                      target == "cuda"     ? "Cuda"
-                      : target == "vulkan" ? "Vulkan"
-                                           : "",
+    out << dispatcher(entries, attn::api::findTarget(target)->runtimeLayer,
                       description(entries, target));
   }
 

@@ -18,6 +18,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/WithColor.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -50,6 +51,11 @@ int main(int argc, char **argv) {
 
   auto [inputFile, outputFile] = mlir::registerAndParseCLIOptions(
       argc, argv, "attn optimizer driver: MLIR passes plus attn\n", registry);
+  if (std::string error;
+      !mlir::attn::loadCommandLineStrategyLibraries(error)) {
+    llvm::WithColor::error(llvm::errs(), "attn-opt") << error << "\n";
+    return 1;
+  }
   if (printStrategyParameters) {
     mlir::attn::printStrategyParameterReference(llvm::outs());
     return 0;

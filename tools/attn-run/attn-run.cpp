@@ -181,6 +181,8 @@ int main(int argc, char **argv) {
 
   if (std::string error = attn::tools::targetError(); !error.empty())
     return fail(error);
+  if (std::string error; !mlir::attn::loadCommandLineStrategyLibraries(error))
+    return fail(error);
   for (cl::opt<double> *tolerance : {&absTolerance, &relTolerance}) {
     if (!tolerance->getNumOccurrences())
       continue;

@@ -28,6 +28,23 @@ namespace attn::api {
 using runtime::DType;
 using runtime::HostArray;
 
+/// A target that `CompileOptions::target` may name.
+struct TargetInfo {
+  const char *name;         ///< "cpu", "cuda", "vulkan".
+  bool gpu;                 ///< Compiled by the GPU pipeline.
+  /// The GPU runtime layer an AOT library's dispatcher checks ("Cuda",
+  /// "Vulkan"; "" for the CPU).
+  const char *runtimeLayer;
+};
+/// Every target attn knows, in the order tools list them; the one list that
+/// the tools, the AOT dispatcher and Python take theirs from. Whether this
+/// build can run one is checkTarget's answer.
+const std::vector<TargetInfo> &knownTargets();
+/// The entry of knownTargets() named `name`, or null.
+const TargetInfo *findTarget(const std::string &name);
+/// "cpu, cuda or vulkan": knownTargets() for messages.
+std::string knownTargetList();
+
 struct CompileOptions {
   std::string target = "cpu";  ///< "cpu", or "cuda" where cuda.h was found.
   std::string gpuChip = "sm_90"; ///< GPU architecture for target "cuda".

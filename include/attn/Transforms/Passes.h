@@ -55,9 +55,14 @@ std::string checkTargetOptions(StringRef kind, int64_t threads,
 
 /// attn-opt's and attn-run's process-wide flags: `--attn-strategy=NAME`
 /// (default for attn-select-strategy's `strategy` option),
-/// `--attn-load-strategy=lib.so` (loads a strategy library at once), and
-/// `-debug` / `-debug-only` where LLVM lacks them (attn/Support/Debug.h).
+/// `--attn-load-strategy=lib.so` (a strategy library, loaded by
+/// loadCommandLineStrategyLibraries), and `-debug` / `-debug-only` where
+/// LLVM lacks them (attn/Support/Debug.h).
 void registerAttnCommandLineOptions();
+/// Loads the libraries that `--attn-load-strategy` named, in order, once the
+/// command line is parsed. On failure returns false with `error` naming the
+/// library; the tool reports it and exits (a library never ends the process).
+bool loadCommandLineStrategyLibraries(std::string &error);
 /// The strategy that `--attn-strategy` forces, or "".
 StringRef getCommandLineForcedStrategy();
 /// The category of attn's own command-line flags. attn-run and attn-aot put
