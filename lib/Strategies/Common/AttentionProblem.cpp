@@ -10,11 +10,11 @@ using namespace mlir::attn;
 AttentionProblem AttentionProblem::get(Operation *op) {
   AttentionProblem p;
   p.op = op;
-  auto fillCommon = [&](auto typedOp) {
+  auto fillCommon = [&](auto typedOp, Value init) {
     p.query = typedOp.getQuery();
     p.key = typedOp.getKey();
     p.value = typedOp.getValue();
-    p.init = typedOp.getInit();
+    p.init = init;
     RankedTensorType q = typedOp.getQueryType(), k = typedOp.getKeyType(),
                      v = typedOp.getValueType();
     p.elementType = q.getElementType();
@@ -27,52 +27,31 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     p.keyShape.assign(k.getShape().begin() + 2, k.getShape().end() - 1);
     p.scale = typedOp.getEffectiveScale();
   };
-  if (auto attention = dyn_cast<AttentionOp>(op)) {
-    fillCommon(attention);
-    p.mask = attention.getMask();
-    p.bias = attention.getBias();
-    p.score = attention.getEffectiveScore();
-    if (auto softcap = attention.getSoftcapAttr())
+  // attn.attention and its tile op share these.
+  auto fillScoreAndRules = [&](auto typedOp) {
+    p.mask = typedOp.getMask();
+    p.bias = typedOp.getBias();
+    p.score = typedOp.getEffectiveScore();
+    if (auto softcap = typedOp.getSoftcapAttr())
       p.softcap = softcap.getValueAsDouble();
-    p.causal = attention.getCausal();
-    if (auto window = attention.getWindowAttr()) {
+    p.causal = typedOp.getCausal();
+    if (auto window = typedOp.getWindowAttr()) {
       p.hasWindow = true;
       p.windowLeft = window.getLeft();
       p.windowRight = window.getRight();
     }
-    p.sinks = attention.getNumSinks();
+    p.sinks = typedOp.getNumSinks();
+  };
+  if (auto attention = dyn_cast<AttentionOp>(op)) {
+    fillCommon(attention, attention.getInit());
+    fillScoreAndRules(attention);
   } else if (auto tile = dyn_cast<OnlineAttentionOp>(op)) {
     // The tile op: its lengths are the tile's, and `init` is the state's
     // acc.
-    p.query = tile.getQuery();
-    p.key = tile.getKey();
-    p.value = tile.getValue();
-    p.init = tile.getAcc();
-    p.mask = tile.getMask();
-    p.bias = tile.getBias();
-    RankedTensorType q = tile.getQueryType(), k = tile.getKeyType(),
-                     v = tile.getValueType();
-    p.elementType = q.getElementType();
-    p.batch = q.getDimSize(0);
-    p.headsQ = q.getDimSize(1);
-    p.headsKV = k.getDimSize(1);
-    p.headDim = q.getDimSize(3);
-    p.valueDim = v.getDimSize(3);
-    p.queryShape = {q.getDimSize(2)};
-    p.keyShape = {k.getDimSize(2)};
-    p.scale = tile.getEffectiveScale();
-    p.score = tile.getEffectiveScore();
-    if (auto softcap = tile.getSoftcapAttr())
-      p.softcap = softcap.getValueAsDouble();
-    p.causal = tile.getCausal();
-    if (auto window = tile.getWindowAttr()) {
-      p.hasWindow = true;
-      p.windowLeft = window.getLeft();
-      p.windowRight = window.getRight();
-    }
-    p.sinks = tile.getNumSinks();
+    fillCommon(tile, tile.getAcc());
+    fillScoreAndRules(tile);
   } else if (auto neighborhood = dyn_cast<NeighborhoodOp>(op)) {
-    fillCommon(neighborhood);
+    fillCommon(neighborhood, neighborhood.getInit());
     p.isNeighborhood = true;
     p.score = ScoreAttr::getSoftmax(op->getContext());
     p.kernel = neighborhood.getKernelSizes();

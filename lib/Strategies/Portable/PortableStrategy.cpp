@@ -178,7 +178,9 @@ public:
     // Splits of the keys as partial reductions, each split's state merged
     // into the empty one at the end. Outermost: with the splits inside the
     // rows' forall, MLIR 22's canonicalizer crashed (TensorType::hasRank of
-    // a null type) when that forall had a single iteration over rows.
+    // a null type) when that forall had a single iteration over rows. So
+    // with splits the threads share the splits (the rows' forall inside runs
+    // on each split's thread), as split-KV's decode shapes want.
     SmallVector<Value> finalState;
     Operation *inner = tile;
     if (config.splits > 1) {

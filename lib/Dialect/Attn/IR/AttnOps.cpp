@@ -204,6 +204,31 @@ LogicalResult verifyBroadcastOperand(Operation *op, StringRef name,
   return success();
 }
 
+/// The mask (i1) and bias (f32, f16 or bf16) operands, each broadcast as
+/// verifyBroadcastOperand says; either may be null.
+LogicalResult verifyMaskAndBias(Operation *op, Value mask, Value bias,
+                                RankedTensorType q, RankedTensorType k) {
+  if (mask) {
+    auto type = cast<RankedTensorType>(mask.getType());
+    if (!type.getElementType().isInteger(1))
+      return op->emitOpError() << "'mask' element type must be i1 (true = may "
+                                  "attend), got "
+                               << type.getElementType();
+    if (failed(verifyBroadcastOperand(op, "mask", type, q, k)))
+      return failure();
+  }
+  if (bias) {
+    auto type = cast<RankedTensorType>(bias.getType());
+    if (!isSupportedFloat(type.getElementType()))
+      return op->emitOpError()
+             << "'bias' element type must be f32, f16 or bf16, got "
+             << type.getElementType();
+    if (failed(verifyBroadcastOperand(op, "bias", type, q, k)))
+      return failure();
+  }
+  return success();
+}
+
 /// The score attributes and allowed-key rules that attn.attention and
 /// attn.online_attention share: scale, softcap, sinks, window, and what a
 /// feature-map score excludes.
@@ -277,23 +302,8 @@ LogicalResult AttentionOp::verify() {
                            "[B, H, L, D]", /*sameSpatial=*/false)))
     return failure();
 
-  if (Value mask = getMask()) {
-    auto type = cast<RankedTensorType>(mask.getType());
-    if (!type.getElementType().isInteger(1))
-      return emitOpError() << "'mask' element type must be i1 (true = may "
-                              "attend), got "
-                           << type.getElementType();
-    if (failed(verifyBroadcastOperand(*this, "mask", type, q, k)))
-      return failure();
-  }
-  if (Value bias = getBias()) {
-    auto type = cast<RankedTensorType>(bias.getType());
-    if (!isSupportedFloat(type.getElementType()))
-      return emitOpError() << "'bias' element type must be f32, f16 or bf16, got "
-                           << type.getElementType();
-    if (failed(verifyBroadcastOperand(*this, "bias", type, q, k)))
-      return failure();
-  }
+  if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)))
+    return failure();
 
   return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
                              getSinksAttr(), getWindowAttr(),
@@ -485,24 +495,8 @@ LogicalResult OnlineAttentionOp::verify() {
                            << type;
   }
 
-  if (Value mask = getMask()) {
-    auto type = cast<RankedTensorType>(mask.getType());
-    if (!type.getElementType().isInteger(1))
-      return emitOpError() << "'mask' element type must be i1 (true = may "
-                              "attend), got "
-                           << type.getElementType();
-    if (failed(verifyBroadcastOperand(*this, "mask", type, q, k)))
-      return failure();
-  }
-  if (Value bias = getBias()) {
-    auto type = cast<RankedTensorType>(bias.getType());
-    if (!isSupportedFloat(type.getElementType()))
-      return emitOpError() << "'bias' element type must be f32, f16 or bf16, "
-                              "got "
-                           << type.getElementType();
-    if (failed(verifyBroadcastOperand(*this, "bias", type, q, k)))
-      return failure();
-  }
+  if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)))
+    return failure();
 
   ScoreAttr score = getEffectiveScore();
   if (score.isFeatureProduct())
