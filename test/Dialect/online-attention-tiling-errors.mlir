@@ -3,11 +3,11 @@
 // Tiling errors of attn.online_attention, each naming the rule (the second
 // and third are upstream's, spelling included).
 
-// A grouped-query op tiles its heads by 1 or not at all.
+// A grouped-query op tiles its heads by 1 or by whole groups.
 func.func @gqa_heads(%q: tensor<1x8x16x32xf32>, %k: tensor<1x2x24x32xf32>, %v: tensor<1x2x24x8xf32>,
                      %acc: tensor<1x8x16x8xf32>, %m: tensor<1x8x16xf32>, %l: tensor<1x8x16xf32>,
                      %qp: index, %kp: index) -> tensor<1x8x16x8xf32> {
-  // expected-error @+3 {{a grouped-query tile (4 query heads per KV head) tiles its heads by 1 or not at all}}
+  // expected-error @+3 {{a grouped-query tile (4 query heads per KV head) tiles its heads by 1 or by a multiple of 4}}
   // expected-error @+2 {{faild to tile operation}}
   // expected-error @+1 {{failed to generate tiling loops}}
   %a, %mm, %ll = attn.online_attention ins(%q, %k, %v : tensor<1x8x16x32xf32>, tensor<1x2x24x32xf32>, tensor<1x2x24x8xf32>)

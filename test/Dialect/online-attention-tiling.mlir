@@ -84,3 +84,33 @@ module attributes {transform.with_named_sequence} {
   }
 }
 
+
+// -----
+
+// Heads by whole groups: two groups of 4 query heads read KV heads
+// h / 4 .. h / 4 + 1 (the tile's own maps divide by 4 again).
+// CHECK-LABEL: func.func @head_groups(
+// CHECK-SAME:    %[[Q:[^:]+]]: tensor<1x16x4x32xf32>, %[[K:[^:]+]]: tensor<1x4x24x32xf32>
+// CHECK:         scf.for %[[H:.*]] = %{{.*}} to %{{.*}} step %[[C8:.*]] iter_args
+// CHECK:           %[[KVH:.*]] = arith.divui %[[H]], %{{.*}} : index
+// CHECK-DAG:       tensor.extract_slice %[[Q]][0, %[[H]], 0, 0] [1, 8, 4, 32]
+// CHECK-DAG:       tensor.extract_slice %[[K]][0, %[[KVH]], 0, 0] [1, 2, 24, 32]
+// CHECK:           attn.online_attention ins({{.*}} : tensor<1x8x4x32xf32>, tensor<1x2x24x32xf32>, tensor<1x2x24x8xf32>)
+func.func @head_groups(%q: tensor<1x16x4x32xf32>, %k: tensor<1x4x24x32xf32>, %v: tensor<1x4x24x8xf32>,
+                       %acc: tensor<1x16x4x8xf32>, %m: tensor<1x16x4xf32>, %l: tensor<1x16x4xf32>,
+                       %qp: index, %kp: index) -> tensor<1x16x4x8xf32> {
+  %a, %mm, %ll = attn.online_attention ins(%q, %k, %v : tensor<1x16x4x32xf32>, tensor<1x4x24x32xf32>, tensor<1x4x24x8xf32>)
+      positions(%qp, %kp)
+      outs(%acc, %m, %l : tensor<1x16x4x8xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>)
+      {scale = 0.125 : f32} -> tensor<1x16x4x8xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>
+  return %a : tensor<1x16x4x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.online_attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %tiled, %loop = transform.structured.tile_using_for %op tile_sizes [0, 8]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

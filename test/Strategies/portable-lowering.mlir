@@ -11,9 +11,9 @@
 // Row 0's aligned position: Lk - Lq.
 // CHECK:         %[[QPOS:.*]] = arith.subi %{{.*}}, %{{.*}} : index
 // CHECK:         %[[SPLITS:.*]]:3 = scf.forall ({{.*}}) = (0) to (40) step (%{{.*}}) shared_outs({{.*}}) -> (tensor<?x1x8x24x16xf32>, tensor<?x1x8x24xf32>, tensor<?x1x8x24xf32>)
-// CHECK:           scf.forall ({{.*}}) = (0, 0, 0) to (1, 8, 24) step (1, 1, 16) shared_outs
+// CHECK:           scf.forall ({{.*}}) = (0, 0, 0) to (1, 8, 24) step (1, 4, 16) shared_outs
 // CHECK:             scf.for {{.*}} step %{{.*}} iter_args
-// CHECK:               attn.online_attention {{.*}} positions(%{{.*}}, %{{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32}
+// CHECK:               attn.online_attention ins({{.*}} : tensor<1x4x?x16xf16>, tensor<1x1x?x16xf16>, tensor<1x1x?x16xf16>) positions(%{{.*}}, %{{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32}
 // CHECK:         linalg.generic {{.*}} ins(%[[SPLITS]]#1 : tensor<?x1x8x24xf32>)
 // CHECK:           arith.maximumf
 // CHECK:         linalg.generic

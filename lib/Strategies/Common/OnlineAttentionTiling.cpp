@@ -84,25 +84,26 @@ FailureOr<TilingResult> buildTile(OpBuilder &b, OnlineAttentionOp op,
                                   ValueRange state) {
   Location loc = op.getLoc();
   int64_t group = op.getGroupSize();
-  int64_t heads = op.getQueryType().getDimSize(1);
-  // KV heads of the tile's query heads.
+  // KV heads of the tile's query heads: head h reads KV head h / group. A
+  // tile of one head reads one KV head; a tile of whole groups (a static
+  // size that group divides, at offsets that upstream's tiling makes
+  // multiples of that size) reads size / group KV heads.
   OpFoldResult kvOffset = offsets[kHeadDim], kvSize = sizes[kHeadDim];
   if (group > 1) {
     std::optional<int64_t> size = getConstantIntValue(sizes[kHeadDim]);
-    std::optional<int64_t> offset = getConstantIntValue(offsets[kHeadDim]);
-    if (size == 1) {
-      kvOffset = arith::DivUIOp::create(
-                     b, loc,
-                     getValueOrCreateConstantIndexOp(b, loc, offsets[kHeadDim]),
-                     arith::ConstantIndexOp::create(b, loc, group))
-                     .getResult();
-    } else if (size == heads && offset == 0) {
-      kvSize = b.getIndexAttr(heads / group);
-    } else {
+    if (!size || (*size != 1 && *size % group != 0))
       return op.emitOpError()
              << "a grouped-query tile (" << group
-             << " query heads per KV head) tiles its heads by 1 or not at all";
-    }
+             << " query heads per KV head) tiles its heads by 1 or by a "
+                "multiple of "
+             << group;
+    kvOffset = arith::DivUIOp::create(
+                   b, loc,
+                   getValueOrCreateConstantIndexOp(b, loc, offsets[kHeadDim]),
+                   arith::ConstantIndexOp::create(b, loc, group))
+                   .getResult();
+    if (*size != 1)
+      kvSize = b.getIndexAttr(*size / group);
   }
   auto full = [&](Value v, int64_t dim) {
     return tensor::getMixedSize(b, loc, v, dim);

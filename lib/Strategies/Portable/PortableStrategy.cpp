@@ -1,15 +1,15 @@
 //===- PortableStrategy.cpp - attention as tiled attn.online_attention ----===//
 //
 // The `portable` strategy: attn.attention as one attn.online_attention over
-// the whole problem, tiled by upstream's TilingInterface (an scf.forall over
-// batch, heads and query blocks; the keys in blocks carried by an scf.for,
-// or first cut into `splits` partial reductions, split-KV, that merge at the
-// end), then the epilogue. The tiles are lowered by
+// the whole problem, tiled by upstream's TilingInterface (an scf.forall
+// over batch, KV-head groups and query blocks; the keys in blocks carried by
+// an scf.for, or first cut into `splits` partial reductions, split-KV, that
+// merge at the end), then the epilogue. The tiles are lowered by
 // attn-convert-online-attention-to-linalg and upstream's passes, so this is
 // the path that needs nothing hand-written per target: slower than `tiled`
-// on the CPU (the tile's scores are materialized), never picked by the cost
-// model over it, and the reference that a target-specific lowering of the
-// tile op is measured against.
+// on the CPU (the tile's scores are materialized, in scalar loops), ranked
+// below every kernel by the cost model, and the baseline that a
+// target-specific lowering of the tile op is measured against.
 //
 //===----------------------------------------------------------------------===//
 
@@ -199,13 +199,14 @@ public:
       finalState = split->replacements;
       inner = split->tile;
     }
-    // Batch, heads and query blocks in parallel.
-    FailureOr<Tiled> rowsTiled =
-        tileWith(rewriter, inner,
-                 scf::SCFTilingOptions()
-                     .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
-                     .setTileSizes(indexAttrs(rewriter, {1, 1, config.blockQ,
-                                                         0})));
+    // Batch, KV-head groups and query blocks in parallel: a tile holds the
+    // query heads of one KV head, which read its keys once.
+    FailureOr<Tiled> rowsTiled = tileWith(
+        rewriter, inner,
+        scf::SCFTilingOptions()
+            .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+            .setTileSizes(
+                indexAttrs(rewriter, {1, p.groupSize(), config.blockQ, 0})));
     if (failed(rowsTiled))
       return failure();
     if (finalState.empty())

@@ -20,7 +20,8 @@ namespace mlir::attn {
 /// Attaches TilingInterface and PartialReductionOpInterface to
 /// attn.online_attention. Iteration domain: (batch, query heads, rows,
 /// keys), the keys a reduction; a grouped-query op tiles its heads by 1 or
-/// not at all. Partial reductions split the keys (outer parallel only):
+/// by whole groups (a static multiple of the group size), so that a group's
+/// query heads can share their KV head's tiles. Partial reductions split the keys (outer parallel only):
 /// each split starts from the empty state, and the merge folds the splits
 /// into the op's own initial state.
 void registerOnlineAttentionTilingInterface(DialectRegistry &registry);
