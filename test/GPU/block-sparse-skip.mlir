@@ -35,3 +35,41 @@ func.func @tiled(%q: tensor<1x4x48x16xf32>, %k: tensor<1x2x64x16xf32>, %v: tenso
                       outs(%init : tensor<1x4x48x16xf32>) {strategy = #attn.strategy<"tiled", {block_q = 16, block_k = 8}>} -> tensor<1x4x48x16xf32>
   return %o : tensor<1x4x48x16xf32>
 }
+
+// A constant mask is counted at compile time: the counts of its 16 x 8
+// tiles (2 x 2 of them for 20 x 12) are a constant, and no reduction runs
+// on the host per call.
+// CHECK-LABEL: func.func @constant_mask(
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[COUNTS:.*]] = arith.constant dense<{{\[\[\[\[}}128, 0], [32, 16]]]]> : tensor<1x1x2x2xi32>
+// CHECK:         tensor.cast %[[COUNTS]] : tensor<1x1x2x2xi32> to tensor<1x1x?x?xi32>
+// CHECK:         gpu.launch
+func.func @constant_mask(%q: tensor<1x2x20x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x16xf32>) -> tensor<1x2x20x16xf32> {
+  %init = tensor.empty() : tensor<1x2x20x16xf32>
+  // Rows 0-15 see keys 0-7; rows 16-19 see all 12 keys.
+  %m = arith.constant dense<[[[
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, false, false, false, false],
+    [true, true, true, true, true, true, true, true, true, true, true, true],
+    [true, true, true, true, true, true, true, true, true, true, true, true],
+    [true, true, true, true, true, true, true, true, true, true, true, true],
+    [true, true, true, true, true, true, true, true, true, true, true, true]]]]> : tensor<1x1x20x12xi1>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x20x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x16xf32>)
+                      mask(%m : tensor<1x1x20x12xi1>)
+                      outs(%init : tensor<1x2x20x16xf32>) {strategy = #attn.strategy<"block_sparse", {block_q = 16, block_k = 8}>} -> tensor<1x2x20x16xf32>
+  return %o : tensor<1x2x20x16xf32>
+}

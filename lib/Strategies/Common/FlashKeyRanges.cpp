@@ -96,22 +96,22 @@ void FlashEmitter::prepareBlockSparse() {
     ArrayRef<int64_t> shape = maskType.getShape();
     int64_t bm = shape[0], hm = shape[1], lqs = shape[2], lks = shape[3];
     int64_t nqb = (lqs + bq - 1) / bq, nt = (lks + bk - 1) / bk;
-    SmallVector<bool> bits = llvm::to_vector(constant.getValues<bool>());
+    SmallVector<int32_t> counts =
+        countConstantMaskTiles(constant, shape, bq, bk);
     int64_t groups = hm == 1 ? 1 : p.headsKV;
     SmallVector<int32_t> offsets = {0}, tiles, fulls;
     for (int64_t mb = 0; mb < bm; ++mb)
       for (int64_t hg = 0; hg < groups; ++hg)
         for (int64_t qb = 0; qb < nqb; ++qb) {
           for (int64_t t = 0; t < nt; ++t) {
+            int64_t size = (std::min(lqs, (qb + 1) * bq) - qb * bq) *
+                           (std::min(lks, (t + 1) * bk) - t * bk);
             bool any = false, all = true;
             for (int64_t g = 0; g < (hm == 1 ? 1 : group); ++g) {
               int64_t h = hm == 1 ? 0 : hg * group + g;
-              for (int64_t i = qb * bq; i < std::min(lqs, (qb + 1) * bq); ++i)
-                for (int64_t j = t * bk; j < std::min(lks, (t + 1) * bk); ++j) {
-                  bool bit = bits[((mb * hm + h) * lqs + i) * lks + j];
-                  any |= bit;
-                  all &= bit;
-                }
+              int32_t count = counts[((mb * hm + h) * nqb + qb) * nt + t];
+              any |= count > 0;
+              all &= count == size;
             }
             if (any) {
               tiles.push_back(t);

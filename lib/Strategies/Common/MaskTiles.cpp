@@ -1,7 +1,7 @@
 //===- MaskTiles.cpp - A mask operand cut into query and key tiles --------===//
 //
 // See MaskTiles.h: the padded mask, and the allowed keys per tile as one
-// linalg reduction over it.
+// linalg reduction over it, or counted at compile time for a constant mask.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,9 +10,42 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/Matchers.h"
+
+#include <algorithm>
 
 using namespace mlir;
 using namespace mlir::attn;
+
+SmallVector<int32_t>
+mlir::attn::countConstantMaskTiles(DenseElementsAttr mask,
+                                   ArrayRef<int64_t> shape, int64_t blockQ,
+                                   int64_t blockK) {
+  int64_t bm = shape[0], hm = shape[1], lq = shape[2], lk = shape[3];
+  int64_t blocks = (lq + blockQ - 1) / blockQ;
+  int64_t keyTiles = (lk + blockK - 1) / blockK;
+  SmallVector<int32_t> counts(bm * hm * blocks * keyTiles, 0);
+  if (mask.isSplat()) {
+    if (!mask.getSplatValue<bool>())
+      return counts;
+    // Every key of a tile's valid part.
+    for (int64_t i = 0; i < bm * hm; ++i)
+      for (int64_t qb = 0; qb < blocks; ++qb)
+        for (int64_t t = 0; t < keyTiles; ++t)
+          counts[(i * blocks + qb) * keyTiles + t] =
+              std::min(blockQ, lq - qb * blockQ) *
+              std::min(blockK, lk - t * blockK);
+    return counts;
+  }
+  auto values = mask.getValues<bool>();
+  auto it = values.begin();
+  for (int64_t i = 0; i < bm * hm; ++i)
+    for (int64_t q = 0; q < lq; ++q)
+      for (int64_t j = 0; j < lk; ++j, ++it)
+        if (*it)
+          ++counts[(i * blocks + q / blockQ) * keyTiles + j / blockK];
+  return counts;
+}
 
 MaskTiles mlir::attn::buildMaskTiles(OpBuilder &b, Location loc, Value mask,
                                      int64_t blockQ, int64_t blockK,
@@ -46,6 +79,26 @@ MaskTiles mlir::attn::buildMaskTiles(OpBuilder &b, Location loc, Value mask,
   if (!withCounts)
     return tiles;
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, tiles.padded);
+  auto countsType = RankedTensorType::get(
+      {paddedShape[0], paddedShape[1], ShapedType::kDynamic,
+       ShapedType::kDynamic},
+      b.getI32Type());
+  // A constant mask is counted now, once, instead of on every call.
+  DenseElementsAttr constantMask;
+  if (maskType.hasStaticShape() &&
+      matchPattern(mask, m_Constant(&constantMask))) {
+    SmallVector<int32_t> counts = countConstantMaskTiles(
+        constantMask, maskType.getShape(), blockQ, blockK);
+    int64_t blocks = (maskRows + blockQ - 1) / blockQ;
+    int64_t keyTiles = (maskKeys + blockK - 1) / blockK;
+    auto staticType = RankedTensorType::get(
+        {maskType.getDimSize(0), maskType.getDimSize(1), blocks, keyTiles},
+        b.getI32Type());
+    Value folded = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(staticType, ArrayRef<int32_t>(counts)));
+    tiles.counts = tensor::CastOp::create(b, loc, countsType, folded);
+    return tiles;
+  }
   SmallVector<OpFoldResult> tiledSizes = {sizes[0], sizes[1], numBlocks,
                                           b.getIndexAttr(blockQ), numTiles,
                                           b.getIndexAttr(blockK)};

@@ -2,8 +2,9 @@
 //
 // What the block-sparse kernels of every target read of a mask operand: the
 // mask padded with false to whole (block_q x block_k) tiles, and how many
-// keys each tile allows, counted at run time (one pass over the mask), so
-// that a kernel skips the tiles that allow none.
+// keys each tile allows, so that a kernel skips the tiles that allow none:
+// counted at run time (one pass over the mask per call), or at compile time
+// when the mask is a constant.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #define ATTN_STRATEGIES_COMMON_MASKTILES_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
 
 namespace mlir::attn {
 
@@ -26,10 +28,18 @@ struct MaskTiles {
 
 /// `mask` ([Bm, Hm, Lq, Lk] i1) in tiles of `blockQ` x `blockK`;
 /// `numBlocks` and `numTiles` are index values (ceil(Lq / blockQ),
-/// ceil(Lk / blockK)). With `withCounts`, also the counts per tile.
+/// ceil(Lk / blockK)). With `withCounts`, also the counts per tile: an
+/// arith.constant when `mask` is a constant of static shape.
 MaskTiles buildMaskTiles(OpBuilder &b, Location loc, Value mask,
                          int64_t blockQ, int64_t blockK, Value numBlocks,
                          Value numTiles, bool withCounts);
+
+/// The allowed keys of each (blockQ x blockK) tile of a constant mask of
+/// static `shape` [Bm, Hm, Lq, Lk], row-major over [Bm, Hm, ceil(Lq /
+/// blockQ), ceil(Lk / blockK)].
+SmallVector<int32_t> countConstantMaskTiles(DenseElementsAttr mask,
+                                            ArrayRef<int64_t> shape,
+                                            int64_t blockQ, int64_t blockK);
 
 } // namespace mlir::attn
 
