@@ -17,6 +17,11 @@
 // RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --mlir-print-op-generic | attn-opt | FileCheck %s --check-prefix=ROUND
 // RUN: attn-opt %s | %mlir_opt_upstream --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so | FileCheck %s --check-prefix=ROUND
 //
+// The dialect plugin attaches the tile op's tiling interfaces, so upstream's
+// transform ops tile attn.online_attention inside mlir-opt too (the CHECK
+// lines of that test):
+// RUN: %mlir_opt_upstream %S/../Dialect/online-attention-tiling.mlir --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so -transform-interpreter -split-input-file -canonicalize -cse | FileCheck %S/../Dialect/online-attention-tiling.mlir
+//
 // Without the plugin, upstream mlir-opt does not know the dialect:
 // RUN: not %mlir_opt_upstream %s 2>&1 | FileCheck %s --check-prefix=NOPLUGIN
 
