@@ -134,6 +134,9 @@ def test_bfloat16_as_uint16(rng):
 @pytest.mark.parametrize("strategy", [
     "reference", "tiled", "split_kv",
     ("tiled", {"block_q": 2, "block_k": 16}),
+    # The tile op through upstream tiling, and split into partial states.
+    "portable",
+    ("portable", {"block_q": 2, "block_k": 7, "splits": 3}),
 ])
 def test_explicit_strategies(rng, strategy):
     q, k, v = qkv(rng, hq=4, hkv=2, lq=3, lk=40)
