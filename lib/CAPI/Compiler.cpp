@@ -25,7 +25,6 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Pipelines/Pipelines.h"
-#include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Strategy.h"
 #include "attn/Transforms/Passes.h"
 
@@ -72,6 +71,20 @@ void setNumThreads(int threads) {
 
 namespace detail {
 
+/// The operands of an attn op that size rules and FLOP terms read.
+struct AttnOperands {
+  Value query, key, value, mask, bias;
+  bool neighborhood = false;
+};
+static AttnOperands operandsOf(Operation *op) {
+  if (auto attention = dyn_cast<AttentionOp>(op))
+    return {attention.getQuery(), attention.getKey(), attention.getValue(),
+            attention.getMask(), attention.getBias(), false};
+  auto neighborhood = cast<NeighborhoodOp>(op);
+  return {neighborhood.getQuery(), neighborhood.getKey(),
+          neighborhood.getValue(), Value(), Value(), true};
+}
+
 /// Rules between the dynamic sizes of entry inputs that attn ops of the
 /// entry read directly: what the op verifier checks statically, checked
 /// again on the actual arrays.
@@ -92,7 +105,7 @@ static std::vector<SizeRule> collectSizeRules(func::FuncOp func) {
   func.walk([&](Operation *op) {
     if (!isAttnOp(op))
       return;
-    AttentionProblem p = AttentionProblem::get(op);
+    AttnOperands p = operandsOf(op);
     std::string name = op->getName().getStringRef().str();
     int rank = cast<RankedTensorType>(p.query.getType()).getRank();
     for (auto [tensor, label] : {std::pair<Value, const char *>{p.key, "key"},
@@ -101,10 +114,10 @@ static std::vector<SizeRule> collectSizeRules(func::FuncOp func) {
            name + " needs the batch sizes of 'query' and '" + label +
                "' equal");
       for (int d = 2; d < rank - 1; ++d)
-        if (p.isNeighborhood || tensor == p.value)
-          rule(p.isNeighborhood ? p.query : p.key, d, tensor, d, false,
+        if (p.neighborhood || tensor == p.value)
+          rule(p.neighborhood ? p.query : p.key, d, tensor, d, false,
                name + " needs the " +
-                   (p.isNeighborhood ? std::string("spatial sizes of 'query'")
+                   (p.neighborhood ? std::string("spatial sizes of 'query'")
                                      : std::string("lengths of 'key'")) +
                    " and '" + label + "' equal");
     }
@@ -168,20 +181,17 @@ void CompiledModuleImpl::recordEntries(ModuleOp module) {
         if (!isAttnOp(op))
           return;
         attnOps = true;
-        FlopTerm term;
-        term.problem = AttentionProblem::get(op);
-        AttentionProblem &p = term.problem;
+        AttnOperands p = operandsOf(op);
+        FlopTerm term{AttentionWork(op)};
         term.batch = dimSource(p.query, 0, func);
-        for (size_t d = 0; d < p.queryShape.size(); ++d)
+        for (size_t d = 0; d < term.work.queryRank(); ++d)
           term.queryShape.push_back(dimSource(p.query, 2 + d, func));
-        for (size_t d = 0; d < p.keyShape.size(); ++d)
+        for (size_t d = 0; d < term.work.keyRank(); ++d)
           term.keyShape.push_back(dimSource(p.key, 2 + d, func));
         if (p.mask)
           if (auto arg = dyn_cast<BlockArgument>(p.mask))
             if (arg.getOwner()->getParentOp() == func.getOperation())
               term.maskArg = arg.getArgNumber();
-        p.op = nullptr;
-        p.query = p.key = p.value = p.mask = p.bias = p.init = Value();
         terms.push_back(std::move(term));
       });
     };
@@ -581,7 +591,6 @@ double CompiledModuleImpl::usefulFlops(
     return -1;
   double total = 0;
   for (const FlopTerm &term : it->second) {
-    const AttentionProblem &p = term.problem;
     int64_t batch = term.batch.resolve(inputs);
     std::vector<int64_t> qShape, kShape;
     for (const DimSource &d : term.queryShape)
@@ -591,29 +600,15 @@ double CompiledModuleImpl::usefulFlops(
     if (batch < 0 || llvm::is_contained(qShape, -1) ||
         llvm::is_contained(kShape, -1))
       return -1;
-    double pairsPerHead;
-    if (term.maskArg >= 0 && term.maskArg < static_cast<int>(inputs.size()) &&
-        !p.isNeighborhood) {
-      // Count allowed pairs exactly through the mask values.
-      const HostArray &mask = inputs[term.maskArg];
-      semantics::BandRule rule = p.bandRule(qShape[0], kShape[0]);
-      int64_t lq = qShape[0], lk = kShape[0];
-      double pairs = 0;
-      for (int64_t b = 0; b < batch; ++b)
-        for (int64_t h = 0; h < p.headsQ; ++h) {
-          int64_t mb = mask.shape[0] == 1 ? 0 : b;
-          int64_t mh = mask.shape[1] == 1 ? 0 : h;
-          const uint8_t *rows =
-              mask.data + ((mb * mask.shape[1] + mh) * lq) * lk;
-          for (int64_t i = 0; i < lq; ++i)
-            for (int64_t j = 0; j < lk; ++j)
-              pairs += rows[i * lk + j] && rule.allowed(i, j);
-        }
-      total += pairs * 2.0 * (p.headDim + p.valueDim);
-      continue;
-    }
-    pairsPerHead = static_cast<double>(p.countAllowedPairs(qShape, kShape));
-    total += pairsPerHead * batch * p.headsQ * 2.0 * (p.headDim + p.valueDim);
+    // With the mask an argument, its values decide which pairs count.
+    const HostArray *mask =
+        term.maskArg >= 0 && term.maskArg < static_cast<int>(inputs.size())
+            ? &inputs[term.maskArg]
+            : nullptr;
+    total += term.work.flops(batch, qShape, kShape,
+                             mask ? mask->data : nullptr,
+                             mask ? ArrayRef<int64_t>(mask->shape)
+                                  : ArrayRef<int64_t>());
   }
   return total;
 }

@@ -12,7 +12,7 @@
 
 #include "attn/CAPI/Compiler.h"
 #include "attn/Pipelines/Pipelines.h"
-#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Strategy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -106,7 +106,7 @@ struct DimSource {
 
 /// What counting one attn op's useful FLOPs needs.
 struct FlopTerm {
-  AttentionProblem problem; // scalar fields only
+  AttentionWork work;
   DimSource batch;
   std::vector<DimSource> queryShape, keyShape;
   int maskArg = -1;

@@ -204,6 +204,30 @@ void printStrategyParameterReference(raw_ostream &os);
 
 /// True for attn.attention and attn.neighborhood.
 bool isAttnOp(Operation *op);
+
+struct AttentionProblem;
+/// The useful work of an attn op: 2 (D + Dv) FLOPs per (query, key) pair
+/// that its rules allow (and its mask, when the mask's values are given).
+/// It keeps sizes and rules only, so it outlives the op: tools count the
+/// FLOPs of a call with the call's sizes, after compilation.
+class AttentionWork {
+public:
+  explicit AttentionWork(Operation *op);
+  /// Query and key position dimensions (1 for attn.attention, the spatial
+  /// rank for attn.neighborhood).
+  size_t queryRank() const;
+  size_t keyRank() const;
+  /// FLOPs of a call with these sizes. `mask`, when not null, holds the
+  /// mask operand's values (one byte each, row-major over `maskShape`, that
+  /// is [Bm, Hm, Lq, Lk]) of an attn.attention; their false entries do not
+  /// count.
+  double flops(int64_t batch, ArrayRef<int64_t> queryShape,
+               ArrayRef<int64_t> keyShape, const uint8_t *mask = nullptr,
+               ArrayRef<int64_t> maskShape = {}) const;
+
+private:
+  std::shared_ptr<const AttentionProblem> problem;
+};
 /// The strategy attribute an attn op carries, or null.
 StrategyAttr getStrategyAttr(Operation *op);
 void setStrategyAttr(Operation *op, StrategyAttr strategy);

@@ -1,6 +1,7 @@
 //===- AttentionProblem.cpp - One view of both attn ops -------------------===//
 
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Strategy.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -161,4 +162,50 @@ Value mlir::attn::buildOnFlattenedPositions(
   return tensor::ExpandShapeOp::create(
       rewriter, loc, resultType, result, groupsOf(resultType.getRank()),
       tensor::getMixedSizes(rewriter, loc, problem.init));
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionWork
+//===----------------------------------------------------------------------===//
+
+mlir::attn::AttentionWork::AttentionWork(Operation *op) {
+  AttentionProblem p = AttentionProblem::get(op);
+  // Sizes and rules only: the op and its values do not outlive compilation.
+  p.op = nullptr;
+  p.query = p.key = p.value = p.mask = p.bias = p.init = Value();
+  problem = std::make_shared<const AttentionProblem>(std::move(p));
+}
+
+size_t mlir::attn::AttentionWork::queryRank() const {
+  return problem->queryShape.size();
+}
+
+size_t mlir::attn::AttentionWork::keyRank() const {
+  return problem->keyShape.size();
+}
+
+double mlir::attn::AttentionWork::flops(int64_t batch,
+                                        ArrayRef<int64_t> queryShape,
+                                        ArrayRef<int64_t> keyShape,
+                                        const uint8_t *mask,
+                                        ArrayRef<int64_t> maskShape) const {
+  const AttentionProblem &p = *problem;
+  double perPair = 2.0 * (p.headDim + p.valueDim);
+  if (!mask || p.isNeighborhood)
+    return static_cast<double>(p.countAllowedPairs(queryShape, keyShape)) *
+           batch * p.headsQ * perPair;
+  // Count allowed pairs exactly through the mask values.
+  semantics::BandRule rule = p.bandRule(queryShape[0], keyShape[0]);
+  int64_t lq = queryShape[0], lk = keyShape[0];
+  double pairs = 0;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < p.headsQ; ++h) {
+      int64_t mb = maskShape[0] == 1 ? 0 : b;
+      int64_t mh = maskShape[1] == 1 ? 0 : h;
+      const uint8_t *rows = mask + ((mb * maskShape[1] + mh) * lq) * lk;
+      for (int64_t i = 0; i < lq; ++i)
+        for (int64_t j = 0; j < lk; ++j)
+          pairs += rows[i * lk + j] && rule.allowed(i, j);
+    }
+  return pairs * perPair;
 }
