@@ -3,16 +3,19 @@
 
 // The portable strategy builds attention from the tile op with upstream's
 // tiling: the empty state, a forall over the key splits (partial
-// reductions), a forall over batch, heads and query blocks, an scf.for over
-// key blocks carrying the state, the merge of the splits, and the epilogue
-// acc / sum. The conversion then leaves no tile op.
+// reductions), a forall over batch, KV-head groups and query blocks, an
+// scf.for over the key blocks of the rows' band carrying the state, the
+// merge of the splits, and the epilogue acc / sum. The conversion then
+// leaves no tile op.
 
 // CHECK-LABEL: func.func @causal_gqa(
 // Row 0's aligned position: Lk - Lq.
 // CHECK:         %[[QPOS:.*]] = arith.subi %{{.*}}, %{{.*}} : index
 // CHECK:         %[[SPLITS:.*]]:3 = scf.forall ({{.*}}) = (0) to (40) step (%{{.*}}) shared_outs({{.*}}) -> (tensor<?x1x8x24x16xf32>, tensor<?x1x8x24xf32>, tensor<?x1x8x24xf32>)
 // CHECK:           scf.forall ({{.*}}) = (0, 0, 0) to (1, 8, 24) step (1, 4, 16) shared_outs
-// CHECK:             scf.for {{.*}} step %{{.*}} iter_args
+// Causal: the key blocks run over the band of the block's rows only, so
+// both bounds are computed values, not the constants 0 and Lk.
+// CHECK:             scf.for %{{.*}} = %{{[0-9]+}} to %{{[0-9]+}} step %{{.*}} iter_args
 // CHECK:               attn.online_attention ins({{.*}} : tensor<1x4x?x16xf16>, tensor<1x1x?x16xf16>, tensor<1x1x?x16xf16>) positions(%{{.*}}, %{{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32}
 // CHECK:         linalg.generic {{.*}} ins(%[[SPLITS]]#1 : tensor<?x1x8x24xf32>)
 // CHECK:           arith.maximumf

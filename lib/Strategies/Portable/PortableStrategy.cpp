@@ -16,6 +16,7 @@
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -212,11 +213,25 @@ public:
     if (finalState.empty())
       finalState = rowsTiled->replacements;
     inner = rowsTiled->tile;
-    // Key blocks, each folded into the state in turn.
-    if (failed(tileWith(rewriter, inner,
-                        scf::SCFTilingOptions().setTileSizes(
-                            indexAttrs(rewriter, {0, 0, 0, config.blockK})))))
+    // The keys the block's rows may see under causal, window and sinks.
+    std::optional<std::pair<Value, Value>> band;
+    if (p.causal || p.hasWindow) {
+      rewriter.setInsertionPoint(inner);
+      band = bandKeys(rewriter, p, cast<OnlineAttentionOp>(inner));
+    }
+    // Key blocks, each folded into the state in turn, over the band only:
+    // blocks wholly outside it are skipped, not computed and masked.
+    FailureOr<Tiled> keysTiled =
+        tileWith(rewriter, inner,
+                 scf::SCFTilingOptions().setTileSizes(
+                     indexAttrs(rewriter, {0, 0, 0, config.blockK})));
+    if (failed(keysTiled))
       return failure();
+    if (band) {
+      auto keyLoop = cast<scf::ForOp>(keysTiled->loops.front().getOperation());
+      keyLoop.setLowerBound(band->first);
+      keyLoop.setUpperBound(band->second);
+    }
 
     // The epilogue, acc / sum, into the op's init.
     rewriter.setInsertionPoint(op);
@@ -245,7 +260,37 @@ private:
   struct Tiled {
     Operation *tile;                  ///< The tile op inside the loops.
     SmallVector<Value> replacements; ///< What replaced the tiled op.
+    SmallVector<LoopLikeOpInterface> loops;
   };
+
+  /// The keys [lo, hi) of `tile` (local indices) that its rows may see
+  /// under causal, window and sinks: the band's lower bound for its first
+  /// row and upper bound for its last (rule::bandInterval, both grow with
+  /// the row), from 0 to at least the last row's sink keys with sinks, and
+  /// an empty range (lo = hi) when no row sees any.
+  static std::pair<Value, Value> bandKeys(OpBuilder &b,
+                                          const AttentionProblem &p,
+                                          OnlineAttentionOp tile) {
+    Location loc = tile.getLoc();
+    RuleArith d(b, loc);
+    Value rows = tensor::DimOp::create(b, loc, tile.getQuery(), 2);
+    Value keys = tensor::DimOp::create(b, loc, tile.getKey(), 2);
+    Value first = tile.getQueryPosition(), kpos = tile.getKeyPosition();
+    Value last = d.sub(d.add(first, rows), d.c(1));
+    // Positions are aligned already (the rule's Lk - Lq is 0), and the
+    // tile's keys end at kpos + keys.
+    Value end = d.add(kpos, keys);
+    Value lo = rule::bandInterval(d, p, first, end, end).lo;
+    Value hi = rule::bandInterval(d, p, last, end, end).hi;
+    if (p.hasWindow && p.sinks > 0) {
+      // Sink keys [0, sinks) as far as the last row may see them.
+      lo = d.c(0);
+      hi = d.max(hi, rule::sinkInterval(d, p, last, end, end).hi);
+    }
+    Value localLo = d.min(d.max(d.sub(lo, kpos), d.c(0)), keys);
+    Value localHi = d.max(localLo, d.min(keys, d.add(d.sub(hi, kpos), d.c(1))));
+    return {localLo, localHi};
+  }
   /// Tiles `op` by `options`, replaces it, and returns the new tile op.
   static FailureOr<Tiled> tileWith(RewriterBase &rewriter, Operation *op,
                                    const scf::SCFTilingOptions &options) {
@@ -255,7 +300,8 @@ private:
     if (failed(result))
       return op->emitOpError() << "portable strategy: tiling failed";
     rewriter.replaceOp(op, result->replacements);
-    return Tiled{result->tiledOps.back(), result->replacements};
+    return Tiled{result->tiledOps.back(), result->replacements,
+                 result->loops};
   }
 
   static SmallVector<OpFoldResult> indexAttrs(OpBuilder &b,
