@@ -311,7 +311,8 @@ struct OnlineAttentionPartialReductionModel
       if (hasValueDim)
         all.push_back(3);
       SmallVector<utils::IteratorType> iters(rank, par);
-      Value scaled = generic(
+      // Kernel scores weigh every state by 1: the initial state as it is.
+      Value scaled = !tracksMax ? initial : generic(
           {tile.getMax(), mMax}, initial,
           {map(rank, {0, 1, 2}), map(rank, {0, 1, 2}), map(rank, all)}, iters,
           [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {

@@ -25,6 +25,9 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <algorithm>
+#include <cmath>
+
 #define DEBUG_TYPE "attn-strategy-portable"
 
 using namespace mlir;
@@ -52,8 +55,8 @@ public:
     static const StrategyParameter parameters[] = {
         {"block_q", StrategyParameter::Type::Integer, 1, 4096,
          StrategyParameter::CPU,
-         "query rows per task (one forall iteration per batch, head and "
-         "block); 64 unless written"},
+         "query rows per task (one forall iteration per batch, KV-head "
+         "group and block); 64 unless written"},
         {"block_k", StrategyParameter::Type::Integer, 1, 4096,
          StrategyParameter::CPU,
          "keys per tile op (the scores of block_q x block_k are "
@@ -112,15 +115,23 @@ public:
     double batch = knownOr(p.batch, 1);
     double lq = knownOr(p.queryLength(), 1024);
     double lk = knownOr(p.keyLength(), 1024);
-    double pairs = batch * p.headsQ * lq * lk;
+    // The key blocks of each row block's band (causal, window): about the
+    // allowed pairs, plus the blocks on the band's edges.
+    double allowed = static_cast<double>(
+        p.countAllowedPairs({int64_t(lq)}, {int64_t(lk)}));
+    double edges = p.hasStructuralMask() ? lq * config.blockK : 0.0;
+    double pairs = batch * p.headsQ * std::min(lq * lk, allowed + edges);
     CostEstimate cost;
-    // Both contractions over every pair, plus the elementwise passes over
-    // the materialized tile scores.
+    // Both contractions over every visited pair, plus the elementwise
+    // passes over the materialized tile scores.
     cost.flops = pairs * (2.0 * p.headDim + 2.0 * p.valueDim + 10.0);
     cost.bytes = pairs * 4.0 * 4.0;
     cost.extraBytes = target.threads * config.blockQ * config.blockK * 4.0 * 3;
-    cost.parallelism =
-        batch * p.headsQ * std::ceil(lq / config.blockQ) * config.splits;
+    // With splits, the threads share the splits only (the rows' forall runs
+    // inside each split); without, the (batch, KV-head group, block) tasks.
+    cost.parallelism = config.splits > 1
+                           ? config.splits
+                           : batch * p.headsKV * std::ceil(lq / config.blockQ);
     // Scalar loops (linalg lowered to loops, no vectors).
     cost.efficiency = 1.0 / (target.vectorBits / 32.0 * 2.0);
     return cost;
@@ -161,13 +172,16 @@ public:
     Value queryPosition =
         arith::SubIOp::create(rewriter, loc, lkValue, lqValue);
     Value keyPosition = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    // Keys per split (at least 1).
-    Value perSplit = arith::MaxUIOp::create(
-        rewriter, loc,
-        arith::CeilDivUIOp::create(
-            rewriter, loc, lkValue,
-            arith::ConstantIndexOp::create(rewriter, loc, config.splits)),
-        arith::ConstantIndexOp::create(rewriter, loc, 1));
+    // Keys per split (at least 1), before the tile op that the splits'
+    // loop goes around.
+    Value perSplit;
+    if (config.splits > 1)
+      perSplit = arith::MaxUIOp::create(
+          rewriter, loc,
+          arith::CeilDivUIOp::create(
+              rewriter, loc, lkValue,
+              arith::ConstantIndexOp::create(rewriter, loc, config.splits)),
+          arith::ConstantIndexOp::create(rewriter, loc, 1));
     auto tile = OnlineAttentionOp::create(
         rewriter, loc,
         TypeRange{acc0.getType(), max0.getType(), sum0.getType()}, p.query,
