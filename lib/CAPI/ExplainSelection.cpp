@@ -41,7 +41,9 @@ bool explain(const std::string &source, const std::string &bufferName,
       return false;
     targetOptions.targetKind = "gpu";
     targetOptions.tensorCores = options.tensorCores;
-    targetOptions.gpuSharedBytes = gpuSharedMemoryBytes(pipeline);
+    targetOptions.gpuSharedBytes = pipeline.sharedMemory;
+    targetOptions.defaultGpuSharedBytes =
+        defaultGpuSharedMemoryBytes(pipeline.api);
   } else {
     targetOptions.targetKind = "cpu";
     targetOptions.threads = options.threads;

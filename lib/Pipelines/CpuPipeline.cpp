@@ -46,17 +46,18 @@ void mlir::attn::addMarkResultsOwned(OpPassManager &pm) {
   pm.addPass(createAttnMarkResultsOwned());
 }
 
-void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads,
-                                        bool gpuHost) {
+void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, bool gpuHost) {
   pm.addPass(createAttnApproximateMath());
   // Linalg ops that strategies leave (reference contractions, packing, mask
   // summaries) become parallel loops too, so that OpenMP runs them on all
   // threads.
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createForallToParallelLoopPass());
-  ConvertSCFToOpenMPPassOptions openmp;
-  openmp.numThreads = threads;
-  pm.addPass(createConvertSCFToOpenMPPass(openmp));
+  pm.addPass(createConvertSCFToOpenMPPass());
+  // The thread count is the module's #attn.target's (which the pipeline's
+  // `threads` wrote or the module did): the last thing read from it.
+  pm.addPass(createAttnSetOpenMPThreads());
+  pm.addPass(createAttnClearTarget());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createAttnExpandShapeToReinterpretCast());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -122,7 +123,6 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   // Tiles of attn.online_attention that a strategy left: their portable
   // lowering.
   pm.addPass(createAttnConvertOnlineAttentionToLinalg());
-  pm.addPass(createAttnClearTarget());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -132,7 +132,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   // The clones that deallocation adds (a returned argument) become copies.
   pm.addPass(createConvertBufferizationToMemRefPass());
 
-  buildCpuLoweringToLLVM(pm, options.threads);
+  buildCpuLoweringToLLVM(pm);
   // Deallocation above returns owned (cloned where needed) buffers only.
   addMarkResultsOwned(pm);
 }

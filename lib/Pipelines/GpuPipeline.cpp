@@ -30,13 +30,11 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-int64_t mlir::attn::gpuSharedMemoryBytes(const GpuPipelineOptions &options) {
+int64_t mlir::attn::defaultGpuSharedMemoryBytes(GpuApi api) {
   constexpr int64_t kCudaStaticSharedBytes = 48 << 10;
   constexpr int64_t kVulkanDefaultSharedBytes = 32 << 10;
-  if (options.sharedMemory > 0)
-    return options.sharedMemory;
-  return options.api == GpuApi::Vulkan ? kVulkanDefaultSharedBytes
-                                       : kCudaStaticSharedBytes;
+  return api == GpuApi::Vulkan ? kVulkanDefaultSharedBytes
+                               : kCudaStaticSharedBytes;
 }
 
 void mlir::attn::buildGpuPipeline(OpPassManager &pm,
@@ -44,7 +42,6 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   // The pipeline's passes consult the strategy registry.
   registerBuiltinStrategies();
   bool vulkan = options.api == GpuApi::Vulkan;
-  int64_t sharedBytes = gpuSharedMemoryBytes(options);
   // Attention written as math becomes attn ops (and GPU kernels); the rest
   // of a model's math stays on the host.
   if (options.raise)
@@ -53,7 +50,10 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   AttnSetTargetOptions machine;
   machine.targetKind = "gpu";
   machine.tensorCores = options.tensorCores;
-  machine.gpuSharedBytes = sharedBytes;
+  // What the user writes on the pipeline must agree with the module's
+  // #attn.target; the API's default fills in only where neither writes one.
+  machine.gpuSharedBytes = options.sharedMemory;
+  machine.defaultGpuSharedBytes = defaultGpuSharedMemoryBytes(options.api);
   pm.addPass(createAttnSetTarget(machine));
   AttnSelectStrategyOptions select;
   select.forcedStrategy = options.strategy;
@@ -63,7 +63,6 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   // Tiles of attn.online_attention that a strategy left: their portable
   // lowering.
   pm.addPass(createAttnConvertOnlineAttentionToLinalg());
-  pm.addPass(createAttnClearTarget());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -74,12 +73,11 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
 
   if (vulkan) {
     // Kernels: SPIR-V beside each gpu.module, then serialized in its place.
-    AttnConvertGpuToVulkanSPIRVOptions spirv;
-    spirv.sharedMemoryBytes = sharedBytes;
-    pm.addPass(createAttnConvertGpuToVulkanSPIRV(spirv));
+    // Kernels are checked against the module's #attn.target shared_memory.
+    pm.addPass(createAttnConvertGpuToVulkanSPIRV());
     pm.nest<func::FuncOp>().addPass(createGpuAsyncRegionPass());
     pm.addPass(createAttnSerializeVulkanKernels());
-    buildCpuLoweringToLLVM(pm, /*threads=*/0, /*gpuHost=*/true);
+    buildCpuLoweringToLLVM(pm, /*gpuHost=*/true);
     pm.addPass(createAttnUseVulkanRuntime());
     addMarkResultsOwned(pm);
     return;
@@ -105,7 +103,7 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
 
   // Host: the CPU lowering with gpu-to-llvm for launches and copies.
-  buildCpuLoweringToLLVM(pm, /*threads=*/0, /*gpuHost=*/true);
+  buildCpuLoweringToLLVM(pm, /*gpuHost=*/true);
   // attn-deallocate-host-buffers returns owned host buffers only.
   addMarkResultsOwned(pm);
 }

@@ -2,7 +2,9 @@
 //
 // Writes the module's #attn.target from the pass options. The options fill in
 // what an #attn.target already on the module leaves out; an option that
-// disagrees with what it writes is an error naming both values.
+// disagrees with what it writes is an error naming both values. A default
+// for the GPU's shared memory (the API's, from attn-gpu-pipeline) is written
+// only where neither gives one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +43,16 @@ struct SetTargetPass : mlir::attn::impl::AttnSetTargetBase<SetTargetPass> {
         !error.empty()) {
       // Emitted at the location alone: the option is at fault.
       mlir::emitError(module.getLoc()) << getArgument() << ": " << error;
+      return signalPassFailure();
+    }
+    if (defaultGpuSharedBytes < 0 ||
+        (defaultGpuSharedBytes > 0 && kind != "gpu")) {
+      mlir::emitError(module.getLoc())
+          << getArgument() << ": default-gpu-shared-memory = "
+          << static_cast<int64_t>(defaultGpuSharedBytes)
+          << (defaultGpuSharedBytes < 0 ? " must be 0 or positive"
+                                        : " applies to target gpu, not " +
+                                              kind);
       return signalPassFailure();
     }
     if (!written) {
@@ -111,6 +123,8 @@ private:
                                nonzero(l1Bytes),  nonzero(l2Bytes),
                                nonzero(l3Bytes),  nonzero(gpuSharedBytes),
                                tensorCores};
+    if (!f.sharedMemory)
+      f.sharedMemory = nonzero(defaultGpuSharedBytes);
     MLIRContext *ctx = &getContext();
     return TargetAttr::get(ctx, kind, f.threads, f.vectorWidth, f.l1, f.l2,
                            f.l3, f.tensorCores ? BoolAttr::get(ctx, true)

@@ -35,9 +35,10 @@ def AttnConvertGpuToVulkanSPIRV
     kernel and the argument.
   }];
   let options = [
-    Option<"sharedMemoryBytes", "shared-memory", "int64_t", "32768",
+    Option<"sharedMemoryBytes", "shared-memory", "int64_t", "0",
            "Workgroup memory a kernel may use (the device's "
-           "maxComputeSharedMemorySize)">,
+           "maxComputeSharedMemorySize). 0: the shared_memory of the "
+           "module's #attn.target, else 32768 (Vulkan's guaranteed minimum)">,
     Option<"maxWorkgroupInvocations", "max-workgroup-invocations", "int64_t",
            "1024", "Invocations a workgroup may have "
            "(maxComputeWorkGroupInvocations)">

@@ -94,8 +94,10 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
 /// gpu.binary, and host code calling libattn_runtime's GPU layer.
 void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 
-/// Shared memory per thread block the kernels of `options` may use.
-int64_t gpuSharedMemoryBytes(const GpuPipelineOptions &options);
+/// The shared memory per thread block that kernels of `api` may use when
+/// neither the pipeline nor the module's #attn.target writes one: 48 KiB
+/// (CUDA's static limit) or 32 KiB (Vulkan's guaranteed minimum).
+int64_t defaultGpuSharedMemoryBytes(GpuApi api);
 
 /// attn on tensors -> LLVM dialect: raise attention written as math, lower
 /// TOSA to linalg, select and apply strategies, bufferize, vectorize,
@@ -108,9 +110,9 @@ void buildInputLowering(OpPassManager &pm);
 
 /// Lowering from bufferized loops/vectors to the LLVM dialect (the tail of
 /// the CPU pipeline); with `gpuHost`, also gpu launches and copies to calls
-/// of the mgpu* runtime.
-void buildCpuLoweringToLLVM(OpPassManager &pm, int64_t threads = 0,
-                            bool gpuHost = false);
+/// of the mgpu* runtime. OpenMP regions run with the #attn.target's threads
+/// (attn-set-openmp-threads), and the target is then removed.
+void buildCpuLoweringToLLVM(OpPassManager &pm, bool gpuHost = false);
 
 /// One-shot bufferization of the whole module (function boundaries with
 /// identity layouts), then canonicalization: what both pipelines run.

@@ -51,11 +51,8 @@ struct TargetDescription {
   static TargetDescription get(TargetAttr attr);
 };
 
-/// The #attn.target of `op` or of the nearest op around it that carries one
-/// (as `attn.target`), or null.
-TargetAttr lookupTargetAttr(Operation *op);
 /// The machine the attn op `op` is compiled for: TargetDescription::get of
-/// lookupTargetAttr, or the host when there is none.
+/// lookupTargetAttr (AttnDialect.h), or the host when there is none.
 TargetDescription getTargetDescription(Operation *op);
 
 /// A strategy's estimate of what computing one op costs on a target.

@@ -30,19 +30,39 @@ def AttnSetTarget : Pass<"attn-set-target", "::mlir::ModuleOp"> {
            "GPU: compute f16/bf16 Q K^T with tensor-core mma.sync where a strategy can">,
     Option<"gpuSharedBytes", "gpu-shared-memory", "int64_t", "0",
            "GPU: shared memory per thread block that kernels may use, in bytes "
-           "(0: 48 KiB, CUDA's static limit)">
+           "(0: the module's, else default-gpu-shared-memory)">,
+    Option<"defaultGpuSharedBytes", "default-gpu-shared-memory", "int64_t",
+           "0",
+           "GPU: the shared memory to write when neither gpu-shared-memory "
+           "nor the module's #attn.target gives one (0: write none; the cost "
+           "model then assumes 48 KiB, CUDA's static limit)">
   ];
   let dependentDialects = ["::mlir::attn::AttnDialect"];
 }
 
 def AttnClearTarget : Pass<"attn-clear-target", "::mlir::ModuleOp"> {
-  let summary = "Remove #attn.target once the strategies are applied";
+  let summary = "Remove #attn.target once nothing reads it";
   let description = [{
     Removes the `attn.target` attribute from the module and every op in it.
-    Nothing reads it after attn-apply-strategies; the pipelines run this pass
-    then, so that the module they lower names no attn attribute but
-    `attn.results_owned`, and tools without the attn dialect can read it.
+    The pipelines run this pass after its last reader
+    (attn-set-openmp-threads, in the lowering to the LLVM dialect), so that
+    the module they emit names no attn attribute but `attn.results_owned`,
+    and tools without the attn dialect can read it.
   }];
+}
+
+def AttnSetOpenMPThreads : Pass<"attn-set-openmp-threads", "::mlir::ModuleOp"> {
+  let summary = "Run every OpenMP region with the #attn.target's threads";
+  let description = [{
+    Gives each `omp.parallel` that has no `num_threads` the `threads` of the
+    nearest `#attn.target` around it when that is a `kind = "cpu"` one, so
+    that the thread count a module writes is the one its parallel regions
+    run with, as well as the one the cost model assumed. Regions under no target, or under one that does not
+    write `threads`, keep the OpenMP runtime's default (`OMP_NUM_THREADS`,
+    else all cores). So do regions under a `kind = "gpu"` target, whose
+    `threads` are the device's (the host code of a GPU module).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 def AttnSelectStrategy : Pass<"attn-select-strategy"> {

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
 
 #include "VulkanKernelABI.h"
 
@@ -177,11 +178,25 @@ struct ConvertGpuToVulkanSPIRVPass
   }
 
   LogicalResult convert(gpu::GPUModuleOp original);
+
+  /// The workgroup memory kernels of `gpuModule` may use: the option, else
+  /// what the strategies planned for (the #attn.target around it), else
+  /// Vulkan's guaranteed minimum.
+  int64_t sharedMemoryFor(gpu::GPUModuleOp gpuModule) const {
+    constexpr int64_t kVulkanMinimumSharedBytes = 32 << 10;
+    if (sharedMemoryBytes != 0)
+      return sharedMemoryBytes;
+    if (TargetAttr target = lookupTargetAttr(gpuModule))
+      if (std::optional<int64_t> written = target.getSharedMemory())
+        return *written;
+    return kVulkanMinimumSharedBytes;
+  }
 };
 
 LogicalResult
 ConvertGpuToVulkanSPIRVPass::convert(gpu::GPUModuleOp original) {
   MLIRContext *context = &getContext();
+  int64_t sharedMemoryBytes = sharedMemoryFor(original);
   if (sharedMemoryBytes < 1 || maxWorkgroupInvocations < 1)
     return original.emitError()
            << "vulkan target: shared-memory (" << sharedMemoryBytes

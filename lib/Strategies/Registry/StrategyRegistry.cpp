@@ -93,13 +93,6 @@ TargetDescription TargetDescription::get(TargetAttr attr) {
   return target;
 }
 
-TargetAttr mlir::attn::lookupTargetAttr(Operation *op) {
-  for (; op; op = op->getParentOp())
-    if (auto attr = op->getAttrOfType<TargetAttr>(TargetAttr::kAttrName))
-      return attr;
-  return TargetAttr();
-}
-
 TargetDescription mlir::attn::getTargetDescription(Operation *op) {
   TargetAttr attr = lookupTargetAttr(op);
   return attr ? TargetDescription::get(attr) : TargetDescription::host();

@@ -43,6 +43,13 @@ void AttnDialect::initialize() {
 // TargetAttr
 //===----------------------------------------------------------------------===//
 
+TargetAttr mlir::attn::lookupTargetAttr(Operation *op) {
+  for (; op; op = op->getParentOp())
+    if (auto attr = op->getAttrOfType<TargetAttr>(TargetAttr::kAttrName))
+      return attr;
+  return TargetAttr();
+}
+
 LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  StringRef kind, std::optional<int64_t> threads,
                                  std::optional<int64_t> vectorWidth,

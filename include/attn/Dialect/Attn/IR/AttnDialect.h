@@ -19,4 +19,10 @@
 #define GET_ATTRDEF_CLASSES
 #include "attn/Dialect/Attn/IR/AttnAttrs.h.inc"
 
+namespace mlir::attn {
+/// The #attn.target of `op` or of the nearest op around it that carries one
+/// (as `attn.target`), or null.
+TargetAttr lookupTargetAttr(Operation *op);
+} // namespace mlir::attn
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNDIALECT_H
