@@ -2,7 +2,8 @@
 // host counts the allowed keys of each (block_q x block_k) tile (one linalg
 // reduction over the mask, MaskTiles.h), copies the counts to the device,
 // and each thread block visits a tile only when its count is not 0 (the
-// same counts the CPU kernel uses). tiled reads the mask per key and visits
+// same counts the CPU kernel uses), and reads the mask per key only when the
+// count says the tile is not full. tiled reads the mask per key and visits
 // every tile. Results on a device: run-on-vulkan.test and
 // block-sparse-runtime-aligned.mlir.
 // RUN: attn-opt %s --attn-set-target="target=gpu" --attn-apply-strategies | FileCheck %s
@@ -15,6 +16,12 @@
 // CHECK: gpu.launch blocks(%[[BLOCK:[^,]*]],
 // CHECK: %[[COUNT:.*]] = memref.load %[[DEVICE]][%{{.*}}, %{{.*}}, %[[BLOCK]], %{{.*}}] : memref<1x4x?x?xi32>
 // CHECK: arith.cmpi ne, %[[COUNT]]
+// A tile whose 16 x 8 keys the mask all allows is not read per key.
+// CHECK: %[[FULL:.*]] = arith.cmpi eq, %[[COUNT]], %c128_i32
+// CHECK: scf.if %[[FULL]] -> (i1)
+// CHECK-NEXT: arith.constant true
+// CHECK: } else {
+// CHECK-NEXT: memref.load %{{.*}} : memref<1x4x48x64xi1>
 
 // CHECK-LABEL: func.func @tiled(
 // CHECK-NOT: xi32>

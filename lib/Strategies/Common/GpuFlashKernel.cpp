@@ -310,6 +310,10 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
         Value kvStart = mul(t, idx(bk));
         Value kvEnd = sub(minI(add(kvStart, idx(bk)), lk), one);
         Value visit = arith::ConstantIntOp::create(b, loc, 1, 1);
+        // block_sparse: whether the mask allows every key of the tile to
+        // every row of the block (the padded tile counts bq x bk then), so
+        // that the key loop need not read it.
+        Value tileFull;
         if (tileCounts) {
           // block_sparse: the mask allows some key of the tile to a row of
           // the block.
@@ -320,6 +324,8 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
               b, loc, tileCounts, ValueRange{mb, mh, block, t});
           visit = cmpI(arith::CmpIPredicate::ne, count,
                        arith::ConstantIntOp::create(b, loc, 0, 32));
+          tileFull = cmpI(arith::CmpIPredicate::eq, count,
+                          arith::ConstantIntOp::create(b, loc, bq * bk, 32));
         }
         if (!p.isNeighborhood && (p.causal || p.hasWindow)) {
           // The tile meets the band of the block's first row to its last,
@@ -418,8 +424,30 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                             Value mb =
                                 type.getDimSize(0) == 1 ? idx(0) : batch;
                             Value mh = type.getDimSize(1) == 1 ? idx(0) : head;
-                            Value bit = memref::LoadOp::create(
-                                b, loc, dmask, ValueRange{mb, mh, row, key});
+                            auto loadBit = [&](OpBuilder &lb, Location ll) {
+                              return memref::LoadOp::create(
+                                  lb, ll, dmask, ValueRange{mb, mh, row, key});
+                            };
+                            Value bit;
+                            if (tileFull) {
+                              // A full tile's bits are all set: not read.
+                              bit = scf::IfOp::create(
+                                        b, loc, tileFull,
+                                        [&](OpBuilder &fb, Location fl) {
+                                          scf::YieldOp::create(
+                                              fb, fl,
+                                              ValueRange{arith::ConstantIntOp::create(
+                                                  fb, fl, 1, 1)});
+                                        },
+                                        [&](OpBuilder &lb, Location ll) {
+                                          scf::YieldOp::create(
+                                              lb, ll,
+                                              ValueRange{loadBit(lb, ll)});
+                                        })
+                                        .getResult(0);
+                            } else {
+                              bit = loadBit(b, loc);
+                            }
                             allowed = allowed ? andI(allowed, bit) : bit;
                           }
                           if (!allowed)
