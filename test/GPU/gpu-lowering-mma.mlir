@@ -25,15 +25,15 @@
 // CHECK:             memref.load %[[ST]]
 // CHECK:             math.exp2
 
-// bf16 through NVVM's mma.sync directly (nvgpu's lowering finds no PTX type
-// for bf16): pairs of bf16 packed into i32 registers, 4 for A and 2 for B,
-// f32 accumulators in and out.
+// bf16 the same way, as nvgpu.mma.sync on bf16 fragments: no NVVM in what
+// the strategy builds (attn-convert-bf16-mma-sync-to-nvvm lowers it in the
+// CUDA pipeline, where the PTX below comes from).
 // CHECK-LABEL: func.func @mma_bf16(
 // CHECK:         gpu.launch
 // CHECK-SAME:        workgroup(%{{.*}} : memref<32x64xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<32x64xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x64xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x32xf32, #gpu.address_space<workgroup>>)
-// CHECK:             vector.bitcast %{{.*}} : vector<2xbf16> to vector<1xi32>
-// CHECK-COUNT-8:     nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// CHECK-NOT:         nvgpu.mma.sync
+// CHECK-NOT:         nvvm.
+// CHECK-COUNT-8:     nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK-NOT:         nvvm.
 // CHECK:             math.exp2
 
 // Without tensor_cores, scores stay SIMT dot products (f32 inputs with

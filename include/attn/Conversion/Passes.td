@@ -97,4 +97,23 @@ def AttnConvertOnlineAttentionToLinalg
   ];
 }
 
+def AttnConvertBf16MmaSyncToNVVM : Pass<"attn-convert-bf16-mma-sync-to-nvvm"> {
+  let summary = "Lower bf16 nvgpu.mma.sync to NVVM's mma.sync";
+  let description = [{
+    Upstream's convert-nvgpu-to-nvvm lowers `nvgpu.mma.sync` on f16, tf32,
+    i8 and i4, but finds no PTX type for bf16 operands (MLIR 22: "failed to
+    deduce operand PTX types"). This pass lowers the bf16 form that attn's
+    tensor-core kernels use, m16n8k16 with f32 accumulators, to
+    `nvvm.mma.sync`: the A (vector<4x2xbf16>) and B (vector<2x2xbf16>)
+    fragments as registers of two bf16 packed into an i32, the accumulator
+    as four f32. Other `nvgpu.mma.sync` ops are left to upstream's pass,
+    which runs after it. So the strategies build every tensor-core product
+    as nvgpu, and NVVM appears only in the CUDA lowering.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // ATTN_CONVERSION_PASSES_TD

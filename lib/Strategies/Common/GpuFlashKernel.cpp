@@ -11,8 +11,8 @@
 //   o / l to the result (or the split's partial o, m, l)
 // With tensor cores (f16 or bf16), the block's Q rows are staged in shared
 // memory once, and each warp computes the scores of its 32 rows against the
-// tile with mma.sync m16n8k16 (f32 accumulation; nvgpu for f16, NVVM for
-// bf16) into a shared score tile that the rows' online softmax then reads;
+// tile with nvgpu.mma.sync m16n8k16 (f32 accumulation; bf16 is lowered by
+// attn-convert-bf16-mma-sync-to-nvvm) into a shared score tile that the rows' online softmax then reads;
 // fragments follow the PTX layouts:
 //   A (16x16, row): a[i] at row g + 8 (i/2 % 2), col 2t + i%2 + 8 (i/4)
 //   B (16x8, col):  b[i] at k 2t + i%2 + 8 (i/2), n g
@@ -36,7 +36,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -96,46 +95,9 @@ void GpuEmitter::emitTileScores(Value queries, Value keys, Value scores,
   constexpr int64_t kWarp = 32, kRowTiles = kWarp / 16;
   int64_t colTiles = cfg.blockK / 8;
   Type half = cast<MemRefType>(queries.getType()).getElementType();
-  bool bf16 = half.isBF16();
   auto aType = VectorType::get({4, 2}, half);
   auto bType = VectorType::get({2, 2}, half);
   auto accType = VectorType::get({2, 2}, f32);
-  // bf16: NVVM's mma.sync directly (nvgpu's lowering deduces no PTX type
-  // for bf16 in MLIR 22), each register two bf16 packed into an i32.
-  auto pack = [&](Value lo, Value hi) -> Value {
-    Value pair = vector::FromElementsOp::create(
-        b, loc, VectorType::get({2}, half), ValueRange{lo, hi});
-    Value word = vector::BitCastOp::create(
-        b, loc, VectorType::get({1}, b.getI32Type()), pair);
-    return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
-  };
-  auto mmaBf16 = [&](Value a, Value bv, Value c) -> Value {
-    auto regs = [&](Value v, int64_t n) {
-      SmallVector<Value> out;
-      for (int64_t i = 0; i < n; ++i)
-        out.push_back(pack(
-            vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i, 0}),
-            vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i, 1})));
-      return out;
-    };
-    SmallVector<Value> cs;
-    for (int64_t i = 0; i < 4; ++i)
-      cs.push_back(
-          vector::ExtractOp::create(b, loc, c, ArrayRef<int64_t>{i / 2, i % 2}));
-    auto result = LLVM::LLVMStructType::getLiteral(
-        b.getContext(), SmallVector<Type>(4, f32));
-    Value d = NVVM::MmaOp::create(
-        b, loc, result, regs(a, 4), regs(bv, 2), cs,
-        ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
-        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                      NVVM::MMATypes::bf16},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                       NVVM::MMALayout::col});
-    SmallVector<Value> ds;
-    for (int64_t i = 0; i < 4; ++i)
-      ds.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
-    return vector::FromElementsOp::create(b, loc, accType, ds);
-  };
   Value lane = rem(tid, idx(kWarp));
   Value warpRow = mul(div(tid, idx(kWarp)), idx(kWarp));
   Value g = div(lane, idx(4)), t2 = mul(rem(lane, idx(4)), idx(2));
@@ -173,11 +135,9 @@ void GpuEmitter::emitTileScores(Value queries, Value keys, Value scores,
         SmallVector<Value> next;
         for (int64_t mt = 0; mt < kRowTiles; ++mt)
           for (int64_t nt = 0; nt < colTiles; ++nt)
-            next.push_back(
-                bf16 ? mmaBf16(a[mt], bf[nt], acc[mt * colTiles + nt])
-                     : Value(nvgpu::MmaSyncOp::create(
-                           b, loc, a[mt], bf[nt], acc[mt * colTiles + nt],
-                           ArrayRef<int64_t>{16, 8, 16})));
+            next.push_back(nvgpu::MmaSyncOp::create(
+                b, loc, a[mt], bf[nt], acc[mt * colTiles + nt],
+                ArrayRef<int64_t>{16, 8, 16}));
         scf::YieldOp::create(b, loc, next);
       });
   for (int64_t mt = 0; mt < kRowTiles; ++mt)
