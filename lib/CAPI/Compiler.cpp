@@ -267,7 +267,7 @@ bool CompiledModuleImpl::build(const std::string &source,
     PassManager pm(context.get());
     if (isGpuTarget(options.target)) {
       GpuPipelineOptions pipeline;
-      if (!gpuPipelineOptions(options, jit, pipeline, error))
+      if (!gpuPipelineOptions(options, jit, *module, pipeline, error))
         return false;
       buildGpuPipeline(pm, pipeline);
     } else {

@@ -138,7 +138,8 @@ std::string takeGpuError() {
 /// set when the compile options do not fit it. Compiling to run here
 /// (`forDevice`), Vulkan kernels are fitted to this machine's device.
 bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
-                        GpuPipelineOptions &pipeline, std::string &error) {
+                        ModuleOp module, GpuPipelineOptions &pipeline,
+                        std::string &error) {
   pipeline.strategy = options.strategy;
   pipeline.overrideStrategy = options.overrideStrategy;
   pipeline.tensorCores = options.tensorCores;
@@ -147,8 +148,22 @@ bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
     pipeline.api = GpuApi::Vulkan;
 #ifdef ATTN_HAS_VULKAN_RUNTIME
     AttnVulkanDeviceLimits limits;
-    if (forDevice && attnVulkanDeviceLimits(&limits))
-      pipeline.sharedMemory = limits.maxComputeSharedMemorySize;
+    if (forDevice && attnVulkanDeviceLimits(&limits)) {
+      int64_t device = limits.maxComputeSharedMemorySize;
+      TargetAttr target = module ? lookupTargetAttr(module) : TargetAttr();
+      std::optional<int64_t> written =
+          target ? target.getSharedMemory() : std::nullopt;
+      if (written && *written > device) {
+        error = "the module's #attn.target shared_memory = " +
+                std::to_string(*written) +
+                " exceeds this Vulkan device's maxComputeSharedMemorySize (" +
+                std::to_string(device) + ")";
+        return false;
+      }
+      // A module's own (smaller) value is the pipeline's to read.
+      if (!written)
+        pipeline.sharedMemory = device;
+    }
 #endif
   } else {
     pipeline.chip = options.gpuChip;

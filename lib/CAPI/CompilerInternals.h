@@ -81,9 +81,12 @@ std::unique_ptr<llvm::TargetMachine> createHostTargetMachine(bool pic,
                                                              std::string &error);
 /// The options of attn-gpu-pipeline for a GPU target; false with `error`
 /// set when the compile options do not fit it. Compiling to run here
-/// (`forDevice`), Vulkan kernels are fitted to this machine's device.
+/// (`forDevice`), Vulkan kernels are fitted to this machine's device: its
+/// shared memory, unless `module`'s #attn.target writes its own, which must
+/// not exceed the device's.
 bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
-                        GpuPipelineOptions &pipeline, std::string &error);
+                        ModuleOp module, GpuPipelineOptions &pipeline,
+                        std::string &error);
 std::optional<DType> dtypeOf(Type type);
 std::string typeString(Type type);
 /// Runs attn-raise on `module`.

@@ -37,7 +37,8 @@ bool explain(const std::string &source, const std::string &bufferName,
   AttnSetTargetOptions targetOptions;
   if (isGpuTarget(options.target)) {
     GpuPipelineOptions pipeline;
-    if (!gpuPipelineOptions(options, /*forDevice=*/true, pipeline, error))
+    if (!gpuPipelineOptions(options, /*forDevice=*/true, *module, pipeline,
+                            error))
       return false;
     targetOptions.targetKind = "gpu";
     targetOptions.tensorCores = options.tensorCores;

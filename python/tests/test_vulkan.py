@@ -60,3 +60,29 @@ def test_vulkan_f16(rng):
     assert got.dtype == np.float16
     np.testing.assert_allclose(got.astype(np.float64), want, atol=2e-2 *
                                np.abs(want).max(), rtol=0)
+
+
+def _with_target(source, target):
+    return ("module attributes {attn.target = " + target + "} {" + source +
+            "}\n")
+
+
+def test_vulkan_module_shared_memory(rng):
+    # A module's own shared_memory (below the device's) is what kernels are
+    # planned and checked for, instead of being an error.
+    source = _with_target(
+        SOURCE, '#attn.target<kind = "gpu", shared_memory = 16384>')
+    module = attn.compile(source, target="vulkan")
+    q, k, v = randn(rng, 1, 4, 20, 16), randn(rng, 1, 2, 33, 16), \
+        randn(rng, 1, 2, 33, 16)
+    want = oracle.attention(q, k, v, causal=True, window=(9, 0), sinks=2)
+    assert_close(module.main(q, k, v), want)
+
+
+def test_vulkan_module_shared_memory_beyond_device():
+    source = _with_target(
+        SOURCE, '#attn.target<kind = "gpu", shared_memory = 1073741824>')
+    with pytest.raises(attn.CompileError,
+                       match="shared_memory = 1073741824 exceeds this Vulkan "
+                             "device's maxComputeSharedMemorySize"):
+        attn.compile(source, target="vulkan")
