@@ -136,7 +136,8 @@ std::string takeGpuError() {
 
 /// The options of attn-gpu-pipeline for a GPU target; false with `error`
 /// set when the compile options do not fit it. Compiling to run here
-/// (`forDevice`), Vulkan kernels are fitted to this machine's device.
+/// (`forDevice`), Vulkan kernels are fitted to this machine's device (or to
+/// the module's own shared memory, when it fits the device).
 bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
                         ModuleOp module, GpuPipelineOptions &pipeline,
                         std::string &error) {

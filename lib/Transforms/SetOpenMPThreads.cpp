@@ -1,8 +1,9 @@
 //===- SetOpenMPThreads.cpp - attn-set-openmp-threads ---------------------===//
 //
 // Gives each omp.parallel without num_threads the threads of the nearest
-// #attn.target around it, when that is a CPU target: the module's thread count is then both what the
-// cost model assumed and what the parallel regions run with.
+// #attn.target around it, when that is a CPU target: the module's thread
+// count is then both what the cost model assumed and what the parallel
+// regions run with.
 //
 //===----------------------------------------------------------------------===//
 
