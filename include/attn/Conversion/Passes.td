@@ -38,7 +38,8 @@ def AttnConvertGpuToVulkanSPIRV
     Option<"sharedMemoryBytes", "shared-memory", "int64_t", "0",
            "Workgroup memory a kernel may use (the device's "
            "maxComputeSharedMemorySize). 0: the shared_memory of the "
-           "module's #attn.target, else 32768 (Vulkan's guaranteed minimum)">,
+           "module's #attn.target, else 32768 (Vulkan's guaranteed minimum); "
+           "a value that disagrees with the #attn.target's is an error">,
     Option<"maxWorkgroupInvocations", "max-workgroup-invocations", "int64_t",
            "1024", "Invocations a workgroup may have "
            "(maxComputeWorkGroupInvocations)">

@@ -57,9 +57,9 @@ def AttnSetOpenMPThreads : Pass<"attn-set-openmp-threads", "::mlir::ModuleOp"> {
     Gives each `omp.parallel` that has no `num_threads` the `threads` of the
     nearest `#attn.target` around it when that is a `kind = "cpu"` one, so
     that the thread count a module writes is the one its parallel regions
-    run with, as well as the one the cost model assumed. Regions under no target, or under one that does not
-    write `threads`, keep the OpenMP runtime's default (`OMP_NUM_THREADS`,
-    else all cores). So do regions under a `kind = "gpu"` target, whose
+    run with, as well as the one the cost model assumed. Regions under no
+    target, or under one that does not write `threads`, keep the OpenMP
+    runtime's default (`OMP_NUM_THREADS`, else all cores). So do regions under a `kind = "gpu"` target, whose
     `threads` are the device's (the host code of a GPU module).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];

@@ -179,24 +179,34 @@ struct ConvertGpuToVulkanSPIRVPass
 
   LogicalResult convert(gpu::GPUModuleOp original);
 
-  /// The workgroup memory kernels of `gpuModule` may use: the option, else
-  /// what the strategies planned for (the #attn.target around it), else
-  /// Vulkan's guaranteed minimum.
-  int64_t sharedMemoryFor(gpu::GPUModuleOp gpuModule) const {
+  /// The workgroup memory kernels of `gpuModule` may use: what the
+  /// strategies planned for (the #attn.target around it) or the option,
+  /// which must agree when both are written; else Vulkan's guaranteed
+  /// minimum. Fails, naming both, when they disagree.
+  FailureOr<int64_t> sharedMemoryFor(gpu::GPUModuleOp gpuModule) const {
     constexpr int64_t kVulkanMinimumSharedBytes = 32 << 10;
-    if (sharedMemoryBytes != 0)
-      return sharedMemoryBytes;
+    std::optional<int64_t> written;
     if (TargetAttr target = lookupTargetAttr(gpuModule))
-      if (std::optional<int64_t> written = target.getSharedMemory())
-        return *written;
-    return kVulkanMinimumSharedBytes;
+      written = target.getSharedMemory();
+    if (written && sharedMemoryBytes != 0 && *written != sharedMemoryBytes)
+      return gpuModule.emitError()
+             << "vulkan target: shared-memory = "
+             << static_cast<int64_t>(sharedMemoryBytes)
+             << " disagrees with the #attn.target shared_memory = " << *written
+             << " that the kernels were planned for";
+    if (sharedMemoryBytes != 0)
+      return static_cast<int64_t>(sharedMemoryBytes);
+    return written ? *written : kVulkanMinimumSharedBytes;
   }
 };
 
 LogicalResult
 ConvertGpuToVulkanSPIRVPass::convert(gpu::GPUModuleOp original) {
   MLIRContext *context = &getContext();
-  int64_t sharedMemoryBytes = sharedMemoryFor(original);
+  FailureOr<int64_t> planned = sharedMemoryFor(original);
+  if (failed(planned))
+    return failure();
+  int64_t sharedMemoryBytes = *planned;
   if (sharedMemoryBytes < 1 || maxWorkgroupInvocations < 1)
     return original.emitError()
            << "vulkan target: shared-memory (" << sharedMemoryBytes

@@ -12,7 +12,8 @@
 // With tensor cores (f16 or bf16), the block's Q rows are staged in shared
 // memory once, and each warp computes the scores of its 32 rows against the
 // tile with nvgpu.mma.sync m16n8k16 (f32 accumulation; bf16 is lowered by
-// attn-convert-bf16-mma-sync-to-nvvm) into a shared score tile that the rows' online softmax then reads;
+// attn-convert-bf16-mma-sync-to-nvvm) into a shared score tile that the
+// rows' online softmax then reads;
 // fragments follow the PTX layouts:
 //   A (16x16, row): a[i] at row g + 8 (i/2 % 2), col 2t + i%2 + 8 (i/4)
 //   B (16x8, col):  b[i] at k 2t + i%2 + 8 (i/2), n g
@@ -35,7 +36,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
