@@ -25,12 +25,8 @@
 
 namespace mlir::attn::flash {
 
-/// Index bounds of the keys that rows [iA, iB] may see.
-struct KeyBounds {
-  Value lo;     ///< First key of the first row's band.
-  Value hi;     ///< Last key of the last row's band.
-  Value sinkHi; ///< Last sink key the rows may see, or -1.
-};
+/// Index bounds of the keys that rows [iA, iB] may see (rule::rowsKeys).
+using KeyBounds = rule::RowsKeys<RuleArith>;
 
 /// The rows of one micro-tile: for each, its query head, its head within
 /// the group, its (clamped) query index; and the range of query indices.

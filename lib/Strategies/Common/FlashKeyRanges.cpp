@@ -35,9 +35,7 @@ using namespace mlir::attn::flash;
 
 KeyBounds FlashEmitter::keyBounds(Value iA, Value iB) {
   RuleArith d(b, loc);
-  return {rule::bandInterval(d, p, iA, lq, lk).lo,
-          rule::bandInterval(d, p, iB, lq, lk).hi,
-          rule::sinkInterval(d, p, iB, lq, lk).hi};
+  return rule::rowsKeys(d, p, iA, iB, lq, lk);
 }
 
 Value FlashEmitter::bandAllowed(Value i, Value jv) {

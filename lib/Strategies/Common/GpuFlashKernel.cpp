@@ -291,14 +291,14 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
           // The tile meets the band of the block's first row to its last,
           // or the sink keys.
           RuleArith d(b, loc);
-          Value lo = rule::bandInterval(d, p, rowsLo, lq, lk).lo;
-          Value hi = rule::bandInterval(d, p, rowsHi, lq, lk).hi;
-          Value inBand = andI(cmpI(arith::CmpIPredicate::sle, kvStart, hi),
-                              cmpI(arith::CmpIPredicate::sle, lo, kvEnd));
+          rule::RowsKeys<RuleArith> keys =
+              rule::rowsKeys(d, p, rowsLo, rowsHi, lq, lk);
+          Value inBand =
+              andI(cmpI(arith::CmpIPredicate::sle, kvStart, keys.hi),
+                   cmpI(arith::CmpIPredicate::sle, keys.lo, kvEnd));
           if (p.hasWindow && p.sinks > 0)
             inBand = orI(inBand, cmpI(arith::CmpIPredicate::sle, kvStart,
-                                      rule::sinkInterval(d, p, rowsHi, lq, lk)
-                                          .hi));
+                                      keys.sinkHi));
           visit = andI(visit, inBand);
         }
         auto ifVisit = scf::IfOp::create(

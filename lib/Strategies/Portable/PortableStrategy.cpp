@@ -278,10 +278,9 @@ private:
   };
 
   /// The keys [lo, hi) of `tile` (local indices) that its rows may see
-  /// under causal, window and sinks: the band's lower bound for its first
-  /// row and upper bound for its last (rule::bandInterval, both grow with
-  /// the row), from 0 to at least the last row's sink keys with sinks, and
-  /// an empty range (lo = hi) when no row sees any.
+  /// under causal, window and sinks: the band of its first row to its last
+  /// (rule::rowsKeys), from 0 to at least the last row's sink keys with
+  /// sinks, and an empty range (lo = hi) when no row sees any.
   static std::pair<Value, Value> bandKeys(OpBuilder &b,
                                           const AttentionProblem &p,
                                           OnlineAttentionOp tile) {
@@ -294,12 +293,13 @@ private:
     // Positions are aligned already (the rule's Lk - Lq is 0), and the
     // tile's keys end at kpos + keys.
     Value end = d.add(kpos, keys);
-    Value lo = rule::bandInterval(d, p, first, end, end).lo;
-    Value hi = rule::bandInterval(d, p, last, end, end).hi;
+    rule::RowsKeys<RuleArith> allowed =
+        rule::rowsKeys(d, p, first, last, end, end);
+    Value lo = allowed.lo, hi = allowed.hi;
     if (p.hasWindow && p.sinks > 0) {
       // Sink keys [0, sinks) as far as the last row may see them.
       lo = d.c(0);
-      hi = d.max(hi, rule::sinkInterval(d, p, last, end, end).hi);
+      hi = d.max(hi, allowed.sinkHi);
     }
     Value localLo = d.min(d.max(d.sub(lo, kpos), d.c(0)), keys);
     Value localHi = d.max(localLo, d.min(keys, d.add(d.sub(hi, kpos), d.c(1))));

@@ -78,6 +78,24 @@ Interval<D> sinkInterval(D &d, const Band &band, typename D::Int i,
   return {d.c(0), hi};
 }
 
+/// The keys that queries [first, last] may see together under causal, the
+/// window and sinks: the band from the first query's lower bound to the
+/// last query's upper bound (both bounds grow with the query; empty when
+/// lo > hi), and the sink keys up to the last query's (sinkHi = -1: none).
+template <typename D>
+struct RowsKeys {
+  typename D::Int lo, hi, sinkHi;
+};
+
+template <typename D, typename Band>
+RowsKeys<D> rowsKeys(D &d, const Band &band, typename D::Int first,
+                     typename D::Int last, typename D::Int lq,
+                     typename D::Int lk) {
+  return {bandInterval(d, band, first, lq, lk).lo,
+          bandInterval(d, band, last, lq, lk).hi,
+          sinkInterval(d, band, last, lq, lk).hi};
+}
+
 /// Whether key j (0 <= j < Lk) is allowed for query i under causal, the
 /// window and sinks. `all()` when nothing restricts keys.
 template <typename D, typename Band>
