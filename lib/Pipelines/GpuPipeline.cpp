@@ -67,6 +67,9 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   addOneShotBufferize(pm);
+  // The kernels' host buffers get device copies around their launches; one
+  // kernel's result stays on the device for the next kernel that reads it.
+  pm.addPass(createAttnGpuDeviceBuffers());
   // Kernels leave the host functions, which are then deallocated.
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createAttnDeallocateHostBuffers());

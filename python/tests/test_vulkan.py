@@ -86,3 +86,32 @@ def test_vulkan_module_shared_memory_beyond_device():
                        match="shared_memory = 1073741824 exceeds this Vulkan "
                              "device's maxComputeSharedMemorySize"):
         attn.compile(source, target="vulkan")
+
+
+CHAIN = """
+func.func @main(%q: tensor<1x4x20x16xf32>, %k: tensor<1x2x33x16xf32>, %v: tensor<1x2x33x16xf32>,
+                %k2: tensor<1x4x20x16xf32>) -> tensor<1x4x20x16xf32> {
+  %i0 = tensor.empty() : tensor<1x4x20x16xf32>
+  %o1 = attn.attention ins(%q, %k, %v : tensor<1x4x20x16xf32>, tensor<1x2x33x16xf32>, tensor<1x2x33x16xf32>)
+                       outs(%i0 : tensor<1x4x20x16xf32>) {causal} -> tensor<1x4x20x16xf32>
+  %i1 = tensor.empty() : tensor<1x4x20x16xf32>
+  %o2 = attn.attention ins(%o1, %k2, %o1 : tensor<1x4x20x16xf32>, tensor<1x4x20x16xf32>, tensor<1x4x20x16xf32>)
+                       outs(%i1 : tensor<1x4x20x16xf32>) -> tensor<1x4x20x16xf32>
+  %two = arith.addf %o2, %o1 : tensor<1x4x20x16xf32>
+  return %two : tensor<1x4x20x16xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("strategy", ["tiled", "split_kv"])
+def test_vulkan_chained_ops(rng, strategy):
+    # The first op's result feeds the second op's kernel on the device and
+    # the host's addition after it (attn-gpu-device-buffers keeps it on the
+    # device between the kernels and copies it back once).
+    module = attn.compile(CHAIN, target="vulkan", strategy=strategy)
+    q, k, v = randn(rng, 1, 4, 20, 16), randn(rng, 1, 2, 33, 16), \
+        randn(rng, 1, 2, 33, 16)
+    k2 = randn(rng, 1, 4, 20, 16)
+    o1 = oracle.attention(q, k, v, causal=True)
+    want = oracle.attention(o1, k2, o1) + o1
+    assert_close(module.main(q, k, v, k2), want)

@@ -1,5 +1,5 @@
 // REQUIRES: ptxas
-// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy --attn-apply-strategies | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy --attn-apply-strategies --attn-gpu-device-buffers | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_90" | FileCheck %s --check-prefix=PTX
 // RUN: attn-opt %s --attn-gpu-pipeline="format=bin chip=sm_80" -o /dev/null
 

@@ -1,15 +1,17 @@
-// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy --attn-apply-strategies | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy --attn-apply-strategies --attn-gpu-device-buffers | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_90" | FileCheck %s --check-prefix=PTX
 
 // The tiled strategy on a GPU target: one gpu.launch over (query blocks,
 // batch x heads, key splits), K/V tiles staged in workgroup (shared) memory
-// between barriers, the query row and output row in private memory, the
-// inputs copied to the device and the result back.
+// between barriers, the query row and output row in private memory;
+// attn-gpu-device-buffers copies the inputs to the device and the result
+// back.
 
 // CHECK-LABEL: func.func @causal_gqa(
-// CHECK:         bufferization.to_buffer %{{.*}} read_only : tensor<2x8x100x64xf16> to memref<2x8x100x64xf16>
-// CHECK-NEXT:    %[[DQ:.*]] = gpu.alloc{{ *}}() : memref<2x8x100x64xf16>
-// CHECK-NEXT:    gpu.memcpy{{ *}}%[[DQ]]
+// CHECK:         %[[Q:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x8x100x64xf16> to memref<2x8x100x64xf16>
+// CHECK:         %[[HOST:.*]] = memref.alloc() : memref<2x8x100x64xf16>
+// CHECK:         %[[DQ:.*]] = gpu.alloc{{ *}}() : memref<2x8x100x64xf16>
+// CHECK-NEXT:    gpu.memcpy{{ *}}%[[DQ]], %[[Q]]
 // CHECK:         gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %[[BZ:.*]]) in
 // CHECK-SAME:        workgroup(%[[KT:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>)
 // CHECK-SAME:        private(%[[QR:.*]] : memref<64xf32, #gpu.address_space<private>>, %[[OR:.*]] : memref<64xf32, #gpu.address_space<private>>)
@@ -20,7 +22,6 @@
 // CHECK:               gpu.barrier
 // CHECK:               math.exp2
 // CHECK:               gpu.barrier
-// CHECK:         %[[HOST:.*]] = memref.alloc() : memref<2x8x100x64xf16>
 // CHECK:         gpu.memcpy{{ *}}%[[HOST]]
 // CHECK:         gpu.dealloc
 // CHECK:         bufferization.to_tensor %[[HOST]] restrict writable

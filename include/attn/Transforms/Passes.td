@@ -129,14 +129,42 @@ def AttnApproximateMath : Pass<"attn-approximate-math"> {
   ];
 }
 
+def AttnGpuDeviceBuffers : Pass<"attn-gpu-device-buffers", "::mlir::ModuleOp"> {
+  let summary = "Give each gpu.launch device copies of the host buffers it uses";
+  let description = [{
+    The GPU strategies write kernels over host buffers: their inputs as
+    `bufferization.to_buffer` of tensors, their results and scratch as
+    `memref.alloc`. This pass decides where that memory lives. It runs after
+    bufferization, so that the buffers of one op's result and the next op's
+    input are the same memref. For each memref that `gpu.launch` bodies use
+    from outside, every run of its launches in one block that nothing else
+    touches the buffer between (a host operation, a launch in another block)
+    shares one device buffer: `gpu.alloc` before the run's first launch,
+    `gpu.dealloc` after its last, and the run's launches use it instead.
+    - It is filled from the host buffer (`gpu.memcpy`) unless the host
+      buffer is a `memref.alloc` that nothing touches before the run.
+    - It is copied back after the run when a launch may write it and
+      something touches the buffer afterwards (or the buffer is a function
+      argument, whose memory the caller reads).
+    - A `memref.alloc` that only the launches of one run use (scratch,
+      partial states, one kernel's result that the next kernel reads) is
+      erased: it lives on the device only.
+
+    A buffer with a non-identity layout is an error on its first launch: a
+    `gpu.memcpy` cannot copy it as it is.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def AttnDeallocateHostBuffers : Pass<"attn-deallocate-host-buffers", "::mlir::ModuleOp"> {
   let summary = "Buffer deallocation for host functions without GPU operations";
   let description = [{
     Runs upstream's buffer deallocation pipeline (ownership-based
     deallocation, simplification, lowering) on every func.func that holds no
     gpu dialect operation. Upstream's deallocation rejects operations with
-    unmodeled memory effects such as gpu.launch_func; the GPU strategies free
-    their own device and staging buffers with gpu.dealloc, and the host
+    unmodeled memory effects such as gpu.launch_func; attn-gpu-device-buffers
+    frees the device buffers of the kernels with gpu.dealloc, and the host
     result they return belongs to the caller.
   }];
 }

@@ -1,7 +1,8 @@
 //===- GpuFlashKernel.cpp - FlashAttention-2 as a GPU kernel --------------===//
 //
-// See GpuFlashKernel.h. Host side: each operand becomes a buffer, is copied
-// to device memory, the kernel runs, and the result comes back. Device side,
+// See GpuFlashKernel.h. Host side: each operand becomes a buffer and the
+// result an allocated one (attn-gpu-device-buffers later gives the launches
+// device copies of them), then the launches run. Device side,
 // per thread block of block_q query rows (one per thread):
 //   q row scaled into registers; m = -inf, l = 0, o = 0
 //   for each key tile this block (and split) may see:
@@ -86,7 +87,7 @@ private:
   /// block_sparse: allowed keys per mask tile, on the device (or null).
   Value tileCounts;
   ProblemSizes sizes;
-  DeviceBuffers device{b, loc};
+  KernelBuffers buffers{b, loc};
   bool mma = false; ///< Q K^T on tensor cores.
 };
 
@@ -556,93 +557,60 @@ Value GpuEmitter::build() {
     sizes.keyShape = extents;
   }
 
-  Value dq = device.copyIn(p.query), dk = device.copyIn(p.key);
-  Value dv = device.copyIn(p.value);
-  Value dmask = p.mask ? device.copyIn(p.mask) : Value();
+  Value dq = buffers.input(p.query), dk = buffers.input(p.key);
+  Value dv = buffers.input(p.value);
+  Value dmask = p.mask ? buffers.input(p.mask) : Value();
   if (cfg.skipEmptyTiles && p.mask)
-    tileCounts = device.copyIn(buildMaskTiles(b, loc, p.mask, cfg.blockQ,
+    tileCounts = buffers.input(buildMaskTiles(b, loc, p.mask, cfg.blockQ,
                                               cfg.blockK, numBlocks, numTiles,
                                               /*withCounts=*/true)
                                    .counts);
-  Value dbias = p.bias ? device.copyIn(p.bias) : Value();
-  Value out = device.allocLike(p.init);
+  Value dbias = p.bias ? buffers.input(p.bias) : Value();
+  Value out = buffers.allocLike(p.init);
   Value partO, partM, partL;
   if (cfg.splits > 1) {
     Value bh = mul(batches, idx(p.headsQ));
     int64_t dyn = ShapedType::kDynamic;
-    partO = device.allocF32({cfg.splits, dyn, dyn, p.valueDim}, {bh, lq});
-    partM = device.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
-    partL = device.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
+    partO = buffers.allocF32({cfg.splits, dyn, dyn, p.valueDim}, {bh, lq});
+    partM = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
+    partL = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
   }
   emitAttentionKernel(dq, dk, dv, dmask, dbias, out, partO, partM, partL);
   if (cfg.splits > 1)
     emitMergeKernel(out, partO, partM, partL);
 
-  return device.copyOutAndFree(out, p.init);
+  return buffers.result(out, p.init);
 }
 
 } // namespace
 
-Value DeviceBuffers::copyIn(Value tensor) {
+Value KernelBuffers::input(Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
-  auto hostType = MemRefType::get(type.getShape(), type.getElementType());
-  Value host = bufferization::ToBufferOp::create(b, loc, hostType, tensor,
-                                                 b.getUnitAttr());
-  SmallVector<Value> dyn;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      dyn.push_back(memref::DimOp::create(b, loc, host, d));
-  Value device = gpu::AllocOp::create(b, loc, TypeRange{hostType},
-                                      ValueRange{}, dyn, ValueRange{},
-                                      /*hostShared=*/false)
-                     ->getResult(0);
-  gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, device, host);
-  buffers.push_back(device);
-  return device;
+  auto bufferType = MemRefType::get(type.getShape(), type.getElementType());
+  return bufferization::ToBufferOp::create(b, loc, bufferType, tensor,
+                                           b.getUnitAttr());
 }
 
-Value DeviceBuffers::allocLike(Value like) {
+Value KernelBuffers::allocLike(Value like) {
   auto type = cast<RankedTensorType>(like.getType());
   SmallVector<Value> dyn;
   for (int64_t d = 0; d < type.getRank(); ++d)
     if (type.isDynamicDim(d))
       dyn.push_back(tensor::DimOp::create(b, loc, like, d));
-  Value device =
-      gpu::AllocOp::create(
-          b, loc,
-          TypeRange{MemRefType::get(type.getShape(), type.getElementType())},
-          ValueRange{}, dyn, ValueRange{}, /*hostShared=*/false)
-          ->getResult(0);
-  buffers.push_back(device);
-  return device;
-}
-
-Value DeviceBuffers::allocF32(ArrayRef<int64_t> shape,
-                              ValueRange dynamicSizes) {
-  Value device = gpu::AllocOp::create(
-                     b, loc, TypeRange{MemRefType::get(shape, b.getF32Type())},
-                     ValueRange{}, dynamicSizes, ValueRange{},
-                     /*hostShared=*/false)
-                     ->getResult(0);
-  buffers.push_back(device);
-  return device;
-}
-
-Value DeviceBuffers::copyOutAndFree(Value device, Value like) {
-  auto type = cast<RankedTensorType>(like.getType());
-  SmallVector<Value> dyn;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      dyn.push_back(tensor::DimOp::create(b, loc, like, d));
-  Value host = memref::AllocOp::create(
+  return memref::AllocOp::create(
       b, loc, MemRefType::get(type.getShape(), type.getElementType()), dyn);
-  gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, host, device);
-  for (Value buffer : buffers)
-    gpu::DeallocOp::create(b, loc, TypeRange{}, ValueRange{}, buffer);
-  buffers.clear();
-  return bufferization::ToTensorOp::create(b, loc, type, host,
-                                           /*restrict=*/true,
-                                           /*writable=*/true);
+}
+
+Value KernelBuffers::allocF32(ArrayRef<int64_t> shape,
+                              ValueRange dynamicSizes) {
+  return memref::AllocOp::create(
+      b, loc, MemRefType::get(shape, b.getF32Type()), dynamicSizes);
+}
+
+Value KernelBuffers::result(Value buffer, Value like) {
+  return bufferization::ToTensorOp::create(
+      b, loc, cast<RankedTensorType>(like.getType()), buffer,
+      /*restrict=*/true, /*writable=*/true);
 }
 
 Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,

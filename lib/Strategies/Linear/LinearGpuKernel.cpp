@@ -197,13 +197,13 @@ Value LinearGpuEmitter::build() {
   Value lq = dimOf(p.query, 2), lk = dimOf(p.key, 2);
   Value one = idx(1);
 
-  DeviceBuffers device(b, loc);
-  Value dq = device.copyIn(p.query);
-  dk = device.copyIn(p.key);
-  dv = device.copyIn(p.value);
-  Value out = device.allocLike(p.init);
+  KernelBuffers buffers(b, loc);
+  Value dq = buffers.input(p.query);
+  dk = buffers.input(p.key);
+  dv = buffers.input(p.value);
+  Value out = buffers.allocLike(p.init);
   Value blocks = mul(batches, idx(p.headsQ));
-  state = device.allocF32({ShapedType::kDynamic, features, threads}, {blocks});
+  state = buffers.allocF32({ShapedType::kDynamic, features, threads}, {blocks});
 
   Attribute workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::AddressSpace::Workgroup);
@@ -293,7 +293,7 @@ Value LinearGpuEmitter::build() {
       });
   gpu::TerminatorOp::create(b, loc);
   b.setInsertionPointAfter(launch);
-  return device.copyOutAndFree(out, p.init);
+  return buffers.result(out, p.init);
 }
 
 } // namespace

@@ -44,27 +44,27 @@ struct GpuKernelConfig {
 llvm::raw_ostream &operator<<(llvm::raw_ostream &os,
                               const GpuKernelConfig &config);
 
-/// Device buffers of a GPU kernel's host side, shared by the GPU kernels:
-/// inputs copied in, the result allocated on the device and copied back,
-/// then every buffer freed.
-class DeviceBuffers {
+/// The buffers a GPU kernel's launches use, as host memory: inputs as
+/// buffers of their tensors, results and scratch allocated. Where they live
+/// is not the kernel's business: attn-gpu-device-buffers gives the launches
+/// device copies (scratch that only launches use lives on the device only).
+class KernelBuffers {
 public:
-  DeviceBuffers(OpBuilder &b, Location loc) : b(b), loc(loc) {}
-  /// A host tensor as a device buffer with identity layout, filled by a copy.
-  Value copyIn(Value tensor);
-  /// An uninitialized device buffer shaped as the tensor `like`.
+  KernelBuffers(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  /// A tensor that the launches read, as a buffer with identity layout.
+  Value input(Value tensor);
+  /// An uninitialized buffer shaped as the tensor `like`.
   Value allocLike(Value like);
-  /// An uninitialized f32 device buffer of `shape` (kDynamic sizes from
+  /// An uninitialized f32 buffer of `shape` (kDynamic sizes from
   /// `dynamicSizes`).
   Value allocF32(ArrayRef<int64_t> shape, ValueRange dynamicSizes);
-  /// Copies `device` (from allocLike(like)) back as a tensor of like's type
-  /// and frees every buffer.
-  Value copyOutAndFree(Value device, Value like);
+  /// `buffer` (from allocLike(like)), written by the launches, as a tensor
+  /// of like's type.
+  Value result(Value buffer, Value like);
 
 private:
   OpBuilder &b;
   Location loc;
-  SmallVector<Value> buffers;
 };
 
 /// The largest block_k, `preferred` or a power-of-two fraction of it, whose
