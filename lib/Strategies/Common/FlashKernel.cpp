@@ -199,21 +199,16 @@ Value FlashEmitter::build() {
                                           outTensor, offsets, sizes, strides);
   };
 
-  Value heads = idx(p.headsKV);
-  auto headLoop = scf::ForOp::create(
-      b, loc, idx(0), mul(batches, heads), idx(1), ValueRange{p.init},
-      [&](OpBuilder &nb, Location, Value bh, ValueRange acc) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value batch = arith::DivUIOp::create(b, loc, bh, heads);
-        Value kvHead = arith::RemUIOp::create(b, loc, bh, heads);
+  return headLoop(
+      batches, p.headsKV, p.init,
+      [&](Value batch, Value kvHead, Value acc) -> Value {
         Value packedKeys = cfg.packKeys ? packKeys(batch, kvHead) : Value();
         Value queries =
             featureProduct ? featureQueries(batch, kvHead) : p.query;
 
         SmallVector<Value> sharedOuts;
         if (splits == 1) {
-          sharedOuts.push_back(acc[0]);
+          sharedOuts.push_back(acc);
         } else {
           for (RankedTensorType type : partialTypes())
             sharedOuts.push_back(
@@ -512,16 +507,14 @@ Value FlashEmitter::build() {
                                                   outs[2], rOff, rSize, one3);
           }
         }
-        if (splits == 1) {
-          scf::YieldOp::create(b, loc, forall.getResults());
-          return;
-        }
+        if (splits == 1)
+          return forall.getResult(0);
 
         // Merge the splits' states (AttentionAlgebra), then the epilogue.
         Value oPart = forall.getResult(0), mPart = forall.getResult(1),
               lPart = forall.getResult(2);
         auto merge = scf::ForallOp::create(
-            b, loc, ArrayRef<OpFoldResult>{numBlocks}, ValueRange{acc[0]},
+            b, loc, ArrayRef<OpFoldResult>{numBlocks}, ValueRange{acc},
             std::nullopt);
         {
           OpBuilder::InsertionGuard guard2(b);
@@ -560,9 +553,8 @@ Value FlashEmitter::build() {
                                               ValueRange{idx(e * lanes)});
               });
         }
-        scf::YieldOp::create(b, loc, merge.getResults());
+        return merge.getResult(0);
       });
-  return headLoop.getResult(0);
 }
 
 Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,

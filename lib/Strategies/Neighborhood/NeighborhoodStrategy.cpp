@@ -414,25 +414,17 @@ Value NeighborhoodEmitter::build() {
     numGroups *= p.dilation[a];
   }
   Value numTasks = mul(idx(numGroups), numBoxes);
-  Value heads = idx(p.headsKV);
-  auto headLoop = scf::ForOp::create(
-      b, loc, idx(0), mul(batches, heads), idx(1), ValueRange{p.init},
-      [&](OpBuilder &nb, Location, Value bh, ValueRange acc) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value batch = div(bh, heads), kvHead = rem(bh, heads);
-        auto forall = scf::ForallOp::create(
-            b, loc, ArrayRef<OpFoldResult>{numTasks}, ValueRange{acc[0]},
-            std::nullopt);
-        {
-          OpBuilder::InsertionGuard guard2(b);
-          b.setInsertionPoint(forall.getTerminator());
-          emitTask(batch, kvHead, forall.getInductionVar(0), numBoxes,
-                   boxesPerAxis, forall);
-        }
-        scf::YieldOp::create(b, loc, forall.getResults());
-      });
-  return headLoop.getResult(0);
+  return headLoop(batches, p.headsKV, p.init,
+                  [&](Value batch, Value kvHead, Value acc) -> Value {
+                    auto forall = scf::ForallOp::create(
+                        b, loc, ArrayRef<OpFoldResult>{numTasks},
+                        ValueRange{acc}, std::nullopt);
+                    OpBuilder::InsertionGuard guard(b);
+                    b.setInsertionPoint(forall.getTerminator());
+                    emitTask(batch, kvHead, forall.getInductionVar(0),
+                             numBoxes, boxesPerAxis, forall);
+                    return forall.getResult(0);
+                  });
 }
 
 class NeighborhoodStrategy final : public Strategy {

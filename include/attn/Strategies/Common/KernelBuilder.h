@@ -67,6 +67,23 @@ public:
                          scf::YieldOp::create(b, loc);
                        });
   }
+  /// scf.for over the (batch, KV head) pairs of `batches` x `heads` that
+  /// carries `init`: `body(batch, kvHead, acc)` returns the value it yields.
+  /// Returns the loop's result.
+  Value headLoop(Value batches, int64_t heads, Value init,
+                 function_ref<Value(Value, Value, Value)> body) {
+    Value headCount = idx(heads);
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), mul(batches, headCount), idx(1), ValueRange{init},
+        [&](OpBuilder &nested, Location, Value bh, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          Value next = body(div(bh, headCount), rem(bh, headCount), acc[0]);
+          scf::YieldOp::create(b, loc, next);
+        });
+    return loop.getResult(0);
+  }
   /// `v` (a scalar or a vector) extended to f32.
   Value toF32(Value v) {
     Type t = v.getType();
