@@ -110,10 +110,7 @@ protected:
   FlashKernelConfig configFor(const AttentionProblem &p,
                               const TargetDescription &target,
                               StrategyAttr written) const override {
-    FlashKernelConfig config;
-    config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
-    config.blockK = 4 * config.lanes;
-    config.microQ = 6;
+    FlashKernelConfig config = cpuDefaults(target);
     // Query blocks of 128 rows line up with the usual block-mask layouts
     // (multiples of 64 or 128), so that their blocks are full or empty.
     config.blockQ = 128;

@@ -86,6 +86,13 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
   return success();
 }
 
+FlashKernelConfig FlashStrategy::cpuDefaults(const TargetDescription &target) {
+  FlashKernelConfig config;
+  config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
+  config.blockK = 4 * config.lanes;
+  return config;
+}
+
 FlashKernelConfig FlashStrategy::withWritten(FlashKernelConfig config,
                                              StrategyAttr written) {
   if (!written)

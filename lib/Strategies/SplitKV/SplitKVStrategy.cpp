@@ -79,9 +79,7 @@ protected:
   FlashKernelConfig configFor(const AttentionProblem &p,
                               const TargetDescription &target,
                               StrategyAttr written) const override {
-    FlashKernelConfig config;
-    config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
-    config.blockK = 4 * config.lanes;
+    FlashKernelConfig config = cpuDefaults(target);
     config.packKeys = false;
     int64_t lq = knownOr(p.queryLength(), 1);
     // One block holds every query of a head group.
@@ -91,11 +89,9 @@ protected:
     // Enough splits to give every thread several tasks, each at least a few
     // tiles long.
     int64_t lk = knownOr(p.keyLength(), 4096);
-    int64_t batch = knownOr(p.batch, 1);
     int64_t tiles = std::max<int64_t>(1, (lk + config.blockK - 1) / config.blockK);
     // Heads run one after another; the tasks of one head are its query
     // blocks times the splits.
-    (void)batch;
     int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
     int64_t splits =
         std::max<int64_t>(1, (4 * target.threads + blocks - 1) / blocks);

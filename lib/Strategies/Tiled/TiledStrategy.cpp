@@ -109,10 +109,7 @@ protected:
   FlashKernelConfig configFor(const AttentionProblem &p,
                               const TargetDescription &target,
                               StrategyAttr written) const override {
-    FlashKernelConfig config;
-    config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
-    config.blockK = 4 * config.lanes;
-    config.microQ = 6;
+    FlashKernelConfig config = cpuDefaults(target);
     int64_t lq = knownOr(p.queryLength(), 4096);
     int64_t batch = knownOr(p.batch, 1);
     // About 256 rows per task across the GQA group (K/V reuse), fewer when

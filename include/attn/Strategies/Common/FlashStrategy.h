@@ -64,6 +64,10 @@ protected:
   /// Whether `splits` is one of the strategy's parameters.
   virtual bool hasSplits() const { return false; }
 
+  /// The CPU kernel's starting point on `target`: its vector lanes (at
+  /// least 4), block_k of four vectors, the other fields as
+  /// FlashKernelConfig declares them.
+  static FlashKernelConfig cpuDefaults(const TargetDescription &target);
   /// `preset` with block_q, block_k, micro_q and splits replaced where
   /// `written` (checked against the schema) writes them.
   static FlashKernelConfig withWritten(FlashKernelConfig preset,
