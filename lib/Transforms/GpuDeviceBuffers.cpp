@@ -124,6 +124,9 @@ struct GpuDeviceBuffersPass
         isa<FunctionOpInterface>(argument.getOwner()->getParentOp());
     auto alloc = buffer.getDefiningOp<memref::AllocOp>();
 
+    // Runs in a block nested below the buffer's own (a loop body, a branch)
+    // may repeat or not run at all: they keep the host's copy current.
+    Block *home = buffer.getParentBlock();
     llvm::MapVector<Block *, SmallVector<gpu::LaunchOp>> byBlock;
     for (gpu::LaunchOp launch : launches)
       byBlock[launch->getBlock()].push_back(launch);
@@ -134,7 +137,7 @@ struct GpuDeviceBuffersPass
       });
       // What else touches the buffer, as operations of this block: host
       // users and the launches of other blocks (null: outside the block,
-      // before and after it alike).
+      // before and after it alike, as is everything for a nested block).
       SmallVector<Operation *> others;
       for (Operation *user : hostUsers)
         others.push_back(block->findAncestorOpInBlock(*user));
@@ -148,7 +151,7 @@ struct GpuDeviceBuffersPass
                  (!to || other->isBeforeInBlock(to));
         });
       };
-      bool outside = llvm::is_contained(others, nullptr);
+      bool outside = block != home || llvm::is_contained(others, nullptr);
       // Runs of launches that nothing else touches the buffer between share
       // one device copy.
       size_t start = 0;
@@ -167,8 +170,10 @@ struct GpuDeviceBuffersPass
         start = i + 1;
       }
     }
-    // A buffer that only launches use, in one run, lives on the device only.
-    if (alloc && hostUsers.empty() && runs == 1) {
+    // A buffer that only launches use, in one run of its own block, lives
+    // on the device only.
+    if (alloc && hostUsers.empty() && runs == 1 &&
+        byBlock.front().first == home) {
       ATTN_DEBUG(ATTN_DBGS() << type << ": device only\n");
       for (Operation *dealloc : deallocs)
         dealloc->erase();

@@ -194,3 +194,37 @@ func.func @strided(%in: memref<8xf32, strided<[2]>>) {
   }
   return
 }
+
+// -----
+
+// A run nested below its buffer's block may repeat (a loop): what one
+// iteration's launch writes, the next one reads, so the device copy is
+// filled from and written back to the host buffer around each run, and the
+// buffer stays on the host.
+
+// CHECK-LABEL: func.func @in_loop(
+// CHECK:         %[[ACC:.*]] = memref.alloc() : memref<8xf32>
+// CHECK:         scf.for
+// CHECK-NEXT:      %[[D:.*]] = gpu.alloc () : memref<8xf32>
+// CHECK-NEXT:      gpu.memcpy %[[D]], %[[ACC]] :
+// CHECK-NEXT:      gpu.launch
+// CHECK:             memref.load %[[D]]
+// CHECK:             memref.store %{{.*}}, %[[D]]
+// CHECK:           gpu.memcpy %[[ACC]], %[[D]] :
+// CHECK-NEXT:      gpu.dealloc %[[D]] :
+func.func @in_loop(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1.0 : f32
+  %acc = memref.alloc() : memref<8xf32>
+  scf.for %i = %c0 to %n step %c1 {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      %x = memref.load %acc[%c0] : memref<8xf32>
+      %y = arith.addf %x, %one : f32
+      memref.store %y, %acc[%c0] : memref<8xf32>
+      gpu.terminator
+    }
+  }
+  return
+}

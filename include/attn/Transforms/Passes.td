@@ -149,6 +149,9 @@ def AttnGpuDeviceBuffers : Pass<"attn-gpu-device-buffers", "::mlir::ModuleOp"> {
     - A `memref.alloc` that only the launches of one run use (scratch,
       partial states, one kernel's result that the next kernel reads) is
       erased: it lives on the device only.
+    - A run in a block nested below the buffer's own (a loop body, a branch)
+      may repeat or not run: it is filled before and written back after
+      (when a launch may write), and the buffer stays on the host.
 
     A buffer with a non-identity layout is an error on its first launch: a
     `gpu.memcpy` cannot copy it as it is.
