@@ -41,6 +41,7 @@
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
@@ -593,12 +594,9 @@ Value KernelBuffers::input(Value tensor) {
 
 Value KernelBuffers::allocLike(Value like) {
   auto type = cast<RankedTensorType>(like.getType());
-  SmallVector<Value> dyn;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      dyn.push_back(tensor::DimOp::create(b, loc, like, d));
   return memref::AllocOp::create(
-      b, loc, MemRefType::get(type.getShape(), type.getElementType()), dyn);
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+      tensor::createDynamicDimValues(b, loc, like));
 }
 
 Value KernelBuffers::allocF32(ArrayRef<int64_t> shape,
