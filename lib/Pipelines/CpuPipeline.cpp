@@ -120,8 +120,9 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   select.overrideStrategy = options.overrideStrategy;
   pm.addPass(createAttnSelectStrategy(select));
   pm.addPass(createAttnApplyStrategies());
-  // Tiles of attn.online_attention that a strategy left: their portable
-  // lowering.
+  // Tiles of attn.online_attention: those a CPU strategy configured become
+  // the flash kernel; the rest get their portable lowering.
+  pm.addPass(createAttnConvertOnlineAttentionToCPUVector());
   pm.addPass(createAttnConvertOnlineAttentionToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -60,8 +60,10 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   select.overrideStrategy = options.overrideStrategy;
   pm.addPass(createAttnSelectStrategy(select));
   pm.addPass(createAttnApplyStrategies());
-  // Tiles of attn.online_attention that a strategy left: their portable
-  // lowering.
+  // Tiles of attn.online_attention: those a GPU strategy configured become
+  // the flash kernel's launches; the rest (and any attn.finalize left) get
+  // their portable lowering on the host.
+  pm.addPass(createAttnConvertOnlineAttentionToGPU());
   pm.addPass(createAttnConvertOnlineAttentionToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -81,3 +81,36 @@ func.func @scale_required(%q: tensor<1x2x4x8xf32>, %acc: tensor<1x2x4x8xf32>, %m
       -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
   return
 }
+
+// -----
+
+// attn.finalize: one case per verifier rule.
+func.func @finalize_acc(%acc: tensor<1x2x4x8xf16>, %l: tensor<1x2x4xf32>, %init: tensor<1x2x4x8xf16>) {
+  // expected-error @+1 {{'acc' must be f32 of rank 4 [B, Hq, M, Dv], got 'tensor<1x2x4x8xf16>'}}
+  %o = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf16>, tensor<1x2x4xf32>) outs(%init : tensor<1x2x4x8xf16>) -> tensor<1x2x4x8xf16>
+  return
+}
+
+// -----
+
+func.func @finalize_sum(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x5xf32>, %init: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'sum' must be f32 of shape [B, Hq, M] of 'acc' 'tensor<1x2x4x8xf32>', got 'tensor<1x2x5xf32>'}}
+  %o = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x5xf32>) outs(%init : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @finalize_init(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>, %init: tensor<1x2x4x9xf32>) {
+  // expected-error @+1 {{'init' must have the shape of 'acc' 'tensor<1x2x4x8xf32>' and element type f32, f16 or bf16, got 'tensor<1x2x4x9xf32>'}}
+  %o = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) outs(%init : tensor<1x2x4x9xf32>) -> tensor<1x2x4x9xf32>
+  return
+}
+
+// -----
+
+func.func @finalize_result(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>, %init: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{result type 'tensor<1x2x4x8xf16>' must match 'init' 'tensor<1x2x4x8xf32>'}}
+  %o = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) outs(%init : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf16>
+  return
+}

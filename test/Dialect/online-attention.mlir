@@ -38,3 +38,19 @@ func.func @everything(%q: tensor<?x4x?x16xf16>, %k: tensor<?x4x?x16xf16>, %v: te
        score = #attn.score<softplus>} -> tensor<?x4x?x16xf32>, tensor<?x4x?xf32>, tensor<?x4x?xf32>
   return %a : tensor<?x4x?x16xf32>
 }
+
+// -----
+
+// attn.finalize: the state's acc and sum, the result's init and the score.
+// CHECK-LABEL: func.func @finalize(
+// CHECK:         attn.finalize ins(%{{.*}}, %{{.*}} : tensor<?x4x?x16xf32>, tensor<?x4x?xf32>)
+// CHECK-SAME:    outs(%{{.*}} : tensor<?x4x?x16xbf16>)
+// CHECK-SAME:    score = #attn.score<kernel<identity>, normalize = false>
+// CHECK-SAME:    -> tensor<?x4x?x16xbf16>
+func.func @finalize(%acc: tensor<?x4x?x16xf32>, %l: tensor<?x4x?xf32>,
+                    %init: tensor<?x4x?x16xbf16>) -> tensor<?x4x?x16xbf16> {
+  %o = attn.finalize ins(%acc, %l : tensor<?x4x?x16xf32>, tensor<?x4x?xf32>)
+      outs(%init : tensor<?x4x?x16xbf16>)
+      {score = #attn.score<kernel<identity>, normalize = false>} -> tensor<?x4x?x16xbf16>
+  return %o : tensor<?x4x?x16xbf16>
+}

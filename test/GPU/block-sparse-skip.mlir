@@ -6,7 +6,7 @@
 // count says the tile is not full. tiled reads the mask per key and visits
 // every tile. Results on a device: run-on-vulkan.test and
 // block-sparse-runtime-aligned.mlir.
-// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-apply-strategies --attn-gpu-device-buffers | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-apply-strategies --attn-convert-online-attention-to-gpu --attn-gpu-device-buffers | FileCheck %s
 
 // CHECK-LABEL: func.func @main(
 // CHECK: %[[COUNTS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x4x?x?xi32>)

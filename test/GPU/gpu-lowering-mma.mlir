@@ -1,5 +1,5 @@
 // REQUIRES: ptxas
-// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-apply-strategies | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-apply-strategies --attn-convert-online-attention-to-gpu | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_80 features=+ptx70" | FileCheck %s --check-prefix=PTX
 // RUN: attn-opt %s --attn-gpu-pipeline="format=bin chip=sm_90" -o /dev/null
 

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy --attn-apply-strategies --attn-gpu-device-buffers | FileCheck %s
+// RUN: attn-opt %s --attn-set-target="target=gpu" --attn-select-strategy --attn-apply-strategies --attn-convert-online-attention-to-gpu --attn-gpu-device-buffers | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_90" | FileCheck %s --check-prefix=PTX
 
 // The tiled strategy on a GPU target: one gpu.launch over (query blocks,

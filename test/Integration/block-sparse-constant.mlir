@@ -5,7 +5,7 @@
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --mask
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy -- attention --mask
-// RUN: attn-opt %s --attn-apply-strategies | FileCheck %s --check-prefix=LISTS
+// RUN: attn-opt %s --attn-apply-strategies --attn-convert-online-attention-to-cpu-vector | FileCheck %s --check-prefix=LISTS
 
 // A constant mask with empty, full and partial 16-key blocks and a fully
 // masked row: block_sparse computes its block layout at compile time into

@@ -4,7 +4,7 @@
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/mask.npy -- attention --mask | FileCheck %s
 // RUN: attn-run %s --entry aligned --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/mask.npy --output %t/o.npy
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --mask
-// RUN: attn-opt %s --attn-apply-strategies | FileCheck %s --check-prefix=IR
+// RUN: attn-opt %s --attn-apply-strategies --attn-convert-online-attention-to-cpu-vector | FileCheck %s --check-prefix=IR
 
 // A runtime mask whose lengths the blocks divide (48 = 4 x 12 rows, 64 =
 // 4 x 16 keys): block_sparse reads it in place instead of padding a copy

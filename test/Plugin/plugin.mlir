@@ -9,7 +9,7 @@
 // The passes by name, with options:
 // RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(attn-select-strategy)" | FileCheck %s --check-prefix=SELECT
 // RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(attn-select-strategy{strategy=reference})" | FileCheck %s --check-prefix=SELECT-REF
-// RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(func.func(attn-apply-strategies))" | FileCheck %s --check-prefix=APPLY
+// RUN: %mlir_opt_upstream %s --load-dialect-plugin=%attn_lib_dir/AttnPlugin.so --load-pass-plugin=%attn_lib_dir/AttnPlugin.so --pass-pipeline="builtin.module(func.func(attn-apply-strategies,attn-convert-online-attention-to-cpu-vector))" | FileCheck %s --check-prefix=APPLY
 //
 // Round trip with only the dialect plugin, in custom and generic form, and
 // through attn-opt:

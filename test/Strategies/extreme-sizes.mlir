@@ -12,8 +12,8 @@
 // scripts/sanitize.sh runs this under UBSan.
 // RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=cpu threads=2 vector-width=256},func.func(attn-select-strategy))" | FileCheck %s --check-prefix=CPU
 // RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=gpu},func.func(attn-select-strategy))" | FileCheck %s --check-prefix=GPU
-// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=cpu threads=2 vector-width=256},func.func(attn-select-strategy,attn-apply-strategies))" | FileCheck %s --check-prefix=APPLY
-// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=gpu tensor-cores},func.func(attn-select-strategy,attn-apply-strategies))" | FileCheck %s --check-prefix=APPLY
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=cpu threads=2 vector-width=256},func.func(attn-select-strategy,attn-apply-strategies,attn-convert-online-attention-to-cpu-vector))" | FileCheck %s --check-prefix=APPLY
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(attn-set-target{target=gpu tensor-cores},func.func(attn-select-strategy,attn-apply-strategies,attn-convert-online-attention-to-gpu))" | FileCheck %s --check-prefix=APPLY
 // APPLY-NOT: attn.attention
 // APPLY-NOT: attn.neighborhood
 

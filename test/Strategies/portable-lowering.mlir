@@ -5,8 +5,8 @@
 // tiling: the empty state, a forall over the key splits (partial
 // reductions), a forall over batch, KV-head groups and query blocks, an
 // scf.for over the key blocks of the rows' band carrying the state, the
-// merge of the splits, and the epilogue acc / sum. The conversion then
-// leaves no tile op.
+// merge of the splits, and attn.finalize (acc / sum). The conversion then
+// leaves no tile op and no finalize.
 
 // CHECK-LABEL: func.func @causal_gqa(
 // Row 0's aligned position: Lk - Lq.
@@ -19,15 +19,16 @@
 // CHECK:               attn.online_attention ins({{.*}} : tensor<1x4x?x16xf16>, tensor<1x1x?x16xf16>, tensor<1x1x?x16xf16>) positions(%{{.*}}, %{{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32}
 // CHECK:         linalg.generic {{.*}} ins(%[[SPLITS]]#1 : tensor<?x1x8x24xf32>)
 // CHECK:           arith.maximumf
-// CHECK:         linalg.generic
-// CHECK:           arith.divf
-// CHECK:           arith.truncf {{.*}} : f32 to f16
+// CHECK:         attn.finalize ins(%{{.*}}, %{{.*}} : tensor<1x8x24x16xf32>, tensor<1x8x24xf32>) outs(%{{.*}} : tensor<1x8x24x16xf16>)
 // CHECK-NOT:     attn.attention
 
 // LINALG-LABEL: func.func @causal_gqa(
 // LINALG-NOT:    attn.online_attention
 // LINALG:        linalg.index
 // LINALG-NOT:    attn.online_attention
+// LINALG:        arith.divf
+// LINALG:        arith.truncf {{.*}} : f32 to f16
+// LINALG-NOT:    attn.finalize
 func.func @causal_gqa(%q: tensor<1x8x24x16xf16>, %k: tensor<1x2x40x16xf16>, %v: tensor<1x2x40x16xf16>) -> tensor<1x8x24x16xf16> {
   %init = tensor.empty() : tensor<1x8x24x16xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x24x16xf16>, tensor<1x2x40x16xf16>, tensor<1x2x40x16xf16>)

@@ -1,7 +1,8 @@
 //===- Passes.td - attn's per-target conversions -----------*- tablegen -*-===//
 //
-// The lowerings of each target: attn.online_attention to linalg (the
-// portable lowering), and from the gpu-dialect kernels that every GPU target
+// The lowerings of each target: attn.online_attention to the CPU flash
+// kernel (vector IR), to the GPU flash kernel (gpu.launch) and to linalg
+// (the portable lowering), and from the gpu-dialect kernels that every GPU target
 // shares to what one GPU API loads (Vulkan: SPIR-V compute shaders in attn's
 // kernel container).
 //
@@ -78,9 +79,74 @@ def AttnUseVulkanRuntime
   }];
 }
 
+def AttnConvertOnlineAttentionToCPUVector
+    : Pass<"attn-convert-online-attention-to-cpu-vector"> {
+  let summary = "Lower attn.online_attention tiles marked for the CPU to the flash kernel";
+  let description = [{
+    The CPU lowering of the tile op. Each `attn.online_attention` that
+    carries an `attn.cpu_kernel` dictionary (the configuration a CPU
+    strategy chose: block_q, block_k, micro_q, lanes, block_dv, unroll_d,
+    splits, skip_by_band, pack_keys, block_sparse, and the strategy's name)
+    becomes the register-blocked flash kernel as scf loops of vector ops:
+    for each (batch, KV head) K packed once, a forall over query blocks
+    (heaviest first), the key tiles the rules and the mask let the block's
+    rows see, micro-tiles of rows whose scores live in vector registers,
+    and the online-softmax step of AttentionAlgebra. The kernel reads the
+    op's state (not when its outs are the empty state's fills) and writes
+    the updated acc, max and sum; with splits > 1 the keys of each block are
+    split among tasks whose states are merged. When the op starts from the
+    empty state and an `attn.finalize` is the only user of its acc and sum
+    (and nothing uses its max), the kernel replaces that op too: each block
+    writes its rows' acc / sum into the finalize's result, and no state
+    tensor is materialized. Rows are aligned at
+    `query_position + i` and keys at `key_position + j`; with sink keys the
+    key position must be a constant. A malformed dictionary (a missing or
+    unknown key, a wrong type, a value out of range) is an error naming the
+    key. Tile ops without the attribute are left to
+    attn-convert-online-attention-to-linalg.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def AttnConvertOnlineAttentionToGPU
+    : Pass<"attn-convert-online-attention-to-gpu"> {
+  let summary = "Lower attn.online_attention tiles marked for a GPU to the flash kernel's launches";
+  let description = [{
+    The GPU lowering of the tile op, shared by every GPU API. Each
+    `attn.online_attention` that carries an `attn.gpu_kernel` dictionary
+    (the configuration a GPU strategy chose: block_q threads per block,
+    block_k keys per shared-memory tile, splits, shared_bytes,
+    tensor_cores, skip_empty_tiles, and the strategy's name) becomes, with
+    the `attn.finalize` after it, the flash kernel: a `gpu.launch` over
+    (batch, query head, query block, split) whose threads each own a row,
+    key tiles staged in shared memory and skipped where the rules or the
+    mask's tile counts allow none, Q K^T on `mma.sync` tensor cores when
+    asked, and with splits a second launch that merges the partial states.
+    The launches work on host buffers (`bufferization.to_buffer`,
+    `memref.alloc`); `attn-gpu-device-buffers` gives them device copies
+    after bufferization. The kernel keeps no state between launches, so the
+    op must start from the empty state, and the finalize must be the only
+    user of its acc and sum (its max unused): anything else is an error, as
+    is a malformed dictionary (naming the key) or a configuration that the
+    kernel cannot run (naming the parameter and the limit).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def AttnConvertOnlineAttentionToLinalg
     : Pass<"attn-convert-online-attention-to-linalg"> {
-  let summary = "Lower attn.online_attention tiles to linalg on tensors";
+  let summary = "Lower attn.online_attention tiles and attn.finalize to linalg on tensors";
   let description = [{
     The portable lowering of the tile op: each `attn.online_attention`
     becomes linalg.generic ops on tensors that compute its scores (q.k in
@@ -90,7 +156,9 @@ def AttnConvertOnlineAttentionToLinalg
     weigh the scores, and add the weights and the weighted value rows to the
     rescaled sum and acc. The score matrix of the tile is materialized, so
     the tile's sizes bound the scratch memory. Upstream passes bufferize and
-    lower the result like any linalg.
+    lower the result like any linalg. Each `attn.finalize` becomes one
+    linalg.generic, acc / sum in the result's element type (in place into
+    acc when that is f32 too).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",

@@ -1,7 +1,7 @@
 //===- ConvertOnlineAttentionToLinalg.cpp - The tile op as linalg ---------===//
 //
 // attn-convert-online-attention-to-linalg: each attn.online_attention
-// becomes linalg.generic ops on tensors. The math is AttentionAlgebra's and
+// becomes linalg.generic ops on tensors, and each attn.finalize one more. The math is AttentionAlgebra's and
 // the allowed-key rule AllowedKeyRule.h's, as in every other kernel; what
 // this lowering adds is only where the values live (tensors of the tile's
 // scores, weights and rows).
@@ -261,6 +261,35 @@ SmallVector<Value> TileLowering::build() {
   return {acc, mNew, sum};
 }
 
+/// attn.finalize as one linalg.generic (AttentionAlgebra::epilogue): in
+/// place into acc when the result is f32, else into init.
+Value lowerFinalize(RewriterBase &b, FinalizeOp op) {
+  AttentionProblem p = AttentionProblem::get(op);
+  Location loc = op.getLoc();
+  AffineMap id4 = b.getMultiDimIdentityMap(4);
+  AffineMap rows = AffineMap::get(
+      4, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(2)},
+      b.getContext());
+  Type outElem = p.elementType;
+  bool inPlace = op.getAcc().getType() == op.getInit().getType();
+  SmallVector<Value> ins = {op.getSum()};
+  if (!inPlace)
+    ins.insert(ins.begin(), op.getAcc());
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{op.getType()}, ins,
+      ValueRange{inPlace ? op.getAcc() : op.getInit()},
+      inPlace ? ArrayRef<AffineMap>{rows, id4}
+              : ArrayRef<AffineMap>{id4, rows, id4},
+      SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        AttentionAlgebra algebra(nb, nl, p);
+        // In place: (sum, acc); else (acc, sum, init).
+        Value o = inPlace ? a[1] : a[0], l = inPlace ? a[0] : a[1];
+        linalg::YieldOp::create(nb, nl, algebra.epilogue(o, l, outElem));
+      });
+  return generic.getResult(0);
+}
+
 struct ConvertOnlineAttentionToLinalgPass
     : mlir::attn::impl::AttnConvertOnlineAttentionToLinalgBase<
           ConvertOnlineAttentionToLinalgPass> {
@@ -276,6 +305,12 @@ struct ConvertOnlineAttentionToLinalgPass
                              << op.getKeyType() << " tile to linalg\n");
       SmallVector<Value> state = TileLowering(rewriter, op).build();
       rewriter.replaceOp(op, state);
+    }
+    SmallVector<FinalizeOp> finals;
+    getOperation()->walk([&](FinalizeOp op) { finals.push_back(op); });
+    for (FinalizeOp op : finals) {
+      rewriter.setInsertionPoint(op);
+      rewriter.replaceOp(op, lowerFinalize(rewriter, op));
     }
   }
 };

@@ -51,6 +51,12 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     // acc.
     fillCommon(tile, tile.getAcc());
     fillScoreAndRules(tile);
+  } else if (auto finalize = dyn_cast<FinalizeOp>(op)) {
+    // Only what the epilogue needs: the score and the result.
+    p.init = finalize.getInit();
+    p.elementType =
+        cast<RankedTensorType>(finalize.getInit().getType()).getElementType();
+    p.score = finalize.getEffectiveScore();
   } else if (auto neighborhood = dyn_cast<NeighborhoodOp>(op)) {
     fillCommon(neighborhood, neighborhood.getInit());
     p.isNeighborhood = true;

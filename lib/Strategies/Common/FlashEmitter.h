@@ -38,12 +38,25 @@ struct MicroRows {
   SmallVector<SmallVector<rule::AxisWindow<RuleArith>>> axisWindows;
 };
 
+/// The state of an attn.online_attention that the kernel reads and writes
+/// in place of the epilogue (buildFlashTile).
+struct TileState {
+  /// acc [B, Hq, M, Dv], max and sum [B, Hq, M]: the tensors the kernel
+  /// writes; it reads them too unless `initial`.
+  Value acc, max, sum;
+  /// The state is the empty one (no key seen): not read.
+  bool initial = false;
+};
+
 class FlashEmitter : KernelBuilder {
 public:
+  /// Without `state`, the kernel computes attention into `problem.init`
+  /// through the epilogue; with it, it updates that state.
   FlashEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
-               const FlashKernelConfig &config)
+               const FlashKernelConfig &config,
+               std::optional<TileState> state = std::nullopt)
       : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
-        p(problem), cfg(config) {
+        p(problem), cfg(config), state(state) {
     i32 = b.getI32Type();
     maskVecType = VectorType::get({cfg.lanes}, b.getI1Type());
     idxVecType = VectorType::get({cfg.lanes}, i32);
@@ -57,7 +70,8 @@ public:
     featureProduct = p.score.isFeatureProduct();
   }
 
-  Value build();
+  /// The result (output mode) or the state's acc, max and sum.
+  SmallVector<Value> build();
 
 private:
   // Scalar arithmetic beyond KernelBuilder's.
@@ -92,12 +106,15 @@ private:
 
   const AttentionProblem &p;
   FlashKernelConfig cfg;
+  std::optional<TileState> state;
   Type i32;
   VectorType maskVecType, idxVecType;
   int64_t group, rows, paddedRows, keyVecs, valueVecs, paddedDv;
   bool tracksMax, featureProduct;
-  // Sizes.
-  Value lq, lk, numTiles;
+  // Sizes: rows, keys, key tiles; and the query length that the rules
+  // take, so that row i is aligned at i + lk - ruleLq (lq, or lk minus the
+  // tile's query shift).
+  Value lq, lk, numTiles, ruleLq;
   Value mask8; // i8 copy of the mask, keys padded to whole tiles, or null
   Value maskCounts; // allowed keys per (Bm, Hm, row, key tile), or null
   // Block-sparse: the mask padded to whole blocks (i1) and either allowed
@@ -106,6 +123,8 @@ private:
   // indices and their full flags.
   Value paddedMask, blockCounts, listOffsets, listTiles, listFull;
   void prepareBlockSparse();
+  /// Sets mask8 and maskCounts from the mask operand.
+  void prepareMaskCounts();
   int64_t listGroups = 1, listBlocks = 1, listBatches = 1;
   /// Index of the compressed list of (batch, KV head, query block).
   Value blockListKey(Value batch, Value kvHead, Value block) {
@@ -119,6 +138,9 @@ private:
 public:
   /// attn.neighborhood flattened to one sequence: the spatial extents.
   SmallVector<Value> spatialExtents;
+  /// A tile op's query_position - key_position: row i sees the keys of the
+  /// row at aligned position i + queryShift. Null: Lk - Lq.
+  Value queryShift;
 private:
   /// Fills the neighborhood fields of `rows` and returns the flattened key
   /// range [lo, hi] that the rows' windows span.

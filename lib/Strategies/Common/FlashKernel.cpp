@@ -13,7 +13,10 @@
 //         softmax: m' = max(m, rowmax S); p = exp2(S - m'); l = l 2^(m-m') + sum p
 //         softplus: m' = min(max(m, rowmax S log2 e), 0); p = softplus(S) 2^-m'
 //         O = O 2^(m-m') + P V   micro_q x blockDv/lanes accumulators
-//     out = O / l (0 where l == 0), written into the result tile
+//     out = O / l (0 where l == 0), written into the result tile; or, when
+//       the kernel lowers an attn.online_attention whose state is used, O,
+//       m and l written into that state (and read from it first unless it
+//       is the empty state)
 // The scale is folded into S with log2(e) so the softmax uses exp2. Rows of
 // all G query heads of a KV head share one task, so each K/V tile loaded
 // serves the whole group; a micro-tile may span heads (decode: one row per
@@ -29,6 +32,7 @@
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
+#include "attn/Strategies/Common/WholeProblemTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -49,92 +53,20 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::flash;
 
-Value FlashEmitter::build() {
-  auto qType = cast<RankedTensorType>(p.query.getType());
-  Type outElem = qType.getElementType();
+SmallVector<Value> FlashEmitter::build() {
   lq = dimOf(p.query, 2);
   lk = dimOf(p.key, 2);
+  ruleLq = queryShift ? sub(lk, queryShift) : lq;
   numTiles = ceilDiv(lk, cfg.blockK);
   Value batches = dimOf(p.query, 0);
   Value numBlocks = ceilDiv(lq, cfg.blockQ);
   int64_t mr = cfg.microQ, lanes = cfg.lanes, splits = cfg.splits;
   bool banded = cfg.skipByBand && (p.causal || p.hasWindow);
 
-  if (p.mask && cfg.blockSparse) {
+  if (p.mask && cfg.blockSparse)
     prepareBlockSparse();
-  } else if (p.mask) {
-    // The mask as bytes, keys padded to whole tiles with false, and the
-    // number of allowed keys of each (row, key tile), computed once per call
-    // and shared by every head that the mask broadcasts over.
-    auto maskType = cast<RankedTensorType>(p.mask.getType());
-    Value paddedKeys = mul(numTiles, idx(cfg.blockK));
-    SmallVector<OpFoldResult> low(4, b.getIndexAttr(0));
-    SmallVector<OpFoldResult> high(4, b.getIndexAttr(0));
-    high[3] = sub(paddedKeys, dimOf(p.mask, 3));
-    SmallVector<int64_t> paddedShape(maskType.getShape());
-    paddedShape[3] = ShapedType::kDynamic;
-    Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
-    Value padded = tensor::PadOp::create(
-        b, loc, RankedTensorType::get(paddedShape, maskType.getElementType()),
-        p.mask, ArrayRef<OpFoldResult>(low), ArrayRef<OpFoldResult>(high),
-        falseValue);
-    auto type = RankedTensorType::get(paddedShape, b.getI8Type());
-    SmallVector<Value> dyn;
-    for (int64_t d = 0; d < 4; ++d)
-      if (ShapedType::isDynamic(paddedShape[d]))
-        dyn.push_back(d == 3 ? paddedKeys : dimOf(p.mask, d));
-    Value empty = tensor::EmptyOp::create(b, loc, type, dyn);
-    AffineMap id = b.getMultiDimIdentityMap(4);
-    auto parallel = utils::IteratorType::parallel;
-    mask8 = linalg::GenericOp::create(
-                b, loc, TypeRange{type}, ValueRange{padded}, ValueRange{empty},
-                ArrayRef<AffineMap>{id, id},
-                SmallVector<utils::IteratorType>(4, parallel),
-                [&](OpBuilder &nb, Location l, ValueRange args) {
-                  linalg::YieldOp::create(
-                      nb, l,
-                      ValueRange{arith::ExtUIOp::create(nb, l, nb.getI8Type(),
-                                                        args[0])});
-                })
-                .getResult(0);
-    SmallVector<int64_t> tiledShape = {paddedShape[0], paddedShape[1],
-                                       paddedShape[2], ShapedType::kDynamic,
-                                       cfg.blockK};
-    SmallVector<OpFoldResult> tiledSizes =
-        tensor::getMixedSizes(b, loc, mask8);
-    tiledSizes[3] = numTiles;
-    tiledSizes.push_back(b.getIndexAttr(cfg.blockK));
-    Value tiled = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(tiledShape, b.getI8Type()), mask8,
-        SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}}, tiledSizes);
-    SmallVector<OpFoldResult> countSizes(tiledSizes.begin(),
-                                         tiledSizes.begin() + 4);
-    Value counts0 = linalg::FillOp::create(
-                        b, loc,
-                        ValueRange{arith::ConstantIntOp::create(b, loc, 0, 32)},
-                        ValueRange{tensor::EmptyOp::create(b, loc, countSizes,
-                                                           i32)})
-                        .getResult(0);
-    AffineMap in5 = b.getMultiDimIdentityMap(5);
-    AffineMap out4 = AffineMap::get(
-        5, 0,
-        {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(2),
-         b.getAffineDimExpr(3)},
-        b.getContext());
-    maskCounts =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{counts0.getType()}, ValueRange{tiled},
-            ValueRange{counts0}, ArrayRef<AffineMap>{in5, out4},
-            ArrayRef<utils::IteratorType>{parallel, parallel, parallel,
-                                          parallel,
-                                          utils::IteratorType::reduction},
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              Value one = arith::ExtUIOp::create(nb, l, nb.getI32Type(), args[0]);
-              linalg::YieldOp::create(
-                  nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], one)});
-            })
-            .getResult(0);
-  }
+  else if (p.mask)
+    prepareMaskCounts();
 
   // Per-head partial results of split-KV tasks.
   auto partialTypes = [&]() -> SmallVector<RankedTensorType> {
@@ -146,69 +78,117 @@ Value FlashEmitter::build() {
                                   f32)};
   };
 
-  // Writes rows [g, i] of the result block `block` through the epilogue,
-  // from row r's sum of weights rowSum(r) and its O vectors rowVector(r, e).
   AttentionAlgebra algebra(b, loc, p);
-  auto writeBlock = [&](Value batch, Value kvHead, Value outTensor,
-                        Value block, scf::ForallOp forall,
-                        function_ref<Value(Value r)> rowSum,
-                        function_ref<Value(Value r, int64_t e)> rowVector) {
+  // The rows of block `block` in [B, Hq, M, ...] tensors: offsets, sizes
+  // and strides of the block's [1, G, rows, Dv] slice (the first three of
+  // each for max and sum).
+  struct BlockSlice {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    Value rowsValid;
+  };
+  auto blockSlice = [&](Value batch, Value kvHead, Value block) {
+    BlockSlice slice;
     Value q0 = mul(block, idx(cfg.blockQ));
-    Value rowsValid = sub(minI(add(q0, idx(cfg.blockQ)), lq), q0);
-    // Full rank: a rank-reducing slice is ambiguous when sizes fold to 1.
-    auto sliceType = RankedTensorType::get(
-        {1, group, ShapedType::kDynamic, p.valueDim}, outElem);
-    SmallVector<OpFoldResult> offsets = {batch, mul(kvHead, idx(group)), q0,
-                                         b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
-                                       b.getIndexAttr(group), rowsValid,
-                                       b.getIndexAttr(p.valueDim)};
-    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-    Value slice = tensor::ExtractSliceOp::create(b, loc, sliceType, outTensor,
-                                                 offsets, sizes, strides);
+    slice.rowsValid = sub(minI(add(q0, idx(cfg.blockQ)), lq), q0);
+    slice.offsets = {batch, mul(kvHead, idx(group)), q0, b.getIndexAttr(0)};
+    slice.sizes = {b.getIndexAttr(1), b.getIndexAttr(group), slice.rowsValid,
+                   b.getIndexAttr(p.valueDim)};
+    slice.strides.assign(4, b.getIndexAttr(1));
+    return slice;
+  };
+  // Extracts the block's slices of `tensors` (the result or acc; then max
+  // and sum). Full rank: a rank-reducing slice is ambiguous when sizes fold
+  // to 1.
+  auto extractBlock = [&](const BlockSlice &slice, ValueRange tensors) {
+    SmallVector<Value> slices;
+    for (auto [k, tensor] : llvm::enumerate(tensors)) {
+      unsigned rank = k == 0 ? 4 : 3;
+      SmallVector<int64_t> shape = {1, group, ShapedType::kDynamic,
+                                    p.valueDim};
+      shape.resize(rank);
+      auto type = RankedTensorType::get(
+          shape, cast<RankedTensorType>(tensor.getType()).getElementType());
+      slices.push_back(tensor::ExtractSliceOp::create(
+          b, loc, type, tensor, ArrayRef(slice.offsets).take_front(rank),
+          ArrayRef(slice.sizes).take_front(rank),
+          ArrayRef(slice.strides).take_front(rank)));
+    }
+    return slices;
+  };
+
+  // Writes rows [g, i] of block `block` into the forall's shared outputs
+  // `outs`: the result through the epilogue, or in state mode acc, max and
+  // sum. rowState(r) gives row r's {m, l} (m only in state mode) and
+  // rowVector(r, e) its O vectors.
+  auto writeBlock = [&](Value batch, Value kvHead, ValueRange outs,
+                        Value block, scf::ForallOp forall,
+                        function_ref<std::pair<Value, Value>(Value r)> rowState,
+                        function_ref<Value(Value r, int64_t e)> rowVector) {
+    BlockSlice slice = blockSlice(batch, kvHead, block);
+    Type outElem =
+        cast<RankedTensorType>(outs[0].getType()).getElementType();
     bool outInBounds = p.valueDim % lanes == 0;
     auto gLoop = scf::ForOp::create(
-        b, loc, idx(0), idx(group), idx(1), ValueRange{slice},
+        b, loc, idx(0), idx(group), idx(1), extractBlock(slice, outs),
         [&](OpBuilder &gb, Location, Value g, ValueRange gAcc) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(gb.getInsertionBlock(), gb.getInsertionPoint());
           auto iLoop = scf::ForOp::create(
-              b, loc, idx(0), rowsValid, idx(1), gAcc,
+              b, loc, idx(0), slice.rowsValid, idx(1), gAcc,
               [&](OpBuilder &ib, Location, Value i, ValueRange iAcc) {
                 OpBuilder::InsertionGuard guard2(b);
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 Value r = add(mul(g, idx(cfg.blockQ)), i);
-                Value l = rowSum(r);
-                Value t = iAcc[0];
+                auto [m, l] = rowState(r);
+                SmallVector<Value> next(iAcc);
                 for (int64_t e = 0; e < valueVecs; ++e) {
-                  Value o = algebra.epilogue(rowVector(r, e), l, outElem);
-                  t = vector::TransferWriteOp::create(
-                          b, loc, o, t,
-                          ValueRange{idx(0), g, i, idx(e * lanes)},
-                          ArrayRef<bool>{outInBounds})
-                          .getResult();
+                  Value o = rowVector(r, e);
+                  if (!state)
+                    o = algebra.epilogue(o, l, outElem);
+                  next[0] = vector::TransferWriteOp::create(
+                                b, loc, o, next[0],
+                                ValueRange{idx(0), g, i, idx(e * lanes)},
+                                ArrayRef<bool>{outInBounds})
+                                .getResult();
                 }
-                scf::YieldOp::create(b, loc, t);
+                if (state) {
+                  next[1] = tensor::InsertOp::create(
+                      b, loc, m, next[1], ValueRange{idx(0), g, i});
+                  next[2] = tensor::InsertOp::create(
+                      b, loc, l, next[2], ValueRange{idx(0), g, i});
+                }
+                scf::YieldOp::create(b, loc, next);
               });
           scf::YieldOp::create(b, loc, iLoop.getResults());
         });
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, gLoop.getResult(0),
-                                          outTensor, offsets, sizes, strides);
+    for (auto [k, out] : llvm::enumerate(outs)) {
+      unsigned rank = k == 0 ? 4 : 3;
+      tensor::ParallelInsertSliceOp::create(
+          b, loc, gLoop.getResult(k), out,
+          ArrayRef(slice.offsets).take_front(rank),
+          ArrayRef(slice.sizes).take_front(rank),
+          ArrayRef(slice.strides).take_front(rank));
+    }
   };
 
+  SmallVector<Value> outputs;
+  if (state)
+    outputs = {state->acc, state->max, state->sum};
+  else
+    outputs = {p.init};
   return headLoop(
-      batches, p.headsKV, p.init,
-      [&](Value batch, Value kvHead, Value acc) -> Value {
+      batches, p.headsKV, outputs,
+      [&](Value batch, Value kvHead, ValueRange carried) -> SmallVector<Value> {
         Value packedKeys = cfg.packKeys ? packKeys(batch, kvHead) : Value();
         Value queries =
             featureProduct ? featureQueries(batch, kvHead) : p.query;
 
         SmallVector<Value> sharedOuts;
         if (splits == 1) {
-          sharedOuts.push_back(acc);
+          sharedOuts.assign(carried.begin(), carried.end());
         } else {
           for (RankedTensorType type : partialTypes())
             sharedOuts.push_back(
@@ -250,19 +230,63 @@ Value FlashEmitter::build() {
                                  b, loc, memType({mr, lanes, lanes}),
                                  b.getI64IntegerAttr(64))
                                  .getResult();
+          // The rows' state: the empty one, or in state mode with a state
+          // to read, the block's rows of it (with splits, in split 0 only:
+          // the others start empty, and the merge adds them to it).
+          SmallVector<Value> stateRows;
+          Value readsState;
+          if (state && !state->initial) {
+            stateRows = extractBlock(
+                blockSlice(batch, kvHead, block),
+                splits == 1 ? ValueRange(forall.getRegionIterArgs())
+                            : carried);
+            readsState = splits == 1
+                             ? Value()
+                             : cmpI(arith::CmpIPredicate::eq, split, idx(0));
+          }
           scf::ForOp::create(
               b, loc, idx(0), idx(paddedRows), idx(1), ValueRange{},
               [&](OpBuilder &ib, Location, Value r, ValueRange) {
                 OpBuilder::InsertionGuard guard3(b);
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
-                memref::StoreOp::create(b, loc,
-                                        fconst(algebra.initialMax()), mRow,
-                                        ValueRange{r});
-                memref::StoreOp::create(b, loc, fconst(0.0), lRow,
-                                        ValueRange{r});
+                Value m = fconst(algebra.initialMax()), l = fconst(0.0);
+                SmallVector<Value> o(valueVecs, vconst(0.0));
+                if (!stateRows.empty()) {
+                  // Row r is (g, i) of the slice; padding rows and rows
+                  // past Lq read a clamped row and keep the empty state.
+                  Value g = minI(arith::DivUIOp::create(b, loc, r,
+                                                        idx(cfg.blockQ)),
+                                 idx(group - 1));
+                  Value i = arith::RemUIOp::create(b, loc, r, idx(cfg.blockQ));
+                  Value valid =
+                      andI(cmpI(arith::CmpIPredicate::slt, r, idx(rows)),
+                           cmpI(arith::CmpIPredicate::slt, i, rowsValid));
+                  if (readsState)
+                    valid = andI(valid, readsState);
+                  Value ic = minI(i, sub(rowsValid, idx(1)));
+                  SmallVector<Value> at3 = {idx(0), g, ic};
+                  m = select(valid,
+                             tensor::ExtractOp::create(b, loc, stateRows[1],
+                                                       at3),
+                             m);
+                  l = select(valid,
+                             tensor::ExtractOp::create(b, loc, stateRows[2],
+                                                       at3),
+                             l);
+                  for (int64_t e = 0; e < valueVecs; ++e)
+                    o[e] = select(
+                        valid,
+                        vector::TransferReadOp::create(
+                            b, loc, vecType, stateRows[0],
+                            ValueRange{idx(0), g, ic, idx(e * lanes)},
+                            fconst(0.0), ArrayRef<bool>{false}),
+                        o[e]);
+                }
+                memref::StoreOp::create(b, loc, m, mRow, ValueRange{r});
+                memref::StoreOp::create(b, loc, l, lRow, ValueRange{r});
                 for (int64_t e = 0; e < valueVecs; ++e)
-                  vector::StoreOp::create(b, loc, vconst(0.0), oAcc,
+                  vector::StoreOp::create(b, loc, o[e], oAcc,
                                           ValueRange{r, idx(e * lanes)});
                 scf::YieldOp::create(b, loc);
               });
@@ -438,9 +462,14 @@ Value FlashEmitter::build() {
 
           if (splits == 1) {
             writeBlock(
-                batch, kvHead, forall.getRegionIterArgs()[0], block, forall,
-                [&](Value r) -> Value {
-                  return memref::LoadOp::create(b, loc, lRow, ValueRange{r});
+                batch, kvHead, forall.getRegionIterArgs(), block, forall,
+                [&](Value r) -> std::pair<Value, Value> {
+                  Value m =
+                      state ? memref::LoadOp::create(b, loc, mRow, ValueRange{r})
+                                  .getResult()
+                            : Value();
+                  return {m, memref::LoadOp::create(b, loc, lRow,
+                                                    ValueRange{r})};
                 },
                 [&](Value r, int64_t e) -> Value {
                   return vector::LoadOp::create(b, loc, vecType, oAcc,
@@ -508,14 +537,13 @@ Value FlashEmitter::build() {
           }
         }
         if (splits == 1)
-          return forall.getResult(0);
+          return SmallVector<Value>(forall.getResults());
 
         // Merge the splits' states (AttentionAlgebra), then the epilogue.
         Value oPart = forall.getResult(0), mPart = forall.getResult(1),
               lPart = forall.getResult(2);
         auto merge = scf::ForallOp::create(
-            b, loc, ArrayRef<OpFoldResult>{numBlocks}, ValueRange{acc},
-            std::nullopt);
+            b, loc, ArrayRef<OpFoldResult>{numBlocks}, carried, std::nullopt);
         {
           OpBuilder::InsertionGuard guard2(b);
           b.setInsertionPoint(merge.getTerminator());
@@ -523,9 +551,9 @@ Value FlashEmitter::build() {
           Value oRow = memref::AllocaOp::create(
               b, loc, MemRefType::get({paddedDv}, f32), b.getI64IntegerAttr(64));
           writeBlock(
-              batch, kvHead, merge.getRegionIterArgs()[0], block, merge,
-              [&](Value r) -> Value {
-                // Merges row r's states: O into oRow; returns l.
+              batch, kvHead, merge.getRegionIterArgs(), block, merge,
+              [&](Value r) -> std::pair<Value, Value> {
+                // Merges row r's states: O into oRow; returns {m, l}.
                 auto part = [&](Value tensor, int64_t sp) -> Value {
                   return tensor::ExtractOp::create(
                       b, loc, tensor, ValueRange{idx(sp), block, r});
@@ -546,14 +574,21 @@ Value FlashEmitter::build() {
                   vector::StoreOp::create(b, loc, algebra.weightedSum(w, os),
                                           oRow, ValueRange{idx(e * lanes)});
                 }
-                return algebra.weightedSum(w, ls);
+                Value m;
+                if (state) {
+                  m = ms.front();
+                  for (Value other : ArrayRef(ms).drop_front())
+                    if (tracksMax)
+                      m = arith::MaximumFOp::create(b, loc, m, other);
+                }
+                return {m, algebra.weightedSum(w, ls)};
               },
               [&](Value, int64_t e) -> Value {
                 return vector::LoadOp::create(b, loc, vecType, oRow,
                                               ValueRange{idx(e * lanes)});
               });
         }
-        return merge.getResult(0);
+        return SmallVector<Value>(merge.getResults());
       });
 }
 
@@ -563,7 +598,7 @@ Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
   rewriter.setInsertionPoint(problem.op);
   if (!problem.isNeighborhood) {
     FlashEmitter emitter(rewriter, problem, config);
-    return emitter.build();
+    return emitter.build().front();
   }
   // A neighborhood is attention over the flattened positions whose allowed
   // keys follow NATTEN's rule, computed per element.
@@ -572,6 +607,41 @@ Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
       [&](const AttentionProblem &flat, ArrayRef<Value> extents) {
         FlashEmitter emitter(rewriter, flat, config);
         emitter.spatialExtents.assign(extents.begin(), extents.end());
-        return emitter.build();
+        return emitter.build().front();
       });
+}
+
+LogicalResult mlir::attn::lowerTileToFlashKernel(
+    RewriterBase &rewriter, OnlineAttentionOp tile,
+    const FlashKernelConfig &config) {
+  FailureOr<TileOpForm> form =
+      getTileOpForm(rewriter, tile, "CPU flash kernel");
+  if (failed(form))
+    return failure();
+  AttentionProblem &problem = form->problem;
+  // From the empty state straight to the output: the kernel takes the
+  // place of attn.finalize too, with its epilogue on each block's rows.
+  // Emitted at the finalize, which everything the kernel reads dominates.
+  std::optional<TileState> state;
+  if (form->finalize) {
+    problem.init = form->finalize.getInit();
+    rewriter.setInsertionPoint(form->finalize);
+  } else {
+    rewriter.setInsertionPoint(tile);
+    state = TileState();
+    state->initial = form->emptyAcc != nullptr;
+    state->acc = state->initial ? form->emptyAcc : tile.getAcc();
+    state->max = state->initial ? form->emptyMax : tile.getMax();
+    state->sum = state->initial ? form->emptySum : tile.getSum();
+  }
+  FlashEmitter emitter(rewriter, problem, config, state);
+  emitter.queryShift = form->queryShift;
+  SmallVector<Value> results = emitter.build();
+  if (form->finalize) {
+    rewriter.replaceOp(form->finalize, results);
+    rewriter.eraseOp(tile);
+  } else {
+    rewriter.replaceOp(tile, results);
+  }
+  return success();
 }

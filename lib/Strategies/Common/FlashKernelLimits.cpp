@@ -1,11 +1,13 @@
 //===- FlashKernelLimits.cpp - What a flash configuration needs -----------===//
 //
 // The CPU flash kernel's serial cost, stack scratch and register limits,
-// and the checks of a configuration against them.
+// the checks of a configuration against them, and the configuration as the
+// attribute that carries it on a tile op.
 //
 //===----------------------------------------------------------------------===//
 
 #include "FlashEmitter.h"
+#include "attn/Strategies/Common/KernelConfigAttr.h"
 #include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
@@ -135,4 +137,48 @@ llvm::raw_ostream &mlir::attn::operator<<(llvm::raw_ostream &os,
             << ", skip_by_band = " << c.skipByBand
             << ", pack_keys = " << c.packKeys << ", splits = " << c.splits
             << ", block_sparse = " << c.blockSparse << "}";
+}
+
+static const std::pair<StringLiteral, int64_t FlashKernelConfig::*>
+    kIntFields[] = {{"block_q", &FlashKernelConfig::blockQ},
+                    {"block_k", &FlashKernelConfig::blockK},
+                    {"micro_q", &FlashKernelConfig::microQ},
+                    {"lanes", &FlashKernelConfig::lanes},
+                    {"block_dv", &FlashKernelConfig::blockDv},
+                    {"unroll_d", &FlashKernelConfig::unrollD},
+                    {"splits", &FlashKernelConfig::splits}};
+static const std::pair<StringLiteral, bool FlashKernelConfig::*>
+    kBoolFields[] = {{"skip_by_band", &FlashKernelConfig::skipByBand},
+                     {"pack_keys", &FlashKernelConfig::packKeys},
+                     {"block_sparse", &FlashKernelConfig::blockSparse}};
+static const KernelConfigFields<FlashKernelConfig> kFields = {kIntFields,
+                                                              kBoolFields};
+
+DictionaryAttr mlir::attn::getCpuKernelAttr(MLIRContext *ctx,
+                                            StringRef strategy,
+                                            const FlashKernelConfig &config) {
+  return getKernelConfigAttr(ctx, strategy, config, kFields);
+}
+
+FailureOr<FlashKernelConfig>
+mlir::attn::parseCpuKernelAttr(Operation *op, std::string &strategy) {
+  FailureOr<FlashKernelConfig> config =
+      parseKernelConfigAttr(op, kCpuKernelAttrName, kFields, strategy);
+  if (failed(config))
+    return failure();
+  auto error = [&](StringRef key) {
+    return op->emitOpError() << kCpuKernelAttrName << " key '" << key << "' ";
+  };
+  if (config->lanes < 4 || config->lanes > 64 ||
+      !llvm::isPowerOf2_64(config->lanes))
+    return error("lanes") << "= " << config->lanes
+                          << " must be a power of two from 4 to 64";
+  if (config->blockDv < config->lanes || config->blockDv % config->lanes != 0)
+    return error("block_dv") << "= " << config->blockDv
+                             << " must be a positive multiple of lanes ("
+                             << config->lanes << ")";
+  if (config->unrollD < 1 || config->unrollD > 64)
+    return error("unroll_d") << "= " << config->unrollD
+                             << " must be from 1 to 64";
+  return config;
 }

@@ -1,8 +1,8 @@
 //===- FlashKeyRanges.cpp - Which keys a flash block visits ---------------===//
 //
 // The CPU flash kernel's key ranges: the band of causal/window/sinks rows,
-// neighborhood windows (the rules of AllowedKeyRule.h) and the tile lists
-// of block-sparse masks.
+// neighborhood windows (the rules of AllowedKeyRule.h), the allowed keys of
+// a mask per (row, key tile), and the tile lists of block-sparse masks.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,13 +35,13 @@ using namespace mlir::attn::flash;
 
 KeyBounds FlashEmitter::keyBounds(Value iA, Value iB) {
   RuleArith d(b, loc);
-  return rule::rowsKeys(d, p, iA, iB, lq, lk);
+  return rule::rowsKeys(d, p, iA, iB, ruleLq, lk);
 }
 
 Value FlashEmitter::bandAllowed(Value i, Value jv) {
   // Keys past Lk pad the last tile.
   RuleArith d(b, loc);
-  return d.both(d.slt(jv, lk), rule::bandAllowed(d, p, i, jv, lq, lk));
+  return d.both(d.slt(jv, lk), rule::bandAllowed(d, p, i, jv, ruleLq, lk));
 }
 
 std::pair<Value, Value> FlashEmitter::neighborhoodRows(MicroRows &rows) {
@@ -172,4 +172,78 @@ std::pair<Value, Value> FlashEmitter::blockState(Value batch, Value kvHead,
     all = andI(all, cmpI(arith::CmpIPredicate::eq, count, fullCount));
   }
   return {any, all};
+}
+
+void FlashEmitter::prepareMaskCounts() {
+  // The mask as bytes, keys padded to whole tiles with false, and the
+  // number of allowed keys of each (row, key tile), computed once per call
+  // and shared by every head that the mask broadcasts over.
+  auto maskType = cast<RankedTensorType>(p.mask.getType());
+  Value paddedKeys = mul(numTiles, idx(cfg.blockK));
+  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> high(4, b.getIndexAttr(0));
+  high[3] = sub(paddedKeys, dimOf(p.mask, 3));
+  SmallVector<int64_t> paddedShape(maskType.getShape());
+  paddedShape[3] = ShapedType::kDynamic;
+  Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
+  Value padded = tensor::PadOp::create(
+      b, loc, RankedTensorType::get(paddedShape, maskType.getElementType()),
+      p.mask, ArrayRef<OpFoldResult>(low), ArrayRef<OpFoldResult>(high),
+      falseValue);
+  auto type = RankedTensorType::get(paddedShape, b.getI8Type());
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < 4; ++d)
+    if (ShapedType::isDynamic(paddedShape[d]))
+      dyn.push_back(d == 3 ? paddedKeys : dimOf(p.mask, d));
+  Value empty = tensor::EmptyOp::create(b, loc, type, dyn);
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  auto parallel = utils::IteratorType::parallel;
+  mask8 = linalg::GenericOp::create(
+              b, loc, TypeRange{type}, ValueRange{padded}, ValueRange{empty},
+              ArrayRef<AffineMap>{id, id},
+              SmallVector<utils::IteratorType>(4, parallel),
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                linalg::YieldOp::create(
+                    nb, l,
+                    ValueRange{arith::ExtUIOp::create(nb, l, nb.getI8Type(),
+                                                      args[0])});
+              })
+              .getResult(0);
+  SmallVector<int64_t> tiledShape = {paddedShape[0], paddedShape[1],
+                                     paddedShape[2], ShapedType::kDynamic,
+                                     cfg.blockK};
+  SmallVector<OpFoldResult> tiledSizes =
+      tensor::getMixedSizes(b, loc, mask8);
+  tiledSizes[3] = numTiles;
+  tiledSizes.push_back(b.getIndexAttr(cfg.blockK));
+  Value tiled = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(tiledShape, b.getI8Type()), mask8,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}}, tiledSizes);
+  SmallVector<OpFoldResult> countSizes(tiledSizes.begin(),
+                                       tiledSizes.begin() + 4);
+  Value counts0 = linalg::FillOp::create(
+                      b, loc,
+                      ValueRange{arith::ConstantIntOp::create(b, loc, 0, 32)},
+                      ValueRange{tensor::EmptyOp::create(b, loc, countSizes,
+                                                         i32)})
+                      .getResult(0);
+  AffineMap in5 = b.getMultiDimIdentityMap(5);
+  AffineMap out4 = AffineMap::get(
+      5, 0,
+      {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(2),
+       b.getAffineDimExpr(3)},
+      b.getContext());
+  maskCounts =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{counts0.getType()}, ValueRange{tiled},
+          ValueRange{counts0}, ArrayRef<AffineMap>{in5, out4},
+          ArrayRef<utils::IteratorType>{parallel, parallel, parallel,
+                                        parallel,
+                                        utils::IteratorType::reduction},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value one = arith::ExtUIOp::create(nb, l, nb.getI32Type(), args[0]);
+            linalg::YieldOp::create(
+                nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], one)});
+          })
+          .getResult(0);
 }

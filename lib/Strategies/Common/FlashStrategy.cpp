@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/FlashStrategy.h"
+#include "attn/Strategies/Common/WholeProblemTile.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/IR/Builders.h"
@@ -70,19 +71,39 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
                          llvm::dbgs() << "[" << debugType << "] " << kind
                                       << " kernel " << config << "\n");
   };
+  // Neighborhoods and phi(q).phi(k) scores are not tile ops: the kernels
+  // build them from the problem. Everything else becomes the tile op over
+  // the whole problem, carrying the target's kernel configuration to that
+  // target's lowering of it (lib/Conversion/AttnTo<Target>), and
+  // attn.finalize, which the lowering fuses into the kernel.
+  bool direct = p.isNeighborhood || p.score.isFeatureProduct();
+  auto viaTileOp = [&](StringRef attrName, DictionaryAttr config) {
+    rewriter.setInsertionPoint(op);
+    OnlineAttentionOp tile = createWholeProblemTile(rewriter, p);
+    tile->setAttr(attrName, config);
+    rewriter.replaceOp(op, createFinalize(rewriter, p, tile.getAccResult(),
+                                          tile.getSumResult()));
+  };
+  MLIRContext *ctx = op->getContext();
   if (target.kind == TargetDescription::Kind::GPU) {
     GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
     if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
       return failure();
     debug("GPU", gpu);
-    rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
+    if (direct)
+      rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
+    else
+      viaTileOp(kGpuKernelAttrName, getGpuKernelAttr(ctx, getName(), gpu));
     return success();
   }
   FlashKernelConfig config = configFor(p, target, strategy);
   if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
     return failure();
   debug("CPU", config);
-  rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
+  if (direct)
+    rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
+  else
+    viaTileOp(kCpuKernelAttrName, getCpuKernelAttr(ctx, getName(), config));
   return success();
 }
 

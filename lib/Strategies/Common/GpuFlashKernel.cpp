@@ -33,6 +33,7 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/MaskTiles.h"
+#include "attn/Strategies/Common/WholeProblemTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -65,6 +66,10 @@ public:
 
   Value build();
 
+  /// A tile op's query_position - key_position: row i sees the keys of the
+  /// row at aligned position i + queryShift. Null: Lk - Lq.
+  Value queryShift;
+
 private:
   /// phi of elu1/relu scores.
   Value featureMap(Value x) {
@@ -84,7 +89,9 @@ private:
   GpuKernelConfig cfg;
   SmallVector<Value> extents;
   int64_t group;
-  Value batches, lq, lk, numBlocks, numTiles;
+  /// Rows, keys, and the query length the rules take (row i aligned at
+  /// i + lk - ruleLq).
+  Value batches, lq, lk, ruleLq, numBlocks, numTiles;
   /// block_sparse: allowed keys per mask tile, on the device (or null).
   Value tileCounts;
   ProblemSizes sizes;
@@ -294,7 +301,7 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
           // or the sink keys.
           RuleArith d(b, loc);
           rule::RowsKeys<RuleArith> keys =
-              rule::rowsKeys(d, p, rowsLo, rowsHi, lq, lk);
+              rule::rowsKeys(d, p, rowsLo, rowsHi, ruleLq, lk);
           Value inBand =
               andI(cmpI(arith::CmpIPredicate::sle, kvStart, keys.hi),
                    cmpI(arith::CmpIPredicate::sle, keys.lo, kvEnd));
@@ -549,9 +556,10 @@ Value GpuEmitter::build() {
   batches = dimOf(p.query, 0);
   lq = dimOf(p.query, 2);
   lk = dimOf(p.key, 2);
+  ruleLq = queryShift ? sub(lk, queryShift) : lq;
   numBlocks = arith::CeilDivUIOp::create(b, loc, lq, idx(cfg.blockQ));
   numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(cfg.blockK));
-  sizes.queryShape = {lq};
+  sizes.queryShape = {ruleLq};
   sizes.keyShape = {lk};
   if (p.isNeighborhood) {
     sizes.queryShape = extents;
@@ -627,4 +635,27 @@ Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
         return GpuEmitter(rewriter, flat, config, llvm::to_vector(extents))
             .build();
       });
+}
+
+LogicalResult mlir::attn::lowerTileToGpuKernel(RewriterBase &rewriter,
+                                               OnlineAttentionOp tile,
+                                               const GpuKernelConfig &config) {
+  FailureOr<TileOpForm> form =
+      getTileOpForm(rewriter, tile, "GPU flash kernel");
+  if (failed(form))
+    return failure();
+  if (!form->finalize)
+    return tile.emitOpError()
+           << "GPU flash kernel: the tile op must start from the empty state "
+              "(fills of 0, the initial maximum, 0) and have its acc and sum "
+              "used only by one attn.finalize and its max unused; the kernel "
+              "keeps no state between launches";
+  form->problem.init = form->finalize.getInit();
+  rewriter.setInsertionPoint(form->finalize);
+  GpuEmitter emitter(rewriter, form->problem, config, {});
+  emitter.queryShift = form->queryShift;
+  Value out = emitter.build();
+  rewriter.replaceOp(form->finalize, out);
+  rewriter.eraseOp(tile);
+  return success();
 }

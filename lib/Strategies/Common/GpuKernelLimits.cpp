@@ -3,11 +3,13 @@
 // The GPU flash kernel's shared memory (SIMT and tensor-core), what keeps
 // Q K^T off tensor cores, and the configuration a strategy's preset, the
 // written parameters and the target's limits give (chooseGpuKernelConfig),
-// with its checks (verifyGpuKernelConfig).
+// with its checks (verifyGpuKernelConfig), and the configuration as the
+// attribute that carries it on a tile op.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/KernelConfigAttr.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -168,4 +170,26 @@ llvm::raw_ostream &mlir::attn::operator<<(llvm::raw_ostream &os,
             << ", tensor_cores = " << c.tensorCores
             << ", skip_empty_tiles = " << c.skipEmptyTiles
             << ", shared_bytes = " << c.sharedBytes << "}";
+}
+
+static const std::pair<StringLiteral, int64_t GpuKernelConfig::*>
+    kIntFields[] = {{"block_q", &GpuKernelConfig::blockQ},
+                    {"block_k", &GpuKernelConfig::blockK},
+                    {"splits", &GpuKernelConfig::splits},
+                    {"shared_bytes", &GpuKernelConfig::sharedBytes}};
+static const std::pair<StringLiteral, bool GpuKernelConfig::*>
+    kBoolFields[] = {{"tensor_cores", &GpuKernelConfig::tensorCores},
+                     {"skip_empty_tiles", &GpuKernelConfig::skipEmptyTiles}};
+static const KernelConfigFields<GpuKernelConfig> kFields = {kIntFields,
+                                                            kBoolFields};
+
+DictionaryAttr mlir::attn::getGpuKernelAttr(MLIRContext *ctx,
+                                            StringRef strategy,
+                                            const GpuKernelConfig &config) {
+  return getKernelConfigAttr(ctx, strategy, config, kFields);
+}
+
+FailureOr<GpuKernelConfig> mlir::attn::parseGpuKernelAttr(Operation *op,
+                                                          std::string &strategy) {
+  return parseKernelConfigAttr(op, kGpuKernelAttrName, kFields, strategy);
 }

@@ -17,6 +17,7 @@
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/WholeProblemTile.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -144,34 +145,10 @@ public:
     ATTN_DEBUG(ATTN_DBGS() << "block_q " << config.blockQ << ", block_k "
                            << config.blockK << ", splits " << config.splits
                            << "\n");
-    auto attention = cast<AttentionOp>(op);
     AttentionProblem p = AttentionProblem::get(op);
     Location loc = op->getLoc();
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(op);
-    AttentionAlgebra algebra(rewriter, loc, p);
-
-    // The empty state over the whole problem.
-    OpFoldResult batch = tensor::getMixedSize(rewriter, loc, p.query, 0);
-    OpFoldResult heads = rewriter.getIndexAttr(p.headsQ);
-    OpFoldResult lq = tensor::getMixedSize(rewriter, loc, p.query, 2);
-    auto filled = [&](SmallVector<OpFoldResult> shape, double v) -> Value {
-      Value empty =
-          tensor::EmptyOp::create(rewriter, loc, shape, rewriter.getF32Type());
-      Value c = arith::ConstantOp::create(rewriter, loc,
-                                          rewriter.getF32FloatAttr(v));
-      return linalg::FillOp::create(rewriter, loc, c, empty).getResult(0);
-    };
-    Value acc0 =
-        filled({batch, heads, lq, rewriter.getIndexAttr(p.valueDim)}, 0.0);
-    Value max0 = filled({batch, heads, lq}, algebra.initialMax());
-    Value sum0 = filled({batch, heads, lq}, 0.0);
-    // Row 0's aligned position is Lk - Lq; key 0 is at 0.
-    Value lqValue = getValueOrCreateConstantIndexOp(rewriter, loc, lq);
-    Value lkValue = tensor::DimOp::create(rewriter, loc, p.key, 2);
-    Value queryPosition =
-        arith::SubIOp::create(rewriter, loc, lkValue, lqValue);
-    Value keyPosition = arith::ConstantIndexOp::create(rewriter, loc, 0);
     // Keys per split (at least 1), before the tile op that the splits'
     // loop goes around.
     Value perSplit;
@@ -179,16 +156,11 @@ public:
       perSplit = arith::MaxUIOp::create(
           rewriter, loc,
           arith::CeilDivUIOp::create(
-              rewriter, loc, lkValue,
+              rewriter, loc, tensor::DimOp::create(rewriter, loc, p.key, 2),
               arith::ConstantIndexOp::create(rewriter, loc, config.splits)),
           arith::ConstantIndexOp::create(rewriter, loc, 1));
-    auto tile = OnlineAttentionOp::create(
-        rewriter, loc,
-        TypeRange{acc0.getType(), max0.getType(), sum0.getType()}, p.query,
-        p.key, p.value, p.mask, p.bias, queryPosition, keyPosition, acc0, max0,
-        sum0, rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
-        attention.getWindowAttr(), attention.getSinksAttr(),
-        attention.getSoftcapAttr(), attention.getScoreAttr());
+    // The empty state and the tile op over the whole problem.
+    OnlineAttentionOp tile = createWholeProblemTile(rewriter, p);
 
     // Splits of the keys as partial reductions, each split's state merged
     // into the empty one at the end. Outermost: with the splits inside the
@@ -247,26 +219,10 @@ public:
       keyLoop.setUpperBound(band->second);
     }
 
-    // The epilogue, acc / sum, into the op's init.
+    // acc / sum into the op's result.
     rewriter.setInsertionPoint(op);
-    AffineMap id4 = rewriter.getMultiDimIdentityMap(4);
-    AffineMap rows = AffineMap::get(
-        4, 0,
-        {rewriter.getAffineDimExpr(0), rewriter.getAffineDimExpr(1),
-         rewriter.getAffineDimExpr(2)},
-        rewriter.getContext());
-    Type outElem = p.elementType;
-    auto epilogue = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{p.init.getType()},
-        ValueRange{finalState[0], finalState[2]}, ValueRange{p.init},
-        ArrayRef<AffineMap>{id4, rows, id4},
-        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          AttentionAlgebra nested(nb, nl, p);
-          linalg::YieldOp::create(nb, nl,
-                                  nested.epilogue(a[0], a[1], outElem));
-        });
-    rewriter.replaceOp(op, epilogue.getResult(0));
+    rewriter.replaceOp(op,
+                       createFinalize(rewriter, p, finalState[0], finalState[2]));
     return success();
   }
 

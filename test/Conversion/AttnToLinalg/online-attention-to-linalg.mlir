@@ -74,3 +74,33 @@ func.func @kernel_taylor2(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x6x8xf32>, %v: 
       {scale = 0.125 : f32, causal, score = #attn.score<kernel<taylor2>>} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
   return %a, %mm, %ll : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
 }
+
+// -----
+
+// attn.finalize: acc / sum, 0 where sum is 0. An f32 result divides acc in
+// place (acc is the generic's output); another type reads acc and writes
+// init, truncated.
+// CHECK-DAG: #[[ROWS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @finalize(
+// CHECK-SAME:    %[[ACC:[^:]+]]: tensor<1x2x4x8xf32>, %[[L:[^:]+]]: tensor<1x2x4xf32>, %[[INIT:[^:]+]]: tensor<1x2x4x8xf32>, %[[INIT16:[^:]+]]: tensor<1x2x4x8xbf16>)
+// CHECK:         %[[F32:.*]] = linalg.generic {indexing_maps = [#[[ROWS]], #[[ID]]], {{.*}}} ins(%[[L]] : tensor<1x2x4xf32>) outs(%[[ACC]] : tensor<1x2x4x8xf32>)
+// CHECK:           arith.cmpf oeq
+// CHECK:           arith.divf
+// CHECK:           arith.select
+// CHECK:         %[[BF16:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROWS]], #[[ID]]], {{.*}}} ins(%[[ACC]], %[[L]] : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) outs(%[[INIT16]] : tensor<1x2x4x8xbf16>)
+// CHECK:           arith.divf
+// CHECK:           arith.truncf
+// Unnormalized kernel scores: acc as it is.
+// CHECK:         %[[RAW:.*]] = linalg.generic {{.*}} outs(%[[ACC]] : tensor<1x2x4x8xf32>)
+// CHECK-NOT:       arith.divf
+// CHECK:           linalg.yield
+// CHECK:         return %[[F32]], %[[BF16]], %[[RAW]]
+func.func @finalize(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>, %init: tensor<1x2x4x8xf32>, %init16: tensor<1x2x4x8xbf16>)
+    -> (tensor<1x2x4x8xf32>, tensor<1x2x4x8xbf16>, tensor<1x2x4x8xf32>) {
+  %a = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) outs(%init : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %b = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) outs(%init16 : tensor<1x2x4x8xbf16>) -> tensor<1x2x4x8xbf16>
+  %c = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) outs(%init : tensor<1x2x4x8xf32>)
+      {score = #attn.score<kernel<identity>, normalize = false>} -> tensor<1x2x4x8xf32>
+  return %a, %b, %c : tensor<1x2x4x8xf32>, tensor<1x2x4x8xbf16>, tensor<1x2x4x8xf32>
+}

@@ -101,12 +101,44 @@ LogicalResult verifyFlashKernelConfig(Operation *op, StringRef strategy,
                                       const AttentionProblem &p,
                                       const FlashKernelConfig &config);
 
+/// Name of the discardable attribute that carries a FlashKernelConfig on an
+/// attn.online_attention for its CPU lowering
+/// (attn-convert-online-attention-to-cpu-vector).
+inline constexpr llvm::StringLiteral kCpuKernelAttrName = "attn.cpu_kernel";
+
+/// `config` as the dictionary of kCpuKernelAttrName, with the name of the
+/// strategy that chose it (for messages): {strategy, block_q, block_k,
+/// micro_q, lanes, block_dv, unroll_d, splits : i64, skip_by_band,
+/// pack_keys, block_sparse : bool}.
+DictionaryAttr getCpuKernelAttr(MLIRContext *ctx, StringRef strategy,
+                                const FlashKernelConfig &config);
+
+/// The configuration in `op`'s kCpuKernelAttrName dictionary
+/// (KernelConfigAttr.h): every key present with its type, no other key,
+/// lanes a power of two from 4 to 64, block_dv a multiple of lanes,
+/// unroll_d from 1 to 64. On failure emits one error on `op` naming the
+/// key. `strategy` is set to the dictionary's.
+FailureOr<FlashKernelConfig> parseCpuKernelAttr(Operation *op,
+                                                std::string &strategy);
+
 /// Emits the kernel before `problem.op` and returns the result tensor. A
 /// neighborhood is computed as attention over its flattened positions with
 /// NATTEN's rule evaluated per (query, key) in partial tiles.
 Value buildFlashAttention(RewriterBase &rewriter,
                           const AttentionProblem &problem,
                           const FlashKernelConfig &config);
+
+/// The CPU lowering of one attn.online_attention: the flash kernel on its
+/// tile, reading the op's state (unless its outs are the empty state's
+/// fills) and replacing the op by the updated (acc, max, sum). From the
+/// empty state, when an attn.finalize is the only user of acc and sum and
+/// max has none, the kernel replaces that finalize too and writes the
+/// output, its epilogue applied to each block's rows. Rows are aligned at
+/// query_position + i, keys at key_position + j; with sink keys the key
+/// position must be a constant, else the error is emitted on `tile`.
+LogicalResult lowerTileToFlashKernel(RewriterBase &rewriter,
+                                     OnlineAttentionOp tile,
+                                     const FlashKernelConfig &config);
 
 } // namespace mlir::attn
 

@@ -125,6 +125,35 @@ Value buildGpuFlashAttention(RewriterBase &rewriter,
                              const AttentionProblem &problem,
                              const GpuKernelConfig &config);
 
+/// Name of the discardable attribute that carries a GpuKernelConfig on an
+/// attn.online_attention for its GPU lowering
+/// (attn-convert-online-attention-to-gpu).
+inline constexpr llvm::StringLiteral kGpuKernelAttrName = "attn.gpu_kernel";
+
+/// `config` as the dictionary of kGpuKernelAttrName (KernelConfigAttr.h):
+/// {strategy, block_q, block_k, splits, shared_bytes : i64, tensor_cores,
+/// skip_empty_tiles : bool}.
+DictionaryAttr getGpuKernelAttr(MLIRContext *ctx, StringRef strategy,
+                                const GpuKernelConfig &config);
+
+/// The configuration in `op`'s kGpuKernelAttrName dictionary: every key
+/// with its type and no other (the values are checked by
+/// verifyGpuKernelConfig). On failure emits one error on `op` naming the
+/// key. `strategy` is set to the dictionary's.
+FailureOr<GpuKernelConfig> parseGpuKernelAttr(Operation *op,
+                                              std::string &strategy);
+
+/// The GPU lowering of one attn.online_attention: the flash kernel's
+/// launches over the tile, writing the output of the attn.finalize that
+/// the kernel replaces with the op. The kernel keeps no state across
+/// launches, so the op must start from the empty state, and the finalize
+/// must be the only user of its acc and sum (and its max unused); anything
+/// else is an error on `tile`, as is a non-constant key position with sink
+/// keys.
+LogicalResult lowerTileToGpuKernel(RewriterBase &rewriter,
+                                   OnlineAttentionOp tile,
+                                   const GpuKernelConfig &config);
+
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_COMMON_GPUFLASHKERNEL_H

@@ -68,21 +68,32 @@ public:
                        });
   }
   /// scf.for over the (batch, KV head) pairs of `batches` x `heads` that
-  /// carries `init`: `body(batch, kvHead, acc)` returns the value it yields.
-  /// Returns the loop's result.
-  Value headLoop(Value batches, int64_t heads, Value init,
-                 function_ref<Value(Value, Value, Value)> body) {
+  /// carries `inits`: `body(batch, kvHead, carried)` returns the values it
+  /// yields. Returns the loop's results.
+  SmallVector<Value>
+  headLoop(Value batches, int64_t heads, ValueRange inits,
+           function_ref<SmallVector<Value>(Value, Value, ValueRange)> body) {
     Value headCount = idx(heads);
     auto loop = scf::ForOp::create(
-        b, loc, idx(0), mul(batches, headCount), idx(1), ValueRange{init},
-        [&](OpBuilder &nested, Location, Value bh, ValueRange acc) {
+        b, loc, idx(0), mul(batches, headCount), idx(1), inits,
+        [&](OpBuilder &nested, Location, Value bh, ValueRange carried) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nested.getInsertionBlock(),
                               nested.getInsertionPoint());
-          Value next = body(div(bh, headCount), rem(bh, headCount), acc[0]);
-          scf::YieldOp::create(b, loc, next);
+          scf::YieldOp::create(
+              b, loc, body(div(bh, headCount), rem(bh, headCount), carried));
         });
-    return loop.getResult(0);
+    return SmallVector<Value>(loop.getResults());
+  }
+  /// headLoop carrying one value.
+  Value headLoop(Value batches, int64_t heads, Value init,
+                 function_ref<Value(Value, Value, Value)> body) {
+    return headLoop(batches, heads, ValueRange{init},
+                    [&](Value batch, Value kvHead,
+                        ValueRange carried) -> SmallVector<Value> {
+                      return {body(batch, kvHead, carried[0])};
+                    })
+        .front();
   }
   /// `v` (a scalar or a vector) extended to f32.
   Value toF32(Value v) {

@@ -509,3 +509,34 @@ LogicalResult OnlineAttentionOp::verify() {
                              getSinksAttr(), getWindowAttr(), score,
                              getBias() != nullptr);
 }
+
+ScoreAttr FinalizeOp::getEffectiveScore() {
+  if (auto score = getScoreAttr())
+    return score;
+  return ScoreAttr::getSoftmax(getContext());
+}
+
+LogicalResult FinalizeOp::verify() {
+  auto acc = cast<RankedTensorType>(getAcc().getType());
+  auto sum = cast<RankedTensorType>(getSum().getType());
+  auto init = cast<RankedTensorType>(getInit().getType());
+  if (acc.getRank() != 4 || !acc.getElementType().isF32())
+    return emitOpError() << "'acc' must be f32 of rank 4 [B, Hq, M, Dv], got "
+                         << acc;
+  if (sum.getRank() != 3 || !sum.getElementType().isF32() ||
+      !llvm::all_of(llvm::seq<int64_t>(0, 3), [&](int64_t d) {
+        return sizesAgree(sum.getDimSize(d), acc.getDimSize(d));
+      }))
+    return emitOpError() << "'sum' must be f32 of shape [B, Hq, M] of 'acc' "
+                         << acc << ", got " << sum;
+  if (init.getRank() != 4 || !isSupportedFloat(init.getElementType()) ||
+      !llvm::all_of(llvm::seq<int64_t>(0, 4), [&](int64_t d) {
+        return sizesAgree(init.getDimSize(d), acc.getDimSize(d));
+      }))
+    return emitOpError() << "'init' must have the shape of 'acc' " << acc
+                         << " and element type f32, f16 or bf16, got " << init;
+  if (getResult().getType() != init)
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must match 'init' " << init;
+  return success();
+}

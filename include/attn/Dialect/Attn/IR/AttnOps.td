@@ -212,7 +212,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     and two states merge exactly. So the op tiles (TilingInterface) over
     batch, heads, rows (parallel) and keys (a reduction that carries the
     state), and splits of the keys are partial reductions merged at the end
-    (split-KV). The final output is `acc / sum` (0 where `sum` is 0).
+    (split-KV). The final output is `acc / sum` (0 where `sum` is 0):
+    `attn.finalize`.
     Strategies create it; the conversions of each target lower it.
   }];
 
@@ -264,6 +265,46 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     int64_t getNumSinks() { return getSinksAttr() ? getSinksAttr().getInt() : 0; }
     /// Query heads per KV head.
     int64_t getGroupSize() { return getQueryType().getDimSize(1) / getKeyType().getDimSize(1); }
+  }];
+}
+
+def Attn_FinalizeOp : Attn_Op<"finalize", [Pure, DestinationStyleOpInterface]> {
+  let summary = "The output of an online-attention state: acc / sum";
+  let description = [{
+    ```mlir
+    %out = attn.finalize ins(%acc, %sum : tensor<1x8x64x64xf32>, tensor<1x8x64xf32>)
+        outs(%init : tensor<1x8x64x64xbf16>) -> tensor<1x8x64x64xbf16>
+    ```
+
+    The attention output of the final state of `attn.online_attention`:
+    `acc / sum` per row, 0 in a row whose `sum` is 0 (no allowed key), in
+    the element type of `init` (f32, f16 or bf16). `acc : [B, Hq, M, Dv]`
+    and `sum : [B, Hq, M]` are f32. `score` is the state's score function:
+    one that does not normalize (`normalize = false`) leaves `acc` as it is.
+    Strategies write it after the tile op; a target may fuse it into the
+    tile op's kernel, and otherwise it lowers to linalg.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$acc,
+    AnyRankedTensor:$sum,
+    AnyRankedTensor:$init,
+    OptionalAttr<Attn_ScoreAttr>:$score
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    `ins` `(` $acc `,` $sum `:` type($acc) `,` type($sum) `)`
+    `outs` `(` $init `:` type($init) `)`
+    attr-dict `->` type($result)
+  }];
+
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// The score attribute, or softmax.
+    ScoreAttr getEffectiveScore();
   }];
 }
 

@@ -1,0 +1,60 @@
+//===- ConvertOnlineAttentionToGPU.cpp - The tile op on a GPU -------------===//
+//
+// attn-convert-online-attention-to-gpu: each attn.online_attention that
+// carries an attn.gpu_kernel configuration, with the attn.finalize after
+// it, becomes the GPU flash kernel (GpuFlashKernel.h: lowerTileToGpuKernel):
+// gpu.launch ops over host buffers (attn-gpu-device-buffers moves them to
+// the device after bufferization), a second launch merging the splits. The
+// math is AttentionAlgebra's and the allowed-key rule AllowedKeyRule.h's,
+// as in the CPU and portable lowerings.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Support/Debug.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+#define DEBUG_TYPE "attn-convert-online-attention-to-gpu"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNCONVERTONLINEATTENTIONTOGPU
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+struct ConvertOnlineAttentionToGPUPass
+    : mlir::attn::impl::AttnConvertOnlineAttentionToGPUBase<
+          ConvertOnlineAttentionToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<OnlineAttentionOp> tiles;
+    getOperation()->walk([&](OnlineAttentionOp op) {
+      if (op->hasAttr(kGpuKernelAttrName))
+        tiles.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (OnlineAttentionOp op : tiles) {
+      std::string strategy;
+      FailureOr<GpuKernelConfig> config = parseGpuKernelAttr(op, strategy);
+      AttentionProblem problem = AttentionProblem::get(op);
+      if (failed(config) ||
+          failed(verifyGpuKernelConfig(op, strategy, problem, *config)))
+        return signalPassFailure();
+      ATTN_DEBUG(ATTN_DBGS() << "lowering " << op.getQueryType() << " x "
+                             << op.getKeyType() << " tile (" << strategy
+                             << ") with " << *config << "\n");
+      if (failed(lowerTileToGpuKernel(rewriter, op, *config)))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,118 @@
+//===- WholeProblemTile.cpp - attn.attention as one tile op ---------------===//
+//
+// See WholeProblemTile.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/WholeProblemTile.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// The state's acc is the result itself when both are f32.
+static bool accIsResult(const AttentionProblem &p) {
+  return p.elementType.isF32();
+}
+
+OnlineAttentionOp mlir::attn::createWholeProblemTile(RewriterBase &rewriter,
+                                                     const AttentionProblem &p) {
+  auto attention = cast<AttentionOp>(p.op);
+  Location loc = p.op->getLoc();
+  AttentionAlgebra algebra(rewriter, loc, p);
+  OpFoldResult batch = tensor::getMixedSize(rewriter, loc, p.query, 0);
+  OpFoldResult heads = rewriter.getIndexAttr(p.headsQ);
+  OpFoldResult lq = tensor::getMixedSize(rewriter, loc, p.query, 2);
+  auto filled = [&](Value tensor, double v) -> Value {
+    Value c =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(v));
+    return linalg::FillOp::create(rewriter, loc, c, tensor).getResult(0);
+  };
+  auto empty = [&](SmallVector<OpFoldResult> shape) -> Value {
+    return tensor::EmptyOp::create(rewriter, loc, shape, rewriter.getF32Type());
+  };
+  Value acc0 = filled(
+      accIsResult(p)
+          ? p.init
+          : empty({batch, heads, lq, rewriter.getIndexAttr(p.valueDim)}),
+      0.0);
+  Value max0 = filled(empty({batch, heads, lq}), algebra.initialMax());
+  Value sum0 = filled(empty({batch, heads, lq}), 0.0);
+  // Row 0's aligned position is Lk - Lq; key 0 is at 0.
+  Value lqValue = getValueOrCreateConstantIndexOp(rewriter, loc, lq);
+  Value lkValue = tensor::DimOp::create(rewriter, loc, p.key, 2);
+  Value queryPosition = arith::SubIOp::create(rewriter, loc, lkValue, lqValue);
+  Value keyPosition = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  return OnlineAttentionOp::create(
+      rewriter, loc,
+      TypeRange{acc0.getType(), max0.getType(), sum0.getType()}, p.query,
+      p.key, p.value, p.mask, p.bias, queryPosition, keyPosition, acc0, max0,
+      sum0, rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
+      attention.getWindowAttr(), attention.getSinksAttr(),
+      attention.getSoftcapAttr(), attention.getScoreAttr());
+}
+
+Value mlir::attn::createFinalize(RewriterBase &rewriter,
+                                const AttentionProblem &p, Value acc,
+                                Value sum) {
+  return FinalizeOp::create(rewriter, p.op->getLoc(), p.init.getType(), acc,
+                            sum, p.init,
+                            cast<AttentionOp>(p.op).getScoreAttr())
+      .getResult();
+}
+
+/// The destination of `state` when it is a linalg.fill of `value`, else
+/// null.
+static Value filledWith(Value state, double value) {
+  auto fill = state.getDefiningOp<linalg::FillOp>();
+  FloatAttr constant;
+  if (!fill || !matchPattern(fill.getInputs()[0], m_Constant(&constant)) ||
+      constant.getValueAsDouble() != value)
+    return {};
+  return fill.getOutputs()[0];
+}
+
+FailureOr<TileOpForm> mlir::attn::getTileOpForm(RewriterBase &rewriter,
+                                                OnlineAttentionOp tile,
+                                                StringRef kernel) {
+  TileOpForm form;
+  form.problem = AttentionProblem::get(tile);
+  AttentionProblem &p = form.problem;
+  if (p.hasWindow && p.sinks > 0) {
+    std::optional<int64_t> first = getConstantIntValue(tile.getKeyPosition());
+    if (!first)
+      return tile.emitOpError()
+             << kernel
+             << ": key_position must be a constant when the op has sink keys";
+    p.sinks = std::max<int64_t>(0, p.sinks - *first);
+  }
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(tile);
+  Location loc = tile.getLoc();
+  AttentionAlgebra algebra(rewriter, loc, p);
+  form.emptyAcc = filledWith(tile.getAcc(), 0.0);
+  form.emptyMax = filledWith(tile.getMax(), algebra.initialMax());
+  form.emptySum = filledWith(tile.getSum(), 0.0);
+  form.queryShift = arith::SubIOp::create(
+      rewriter, loc, tile.getQueryPosition(), tile.getKeyPosition());
+  if (!form.emptyAcc || !form.emptyMax || !form.emptySum) {
+    form.emptyAcc = form.emptyMax = form.emptySum = Value();
+    return form;
+  }
+  Value acc = tile.getAccResult(), sum = tile.getSumResult();
+  if (!acc.hasOneUse() || !sum.hasOneUse() || !tile.getMaxResult().use_empty())
+    return form;
+  auto finalize = dyn_cast<FinalizeOp>(*acc.user_begin());
+  if (finalize && finalize.getAcc() == acc && finalize.getSum() == sum &&
+      finalize.getEffectiveScore() == tile.getEffectiveScore())
+    form.finalize = finalize;
+  return form;
+}

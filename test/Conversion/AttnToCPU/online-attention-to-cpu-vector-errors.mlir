@@ -1,0 +1,102 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-convert-online-attention-to-cpu-vector
+
+// A malformed attn.cpu_kernel, or a configuration out of the kernel's
+// range, is one error naming the key (and the strategy).
+
+func.func @unknown_key(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{attn.cpu_kernel key 'blcok_q' is unknown}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false, blcok_q = 4 : i64}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @missing_key(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{attn.cpu_kernel key 'splits' must be an i64}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @wrong_type(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{attn.cpu_kernel key 'pack_keys' must be a bool}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = 1 : i64, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @no_strategy(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{attn.cpu_kernel key 'strategy' must be a string}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @lanes(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{attn.cpu_kernel key 'lanes' = 6 must be a power of two from 4 to 64}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 6 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @block_dv(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{attn.cpu_kernel key 'block_dv' = 12 must be a positive multiple of lanes (8)}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 12 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @unroll_d(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{attn.cpu_kernel key 'unroll_d' = 0 must be from 1 to 64}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 0 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @block_k(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{tiled strategy parameter block_k = 12 is out of range: it must be a multiple of 8 (the vector lanes) from 8 to 128}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 12 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @not_dict(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{attn.cpu_kernel must be a dictionary}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = "tiled"} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+func.func @sinks_key_position(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{CPU flash kernel: key_position must be a constant when the op has sink keys}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, causal, window = #attn.window<left = 3>, sinks = 2 : i64, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
