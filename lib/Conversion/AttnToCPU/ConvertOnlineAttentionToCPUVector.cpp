@@ -14,6 +14,7 @@
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/WholeProblemTile.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -36,25 +37,17 @@ struct ConvertOnlineAttentionToCPUVectorPass
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<OnlineAttentionOp> tiles;
-    getOperation()->walk([&](OnlineAttentionOp op) {
-      if (op->hasAttr(kCpuKernelAttrName))
-        tiles.push_back(op);
-    });
-    IRRewriter rewriter(&getContext());
-    for (OnlineAttentionOp op : tiles) {
-      std::string strategy;
-      FailureOr<FlashKernelConfig> config = parseCpuKernelAttr(op, strategy);
-      AttentionProblem problem = AttentionProblem::get(op);
-      if (failed(config) ||
-          failed(verifyFlashKernelConfig(op, strategy, problem, *config)))
-        return signalPassFailure();
-      ATTN_DEBUG(ATTN_DBGS() << "lowering " << op.getQueryType() << " x "
-                             << op.getKeyType() << " tile (" << strategy
-                             << ") with " << *config << "\n");
-      if (failed(lowerTileToFlashKernel(rewriter, op, *config)))
-        return signalPassFailure();
-    }
+    auto lower = [](RewriterBase &rewriter, OnlineAttentionOp op,
+                    const FlashKernelConfig &config) {
+      ATTN_DEBUG(ATTN_DBGS()
+                 << "lowering " << op.getQueryType() << " x " << op.getKeyType()
+                 << " tile with " << config << "\n");
+      return lowerTileToFlashKernel(rewriter, op, config);
+    };
+    if (failed(lowerConfiguredTileOps<FlashKernelConfig>(
+            getOperation(), kCpuKernelAttrName, parseCpuKernelAttr,
+            verifyFlashKernelConfig, lower)))
+      signalPassFailure();
   }
 };
 

@@ -13,6 +13,7 @@
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
+#include "attn/Strategies/Common/WholeProblemTile.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -35,25 +36,17 @@ struct ConvertOnlineAttentionToGPUPass
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<OnlineAttentionOp> tiles;
-    getOperation()->walk([&](OnlineAttentionOp op) {
-      if (op->hasAttr(kGpuKernelAttrName))
-        tiles.push_back(op);
-    });
-    IRRewriter rewriter(&getContext());
-    for (OnlineAttentionOp op : tiles) {
-      std::string strategy;
-      FailureOr<GpuKernelConfig> config = parseGpuKernelAttr(op, strategy);
-      AttentionProblem problem = AttentionProblem::get(op);
-      if (failed(config) ||
-          failed(verifyGpuKernelConfig(op, strategy, problem, *config)))
-        return signalPassFailure();
-      ATTN_DEBUG(ATTN_DBGS() << "lowering " << op.getQueryType() << " x "
-                             << op.getKeyType() << " tile (" << strategy
-                             << ") with " << *config << "\n");
-      if (failed(lowerTileToGpuKernel(rewriter, op, *config)))
-        return signalPassFailure();
-    }
+    auto lower = [](RewriterBase &rewriter, OnlineAttentionOp op,
+                    const GpuKernelConfig &config) {
+      ATTN_DEBUG(ATTN_DBGS()
+                 << "lowering " << op.getQueryType() << " x " << op.getKeyType()
+                 << " tile with " << config << "\n");
+      return lowerTileToGpuKernel(rewriter, op, config);
+    };
+    if (failed(lowerConfiguredTileOps<GpuKernelConfig>(
+            getOperation(), kGpuKernelAttrName, parseGpuKernelAttr,
+            verifyGpuKernelConfig, lower)))
+      signalPassFailure();
   }
 };
 

@@ -81,8 +81,8 @@ private:
   void emitTileScores(Value queries, Value keys, Value scores, Value tid);
   /// Dot product of the query row `qr` with key `j` of the staged tile.
   Value rowDot(Value qr, Value keys, Value j);
-  void emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
-                           Value dbias, Value out, Value partO, Value partM,
+  void emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf, Value maskBuf,
+                           Value biasBuf, Value out, Value partO, Value partM,
                            Value partL);
   void emitMergeKernel(Value out, Value partO, Value partM, Value partL);
   const AttentionProblem &p;
@@ -178,9 +178,9 @@ Value GpuEmitter::rowDot(Value qr, Value keys, Value j) {
   return dot.getResult(0);
 }
 
-void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
-                                     Value dbias, Value out, Value partO,
-                                     Value partM, Value partL) {
+void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
+                                     Value maskBuf, Value biasBuf, Value out,
+                                     Value partO, Value partM, Value partL) {
   int64_t d = p.headDim, dvDim = p.valueDim, bq = cfg.blockQ, bk = cfg.blockK;
   Attribute workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::AddressSpace::Workgroup);
@@ -234,15 +234,15 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
   double qScale = featureProduct ? p.scale : algebra.scoreScale();
 
   if (mma) {
-    // The block's query rows as f16/bf16, zero beyond Lq and the head dimension;
-    // the scale is applied to the scores.
+    // The block's query rows as f16/bf16, zero beyond Lq and the head
+    // dimension; the scale is applied to the scores.
     forLoop(tid, idx(bq * dStaged), idx(bq), [&](Value flat) {
       Value r = div(flat, idx(dStaged)), c = rem(flat, idx(dStaged));
       Value qRowIndex = add(rowsLo, r);
       Value inside = andI(cmpI(arith::CmpIPredicate::slt, qRowIndex, lq),
                           cmpI(arith::CmpIPredicate::slt, c, idx(d)));
       Value x = memref::LoadOp::create(
-          b, loc, dq,
+          b, loc, qBuf,
           ValueRange{batch, head, minI(qRowIndex, sub(lq, one)),
                      minI(c, idx(d - 1))});
       Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(staged));
@@ -253,7 +253,7 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
     // The query row, scaled (phi(scale q) for feature maps), in registers.
     forLoop(idx(0), idx(d), one, [&](Value dd) {
       Value x = toF32(memref::LoadOp::create(
-          b, loc, dq, ValueRange{batch, head, rowClamped, dd}));
+          b, loc, qBuf, ValueRange{batch, head, rowClamped, dd}));
       x = arith::MulFOp::create(b, loc, x, fconst(qScale));
       if (featureProduct)
         x = featureMap(x);
@@ -344,8 +344,8 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                           tile, ValueRange{j, c});
                 });
               };
-              stage(dk, keys, dStaged, d, true);
-              stage(dv, values, dvDim, dvDim, false);
+              stage(kBuf, keys, dStaged, d, true);
+              stage(vBuf, values, dvDim, dvDim, false);
               gpu::BarrierOp::create(b, loc);
               if (mma) {
                 emitTileScores(queryTile, keys, scoreTile, tid);
@@ -377,25 +377,26 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                         fconst(qScale))
                                   : rowDot(qr, keys, j);
                           Value bias;
-                          if (dbias) {
-                            auto type = cast<MemRefType>(dbias.getType());
+                          if (biasBuf) {
+                            auto type = cast<MemRefType>(biasBuf.getType());
                             Value bb =
                                 type.getDimSize(0) == 1 ? idx(0) : batch;
                             Value hb = type.getDimSize(1) == 1 ? idx(0) : head;
                             bias = toF32(memref::LoadOp::create(
-                                b, loc, dbias, ValueRange{bb, hb, row, key}));
+                                b, loc, biasBuf, ValueRange{bb, hb, row, key}));
                           }
                           s = algebra.finishScore(s, bias);
                           Value allowed =
                               buildAllowedPredicate(b, loc, p, sizes, row, key);
-                          if (dmask) {
-                            auto type = cast<MemRefType>(dmask.getType());
+                          if (maskBuf) {
+                            auto type = cast<MemRefType>(maskBuf.getType());
                             Value mb =
                                 type.getDimSize(0) == 1 ? idx(0) : batch;
                             Value mh = type.getDimSize(1) == 1 ? idx(0) : head;
                             auto loadBit = [&](OpBuilder &lb, Location ll) {
                               return memref::LoadOp::create(
-                                  lb, ll, dmask, ValueRange{mb, mh, row, key});
+                                  lb, ll, maskBuf,
+                                  ValueRange{mb, mh, row, key});
                             };
                             Value bit;
                             if (tileFull) {
@@ -405,8 +406,9 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                         [&](OpBuilder &fb, Location fl) {
                                           scf::YieldOp::create(
                                               fb, fl,
-                                              ValueRange{arith::ConstantIntOp::create(
-                                                  fb, fl, 1, 1)});
+                                              ValueRange{
+                                                  arith::ConstantIntOp::create(
+                                                      fb, fl, 1, 1)});
                                         },
                                         [&](OpBuilder &lb, Location ll) {
                                           scf::YieldOp::create(
@@ -420,7 +422,8 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                             allowed = allowed ? andI(allowed, bit) : bit;
                           }
                           if (!allowed)
-                            allowed = arith::ConstantIntOp::create(b, loc, 1, 1);
+                            allowed =
+                                arith::ConstantIntOp::create(b, loc, 1, 1);
                           // Weight p and the rescale alpha of the running
                           // sums (AttentionAlgebra); disallowed keys leave
                           // everything as is.
@@ -449,7 +452,8 @@ void GpuEmitter::emitAttentionKernel(Value dq, Value dk, Value dv, Value dmask,
                                   Value next = arith::AddFOp::create(
                                       b, loc,
                                       arith::MulFOp::create(b, loc, o, alpha),
-                                      arith::MulFOp::create(b, loc, weight, vv));
+                                      arith::MulFOp::create(b, loc, weight,
+                                                            vv));
                                   memref::StoreOp::create(b, loc, next, orow,
                                                           ValueRange{e});
                                 });
@@ -529,10 +533,10 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
         // The splits' states merged (AttentionAlgebra), then the epilogue.
         SmallVector<Value> ms, ls;
         for (int64_t s = 0; s < cfg.splits; ++s) {
-          ms.push_back(
-              memref::LoadOp::create(b, loc, partM, ValueRange{idx(s), bh, row}));
-          ls.push_back(
-              memref::LoadOp::create(b, loc, partL, ValueRange{idx(s), bh, row}));
+          ms.push_back(memref::LoadOp::create(b, loc, partM,
+                                              ValueRange{idx(s), bh, row}));
+          ls.push_back(memref::LoadOp::create(b, loc, partL,
+                                              ValueRange{idx(s), bh, row}));
         }
         SmallVector<Value> factors = algebra.mergeFactors(ms);
         Value l = algebra.weightedSum(factors, ls);
@@ -566,15 +570,15 @@ Value GpuEmitter::build() {
     sizes.keyShape = extents;
   }
 
-  Value dq = buffers.input(p.query), dk = buffers.input(p.key);
-  Value dv = buffers.input(p.value);
-  Value dmask = p.mask ? buffers.input(p.mask) : Value();
+  Value qBuf = buffers.input(p.query), kBuf = buffers.input(p.key);
+  Value vBuf = buffers.input(p.value);
+  Value maskBuf = p.mask ? buffers.input(p.mask) : Value();
   if (cfg.skipEmptyTiles && p.mask)
     tileCounts = buffers.input(buildMaskTiles(b, loc, p.mask, cfg.blockQ,
                                               cfg.blockK, numBlocks, numTiles,
                                               /*withCounts=*/true)
                                    .counts);
-  Value dbias = p.bias ? buffers.input(p.bias) : Value();
+  Value biasBuf = p.bias ? buffers.input(p.bias) : Value();
   Value out = buffers.allocLike(p.init);
   Value partO, partM, partL;
   if (cfg.splits > 1) {
@@ -584,7 +588,8 @@ Value GpuEmitter::build() {
     partM = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
     partL = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
   }
-  emitAttentionKernel(dq, dk, dv, dmask, dbias, out, partO, partM, partL);
+  emitAttentionKernel(qBuf, kBuf, vBuf, maskBuf, biasBuf, out, partO, partM,
+                      partL);
   if (cfg.splits > 1)
     emitMergeKernel(out, partO, partM, partL);
 

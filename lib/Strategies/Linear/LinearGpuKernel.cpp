@@ -86,7 +86,7 @@ private:
   int64_t features, threads, chunk;
   // Set while the kernel body is built.
   Value tid, bh, batch, head, kvHead, state, raw, feat;
-  Value dk, dv;
+  Value kBuf, vBuf;
 };
 
 void LinearGpuEmitter::stageRow(Value source, Value batchIndex,
@@ -131,14 +131,14 @@ void LinearGpuEmitter::emitFeatures() {
 void LinearGpuEmitter::absorbKeys(Value lo, Value hi) {
   int64_t dvDim = p.valueDim;
   forLoop(lo, hi, idx(1), [&](Value j) {
-    stageRow(dk, batch, kvHead, j, 1.0);
+    stageRow(kBuf, batch, kvHead, j, 1.0);
     barrier();
     emitFeatures();
     barrier();
     // Thread Dv's value is 1: its column sums the features (z).
     Value e = minI(tid, idx(dvDim - 1));
     Value vje = select(cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim)),
-                       toF32(load(dv, {batch, kvHead, j, e})), fconst(1.0));
+                       toF32(load(vBuf, {batch, kvHead, j, e})), fconst(1.0));
     forLoop(idx(0), idx(features), idx(1), [&](Value f) {
       Value updated = arith::AddFOp::create(
           b, loc, load(state, {bh, f, tid}),
@@ -168,7 +168,7 @@ Value LinearGpuEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
               OpBuilder::InsertionGuard g2(b);
               b.setInsertionPoint(db.getInsertionBlock(),
                                   db.getInsertionPoint());
-              Value k = toF32(load(dk, {batch, kvHead, j, d}));
+              Value k = toF32(load(kBuf, {batch, kvHead, j, d}));
               Value qd = load(fromScore ? raw : feat, {d});
               if (!fromScore)
                 k = buildFeatureMap(b, loc, map, k);
@@ -181,7 +181,7 @@ Value LinearGpuEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
         Value w = dot.getResult(0);
         if (map == FeatureMap::Taylor2)
           w = buildTaylor2Weight(b, loc, w);
-        Value vje = select(isValue, toF32(load(dv, {batch, kvHead, j, e})),
+        Value vje = select(isValue, toF32(load(vBuf, {batch, kvHead, j, e})),
                            fconst(1.0));
         scf::YieldOp::create(
             b, loc,
@@ -198,9 +198,9 @@ Value LinearGpuEmitter::build() {
   Value one = idx(1);
 
   KernelBuffers buffers(b, loc);
-  Value dq = buffers.input(p.query);
-  dk = buffers.input(p.key);
-  dv = buffers.input(p.value);
+  Value qBuf = buffers.input(p.query);
+  kBuf = buffers.input(p.key);
+  vBuf = buffers.input(p.value);
   Value out = buffers.allocLike(p.init);
   Value blocks = mul(batches, idx(p.headsQ));
   state = buffers.allocF32({ShapedType::kDynamic, features, threads}, {blocks});
@@ -250,7 +250,7 @@ Value LinearGpuEmitter::build() {
           absorbKeys(absorbed, stateEnd);
           absorbed = maxI(absorbed, stateEnd);
         }
-        stageRow(dq, batch, head, i, p.scale);
+        stageRow(qBuf, batch, head, i, p.scale);
         barrier();
         emitFeatures();
         barrier();

@@ -13,6 +13,8 @@
 
 #include "attn/Strategies/Common/AttentionProblem.h"
 
+#include <string>
+
 namespace mlir::attn {
 
 /// Emits, before the attn.attention `p.op`, the empty state and the tile
@@ -51,6 +53,39 @@ struct TileOpForm {
 /// is not a constant.
 FailureOr<TileOpForm> getTileOpForm(RewriterBase &rewriter,
                                     OnlineAttentionOp tile, StringRef kernel);
+
+/// The driver of a target's lowering pass: lowers each attn.online_attention
+/// below `root` that carries the configuration attribute `attrName`.
+/// `parse` reads the configuration (and the name of the strategy that
+/// wrote it), `verify` checks it against the op's problem, and `lower`
+/// replaces the op. Stops at the first op refused; each step emits its own
+/// error.
+template <typename Config>
+LogicalResult lowerConfiguredTileOps(
+    Operation *root, StringRef attrName,
+    function_ref<FailureOr<Config>(Operation *, std::string &)> parse,
+    function_ref<LogicalResult(Operation *, StringRef,
+                               const AttentionProblem &, const Config &)>
+        verify,
+    function_ref<LogicalResult(RewriterBase &, OnlineAttentionOp,
+                               const Config &)>
+        lower) {
+  SmallVector<OnlineAttentionOp> tiles;
+  root->walk([&](OnlineAttentionOp op) {
+    if (op->hasAttr(attrName))
+      tiles.push_back(op);
+  });
+  IRRewriter rewriter(root->getContext());
+  for (OnlineAttentionOp op : tiles) {
+    std::string strategy;
+    FailureOr<Config> config = parse(op, strategy);
+    if (failed(config) ||
+        failed(verify(op, strategy, AttentionProblem::get(op), *config)) ||
+        failed(lower(rewriter, op, *config)))
+      return failure();
+  }
+  return success();
+}
 
 } // namespace mlir::attn
 
