@@ -161,14 +161,20 @@ def AttnGpuDeviceBuffers : Pass<"attn-gpu-device-buffers", "::mlir::ModuleOp"> {
 }
 
 def AttnDeallocateHostBuffers : Pass<"attn-deallocate-host-buffers", "::mlir::ModuleOp"> {
-  let summary = "Buffer deallocation for host functions without GPU operations";
+  let summary = "Buffer deallocation for host functions, with or without GPU operations";
   let description = [{
     Runs upstream's buffer deallocation pipeline (ownership-based
     deallocation, simplification, lowering) on every func.func that holds no
     gpu dialect operation. Upstream's deallocation rejects operations with
-    unmodeled memory effects such as gpu.launch_func; attn-gpu-device-buffers
-    frees the device buffers of the kernels with gpu.dealloc, and the host
-    result they return belongs to the caller.
+    unmodeled memory effects such as gpu.launch_func, so in a function that
+    holds gpu operations each `memref.alloc` gets a `memref.dealloc` after
+    its last use (in the alloc's block) instead, when neither it nor a view
+    of it leaves the function: every user is a view (followed), a load or
+    store through it, a copy, a linalg op, a vector transfer, a gpu.memcpy,
+    gpu.memset or gpu.launch_func. A buffer that is returned, passed to a
+    call, yielded, stored as a value or taken by any other op is left as it
+    is (the host result belongs to the caller). attn-gpu-device-buffers
+    frees the device buffers of the kernels with gpu.dealloc.
   }];
 }
 
