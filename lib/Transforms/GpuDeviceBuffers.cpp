@@ -102,11 +102,21 @@ struct GpuDeviceBuffersPass
 
   LogicalResult place(Value buffer, ArrayRef<gpu::LaunchOp> launches) {
     auto type = cast<MemRefType>(buffer.getType());
-    if (!type.getLayout().isIdentity())
-      return launches.front()->emitOpError()
-             << "uses a host buffer of type " << type
-             << " whose layout is not the identity; gpu.memcpy copies only "
-                "contiguous buffers";
+    // A strided buffer (a slice) goes through a contiguous staging copy;
+    // the kernels then index the contiguous device copy, which loads and
+    // stores may, whatever the layout they were written for.
+    if (!type.getLayout().isIdentity()) {
+      Operation *other = nullptr;
+      for (Operation *user : buffer.getUsers())
+        if (insideLaunch(user) && !isa<memref::LoadOp, memref::StoreOp>(user))
+          other = user;
+      if (other)
+        return other->emitOpError()
+               << "uses the host buffer of type " << type
+               << " inside a gpu.launch; its layout is not the identity, so "
+                  "its device copy is contiguous, and only memref.load and "
+                  "memref.store may index that in its place";
+    }
 
     SmallVector<Operation *> hostUsers, deallocs;
     forEachUser(buffer, [&](Operation *user, Value) {
@@ -203,21 +213,37 @@ struct GpuDeviceBuffersPass
         if (type.isDynamicDim(d))
           sizes.push_back(memref::DimOp::create(b, loc, buffer, d));
     }
-    Value device = gpu::AllocOp::create(b, loc, TypeRange{type}, ValueRange{},
-                                        sizes, ValueRange{},
+    // gpu.memcpy copies contiguous buffers: a strided one goes through a
+    // contiguous host staging buffer (memref.copy on the host).
+    auto contiguous = MemRefType::get(type.getShape(), type.getElementType());
+    Value staging;
+    if (contiguous != type)
+      staging = memref::AllocOp::create(b, loc, contiguous, sizes);
+    Value device = gpu::AllocOp::create(b, loc, TypeRange{contiguous},
+                                        ValueRange{}, sizes, ValueRange{},
                                         /*hostShared=*/false)
                        ->getResult(0);
-    if (copyIn)
-      gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, device, buffer);
+    if (copyIn) {
+      if (staging)
+        memref::CopyOp::create(b, loc, buffer, staging);
+      gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, device,
+                            staging ? staging : buffer);
+    }
     buffer.replaceUsesWithIf(device, [&](OpOperand &use) {
       auto launch = use.getOwner()->getParentOfType<gpu::LaunchOp>();
       return launch && llvm::is_contained(run, launch);
     });
 
     b.setInsertionPointAfter(run.back());
-    if (copyOut)
-      gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, buffer, device);
+    if (copyOut) {
+      gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{},
+                            staging ? staging : buffer, device);
+      if (staging)
+        memref::CopyOp::create(b, loc, staging, buffer);
+    }
     gpu::DeallocOp::create(b, loc, TypeRange{}, ValueRange{}, device);
+    if (staging)
+      memref::DeallocOp::create(b, loc, staging);
   }
 };
 

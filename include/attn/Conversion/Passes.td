@@ -121,19 +121,23 @@ def AttnConvertOnlineAttentionToGPU
     `attn.online_attention` that carries an `attn.gpu_kernel` dictionary
     (the configuration a GPU strategy chose: block_q threads per block,
     block_k keys per shared-memory tile, splits, shared_bytes,
-    tensor_cores, skip_empty_tiles, and the strategy's name) becomes, with
-    the `attn.finalize` after it, the flash kernel: a `gpu.launch` over
+    tensor_cores, skip_empty_tiles, and the strategy's name) becomes the
+    flash kernel: a `gpu.launch` over
     (batch, query head, query block, split) whose threads each own a row,
     key tiles staged in shared memory and skipped where the rules or the
     mask's tile counts allow none, Q K^T on `mma.sync` tensor cores when
     asked, and with splits a second launch that merges the partial states.
     The launches work on host buffers (`bufferization.to_buffer`,
     `memref.alloc`); `attn-gpu-device-buffers` gives them device copies
-    after bufferization. The kernel keeps no state between launches, so the
-    op must start from the empty state, and the finalize must be the only
-    user of its acc and sum (its max unused): anything else is an error, as
-    is a malformed dictionary (naming the key) or a configuration that the
-    kernel cannot run (naming the parameter and the limit).
+    after bufferization. Each row's thread starts from the op's state (not
+    read when its outs are the empty state's fills; with splits, split 0
+    starts from it and the merge adds the others) and the op becomes the
+    updated acc, max and sum. From the empty state, when an `attn.finalize`
+    is the only user of its acc and sum (and nothing uses its max), the
+    kernel replaces that op too and writes acc / sum into its result. A
+    malformed dictionary (naming the key), a configuration the kernel
+    cannot run (naming the parameter and the limit), or sink keys with a
+    key position that is not a constant are errors.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

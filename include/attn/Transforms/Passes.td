@@ -153,8 +153,11 @@ def AttnGpuDeviceBuffers : Pass<"attn-gpu-device-buffers", "::mlir::ModuleOp"> {
       may repeat or not run: it is filled before and written back after
       (when a launch may write), and the buffer stays on the host.
 
-    A buffer with a non-identity layout is an error on its first launch: a
-    `gpu.memcpy` cannot copy it as it is.
+    A buffer with a non-identity layout (a slice, say of a KV cache) goes
+    through a contiguous host staging buffer: `memref.copy` into it and
+    `gpu.memcpy` to the device, and back. Its device copy is contiguous, so
+    the kernels may use it only through `memref.load` and `memref.store`
+    (which index any layout); any other use inside a launch is an error.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect"];

@@ -64,11 +64,18 @@ public:
     mma = cfg.tensorCores;
   }
 
-  Value build();
+  /// The result (output mode), or with `stateMode` the tile op's updated
+  /// acc, max and sum.
+  SmallVector<Value> build();
 
   /// A tile op's query_position - key_position: row i sees the keys of the
   /// row at aligned position i + queryShift. Null: Lk - Lq.
   Value queryShift;
+  /// State mode: the kernel updates a tile op's state, acc [B, Hq, M, Dv]
+  /// and max, sum [B, Hq, M] (read unless `stateEmpty`), instead of
+  /// writing acc / sum into problem.init.
+  bool stateMode = false, stateEmpty = false;
+  Value stateAcc, stateMax, stateSum;
 
 private:
   /// phi of elu1/relu scores.
@@ -94,6 +101,8 @@ private:
   Value batches, lq, lk, ruleLq, numBlocks, numTiles;
   /// block_sparse: allowed keys per mask tile, on the device (or null).
   Value tileCounts;
+  /// State mode: the state's buffers, read (null when empty) and written.
+  Value accIn, maxIn, sumIn, accOut, maxOut, sumOut;
   ProblemSizes sizes;
   KernelBuffers buffers{b, loc};
   bool mma = false; ///< Q K^T on tensor cores.
@@ -260,8 +269,23 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
       memref::StoreOp::create(b, loc, x, qr, ValueRange{dd});
     });
   }
+  // The row's state: the empty one, or the tile op's (with splits, in
+  // split 0 only: the merge adds the others to it). Rows past Lq read a
+  // clamped row and are never written.
+  Value readsState;
+  if (accIn)
+    readsState = cfg.splits == 1
+                     ? Value(valid)
+                     : andI(valid, cmpI(arith::CmpIPredicate::eq, split,
+                                        idx(0)));
   forLoop(idx(0), idx(dvDim), one, [&](Value e) {
-    memref::StoreOp::create(b, loc, fconst(0.0), orow, ValueRange{e});
+    Value o = fconst(0.0);
+    if (readsState)
+      o = select(readsState,
+                 memref::LoadOp::create(b, loc, accIn,
+                                        ValueRange{batch, head, rowClamped, e}),
+                 o);
+    memref::StoreOp::create(b, loc, o, orow, ValueRange{e});
   });
 
   // Key tiles of this split; a tile is visited when some row of the block
@@ -270,9 +294,16 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                               idx(cfg.splits));
   Value tFirst = mul(split, perSplit);
   Value tEnd = minI(add(tFirst, perSplit), numTiles);
-  Value mInit = fconst(algebra.initialMax());
+  Value mInit = fconst(algebra.initialMax()), lInit = fconst(0.0);
+  if (readsState) {
+    SmallVector<Value> at = {batch, head, rowClamped};
+    mInit = select(readsState, memref::LoadOp::create(b, loc, maxIn, at),
+                   mInit);
+    lInit = select(readsState, memref::LoadOp::create(b, loc, sumIn, at),
+                   lInit);
+  }
   auto tileLoop = scf::ForOp::create(
-      b, loc, tFirst, tEnd, one, ValueRange{mInit, fconst(0.0)},
+      b, loc, tFirst, tEnd, one, ValueRange{mInit, lInit},
       [&](OpBuilder &nb, Location, Value t, ValueRange ml) {
         OpBuilder::InsertionGuard g1(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -497,6 +528,14 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
       });
       memref::StoreOp::create(b, loc, m, partM, ValueRange{split, bh, row});
       memref::StoreOp::create(b, loc, l, partL, ValueRange{split, bh, row});
+    } else if (stateMode) {
+      forLoop(idx(0), idx(dvDim), one, [&](Value e) {
+        memref::StoreOp::create(
+            b, loc, memref::LoadOp::create(b, loc, orow, ValueRange{e}),
+            accOut, ValueRange{batch, head, row, e});
+      });
+      memref::StoreOp::create(b, loc, m, maxOut, ValueRange{batch, head, row});
+      memref::StoreOp::create(b, loc, l, sumOut, ValueRange{batch, head, row});
     } else {
       Type outElem = cast<MemRefType>(out.getType()).getElementType();
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
@@ -540,23 +579,37 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
         }
         SmallVector<Value> factors = algebra.mergeFactors(ms);
         Value l = algebra.weightedSum(factors, ls);
-        Type outElem = cast<MemRefType>(out.getType()).getElementType();
+        Value target = stateMode ? accOut : out;
+        Type outElem = cast<MemRefType>(target.getType()).getElementType();
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
           SmallVector<Value> os;
           for (int64_t s = 0; s < cfg.splits; ++s)
             os.push_back(memref::LoadOp::create(
                 b, loc, partO, ValueRange{idx(s), bh, row, e}));
-          Value o = algebra.epilogue(algebra.weightedSum(factors, os), l,
-                                     outElem);
-          memref::StoreOp::create(b, loc, o, out,
+          Value o = algebra.weightedSum(factors, os);
+          if (!stateMode)
+            o = algebra.epilogue(o, l, outElem);
+          memref::StoreOp::create(b, loc, o, target,
                                   ValueRange{batch, head, row, e});
         });
+        if (stateMode) {
+          // The merged state's maximum: the largest (kernel scores keep
+          // split 0's, which started from the tile op's).
+          Value m = ms.front();
+          if (algebra.tracksMax())
+            for (Value other : ArrayRef(ms).drop_front())
+              m = arith::MaximumFOp::create(b, loc, m, other);
+          memref::StoreOp::create(b, loc, m, maxOut,
+                                  ValueRange{batch, head, row});
+          memref::StoreOp::create(b, loc, l, sumOut,
+                                  ValueRange{batch, head, row});
+        }
         scf::YieldOp::create(b, loc);
       });
   gpu::TerminatorOp::create(b, loc);
 }
 
-Value GpuEmitter::build() {
+SmallVector<Value> GpuEmitter::build() {
   batches = dimOf(p.query, 0);
   lq = dimOf(p.query, 2);
   lk = dimOf(p.key, 2);
@@ -579,7 +632,19 @@ Value GpuEmitter::build() {
                                               /*withCounts=*/true)
                                    .counts);
   Value biasBuf = p.bias ? buffers.input(p.bias) : Value();
-  Value out = buffers.allocLike(p.init);
+  Value out;
+  if (stateMode) {
+    if (!stateEmpty) {
+      accIn = buffers.input(stateAcc);
+      maxIn = buffers.input(stateMax);
+      sumIn = buffers.input(stateSum);
+    }
+    accOut = buffers.allocLike(stateAcc);
+    maxOut = buffers.allocLike(stateMax);
+    sumOut = buffers.allocLike(stateSum);
+  } else {
+    out = buffers.allocLike(p.init);
+  }
   Value partO, partM, partL;
   if (cfg.splits > 1) {
     Value bh = mul(batches, idx(p.headsQ));
@@ -593,7 +658,10 @@ Value GpuEmitter::build() {
   if (cfg.splits > 1)
     emitMergeKernel(out, partO, partM, partL);
 
-  return buffers.result(out, p.init);
+  if (stateMode)
+    return {buffers.result(accOut, stateAcc), buffers.result(maxOut, stateMax),
+            buffers.result(sumOut, stateSum)};
+  return {buffers.result(out, p.init)};
 }
 
 } // namespace
@@ -630,7 +698,7 @@ Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
   rewriter.setInsertionPoint(problem.op);
   if (!problem.isNeighborhood) {
     GpuEmitter emitter(rewriter, problem, config, {});
-    return emitter.build();
+    return emitter.build().front();
   }
   // Neighborhoods: attention over flattened positions, NATTEN's rule per
   // (query, key).
@@ -638,7 +706,8 @@ Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
       rewriter, problem,
       [&](const AttentionProblem &flat, ArrayRef<Value> extents) {
         return GpuEmitter(rewriter, flat, config, llvm::to_vector(extents))
-            .build();
+            .build()
+            .front();
       });
 }
 
@@ -649,18 +718,31 @@ LogicalResult mlir::attn::lowerTileToGpuKernel(RewriterBase &rewriter,
       getTileOpForm(rewriter, tile, "GPU flash kernel");
   if (failed(form))
     return failure();
-  if (!form->finalize)
-    return tile.emitOpError()
-           << "GPU flash kernel: the tile op must start from the empty state "
-              "(fills of 0, the initial maximum, 0) and have its acc and sum "
-              "used only by one attn.finalize and its max unused; the kernel "
-              "keeps no state between launches";
-  form->problem.init = form->finalize.getInit();
-  rewriter.setInsertionPoint(form->finalize);
+  // From the empty state into its only consumer, attn.finalize: the
+  // kernel writes the output, emitted at the finalize (which everything it
+  // reads dominates). Otherwise it updates the state.
+  FinalizeOp finalize = form->finalize;
+  if (finalize) {
+    form->problem.init = finalize.getInit();
+    rewriter.setInsertionPoint(finalize);
+  } else {
+    rewriter.setInsertionPoint(tile);
+  }
   GpuEmitter emitter(rewriter, form->problem, config, {});
   emitter.queryShift = form->queryShift;
-  Value out = emitter.build();
-  rewriter.replaceOp(form->finalize, out);
-  rewriter.eraseOp(tile);
+  if (!finalize) {
+    emitter.stateMode = true;
+    emitter.stateEmpty = form->emptyAcc != nullptr;
+    emitter.stateAcc = tile.getAcc();
+    emitter.stateMax = tile.getMax();
+    emitter.stateSum = tile.getSum();
+  }
+  SmallVector<Value> results = emitter.build();
+  if (finalize) {
+    rewriter.replaceOp(finalize, results);
+    rewriter.eraseOp(tile);
+  } else {
+    rewriter.replaceOp(tile, results);
+  }
   return success();
 }

@@ -3,8 +3,9 @@
 // The GPU lowering of the tile op: an op that carries attn.gpu_kernel,
 // from the empty state, with the attn.finalize after it, becomes the flash
 // kernel's launch over host buffers (its output buffer the finalize's
-// result); with splits a second launch merges the partial states. Ops
-// without the attribute stay.
+// result); with splits a second launch merges the partial states. Any
+// other op that carries it updates its state. Ops without the attribute
+// stay.
 
 // CHECK-LABEL: func.func @fused(
 // CHECK-SAME:    %[[Q:[^:]+]]: tensor<1x4x9x8xf32>, %[[K:[^:]+]]: tensor<1x2x11x8xf32>
@@ -58,6 +59,63 @@ func.func @splits(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: inde
       {scale = 0.5 : f32, attn.gpu_kernel = {strategy = "tiled", block_q = 16 : i64, block_k = 8 : i64, splits = 2 : i64, shared_bytes = 49152 : i64, tensor_cores = false, skip_empty_tiles = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
   %o = attn.finalize ins(%s#0, %s#2 : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>) outs(%e : tensor<1x4x9x8xf32>) -> tensor<1x4x9x8xf32>
   return %o : tensor<1x4x9x8xf32>
+}
+
+// -----
+
+// A state given as arguments: each row's thread reads it (split 0 of two)
+// and the op becomes the updated state, three fresh buffers that the
+// launches write; the merge launch writes the merged state, no division.
+// CHECK-LABEL: func.func @state(
+// CHECK-SAME:    %[[ACC:[^:]+]]: tensor<1x4x9x8xf32>, %[[M:[^:]+]]: tensor<1x4x9xf32>, %[[L:[^:]+]]: tensor<1x4x9xf32>)
+// CHECK-DAG:     %[[ACCB:.*]] = bufferization.to_buffer %[[ACC]] read_only
+// CHECK-DAG:     %[[MB:.*]] = bufferization.to_buffer %[[M]] read_only
+// CHECK-DAG:     %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only
+// CHECK:         %[[ACCO:.*]] = memref.alloc() : memref<1x4x9x8xf32>
+// CHECK:         %[[MO:.*]] = memref.alloc() : memref<1x4x9xf32>
+// CHECK:         %[[LO:.*]] = memref.alloc() : memref<1x4x9xf32>
+// CHECK:         gpu.launch
+// CHECK:           memref.load %[[ACCB]]
+// CHECK:           memref.load %[[MB]]
+// CHECK:           memref.load %[[LB]]
+// CHECK:         gpu.launch
+// CHECK-NOT:       arith.divf
+// CHECK:           memref.store {{.*}}, %[[ACCO]]
+// CHECK:           memref.store {{.*}}, %[[MO]]
+// CHECK:           memref.store {{.*}}, %[[LO]]
+// CHECK:         %[[RA:.*]] = bufferization.to_tensor %[[ACCO]]
+// CHECK:         %[[RM:.*]] = bufferization.to_tensor %[[MO]]
+// CHECK:         %[[RL:.*]] = bufferization.to_tensor %[[LO]]
+// CHECK-NOT:     attn.
+// CHECK:         return %[[RA]], %[[RM]], %[[RL]]
+func.func @state(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> (tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>) {
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.gpu_kernel = {strategy = "tiled", block_q = 16 : i64, block_k = 8 : i64, splits = 2 : i64, shared_bytes = 49152 : i64, tensor_cores = false, skip_empty_tiles = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0, %s#1, %s#2 : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+}
+
+// -----
+
+// From the empty state, its max used: the state is written, not read.
+// CHECK-LABEL: func.func @max_used(
+// CHECK-NOT:     bufferization.to_buffer %{{.*}} : tensor<1x4x9xf32>
+// CHECK:         gpu.launch
+// CHECK-NOT:       arith.divf
+// CHECK-NOT:     attn.
+// CHECK:         return
+func.func @max_used(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index) -> (tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<1x4x9x8xf32>
+  %er = tensor.empty() : tensor<1x4x9xf32>
+  %acc0 = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x9x8xf32>) -> tensor<1x4x9x8xf32>
+  %m0 = linalg.fill ins(%ninf : f32) outs(%er : tensor<1x4x9xf32>) -> tensor<1x4x9xf32>
+  %l0 = linalg.fill ins(%zero : f32) outs(%er : tensor<1x4x9xf32>) -> tensor<1x4x9xf32>
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc0, %m0, %l0 : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.gpu_kernel = {strategy = "tiled", block_q = 16 : i64, block_k = 8 : i64, splits = 1 : i64, shared_bytes = 49152 : i64, tensor_cores = false, skip_empty_tiles = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0, %s#1, %s#2 : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
 }
 
 // -----

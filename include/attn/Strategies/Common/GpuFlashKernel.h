@@ -144,12 +144,13 @@ FailureOr<GpuKernelConfig> parseGpuKernelAttr(Operation *op,
                                               std::string &strategy);
 
 /// The GPU lowering of one attn.online_attention: the flash kernel's
-/// launches over the tile, writing the output of the attn.finalize that
-/// the kernel replaces with the op. The kernel keeps no state across
-/// launches, so the op must start from the empty state, and the finalize
-/// must be the only user of its acc and sum (and its max unused); anything
-/// else is an error on `tile`, as is a non-constant key position with sink
-/// keys.
+/// launches over the tile. Each row's thread reads its state from the op's
+/// outs (unless they are the empty state's fills) and the op is replaced
+/// by the updated (acc, max, sum); with splits, split 0 starts from the
+/// state and the merge launch adds the others. From the empty state, when
+/// an attn.finalize is the only user of acc and sum and max has none, the
+/// kernel replaces that finalize too and writes the output. A
+/// non-constant key position with sink keys is an error on `tile`.
 LogicalResult lowerTileToGpuKernel(RewriterBase &rewriter,
                                    OnlineAttentionOp tile,
                                    const GpuKernelConfig &config);
