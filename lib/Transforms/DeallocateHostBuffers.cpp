@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/BufferViewFlowAnalysis.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -43,27 +44,24 @@ bool onlyAccesses(Operation *user, Value v) {
              gpu::LaunchFuncOp>(user);
 }
 
-/// The op of `alloc`'s block after which nothing uses the buffer or a view
-/// of it; null when the buffer leaves the function (returned, passed to a
-/// call, yielded, stored as a value, taken by an op not known to only
-/// access it) or is freed already.
-Operation *lastUseInBlock(memref::AllocOp alloc) {
+/// The op of `alloc`'s block after which nothing uses the buffer or an
+/// alias of it (upstream's BufferViewFlowAnalysis: views, and values that
+/// region branches pass it on as); null when the buffer leaves the function
+/// (returned, passed to a call, yielded, stored as a value, taken by an op
+/// not known to only access it) or is freed already.
+Operation *lastUseInBlock(memref::AllocOp alloc,
+                          const BufferViewFlowAnalysis &flow) {
   Block *block = alloc->getBlock();
   Operation *last = alloc;
-  SmallVector<Value> aliases = {alloc.getResult()};
-  while (!aliases.empty()) {
-    Value v = aliases.pop_back_val();
+  for (Value v : flow.resolve(alloc.getResult())) {
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
       if (isa<memref::DeallocOp>(user))
         return nullptr;
       auto view = dyn_cast<ViewLikeOpInterface>(user);
-      if (view && view.getViewSource() == v) {
-        for (Value result : user->getResults())
-          aliases.push_back(result);
-      } else if (!onlyAccesses(user, v)) {
+      bool isView = view && view.getViewSource() == v;
+      if (!isView && !onlyAccesses(user, v))
         return nullptr;
-      }
       Operation *ancestor = block->findAncestorOpInBlock(*user);
       if (!ancestor)
         return nullptr;
@@ -94,9 +92,10 @@ struct DeallocateHostBuffersPass
       }
       SmallVector<memref::AllocOp> allocs;
       func.walk([&](memref::AllocOp alloc) { allocs.push_back(alloc); });
+      BufferViewFlowAnalysis flow(func);
       OpBuilder b(&getContext());
       for (memref::AllocOp alloc : allocs) {
-        Operation *last = lastUseInBlock(alloc);
+        Operation *last = lastUseInBlock(alloc, flow);
         if (!last)
           continue;
         b.setInsertionPointAfter(last);

@@ -160,7 +160,10 @@ def AttnConvertOnlineAttentionToLinalg
     weigh the scores, and add the weights and the weighted value rows to the
     rescaled sum and acc. The score matrix of the tile is materialized, so
     the tile's sizes bound the scratch memory. Upstream passes bufferize and
-    lower the result like any linalg. Each `attn.finalize` becomes one
+    lower the result like any linalg. A tile op that still carries a
+    target's configuration (`attn.cpu_kernel`, `attn.gpu_kernel`) is an
+    error: that target's lowering did not run, and lowering the op here
+    would drop the configuration. Each `attn.finalize` becomes one
     linalg.generic, acc / sum in the result's element type (in place into
     acc when that is f32 too).
   }];

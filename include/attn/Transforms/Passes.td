@@ -171,8 +171,9 @@ def AttnDeallocateHostBuffers : Pass<"attn-deallocate-host-buffers", "::mlir::Mo
     gpu dialect operation. Upstream's deallocation rejects operations with
     unmodeled memory effects such as gpu.launch_func, so in a function that
     holds gpu operations each `memref.alloc` gets a `memref.dealloc` after
-    its last use (in the alloc's block) instead, when neither it nor a view
-    of it leaves the function: every user is a view (followed), a load or
+    its last use (in the alloc's block) instead, when neither it nor an
+    alias of it (upstream's BufferViewFlowAnalysis) leaves the function:
+    every user is a view, a load or
     store through it, a copy, a linalg op, a vector transfer, a gpu.memcpy,
     gpu.memset or gpu.launch_func. A buffer that is returned, passed to a
     call, yielded, stored as a value or taken by any other op is left as it

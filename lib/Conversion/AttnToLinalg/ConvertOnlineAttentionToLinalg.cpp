@@ -12,6 +12,8 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/FlashKernel.h"
+#include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Support/Debug.h"
 
@@ -298,6 +300,19 @@ struct ConvertOnlineAttentionToLinalgPass
   void runOnOperation() override {
     SmallVector<OnlineAttentionOp> tiles;
     getOperation()->walk([&](OnlineAttentionOp op) { tiles.push_back(op); });
+    // A target's configuration on a tile op is for that target's lowering:
+    // lowering the op here would drop it unseen.
+    for (OnlineAttentionOp op : tiles)
+      for (StringRef name : {kCpuKernelAttrName, kGpuKernelAttrName})
+        if (op->hasAttr(name)) {
+          op.emitOpError()
+              << "carries " << name << ", a configuration for "
+              << (name == kCpuKernelAttrName
+                      ? "attn-convert-online-attention-to-cpu-vector"
+                      : "attn-convert-online-attention-to-gpu")
+              << ", which did not run before the portable lowering";
+          return signalPassFailure();
+        }
     IRRewriter rewriter(&getContext());
     for (OnlineAttentionOp op : tiles) {
       rewriter.setInsertionPoint(op);

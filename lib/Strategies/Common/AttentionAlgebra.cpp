@@ -111,12 +111,17 @@ Value AttentionAlgebra::weight(Value s, Value mSafe) {
   return buildSoftplusWeight(b, loc, s, mSafe);
 }
 
-SmallVector<Value> AttentionAlgebra::mergeFactors(ArrayRef<Value> ms) {
+Value AttentionAlgebra::mergedMax(ArrayRef<Value> ms) {
   assert(!ms.empty() && "merging no states");
   Value mMax = ms.front();
   if (tracksMax())
     for (Value m : ms.drop_front())
       mMax = arith::MaximumFOp::create(b, loc, mMax, m);
+  return mMax;
+}
+
+SmallVector<Value> AttentionAlgebra::mergeFactors(ArrayRef<Value> ms) {
+  Value mMax = mergedMax(ms);
   SmallVector<Value> factors;
   for (Value m : ms)
     factors.push_back(mergeFactor(m, mMax));

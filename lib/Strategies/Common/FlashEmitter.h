@@ -18,6 +18,7 @@
 #include "attn/Strategies/Common/FlashKernel.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/WholeProblemTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -36,16 +37,6 @@ struct MicroRows {
   /// attn.neighborhood (flattened): per row and axis, the row's dilation
   /// group and window in group coordinates.
   SmallVector<SmallVector<rule::AxisWindow<RuleArith>>> axisWindows;
-};
-
-/// The state of an attn.online_attention that the kernel reads and writes
-/// in place of the epilogue (buildFlashTile).
-struct TileState {
-  /// acc [B, Hq, M, Dv], max and sum [B, Hq, M]: the tensors the kernel
-  /// writes; it reads them too unless `initial`.
-  Value acc, max, sum;
-  /// The state is the empty one (no key seen): not read.
-  bool initial = false;
 };
 
 class FlashEmitter : KernelBuilder {

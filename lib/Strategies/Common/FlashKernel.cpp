@@ -235,7 +235,7 @@ SmallVector<Value> FlashEmitter::build() {
           // the others start empty, and the merge adds them to it).
           SmallVector<Value> stateRows;
           Value readsState;
-          if (state && !state->initial) {
+          if (state && !state->empty) {
             stateRows = extractBlock(
                 blockSlice(batch, kvHead, block),
                 splits == 1 ? ValueRange(forall.getRegionIterArgs())
@@ -574,13 +574,7 @@ SmallVector<Value> FlashEmitter::build() {
                   vector::StoreOp::create(b, loc, algebra.weightedSum(w, os),
                                           oRow, ValueRange{idx(e * lanes)});
                 }
-                Value m;
-                if (state) {
-                  m = ms.front();
-                  for (Value other : ArrayRef(ms).drop_front())
-                    if (tracksMax)
-                      m = arith::MaximumFOp::create(b, loc, m, other);
-                }
+                Value m = state ? algebra.mergedMax(ms) : Value();
                 return {m, algebra.weightedSum(w, ls)};
               },
               [&](Value, int64_t e) -> Value {
@@ -618,30 +612,8 @@ LogicalResult mlir::attn::lowerTileToFlashKernel(
       getTileOpForm(rewriter, tile, "CPU flash kernel");
   if (failed(form))
     return failure();
-  AttentionProblem &problem = form->problem;
-  // From the empty state straight to the output: the kernel takes the
-  // place of attn.finalize too, with its epilogue on each block's rows.
-  // Emitted at the finalize, which everything the kernel reads dominates.
-  std::optional<TileState> state;
-  if (form->finalize) {
-    problem.init = form->finalize.getInit();
-    rewriter.setInsertionPoint(form->finalize);
-  } else {
-    rewriter.setInsertionPoint(tile);
-    state = TileState();
-    state->initial = form->emptyAcc != nullptr;
-    state->acc = state->initial ? form->emptyAcc : tile.getAcc();
-    state->max = state->initial ? form->emptyMax : tile.getMax();
-    state->sum = state->initial ? form->emptySum : tile.getSum();
-  }
-  FlashEmitter emitter(rewriter, problem, config, state);
+  FlashEmitter emitter(rewriter, form->problem, config, form->state);
   emitter.queryShift = form->queryShift;
-  SmallVector<Value> results = emitter.build();
-  if (form->finalize) {
-    rewriter.replaceOp(form->finalize, results);
-    rewriter.eraseOp(tile);
-  } else {
-    rewriter.replaceOp(tile, results);
-  }
+  form->replace(rewriter, tile, emitter.build());
   return success();
 }

@@ -126,6 +126,10 @@ LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
            << (kTaskScratchLimitBytes >> 10) << " KiB limit";
   if (c.splits < 1 || c.splits > 4096)
     return bad("splits", c.splits) << "it must be from 1 to 4096";
+  if (c.blockSparse && !p.mask)
+    return op->emitOpError() << strategy
+                             << " strategy: block-sparse iteration reads the "
+                                "mask operand, and the op has none";
   return success();
 }
 

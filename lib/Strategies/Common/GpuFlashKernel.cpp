@@ -64,18 +64,16 @@ public:
     mma = cfg.tensorCores;
   }
 
-  /// The result (output mode), or with `stateMode` the tile op's updated
-  /// acc, max and sum.
+  /// The result (output mode), or with `state` the tile op's updated acc,
+  /// max and sum.
   SmallVector<Value> build();
 
   /// A tile op's query_position - key_position: row i sees the keys of the
   /// row at aligned position i + queryShift. Null: Lk - Lq.
   Value queryShift;
-  /// State mode: the kernel updates a tile op's state, acc [B, Hq, M, Dv]
-  /// and max, sum [B, Hq, M] (read unless `stateEmpty`), instead of
-  /// writing acc / sum into problem.init.
-  bool stateMode = false, stateEmpty = false;
-  Value stateAcc, stateMax, stateSum;
+  /// A tile op's state, which the kernel then updates instead of writing
+  /// acc / sum into problem.init.
+  std::optional<TileState> state;
 
 private:
   /// phi of elu1/relu scores.
@@ -528,7 +526,7 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
       });
       memref::StoreOp::create(b, loc, m, partM, ValueRange{split, bh, row});
       memref::StoreOp::create(b, loc, l, partL, ValueRange{split, bh, row});
-    } else if (stateMode) {
+    } else if (state) {
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
         memref::StoreOp::create(
             b, loc, memref::LoadOp::create(b, loc, orow, ValueRange{e}),
@@ -579,7 +577,7 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
         }
         SmallVector<Value> factors = algebra.mergeFactors(ms);
         Value l = algebra.weightedSum(factors, ls);
-        Value target = stateMode ? accOut : out;
+        Value target = state ? accOut : out;
         Type outElem = cast<MemRefType>(target.getType()).getElementType();
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
           SmallVector<Value> os;
@@ -587,19 +585,13 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
             os.push_back(memref::LoadOp::create(
                 b, loc, partO, ValueRange{idx(s), bh, row, e}));
           Value o = algebra.weightedSum(factors, os);
-          if (!stateMode)
+          if (!state)
             o = algebra.epilogue(o, l, outElem);
           memref::StoreOp::create(b, loc, o, target,
                                   ValueRange{batch, head, row, e});
         });
-        if (stateMode) {
-          // The merged state's maximum: the largest (kernel scores keep
-          // split 0's, which started from the tile op's).
-          Value m = ms.front();
-          if (algebra.tracksMax())
-            for (Value other : ArrayRef(ms).drop_front())
-              m = arith::MaximumFOp::create(b, loc, m, other);
-          memref::StoreOp::create(b, loc, m, maxOut,
+        if (state) {
+          memref::StoreOp::create(b, loc, algebra.mergedMax(ms), maxOut,
                                   ValueRange{batch, head, row});
           memref::StoreOp::create(b, loc, l, sumOut,
                                   ValueRange{batch, head, row});
@@ -633,15 +625,15 @@ SmallVector<Value> GpuEmitter::build() {
                                    .counts);
   Value biasBuf = p.bias ? buffers.input(p.bias) : Value();
   Value out;
-  if (stateMode) {
-    if (!stateEmpty) {
-      accIn = buffers.input(stateAcc);
-      maxIn = buffers.input(stateMax);
-      sumIn = buffers.input(stateSum);
+  if (state) {
+    if (!state->empty) {
+      accIn = buffers.input(state->acc);
+      maxIn = buffers.input(state->max);
+      sumIn = buffers.input(state->sum);
     }
-    accOut = buffers.allocLike(stateAcc);
-    maxOut = buffers.allocLike(stateMax);
-    sumOut = buffers.allocLike(stateSum);
+    accOut = buffers.allocLike(state->acc);
+    maxOut = buffers.allocLike(state->max);
+    sumOut = buffers.allocLike(state->sum);
   } else {
     out = buffers.allocLike(p.init);
   }
@@ -658,9 +650,10 @@ SmallVector<Value> GpuEmitter::build() {
   if (cfg.splits > 1)
     emitMergeKernel(out, partO, partM, partL);
 
-  if (stateMode)
-    return {buffers.result(accOut, stateAcc), buffers.result(maxOut, stateMax),
-            buffers.result(sumOut, stateSum)};
+  if (state)
+    return {buffers.result(accOut, state->acc),
+            buffers.result(maxOut, state->max),
+            buffers.result(sumOut, state->sum)};
   return {buffers.result(out, p.init)};
 }
 
@@ -718,31 +711,9 @@ LogicalResult mlir::attn::lowerTileToGpuKernel(RewriterBase &rewriter,
       getTileOpForm(rewriter, tile, "GPU flash kernel");
   if (failed(form))
     return failure();
-  // From the empty state into its only consumer, attn.finalize: the
-  // kernel writes the output, emitted at the finalize (which everything it
-  // reads dominates). Otherwise it updates the state.
-  FinalizeOp finalize = form->finalize;
-  if (finalize) {
-    form->problem.init = finalize.getInit();
-    rewriter.setInsertionPoint(finalize);
-  } else {
-    rewriter.setInsertionPoint(tile);
-  }
   GpuEmitter emitter(rewriter, form->problem, config, {});
   emitter.queryShift = form->queryShift;
-  if (!finalize) {
-    emitter.stateMode = true;
-    emitter.stateEmpty = form->emptyAcc != nullptr;
-    emitter.stateAcc = tile.getAcc();
-    emitter.stateMax = tile.getMax();
-    emitter.stateSum = tile.getSum();
-  }
-  SmallVector<Value> results = emitter.build();
-  if (finalize) {
-    rewriter.replaceOp(finalize, results);
-    rewriter.eraseOp(tile);
-  } else {
-    rewriter.replaceOp(tile, results);
-  }
+  emitter.state = form->state;
+  form->replace(rewriter, tile, emitter.build());
   return success();
 }

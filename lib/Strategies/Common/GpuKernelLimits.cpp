@@ -143,6 +143,10 @@ LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,
            << cfg.sharedBytes << " bytes of shared memory (at most "
            << fitGpuBlockK(p, cfg.blockK, cfg.sharedBytes)
            << " for this head dimension)";
+  if (cfg.skipEmptyTiles && !p.mask)
+    return op->emitOpError() << strategy
+                             << " strategy: skipping empty tiles reads the "
+                                "mask operand, and the op has none";
   if (!cfg.tensorCores)
     return success();
   if (std::string why = tensorCoreObstacle(p); !why.empty())

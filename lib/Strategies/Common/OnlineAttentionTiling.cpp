@@ -292,16 +292,15 @@ struct OnlineAttentionPartialReductionModel
       return g.getResult(0);
     };
 
-    // The largest maximum over the initial state and the splits (kernel
-    // scores keep the initial state's, which they never use).
+    // The merged maximum over the initial state (the running value) and the
+    // splits.
     bool tracksMax = problem.score.tracksRowMax();
     Value mMax = generic(
         partial[1], tile.getMax(), {map(4, {3, 0, 1, 2}), map(4, {0, 1, 2})},
         {par, par, par, red},
         [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          if (!tracksMax)
-            return args[1];
-          return arith::MaximumFOp::create(nb, nl, args[0], args[1]);
+          return AttentionAlgebra(nb, nl, problem)
+              .mergedMax({args[1], args[0]});
         });
     // acc and sum: the initial state's, then each split's, each times its
     // factor.

@@ -94,25 +94,41 @@ FailureOr<TileOpForm> mlir::attn::getTileOpForm(RewriterBase &rewriter,
              << ": key_position must be a constant when the op has sink keys";
     p.sinks = std::max<int64_t>(0, p.sinks - *first);
   }
-  OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(tile);
   Location loc = tile.getLoc();
-  AttentionAlgebra algebra(rewriter, loc, p);
-  form.emptyAcc = filledWith(tile.getAcc(), 0.0);
-  form.emptyMax = filledWith(tile.getMax(), algebra.initialMax());
-  form.emptySum = filledWith(tile.getSum(), 0.0);
   form.queryShift = arith::SubIOp::create(
       rewriter, loc, tile.getQueryPosition(), tile.getKeyPosition());
-  if (!form.emptyAcc || !form.emptyMax || !form.emptySum) {
-    form.emptyAcc = form.emptyMax = form.emptySum = Value();
-    return form;
-  }
+  AttentionAlgebra algebra(rewriter, loc, p);
+  TileState empty;
+  empty.acc = filledWith(tile.getAcc(), 0.0);
+  empty.max = filledWith(tile.getMax(), algebra.initialMax());
+  empty.sum = filledWith(tile.getSum(), 0.0);
+  empty.empty = empty.acc && empty.max && empty.sum;
+
   Value acc = tile.getAccResult(), sum = tile.getSumResult();
-  if (!acc.hasOneUse() || !sum.hasOneUse() || !tile.getMaxResult().use_empty())
-    return form;
-  auto finalize = dyn_cast<FinalizeOp>(*acc.user_begin());
-  if (finalize && finalize.getAcc() == acc && finalize.getSum() == sum &&
-      finalize.getEffectiveScore() == tile.getEffectiveScore())
+  auto finalize = acc.hasOneUse() ? dyn_cast<FinalizeOp>(*acc.user_begin())
+                                  : FinalizeOp();
+  if (empty.empty && finalize && sum.hasOneUse() &&
+      tile.getMaxResult().use_empty() && finalize.getAcc() == acc &&
+      finalize.getSum() == sum &&
+      finalize.getEffectiveScore() == tile.getEffectiveScore()) {
     form.finalize = finalize;
+    p.init = finalize.getInit();
+    rewriter.setInsertionPoint(finalize);
+  } else if (empty.empty) {
+    form.state = empty;
+  } else {
+    form.state = TileState{tile.getAcc(), tile.getMax(), tile.getSum()};
+  }
   return form;
+}
+
+void TileOpForm::replace(RewriterBase &rewriter, OnlineAttentionOp tile,
+                         ValueRange results) const {
+  if (finalize) {
+    rewriter.replaceOp(finalize, results);
+    rewriter.eraseOp(tile);
+  } else {
+    rewriter.replaceOp(tile, results);
+  }
 }

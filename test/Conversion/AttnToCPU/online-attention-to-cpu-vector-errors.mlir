@@ -93,6 +93,16 @@ func.func @not_dict(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: in
 
 // -----
 
+func.func @block_sparse_no_mask(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{tiled strategy: block-sparse iteration reads the mask operand, and the op has none}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = true}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+
+// -----
+
 func.func @sinks_key_position(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
   // expected-error @+1 {{CPU flash kernel: key_position must be a constant when the op has sink keys}}
   %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)

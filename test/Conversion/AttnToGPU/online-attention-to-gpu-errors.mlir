@@ -77,6 +77,24 @@ func.func @block_q(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: ind
 
 // -----
 
+func.func @skip_empty_tiles_no_mask(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index) -> tensor<1x4x9x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<1x4x9x8xf32>
+  %er = tensor.empty() : tensor<1x4x9xf32>
+  %acc0 = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x9x8xf32>) -> tensor<1x4x9x8xf32>
+  %m0 = linalg.fill ins(%ninf : f32) outs(%er : tensor<1x4x9xf32>) -> tensor<1x4x9xf32>
+  %l0 = linalg.fill ins(%zero : f32) outs(%er : tensor<1x4x9xf32>) -> tensor<1x4x9xf32>
+  // expected-error @+1 {{tiled strategy: skipping empty tiles reads the mask operand, and the op has none}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc0, %m0, %l0 : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.gpu_kernel = {strategy = "tiled", block_q = 16 : i64, block_k = 8 : i64, splits = 1 : i64, shared_bytes = 49152 : i64, tensor_cores = false, skip_empty_tiles = true}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  %o = attn.finalize ins(%s#0, %s#2 : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>) outs(%e : tensor<1x4x9x8xf32>) -> tensor<1x4x9x8xf32>
+  return %o : tensor<1x4x9x8xf32>
+}
+
+// -----
+
 func.func @sinks_key_position(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index) -> tensor<1x4x9x8xf32> {
   %zero = arith.constant 0.0 : f32
   %ninf = arith.constant 0xFF800000 : f32

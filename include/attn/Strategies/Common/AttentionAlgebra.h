@@ -65,8 +65,12 @@ public:
   /// itself for kernel scores (finishScore made it the weight).
   Value weight(Value s, Value mSafe);
 
+  /// The maximum of the state merged from states with maxima `ms`: the
+  /// largest; kernel scores keep the first state's (which they never use).
+  Value mergedMax(ArrayRef<Value> ms);
   /// The merge of partial states with maxima `ms`: each state's factor,
-  /// 2^(m_k - max_k m_k) (1 for kernel scores, and where every m is -inf).
+  /// 2^(m_k - mergedMax(ms)) (1 for kernel scores, and where every m is
+  /// -inf).
   SmallVector<Value> mergeFactors(ArrayRef<Value> ms);
 
   /// The factor of one state with maximum `m` in a merge whose largest

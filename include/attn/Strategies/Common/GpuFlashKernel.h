@@ -113,8 +113,8 @@ inline constexpr StrategyParameter kGpuSplitsParameter = {
 /// per block) from 1 to 1024, block_k from 1 to 1024 with its K and V tiles
 /// within the configuration's shared memory, splits from 1 to 4096, and
 /// tensor cores only for f16/bf16 q.k scores whose Q, K, V and score tiles
-/// fit. On failure emits one error that names `strategy`, the parameter and
-/// the rule.
+/// fit, and skipping empty tiles only with a mask operand. On failure emits
+/// one error that names `strategy`, the parameter and the rule.
 LogicalResult verifyGpuKernelConfig(Operation *op, StringRef strategy,
                                     const AttentionProblem &problem,
                                     const GpuKernelConfig &config);

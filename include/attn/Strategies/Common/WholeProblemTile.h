@@ -31,26 +31,44 @@ OnlineAttentionOp createWholeProblemTile(RewriterBase &rewriter,
 Value createFinalize(RewriterBase &rewriter, const AttentionProblem &p,
                      Value acc, Value sum);
 
+/// The state of a tile op that a kernel reads and writes (in place of
+/// writing the finalize's output).
+struct TileState {
+  /// acc [B, Hq, M, Dv], max and sum [B, Hq, M]: the tensors to read, or
+  /// when `empty` the destinations of the empty state's fills (shaped like
+  /// the state, their contents not needed).
+  Value acc, max, sum;
+  /// The outs are fills with the empty state's values (0, the score's
+  /// initial maximum, 0): the kernel starts from them without reading.
+  bool empty = false;
+};
+
 /// What a target's lowering of a tile op needs to know about its form.
 struct TileOpForm {
   /// The tile op's problem. Sink keys count from its first key, as a kernel
-  /// over its keys 0 to N - 1 sees them.
+  /// over its keys 0 to N - 1 sees them. With `finalize`, its init is the
+  /// finalize's.
   AttentionProblem problem;
-  /// The destinations of its outs when they are fills with the empty
-  /// state's values (0, the score's initial maximum, 0): a state that need
-  /// not be read. Null otherwise.
-  Value emptyAcc, emptyMax, emptySum;
-  /// The attn.finalize that the kernel may take the place of: from the
-  /// empty state, the only user of acc and sum, with the tile op's score,
-  /// and its max unused. Null otherwise.
+  /// The attn.finalize that the kernel takes the place of, writing its
+  /// output: from the empty state, the only user of acc and sum, with the
+  /// tile op's score, and the tile op's max unused. Null otherwise.
   FinalizeOp finalize;
+  /// Without `finalize`: the state the kernel updates.
+  std::optional<TileState> state;
   /// query_position - key_position, built by getTileOpForm before the op.
   Value queryShift;
+
+  /// Replaces the tile op (and the finalize) by the kernel's `results`:
+  /// the output, or the updated acc, max and sum.
+  void replace(RewriterBase &rewriter, OnlineAttentionOp tile,
+               ValueRange results) const;
 };
 
-/// The form of `tile` for a lowering named `kernel` (for messages). Fails
-/// with an error on `tile` when it has sink keys and a key_position that
-/// is not a constant.
+/// The form of `tile` for a lowering named `kernel` (for messages), with
+/// the rewriter's insertion point where the kernel goes: before the
+/// finalize (which everything the kernel reads dominates) or before the
+/// tile op. Fails with an error on `tile` when it has sink keys and a
+/// key_position that is not a constant.
 FailureOr<TileOpForm> getTileOpForm(RewriterBase &rewriter,
                                     OnlineAttentionOp tile, StringRef kernel);
 
