@@ -25,6 +25,7 @@
 
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 
 namespace py = pybind11;
 using attn::api::CompiledModule;
@@ -298,6 +299,19 @@ PYBIND11_MODULE(_attn, m) {
     for (const attn::api::TargetInfo &info : attn::api::knownTargets())
       names.push_back(info.name);
     return names;
+  });
+
+  // The registered score functions (ScoreFunction.h): name, whether it is
+  // written kernel<name>, whether it is a feature product (no q.k formed).
+  m.def("score_functions", [] {
+    std::vector<std::tuple<std::string, bool, bool>> functions;
+    for (const mlir::attn::ScoreFunction *function :
+         mlir::attn::getScoreFunctions())
+      functions.emplace_back(
+          function->getName().str(),
+          function->getFamily() == mlir::attn::ScoreFunction::Family::Kernel,
+          function->isFeatureProduct());
+    return functions;
   });
 
   m.def("supported_gpu_chips", [] {

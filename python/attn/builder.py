@@ -19,12 +19,18 @@ import threading
 
 import numpy as np
 
+from . import _attn
 from .compiler import check_target, check_threads, compile, explain_source
 
 _ELEMENT_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
                   np.dtype(np.uint16): "bf16"}
-_KERNEL_SCORES = ("elu1", "relu", "taylor2", "identity")
-SCORES = ("softmax", "softplus") + _KERNEL_SCORES
+# The score functions the compiler registers: (name, written kernel<name>,
+# feature product: phi(q).phi(k), which never forms q.k).
+_SCORE_FUNCTIONS = tuple(_attn.score_functions())
+_KERNEL_SCORES = tuple(name for name, kernel, _ in _SCORE_FUNCTIONS if kernel)
+_FEATURE_PRODUCTS = tuple(name for name, _, product in _SCORE_FUNCTIONS
+                          if product)
+SCORES = tuple(name for name, _, _ in _SCORE_FUNCTIONS)
 
 CacheInfo = collections.namedtuple("CacheInfo", "hits misses size maxsize")
 
@@ -367,7 +373,7 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
         text = _f32_literal("softcap", softcap)
         if float(text) <= 0:
             raise ValueError(f"'softcap' must be positive, got {softcap!r}")
-        if score in ("elu1", "relu"):
+        if score in _FEATURE_PRODUCTS:
             raise ValueError(f"'softcap' cannot apply to score {score!r}: "
                              f"that feature map never forms q.k")
         attrs.append(f"softcap = {text} : f32")
@@ -384,7 +390,7 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
         extra.append(("mask", _dims(mask), "i1"))
         arrays.append(mask)
     if bias is not None:
-        if score in ("elu1", "relu"):
+        if score in _FEATURE_PRODUCTS:
             raise ValueError(f"'bias' cannot apply to score {score!r}: that "
                              f"feature map never forms q.k")
         bias = _broadcast_operand("bias", bias, q, k, tuple(_ELEMENT_TYPES))

@@ -542,10 +542,27 @@ func.func @score_kernel_no_map(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf3
 
 // -----
 
-// `none` is the internal "no feature map" value, not a feature map.
+// `none` names no feature map.
 func.func @score_kernel_none(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   // expected-error @+1 {{unknown feature map 'none'; expected elu1, relu, taylor2 or identity}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf32>) {score = #attn.score<kernel<none>>} -> tensor<1x4x8x8xf32>
+  return %o : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// A kernel score's name needs kernel<...>, and softmax is not a kernel.
+func.func @score_kernel_name_bare(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'taylor2' is a kernel score; write #attn.score<kernel<taylor2>>}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf32>) {score = #attn.score<taylor2>} -> tensor<1x4x8x8xf32>
+  return %o : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @score_kernel_of_softmax(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'softmax' is not a kernel score; write #attn.score<softmax>}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf32>) {score = #attn.score<kernel<softmax>>} -> tensor<1x4x8x8xf32>
   return %o : tensor<1x4x8x8xf32>
 }
 

@@ -44,6 +44,9 @@
 // CHECK-NEXT:    ^bb0(%[[SIN:[^:]+]]: f32, %[[MIN:[^:]+]]: i1, %{{[^:]+}}: f32):
 // CHECK:           %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
 // CHECK:           %[[SS:.*]] = arith.mulf %[[SIN]], %[[SCALE]] : f32
+// Softmax takes its scores in the log2 domain (ScoreFunction).
+// CHECK:           %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
+// CHECK:           %[[SL2:.*]] = arith.mulf %[[SS]], %[[LOG2E]] : f32
 // CHECK:           %[[I:.*]] = linalg.index 3 : index
 // CHECK:           %[[J:.*]] = linalg.index 4 : index
 // CHECK:           %[[OFF:.*]] = arith.subi %[[LK]], %[[LQ]] : index
@@ -51,16 +54,16 @@
 // CHECK:           %[[CAUSAL:.*]] = arith.cmpi sle, %[[J]], %[[DIAG]] : index
 // CHECK:           %[[ALLOWED:.*]] = arith.andi %[[CAUSAL]], %[[MIN]] : i1
 // CHECK:           %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK:           %[[SEL:.*]] = arith.select %[[ALLOWED]], %[[SS]], %[[NEGINF]] : f32
+// CHECK:           %[[SEL:.*]] = arith.select %[[ALLOWED]], %[[SL2]], %[[NEGINF]] : f32
 // CHECK:           linalg.yield %[[SEL]] : f32
-// Softmax: row max from -inf, exp(w - max) with masked entries set to 0.
+// Softmax: row max from -inf, exp2(w - max) with masked entries set to 0.
 // CHECK:         %[[MAXINIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x2x2x8xf32>)
 // CHECK:         %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[$ID5]], #[[$ROW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[W]] : tensor<1x2x2x8x12xf32>) outs(%[[MAXINIT]] : tensor<1x2x2x8xf32>)
 // CHECK:           arith.maximumf
 // CHECK:         %[[E:.*]] = linalg.generic {indexing_maps = [#[[$ID5]], #[[$ROW]], #[[$ID5]]], {{.*}}} ins(%[[W]], %[[MAX]] : tensor<1x2x2x8x12xf32>, tensor<1x2x2x8xf32>)
 // CHECK:           %[[ISMASKED:.*]] = arith.cmpf oeq
 // CHECK:           %[[DIFF:.*]] = arith.subf
-// CHECK:           %[[EXP:.*]] = math.exp %[[DIFF]] : f32
+// CHECK:           %[[EXP:.*]] = math.exp2 %[[DIFF]] : f32
 // CHECK:           arith.select %[[ISMASKED]], %{{.*}}, %[[EXP]] : f32
 // Row sum Z.
 // CHECK:         %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[$ID5]], #[[$ROW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[E]] : tensor<1x2x2x8x12xf32>)

@@ -15,7 +15,6 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Common/FlashKernel.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
-#include "attn/Support/Debug.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -37,16 +36,9 @@ struct ConvertOnlineAttentionToCPUVectorPass
   using Base::Base;
 
   void runOnOperation() override {
-    auto lower = [](RewriterBase &rewriter, OnlineAttentionOp op,
-                    const FlashKernelConfig &config) {
-      ATTN_DEBUG(ATTN_DBGS()
-                 << "lowering " << op.getQueryType() << " x " << op.getKeyType()
-                 << " tile with " << config << "\n");
-      return lowerTileToFlashKernel(rewriter, op, config);
-    };
     if (failed(lowerConfiguredTileOps<FlashKernelConfig>(
             getOperation(), kCpuKernelAttrName, parseCpuKernelAttr,
-            verifyFlashKernelConfig, lower)))
+            verifyFlashKernelConfig, lowerTileToFlashKernel, DEBUG_TYPE)))
       signalPassFailure();
   }
 };

@@ -14,7 +14,6 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
-#include "attn/Support/Debug.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -36,16 +35,9 @@ struct ConvertOnlineAttentionToGPUPass
   using Base::Base;
 
   void runOnOperation() override {
-    auto lower = [](RewriterBase &rewriter, OnlineAttentionOp op,
-                    const GpuKernelConfig &config) {
-      ATTN_DEBUG(ATTN_DBGS()
-                 << "lowering " << op.getQueryType() << " x " << op.getKeyType()
-                 << " tile with " << config << "\n");
-      return lowerTileToGpuKernel(rewriter, op, config);
-    };
     if (failed(lowerConfiguredTileOps<GpuKernelConfig>(
             getOperation(), kGpuKernelAttrName, parseGpuKernelAttr,
-            verifyGpuKernelConfig, lower)))
+            verifyGpuKernelConfig, lowerTileToGpuKernel, DEBUG_TYPE)))
       signalPassFailure();
   }
 };

@@ -6,7 +6,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/AttentionAlgebra.h"
-#include "attn/Strategies/Common/ScoreFunctions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -43,7 +42,7 @@ static bool hasScoreOps(const AttentionProblem &p) {
 double AttentionAlgebra::scoreScale() const {
   if (p.score.isFeatureProduct())
     return 1.0;
-  if (p.score.isSoftmax() && !hasScoreOps(p))
+  if (p.score.getFunction()->scoresInLog2Domain() && !hasScoreOps(p))
     return p.scale * kLog2E;
   return p.scale;
 }
@@ -59,10 +58,13 @@ Value AttentionAlgebra::finishScore(Value s, Value bias) {
             b, loc,
             arith::MulFOp::create(b, loc, s, constant(s, 1.0 / *p.softcap))));
   }
-  if (p.score.isSoftmax() && hasScoreOps(p))
+  const ScoreFunction &fn = *p.score.getFunction();
+  if (fn.scoresInLog2Domain() && hasScoreOps(p))
     s = arith::MulFOp::create(b, loc, s, constant(s, kLog2E));
-  if (p.score.isKernel() && p.score.getFeatureMap() == FeatureMap::Taylor2)
-    s = buildTaylor2Weight(b, loc, s);
+  // Without a running maximum the weight is a function of the score alone:
+  // the finished score is the weight.
+  if (!tracksMax())
+    s = fn.weight(b, loc, s, Value());
   return s;
 }
 
@@ -72,13 +74,10 @@ double AttentionAlgebra::initialMax() const {
 
 AttentionAlgebra::MaxUpdate AttentionAlgebra::updateMax(Value m,
                                                         Value tileMax) {
-  // softplus weights are taken relative to min(max s log2(e), 0); softmax's
-  // finished scores are in the log2 domain already.
-  Value reference = tileMax;
-  if (!p.score.isSoftmax())
-    reference = buildSoftplusReference(
-        b, loc,
-        arith::MulFOp::create(b, loc, tileMax, constant(tileMax, kLog2E)));
+  // The running maximum is the largest reference point of the row's weights
+  // (softmax: the max of its log2-domain scores; softplus: min(max s
+  // log2(e), 0)).
+  Value reference = p.score.getFunction()->rowReference(b, loc, tileMax);
   MaxUpdate u;
   u.mNew = arith::MaximumFOp::create(b, loc, m, reference);
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u.mNew,
@@ -105,10 +104,7 @@ Value AttentionAlgebra::weight(Value s, Value mSafe) {
   if (!tracksMax())
     return s;
   mSafe = broadcastLike(b, loc, mSafe, s);
-  if (p.score.isSoftmax())
-    return math::Exp2Op::create(b, loc,
-                                arith::SubFOp::create(b, loc, s, mSafe));
-  return buildSoftplusWeight(b, loc, s, mSafe);
+  return p.score.getFunction()->weight(b, loc, s, mSafe);
 }
 
 Value AttentionAlgebra::mergedMax(ArrayRef<Value> ms) {

@@ -8,7 +8,6 @@
 
 #include "FlashEmitter.h"
 #include "attn/Strategies/Common/MaskTiles.h"
-#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/MaskRules.h"

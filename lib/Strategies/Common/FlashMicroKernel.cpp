@@ -6,7 +6,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashEmitter.h"
-#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/MaskRules.h"
@@ -32,7 +31,7 @@ using namespace mlir::attn;
 using namespace mlir::attn::flash;
 
 Value FlashEmitter::featureMap(Value x) {
-  return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
+  return p.score.getFunction()->featureMap(b, loc, x);
 }
 
 /// A rank-3 f32 tensor of `type` (its one dynamic size `size`) whose element

@@ -29,7 +29,6 @@
 
 #include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/AttentionAlgebra.h"
-#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/MaskTiles.h"
@@ -78,7 +77,7 @@ public:
 private:
   /// phi of elu1/relu scores.
   Value featureMap(Value x) {
-    return buildFeatureMap(b, loc, p.score.getFeatureMap(), x);
+    return p.score.getFunction()->featureMap(b, loc, x);
   }
 
   /// S = Q K^T of the key tile into `scores` [block_q, block_k]: each warp

@@ -36,7 +36,6 @@
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
-#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 
@@ -101,10 +100,11 @@ void LinearGpuEmitter::stageRow(Value source, Value batchIndex,
 
 void LinearGpuEmitter::emitFeatures() {
   int64_t d = p.headDim;
-  FeatureMap map = p.score.getFeatureMap();
+  const ScoreFunction &function = *p.score.getFunction();
   forLoop(tid, idx(features), idx(threads), [&](Value f) {
     Value value;
-    if (map == FeatureMap::Taylor2) {
+    if (function.getLinearForm() ==
+        ScoreFunction::LinearForm::SecondOrderTaylor) {
       // f = 0: 1; f in [1, D]: x_(f-1); else x_a x_b / sqrt(2) with
       // f - 1 - D = a D + b. Indices are clamped so every load is in bounds.
       Value linear =
@@ -121,8 +121,8 @@ void LinearGpuEmitter::emitFeatures() {
                      value);
     } else {
       value = load(raw, {f});
-      if (map != FeatureMap::Identity)
-        value = buildFeatureMap(b, loc, map, value);
+      if (function.isFeatureProduct())
+        value = function.featureMap(b, loc, value);
     }
     store(value, feat, {f});
   });
@@ -150,7 +150,7 @@ void LinearGpuEmitter::absorbKeys(Value lo, Value hi) {
 
 Value LinearGpuEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
   int64_t dvDim = p.valueDim;
-  FeatureMap map = p.score.getFeatureMap();
+  const ScoreFunction &function = *p.score.getFunction();
   Value e = minI(tid, idx(dvDim - 1));
   Value isValue = cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim));
   auto keys = scf::ForOp::create(
@@ -158,10 +158,9 @@ Value LinearGpuEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
       [&](OpBuilder &kb, Location, Value j, ValueRange sum) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(kb.getInsertionBlock(), kb.getInsertionPoint());
-        // The weight of key j: phi(q) . phi(k_j), or from s = q . k_j for
-        // the maps of s (taylor2, identity).
-        bool fromScore =
-            map == FeatureMap::Taylor2 || map == FeatureMap::Identity;
+        // The weight of key j: phi(q) . phi(k_j), or w(s) of s = q . k_j
+        // (taylor2, identity).
+        bool fromScore = !function.isFeatureProduct();
         auto dot = scf::ForOp::create(
             b, loc, idx(0), idx(p.headDim), idx(1), ValueRange{fconst(0.0)},
             [&](OpBuilder &db, Location, Value d, ValueRange partial) {
@@ -171,16 +170,14 @@ Value LinearGpuEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
               Value k = toF32(load(kBuf, {batch, kvHead, j, d}));
               Value qd = load(fromScore ? raw : feat, {d});
               if (!fromScore)
-                k = buildFeatureMap(b, loc, map, k);
+                k = function.featureMap(b, loc, k);
               scf::YieldOp::create(
                   b, loc,
                   ValueRange{arith::AddFOp::create(
                       b, loc, partial[0],
                       arith::MulFOp::create(b, loc, qd, k))});
             });
-        Value w = dot.getResult(0);
-        if (map == FeatureMap::Taylor2)
-          w = buildTaylor2Weight(b, loc, w);
+        Value w = function.weight(b, loc, dot.getResult(0), Value());
         Value vje = select(isValue, toF32(load(vBuf, {batch, kvHead, j, e})),
                            fconst(1.0));
         scf::YieldOp::create(
@@ -300,8 +297,10 @@ Value LinearGpuEmitter::build() {
 
 int64_t mlir::attn::linearGpuFeatures(const AttentionProblem &problem) {
   int64_t d = problem.headDim;
-  return problem.score.getFeatureMap() == FeatureMap::Taylor2 ? 1 + d + d * d
-                                                              : d;
+  return problem.score.getFunction()->getLinearForm() ==
+                 ScoreFunction::LinearForm::SecondOrderTaylor
+             ? 1 + d + d * d
+             : d;
 }
 
 Value mlir::attn::buildLinearGpuAttention(RewriterBase &rewriter,

@@ -26,7 +26,6 @@
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
-#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -49,7 +48,8 @@ LinearLayout LinearLayout::get(const AttentionProblem &p,
   l.d = p.headDim;
   l.dv = p.valueDim;
   l.group = p.groupSize();
-  l.taylor = p.score.getFeatureMap() == FeatureMap::Taylor2;
+  l.taylor = p.score.getFunction()->getLinearForm() ==
+            ScoreFunction::LinearForm::SecondOrderTaylor;
   l.features = l.taylor ? 1 + l.d + l.d * (l.d + 1) / 2 : l.d;
   l.offset = l.taylor ? 1 : 0;
   l.chunk = std::max<int64_t>(1, cfg.chunk);
@@ -105,7 +105,7 @@ public:
         p(problem), l(LinearLayout::get(problem, config)),
         unroll(config.unroll), serial(config.serial) {
     idxVecType = VectorType::get({l.lanes}, b.getI32Type());
-    map = p.score.getFeatureMap();
+    function = p.score.getFunction();
     normalize = p.score.getNormalize();
   }
 
@@ -217,7 +217,7 @@ private:
   int64_t unroll;
   bool serial;
   VectorType idxVecType;
-  FeatureMap map;
+  const ScoreFunction *function;
   bool normalize;
   // Per task.
   Value batch, kvHead, lq, lk, shift;
@@ -305,11 +305,12 @@ SmallVector<Value> LinearEmitter::readRow(Value tensor, ValueRange at,
 
 void LinearEmitter::writeFeatures(Value buffer, Value row,
                                   SmallVector<Value> x) {
-  if (map == FeatureMap::Elu1 || map == FeatureMap::Relu) {
+  if (function->getLinearForm() ==
+      ScoreFunction::LinearForm::ElementwiseFeatures) {
     for (int64_t v = 0; v < l.dVecs; ++v) {
-      x[v] = buildFeatureMap(b, loc, map, x[v]);
-      // phi(0) = 1 for elu1: lanes past D stay 0.
-      if (map == FeatureMap::Elu1 && (v + 1) * l.lanes > l.d)
+      x[v] = function->featureMap(b, loc, x[v]);
+      // Where phi(0) is not 0 (elu1), lanes past D stay 0.
+      if (!function->featureMapKeepsZero() && (v + 1) * l.lanes > l.d)
         x[v] = select(lanesBelow(idx(v * l.lanes), idx(l.d)), x[v],
                       vconst(0.0));
     }
@@ -460,9 +461,8 @@ void LinearEmitter::intraScores(Value i0, Value lo, Value nK) {
       Value count = keysSeen(i0, div(row, l.group), lo, nK);
       Value sum;
       for (int64_t c = 0; c < l.cVecs; ++c) {
-        Value w = acc[r * l.cVecs + c];
-        if (l.taylor)
-          w = buildTaylor2Weight(b, loc, w);
+        // The weight of the product (of features, or the score itself).
+        Value w = function->weight(b, loc, acc[r * l.cVecs + c], Value());
         w = select(lanesBelow(idx(c * l.lanes), count), w, vconst(0.0));
         storeVec(w, scores, ValueRange{row, idx(c * l.lanes)});
         sum = sum ? arith::AddFOp::create(b, loc, sum, w).getResult() : w;

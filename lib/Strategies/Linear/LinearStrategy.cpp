@@ -68,18 +68,7 @@ double countFlops(const AttentionProblem &p, const LinearLayout &l) {
   double tasks = knownOr(p.batch, 1) * p.headsKV;
   double chunks = std::ceil(lq / l.chunk);
   double slot = 32.0 / l.lanes; // per element of a vector instruction
-  double phi = 0;
-  switch (p.score.getFeatureMap()) {
-  case FeatureMap::Elu1:
-    phi = 27 * slot;
-    break;
-  case FeatureMap::Relu:
-    phi = 2 * slot;
-    break;
-  default:
-    phi = slot;
-    break;
-  }
+  double phi = p.score.getFunction()->getFeatureMapCost() * slot;
   double features = l.d * phi;
   if (l.taylor)
     features += 3.0 * slot * (l.features - l.d);
@@ -133,6 +122,12 @@ public:
     AttentionProblem p = AttentionProblem::get(op);
     if (!p.score.isKernel()) {
       reason = "needs a kernel score (#attn.score<kernel<...>>)";
+      return false;
+    }
+    if (p.score.getFunction()->getLinearForm() ==
+        ScoreFunction::LinearForm::None) {
+      reason = "kernel<" + p.score.getName().str() +
+               "> names no feature form the linear kernels compute";
       return false;
     }
     if (p.mask || p.bias || p.hasWindow || p.softcap) {

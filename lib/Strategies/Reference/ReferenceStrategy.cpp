@@ -17,7 +17,6 @@
 
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
-#include "attn/Strategies/Common/ScoreFunctions.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Support/Debug.h"
 
@@ -180,7 +179,7 @@ Value ReferenceBuilder::build() {
                                                   nb.getF32FloatAttr(scale));
               qv = arith::MulFOp::create(nb, l, qv, s);
               auto phi = [&](Value x) {
-                return buildFeatureMap(nb, l, score.getFeatureMap(), x);
+                return score.getFunction()->featureMap(nb, l, x);
               };
               qv = phi(qv);
               kv = phi(kv);
@@ -204,7 +203,8 @@ Value ReferenceBuilder::build() {
   weightMaps.push_back(map(5, {d0, d1, d2, d3, d4}));
   // Softmax and softplus keep the scores (-inf where masked) for a row max;
   // other scores become their weights here (0 where masked).
-  bool isSoftmax = score.isSoftmax(), tracksMax = score.tracksRowMax();
+  const ScoreFunction &function = *score.getFunction();
+  bool tracksMax = score.tracksRowMax();
   double masked =
       tracksMax ? -std::numeric_limits<double>::infinity() : 0.0;
   std::optional<float> softcap = p.softcap;
@@ -236,12 +236,15 @@ Value ReferenceBuilder::build() {
                     math::TanhOp::create(nb, l,
                                          arith::DivFOp::create(nb, l, s, c)));
               }
-              if (score.isKernel() &&
-                  score.getFeatureMap() == FeatureMap::Taylor2)
-                weight = buildTaylor2Weight(nb, l, s);
+              // Kernel scores weigh here; the others after the row max, in
+              // the log2 domain where their function takes it.
+              if (!tracksMax)
+                weight = function.weight(nb, l, s, Value());
+              else if (function.scoresInLog2Domain())
+                weight = arith::MulFOp::create(nb, l, s,
+                                               cst(1.4426950408889634));
               else
-                weight = s; // softmax, softplus, identity
-
+                weight = s;
             }
             Value allowed = allowedInBody(nb, l, 3, 4, maskElement);
             if (allowed)
@@ -271,9 +274,10 @@ Value ReferenceBuilder::build() {
   };
 
   if (tracksMax) {
-    // softmax: W = exp(W - max_j W); softplus: W = softplus(W) 2^-c with
-    // c = min(max_j W log2(e), 0), so that a row of very negative scores
-    // keeps its weights' ratios; 0 where W is -inf (masked).
+    // The weights relative to the reference point of the row's maximum
+    // (ScoreFunction::rowReference; softmax: W = 2^(W - max_j W) of the
+    // log2-domain scores; softplus: W = softplus(W) 2^-c with c =
+    // min(max_j W log2(e), 0)); 0 where W is -inf (masked).
     Value rowMax =
         reduceRows(weights, -std::numeric_limits<double>::infinity(), true);
     weights =
@@ -292,17 +296,8 @@ Value ReferenceBuilder::build() {
                   arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
               Value isMasked = arith::CmpFOp::create(
                   nb, l, arith::CmpFPredicate::OEQ, args[0], negInf);
-              Value e;
-              if (isSoftmax) {
-                e = math::ExpOp::create(
-                    nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
-              } else {
-                Value log2e = arith::ConstantOp::create(
-                    nb, l, nb.getF32FloatAttr(1.4426950408889634));
-                Value ref = buildSoftplusReference(
-                    nb, l, arith::MulFOp::create(nb, l, args[1], log2e));
-                e = buildSoftplusWeight(nb, l, args[0], ref);
-              }
+              Value e = function.weight(
+                  nb, l, args[0], function.rowReference(nb, l, args[1]));
               linalg::YieldOp::create(
                   nb, l,
                   ValueRange{arith::SelectOp::create(nb, l, isMasked, zero, e)});

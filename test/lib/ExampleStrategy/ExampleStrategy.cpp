@@ -40,7 +40,7 @@ public:
       reason = "needs plain attention (no mask, bias, causal, window, softcap)";
       return false;
     }
-    if (!attention.getEffectiveScore().isSoftmax()) {
+    if (attention.getEffectiveScore().getName() != "softmax") {
       reason = "needs the softmax score";
       return false;
     }

@@ -40,8 +40,9 @@ public:
   double scoreScale() const;
 
   /// The rest of the score from s = scoreScale() * q.k: plus `bias` (of s's
-  /// type; null when the op has none), softcap, the log2 domain for softmax,
-  /// and for taylor2 kernel scores the weight 1 + s + s^2/2.
+  /// type; null when the op has none), softcap, the log2 domain when the
+  /// score function takes it (softmax), and for kernel scores their weight
+  /// w(s) (ScoreFunction::weight).
   Value finishScore(Value s, Value bias);
 
   /// m of a state that has seen no key.
@@ -60,9 +61,10 @@ public:
   /// it for many rows at once.
   Value rescaleFactor(Value m, Value mSafe);
 
-  /// The weight of finished score `s` in a row whose maximum is `mSafe`:
-  /// 2^(s - mSafe) for softmax, softplus(s) 2^-mSafe for softplus, and `s`
-  /// itself for kernel scores (finishScore made it the weight).
+  /// The weight of finished score `s` in a row whose maximum is `mSafe`, as
+  /// the score function gives it (2^(s - mSafe) for softmax, softplus(s)
+  /// 2^-mSafe for softplus), and `s` itself for kernel scores (finishScore
+  /// made it the weight).
   Value weight(Value s, Value mSafe);
 
   /// The maximum of the state merged from states with maxima `ms`: the

@@ -12,6 +12,7 @@
 #define ATTN_STRATEGIES_COMMON_WHOLEPROBLEMTILE_H
 
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Support/Debug.h"
 
 #include <string>
 
@@ -77,7 +78,8 @@ FailureOr<TileOpForm> getTileOpForm(RewriterBase &rewriter,
 /// `parse` reads the configuration (and the name of the strategy that
 /// wrote it), `verify` checks it against the op's problem, and `lower`
 /// replaces the op. Stops at the first op refused; each step emits its own
-/// error.
+/// error. With `-debug-only=<debugType>` (the pass's name) each op lowered
+/// is printed with its types and configuration.
 template <typename Config>
 LogicalResult lowerConfiguredTileOps(
     Operation *root, StringRef attrName,
@@ -87,7 +89,8 @@ LogicalResult lowerConfiguredTileOps(
         verify,
     function_ref<LogicalResult(RewriterBase &, OnlineAttentionOp,
                                const Config &)>
-        lower) {
+        lower,
+    const char *debugType) {
   SmallVector<OnlineAttentionOp> tiles;
   root->walk([&](OnlineAttentionOp op) {
     if (op->hasAttr(attrName))
@@ -98,8 +101,14 @@ LogicalResult lowerConfiguredTileOps(
     std::string strategy;
     FailureOr<Config> config = parse(op, strategy);
     if (failed(config) ||
-        failed(verify(op, strategy, AttentionProblem::get(op), *config)) ||
-        failed(lower(rewriter, op, *config)))
+        failed(verify(op, strategy, AttentionProblem::get(op), *config)))
+      return failure();
+    ATTN_DEBUG_WITH_TYPE(debugType, llvm::dbgs()
+                                        << "[" << debugType << "] lowering "
+                                        << op.getQueryType() << " x "
+                                        << op.getKeyType() << " tile with "
+                                        << *config << "\n");
+    if (failed(lower(rewriter, op, *config)))
       return failure();
   }
   return success();

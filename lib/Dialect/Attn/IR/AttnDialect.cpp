@@ -19,7 +19,6 @@ using namespace mlir;
 using namespace mlir::attn;
 
 #include "attn/Dialect/Attn/IR/AttnOpsDialect.cpp.inc"
-#include "attn/Dialect/Attn/IR/AttnEnums.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
@@ -119,53 +118,62 @@ LogicalResult WindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 //===----------------------------------------------------------------------===//
 
 ScoreAttr ScoreAttr::getSoftmax(MLIRContext *ctx) {
-  return ScoreAttr::get(ctx, ScoreKind::Softmax, FeatureMap::None, true);
+  return ScoreAttr::get(ctx, lookupScoreFunction("softmax"), true);
 }
 
 LogicalResult ScoreAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                ScoreKind kind, FeatureMap featureMap,
-                                bool normalize) {
-  if (kind == ScoreKind::Kernel && featureMap == FeatureMap::None)
-    return emitError() << "#attn.score<kernel<...>> needs a feature map: "
-                          "elu1, relu, taylor2 or identity";
-  if (kind != ScoreKind::Kernel && featureMap != FeatureMap::None)
-    return emitError() << "#attn.score<" << stringifyScoreKind(kind)
-                       << "> takes no feature map";
-  if (kind != ScoreKind::Kernel && !normalize)
-    return emitError() << "#attn.score<" << stringifyScoreKind(kind)
+                                const ScoreFunction *function, bool normalize) {
+  if (!function)
+    return emitError() << "#attn.score needs a registered score function";
+  if (function->getFamily() == ScoreFunction::Family::RowMax && !normalize)
+    return emitError() << "#attn.score<" << function->getName()
                        << "> is always normalized; 'normalize' applies to "
                           "kernel scores only";
   return success();
 }
 
-// #attn.score<softmax> | <softplus> | <kernel<fm>> | <kernel<fm>, normalize = b>
+// #attn.score<NAME> for the functions with a running maximum (softmax,
+// softplus), #attn.score<kernel<NAME>> for the kernel ones, either followed
+// by `, normalize = b`. NAME is looked up among the registered functions
+// (ScoreFunction.h).
 Attribute ScoreAttr::parse(AsmParser &parser, Type) {
   MLIRContext *ctx = parser.getContext();
   SMLoc loc = parser.getCurrentLocation();
-  StringRef kindName;
-  if (parser.parseLess() || parser.parseKeyword(&kindName))
+  StringRef name;
+  if (parser.parseLess() || parser.parseKeyword(&name))
     return {};
-  std::optional<ScoreKind> kind = symbolizeScoreKind(kindName);
-  if (!kind) {
-    parser.emitError(loc) << "unknown score kind '" << kindName
-                          << "'; expected softmax, softplus or kernel";
-    return {};
-  }
-  FeatureMap featureMap = FeatureMap::None;
-  if (*kind == ScoreKind::Kernel) {
-    StringRef mapName;
+  using Family = ScoreFunction::Family;
+  const ScoreFunction *function = nullptr;
+  if (name == "kernel") {
     SMLoc mapLoc = parser.getCurrentLocation();
-    if (parser.parseLess() || parser.parseKeyword(&mapName) ||
+    if (parser.parseLess() || parser.parseKeyword(&name) ||
         parser.parseGreater())
       return {};
-    std::optional<FeatureMap> parsed = symbolizeFeatureMap(mapName);
-    if (!parsed || *parsed == FeatureMap::None) {
-      parser.emitError(mapLoc)
-          << "unknown feature map '" << mapName
-          << "'; expected elu1, relu, taylor2 or identity";
+    function = lookupScoreFunction(name);
+    if (function && function->getFamily() != Family::Kernel) {
+      parser.emitError(mapLoc) << "'" << name << "' is not a kernel score; "
+                               << "write #attn.score<" << name << ">";
       return {};
     }
-    featureMap = *parsed;
+    if (!function) {
+      parser.emitError(mapLoc) << "unknown feature map '" << name
+                               << "'; expected "
+                               << listScoreFunctions(Family::Kernel);
+      return {};
+    }
+  } else {
+    function = lookupScoreFunction(name);
+    if (function && function->getFamily() != Family::RowMax) {
+      parser.emitError(loc) << "'" << name << "' is a kernel score; write "
+                            << "#attn.score<kernel<" << name << ">>";
+      return {};
+    }
+    if (!function) {
+      parser.emitError(loc)
+          << "unknown score kind '" << name << "'; expected "
+          << listScoreFunctions(Family::RowMax, "kernel");
+      return {};
+    }
   }
   bool normalize = true;
   if (succeeded(parser.parseOptionalComma())) {
@@ -191,13 +199,15 @@ Attribute ScoreAttr::parse(AsmParser &parser, Type) {
   if (parser.parseGreater())
     return {};
   return ScoreAttr::getChecked([&] { return parser.emitError(loc); }, ctx,
-                               *kind, featureMap, normalize);
+                               function, normalize);
 }
 
 void ScoreAttr::print(AsmPrinter &printer) const {
-  printer << "<" << stringifyScoreKind(getKind());
+  printer << "<";
   if (isKernel())
-    printer << "<" << stringifyFeatureMap(getFeatureMap()) << ">";
+    printer << "kernel<" << getName() << ">";
+  else
+    printer << getName();
   if (!getNormalize())
     printer << ", normalize = false";
   printer << ">";

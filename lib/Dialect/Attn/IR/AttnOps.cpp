@@ -259,7 +259,7 @@ LogicalResult verifyScoreAndRules(Operation *op, FloatAttr scaleAttr,
                                 "it needs a 'window' attribute";
 
   if (score.isFeatureProduct()) {
-    StringRef map = stringifyFeatureMap(score.getFeatureMap());
+    StringRef map = score.getName();
     if (hasBias)
       return op->emitOpError() << "'bias' cannot apply to #attn.score<kernel<"
                                << map << ">>: that feature map never forms the "
@@ -501,7 +501,7 @@ LogicalResult OnlineAttentionOp::verify() {
   ScoreAttr score = getEffectiveScore();
   if (score.isFeatureProduct())
     return emitOpError() << "'score' #attn.score<kernel<"
-                         << stringifyFeatureMap(score.getFeatureMap())
+                         << score.getName()
                          << ">> never forms the score q.k; online_attention "
                             "takes scores formed from q.k (linear attention "
                             "has its own kernels)";

@@ -11,28 +11,7 @@
 
 include "attn/Dialect/Attn/IR/AttnDialect.td"
 include "mlir/IR/AttrTypeBase.td"
-include "mlir/IR/EnumAttr.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
-
-def Attn_ScoreKind : I32EnumAttr<"ScoreKind", "weight function of an attention op", [
-    I32EnumAttrCase<"Softmax", 0, "softmax">,
-    I32EnumAttrCase<"Softplus", 1, "softplus">,
-    I32EnumAttrCase<"Kernel", 2, "kernel">
-  ]> {
-  let cppNamespace = "::mlir::attn";
-  let genSpecializedAttr = 0;
-}
-
-def Attn_FeatureMap : I32EnumAttr<"FeatureMap", "feature map of kernel attention", [
-    I32EnumAttrCase<"None", 0, "none">,
-    I32EnumAttrCase<"Elu1", 1, "elu1">,
-    I32EnumAttrCase<"Relu", 2, "relu">,
-    I32EnumAttrCase<"Taylor2", 3, "taylor2">,
-    I32EnumAttrCase<"Identity", 4, "identity">
-  ]> {
-  let cppNamespace = "::mlir::attn";
-  let genSpecializedAttr = 0;
-}
 
 class Attn_Attr<string name, string attrMnemonic, list<Trait> traits = []>
     : AttrDef<Attn_Dialect, name, traits> {
@@ -73,30 +52,34 @@ def Attn_ScoreAttr : Attn_Attr<"Score", "score"> {
     Kernel weights are divided by their sum over allowed keys unless
     `normalize = false`. A row whose weights sum to zero (or that has no
     allowed key) produces zeros.
+
+    Each name is a registered `ScoreFunction` (ScoreFunction.h; one file per
+    function in lib/Dialect/Attn/Scores): the attribute holds the function,
+    which gives every kernel its weight as IR.
   }];
   let parameters = (ins
-    "ScoreKind":$kind,
-    "FeatureMap":$featureMap,
+    AttrParameter<"const ::mlir::attn::ScoreFunction *",
+                  "the registered weight function">:$function,
     "bool":$normalize
   );
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     static ScoreAttr getSoftmax(::mlir::MLIRContext *ctx);
-    bool isSoftmax() const { return getKind() == ScoreKind::Softmax; }
-    bool isSoftplus() const { return getKind() == ScoreKind::Softplus; }
-    bool isKernel() const { return getKind() == ScoreKind::Kernel; }
-    /// True for scores whose weights are computed relative to the row's
-    /// running maximum (m, with the rescale 2^(m_old - m_new) of the sums):
-    /// softmax, and softplus, whose weights would otherwise underflow to 0
-    /// together when every score of a row is below about -104.
-    bool tracksRowMax() const { return isSoftmax() || isSoftplus(); }
-    /// True for feature maps that never form the score s = scale q.k
-    /// (elu1, relu): bias and softcap cannot apply to them.
-    bool isFeatureProduct() const {
-      return isKernel() && (getFeatureMap() == FeatureMap::Elu1 ||
-                            getFeatureMap() == FeatureMap::Relu);
+    /// The name written in the attribute (`softmax`, `elu1`, ...).
+    ::llvm::StringRef getName() const { return getFunction()->getName(); }
+    /// Softmax and softplus: weights relative to the row's running maximum
+    /// m, with the rescale 2^(m_old - m_new) of the sums.
+    bool tracksRowMax() const {
+      return getFunction()->getFamily() == ScoreFunction::Family::RowMax;
     }
+    /// Written `kernel<...>`: weights of the score alone.
+    bool isKernel() const {
+      return getFunction()->getFamily() == ScoreFunction::Family::Kernel;
+    }
+    /// Feature maps that never form the score s = scale q.k (elu1, relu):
+    /// bias and softcap cannot apply to them.
+    bool isFeatureProduct() const { return getFunction()->isFeatureProduct(); }
   }];
 }
 

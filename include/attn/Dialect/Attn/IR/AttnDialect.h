@@ -14,7 +14,7 @@
 #include "mlir/IR/Dialect.h"
 
 #include "attn/Dialect/Attn/IR/AttnOpsDialect.h.inc"
-#include "attn/Dialect/Attn/IR/AttnEnums.h.inc"
+#include "attn/Dialect/Attn/IR/ScoreFunction.h"
 
 #define GET_ATTRDEF_CLASSES
 #include "attn/Dialect/Attn/IR/AttnAttrs.h.inc"
