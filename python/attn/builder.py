@@ -412,9 +412,10 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
     scale: default 1/sqrt(D). causal: bottom-right aligned (j <= i + Lk-Lq).
     window: None; (left, right) with None for an unbounded side; or an int
     w, meaning (w, 0). sinks: keys j < sinks are exempt from the window.
-    softcap: s -> c tanh(s / c). score: "softmax", "softplus", or a kernel
-    feature map "elu1", "relu", "taylor2", "identity"; normalize=False
-    drops the division by the weights' sum (kernel scores only).
+    softcap: s -> c tanh(s / c). score: one of SCORES, the score functions
+    the compiler registers: "softmax", "softplus", or a kernel score
+    "elu1", "relu", "taylor2", "identity", "sigmoid"; normalize=False drops
+    the division by the weights' sum (kernel scores only).
     mask: bool, True = may attend, [Bm, Hm, Lq, Lk] (Bm, Hm: 1 or full;
     fewer dimensions get leading 1s). bias: added to the scores, same
     shapes. strategy: a name or (name, {param: value}), written on the op.

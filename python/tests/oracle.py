@@ -94,6 +94,8 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
             w = 1.0 + s + 0.5 * s * s
         elif score == "identity":
             w = s
+        elif score == "sigmoid":
+            w = np.exp(-np.logaddexp(0.0, -s))
         else:
             raise ValueError(score)
     w = np.where(ok, w, 0.0)

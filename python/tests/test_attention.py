@@ -71,7 +71,7 @@ def test_every_score(rng, score):
                  oracle.attention(q, k, v, score=score, causal=True))
 
 
-@pytest.mark.parametrize("score", ["elu1", "taylor2", "identity"])
+@pytest.mark.parametrize("score", ["elu1", "taylor2", "identity", "sigmoid"])
 def test_kernel_scores_unnormalized(rng, score):
     q, k, v = qkv(rng, lq=6, lk=8)
     out = attn.attention(q, k, v, score=score, normalize=False)

@@ -526,8 +526,8 @@ func.func @window_not_a_window(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf3
 //===----------------------------------------------------------------------===//
 
 func.func @score_unknown_kind(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
-  // expected-error @+1 {{unknown score kind 'sigmoid'; expected softmax, softplus or kernel}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf32>) {score = #attn.score<sigmoid>} -> tensor<1x4x8x8xf32>
+  // expected-error @+1 {{unknown score kind 'sparsemax'; expected softmax, softplus or kernel}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf32>) {score = #attn.score<sparsemax>} -> tensor<1x4x8x8xf32>
   return %o : tensor<1x4x8x8xf32>
 }
 
@@ -544,7 +544,7 @@ func.func @score_kernel_no_map(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf3
 
 // `none` names no feature map.
 func.func @score_kernel_none(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
-  // expected-error @+1 {{unknown feature map 'none'; expected elu1, relu, taylor2 or identity}}
+  // expected-error @+1 {{unknown feature map 'none'; expected elu1, relu, taylor2, identity or sigmoid}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf32>) {score = #attn.score<kernel<none>>} -> tensor<1x4x8x8xf32>
   return %o : tensor<1x4x8x8xf32>
 }
@@ -569,7 +569,7 @@ func.func @score_kernel_of_softmax(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x1
 // -----
 
 func.func @score_kernel_unknown_map(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, %v: tensor<1x2x12x8xf32>, %init: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
-  // expected-error @+1 {{unknown feature map 'gelu'; expected elu1, relu, taylor2 or identity}}
+  // expected-error @+1 {{unknown feature map 'gelu'; expected elu1, relu, taylor2, identity or sigmoid}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x12x16xf32>, tensor<1x2x12x8xf32>) outs(%init : tensor<1x4x8x8xf32>) {score = #attn.score<kernel<gelu>>} -> tensor<1x4x8x8xf32>
   return %o : tensor<1x4x8x8xf32>
 }

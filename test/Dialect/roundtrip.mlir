@@ -112,6 +112,7 @@ func.func @softcap(%q: tensor<1x2x64x16xf32>, %init: tensor<1x2x64x16xf32>) -> t
 // CHECK-NEXT:    attn.attention {{.*}} {score = #attn.score<kernel<taylor2>, normalize = false>}
 // `normalize = true` is the default and is not printed.
 // CHECK-NEXT:    attn.attention {{.*}} {score = #attn.score<kernel<elu1>>}
+// CHECK-NEXT:    attn.attention {{.*}} {score = #attn.score<kernel<sigmoid>, normalize = false>}
 // GENERIC-LABEL: sym_name = "scores"
 // GENERIC:       score = #attn.score<softmax>
 // GENERIC:       score = #attn.score<softplus>
@@ -120,6 +121,7 @@ func.func @softcap(%q: tensor<1x2x64x16xf32>, %init: tensor<1x2x64x16xf32>) -> t
 // GENERIC:       score = #attn.score<kernel<taylor2>>
 // GENERIC:       score = #attn.score<kernel<identity>>
 // GENERIC:       score = #attn.score<kernel<identity>, normalize = false>
+// GENERIC:       score = #attn.score<kernel<sigmoid>, normalize = false>
 func.func @scores(%q: tensor<1x2x8x16xf32>, %init: tensor<1x2x8x16xf32>) {
   %0 = attn.attention ins(%q, %q, %q : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) outs(%init : tensor<1x2x8x16xf32>)
                       {score = #attn.score<softmax>} -> tensor<1x2x8x16xf32>
@@ -139,6 +141,8 @@ func.func @scores(%q: tensor<1x2x8x16xf32>, %init: tensor<1x2x8x16xf32>) {
                       {score = #attn.score<kernel<taylor2>, normalize = false>} -> tensor<1x2x8x16xf32>
   %8 = attn.attention ins(%q, %q, %q : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) outs(%init : tensor<1x2x8x16xf32>)
                       {score = #attn.score<kernel<elu1>, normalize = true>} -> tensor<1x2x8x16xf32>
+  %9 = attn.attention ins(%q, %q, %q : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) outs(%init : tensor<1x2x8x16xf32>)
+                      {score = #attn.score<kernel<sigmoid>, normalize = false>} -> tensor<1x2x8x16xf32>
   return
 }
 

@@ -36,3 +36,21 @@ func.func @causal_gqa(%q: tensor<1x8x24x16xf16>, %k: tensor<1x2x40x16xf16>, %v: 
                       {causal, strategy = #attn.strategy<"portable", {block_q = 16, block_k = 8, splits = 3}>} -> tensor<1x8x24x16xf16>
   return %o : tensor<1x8x24x16xf16>
 }
+
+// A window whose band starts inside a key block. The tiling sized every block
+// for a start at a multiple of block_k (7 divides the 70 keys, so each slice
+// is a static 7 keys), so the loop starts at the band's first key rounded down
+// to a multiple of block_k: from the band's own first key, the last block
+// would read past the keys.
+// CHECK-LABEL: func.func @window_block_start(
+// CHECK:         %[[STEP:.*]] = arith.constant 7 : index
+// CHECK:         %[[BLOCKS:.*]] = arith.divui %{{.*}}, %[[STEP]] : index
+// CHECK:         %[[FIRST:.*]] = arith.muli %[[BLOCKS]], %[[STEP]] : index
+// CHECK:         scf.for %[[KEY:.*]] = %[[FIRST]] to %{{.*}} step %[[STEP]]
+// CHECK:           tensor.extract_slice %{{.*}}[0, 0, %[[KEY]], 0] [1, 1, 7, 8]
+func.func @window_block_start(%q: tensor<1x2x12x8xf32>, %k: tensor<1x2x70x8xf32>, %v: tensor<1x2x70x8xf32>) -> tensor<1x2x12x8xf32> {
+  %init = tensor.empty() : tensor<1x2x12x8xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x12x8xf32>, tensor<1x2x70x8xf32>, tensor<1x2x70x8xf32>)
+                      outs(%init : tensor<1x2x12x8xf32>) {window = #attn.window<left = 40, right = 3>, strategy = #attn.strategy<"portable", {block_q = 5, block_k = 7}>} -> tensor<1x2x12x8xf32>
+  return %o : tensor<1x2x12x8xf32>
+}

@@ -214,8 +214,19 @@ public:
     if (failed(keysTiled))
       return failure();
     if (band) {
+      // The band's first key rounded down to a multiple of block_k: the
+      // tiling laid the blocks out from 0 and sized each one for that start
+      // (a block is cut at the keys' end only where it can reach it; with
+      // block_k dividing the keys, never). A block from the band's own start
+      // would read past the keys.
       auto keyLoop = cast<scf::ForOp>(keysTiled->loops.front().getOperation());
-      keyLoop.setLowerBound(band->first);
+      rewriter.setInsertionPoint(keyLoop);
+      Location loopLoc = keyLoop.getLoc();
+      Value step = keyLoop.getStep();
+      Value firstBlock = arith::MulIOp::create(
+          rewriter, loopLoc,
+          arith::DivUIOp::create(rewriter, loopLoc, band->first, step), step);
+      keyLoop.setLowerBound(firstBlock);
       keyLoop.setUpperBound(band->second);
     }
 

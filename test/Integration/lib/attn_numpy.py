@@ -101,7 +101,7 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
     """Float64 attn.attention. q [B,Hq,Lq,D], k [B,Hkv,Lk,D], v [B,Hkv,Lk,Dv].
 
     score: "softmax", "softplus" or "kernel" (with feature elu1, relu,
-    taylor2 or identity). `allowed` ([Lq, Lk] bool) replaces the band rules
+    taylor2, identity or sigmoid). `allowed` ([Lq, Lk] bool) replaces the band rules
     (used for neighborhoods). With `magnitude`, returns instead the condition
     of each output element, (sum_j |w_ij| |v_je| + |o_ie| sum_j |w_ij|) /
     |sum_j w_ij| (sum_j |w_ij| |v_je| when not normalized): how much rounding
@@ -169,6 +169,9 @@ def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
             w = 1.0 + s + 0.5 * s * s
         elif feature == "identity":
             w = s
+        elif feature == "sigmoid":
+            # 1 / (1 + e^-s) = e^-log(1 + e^-s), with no overflow.
+            w = np.exp(-np.logaddexp(0.0, -s))
         else:
             raise ValueError((score, feature))
     return np.where(allowed, w, 0.0), allowed, v

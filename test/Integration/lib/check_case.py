@@ -12,7 +12,7 @@ the float64 oracle in attn_numpy.py.
       neginf (-inf entries: full rows, a 64-key tile); join with '+'.
   check_case.py attention DIR OUT.npy [--scale S] [--causal] [--window L,R]
       [--sinks N] [--softcap C] [--score softmax|softplus|elu1|relu|taylor2|
-      identity] [--no-normalize] [--mask] [--bias] [--atol A] [--rtol R]
+      identity|sigmoid] [--no-normalize] [--mask] [--bias] [--atol A] [--rtol R]
       [--kappa K]
   check_case.py neighborhood DIR OUT.npy --kernel 3,3 [--dilation 1,2]
       [--stride 1,1] [--causal-axes 0,1] [--scale S]

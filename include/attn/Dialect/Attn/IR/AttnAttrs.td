@@ -40,8 +40,9 @@ def Attn_ScoreAttr : Attn_Attr<"Score", "score"> {
   let description = [{
     Written forms: `#attn.score<softmax>`, `#attn.score<softplus>`,
     `#attn.score<kernel<elu1>>`, `#attn.score<kernel<relu>>`,
-    `#attn.score<kernel<taylor2>>`, `#attn.score<kernel<identity>>`, each
-    kernel form optionally followed by `, normalize = false`.
+    `#attn.score<kernel<taylor2>>`, `#attn.score<kernel<identity>>`,
+    `#attn.score<kernel<sigmoid>>`, each kernel form optionally followed by
+    `, normalize = false`.
 
     - `softmax`: w = exp(s - max s) / sum exp(...), over allowed keys.
     - `softplus`: w = softplus(s) / sum softplus(s).
@@ -49,6 +50,7 @@ def Attn_ScoreAttr : Attn_Attr<"Score", "score"> {
     - `kernel<relu>`: w = phi(scale q) . phi(k), phi(x) = relu(x).
     - `kernel<taylor2>`: w = 1 + s + s^2 / 2.
     - `kernel<identity>`: w = s.
+    - `kernel<sigmoid>`: w = 1 / (1 + exp(-s)).
     Kernel weights are divided by their sum over allowed keys unless
     `normalize = false`. A row whose weights sum to zero (or that has no
     allowed key) produces zeros.
