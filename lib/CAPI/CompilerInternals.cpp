@@ -7,6 +7,7 @@
 
 #include "CompilerInternals.h"
 #ifdef ATTN_HAS_CUDA_RUNTIME
+#include "attn/Pipelines/GpuApi.h"
 #include "attn/Runtime/CudaRuntime.h"
 #endif
 #ifdef ATTN_HAS_VULKAN_RUNTIME
@@ -145,8 +146,9 @@ bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
   pipeline.overrideStrategy = options.overrideStrategy;
   pipeline.tensorCores = options.tensorCores;
   pipeline.raise = false; // done before
+  // A GPU target's name is its API's (GpuApi.h).
+  pipeline.api = options.target;
   if (options.target == "vulkan") {
-    pipeline.api = GpuApi::Vulkan;
 #ifdef ATTN_HAS_VULKAN_RUNTIME
     AttnVulkanDeviceLimits limits;
     if (forDevice && attnVulkanDeviceLimits(&limits)) {
@@ -248,8 +250,14 @@ std::optional<std::vector<int>> descriptorRanks(Type type) {
 } // namespace attn::api::detail
 
 const std::vector<attn::api::TargetInfo> &attn::api::knownTargets() {
-  static const std::vector<TargetInfo> targets = {
-      {"cpu", false, ""}, {"cuda", true, "Cuda"}, {"vulkan", true, "Vulkan"}};
+  // The host, then each GPU API that attn-gpu-pipeline builds for.
+  static const std::vector<TargetInfo> targets = [] {
+    std::vector<TargetInfo> all = {{"cpu", false, ""}};
+    for (const mlir::attn::GpuApi *api : mlir::attn::getGpuApis())
+      all.push_back({api->getName().data(), true,
+                     api->getRuntimeLayer().data()});
+    return all;
+  }();
   return targets;
 }
 

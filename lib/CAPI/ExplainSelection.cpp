@@ -8,6 +8,7 @@
 #include "CompilerInternals.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Pipelines/GpuApi.h"
 #include "attn/Strategies/Strategy.h"
 #include "attn/Transforms/Passes.h"
 
@@ -44,7 +45,7 @@ bool explain(const std::string &source, const std::string &bufferName,
     targetOptions.tensorCores = options.tensorCores;
     targetOptions.gpuSharedBytes = pipeline.sharedMemory;
     targetOptions.defaultGpuSharedBytes =
-        defaultGpuSharedMemoryBytes(pipeline.api);
+        lookupGpuApi(pipeline.api)->getDefaultSharedMemoryBytes();
   } else {
     targetOptions.targetKind = "cpu";
     targetOptions.threads = options.threads;

@@ -3,19 +3,20 @@
 // From attn ops on tensors to the LLVM dialect with GPU kernels: strategies
 // chosen for a GPU target emit gpu.launch kernels with their device copies;
 // after bufferization the launches are outlined into a gpu.module. Up to
-// there both APIs share everything, so CUDA and Vulkan run the same
-// gpu-dialect kernels. Then, per API:
+// there every API shares everything, so CUDA and Vulkan run the same
+// gpu-dialect kernels. The rest is the registered GpuApi's (GpuApis/):
 //   cuda:   NVVM, serialized to PTX / cubin / fatbin (ptxas from the CUDA
 //           toolkit), embedded as gpu.binary;
 //   vulkan: SPIR-V compute shaders in attn's kernel container
 //           (lib/Conversion/GPUToVulkan), embedded as gpu.binary.
-// Host code, made asynchronous on streams, calls libattn_runtime's GPU
-// layer (mgpu* for CUDA, attnVulkan* for Vulkan). Host-side linalg ops
+// Host code, made asynchronous on streams, calls libattn_runtime's layer for
+// the API (mgpu* for CUDA, attnVulkan* for Vulkan). Host-side linalg ops
 // (anything that is not attention) run on the CPU.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
+#include "attn/Pipelines/GpuApi.h"
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Transforms/Passes.h"
 
@@ -30,18 +31,25 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-int64_t mlir::attn::defaultGpuSharedMemoryBytes(GpuApi api) {
-  constexpr int64_t kCudaStaticSharedBytes = 48 << 10;
-  constexpr int64_t kVulkanDefaultSharedBytes = 32 << 10;
-  return api == GpuApi::Vulkan ? kVulkanDefaultSharedBytes
-                               : kCudaStaticSharedBytes;
+StringRef mlir::attn::gpuApiOptionDescription() {
+  static const std::string description = [] {
+    std::string text = "GPU API:";
+    for (const GpuApi *api : getGpuApis())
+      text += std::string(api == getGpuApis().front() ? " " : "; ") +
+              api->getName().str() + " (" + api->getSummary().str() + ")";
+    return text;
+  }();
+  return description;
 }
 
 void mlir::attn::buildGpuPipeline(OpPassManager &pm,
                                   const GpuPipelineOptions &options) {
   // The pipeline's passes consult the strategy registry.
   registerBuiltinStrategies();
-  bool vulkan = options.api == GpuApi::Vulkan;
+  const GpuApi *api = lookupGpuApi(options.api);
+  assert(api && "attn-gpu-pipeline options not checked");
+  if (!api)
+    return;
   // Attention written as math becomes attn ops (and GPU kernels); the rest
   // of a model's math stays on the host.
   if (options.raise)
@@ -53,7 +61,7 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   // What the user writes on the pipeline must agree with the module's
   // #attn.target; the API's default fills in only where neither writes one.
   machine.gpuSharedBytes = options.sharedMemory;
-  machine.defaultGpuSharedBytes = defaultGpuSharedMemoryBytes(options.api);
+  machine.defaultGpuSharedBytes = api->getDefaultSharedMemoryBytes();
   pm.addPass(createAttnSetTarget(machine));
   AttnSelectStrategyOptions select;
   select.forcedStrategy = options.strategy;
@@ -76,41 +84,7 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createAttnDeallocateHostBuffers());
 
-  if (vulkan) {
-    // Kernels: SPIR-V beside each gpu.module, then serialized in its place.
-    // Kernels are checked against the module's #attn.target shared_memory.
-    pm.addPass(createAttnConvertGpuToVulkanSPIRV());
-    pm.nest<func::FuncOp>().addPass(createGpuAsyncRegionPass());
-    pm.addPass(createAttnSerializeVulkanKernels());
-    buildCpuLoweringToLLVM(pm, /*gpuHost=*/true);
-    pm.addPass(createAttnUseVulkanRuntime());
-    addMarkResultsOwned(pm);
-    return;
-  }
-
-  // Kernels: target, lower to NVVM.
-  GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
-  target.features = options.features;
-  pm.addPass(createGpuNVVMAttachTarget(target));
-  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
-  kernels.addPass(createSCFToControlFlowPass());
-  // bf16 tensor-core products, which upstream's conversion cannot lower.
-  kernels.addPass(createAttnConvertBf16MmaSyncToNVVM());
-  kernels.addPass(createConvertNVGPUToNVVMPass());
-  ConvertGpuOpsToNVVMOpsOptions nvvm;
-  nvvm.useBarePtrCallConv = false;
-  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
-  kernels.addPass(createCanonicalizerPass());
-  kernels.addPass(createReconcileUnrealizedCastsPass());
-  pm.nest<func::FuncOp>().addPass(createGpuAsyncRegionPass());
-  GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = options.format;
-  binary.toolkitPath = options.toolkit;
-  pm.addPass(createGpuModuleToBinaryPass(binary));
-
-  // Host: the CPU lowering with gpu-to-llvm for launches and copies.
-  buildCpuLoweringToLLVM(pm, /*gpuHost=*/true);
-  // attn-deallocate-host-buffers returns owned host buffers only.
-  addMarkResultsOwned(pm);
+  // The rest is the API's: kernels to its binary, host code to the LLVM
+  // dialect calling the runtime's layer for it.
+  api->buildLowering(pm, options);
 }

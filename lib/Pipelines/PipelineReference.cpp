@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Pipelines/GpuApi.h"
 #include "attn/Pipelines/Pipelines.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -66,11 +67,11 @@ void mlir::attn::printPipelineReference(raw_ostream &os) {
     buildCpuPipeline(pm, CpuPipelineOptions());
     printPasses(os, pm);
   }
-  for (GpuApi api : {GpuApi::Cuda, GpuApi::Vulkan}) {
+  for (const GpuApi *api : getGpuApis()) {
     GpuPipelineOptions options;
-    options.api = api;
-    os << "\n## `attn-gpu-pipeline` with `api="
-       << (api == GpuApi::Cuda ? "cuda" : "vulkan") << "`\n\n";
+    options.api = api->getName().str();
+    os << "\n## `attn-gpu-pipeline` with `api=" << api->getName()
+       << "`\n\n";
     OpPassManager pm("builtin.module");
     buildGpuPipeline(pm, options);
     printPasses(os, pm);

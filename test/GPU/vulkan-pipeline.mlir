@@ -30,7 +30,7 @@
 // CHECK-NOT: llvm.call @mgpu
 // CHECK: gpu.binary @main_kernel [#gpu.object<#spirv.target_env<{{.*}}>, bin = "ATTNVK01
 
-// API: Cannot find option named 'metal'
+// API: error: attn-gpu-pipeline: api = 'metal' is not a GPU API (expected cuda or vulkan)
 // MMA: error: attn-gpu-pipeline: tensor-cores needs api=cuda: Vulkan kernels have no mma.sync form
 // CHIP: error: attn-gpu-pipeline: chip applies to api=cuda only
 // SHARED: error: attn-gpu-pipeline: shared-memory = -1 must be 0 (the API's default) or positive

@@ -33,18 +33,14 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(true)};
 };
 
-/// The GPU API whose kernels attn-gpu-pipeline builds.
-enum class GpuApi { Cuda, Vulkan };
+/// The help of attn-gpu-pipeline's `api` option: the registered GPU APIs
+/// (GpuApi.h).
+llvm::StringRef gpuApiOptionDescription();
 
 struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
-  Option<GpuApi> api{
-      *this, "api",
-      llvm::cl::desc("GPU API: cuda (NVVM, PTX/cubin) or vulkan (SPIR-V "
-                     "compute shaders)"),
-      llvm::cl::init(GpuApi::Cuda),
-      llvm::cl::values(
-          clEnumValN(GpuApi::Cuda, "cuda", "NVVM, PTX/cubin (default)"),
-          clEnumValN(GpuApi::Vulkan, "vulkan", "SPIR-V compute shaders"))};
+  Option<std::string> api{*this, "api",
+                          llvm::cl::desc(gpuApiOptionDescription()),
+                          llvm::cl::init("cuda")};
   Option<int64_t> sharedMemory{
       *this, "shared-memory",
       llvm::cl::desc("Shared memory per thread block in bytes that kernels "
@@ -89,15 +85,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
 };
 
 /// attn on tensors -> LLVM dialect with GPU kernels: strategies for a GPU
-/// target, bufferization, kernel outlining, then per API NVVM and PTX/cubin
-/// (cuda) or SPIR-V in attn's kernel container (vulkan) embedded as
-/// gpu.binary, and host code calling libattn_runtime's GPU layer.
+/// target, bufferization, kernel outlining, then the registered GpuApi of
+/// `options.api` (GpuApi.h: NVVM and PTX/cubin for cuda, SPIR-V in attn's
+/// kernel container for vulkan) embedded as gpu.binary, and host code
+/// calling libattn_runtime's layer for it. `options` must pass
+/// checkGpuPipelineOptions (an unknown API adds none of its passes).
 void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
-
-/// The shared memory per thread block that kernels of `api` may use when
-/// neither the pipeline nor the module's #attn.target writes one: 48 KiB
-/// (CUDA's static limit) or 32 KiB (Vulkan's guaranteed minimum).
-int64_t defaultGpuSharedMemoryBytes(GpuApi api);
 
 /// attn on tensors -> LLVM dialect: raise attention written as math, lower
 /// TOSA to linalg, select and apply strategies, bufferize, vectorize,

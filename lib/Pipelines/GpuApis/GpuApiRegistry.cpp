@@ -1,0 +1,55 @@
+//===- GpuApiRegistry.cpp - The registry of GPU APIs ----------------------===//
+//
+// The registered GPU APIs (BuiltinGpuApis.def), looked up by the name
+// `api=` writes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "BuiltinGpuApis.h"
+
+#include <vector>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+GpuApi::~GpuApi() = default;
+
+namespace {
+/// The APIs, created once on first use (thread-safe) and never freed.
+struct Registry {
+  std::vector<std::unique_ptr<GpuApi>> owned;
+  std::vector<const GpuApi *> apis;
+
+  Registry() {
+#define ATTN_GPU_API(Name) owned.push_back(create##Name##GpuApi());
+#include "BuiltinGpuApis.def"
+    for (const auto &api : owned)
+      apis.push_back(api.get());
+  }
+};
+
+const Registry &getRegistry() {
+  static const Registry *registry = new Registry();
+  return *registry;
+}
+} // namespace
+
+const GpuApi *mlir::attn::lookupGpuApi(StringRef name) {
+  for (const GpuApi *api : getRegistry().apis)
+    if (api->getName() == name)
+      return api;
+  return nullptr;
+}
+
+ArrayRef<const GpuApi *> mlir::attn::getGpuApis() {
+  return getRegistry().apis;
+}
+
+std::string mlir::attn::listGpuApis() {
+  ArrayRef<const GpuApi *> apis = getGpuApis();
+  std::string list;
+  for (size_t i = 0; i < apis.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == apis.size() ? " or " : ", ") +
+            apis[i]->getName().str();
+  return list;
+}
