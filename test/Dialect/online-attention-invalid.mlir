@@ -43,11 +43,12 @@ func.func @heads(%q: tensor<1x3x4x8xf32>, %k: tensor<1x2x4x8xf32>, %acc: tensor<
 
 // -----
 
-func.func @feature_map(%q: tensor<1x2x4x8xf32>, %acc: tensor<1x2x4x8xf32>, %m: tensor<1x2x4xf32>, %i: index) {
-  // expected-error @+1 {{'score' #attn.score<kernel<elu1>> never forms the score q.k; online_attention takes scores formed from q.k}}
+// A feature-product score takes no softcap on the tile op either.
+func.func @feature_map_softcap(%q: tensor<1x2x4x8xf32>, %acc: tensor<1x2x4x8xf32>, %m: tensor<1x2x4xf32>, %i: index) {
+  // expected-error @+1 {{'softcap' cannot apply to #attn.score<kernel<elu1>>: that feature map never forms the score q.k that softcap bounds}}
   %a:3 = attn.online_attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
       positions(%i, %i) outs(%acc, %m, %m : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
-      {scale = 1.0 : f32, score = #attn.score<kernel<elu1>>} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+      {scale = 1.0 : f32, softcap = 5.0 : f32, score = #attn.score<kernel<elu1>>} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
   return
 }
 

@@ -54,7 +54,7 @@ func.func @wide(%q: tensor<1x1x?x2147483647xf32>, %i: tensor<1x1x?x2147483647xf3
 // -----
 
 // CPU-LABEL: func.func @wide_linear
-// CPU: strategy = #attn.strategy<"reference"
+// CPU: strategy = #attn.strategy<"portable"
 // GPU-LABEL: func.func @wide_linear
 // GPU: strategy = #attn.strategy<"reference"
 func.func @wide_linear(%q: tensor<1x1x?x2147483647xf32>, %i: tensor<1x1x?x2147483647xf32>) -> tensor<1x1x?x2147483647xf32> {

@@ -51,13 +51,16 @@ private:
     return AffineMap::get(dims, 0, results, b.getContext());
   }
   AffineExpr dim(unsigned d) { return b.getAffineDimExpr(d); }
-  /// An f32 tensor of the rows' shape [B, Hq, M] plus `extra` sizes.
-  Value empty(ArrayRef<OpFoldResult> extra) {
+  /// A tensor of the rows' shape [B, Hq, M] plus `extra` sizes, f32 unless
+  /// `elementType` says otherwise.
+  Value empty(ArrayRef<OpFoldResult> extra, Type elementType = {}) {
     SmallVector<OpFoldResult> shape = {sizeOf(op.getQuery(), 0),
                                        sizeOf(op.getQuery(), 1),
                                        sizeOf(op.getQuery(), 2)};
     shape.append(extra.begin(), extra.end());
-    return tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+    return tensor::EmptyOp::create(b, loc, shape,
+                                   elementType ? elementType
+                                               : b.getF32Type());
   }
   Value filled(Value tensor, double v) {
     Value c = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
@@ -112,7 +115,11 @@ SmallVector<Value> TileLowering::build() {
   AttentionAlgebra algebra0(b, loc, p);
   double scoreScale = algebra0.scoreScale();
 
-  // q.k over (b, h, m, n, d), in f32.
+  // q.k over (b, h, m, n, d), in f32; phi(scale q) . phi(k) for the scores
+  // that are feature products (scoreScale is 1 then).
+  const ScoreFunction *featureProduct =
+      p.score.isFeatureProduct() ? p.score.getFunction() : nullptr;
+  float featureScale = p.scale;
   Value dotsInit = filled(empty({keys}), 0.0);
   Value dots = generic(
       dotsInit.getType(), ValueRange{op.getQuery(), op.getKey()},
@@ -122,14 +129,27 @@ SmallVector<Value> TileLowering::build() {
        map(5, {dim(0), dim(1), dim(2), dim(3)})},
       {par, par, par, par, red},
       [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
-        Value prod = arith::MulFOp::create(nb, nl, toF32(nb, nl, a[0]),
-                                           toF32(nb, nl, a[1]));
+        Value q = toF32(nb, nl, a[0]), k = toF32(nb, nl, a[1]);
+        if (featureProduct) {
+          q = featureProduct->featureMap(
+              nb, nl,
+              arith::MulFOp::create(
+                  nb, nl, q,
+                  arith::ConstantOp::create(nb, nl,
+                                            nb.getF32FloatAttr(featureScale))));
+          k = featureProduct->featureMap(nb, nl, k);
+        }
+        Value prod = arith::MulFOp::create(nb, nl, q, k);
         return {arith::AddFOp::create(nb, nl, a[2], prod)};
       });
 
   // Finished scores, and the rules: a key that is not allowed scores -inf
-  // (weight 0 for kernel scores, whose finished score is the weight).
-  Value scores;
+  // (weight 0 for kernel scores, whose finished score is the weight). Where
+  // a rule applies, which keys are allowed is kept as an i1 tensor beside
+  // the scores: P V skips the others, so that a value a row may not see
+  // never reaches it (0 * NaN), while an allowed key of weight 0 is read.
+  Value scores, allowedKeys;
+  bool hasRules = p.mask || p.causal || p.hasWindow;
   {
     SmallVector<Value> ins = {dots};
     AffineMap id4 = b.getMultiDimIdentityMap(4);
@@ -143,11 +163,16 @@ SmallVector<Value> TileLowering::build() {
       maps.push_back(pairwiseMap(p.bias));
     }
     maps.push_back(id4);
-    Value out = empty({keys});
+    SmallVector<Value> outs = {empty({keys})};
+    if (hasRules) {
+      outs.push_back(empty({keys}, b.getI1Type()));
+      maps.push_back(id4);
+    }
     Value queryPosition = op.getQueryPosition();
     Value keyPosition = op.getKeyPosition();
+    SmallVector<Value> results;
     scores = generic(
-        out.getType(), ins, ValueRange{out}, maps, {par, par, par, par},
+        ValueRange(outs).getTypes(), ins, outs, maps, {par, par, par, par},
         [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
           AttentionAlgebra algebra(nb, nl, p);
           Value s = arith::MulFOp::create(
@@ -163,12 +188,18 @@ SmallVector<Value> TileLowering::build() {
           // Positions are aligned already: the rule's Lk - Lq is 0 here.
           Value band = rule::bandAllowed(d, p, i, j, d.c(0), d.c(0));
           allowed = band ? (allowed ? d.both(allowed, band) : band) : allowed;
-          if (!allowed)
+          if (!hasRules)
             return {s};
+          if (!allowed)
+            allowed = arith::ConstantIntOp::create(nb, nl, 1, 1);
           Value masked = arith::ConstantOp::create(
               nb, nl, nb.getF32FloatAttr(tracksMax ? kNegInf : 0.0));
-          return {arith::SelectOp::create(nb, nl, allowed, s, masked)};
-        });
+          return {arith::SelectOp::create(nb, nl, allowed, s, masked),
+                  allowed};
+        },
+        &results);
+    if (hasRules)
+      allowedKeys = results[1];
   }
 
   // The state's new maximum and the factor of the old acc and sum.
@@ -247,18 +278,26 @@ SmallVector<Value> TileLowering::build() {
       [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
         return {arith::AddFOp::create(nb, nl, a[1], a[0])};
       });
-  // acc over (b, h, m, e, n).
+  // acc over (b, h, m, e, n), over the allowed keys.
+  SmallVector<Value> accIns = {weights, op.getValue()};
+  SmallVector<AffineMap> accMaps = {
+      map(5, {dim(0), dim(1), dim(2), dim(4)}),
+      map(5, {dim(0), dim(1).floorDiv(group), dim(4), dim(3)})};
+  if (allowedKeys) {
+    accIns.push_back(allowedKeys);
+    accMaps.push_back(map(5, {dim(0), dim(1), dim(2), dim(4)}));
+  }
+  accMaps.push_back(map(5, {dim(0), dim(1), dim(2), dim(3)}));
   Value acc = generic(
-      op.getAcc().getType(), ValueRange{weights, op.getValue()},
-      ValueRange{rescaled(op.getAcc(), 4)},
-      {map(5, {dim(0), dim(1), dim(2), dim(4)}),
-       map(5, {dim(0), dim(1).floorDiv(group), dim(4), dim(3)}),
-       map(5, {dim(0), dim(1), dim(2), dim(3)})},
-      {par, par, par, par, red},
+      op.getAcc().getType(), accIns, ValueRange{rescaled(op.getAcc(), 4)},
+      accMaps, {par, par, par, par, red},
       [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
         Value prod =
             arith::MulFOp::create(nb, nl, a[0], toF32(nb, nl, a[1]));
-        return {arith::AddFOp::create(nb, nl, a[2], prod)};
+        Value sum = arith::AddFOp::create(nb, nl, a.back(), prod);
+        if (!allowedKeys)
+          return {sum};
+        return {arith::SelectOp::create(nb, nl, a[2], sum, a.back())};
       });
   return {acc, mNew, sum};
 }

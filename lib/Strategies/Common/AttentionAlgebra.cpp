@@ -23,12 +23,7 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 } // namespace
 
 Value AttentionAlgebra::constant(Value like, double v) {
-  Type type = like.getType();
-  Attribute scalar = b.getFloatAttr(getElementTypeOrSelf(type), v);
-  if (auto vector = dyn_cast<VectorType>(type))
-    return arith::ConstantOp::create(b, loc,
-                                     DenseElementsAttr::get(vector, scalar));
-  return arith::ConstantOp::create(b, loc, cast<TypedAttr>(scalar));
+  return constantLike(b, loc, like, v);
 }
 
 bool AttentionAlgebra::tracksMax() const { return p.score.tracksRowMax(); }

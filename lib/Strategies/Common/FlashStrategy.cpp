@@ -71,12 +71,12 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
                          llvm::dbgs() << "[" << debugType << "] " << kind
                                       << " kernel " << config << "\n");
   };
-  // Neighborhoods and phi(q).phi(k) scores are not tile ops: the kernels
-  // build them from the problem. Everything else becomes the tile op over
-  // the whole problem, carrying the target's kernel configuration to that
-  // target's lowering of it (lib/Conversion/AttnTo<Target>), and
-  // attn.finalize, which the lowering fuses into the kernel.
-  bool direct = p.isNeighborhood || p.score.isFeatureProduct();
+  // Neighborhoods are not tile ops: the kernels build them from the
+  // problem. Everything else becomes the tile op over the whole problem,
+  // carrying the target's kernel configuration to that target's lowering of
+  // it (lib/Conversion/AttnTo<Target>), and attn.finalize, which the
+  // lowering fuses into the kernel.
+  bool direct = p.isNeighborhood;
   auto viaTileOp = [&](StringRef attrName, DictionaryAttr config) {
     rewriter.setInsertionPoint(op);
     OnlineAttentionOp tile = createWholeProblemTile(rewriter, p);

@@ -79,11 +79,6 @@ public:
       reason = "lowers through linalg on the host; CPU targets only";
       return false;
     }
-    AttentionProblem p = AttentionProblem::get(op);
-    if (p.score.isFeatureProduct()) {
-      reason = "kernel feature-map scores never form q.k (use linear)";
-      return false;
-    }
     return true;
   }
 

@@ -18,8 +18,8 @@
 // CHECK:           arith.mulf
 // CHECK:           arith.addf
 // Finished scores: the scale with log2(e), the mask and the causal rule at
-// the tile's positions, -inf where not allowed.
-// CHECK:         %[[SCORES:.*]] = linalg.generic {indexing_maps = [{{.*}}, #[[MASK]], {{.*}}]{{.*}} ins(%[[DOTS]], %{{.*}} : tensor<1x8x4x6xf32>, tensor<1x1x4x6xi1>)
+// the tile's positions, -inf where not allowed; and which keys are allowed.
+// CHECK:         %[[SCORES:.*]]:2 = linalg.generic {indexing_maps = [{{.*}}, #[[MASK]], {{.*}}]{{.*}} ins(%[[DOTS]], %{{.*}} : tensor<1x8x4x6xf32>, tensor<1x1x4x6xi1>) outs(%{{.*}}, %{{.*}} : tensor<1x8x4x6xf32>, tensor<1x8x4x6xi1>)
 // CHECK:           arith.mulf %{{.*}}, %{{.*}} : f32
 // CHECK:           linalg.index 2
 // CHECK:           arith.addi %{{.*}}, %[[QP]]
@@ -27,21 +27,26 @@
 // CHECK:           arith.addi %{{.*}}, %[[KP]]
 // CHECK:           arith.cmpi sle
 // CHECK:           arith.andi
-// CHECK:           arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK:           %[[SEL:.*]] = arith.select %[[ALLOWED:.*]], %{{.*}}, %{{.*}} : f32
+// CHECK:           linalg.yield %[[SEL]], %[[ALLOWED]] : f32, i1
 // The tile's row maximum, then the state's new maximum written in place of
 // the old (the second output is mSafe, the third alpha).
-// CHECK:         %[[TMAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[SCORES]] : tensor<1x8x4x6xf32>)
+// CHECK:         %[[TMAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[SCORES]]#0 : tensor<1x8x4x6xf32>)
 // CHECK:           arith.maximumf
 // CHECK:         %[[UPD:.*]]:3 = linalg.generic {{.*}} ins(%[[TMAX]] : tensor<1x8x4xf32>) outs(%[[M:[^,]+]], %{{.*}}, %{{.*}} :
 // CHECK:           arith.maximumf
 // CHECK:           math.exp2
 // Weights, then sum and acc rescaled by alpha and accumulated.
-// CHECK:         %[[W:.*]] = linalg.generic {{.*}} ins(%[[SCORES]], %[[UPD]]#1 :
+// CHECK:         %[[W:.*]] = linalg.generic {{.*}} ins(%[[SCORES]]#0, %[[UPD]]#1 :
 // CHECK:           math.exp2
 // CHECK:         linalg.generic {{.*}} ins(%[[UPD]]#2 : tensor<1x8x4xf32>) outs(%{{.*}} : tensor<1x8x4xf32>)
 // CHECK:         %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[W]] : tensor<1x8x4x6xf32>)
 // CHECK:         linalg.generic {{.*}} ins(%[[UPD]]#2 : tensor<1x8x4xf32>) outs(%{{.*}} : tensor<1x8x4x16xf32>)
-// CHECK:         %[[ACC:.*]] = linalg.generic {indexing_maps = [{{.*}}, #[[V]], {{.*}}]{{.*}} ins(%[[W]], %{{.*}} : tensor<1x8x4x6xf32>, tensor<1x2x6x16xf16>)
+// Keys that are not allowed are skipped: a value a row may not see never
+// reaches it, not even as 0 * NaN.
+// CHECK:         %[[ACC:.*]] = linalg.generic {indexing_maps = [{{.*}}, #[[V]], {{.*}}]{{.*}} ins(%[[W]], %{{.*}}, %[[SCORES]]#1 : tensor<1x8x4x6xf32>, tensor<1x2x6x16xf16>, tensor<1x8x4x6xi1>)
+// CHECK:           %[[PV:.*]] = arith.addf
+// CHECK:           arith.select %{{.*}}, %[[PV]], %{{.*}} : f32
 // CHECK:         return %[[ACC]], %[[UPD]]#0, %[[SUM]]
 func.func @causal_mask_gqa(%q: tensor<1x8x4x32xf16>, %k: tensor<1x2x6x32xf16>, %v: tensor<1x2x6x16xf16>,
                            %mask: tensor<1x1x4x6xi1>,
@@ -103,4 +108,27 @@ func.func @finalize(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>, %init: ten
   %c = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) outs(%init : tensor<1x2x4x8xf32>)
       {score = #attn.score<kernel<identity>, normalize = false>} -> tensor<1x2x4x8xf32>
   return %a, %b, %c : tensor<1x2x4x8xf32>, tensor<1x2x4x8xbf16>, tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// A feature product: the dots are phi(scale q) . phi(k) (elu1: x + 1 above
+// 0, e^x below), and nothing scales them after. No rule: no allowed-keys
+// tensor, and P V reads every key.
+// CHECK-LABEL: func.func @elu1(
+// CHECK:         %[[DOTS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+// CHECK:           %[[SQ:.*]] = arith.mulf %{{.*}}, %cst{{.*}} : f32
+// CHECK:           arith.cmpf ogt, %[[SQ]]
+// CHECK:           math.exp %[[SQ]]
+// CHECK:           math.exp
+// CHECK:           arith.mulf
+// CHECK:           arith.addf
+// CHECK-NOT:     i1>
+// CHECK:         return
+func.func @elu1(%q: tensor<1x2x4x8xf32>, %acc: tensor<1x2x4x8xf32>, %m: tensor<1x2x4xf32>, %i: index)
+    -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) {
+  %a:3 = attn.online_attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      positions(%i, %i) outs(%acc, %m, %m : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+      {scale = 0.5 : f32, score = #attn.score<kernel<elu1>>} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+  return %a#0, %a#1, %a#2 : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
 }

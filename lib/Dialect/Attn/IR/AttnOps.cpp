@@ -498,16 +498,9 @@ LogicalResult OnlineAttentionOp::verify() {
   if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)))
     return failure();
 
-  ScoreAttr score = getEffectiveScore();
-  if (score.isFeatureProduct())
-    return emitOpError() << "'score' #attn.score<kernel<"
-                         << score.getName()
-                         << ">> never forms the score q.k; online_attention "
-                            "takes scores formed from q.k (linear attention "
-                            "has its own kernels)";
   return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
-                             getSinksAttr(), getWindowAttr(), score,
-                             getBias() != nullptr);
+                             getSinksAttr(), getWindowAttr(),
+                             getEffectiveScore(), getBias() != nullptr);
 }
 
 ScoreAttr FinalizeOp::getEffectiveScore() {

@@ -32,8 +32,8 @@ Value ScoreFunction::rowReference(OpBuilder &, Location, Value) const {
                    "maximum");
 }
 
-Value ScoreFunction::constantLike(OpBuilder &b, Location loc, Value like,
-                                  double v) {
+Value mlir::attn::constantLike(OpBuilder &b, Location loc, Value like,
+                               double v) {
   Type type = like.getType();
   Attribute scalar = b.getFloatAttr(getElementTypeOrSelf(type), v);
   if (auto vector = dyn_cast<VectorType>(type))

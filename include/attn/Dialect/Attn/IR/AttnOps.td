@@ -203,8 +203,9 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     `query_position + r`, and column `c` is key `key_position + c`; the
     causal, window and sink rules apply to those positions. The scores, the
     rules and `score` mean what they mean on `attn.attention`, except that
-    `scale` is required (the op above it resolved the default) and scores
-    that never form q.k (`kernel<elu1>`, `kernel<relu>`) are not accepted.
+    `scale` is required (the op above it resolved the default). For scores
+    that never form q.k (`kernel<elu1>`, `kernel<relu>`) the tile's weights
+    are phi(scale q) . phi(k), as on `attn.attention`.
 
     The state after the op is the state of the rows having seen every key
     they saw before plus the allowed keys of this tile, in any order:

@@ -87,11 +87,10 @@ public:
   virtual LinearForm getLinearForm() const { return LinearForm::None; }
   /// Vector instructions per vector element of featureMap, for cost models.
   virtual double getFeatureMapCost() const { return 1.0; }
-
-protected:
-  /// A constant `v` of the f32 type (scalar or vector) of `like`.
-  static Value constantLike(OpBuilder &b, Location loc, Value like, double v);
 };
+
+/// A constant `v` of the float type (scalar or vector) of `like`.
+Value constantLike(OpBuilder &b, Location loc, Value like, double v);
 
 /// The registered function named `name` (`softmax`, `elu1`, ...), or null.
 const ScoreFunction *lookupScoreFunction(llvm::StringRef name);
