@@ -11,17 +11,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompilerInternals.h"
+#include "GpuLayers/GpuLayer.h"
 #include "attn/Runtime/CpuRuntime.h"
 #include "attn/Runtime/EntryCheck.h"
-#ifdef ATTN_HAS_CUDA_RUNTIME
-#include "attn/Runtime/CudaRuntime.h"
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-#include "attn/Runtime/VulkanRuntime.h"
-#endif
-#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
-#include "attn/Runtime/GpuRuntime.h"
-#endif
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -324,69 +316,23 @@ bool CompiledModuleImpl::build(const std::string &source,
   // provides.
   engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
+    auto addPointer = [&](const char *name, void *function) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+                                 llvm::JITSymbolFlags::Exported};
+    };
     auto add = [&](const char *name, auto *function) {
-      symbols[interner(name)] = {
-          llvm::orc::ExecutorAddr::fromPtr(
-              reinterpret_cast<void *>(function)),
-          llvm::JITSymbolFlags::Exported};
+      addPointer(name, reinterpret_cast<void *>(function));
     };
     add("memrefCopy", &memrefCopy);
     add("_mlir_memref_to_llvm_alloc", &_mlir_memref_to_llvm_alloc);
     add("_mlir_memref_to_llvm_aligned_alloc",
         &_mlir_memref_to_llvm_aligned_alloc);
     add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
-#define ATTN_MGPU(name) add(#name, &name);
-#if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
-    // Module loads and launches of both layers (GpuRuntime.h).
-    ATTN_MGPU(mgpuModuleLoad)
-    ATTN_MGPU(mgpuModuleLoadJIT)
-    ATTN_MGPU(mgpuModuleUnload)
-    ATTN_MGPU(mgpuModuleGetFunction)
-    ATTN_MGPU(mgpuLaunchKernel)
-    ATTN_MGPU(mgpuLaunchClusterKernel)
-#endif
-#ifdef ATTN_HAS_CUDA_RUNTIME
-    ATTN_MGPU(mgpuStreamCreate)
-    ATTN_MGPU(mgpuStreamDestroy)
-    ATTN_MGPU(mgpuStreamSynchronize)
-    ATTN_MGPU(mgpuStreamWaitEvent)
-    ATTN_MGPU(mgpuEventCreate)
-    ATTN_MGPU(mgpuEventDestroy)
-    ATTN_MGPU(mgpuEventSynchronize)
-    ATTN_MGPU(mgpuEventRecord)
-    ATTN_MGPU(mgpuMemAlloc)
-    ATTN_MGPU(mgpuMemFree)
-    ATTN_MGPU(mgpuMemcpy)
-    ATTN_MGPU(mgpuMemset32)
-    ATTN_MGPU(mgpuMemset16)
-    ATTN_MGPU(mgpuMemHostRegister)
-    ATTN_MGPU(mgpuMemHostUnregister)
-    ATTN_MGPU(mgpuMemHostRegisterMemRef)
-    ATTN_MGPU(mgpuMemHostUnregisterMemRef)
-    ATTN_MGPU(mgpuSetDefaultDevice)
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-    // What attn-use-vulkan-runtime renames the host's mgpu* calls to.
-    ATTN_MGPU(attnVulkanStreamCreate)
-    ATTN_MGPU(attnVulkanStreamDestroy)
-    ATTN_MGPU(attnVulkanStreamSynchronize)
-    ATTN_MGPU(attnVulkanStreamWaitEvent)
-    ATTN_MGPU(attnVulkanEventCreate)
-    ATTN_MGPU(attnVulkanEventDestroy)
-    ATTN_MGPU(attnVulkanEventSynchronize)
-    ATTN_MGPU(attnVulkanEventRecord)
-    ATTN_MGPU(attnVulkanMemAlloc)
-    ATTN_MGPU(attnVulkanMemFree)
-    ATTN_MGPU(attnVulkanMemcpy)
-    ATTN_MGPU(attnVulkanMemset32)
-    ATTN_MGPU(attnVulkanMemset16)
-    ATTN_MGPU(attnVulkanMemHostRegister)
-    ATTN_MGPU(attnVulkanMemHostUnregister)
-    ATTN_MGPU(attnVulkanMemHostRegisterMemRef)
-    ATTN_MGPU(attnVulkanMemHostUnregisterMemRef)
-    ATTN_MGPU(attnVulkanSetDefaultDevice)
-#endif
-#undef ATTN_MGPU
+    // The GPU layers' functions (GpuLayers/): what the host code of each
+    // API calls, and the module loads and launches they share.
+    addSharedGpuJitSymbols(addPointer);
+    for (const GpuLayer *layer : getGpuLayers())
+      layer->addJitSymbols(addPointer);
     return symbols;
   });
   // Compilation is over: release the context's worker threads (a host such
@@ -632,33 +578,18 @@ bool setGpuKernelTiming(const std::string &target, bool enable,
                         std::string &error) {
   if (!checkTarget(target, error))
     return false;
-#ifdef ATTN_HAS_CUDA_RUNTIME
-  if (target == "cuda")
-    attnCudaSetKernelTiming(enable);
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-  if (target == "vulkan")
-    attnVulkanSetKernelTiming(enable);
-#endif
   if (!isGpuTarget(target)) {
     error = "target '" + target + "' runs no GPU kernels to time";
     return false;
   }
+  lookupGpuLayer(target)->setKernelTiming(enable);
   error = takeGpuError();
   return error.empty();
 }
 
 double gpuKernelMilliseconds(const std::string &target) {
-#ifdef ATTN_HAS_CUDA_RUNTIME
-  if (target == "cuda")
-    return attnCudaKernelMilliseconds();
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-  if (target == "vulkan")
-    return attnVulkanKernelMilliseconds();
-#endif
-  (void)target;
-  return -1;
+  const GpuLayer *layer = lookupGpuLayer(target);
+  return layer ? layer->kernelMilliseconds() : -1;
 }
 
 } // namespace attn::api

@@ -6,14 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompilerInternals.h"
-#ifdef ATTN_HAS_CUDA_RUNTIME
-#include "attn/Pipelines/GpuApi.h"
-#include "attn/Runtime/CudaRuntime.h"
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-#include "attn/Runtime/VulkanRuntime.h"
-#endif
+#include "GpuLayers/GpuLayer.h"
 
+#include "attn/Pipelines/GpuApi.h"
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
@@ -78,20 +73,17 @@ bool checkTarget(const std::string &target, std::string &error) {
             ")";
     return false;
   }
-#ifndef ATTN_HAS_CUDA_RUNTIME
-  if (target == "cuda") {
-    error = "target 'cuda' is not available in this build of attn (no "
-            "cuda.h at build time)";
-    return false;
+  if (const TargetInfo *info = findTarget(target); info->gpu) {
+    const GpuLayer *layer = lookupGpuLayer(target);
+    if (!layer) {
+      error = "target '" + target + "' has no runtime layer in the facade";
+      return false;
+    }
+    if (std::string why = layer->whyUnavailable(); !why.empty()) {
+      error = why;
+      return false;
+    }
   }
-#endif
-#ifndef ATTN_HAS_VULKAN_RUNTIME
-  if (target == "vulkan") {
-    error = "target 'vulkan' is not available in this build of attn (no "
-            "vulkan/vulkan.h at build time)";
-    return false;
-  }
-#endif
   return true;
 }
 
@@ -124,14 +116,9 @@ std::unique_ptr<llvm::TargetMachine> createHostTargetMachine(bool pic,
 }
 
 std::string takeGpuError() {
-#ifdef ATTN_HAS_CUDA_RUNTIME
-  if (const char *cudaError = attnCudaTakeError())
-    return std::string("CUDA: ") + cudaError;
-#endif
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-  if (const char *vulkanError = attnVulkanTakeError())
-    return std::string("Vulkan: ") + vulkanError;
-#endif
+  for (const GpuLayer *layer : getGpuLayers())
+    if (std::string error = layer->takeError(); !error.empty())
+      return error;
   return "";
 }
 
@@ -146,32 +133,15 @@ bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
   pipeline.overrideStrategy = options.overrideStrategy;
   pipeline.tensorCores = options.tensorCores;
   pipeline.raise = false; // done before
-  // A GPU target's name is its API's (GpuApi.h).
+  // A GPU target's name is its API's (GpuApi.h) and its layer's.
   pipeline.api = options.target;
-  if (options.target == "vulkan") {
-#ifdef ATTN_HAS_VULKAN_RUNTIME
-    AttnVulkanDeviceLimits limits;
-    if (forDevice && attnVulkanDeviceLimits(&limits)) {
-      int64_t device = limits.maxComputeSharedMemorySize;
-      TargetAttr target = module ? lookupTargetAttr(module) : TargetAttr();
-      std::optional<int64_t> written =
-          target ? target.getSharedMemory() : std::nullopt;
-      if (written && *written > device) {
-        error = "the module's #attn.target shared_memory = " +
-                std::to_string(*written) +
-                " exceeds this Vulkan device's maxComputeSharedMemorySize (" +
-                std::to_string(device) + ")";
-        return false;
-      }
-      // A module's own (smaller) value is the pipeline's to read.
-      if (!written)
-        pipeline.sharedMemory = device;
-    }
-#endif
-  } else {
-    pipeline.chip = options.gpuChip;
-    pipeline.format = "bin";
+  const GpuLayer *layer = lookupGpuLayer(options.target);
+  if (!layer) {
+    error = "target '" + options.target + "' has no runtime layer in the facade";
+    return false;
   }
+  if (!layer->setPipelineOptions(options, forDevice, module, pipeline, error))
+    return false;
   error = checkGpuPipelineOptions(pipeline);
   return error.empty();
 }
