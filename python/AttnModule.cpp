@@ -307,10 +307,10 @@ PYBIND11_MODULE(_attn, m) {
     std::vector<std::tuple<std::string, bool, bool>> functions;
     for (const mlir::attn::ScoreFunction *function :
          mlir::attn::getScoreFunctions())
-      functions.emplace_back(
-          function->getName().str(),
-          function->getFamily() == mlir::attn::ScoreFunction::Family::Kernel,
-          function->isFeatureProduct());
+      functions.emplace_back(function->getName().str(),
+                             function->getFamily() ==
+                                 mlir::attn::ScoreFunction::Family::Kernel,
+                             function->isFeatureProduct());
     return functions;
   });
 

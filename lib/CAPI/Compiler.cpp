@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompilerInternals.h"
-#include "GpuLayers/GpuLayer.h"
+#include "attn/CAPI/GpuLayer.h"
 #include "attn/Runtime/CpuRuntime.h"
 #include "attn/Runtime/EntryCheck.h"
 

@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompilerInternals.h"
-#include "GpuLayers/GpuLayer.h"
+#include "attn/CAPI/GpuLayer.h"
 
 #include "attn/Pipelines/GpuApi.h"
 #include "attn/Transforms/Passes.h"
@@ -137,7 +137,8 @@ bool gpuPipelineOptions(const CompileOptions &options, bool forDevice,
   pipeline.api = options.target;
   const GpuLayer *layer = lookupGpuLayer(options.target);
   if (!layer) {
-    error = "target '" + options.target + "' has no runtime layer in the facade";
+    error =
+        "target '" + options.target + "' has no runtime layer in the facade";
     return false;
   }
   if (!layer->setPipelineOptions(options, forDevice, module, pipeline, error))
@@ -224,8 +225,8 @@ const std::vector<attn::api::TargetInfo> &attn::api::knownTargets() {
   static const std::vector<TargetInfo> targets = [] {
     std::vector<TargetInfo> all = {{"cpu", false, ""}};
     for (const mlir::attn::GpuApi *api : mlir::attn::getGpuApis())
-      all.push_back({api->getName().data(), true,
-                     api->getRuntimeLayer().data()});
+      all.push_back(
+          {api->getName().data(), true, api->getRuntimeLayer().data()});
     return all;
   }();
   return targets;

@@ -4,7 +4,7 @@
 // chosen for a GPU target emit gpu.launch kernels with their device copies;
 // after bufferization the launches are outlined into a gpu.module. Up to
 // there every API shares everything, so CUDA and Vulkan run the same
-// gpu-dialect kernels. The rest is the registered GpuApi's (GpuApis/):
+// gpu-dialect kernels. The rest is the registered GpuApi's (lib/Targets):
 //   cuda:   NVVM, serialized to PTX / cubin / fatbin (ptxas from the CUDA
 //           toolkit), embedded as gpu.binary;
 //   vulkan: SPIR-V compute shaders in attn's kernel container

@@ -1,7 +1,7 @@
 //===- PipelineOptions.cpp - Checks of the pipelines' options -------------===//
 //
 // The values that attn-cpu-pipeline and attn-gpu-pipeline accept (each GPU
-// API checks its own options: GpuApis/), checked
+// API checks its own options: lib/Targets/<X>), checked
 // before a pipeline is built (a GPU chip that PTX 8.0 cannot target ended
 // in an LLVM fatal error; an unknown kernel format was reported and the
 // output still written), so that every user-written value is used as
@@ -14,7 +14,6 @@
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Strategies/Strategy.h"
 #include "attn/Transforms/Passes.h"
-
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -66,16 +65,15 @@ mlir::attn::checkGpuPipelineOptions(const GpuPipelineOptions &options) {
     for (const GpuApi *other : getGpuApis())
       if (other->whyNoTensorCores().empty())
         able += (able.empty() ? "api=" : " or api=") + other->getName().str();
-    return "tensor-cores needs " + able + ": " +
-           api->whyNoTensorCores().str();
+    return "tensor-cores needs " + able + ": " + api->whyNoTensorCores().str();
   }
   // The options another API reads are errors when written.
   for (const GpuApi *other : getGpuApis())
     if (other != api)
       for (const llvm::cl::Option *own : other->getOwnOptions(options))
         if (own->getNumOccurrences())
-          return own->ArgStr.str() + " applies to api=" +
-                 other->getName().str() + " only";
+          return own->ArgStr.str() +
+                 " applies to api=" + other->getName().str() + " only";
   if (std::string error = api->checkOwnOptions(options); !error.empty())
     return error;
   return checkStrategies(options.strategy, options.overrideStrategy);

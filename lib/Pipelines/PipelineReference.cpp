@@ -70,8 +70,7 @@ void mlir::attn::printPipelineReference(raw_ostream &os) {
   for (const GpuApi *api : getGpuApis()) {
     GpuPipelineOptions options;
     options.api = api->getName().str();
-    os << "\n## `attn-gpu-pipeline` with `api=" << api->getName()
-       << "`\n\n";
+    os << "\n## `attn-gpu-pipeline` with `api=" << api->getName() << "`\n\n";
     OpPassManager pm("builtin.module");
     buildGpuPipeline(pm, options);
     printPasses(os, pm);

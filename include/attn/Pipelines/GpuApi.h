@@ -3,10 +3,11 @@
 // A GPU API (CUDA, Vulkan) is where attn-gpu-pipeline's shared part ends: up
 // to outlined gpu.modules beside bufferized host functions, every API
 // compiles the same gpu-dialect kernels. Each API is a class derived from
-// GpuApi, in a file of its own under lib/Pipelines/GpuApis/, listed in
-// BuiltinGpuApis.def: its name (`api=NAME`), its defaults and option rules,
-// and the rest of the pipeline (kernels to the API's binary, host code to the
-// LLVM dialect calling the runtime's layer for it).
+// GpuApi, in lib/Targets/<X>/<X>Pipeline.cpp, registered by the target's
+// line in attn/Targets/BuiltinTargets.def: its name (`api=NAME`), its
+// defaults and option rules, and the rest of the pipeline (kernels to the
+// API's binary, host code to the LLVM dialect calling the runtime's layer
+// for it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/CommandLine.h"
 
+#include <memory>
 #include <string>
 
 namespace mlir::attn {
@@ -66,6 +68,10 @@ const GpuApi *lookupGpuApi(llvm::StringRef name);
 llvm::ArrayRef<const GpuApi *> getGpuApis();
 /// Their names as a list for diagnostics ("cuda or vulkan").
 std::string listGpuApis();
+
+/// createXGpuApi() of each registered target X (lib/Targets/X).
+#define ATTN_GPU_TARGET(Name) std::unique_ptr<GpuApi> create##Name##GpuApi();
+#include "attn/Targets/BuiltinTargets.def"
 
 } // namespace mlir::attn
 

@@ -59,8 +59,7 @@ private:
                                        sizeOf(op.getQuery(), 2)};
     shape.append(extra.begin(), extra.end());
     return tensor::EmptyOp::create(b, loc, shape,
-                                   elementType ? elementType
-                                               : b.getF32Type());
+                                   elementType ? elementType : b.getF32Type());
   }
   Value filled(Value tensor, double v) {
     Value c = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
@@ -194,8 +193,7 @@ SmallVector<Value> TileLowering::build() {
             allowed = arith::ConstantIntOp::create(nb, nl, 1, 1);
           Value masked = arith::ConstantOp::create(
               nb, nl, nb.getF32FloatAttr(tracksMax ? kNegInf : 0.0));
-          return {arith::SelectOp::create(nb, nl, allowed, s, masked),
-                  allowed};
+          return {arith::SelectOp::create(nb, nl, allowed, s, masked), allowed};
         },
         &results);
     if (hasRules)

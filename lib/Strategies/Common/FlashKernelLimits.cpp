@@ -7,9 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashEmitter.h"
-#include "attn/Strategies/Common/KernelConfigAttr.h"
-#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
+#include "attn/Strategies/Common/KernelConfigAttr.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 

@@ -7,10 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashEmitter.h"
-#include "attn/Strategies/Common/MaskTiles.h"
-#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/MaskTiles.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

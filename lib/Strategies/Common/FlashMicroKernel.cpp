@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashEmitter.h"
-#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 

@@ -49,7 +49,7 @@ LinearLayout LinearLayout::get(const AttentionProblem &p,
   l.dv = p.valueDim;
   l.group = p.groupSize();
   l.taylor = p.score.getFunction()->getLinearForm() ==
-            ScoreFunction::LinearForm::SecondOrderTaylor;
+             ScoreFunction::LinearForm::SecondOrderTaylor;
   l.features = l.taylor ? 1 + l.d + l.d * (l.d + 1) / 2 : l.d;
   l.offset = l.taylor ? 1 : 0;
   l.chunk = std::max<int64_t>(1, cfg.chunk);

@@ -241,8 +241,8 @@ Value ReferenceBuilder::build() {
               if (!tracksMax)
                 weight = function.weight(nb, l, s, Value());
               else if (function.scoresInLog2Domain())
-                weight = arith::MulFOp::create(nb, l, s,
-                                               cst(1.4426950408889634));
+                weight =
+                    arith::MulFOp::create(nb, l, s, cst(1.4426950408889634));
               else
                 weight = s;
             }
@@ -296,8 +296,8 @@ Value ReferenceBuilder::build() {
                   arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
               Value isMasked = arith::CmpFOp::create(
                   nb, l, arith::CmpFPredicate::OEQ, args[0], negInf);
-              Value e = function.weight(
-                  nb, l, args[0], function.rowReference(nb, l, args[1]));
+              Value e = function.weight(nb, l, args[0],
+                                        function.rowReference(nb, l, args[1]));
               linalg::YieldOp::create(
                   nb, l,
                   ValueRange{arith::SelectOp::create(nb, l, isMasked, zero, e)});

@@ -84,8 +84,8 @@ template <typename Config>
 LogicalResult lowerConfiguredTileOps(
     Operation *root, StringRef attrName,
     function_ref<FailureOr<Config>(Operation *, std::string &)> parse,
-    function_ref<LogicalResult(Operation *, StringRef,
-                               const AttentionProblem &, const Config &)>
+    function_ref<LogicalResult(Operation *, StringRef, const AttentionProblem &,
+                               const Config &)>
         verify,
     function_ref<LogicalResult(RewriterBase &, OnlineAttentionOp,
                                const Config &)>
@@ -103,11 +103,10 @@ LogicalResult lowerConfiguredTileOps(
     if (failed(config) ||
         failed(verify(op, strategy, AttentionProblem::get(op), *config)))
       return failure();
-    ATTN_DEBUG_WITH_TYPE(debugType, llvm::dbgs()
-                                        << "[" << debugType << "] lowering "
-                                        << op.getQueryType() << " x "
-                                        << op.getKeyType() << " tile with "
-                                        << *config << "\n");
+    ATTN_DEBUG_WITH_TYPE(
+        debugType, llvm::dbgs() << "[" << debugType << "] lowering "
+                                << op.getQueryType() << " x " << op.getKeyType()
+                                << " tile with " << *config << "\n");
     if (failed(lower(rewriter, op, *config)))
       return failure();
   }

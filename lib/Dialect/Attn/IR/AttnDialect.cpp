@@ -156,9 +156,9 @@ Attribute ScoreAttr::parse(AsmParser &parser, Type) {
       return {};
     }
     if (!function) {
-      parser.emitError(mapLoc) << "unknown feature map '" << name
-                               << "'; expected "
-                               << listScoreFunctions(Family::Kernel);
+      parser.emitError(mapLoc)
+          << "unknown feature map '" << name << "'; expected "
+          << listScoreFunctions(Family::Kernel);
       return {};
     }
   } else {
@@ -169,9 +169,8 @@ Attribute ScoreAttr::parse(AsmParser &parser, Type) {
       return {};
     }
     if (!function) {
-      parser.emitError(loc)
-          << "unknown score kind '" << name << "'; expected "
-          << listScoreFunctions(Family::RowMax, "kernel");
+      parser.emitError(loc) << "unknown score kind '" << name << "'; expected "
+                            << listScoreFunctions(Family::RowMax, "kernel");
       return {};
     }
   }

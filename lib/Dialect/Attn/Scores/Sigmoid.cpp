@@ -30,11 +30,11 @@ public:
         b, loc, arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, s)));
     Value onePlusT =
         arith::AddFOp::create(b, loc, constantLike(b, loc, s, 1.0), t);
-    Value nonNegative = arith::CmpFOp::create(
-        b, loc, arith::CmpFPredicate::OGE, s, constantLike(b, loc, s, 0.0));
+    Value nonNegative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE,
+                                              s, constantLike(b, loc, s, 0.0));
     // NaN compares false and takes t / (1 + t), NaN as well.
-    Value numerator = arith::SelectOp::create(
-        b, loc, nonNegative, constantLike(b, loc, s, 1.0), t);
+    Value numerator = arith::SelectOp::create(b, loc, nonNegative,
+                                              constantLike(b, loc, s, 1.0), t);
     return arith::DivFOp::create(b, loc, numerator, onePlusT);
   }
 };

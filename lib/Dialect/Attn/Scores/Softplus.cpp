@@ -31,8 +31,7 @@ public:
   Value rowReference(OpBuilder &b, Location loc, Value rowMax) const override {
     Value m2 = arith::MulFOp::create(b, loc, rowMax,
                                      constantLike(b, loc, rowMax, kLog2E));
-    return arith::MinimumFOp::create(b, loc, m2,
-                                     constantLike(b, loc, m2, 0.0));
+    return arith::MinimumFOp::create(b, loc, m2, constantLike(b, loc, m2, 0.0));
   }
 
   /// softplus(s) 2^-ref; ref is 0 whenever s > 0. For s <= 0 it is
@@ -49,8 +48,8 @@ public:
     Value positive = arith::AddFOp::create(b, loc, s, tail);
     // s <= 0: 2^(s log2(e) - ref) log1p(t) / t, with t = e^s; for t < 1e-4,
     // log1p(t) / t = 1 - t/2 to within t^2/3 (and t may be 0).
-    Value small = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, t,
-                                        cst(1e-4));
+    Value small =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, t, cst(1e-4));
     Value ratio = arith::SelectOp::create(
         b, loc, small,
         arith::SubFOp::create(b, loc, cst(1.0),
@@ -61,8 +60,8 @@ public:
         arith::SubFOp::create(
             b, loc, arith::MulFOp::create(b, loc, s, cst(kLog2E)), reference));
     Value negative = arith::MulFOp::create(b, loc, shifted, ratio);
-    Value isPositive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                             s, cst(0.0));
+    Value isPositive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, s, cst(0.0));
     return arith::SelectOp::create(b, loc, isPositive, positive, negative);
   }
 };

@@ -25,8 +25,8 @@ public:
 
   Value weight(OpBuilder &b, Location loc, Value s, Value) const override {
     Value square = arith::MulFOp::create(b, loc, s, s);
-    Value half = arith::MulFOp::create(b, loc, constantLike(b, loc, s, 0.5),
-                                       square);
+    Value half =
+        arith::MulFOp::create(b, loc, constantLike(b, loc, s, 0.5), square);
     Value linear =
         arith::AddFOp::create(b, loc, constantLike(b, loc, s, 1.0), s);
     return arith::AddFOp::create(b, loc, linear, half);

@@ -1,4 +1,4 @@
-//===- Vulkan.cpp - attn-gpu-pipeline with api=vulkan ---------------------===//
+//===- VulkanPipeline.cpp - attn-gpu-pipeline with api=vulkan -------------===//
 //
 // Vulkan: the kernels to SPIR-V compute shaders beside each gpu.module
 // (lib/Conversion/GPUToVulkan), checked against the module's #attn.target
@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "BuiltinGpuApis.h"
+#include "attn/Pipelines/GpuApi.h"
 
 #include "attn/Conversion/Passes.h"
 #include "attn/Pipelines/Pipelines.h"

@@ -4,14 +4,15 @@
 // pipeline (lib/Pipelines/GpuApis): whether this build has the API's layer of
 // libattn_runtime, its errors, the compile options it takes and the device
 // it fits kernels to, the runtime functions its host code calls (for the
-// JIT), and kernel timing. Each API is a class derived from GpuLayer, in a
-// file of its own in this folder, listed in BuiltinGpuLayers.def under the
-// name of its GpuApi.
+// JIT), and kernel timing. Each API's is a class derived from GpuLayer, in
+// lib/Targets/<X>/<X>Facade.cpp, under the name of its GpuApi, registered by
+// the target's line in attn/Targets/BuiltinTargets.def. For the facade's
+// files and the targets' only: no public API.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef ATTN_LIB_CAPI_GPULAYERS_GPULAYER_H
-#define ATTN_LIB_CAPI_GPULAYERS_GPULAYER_H
+#ifndef ATTN_CAPI_GPULAYER_H
+#define ATTN_CAPI_GPULAYER_H
 
 #include "attn/CAPI/Compiler.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -42,13 +43,13 @@ public:
   /// compiling to run here (`forDevice`), fits the kernels to this machine's
   /// device, within what `module`'s #attn.target writes. False with `error`
   /// set when they do not fit.
-  virtual bool setPipelineOptions(const CompileOptions &options,
-                                  bool forDevice, mlir::ModuleOp module,
+  virtual bool setPipelineOptions(const CompileOptions &options, bool forDevice,
+                                  mlir::ModuleOp module,
                                   mlir::attn::GpuPipelineOptions &pipeline,
                                   std::string &error) const = 0;
   /// Adds, by name, the runtime functions the API's host code calls.
-  virtual void addJitSymbols(
-      llvm::function_ref<void(const char *, void *)> add) const = 0;
+  virtual void
+  addJitSymbols(llvm::function_ref<void(const char *, void *)> add) const = 0;
   virtual void setKernelTiming(bool enable) const = 0;
   /// The kernels' time since timing was set, or -1 without the layer.
   virtual double kernelMilliseconds() const = 0;
@@ -60,12 +61,13 @@ const GpuLayer *lookupGpuLayer(llvm::StringRef name);
 llvm::ArrayRef<const GpuLayer *> getGpuLayers();
 /// Adds the module loads and launches that every GPU layer shares
 /// (GpuRuntime.h), when this build has any.
-void addSharedGpuJitSymbols(
-    llvm::function_ref<void(const char *, void *)> add);
+void addSharedGpuJitSymbols(llvm::function_ref<void(const char *, void *)> add);
 
-#define ATTN_GPU_LAYER(Name) std::unique_ptr<GpuLayer> create##Name##GpuLayer();
-#include "BuiltinGpuLayers.def"
+/// createXGpuLayer() of each registered target X (lib/Targets/X).
+#define ATTN_GPU_TARGET(Name)                                                  \
+  std::unique_ptr<GpuLayer> create##Name##GpuLayer();
+#include "attn/Targets/BuiltinTargets.def"
 
 } // namespace attn::api::detail
 
-#endif // ATTN_LIB_CAPI_GPULAYERS_GPULAYER_H
+#endif // ATTN_CAPI_GPULAYER_H

@@ -1,4 +1,4 @@
-//===- Cuda.cpp - The CUDA layer, for the facade --------------------------===//
+//===- CudaFacade.cpp - The CUDA layer, for the facade --------------------===//
 //
 // target=cuda: the runtime's CUDA layer (CudaRuntime.h, the mgpu* functions
 // the CUDA pipeline's host code calls), present when cuda.h was found at
@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuLayer.h"
+#include "attn/CAPI/GpuLayer.h"
 
 #ifdef ATTN_HAS_CUDA_RUNTIME
 #include "attn/Runtime/CudaRuntime.h"
@@ -37,8 +37,8 @@ public:
     return "";
   }
 
-  bool setPipelineOptions(const CompileOptions &options, bool,
-                          mlir::ModuleOp, mlir::attn::GpuPipelineOptions &pipeline,
+  bool setPipelineOptions(const CompileOptions &options, bool, mlir::ModuleOp,
+                          mlir::attn::GpuPipelineOptions &pipeline,
                           std::string &) const override {
     pipeline.chip = options.gpuChip;
     pipeline.format = "bin";

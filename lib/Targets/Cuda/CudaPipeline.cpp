@@ -1,4 +1,4 @@
-//===- Cuda.cpp - attn-gpu-pipeline with api=cuda -------------------------===//
+//===- CudaPipeline.cpp - attn-gpu-pipeline with api=cuda -----------------===//
 //
 // CUDA: the kernels to NVVM (bf16 tensor-core products by attn's own
 // conversion, lib/Conversion/NVGPUToNVVM), serialized to PTX, cubin or
@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "BuiltinGpuApis.h"
+#include "attn/Pipelines/GpuApi.h"
 
 #include "attn/Conversion/Passes.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -35,9 +35,9 @@ static constexpr int kFirstPtxVersion[] = {70, 71, 78, 78};
 static_assert(std::size(kFirstPtxVersion) == std::size(kGpuChips));
 /// PTX ISA versions (`features`) that LLVM 22 emits for those chips.
 static constexpr StringLiteral kPtxFeatures[] = {
-    "+ptx70", "+ptx71", "+ptx72", "+ptx73", "+ptx74", "+ptx75", "+ptx76",
-    "+ptx77", "+ptx78", "+ptx80", "+ptx81", "+ptx82", "+ptx83", "+ptx84",
-    "+ptx85", "+ptx86", "+ptx87", "+ptx88"};
+    "+ptx70", "+ptx71", "+ptx72", "+ptx73", "+ptx74", "+ptx75",
+    "+ptx76", "+ptx77", "+ptx78", "+ptx80", "+ptx81", "+ptx82",
+    "+ptx83", "+ptx84", "+ptx85", "+ptx86", "+ptx87", "+ptx88"};
 static constexpr StringLiteral kKernelFormats[] = {"isa", "bin", "fatbin"};
 
 template <size_t N>
@@ -53,8 +53,8 @@ ArrayRef<StringLiteral> mlir::attn::supportedGpuChips() { return kGpuChips; }
 std::string mlir::attn::checkGpuChip(StringRef chip) {
   if (llvm::is_contained(kGpuChips, chip))
     return "";
-  return "GPU chip '" + chip.str() + "' is not supported (supported: " +
-         listOf(kGpuChips) + ")";
+  return "GPU chip '" + chip.str() +
+         "' is not supported (supported: " + listOf(kGpuChips) + ")";
 }
 
 namespace {
@@ -73,7 +73,8 @@ public:
             &options.toolkit};
   }
 
-  std::string checkOwnOptions(const GpuPipelineOptions &options) const override {
+  std::string
+  checkOwnOptions(const GpuPipelineOptions &options) const override {
     if (std::string error = checkGpuChip(options.chip); !error.empty())
       return "chip: " + error;
     StringRef features = options.features;

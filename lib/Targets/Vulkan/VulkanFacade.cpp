@@ -1,4 +1,4 @@
-//===- Vulkan.cpp - The Vulkan layer, for the facade ----------------------===//
+//===- VulkanFacade.cpp - The Vulkan layer, for the facade ----------------===//
 //
 // target=vulkan: the runtime's Vulkan layer (VulkanRuntime.h, the
 // attnVulkan* functions that attn-use-vulkan-runtime renames the host's
@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuLayer.h"
+#include "attn/CAPI/GpuLayer.h"
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 
@@ -50,9 +50,9 @@ public:
     if (!forDevice || !attnVulkanDeviceLimits(&limits))
       return true;
     int64_t device = limits.maxComputeSharedMemorySize;
-    mlir::attn::TargetAttr target =
-        module ? mlir::attn::lookupTargetAttr(module)
-               : mlir::attn::TargetAttr();
+    mlir::attn::TargetAttr target = module
+                                        ? mlir::attn::lookupTargetAttr(module)
+                                        : mlir::attn::TargetAttr();
     std::optional<int64_t> written =
         target ? target.getSharedMemory() : std::nullopt;
     if (written && *written > device) {

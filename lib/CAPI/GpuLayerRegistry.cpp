@@ -1,11 +1,12 @@
 //===- GpuLayerRegistry.cpp - The facade's GPU layers ---------------------===//
 //
-// The registered GPU layers (BuiltinGpuLayers.def), looked up by the name of
-// their GPU API, and the runtime functions that every layer shares.
+// The GPU layers of the registered targets (attn/Targets/BuiltinTargets.def),
+// looked up by the name of their GPU API, and the runtime functions that
+// every layer shares.
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuLayer.h"
+#include "attn/CAPI/GpuLayer.h"
 
 #if defined(ATTN_HAS_CUDA_RUNTIME) || defined(ATTN_HAS_VULKAN_RUNTIME)
 #include "attn/Runtime/GpuRuntime.h"
@@ -24,8 +25,8 @@ struct Registry {
   std::vector<const GpuLayer *> layers;
 
   Registry() {
-#define ATTN_GPU_LAYER(Name) owned.push_back(create##Name##GpuLayer());
-#include "BuiltinGpuLayers.def"
+#define ATTN_GPU_TARGET(Name) owned.push_back(create##Name##GpuLayer());
+#include "attn/Targets/BuiltinTargets.def"
     for (const auto &layer : owned)
       layers.push_back(layer.get());
   }

@@ -1,11 +1,11 @@
 //===- GpuApiRegistry.cpp - The registry of GPU APIs ----------------------===//
 //
-// The registered GPU APIs (BuiltinGpuApis.def), looked up by the name
-// `api=` writes.
+// The GPU APIs of the registered targets (attn/Targets/BuiltinTargets.def),
+// looked up by the name `api=` writes.
 //
 //===----------------------------------------------------------------------===//
 
-#include "BuiltinGpuApis.h"
+#include "attn/Pipelines/GpuApi.h"
 
 #include <vector>
 
@@ -21,8 +21,8 @@ struct Registry {
   std::vector<const GpuApi *> apis;
 
   Registry() {
-#define ATTN_GPU_API(Name) owned.push_back(create##Name##GpuApi());
-#include "BuiltinGpuApis.def"
+#define ATTN_GPU_TARGET(Name) owned.push_back(create##Name##GpuApi());
+#include "attn/Targets/BuiltinTargets.def"
     for (const auto &api : owned)
       apis.push_back(api.get());
   }
@@ -41,15 +41,15 @@ const GpuApi *mlir::attn::lookupGpuApi(StringRef name) {
   return nullptr;
 }
 
-ArrayRef<const GpuApi *> mlir::attn::getGpuApis() {
-  return getRegistry().apis;
-}
+ArrayRef<const GpuApi *> mlir::attn::getGpuApis() { return getRegistry().apis; }
 
 std::string mlir::attn::listGpuApis() {
   ArrayRef<const GpuApi *> apis = getGpuApis();
   std::string list;
   for (size_t i = 0; i < apis.size(); ++i)
-    list += (i == 0 ? "" : i + 1 == apis.size() ? " or " : ", ") +
+    list += (i == 0                 ? ""
+             : i + 1 == apis.size() ? " or "
+                                    : ", ") +
             apis[i]->getName().str();
   return list;
 }
