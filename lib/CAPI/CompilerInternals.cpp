@@ -9,6 +9,7 @@
 #include "attn/CAPI/GpuLayer.h"
 
 #include "attn/Pipelines/GpuApi.h"
+#include "attn/Support/ListText.h"
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
@@ -240,12 +241,8 @@ const attn::api::TargetInfo *attn::api::findTarget(const std::string &name) {
 }
 
 std::string attn::api::knownTargetList() {
-  const std::vector<TargetInfo> &targets = knownTargets();
-  std::string list;
-  for (size_t i = 0; i < targets.size(); ++i)
-    list += std::string(i == 0                    ? ""
-                        : i + 1 == targets.size() ? " or "
-                                                  : ", ") +
-            targets[i].name;
-  return list;
+  std::vector<llvm::StringRef> names;
+  for (const TargetInfo &info : knownTargets())
+    names.push_back(info.name);
+  return mlir::attn::joinAsList(names);
 }

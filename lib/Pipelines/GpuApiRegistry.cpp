@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Pipelines/GpuApi.h"
+#include "attn/Support/ListText.h"
 
 #include <vector>
 
@@ -44,12 +45,8 @@ const GpuApi *mlir::attn::lookupGpuApi(StringRef name) {
 ArrayRef<const GpuApi *> mlir::attn::getGpuApis() { return getRegistry().apis; }
 
 std::string mlir::attn::listGpuApis() {
-  ArrayRef<const GpuApi *> apis = getGpuApis();
-  std::string list;
-  for (size_t i = 0; i < apis.size(); ++i)
-    list += (i == 0                 ? ""
-             : i + 1 == apis.size() ? " or "
-                                    : ", ") +
-            apis[i]->getName().str();
-  return list;
+  SmallVector<StringRef> names;
+  for (const GpuApi *api : getGpuApis())
+    names.push_back(api->getName());
+  return joinAsList(names);
 }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Pipelines/GpuApi.h"
+#include "attn/Support/ListText.h"
 
 #include "attn/Conversion/Passes.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -40,21 +41,13 @@ static constexpr StringLiteral kPtxFeatures[] = {
     "+ptx83", "+ptx84", "+ptx85", "+ptx86", "+ptx87", "+ptx88"};
 static constexpr StringLiteral kKernelFormats[] = {"isa", "bin", "fatbin"};
 
-template <size_t N>
-static std::string listOf(const StringLiteral (&values)[N]) {
-  std::string text;
-  for (size_t i = 0; i < N; ++i)
-    text += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + values[i].str();
-  return text;
-}
-
 ArrayRef<StringLiteral> mlir::attn::supportedGpuChips() { return kGpuChips; }
 
 std::string mlir::attn::checkGpuChip(StringRef chip) {
   if (llvm::is_contained(kGpuChips, chip))
     return "";
   return "GPU chip '" + chip.str() +
-         "' is not supported (supported: " + listOf(kGpuChips) + ")";
+         "' is not supported (supported: " + joinAsList(kGpuChips) + ")";
 }
 
 namespace {
@@ -81,7 +74,7 @@ public:
     if (!llvm::is_contained(kPtxFeatures, features))
       return "features = '" + options.features +
              "' is not a PTX version for these chips (expected " +
-             listOf(kPtxFeatures) + ")";
+             joinAsList(kPtxFeatures) + ")";
     int ptxVersion = 0;
     features.drop_front(strlen("+ptx")).getAsInteger(10, ptxVersion);
     int firstVersion =
@@ -93,7 +86,7 @@ public:
              std::to_string(firstVersion);
     if (!llvm::is_contained(kKernelFormats, StringRef(options.format)))
       return "format = '" + options.format +
-             "' is not a kernel format (expected " + listOf(kKernelFormats) +
+             "' is not a kernel format (expected " + joinAsList(kKernelFormats) +
              ")";
     return "";
   }

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "BuiltinScores.h"
+#include "attn/Support/ListText.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -82,11 +83,5 @@ std::string mlir::attn::listScoreFunctions(ScoreFunction::Family family,
       names.push_back(function->getName());
   if (!also.empty())
     names.push_back(also);
-  std::string list;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0)
-      list += i + 1 == names.size() ? " or " : ", ";
-    list += names[i].str();
-  }
-  return list;
+  return joinAsList(names);
 }
