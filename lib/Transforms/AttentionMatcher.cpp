@@ -373,7 +373,8 @@ mlir::attn::raiseAttentionSite(RewriterBase &rewriter,
   if (p.hasWindow)
     window = WindowAttr::get(ctx, p.windowLeft, p.windowRight);
   auto attention = AttentionOp::create(
-      rewriter, loc, init.getType(), q, k, v, mask, bias, init,
+      rewriter, loc, init.getType(), q, k, v, mask, bias,
+      /*sink_logits=*/Value(), init,
       rewriter.getF32FloatAttr(static_cast<float>(p.scale)),
       p.causal ? rewriter.getUnitAttr() : UnitAttr(), window,
       /*sinks=*/IntegerAttr(), /*softcap=*/FloatAttr(), /*score=*/ScoreAttr(),

@@ -15,6 +15,7 @@
 #include "attn/Strategies/Common/FlashKernel.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -148,7 +149,7 @@ SmallVector<Value> TileLowering::build() {
   // the scores: P V skips the others, so that a value a row may not see
   // never reaches it (0 * NaN), while an allowed key of weight 0 is read.
   Value scores, allowedKeys;
-  bool hasRules = p.mask || p.causal || p.hasWindow;
+  bool hasRules = p.mask || p.causal || p.hasWindow || p.maskMod;
   {
     SmallVector<Value> ins = {dots};
     AffineMap id4 = b.getMultiDimIdentityMap(4);
@@ -180,13 +181,25 @@ SmallVector<Value> TileLowering::build() {
           unsigned next = 1;
           Value allowed = p.mask ? a[next++] : Value();
           Value bias = p.bias ? toF32(nb, nl, a[next++]) : Value();
-          s = algebra.finishScore(s, bias);
+          // The tile's indices, at which its mods apply.
+          SmallVector<Value> tileIndex;
+          for (unsigned dim = 0; dim < 4; ++dim)
+            tileIndex.push_back(linalg::IndexOp::create(nb, nl, dim));
+          auto scoreMod = [&](Value x) {
+            return applyScoreMod(nb, nl, p, x, tileIndex[0], tileIndex[1],
+                                 {tileIndex[2], tileIndex[3]});
+          };
+          s = algebra.finishScore(
+              s, bias,
+              p.scoreMod ? function_ref<Value(Value)>(scoreMod) : nullptr);
           RuleArith d(nb, nl);
-          Value i = d.add(linalg::IndexOp::create(nb, nl, 2), queryPosition);
-          Value j = d.add(linalg::IndexOp::create(nb, nl, 3), keyPosition);
+          Value i = d.add(tileIndex[2], queryPosition);
+          Value j = d.add(tileIndex[3], keyPosition);
           // Positions are aligned already: the rule's Lk - Lq is 0 here.
           Value band = rule::bandAllowed(d, p, i, j, d.c(0), d.c(0));
           allowed = band ? (allowed ? d.both(allowed, band) : band) : allowed;
+          allowed = applyMaskMod(nb, nl, p, allowed, tileIndex[0],
+                                 tileIndex[1], {tileIndex[2], tileIndex[3]});
           if (!hasRules)
             return {s};
           if (!allowed)
@@ -311,20 +324,38 @@ Value lowerFinalize(RewriterBase &b, FinalizeOp op) {
       b.getContext());
   Type outElem = p.elementType;
   bool inPlace = op.getAcc().getType() == op.getInit().getType();
+  // Inputs: (acc unless in place), sum, (max, sink logit); output acc in
+  // place or init.
   SmallVector<Value> ins = {op.getSum()};
-  if (!inPlace)
+  SmallVector<AffineMap> maps = {rows};
+  if (!inPlace) {
     ins.insert(ins.begin(), op.getAcc());
+    maps.insert(maps.begin(), id4);
+  }
+  if (p.sinkLogits) {
+    ins.append({op.getMax(), p.sinkLogits});
+    maps.append({rows, AffineMap::get(4, 0, {b.getAffineDimExpr(1)},
+                                      b.getContext())});
+  }
+  maps.push_back(id4);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{op.getType()}, ins,
-      ValueRange{inPlace ? op.getAcc() : op.getInit()},
-      inPlace ? ArrayRef<AffineMap>{rows, id4}
-              : ArrayRef<AffineMap>{id4, rows, id4},
+      ValueRange{inPlace ? op.getAcc() : op.getInit()}, maps,
       SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         AttentionAlgebra algebra(nb, nl, p);
-        // In place: (sum, acc); else (acc, sum, init).
-        Value o = inPlace ? a[1] : a[0], l = inPlace ? a[0] : a[1];
-        linalg::YieldOp::create(nb, nl, algebra.epilogue(o, l, outElem));
+        unsigned next = 0;
+        Value o = inPlace ? Value() : a[next++];
+        Value l = a[next++];
+        Value sinkWeight;
+        if (p.sinkLogits) {
+          Value m = a[next++];
+          sinkWeight = algebra.sinkWeight(a[next++], m);
+        }
+        if (inPlace)
+          o = a.back();
+        linalg::YieldOp::create(nb, nl,
+                                algebra.epilogue(o, l, outElem, sinkWeight));
       });
   return generic.getResult(0);
 }

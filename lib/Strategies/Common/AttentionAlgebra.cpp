@@ -31,7 +31,7 @@ bool AttentionAlgebra::tracksMax() const { return p.score.tracksRowMax(); }
 /// Whether something comes between the scale and the weight: then the
 /// log2(e) of softmax cannot be folded into the scale.
 static bool hasScoreOps(const AttentionProblem &p) {
-  return !p.score.isFeatureProduct() && (p.bias || p.softcap);
+  return !p.score.isFeatureProduct() && (p.bias || p.softcap || p.scoreMod);
 }
 
 double AttentionAlgebra::scoreScale() const {
@@ -42,7 +42,8 @@ double AttentionAlgebra::scoreScale() const {
   return p.scale;
 }
 
-Value AttentionAlgebra::finishScore(Value s, Value bias) {
+Value AttentionAlgebra::finishScore(Value s, Value bias,
+                                    function_ref<Value(Value)> scoreMod) {
   if (bias)
     s = arith::AddFOp::create(b, loc, s, bias);
   if (p.softcap) {
@@ -53,6 +54,8 @@ Value AttentionAlgebra::finishScore(Value s, Value bias) {
             b, loc,
             arith::MulFOp::create(b, loc, s, constant(s, 1.0 / *p.softcap))));
   }
+  if (scoreMod)
+    s = scoreMod(s);
   const ScoreFunction &fn = *p.score.getFunction();
   if (fn.scoresInLog2Domain() && hasScoreOps(p))
     s = arith::MulFOp::create(b, loc, s, constant(s, kLog2E));
@@ -140,12 +143,24 @@ Value AttentionAlgebra::weightedSum(ArrayRef<Value> w, ArrayRef<Value> x) {
   return sum;
 }
 
-Value AttentionAlgebra::epilogue(Value o, Value l, Type outElem) {
+Value AttentionAlgebra::sinkWeight(Value sinkLogit, Value m) {
+  const ScoreFunction &fn = *p.score.getFunction();
+  Value sink = sinkLogit;
+  if (fn.scoresInLog2Domain())
+    sink = arith::MulFOp::create(b, loc, sink, constant(sink, kLog2E));
+  return fn.weight(b, loc, sink, m);
+}
+
+Value AttentionAlgebra::epilogue(Value o, Value l, Type outElem,
+                                 Value sinkWeight) {
   if (p.score.getNormalize()) {
     Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
                                         constant(l, 0.0));
+    Value divisor =
+        sinkWeight ? arith::AddFOp::create(b, loc, l, sinkWeight).getResult()
+                   : l;
     Value quotient =
-        arith::DivFOp::create(b, loc, o, broadcastLike(b, loc, l, o));
+        arith::DivFOp::create(b, loc, o, broadcastLike(b, loc, divisor, o));
     o = arith::SelectOp::create(b, loc, empty, constant(o, 0.0), quotient);
   }
   if (getElementTypeOrSelf(o.getType()) == outElem)

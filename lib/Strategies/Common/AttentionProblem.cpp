@@ -43,20 +43,31 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     }
     p.sinks = typedOp.getNumSinks();
   };
+  // Both user-facing ops carry the mods.
+  auto fillMods = [&](auto typedOp) {
+    if (typedOp.hasScoreMod())
+      p.scoreMod = &typedOp.getScoreMod();
+    if (typedOp.hasMaskMod())
+      p.maskMod = &typedOp.getMaskMod();
+  };
   if (auto attention = dyn_cast<AttentionOp>(op)) {
     fillCommon(attention, attention.getInit());
     fillScoreAndRules(attention);
+    fillMods(attention);
+    p.sinkLogits = attention.getSinkLogits();
   } else if (auto tile = dyn_cast<OnlineAttentionOp>(op)) {
     // The tile op: its lengths are the tile's, and `init` is the state's
     // acc.
     fillCommon(tile, tile.getAcc());
     fillScoreAndRules(tile);
+    fillMods(tile);
   } else if (auto finalize = dyn_cast<FinalizeOp>(op)) {
     // Only what the epilogue needs: the score and the result.
     p.init = finalize.getInit();
     p.elementType =
         cast<RankedTensorType>(finalize.getInit().getType()).getElementType();
     p.score = finalize.getEffectiveScore();
+    p.sinkLogits = finalize.getSinkLogits();
   } else if (auto neighborhood = dyn_cast<NeighborhoodOp>(op)) {
     fillCommon(neighborhood, neighborhood.getInit());
     p.isNeighborhood = true;
@@ -65,8 +76,27 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     p.dilation = neighborhood.getDilations();
     p.stride = neighborhood.getStrides();
     p.causalAxes = neighborhood.getCausalAxes();
+    fillMods(neighborhood);
   }
   return p;
+}
+
+std::string AttentionProblem::unsupportedVariants(StringRef strategy,
+                                                  bool scoreMods,
+                                                  bool maskMods,
+                                                  bool sinks) const {
+  SmallVector<StringRef> missing;
+  if (scoreMod && !scoreMods)
+    missing.push_back("score_mod");
+  if (maskMod && !maskMods)
+    missing.push_back("mask_mod");
+  if (sinkLogits && !sinks)
+    missing.push_back("sink_logits");
+  if (missing.empty())
+    return "";
+  std::string names = llvm::join(missing, " and ");
+  return names + (missing.size() == 1 ? " is" : " are") +
+         " not computed by " + strategy.str() + " yet";
 }
 
 static int64_t product(ArrayRef<int64_t> sizes) {
@@ -178,7 +208,9 @@ mlir::attn::AttentionWork::AttentionWork(Operation *op) {
   AttentionProblem p = AttentionProblem::get(op);
   // Sizes and rules only: the op and its values do not outlive compilation.
   p.op = nullptr;
-  p.query = p.key = p.value = p.mask = p.bias = p.init = Value();
+  p.query = p.key = p.value = p.mask = p.bias = p.init = p.sinkLogits =
+      Value();
+  p.scoreMod = p.maskMod = nullptr;
   problem = std::make_shared<const AttentionProblem>(std::move(p));
 }
 

@@ -118,8 +118,8 @@ SmallVector<Value> FlashEmitter::build() {
 
   // Writes rows [g, i] of block `block` into the forall's shared outputs
   // `outs`: the result through the epilogue, or in state mode acc, max and
-  // sum. rowState(r) gives row r's {m, l} (m only in state mode) and
-  // rowVector(r, e) its O vectors.
+  // sum. rowState(r) gives row r's {m, l} (m only in state mode or with sink
+  // logits) and rowVector(r, e) its O vectors.
   auto writeBlock = [&](Value batch, Value kvHead, ValueRange outs,
                         Value block, scf::ForallOp forall,
                         function_ref<std::pair<Value, Value>(Value r)> rowState,
@@ -141,11 +141,19 @@ SmallVector<Value> FlashEmitter::build() {
                                     ib.getInsertionPoint());
                 Value r = add(mul(g, idx(cfg.blockQ)), i);
                 auto [m, l] = rowState(r);
+                // The row's sink logit, weighed against its maximum.
+                Value sinkWeight;
+                if (!state && p.sinkLogits)
+                  sinkWeight = algebra.sinkWeight(
+                      tensor::ExtractOp::create(
+                          b, loc, p.sinkLogits,
+                          ValueRange{add(mul(kvHead, idx(group)), g)}),
+                      m);
                 SmallVector<Value> next(iAcc);
                 for (int64_t e = 0; e < valueVecs; ++e) {
                   Value o = rowVector(r, e);
                   if (!state)
-                    o = algebra.epilogue(o, l, outElem);
+                    o = algebra.epilogue(o, l, outElem, sinkWeight);
                   next[0] = vector::TransferWriteOp::create(
                                 b, loc, o, next[0],
                                 ValueRange{idx(0), g, i, idx(e * lanes)},
@@ -465,9 +473,10 @@ SmallVector<Value> FlashEmitter::build() {
                 batch, kvHead, forall.getRegionIterArgs(), block, forall,
                 [&](Value r) -> std::pair<Value, Value> {
                   Value m =
-                      state ? memref::LoadOp::create(b, loc, mRow, ValueRange{r})
-                                  .getResult()
-                            : Value();
+                      state || p.sinkLogits
+                          ? memref::LoadOp::create(b, loc, mRow, ValueRange{r})
+                                .getResult()
+                          : Value();
                   return {m, memref::LoadOp::create(b, loc, lRow,
                                                     ValueRange{r})};
                 },
@@ -574,7 +583,8 @@ SmallVector<Value> FlashEmitter::build() {
                   vector::StoreOp::create(b, loc, algebra.weightedSum(w, os),
                                           oRow, ValueRange{idx(e * lanes)});
                 }
-                Value m = state ? algebra.mergedMax(ms) : Value();
+                Value m = state || p.sinkLogits ? algebra.mergedMax(ms)
+                                                : Value();
                 return {m, algebra.weightedSum(w, ls)};
               },
               [&](Value, int64_t e) -> Value {

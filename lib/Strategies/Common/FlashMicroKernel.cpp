@@ -9,6 +9,7 @@
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -226,7 +227,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   {
     Value tileEnd = add(kvStart, idx(cfg.blockK - 1));
     full = cmpI(arith::CmpIPredicate::slt, tileEnd, lk);
-    if (p.isNeighborhood) {
+    if (p.isNeighborhood || p.maskMod) {
+      // Every element tested (a mask_mod is not classified by tiles yet).
       full = arith::ConstantIntOp::create(b, loc, 0, 1);
     } else if (p.mask) {
       // Full when every row allows all of the tile's keys (and the band,
@@ -274,7 +276,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   };
   access.bias = bias;
   Value iota;
-  auto allowed = [&](int64_t r, int64_t c) -> Value {
+  // The positions (i32) of key vector c of the tile.
+  auto keyPositions = [&](int64_t c) -> Value {
     if (!iota)
       iota = arith::ConstantOp::create(
           b, loc,
@@ -286,8 +289,11 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
                   }))));
     Value base =
         arith::IndexCastOp::create(b, loc, i32, add(kvStart, idx(c * lanes)));
-    Value jv = arith::AddIOp::create(
+    return arith::AddIOp::create(
         b, loc, vector::BroadcastOp::create(b, loc, idxVecType, base), iota);
+  };
+  auto ruleAllowed = [&](int64_t r, int64_t c) -> Value {
+    Value jv = keyPositions(c);
     Value ok = p.isNeighborhood ? neighborhoodAllowed(rows, r, jv)
                                 : bandAllowed(rowIndex[r], jv);
     if (paddedMask) {
@@ -316,7 +322,30 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
     return andI(ok, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
                                           raw, zero));
   };
+  // The keys of vector c as the mods see them: lanes past the last key
+  // (masked out) read the last key, so that the mods index their tables in
+  // bounds.
+  auto modKeys = [&](int64_t c) -> Value {
+    Value last = arith::IndexCastOp::create(b, loc, i32, sub(lk, idx(1)));
+    return arith::MinSIOp::create(
+        b, loc, keyPositions(c),
+        vector::BroadcastOp::create(b, loc, idxVecType, last));
+  };
+  // The rules, the mask and the op's mask_mod at (b, h, i, j).
+  auto allowed = [&](int64_t r, int64_t c) -> Value {
+    Value ok = ruleAllowed(r, c);
+    if (!p.maskMod)
+      return ok;
+    return applyMaskMod(b, loc, p, ok, batch, rows.head[r],
+                        {rowIndex[r], modKeys(c)});
+  };
   access.allowed = allowed;
+  auto scoreMod = [&](int64_t r, int64_t c, Value s) -> Value {
+    return applyScoreMod(b, loc, p, s, batch, rows.head[r],
+                         {rowIndex[r], modKeys(c)});
+  };
+  if (p.scoreMod)
+    access.scoreMod = scoreMod;
   auto valueType = cast<RankedTensorType>(p.value.getType());
   VectorType rawValue = VectorType::get({lanes}, valueType.getElementType());
   bool valueInBounds = p.valueDim % lanes == 0;

@@ -35,6 +35,15 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
   if (!acceptsOp(op, reason))
     return false;
   AttentionProblem p = AttentionProblem::get(op);
+  // The flash kernels compute the custom variants of attn.attention (the
+  // tile op carries them).
+  bool fused = !p.isNeighborhood;
+  if (std::string missing = p.unsupportedVariants(getName(), fused, fused,
+                                                  fused);
+      !missing.empty()) {
+    reason = missing;
+    return false;
+  }
   if (target.kind == TargetDescription::Kind::GPU)
     return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
   return flashKernelCanCompute(p, configFor(p, target, StrategyAttr()), reason);
@@ -82,7 +91,8 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
     OnlineAttentionOp tile = createWholeProblemTile(rewriter, p);
     tile->setAttr(attrName, config);
     rewriter.replaceOp(op, createFinalize(rewriter, p, tile.getAccResult(),
-                                          tile.getSumResult()));
+                                          tile.getSumResult(),
+                                          tile.getMaxResult()));
   };
   MLIRContext *ctx = op->getContext();
   if (target.kind == TargetDescription::Kind::GPU) {

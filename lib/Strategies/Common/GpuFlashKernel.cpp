@@ -32,6 +32,7 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/MaskTiles.h"
+#include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -100,6 +101,9 @@ private:
   Value tileCounts;
   /// State mode: the state's buffers, read (null when empty) and written.
   Value accIn, maxIn, sumIn, accOut, maxOut, sumOut;
+  /// The buffers of the tables the mods read, and of the sink logits.
+  DenseMap<Value, Value> modBuffers;
+  Value sinkBuf;
   ProblemSizes sizes;
   KernelBuffers buffers{b, loc};
   bool mma = false; ///< Q K^T on tensor cores.
@@ -413,9 +417,19 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                             bias = toF32(memref::LoadOp::create(
                                 b, loc, biasBuf, ValueRange{bb, hb, row, key}));
                           }
-                          s = algebra.finishScore(s, bias);
+                          auto scoreMod = [&](Value x) {
+                            return applyScoreMod(b, loc, p, x, batch, head,
+                                                 {row, key}, &modBuffers);
+                          };
+                          s = algebra.finishScore(
+                              s, bias,
+                              p.scoreMod
+                                  ? function_ref<Value(Value)>(scoreMod)
+                                  : nullptr);
                           Value allowed =
                               buildAllowedPredicate(b, loc, p, sizes, row, key);
+                          allowed = applyMaskMod(b, loc, p, allowed, batch,
+                                                 head, {row, key}, &modBuffers);
                           if (maskBuf) {
                             auto type = cast<MemRefType>(maskBuf.getType());
                             Value mb =
@@ -535,9 +549,15 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
       memref::StoreOp::create(b, loc, l, sumOut, ValueRange{batch, head, row});
     } else {
       Type outElem = cast<MemRefType>(out.getType()).getElementType();
+      Value sinkWeight =
+          sinkBuf ? algebra.sinkWeight(
+                        memref::LoadOp::create(b, loc, sinkBuf, ValueRange{head}),
+                        m)
+                  : Value();
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
         Value o = algebra.epilogue(
-            memref::LoadOp::create(b, loc, orow, ValueRange{e}), l, outElem);
+            memref::LoadOp::create(b, loc, orow, ValueRange{e}), l, outElem,
+            sinkWeight);
         memref::StoreOp::create(b, loc, o, out,
                                 ValueRange{batch, head, row, e});
       });
@@ -578,6 +598,12 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
         Value l = algebra.weightedSum(factors, ls);
         Value target = state ? accOut : out;
         Type outElem = cast<MemRefType>(target.getType()).getElementType();
+        Value sinkWeight =
+            sinkBuf && !state
+                ? algebra.sinkWeight(memref::LoadOp::create(b, loc, sinkBuf,
+                                                            ValueRange{head}),
+                                     algebra.mergedMax(ms))
+                : Value();
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
           SmallVector<Value> os;
           for (int64_t s = 0; s < cfg.splits; ++s)
@@ -585,7 +611,7 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
                 b, loc, partO, ValueRange{idx(s), bh, row, e}));
           Value o = algebra.weightedSum(factors, os);
           if (!state)
-            o = algebra.epilogue(o, l, outElem);
+            o = algebra.epilogue(o, l, outElem, sinkWeight);
           memref::StoreOp::create(b, loc, o, target,
                                   ValueRange{batch, head, row, e});
         });
@@ -623,6 +649,10 @@ SmallVector<Value> GpuEmitter::build() {
                                               /*withCounts=*/true)
                                    .counts);
   Value biasBuf = p.bias ? buffers.input(p.bias) : Value();
+  for (Value table : modTables(p))
+    modBuffers[table] = buffers.input(table);
+  if (p.sinkLogits)
+    sinkBuf = buffers.input(p.sinkLogits);
   Value out;
   if (state) {
     if (!state->empty) {

@@ -13,6 +13,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -74,6 +76,29 @@ SmallVector<Value> stateSlices(OpBuilder &b, OnlineAttentionOp op,
   return {slice(b, loc, op.getAcc(), accOffsets, accSizes),
           slice(b, loc, op.getMax(), rowOffsets, rowSizes),
           slice(b, loc, op.getSum(), rowOffsets, rowSizes)};
+}
+
+/// The mods of a tile at `offsets` of the op it was cloned from: their b,
+/// h, i and j are the tile's own indices, so each gains its offset.
+void shiftModIndices(OpBuilder &b, OnlineAttentionOp tile,
+                     ArrayRef<OpFoldResult> offsets) {
+  for (Region *region : {&tile.getScoreMod(), &tile.getMaskMod()}) {
+    if (region->empty())
+      continue;
+    Block &body = region->front();
+    unsigned first = body.getNumArguments() - 4; // b, h, i, j
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&body);
+    for (unsigned dim : {kBatchDim, kHeadDim, kRowDim, kKeyDim}) {
+      if (isConstantIntValue(offsets[dim], 0))
+        continue;
+      BlockArgument index = body.getArgument(first + dim);
+      Value shifted = arith::AddIOp::create(
+          b, tile.getLoc(), index,
+          getValueOrCreateConstantIndexOp(b, tile.getLoc(), offsets[dim]));
+      index.replaceAllUsesExcept(shifted, shifted.getDefiningOp());
+    }
+  }
 }
 
 /// The tile (offsets, sizes) of `op` with the state `state` (slices of
@@ -150,7 +175,17 @@ FailureOr<TilingResult> buildTile(OpBuilder &b, OnlineAttentionOp op,
   for (Value s : state)
     operands.push_back(record(s));
 
-  Operation *tiled = mlir::clone(b, op, ValueRange(state).getTypes(), operands);
+  // The op with the tile's operands and its mods (mlir::clone does not
+  // clone regions into an op that is not built yet).
+  OperationState tileState(loc, op->getName(), operands,
+                           ValueRange(state).getTypes(), op->getAttrs());
+  for (unsigned r = 0; r < op->getNumRegions(); ++r)
+    tileState.addRegion();
+  Operation *tiled = b.create(tileState);
+  IRMapping mapping;
+  for (unsigned r = 0; r < op->getNumRegions(); ++r)
+    op->getRegion(r).cloneInto(&tiled->getRegion(r), mapping);
+  shiftModIndices(b, cast<OnlineAttentionOp>(tiled), offsets);
   return TilingResult{{tiled}, SmallVector<Value>(tiled->getResults()), slices};
 }
 

@@ -87,9 +87,12 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
       v = arith::MulFOp::create(b, loc, v, sc);
   }
   for (int64_t r = 0; r < mr; ++r)
-    for (int64_t c = 0; c < keyVecs; ++c)
+    for (int64_t c = 0; c < keyVecs; ++c) {
+      auto scoreMod = [&](Value x) { return access.scoreMod(r, c, x); };
       s[r * keyVecs + c] = algebra.finishScore(
-          s[r * keyVecs + c], p.bias ? access.bias(r, c) : Value());
+          s[r * keyVecs + c], p.bias ? access.bias(r, c) : Value(),
+          access.scoreMod ? function_ref<Value(Value)>(scoreMod) : nullptr);
+    }
 
   // Partial tiles: masked keys become -inf (running max) or weight -0.0. The
   // weight of a masked key ends up as -0.0, which no allowed key has (exp2

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 
 #include <algorithm>
@@ -51,21 +52,26 @@ OnlineAttentionOp mlir::attn::createWholeProblemTile(RewriterBase &rewriter,
   Value lkValue = tensor::DimOp::create(rewriter, loc, p.key, 2);
   Value queryPosition = arith::SubIOp::create(rewriter, loc, lkValue, lqValue);
   Value keyPosition = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  return OnlineAttentionOp::create(
+  auto tile = OnlineAttentionOp::create(
       rewriter, loc,
       TypeRange{acc0.getType(), max0.getType(), sum0.getType()}, p.query,
       p.key, p.value, p.mask, p.bias, queryPosition, keyPosition, acc0, max0,
       sum0, rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
       attention.getWindowAttr(), attention.getSinksAttr(),
       attention.getSoftcapAttr(), attention.getScoreAttr());
+  // The whole problem's tile indices are the op's: the mods as written.
+  IRMapping mapping;
+  attention.getScoreMod().cloneInto(&tile.getScoreMod(), mapping);
+  attention.getMaskMod().cloneInto(&tile.getMaskMod(), mapping);
+  return tile;
 }
 
 Value mlir::attn::createFinalize(RewriterBase &rewriter,
                                 const AttentionProblem &p, Value acc,
-                                Value sum) {
+                                Value sum, Value max) {
   return FinalizeOp::create(rewriter, p.op->getLoc(), p.init.getType(), acc,
-                            sum, p.init,
-                            cast<AttentionOp>(p.op).getScoreAttr())
+                            sum, p.sinkLogits ? max : Value(), p.sinkLogits,
+                            p.init, cast<AttentionOp>(p.op).getScoreAttr())
       .getResult();
 }
 
@@ -108,12 +114,15 @@ FailureOr<TileOpForm> mlir::attn::getTileOpForm(RewriterBase &rewriter,
   Value acc = tile.getAccResult(), sum = tile.getSumResult();
   auto finalize = acc.hasOneUse() ? dyn_cast<FinalizeOp>(*acc.user_begin())
                                   : FinalizeOp();
+  Value max = tile.getMaxResult();
   if (empty.empty && finalize && sum.hasOneUse() &&
-      tile.getMaxResult().use_empty() && finalize.getAcc() == acc &&
-      finalize.getSum() == sum &&
+      (max.use_empty() ||
+       (max.hasOneUse() && finalize.getMax() == max)) &&
+      finalize.getAcc() == acc && finalize.getSum() == sum &&
       finalize.getEffectiveScore() == tile.getEffectiveScore()) {
     form.finalize = finalize;
     p.init = finalize.getInit();
+    p.sinkLogits = finalize.getSinkLogits();
     rewriter.setInsertionPoint(finalize);
   } else if (empty.empty) {
     form.state = empty;

@@ -124,6 +124,12 @@ public:
       reason = "needs a kernel score (#attn.score<kernel<...>>)";
       return false;
     }
+    if (p.scoreMod || p.maskMod) {
+      reason = std::string(p.scoreMod ? "score_mod" : "mask_mod") +
+               " changes the weight of each (query, key) pair, which the "
+               "factorization phi(q) . phi(k) cannot hold";
+      return false;
+    }
     if (p.score.getFunction()->getLinearForm() ==
         ScoreFunction::LinearForm::None) {
       reason = "kernel<" + p.score.getName().str() +

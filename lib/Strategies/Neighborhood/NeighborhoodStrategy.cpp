@@ -456,6 +456,12 @@ public:
       return false;
     }
     AttentionProblem p = AttentionProblem::get(op);
+    if (std::string missing = p.unsupportedVariants(getName(), false, false,
+                                                    false);
+        !missing.empty()) {
+      reason = missing;
+      return false;
+    }
     if (target.kind == TargetDescription::Kind::GPU)
       return gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason);
     if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {

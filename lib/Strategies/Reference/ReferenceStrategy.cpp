@@ -7,6 +7,9 @@
 //   W = weight(scale S + bias, softcap) where allowed, else -inf / 0
 //   softmax only: M = max_j W; W = exp(W - M) where W > -inf, else 0
 //   Z = sum_j W (normalized scores)
+// score_mod rewrites each score after softcap, mask_mod joins the allowed
+// rule (both inlined into the generic bodies, ModRegions.h), and sink
+// logits join M and Z.
 //   O = sum_j W v over allowed keys, then O / Z (0 where Z == 0)
 // Query heads are split as [Hkv, G] so that each KV head's group of query
 // heads reads it (GQA). A neighborhood op is flattened to one sequence
@@ -18,6 +21,7 @@
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -76,6 +80,16 @@ private:
   /// `iDim` and j at `jDim`; `maskElement` is the mask operand's element.
   Value allowedInBody(OpBuilder &nb, Location l, unsigned iDim, unsigned jDim,
                       Value maskElement);
+  /// The query head of a generic body whose loops start (b, hk, g).
+  Value queryHeadInBody(OpBuilder &nb, Location l);
+  /// The positions the mods take in a generic body with i at `iDim` and j
+  /// at `jDim`.
+  SmallVector<Value> modPositionsInBody(OpBuilder &nb, Location l,
+                                        unsigned iDim, unsigned jDim);
+  /// With sink logits: the row maxima raised to each row's sink logit
+  /// (rowMax), or the row sums plus the sink's weight (rowSum).
+  Value withSinkInMax(Value rowMax);
+  Value withSinkInSum(Value rowSum, Value rowMax);
 
   RewriterBase &b;
   Location loc;
@@ -133,7 +147,90 @@ Value ReferenceBuilder::allowedInBody(OpBuilder &nb, Location l, unsigned iDim,
     allowed = allowed ? arith::AndIOp::create(nb, l, allowed, maskElement)
                             .getResult()
                       : maskElement;
+  if (p.maskMod)
+    allowed = applyMaskMod(nb, l, p, allowed, linalg::IndexOp::create(nb, l, 0),
+                           queryHeadInBody(nb, l),
+                           modPositionsInBody(nb, l, iDim, jDim));
   return allowed;
+}
+
+Value ReferenceBuilder::queryHeadInBody(OpBuilder &nb, Location l) {
+  Value hk = linalg::IndexOp::create(nb, l, 1);
+  Value g = linalg::IndexOp::create(nb, l, 2);
+  Value groupSize = arith::ConstantIndexOp::create(nb, l, p.groupSize());
+  return arith::AddIOp::create(nb, l,
+                               arith::MulIOp::create(nb, l, hk, groupSize), g);
+}
+
+SmallVector<Value> ReferenceBuilder::modPositionsInBody(OpBuilder &nb,
+                                                        Location l,
+                                                        unsigned iDim,
+                                                        unsigned jDim) {
+  return modPositions(nb, l, p, sizes.queryShape,
+                      linalg::IndexOp::create(nb, l, iDim),
+                      linalg::IndexOp::create(nb, l, jDim));
+}
+
+Value ReferenceBuilder::withSinkInMax(Value rowMax) {
+  if (!p.sinkLogits)
+    return rowMax;
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, d1, d2, d3;
+  bindDims(ctx, d0, d1, d2, d3);
+  auto rowMap = map(4, {d0, d1, d2, d3});
+  const ScoreFunction &function = *p.score.getFunction();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{rowMax.getType()},
+             ValueRange{rowMax, p.sinkLogits},
+             ValueRange{tensor::EmptyOp::create(
+                 b, loc, tensor::getMixedSizes(b, loc, rowMax), f32)},
+             ArrayRef<AffineMap>{rowMap, map(4, {d1 * p.groupSize() + d2}),
+                                 rowMap},
+             SmallVector<IteratorType>(4, IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               // The sink logit in the domain of the scores.
+               Value sink = args[1];
+               if (function.scoresInLog2Domain())
+                 sink = arith::MulFOp::create(
+                     nb, l, sink,
+                     arith::ConstantOp::create(
+                         nb, l, nb.getF32FloatAttr(1.4426950408889634)));
+               linalg::YieldOp::create(
+                   nb, l,
+                   ValueRange{arith::MaximumFOp::create(nb, l, args[0], sink)});
+             })
+      .getResult(0);
+}
+
+Value ReferenceBuilder::withSinkInSum(Value rowSum, Value rowMax) {
+  if (!p.sinkLogits)
+    return rowSum;
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, d1, d2, d3;
+  bindDims(ctx, d0, d1, d2, d3);
+  auto rowMap = map(4, {d0, d1, d2, d3});
+  const ScoreFunction &function = *p.score.getFunction();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{rowSum.getType()},
+             ValueRange{rowSum, rowMax, p.sinkLogits},
+             ValueRange{tensor::EmptyOp::create(
+                 b, loc, tensor::getMixedSizes(b, loc, rowSum), f32)},
+             ArrayRef<AffineMap>{rowMap, rowMap,
+                                 map(4, {d1 * p.groupSize() + d2}), rowMap},
+             SmallVector<IteratorType>(4, IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value sink = args[2];
+               if (function.scoresInLog2Domain())
+                 sink = arith::MulFOp::create(
+                     nb, l, sink,
+                     arith::ConstantOp::create(
+                         nb, l, nb.getF32FloatAttr(1.4426950408889634)));
+               Value w = function.weight(
+                   nb, l, sink, function.rowReference(nb, l, args[1]));
+               linalg::YieldOp::create(
+                   nb, l, ValueRange{arith::AddFOp::create(nb, l, args[0], w)});
+             })
+      .getResult(0);
 }
 
 Value ReferenceBuilder::build() {
@@ -236,6 +333,11 @@ Value ReferenceBuilder::build() {
                     math::TanhOp::create(nb, l,
                                          arith::DivFOp::create(nb, l, s, c)));
               }
+              if (p.scoreMod)
+                s = applyScoreMod(nb, l, p, s,
+                                  linalg::IndexOp::create(nb, l, 0),
+                                  queryHeadInBody(nb, l),
+                                  modPositionsInBody(nb, l, 3, 4));
               // Kernel scores weigh here; the others after the row max, in
               // the log2 domain where their function takes it.
               if (!tracksMax)
@@ -273,13 +375,14 @@ Value ReferenceBuilder::build() {
         .getResult(0);
   };
 
+  Value rowMax;
   if (tracksMax) {
     // The weights relative to the reference point of the row's maximum
     // (ScoreFunction::rowReference; softmax: W = 2^(W - max_j W) of the
     // log2-domain scores; softplus: W = softplus(W) 2^-c with c =
     // min(max_j W log2(e), 0)); 0 where W is -inf (masked).
-    Value rowMax =
-        reduceRows(weights, -std::numeric_limits<double>::infinity(), true);
+    rowMax = withSinkInMax(
+        reduceRows(weights, -std::numeric_limits<double>::infinity(), true));
     weights =
         linalg::GenericOp::create(
             b, loc, TypeRange{scoreType}, ValueRange{weights, rowMax},
@@ -305,7 +408,9 @@ Value ReferenceBuilder::build() {
             .getResult(0);
   }
   bool normalize = score.getNormalize();
-  Value rowSum = normalize ? reduceRows(weights, 0.0, false) : Value();
+  Value rowSum = normalize ? withSinkInSum(reduceRows(weights, 0.0, false),
+                                          rowMax)
+                           : Value();
 
   // O[b, hk, g, i, e] = sum_j (allowed ? W v : 0).
   auto valueType = cast<RankedTensorType>(value.getType());

@@ -97,23 +97,29 @@ def _weighted_values(w, v, allowed):
 
 def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", feature=None, normalize=True,
-              mask=None, bias=None, allowed=None, magnitude=False):
+              mask=None, bias=None, allowed=None, magnitude=False,
+              score_mod=None, mask_mod=None, sink_logits=None):
     """Float64 attn.attention. q [B,Hq,Lq,D], k [B,Hkv,Lk,D], v [B,Hkv,Lk,Dv].
 
     score: "softmax", "softplus" or "kernel" (with feature elu1, relu,
     taylor2, identity or sigmoid). `allowed` ([Lq, Lk] bool) replaces the band rules
-    (used for neighborhoods). With `magnitude`, returns instead the condition
+    (used for neighborhoods). score_mod(s, b, h, i, j) and mask_mod(b, h,
+    i, j) are numpy functions of [B,Hq,Lq,Lk] grids (the custom variants);
+    sink_logits ([Hq], softmax) adds exp(sink_h) to each row's normalizer.
+    With `magnitude`, returns instead the condition
     of each output element, (sum_j |w_ij| |v_je| + |o_ie| sum_j |w_ij|) /
     |sum_j w_ij| (sum_j |w_ij| |v_je| when not normalized): how much rounding
     in the sums can show."""
-    w, allowed, v = attention_weights(
+    w, allowed, v, w_sink = attention_weights(
         q, k, v, scale, causal, window, sinks, softcap, score, feature, mask,
-        bias, allowed)
+        bias, allowed, score_mod, mask_mod, sink_logits)
     out = _weighted_values(w, v, allowed)
     with np.errstate(invalid="ignore"):
         cond = np.einsum("bhij,bhje->bhie", np.abs(w), np.abs(v))
     if score != "kernel" or normalize:
         z = w.sum(axis=-1, keepdims=True)
+        if w_sink is not None:
+            z = z + w_sink
         safe = np.where(z == 0, 1.0, z)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(z == 0, 0.0, out / safe)
@@ -123,11 +129,21 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
     return cond if magnitude else out
 
 
+def _grids(shape):
+    """b, h, i, j index grids broadcastable to `shape` = [B, Hq, Lq, Lk]."""
+    b, h, lq, lk = shape
+    return (np.arange(b)[:, None, None, None], np.arange(h)[None, :, None, None],
+            np.arange(lq)[None, None, :, None], np.arange(lk)[None, None, None, :])
+
+
 def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
                       softcap=None, score="softmax", feature=None, mask=None,
-                      bias=None, allowed=None):
+                      bias=None, allowed=None, score_mod=None, mask_mod=None,
+                      sink_logits=None):
     """The unnormalized weights [B,Hq,Lq,Lk] (0 where not allowed), the
-    allowed set [B,Hq,Lq,Lk] and v repeated to the query heads."""
+    allowed set [B,Hq,Lq,Lk], v repeated to the query heads, and with
+    sink_logits the sinks' weights [B,Hq,Lq,1] on the same scale (else
+    None)."""
     q = np.asarray(q, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -145,6 +161,10 @@ def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
     if mask is not None:
         allowed &= np.broadcast_to(np.asarray(mask, dtype=bool),
                                    (b, hq, lq, lk))
+    if mask_mod is not None:
+        allowed &= np.broadcast_to(mask_mod(*_grids(allowed.shape)),
+                                   allowed.shape)
+    w_sink = None
     if score == "kernel" and feature in ("elu1", "relu"):
         w = np.einsum("bhid,bhjd->bhij", _phi(scale * q, feature),
                       _phi(k, feature))
@@ -154,15 +174,22 @@ def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
             s = s + np.asarray(bias, dtype=np.float64)
         if softcap is not None:
             s = softcap * np.tanh(s / softcap)
+        if score_mod is not None:
+            s = np.broadcast_to(score_mod(s, *_grids(s.shape)), s.shape)
         if score == "softmax":
             # A NaN score of an allowed key makes the row's max, and so the
             # whole row, NaN; a key whose score is -inf weighs 0.
             masked = np.where(allowed, s, -np.inf)
             with np.errstate(invalid="ignore", over="ignore"):
                 m = masked.max(axis=-1, keepdims=True)
+                if sink_logits is not None:
+                    sink = np.asarray(sink_logits, dtype=np.float64)
+                    m = np.maximum(m, sink[None, :, None, None])
                 shift = np.where(np.isneginf(m), 0.0, m)
                 w = np.where(allowed & (masked != -np.inf),
                              np.exp(masked - shift), 0.0)
+                if sink_logits is not None:
+                    w_sink = np.exp(sink[None, :, None, None] - shift)
         elif score == "softplus":
             w = _softplus_weights(s, allowed)
         elif feature == "taylor2":
@@ -174,7 +201,7 @@ def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
             w = np.exp(-np.logaddexp(0.0, -s))
         else:
             raise ValueError((score, feature))
-    return np.where(allowed, w, 0.0), allowed, v
+    return np.where(allowed, w, 0.0), allowed, v, w_sink
 
 
 def _softplus_weights(s, allowed):

@@ -9,11 +9,18 @@ the float64 oracle in attn_numpy.py.
       (scores that overflow a naive exp), equal (all scores of a row equal),
       dominant (one key far above the others), positive (|x|), f16big / f16max (near the
       f16 limit), tiny (subnormal elu1 kernel weights), nan@ROW / inf@ROW / -inf@ROW (one element of that row),
-      neginf (-inf entries: full rows, a 64-key tile); join with '+'.
+      neginf (-inf entries: full rows, a 64-key tile), alibi (ALiBi's
+      slopes 2^(-8 (h + 1) / H) of a 1-D array); join with '+'.
+      DTYPE i32: KIND docsN (per row of [B, L], sorted document ids of N
+      documents of random lengths, packed).
   check_case.py attention DIR OUT.npy [--scale S] [--causal] [--window L,R]
       [--sinks N] [--softcap C] [--score softmax|softplus|elu1|relu|taylor2|
       identity|sigmoid] [--no-normalize] [--mask] [--bias] [--atol A] [--rtol R]
-      [--kappa K]
+      [--kappa K] [--variant V ...]
+      V (custom variants, computed here from DESIGN.md): alibi (score_mod
+      s + slopes[h] (j - i), slopes.npy), documents (mask_mod seg[b, i] ==
+      seg[b, j], seg.npy), prefix=N (mask_mod j < N or j <= i), softcap=C
+      (score_mod C tanh(s / C)), sink-logits (sinks.npy [Hq]).
   check_case.py neighborhood DIR OUT.npy --kernel 3,3 [--dilation 1,2]
       [--stride 1,1] [--causal-axes 0,1] [--scale S]
 Inputs are read from DIR/{q,k,v,mask,bias}.npy. Exits 1 on mismatch, that is
@@ -73,9 +80,24 @@ def special(x, kind, rng):
         x[..., 1::5, :] = -np.inf
         x[..., :, 64:128] = -np.inf
         x[rng.random(x.shape) < 0.2] = -np.inf
+    elif kind == "alibi":    # ALiBi's head slopes
+        n = x.shape[-1]
+        x = 2.0 ** (-8.0 * (np.arange(n) + 1) / n) * np.ones(x.shape)
     elif kind != "normal":
         raise SystemExit("unknown kind " + kind)
     return x
+
+
+def documents(shape, count, rng):
+    """[B, L] int32: ids of `count` documents of random lengths packed in
+    each row (sorted, every document at least one token)."""
+    rows, length = shape
+    out = np.zeros(shape, dtype=np.int32)
+    for r in range(rows):
+        cuts = np.sort(rng.choice(np.arange(1, length), count - 1,
+                                  replace=False))
+        out[r] = np.searchsorted(cuts, np.arange(length), side="right")
+    return out
 
 
 def gen(args):
@@ -90,7 +112,12 @@ def gen(args):
         dtype = parts[1] if len(parts) > 1 else "f32"
         kinds = (parts[2] if len(parts) > 2 else "normal").split("+")
         rng = np.random.default_rng(1000 + index + 17 * len(name))
-        if dtype == "bool":
+        if dtype == "i32":
+            kind = kinds[0]
+            if not kind.startswith("docs"):
+                raise SystemExit("i32 arrays take the kind docsN, got " + kind)
+            x = documents(shape, int(kind[4:]), rng)
+        elif dtype == "bool":
             x = rng.random(shape) < 0.7
             if "mask" in kinds and shape[-2] > 1:
                 x[..., 0, :] = False  # a fully masked row
@@ -179,6 +206,45 @@ def nan_reach(q, k, v, allowed, got, bias=None, zero_rows=None):
     return 1 if len(bad) else 0
 
 
+def variants(names, load):
+    """The score_mod, mask_mod and sink_logits options of --variant."""
+    score_mods, mask_mods, options = [], [], {}
+    for name in names:
+        name, _, value = name.partition("=")
+        if name == "alibi":
+            slopes = load("slopes")
+            score_mods.append(lambda s, b, h, i, j: s + slopes[h] * (j - i))
+        elif name == "softcap":
+            c = float(np.float32(value))
+            score_mods.append(lambda s, b, h, i, j: c * np.tanh(s / c))
+        elif name == "documents":
+            seg = load("seg")
+            mask_mods.append(lambda b, h, i, j: seg[b, i] == seg[b, j])
+        elif name == "prefix":
+            n = int(value)
+            mask_mods.append(lambda b, h, i, j: (j < n) | (j <= i))
+        elif name == "sink-logits":
+            options["sink_logits"] = load("sinks")
+        else:
+            raise SystemExit("unknown variant " + name)
+
+    def score_mod(s, b, h, i, j):
+        for mod in score_mods:
+            s = mod(s, b, h, i, j)
+        return s
+
+    def mask_mod(b, h, i, j):
+        allowed = True
+        for mod in mask_mods:
+            allowed = allowed & mod(b, h, i, j)
+        return allowed
+    if score_mods:
+        options["score_mod"] = score_mod
+    if mask_mods:
+        options["mask_mod"] = mask_mod
+    return options
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -205,6 +271,7 @@ def main():
             p.add_argument("--no-normalize", action="store_true")
             p.add_argument("--mask", action="store_true")
             p.add_argument("--bias", action="store_true")
+            p.add_argument("--variant", action="append", default=[])
         else:
             p.add_argument("--kernel", required=True)
             p.add_argument("--dilation")
@@ -234,6 +301,7 @@ def main():
         options = dict(scale=args.scale, causal=args.causal, window=window,
                        sinks=args.sinks, softcap=args.softcap, score=score,
                        feature=feature, mask=mask, bias=bias)
+        options.update(variants(args.variant, load))
         want = attn_numpy.attention(q, k, v, normalize=not args.no_normalize,
                                     **options)
         if args.kappa:

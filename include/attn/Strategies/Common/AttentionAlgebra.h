@@ -40,10 +40,12 @@ public:
   double scoreScale() const;
 
   /// The rest of the score from s = scoreScale() * q.k: plus `bias` (of s's
-  /// type; null when the op has none), softcap, the log2 domain when the
-  /// score function takes it (softmax), and for kernel scores their weight
-  /// w(s) (ScoreFunction::weight).
-  Value finishScore(Value s, Value bias);
+  /// type; null when the op has none), softcap, the op's score_mod (which
+  /// `scoreMod` applies at the kernel's indices; ModRegions.h), the log2
+  /// domain when the score function takes it (softmax), and for kernel
+  /// scores their weight w(s) (ScoreFunction::weight).
+  Value finishScore(Value s, Value bias,
+                    function_ref<Value(Value)> scoreMod = nullptr);
 
   /// m of a state that has seen no key.
   double initialMax() const;
@@ -83,12 +85,17 @@ public:
   /// merged state from mergeFactors.
   Value weightedSum(ArrayRef<Value> w, ArrayRef<Value> x);
 
+  /// The weight of a row's sink logit `sinkLogit` (scalar f32, as the op
+  /// holds it) in a state whose maximum is `m`: 2^(sink log2(e) - m).
+  Value sinkWeight(Value sinkLogit, Value m);
+
   /// The epilogue: O / l (the scalar l broadcast to O's type) in the output
   /// element type `outElem`. A row whose weights sum to 0 is 0, whatever O
   /// holds (0 * NaN from a value read with weight 0). A division, never a
   /// multiplication by 1 / l, which overflows when kernel weights are tiny.
-  /// Unnormalized scores return O.
-  Value epilogue(Value o, Value l, Type outElem);
+  /// Unnormalized scores return O. With `sinkWeight` (sinkWeight()) the
+  /// divisor is l plus it; a row without keys (l = 0) is still 0.
+  Value epilogue(Value o, Value l, Type outElem, Value sinkWeight = Value());
 
 private:
   Value constant(Value like, double v);

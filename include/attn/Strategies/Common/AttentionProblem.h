@@ -39,6 +39,11 @@ struct AttentionProblem {
   // attn.neighborhood rules, one entry per spatial axis.
   SmallVector<int64_t> kernel, dilation, stride;
   SmallVector<bool> causalAxes;
+  // Custom variants (ModRegions.h): the op's score_mod and mask_mod regions
+  // (null when absent) and its sink logits [Hq] (attn.attention only).
+  Region *scoreMod = nullptr;
+  Region *maskMod = nullptr;
+  Value sinkLogits;
 
   static AttentionProblem get(Operation *op);
 
@@ -49,6 +54,15 @@ struct AttentionProblem {
   bool hasDynamicShape() const;
   /// True when causal, window or neighborhood rules restrict keys.
   bool hasStructuralMask() const;
+  /// True when the op has a score_mod, a mask_mod or sink logits.
+  bool hasCustomVariant() const {
+    return scoreMod || maskMod || sinkLogits;
+  }
+  /// The custom variants of the op that `strategy` does not compute yet,
+  /// as a reason for isApplicable ("score_mod and sink_logits are not
+  /// computed by NAME yet"), or "" when there are none.
+  std::string unsupportedVariants(StringRef strategy, bool scoreMods,
+                                  bool maskMods, bool sinks) const;
 
   /// Rule objects for concrete lengths.
   semantics::BandRule bandRule(int64_t lq, int64_t lk) const;

@@ -27,10 +27,11 @@ OnlineAttentionOp createWholeProblemTile(RewriterBase &rewriter,
                                          const AttentionProblem &p);
 
 /// attn.finalize of the final state `acc`, `sum` into `p.init`, with the
-/// score of the attn.attention `p.op`. Emitted at the rewriter's insertion
-/// point; returns the result.
+/// score of the attn.attention `p.op` and its sink logits (which read the
+/// state's `max`). Emitted at the rewriter's insertion point; returns the
+/// result.
 Value createFinalize(RewriterBase &rewriter, const AttentionProblem &p,
-                     Value acc, Value sum);
+                     Value acc, Value sum, Value max);
 
 /// The state of a tile op that a kernel reads and writes (in place of
 /// writing the finalize's output).
@@ -52,7 +53,8 @@ struct TileOpForm {
   AttentionProblem problem;
   /// The attn.finalize that the kernel takes the place of, writing its
   /// output: from the empty state, the only user of acc and sum, with the
-  /// tile op's score, and the tile op's max unused. Null otherwise.
+  /// tile op's score, and the tile op's max unused but by it. Null
+  /// otherwise. Its sink logits are the problem's then.
   FinalizeOp finalize;
   /// Without `finalize`: the state the kernel updates.
   std::optional<TileState> state;

@@ -7,8 +7,13 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cmath>
 #include <limits>
@@ -273,6 +278,80 @@ LogicalResult verifyScoreAndRules(Operation *op, FloatAttr scaleAttr,
   return success();
 }
 
+/// The rules of a `score_mod` or `mask_mod` region (empty: absent): one
+/// block taking `argTypes`, ending in attn.yield of one `yieldType`, whose
+/// other ops are pure scalar ops of the arith, math and index dialects or
+/// tensor.extract (of tensors defined above the op: nothing in the region
+/// makes a tensor). `signature` spells the arguments for messages.
+LogicalResult verifyModRegion(Operation *op, Region &region, StringRef name,
+                              ArrayRef<Type> argTypes, StringRef signature,
+                              Type yieldType) {
+  if (region.empty())
+    return success();
+  if (!region.hasOneBlock())
+    return op->emitOpError() << "'" << name << "' must have one block";
+  Block &block = region.front();
+  if (block.getNumArguments() != argTypes.size() ||
+      block.getArgumentTypes() != TypeRange(argTypes)) {
+    std::string got;
+    llvm::raw_string_ostream os(got);
+    llvm::interleaveComma(block.getArgumentTypes(), os);
+    return op->emitOpError() << "'" << name << "' block must take "
+                             << signature << ", got (" << got << ")";
+  }
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return op->emitOpError() << "'" << name << "' must end in attn.yield";
+  if (yield.getValue().getType() != yieldType)
+    return op->emitOpError()
+           << "'" << name << "' must yield " << yieldType << ", got "
+           << yield.getValue().getType();
+  for (Operation &inner : block.without_terminator()) {
+    Dialect *dialect = inner.getDialect();
+    bool scalarOp =
+        isa_and_nonnull<arith::ArithDialect, math::MathDialect,
+                        index::IndexDialect>(dialect) &&
+        inner.getNumRegions() == 0 && isPure(&inner);
+    if (!scalarOp && !isa<tensor::ExtractOp>(inner))
+      return op->emitOpError()
+             << "'" << name << "' may hold only pure arith, math and index "
+             << "ops and tensor.extract, got '" << inner.getName() << "'";
+    for (Type type : inner.getResultTypes())
+      if (!type.isIntOrIndexOrFloat())
+        return op->emitOpError()
+               << "'" << name << "' computes scalars only: '"
+               << inner.getName() << "' makes " << type;
+  }
+  return success();
+}
+
+/// Both regions of attn.attention or attn.neighborhood. `positions` is the
+/// number of index arguments that locate the query (and as many the key),
+/// and `positionText` spells them.
+LogicalResult verifyModRegions(Operation *op, Region &scoreMod,
+                               Region &maskMod, unsigned positions,
+                               StringRef positionText, ScoreAttr score) {
+  MLIRContext *ctx = op->getContext();
+  Builder b(ctx);
+  SmallVector<Type> maskArgs(2 + 2 * positions, b.getIndexType());
+  SmallVector<Type> scoreArgs = {b.getF32Type()};
+  scoreArgs.append(maskArgs);
+  std::string scoreSignature =
+      ("(s: f32, b, h, " + positionText + ": index)").str();
+  std::string maskSignature = ("(b, h, " + positionText + ": index)").str();
+  if (failed(verifyModRegion(op, scoreMod, "score_mod", scoreArgs,
+                             scoreSignature, b.getF32Type())) ||
+      failed(verifyModRegion(op, maskMod, "mask_mod", maskArgs, maskSignature,
+                             b.getI1Type())))
+    return failure();
+  if (!scoreMod.empty() && score.isFeatureProduct())
+    return op->emitOpError()
+           << "'score_mod' cannot apply to #attn.score<kernel<"
+           << score.getName()
+           << ">>: that feature map never forms the score q.k it rewrites";
+  return success();
+}
+
 float defaultScale(RankedTensorType q) {
   return 1.0f / std::sqrt(static_cast<float>(q.getShape().back()));
 }
@@ -305,9 +384,28 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)))
     return failure();
 
+  if (Value sinkLogits = getSinkLogits()) {
+    auto type = cast<RankedTensorType>(sinkLogits.getType());
+    if (type.getRank() != 1 || type.getDimSize(0) != q.getDimSize(1) ||
+        !type.getElementType().isF32())
+      return emitOpError() << "'sink_logits' must be tensor<"
+                           << q.getDimSize(1)
+                           << "xf32> (one logit per query head), got " << type;
+    if (!getEffectiveScore().getFunction()->scoresInLog2Domain())
+      return emitOpError()
+             << "'sink_logits' need #attn.score<softmax>: a sink logit "
+                "enters the normalization as exp(sink), got "
+             << getEffectiveScore();
+  }
+
   return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
                              getSinksAttr(), getWindowAttr(),
                              getEffectiveScore(), getBias() != nullptr);
+}
+
+LogicalResult AttentionOp::verifyRegions() {
+  return verifyModRegions(*this, getScoreMod(), getMaskMod(), 1, "i, j",
+                          getEffectiveScore());
 }
 
 //===----------------------------------------------------------------------===//
@@ -418,6 +516,17 @@ LogicalResult NeighborhoodOp::verify() {
   return success();
 }
 
+LogicalResult NeighborhoodOp::verifyRegions() {
+  static constexpr StringLiteral kPositions[] = {
+      "qx, kx", "qx, qy, kx, ky", "qx, qy, qz, kx, ky, kz"};
+  int64_t rank = getSpatialRank();
+  if (rank < 1 || rank > 3)
+    return success(); // verify() reports the layout.
+  return verifyModRegions(*this, getScoreMod(), getMaskMod(), rank,
+                          kPositions[rank - 1],
+                          ScoreAttr::getSoftmax(getContext()));
+}
+
 //===----------------------------------------------------------------------===//
 // OnlineAttentionOp
 //===----------------------------------------------------------------------===//
@@ -503,6 +612,11 @@ LogicalResult OnlineAttentionOp::verify() {
                              getEffectiveScore(), getBias() != nullptr);
 }
 
+LogicalResult OnlineAttentionOp::verifyRegions() {
+  return verifyModRegions(*this, getScoreMod(), getMaskMod(), 1, "i, j",
+                          getEffectiveScore());
+}
+
 ScoreAttr FinalizeOp::getEffectiveScore() {
   if (auto score = getScoreAttr())
     return score;
@@ -531,5 +645,18 @@ LogicalResult FinalizeOp::verify() {
   if (getResult().getType() != init)
     return emitOpError() << "result type " << getResult().getType()
                          << " must match 'init' " << init;
+  if (Value max = getMax()) {
+    if (max.getType() != sum)
+      return emitOpError() << "'max' must have the type of 'sum' " << sum
+                           << ", got " << max.getType();
+    auto sinks = cast<RankedTensorType>(getSinkLogits().getType());
+    if (sinks.getRank() != 1 || !sinks.getElementType().isF32() ||
+        !sizesAgree(sinks.getDimSize(0), acc.getDimSize(1)))
+      return emitOpError() << "'sink_logits' must be f32 [Hq] of 'acc' "
+                           << acc << ", got " << sinks;
+    if (!getEffectiveScore().getFunction()->scoresInLog2Domain())
+      return emitOpError() << "'sink_logits' need #attn.score<softmax>, got "
+                           << getEffectiveScore();
+  }
   return success();
 }

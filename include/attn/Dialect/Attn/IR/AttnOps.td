@@ -54,6 +54,39 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     | `softcap` (f32) | s -> c tanh(s / c), before masking | none |
     | `score` | `#attn.score<...>` | softmax |
     | `strategy` | `#attn.strategy<...>` | chosen by selection |
+
+    Custom variants. `sink_logits(%sl : tensor<Hqxf32>)` (softmax only) is a
+    learnable sink logit per query head: it takes part in each row's
+    normalization and carries no value, so with M_i = max(sl_h, max over
+    allowed j of s_ij) the weights are exp(s_ij - M_i) / (exp(sl_h - M_i) +
+    sum over allowed j of exp(s_ij - M_i)). It is not scaled and does not
+    pass through `score_mod`; a row with no allowed key is still zeros.
+
+    ```mlir
+    %o = attn.attention ins(%q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>)
+                        outs(%init : tensor<1x8x128x64xf32>) {causal}
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %slope = tensor.extract %slopes[%h] : tensor<8xf32>
+        %d = arith.subi %j, %i : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %t = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %t : f32
+        attn.yield %r : f32
+      } -> tensor<1x8x128x64xf32>
+    ```
+
+    `score_mod` rewrites each score: its block takes the score s (f32, after
+    scale, bias and softcap), then b, h (the query head), i (0 <= i < Lq)
+    and j (0 <= j < Lk) as `index`, and yields the new f32 score. `mask_mod`
+    takes b, h, i, j and yields i1: Allowed(i, j) gains the conjunct
+    `mask_mod(b, h, i, j)`. Either region may be absent; with both,
+    `score_mod` is written first. Their bodies are pure scalar code: ops of
+    the `arith`, `math` and `index` dialects and `tensor.extract` from
+    tensors defined above the op (slopes, bias tables, segment ids), indexed
+    in bounds. Scores that are never formed (`kernel<elu1>`,
+    `kernel<relu>`) take no `score_mod`; every score takes `mask_mod`.
   }];
 
   let arguments = (ins
@@ -62,6 +95,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     AnyRankedTensor:$value,
     Optional<AnyRankedTensor>:$mask,
     Optional<AnyRankedTensor>:$bias,
+    Optional<AnyRankedTensor>:$sink_logits,
     AnyRankedTensor:$init,
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$causal,
@@ -72,16 +106,22 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     OptionalAttr<Attn_StrategyAttr>:$strategy
   );
   let results = (outs AnyRankedTensor:$result);
+  let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
 
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`sink_logits` `(` $sink_logits^ `:` type($sink_logits) `)`)?
     `outs` `(` $init `:` type($init) `)`
-    attr-dict `->` type($result)
+    attr-dict
+    (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
+    `->` type($result)
   }];
 
   let hasVerifier = 1;
+  let hasRegionVerifier = 1;
 
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
@@ -89,6 +129,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
     ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
     ::mlir::RankedTensorType getResultType() { return ::llvm::cast<::mlir::RankedTensorType>(getResult().getType()); }
+    /// Whether the op has a score_mod / mask_mod region.
+    bool hasScoreMod() { return !getScoreMod().empty(); }
+    bool hasMaskMod() { return !getMaskMod().empty(); }
     /// The scale attribute, or 1/sqrt(D).
     float getEffectiveScale();
     /// The score attribute, or softmax.
@@ -129,6 +172,13 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
 
     Attributes: `kernel` (required), `dilation`, `causal`, `stride` (one entry
     per spatial axis; defaults 1, 1, false, 1), `scale`, `strategy`.
+
+    `score_mod` and `mask_mod` regions as on `attn.attention`, with the
+    positions as coordinates: `score_mod` takes s, b, h, then the query's
+    spatial coordinates, then the key's (2 * rank `index` arguments);
+    `mask_mod` takes b, h and the same coordinates. NATTEN's relative
+    positional bias is `tensor.extract %rpb[%h, %kx - %qx + (k - 1), ...]`
+    from a table of 2k - 1 entries per axis.
     The verifier rejects kernel * dilation > extent, a static spatial grid of
     more than 2^31 - 1 positions, and a window whose span (the product of
     kernel * dilation over the axes) exceeds 2^31 - 1, dynamic extents too.
@@ -147,14 +197,19 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
     OptionalAttr<Attn_StrategyAttr>:$strategy
   );
   let results = (outs AnyRankedTensor:$result);
+  let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
 
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     `outs` `(` $init `:` type($init) `)`
-    attr-dict `->` type($result)
+    attr-dict
+    (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
+    `->` type($result)
   }];
 
   let hasVerifier = 1;
+  let hasRegionVerifier = 1;
 
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
@@ -164,6 +219,9 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
     ::mlir::RankedTensorType getResultType() { return ::llvm::cast<::mlir::RankedTensorType>(getResult().getType()); }
     /// Number of spatial axes (1, 2 or 3).
     int64_t getSpatialRank() { return getQueryType().getRank() - 3; }
+    /// Whether the op has a score_mod / mask_mod region.
+    bool hasScoreMod() { return !getScoreMod().empty(); }
+    bool hasMaskMod() { return !getMaskMod().empty(); }
     /// Per-axis parameters with their defaults filled in.
     ::llvm::SmallVector<int64_t> getKernelSizes();
     ::llvm::SmallVector<int64_t> getDilations();
@@ -174,6 +232,22 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
     /// Query heads per KV head.
     int64_t getGroupSize() { return getQueryType().getDimSize(1) / getKeyType().getDimSize(1); }
   }];
+}
+
+def Attn_YieldOp : Attn_Op<"yield", [
+    Pure, Terminator,
+    ParentOneOf<["AttentionOp", "NeighborhoodOp", "OnlineAttentionOp"]>]> {
+  let summary = "The value of a score_mod or mask_mod region";
+  let description = [{
+    ```mlir
+    attn.yield %score : f32
+    ```
+
+    Ends a `score_mod` region (one f32, the new score) or a `mask_mod`
+    region (one i1, whether the key may be attended).
+  }];
+  let arguments = (ins AnyType:$value);
+  let assemblyFormat = [{ $value attr-dict `:` type($value) }];
 }
 
 def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
@@ -215,6 +289,12 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     state), and splits of the keys are partial reductions merged at the end
     (split-KV). The final output is `acc / sum` (0 where `sum` is 0):
     `attn.finalize`.
+
+    `score_mod` and `mask_mod` regions mean what they mean on
+    `attn.attention`, with the tile's own indices: b and h index the tile's
+    batch and query heads, i its rows and j its keys (0 <= j < N). The tile
+    op over a whole problem carries the op's regions as written; a tile of
+    it (tiling) gets them with the tile's offsets added to b, h, i and j.
     Strategies create it; the conversions of each target lower it.
   }];
 
@@ -238,6 +318,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
   );
   let results = (outs AnyRankedTensor:$acc_result, AnyRankedTensor:$max_result,
                       AnyRankedTensor:$sum_result);
+  let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
 
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
@@ -245,10 +326,14 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     `positions` `(` $query_position `,` $key_position `)`
     `outs` `(` $acc `,` $max `,` $sum `:` type($acc) `,` type($max) `,` type($sum) `)`
-    attr-dict `->` type($acc_result) `,` type($max_result) `,` type($sum_result)
+    attr-dict
+    (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
+    `->` type($acc_result) `,` type($max_result) `,` type($sum_result)
   }];
 
   let hasVerifier = 1;
+  let hasRegionVerifier = 1;
 
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {
@@ -260,6 +345,9 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
     /// The scale attribute (required here).
     float getEffectiveScale() { return getScale().convertToFloat(); }
+    /// Whether the op has a score_mod / mask_mod region.
+    bool hasScoreMod() { return !getScoreMod().empty(); }
+    bool hasMaskMod() { return !getMaskMod().empty(); }
     /// The score attribute, or softmax.
     ScoreAttr getEffectiveScore();
     /// Number of sink keys (0 without the attribute).
@@ -269,7 +357,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
   }];
 }
 
-def Attn_FinalizeOp : Attn_Op<"finalize", [Pure, DestinationStyleOpInterface]> {
+def Attn_FinalizeOp : Attn_Op<"finalize", [
+    AttrSizedOperandSegments, Pure, DestinationStyleOpInterface]> {
   let summary = "The output of an online-attention state: acc / sum";
   let description = [{
     ```mlir
@@ -282,6 +371,10 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [Pure, DestinationStyleOpInterface]> {
     the element type of `init` (f32, f16 or bf16). `acc : [B, Hq, M, Dv]`
     and `sum : [B, Hq, M]` are f32. `score` is the state's score function:
     one that does not normalize (`normalize = false`) leaves `acc` as it is.
+    With `sink_logits(%max, %sl : tensor<BxHqxMxf32>, tensor<Hqxf32>)` (the
+    state's max and the op's sink logits, softmax) the sum also counts each
+    row's sink, 2^(sl_h log2(e) - max): the output is acc / (sum + that),
+    still 0 where `sum` is 0.
     Strategies write it after the tile op; a target may fuse it into the
     tile op's kernel, and otherwise it lowers to linalg.
   }];
@@ -289,6 +382,8 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [Pure, DestinationStyleOpInterface]> {
   let arguments = (ins
     AnyRankedTensor:$acc,
     AnyRankedTensor:$sum,
+    Optional<AnyRankedTensor>:$max,
+    Optional<AnyRankedTensor>:$sink_logits,
     AnyRankedTensor:$init,
     OptionalAttr<Attn_ScoreAttr>:$score
   );
@@ -296,6 +391,7 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [Pure, DestinationStyleOpInterface]> {
 
   let assemblyFormat = [{
     `ins` `(` $acc `,` $sum `:` type($acc) `,` type($sum) `)`
+    (`sink_logits` `(` $max^ `,` $sink_logits `:` type($max) `,` type($sink_logits) `)`)?
     `outs` `(` $init `:` type($init) `)`
     attr-dict `->` type($result)
   }];

@@ -1,0 +1,58 @@
+//===- ModRegions.h - score_mod and mask_mod bodies inlined -----*- C++ -*-===//
+//
+// Every kernel applies an op's `score_mod` and `mask_mod` regions by
+// inlining their bodies where the score or the allowed predicate is formed:
+// on scalars (one GPU thread's key, a linalg.generic body) or on vectors of
+// keys (the CPU kernel's registers), where the ops that depend on a vector
+// argument are applied lane-wise and the others stay scalar.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_STRATEGIES_COMMON_MODREGIONS_H
+#define ATTN_STRATEGIES_COMMON_MODREGIONS_H
+
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+
+/// The value the body of `region` (a score_mod or mask_mod) yields for the
+/// block arguments `args`, its ops cloned at the builder's insertion point.
+/// An argument may be a vector (all vectors of one shape; index arguments
+/// then vectors of index): ops that read a vector become vector ops of the
+/// same shape (elementwise arith and math ops) or one op per lane
+/// (tensor.extract, index ops), and the result is a vector too.
+/// A tensor.extract from a tensor that `buffers` maps to a memref (a
+/// kernel on buffers, such as a GPU launch) becomes a memref.load from it.
+Value inlineModRegion(OpBuilder &b, Location loc, Region &region,
+                      ValueRange args,
+                      const DenseMap<Value, Value> *buffers = nullptr);
+
+/// The tensors defined above `problem`'s op that its mods read (the tables
+/// a kernel on buffers needs as memrefs).
+SmallVector<Value> modTables(const AttentionProblem &problem);
+
+/// The position arguments of the mods of `problem` for flattened query
+/// position `i` and key position `j` (scalars, or `j` a vector of index):
+/// {i, j} for attention; for a neighborhood the query's coordinates then the
+/// key's, unflattened by the spatial extents `spatialShape`.
+SmallVector<Value> modPositions(OpBuilder &b, Location loc,
+                                const AttentionProblem &problem,
+                                ArrayRef<Value> spatialShape, Value i, Value j);
+
+/// score_mod(s, b, h, positions...) of `problem`, or `s` without one.
+Value applyScoreMod(OpBuilder &b, Location loc, const AttentionProblem &problem,
+                    Value s, Value batch, Value head,
+                    ArrayRef<Value> positions,
+                    const DenseMap<Value, Value> *buffers = nullptr);
+
+/// `allowed` and mask_mod(b, h, positions...) of `problem` (`allowed` may be
+/// null: every key); `allowed` without one.
+Value applyMaskMod(OpBuilder &b, Location loc, const AttentionProblem &problem,
+                   Value allowed, Value batch, Value head,
+                   ArrayRef<Value> positions,
+                   const DenseMap<Value, Value> *buffers = nullptr);
+
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_COMMON_MODREGIONS_H

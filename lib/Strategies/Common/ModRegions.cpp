@@ -1,0 +1,201 @@
+//===- ModRegions.cpp - score_mod and mask_mod bodies inlined -------------===//
+//
+// See ModRegions.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/ModRegions.h"
+#include "attn/Strategies/Common/MaskRules.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/SetVector.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// `type` with the shape of `lanes` (a vector type), or `type` itself when
+/// `lanes` is null.
+Type withLanes(Type type, VectorType lanes) {
+  return lanes ? VectorType::get(lanes.getShape(), type) : type;
+}
+
+/// A scalar of `body`'s arguments as an index (the mods take positions as
+/// index), or a vector of integers as a vector of index.
+Value asIndex(OpBuilder &b, Location loc, Value value) {
+  Type type = value.getType();
+  Type element = getElementTypeOrSelf(type);
+  if (element.isIndex() || !element.isInteger())
+    return value;
+  return arith::IndexCastOp::create(
+      b, loc, withLanes(b.getIndexType(), dyn_cast<VectorType>(type)), value);
+}
+
+/// `op` (scalar operands) cloned with `mapping`, or for a tensor.extract of
+/// a tensor that `buffers` maps, a memref.load of its buffer.
+Operation *cloneScalar(OpBuilder &b, Operation &op, IRMapping &mapping,
+                       const DenseMap<Value, Value> *buffers) {
+  if (auto extract = dyn_cast<tensor::ExtractOp>(op); extract && buffers) {
+    auto it = buffers->find(extract.getTensor());
+    if (it != buffers->end()) {
+      SmallVector<Value> indices;
+      for (Value index : extract.getIndices())
+        indices.push_back(mapping.lookupOrDefault(index));
+      auto load =
+          memref::LoadOp::create(b, op.getLoc(), it->second, indices);
+      mapping.map(extract.getResult(), load.getResult());
+      return load;
+    }
+  }
+  return b.clone(op, mapping);
+}
+
+} // namespace
+
+SmallVector<Value> mlir::attn::modTables(const AttentionProblem &p) {
+  llvm::SetVector<Value> tables;
+  for (Region *region : {p.scoreMod, p.maskMod})
+    if (region)
+      region->walk([&](tensor::ExtractOp extract) {
+        tables.insert(extract.getTensor());
+      });
+  return tables.takeVector();
+}
+
+Value mlir::attn::inlineModRegion(OpBuilder &b, Location loc, Region &region,
+                                  ValueRange args,
+                                  const DenseMap<Value, Value> *buffers) {
+  Block &body = region.front();
+  VectorType lanes;
+  for (Value arg : args)
+    if (auto vector = dyn_cast<VectorType>(arg.getType()))
+      lanes = vector;
+  IRMapping mapping;
+  for (auto [blockArg, arg] : llvm::zip_equal(body.getArguments(), args))
+    mapping.map(blockArg, arg);
+  for (Operation &op : body.without_terminator()) {
+    bool readsLanes = lanes && llvm::any_of(op.getOperands(), [&](Value v) {
+                        return isa<VectorType>(mapping.lookupOrDefault(v)
+                                                   .getType());
+                      });
+    if (!readsLanes) {
+      cloneScalar(b, op, mapping, buffers);
+      continue;
+    }
+    if (op.hasTrait<OpTrait::Vectorizable>()) {
+      // Elementwise: the same op on vectors, scalars broadcast.
+      SmallVector<Value> operands;
+      for (Value operand : op.getOperands()) {
+        Value mapped = mapping.lookupOrDefault(operand);
+        if (!isa<VectorType>(mapped.getType()))
+          mapped = vector::BroadcastOp::create(
+              b, loc, withLanes(mapped.getType(), lanes), mapped);
+        operands.push_back(mapped);
+      }
+      SmallVector<Type> types;
+      for (Type type : op.getResultTypes())
+        types.push_back(withLanes(type, lanes));
+      OperationState state(op.getLoc(), op.getName(), operands, types,
+                           op.getAttrs());
+      Operation *vectorOp = b.create(state);
+      mapping.map(op.getResults(), vectorOp->getResults());
+      continue;
+    }
+    // One op per lane (tensor.extract at vector indices, index ops).
+    int64_t count = lanes.getNumElements();
+    SmallVector<SmallVector<Value>> perLane(op.getNumResults());
+    for (int64_t lane = 0; lane < count; ++lane) {
+      IRMapping laneMapping;
+      for (Value operand : op.getOperands()) {
+        Value mapped = mapping.lookupOrDefault(operand);
+        if (isa<VectorType>(mapped.getType())) {
+          SmallVector<int64_t> position =
+              delinearize(lane, computeStrides(lanes.getShape()));
+          mapped = vector::ExtractOp::create(b, loc, mapped, position);
+        }
+        laneMapping.map(operand, mapped);
+      }
+      Operation *laneOp = cloneScalar(b, op, laneMapping, buffers);
+      for (auto [r, result] : llvm::enumerate(laneOp->getResults()))
+        perLane[r].push_back(result);
+    }
+    for (auto [r, result] : llvm::enumerate(op.getResults()))
+      mapping.map(result, vector::FromElementsOp::create(
+                              b, loc,
+                              cast<VectorType>(withLanes(result.getType(), lanes)),
+                              perLane[r]));
+  }
+  auto yield = cast<YieldOp>(body.getTerminator());
+  return mapping.lookupOrDefault(yield.getValue());
+}
+
+SmallVector<Value> mlir::attn::modPositions(OpBuilder &b, Location loc,
+                                            const AttentionProblem &p,
+                                            ArrayRef<Value> spatialShape,
+                                            Value i, Value j) {
+  if (!p.isNeighborhood)
+    return {i, j};
+  RuleArith d(b, loc);
+  SmallVector<Value> qc, kc;
+  rule::unflatten(d, i, spatialShape, qc);
+  rule::unflatten(d, j, spatialShape, kc);
+  SmallVector<Value> positions(qc);
+  positions.append(kc);
+  return positions;
+}
+
+/// The arguments of a mod: `leading` (the score, or nothing), then b, h and
+/// the positions, as index.
+static SmallVector<Value> modArguments(OpBuilder &b, Location loc,
+                                       ValueRange leading, Value batch,
+                                       Value head, ArrayRef<Value> positions) {
+  SmallVector<Value> args(leading);
+  args.push_back(asIndex(b, loc, batch));
+  args.push_back(asIndex(b, loc, head));
+  for (Value position : positions)
+    args.push_back(asIndex(b, loc, position));
+  return args;
+}
+
+Value mlir::attn::applyScoreMod(OpBuilder &b, Location loc,
+                                const AttentionProblem &p, Value s,
+                                Value batch, Value head,
+                                ArrayRef<Value> positions,
+                                const DenseMap<Value, Value> *buffers) {
+  if (!p.scoreMod)
+    return s;
+  return inlineModRegion(
+      b, loc, *p.scoreMod,
+      modArguments(b, loc, ValueRange{s}, batch, head, positions), buffers);
+}
+
+Value mlir::attn::applyMaskMod(OpBuilder &b, Location loc,
+                               const AttentionProblem &p, Value allowed,
+                               Value batch, Value head,
+                               ArrayRef<Value> positions,
+                               const DenseMap<Value, Value> *buffers) {
+  if (!p.maskMod)
+    return allowed;
+  Value modAllowed = inlineModRegion(
+      b, loc, *p.maskMod,
+      modArguments(b, loc, ValueRange{}, batch, head, positions), buffers);
+  if (!allowed)
+    return modAllowed;
+  if (allowed.getType() != modAllowed.getType()) {
+    // A scalar rule meeting lanes of the mod (or the other way round).
+    if (!isa<VectorType>(allowed.getType()))
+      allowed = vector::BroadcastOp::create(b, loc, modAllowed.getType(),
+                                            allowed);
+    else
+      modAllowed = vector::BroadcastOp::create(b, loc, allowed.getType(),
+                                               modAllowed);
+  }
+  return arith::AndIOp::create(b, loc, allowed, modAllowed);
+}
