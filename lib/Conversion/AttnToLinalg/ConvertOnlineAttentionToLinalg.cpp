@@ -181,10 +181,12 @@ SmallVector<Value> TileLowering::build() {
           unsigned next = 1;
           Value allowed = p.mask ? a[next++] : Value();
           Value bias = p.bias ? toF32(nb, nl, a[next++]) : Value();
-          // The tile's indices, at which its mods apply.
-          SmallVector<Value> tileIndex;
+          // The tile's indices (b and h only for its mods, which apply
+          // there).
+          SmallVector<Value> tileIndex(4);
           for (unsigned dim = 0; dim < 4; ++dim)
-            tileIndex.push_back(linalg::IndexOp::create(nb, nl, dim));
+            if (dim >= 2 || p.scoreMod || p.maskMod)
+              tileIndex[dim] = linalg::IndexOp::create(nb, nl, dim);
           auto scoreMod = [&](Value x) {
             return applyScoreMod(nb, nl, p, x, tileIndex[0], tileIndex[1],
                                  {tileIndex[2], tileIndex[3]});

@@ -22,8 +22,8 @@
 // CHECK:         %[[SCORES:.*]]:2 = linalg.generic {indexing_maps = [{{.*}}, #[[MASK]], {{.*}}]{{.*}} ins(%[[DOTS]], %{{.*}} : tensor<1x8x4x6xf32>, tensor<1x1x4x6xi1>) outs(%{{.*}}, %{{.*}} : tensor<1x8x4x6xf32>, tensor<1x8x4x6xi1>)
 // CHECK:           arith.mulf %{{.*}}, %{{.*}} : f32
 // CHECK:           linalg.index 2
-// CHECK:           arith.addi %{{.*}}, %[[QP]]
 // CHECK:           linalg.index 3
+// CHECK:           arith.addi %{{.*}}, %[[QP]]
 // CHECK:           arith.addi %{{.*}}, %[[KP]]
 // CHECK:           arith.cmpi sle
 // CHECK:           arith.andi
