@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <limits>
@@ -333,11 +334,33 @@ Value ReferenceBuilder::build() {
                     math::TanhOp::create(nb, l,
                                          arith::DivFOp::create(nb, l, s, c)));
               }
-              if (p.scoreMod)
-                s = applyScoreMod(nb, l, p, s,
-                                  linalg::IndexOp::create(nb, l, 0),
-                                  queryHeadInBody(nb, l),
-                                  modPositionsInBody(nb, l, 3, 4));
+              if (p.scoreMod) {
+                // Only at allowed pairs: a table the mod reads may cover
+                // only those (NATTEN's relative positional bias).
+                // (linalg.index only directly in the generic's body.)
+                Value batchIndex = linalg::IndexOp::create(nb, l, 0);
+                Value head = queryHeadInBody(nb, l);
+                SmallVector<Value> positions = modPositionsInBody(nb, l, 3, 4);
+                auto modified = [&](OpBuilder &mb, Location ml) -> Value {
+                  return applyScoreMod(mb, ml, p, s, batchIndex, head,
+                                       positions);
+                };
+                Value allowedHere = allowedInBody(nb, l, 3, 4, maskElement);
+                if (!allowedHere) {
+                  s = modified(nb, l);
+                } else {
+                  Value unmodified = s;
+                  s = scf::IfOp::create(
+                          nb, l, allowedHere,
+                          [&](OpBuilder &tb, Location tl) {
+                            scf::YieldOp::create(tb, tl, modified(tb, tl));
+                          },
+                          [&](OpBuilder &eb, Location el) {
+                            scf::YieldOp::create(eb, el, unmodified);
+                          })
+                          .getResult(0);
+                }
+              }
               // Kernel scores weigh here; the others after the row max, in
               // the log2 domain where their function takes it.
               if (!tracksMax)

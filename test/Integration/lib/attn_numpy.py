@@ -219,8 +219,9 @@ def _softplus_weights(s, allowed):
 
 
 def neighborhood(q, k, v, kernel, dilation=None, stride=None, causal=None,
-                 scale=None):
-    """Float64 attn.neighborhood on [B, H, *spatial, D]."""
+                 scale=None, score_mod=None):
+    """Float64 attn.neighborhood on [B, H, *spatial, D]. score_mod(s, b, h,
+    query coordinates..., key coordinates...) as on the op."""
     q = np.asarray(q, dtype=np.float64)
     spatial = list(q.shape[2:-1])
     b, h = q.shape[:2]
@@ -228,5 +229,11 @@ def neighborhood(q, k, v, kernel, dilation=None, stride=None, causal=None,
     flat = lambda x: np.asarray(x, dtype=np.float64).reshape(
         x.shape[0], x.shape[1], n, x.shape[-1])
     allowed = neighborhood_allowed(spatial, kernel, dilation, stride, causal)
-    out = attention(flat(q), flat(k), flat(v), scale=scale, allowed=allowed)
+    flat_mod = None
+    if score_mod is not None:
+        def flat_mod(s, b, h, i, j):
+            return score_mod(s, b, h, *np.unravel_index(i, spatial),
+                             *np.unravel_index(j, spatial))
+    out = attention(flat(q), flat(k), flat(v), scale=scale, allowed=allowed,
+                    score_mod=flat_mod)
     return out.reshape(b, out.shape[1], *spatial, out.shape[-1])

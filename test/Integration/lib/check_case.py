@@ -277,6 +277,9 @@ def main():
             p.add_argument("--dilation")
             p.add_argument("--stride")
             p.add_argument("--causal-axes")
+            p.add_argument("--rpb", action="store_true",
+                           help="score_mod s + rpb[h, kx - qx + k - 1, ...] "
+                                "(NATTEN's relative positional bias, rpb.npy)")
     args = parser.parse_args()
     if args.cmd == "gen":
         return gen(args)
@@ -320,9 +323,21 @@ def main():
     else:
         causal = [bool(c) for c in ints(args.causal_axes)] \
             if args.causal_axes else None
+        score_mod = None
+        if args.rpb:
+            rpb, kernel = load("rpb"), ints(args.kernel)
+
+            def score_mod(s, b, h, *coords):
+                # Pairs outside the neighborhood are discarded: their
+                # offsets are clipped into the table.
+                rank = len(coords) // 2
+                index = [h] + [np.clip(coords[rank + a] - coords[a] +
+                                       kernel[a] - 1, 0, 2 * kernel[a] - 2)
+                               for a in range(rank)]
+                return s + rpb[tuple(index)]
         want = attn_numpy.neighborhood(
             q, k, v, ints(args.kernel), ints(args.dilation),
-            ints(args.stride), causal, scale=args.scale)
+            ints(args.stride), causal, scale=args.scale, score_mod=score_mod)
         spatial = list(q.shape[2:-1])
         allowed = attn_numpy.neighborhood_allowed(
             spatial, ints(args.kernel), ints(args.dilation), ints(args.stride),
