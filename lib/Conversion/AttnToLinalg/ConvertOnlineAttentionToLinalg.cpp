@@ -200,8 +200,8 @@ SmallVector<Value> TileLowering::build() {
           // Positions are aligned already: the rule's Lk - Lq is 0 here.
           Value band = rule::bandAllowed(d, p, i, j, d.c(0), d.c(0));
           allowed = band ? (allowed ? d.both(allowed, band) : band) : allowed;
-          allowed = applyMaskMod(nb, nl, p, allowed, tileIndex[0],
-                                 tileIndex[1], {tileIndex[2], tileIndex[3]});
+          allowed = applyMaskMod(nb, nl, p, allowed, tileIndex[0], tileIndex[1],
+                                 {tileIndex[2], tileIndex[3]});
           if (!hasRules)
             return {s};
           if (!allowed)
@@ -336,8 +336,8 @@ Value lowerFinalize(RewriterBase &b, FinalizeOp op) {
   }
   if (p.sinkLogits) {
     ins.append({op.getMax(), p.sinkLogits});
-    maps.append({rows, AffineMap::get(4, 0, {b.getAffineDimExpr(1)},
-                                      b.getContext())});
+    maps.append(
+        {rows, AffineMap::get(4, 0, {b.getAffineDimExpr(1)}, b.getContext())});
   }
   maps.push_back(id4);
   auto generic = linalg::GenericOp::create(

@@ -82,8 +82,7 @@ AttentionProblem AttentionProblem::get(Operation *op) {
 }
 
 std::string AttentionProblem::unsupportedVariants(StringRef strategy,
-                                                  bool scoreMods,
-                                                  bool maskMods,
+                                                  bool scoreMods, bool maskMods,
                                                   bool sinks) const {
   SmallVector<StringRef> missing;
   if (scoreMod && !scoreMods)
@@ -95,8 +94,8 @@ std::string AttentionProblem::unsupportedVariants(StringRef strategy,
   if (missing.empty())
     return "";
   std::string names = llvm::join(missing, " and ");
-  return names + (missing.size() == 1 ? " is" : " are") +
-         " not computed by " + strategy.str() + " yet";
+  return names + (missing.size() == 1 ? " is" : " are") + " not computed by " +
+         strategy.str() + " yet";
 }
 
 static int64_t product(ArrayRef<int64_t> sizes) {
@@ -208,8 +207,7 @@ mlir::attn::AttentionWork::AttentionWork(Operation *op) {
   AttentionProblem p = AttentionProblem::get(op);
   // Sizes and rules only: the op and its values do not outlive compilation.
   p.op = nullptr;
-  p.query = p.key = p.value = p.mask = p.bias = p.init = p.sinkLogits =
-      Value();
+  p.query = p.key = p.value = p.mask = p.bias = p.init = p.sinkLogits = Value();
   p.scoreMod = p.maskMod = nullptr;
   problem = std::make_shared<const AttentionProblem>(std::move(p));
 }

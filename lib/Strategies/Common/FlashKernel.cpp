@@ -583,8 +583,8 @@ SmallVector<Value> FlashEmitter::build() {
                   vector::StoreOp::create(b, loc, algebra.weightedSum(w, os),
                                           oRow, ValueRange{idx(e * lanes)});
                 }
-                Value m = state || p.sinkLogits ? algebra.mergedMax(ms)
-                                                : Value();
+                Value m =
+                    state || p.sinkLogits ? algebra.mergedMax(ms) : Value();
                 return {m, algebra.weightedSum(w, ls)};
               },
               [&](Value, int64_t e) -> Value {

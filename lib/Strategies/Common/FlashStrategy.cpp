@@ -38,8 +38,8 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
   // The flash kernels compute the custom variants of attn.attention (the
   // tile op carries them).
   bool fused = !p.isNeighborhood;
-  if (std::string missing = p.unsupportedVariants(getName(), fused, fused,
-                                                  fused);
+  if (std::string missing =
+          p.unsupportedVariants(getName(), fused, fused, fused);
       !missing.empty()) {
     reason = missing;
     return false;

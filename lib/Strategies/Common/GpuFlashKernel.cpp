@@ -423,9 +423,8 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                           };
                           s = algebra.finishScore(
                               s, bias,
-                              p.scoreMod
-                                  ? function_ref<Value(Value)>(scoreMod)
-                                  : nullptr);
+                              p.scoreMod ? function_ref<Value(Value)>(scoreMod)
+                                         : nullptr);
                           Value allowed =
                               buildAllowedPredicate(b, loc, p, sizes, row, key);
                           allowed = applyMaskMod(b, loc, p, allowed, batch,
@@ -550,9 +549,9 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
     } else {
       Type outElem = cast<MemRefType>(out.getType()).getElementType();
       Value sinkWeight =
-          sinkBuf ? algebra.sinkWeight(
-                        memref::LoadOp::create(b, loc, sinkBuf, ValueRange{head}),
-                        m)
+          sinkBuf ? algebra.sinkWeight(memref::LoadOp::create(b, loc, sinkBuf,
+                                                              ValueRange{head}),
+                                       m)
                   : Value();
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
         Value o = algebra.epilogue(
@@ -600,9 +599,9 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
         Type outElem = cast<MemRefType>(target.getType()).getElementType();
         Value sinkWeight =
             sinkBuf && !state
-                ? algebra.sinkWeight(memref::LoadOp::create(b, loc, sinkBuf,
-                                                            ValueRange{head}),
-                                     algebra.mergedMax(ms))
+                ? algebra.sinkWeight(
+                      memref::LoadOp::create(b, loc, sinkBuf, ValueRange{head}),
+                      algebra.mergedMax(ms))
                 : Value();
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
           SmallVector<Value> os;

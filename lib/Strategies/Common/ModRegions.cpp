@@ -48,8 +48,7 @@ Operation *cloneScalar(OpBuilder &b, Operation &op, IRMapping &mapping,
       SmallVector<Value> indices;
       for (Value index : extract.getIndices())
         indices.push_back(mapping.lookupOrDefault(index));
-      auto load =
-          memref::LoadOp::create(b, op.getLoc(), it->second, indices);
+      auto load = memref::LoadOp::create(b, op.getLoc(), it->second, indices);
       mapping.map(extract.getResult(), load.getResult());
       return load;
     }
@@ -81,10 +80,10 @@ Value mlir::attn::inlineModRegion(OpBuilder &b, Location loc, Region &region,
   for (auto [blockArg, arg] : llvm::zip_equal(body.getArguments(), args))
     mapping.map(blockArg, arg);
   for (Operation &op : body.without_terminator()) {
-    bool readsLanes = lanes && llvm::any_of(op.getOperands(), [&](Value v) {
-                        return isa<VectorType>(mapping.lookupOrDefault(v)
-                                                   .getType());
-                      });
+    bool readsLanes =
+        lanes && llvm::any_of(op.getOperands(), [&](Value v) {
+          return isa<VectorType>(mapping.lookupOrDefault(v).getType());
+        });
     if (!readsLanes) {
       cloneScalar(b, op, mapping, buffers);
       continue;
@@ -127,10 +126,11 @@ Value mlir::attn::inlineModRegion(OpBuilder &b, Location loc, Region &region,
         perLane[r].push_back(result);
     }
     for (auto [r, result] : llvm::enumerate(op.getResults()))
-      mapping.map(result, vector::FromElementsOp::create(
-                              b, loc,
-                              cast<VectorType>(withLanes(result.getType(), lanes)),
-                              perLane[r]));
+      mapping.map(result,
+                  vector::FromElementsOp::create(
+                      b, loc,
+                      cast<VectorType>(withLanes(result.getType(), lanes)),
+                      perLane[r]));
   }
   auto yield = cast<YieldOp>(body.getTerminator());
   return mapping.lookupOrDefault(yield.getValue());
@@ -165,9 +165,8 @@ static SmallVector<Value> modArguments(OpBuilder &b, Location loc,
 }
 
 Value mlir::attn::applyScoreMod(OpBuilder &b, Location loc,
-                                const AttentionProblem &p, Value s,
-                                Value batch, Value head,
-                                ArrayRef<Value> positions,
+                                const AttentionProblem &p, Value s, Value batch,
+                                Value head, ArrayRef<Value> positions,
                                 const DenseMap<Value, Value> *buffers) {
   if (!p.scoreMod)
     return s;
@@ -191,11 +190,11 @@ Value mlir::attn::applyMaskMod(OpBuilder &b, Location loc,
   if (allowed.getType() != modAllowed.getType()) {
     // A scalar rule meeting lanes of the mod (or the other way round).
     if (!isa<VectorType>(allowed.getType()))
-      allowed = vector::BroadcastOp::create(b, loc, modAllowed.getType(),
-                                            allowed);
+      allowed =
+          vector::BroadcastOp::create(b, loc, modAllowed.getType(), allowed);
     else
-      modAllowed = vector::BroadcastOp::create(b, loc, allowed.getType(),
-                                               modAllowed);
+      modAllowed =
+          vector::BroadcastOp::create(b, loc, allowed.getType(), modAllowed);
   }
   return arith::AndIOp::create(b, loc, allowed, modAllowed);
 }

@@ -53,10 +53,9 @@ OnlineAttentionOp mlir::attn::createWholeProblemTile(RewriterBase &rewriter,
   Value queryPosition = arith::SubIOp::create(rewriter, loc, lkValue, lqValue);
   Value keyPosition = arith::ConstantIndexOp::create(rewriter, loc, 0);
   auto tile = OnlineAttentionOp::create(
-      rewriter, loc,
-      TypeRange{acc0.getType(), max0.getType(), sum0.getType()}, p.query,
-      p.key, p.value, p.mask, p.bias, queryPosition, keyPosition, acc0, max0,
-      sum0, rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
+      rewriter, loc, TypeRange{acc0.getType(), max0.getType(), sum0.getType()},
+      p.query, p.key, p.value, p.mask, p.bias, queryPosition, keyPosition, acc0,
+      max0, sum0, rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
       attention.getWindowAttr(), attention.getSinksAttr(),
       attention.getSoftcapAttr(), attention.getScoreAttr());
   // The whole problem's tile indices are the op's: the mods as written.
@@ -67,8 +66,8 @@ OnlineAttentionOp mlir::attn::createWholeProblemTile(RewriterBase &rewriter,
 }
 
 Value mlir::attn::createFinalize(RewriterBase &rewriter,
-                                const AttentionProblem &p, Value acc,
-                                Value sum, Value max) {
+                                 const AttentionProblem &p, Value acc,
+                                 Value sum, Value max) {
   return FinalizeOp::create(rewriter, p.op->getLoc(), p.init.getType(), acc,
                             sum, p.sinkLogits ? max : Value(), p.sinkLogits,
                             p.init, cast<AttentionOp>(p.op).getScoreAttr())
@@ -116,8 +115,7 @@ FailureOr<TileOpForm> mlir::attn::getTileOpForm(RewriterBase &rewriter,
                                   : FinalizeOp();
   Value max = tile.getMaxResult();
   if (empty.empty && finalize && sum.hasOneUse() &&
-      (max.use_empty() ||
-       (max.hasOneUse() && finalize.getMax() == max)) &&
+      (max.use_empty() || (max.hasOneUse() && finalize.getMax() == max)) &&
       finalize.getAcc() == acc && finalize.getSum() == sum &&
       finalize.getEffectiveScore() == tile.getEffectiveScore()) {
     form.finalize = finalize;

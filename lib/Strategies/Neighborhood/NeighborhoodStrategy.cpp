@@ -456,8 +456,8 @@ public:
       return false;
     }
     AttentionProblem p = AttentionProblem::get(op);
-    if (std::string missing = p.unsupportedVariants(getName(), false, false,
-                                                    false);
+    if (std::string missing =
+            p.unsupportedVariants(getName(), false, false, false);
         !missing.empty()) {
       reason = missing;
       return false;

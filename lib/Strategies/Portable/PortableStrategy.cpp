@@ -227,9 +227,8 @@ public:
 
     // acc / sum into the op's result.
     rewriter.setInsertionPoint(op);
-    rewriter.replaceOp(op,
-                       createFinalize(rewriter, p, finalState[0], finalState[2],
-                                      finalState[1]));
+    rewriter.replaceOp(op, createFinalize(rewriter, p, finalState[0],
+                                          finalState[2], finalState[1]));
     return success();
   }
 

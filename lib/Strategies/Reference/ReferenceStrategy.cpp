@@ -1,4 +1,5 @@
-//===- ReferenceStrategy.cpp - The materialized oracle ---------------------===//
+//===- ReferenceStrategy.cpp - The materialized oracle
+//---------------------===//
 //
 // Rewrites attn.attention and attn.neighborhood into linalg.generic ops on
 // tensors that materialize the whole score matrix, one step of the definition
@@ -226,8 +227,8 @@ Value ReferenceBuilder::withSinkInSum(Value rowSum, Value rowMax) {
                      nb, l, sink,
                      arith::ConstantOp::create(
                          nb, l, nb.getF32FloatAttr(1.4426950408889634)));
-               Value w = function.weight(
-                   nb, l, sink, function.rowReference(nb, l, args[1]));
+               Value w = function.weight(nb, l, sink,
+                                         function.rowReference(nb, l, args[1]));
                linalg::YieldOp::create(
                    nb, l, ValueRange{arith::AddFOp::create(nb, l, args[0], w)});
              })
@@ -431,9 +432,9 @@ Value ReferenceBuilder::build() {
             .getResult(0);
   }
   bool normalize = score.getNormalize();
-  Value rowSum = normalize ? withSinkInSum(reduceRows(weights, 0.0, false),
-                                          rowMax)
-                           : Value();
+  Value rowSum = normalize
+                     ? withSinkInSum(reduceRows(weights, 0.0, false), rowMax)
+                     : Value();
 
   // O[b, hk, g, i, e] = sum_j (allowed ? W v : 0).
   auto valueType = cast<RankedTensorType>(value.getType());

@@ -54,10 +54,6 @@ struct AttentionProblem {
   bool hasDynamicShape() const;
   /// True when causal, window or neighborhood rules restrict keys.
   bool hasStructuralMask() const;
-  /// True when the op has a score_mod, a mask_mod or sink logits.
-  bool hasCustomVariant() const {
-    return scoreMod || maskMod || sinkLogits;
-  }
   /// The custom variants of the op that `strategy` does not compute yet,
   /// as a reason for isApplicable ("score_mod and sink_logits are not
   /// computed by NAME yet"), or "" when there are none.

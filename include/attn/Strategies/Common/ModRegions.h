@@ -42,8 +42,7 @@ SmallVector<Value> modPositions(OpBuilder &b, Location loc,
 
 /// score_mod(s, b, h, positions...) of `problem`, or `s` without one.
 Value applyScoreMod(OpBuilder &b, Location loc, const AttentionProblem &problem,
-                    Value s, Value batch, Value head,
-                    ArrayRef<Value> positions,
+                    Value s, Value batch, Value head, ArrayRef<Value> positions,
                     const DenseMap<Value, Value> *buffers = nullptr);
 
 /// `allowed` and mask_mod(b, h, positions...) of `problem` (`allowed` may be

@@ -296,31 +296,28 @@ LogicalResult verifyModRegion(Operation *op, Region &region, StringRef name,
     std::string got;
     llvm::raw_string_ostream os(got);
     llvm::interleaveComma(block.getArgumentTypes(), os);
-    return op->emitOpError() << "'" << name << "' block must take "
-                             << signature << ", got (" << got << ")";
+    return op->emitOpError() << "'" << name << "' block must take " << signature
+                             << ", got (" << got << ")";
   }
   auto yield = dyn_cast<YieldOp>(block.getTerminator());
   if (!yield)
     return op->emitOpError() << "'" << name << "' must end in attn.yield";
   if (yield.getValue().getType() != yieldType)
-    return op->emitOpError()
-           << "'" << name << "' must yield " << yieldType << ", got "
-           << yield.getValue().getType();
+    return op->emitOpError() << "'" << name << "' must yield " << yieldType
+                             << ", got " << yield.getValue().getType();
   for (Operation &inner : block.without_terminator()) {
     Dialect *dialect = inner.getDialect();
-    bool scalarOp =
-        isa_and_nonnull<arith::ArithDialect, math::MathDialect,
-                        index::IndexDialect>(dialect) &&
-        inner.getNumRegions() == 0 && isPure(&inner);
+    bool scalarOp = isa_and_nonnull<arith::ArithDialect, math::MathDialect,
+                                    index::IndexDialect>(dialect) &&
+                    inner.getNumRegions() == 0 && isPure(&inner);
     if (!scalarOp && !isa<tensor::ExtractOp>(inner))
       return op->emitOpError()
              << "'" << name << "' may hold only pure arith, math and index "
              << "ops and tensor.extract, got '" << inner.getName() << "'";
     for (Type type : inner.getResultTypes())
       if (!type.isIntOrIndexOrFloat())
-        return op->emitOpError()
-               << "'" << name << "' computes scalars only: '"
-               << inner.getName() << "' makes " << type;
+        return op->emitOpError() << "'" << name << "' computes scalars only: '"
+                                 << inner.getName() << "' makes " << type;
   }
   return success();
 }
@@ -328,9 +325,9 @@ LogicalResult verifyModRegion(Operation *op, Region &region, StringRef name,
 /// Both regions of attn.attention or attn.neighborhood. `positions` is the
 /// number of index arguments that locate the query (and as many the key),
 /// and `positionText` spells them.
-LogicalResult verifyModRegions(Operation *op, Region &scoreMod,
-                               Region &maskMod, unsigned positions,
-                               StringRef positionText, ScoreAttr score) {
+LogicalResult verifyModRegions(Operation *op, Region &scoreMod, Region &maskMod,
+                               unsigned positions, StringRef positionText,
+                               ScoreAttr score) {
   MLIRContext *ctx = op->getContext();
   Builder b(ctx);
   SmallVector<Type> maskArgs(2 + 2 * positions, b.getIndexType());
@@ -388,8 +385,7 @@ LogicalResult AttentionOp::verify() {
     auto type = cast<RankedTensorType>(sinkLogits.getType());
     if (type.getRank() != 1 || type.getDimSize(0) != q.getDimSize(1) ||
         !type.getElementType().isF32())
-      return emitOpError() << "'sink_logits' must be tensor<"
-                           << q.getDimSize(1)
+      return emitOpError() << "'sink_logits' must be tensor<" << q.getDimSize(1)
                            << "xf32> (one logit per query head), got " << type;
     if (!getEffectiveScore().getFunction()->scoresInLog2Domain())
       return emitOpError()
@@ -517,8 +513,8 @@ LogicalResult NeighborhoodOp::verify() {
 }
 
 LogicalResult NeighborhoodOp::verifyRegions() {
-  static constexpr StringLiteral kPositions[] = {
-      "qx, kx", "qx, qy, kx, ky", "qx, qy, qz, kx, ky, kz"};
+  static constexpr StringLiteral kPositions[] = {"qx, kx", "qx, qy, kx, ky",
+                                                 "qx, qy, qz, kx, ky, kz"};
   int64_t rank = getSpatialRank();
   if (rank < 1 || rank > 3)
     return success(); // verify() reports the layout.
@@ -652,8 +648,8 @@ LogicalResult FinalizeOp::verify() {
     auto sinks = cast<RankedTensorType>(getSinkLogits().getType());
     if (sinks.getRank() != 1 || !sinks.getElementType().isF32() ||
         !sizesAgree(sinks.getDimSize(0), acc.getDimSize(1)))
-      return emitOpError() << "'sink_logits' must be f32 [Hq] of 'acc' "
-                           << acc << ", got " << sinks;
+      return emitOpError() << "'sink_logits' must be f32 [Hq] of 'acc' " << acc
+                           << ", got " << sinks;
     if (!getEffectiveScore().getFunction()->scoresInLog2Domain())
       return emitOpError() << "'sink_logits' need #attn.score<softmax>, got "
                            << getEffectiveScore();
