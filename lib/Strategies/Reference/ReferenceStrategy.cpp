@@ -92,6 +92,12 @@ private:
   /// (rowMax), or the row sums plus the sink's weight (rowSum).
   Value withSinkInMax(Value rowMax);
   Value withSinkInSum(Value rowSum, Value rowMax);
+  /// A linalg.generic over rows [B, Hkv, G, Lq] of `rows` and each row's
+  /// sink logit (in the domain of the scores) that yields combine(rows,
+  /// sink), of the type of rows[0].
+  Value withSink(ValueRange rows,
+                 function_ref<Value(OpBuilder &, Location, ValueRange, Value)>
+                     combine);
 
   RewriterBase &b;
   Location loc;
@@ -173,25 +179,27 @@ SmallVector<Value> ReferenceBuilder::modPositionsInBody(OpBuilder &nb,
                       linalg::IndexOp::create(nb, l, jDim));
 }
 
-Value ReferenceBuilder::withSinkInMax(Value rowMax) {
-  if (!p.sinkLogits)
-    return rowMax;
+Value ReferenceBuilder::withSink(
+    ValueRange rows,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> combine) {
   MLIRContext *ctx = b.getContext();
   AffineExpr d0, d1, d2, d3;
   bindDims(ctx, d0, d1, d2, d3);
   auto rowMap = map(4, {d0, d1, d2, d3});
+  SmallVector<Value> inputs(rows);
+  inputs.push_back(p.sinkLogits);
+  SmallVector<AffineMap> maps(rows.size(), rowMap);
+  maps.push_back(map(4, {d1 * p.groupSize() + d2}));
+  maps.push_back(rowMap);
   const ScoreFunction &function = *p.score.getFunction();
   return linalg::GenericOp::create(
-             b, loc, TypeRange{rowMax.getType()},
-             ValueRange{rowMax, p.sinkLogits},
+             b, loc, TypeRange{rows.front().getType()}, inputs,
              ValueRange{tensor::EmptyOp::create(
-                 b, loc, tensor::getMixedSizes(b, loc, rowMax), f32)},
-             ArrayRef<AffineMap>{rowMap, map(4, {d1 * p.groupSize() + d2}),
-                                 rowMap},
-             SmallVector<IteratorType>(4, IteratorType::parallel),
+                 b, loc, tensor::getMixedSizes(b, loc, rows.front()), f32)},
+             maps, SmallVector<IteratorType>(4, IteratorType::parallel),
              [&](OpBuilder &nb, Location l, ValueRange args) {
                // The sink logit in the domain of the scores.
-               Value sink = args[1];
+               Value sink = args[rows.size()];
                if (function.scoresInLog2Domain())
                  sink = arith::MulFOp::create(
                      nb, l, sink,
@@ -199,40 +207,32 @@ Value ReferenceBuilder::withSinkInMax(Value rowMax) {
                          nb, l, nb.getF32FloatAttr(1.4426950408889634)));
                linalg::YieldOp::create(
                    nb, l,
-                   ValueRange{arith::MaximumFOp::create(nb, l, args[0], sink)});
+                   ValueRange{combine(nb, l, args.take_front(rows.size()),
+                                      sink)});
              })
       .getResult(0);
+}
+
+Value ReferenceBuilder::withSinkInMax(Value rowMax) {
+  if (!p.sinkLogits)
+    return rowMax;
+  return withSink(rowMax, [](OpBuilder &nb, Location l, ValueRange row,
+                             Value sink) -> Value {
+    return arith::MaximumFOp::create(nb, l, row[0], sink);
+  });
 }
 
 Value ReferenceBuilder::withSinkInSum(Value rowSum, Value rowMax) {
   if (!p.sinkLogits)
     return rowSum;
-  MLIRContext *ctx = b.getContext();
-  AffineExpr d0, d1, d2, d3;
-  bindDims(ctx, d0, d1, d2, d3);
-  auto rowMap = map(4, {d0, d1, d2, d3});
   const ScoreFunction &function = *p.score.getFunction();
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{rowSum.getType()},
-             ValueRange{rowSum, rowMax, p.sinkLogits},
-             ValueRange{tensor::EmptyOp::create(
-                 b, loc, tensor::getMixedSizes(b, loc, rowSum), f32)},
-             ArrayRef<AffineMap>{rowMap, rowMap,
-                                 map(4, {d1 * p.groupSize() + d2}), rowMap},
-             SmallVector<IteratorType>(4, IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value sink = args[2];
-               if (function.scoresInLog2Domain())
-                 sink = arith::MulFOp::create(
-                     nb, l, sink,
-                     arith::ConstantOp::create(
-                         nb, l, nb.getF32FloatAttr(1.4426950408889634)));
-               Value w = function.weight(nb, l, sink,
-                                         function.rowReference(nb, l, args[1]));
-               linalg::YieldOp::create(
-                   nb, l, ValueRange{arith::AddFOp::create(nb, l, args[0], w)});
-             })
-      .getResult(0);
+  return withSink(ValueRange{rowSum, rowMax},
+                  [&](OpBuilder &nb, Location l, ValueRange row,
+                      Value sink) -> Value {
+                    Value w = function.weight(
+                        nb, l, sink, function.rowReference(nb, l, row[1]));
+                    return arith::AddFOp::create(nb, l, row[0], w);
+                  });
 }
 
 Value ReferenceBuilder::build() {
