@@ -325,11 +325,15 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   // The keys of vector c as the mods see them: lanes past the last key
   // (masked out) read the last key, so that the mods index their tables in
   // bounds.
+  // Built once per key vector: every row of the micro-tile reads them.
+  SmallVector<Value> modKeyCache(cfg.blockK / lanes);
   auto modKeys = [&](int64_t c) -> Value {
+    if (modKeyCache[c])
+      return modKeyCache[c];
     Value last = arith::IndexCastOp::create(b, loc, i32, sub(lk, idx(1)));
-    return arith::MinSIOp::create(
-        b, loc, keyPositions(c),
-        vector::BroadcastOp::create(b, loc, idxVecType, last));
+    return modKeyCache[c] = arith::MinSIOp::create(
+               b, loc, keyPositions(c),
+               vector::BroadcastOp::create(b, loc, idxVecType, last));
   };
   // The rules, the mask and the op's mask_mod at (b, h, i, j).
   auto allowed = [&](int64_t r, int64_t c) -> Value {
