@@ -8,6 +8,9 @@
     lib = attn.load_library("libmodel.so")            # from attn-aot
     o = attn.attention(q, k, v, dynamic=("Lk",))      # one compile, any Lk
     attn.explain(q, k, v, causal=True)                # candidates and costs
+    o = attn.attention(q, k, v, causal=True,          # custom variants:
+                       score_mod=lambda s, b, h, i, j: s + slopes[h] * (j - i),
+                       mask_mod=lambda b, h, i, j: seg[b, i] == seg[b, j])
 
 bfloat16 arrays travel as uint16 bit patterns. Compilation errors raise
 attn.CompileError (the MLIR diagnostics); bad shapes or dtypes raise
@@ -22,6 +25,7 @@ from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
                        supported_gpu_chips)
 from .builder import (SCORES, attention, cache_info, clear_cache, explain, ir,
                       neighborhood)
+from .mods import ModTraceError, where
 from . import _attn
 
 
@@ -42,8 +46,9 @@ def load_strategy_library(path):
     _attn.load_strategy_library(os.fspath(path))
 
 
-__all__ = ["Candidate", "CompileError", "Entry", "Module", "OpReport",
+__all__ = ["Candidate", "CompileError", "Entry", "ModTraceError", "Module",
+           "OpReport",
            "SCORES", "attention", "cache_info", "clear_cache", "compile",
            "explain", "explain_source", "ir", "load_library",
            "load_strategy_library", "neighborhood", "set_num_threads",
-           "supported_gpu_chips"]
+           "supported_gpu_chips", "where"]

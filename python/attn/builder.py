@@ -19,7 +19,7 @@ import threading
 
 import numpy as np
 
-from . import _attn
+from . import _attn, mods
 from .compiler import check_target, check_threads, compile, explain_source
 
 _ELEMENT_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
@@ -281,12 +281,14 @@ def _dynamic(dynamic, names):
     return chosen
 
 
-def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset()):
-    """func @main(%q, %k, %v, *extra) applying `op` with `attrs` and the
-    strategy; extra: (name, shape, element type) of mask and bias. Sizes
-    named in `dynamic` ("B", "Lq", "Lk") are written as `?`: B in every
-    operand whose batch is not 1 (a broadcast), Lq and Lk where they
-    appear."""
+def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
+              tables=(), regions=()):
+    """func @main(%q, %k, %v, *extra, *tables) applying `op` with `attrs`,
+    the strategy and the mod regions (text); extra: (name, shape, element
+    type) of mask, bias and sink_logits, each written as a clause; tables:
+    the arrays the mods capture (mods._TableArg). Sizes named in `dynamic`
+    ("B", "Lq", "Lk") are written as `?`: B in q, k, v and in a mask or bias
+    whose batch is not 1 (a broadcast), Lq and Lk where they appear."""
     element = _ELEMENT_TYPES[np.dtype(q.dtype)]
     strategy_attr = _strategy_attr(strategy)
     if strategy_attr:
@@ -294,6 +296,8 @@ def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset()):
 
     def sizes(name, shape):
         shape = list(shape)
+        if name == "sink_logits":
+            return shape
         if "B" in dynamic and (name in ("q", "k", "v") or shape[0] != 1):
             shape[0] = None
         if name == "q" and "Lq" in dynamic:
@@ -313,7 +317,8 @@ def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset()):
              for name, shape, el in args}
     result_shape = sizes("q", _dims(q))[:-1] + [_dims(v)[-1]]
     result = _tensor_type(result_shape, element)
-    params = ", ".join(f"%{name}: {types[name]}" for name, _, _ in args)
+    params = ", ".join([f"%{name}: {types[name]}" for name, _, _ in args] +
+                       [f"{table.ssa}: {table.type}" for table in tables])
     clauses = [f"ins(%q, %k, %v : {types['q']}, {types['k']}, {types['v']})"]
     for name, _, _ in extra:
         clauses.append(f"{name}(%{name} : {types[name]})")
@@ -321,6 +326,7 @@ def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset()):
     attr_dict = " {" + ", ".join(attrs) + "}" if attrs else ""
     indent = " " * (len(op) + 8)
     body = f"\n{indent}".join(clauses)
+    region_text = "".join(f"\n  {region}" for region in regions)
     # The destination's dynamic sizes are q's.
     lines, operands = [], []
     for d, size in enumerate(result_shape):
@@ -331,18 +337,42 @@ def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset()):
     return (f"func.func @main({params}) -> {result} {{\n"
             + "".join(lines) +
             f"  %init = tensor.empty({', '.join(operands)}) : {result}\n"
-            f"  %o = {op} {body}{attr_dict} -> {result}\n"
+            f"  %o = {op} {body}{attr_dict}{region_text} -> {result}\n"
             f"  return %o : {result}\n"
             f"}}\n")
+
+
+def _mod_regions(score_mod, mask_mod, positions, pair_bounds=None):
+    """(region texts, captured tables) of the mods traced over the block
+    arguments b, h and `positions`: (name, range or None) pairs, the range
+    being [lo, hi] of that index (None: a dynamic size). pair_bounds: what
+    score_mod may assume of key - query coordinates (mods._Trace)."""
+    tables = {}
+    regions = []
+    index_args = [(name, ("index", range_)) for name, range_ in positions]
+    if score_mod is not None:
+        regions.append(mods.trace(score_mod, "score_mod",
+                                  [("s", ("f32", None))] + index_args, "f32",
+                                  tables, pair_bounds))
+    if mask_mod is not None:
+        regions.append(mods.trace(mask_mod, "mask_mod", index_args, "i1",
+                                  tables))
+    return regions, list(tables.values())
+
+
+def _upto(size, dynamic):
+    return None if dynamic else (0, size - 1)
 
 
 # --- attention ------------------------------------------------------------
 
 def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                     sinks=0, softcap=None, score="softmax", normalize=True,
-                    mask=None, bias=None, strategy=None, dynamic=None):
+                    mask=None, bias=None, score_mod=None, mask_mod=None,
+                    sink_logits=None, strategy=None, dynamic=None):
     """(IR text, arrays to pass) of attn.attention for these arguments."""
     q, k, v = _check_qkv(q, k, v, None)
+    dynamic = _dynamic(dynamic, ("B", "Lq", "Lk"))
     attrs = []
     if scale is not None:
         attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
@@ -397,15 +427,38 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
         extra.append(("bias", _dims(bias),
                       _ELEMENT_TYPES[np.dtype(bias.dtype)]))
         arrays.append(bias)
+    if sink_logits is not None:
+        if score != "softmax":
+            raise ValueError(f"'sink_logits' applies to score 'softmax' "
+                             f"only, not {score!r}")
+        sink_logits = _as_array("sink_logits", sink_logits)
+        hq = _dims(q)[1]
+        if np.dtype(sink_logits.dtype) != np.float32 or _dims(
+                sink_logits) != (hq,):
+            raise ValueError(f"'sink_logits' must be float32 of shape "
+                             f"({hq},) (one logit per query head), got "
+                             f"{np.dtype(sink_logits.dtype)} of shape "
+                             f"{_dims(sink_logits)}")
+        extra.append(("sink_logits", (hq,), "f32"))
+        arrays.append(sink_logits)
+    if score_mod is not None and score in _FEATURE_PRODUCTS:
+        raise ValueError(f"'score_mod' cannot apply to score {score!r}: "
+                         f"that feature map never forms q.k")
+    b, hq, lq = _dims(q)[:3]
+    regions, tables = _mod_regions(
+        score_mod, mask_mod,
+        [("b", _upto(b, "B" in dynamic)), ("h", (0, hq - 1)),
+         ("i", _upto(lq, "Lq" in dynamic)),
+         ("j", _upto(_dims(k)[2], "Lk" in dynamic))])
     text = _function("attn.attention", q, k, v, attrs, strategy, extra,
-                     _dynamic(dynamic, ("B", "Lq", "Lk")))
-    return text, arrays
+                     dynamic, tables, regions)
+    return text, arrays + [table.array for table in tables]
 
 
 def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", normalize=True, mask=None,
-              bias=None, strategy=None, target="cpu", threads=0,
-              dynamic=None):
+              bias=None, score_mod=None, mask_mod=None, sink_logits=None,
+              strategy=None, target="cpu", threads=0, dynamic=None):
     """attn.attention on numpy arrays; returns [B, Hq, Lq, Dv] in q's dtype.
 
     q [B, Hq, Lq, D], k [B, Hkv, Lk, D], v [B, Hkv, Lk, Dv], Hq % Hkv == 0.
@@ -418,7 +471,14 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
     the division by the weights' sum (kernel scores only).
     mask: bool, True = may attend, [Bm, Hm, Lq, Lk] (Bm, Hm: 1 or full;
     fewer dimensions get leading 1s). bias: added to the scores, same
-    shapes. strategy: a name or (name, {param: value}), written on the op.
+    shapes. score_mod(s, b, h, i, j) -> new score and mask_mod(b, h, i, j)
+    -> bool: plain Python functions, traced into the op's regions (see
+    attn.mods for what traces; numpy arrays they capture, such as slopes or
+    segment ids, are passed to the compiled code, never an Lq x Lk tensor).
+    score_mod sees the scaled score after bias and softcap; mask_mod joins
+    causal, window and mask. sink_logits: float32 [Hq], a learnable logit
+    per head that joins each row's normalization and carries no value.
+    strategy: a name or (name, {param: value}), written on the op.
     threads: 0 = all cores. dynamic: sizes compiled as run-time values,
     True or any of "B", "Lq", "Lk": calls that differ only in those reuse
     one compiled function (a decode loop with a growing Lk compiles once;
@@ -427,14 +487,16 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
     text, arrays = _attention_plan(
         q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
         softcap=softcap, score=score, normalize=normalize, mask=mask,
-        bias=bias, strategy=strategy, dynamic=dynamic)
+        bias=bias, score_mod=score_mod, mask_mod=mask_mod,
+        sink_logits=sink_logits, strategy=strategy, dynamic=dynamic)
     return _run(text, arrays, target, threads)
 
 
 # --- neighborhood ---------------------------------------------------------
 
 def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
-                       scale=None, strategy=None, dynamic=None):
+                       scale=None, score_mod=None, mask_mod=None,
+                       strategy=None, dynamic=None):
     q, k, v = _check_qkv(q, k, v, (1, 2, 3))
     spatial = _dims(q)[2:-1]
     rank = len(spatial)
@@ -466,23 +528,46 @@ def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
         attrs.append(f"stride = {ints(stride)}")
     if scale is not None:
         attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
+    dynamic = _dynamic(dynamic, ("B",))
+    positions = [("b", _upto(_dims(q)[0], "B" in dynamic)),
+                 ("h", (0, _dims(q)[1] - 1))]
+    for prefix in "qk":
+        positions += [(f"{prefix}{axis}", (0, n - 1))
+                      for axis, n in enumerate(spatial)]
+    # score_mod runs at the pairs a neighborhood allows (docs/design.md), so
+    # on each axis key - query lies within the window, which a stride may
+    # move by s - 1 group positions (a causal window never passes i).
+    pair_bounds = {}
+    for axis, n in enumerate(spatial):
+        reach = (kernel[axis] - 1 + (0 if causal[axis] else stride[axis] - 1)
+                 ) * dilation[axis]
+        pair_bounds[(f"k{axis}", f"q{axis}")] = (
+            -min(reach, n - 1), 0 if causal[axis] else min(reach, n - 1))
+    regions, tables = _mod_regions(score_mod, mask_mod, positions,
+                                   pair_bounds)
     text = _function("attn.neighborhood", q, k, v, attrs, strategy,
-                     dynamic=_dynamic(dynamic, ("B",)))
-    return text, [q, k, v]
+                     dynamic=dynamic, tables=tables, regions=regions)
+    return text, [q, k, v] + [table.array for table in tables]
 
 
 def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
-                 scale=None, strategy=None, target="cpu", threads=0,
-                 dynamic=None):
+                 scale=None, score_mod=None, mask_mod=None, strategy=None,
+                 target="cpu", threads=0, dynamic=None):
     """attn.neighborhood (NATTEN semantics) on numpy arrays.
 
     q [B, Hq, *spatial, D], k and v [B, Hkv, *spatial, D or Dv], with 1, 2
     or 3 spatial axes. kernel, dilation, stride: an int for every axis or
     one per axis; causal: a bool for every axis or one per axis. dynamic:
     True or ("B",) compiles the batch size as a run-time value.
+    score_mod(s, b, h, *query_coords, *key_coords) and mask_mod(b, h,
+    *query_coords, *key_coords), traced as in attention(): NATTEN-style
+    relative positional bias on a 2-D neighborhood is
+    score_mod=lambda s, b, h, qx, qy, kx, ky:
+        s + rpb[h, kx - qx + kernel - 1, ky - qy + kernel - 1].
     """
     text, arrays = _neighborhood_plan(q, k, v, kernel, dilation, causal,
-                                      stride, scale, strategy, dynamic)
+                                      stride, scale, score_mod, mask_mod,
+                                      strategy, dynamic)
     return _run(text, arrays, target, threads)
 
 

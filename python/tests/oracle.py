@@ -61,10 +61,21 @@ def _phi(x, feature):
     return np.maximum(x, 0.0)
 
 
+def _grids(shape):
+    """b, h, i, j index grids broadcasting to `shape` [B, H, Lq, Lk]."""
+    return tuple(np.arange(n).reshape([-1 if a == axis else 1
+                                       for a in range(4)])
+                 for axis, n in enumerate(shape))
+
+
 def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", normalize=True, mask=None,
-              bias=None, allowed=None):
-    """attn.attention in float64; window is (left, right) or None."""
+              bias=None, allowed=None, score_mod=None, mask_mod=None,
+              sink_logits=None):
+    """attn.attention in float64; window is (left, right) or None.
+    score_mod(s, b, h, i, j) and mask_mod(b, h, i, j) are applied to whole
+    float64 score arrays and index grids (numpy broadcasting); sink_logits
+    [Hq] joins each row's maximum and sum."""
     q, k, v = (np.asarray(x, np.float64) for x in (q, k, v))
     b, hq, lq, d = q.shape
     hkv, lk = k.shape[1], k.shape[2]
@@ -75,6 +86,10 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
     ok = np.broadcast_to(ok, (b, hq, lq, lk))
     if mask is not None:
         ok = ok & np.broadcast_to(np.asarray(mask, bool), ok.shape)
+    grids = _grids((b, hq, lq, lk))
+    if mask_mod is not None:
+        ok = ok & np.broadcast_to(mask_mod(*grids), ok.shape)
+    sink = None
     if score in ("elu1", "relu"):
         w = _phi(scale * q, score) @ _phi(k, score).swapaxes(-1, -2)
     else:
@@ -84,10 +99,20 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
         if softcap is not None:
             c = float(np.float32(softcap))
             s = c * np.tanh(s / c)
+        if score_mod is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s = np.broadcast_to(score_mod(s, *grids), s.shape)
         if score == "softmax":
             s = np.where(ok, s, -np.inf)
             top = s.max(axis=-1, keepdims=True)
-            w = np.exp(s - np.where(np.isfinite(top), top, 0.0))
+            if sink_logits is not None:
+                sink = np.asarray(sink_logits, np.float64)[None, :, None,
+                                                           None]
+                top = np.maximum(top, sink)
+            shift = np.where(np.isfinite(top), top, 0.0)
+            w = np.exp(s - shift)
+            if sink is not None:
+                sink = np.exp(sink - shift)
         elif score == "softplus":
             w = np.logaddexp(0.0, s)
         elif score == "taylor2":
@@ -102,13 +127,19 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
     out = w @ v
     if normalize:
         z = w.sum(axis=-1, keepdims=True)
-        out = np.where(z == 0, 0.0, out / np.where(z == 0, 1.0, z))
+        empty = z == 0  # no allowed key: zeros, with or without a sink
+        if sink is not None:
+            z = z + sink
+        out = np.where(empty, 0.0, out / np.where(empty, 1.0, z))
     return out
 
 
 def neighborhood(q, k, v, kernel, dilation=1, stride=1, causal=False,
-                 scale=None):
-    """attn.neighborhood in float64 on [B, H, *spatial, D]."""
+                 scale=None, score_mod=None, mask_mod=None):
+    """attn.neighborhood in float64 on [B, H, *spatial, D]. score_mod(s, b,
+    h, *query_coords, *key_coords) is evaluated at the allowed pairs only
+    (as the op defines it: a table of the window's offsets is read in
+    bounds); mask_mod(b, h, *query_coords, *key_coords) at every pair."""
     spatial = q.shape[2:-1]
     rank = len(spatial)
     per_axis = lambda x: list(x) if isinstance(x, (list, tuple)) else [x] * rank
@@ -116,8 +147,24 @@ def neighborhood(q, k, v, kernel, dilation=1, stride=1, causal=False,
                                    per_axis(dilation), per_axis(stride),
                                    per_axis(causal))
     n = int(np.prod(spatial))
+    coords = np.unravel_index(np.arange(n), spatial)
+    flat_score = flat_mask = None
+    if score_mod is not None:
+        def flat_score(s, b, h, i, j):
+            s, b, h, i, j = np.broadcast_arrays(s, b, h, i, j)
+            keep = np.broadcast_to(allowed, s.shape)
+            out = np.array(s)
+            out[keep] = score_mod(s[keep], b[keep], h[keep],
+                                  *(c[i[keep]] for c in coords),
+                                  *(c[j[keep]] for c in coords))
+            return out
+    if mask_mod is not None:
+        def flat_mask(b, h, i, j):
+            return mask_mod(b, h, *(c[i] for c in coords),
+                            *(c[j] for c in coords))
     flat = lambda x: x.reshape(x.shape[0], x.shape[1], n, x.shape[-1])
-    out = attention(flat(q), flat(k), flat(v), scale=scale, allowed=allowed)
+    out = attention(flat(q), flat(k), flat(v), scale=scale, allowed=allowed,
+                    score_mod=flat_score, mask_mod=flat_mask)
     return out.reshape(q.shape[:-1] + (v.shape[-1],))
 
 
