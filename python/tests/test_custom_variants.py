@@ -229,3 +229,19 @@ def test_neighborhood_relative_positional_bias(rng):
     # The table's bounds come from the window: dilation widens them.
     with pytest.raises(attn.ModTraceError, match="'rpb' index 1 may fall"):
         attn.ir(q, k, v, kernel=kernel, dilation=2, score_mod=score_mod)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_rows_whose_scores_are_all_minus_infinity_are_zero(rng, strategy):
+    # score_mod may send every allowed score of a row to -inf: the row has
+    # no weight anywhere and outputs zeros, as a row with no allowed key.
+    q, k, v = _qkv(rng)
+
+    def drop_rows(s, b, h, i, j):
+        return np.where(i % 5 == 0, -np.inf, s)
+
+    got = attn.attention(q, k, v, causal=True, score_mod=drop_rows,
+                         strategy=strategy)
+    want = oracle.attention(q, k, v, causal=True, score_mod=drop_rows)
+    assert np.all(want[:, :, ::5] == 0)
+    assert_close(got, want)
