@@ -444,7 +444,6 @@ class Value:
         return self.trace.emit(f"{name} {a.name}, {b.name} : {a.type}",
                                a.type, (0, 1) if a.type == "i1" else None)
 
-
     def __and__(self, other):
         return self._logic(other, "&")
 
