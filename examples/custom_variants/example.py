@@ -3,11 +3,6 @@ explicit Lq x Lk bias and mask (the tensors the compiled op never forms),
 and the check that runs an example under each strategy and target and
 compares it with that reference."""
 
-import ctypes
-import os
-import shutil
-import subprocess
-
 import numpy as np
 
 import attn
@@ -48,22 +43,6 @@ def dense_attention64(q, k, v, bias=None, allowed=None, scale=None,
     return np.where(empty, 0.0, (w @ v) / np.where(empty, 1.0, z))
 
 
-def vulkan_available():
-    """Whether target="vulkan" has a device here (Mesa's lavapipe counts)."""
-    try:
-        ctypes.CDLL("libvulkan.so.1")
-    except OSError:
-        return False
-    if not shutil.which("vulkaninfo"):
-        return False
-    summary = subprocess.run(["vulkaninfo", "--summary"], capture_output=True,
-                             text=True, env=dict(os.environ, XDG_RUNTIME_DIR=
-                                                 os.environ.get(
-                                                     "XDG_RUNTIME_DIR",
-                                                     "/tmp"))).stdout
-    return "deviceName" in summary
-
-
 def check(name, compute, want, targets=("cpu",), strategies=None):
     """Runs compute(strategy, target) for every strategy of each target and
     compares it with the float64 `want`: |got - want| <= 2e-5 + 2e-4 |want|
@@ -87,5 +66,5 @@ def check(name, compute, want, targets=("cpu",), strategies=None):
 def main(run):
     """The command line of an example: run(targets) on the CPU, and on
     Vulkan too when a device is present."""
-    targets = ("cpu", "vulkan") if vulkan_available() else ("cpu",)
+    targets = ("cpu", "vulkan") if attn.vulkan_available() else ("cpu",)
     run(targets)

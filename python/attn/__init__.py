@@ -22,7 +22,7 @@ import os
 
 from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
                        compile, explain_source, load_library,
-                       supported_gpu_chips)
+                       supported_gpu_chips, vulkan_available)
 from .builder import (SCORES, attention, cache_info, clear_cache, explain, ir,
                       neighborhood)
 from .mods import ModTraceError, where
@@ -51,4 +51,4 @@ __all__ = ["Candidate", "CompileError", "Entry", "ModTraceError", "Module",
            "SCORES", "attention", "cache_info", "clear_cache", "compile",
            "explain", "explain_source", "ir", "load_library",
            "load_strategy_library", "neighborhood", "set_num_threads",
-           "supported_gpu_chips", "where"]
+           "supported_gpu_chips", "vulkan_available", "where"]

@@ -8,8 +8,11 @@ compiled code allocated, kept alive by a capsule (no copy either).
 bfloat16 travels as uint16 arrays holding the bf16 bit patterns.
 """
 
+import ctypes
 import dataclasses
 import os
+import shutil
+import subprocess
 
 import numpy as np
 
@@ -55,6 +58,23 @@ class OpReport:
     @property
     def chosen(self):
         return next((c for c in self.candidates if c.chosen), None)
+
+
+def vulkan_available():
+    """Whether target="vulkan" has a device to run on here (Mesa's lavapipe
+    counts): the Vulkan loader loads and `vulkaninfo --summary` (Debian's
+    vulkan-tools, which scripts/build.sh installs) lists a device."""
+    try:
+        ctypes.CDLL("libvulkan.so.1")
+    except OSError:
+        return False
+    if not shutil.which("vulkaninfo"):
+        return False
+    env = dict(os.environ)
+    env.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    summary = subprocess.run(["vulkaninfo", "--summary"], capture_output=True,
+                             text=True, env=env).stdout
+    return "deviceName" in summary
 
 
 def check_target(target):

@@ -49,6 +49,8 @@ class ModTraceError(ValueError):
 _TABLE_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.int32): "i32",
                 np.dtype(np.int64): "i64", np.dtype(np.bool_): "i1"}
 _INTEGER = ("index", "i32", "i64")
+# An integer's range is (lo, hi) with infinite ends where unknown.
+_UNKNOWN = (-math.inf, math.inf)
 
 
 def _f32_constant(value):
@@ -110,13 +112,9 @@ class _TableArg:
         self.element = _TABLE_TYPES[array.dtype]
         self.type = ("tensor<" + "".join(f"{d}x" for d in array.shape)
                      + self.element + ">")
-        self.range = None
-        if self.element in _INTEGER and array.size:
+        self.range = _UNKNOWN  # what its elements may be
+        if self.element in _INTEGER:
             self.range = (int(array.min()), int(array.max()))
-
-
-# An integer's range is (lo, hi) with infinite ends where unknown.
-_UNKNOWN = (-math.inf, math.inf)
 
 
 def _range_add(a, b):
@@ -149,7 +147,7 @@ def _range_text(r):
 
 class Value:
     """A traced scalar: its SSA name, its MLIR type, and for integers the
-    range [lo, hi] of the values it may take (None: unknown)."""
+    range (lo, hi) of the values it may take (infinite ends: unknown)."""
 
     __array_priority__ = 1000
 
@@ -192,9 +190,9 @@ class Value:
         if isinstance(other, (bool, np.bool_)):
             return self.trace.constant(bool(other), "i1")
         if isinstance(other, numbers.Integral):
-            type_ = self.type if self.type in _INTEGER else "index"
             if self.type == "f32":
                 return self.trace.constant(float(other), "f32")
+            type_ = self.type if self.type in _INTEGER else "index"
             return self.trace.constant(int(other), type_)
         if isinstance(other, numbers.Real):
             return self.trace.constant(float(other), "f32")
@@ -324,9 +322,14 @@ class Value:
                 f"floats with '/' instead")
         return int(other)
 
+    def _float_division(self, other):
+        """Whether `self // other` or `self % other` divides floats."""
+        return self.type == "f32" or isinstance(
+            other, (float, np.floating)) or (isinstance(other, Value) and
+                                             other.type == "f32")
+
     def __floordiv__(self, other):
-        if self.type == "f32" or isinstance(other, (float, np.floating)) or (
-                isinstance(other, Value) and other.type == "f32"):
+        if self._float_division(other):
             return np.floor(self / other)
         c = self._divisor(other, "//")
         b = self._lift(c)
@@ -341,7 +344,7 @@ class Value:
                                "constant divisor, not a traced value")
 
     def __mod__(self, other):
-        if self.type == "f32" or isinstance(other, (float, np.floating)):
+        if self._float_division(other):
             return self - np.floor(self / other) * other
         c = self._divisor(other, "%")
         if c < 0:
@@ -392,7 +395,8 @@ class Value:
     def __abs__(self):
         if self.type == "f32":
             return self.trace.emit(f"math.absf {self.name} : f32", "f32")
-        self._to("index")  # booleans: the error
+        if self.type == "i1":
+            return self  # abs(True) is True, as in numpy
         lo, hi = self.range
         range_ = ((0 if lo <= 0 <= hi else builtins.min(abs(lo), abs(hi))),
                   builtins.max(abs(lo), abs(hi)))
@@ -668,12 +672,12 @@ class _Table:
 
 def _capture(trace, array, name):
     """The table argument of `array` (one per array, shared by the mods)."""
+    if array.ndim == 0:
+        return None  # a number: it mixes into the trace as a constant
     if array.dtype not in _TABLE_TYPES:
         raise trace.error(f"captured array '{name}' has dtype {array.dtype}; "
                           f"tables must be float32, int32, int64 or bool "
                           f"(convert it with .astype())")
-    if array.ndim == 0:
-        return None
     if min(array.shape) < 1:
         raise trace.error(f"captured array '{name}' is empty: shape "
                           f"{array.shape}")
@@ -769,8 +773,7 @@ def trace(fn, what, arguments, result, tables, pair_bounds=None):
                               f"score), got {out!r}")
             out = t.constant(float(out), "f32")
         out = out._to("f32")
-    header = ", ".join(f"%{name}: {'f32' if type_ == 'f32' else type_}"
-                       for name, (type_, _) in arguments)
+    header = ", ".join(f"%{name}: {type_}" for name, (type_, _) in arguments)
     body = "".join(f"    {line}\n" for line in t.lines)
     return (f"{what} {{\n  ^bb0({header}):\n{body}"
             f"    attn.yield {out.name} : {result}\n  }}")

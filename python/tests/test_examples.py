@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
+import attn
+
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
                         "custom_variants")
 sys.path.insert(0, os.path.abspath(EXAMPLES))
-
-import example  # noqa: E402
 
 NAMES = sorted(name[:-3] for name in os.listdir(EXAMPLES)
                if name.endswith(".py") and name != "example.py")
@@ -28,7 +28,7 @@ def test_example_on_cpu(name):
     importlib.import_module(name).run(("cpu",))
 
 
-@pytest.mark.skipif(not example.vulkan_available(), reason="no Vulkan device")
+@pytest.mark.skipif(not attn.vulkan_available(), reason="no Vulkan device")
 @pytest.mark.parametrize("name", NAMES)
 def test_example_on_vulkan(name):
     importlib.import_module(name).run(("vulkan",))

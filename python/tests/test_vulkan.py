@@ -1,10 +1,6 @@
 """target="vulkan": the same GPU kernels as CUDA, run on a Vulkan device
 (Mesa's lavapipe on a machine without a GPU), against the float64 oracle."""
 
-import ctypes
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
 
@@ -12,20 +8,7 @@ import attn
 import oracle
 from conftest import assert_close, randn
 
-
-def _has_vulkan_device():
-    try:
-        ctypes.CDLL("libvulkan.so.1")
-    except OSError:
-        return False
-    if not shutil.which("vulkaninfo"):
-        return False
-    out = subprocess.run(["vulkaninfo", "--summary"], capture_output=True,
-                         text=True).stdout
-    return "deviceName" in out
-
-
-pytestmark = pytest.mark.skipif(not _has_vulkan_device(),
+pytestmark = pytest.mark.skipif(not attn.vulkan_available(),
                                 reason="no Vulkan device")
 
 SOURCE = """
