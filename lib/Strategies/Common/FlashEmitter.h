@@ -6,7 +6,8 @@
 //                        epilogue and the split-KV merge;
 //   FlashMicroKernel.cpp K packing, register-blocked scores, one micro-tile;
 //   FlashKeyRanges.cpp   which keys and tiles a block visits: the band and
-//                        neighborhood rules, block-sparse tile lists;
+//                        neighborhood rules, block-sparse tile lists, the
+//                        mask_mod's tile classes;
 //   FlashKernelLimits.cpp what a configuration costs and may use.
 //
 //===----------------------------------------------------------------------===//
@@ -88,7 +89,8 @@ private:
   void emitMicroTile(Value batch, Value kvHead, const MicroRows &rows,
                      Value rowBase, Value tile, Value packedKeys,
                      Value queries, Value oAcc, Value mRow, Value lRow,
-                     Value pBuf, Value partBuf, Value blockFull);
+                     Value pBuf, Value partBuf, Value blockFull,
+                     Value modFull);
   /// Lane k of the result = sum of the lanes of vectors[k].
   Value transposeReduce(SmallVector<Value> vectors);
   /// Reads query element d (scalar) or vector dv of one row.
@@ -126,6 +128,20 @@ private:
   /// Block-sparse state of `tile` for the query block: {visit, full}.
   std::pair<Value, Value> blockState(Value batch, Value kvHead, Value block,
                                      Value tile);
+  /// The mask_mod's classes of the tiles (ModTileClasses.h), or null.
+  Value modTiles;
+  /// The mask_mod's state of `tile` for the query block: {visit, full}.
+  std::pair<Value, Value> modState(Value batch, Value kvHead, Value block,
+                                   Value tile);
+  /// {visit, full} of `tile` for the query block from `perHead`, a
+  /// [Bm, Hm, blocks, tiles] tensor whose heads are the query heads (or
+  /// one), of which `entry` gives {some key allowed, all allowed}: visit
+  /// when some head of the KV head's group may see a key, full when all see
+  /// every key.
+  std::pair<Value, Value>
+  groupState(Value perHead, Value batch, Value kvHead, Value block,
+             Value tile,
+             function_ref<std::pair<Value, Value>(Value)> entry);
 public:
   /// attn.neighborhood flattened to one sequence: the spatial extents.
   SmallVector<Value> spatialExtents;

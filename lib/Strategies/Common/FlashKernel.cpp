@@ -31,6 +31,7 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/ModTileClasses.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
@@ -67,6 +68,10 @@ SmallVector<Value> FlashEmitter::build() {
     prepareBlockSparse();
   else if (p.mask)
     prepareMaskCounts();
+  // Tiles that the mask_mod leaves empty are skipped, and those it allows
+  // completely run without per-element tests.
+  if (p.maskMod && !p.isNeighborhood)
+    modTiles = buildModTileClasses(b, loc, p, cfg.blockQ, cfg.blockK, lq, lk);
 
   // Per-head partial results of split-KV tasks.
   auto partialTypes = [&]() -> SmallVector<RankedTensorType> {
@@ -369,6 +374,14 @@ SmallVector<Value> FlashEmitter::build() {
                   std::tie(blockVisit, blockFull) =
                       blockState(batch, kvHead, block, tile);
                 }
+                Value modFull;
+                if (modTiles) {
+                  Value modVisit;
+                  std::tie(modVisit, modFull) =
+                      modState(batch, kvHead, block, tile);
+                  blockVisit =
+                      blockVisit ? andI(blockVisit, modVisit) : modVisit;
+                }
                 Value kvStart = mul(tile, idx(cfg.blockK));
                 Value kvEnd = add(kvStart, idx(cfg.blockK - 1));
                 auto microLoop = [&]() {
@@ -446,7 +459,8 @@ SmallVector<Value> FlashEmitter::build() {
                                                 xb.getInsertionPoint());
                             emitMicroTile(batch, kvHead, micro, rowBase, tile,
                                           packedKeys, queries, oAcc, mRow,
-                                          lRow, pBuf, partBuf, blockFull);
+                                          lRow, pBuf, partBuf, blockFull,
+                                          modFull);
                             scf::YieldOp::create(b, loc);
                           });
                       scf::YieldOp::create(b, loc);

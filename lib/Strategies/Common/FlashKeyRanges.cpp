@@ -2,7 +2,8 @@
 //
 // The CPU flash kernel's key ranges: the band of causal/window/sinks rows,
 // neighborhood windows (the rules of AllowedKeyRule.h), the allowed keys of
-// a mask per (row, key tile), and the tile lists of block-sparse masks.
+// a mask per (row, key tile), the tile lists of block-sparse masks, and the
+// state of a tile under the mask_mod's classes (ModTileClasses.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/MaskTiles.h"
+#include "attn/Strategies/Common/ModTileClasses.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -148,10 +150,27 @@ void FlashEmitter::prepareBlockSparse() {
   blockCounts = tiles.counts;
 }
 
+std::pair<Value, Value> FlashEmitter::groupState(
+    Value perHead, Value batch, Value kvHead, Value block, Value tile,
+    function_ref<std::pair<Value, Value>(Value)> entry) {
+  auto type = cast<RankedTensorType>(perHead.getType());
+  Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
+  Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
+  Value all = arith::ConstantIntOp::create(b, loc, 1, 1);
+  int64_t heads = type.getDimSize(1) == 1 ? 1 : group;
+  for (int64_t g = 0; g < heads; ++g) {
+    Value mh = type.getDimSize(1) == 1 ? idx(0)
+                                       : add(mul(kvHead, idx(group)), idx(g));
+    auto [some, every] = entry(tensor::ExtractOp::create(
+        b, loc, perHead, ValueRange{mb, mh, block, tile}));
+    any = orI(any, some);
+    all = andI(all, every);
+  }
+  return {any, all};
+}
+
 std::pair<Value, Value> FlashEmitter::blockState(Value batch, Value kvHead,
                                                  Value block, Value tile) {
-  auto type = cast<RankedTensorType>(blockCounts.getType());
-  Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
   Value rowsInBlock =
       sub(minI(add(mul(block, idx(cfg.blockQ)), idx(cfg.blockQ)), lq),
           mul(block, idx(cfg.blockQ)));
@@ -159,18 +178,25 @@ std::pair<Value, Value> FlashEmitter::blockState(Value batch, Value kvHead,
   Value fullCount =
       arith::IndexCastOp::create(b, loc, i32, mul(rowsInBlock, keysInTile));
   Value zero = arith::ConstantIntOp::create(b, loc, 0, 32);
-  Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
-  Value all = arith::ConstantIntOp::create(b, loc, 1, 1);
-  int64_t heads = type.getDimSize(1) == 1 ? 1 : group;
-  for (int64_t g = 0; g < heads; ++g) {
-    Value mh = type.getDimSize(1) == 1 ? idx(0)
-                                       : add(mul(kvHead, idx(group)), idx(g));
-    Value count = tensor::ExtractOp::create(b, loc, blockCounts,
-                                            ValueRange{mb, mh, block, tile});
-    any = orI(any, cmpI(arith::CmpIPredicate::ne, count, zero));
-    all = andI(all, cmpI(arith::CmpIPredicate::eq, count, fullCount));
-  }
-  return {any, all};
+  return groupState(blockCounts, batch, kvHead, block, tile,
+                    [&](Value count) -> std::pair<Value, Value> {
+                      return {cmpI(arith::CmpIPredicate::ne, count, zero),
+                              cmpI(arith::CmpIPredicate::eq, count, fullCount)};
+                    });
+}
+
+std::pair<Value, Value> FlashEmitter::modState(Value batch, Value kvHead,
+                                               Value block, Value tile) {
+  auto classConstant = [&](TileClass c) {
+    return arith::ConstantIntOp::create(b, loc, int64_t(c), 8);
+  };
+  Value empty = classConstant(TileClass::Empty);
+  Value full = classConstant(TileClass::Full);
+  return groupState(modTiles, batch, kvHead, block, tile,
+                    [&](Value c) -> std::pair<Value, Value> {
+                      return {cmpI(arith::CmpIPredicate::ne, c, empty),
+                              cmpI(arith::CmpIPredicate::eq, c, full)};
+                    });
 }
 
 void FlashEmitter::prepareMaskCounts() {

@@ -216,7 +216,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
                                  const MicroRows &rows, Value rowBase,
                                  Value tile, Value packedKeys, Value queries,
                                  Value oAcc, Value mRow, Value lRow,
-                                 Value pBuf, Value partBuf, Value blockFull) {
+                                 Value pBuf, Value partBuf, Value blockFull,
+                                 Value modFull) {
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
   Value kvStart = mul(tile, idx(cfg.blockK));
   Value kvValid = minI(idx(cfg.blockK), sub(lk, kvStart));
@@ -227,8 +228,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   {
     Value tileEnd = add(kvStart, idx(cfg.blockK - 1));
     full = cmpI(arith::CmpIPredicate::slt, tileEnd, lk);
-    if (p.isNeighborhood || p.maskMod) {
-      // Every element tested (a mask_mod is not classified by tiles yet).
+    if (p.isNeighborhood) {
+      // Every element tested.
       full = arith::ConstantIntOp::create(b, loc, 0, 1);
     } else if (p.mask) {
       // Full when every row allows all of the tile's keys (and the band,
@@ -252,6 +253,10 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
       full = andI(full, cmpI(arith::CmpIPredicate::sge, kvStart, last.lo));
       full = andI(full, cmpI(arith::CmpIPredicate::sle, tileEnd, first.hi));
     }
+    // And the mask_mod allows the whole tile (its classes).
+    if (p.maskMod && !p.isNeighborhood)
+      full = modFull ? andI(full, modFull)
+                     : arith::ConstantIntOp::create(b, loc, 0, 1);
   }
 
   SmallVector<Value> s =
