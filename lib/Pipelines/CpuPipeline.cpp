@@ -57,6 +57,8 @@ void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, bool gpuHost) {
   // The thread count is the module's #attn.target's (which the pipeline's
   // `threads` wrote or the module did): the last thing read from it.
   pm.addPass(createAttnSetOpenMPThreads());
+  // Kernel task loops (uneven query blocks) hand out iterations on demand.
+  pm.addPass(createAttnScheduleTaskLoops());
   pm.addPass(createAttnClearTarget());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createAttnExpandShapeToReinterpretCast());

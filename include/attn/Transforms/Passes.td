@@ -51,6 +51,20 @@ def AttnClearTarget : Pass<"attn-clear-target", "::mlir::ModuleOp"> {
   }];
 }
 
+def AttnScheduleTaskLoops : Pass<"attn-schedule-task-loops", "::mlir::ModuleOp"> {
+  let summary = "Schedule OpenMP loops whose iterations are kernel tasks dynamically";
+  let description = [{
+    Gives `schedule(dynamic)` to each `omp.wsloop` that has no schedule and
+    whose iterations allocate scratch on the stack (`memref.alloca`): the
+    task loops of the flash kernels, a few heavy iterations of uneven cost
+    (query blocks under a causal band, a mask_mod's skipped tiles). Threads
+    then take the next task when they finish one instead of a fixed share.
+    Loops of many light iterations (elementwise and packing loops) keep the
+    static default.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+}
+
 def AttnSetOpenMPThreads : Pass<"attn-set-openmp-threads", "::mlir::ModuleOp"> {
   let summary = "Run every OpenMP region with the #attn.target's threads";
   let description = [{

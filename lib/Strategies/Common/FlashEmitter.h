@@ -19,6 +19,7 @@
 #include "attn/Strategies/Common/FlashKernel.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/ModTileClasses.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -128,7 +129,9 @@ private:
   /// Block-sparse state of `tile` for the query block: {visit, full}.
   std::pair<Value, Value> blockState(Value batch, Value kvHead, Value block,
                                      Value tile);
-  /// The mask_mod's classes of the tiles (ModTileClasses.h), or null.
+  /// The mask_mod evaluated on tiles, and the classes of the (query
+  /// block, key tile) pairs (ModTileClasses.h); null without a mask_mod.
+  std::optional<ModTileClassifier> modClassifier;
   Value modTiles;
   /// The mask_mod's state of `tile` for the query block: {visit, full}.
   std::pair<Value, Value> modState(Value batch, Value kvHead, Value block,

@@ -31,7 +31,6 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/MaskRules.h"
-#include "attn/Strategies/Common/ModTileClasses.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
@@ -70,8 +69,11 @@ SmallVector<Value> FlashEmitter::build() {
     prepareMaskCounts();
   // Tiles that the mask_mod leaves empty are skipped, and those it allows
   // completely run without per-element tests.
-  if (p.maskMod && !p.isNeighborhood)
-    modTiles = buildModTileClasses(b, loc, p, cfg.blockQ, cfg.blockK, lq, lk);
+  if (p.maskMod && !p.isNeighborhood) {
+    modClassifier.emplace(b, loc, p, cfg.blockQ, cfg.blockK, cfg.microQ, lq,
+                          lk);
+    modTiles = modClassifier->classes();
+  }
 
   // Per-head partial results of split-KV tasks.
   auto partialTypes = [&]() -> SmallVector<RankedTensorType> {
@@ -433,6 +435,20 @@ SmallVector<Value> FlashEmitter::build() {
                                           bounds.sinkHi);
                         visit = andI(visit, orI(band, sink));
                       }
+                      Value microModFull = modFull;
+                      if (modTiles) {
+                        // Rows of one head (a micro-tile that does not
+                        // wrap): the mod on just them and the tile may skip
+                        // it or find it full in a partial block.
+                        auto [may, must] = modClassifier->rowsInTile(
+                            batch, micro.head[0], micro.iMin,
+                            minI(micro.iMax, add(micro.iMin, idx(mr - 1))),
+                            tile);
+                        Value one = arith::ConstantIntOp::create(b, loc, 1, 1);
+                        Value single = arith::XOrIOp::create(b, loc, wraps, one);
+                        visit = andI(visit, orI(wraps, may));
+                        microModFull = orI(modFull, andI(single, must));
+                      }
                       if (maskCounts) {
                         // Skip tiles that the mask leaves empty for all
                         // rows of the micro-tile.
@@ -460,7 +476,7 @@ SmallVector<Value> FlashEmitter::build() {
                             emitMicroTile(batch, kvHead, micro, rowBase, tile,
                                           packedKeys, queries, oAcc, mRow,
                                           lRow, pBuf, partBuf, blockFull,
-                                          modFull);
+                                          microModFull);
                             scf::YieldOp::create(b, loc);
                           });
                       scf::YieldOp::create(b, loc);

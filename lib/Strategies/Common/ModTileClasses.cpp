@@ -11,8 +11,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/ModTileClasses.h"
+#include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -20,6 +22,9 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <limits>
+
+#define DEBUG_TYPE "attn-mod-tiles"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -121,20 +126,14 @@ class IRDomain {
 public:
   using Int = Value;
   using Bool = Value;
-  /// Minimum and maximum of a table over blocks along one dimension, read
-  /// by the evaluation of an index that is the mod argument `arg` (i: query
-  /// blocks, j: key tiles).
-  struct Summary {
-    Value table;
-    unsigned dim;
-    int arg;
-    Value min, max, blocks;
-  };
+  using Summary = ModTileClassifier::Summary;
 
   IRDomain(OpBuilder &b, Location loc, ArrayRef<Summary> summaries)
       : b(b), loc(loc), summaries(summaries) {}
-  /// The query block and key tile being classified (index values).
-  Value queryBlock, keyTile;
+  /// For i (0) and j (1): the summary blocks that the argument's range
+  /// covers (index values) and their size.
+  SmallVector<Value> blocksOf[2];
+  int64_t sizeOf[2] = {0, 0};
 
   Int c(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 64); }
   Int add(Int x, Int y) { return fold<arith::AddIOp>(x, y); }
@@ -157,7 +156,8 @@ public:
   Bool either(Bool x, Bool y) { return fold<arith::OrIOp>(x, y); }
   Bool no(Bool x) { return fold<arith::XOrIOp>(x, t(true)); }
 
-  /// An i64 of an integer or index value.
+  /// An i64 of an integer or index value (an i1 or `isUnsigned`: zero
+  /// extended).
   Int widen(Value v, bool isUnsigned = false) {
     Type type = v.getType();
     if (type.isIndex())
@@ -171,23 +171,27 @@ public:
   }
   Int outside(Value v) { return widen(v); }
   std::optional<Int> read(Value table, ArrayRef<Int> indices) {
-    Value element = tensor::ExtractOp::create(b, loc, table, asIndex(indices));
-    return widen(element);
+    return widen(tensor::ExtractOp::create(b, loc, table, asIndex(indices)));
   }
   std::optional<Int> summary(Value table, unsigned dim, int arg, bool max,
                              ArrayRef<Int> indices) {
+    int side = arg == kArgI ? 0 : 1;
     for (const Summary &s : summaries) {
-      if (s.table != table || s.dim != dim || s.arg != arg)
+      if (s.table != table || s.dim != dim || s.arg != arg ||
+          s.size != sizeOf[side])
         continue;
       SmallVector<Value> at = asIndex(indices);
-      Value block = arg == kArgI ? queryBlock : keyTile;
-      // A table shorter than the positions is read out of bounds by the
-      // kernel too; the summary stays in bounds.
-      at[dim] = b.createOrFold<arith::MinSIOp>(
-          loc, block,
-          b.createOrFold<arith::SubIOp>(
-              loc, s.blocks, arith::ConstantIndexOp::create(b, loc, 1)));
-      return Int(tensor::ExtractOp::create(b, loc, max ? s.max : s.min, at));
+      Value last = b.createOrFold<arith::SubIOp>(
+          loc, s.blocks, arith::ConstantIndexOp::create(b, loc, 1));
+      std::optional<Int> result;
+      for (Value block : blocksOf[side]) {
+        // A table shorter than the positions is read out of bounds by the
+        // kernel too; the summary stays in bounds.
+        at[dim] = b.createOrFold<arith::MinSIOp>(loc, block, last);
+        Int x = tensor::ExtractOp::create(b, loc, max ? s.max : s.min, at);
+        result = !result ? x : max ? this->max(*result, x) : this->min(*result, x);
+      }
+      return result;
     }
     return std::nullopt;
   }
@@ -677,50 +681,132 @@ summarizedReads(const AttentionProblem &p) {
   return reads;
 }
 
-/// The minimum or maximum (i64) of `table` over blocks of `size` along
-/// `dim`.
-Value blockSummary(OpBuilder &b, Location loc, Value table, unsigned dim,
-                   int64_t size, bool max, Value &blocks) {
+/// An i64 of a table element inside a summary's body (i1 as 0/1).
+Value widenElement(OpBuilder &b, Location loc, Value element) {
+  Type type = element.getType();
+  if (type.isIndex())
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), element);
+  if (type.getIntOrFloatBitWidth() == 64)
+    return element;
+  if (type.isInteger(1))
+    return arith::ExtUIOp::create(b, loc, b.getI64Type(), element);
+  return arith::ExtSIOp::create(b, loc, b.getI64Type(), element);
+}
+
+/// The element of `type` that a minimum (or with `forMax` a maximum) of
+/// widened elements never picks.
+TypedAttr neutralElement(OpBuilder &b, Type type, bool forMax) {
+  if (type.isInteger(1))
+    return b.getBoolAttr(!forMax);
+  unsigned width = type.isIndex() ? 64 : type.getIntOrFloatBitWidth();
+  APInt value = forMax ? APInt::getSignedMinValue(width)
+                       : APInt::getSignedMaxValue(width);
+  return b.getIntegerAttr(type, value);
+}
+
+/// The minimum and the maximum (i64) of `table` over blocks of `size`
+/// along `dim`, as one linalg reduction of the table cut into blocks
+/// (padded with neutral elements where the blocks overhang it); `blocks`
+/// is set to their number.
+std::pair<Value, Value> blockSummary(OpBuilder &b, Location loc, Value table,
+                                     unsigned dim, int64_t size,
+                                     Value &blocks) {
   auto type = cast<RankedTensorType>(table.getType());
+  int64_t rank = type.getRank();
+  Type element = type.getElementType();
   Value length = tensor::DimOp::create(b, loc, table, dim);
   Value sizeValue = arith::ConstantIndexOp::create(b, loc, size);
   blocks = arith::CeilDivUIOp::create(b, loc, length, sizeValue);
-  SmallVector<int64_t> shape(type.getShape());
-  shape[dim] = ShapedType::kDynamic;
-  SmallVector<Value> dynamic;
-  for (int64_t k = 0; k < type.getRank(); ++k)
-    if (ShapedType::isDynamic(shape[k]))
-      dynamic.push_back(k == dim
-                            ? blocks
-                            : tensor::DimOp::create(b, loc, table, k).getResult());
-  auto resultType = RankedTensorType::get(shape, b.getI64Type());
-  return tensor::GenerateOp::create(
-      b, loc, resultType, dynamic,
-      [&](OpBuilder &nb, Location l, ValueRange indices) {
-        IRDomain nd(nb, l, {});
-        SmallVector<Value> at(indices);
-        Value first = arith::MulIOp::create(nb, l, indices[dim], sizeValue);
-        Value end = arith::MinUIOp::create(
-            nb, l, arith::AddIOp::create(nb, l, first, sizeValue), length);
-        at[dim] = first;
-        Value init =
-            nd.widen(tensor::ExtractOp::create(nb, l, table, at),
-                     type.getElementType().isInteger(1));
-        Value one = arith::ConstantIndexOp::create(nb, l, 1);
-        auto loop = scf::ForOp::create(
-            nb, l, arith::AddIOp::create(nb, l, first, one), end, one,
-            ValueRange{init},
-            [&](OpBuilder &lb, Location ll, Value k, ValueRange acc) {
-              IRDomain ld(lb, ll, {});
-              SmallVector<Value> atK(indices);
-              atK[dim] = k;
-              Value x = ld.widen(tensor::ExtractOp::create(lb, ll, table, atK),
-                                 type.getElementType().isInteger(1));
-              scf::YieldOp::create(
-                  lb, ll, max ? ld.max(acc[0], x) : ld.min(acc[0], x));
-            });
-        tensor::YieldOp::create(nb, l, loop.getResult(0));
+  bool divides =
+      !type.isDynamicDim(dim) && type.getDimSize(dim) % size == 0;
+  int64_t staticBlocks = type.isDynamicDim(dim)
+                             ? ShapedType::kDynamic
+                             : (type.getDimSize(dim) + size - 1) / size;
+  SmallVector<int64_t> paddedShape(type.getShape());
+  paddedShape[dim] = staticBlocks == ShapedType::kDynamic
+                         ? ShapedType::kDynamic
+                         : staticBlocks * size;
+  auto pad = [&](bool forMax) -> Value {
+    if (divides)
+      return table;
+    SmallVector<OpFoldResult> low(rank, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> high(rank, b.getIndexAttr(0));
+    high[dim] = arith::SubIOp::create(
+                    b, loc, arith::MulIOp::create(b, loc, blocks, sizeValue),
+                    length)
+                    .getResult();
+    Value neutral = arith::ConstantOp::create(
+        b, loc, neutralElement(b, element, forMax));
+    return tensor::PadOp::create(
+        b, loc, RankedTensorType::get(paddedShape, element), table, low, high,
+        neutral);
+  };
+  // [..., blocks, size, ...]
+  SmallVector<int64_t> cutShape(paddedShape);
+  cutShape[dim] = staticBlocks;
+  cutShape.insert(cutShape.begin() + dim + 1, size);
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t k = 0; k < rank; ++k) {
+    if (k < int64_t(dim))
+      groups.push_back({k});
+    else if (k == int64_t(dim))
+      groups.push_back({k, k + 1});
+    else
+      groups.push_back({k + 1});
+  }
+  SmallVector<OpFoldResult> cutSizes;
+  for (int64_t k = 0; k < rank; ++k) {
+    if (k == int64_t(dim)) {
+      cutSizes.push_back(staticBlocks == ShapedType::kDynamic
+                             ? OpFoldResult(blocks)
+                             : OpFoldResult(b.getIndexAttr(staticBlocks)));
+      cutSizes.push_back(b.getIndexAttr(size));
+    } else {
+      cutSizes.push_back(
+          type.isDynamicDim(k)
+              ? OpFoldResult(tensor::DimOp::create(b, loc, table, k).getResult())
+              : OpFoldResult(b.getIndexAttr(type.getDimSize(k))));
+    }
+  }
+  auto cut = [&](Value padded) -> Value {
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(cutShape, element), padded, groups,
+        cutSizes);
+  };
+  // Results [..., blocks, ...], starting from the i64 extremes.
+  SmallVector<int64_t> summaryShape(type.getShape());
+  summaryShape[dim] = staticBlocks;
+  SmallVector<OpFoldResult> summarySizes(cutSizes);
+  summarySizes.erase(summarySizes.begin() + dim + 1);
+  auto init = [&](int64_t value) -> Value {
+    Value empty =
+        tensor::EmptyOp::create(b, loc, summarySizes, b.getI64Type());
+    return linalg::FillOp::create(
+               b, loc,
+               ValueRange{arith::ConstantIntOp::create(b, loc, value, 64)},
+               ValueRange{empty})
+        .getResult(0);
+  };
+  AffineMap in = b.getMultiDimIdentityMap(rank + 1);
+  AffineMap out = in.dropResult(dim + 1);
+  SmallVector<utils::IteratorType> iterators(rank + 1,
+                                             utils::IteratorType::parallel);
+  iterators[dim + 1] = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc,
+      TypeRange{init(0).getType(), init(0).getType()},
+      ValueRange{cut(pad(false)), cut(pad(true))},
+      ValueRange{init(std::numeric_limits<int64_t>::max()),
+                 init(std::numeric_limits<int64_t>::min())},
+      ArrayRef<AffineMap>{in, in, out, out}, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value lo = arith::MinSIOp::create(nb, l, widenElement(nb, l, args[0]),
+                                          args[2]);
+        Value hi = arith::MaxSIOp::create(nb, l, widenElement(nb, l, args[1]),
+                                          args[3]);
+        linalg::YieldOp::create(nb, l, ValueRange{lo, hi});
       });
+  return {generic.getResult(0), generic.getResult(1)};
 }
 
 } // namespace
@@ -766,62 +852,139 @@ mlir::attn::classesAtCompileTime(const AttentionProblem &p, int64_t blockQ,
   return classes;
 }
 
-Value mlir::attn::buildModTileClasses(OpBuilder &b, Location loc,
-                                      const AttentionProblem &p,
-                                      int64_t blockQ, int64_t blockK,
-                                      Value lq, Value lk) {
-  SmallVector<int64_t> shape = classShape(p, blockQ, blockK);
+ModTileClassifier::ModTileClassifier(OpBuilder &b, Location loc,
+                                     const AttentionProblem &problem,
+                                     int64_t blockQ, int64_t blockK,
+                                     int64_t rowGroup, Value lq, Value lk)
+    : b(b), loc(loc), problem(problem), blockQ(blockQ), blockK(blockK),
+      rowGroup(rowGroup), lq(lq), lk(lk) {
+  for (auto [table, dim, arg] : summarizedReads(problem)) {
+    SmallVector<int64_t> sizes = {arg == kArgI ? blockQ : blockK};
+    if (arg == kArgI && rowGroup > 0 && rowGroup != blockQ)
+      sizes.push_back(rowGroup);
+    for (int64_t size : sizes) {
+      Summary s{table, dim, arg, size, Value(), Value(), Value()};
+      std::tie(s.min, s.max) =
+          blockSummary(b, loc, table, dim, size, s.blocks);
+      summaries.push_back(s);
+    }
+  }
+}
+
+/// The arguments of the evaluation of a tile: b and h single values, the
+/// rows [iLo, iHi] and the keys of tile `tile` (all index values).
+static SmallVector<AbsInt<Value>>
+tileArguments(IRDomain &d, ModEvaluator<IRDomain> &evaluator,
+              const AttentionProblem &p, Value batch, Value head, Value iLo,
+              Value iHi, Value tile, int64_t blockK, Value lk) {
+  Value j0 = d.mul(d.widen(tile), d.c(blockK));
+  Value j1 = d.sub(d.min(d.add(j0, d.c(blockK)), d.widen(lk)), d.c(1));
+  return {evaluator.point(d.widen(batch),
+                          positionBound(cast<RankedTensorType>(
+                                            p.query.getType())
+                                            .getDimSize(0)),
+                          true, kArgB),
+          evaluator.point(d.widen(head), double(p.headsQ), true, kArgH),
+          evaluator.range(d.widen(iLo), d.widen(iHi),
+                          positionBound(p.queryLength()), kArgI),
+          evaluator.range(j0, j1, positionBound(p.keyLength()), kArgJ)};
+}
+
+Value ModTileClassifier::classes() {
+  SmallVector<int64_t> shape = classShape(problem, blockQ, blockK);
   auto type = RankedTensorType::get(shape, b.getI8Type());
+  auto where = [&](llvm::raw_ostream &os) -> llvm::raw_ostream & {
+    return os << "[" DEBUG_TYPE "] mask_mod of '"
+              << problem.op->getName() << "' at " << problem.op->getLoc()
+              << ", blocks of " << blockQ << " rows, tiles of " << blockK
+              << " keys: ";
+  };
   if (std::optional<SmallVector<int8_t>> classes =
-          classesAtCompileTime(p, blockQ, blockK))
+          classesAtCompileTime(problem, blockQ, blockK)) {
+    ATTN_DEBUG({
+      int64_t count[3] = {0, 0, 0};
+      for (int8_t c : *classes)
+        ++count[c];
+      where(llvm::dbgs()) << "classified at compile time: " << count[0]
+                          << " empty, " << count[1] << " partial, "
+                          << count[2] << " full\n";
+    });
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(*classes)));
-
-  // At run time: the tables' block summaries, then one tensor.generate
-  // that evaluates the mod on every tile.
-  SmallVector<IRDomain::Summary> summaries;
-  for (auto [table, dim, arg] : summarizedReads(p)) {
-    IRDomain::Summary s{table, dim, arg, Value(), Value(), Value()};
-    int64_t size = arg == kArgI ? blockQ : blockK;
-    s.min = blockSummary(b, loc, table, dim, size, false, s.blocks);
-    s.max = blockSummary(b, loc, table, dim, size, true, s.blocks);
-    summaries.push_back(s);
   }
+  ATTN_DEBUG({
+    where(llvm::dbgs()) << "classified at run time";
+    for (const Summary &s : summaries)
+      llvm::dbgs() << "; table " << s.table.getType() << " dim " << s.dim
+                   << " summarized by " << (s.arg == kArgI ? "i" : "j")
+                   << " in blocks of " << s.size;
+    llvm::dbgs() << "\n";
+  });
+
+  // At run time: one tensor.generate that evaluates the mod on every tile.
   auto ceilDiv = [&](Value x, int64_t d) -> Value {
     return arith::CeilDivUIOp::create(
         b, loc, x, arith::ConstantIndexOp::create(b, loc, d));
   };
   SmallVector<Value> dynamic;
-  Value sizes[] = {tensor::DimOp::create(b, loc, p.query, 0), Value(),
+  Value sizes[] = {tensor::DimOp::create(b, loc, problem.query, 0), Value(),
                    ceilDiv(lq, blockQ), ceilDiv(lk, blockK)};
   for (int64_t k = 0; k < 4; ++k)
     if (ShapedType::isDynamic(shape[k]))
       dynamic.push_back(sizes[k]);
-  double batchBound = positionBound(
-      cast<RankedTensorType>(p.query.getType()).getDimSize(0));
-  double lqBound = positionBound(p.queryLength());
-  double lkBound = positionBound(p.keyLength());
-  return tensor::GenerateOp::create(
-      b, loc, type, dynamic,
-      [&](OpBuilder &nb, Location l, ValueRange tile) {
-        IRDomain d(nb, l, summaries);
-        d.queryBlock = tile[2];
-        d.keyTile = tile[3];
-        ModEvaluator<IRDomain> evaluator(d, p.maskMod->front());
-        Value lq64 = d.widen(lq), lk64 = d.widen(lk);
-        Value i0 = d.mul(d.widen(tile[2]), d.c(blockQ));
-        Value j0 = d.mul(d.widen(tile[3]), d.c(blockK));
-        AbsInt<Value> args[] = {
-            evaluator.point(d.widen(tile[0]), batchBound, true, kArgB),
-            evaluator.point(d.widen(tile[1]), double(p.headsQ), true, kArgH),
-            evaluator.range(i0, d.sub(d.min(d.add(i0, d.c(blockQ)), lq64),
-                                      d.c(1)),
-                            lqBound, kArgI),
-            evaluator.range(j0, d.sub(d.min(d.add(j0, d.c(blockK)), lk64),
-                                      d.c(1)),
-                            lkBound, kArgJ)};
-        Value cls = classOf(d, evaluator.run(args));
-        tensor::YieldOp::create(
-            nb, l, arith::TruncIOp::create(nb, l, nb.getI8Type(), cls));
-      });
+  // (A linalg.generic: canonicalization would inline a tensor.generate
+  // into each read of it.)
+  Value empty = tensor::EmptyOp::create(b, loc, type, dynamic);
+  AffineMap identity = b.getMultiDimIdentityMap(4);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
+             ArrayRef<AffineMap>{identity},
+             SmallVector<utils::IteratorType>(4,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               SmallVector<Value> tile;
+               for (int64_t k = 0; k < 4; ++k)
+                 tile.push_back(linalg::IndexOp::create(nb, l, k));
+               IRDomain d(nb, l, summaries);
+               d.blocksOf[0] = {tile[2]};
+               d.sizeOf[0] = blockQ;
+               d.blocksOf[1] = {tile[3]};
+               d.sizeOf[1] = blockK;
+               ModEvaluator<IRDomain> evaluator(d, problem.maskMod->front());
+               Value q = arith::ConstantIndexOp::create(nb, l, blockQ);
+               Value iLo = arith::MulIOp::create(nb, l, tile[2], q);
+               Value iHi = arith::SubIOp::create(
+                   nb, l,
+                   arith::MinUIOp::create(
+                       nb, l, arith::AddIOp::create(nb, l, iLo, q), lq),
+                   arith::ConstantIndexOp::create(nb, l, 1));
+               SmallVector<AbsInt<Value>> args =
+                   tileArguments(d, evaluator, problem, tile[0], tile[1], iLo,
+                                 iHi, tile[3], blockK, lk);
+               Value cls = classOf(d, evaluator.run(args));
+               linalg::YieldOp::create(
+                   nb, l,
+                   ValueRange{
+                       arith::TruncIOp::create(nb, l, nb.getI8Type(), cls)});
+             })
+      .getResult(0);
+}
+
+std::pair<Value, Value> ModTileClassifier::rowsInTile(Value batch, Value head,
+                                                      Value iLo, Value iHi,
+                                                      Value tile) {
+  assert(rowGroup > 0 && "rowsInTile needs summaries of row groups");
+  IRDomain d(b, loc, summaries);
+  // The rows lie in at most two groups of rowGroup rows.
+  Value size = arith::ConstantIndexOp::create(b, loc, rowGroup);
+  d.blocksOf[0] = {arith::DivUIOp::create(b, loc, iLo, size),
+                   arith::DivUIOp::create(b, loc, iHi, size)};
+  d.sizeOf[0] = rowGroup;
+  d.blocksOf[1] = {tile};
+  d.sizeOf[1] = blockK;
+  ModEvaluator<IRDomain> evaluator(d, problem.maskMod->front());
+  SmallVector<AbsInt<Value>> args = tileArguments(
+      d, evaluator, problem, batch, head, iLo, iHi, tile, blockK, lk);
+  AbsBool<Value> result = evaluator.run(args);
+  return {result.may, result.must};
 }

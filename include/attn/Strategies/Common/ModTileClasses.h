@@ -21,6 +21,7 @@
 
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <optional>
 
@@ -29,15 +30,48 @@ namespace mlir::attn {
 /// The class of a (query block, key tile) under a mask_mod.
 enum class TileClass : int8_t { Empty = 0, Partial = 1, Full = 2 };
 
-/// The classes of `problem`'s mask_mod (an attn.attention or its tile op)
-/// as an i8 tensor [Bm, Hm, ceil(Lq / blockQ), ceil(Lk / blockK)] of
-/// TileClass, where Bm is the batch when the mod reads `b` (else 1) and Hm
-/// the query heads when it reads `h` (else 1). `lq` and `lk` are the
-/// lengths (index values). A constant when `classesAtCompileTime` gives
-/// them.
-Value buildModTileClasses(OpBuilder &b, Location loc,
-                          const AttentionProblem &problem, int64_t blockQ,
-                          int64_t blockK, Value lq, Value lk);
+/// The mask_mod of an attn.attention (or of its tile op) evaluated on
+/// tiles. Construction builds, at the builder's insertion point, the
+/// summaries of the tables it reads along i (blocks of `blockQ` rows, and
+/// groups of `rowGroup` rows when rowGroup > 0) and along j (tiles of
+/// `blockK` keys); `lq` and `lk` are the lengths (index values).
+class ModTileClassifier {
+public:
+  ModTileClassifier(OpBuilder &b, Location loc, const AttentionProblem &problem,
+                    int64_t blockQ, int64_t blockK, int64_t rowGroup,
+                    Value lq, Value lk);
+
+  /// The classes as an i8 tensor [Bm, Hm, ceil(Lq / blockQ),
+  /// ceil(Lk / blockK)] of TileClass, where Bm is the batch when the mod
+  /// reads `b` (else 1) and Hm the query heads when it reads `h` (else 1):
+  /// a constant when classesAtCompileTime gives them, else computed here.
+  Value classes();
+
+  /// {may, must} (i1): whether the mod may be, and must be, true for batch
+  /// `batch`, query head `head`, every row in [iLo, iHi] (fewer than
+  /// rowGroup rows) and every key of tile `tile`.
+  std::pair<Value, Value> rowsInTile(Value batch, Value head, Value iLo,
+                                     Value iHi, Value tile);
+
+  /// A table's minimum and maximum (i64) over blocks of `size` along
+  /// `dim`, read where that index is the mod's argument `arg` (2: i, 3: j);
+  /// `blocks` is their number.
+  struct Summary {
+    Value table;
+    unsigned dim;
+    int arg;
+    int64_t size;
+    Value min, max, blocks;
+  };
+
+private:
+  OpBuilder &b;
+  Location loc;
+  const AttentionProblem &problem;
+  int64_t blockQ, blockK, rowGroup;
+  Value lq, lk;
+  SmallVector<Summary> summaries;
+};
 
 /// The classes in the layout above, computed here, when the mod reads only
 /// constants and the sizes it needs are static; std::nullopt otherwise.
