@@ -147,3 +147,29 @@ def test_dynamic_lengths_classify_at_run_time(rng, strategy):
                          mask_mod=mod)
     assert_close(got, oracle.attention(q, k, v, mask_mod=mod))
 
+
+
+# --- the GPU kernel (Vulkan): classes per (query block, key tile) ----------
+
+GPU_STRATEGIES = [("tiled", {"block_q": 8, "block_k": 16}),
+                  ("split_kv", {"block_q": 8, "block_k": 16, "splits": 3})]
+
+
+@pytest.mark.skipif(not attn.vulkan_available(),
+                    reason="no Vulkan device (mesa-vulkan-drivers)")
+@pytest.mark.parametrize("strategy", GPU_STRATEGIES,
+                         ids=["tiled-8x16", "split_kv-8x16x3"])
+@pytest.mark.parametrize("name", ["documents", "routing", "prefix_lm"])
+def test_vulkan(rng, strategy, name):
+    q, k, v = _qkv(rng, lq=61, lk=97)
+    seg = _documents(rng, 2, 97, 4)
+    clusters = rng.integers(0, 3, (2, 4, 97)).astype(np.int32)
+    clusters[:, :, :50] = 5
+    mods = {
+        "documents": lambda b, h, i, j: (seg[b, i] == seg[b, j]) & (j <= i),
+        "routing": lambda b, h, i, j: clusters[b, h, i] == clusters[b, h, j],
+        "prefix_lm": POSITION_MODS["prefix_lm"],
+    }
+    got = attn.attention(q, k, v, strategy=strategy, target="vulkan",
+                         mask_mod=mods[name])
+    assert_close(got, oracle.attention(q, k, v, mask_mod=mods[name]))

@@ -72,7 +72,7 @@ SmallVector<Value> FlashEmitter::build() {
   if (p.maskMod && !p.isNeighborhood) {
     modClassifier.emplace(b, loc, p, cfg.blockQ, cfg.blockK, cfg.microQ, lq,
                           lk);
-    modTiles = modClassifier->classes();
+    modTiles = modClassifier->classes(b.getI8Type());
   }
 
   // Per-head partial results of split-KV tasks.

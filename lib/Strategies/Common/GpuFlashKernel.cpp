@@ -33,6 +33,7 @@
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/MaskTiles.h"
 #include "attn/Strategies/Common/ModRegions.h"
+#include "attn/Strategies/Common/ModTileClasses.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -99,6 +100,8 @@ private:
   Value batches, lq, lk, ruleLq, numBlocks, numTiles;
   /// block_sparse: allowed keys per mask tile, on the device (or null).
   Value tileCounts;
+  /// The mask_mod's tile classes (ModTileClasses.h), on the device, or null.
+  Value modClasses;
   /// State mode: the state's buffers, read (null when empty) and written.
   Value accIn, maxIn, sumIn, accOut, maxOut, sumOut;
   /// The buffers of the tables the mods read, and of the sink logits.
@@ -328,6 +331,23 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
           tileFull = cmpI(arith::CmpIPredicate::eq, count,
                           arith::ConstantIntOp::create(b, loc, bq * bk, 32));
         }
+        // The mask_mod's class of the tile: empty tiles are skipped, full
+        // ones need not evaluate it.
+        Value modFull;
+        if (modClasses) {
+          auto type = cast<MemRefType>(modClasses.getType());
+          Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
+          Value mh = type.getDimSize(1) == 1 ? idx(0) : head;
+          Value cls = memref::LoadOp::create(b, loc, modClasses,
+                                             ValueRange{mb, mh, block, t});
+          auto classConstant = [&](TileClass c) {
+            return arith::ConstantIntOp::create(b, loc, int64_t(c), 32);
+          };
+          visit = andI(visit, cmpI(arith::CmpIPredicate::ne, cls,
+                                   classConstant(TileClass::Empty)));
+          modFull = cmpI(arith::CmpIPredicate::eq, cls,
+                         classConstant(TileClass::Full));
+        }
         if (!p.isNeighborhood && (p.causal || p.hasWindow)) {
           // The tile meets the band of the block's first row to its last,
           // or the sink keys.
@@ -427,8 +447,31 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                          : nullptr);
                           Value allowed =
                               buildAllowedPredicate(b, loc, p, sizes, row, key);
-                          allowed = applyMaskMod(b, loc, p, allowed, batch,
-                                                 head, {row, key}, &modBuffers);
+                          if (modFull) {
+                            Value rule =
+                                allowed ? allowed
+                                        : arith::ConstantIntOp::create(b, loc,
+                                                                       1, 1);
+                            allowed =
+                                scf::IfOp::create(
+                                    b, loc, modFull,
+                                    [&](OpBuilder &fb, Location fl) {
+                                      scf::YieldOp::create(fb, fl,
+                                                           ValueRange{rule});
+                                    },
+                                    [&](OpBuilder &mb, Location ml) {
+                                      scf::YieldOp::create(
+                                          mb, ml,
+                                          ValueRange{applyMaskMod(
+                                              mb, ml, p, rule, batch, head,
+                                              {row, key}, &modBuffers)});
+                                    })
+                                    .getResult(0);
+                          } else {
+                            allowed =
+                                applyMaskMod(b, loc, p, allowed, batch, head,
+                                             {row, key}, &modBuffers);
+                          }
                           if (maskBuf) {
                             auto type = cast<MemRefType>(maskBuf.getType());
                             Value mb =
@@ -647,6 +690,11 @@ SmallVector<Value> GpuEmitter::build() {
                                               cfg.blockK, numBlocks, numTiles,
                                               /*withCounts=*/true)
                                    .counts);
+  if (p.maskMod && !p.isNeighborhood) {
+    ModTileClassifier classifier(b, loc, p, cfg.blockQ, cfg.blockK,
+                                 /*rowGroup=*/0, lq, lk);
+    modClasses = buffers.input(classifier.classes(b.getI32Type()));
+  }
   Value biasBuf = p.bias ? buffers.input(p.bias) : Value();
   for (Value table : modTables(p))
     modBuffers[table] = buffers.input(table);

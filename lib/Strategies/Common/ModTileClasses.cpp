@@ -890,9 +890,9 @@ tileArguments(IRDomain &d, ModEvaluator<IRDomain> &evaluator,
           evaluator.range(j0, j1, positionBound(p.keyLength()), kArgJ)};
 }
 
-Value ModTileClassifier::classes() {
+Value ModTileClassifier::classes(IntegerType elementType) {
   SmallVector<int64_t> shape = classShape(problem, blockQ, blockK);
-  auto type = RankedTensorType::get(shape, b.getI8Type());
+  auto type = RankedTensorType::get(shape, elementType);
   auto where = [&](llvm::raw_ostream &os) -> llvm::raw_ostream & {
     return os << "[" DEBUG_TYPE "] mask_mod of '"
               << problem.op->getName() << "' at " << problem.op->getLoc()
@@ -909,8 +909,11 @@ Value ModTileClassifier::classes() {
                           << " empty, " << count[1] << " partial, "
                           << count[2] << " full\n";
     });
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(*classes)));
+    SmallVector<APInt> values;
+    for (int8_t c : *classes)
+      values.push_back(APInt(elementType.getWidth(), c));
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, values));
   }
   ATTN_DEBUG({
     where(llvm::dbgs()) << "classified at run time";
@@ -965,7 +968,7 @@ Value ModTileClassifier::classes() {
                linalg::YieldOp::create(
                    nb, l,
                    ValueRange{
-                       arith::TruncIOp::create(nb, l, nb.getI8Type(), cls)});
+                       arith::TruncIOp::create(nb, l, elementType, cls)});
              })
       .getResult(0);
 }

@@ -41,11 +41,12 @@ public:
                     int64_t blockQ, int64_t blockK, int64_t rowGroup,
                     Value lq, Value lk);
 
-  /// The classes as an i8 tensor [Bm, Hm, ceil(Lq / blockQ),
-  /// ceil(Lk / blockK)] of TileClass, where Bm is the batch when the mod
-  /// reads `b` (else 1) and Hm the query heads when it reads `h` (else 1):
-  /// a constant when classesAtCompileTime gives them, else computed here.
-  Value classes();
+  /// The classes as a tensor [Bm, Hm, ceil(Lq / blockQ), ceil(Lk / blockK)]
+  /// of TileClass values of integer type `type` (i8 on the CPU; i32 for a
+  /// Vulkan kernel, whose ABI passes no i8), where Bm is the batch when the
+  /// mod reads `b` (else 1) and Hm the query heads when it reads `h` (else
+  /// 1): a constant when classesAtCompileTime gives them, else computed here.
+  Value classes(IntegerType type);
 
   /// {may, must} (i1): whether the mod may be, and must be, true for batch
   /// `batch`, query head `head`, every row in [iLo, iHi] (fewer than
