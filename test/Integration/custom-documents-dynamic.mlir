@@ -6,14 +6,14 @@
 
 // Documents on dynamic lengths and a segment-id table of dynamic length: the
 // tile classes come from summaries of padded blocks (45 is no multiple of
-// the 8-row blocks, the 3-row micro-tiles or the 16-key tiles).
+// the 8-row blocks, the 6-row micro-tiles or the 16-key tiles).
 
 func.func @main(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>, %seg: tensor<1x?xi32>) -> tensor<1x2x?x8xf32> {
   %c2 = arith.constant 2 : index
   %n = tensor.dim %q, %c2 : tensor<1x2x?x8xf32>
   %init = tensor.empty(%n) : tensor<1x2x?x8xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>)
-                      outs(%init : tensor<1x2x?x8xf32>) {causal, strategy = #attn.strategy<"tiled", {block_q = 8, block_k = 16, micro_q = 3}>}
+                      outs(%init : tensor<1x2x?x8xf32>) {causal, strategy = #attn.strategy<"tiled", {block_q = 8, block_k = 16}>}
     mask_mod {
     ^bb0(%b: index, %h: index, %i: index, %j: index):
       %si = tensor.extract %seg[%b, %i] : tensor<1x?xi32>

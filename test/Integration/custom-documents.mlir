@@ -3,7 +3,6 @@
 // RUN: %python %S/lib/check_case.py gen %t q=2x2x37x8:f32 k=2x2x37x8:f32 v=2x2x37x8:f32 seg=2x37:i32:docs5
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/seg.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --causal --variant documents
-// RUN: attn-opt %s --attn-gpu-pipeline="format=bin chip=sm_90" -o /dev/null
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/seg.npy -- attention --causal --variant documents
 
 // Document masking of packed sequences: a mask_mod on captured segment ids
