@@ -437,17 +437,31 @@ SmallVector<Value> FlashEmitter::build() {
                       }
                       Value microModFull = modFull;
                       if (modTiles) {
-                        // Rows of one head (a micro-tile that does not
-                        // wrap): the mod on just them and the tile may skip
-                        // it or find it full in a partial block.
-                        auto [may, must] = modClassifier->rowsInTile(
-                            batch, micro.head[0], micro.iMin,
-                            minI(micro.iMax, add(micro.iMin, idx(mr - 1))),
-                            tile);
-                        Value one = arith::ConstantIntOp::create(b, loc, 1, 1);
-                        Value single = arith::XOrIOp::create(b, loc, wraps, one);
+                        // In a partial block, the mod on just the
+                        // micro-tile's rows (those of one head when it does
+                        // not wrap) may skip it or find it full; a full
+                        // block needs no second look.
+                        Type i1 = b.getI1Type();
+                        auto refine = scf::IfOp::create(
+                            b, loc, TypeRange{i1, i1}, modFull,
+                            /*withElseRegion=*/true);
+                        {
+                          OpBuilder::InsertionGuard guard(b);
+                          b.setInsertionPointToStart(refine.thenBlock());
+                          Value yes = arith::ConstantIntOp::create(b, loc, 1, 1);
+                          scf::YieldOp::create(b, loc, ValueRange{yes, yes});
+                          b.setInsertionPointToStart(refine.elseBlock());
+                          auto [may, must] = modClassifier->rowsInTile(
+                              batch, micro.head[0], micro.iMin,
+                              minI(micro.iMax, add(micro.iMin, idx(mr - 1))),
+                              tile);
+                          scf::YieldOp::create(b, loc, ValueRange{may, must});
+                        }
+                        Value may = refine.getResult(0);
+                        Value must = refine.getResult(1);
                         visit = andI(visit, orI(wraps, may));
-                        microModFull = orI(modFull, andI(single, must));
+                        Value no = arith::ConstantIntOp::create(b, loc, 0, 1);
+                        microModFull = orI(modFull, select(wraps, no, must));
                       }
                       if (maskCounts) {
                         // Skip tiles that the mask leaves empty for all

@@ -311,9 +311,7 @@ private:
     v.hi = f(x.hi);
     v.point = x.point;
     v.magnitude = magnitude;
-    v.nonNegative = x.nonNegative;
-    if (x.constant)
-      v.constant = std::nullopt; // not tracked through divisions
+    v.nonNegative = x.nonNegative; // constants are not tracked through it
     return v;
   }
 
@@ -778,6 +776,7 @@ std::pair<Value, Value> blockSummary(OpBuilder &b, Location loc, Value table,
   summaryShape[dim] = staticBlocks;
   SmallVector<OpFoldResult> summarySizes(cutSizes);
   summarySizes.erase(summarySizes.begin() + dim + 1);
+  auto summaryType = RankedTensorType::get(summaryShape, b.getI64Type());
   auto init = [&](int64_t value) -> Value {
     Value empty =
         tensor::EmptyOp::create(b, loc, summarySizes, b.getI64Type());
@@ -794,7 +793,7 @@ std::pair<Value, Value> blockSummary(OpBuilder &b, Location loc, Value table,
   iterators[dim + 1] = utils::IteratorType::reduction;
   auto generic = linalg::GenericOp::create(
       b, loc,
-      TypeRange{init(0).getType(), init(0).getType()},
+      TypeRange{summaryType, summaryType},
       ValueRange{cut(pad(false)), cut(pad(true))},
       ValueRange{init(std::numeric_limits<int64_t>::max()),
                  init(std::numeric_limits<int64_t>::min())},
