@@ -185,6 +185,16 @@ bool Matcher::stepBack(Traced &x, bool throughBroadcast) {
   return true;
 }
 
+Traced broadcastOperand(Value v, const Traced &x) {
+  if (!isStaticTensor(v) || shapeOf(v).size() != x.layout.size())
+    return {};
+  Layout layout;
+  ArrayRef<int64_t> shape = shapeOf(v), result = shapeOf(x.value);
+  for (size_t d = 0; d < shape.size(); ++d)
+    layout.push_back(shape[d] == 1 && result[d] != 1 ? Dim() : x.layout[d]);
+  return {v, layout};
+}
+
 /// The expression that makes `x`: one elementwise op (or a linalg body), or
 /// `x` itself as a leaf.
 Expr *Matcher::openProducer(const Traced &x) {
@@ -193,15 +203,9 @@ Expr *Matcher::openProducer(const Traced &x) {
   Operation *def = x.value.getDefiningOp();
   if (!def || !isStaticTensor(x.value))
     return leaf(x);
-  // TOSA broadcasting: operands of equal rank, size-1 dimensions repeat.
   auto operand = [&](Value v) -> Expr * {
-    if (!isStaticTensor(v) || shapeOf(v).size() != x.layout.size())
-      return make(Expr::Opaque);
-    Layout layout;
-    ArrayRef<int64_t> shape = shapeOf(v), result = shapeOf(x.value);
-    for (size_t d = 0; d < shape.size(); ++d)
-      layout.push_back(shape[d] == 1 && result[d] != 1 ? Dim() : x.layout[d]);
-    return leaf({v, layout});
+    Traced t = broadcastOperand(v, x);
+    return t.value ? leaf(t) : make(Expr::Opaque);
   };
   if (isa<tosa::ReciprocalOp>(def))
     return make(Expr::Div, {constant(1), operand(def->getOperand(0))});

@@ -20,17 +20,36 @@ namespace mlir::attn::raise {
 
 /// Describes the constant 0/-inf mask `allowed` ([Lq, Lk], true = 0) as a
 /// causal rule and/or window, if it is exactly one: the band of key offsets
-/// j - (i + Lk - Lq) that the allowed entries span, checked entry by entry
+/// j - (i + Lk - Lq) that the allowed entries span, checked row by row
 /// against attn's own rule for that band (MaskSemantics.h).
 std::optional<Band> bandOf(ArrayRef<bool> allowed, int64_t lq, int64_t lk) {
+  SmallVector<std::pair<int64_t, int64_t>> rows;
+  for (int64_t i = 0; i < lq; ++i) {
+    ArrayRef<bool> row = allowed.slice(i * lk, lk);
+    const bool *first = llvm::find(row, true);
+    int64_t lo = first - row.begin(), hi = lo - 1;
+    while (hi + 1 < lk && row[hi + 1])
+      ++hi;
+    // The allowed keys of a band are one interval.
+    if (llvm::is_contained(row.drop_front(std::min(hi + 1, lk)), true))
+      return std::nullopt;
+    rows.push_back({lo, hi});
+  }
+  return bandOfRows(rows, lq, lk);
+}
+
+/// Describes the mask whose query i allows keys [lo, hi] (`rows`) as a
+/// causal rule and/or window, if it is exactly one: the band of key offsets
+/// j - (i + Lk - Lq) that the allowed keys span, checked row by row against
+/// attn's own rule for that band (MaskSemantics.h).
+std::optional<Band> bandOfRows(ArrayRef<std::pair<int64_t, int64_t>> rows,
+                               int64_t lq, int64_t lk) {
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (int64_t i = 0; i < lq; ++i)
-    for (int64_t j = 0; j < lk; ++j)
-      if (allowed[i * lk + j]) {
-        int64_t offset = j - (i + lk - lq);
-        lo = std::min(lo, offset);
-        hi = std::max(hi, offset);
-      }
+    if (rows[i].first <= rows[i].second) {
+      lo = std::min(lo, rows[i].first - (i + lk - lq));
+      hi = std::max(hi, rows[i].second - (i + lk - lq));
+    }
   if (lo > hi)
     return std::nullopt;
   Band band;
@@ -55,10 +74,14 @@ std::optional<Band> bandOf(ArrayRef<bool> allowed, int64_t lq, int64_t lk) {
   rule.hasWindow = band.window();
   rule.windowLeft = band.left;
   rule.windowRight = band.right;
-  for (int64_t i = 0; i < lq; ++i)
-    for (int64_t j = 0; j < lk; ++j)
-      if (allowed[i * lk + j] != rule.allowed(i, j))
-        return std::nullopt;
+  for (int64_t i = 0; i < lq; ++i) {
+    int64_t first, last;
+    rule.band(i, first, last);
+    bool none = first > last, rowNone = rows[i].first > rows[i].second;
+    if (none != rowNone ||
+        (!none && (first != rows[i].first || last != rows[i].second)))
+      return std::nullopt;
+  }
   return band;
 }
 
@@ -172,6 +195,23 @@ LogicalResult Matcher::classifyConstant(const Traced &x, DenseElementsAttr attr,
   return success();
 }
 
+/// `x` as scalar code when it is computed from positions and tensors that
+/// do not span both queries and keys; null (and `why` unchanged) when it is
+/// a tensor as it stands or cannot be lifted.
+ModNode *Matcher::liftComputed(const Traced &term) {
+  std::string saved = why;
+  size_t nodes = plan.modNodes.size();
+  Traced x = term;
+  traceBack(x, /*throughBroadcast=*/true);
+  ModNode *n = lift(x);
+  why = saved;
+  if (n && n->kind == ModNode::Read && n->table == x.value)
+    n = nullptr;
+  if (!n)
+    plan.modNodes.resize(nodes);
+  return n;
+}
+
 LogicalResult Matcher::classifyMask(const Term &term) {
   Expr *n = open(term.expr);
   if (n->kind == Expr::Const) {
@@ -182,7 +222,12 @@ LogicalResult Matcher::classifyMask(const Term &term) {
   }
   // select(m, 0, -inf): the i1 tensor m is the mask.
   if (n->kind == Expr::Select) {
-    Expr *cond = open(n->args[0]);
+    // The tensor m as the select reads it, and opened (a computed m opens
+    // into its producer's math).
+    Expr *read = n->args[0];
+    Expr *cond = open(read);
+    if (cond->kind != Expr::Leaf && read->kind == Expr::Leaf)
+      cond = read;
     Expr *onTrue = open(n->args[1]), *onFalse = open(n->args[2]);
     if (cond->kind == Expr::Leaf && onTrue->kind == Expr::Const &&
         onFalse->kind == Expr::Const &&
@@ -195,6 +240,14 @@ LogicalResult Matcher::classifyMask(const Term &term) {
         if (term.scale <= 0) {
           why = "a -inf mask is multiplied by a scale that is not positive";
           return failure();
+        }
+        if (ModNode *mod = liftComputed(cond->leaf)) {
+          if (infZero)
+            mod = compute("arith.xori", mod->type,
+                          {mod, constantOf(mod->type, 1)});
+          plan.maskMods.push_back(mod);
+          plan.notes.push_back("the computed mask became the mask_mod");
+          return success();
         }
         if (plan.mask || plan.maskConst) {
           why = "more than one mask tensor is added to the scores";
@@ -217,6 +270,37 @@ LogicalResult Matcher::classifyMask(const Term &term) {
   }
   Traced x = n->kind == Expr::Leaf ? n->leaf : term.expr->leaf;
   traceBack(x, /*throughBroadcast=*/true);
+  if (ModNode *mod = liftComputed(x)) {
+    // select(m, 0, -inf) computed in one op is the mask m.
+    auto isConst = [](ModNode *n, double value) {
+      auto f = n->kind == ModNode::Constant ? dyn_cast<FloatAttr>(n->value)
+                                            : FloatAttr();
+      return f && f.getValueAsDouble() == value;
+    };
+    if (mod->kind == ModNode::Compute &&
+        mod->name->getStringRef() == "arith.select" && term.scale > 0) {
+      bool zeroInf =
+          isConst(mod->args[1], 0) && isConst(mod->args[2], -INFINITY);
+      bool infZero =
+          isConst(mod->args[1], -INFINITY) && isConst(mod->args[2], 0);
+      if (zeroInf || infZero) {
+        ModNode *allowed = mod->args[0];
+        if (infZero)
+          allowed = compute("arith.xori", allowed->type,
+                            {allowed, constantOf(allowed->type, 1)});
+        plan.maskMods.push_back(allowed);
+        plan.notes.push_back("the computed mask became the mask_mod");
+        return success();
+      }
+    }
+    if (!mod->type.isF32()) {
+      why = "an additive bias is not f32";
+      return failure();
+    }
+    plan.scoreTerms.push_back({mod, term.scale});
+    plan.notes.push_back("the computed bias became the score_mod");
+    return success();
+  }
   if (!isF32Tensor(x.value)) {
     why = "an additive mask is not a static f32 tensor";
     return failure();

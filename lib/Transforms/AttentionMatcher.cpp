@@ -219,6 +219,14 @@ std::string describe(const AttentionPlan &p) {
     os << ", mask";
   if (p.bias)
     os << ", bias";
+  if (p.sink)
+    os << ", sink_logits";
+  if (!p.scoreTerms.empty())
+    os << ", score_mod";
+  if (!p.maskMods.empty())
+    os << ", mask_mod";
+  for (const std::string &note : p.notes)
+    os << "; " << note;
   return s;
 }
 
@@ -365,6 +373,36 @@ mlir::attn::raiseAttentionSite(RewriterBase &rewriter,
     }
   }
 
+  Value sinkLogits;
+  if (p.sink) {
+    sinkLogits =
+        relayout(rewriter, loc, axes, p.sink->value, p.sink->layout, {p.h});
+    if (p.sinkScale != 1) {
+      float scale = static_cast<float>(p.sinkScale);
+      sinkLogits = mapElements(rewriter, loc, sinkLogits,
+                               [&](OpBuilder &b, Location l, Value x) -> Value {
+                                 Value c = arith::ConstantOp::create(
+                                     b, l, b.getF32FloatAttr(scale));
+                                 return arith::MulFOp::create(b, l, x, c);
+                               });
+    }
+  }
+  // Constant tables that a mod reads, as arith constants above the op.
+  DenseMap<Value, Value> tables;
+  Operation *tablesBefore = anchor;
+  auto table = [&](Value t) -> Value {
+    DenseElementsAttr attr;
+    if (!matchPattern(t, m_Constant(&attr)))
+      return t;
+    Value &c = tables[t];
+    if (!c) {
+      OpBuilder::InsertionGuard g(rewriter);
+      rewriter.setInsertionPoint(tablesBefore);
+      c = arith::ConstantOp::create(rewriter, loc, attr);
+    }
+    return c;
+  };
+
   Layout resultLayout = {p.b, p.h, p.i, p.e};
   Value init = tensor::EmptyOp::create(rewriter, loc,
                                        shapeOfLayout(resultLayout),
@@ -373,12 +411,47 @@ mlir::attn::raiseAttentionSite(RewriterBase &rewriter,
   if (p.hasWindow)
     window = WindowAttr::get(ctx, p.windowLeft, p.windowRight);
   auto attention = AttentionOp::create(
-      rewriter, loc, init.getType(), q, k, v, mask, bias,
-      /*sink_logits=*/Value(), init,
+      rewriter, loc, init.getType(), q, k, v, mask, bias, sinkLogits, init,
       rewriter.getF32FloatAttr(static_cast<float>(p.scale)),
       p.causal ? rewriter.getUnitAttr() : UnitAttr(), window,
       /*sinks=*/IntegerAttr(), /*softcap=*/FloatAttr(), /*score=*/ScoreAttr(),
       /*strategy=*/StrategyAttr());
+  tablesBefore = attention;
+  Type f32 = rewriter.getF32Type(), index = rewriter.getIndexType();
+  if (!p.scoreTerms.empty()) {
+    OpBuilder::InsertionGuard g(rewriter);
+    Block *block = rewriter.createBlock(&attention.getScoreMod(), {},
+                                        {f32, index, index, index, index},
+                                        SmallVector<Location>(5, loc));
+    DenseMap<ModNode *, Value> values;
+    Value score = block->getArgument(0);
+    for (auto [term, scale] : p.scoreTerms) {
+      Value t = emitModNode(rewriter, loc, p, term,
+                            block->getArguments().drop_front(), values, table);
+      if (scale != 1)
+        t = arith::MulFOp::create(
+            rewriter, loc, t,
+            arith::ConstantOp::create(
+                rewriter, loc,
+                rewriter.getF32FloatAttr(static_cast<float>(scale))));
+      score = arith::AddFOp::create(rewriter, loc, score, t);
+    }
+    YieldOp::create(rewriter, loc, score);
+  }
+  if (!p.maskMods.empty()) {
+    OpBuilder::InsertionGuard g(rewriter);
+    Block *block = rewriter.createBlock(&attention.getMaskMod(), {},
+                                        {index, index, index, index},
+                                        SmallVector<Location>(4, loc));
+    DenseMap<ModNode *, Value> values;
+    Value allowed;
+    for (ModNode *n : p.maskMods) {
+      Value v = emitModNode(rewriter, loc, p, n, block->getArguments(), values,
+                            table);
+      allowed = allowed ? arith::AndIOp::create(rewriter, loc, allowed, v) : v;
+    }
+    YieldOp::create(rewriter, loc, allowed);
+  }
   Value result = relayout(rewriter, loc, axes, attention.getResult(),
                           resultLayout, p.output);
 

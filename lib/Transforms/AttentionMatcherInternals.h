@@ -37,6 +37,8 @@ public:
   }
   int64_t size(int a) const { return atoms[a].size; }
   Axis axis(int a) const { return atoms[a].axis; }
+  /// The outer and inner part of `a` once it is split; empty before.
+  ArrayRef<int> parts(int a) const { return atoms[a].parts; }
   /// The leaves of `a`, outermost first, without size-1 ones.
   void leaves(int a, SmallVectorImpl<int> &out) const {
     if (atoms[a].parts.empty()) {
@@ -142,6 +144,26 @@ struct Term {
   double scale;
 };
 
+/// Scalar code for one element of a mask or bias term as a function of the
+/// attention's positions: what attn-raise writes into a mask_mod or
+/// score_mod region instead of the tensor (AttentionMods.cpp).
+struct ModNode {
+  enum Kind {
+    Position, ///< The position along `position` (index).
+    Constant, ///< `value`.
+    Read,     ///< tensor.extract of `table` at `args` (index values).
+    Compute   ///< One arith or math op `name` with `attrs` on `args`.
+  };
+  Kind kind = Constant;
+  Type type;
+  Dim position;
+  TypedAttr value;
+  Value table;
+  std::optional<OperationName> name;
+  DictionaryAttr attrs;
+  SmallVector<ModNode *, 3> args;
+};
+
 /// The window a constant 0/-inf mask describes.
 struct Band {
   bool causal = false;
@@ -168,6 +190,18 @@ struct AttentionPlan {
   std::optional<raise::Traced> maskConst; ///< A constant 0/-inf tensor.
   std::optional<raise::Traced> bias;      ///< An additive tensor (times biasScale).
   double biasScale = 1;
+  /// Masks computed from positions and small tables (a mask_mod: their
+  /// conjunction) and biases computed so (a score_mod adds each, times its
+  /// scale).
+  SmallVector<raise::ModNode *> maskMods;
+  SmallVector<std::pair<raise::ModNode *, double>> scoreTerms;
+  std::deque<raise::ModNode> modNodes;
+  /// A column concatenated to the scores before the softmax and sliced off
+  /// after it (per query head), times sinkScale: sink_logits.
+  std::optional<raise::Traced> sink;
+  double sinkScale = 1;
+  /// What each mask or bias term became, for the summary.
+  SmallVector<std::string> notes;
   // Set when matching ends: leaves of attn's [B, H, L, D] groups.
   raise::Dim b, h, hkv, i, j, d, e;
 };
@@ -270,6 +304,27 @@ private:
   LogicalResult classifyConstant(const Traced &x, DenseElementsAttr attr,
                                  double scale);
   LogicalResult finish();
+  LogicalResult matchSinkColumn(Traced &weights, Expr *&scores);
+  LogicalResult finishMods();
+
+  // Masks and biases as scalar code (AttentionMods.cpp).
+  ModNode *lift(Traced x, unsigned depth = 0);
+  ModNode *liftLinalg(linalg::LinalgOp op, const Traced &x, unsigned depth,
+                      bool &recognized);
+  ModNode *liftTosa(Operation *op, const Traced &x, unsigned depth,
+                    bool &recognized);
+  ModNode *node(ModNode::Kind kind, Type type) {
+    plan.modNodes.emplace_back();
+    ModNode *n = &plan.modNodes.back();
+    n->kind = kind;
+    n->type = type;
+    return n;
+  }
+  ModNode *compute(StringRef name, Type type, ArrayRef<ModNode *> args,
+                   ArrayRef<NamedAttribute> attrs = {});
+  ModNode *positionOf(const Dim &dim);
+  ModNode *constantOf(Type type, int64_t value);
+  ModNode *liftComputed(const Traced &x);
 
   AttentionPlan &plan;
   AxisTable &axes;
@@ -279,9 +334,26 @@ private:
 
 /// Describes the constant 0/-inf mask `allowed` ([Lq, Lk], true = 0) as a
 /// causal rule and/or window, if it is exactly one: the band of key offsets
-/// j - (i + Lk - Lq) that the allowed entries span, checked entry by entry
+/// j - (i + Lk - Lq) that the allowed entries span, checked row by row
 /// against attn's own rule for that band (MaskSemantics.h).
 std::optional<Band> bandOf(ArrayRef<bool> allowed, int64_t lq, int64_t lk);
+
+/// The same for a mask given as the interval [lo, hi] of keys each query
+/// allows (lo > hi: none).
+std::optional<Band> bandOfRows(ArrayRef<std::pair<int64_t, int64_t>> rows,
+                               int64_t lq, int64_t lk);
+
+/// The operand `v` of a TOSA elementwise op whose result is `x`: operands
+/// have the result's rank, and their size-1 dimensions repeat. Null value
+/// when `v` is not such an operand.
+Traced broadcastOperand(Value v, const Traced &x);
+
+/// Emits the scalar code of `node` at `b` (memoized in `values`); `args`
+/// are the b, h, i, j positions, `table` gives the value a Read reads.
+Value emitModNode(OpBuilder &b, Location loc, const AttentionPlan &plan,
+                  ModNode *node, ValueRange args,
+                  DenseMap<ModNode *, Value> &values,
+                  function_ref<Value(Value)> table);
 
 /// Values of the constant `attr` (laid out as `from`) at each index of the
 /// layout `to` (row-major); leaves that `from` lacks repeat.

@@ -9,7 +9,9 @@
 #include "AttentionMatcherInternals.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -281,6 +283,20 @@ void Matcher::collectTerms(Expr *e, double scale, SmallVectorImpl<Term> &terms,
         return;
       }
     }
+    // select(m, x, -inf) is x + select(m, 0, -inf) (masked_fill).
+    if (n->kind == Expr::Select)
+      for (int side = 1; side < 3; ++side) {
+        Expr *c = open(n->args[side]);
+        if (c->kind != Expr::Const || c->constant != -INFINITY ||
+            open(n->args[3 - side])->kind == Expr::Const)
+          continue;
+        Expr *zero = constant(0);
+        Expr *mask = make(Expr::Select, {n->args[0], side == 2 ? zero : c,
+                                         side == 2 ? c : zero});
+        terms.push_back({mask, scale});
+        collectTerms(n->args[3 - side], scale, terms, depth + 1);
+        return;
+      }
   }
   terms.push_back({e, scale});
 }
@@ -493,7 +509,11 @@ LogicalResult Matcher::match(Operation *anchor, unsigned weights) {
   plan.output = *out;
   Traced w = weights == 0 ? Traced{c->lhs, *lhs} : Traced{c->rhs, *rhs};
   Traced v = weights == 0 ? Traced{c->rhs, *rhs} : Traced{c->lhs, *lhs};
-  Expr *scores = matchWeights(leaf(w));
+  Expr *scores = nullptr;
+  if (failed(matchSinkColumn(w, scores)))
+    return failure();
+  if (!scores)
+    scores = matchWeights(leaf(w));
   if (!scores || failed(matchScores(scores)))
     return failure();
   traceBack(v, /*throughBroadcast=*/true);
@@ -501,7 +521,106 @@ LogicalResult Matcher::match(Operation *anchor, unsigned weights) {
   for (const Term &term : maskTerms)
     if (failed(classifyMask(term)))
       return failure();
-  return finish();
+  if (failed(finish()))
+    return failure();
+  return finishMods();
+}
+
+/// Learnable sinks as exporters write them: a column (one logit per head)
+/// concatenated to the scores along the keys, the softmax over both, and
+/// the column sliced off before the product with V. Sets `scores` to the
+/// scores without the column; leaves it null when `weights` is no such
+/// slice.
+LogicalResult Matcher::matchSinkColumn(Traced &weights, Expr *&scores) {
+  traceBack(weights, /*throughBroadcast=*/false);
+  Operation *def = weights.value.getDefiningOp();
+  if (!def || !isa<tosa::SliceOp, tensor::ExtractSliceOp>(def))
+    return success();
+  Value source = def->getOperand(0);
+  if (!isF32Tensor(source))
+    return success();
+  SmallVector<int64_t> offsets, strides;
+  if (auto tosaSlice = dyn_cast<tosa::SliceOp>(def)) {
+    if (!tosa::getConstShapeValues(tosaSlice.getStart().getDefiningOp(),
+                                   offsets))
+      return success();
+    strides.assign(offsets.size(), 1);
+  } else {
+    auto slice = cast<tensor::ExtractSliceOp>(def);
+    if (slice.getSourceType().getRank() != slice.getResultType().getRank())
+      return success();
+    offsets.assign(slice.getStaticOffsets().begin(),
+                   slice.getStaticOffsets().end());
+    strides.assign(slice.getStaticStrides().begin(),
+                   slice.getStaticStrides().end());
+  }
+  Dim keys;
+  axes.leaves(plan.keyAxis, keys);
+  int64_t lk = axes.size(plan.keyAxis);
+  ArrayRef<int64_t> from = shapeOf(source), to = shapeOf(weights.value);
+  int keyDim = -1;
+  for (size_t d = 0; d < from.size(); ++d) {
+    if (offsets[d] != 0 || strides[d] != 1)
+      return success();
+    if (from[d] == to[d])
+      continue;
+    if (keyDim >= 0 || leavesOf(weights.layout[d]) != keys || from[d] != lk + 1)
+      return success();
+    keyDim = d;
+  }
+  if (keyDim < 0)
+    return success();
+  // The softmax runs over the keys and the column: an axis of Lk + 1.
+  int extended = axes.add(lk + 1, Axis::Key);
+  Layout layout = weights.layout;
+  layout[keyDim] = {extended};
+  int keyAxis = plan.keyAxis;
+  plan.keyAxis = extended;
+  Expr *all = matchWeights(leaf({source, layout}));
+  plan.keyAxis = keyAxis;
+  if (!all)
+    return failure();
+  SmallVector<Term> terms;
+  collectTerms(all, 1.0, terms);
+  Expr *concat = terms.size() == 1 ? open(terms[0].expr) : nullptr;
+  Operation *cat = concat && concat->kind == Expr::Leaf
+                       ? concat->leaf.value.getDefiningOp()
+                       : nullptr;
+  int catDim = -1;
+  if (cat && isa<tosa::ConcatOp, tensor::ConcatOp>(cat) &&
+      cat->getNumOperands() == 2) {
+    int64_t axis = isa<tosa::ConcatOp>(cat)
+                       ? cast<tosa::ConcatOp>(cat).getAxis()
+                       : cast<tensor::ConcatOp>(cat).getDim();
+    if (leavesOf(concat->leaf.layout[axis]) == Dim{extended} &&
+        shapeOf(cat->getOperand(0))[axis] == lk)
+      catDim = axis;
+  }
+  if (catDim < 0) {
+    why = "the softmax runs over one more key than the product with V, but "
+          "not over a column concatenated to the scores";
+    return failure();
+  }
+  double scale = terms[0].scale;
+  Layout scoresLayout = concat->leaf.layout, sinkLayout = scoresLayout;
+  scoresLayout[catDim] = {plan.keyAxis};
+  sinkLayout[catDim] = {};
+  Traced sink{cat->getOperand(1), sinkLayout};
+  traceBack(sink, /*throughBroadcast=*/true);
+  if (!isF32Tensor(sink.value) || llvm::any_of(flat(sink.layout), [&](int l) {
+        return axes.axis(l) != Axis::Batch;
+      })) {
+    why = "the column concatenated to the scores is not one logit per head";
+    return failure();
+  }
+  plan.sink = sink;
+  plan.sinkScale = scale;
+  plan.notes.push_back(
+      "the column concatenated to the scores became sink_logits");
+  scores = leaf({cat->getOperand(0), scoresLayout});
+  if (scale != 1)
+    scores = make(Expr::Mul, {scores, constant(scale)});
+  return success();
 }
 
 } // namespace mlir::attn::raise

@@ -648,6 +648,18 @@ double positionBound(int64_t length) {
   return ShapedType::isDynamic(length) ? kDynamicBound : double(length);
 }
 
+/// Whether the mod's body reads nothing from above it but constants.
+bool readsOnlyConstants(Block &body) {
+  return !body.walk([&](Operation *op) {
+                for (Value operand : op->getOperands())
+                  if (operand.getParentRegion() != body.getParent() &&
+                      !matchPattern(operand, m_Constant()))
+                    return WalkResult::interrupt();
+                return WalkResult::advance();
+              })
+              .wasInterrupted();
+}
+
 /// The class of a tile from the mod's result on it.
 template <typename D>
 typename D::Int classOf(D &d, const AbsBool<typename D::Bool> &result) {
@@ -817,15 +829,7 @@ mlir::attn::classesAtCompileTime(const AttentionProblem &p, int64_t blockQ,
   if (llvm::any_of(shape, ShapedType::isDynamic))
     return std::nullopt;
   Block &body = p.maskMod->front();
-  // Only constants from above the body.
-  WalkResult reads = body.walk([&](Operation *op) {
-    for (Value operand : op->getOperands())
-      if (operand.getParentRegion() != p.maskMod &&
-          !matchPattern(operand, m_Constant()))
-        return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  if (reads.wasInterrupted())
+  if (!readsOnlyConstants(body))
     return std::nullopt;
   int64_t lq = p.queryLength(), lk = p.keyLength();
   int64_t batch = cast<RankedTensorType>(p.query.getType()).getDimSize(0);
@@ -849,6 +853,54 @@ mlir::attn::classesAtCompileTime(const AttentionProblem &p, int64_t blockQ,
           classes.push_back(int8_t(classOf(d, evaluator.run(args))));
         }
   return classes;
+}
+
+std::optional<SmallVector<std::pair<int64_t, int64_t>>>
+mlir::attn::maskRowIntervals(Block &body, int64_t lq, int64_t lk,
+                             int64_t budget) {
+  if (!body.getArgument(kArgB).use_empty() ||
+      !body.getArgument(kArgH).use_empty())
+    return std::nullopt;
+  if (!readsOnlyConstants(body))
+    return std::nullopt;
+  ConstDomain d;
+  ModEvaluator<ConstDomain> evaluator(d, body);
+  SmallVector<std::pair<int64_t, int64_t>> rows;
+  int64_t evaluations = 0;
+  for (int64_t i = 0; i < lq; ++i) {
+    int64_t lo = 1, hi = 0;
+    // Key ranges still to decide, the leftmost last.
+    SmallVector<std::pair<int64_t, int64_t>> pending{{0, lk - 1}};
+    while (!pending.empty()) {
+      auto [first, last] = pending.pop_back_val();
+      if (++evaluations > budget)
+        return std::nullopt;
+      AbsInt<int64_t> args[] = {
+          evaluator.point(0, 1, true, kArgB),
+          evaluator.point(0, 1, true, kArgH),
+          evaluator.point(i, double(lq), true, kArgI),
+          evaluator.range(first, last, double(lk), kArgJ)};
+      AbsBool<bool> allowed = evaluator.run(args);
+      if (allowed.must) {
+        if (lo > hi) {
+          lo = first;
+          hi = last;
+        } else if (first == hi + 1) {
+          hi = last;
+        } else {
+          return std::nullopt;
+        }
+      } else if (allowed.may) {
+        if (first == last)
+          return std::nullopt;
+        int64_t mid = first + (last - first) / 2;
+        pending.push_back({mid + 1, last});
+        pending.push_back({first, mid});
+      }
+    }
+    rows.push_back({lo, hi});
+  }
+  return rows;
 }
 
 ModTileClassifier::ModTileClassifier(OpBuilder &b, Location loc,

@@ -7,7 +7,8 @@ each recognized form is also checked to mean what it meant.
     raise_forms.py ATTN_RUN FILE.mlir WORKDIR [--expect-raised]
 
 Inputs are seeded normal f32 tensors; i1 inputs are random with the first
-key always allowed (a fully masked row gives NaN in the written softmax).
+key always allowed (a fully masked row gives NaN in the written softmax);
+i32 and i64 inputs are sorted segment ids of packed documents.
 With --expect-raised, each function's compiled IR must have held an attn op
 (checked by --check printing a comparison line)."""
 
@@ -46,6 +47,10 @@ def main():
             if elem == "i1":
                 x = rng.random(shape) < 0.6
                 x[..., 0] = True
+            elif elem in ("i32", "i64"):
+                # Segment ids of packed documents: sorted, a few values.
+                x = np.sort(rng.integers(0, 3, shape), axis=-1)
+                x = x.astype(np.int32 if elem == "i32" else np.int64)
             else:
                 x = rng.standard_normal(shape).astype(np.float32)
             p = os.path.join(work, f"{name}-in{n}.npy")

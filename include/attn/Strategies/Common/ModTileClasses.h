@@ -80,6 +80,14 @@ std::optional<SmallVector<int8_t>>
 classesAtCompileTime(const AttentionProblem &problem, int64_t blockQ,
                      int64_t blockK);
 
+/// For a mask_mod body that reads only constants and neither b nor h: the
+/// keys each of the `lq` queries allows as one interval [lo, hi] of [0, lk)
+/// (lo > hi: none), found by bisecting each row's keys. std::nullopt when a
+/// row's keys are not one interval, when a single key cannot be decided, or
+/// after `budget` evaluations.
+std::optional<SmallVector<std::pair<int64_t, int64_t>>>
+maskRowIntervals(Block &body, int64_t lq, int64_t lk, int64_t budget);
+
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_COMMON_MODTILECLASSES_H
