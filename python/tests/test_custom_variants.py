@@ -235,6 +235,48 @@ def test_neighborhood_relative_positional_bias(rng):
         attn.ir(q, k, v, kernel=kernel, dilation=2, score_mod=score_mod)
 
 
+@pytest.mark.parametrize("options", [
+    dict(), dict(dilation=(2, 1)), dict(causal=(True, False)),
+    dict(stride=(2, 3)), dict(kernel=(5, 3), dilation=(1, 3))])
+def test_neighborhood_kernel_computes_the_mods(rng, options):
+    # The neighborhood strategy (CPU) fuses both mods: a relative bias read
+    # at the window's offsets, plus a mask_mod that empties some rows.
+    options = dict(options)
+    kernel = options.pop("kernel", (3, 5))
+    q, k, v = (randn(rng, 1, 2, 9, 11, 8) for _ in range(3))
+    rpb = randn(rng, 2, 2 * 9 - 1, 2 * 11 - 1)
+
+    def score_mod(s, b, h, qx, qy, kx, ky):
+        return s + rpb[h, kx - qx + 8, ky - qy + 10]
+
+    def mask_mod(b, h, qx, qy, kx, ky):
+        return (qx != 4) & ((kx + ky + h) % 4 != 1)
+
+    got = attn.neighborhood(q, k, v, kernel, score_mod=score_mod,
+                            mask_mod=mask_mod, strategy="neighborhood",
+                            **options)
+    want = oracle.neighborhood(q, k, v, kernel, score_mod=score_mod,
+                               mask_mod=mask_mod, **options)
+    assert np.all(want[:, :, 4] == 0)
+    assert_close(got, want)
+
+
+def test_neighborhood_kernel_reads_offset_tables_in_bounds(rng):
+    # A table of exactly the window's offsets (2k - 1 per axis): the kernel
+    # moves keys outside a query's window to its edge before the mod reads.
+    q, k, v = (randn(rng, 1, 3, 16, 8) for _ in range(3))
+    rpb = randn(rng, 3, 2 * 5 - 1)
+
+    def score_mod(s, b, h, qx, kx):
+        return s + rpb[h, kx - qx + 4]
+
+    for strategy in ("neighborhood", "reference"):
+        got = attn.neighborhood(q, k, v, 5, score_mod=score_mod,
+                                strategy=strategy)
+        assert_close(got, oracle.neighborhood(q, k, v, 5,
+                                              score_mod=score_mod))
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_rows_whose_scores_are_all_minus_infinity_are_zero(rng, strategy):
     # score_mod may send every allowed score of a row to -inf: the row has

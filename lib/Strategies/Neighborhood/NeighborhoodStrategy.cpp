@@ -10,7 +10,10 @@
 // stack and runs the shared online-softmax micro-tile step over them,
 // masking each (query, key) pair by NATTEN's rule. Border windows shift
 // inward exactly as the op defines, because the windows come from the same
-// rule (MaskRules.h). Parameter: `tile`, the box edge per axis.
+// rule (MaskRules.h). The op's score_mod and mask_mod are inlined into the
+// step (CPU only), at coordinates clamped into each query's window so that a
+// table of window offsets is read in bounds. Parameter: `tile`, the box edge
+// per axis.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +22,7 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 #include "attn/Support/Debug.h"
@@ -324,7 +328,39 @@ void NeighborhoodEmitter::emitTask(Value batch, Value kvHead, Value task,
                 }
                 return ok;
               };
+              // The mods see positions (query, then key coordinates). A key
+              // outside row r's window is moved to the window's edge first,
+              // so that a table indexed by the offset (relative positional
+              // bias) is read in bounds; such lanes are masked anyway.
+              auto modPositions = [&](int64_t r, int64_t c) {
+                Value slot = add(mul(t, idx(bk)), idx(c * lanes));
+                RuleArith rules(b, loc);
+                SmallVector<Value> at(queryAt[r].begin() + 2,
+                                      queryAt[r].end());
+                for (int64_t a = 0; a < rank; ++a) {
+                  Value kc = vector::LoadOp::create(b, loc, idxVecType,
+                                                    keyCoord[a],
+                                                    ValueRange{slot});
+                  Value inWindow = rules.min(
+                      rules.max(kc, windows[r][a].lo), windows[r][a].hi);
+                  at.push_back(rules.add(groupCoord[a],
+                                         rules.mul(dilations[a], inWindow)));
+                }
+                return at;
+              };
+              auto allowedByMods = [&](int64_t r, int64_t c) -> Value {
+                return applyMaskMod(b, loc, p, allowed(r, c), batch, heads[r],
+                                    modPositions(r, c));
+              };
               access.allowed = allowed;
+              if (p.maskMod)
+                access.allowed = allowedByMods;
+              auto scoreMod = [&](int64_t r, int64_t c, Value s) -> Value {
+                return applyScoreMod(b, loc, p, s, batch, heads[r],
+                                     modPositions(r, c));
+              };
+              if (p.scoreMod)
+                access.scoreMod = scoreMod;
               auto value = [&](Value j, int64_t e) -> Value {
                 return vector::LoadOp::create(
                     b, loc, vecType, valuesT,
@@ -456,8 +492,11 @@ public:
       return false;
     }
     AttentionProblem p = AttentionProblem::get(op);
+    // The CPU kernel computes the mods at each allowed pair; the GPU flash
+    // kernel would evaluate them on keys outside the windows too.
+    bool cpu = target.kind != TargetDescription::Kind::GPU;
     if (std::string missing =
-            p.unsupportedVariants(getName(), false, false, false);
+            p.unsupportedVariants(getName(), cpu, cpu, false);
         !missing.empty()) {
       reason = missing;
       return false;
