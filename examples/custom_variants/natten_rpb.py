@@ -46,15 +46,13 @@ def run(targets=("cpu",)):
     flat = lambda t: t.reshape(1, heads, x * y, 32)
     want = example.dense_attention64(flat(q), flat(k), flat(v), bias=bias,
                                      allowed=allowed).reshape(q.shape)
-    # The CPU neighborhood kernel fuses the bias; the GPU one does not yet,
-    # so on target="vulkan" selection picks the reference strategy, which
-    # runs as host code, not as a kernel on the device.
+    # The neighborhood kernels (CPU and GPU) fuse the bias.
     return example.check(
         "natten_rpb", lambda strategy, target: attn.neighborhood(
             q, k, v, KERNEL, score_mod=relative_bias, strategy=strategy,
             target=target), want, targets,
         strategies={"cpu": [None, "reference", "neighborhood"],
-                    "vulkan": [None]})
+                    "vulkan": [None, "neighborhood"]})
 
 
 if __name__ == "__main__":

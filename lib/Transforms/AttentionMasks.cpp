@@ -212,6 +212,16 @@ ModNode *Matcher::liftComputed(const Traced &term) {
   return n;
 }
 
+/// Adds the lifted i1 mask `allowed` (which allows where it is false when
+/// `negated`) to the mask_mod's conjunction.
+void Matcher::addMaskMod(ModNode *allowed, bool negated) {
+  if (negated)
+    allowed = compute("arith.xori", allowed->type,
+                      {allowed, constantOf(allowed->type, 1)});
+  plan.maskMods.push_back(allowed);
+  plan.notes.push_back("the computed mask became the mask_mod");
+}
+
 LogicalResult Matcher::classifyMask(const Term &term) {
   Expr *n = open(term.expr);
   if (n->kind == Expr::Const) {
@@ -242,11 +252,7 @@ LogicalResult Matcher::classifyMask(const Term &term) {
           return failure();
         }
         if (ModNode *mod = liftComputed(cond->leaf)) {
-          if (infZero)
-            mod = compute("arith.xori", mod->type,
-                          {mod, constantOf(mod->type, 1)});
-          plan.maskMods.push_back(mod);
-          plan.notes.push_back("the computed mask became the mask_mod");
+          addMaskMod(mod, /*negated=*/infZero);
           return success();
         }
         if (plan.mask || plan.maskConst) {
@@ -284,12 +290,7 @@ LogicalResult Matcher::classifyMask(const Term &term) {
       bool infZero =
           isConst(mod->args[1], -INFINITY) && isConst(mod->args[2], 0);
       if (zeroInf || infZero) {
-        ModNode *allowed = mod->args[0];
-        if (infZero)
-          allowed = compute("arith.xori", allowed->type,
-                            {allowed, constantOf(allowed->type, 1)});
-        plan.maskMods.push_back(allowed);
-        plan.notes.push_back("the computed mask became the mask_mod");
+        addMaskMod(mod->args[0], /*negated=*/infZero);
         return success();
       }
     }

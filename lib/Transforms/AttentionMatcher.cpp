@@ -187,6 +187,17 @@ Value mapElements(OpBuilder &b, Location loc, Value input,
   return generic->getResult(0);
 }
 
+/// The f32 tensor `x` times `scale` (x itself when the scale is 1).
+Value scaled(OpBuilder &b, Location loc, Value x, double scale) {
+  if (scale == 1)
+    return x;
+  return mapElements(b, loc, x, [&](OpBuilder &nb, Location l, Value e) {
+    Value c = arith::ConstantOp::create(
+        nb, l, nb.getF32FloatAttr(static_cast<float>(scale)));
+    return Value(arith::MulFOp::create(nb, l, e, c));
+  });
+}
+
 /// [Bm, Hm, Lq, Lk] for a mask or bias laid out as `layout`: B and H only
 /// where it varies along them.
 Layout maskLayout(const AttentionPlan &p, const Layout &layout) {
@@ -360,33 +371,18 @@ mlir::attn::raiseAttentionSite(RewriterBase &rewriter,
       bias = arith::ConstantOp::create(
           rewriter, loc, DenseElementsAttr::get(type, ArrayRef<float>(scaled)));
     } else {
-      bias = relayout(rewriter, loc, axes, p.bias->value, p.bias->layout, to);
-      if (p.biasScale != 1) {
-        float scale = static_cast<float>(p.biasScale);
-        bias = mapElements(rewriter, loc, bias,
-                           [&](OpBuilder &b, Location l, Value x) -> Value {
-                             Value c = arith::ConstantOp::create(
-                                 b, l, b.getF32FloatAttr(scale));
-                             return arith::MulFOp::create(b, l, x, c);
-                           });
-      }
+      bias = scaled(
+          rewriter, loc,
+          relayout(rewriter, loc, axes, p.bias->value, p.bias->layout, to),
+          p.biasScale);
     }
   }
-
   Value sinkLogits;
-  if (p.sink) {
-    sinkLogits =
-        relayout(rewriter, loc, axes, p.sink->value, p.sink->layout, {p.h});
-    if (p.sinkScale != 1) {
-      float scale = static_cast<float>(p.sinkScale);
-      sinkLogits = mapElements(rewriter, loc, sinkLogits,
-                               [&](OpBuilder &b, Location l, Value x) -> Value {
-                                 Value c = arith::ConstantOp::create(
-                                     b, l, b.getF32FloatAttr(scale));
-                                 return arith::MulFOp::create(b, l, x, c);
-                               });
-    }
-  }
+  if (p.sink)
+    sinkLogits = scaled(
+        rewriter, loc,
+        relayout(rewriter, loc, axes, p.sink->value, p.sink->layout, {p.h}),
+        p.sinkScale);
   // Constant tables that a mod reads, as arith constants above the op.
   DenseMap<Value, Value> tables;
   Operation *tablesBefore = anchor;

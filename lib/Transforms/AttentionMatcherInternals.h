@@ -325,6 +325,7 @@ private:
   ModNode *positionOf(const Dim &dim);
   ModNode *constantOf(Type type, int64_t value);
   ModNode *liftComputed(const Traced &x);
+  void addMaskMod(ModNode *allowed, bool negated);
 
   AttentionPlan &plan;
   AxisTable &axes;

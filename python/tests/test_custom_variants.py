@@ -235,12 +235,18 @@ def test_neighborhood_relative_positional_bias(rng):
         attn.ir(q, k, v, kernel=kernel, dilation=2, score_mod=score_mod)
 
 
+VULKAN = pytest.param("vulkan", marks=pytest.mark.skipif(
+    not attn.vulkan_available(), reason="no Vulkan device"))
+
+
+@pytest.mark.parametrize("target", ["cpu", VULKAN])
 @pytest.mark.parametrize("options", [
     dict(), dict(dilation=(2, 1)), dict(causal=(True, False)),
     dict(stride=(2, 3)), dict(kernel=(5, 3), dilation=(1, 3))])
-def test_neighborhood_kernel_computes_the_mods(rng, options):
-    # The neighborhood strategy (CPU) fuses both mods: a relative bias read
-    # at the window's offsets, plus a mask_mod that empties some rows.
+def test_neighborhood_kernel_computes_the_mods(rng, options, target):
+    # The neighborhood strategy fuses both mods (the CPU kernel and the GPU
+    # flash kernel): a relative bias read at the window's offsets, plus a
+    # mask_mod that empties some rows.
     options = dict(options)
     kernel = options.pop("kernel", (3, 5))
     q, k, v = (randn(rng, 1, 2, 9, 11, 8) for _ in range(3))
@@ -254,7 +260,7 @@ def test_neighborhood_kernel_computes_the_mods(rng, options):
 
     got = attn.neighborhood(q, k, v, kernel, score_mod=score_mod,
                             mask_mod=mask_mod, strategy="neighborhood",
-                            **options)
+                            target=target, **options)
     want = oracle.neighborhood(q, k, v, kernel, score_mod=score_mod,
                                mask_mod=mask_mod, **options)
     assert np.all(want[:, :, 4] == 0)
@@ -270,9 +276,12 @@ def test_neighborhood_kernel_reads_offset_tables_in_bounds(rng):
     def score_mod(s, b, h, qx, kx):
         return s + rpb[h, kx - qx + 4]
 
-    for strategy in ("neighborhood", "reference"):
+    runs = [("neighborhood", "cpu"), ("reference", "cpu")]
+    if attn.vulkan_available():
+        runs.append(("neighborhood", "vulkan"))
+    for strategy, target in runs:
         got = attn.neighborhood(q, k, v, 5, score_mod=score_mod,
-                                strategy=strategy)
+                                strategy=strategy, target=target)
         assert_close(got, oracle.neighborhood(q, k, v, 5,
                                               score_mod=score_mod))
 

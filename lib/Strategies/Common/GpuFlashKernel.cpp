@@ -437,16 +437,44 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                             bias = toF32(memref::LoadOp::create(
                                 b, loc, biasBuf, ValueRange{bb, hb, row, key}));
                           }
+                          Value allowed =
+                              buildAllowedPredicate(b, loc, p, sizes, row, key);
+                          // A neighborhood's mods take coordinates and run
+                          // only where the window allows the key (a table
+                          // of the window's offsets is read in bounds).
+                          SmallVector<Value> modAt =
+                              p.isNeighborhood
+                                  ? modPositions(b, loc, p, extents, row, key)
+                                  : SmallVector<Value>{row, key};
+                          auto whereAllowed =
+                              [&](Value otherwise,
+                                  function_ref<Value(OpBuilder &, Location)>
+                                      mod) -> Value {
+                            if (!p.isNeighborhood || !allowed)
+                              return mod(b, loc);
+                            return scf::IfOp::create(
+                                       b, loc, allowed,
+                                       [&](OpBuilder &tb, Location tl) {
+                                         scf::YieldOp::create(tb, tl,
+                                                              mod(tb, tl));
+                                       },
+                                       [&](OpBuilder &eb, Location el) {
+                                         scf::YieldOp::create(eb, el,
+                                                              otherwise);
+                                       })
+                                .getResult(0);
+                          };
                           auto scoreMod = [&](Value x) {
-                            return applyScoreMod(b, loc, p, x, batch, head,
-                                                 {row, key}, &modBuffers);
+                            return whereAllowed(x, [&](OpBuilder &mb,
+                                                       Location ml) {
+                              return applyScoreMod(mb, ml, p, x, batch, head,
+                                                   modAt, &modBuffers);
+                            });
                           };
                           s = algebra.finishScore(
                               s, bias,
                               p.scoreMod ? function_ref<Value(Value)>(scoreMod)
                                          : nullptr);
-                          Value allowed =
-                              buildAllowedPredicate(b, loc, p, sizes, row, key);
                           if (modFull) {
                             Value rule =
                                 allowed ? allowed
@@ -467,10 +495,14 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                               {row, key}, &modBuffers)});
                                     })
                                     .getResult(0);
-                          } else {
-                            allowed =
-                                applyMaskMod(b, loc, p, allowed, batch, head,
-                                             {row, key}, &modBuffers);
+                          } else if (p.maskMod) {
+                            Value rule = allowed;
+                            allowed = whereAllowed(
+                                arith::ConstantIntOp::create(b, loc, 0, 1),
+                                [&](OpBuilder &mb, Location ml) {
+                                  return applyMaskMod(mb, ml, p, rule, batch,
+                                                      head, modAt, &modBuffers);
+                                });
                           }
                           if (maskBuf) {
                             auto type = cast<MemRefType>(maskBuf.getType());

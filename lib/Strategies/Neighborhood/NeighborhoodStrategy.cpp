@@ -11,9 +11,9 @@
 // masking each (query, key) pair by NATTEN's rule. Border windows shift
 // inward exactly as the op defines, because the windows come from the same
 // rule (MaskRules.h). The op's score_mod and mask_mod are inlined into the
-// step (CPU only), at coordinates clamped into each query's window so that a
-// table of window offsets is read in bounds. Parameter: `tile`, the box edge
-// per axis.
+// step, at coordinates clamped into each query's window so that a table of
+// window offsets is read in bounds (the GPU flash kernel evaluates them only
+// at allowed pairs). Parameter: `tile`, the box edge per axis.
 //
 //===----------------------------------------------------------------------===//
 
@@ -492,11 +492,8 @@ public:
       return false;
     }
     AttentionProblem p = AttentionProblem::get(op);
-    // The CPU kernel computes the mods at each allowed pair; the GPU flash
-    // kernel would evaluate them on keys outside the windows too.
-    bool cpu = target.kind != TargetDescription::Kind::GPU;
     if (std::string missing =
-            p.unsupportedVariants(getName(), cpu, cpu, false);
+            p.unsupportedVariants(getName(), true, true, false);
         !missing.empty()) {
       reason = missing;
       return false;
