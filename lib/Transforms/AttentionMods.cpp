@@ -126,8 +126,21 @@ ModNode *Matcher::liftTosa(Operation *op, const Traced &x, unsigned depth,
     }
     return binary(pick("arith.muli", "arith.mulf"));
   }
-  if (isa<tosa::IntDivOp>(op))
-    return binary("arith.divsi");
+  if (isa<tosa::IntDivOp>(op)) {
+    // Only by a constant other than 0 and -1: the regions hold ops that
+    // cannot trap.
+    ModNode *lhs = arg(0), *rhs = arg(1);
+    auto divisor = rhs && rhs->kind == ModNode::Constant
+                       ? dyn_cast<IntegerAttr>(rhs->value)
+                       : IntegerAttr();
+    if (!divisor || divisor.getValue().isZero() ||
+        divisor.getValue().isAllOnes()) {
+      why = "a mask or bias divides by a value that is not a constant other "
+            "than 0 and -1";
+      return nullptr;
+    }
+    return compute("arith.divsi", type, {lhs, rhs});
+  }
   if (isa<tosa::MaximumOp>(op))
     return binary(pick("arith.maxsi", "arith.maximumf"));
   if (isa<tosa::MinimumOp>(op))
@@ -200,9 +213,14 @@ ModNode *Matcher::liftTosa(Operation *op, const Traced &x, unsigned depth,
                          : "arith.truncf",
                      type, {v});
     if (isa<FloatType>(in)) {
-      why = "a mask or bias casts a float to an integer (TOSA rounds, arith "
-            "truncates)";
-      return nullptr;
+      if (type.isInteger(1)) {
+        why = "a mask casts a float to i1";
+        return nullptr;
+      }
+      // TOSA rounds to the nearest integer, ties to even (values out of the
+      // integer's range saturate there, which the copy does not model).
+      return compute("arith.fptosi", type,
+                     {compute("math.roundeven", in, {v})});
     }
     bool fromBool = in.isInteger(1);
     if (isFloat)
@@ -304,7 +322,10 @@ ModNode *Matcher::liftLinalg(linalg::LinalgOp op, const Traced &x,
         }
       } else if (def->getNumResults() == 1 && def->getNumRegions() == 0 &&
                  isa<arith::ArithDialect, math::MathDialect>(
-                     def->getDialect())) {
+                     def->getDialect()) &&
+                 isPure(def)) {
+        // (Pure: what a mod region may hold. Its constant operands stay
+        // constants, so the copy is pure too.)
         SmallVector<ModNode *> args;
         for (Value operand : def->getOperands()) {
           ModNode *n = visit(operand);

@@ -51,3 +51,29 @@ func.func @documents(%q: tensor<2x2x20x8xf32>, %k: tensor<2x2x20x8xf32>, %v: ten
     } -> tensor<2x2x20x8xf32>
   return %o : tensor<2x2x20x8xf32>
 }
+
+// An i1 constant from above the region (canonicalization hoists constants
+// out of it) is that constant, not "any value": prefix-LM negated twice
+// through `xori %x, %true` classifies as prefix-LM does.
+// DEBUG: [attn-mod-tiles] mask_mod of 'attn.online_attention' at {{.*}}mod-tile-classes.mlir":[[#@LINE+8]]{{.*}}, blocks of 8 rows, tiles of 16 keys: classified at compile time: 2 empty, 3 partial, 1 full
+// CHECK-LABEL: func.func @hoisted_bool_constant
+// CHECK: arith.constant dense<{{\[\[\[\[}}1, 0], [1, 0], [2, 1]]]]> : tensor<1x1x3x2xi8>
+// CHECK: return
+func.func @hoisted_bool_constant(%q: tensor<1x2x20x8xf32>, %k: tensor<1x2x20x8xf32>, %v: tensor<1x2x20x8xf32>) -> tensor<1x2x20x8xf32> {
+  %init = tensor.empty() : tensor<1x2x20x8xf32>
+  %true = arith.constant true
+  %c3 = arith.constant 3 : index
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x20x8xf32>, tensor<1x2x20x8xf32>, tensor<1x2x20x8xf32>)
+                      outs(%init : tensor<1x2x20x8xf32>)
+                      {strategy = #attn.strategy<"tiled", {block_q = 8, block_k = 16, micro_q = 4}>}
+    mask_mod {
+    ^bb0(%b: index, %h: index, %i: index, %j: index):
+      %causal = arith.cmpi ule, %j, %i : index
+      %prefix = arith.cmpi ult, %j, %c3 : index
+      %ok = arith.ori %causal, %prefix : i1
+      %not = arith.xori %ok, %true : i1
+      %again = arith.xori %not, %true : i1
+      attn.yield %again : i1
+    } -> tensor<1x2x20x8xf32>
+  return %o : tensor<1x2x20x8xf32>
+}

@@ -241,3 +241,45 @@ func.func @sink_column(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tenso
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
+
+// -----
+
+// Blocks of 4 positions (i // 4 == j // 4, tosa.int_div by a constant) with
+// causality inside: a mask_mod (classified into tiles at compile time).
+// CHECK-LABEL: func.func @blocks(
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {scale = 2.500000e-01 : f32} mask_mod {
+// CHECK:           arith.divsi %{{.+}}, %c4_i32 : i32
+// CHECK:           attn.yield
+// CHECK-NOT:     tosa.
+func.func @blocks(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>) -> tensor<4x8x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<4x8x16xf32>) -> tensor<4x16x8xf32>
+  %s0 = tosa.matmul %q, %kt, %zp, %zp : (tensor<4x8x16xf32>, tensor<4x16x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x8xf32>
+  %c = "tosa.const"() <{values = dense<0.25> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %s = tosa.mul %s0, %c, %shift : (tensor<4x8x8xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  %iota = "tosa.const"() <{values = dense<[0, 1, 2, 3, 4, 5, 6, 7]> : tensor<8xi32>}> : () -> tensor<8xi32>
+  %rs = tosa.const_shape {values = dense<[1, 8, 1]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %cs = tosa.const_shape {values = dense<[1, 1, 8]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %qi = tosa.reshape %iota, %rs : (tensor<8xi32>, !tosa.shape<3>) -> tensor<1x8x1xi32>
+  %kj = tosa.reshape %iota, %cs : (tensor<8xi32>, !tosa.shape<3>) -> tensor<1x1x8xi32>
+  %lower = tosa.greater_equal %qi, %kj : (tensor<1x8x1xi32>, tensor<1x1x8xi32>) -> tensor<1x8x8xi1>
+  %four = "tosa.const"() <{values = dense<4> : tensor<1x1x1xi32>}> : () -> tensor<1x1x1xi32>
+  %bi = tosa.intdiv %qi, %four : (tensor<1x8x1xi32>, tensor<1x1x1xi32>) -> tensor<1x8x1xi32>
+  %bj = tosa.intdiv %kj, %four : (tensor<1x1x8xi32>, tensor<1x1x1xi32>) -> tensor<1x1x8xi32>
+  %same = tosa.equal %bi, %bj : (tensor<1x8x1xi32>, tensor<1x1x8xi32>) -> tensor<1x8x8xi1>
+  %m = tosa.logical_and %same, %lower : (tensor<1x8x8xi1>, tensor<1x8x8xi1>) -> tensor<1x8x8xi1>
+  %zero = "tosa.const"() <{values = dense<0.0> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %ninf = "tosa.const"() <{values = dense<0xFF800000> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %add = tosa.select %m, %zero, %ninf : (tensor<1x8x8xi1>, tensor<1x1x1xf32>, tensor<1x1x1xf32>) -> tensor<1x8x8xf32>
+  %sm = tosa.add %s, %add : (tensor<4x8x8xf32>, tensor<1x8x8xf32>) -> tensor<4x8x8xf32>
+  %max = tosa.reduce_max %sm {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
+  %sub = tosa.sub %sm, %max : (tensor<4x8x8xf32>, tensor<4x8x1xf32>) -> tensor<4x8x8xf32>
+  %exp = tosa.exp %sub : (tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sum = tosa.reduce_sum %exp {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
+  %inv = tosa.reciprocal %sum : (tensor<4x8x1xf32>) -> tensor<4x8x1xf32>
+  %p = tosa.mul %exp, %inv, %shift : (tensor<4x8x8xf32>, tensor<4x8x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  // expected-remark @+1 {{the computed mask became the mask_mod}}
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}

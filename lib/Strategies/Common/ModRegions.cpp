@@ -56,6 +56,40 @@ Operation *cloneScalar(OpBuilder &b, Operation &op, IRMapping &mapping,
   return b.clone(op, mapping);
 }
 
+/// A tensor.extract whose only vector index is the innermost one (a table
+/// read at each key, `seg[b, j]`) as one vector.gather over the lanes; null
+/// for any other op, a table that `buffers` maps, or elements narrower than
+/// a byte.
+Value gatherAtLanes(OpBuilder &b, Location loc, Operation &op,
+                    IRMapping &mapping, VectorType lanes,
+                    const DenseMap<Value, Value> *buffers) {
+  auto extract = dyn_cast<tensor::ExtractOp>(op);
+  if (!extract || lanes.getRank() != 1 || extract.getIndices().empty() ||
+      (buffers && buffers->count(extract.getTensor())))
+    return Value();
+  Type element = extract.getType();
+  if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() < 8)
+    return Value();
+  SmallVector<Value> offsets;
+  for (Value index : extract.getIndices().drop_back()) {
+    offsets.push_back(mapping.lookupOrDefault(index));
+    if (isa<VectorType>(offsets.back().getType()))
+      return Value();
+  }
+  Value innermost = mapping.lookupOrDefault(extract.getIndices().back());
+  if (!isa<VectorType>(innermost.getType()))
+    return Value();
+  offsets.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+  auto type = VectorType::get(lanes.getShape(), element);
+  Value all = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get(lanes.getShape(), b.getI1Type()),
+                             true));
+  Value zeros = arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+  return vector::GatherOp::create(b, loc, type, extract.getTensor(), offsets,
+                                  innermost, all, zeros);
+}
+
 } // namespace
 
 SmallVector<Value> mlir::attn::modTables(const AttentionProblem &p) {
@@ -107,7 +141,11 @@ Value mlir::attn::inlineModRegion(OpBuilder &b, Location loc, Region &region,
       mapping.map(op.getResults(), vectorOp->getResults());
       continue;
     }
-    // One op per lane (tensor.extract at vector indices, index ops).
+    if (Value gathered = gatherAtLanes(b, loc, op, mapping, lanes, buffers)) {
+      mapping.map(op.getResult(0), gathered);
+      continue;
+    }
+    // One op per lane (other tensor.extract at vector indices, index ops).
     int64_t count = lanes.getNumElements();
     SmallVector<SmallVector<Value>> perLane(op.getNumResults());
     for (int64_t lane = 0; lane < count; ++lane) {

@@ -286,6 +286,10 @@ private:
   Bool getBool(Value v) {
     if (auto it = bools.find(v); it != bools.end())
       return it->second;
+    // A constant from above the body (canonicalization hoists them).
+    if (APInt c; v.getParentRegion() != body.getParent() && isBool(v) &&
+                 matchPattern(v, m_ConstantInt(&c)))
+      return bools[v] = exactly(d.t(!c.isZero()));
     return anyBool();
   }
   static bool isIntegerLike(Value v) {
