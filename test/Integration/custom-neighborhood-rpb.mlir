@@ -3,13 +3,17 @@
 // RUN: %python %S/lib/check_case.py gen %t q=1x2x6x7x8:f32 k=1x2x6x7x8:f32 v=1x2x6x7x8:f32 rpb=2x5x5:f32
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/rpb.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py neighborhood %t %t/o.npy --kernel 3,3 --rpb
-// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/rpb.npy -- neighborhood --kernel 3,3 --rpb
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/rpb.npy -- neighborhood --kernel 3,3 --rpb | FileCheck %s --check-prefix=STRATEGIES
 
 // NATTEN-style relative positional bias on a 6x7 grid, kernel 3x3: a
 // score_mod reading a table of (2k - 1)^2 entries per head at the key's
 // coordinates minus the query's (windows shift at the edges, so the
-// offsets span -2..2). The neighborhood strategy does not compute mods yet;
-// reference and selection do.
+// offsets span -2..2). The neighborhood strategy computes the mod in its
+// kernel, at key coordinates clamped into each window (the table has no
+// entry for a key outside it).
+
+// STRATEGIES: reference: ok
+// STRATEGIES: neighborhood: ok
 
 // CHECK: check: max_abs_err={{.*}} PASS
 
