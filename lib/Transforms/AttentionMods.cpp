@@ -530,8 +530,8 @@ LogicalResult Matcher::finishMods() {
   if (plan.sink)
     for (int leaf : flat(plan.sink->layout))
       if (!llvm::is_contained(plan.h, leaf)) {
-        why = "the sink column varies along something other than the query "
-              "heads";
+        why = "the column concatenated to the scores is not one logit per "
+              "query head";
         return failure();
       }
   if (plan.maskMods.empty() || plan.causal || plan.hasWindow || plan.mask ||

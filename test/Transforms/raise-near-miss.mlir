@@ -270,3 +270,31 @@ func.func @computed_mask_empty_row(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
+
+// -----
+
+// A column concatenated to the scores that varies along the queries is no
+// sink logit (attn's sinks are one per query head).
+// CHECK-LABEL: func.func @sink_column_per_query(
+// CHECK-NOT:     attn.attention
+func.func @sink_column_per_query(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %sl: tensor<4x8x1xf32>) -> tensor<4x8x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<4x8x16xf32>) -> tensor<4x16x8xf32>
+  %s0 = tosa.matmul %q, %kt, %zp, %zp : (tensor<4x8x16xf32>, tensor<4x16x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x8xf32>
+  %c = "tosa.const"() <{values = dense<0.25> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %s = tosa.mul %s0, %c, %shift : (tensor<4x8x8xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  %cat = tosa.concat %s, %sl {axis = 2 : i32} : (tensor<4x8x8xf32>, tensor<4x8x1xf32>) -> tensor<4x8x9xf32>
+  %max = tosa.reduce_max %cat {axis = 2 : i32} : (tensor<4x8x9xf32>) -> tensor<4x8x1xf32>
+  %sub = tosa.sub %cat, %max : (tensor<4x8x9xf32>, tensor<4x8x1xf32>) -> tensor<4x8x9xf32>
+  %exp = tosa.exp %sub : (tensor<4x8x9xf32>) -> tensor<4x8x9xf32>
+  %sum = tosa.reduce_sum %exp {axis = 2 : i32} : (tensor<4x8x9xf32>) -> tensor<4x8x1xf32>
+  %inv = tosa.reciprocal %sum : (tensor<4x8x1xf32>) -> tensor<4x8x1xf32>
+  %p9 = tosa.mul %exp, %inv, %shift : (tensor<4x8x9xf32>, tensor<4x8x1xf32>, tensor<1xi8>) -> tensor<4x8x9xf32>
+  %start = tosa.const_shape {values = dense<[0, 0, 0]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %size = tosa.const_shape {values = dense<[4, 8, 8]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %p = tosa.slice %p9, %start, %size : (tensor<4x8x9xf32>, !tosa.shape<3>, !tosa.shape<3>) -> tensor<4x8x8xf32>
+  // expected-remark @+1 {{the column concatenated to the scores is not one logit per query head}}
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
