@@ -407,11 +407,13 @@ mlir::attn::raiseAttentionSite(RewriterBase &rewriter,
   if (p.hasWindow)
     window = WindowAttr::get(ctx, p.windowLeft, p.windowRight);
   auto attention = AttentionOp::create(
-      rewriter, loc, init.getType(), q, k, v, mask, bias, sinkLogits, init,
+      rewriter, loc, init.getType(), /*statistics=*/TypeRange(), q, k, v, mask,
+      bias, sinkLogits, init,
       rewriter.getF32FloatAttr(static_cast<float>(p.scale)),
       p.causal ? rewriter.getUnitAttr() : UnitAttr(), window,
       /*sinks=*/IntegerAttr(), /*softcap=*/FloatAttr(), /*score=*/ScoreAttr(),
-      /*strategy=*/StrategyAttr());
+      /*strategy=*/StrategyAttr(), /*return_lse=*/UnitAttr(),
+      /*return_entropy=*/UnitAttr());
   tablesBefore = attention;
   Type f32 = rewriter.getF32Type(), index = rewriter.getIndexType();
   if (!p.scoreTerms.empty()) {

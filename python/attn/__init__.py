@@ -24,7 +24,7 @@ from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
                        compile, explain_source, load_library,
                        supported_gpu_chips, vulkan_available)
 from .builder import (SCORES, attention, cache_info, clear_cache, explain, ir,
-                      neighborhood)
+                      merge_states, neighborhood)
 from .mods import ModTraceError, where
 from . import _attn
 
@@ -50,5 +50,6 @@ __all__ = ["Candidate", "CompileError", "Entry", "ModTraceError", "Module",
            "OpReport",
            "SCORES", "attention", "cache_info", "clear_cache", "compile",
            "explain", "explain_source", "ir", "load_library",
-           "load_strategy_library", "neighborhood", "set_num_threads",
+           "load_strategy_library", "merge_states", "neighborhood",
+           "set_num_threads",
            "supported_gpu_chips", "vulkan_available", "where"]

@@ -282,13 +282,15 @@ def _dynamic(dynamic, names):
 
 
 def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
-              tables=(), regions=()):
+              tables=(), regions=(), statistics=0):
     """func @main(%q, %k, %v, *extra, *tables) applying `op` with `attrs`,
     the strategy and the mod regions (text); extra: (name, shape, element
     type) of mask, bias and sink_logits, each written as a clause; tables:
     the arrays the mods capture (mods._TableArg). Sizes named in `dynamic`
     ("B", "Lq", "Lk") are written as `?`: B in q, k, v and in a mask or bias
-    whose batch is not 1 (a broadcast), Lq and Lk where they appear."""
+    whose batch is not 1 (a broadcast), Lq and Lk where they appear.
+    statistics: how many f32 [B, Hq, Lq] results (LSE, entropy) follow the
+    output."""
     element = _ELEMENT_TYPES[np.dtype(q.dtype)]
     strategy_attr = _strategy_attr(strategy)
     if strategy_attr:
@@ -317,6 +319,9 @@ def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
              for name, shape, el in args}
     result_shape = sizes("q", _dims(q))[:-1] + [_dims(v)[-1]]
     result = _tensor_type(result_shape, element)
+    row_type = _tensor_type(result_shape[:-1], "f32")
+    results = ", ".join([result] + [row_type] * statistics)
+    names = ", ".join(["%o"] + [f"%o{n + 1}" for n in range(statistics)])
     params = ", ".join([f"%{name}: {types[name]}" for name, _, _ in args] +
                        [f"{table.ssa}: {table.type}" for table in tables])
     clauses = [f"ins(%q, %k, %v : {types['q']}, {types['k']}, {types['v']})"]
@@ -334,11 +339,11 @@ def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
             lines.append(f"  %c{d} = arith.constant {d} : index\n"
                          f"  %d{d} = tensor.dim %q, %c{d} : {types['q']}\n")
             operands.append(f"%d{d}")
-    return (f"func.func @main({params}) -> {result} {{\n"
+    return (f"func.func @main({params}) -> ({results}) {{\n"
             + "".join(lines) +
             f"  %init = tensor.empty({', '.join(operands)}) : {result}\n"
-            f"  %o = {op} {body}{attr_dict}{region_text} -> {result}\n"
-            f"  return %o : {result}\n"
+            f"  {names} = {op} {body}{attr_dict}{region_text} -> {results}\n"
+            f"  return {names} : {results}\n"
             f"}}\n")
 
 
@@ -369,7 +374,8 @@ def _upto(size, dynamic):
 def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                     sinks=0, softcap=None, score="softmax", normalize=True,
                     mask=None, bias=None, score_mod=None, mask_mod=None,
-                    sink_logits=None, strategy=None, dynamic=None):
+                    sink_logits=None, return_lse=False, return_entropy=False,
+                    strategy=None, dynamic=None):
     """(IR text, arrays to pass) of attn.attention for these arguments."""
     q, k, v = _check_qkv(q, k, v, None)
     dynamic = _dynamic(dynamic, ("B", "Lq", "Lk"))
@@ -444,6 +450,19 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
     if score_mod is not None and score in _FEATURE_PRODUCTS:
         raise ValueError(f"'score_mod' cannot apply to score {score!r}: "
                          f"that feature map never forms q.k")
+    for name, flag in (("return_lse", return_lse),
+                       ("return_entropy", return_entropy)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ValueError(f"'{name}' must be a bool, got {flag!r}")
+    if return_lse and score != "softmax":
+        raise ValueError(f"'return_lse' applies to score 'softmax' only, "
+                         f"not {score!r}")
+    if return_entropy and not normalize:
+        raise ValueError("'return_entropy' needs normalized weights "
+                         "(normalize=True)")
+    attrs += [name for name, flag in (("return_lse", return_lse),
+                                      ("return_entropy", return_entropy))
+              if flag]
     b, hq, lq = _dims(q)[:3]
     regions, tables = _mod_regions(
         score_mod, mask_mod,
@@ -451,15 +470,19 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
          ("i", _upto(lq, "Lq" in dynamic)),
          ("j", _upto(_dims(k)[2], "Lk" in dynamic))])
     text = _function("attn.attention", q, k, v, attrs, strategy, extra,
-                     dynamic, tables, regions)
+                     dynamic, tables, regions,
+                     statistics=int(bool(return_lse)) + int(bool(return_entropy)))
     return text, arrays + [table.array for table in tables]
 
 
 def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", normalize=True, mask=None,
               bias=None, score_mod=None, mask_mod=None, sink_logits=None,
-              strategy=None, target="cpu", threads=0, dynamic=None):
-    """attn.attention on numpy arrays; returns [B, Hq, Lq, Dv] in q's dtype.
+              return_lse=False, return_entropy=False, strategy=None,
+              target="cpu", threads=0, dynamic=None):
+    """attn.attention on numpy arrays; returns [B, Hq, Lq, Dv] in q's dtype,
+    or with return_lse / return_entropy the tuple (out, lse, entropy) of
+    those asked for.
 
     q [B, Hq, Lq, D], k [B, Hkv, Lk, D], v [B, Hkv, Lk, Dv], Hq % Hkv == 0.
     scale: default 1/sqrt(D). causal: bottom-right aligned (j <= i + Lk-Lq).
@@ -478,6 +501,10 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
     score_mod sees the scaled score after bias and softcap; mask_mod joins
     causal, window and mask. sink_logits: float32 [Hq], a learnable logit
     per head that joins each row's normalization and carries no value.
+    return_lse: also return each row's log-sum-exp of its scores, natural
+    log, float32 [B, Hq, Lq] (-inf where no key is allowed; softmax only),
+    for merge_states. return_entropy: also return each row's entropy
+    -sum_j w ln w of its weights (0 where no key is allowed).
     strategy: a name or (name, {param: value}), written on the op.
     threads: 0 = all cores. dynamic: sizes compiled as run-time values,
     True or any of "B", "Lq", "Lk": calls that differ only in those reuse
@@ -488,7 +515,8 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
         q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
         softcap=softcap, score=score, normalize=normalize, mask=mask,
         bias=bias, score_mod=score_mod, mask_mod=mask_mod,
-        sink_logits=sink_logits, strategy=strategy, dynamic=dynamic)
+        sink_logits=sink_logits, return_lse=return_lse,
+        return_entropy=return_entropy, strategy=strategy, dynamic=dynamic)
     return _run(text, arrays, target, threads)
 
 
@@ -572,6 +600,57 @@ def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
 
 
 # --- shared ---------------------------------------------------------------
+
+# --- merge_states ---------------------------------------------------------
+
+def merge_states(states, *, target="cpu", threads=0):
+    """attn.merge_states: the exact merge of attention states over disjoint
+    key sets. states: a sequence of (out, lse) pairs, as attention(...,
+    return_lse=True) returns them: out [..., Dv] (float32, float16 or
+    bfloat16 as uint16, all alike), lse float32 [...] (out's shape without
+    its last dimension). Returns (out, lse) of attention over the union of
+    the key sets: lse = ln sum_k exp(lse_k), out = sum_k exp(lse_k - lse)
+    out_k (0 and -inf where every lse_k is -inf)."""
+    states = list(states)
+    if not states:
+        raise ValueError("'states' must hold at least one (out, lse) pair")
+    arrays, types = [], []
+    for n, pair in enumerate(states):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"state {n} must be a pair (out, lse), got "
+                             f"{type(pair).__name__}")
+        out = _as_array(f"state {n} out", pair[0])
+        lse = _as_array(f"state {n} lse", pair[1])
+        if np.dtype(out.dtype) not in _ELEMENT_TYPES or out.ndim < 1:
+            raise ValueError(f"state {n}: out must be float32, float16 or "
+                             f"bfloat16 (uint16) of rank >= 1, got "
+                             f"{out.dtype} of shape {out.shape}")
+        first = arrays[0] if arrays else out
+        if out.dtype != first.dtype or out.shape != first.shape:
+            raise ValueError(f"state {n}: out is {out.dtype} {out.shape}, "
+                             f"state 0's {first.dtype} {first.shape}")
+        if np.dtype(lse.dtype) != np.float32 or lse.shape != out.shape[:-1]:
+            raise ValueError(f"state {n}: lse must be float32 of shape "
+                             f"{out.shape[:-1]}, got {lse.dtype} "
+                             f"{lse.shape}")
+        arrays += [out, lse]
+    out_type = _tensor_type(arrays[0].shape,
+                            _ELEMENT_TYPES[np.dtype(arrays[0].dtype)])
+    lse_type = _tensor_type(arrays[1].shape, "f32")
+    params = ", ".join(f"%s{n}: {out_type if n % 2 == 0 else lse_type}"
+                       for n in range(len(arrays)))
+    names = ", ".join(f"%s{n}" for n in range(len(arrays)))
+    types = ", ".join([out_type, lse_type] * len(states))
+    text = (f"func.func @main({params}) -> ({out_type}, {lse_type}) {{\n"
+            f"  %oi = tensor.empty() : {out_type}\n"
+            f"  %li = tensor.empty() : {lse_type}\n"
+            f"  %o, %lse = attn.merge_states ins({names} : {types})\n"
+            f"      outs(%oi, %li : {out_type}, {lse_type}) -> {out_type}, "
+            f"{lse_type}\n"
+            f"  return %o, %lse : {out_type}, {lse_type}\n"
+            f"}}\n")
+    return _run(text, arrays, target, threads)
+
 
 def _plan(q, k, v, kwargs):
     if "kernel" in kwargs:

@@ -71,11 +71,14 @@ def _grids(shape):
 def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", normalize=True, mask=None,
               bias=None, allowed=None, score_mod=None, mask_mod=None,
-              sink_logits=None):
+              sink_logits=None, statistics=False):
     """attn.attention in float64; window is (left, right) or None.
     score_mod(s, b, h, i, j) and mask_mod(b, h, i, j) are applied to whole
     float64 score arrays and index grids (numpy broadcasting); sink_logits
-    [Hq] joins each row's maximum and sum."""
+    [Hq] joins each row's maximum and sum. statistics=True returns (out,
+    lse, entropy): lse = ln(sum of exp(s) over allowed keys [+ exp(sink)])
+    (softmax; -inf for a row without keys) and entropy = -sum w ln w of the
+    normalized weights (0 for a row without keys)."""
     q, k, v = (np.asarray(x, np.float64) for x in (q, k, v))
     b, hq, lq, d = q.shape
     hkv, lk = k.shape[1], k.shape[2]
@@ -90,6 +93,7 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
     if mask_mod is not None:
         ok = ok & np.broadcast_to(mask_mod(*grids), ok.shape)
     sink = None
+    shift = None
     if score in ("elu1", "relu"):
         w = _phi(scale * q, score) @ _phi(k, score).swapaxes(-1, -2)
     else:
@@ -125,13 +129,21 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
             raise ValueError(score)
     w = np.where(ok, w, 0.0)
     out = w @ v
+    keys = w.sum(axis=-1, keepdims=True)
+    empty = keys == 0  # no allowed key: zeros, with or without a sink
+    z = keys + sink if sink is not None else keys
     if normalize:
-        z = w.sum(axis=-1, keepdims=True)
-        empty = z == 0  # no allowed key: zeros, with or without a sink
-        if sink is not None:
-            z = z + sink
         out = np.where(empty, 0.0, out / np.where(empty, 1.0, z))
-    return out
+    if not statistics:
+        return out
+    lse = None
+    if shift is not None:
+        with np.errstate(divide="ignore"):
+            lse = np.where(empty, -np.inf, shift + np.log(z))[..., 0]
+    p = w / np.where(empty, 1.0, z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=-1)
+    return out, lse, entropy
 
 
 def neighborhood(q, k, v, kernel, dilation=1, stride=1, causal=False,

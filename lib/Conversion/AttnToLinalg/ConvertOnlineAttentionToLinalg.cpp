@@ -1,9 +1,10 @@
 //===- ConvertOnlineAttentionToLinalg.cpp - The tile op as linalg ---------===//
 //
 // attn-convert-online-attention-to-linalg: each attn.online_attention
-// becomes linalg.generic ops on tensors, and each attn.finalize one more. The math is AttentionAlgebra's and
-// the allowed-key rule AllowedKeyRule.h's, as in every other kernel; what
-// this lowering adds is only where the values live (tensors of the tile's
+// becomes linalg.generic ops on tensors, and each attn.finalize and
+// attn.merge_states one or two more. The math is AttentionAlgebra's and the
+// allowed-key rule AllowedKeyRule.h's, as in every other kernel; what this
+// lowering adds is only where the values live (tensors of the tile's
 // scores, weights and rows).
 //
 //===----------------------------------------------------------------------===//
@@ -315,9 +316,35 @@ SmallVector<Value> TileLowering::build() {
   return {acc, mNew, sum};
 }
 
+/// The LSE of a finalize's rows (AttentionAlgebra::logSumExp): one
+/// linalg.generic over [B, Hq, M] into the op's LSE init.
+Value lowerFinalizeLse(RewriterBase &b, FinalizeOp op,
+                       const AttentionProblem &p) {
+  Location loc = op.getLoc();
+  AffineMap id3 = b.getMultiDimIdentityMap(3);
+  SmallVector<Value> ins = {op.getSum(), op.getMax()};
+  SmallVector<AffineMap> maps = {id3, id3};
+  if (p.sinkLogits) {
+    ins.push_back(p.sinkLogits);
+    maps.push_back(AffineMap::get(3, 0, {b.getAffineDimExpr(1)}, b.getContext()));
+  }
+  maps.push_back(id3);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{op.getLseInit().getType()}, ins,
+      ValueRange{op.getLseInit()}, maps,
+      SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        AttentionAlgebra algebra(nb, nl, p);
+        Value sinkWeight = p.sinkLogits ? algebra.sinkWeight(a[2], a[1]) : Value();
+        linalg::YieldOp::create(nb, nl,
+                                algebra.logSumExp(a[1], a[0], sinkWeight));
+      });
+  return generic.getResult(0);
+}
+
 /// attn.finalize as one linalg.generic (AttentionAlgebra::epilogue): in
-/// place into acc when the result is f32, else into init.
-Value lowerFinalize(RewriterBase &b, FinalizeOp op) {
+/// place into acc when the result is f32, else into init; and its LSE.
+SmallVector<Value> lowerFinalize(RewriterBase &b, FinalizeOp op) {
   AttentionProblem p = AttentionProblem::get(op);
   Location loc = op.getLoc();
   AffineMap id4 = b.getMultiDimIdentityMap(4);
@@ -341,7 +368,7 @@ Value lowerFinalize(RewriterBase &b, FinalizeOp op) {
   }
   maps.push_back(id4);
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{op.getType()}, ins,
+      b, loc, TypeRange{op.getResult().getType()}, ins,
       ValueRange{inPlace ? op.getAcc() : op.getInit()}, maps,
       SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -359,7 +386,85 @@ Value lowerFinalize(RewriterBase &b, FinalizeOp op) {
         linalg::YieldOp::create(nb, nl,
                                 algebra.epilogue(o, l, outElem, sinkWeight));
       });
-  return generic.getResult(0);
+  if (!op.getLseInit())
+    return {generic.getResult(0)};
+  return {generic.getResult(0), lowerFinalizeLse(b, op, p)};
+}
+
+/// attn.merge_states as linalg.generic ops: each state is (O_k, LSE_k) with
+/// LSE_k = ln 2 m_k and l_k = 1, merged by AttentionAlgebra's factors
+/// 2^(m_k - max m) and finished by its epilogue (O) and logSumExp (LSE).
+SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
+  AttentionProblem p = AttentionProblem::get(op);
+  Location loc = op.getLoc();
+  auto outType = cast<RankedTensorType>(op.getOutInit().getType());
+  int64_t rank = outType.getRank();
+  unsigned states = op.getNumStates();
+  constexpr double kLog2E = 1.4426950408889634;
+  // The merge of one row's states from their LSEs: each state's factor,
+  // the largest maximum and the merged l.
+  auto merge = [&](AttentionAlgebra &algebra, OpBuilder &nb, Location nl,
+                   ValueRange lses, SmallVector<Value> &factors, Value &mMax,
+                   Value &l) {
+    SmallVector<Value> ms;
+    for (Value lse : lses)
+      ms.push_back(arith::MulFOp::create(
+          nb, nl, lse,
+          arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(kLog2E))));
+    mMax = algebra.mergedMax(ms);
+    factors = algebra.mergeFactors(ms);
+    SmallVector<Value> ones(
+        states, arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(1.0)));
+    l = algebra.weightedSum(factors, ones);
+  };
+  AffineMap all = b.getMultiDimIdentityMap(rank);
+  AffineMap rows = all.getMajorSubMap(rank - 1);
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  for (unsigned k = 0; k < states; ++k) {
+    ins.push_back(op.getStateOutput(k));
+    maps.push_back(all);
+  }
+  for (unsigned k = 0; k < states; ++k) {
+    ins.push_back(op.getStateLse(k));
+    maps.push_back(rows);
+  }
+  maps.push_back(all);
+  Type outElem = outType.getElementType();
+  auto output = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ins, ValueRange{op.getOutInit()}, maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        AttentionAlgebra algebra(nb, nl, p);
+        SmallVector<Value> factors;
+        Value mMax, l;
+        merge(algebra, nb, nl, a.slice(states, states), factors, mMax, l);
+        SmallVector<Value> os;
+        for (Value o : a.take_front(states))
+          os.push_back(getElementTypeOrSelf(o.getType()).isF32()
+                           ? o
+                           : arith::ExtFOp::create(nb, nl, nb.getF32Type(), o)
+                                 .getResult());
+        linalg::YieldOp::create(
+            nb, nl,
+            algebra.epilogue(algebra.weightedSum(factors, os), l, outElem));
+      });
+  SmallVector<AffineMap> lseMaps(states + 1,
+                                 b.getMultiDimIdentityMap(rank - 1));
+  auto lse = linalg::GenericOp::create(
+      b, loc, TypeRange{op.getLseInit().getType()},
+      ValueRange(ins).drop_front(states), ValueRange{op.getLseInit()},
+      lseMaps,
+      SmallVector<utils::IteratorType>(rank - 1,
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        AttentionAlgebra algebra(nb, nl, p);
+        SmallVector<Value> factors;
+        Value mMax, l;
+        merge(algebra, nb, nl, a.take_front(states), factors, mMax, l);
+        linalg::YieldOp::create(nb, nl, algebra.logSumExp(mMax, l));
+      });
+  return {output.getResult(0), lse.getResult(0)};
 }
 
 struct ConvertOnlineAttentionToLinalgPass
@@ -396,6 +501,12 @@ struct ConvertOnlineAttentionToLinalgPass
     for (FinalizeOp op : finals) {
       rewriter.setInsertionPoint(op);
       rewriter.replaceOp(op, lowerFinalize(rewriter, op));
+    }
+    SmallVector<MergeStatesOp> merges;
+    getOperation()->walk([&](MergeStatesOp op) { merges.push_back(op); });
+    for (MergeStatesOp op : merges) {
+      rewriter.setInsertionPoint(op);
+      rewriter.replaceOp(op, lowerMergeStates(rewriter, op));
     }
   }
 };

@@ -151,6 +151,18 @@ Value AttentionAlgebra::sinkWeight(Value sinkLogit, Value m) {
   return fn.weight(b, loc, sink, m);
 }
 
+Value AttentionAlgebra::logSumExp(Value m, Value l, Value sinkWeight) {
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
+                                      constant(l, 0.0));
+  Value total =
+      sinkWeight ? arith::AddFOp::create(b, loc, l, sinkWeight).getResult() : l;
+  Value log2Sum = arith::AddFOp::create(
+      b, loc, m, math::Log2Op::create(b, loc, total));
+  Value lse = arith::MulFOp::create(b, loc, log2Sum,
+                                    constant(log2Sum, 1.0 / kLog2E));
+  return arith::SelectOp::create(b, loc, empty, constant(lse, kNegInf), lse);
+}
+
 Value AttentionAlgebra::epilogue(Value o, Value l, Type outElem,
                                  Value sinkWeight) {
   if (p.score.getNormalize()) {

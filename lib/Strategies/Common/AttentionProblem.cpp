@@ -55,6 +55,8 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     fillScoreAndRules(attention);
     fillMods(attention);
     p.sinkLogits = attention.getSinkLogits();
+    p.returnLse = attention.getReturnLse();
+    p.returnEntropy = attention.getReturnEntropy();
   } else if (auto tile = dyn_cast<OnlineAttentionOp>(op)) {
     // The tile op: its lengths are the tile's, and `init` is the state's
     // acc.
@@ -68,6 +70,16 @@ AttentionProblem AttentionProblem::get(Operation *op) {
         cast<RankedTensorType>(finalize.getInit().getType()).getElementType();
     p.score = finalize.getEffectiveScore();
     p.sinkLogits = finalize.getSinkLogits();
+    p.lseInit = finalize.getLseInit();
+    p.returnLse = p.lseInit != nullptr;
+  } else if (auto merge = dyn_cast<MergeStatesOp>(op)) {
+    // States of softmax attention: what the merge's math needs.
+    p.init = merge.getOutInit();
+    p.elementType =
+        cast<RankedTensorType>(p.init.getType()).getElementType();
+    p.score = ScoreAttr::getSoftmax(op->getContext());
+    p.lseInit = merge.getLseInit();
+    p.returnLse = true;
   } else if (auto neighborhood = dyn_cast<NeighborhoodOp>(op)) {
     fillCommon(neighborhood, neighborhood.getInit());
     p.isNeighborhood = true;
@@ -81,16 +93,20 @@ AttentionProblem AttentionProblem::get(Operation *op) {
   return p;
 }
 
-std::string AttentionProblem::unsupportedVariants(StringRef strategy,
-                                                  bool scoreMods, bool maskMods,
-                                                  bool sinks) const {
+std::string
+AttentionProblem::unsupportedVariants(StringRef strategy,
+                                      const Computed &computed) const {
   SmallVector<StringRef> missing;
-  if (scoreMod && !scoreMods)
+  if (scoreMod && !computed.scoreMod)
     missing.push_back("score_mod");
-  if (maskMod && !maskMods)
+  if (maskMod && !computed.maskMod)
     missing.push_back("mask_mod");
-  if (sinkLogits && !sinks)
+  if (sinkLogits && !computed.sinkLogits)
     missing.push_back("sink_logits");
+  if (returnLse && !computed.lse)
+    missing.push_back("return_lse");
+  if (returnEntropy && !computed.entropy)
+    missing.push_back("return_entropy");
   if (missing.empty())
     return "";
   std::string names = llvm::join(missing, " and ");

@@ -124,9 +124,10 @@ SmallVector<Value> FlashEmitter::build() {
   };
 
   // Writes rows [g, i] of block `block` into the forall's shared outputs
-  // `outs`: the result through the epilogue, or in state mode acc, max and
-  // sum. rowState(r) gives row r's {m, l} (m only in state mode or with sink
-  // logits) and rowVector(r, e) its O vectors.
+  // `outs`: the result through the epilogue (and the LSE), or in state mode
+  // acc, max and sum. rowState(r) gives row r's {m, l} (m only when
+  // needsMax) and rowVector(r, e) its O vectors.
+  bool needsMax = state || p.sinkLogits || p.lseInit;
   auto writeBlock = [&](Value batch, Value kvHead, ValueRange outs,
                         Value block, scf::ForallOp forall,
                         function_ref<std::pair<Value, Value>(Value r)> rowState,
@@ -157,6 +158,10 @@ SmallVector<Value> FlashEmitter::build() {
                           ValueRange{add(mul(kvHead, idx(group)), g)}),
                       m);
                 SmallVector<Value> next(iAcc);
+                if (!state && p.lseInit)
+                  next[1] = tensor::InsertOp::create(
+                      b, loc, algebra.logSumExp(m, l, sinkWeight), next[1],
+                      ValueRange{idx(0), g, i});
                 for (int64_t e = 0; e < valueVecs; ++e) {
                   Value o = rowVector(r, e);
                   if (!state)
@@ -192,6 +197,8 @@ SmallVector<Value> FlashEmitter::build() {
   SmallVector<Value> outputs;
   if (state)
     outputs = {state->acc, state->max, state->sum};
+  else if (p.lseInit)
+    outputs = {p.init, p.lseInit};
   else
     outputs = {p.init};
   return headLoop(
@@ -517,7 +524,7 @@ SmallVector<Value> FlashEmitter::build() {
                 batch, kvHead, forall.getRegionIterArgs(), block, forall,
                 [&](Value r) -> std::pair<Value, Value> {
                   Value m =
-                      state || p.sinkLogits
+                      needsMax
                           ? memref::LoadOp::create(b, loc, mRow, ValueRange{r})
                                 .getResult()
                           : Value();
@@ -627,8 +634,7 @@ SmallVector<Value> FlashEmitter::build() {
                   vector::StoreOp::create(b, loc, algebra.weightedSum(w, os),
                                           oRow, ValueRange{idx(e * lanes)});
                 }
-                Value m =
-                    state || p.sinkLogits ? algebra.mergedMax(ms) : Value();
+                Value m = needsMax ? algebra.mergedMax(ms) : Value();
                 return {m, algebra.weightedSum(w, ls)};
               },
               [&](Value, int64_t e) -> Value {

@@ -36,10 +36,12 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
     return false;
   AttentionProblem p = AttentionProblem::get(op);
   // The flash kernels compute the custom variants of attn.attention (the
-  // tile op carries them).
+  // tile op carries them) and its LSE (the finalize they fuse).
   bool fused = !p.isNeighborhood;
-  if (std::string missing =
-          p.unsupportedVariants(getName(), fused, fused, fused);
+  AttentionProblem::Computed computed;
+  computed.scoreMod = computed.maskMod = computed.sinkLogits = fused;
+  computed.lse = true;
+  if (std::string missing = p.unsupportedVariants(getName(), computed);
       !missing.empty()) {
     reason = missing;
     return false;

@@ -104,6 +104,8 @@ private:
   Value modClasses;
   /// State mode: the state's buffers, read (null when empty) and written.
   Value accIn, maxIn, sumIn, accOut, maxOut, sumOut;
+  /// The LSE result's buffer, when the fused finalize has one.
+  Value lseOut;
   /// The buffers of the tables the mods read, and of the sink logits.
   DenseMap<Value, Value> modBuffers;
   Value sinkBuf;
@@ -635,6 +637,9 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
         memref::StoreOp::create(b, loc, o, out,
                                 ValueRange{batch, head, row, e});
       });
+      if (lseOut)
+        memref::StoreOp::create(b, loc, algebra.logSumExp(m, l, sinkWeight),
+                                lseOut, ValueRange{batch, head, row});
     }
     scf::YieldOp::create(b, loc);
   });
@@ -678,6 +683,10 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
                       memref::LoadOp::create(b, loc, sinkBuf, ValueRange{head}),
                       algebra.mergedMax(ms))
                 : Value();
+        if (lseOut)
+          memref::StoreOp::create(
+              b, loc, algebra.logSumExp(algebra.mergedMax(ms), l, sinkWeight),
+              lseOut, ValueRange{batch, head, row});
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
           SmallVector<Value> os;
           for (int64_t s = 0; s < cfg.splits; ++s)
@@ -744,6 +753,8 @@ SmallVector<Value> GpuEmitter::build() {
     sumOut = buffers.allocLike(state->sum);
   } else {
     out = buffers.allocLike(p.init);
+    if (p.lseInit)
+      lseOut = buffers.allocLike(p.lseInit);
   }
   Value partO, partM, partL;
   if (cfg.splits > 1) {
@@ -762,6 +773,8 @@ SmallVector<Value> GpuEmitter::build() {
     return {buffers.result(accOut, state->acc),
             buffers.result(maxOut, state->max),
             buffers.result(sumOut, state->sum)};
+  if (lseOut)
+    return {buffers.result(out, p.init), buffers.result(lseOut, p.lseInit)};
   return {buffers.result(out, p.init)};
 }
 

@@ -65,13 +65,22 @@ OnlineAttentionOp mlir::attn::createWholeProblemTile(RewriterBase &rewriter,
   return tile;
 }
 
-Value mlir::attn::createFinalize(RewriterBase &rewriter,
-                                 const AttentionProblem &p, Value acc,
-                                 Value sum, Value max) {
-  return FinalizeOp::create(rewriter, p.op->getLoc(), p.init.getType(), acc,
-                            sum, p.sinkLogits ? max : Value(), p.sinkLogits,
-                            p.init, cast<AttentionOp>(p.op).getScoreAttr())
-      .getResult();
+ValueRange mlir::attn::createFinalize(RewriterBase &rewriter,
+                                      const AttentionProblem &p, Value acc,
+                                      Value sum, Value max) {
+  Location loc = p.op->getLoc();
+  // The LSE's destination: [B, Hq, Lq] like sum.
+  Value lseInit;
+  if (p.returnLse)
+    lseInit = tensor::EmptyOp::create(
+        rewriter, loc, tensor::getMixedSizes(rewriter, loc, sum),
+        rewriter.getF32Type());
+  auto finalize = FinalizeOp::create(
+      rewriter, loc, p.init.getType(),
+      lseInit ? lseInit.getType() : Type(), acc, sum,
+      p.sinkLogits || lseInit ? max : Value(), p.sinkLogits, p.init, lseInit,
+      cast<AttentionOp>(p.op).getScoreAttr());
+  return finalize.getResults();
 }
 
 /// The destination of `state` when it is a linalg.fill of `value`, else
@@ -121,6 +130,8 @@ FailureOr<TileOpForm> mlir::attn::getTileOpForm(RewriterBase &rewriter,
     form.finalize = finalize;
     p.init = finalize.getInit();
     p.sinkLogits = finalize.getSinkLogits();
+    p.lseInit = finalize.getLseInit();
+    p.returnLse = p.lseInit != nullptr;
     rewriter.setInsertionPoint(finalize);
   } else if (empty.empty) {
     form.state = empty;

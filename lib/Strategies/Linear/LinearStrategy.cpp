@@ -130,6 +130,11 @@ public:
                "factorization phi(q) . phi(k) cannot hold";
       return false;
     }
+    if (p.returnEntropy) {
+      reason = "return_entropy sums w ln w over each (query, key) pair, "
+               "which the factorization phi(q) . phi(k) never forms";
+      return false;
+    }
     if (p.score.getFunction()->getLinearForm() ==
         ScoreFunction::LinearForm::None) {
       reason = "kernel<" + p.score.getName().str() +

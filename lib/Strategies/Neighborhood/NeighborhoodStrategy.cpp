@@ -492,8 +492,9 @@ public:
       return false;
     }
     AttentionProblem p = AttentionProblem::get(op);
-    if (std::string missing =
-            p.unsupportedVariants(getName(), true, true, false);
+    AttentionProblem::Computed computed;
+    computed.scoreMod = computed.maskMod = true;
+    if (std::string missing = p.unsupportedVariants(getName(), computed);
         !missing.empty()) {
       reason = missing;
       return false;

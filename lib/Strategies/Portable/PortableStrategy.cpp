@@ -79,7 +79,12 @@ public:
       reason = "lowers through linalg on the host; CPU targets only";
       return false;
     }
-    return true;
+    // The tile op carries the mods and sinks; the finalize computes the LSE.
+    AttentionProblem::Computed computed;
+    computed.scoreMod = computed.maskMod = computed.sinkLogits = true;
+    computed.lse = true;
+    reason = AttentionProblem::get(op).unsupportedVariants(getName(), computed);
+    return reason.empty();
   }
 
   static PortableConfig configFor(StrategyAttr strategy) {

@@ -12,6 +12,8 @@
 // rule (both inlined into the generic bodies, ModRegions.h), and sink
 // logits join M and Z.
 //   O = sum_j W v over allowed keys, then O / Z (0 where Z == 0)
+//   return_lse: LSE = ln 2 (M + log2 Z) (-inf where no key is allowed)
+//   return_entropy: H = -sum_j (W / Z) ln(W / Z) over W > 0
 // Query heads are split as [Hkv, G] so that each KV head's group of query
 // heads reads it (GQA). A neighborhood op is flattened to one sequence
 // dimension and uses NATTEN's rule as its allowed set. This is the oracle
@@ -31,6 +33,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <cmath>
 #include <limits>
 
 #define DEBUG_TYPE "attn-strategy-reference"
@@ -49,7 +52,8 @@ public:
       : b(rewriter), loc(problem.op->getLoc()), p(problem),
         f32(b.getF32Type()) {}
 
-  Value build();
+  /// The op's results: the output, then its LSE and entropy when asked.
+  SmallVector<Value> build();
 
 private:
   // Generic helpers.
@@ -235,7 +239,7 @@ Value ReferenceBuilder::withSinkInSum(Value rowSum, Value rowMax) {
                   });
 }
 
-Value ReferenceBuilder::build() {
+SmallVector<Value> ReferenceBuilder::build() {
   MLIRContext *ctx = b.getContext();
   sizes = getProblemSizes(b, loc, p);
   Value query = splitHeads(flatten(p.query));
@@ -432,9 +436,10 @@ Value ReferenceBuilder::build() {
             .getResult(0);
   }
   bool normalize = score.getNormalize();
-  Value rowSum = normalize
-                     ? withSinkInSum(reduceRows(weights, 0.0, false), rowMax)
-                     : Value();
+  // The sum over keys alone (0: no allowed key), then with the sink.
+  Value keySum = normalize || p.returnLse ? reduceRows(weights, 0.0, false)
+                                         : Value();
+  Value rowSum = keySum ? withSinkInSum(keySum, rowMax) : Value();
 
   // O[b, hk, g, i, e] = sum_j (allowed ? W v : 0).
   auto valueType = cast<RankedTensorType>(value.getType());
@@ -475,7 +480,7 @@ Value ReferenceBuilder::build() {
   // result = Z == 0 ? 0 : O / Z (or O unnormalized), in the result type.
   SmallVector<Value> finalInputs = {weighted};
   SmallVector<AffineMap> finalMaps = {map(5, {d0, d1, d2, d3, d4})};
-  if (rowSum) {
+  if (normalize) {
     finalInputs.push_back(rowSum);
     finalMaps.push_back(map(5, {d0, d1, d2, d3}));
   }
@@ -506,15 +511,75 @@ Value ReferenceBuilder::build() {
   Value merged = tensor::CollapseShapeOp::create(
       b, loc, result,
       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-  if (!p.isNeighborhood)
-    return merged;
+  if (!p.isNeighborhood) {
+    SmallVector<Value> results = {merged};
+    // Row statistics: [B, Hkv, G, L] -> [B, Hq, L].
+    auto rows = [&](Value perRow) -> Value {
+      return tensor::CollapseShapeOp::create(
+          b, loc, perRow, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
+    };
+    auto rowMaps = SmallVector<AffineMap>(4, map(4, {d0, d1, d2, d3}));
+    if (p.returnLse)
+      results.push_back(rows(
+          linalg::GenericOp::create(
+              b, loc, TypeRange{rowType}, ValueRange{keySum, rowSum, rowMax},
+              ValueRange{tensor::EmptyOp::create(b, loc, rowSizes, f32)},
+              rowMaps, SmallVector<IteratorType>(4, par),
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                auto cst = [&](double v) -> Value {
+                  return arith::ConstantOp::create(nb, l,
+                                                   nb.getF32FloatAttr(v));
+                };
+                // M is in the log2 domain: ln Z' = ln 2 (M + log2 Z).
+                Value lse = arith::MulFOp::create(
+                    nb, l,
+                    arith::AddFOp::create(nb, l, args[2],
+                                          math::Log2Op::create(nb, l, args[1])),
+                    cst(std::log(2.0)));
+                Value none = arith::CmpFOp::create(
+                    nb, l, arith::CmpFPredicate::OEQ, args[0], cst(0.0));
+                linalg::YieldOp::create(
+                    nb, l,
+                    ValueRange{arith::SelectOp::create(
+                        nb, l, none,
+                        cst(-std::numeric_limits<double>::infinity()), lse)});
+              })
+              .getResult(0)));
+    if (p.returnEntropy)
+      results.push_back(rows(
+          linalg::GenericOp::create(
+              b, loc, TypeRange{rowType}, ValueRange{weights, rowSum},
+              ValueRange{filledTensor(rowSizes, 0.0)},
+              ArrayRef<AffineMap>{map(5, {d0, d1, d2, d3, d4}),
+                                  map(5, {d0, d1, d2, d3}),
+                                  map(5, {d0, d1, d2, d3})},
+              ArrayRef<IteratorType>{par, par, par, par, red},
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                // H -= w ln w for each key with weight w = W / Z > 0.
+                Value zero =
+                    arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
+                Value w = arith::DivFOp::create(nb, l, args[0], args[1]);
+                Value term = arith::MulFOp::create(
+                    nb, l, w, math::LogOp::create(nb, l, w));
+                Value positive = arith::CmpFOp::create(
+                    nb, l, arith::CmpFPredicate::OGT, args[0], zero);
+                linalg::YieldOp::create(
+                    nb, l,
+                    ValueRange{arith::SelectOp::create(
+                        nb, l, positive,
+                        arith::SubFOp::create(nb, l, args[2], term), args[2])});
+              })
+              .getResult(0)));
+    return results;
+  }
   auto resultType = cast<RankedTensorType>(p.init.getType());
   int64_t rank = resultType.getRank();
   SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
   for (int64_t d = 2; d < rank - 1; ++d)
     groups[2].push_back(d);
-  return tensor::ExpandShapeOp::create(b, loc, resultType, merged, groups,
-                                       tensor::getMixedSizes(b, loc, p.init));
+  return {tensor::ExpandShapeOp::create(b, loc, resultType, merged, groups,
+                                        tensor::getMixedSizes(b, loc, p.init))
+              .getResult()};
 }
 
 class ReferenceStrategy final : public Strategy {
@@ -560,8 +625,7 @@ public:
                            << "' at " << op->getLoc() << "\n");
     rewriter.setInsertionPoint(op);
     ReferenceBuilder builder(rewriter, problem);
-    Value result = builder.build();
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, builder.build());
     return success();
   }
 };

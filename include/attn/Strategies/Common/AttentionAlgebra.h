@@ -97,6 +97,11 @@ public:
   /// divisor is l plus it; a row without keys (l = 0) is still 0.
   Value epilogue(Value o, Value l, Type outElem, Value sinkWeight = Value());
 
+  /// The row's log-sum-exp in the natural log (softmax states):
+  /// ln 2 (m + log2(l [+ sinkWeight])), -inf where l = 0 (no allowed key,
+  /// whatever the sink).
+  Value logSumExp(Value m, Value l, Value sinkWeight = Value());
+
 private:
   Value constant(Value like, double v);
 

@@ -44,6 +44,11 @@ struct AttentionProblem {
   Region *scoreMod = nullptr;
   Region *maskMod = nullptr;
   Value sinkLogits;
+  // Row statistics the op returns besides its output (attn.attention's
+  // return_lse / return_entropy, attn.finalize's lse). `lseInit` is the
+  // LSE's destination when the op has one (attn.finalize), else null.
+  bool returnLse = false, returnEntropy = false;
+  Value lseInit;
 
   static AttentionProblem get(Operation *op);
 
@@ -54,11 +59,17 @@ struct AttentionProblem {
   bool hasDynamicShape() const;
   /// True when causal, window or neighborhood rules restrict keys.
   bool hasStructuralMask() const;
-  /// The custom variants of the op that `strategy` does not compute yet,
-  /// as a reason for isApplicable ("score_mod and sink_logits are not
-  /// computed by NAME yet"), or "" when there are none.
-  std::string unsupportedVariants(StringRef strategy, bool scoreMods,
-                                  bool maskMods, bool sinks) const;
+  /// What a strategy computes beyond plain attention.
+  struct Computed {
+    bool scoreMod = false, maskMod = false, sinkLogits = false;
+    bool lse = false, entropy = false;
+  };
+  /// The custom variants and row statistics of the op that `strategy` does
+  /// not compute yet, as a reason for isApplicable ("score_mod and
+  /// return_entropy are not computed by NAME yet"), or "" when there are
+  /// none.
+  std::string unsupportedVariants(StringRef strategy,
+                                  const Computed &computed) const;
 
   /// Rule objects for concrete lengths.
   semantics::BandRule bandRule(int64_t lq, int64_t lk) const;

@@ -27,11 +27,12 @@ OnlineAttentionOp createWholeProblemTile(RewriterBase &rewriter,
                                          const AttentionProblem &p);
 
 /// attn.finalize of the final state `acc`, `sum` into `p.init`, with the
-/// score of the attn.attention `p.op` and its sink logits (which read the
-/// state's `max`). Emitted at the rewriter's insertion point; returns the
-/// result.
-Value createFinalize(RewriterBase &rewriter, const AttentionProblem &p,
-                     Value acc, Value sum, Value max);
+/// score of the attn.attention `p.op`, its sink logits and, when the op
+/// returns it, the LSE (both read the state's `max`). Emitted at the
+/// rewriter's insertion point; returns the results: the output, then the
+/// LSE.
+ValueRange createFinalize(RewriterBase &rewriter, const AttentionProblem &p,
+                          Value acc, Value sum, Value max);
 
 /// The state of a tile op that a kernel reads and writes (in place of
 /// writing the finalize's output).
@@ -52,9 +53,9 @@ struct TileOpForm {
   /// finalize's.
   AttentionProblem problem;
   /// The attn.finalize that the kernel takes the place of, writing its
-  /// output: from the empty state, the only user of acc and sum, with the
-  /// tile op's score, and the tile op's max unused but by it. Null
-  /// otherwise. Its sink logits are the problem's then.
+  /// output (and LSE): from the empty state, the only user of acc and sum,
+  /// with the tile op's score, and the tile op's max unused but by it. Null
+  /// otherwise. Its sink logits and LSE init are the problem's then.
   FinalizeOp finalize;
   /// Without `finalize`: the state the kernel updates.
   std::optional<TileState> state;
@@ -62,7 +63,7 @@ struct TileOpForm {
   Value queryShift;
 
   /// Replaces the tile op (and the finalize) by the kernel's `results`:
-  /// the output, or the updated acc, max and sum.
+  /// the output (and the LSE), or the updated acc, max and sum.
   void replace(RewriterBase &rewriter, OnlineAttentionOp tile,
                ValueRange results) const;
 };

@@ -349,6 +349,24 @@ LogicalResult verifyModRegions(Operation *op, Region &scoreMod, Region &maskMod,
   return success();
 }
 
+/// Whether `type` is an f32 tensor whose shape agrees with `shape`.
+bool isF32OfShape(Type type, ArrayRef<int64_t> shape) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.getElementType().isF32() &&
+         tensor.getRank() == static_cast<int64_t>(shape.size()) &&
+         llvm::all_of(llvm::seq<size_t>(0, shape.size()), [&](size_t d) {
+           return sizesAgree(tensor.getDimSize(d), shape[d]);
+         });
+}
+
+/// The f32 tensor type of `shape` as text ("?" for dynamic sizes).
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string text = "tensor<";
+  for (int64_t size : shape)
+    text += sizeString(size) + "x";
+  return text + "f32>";
+}
+
 float defaultScale(RankedTensorType q) {
   return 1.0f / std::sqrt(static_cast<float>(q.getShape().back()));
 }
@@ -393,6 +411,32 @@ LogicalResult AttentionOp::verify() {
                 "enters the normalization as exp(sink), got "
              << getEffectiveScore();
   }
+
+  // Row statistics: one result per flag, f32 [B, Hq, Lq].
+  size_t expectedStatistics = (getReturnLse() ? 1 : 0) +
+                              (getReturnEntropy() ? 1 : 0);
+  if (getStatistics().size() != expectedStatistics)
+    return emitOpError() << "has " << getStatistics().size()
+                         << " results after the output but its flags ask for "
+                         << expectedStatistics
+                         << " (one per return_lse and return_entropy)";
+  if (getReturnLse() &&
+      !getEffectiveScore().getFunction()->scoresInLog2Domain())
+    return emitOpError() << "'return_lse' needs #attn.score<softmax>: the "
+                            "log-sum-exp is of exp(s), got "
+                         << getEffectiveScore();
+  if (getReturnEntropy() && !getEffectiveScore().getNormalize())
+    return emitOpError() << "'return_entropy' needs a score that normalizes "
+                            "(its weights are a distribution), got "
+                         << getEffectiveScore();
+  SmallVector<int64_t> rows = {q.getDimSize(0), q.getDimSize(1),
+                               q.getDimSize(2)};
+  for (Value statistic : getStatistics())
+    if (!isF32OfShape(statistic.getType(), rows))
+      return emitOpError() << "'" << (statistic == getLse() ? "lse" : "entropy")
+                           << "' result must be " << shapeString(rows)
+                           << " ([B, Hq, Lq] of 'query'), got "
+                           << statistic.getType();
 
   return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
                              getSinksAttr(), getWindowAttr(),
@@ -641,10 +685,31 @@ LogicalResult FinalizeOp::verify() {
   if (getResult().getType() != init)
     return emitOpError() << "result type " << getResult().getType()
                          << " must match 'init' " << init;
-  if (Value max = getMax()) {
-    if (max.getType() != sum)
-      return emitOpError() << "'max' must have the type of 'sum' " << sum
-                           << ", got " << max.getType();
+  Value max = getMax();
+  if (max && max.getType() != sum)
+    return emitOpError() << "'max' must have the type of 'sum' " << sum
+                         << ", got " << max.getType();
+  if (Value lseInit = getLseInit()) {
+    if (!max)
+      return emitOpError()
+             << "'lse' needs the state's 'max': LSE = ln 2 (max + log2 sum)";
+    if (!getEffectiveScore().getFunction()->scoresInLog2Domain())
+      return emitOpError() << "'lse' needs #attn.score<softmax>, got "
+                           << getEffectiveScore();
+    if (lseInit.getType() != sum)
+      return emitOpError() << "'lse' init must have the type of 'sum' " << sum
+                           << ", got " << lseInit.getType();
+  }
+  if (static_cast<bool>(getLse()) != static_cast<bool>(getLseInit()))
+    return emitOpError() << "has an 'lse' result exactly when it has an "
+                            "'lse' init";
+  if (getLse() && getLse().getType() != sum)
+    return emitOpError() << "'lse' result type " << getLse().getType()
+                         << " must match its init " << sum;
+  if (getSinkLogits()) {
+    if (!max)
+      return emitOpError() << "'sink_logits' need the state's 'max': the "
+                              "sink's weight is 2^(sl log2(e) - max)";
     auto sinks = cast<RankedTensorType>(getSinkLogits().getType());
     if (sinks.getRank() != 1 || !sinks.getElementType().isF32() ||
         !sizesAgree(sinks.getDimSize(0), acc.getDimSize(1)))
@@ -654,5 +719,50 @@ LogicalResult FinalizeOp::verify() {
       return emitOpError() << "'sink_logits' need #attn.score<softmax>, got "
                            << getEffectiveScore();
   }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MergeStatesOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MergeStatesOp::verify() {
+  auto out = cast<RankedTensorType>(getOutInit().getType());
+  if (getStates().empty() || getStates().size() % 2 != 0)
+    return emitOpError() << "'ins' must hold pairs (O_k, LSE_k) of at least "
+                            "one state, got "
+                         << getStates().size() << " operands";
+  if (out.getRank() < 1 || !isSupportedFloat(out.getElementType()))
+    return emitOpError() << "output init must have rank >= 1 and element "
+                            "type f32, f16 or bf16, got "
+                         << out;
+  ArrayRef<int64_t> rows = out.getShape().drop_back();
+  auto agreesWithOut = [&](RankedTensorType type) {
+    return type.getRank() == out.getRank() &&
+           llvm::all_of(llvm::seq<int64_t>(0, out.getRank()), [&](int64_t d) {
+             return sizesAgree(type.getDimSize(d), out.getDimSize(d));
+           });
+  };
+  for (unsigned k = 0; k < getNumStates(); ++k) {
+    auto o = cast<RankedTensorType>(getStateOutput(k).getType());
+    if (!agreesWithOut(o) || !isSupportedFloat(o.getElementType()))
+      return emitOpError() << "state " << k << ": O must have the shape of the "
+                           << "output init " << out
+                           << " and element type f32, f16 or bf16, got " << o;
+    if (!isF32OfShape(getStateLse(k).getType(), rows))
+      return emitOpError() << "state " << k << ": LSE must be "
+                           << shapeString(rows)
+                           << " (O's shape without its last dimension), got "
+                           << getStateLse(k).getType();
+  }
+  if (!isF32OfShape(getLseInit().getType(), rows))
+    return emitOpError() << "LSE init must be " << shapeString(rows)
+                         << " (the output's shape without its last "
+                            "dimension), got "
+                         << getLseInit().getType();
+  if (getResult().getType() != out || getLse().getType() != getLseInit().getType())
+    return emitOpError() << "result types " << getResult().getType() << ", "
+                         << getLse().getType() << " must match the inits "
+                         << out << ", " << getLseInit().getType();
   return success();
 }

@@ -17,8 +17,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonAttrConstraints.td"
 
 def Attn_AttentionOp : Attn_Op<"attention", [
-    AttrSizedOperandSegments, Pure,
-    DestinationStyleOpInterface]> {
+    AttrSizedOperandSegments, Pure]> {
   let summary = "Scaled dot-product attention with masks, windows and score kinds";
   let description = [{
     ```mlir
@@ -87,6 +86,20 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     tensors defined above the op (slopes, bias tables, segment ids), indexed
     in bounds. Scores that are never formed (`kernel<elu1>`,
     `kernel<relu>`) take no `score_mod`; every score takes `mask_mod`.
+
+    Row statistics. `{return_lse}` (softmax only) adds a result
+    `tensor<BxHqxLqxf32>`: LSE_i = ln(sum over allowed j of exp(s_ij)), in
+    the natural log, with exp(sl_h) inside the sum under `sink_logits`;
+    -inf for a row with no allowed key. `{return_entropy}` adds (after the
+    LSE when both) the entropy of each row's weights,
+    H_i = -sum_j w_ij ln w_ij (0 for a row with no allowed key), for score
+    kinds that normalize. Each is computed in the same pass as the output.
+
+    ```mlir
+    %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>)
+                              outs(%init : tensor<1x8x128x64xf32>) {causal, return_lse}
+                              -> tensor<1x8x128x64xf32>, tensor<1x8x128xf32>
+    ```
   }];
 
   let arguments = (ins
@@ -103,9 +116,12 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     OptionalAttr<I64Attr>:$sinks,
     OptionalAttr<F32Attr>:$softcap,
     OptionalAttr<Attn_ScoreAttr>:$score,
-    OptionalAttr<Attn_StrategyAttr>:$strategy
+    OptionalAttr<Attn_StrategyAttr>:$strategy,
+    UnitAttr:$return_lse,
+    UnitAttr:$return_entropy
   );
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                      Variadic<AnyRankedTensor>:$statistics);
   let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
 
   let assemblyFormat = [{
@@ -117,14 +133,13 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     attr-dict
     (`score_mod` $score_mod^)?
     (`mask_mod` $mask_mod^)?
-    `->` type($result)
+    `->` type($result) (`,` type($statistics)^)?
   }];
 
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
 
   let extraClassDeclaration = [{
-    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
     ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
     ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
     ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
@@ -140,6 +155,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     int64_t getNumSinks() { return getSinksAttr() ? getSinksAttr().getInt() : 0; }
     /// Query heads per KV head.
     int64_t getGroupSize() { return getQueryType().getDimSize(1) / getKeyType().getDimSize(1); }
+    /// The LSE result (null without `return_lse`).
+    ::mlir::Value getLse() { return getReturnLse() ? getStatistics()[0] : ::mlir::Value(); }
+    /// The entropy result (null without `return_entropy`).
+    ::mlir::Value getEntropy() { return getReturnEntropy() ? getStatistics().back() : ::mlir::Value(); }
   }];
 }
 
@@ -371,10 +390,13 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [
     the element type of `init` (f32, f16 or bf16). `acc : [B, Hq, M, Dv]`
     and `sum : [B, Hq, M]` are f32. `score` is the state's score function:
     one that does not normalize (`normalize = false`) leaves `acc` as it is.
-    With `sink_logits(%max, %sl : tensor<BxHqxMxf32>, tensor<Hqxf32>)` (the
-    state's max and the op's sink logits, softmax) the sum also counts each
-    row's sink, 2^(sl_h log2(e) - max): the output is acc / (sum + that),
-    still 0 where `sum` is 0.
+    `max(%max : tensor<BxHqxMxf32>)` is the state's running maximum; the
+    two clauses below need it. With `sink_logits(%sl : tensor<Hqxf32>)`
+    (softmax) the sum also counts each row's sink, 2^(sl_h log2(e) - max):
+    the output is acc / (sum + that), still 0 where `sum` is 0. With
+    `lse(%lse_init : tensor<BxHqxMxf32>)` (softmax) a second result holds
+    each row's log-sum-exp in the natural log, ln 2 (max + log2(sum [+ the
+    sink])), -inf where `sum` is 0.
     Strategies write it after the tile op; a target may fuse it into the
     tile op's kernel, and otherwise it lowers to linalg.
   }];
@@ -385,23 +407,84 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [
     Optional<AnyRankedTensor>:$max,
     Optional<AnyRankedTensor>:$sink_logits,
     AnyRankedTensor:$init,
+    Optional<AnyRankedTensor>:$lse_init,
     OptionalAttr<Attn_ScoreAttr>:$score
   );
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                      Optional<AnyRankedTensor>:$lse);
 
   let assemblyFormat = [{
     `ins` `(` $acc `,` $sum `:` type($acc) `,` type($sum) `)`
-    (`sink_logits` `(` $max^ `,` $sink_logits `:` type($max) `,` type($sink_logits) `)`)?
+    (`max` `(` $max^ `:` type($max) `)`)?
+    (`sink_logits` `(` $sink_logits^ `:` type($sink_logits) `)`)?
     `outs` `(` $init `:` type($init) `)`
-    attr-dict `->` type($result)
+    (`lse` `(` $lse_init^ `:` type($lse_init) `)`)?
+    attr-dict `->` type($result) (`,` type($lse)^)?
   }];
 
   let hasVerifier = 1;
 
   let extraClassDeclaration = [{
-    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(
+          getOperation(), getInitMutable().getOperandNumber(),
+          getLseInit() ? 2 : 1);
+    }
     /// The score attribute, or softmax.
     ScoreAttr getEffectiveScore();
+  }];
+}
+
+def Attn_MergeStatesOp : Attn_Op<"merge_states", [
+    Pure, DestinationStyleOpInterface]> {
+  let summary = "The exact merge of attention states over disjoint key sets";
+  let description = [{
+    ```mlir
+    %o, %lse = attn.merge_states
+        ins(%o1, %lse1, %o2, %lse2 : tensor<1x8x64x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64x64xf32>, tensor<1x8x64xf32>)
+        outs(%oi, %li : tensor<1x8x64x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64x64xf32>, tensor<1x8x64xf32>
+    ```
+
+    `ins` holds K >= 1 states, each a pair (O_k, LSE_k): the normalized
+    output of attention over one set of keys and its log-sum-exp (natural
+    log), as `attn.attention {return_lse}` returns them. The result is the
+    state of attention over the union of the key sets, when they are
+    disjoint: LSE = ln sum_k exp(LSE_k) and O = sum_k exp(LSE_k - LSE) O_k.
+    Rows where every LSE_k is -inf (no key anywhere) give O = 0 and
+    LSE = -inf. Exact up to f32 rounding: split-KV, cascade (shared-prefix)
+    attention and sequence parallelism each compute parts and merge them.
+
+    Every O_k and the output have one shape `[..., Dv]` (any rank >= 1);
+    every LSE_k and the LSE output are f32 with the shape of O without its
+    last dimension. O_k are f32, f16 or bf16 (read as f32); the output's
+    element type is its init's. The math is in f32.
+  }];
+
+  let arguments = (ins
+    Variadic<AnyRankedTensor>:$states,
+    AnyRankedTensor:$out_init,
+    AnyRankedTensor:$lse_init
+  );
+  let results = (outs AnyRankedTensor:$result, AnyRankedTensor:$lse);
+
+  let assemblyFormat = [{
+    `ins` `(` $states `:` type($states) `)`
+    `outs` `(` $out_init `,` $lse_init `:` type($out_init) `,` type($lse_init) `)`
+    attr-dict `->` type($result) `,` type($lse)
+  }];
+
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(
+          getOperation(), getOutInitMutable().getOperandNumber(), 2);
+    }
+    /// The number of merged states.
+    unsigned getNumStates() { return getStates().size() / 2; }
+    /// O and LSE of state k.
+    ::mlir::Value getStateOutput(unsigned k) { return getStates()[2 * k]; }
+    ::mlir::Value getStateLse(unsigned k) { return getStates()[2 * k + 1]; }
   }];
 }
 
