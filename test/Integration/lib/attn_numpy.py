@@ -139,11 +139,12 @@ def _grids(shape):
 def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
                       softcap=None, score="softmax", feature=None, mask=None,
                       bias=None, allowed=None, score_mod=None, mask_mod=None,
-                      sink_logits=None):
+                      sink_logits=None, with_shift=False):
     """The unnormalized weights [B,Hq,Lq,Lk] (0 where not allowed), the
     allowed set [B,Hq,Lq,Lk], v repeated to the query heads, and with
     sink_logits the sinks' weights [B,Hq,Lq,1] on the same scale (else
-    None)."""
+    None). with_shift: also the shift [B,Hq,Lq,1] that softmax weights are
+    relative to (w = exp(s - shift); None for other scores)."""
     q = np.asarray(q, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -165,6 +166,7 @@ def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
         allowed &= np.broadcast_to(mask_mod(*_grids(allowed.shape)),
                                    allowed.shape)
     w_sink = None
+    shift = None
     if score == "kernel" and feature in ("elu1", "relu"):
         w = np.einsum("bhid,bhjd->bhij", _phi(scale * q, feature),
                       _phi(k, feature))
@@ -201,7 +203,30 @@ def attention_weights(q, k, v, scale=None, causal=False, window=None, sinks=0,
             w = np.exp(-np.logaddexp(0.0, -s))
         else:
             raise ValueError((score, feature))
+    if with_shift:
+        return np.where(allowed, w, 0.0), allowed, v, w_sink, shift
     return np.where(allowed, w, 0.0), allowed, v, w_sink
+
+
+def row_statistics(q, k, v, **options):
+    """The LSE and entropy rows [B,Hq,Lq] of attention with `options` (as
+    attention_weights takes them): LSE = ln(sum of exp(s) over allowed keys,
+    plus exp(sink) with sink_logits), -inf for a row without keys (softmax
+    only, else None); entropy = -sum_j p ln p of the normalized weights p,
+    0 for a row without keys."""
+    w, _, _, w_sink, shift = attention_weights(q, k, v, with_shift=True,
+                                               **options)
+    keys = w.sum(axis=-1, keepdims=True)
+    z = keys + w_sink if w_sink is not None else keys
+    empty = keys == 0
+    lse = None
+    if shift is not None:
+        with np.errstate(divide="ignore"):
+            lse = np.where(empty, -np.inf, np.log(z) + shift)[..., 0]
+    p = w / np.where(empty, 1.0, z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=-1)
+    return lse, entropy
 
 
 def _softplus_weights(s, allowed):

@@ -272,6 +272,10 @@ def main():
             p.add_argument("--mask", action="store_true")
             p.add_argument("--bias", action="store_true")
             p.add_argument("--variant", action="append", default=[])
+            p.add_argument("--statistics", default="",
+                           help="results after the output, 'lse', "
+                                "'entropy' or 'lse,entropy': each read "
+                                "from statistics_files(OUTPUT, ...)")
         else:
             p.add_argument("--kernel", required=True)
             p.add_argument("--dilation")
@@ -349,7 +353,28 @@ def main():
     status = compare(got, want, atol, rtol, args.cmd, slack)
     if args.nan_reach:
         status |= nan_reach(q, k, v, allowed, got, bias, zero_rows)
+    names = statistics_names(getattr(args, "statistics", ""))
+    if names:
+        lse, entropy = attn_numpy.row_statistics(q, k, v, **options)
+        wanted = {"lse": lse, "entropy": entropy}
+        for name, path in zip(names, statistics_files(args.output, names)):
+            # Rows are f32 whatever the inputs; sums of L terms round.
+            status |= compare(from_npy(path), wanted[name], 2e-5, 2e-4, name)
     return status
+
+
+def statistics_names(text):
+    names = [n for n in text.split(",") if n]
+    for name in names:
+        if name not in ("lse", "entropy"):
+            raise SystemExit(f"unknown statistic {name!r}")
+    return names
+
+
+def statistics_files(output, names):
+    """The .npy files of the results after `output`: OUTPUT-lse.npy, ..."""
+    stem = output[:-4] if output.endswith(".npy") else output
+    return [f"{stem}-{name}.npy" for name in names]
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import check_case  # noqa: E402  (the file names of extra results)
 
 STRATEGIES = [
     ("reference", "reference"),
@@ -69,13 +71,22 @@ def main():
     only = os.environ.get("ATTN_STRATEGIES")
     failures = 0
     strategies = GPU_STRATEGIES if gpu_target(run_args) else STRATEGIES
+    statistics = []
+    for i, arg in enumerate(check_args):
+        if arg == "--statistics" and i + 1 < len(check_args):
+            statistics = check_case.statistics_names(check_args[i + 1])
+        elif arg.startswith("--statistics="):
+            statistics = check_case.statistics_names(arg.split("=", 1)[1])
     for label, strategy in strategies:
         if only and label not in only.split(","):
             continue
         out = os.path.join(work, "out-" + label + ".npy")
+        # Results after the output (check_case.py --statistics) go to the
+        # files check_case.py reads them from.
+        outputs = [out] + check_case.statistics_files(out, statistics)
         proc = subprocess.run(
-            [attn_run, mlir, "--attn-strategy=" + strategy, "--output", out]
-            + run_args, capture_output=True, text=True)
+            [attn_run, mlir, "--attn-strategy=" + strategy, "--output",
+             ",".join(outputs)] + run_args, capture_output=True, text=True)
         if proc.returncode != 0:
             text = proc.stderr.strip()
             errors = [l for l in text.splitlines() if "error" in l]

@@ -1,0 +1,39 @@
+// RUN: attn-opt %s --attn-convert-online-attention-to-linalg | FileCheck %s
+
+// attn.merge_states: one linalg.generic for the output (each state's factor
+// 2^(LSE_k log2(e) - max), the weighted sum, then the division by the sum of
+// factors) and one for the LSE; f16 states are read as f32.
+
+// CHECK-LABEL: func.func @merge_two
+// CHECK:         %[[OUT:.*]] = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x5x8xf16>, tensor<2x5x8xf16>, tensor<2x5xf32>, tensor<2x5xf32>)
+// CHECK:           arith.maximumf
+// CHECK:           math.exp2
+// CHECK:           arith.extf
+// CHECK:           arith.divf
+// CHECK:           arith.truncf
+// CHECK:         %[[LSE:.*]] = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel"]
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}} : tensor<2x5xf32>, tensor<2x5xf32>)
+// CHECK:           math.log2
+// CHECK:         return %[[OUT]], %[[LSE]]
+func.func @merge_two(%o1: tensor<2x5x8xf16>, %l1: tensor<2x5xf32>, %o2: tensor<2x5x8xf16>, %l2: tensor<2x5xf32>,
+                     %oi: tensor<2x5x8xf16>, %li: tensor<2x5xf32>) -> (tensor<2x5x8xf16>, tensor<2x5xf32>) {
+  %o, %lse = attn.merge_states ins(%o1, %l1, %o2, %l2 : tensor<2x5x8xf16>, tensor<2x5xf32>, tensor<2x5x8xf16>, tensor<2x5xf32>)
+      outs(%oi, %li : tensor<2x5x8xf16>, tensor<2x5xf32>) -> tensor<2x5x8xf16>, tensor<2x5xf32>
+  return %o, %lse : tensor<2x5x8xf16>, tensor<2x5xf32>
+}
+
+// attn.finalize with an lse: the output's generic and one over the rows.
+// CHECK-LABEL: func.func @finalize_lse
+// CHECK:         %[[O:.*]] = linalg.generic
+// CHECK:         %[[L:.*]] = linalg.generic
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}} : tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+// CHECK:           math.log2
+// CHECK:         return %[[O]], %[[L]]
+func.func @finalize_lse(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>, %m: tensor<1x2x4xf32>, %li: tensor<1x2x4xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {
+  %o, %lse = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) max(%m : tensor<1x2x4xf32>)
+      outs(%acc : tensor<1x2x4x8xf32>) lse(%li : tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return %o, %lse : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+}
