@@ -73,64 +73,72 @@ def _runs():
 @pytest.mark.parametrize("case", ["causal", "window_sinks", "masked_rows",
                                   "score_mod"])
 @pytest.mark.parametrize("strategy,target", list(_runs()))
-def test_lse_matches_float64(rng, case, strategy, target):
+def test_statistics_match_float64(rng, case, strategy, target):
+    # The LSE and (but for portable, whose tiles carry no entropy yet) the
+    # entropy, in the same pass as the output.
     q, k, v = _qkv(rng)
     options = _cases(rng)[case]
-    out, lse = attn.attention(q, k, v, return_lse=True, strategy=strategy,
-                              target=target, **options)
-    want_out, want_lse, _ = oracle.attention(q, k, v, statistics=True,
-                                             **options)
-    assert_close(out, want_out)
-    assert_lse_close(lse, want_lse)
+    entropy = strategy[0] != "portable"
+    results = attn.attention(q, k, v, return_lse=True,
+                             return_entropy=entropy, strategy=strategy,
+                             target=target, **options)
+    want_out, want_lse, want_entropy = oracle.attention(
+        q, k, v, statistics=True, **options)
+    assert_close(results[0], want_out)
+    assert_lse_close(results[1], want_lse)
+    if entropy:
+        assert_close(results[2], want_entropy)
     if case == "masked_rows":
-        assert np.isneginf(lse[:, :, [5, 20]]).all()
+        assert np.isneginf(results[1][:, :, [5, 20]]).all()
+        if entropy:
+            assert np.all(results[2][:, :, [5, 20]] == 0)
 
 
 @pytest.mark.parametrize("target", ["cpu", VULKAN])
-def test_lse_of_f16_and_block_sparse(rng, target):
-    # Half-precision inputs (the LSE is f32 all the same) and the
+def test_statistics_of_f16_and_block_sparse(rng, target):
+    # Half-precision inputs (the statistics are f32 all the same) and the
     # block_sparse strategy, which needs a mask.
     q, k, v = _qkv(rng, dtype=np.float16)
     mask = np.zeros((1, 1, LQ, LK), bool)
     mask[:, :, :, 16:40] = True
     mask[:, :, 30:] = False
     for strategy in ["tiled", "block_sparse"]:
-        out, lse = attn.attention(q, k, v, mask=mask, return_lse=True,
-                                  strategy=strategy, target=target)
-        want_out, want_lse, _ = oracle.attention(q, k, v, mask=mask,
-                                                 statistics=True)
+        out, lse, entropy = attn.attention(
+            q, k, v, mask=mask, return_lse=True, return_entropy=True,
+            strategy=strategy, target=target)
+        want_out, want_lse, want_entropy = oracle.attention(
+            q, k, v, mask=mask, statistics=True)
         assert_close(out, want_out, low_precision=True)
         assert_lse_close(lse, want_lse)
+        assert_close(entropy, want_entropy)
 
 
-def test_entropy_matches_float64(rng):
-    # The reference strategy computes the entropy (and is what selection
-    # takes for it): softmax with sink logits and empty rows, and a kernel
-    # score whose weights normalize.
+@pytest.mark.parametrize("target", ["cpu", VULKAN])
+@pytest.mark.parametrize("score", ["elu1", "softplus", "sigmoid"])
+def test_entropy_of_other_normalized_scores(rng, score, target):
+    # Weights that are not exp(s): kernel scores (no running maximum) and
+    # softplus (a maximum that is not the row's largest score), with a row
+    # that a mask_mod empties.
     q, k, v = _qkv(rng)
-    options = _cases(rng)["window_sinks"]
-    options["mask_mod"] = lambda b, h, i, j: i != 7
-    out, lse, entropy = attn.attention(q, k, v, return_lse=True,
-                                       return_entropy=True, **options)
-    want_out, want_lse, want_entropy = oracle.attention(
-        q, k, v, statistics=True, **options)
-    assert_close(out, want_out)
-    assert_lse_close(lse, want_lse)
-    assert_close(entropy, want_entropy)
-    assert np.all(entropy[:, :, 7] == 0)
-    out, entropy = attn.attention(q, k, v, score="elu1", causal=True,
-                                  return_entropy=True)
-    want_out, _, want_entropy = oracle.attention(q, k, v, score="elu1",
-                                                 causal=True, statistics=True)
-    assert_close(out, want_out)
-    assert_close(entropy, want_entropy)
+    options = dict(causal=True, mask_mod=lambda b, h, i, j: i != 7)
+    want_out, _, want_entropy = oracle.attention(
+        q, k, v, score=score, statistics=True, **options)
+    for strategy in ["reference", ("tiled", {"block_k": 16}),
+                     ("split_kv", {"splits": 3, "block_k": 16})]:
+        out, entropy = attn.attention(q, k, v, score=score,
+                                      return_entropy=True, strategy=strategy,
+                                      target=target, **options)
+        assert_close(out, want_out)
+        assert_close(entropy, want_entropy)
+        assert np.all(entropy[:, :, 7] == 0)
 
 
 def test_strategies_without_entropy_say_so(rng):
     q, k, v = _qkv(rng)
     with pytest.raises(attn.CompileError,
-                       match="return_entropy is not computed by tiled yet"):
-        attn.attention(q, k, v, return_entropy=True, strategy="tiled")
+                       match="return_entropy is not computed by portable "
+                             "yet"):
+        attn.attention(q, k, v, return_entropy=True, strategy="portable")
     with pytest.raises(attn.CompileError,
                        match="return_entropy sums w ln w over each"):
         attn.attention(q, k, v, score="elu1", return_entropy=True,

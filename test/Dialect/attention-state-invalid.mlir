@@ -130,3 +130,51 @@ func.func @merge_result(%o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>) {
       outs(%o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<2x4x8xf16>, tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @finalize_lse_without_result(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{has 0 results after the output but 1 inits for them (lse, entropy)}}
+  %o = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) max(%l : tensor<1x2x4xf32>)
+      outs(%acc : tensor<1x2x4x8xf32>) lse(%l : tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @finalize_entropy_unnormalized(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{'entropy' needs a score that normalizes, got #attn.score<kernel<elu1>, normalize = false>}}
+  %o:2 = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) max(%l : tensor<1x2x4xf32>)
+      outs(%acc : tensor<1x2x4x8xf32>) entropy(%l, %l : tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+      {score = #attn.score<kernel<elu1>, normalize = false>} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @finalize_entropy_type(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>, %t: tensor<1x2x5xf32>) {
+  // expected-error @+1 {{'entropy' state and init must have the type of 'sum' 'tensor<1x2x4xf32>', got 'tensor<1x2x5xf32>', 'tensor<1x2x4xf32>'}}
+  %o:2 = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) max(%l : tensor<1x2x4xf32>)
+      outs(%acc : tensor<1x2x4x8xf32>) entropy(%t, %l : tensor<1x2x5xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @tile_entropy_type(%q: tensor<1x2x4x8xf32>, %m: tensor<1x2x4xf32>, %t: tensor<1x2x4xf16>, %i: index) {
+  // expected-error @+1 {{'entropy' state and result must have the type of 'sum' 'tensor<1x2x4xf32>', got 'tensor<1x2x4xf16>', 'tensor<1x2x4xf16>'}}
+  %a:4 = attn.online_attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      positions(%i, %i) outs(%q, %m, %m : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) entropy(%t : tensor<1x2x4xf16>)
+      {scale = 1.0 : f32} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf16>
+  return
+}
+
+// -----
+
+func.func @tile_entropy_unnormalized(%q: tensor<1x2x4x8xf32>, %m: tensor<1x2x4xf32>, %i: index) {
+  // expected-error @+1 {{'entropy' needs a score that normalizes, got #attn.score<kernel<identity>, normalize = false>}}
+  %a:4 = attn.online_attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      positions(%i, %i) outs(%q, %m, %m : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) entropy(%m : tensor<1x2x4xf32>)
+      {scale = 1.0 : f32, score = #attn.score<kernel<identity>, normalize = false>} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+  return
+}

@@ -313,37 +313,79 @@ SmallVector<Value> TileLowering::build() {
           return {sum};
         return {arith::SelectOp::create(nb, nl, a[2], sum, a.back())};
       });
-  return {acc, mNew, sum};
+  if (!op.getEntropy())
+    return {acc, mNew, sum};
+  // The entropy part: the old t moved to the new maximum (from the old sum
+  // and max), plus this tile's terms.
+  Value t = op.getEntropy();
+  AffineMap id3 = b.getMultiDimIdentityMap(3);
+  if (tracksMax)
+    t = generic(
+        t.getType(), ValueRange{op.getSum(), op.getMax(), mSafe, alpha},
+        ValueRange{t}, {id3, id3, id3, id3, id3}, {par, par, par},
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+          AttentionAlgebra algebra(nb, nl, p);
+          return {algebra.rescaleEntropy(a[4], a[0], a[1], a[2], a[3])};
+        });
+  SmallVector<Value> termIns = {scores, weights};
+  SmallVector<AffineMap> termMaps = {b.getMultiDimIdentityMap(4),
+                                     b.getMultiDimIdentityMap(4)};
+  if (mSafe) {
+    termIns.push_back(mSafe);
+    termMaps.push_back(map(4, {dim(0), dim(1), dim(2)}));
+  }
+  termMaps.push_back(map(4, {dim(0), dim(1), dim(2)}));
+  Value entropy = generic(
+      t.getType(), termIns, ValueRange{t}, termMaps, {par, par, par, red},
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+        AttentionAlgebra algebra(nb, nl, p);
+        Value reference =
+            mSafe ? a[2]
+                  : arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.0))
+                        .getResult();
+        return {arith::AddFOp::create(
+            nb, nl, a.back(), algebra.entropyTerm(a[0], a[1], reference))};
+      });
+  return {acc, mNew, sum, entropy};
 }
 
-/// The LSE of a finalize's rows (AttentionAlgebra::logSumExp): one
-/// linalg.generic over [B, Hq, M] into the op's LSE init.
-Value lowerFinalizeLse(RewriterBase &b, FinalizeOp op,
-                       const AttentionProblem &p) {
+/// A statistic of a finalize's rows into `init`, one linalg.generic over
+/// [B, Hq, M]: the LSE (AttentionAlgebra::logSumExp) or, with `entropySum`,
+/// the entropy (AttentionAlgebra::entropy).
+Value lowerFinalizeRows(RewriterBase &b, FinalizeOp op,
+                        const AttentionProblem &p, Value init,
+                        Value entropySum = Value()) {
   Location loc = op.getLoc();
   AffineMap id3 = b.getMultiDimIdentityMap(3);
   SmallVector<Value> ins = {op.getSum(), op.getMax()};
-  SmallVector<AffineMap> maps = {id3, id3};
+  if (entropySum)
+    ins.push_back(entropySum);
+  SmallVector<AffineMap> maps(ins.size(), id3);
   if (p.sinkLogits) {
     ins.push_back(p.sinkLogits);
     maps.push_back(AffineMap::get(3, 0, {b.getAffineDimExpr(1)}, b.getContext()));
   }
   maps.push_back(id3);
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{op.getLseInit().getType()}, ins,
-      ValueRange{op.getLseInit()}, maps,
+      b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
       SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         AttentionAlgebra algebra(nb, nl, p);
-        Value sinkWeight = p.sinkLogits ? algebra.sinkWeight(a[2], a[1]) : Value();
-        linalg::YieldOp::create(nb, nl,
-                                algebra.logSumExp(a[1], a[0], sinkWeight));
+        Value l = a[0], m = a[1];
+        Value sinkWeight =
+            p.sinkLogits ? algebra.sinkWeight(a[entropySum ? 3 : 2], m)
+                         : Value();
+        linalg::YieldOp::create(
+            nb, nl,
+            entropySum ? algebra.entropy(a[2], l, sinkWeight)
+                       : algebra.logSumExp(m, l, sinkWeight));
       });
   return generic.getResult(0);
 }
 
 /// attn.finalize as one linalg.generic (AttentionAlgebra::epilogue): in
-/// place into acc when the result is f32, else into init; and its LSE.
+/// place into acc when the result is f32, else into init; and its LSE and
+/// entropy.
 SmallVector<Value> lowerFinalize(RewriterBase &b, FinalizeOp op) {
   AttentionProblem p = AttentionProblem::get(op);
   Location loc = op.getLoc();
@@ -386,9 +428,13 @@ SmallVector<Value> lowerFinalize(RewriterBase &b, FinalizeOp op) {
         linalg::YieldOp::create(nb, nl,
                                 algebra.epilogue(o, l, outElem, sinkWeight));
       });
-  if (!op.getLseInit())
-    return {generic.getResult(0)};
-  return {generic.getResult(0), lowerFinalizeLse(b, op, p)};
+  SmallVector<Value> results = {generic.getResult(0)};
+  if (op.getLseInit())
+    results.push_back(lowerFinalizeRows(b, op, p, op.getLseInit()));
+  if (op.getEntropyInit())
+    results.push_back(lowerFinalizeRows(b, op, p, op.getEntropyInit(),
+                                        op.getEntropySum()));
+  return results;
 }
 
 /// attn.merge_states as linalg.generic ops: each state is (O_k, LSE_k) with

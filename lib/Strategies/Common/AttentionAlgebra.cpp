@@ -151,6 +151,71 @@ Value AttentionAlgebra::sinkWeight(Value sinkLogit, Value m) {
   return fn.weight(b, loc, sink, m);
 }
 
+Value AttentionAlgebra::entropyTerm(Value s, Value w, Value mSafe) {
+  if (p.score.getFunction()->scoresInLog2Domain() && tracksMax()) {
+    // log2 w = s - mSafe; a key of weight 0 has s = -inf: clamped, so that
+    // 0 times it is 0.
+    Value log2w = arith::SubFOp::create(b, loc, s,
+                                        broadcastLike(b, loc, mSafe, s));
+    log2w = arith::MaximumFOp::create(
+        b, loc, log2w, constant(log2w, -std::numeric_limits<float>::max()));
+    return arith::MulFOp::create(b, loc, w, log2w);
+  }
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, w,
+                                         constant(w, 0.0));
+  Value term =
+      arith::MulFOp::create(b, loc, w, math::Log2Op::create(b, loc, w));
+  return arith::SelectOp::create(b, loc, positive, term, constant(w, 0.0));
+}
+
+/// m, or 0 while it is -inf.
+static Value safeMax(OpBuilder &b, Location loc, Value m) {
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m,
+                                      constantLike(b, loc, m, kNegInf));
+  return arith::SelectOp::create(b, loc, empty, constantLike(b, loc, m, 0.0),
+                                 m);
+}
+
+Value AttentionAlgebra::rescaleEntropy(Value t, Value l, Value m, Value mSafe,
+                                       Value alpha) {
+  if (!tracksMax())
+    return t;
+  Value shift = arith::SubFOp::create(b, loc, safeMax(b, loc, m), mSafe);
+  Value moved = arith::AddFOp::create(
+      b, loc, t, arith::MulFOp::create(b, loc, shift, l));
+  return arith::MulFOp::create(b, loc, alpha, moved);
+}
+
+Value AttentionAlgebra::mergedEntropy(ArrayRef<Value> ts, ArrayRef<Value> ls,
+                                      ArrayRef<Value> ms,
+                                      ArrayRef<Value> factors) {
+  if (!tracksMax())
+    return weightedSum(factors, ts);
+  Value mMax = safeMax(b, loc, mergedMax(ms));
+  SmallVector<Value> moved;
+  for (auto [t, l, m] : llvm::zip_equal(ts, ls, ms)) {
+    Value shift = arith::SubFOp::create(b, loc, safeMax(b, loc, m), mMax);
+    moved.push_back(arith::AddFOp::create(
+        b, loc, t, arith::MulFOp::create(b, loc, shift, l)));
+  }
+  return weightedSum(factors, moved);
+}
+
+Value AttentionAlgebra::entropy(Value t, Value l, Value sinkWeight) {
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
+                                      constant(l, 0.0));
+  Value total =
+      sinkWeight ? arith::AddFOp::create(b, loc, l, sinkWeight).getResult() : l;
+  Value numerator = arith::SubFOp::create(
+      b, loc,
+      arith::MulFOp::create(b, loc, l, math::Log2Op::create(b, loc, total)),
+      t);
+  Value h = arith::MulFOp::create(
+      b, loc, arith::DivFOp::create(b, loc, numerator, total),
+      constant(numerator, 1.0 / kLog2E));
+  return arith::SelectOp::create(b, loc, empty, constant(h, 0.0), h);
+}
+
 Value AttentionAlgebra::logSumExp(Value m, Value l, Value sinkWeight) {
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
                                       constant(l, 0.0));

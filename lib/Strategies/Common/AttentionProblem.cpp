@@ -72,6 +72,8 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     p.sinkLogits = finalize.getSinkLogits();
     p.lseInit = finalize.getLseInit();
     p.returnLse = p.lseInit != nullptr;
+    p.entropyInit = finalize.getEntropyInit();
+    p.returnEntropy = p.entropyInit != nullptr;
   } else if (auto merge = dyn_cast<MergeStatesOp>(op)) {
     // States of softmax attention: what the merge's math needs.
     p.init = merge.getOutInit();

@@ -90,7 +90,7 @@ private:
   void emitMicroTile(Value batch, Value kvHead, const MicroRows &rows,
                      Value rowBase, Value tile, Value packedKeys,
                      Value queries, Value oAcc, Value mRow, Value lRow,
-                     Value pBuf, Value partBuf, Value blockFull,
+                     Value tRow, Value pBuf, Value partBuf, Value blockFull,
                      Value modFull);
   /// Lane k of the result = sum of the lanes of vectors[k].
   Value transposeReduce(SmallVector<Value> vectors);

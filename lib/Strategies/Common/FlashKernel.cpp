@@ -75,14 +75,20 @@ SmallVector<Value> FlashEmitter::build() {
     modTiles = modClassifier->classes(b.getI8Type());
   }
 
-  // Per-head partial results of split-KV tasks.
+  // The entropy part of the state: kept when the fused finalize returns
+  // the entropy.
+  bool withEntropy = !state && p.entropyInit;
+  // Per-head partial results of split-KV tasks: O, m, l (and t).
   auto partialTypes = [&]() -> SmallVector<RankedTensorType> {
-    return {RankedTensorType::get(
-                {splits, ShapedType::kDynamic, paddedRows, paddedDv}, f32),
-            RankedTensorType::get({splits, ShapedType::kDynamic, paddedRows},
-                                  f32),
-            RankedTensorType::get({splits, ShapedType::kDynamic, paddedRows},
-                                  f32)};
+    auto rowsType =
+        RankedTensorType::get({splits, ShapedType::kDynamic, paddedRows}, f32);
+    SmallVector<RankedTensorType> types = {
+        RankedTensorType::get(
+            {splits, ShapedType::kDynamic, paddedRows, paddedDv}, f32),
+        rowsType, rowsType};
+    if (withEntropy)
+      types.push_back(rowsType);
+    return types;
   };
 
   AttentionAlgebra algebra(b, loc, p);
@@ -124,13 +130,17 @@ SmallVector<Value> FlashEmitter::build() {
   };
 
   // Writes rows [g, i] of block `block` into the forall's shared outputs
-  // `outs`: the result through the epilogue (and the LSE), or in state mode
-  // acc, max and sum. rowState(r) gives row r's {m, l} (m only when
-  // needsMax) and rowVector(r, e) its O vectors.
-  bool needsMax = state || p.sinkLogits || p.lseInit;
+  // `outs`: the result through the epilogue (and the LSE and entropy), or
+  // in state mode acc, max and sum. rowState(r) gives row r's m, l and t
+  // (m only when needsMax, t only withEntropy) and rowVector(r, e) its O
+  // vectors.
+  bool needsMax = state || p.sinkLogits || p.lseInit || p.entropyInit;
+  struct RowState {
+    Value m, l, t;
+  };
   auto writeBlock = [&](Value batch, Value kvHead, ValueRange outs,
                         Value block, scf::ForallOp forall,
-                        function_ref<std::pair<Value, Value>(Value r)> rowState,
+                        function_ref<RowState(Value r)> rowState,
                         function_ref<Value(Value r, int64_t e)> rowVector) {
     BlockSlice slice = blockSlice(batch, kvHead, block);
     Type outElem =
@@ -148,7 +158,7 @@ SmallVector<Value> FlashEmitter::build() {
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 Value r = add(mul(g, idx(cfg.blockQ)), i);
-                auto [m, l] = rowState(r);
+                auto [m, l, t] = rowState(r);
                 // The row's sink logit, weighed against its maximum.
                 Value sinkWeight;
                 if (!state && p.sinkLogits)
@@ -161,6 +171,10 @@ SmallVector<Value> FlashEmitter::build() {
                 if (!state && p.lseInit)
                   next[1] = tensor::InsertOp::create(
                       b, loc, algebra.logSumExp(m, l, sinkWeight), next[1],
+                      ValueRange{idx(0), g, i});
+                if (withEntropy)
+                  next.back() = tensor::InsertOp::create(
+                      b, loc, algebra.entropy(t, l, sinkWeight), next.back(),
                       ValueRange{idx(0), g, i});
                 for (int64_t e = 0; e < valueVecs; ++e) {
                   Value o = rowVector(r, e);
@@ -195,12 +209,15 @@ SmallVector<Value> FlashEmitter::build() {
   };
 
   SmallVector<Value> outputs;
-  if (state)
+  if (state) {
     outputs = {state->acc, state->max, state->sum};
-  else if (p.lseInit)
-    outputs = {p.init, p.lseInit};
-  else
+  } else {
     outputs = {p.init};
+    if (p.lseInit)
+      outputs.push_back(p.lseInit);
+    if (p.entropyInit)
+      outputs.push_back(p.entropyInit);
+  }
   return headLoop(
       batches, p.headsKV, outputs,
       [&](Value batch, Value kvHead, ValueRange carried) -> SmallVector<Value> {
@@ -244,6 +261,11 @@ SmallVector<Value> FlashEmitter::build() {
               b, loc, memType({paddedRows, paddedDv}), b.getI64IntegerAttr(64));
           Value mRow = memref::AllocaOp::create(b, loc, memType({paddedRows}));
           Value lRow = memref::AllocaOp::create(b, loc, memType({paddedRows}));
+          Value tRow =
+              withEntropy
+                  ? memref::AllocaOp::create(b, loc, memType({paddedRows}))
+                        .getResult()
+                  : Value();
           Value pBuf = memref::AllocaOp::create(
               b, loc, memType({mr, cfg.blockK}), b.getI64IntegerAttr(64));
           Value partBuf =
@@ -307,6 +329,9 @@ SmallVector<Value> FlashEmitter::build() {
                 }
                 memref::StoreOp::create(b, loc, m, mRow, ValueRange{r});
                 memref::StoreOp::create(b, loc, l, lRow, ValueRange{r});
+                if (tRow)
+                  memref::StoreOp::create(b, loc, fconst(0.0), tRow,
+                                          ValueRange{r});
                 for (int64_t e = 0; e < valueVecs; ++e)
                   vector::StoreOp::create(b, loc, o[e], oAcc,
                                           ValueRange{r, idx(e * lanes)});
@@ -496,7 +521,7 @@ SmallVector<Value> FlashEmitter::build() {
                                                 xb.getInsertionPoint());
                             emitMicroTile(batch, kvHead, micro, rowBase, tile,
                                           packedKeys, queries, oAcc, mRow,
-                                          lRow, pBuf, partBuf, blockFull,
+                                          lRow, tRow, pBuf, partBuf, blockFull,
                                           microModFull);
                             scf::YieldOp::create(b, loc);
                           });
@@ -522,14 +547,15 @@ SmallVector<Value> FlashEmitter::build() {
           if (splits == 1) {
             writeBlock(
                 batch, kvHead, forall.getRegionIterArgs(), block, forall,
-                [&](Value r) -> std::pair<Value, Value> {
-                  Value m =
-                      needsMax
-                          ? memref::LoadOp::create(b, loc, mRow, ValueRange{r})
-                                .getResult()
-                          : Value();
-                  return {m, memref::LoadOp::create(b, loc, lRow,
-                                                    ValueRange{r})};
+                [&](Value r) -> RowState {
+                  auto load = [&](Value row) -> Value {
+                    return row ? memref::LoadOp::create(b, loc, row,
+                                                        ValueRange{r})
+                                     .getResult()
+                               : Value();
+                  };
+                  return {needsMax ? load(mRow) : Value(), load(lRow),
+                          load(tRow)};
                 },
                 [&](Value r, int64_t e) -> Value {
                   return vector::LoadOp::create(b, loc, vecType, oAcc,
@@ -557,12 +583,12 @@ SmallVector<Value> FlashEmitter::build() {
             Value mSlice = tensor::ExtractSliceOp::create(b, loc, rType,
                                                           outs[1], rOff, rSize,
                                                           one3);
-            Value lSlice = tensor::ExtractSliceOp::create(b, loc, rType,
-                                                          outs[2], rOff, rSize,
-                                                          one3);
+            SmallVector<Value> slices = {oSlice, mSlice};
+            for (size_t k = 2; k < outs.size(); ++k)
+              slices.push_back(tensor::ExtractSliceOp::create(
+                  b, loc, rType, outs[k], rOff, rSize, one3));
             auto rLoop = scf::ForOp::create(
-                b, loc, idx(0), idx(paddedRows), idx(1),
-                ValueRange{oSlice, mSlice, lSlice},
+                b, loc, idx(0), idx(paddedRows), idx(1), slices,
                 [&](OpBuilder &rb, Location, Value r, ValueRange t) {
                   OpBuilder::InsertionGuard guard3(b);
                   b.setInsertionPoint(rb.getInsertionBlock(),
@@ -580,20 +606,24 @@ SmallVector<Value> FlashEmitter::build() {
                       b, loc,
                       memref::LoadOp::create(b, loc, mRow, ValueRange{r}),
                       t[1], ValueRange{idx(0), idx(0), r});
-                  Value l = tensor::InsertOp::create(
-                      b, loc,
-                      memref::LoadOp::create(b, loc, lRow, ValueRange{r}),
-                      t[2], ValueRange{idx(0), idx(0), r});
-                  scf::YieldOp::create(b, loc, ValueRange{o, m, l});
+                  SmallVector<Value> next = {o, m};
+                  SmallVector<Value> rowScratch = {lRow};
+                  if (tRow)
+                    rowScratch.push_back(tRow);
+                  for (auto [k, row] : llvm::enumerate(rowScratch))
+                    next.push_back(tensor::InsertOp::create(
+                        b, loc,
+                        memref::LoadOp::create(b, loc, row, ValueRange{r}),
+                        t[2 + k], ValueRange{idx(0), idx(0), r}));
+                  scf::YieldOp::create(b, loc, next);
                 });
             OpBuilder::InsertionGuard guard3(b);
             b.setInsertionPointToStart(forall.getTerminator().getBody());
             tensor::ParallelInsertSliceOp::create(b, loc, rLoop.getResult(0),
                                                   outs[0], oOff, oSize, one4);
-            tensor::ParallelInsertSliceOp::create(b, loc, rLoop.getResult(1),
-                                                  outs[1], rOff, rSize, one3);
-            tensor::ParallelInsertSliceOp::create(b, loc, rLoop.getResult(2),
-                                                  outs[2], rOff, rSize, one3);
+            for (size_t k = 1; k < outs.size(); ++k)
+              tensor::ParallelInsertSliceOp::create(
+                  b, loc, rLoop.getResult(k), outs[k], rOff, rSize, one3);
           }
         }
         if (splits == 1)
@@ -601,7 +631,8 @@ SmallVector<Value> FlashEmitter::build() {
 
         // Merge the splits' states (AttentionAlgebra), then the epilogue.
         Value oPart = forall.getResult(0), mPart = forall.getResult(1),
-              lPart = forall.getResult(2);
+              lPart = forall.getResult(2),
+              tPart = withEntropy ? forall.getResult(3) : Value();
         auto merge = scf::ForallOp::create(
             b, loc, ArrayRef<OpFoldResult>{numBlocks}, carried, std::nullopt);
         {
@@ -612,16 +643,18 @@ SmallVector<Value> FlashEmitter::build() {
               b, loc, MemRefType::get({paddedDv}, f32), b.getI64IntegerAttr(64));
           writeBlock(
               batch, kvHead, merge.getRegionIterArgs(), block, merge,
-              [&](Value r) -> std::pair<Value, Value> {
-                // Merges row r's states: O into oRow; returns {m, l}.
+              [&](Value r) -> RowState {
+                // Merges row r's states: O into oRow; returns m, l, t.
                 auto part = [&](Value tensor, int64_t sp) -> Value {
                   return tensor::ExtractOp::create(
                       b, loc, tensor, ValueRange{idx(sp), block, r});
                 };
-                SmallVector<Value> ms, ls;
+                SmallVector<Value> ms, ls, ts;
                 for (int64_t sp = 0; sp < splits; ++sp) {
                   ms.push_back(part(mPart, sp));
                   ls.push_back(part(lPart, sp));
+                  if (tPart)
+                    ts.push_back(part(tPart, sp));
                 }
                 SmallVector<Value> w = algebra.mergeFactors(ms);
                 for (int64_t e = 0; e < valueVecs; ++e) {
@@ -635,7 +668,9 @@ SmallVector<Value> FlashEmitter::build() {
                                           oRow, ValueRange{idx(e * lanes)});
                 }
                 Value m = needsMax ? algebra.mergedMax(ms) : Value();
-                return {m, algebra.weightedSum(w, ls)};
+                Value t =
+                    tPart ? algebra.mergedEntropy(ts, ls, ms, w) : Value();
+                return {m, algebra.weightedSum(w, ls), t};
               },
               [&](Value, int64_t e) -> Value {
                 return vector::LoadOp::create(b, loc, vecType, oRow,

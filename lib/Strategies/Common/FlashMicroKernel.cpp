@@ -216,7 +216,8 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
                                  const MicroRows &rows, Value rowBase,
                                  Value tile, Value packedKeys, Value queries,
                                  Value oAcc, Value mRow, Value lRow,
-                                 Value pBuf, Value partBuf, Value blockFull,
+                                 Value tRow, Value pBuf, Value partBuf,
+                                 Value blockFull,
                                  Value modFull) {
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
   Value kvStart = mul(tile, idx(cfg.blockK));
@@ -368,5 +369,5 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   };
   access.value = value;
   emitOnlineSoftmaxStep(b, loc, p, cfg, s, access,
-                        MicroTileState{oAcc, mRow, lRow, pBuf, rowBase});
+                        MicroTileState{oAcc, mRow, lRow, pBuf, rowBase, tRow});
 }

@@ -36,11 +36,12 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
     return false;
   AttentionProblem p = AttentionProblem::get(op);
   // The flash kernels compute the custom variants of attn.attention (the
-  // tile op carries them) and its LSE (the finalize they fuse).
+  // tile op carries them), its LSE (from the state, in the finalize they
+  // fuse) and its entropy (a fourth part of the state).
   bool fused = !p.isNeighborhood;
   AttentionProblem::Computed computed;
   computed.scoreMod = computed.maskMod = computed.sinkLogits = fused;
-  computed.lse = true;
+  computed.lse = computed.entropy = true;
   if (std::string missing = p.unsupportedVariants(getName(), computed);
       !missing.empty()) {
     reason = missing;
@@ -94,7 +95,8 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
     tile->setAttr(attrName, config);
     rewriter.replaceOp(op, createFinalize(rewriter, p, tile.getAccResult(),
                                           tile.getSumResult(),
-                                          tile.getMaxResult()));
+                                          tile.getMaxResult(),
+                                          tile.getEntropyResult()));
   };
   MLIRContext *ctx = op->getContext();
   if (target.kind == TargetDescription::Kind::GPU) {

@@ -89,8 +89,9 @@ private:
   Value rowDot(Value qr, Value keys, Value j);
   void emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf, Value maskBuf,
                            Value biasBuf, Value out, Value partO, Value partM,
-                           Value partL);
-  void emitMergeKernel(Value out, Value partO, Value partM, Value partL);
+                           Value partL, Value partT);
+  void emitMergeKernel(Value out, Value partO, Value partM, Value partL,
+                       Value partT);
   const AttentionProblem &p;
   GpuKernelConfig cfg;
   SmallVector<Value> extents;
@@ -104,8 +105,9 @@ private:
   Value modClasses;
   /// State mode: the state's buffers, read (null when empty) and written.
   Value accIn, maxIn, sumIn, accOut, maxOut, sumOut;
-  /// The LSE result's buffer, when the fused finalize has one.
-  Value lseOut;
+  /// The LSE and entropy results' buffers, when the fused finalize has
+  /// them (the entropy adds a part t to each row's state).
+  Value lseOut, entropyOut;
   /// The buffers of the tables the mods read, and of the sink logits.
   DenseMap<Value, Value> modBuffers;
   Value sinkBuf;
@@ -195,7 +197,8 @@ Value GpuEmitter::rowDot(Value qr, Value keys, Value j) {
 
 void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                      Value maskBuf, Value biasBuf, Value out,
-                                     Value partO, Value partM, Value partL) {
+                                     Value partO, Value partM, Value partL,
+                                     Value partT) {
   int64_t d = p.headDim, dvDim = p.valueDim, bq = cfg.blockQ, bk = cfg.blockK;
   Attribute workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::AddressSpace::Workgroup);
@@ -308,8 +311,12 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
     lInit = select(readsState, memref::LoadOp::create(b, loc, sumIn, at),
                    lInit);
   }
+  // The row's state in registers: m, l (and the entropy part t).
+  SmallVector<Value> stateInit = {mInit, lInit};
+  if (entropyOut)
+    stateInit.push_back(fconst(0.0));
   auto tileLoop = scf::ForOp::create(
-      b, loc, tFirst, tEnd, one, ValueRange{mInit, lInit},
+      b, loc, tFirst, tEnd, one, stateInit,
       [&](OpBuilder &nb, Location, Value t, ValueRange ml) {
         OpBuilder::InsertionGuard g1(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -546,10 +553,13 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                           // sums (AttentionAlgebra); disallowed keys leave
                           // everything as is.
                           Value m = state[0], l = state[1];
+                          Value tEnt = entropyOut ? state[2] : Value();
                           Value weight, alpha = fconst(1.0), mNext = m;
+                          Value mSafe = fconst(0.0);
                           if (tracksMax) {
                             AttentionAlgebra::MaxUpdate update =
                                 algebra.updateMax(m, s);
+                            mSafe = update.mSafe;
                             alpha = algebra.rescaleFactor(m, update.mSafe);
                             weight = algebra.weight(s, update.mSafe);
                             mNext = select(allowed, update.mNew, m);
@@ -575,19 +585,27 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                   memref::StoreOp::create(b, loc, next, orow,
                                                           ValueRange{e});
                                 });
-                                Value lNew = arith::AddFOp::create(
+                                SmallVector<Value> sums = {arith::AddFOp::create(
                                     b, loc,
                                     arith::MulFOp::create(b, loc, l, alpha),
-                                    weight);
-                                scf::YieldOp::create(b, loc,
-                                                     ValueRange{lNew});
+                                    weight)};
+                                if (tEnt)
+                                  sums.push_back(arith::AddFOp::create(
+                                      b, loc,
+                                      algebra.rescaleEntropy(tEnt, l, m, mSafe,
+                                                             alpha),
+                                      algebra.entropyTerm(s, weight, mSafe)));
+                                scf::YieldOp::create(b, loc, sums);
                               },
                               [&](OpBuilder &ub, Location) {
-                                scf::YieldOp::create(ub, loc, ValueRange{l});
+                                scf::YieldOp::create(
+                                    ub, loc,
+                                    tEnt ? ValueRange{l, tEnt}
+                                         : ValueRange{l});
                               });
-                          scf::YieldOp::create(
-                              b, loc,
-                              ValueRange{mNext, update.getResult(0)});
+                          SmallVector<Value> next = {mNext};
+                          llvm::append_range(next, update.getResults());
+                          scf::YieldOp::create(b, loc, next);
                         });
                     scf::YieldOp::create(b, loc, keyLoop.getResults());
                   },
@@ -603,6 +621,7 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
         scf::YieldOp::create(b, loc, ifVisit.getResults());
       });
   Value m = tileLoop.getResult(0), l = tileLoop.getResult(1);
+  Value t = entropyOut ? tileLoop.getResult(2) : Value();
 
   scf::IfOp::create(b, loc, valid, [&](OpBuilder &wb, Location) {
     OpBuilder::InsertionGuard g(b);
@@ -615,6 +634,8 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
       });
       memref::StoreOp::create(b, loc, m, partM, ValueRange{split, bh, row});
       memref::StoreOp::create(b, loc, l, partL, ValueRange{split, bh, row});
+      if (partT)
+        memref::StoreOp::create(b, loc, t, partT, ValueRange{split, bh, row});
     } else if (state) {
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
         memref::StoreOp::create(
@@ -640,6 +661,9 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
       if (lseOut)
         memref::StoreOp::create(b, loc, algebra.logSumExp(m, l, sinkWeight),
                                 lseOut, ValueRange{batch, head, row});
+      if (entropyOut)
+        memref::StoreOp::create(b, loc, algebra.entropy(t, l, sinkWeight),
+                                entropyOut, ValueRange{batch, head, row});
     }
     scf::YieldOp::create(b, loc);
   });
@@ -647,7 +671,7 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
 }
 
 void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
-                                 Value partL) {
+                                 Value partL, Value partT) {
   int64_t dvDim = p.valueDim, bq = cfg.blockQ;
   Value one = idx(1);
   auto launch = gpu::LaunchOp::create(b, loc, numBlocks,
@@ -666,12 +690,15 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
         // The splits' states merged (AttentionAlgebra), then the epilogue.
-        SmallVector<Value> ms, ls;
+        SmallVector<Value> ms, ls, ts;
         for (int64_t s = 0; s < cfg.splits; ++s) {
           ms.push_back(memref::LoadOp::create(b, loc, partM,
                                               ValueRange{idx(s), bh, row}));
           ls.push_back(memref::LoadOp::create(b, loc, partL,
                                               ValueRange{idx(s), bh, row}));
+          if (partT)
+            ts.push_back(memref::LoadOp::create(b, loc, partT,
+                                                ValueRange{idx(s), bh, row}));
         }
         SmallVector<Value> factors = algebra.mergeFactors(ms);
         Value l = algebra.weightedSum(factors, ls);
@@ -687,6 +714,12 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
           memref::StoreOp::create(
               b, loc, algebra.logSumExp(algebra.mergedMax(ms), l, sinkWeight),
               lseOut, ValueRange{batch, head, row});
+        if (entropyOut)
+          memref::StoreOp::create(
+              b, loc,
+              algebra.entropy(algebra.mergedEntropy(ts, ls, ms, factors), l,
+                              sinkWeight),
+              entropyOut, ValueRange{batch, head, row});
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
           SmallVector<Value> os;
           for (int64_t s = 0; s < cfg.splits; ++s)
@@ -755,27 +788,34 @@ SmallVector<Value> GpuEmitter::build() {
     out = buffers.allocLike(p.init);
     if (p.lseInit)
       lseOut = buffers.allocLike(p.lseInit);
+    if (p.entropyInit)
+      entropyOut = buffers.allocLike(p.entropyInit);
   }
-  Value partO, partM, partL;
+  Value partO, partM, partL, partT;
   if (cfg.splits > 1) {
     Value bh = mul(batches, idx(p.headsQ));
     int64_t dyn = ShapedType::kDynamic;
     partO = buffers.allocF32({cfg.splits, dyn, dyn, p.valueDim}, {bh, lq});
     partM = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
     partL = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
+    if (entropyOut)
+      partT = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
   }
   emitAttentionKernel(qBuf, kBuf, vBuf, maskBuf, biasBuf, out, partO, partM,
-                      partL);
+                      partL, partT);
   if (cfg.splits > 1)
-    emitMergeKernel(out, partO, partM, partL);
+    emitMergeKernel(out, partO, partM, partL, partT);
 
   if (state)
     return {buffers.result(accOut, state->acc),
             buffers.result(maxOut, state->max),
             buffers.result(sumOut, state->sum)};
+  SmallVector<Value> results = {buffers.result(out, p.init)};
   if (lseOut)
-    return {buffers.result(out, p.init), buffers.result(lseOut, p.lseInit)};
-  return {buffers.result(out, p.init)};
+    results.push_back(buffers.result(lseOut, p.lseInit));
+  if (entropyOut)
+    results.push_back(buffers.result(entropyOut, p.entropyInit));
+  return results;
 }
 
 } // namespace

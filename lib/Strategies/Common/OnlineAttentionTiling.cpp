@@ -108,6 +108,9 @@ FailureOr<TilingResult> buildTile(OpBuilder &b, OnlineAttentionOp op,
                                   ArrayRef<OpFoldResult> sizes,
                                   ValueRange state) {
   Location loc = op.getLoc();
+  if (op.getEntropy())
+    return op.emitOpError() << "tiles carry the acc, max and sum parts of "
+                               "the state, not the 'entropy' part yet";
   int64_t group = op.getGroupSize();
   // KV heads of the tile's query heads: head h reads KV head h / group. A
   // tile of one head reads one KV head; a tile of whole groups (a static
@@ -247,6 +250,9 @@ struct OnlineAttentionPartialReductionModel
     if (reductionDims.size() != 1 || reductionDims.front() != kKeyDim)
       return op.emitOpError() << "splits only its keys (iteration dimension "
                               << kKeyDim << ")";
+    if (op.getEntropy())
+      return op.emitOpError() << "partial states carry acc, max and sum, not "
+                                 "the 'entropy' part yet";
     return success();
   }
 

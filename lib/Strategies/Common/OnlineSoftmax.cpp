@@ -144,6 +144,11 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
   // and for softplus min(max s log2(e), 0), relative to which its weights
   // are taken.
   SmallVector<Value> alpha(mr);
+  // Each row's maximum before and after the tile (with tracksMax).
+  SmallVector<Value> rowMaxOld(mr), rowMaxSafe(mr);
+  // The tile's entropy terms (AttentionAlgebra::entropyTerm), one vector
+  // per (row, key vector), when the op returns the entropy.
+  SmallVector<Value> entropyTerms;
   if (tracksMax) {
     // Each row's maximum and its update (AttentionAlgebra); the rescale
     // factors of all rows in one exp2 of a vector of (a power of 2 >=
@@ -174,11 +179,24 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
         vector::FromElementsOp::create(b, loc, rowVec, mSafe));
     for (int64_t r = 0; r < mr; ++r) {
       alpha[r] = vector::ExtractOp::create(b, loc, alphas, ArrayRef<int64_t>{r});
-      for (int64_t c = 0; c < keyVecs; ++c)
-        s[r * keyVecs + c] =
-            select(allowedVecs[r * keyVecs + c],
-                   algebra.weight(s[r * keyVecs + c], mSafe[r]), vconst(-0.0));
+      rowMaxOld[r] = mOld[r];
+      rowMaxSafe[r] = mSafe[r];
+      for (int64_t c = 0; c < keyVecs; ++c) {
+        Value w = select(allowedVecs[r * keyVecs + c],
+                         algebra.weight(s[r * keyVecs + c], mSafe[r]),
+                         vconst(-0.0));
+        if (state.tRow)
+          entropyTerms.push_back(
+              algebra.entropyTerm(s[r * keyVecs + c], w, mSafe[r]));
+        s[r * keyVecs + c] = w;
+      }
     }
+  } else if (state.tRow) {
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t c = 0; c < keyVecs; ++c)
+        entropyTerms.push_back(
+            algebra.entropyTerm(s[r * keyVecs + c], s[r * keyVecs + c],
+                                fconst(0.0)));
   }
   for (int64_t r = 0; r < mr; ++r) {
     Value sum = s[r * keyVecs];
@@ -189,6 +207,22 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
         arith::FastMathFlags::reassoc);
     Value rowIdx = add(state.rowBase, idx(r));
     Value l = memref::LoadOp::create(b, loc, state.lRow, ValueRange{rowIdx});
+    if (state.tRow) {
+      // t = rescaled t + this tile's terms, from the old l.
+      Value terms = entropyTerms[r * keyVecs];
+      for (int64_t c = 1; c < keyVecs; ++c)
+        terms = arith::AddFOp::create(b, loc, terms,
+                                      entropyTerms[r * keyVecs + c]);
+      Value t = memref::LoadOp::create(b, loc, state.tRow, ValueRange{rowIdx});
+      if (tracksMax)
+        t = algebra.rescaleEntropy(t, l, rowMaxOld[r], rowMaxSafe[r],
+                                   alpha[r]);
+      t = arith::AddFOp::create(
+          b, loc, t,
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                      terms, arith::FastMathFlags::reassoc));
+      memref::StoreOp::create(b, loc, t, state.tRow, ValueRange{rowIdx});
+    }
     if (tracksMax)
       l = arith::MulFOp::create(b, loc, l, alpha[r]);
     memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, l, rowSum),

@@ -47,15 +47,22 @@ OnlineAttentionOp mlir::attn::createWholeProblemTile(RewriterBase &rewriter,
       0.0);
   Value max0 = filled(empty({batch, heads, lq}), algebra.initialMax());
   Value sum0 = filled(empty({batch, heads, lq}), 0.0);
+  // The entropy part of the state when the op returns the entropy.
+  Value entropy0 =
+      p.returnEntropy ? filled(empty({batch, heads, lq}), 0.0) : Value();
+  SmallVector<Type> stateTypes = {acc0.getType(), max0.getType(),
+                                  sum0.getType()};
+  if (entropy0)
+    stateTypes.push_back(entropy0.getType());
   // Row 0's aligned position is Lk - Lq; key 0 is at 0.
   Value lqValue = getValueOrCreateConstantIndexOp(rewriter, loc, lq);
   Value lkValue = tensor::DimOp::create(rewriter, loc, p.key, 2);
   Value queryPosition = arith::SubIOp::create(rewriter, loc, lkValue, lqValue);
   Value keyPosition = arith::ConstantIndexOp::create(rewriter, loc, 0);
   auto tile = OnlineAttentionOp::create(
-      rewriter, loc, TypeRange{acc0.getType(), max0.getType(), sum0.getType()},
-      p.query, p.key, p.value, p.mask, p.bias, queryPosition, keyPosition, acc0,
-      max0, sum0, rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
+      rewriter, loc, stateTypes, p.query, p.key, p.value, p.mask, p.bias,
+      queryPosition, keyPosition, acc0, max0, sum0, entropy0,
+      rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
       attention.getWindowAttr(), attention.getSinksAttr(),
       attention.getSoftcapAttr(), attention.getScoreAttr());
   // The whole problem's tile indices are the op's: the mods as written.
@@ -67,18 +74,24 @@ OnlineAttentionOp mlir::attn::createWholeProblemTile(RewriterBase &rewriter,
 
 ValueRange mlir::attn::createFinalize(RewriterBase &rewriter,
                                       const AttentionProblem &p, Value acc,
-                                      Value sum, Value max) {
+                                      Value sum, Value max, Value entropy) {
   Location loc = p.op->getLoc();
-  // The LSE's destination: [B, Hq, Lq] like sum.
-  Value lseInit;
-  if (p.returnLse)
-    lseInit = tensor::EmptyOp::create(
-        rewriter, loc, tensor::getMixedSizes(rewriter, loc, sum),
-        rewriter.getF32Type());
+  // The statistics' destinations: [B, Hq, Lq] like sum.
+  auto rows = [&]() -> Value {
+    return tensor::EmptyOp::create(rewriter, loc,
+                                   tensor::getMixedSizes(rewriter, loc, sum),
+                                   rewriter.getF32Type());
+  };
+  Value lseInit = p.returnLse ? rows() : Value();
+  Value entropyInit = p.returnEntropy ? rows() : Value();
+  SmallVector<Type> statistics;
+  for (Value init : {lseInit, entropyInit})
+    if (init)
+      statistics.push_back(init.getType());
   auto finalize = FinalizeOp::create(
-      rewriter, loc, p.init.getType(),
-      lseInit ? lseInit.getType() : Type(), acc, sum,
-      p.sinkLogits || lseInit ? max : Value(), p.sinkLogits, p.init, lseInit,
+      rewriter, loc, p.init.getType(), statistics, acc, sum,
+      p.sinkLogits || lseInit || entropyInit ? max : Value(), p.sinkLogits,
+      entropyInit ? entropy : Value(), p.init, lseInit, entropyInit,
       cast<AttentionOp>(p.op).getScoreAttr());
   return finalize.getResults();
 }
@@ -122,9 +135,13 @@ FailureOr<TileOpForm> mlir::attn::getTileOpForm(RewriterBase &rewriter,
   Value acc = tile.getAccResult(), sum = tile.getSumResult();
   auto finalize = acc.hasOneUse() ? dyn_cast<FinalizeOp>(*acc.user_begin())
                                   : FinalizeOp();
-  Value max = tile.getMaxResult();
+  Value max = tile.getMaxResult(), entropy = tile.getEntropyResult();
+  if (entropy)
+    empty.empty &= static_cast<bool>(filledWith(tile.getEntropy(), 0.0));
   if (empty.empty && finalize && sum.hasOneUse() &&
       (max.use_empty() || (max.hasOneUse() && finalize.getMax() == max)) &&
+      (!entropy ||
+       (entropy.hasOneUse() && finalize.getEntropySum() == entropy)) &&
       finalize.getAcc() == acc && finalize.getSum() == sum &&
       finalize.getEffectiveScore() == tile.getEffectiveScore()) {
     form.finalize = finalize;
@@ -132,7 +149,15 @@ FailureOr<TileOpForm> mlir::attn::getTileOpForm(RewriterBase &rewriter,
     p.sinkLogits = finalize.getSinkLogits();
     p.lseInit = finalize.getLseInit();
     p.returnLse = p.lseInit != nullptr;
+    p.entropyInit = finalize.getEntropyInit();
+    p.returnEntropy = p.entropyInit != nullptr;
     rewriter.setInsertionPoint(finalize);
+  } else if (entropy) {
+    // The kernels keep the entropy part only while it lives in them.
+    return tile.emitOpError()
+           << kernel
+           << ": the 'entropy' state is computed only from the empty state "
+              "with the attn.finalize that reads it right after";
   } else if (empty.empty) {
     form.state = empty;
   } else {

@@ -110,3 +110,15 @@ func.func @sinks_key_position(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>,
       {scale = 0.5 : f32, causal, window = #attn.window<left = 3>, sinks = 2 : i64, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
   return %s#0 : tensor<1x4x9x8xf32>
 }
+
+// -----
+
+// The kernel keeps the entropy part of the state only from the empty state
+// into the attn.finalize that reads it: here the state is read.
+func.func @entropy_state_read(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9xf32> {
+  // expected-error @+1 {{CPU flash kernel: the 'entropy' state is computed only from the empty state with the attn.finalize that reads it right after}}
+  %s:4 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>) entropy(%l : tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#3 : tensor<1x4x9xf32>
+}

@@ -13,7 +13,8 @@
 // A state is (O, m, l): the weighted sum of value rows, the running maximum
 // in the log2 domain (for softmax, the maximum score times log2(e); for
 // softplus, min(that, 0); 0 for kernel scores, which keep none), and the sum
-// of weights.
+// of weights. A state that computes the entropy has a fourth part t =
+// sum_j w_j log2 w_j over the same weights w_j (relative to m).
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,6 +97,28 @@ public:
   /// Unnormalized scores return O. With `sinkWeight` (sinkWeight()) the
   /// divisor is l plus it; a row without keys (l = 0) is still 0.
   Value epilogue(Value o, Value l, Type outElem, Value sinkWeight = Value());
+
+  /// The entropy part of one key (or a vector of keys) of finished score
+  /// `s` and weight `w` (weight()) in a row whose maximum is `mSafe`:
+  /// w log2 w, 0 where w is 0 (a key that is not allowed, or a score of
+  /// -inf). For softmax log2 w = s - mSafe.
+  Value entropyTerm(Value s, Value w, Value mSafe);
+
+  /// The entropy part t of a state whose maximum moves from `m` to `mSafe`
+  /// (updateMax) with factor `alpha` (rescaleFactor), before the tile's
+  /// terms are added: alpha (t + (m' - mSafe) l), with m' = m or 0 while m
+  /// is -inf (then l and t are 0). Kernel scores keep t as it is.
+  Value rescaleEntropy(Value t, Value l, Value m, Value mSafe, Value alpha);
+
+  /// The entropy part of the merge of states (ts, ls, ms) with factors
+  /// `factors` (mergeFactors(ms)): sum_k f_k (t_k + (m_k' - max') l_k).
+  Value mergedEntropy(ArrayRef<Value> ts, ArrayRef<Value> ls,
+                      ArrayRef<Value> ms, ArrayRef<Value> factors);
+
+  /// The row's entropy -sum_j p_j ln p_j of its normalized weights, from the
+  /// state's t and l (and the sink's weight, which joins the normalizer
+  /// L = l + sinkWeight): ln 2 (l log2 L - t) / L, 0 where l = 0.
+  Value entropy(Value t, Value l, Value sinkWeight = Value());
 
   /// The row's log-sum-exp in the natural log (softmax states):
   /// ln 2 (m + log2(l [+ sinkWeight])), -inf where l = 0 (no allowed key,

@@ -45,10 +45,11 @@ struct AttentionProblem {
   Region *maskMod = nullptr;
   Value sinkLogits;
   // Row statistics the op returns besides its output (attn.attention's
-  // return_lse / return_entropy, attn.finalize's lse). `lseInit` is the
-  // LSE's destination when the op has one (attn.finalize), else null.
+  // return_lse / return_entropy, attn.finalize's lse and entropy).
+  // `lseInit` and `entropyInit` are their destinations when the op has
+  // them (attn.finalize), else null.
   bool returnLse = false, returnEntropy = false;
-  Value lseInit;
+  Value lseInit, entropyInit;
 
   static AttentionProblem get(Operation *op);
 

@@ -35,9 +35,11 @@ struct MicroTileAccess {
 };
 
 /// Scratch of a task: O [rows, Dv padded], running max m and sum l [rows],
-/// P [micro_q, block_k]; the micro-tile's first row.
+/// P [micro_q, block_k]; the micro-tile's first row; and the entropy part t
+/// [rows] when the op returns the entropy (else null).
 struct MicroTileState {
   Value oAcc, mRow, lRow, pBuf, rowBase;
+  Value tRow = Value();
 };
 
 /// s[r * (block_k / lanes) + c] = sum_d query(r, d) * key(d, c): micro_q x

@@ -20,7 +20,7 @@ namespace mlir::attn {
 
 /// Emits, before the attn.attention `p.op`, the empty state and the tile
 /// op over the whole problem: positions (Lk - Lq, 0), the op's mask, bias,
-/// rules and score. With an f32 result the state's acc is the op's init
+/// rules and score (and the entropy part when the op returns it). With an f32 result the state's acc is the op's init
 /// (so that the portable lowering finalizes it in place); otherwise a
 /// separate f32 tensor.
 OnlineAttentionOp createWholeProblemTile(RewriterBase &rewriter,
@@ -28,11 +28,12 @@ OnlineAttentionOp createWholeProblemTile(RewriterBase &rewriter,
 
 /// attn.finalize of the final state `acc`, `sum` into `p.init`, with the
 /// score of the attn.attention `p.op`, its sink logits and, when the op
-/// returns it, the LSE (both read the state's `max`). Emitted at the
-/// rewriter's insertion point; returns the results: the output, then the
-/// LSE.
+/// returns them, the LSE and the entropy (which reads the state's
+/// `entropy`; all three read its `max`). Emitted at the rewriter's insertion
+/// point; returns the results: the output, then the LSE and the entropy.
 ValueRange createFinalize(RewriterBase &rewriter, const AttentionProblem &p,
-                          Value acc, Value sum, Value max);
+                          Value acc, Value sum, Value max,
+                          Value entropy = Value());
 
 /// The state of a tile op that a kernel reads and writes (in place of
 /// writing the finalize's output).

@@ -644,6 +644,23 @@ LogicalResult OnlineAttentionOp::verify() {
                            << type;
   }
 
+  // The optional entropy part: like sum, with its result.
+  if (static_cast<bool>(getEntropy()) != static_cast<bool>(getEntropyResult()))
+    return emitOpError() << "has an 'entropy' result exactly when it has an "
+                            "'entropy' state";
+  if (Value entropy = getEntropy()) {
+    if (entropy.getType() != getSum().getType() ||
+        getEntropyResult().getType() != entropy.getType())
+      return emitOpError() << "'entropy' state and result must have the type "
+                              "of 'sum' "
+                           << getSum().getType() << ", got "
+                           << entropy.getType() << ", "
+                           << getEntropyResult().getType();
+    if (!getEffectiveScore().getNormalize())
+      return emitOpError() << "'entropy' needs a score that normalizes, got "
+                           << getEffectiveScore();
+  }
+
   if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)))
     return failure();
 
@@ -700,12 +717,26 @@ LogicalResult FinalizeOp::verify() {
       return emitOpError() << "'lse' init must have the type of 'sum' " << sum
                            << ", got " << lseInit.getType();
   }
-  if (static_cast<bool>(getLse()) != static_cast<bool>(getLseInit()))
-    return emitOpError() << "has an 'lse' result exactly when it has an "
-                            "'lse' init";
-  if (getLse() && getLse().getType() != sum)
-    return emitOpError() << "'lse' result type " << getLse().getType()
-                         << " must match its init " << sum;
+  if (Value entropySum = getEntropySum()) {
+    if (!getEffectiveScore().getNormalize())
+      return emitOpError() << "'entropy' needs a score that normalizes, got "
+                           << getEffectiveScore();
+    if (entropySum.getType() != sum || getEntropyInit().getType() != sum)
+      return emitOpError() << "'entropy' state and init must have the type "
+                              "of 'sum' "
+                           << sum << ", got " << entropySum.getType() << ", "
+                           << getEntropyInit().getType();
+  }
+  size_t statistics = (getLseInit() ? 1 : 0) + (getEntropyInit() ? 1 : 0);
+  if (getStatistics().size() != statistics)
+    return emitOpError() << "has " << getStatistics().size()
+                         << " results after the output but " << statistics
+                         << " inits for them (lse, entropy)";
+  for (Value statistic : getStatistics())
+    if (statistic.getType() != sum)
+      return emitOpError() << "'" << (statistic == getLse() ? "lse" : "entropy")
+                           << "' result type " << statistic.getType()
+                           << " must match its init " << sum;
   if (getSinkLogits()) {
     if (!max)
       return emitOpError() << "'sink_logits' need the state's 'max': the "

@@ -309,6 +309,12 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     (split-KV). The final output is `acc / sum` (0 where `sum` is 0):
     `attn.finalize`.
 
+    With `entropy(%t : tensor<BxHqxMxf32>)` (scores that normalize) the
+    state has a fourth part and the op a fourth result: sum_j w_j log2 w_j
+    over the row's weights w_j as `sum` holds them, relative to the running
+    maximum (0 for a row without keys). attn.finalize turns it into each
+    row's entropy.
+
     `score_mod` and `mask_mod` regions mean what they mean on
     `attn.attention`, with the tile's own indices: b and h index the tile's
     batch and query heads, i its rows and j its keys (0 <= j < N). The tile
@@ -328,6 +334,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     AnyRankedTensor:$acc,
     AnyRankedTensor:$max,
     AnyRankedTensor:$sum,
+    Optional<AnyRankedTensor>:$entropy,
     F32Attr:$scale,
     UnitAttr:$causal,
     OptionalAttr<Attn_WindowAttr>:$window,
@@ -336,7 +343,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     OptionalAttr<Attn_ScoreAttr>:$score
   );
   let results = (outs AnyRankedTensor:$acc_result, AnyRankedTensor:$max_result,
-                      AnyRankedTensor:$sum_result);
+                      AnyRankedTensor:$sum_result,
+                      Optional<AnyRankedTensor>:$entropy_result);
   let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
 
   let assemblyFormat = [{
@@ -345,10 +353,12 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     `positions` `(` $query_position `,` $key_position `)`
     `outs` `(` $acc `,` $max `,` $sum `:` type($acc) `,` type($max) `,` type($sum) `)`
+    (`entropy` `(` $entropy^ `:` type($entropy) `)`)?
     attr-dict
     (`score_mod` $score_mod^)?
     (`mask_mod` $mask_mod^)?
     `->` type($acc_result) `,` type($max_result) `,` type($sum_result)
+    (`,` type($entropy_result)^)?
   }];
 
   let hasVerifier = 1;
@@ -357,7 +367,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {
       return ::mlir::MutableOperandRange(
-          getOperation(), getAccMutable().getOperandNumber(), 3);
+          getOperation(), getAccMutable().getOperandNumber(),
+          getEntropy() ? 4 : 3);
     }
     ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
     ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
@@ -396,7 +407,10 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [
     the output is acc / (sum + that), still 0 where `sum` is 0. With
     `lse(%lse_init : tensor<BxHqxMxf32>)` (softmax) a second result holds
     each row's log-sum-exp in the natural log, ln 2 (max + log2(sum [+ the
-    sink])), -inf where `sum` is 0.
+    sink])), -inf where `sum` is 0. With `entropy(%t, %h_init : ...)` (the
+    state's entropy part and the result's init, both [B, Hq, M] f32) the
+    last result holds each row's entropy, with L = sum (+ the sink):
+    ln 2 (sum log2 L - t) / L, 0 where `sum` is 0.
     Strategies write it after the tile op; a target may fuse it into the
     tile op's kernel, and otherwise it lowers to linalg.
   }];
@@ -406,12 +420,14 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [
     AnyRankedTensor:$sum,
     Optional<AnyRankedTensor>:$max,
     Optional<AnyRankedTensor>:$sink_logits,
+    Optional<AnyRankedTensor>:$entropy_sum,
     AnyRankedTensor:$init,
     Optional<AnyRankedTensor>:$lse_init,
+    Optional<AnyRankedTensor>:$entropy_init,
     OptionalAttr<Attn_ScoreAttr>:$score
   );
   let results = (outs AnyRankedTensor:$result,
-                      Optional<AnyRankedTensor>:$lse);
+                      Variadic<AnyRankedTensor>:$statistics);
 
   let assemblyFormat = [{
     `ins` `(` $acc `,` $sum `:` type($acc) `,` type($sum) `)`
@@ -419,7 +435,8 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [
     (`sink_logits` `(` $sink_logits^ `:` type($sink_logits) `)`)?
     `outs` `(` $init `:` type($init) `)`
     (`lse` `(` $lse_init^ `:` type($lse_init) `)`)?
-    attr-dict `->` type($result) (`,` type($lse)^)?
+    (`entropy` `(` $entropy_sum^ `,` $entropy_init `:` type($entropy_sum) `,` type($entropy_init) `)`)?
+    attr-dict `->` type($result) (`,` type($statistics)^)?
   }];
 
   let hasVerifier = 1;
@@ -428,7 +445,15 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [
     ::mlir::MutableOperandRange getDpsInitsMutable() {
       return ::mlir::MutableOperandRange(
           getOperation(), getInitMutable().getOperandNumber(),
-          getLseInit() ? 2 : 1);
+          1 + (getLseInit() ? 1 : 0) + (getEntropyInit() ? 1 : 0));
+    }
+    /// The LSE result (null without an lse init).
+    ::mlir::Value getLse() {
+      return getLseInit() && !getStatistics().empty() ? getStatistics()[0] : ::mlir::Value();
+    }
+    /// The entropy result (null without an entropy init).
+    ::mlir::Value getEntropy() {
+      return getEntropyInit() && !getStatistics().empty() ? getStatistics().back() : ::mlir::Value();
     }
     /// The score attribute, or softmax.
     ScoreAttr getEffectiveScore();
