@@ -5,6 +5,8 @@
 #   prefill, L=4096 (or $L), causal, `tiled`:
 #     plain          the output only
 #     lse            with {return_lse}: the LSE from the kernel's (m, l)
+#     entropy        with {return_lse, return_entropy}: the state's fourth
+#                    part t = sum w log2 w, updated with every tile
 #   decode, Lq=1 (4 queries of one KV head group), Lk=32768 (or $DECODE_L),
 #   `split_kv`:
 #     decode         the output only
@@ -34,11 +36,13 @@ gen=test/Integration/lib/check_case.py
   "v=1x2x${DECODE_L}x64:f32" >/dev/null
 
 # write NAME Q K FLAGS STRATEGY: a @main of one attention op, with the LSE
-# as a second result when FLAGS holds return_lse.
+# and the entropy as more results when FLAGS holds return_lse /
+# return_entropy.
 write() {
   local name=$1 Q=$2 K=$3 flags=$4 strategy=$5
   local R=${Q/x64xf32>/xf32>} results="$Q" names="%o"
-  if [[ $flags == *return_lse* ]]; then results="$Q, $R"; names="%o, %l"; fi
+  if [[ $flags == *return_lse* ]]; then results="$results, $R"; names="$names, %l"; fi
+  if [[ $flags == *return_entropy* ]]; then results="$results, $R"; names="$names, %h"; fi
   cat > "$work/$name.mlir" <<EOF
 func.func @main(%q: $Q, %k: $K, %v: $K) -> ($results) {
   %init = tensor.empty() : $Q
@@ -51,6 +55,7 @@ EOF
 P="tensor<1x8x${L}x64xf32>"
 write plain "$P" "$P" causal tiled
 write lse "$P" "$P" "causal, return_lse" tiled
+write entropy "$P" "$P" "causal, return_lse, return_entropy" tiled
 write decode "tensor<1x8x1x64xf32>" "tensor<1x2x${DECODE_L}x64xf32>" causal split_kv
 write decode-lse "tensor<1x8x1x64xf32>" "tensor<1x2x${DECODE_L}x64xf32>" "causal, return_lse" split_kv
 R="tensor<1x8x${L}xf32>"
@@ -65,7 +70,7 @@ EOF
 
 in=$work/in dec=$work/dec
 qkv="$in/q.npy,$in/k.npy,$in/v.npy"
-cases="plain:$qkv lse:$qkv decode:$dec/q.npy,$dec/k.npy,$dec/v.npy"
+cases="plain:$qkv lse:$qkv entropy:$qkv decode:$dec/q.npy,$dec/k.npy,$dec/v.npy"
 cases="$cases decode-lse:$dec/q.npy,$dec/k.npy,$dec/v.npy merge:$in/o1.npy,$in/o2.npy,$in/l1.npy,$in/l2.npy"
 echo "causal, $THREADS threads; $ROUNDS interleaved rounds of the median of $RUNS calls"
 THREADS=$THREADS RUNS=$RUNS ROUNDS=$ROUNDS WORK=$work /usr/bin/python3 - $cases <<'EOF'
@@ -92,6 +97,7 @@ def line(name, base):
 print(f"prefill L={os.environ.get('L', '4096')}, tiled:")
 line("plain", "plain")
 line("lse", "plain")
+line("entropy", "plain")
 print(f"decode Lk={os.environ.get('DECODE_L', '32768')}, split_kv:")
 line("decode", "decode")
 line("decode-lse", "decode")

@@ -74,24 +74,21 @@ def _runs():
                                   "score_mod"])
 @pytest.mark.parametrize("strategy,target", list(_runs()))
 def test_statistics_match_float64(rng, case, strategy, target):
-    # The LSE and (but for portable, whose tiles carry no entropy yet) the
-    # entropy, in the same pass as the output.
+    # The LSE and the entropy, in the same pass as the output.
     q, k, v = _qkv(rng)
     options = _cases(rng)[case]
-    entropy = strategy[0] != "portable"
-    results = attn.attention(q, k, v, return_lse=True,
-                             return_entropy=entropy, strategy=strategy,
-                             target=target, **options)
+    out, lse, entropy = attn.attention(q, k, v, return_lse=True,
+                                       return_entropy=True,
+                                       strategy=strategy, target=target,
+                                       **options)
     want_out, want_lse, want_entropy = oracle.attention(
         q, k, v, statistics=True, **options)
-    assert_close(results[0], want_out)
-    assert_lse_close(results[1], want_lse)
-    if entropy:
-        assert_close(results[2], want_entropy)
+    assert_close(out, want_out)
+    assert_lse_close(lse, want_lse)
+    assert_close(entropy, want_entropy)
     if case == "masked_rows":
-        assert np.isneginf(results[1][:, :, [5, 20]]).all()
-        if entropy:
-            assert np.all(results[2][:, :, [5, 20]] == 0)
+        assert np.isneginf(lse[:, :, [5, 20]]).all()
+        assert np.all(entropy[:, :, [5, 20]] == 0)
 
 
 @pytest.mark.parametrize("target", ["cpu", VULKAN])
@@ -123,8 +120,11 @@ def test_entropy_of_other_normalized_scores(rng, score, target):
     options = dict(causal=True, mask_mod=lambda b, h, i, j: i != 7)
     want_out, _, want_entropy = oracle.attention(
         q, k, v, score=score, statistics=True, **options)
-    for strategy in ["reference", ("tiled", {"block_k": 16}),
-                     ("split_kv", {"splits": 3, "block_k": 16})]:
+    strategies = ["reference", ("tiled", {"block_k": 16}),
+                  ("split_kv", {"splits": 3, "block_k": 16})]
+    if target == "cpu":
+        strategies.append(STRATEGIES[-1][1])  # portable, with splits
+    for strategy in strategies:
         out, entropy = attn.attention(q, k, v, score=score,
                                       return_entropy=True, strategy=strategy,
                                       target=target, **options)
@@ -133,12 +133,8 @@ def test_entropy_of_other_normalized_scores(rng, score, target):
         assert np.all(entropy[:, :, 7] == 0)
 
 
-def test_strategies_without_entropy_say_so(rng):
+def test_linear_attention_has_no_entropy(rng):
     q, k, v = _qkv(rng)
-    with pytest.raises(attn.CompileError,
-                       match="return_entropy is not computed by portable "
-                             "yet"):
-        attn.attention(q, k, v, return_entropy=True, strategy="portable")
     with pytest.raises(attn.CompileError,
                        match="return_entropy sums w ln w over each"):
         attn.attention(q, k, v, score="elu1", return_entropy=True,

@@ -6,14 +6,15 @@
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/mask.npy -- attention --mask --causal --statistics lse,entropy | FileCheck %s
 
 // Both row statistics, the entropy after the LSE, with a fully masked row
-// 0 (entropy 0, LSE -inf). The flash kernels keep the entropy as a fourth
-// part of their state; portable's tiles do not carry it yet and say so.
+// 0 (entropy 0, LSE -inf). Every strategy keeps the entropy as a fourth
+// part of its state (portable's tiles and split partial states too).
 
 // CHECK-DAG: reference: ok
 // CHECK-DAG: tiled-odd: ok
 // CHECK-DAG: split_kv-odd: ok
 // CHECK-DAG: block_sparse: ok
-// CHECK-DAG: portable: skipped (return_entropy is not computed by portable yet)
+// CHECK-DAG: portable: ok
+// CHECK-DAG: portable-splits: ok
 
 func.func @main(%q: tensor<1x4x19x8xf32>, %k: tensor<1x2x45x8xf32>, %v: tensor<1x2x45x8xf32>, %m: tensor<1x4x19x45xi1>) -> (tensor<1x4x19x8xf32>, tensor<1x4x19xf32>, tensor<1x4x19xf32>) {
   %init = tensor.empty() : tensor<1x4x19x8xf32>

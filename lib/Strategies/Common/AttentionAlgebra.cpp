@@ -176,28 +176,31 @@ static Value safeMax(OpBuilder &b, Location loc, Value m) {
                                  m);
 }
 
+Value AttentionAlgebra::entropyRelativeTo(Value t, Value l, Value m,
+                                          Value mMax) {
+  if (!tracksMax())
+    return t;
+  Value shift = arith::SubFOp::create(b, loc, safeMax(b, loc, m),
+                                      safeMax(b, loc, mMax));
+  return arith::AddFOp::create(b, loc, t,
+                               arith::MulFOp::create(b, loc, shift, l));
+}
+
 Value AttentionAlgebra::rescaleEntropy(Value t, Value l, Value m, Value mSafe,
                                        Value alpha) {
   if (!tracksMax())
     return t;
-  Value shift = arith::SubFOp::create(b, loc, safeMax(b, loc, m), mSafe);
-  Value moved = arith::AddFOp::create(
-      b, loc, t, arith::MulFOp::create(b, loc, shift, l));
-  return arith::MulFOp::create(b, loc, alpha, moved);
+  return arith::MulFOp::create(b, loc, alpha,
+                               entropyRelativeTo(t, l, m, mSafe));
 }
 
 Value AttentionAlgebra::mergedEntropy(ArrayRef<Value> ts, ArrayRef<Value> ls,
                                       ArrayRef<Value> ms,
                                       ArrayRef<Value> factors) {
-  if (!tracksMax())
-    return weightedSum(factors, ts);
-  Value mMax = safeMax(b, loc, mergedMax(ms));
+  Value mMax = mergedMax(ms);
   SmallVector<Value> moved;
-  for (auto [t, l, m] : llvm::zip_equal(ts, ls, ms)) {
-    Value shift = arith::SubFOp::create(b, loc, safeMax(b, loc, m), mMax);
-    moved.push_back(arith::AddFOp::create(
-        b, loc, t, arith::MulFOp::create(b, loc, shift, l)));
-  }
+  for (auto [t, l, m] : llvm::zip_equal(ts, ls, ms))
+    moved.push_back(entropyRelativeTo(t, l, m, mMax));
   return weightedSum(factors, moved);
 }
 

@@ -62,7 +62,8 @@ Value sliceDroppingSplit(OpBuilder &b, Location loc, Value source,
                                         strides);
 }
 
-/// The state's slices for a tile: acc [b, h, m, Dv], max and sum [b, h, m].
+/// The state's slices for a tile: acc [b, h, m, Dv], max and sum (and
+/// entropy) [b, h, m].
 SmallVector<Value> stateSlices(OpBuilder &b, OnlineAttentionOp op,
                                ArrayRef<OpFoldResult> offsets,
                                ArrayRef<OpFoldResult> sizes) {
@@ -73,9 +74,13 @@ SmallVector<Value> stateSlices(OpBuilder &b, OnlineAttentionOp op,
   SmallVector<OpFoldResult> accOffsets(rowOffsets), accSizes(rowSizes);
   accOffsets.push_back(b.getIndexAttr(0));
   accSizes.push_back(b.getIndexAttr(dv));
-  return {slice(b, loc, op.getAcc(), accOffsets, accSizes),
-          slice(b, loc, op.getMax(), rowOffsets, rowSizes),
-          slice(b, loc, op.getSum(), rowOffsets, rowSizes)};
+  SmallVector<Value> slices = {
+      slice(b, loc, op.getAcc(), accOffsets, accSizes),
+      slice(b, loc, op.getMax(), rowOffsets, rowSizes),
+      slice(b, loc, op.getSum(), rowOffsets, rowSizes)};
+  if (Value entropy = op.getEntropy())
+    slices.push_back(slice(b, loc, entropy, rowOffsets, rowSizes));
+  return slices;
 }
 
 /// The mods of a tile at `offsets` of the op it was cloned from: their b,
@@ -108,9 +113,6 @@ FailureOr<TilingResult> buildTile(OpBuilder &b, OnlineAttentionOp op,
                                   ArrayRef<OpFoldResult> sizes,
                                   ValueRange state) {
   Location loc = op.getLoc();
-  if (op.getEntropy())
-    return op.emitOpError() << "tiles carry the acc, max and sum parts of "
-                               "the state, not the 'entropy' part yet";
   int64_t group = op.getGroupSize();
   // KV heads of the tile's query heads: head h reads KV head h / group. A
   // tile of one head reads one KV head; a tile of whole groups (a static
@@ -250,9 +252,6 @@ struct OnlineAttentionPartialReductionModel
     if (reductionDims.size() != 1 || reductionDims.front() != kKeyDim)
       return op.emitOpError() << "splits only its keys (iteration dimension "
                               << kKeyDim << ")";
-    if (op.getEntropy())
-      return op.emitOpError() << "partial states carry acc, max and sum, not "
-                                 "the 'entropy' part yet";
     return success();
   }
 
@@ -273,9 +272,12 @@ struct OnlineAttentionPartialReductionModel
       Value c = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
       return linalg::FillOp::create(b, loc, c, empty).getResult(0);
     };
-    return SmallVector<Value>{filled(accShape, 0.0),
-                              filled(rows, algebra.initialMax()),
-                              filled(rows, 0.0)};
+    SmallVector<Value> partial = {filled(accShape, 0.0),
+                                  filled(rows, algebra.initialMax()),
+                                  filled(rows, 0.0)};
+    if (tile.getEntropy())
+      partial.push_back(filled(rows, 0.0));
+    return partial;
   }
 
   FailureOr<TilingResult>
@@ -293,7 +295,7 @@ struct OnlineAttentionPartialReductionModel
              << "splits its keys only as outer-parallel partial reductions "
                 "(each split's keys are one state's)";
     SmallVector<Value> state;
-    for (unsigned r = 0; r < 3; ++r) {
+    for (unsigned r = 0; r < init.size(); ++r) {
       SmallVector<OpFoldResult> o, s;
       partialPosition(b, tile, r, offsets, sizes, splitIvs, o, s);
       state.push_back(sliceDroppingSplit(b, loc, init[r], o, s));
@@ -376,7 +378,34 @@ struct OnlineAttentionPartialReductionModel
     };
     Value acc = merge(tile.getAcc(), partial[0], /*hasValueDim=*/true);
     Value sum = merge(tile.getSum(), partial[2], /*hasValueDim=*/false);
-    return MergeResult{mergeOps, {acc, mMax, sum}};
+    if (!tile.getEntropy())
+      return MergeResult{mergeOps, {acc, mMax, sum}};
+    // The entropy part: each state's relative to the merged maximum, times
+    // its factor (AttentionAlgebra::mergedEntropy, one state at a time).
+    SmallVector<unsigned> rows = {0, 1, 2};
+    Value initial = generic(
+        {tile.getMax(), tile.getSum(), mMax}, tile.getEntropy(),
+        {map(3, rows), map(3, rows), map(3, rows), map(3, rows)},
+        {par, par, par},
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          AttentionAlgebra algebra(nb, nl, problem);
+          return arith::MulFOp::create(
+              nb, nl, algebra.mergeFactor(args[0], args[2]),
+              algebra.entropyRelativeTo(args[3], args[1], args[0], args[2]));
+        });
+    Value entropy = generic(
+        {partial[3], partial[1], partial[2], mMax}, initial,
+        {map(4, {3, 0, 1, 2}), map(4, {3, 0, 1, 2}), map(4, {3, 0, 1, 2}),
+         map(4, rows), map(4, rows)},
+        {par, par, par, red},
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          AttentionAlgebra algebra(nb, nl, problem);
+          Value term = arith::MulFOp::create(
+              nb, nl, algebra.mergeFactor(args[1], args[3]),
+              algebra.entropyRelativeTo(args[0], args[2], args[1], args[3]));
+          return arith::AddFOp::create(nb, nl, args[4], term);
+        });
+    return MergeResult{mergeOps, {acc, mMax, sum, entropy}};
   }
 
   static void partialPosition(OpBuilder &b, OnlineAttentionOp op,

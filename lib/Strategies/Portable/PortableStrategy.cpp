@@ -79,10 +79,11 @@ public:
       reason = "lowers through linalg on the host; CPU targets only";
       return false;
     }
-    // The tile op carries the mods and sinks; the finalize computes the LSE.
+    // The tile op carries the mods, the sinks and the entropy part of the
+    // state; the finalize computes the LSE and the entropy.
     AttentionProblem::Computed computed;
     computed.scoreMod = computed.maskMod = computed.sinkLogits = true;
-    computed.lse = true;
+    computed.lse = computed.entropy = true;
     reason = AttentionProblem::get(op).unsupportedVariants(getName(), computed);
     return reason.empty();
   }
@@ -232,8 +233,10 @@ public:
 
     // acc / sum into the op's result.
     rewriter.setInsertionPoint(op);
-    rewriter.replaceOp(op, createFinalize(rewriter, p, finalState[0],
-                                          finalState[2], finalState[1]));
+    rewriter.replaceOp(
+        op, createFinalize(rewriter, p, finalState[0], finalState[2],
+                           finalState[1],
+                           finalState.size() > 3 ? finalState[3] : Value()));
     return success();
   }
 

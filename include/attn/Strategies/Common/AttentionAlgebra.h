@@ -110,6 +110,12 @@ public:
   /// is -inf (then l and t are 0). Kernel scores keep t as it is.
   Value rescaleEntropy(Value t, Value l, Value m, Value mSafe, Value alpha);
 
+  /// The entropy part t (with sum l) of a state whose maximum is `m`,
+  /// relative to the maximum `mMax` >= m of a merge (before its factor):
+  /// t + (m' - mMax') l, with m' = m or 0 while m is -inf (and mMax' the
+  /// same). Kernel scores: t.
+  Value entropyRelativeTo(Value t, Value l, Value m, Value mMax);
+
   /// The entropy part of the merge of states (ts, ls, ms) with factors
   /// `factors` (mergeFactors(ms)): sum_k f_k (t_k + (m_k' - max') l_k).
   Value mergedEntropy(ArrayRef<Value> ts, ArrayRef<Value> ls,
