@@ -363,7 +363,8 @@ Value lowerFinalizeRows(RewriterBase &b, FinalizeOp op,
   SmallVector<AffineMap> maps(ins.size(), id3);
   if (p.sinkLogits) {
     ins.push_back(p.sinkLogits);
-    maps.push_back(AffineMap::get(3, 0, {b.getAffineDimExpr(1)}, b.getContext()));
+    maps.push_back(
+        AffineMap::get(3, 0, {b.getAffineDimExpr(1)}, b.getContext()));
   }
   maps.push_back(id3);
   auto generic = linalg::GenericOp::create(
@@ -372,13 +373,13 @@ Value lowerFinalizeRows(RewriterBase &b, FinalizeOp op,
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         AttentionAlgebra algebra(nb, nl, p);
         Value l = a[0], m = a[1];
-        Value sinkWeight =
-            p.sinkLogits ? algebra.sinkWeight(a[entropySum ? 3 : 2], m)
-                         : Value();
-        linalg::YieldOp::create(
-            nb, nl,
-            entropySum ? algebra.entropy(a[2], l, sinkWeight)
-                       : algebra.logSumExp(m, l, sinkWeight));
+        Value sinkWeight = p.sinkLogits
+                               ? algebra.sinkWeight(a[entropySum ? 3 : 2], m)
+                               : Value();
+        linalg::YieldOp::create(nb, nl,
+                                entropySum
+                                    ? algebra.entropy(a[2], l, sinkWeight)
+                                    : algebra.logSumExp(m, l, sinkWeight));
       });
   return generic.getResult(0);
 }
@@ -432,14 +433,17 @@ SmallVector<Value> lowerFinalize(RewriterBase &b, FinalizeOp op) {
   if (op.getLseInit())
     results.push_back(lowerFinalizeRows(b, op, p, op.getLseInit()));
   if (op.getEntropyInit())
-    results.push_back(lowerFinalizeRows(b, op, p, op.getEntropyInit(),
-                                        op.getEntropySum()));
+    results.push_back(
+        lowerFinalizeRows(b, op, p, op.getEntropyInit(), op.getEntropySum()));
   return results;
 }
 
-/// attn.merge_states as linalg.generic ops: each state is (O_k, LSE_k) with
-/// LSE_k = ln 2 m_k and l_k = 1, merged by AttentionAlgebra's factors
-/// 2^(m_k - max m) and finished by its epilogue (O) and logSumExp (LSE).
+/// attn.merge_states as two linalg.generic ops: each state is (O_k, LSE_k)
+/// with LSE_k = ln 2 m_k and l_k = 1, merged by AttentionAlgebra's factors
+/// 2^(m_k - max m). The first, over the rows, yields the merged LSE
+/// (logSumExp), l and each state's factor; the second weighs the O_k by
+/// them and divides by l (epilogue), so each row's exponentials are taken
+/// once, not once per element of Dv.
 SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
   AttentionProblem p = AttentionProblem::get(op);
   Location loc = op.getLoc();
@@ -447,33 +451,51 @@ SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
   int64_t rank = outType.getRank();
   unsigned states = op.getNumStates();
   constexpr double kLog2E = 1.4426950408889634;
-  // The merge of one row's states from their LSEs: each state's factor,
-  // the largest maximum and the merged l.
-  auto merge = [&](AttentionAlgebra &algebra, OpBuilder &nb, Location nl,
-                   ValueRange lses, SmallVector<Value> &factors, Value &mMax,
-                   Value &l) {
-    SmallVector<Value> ms;
-    for (Value lse : lses)
-      ms.push_back(arith::MulFOp::create(
-          nb, nl, lse,
-          arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(kLog2E))));
-    mMax = algebra.mergedMax(ms);
-    factors = algebra.mergeFactors(ms);
-    SmallVector<Value> ones(
-        states, arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(1.0)));
-    l = algebra.weightedSum(factors, ones);
-  };
   AffineMap all = b.getMultiDimIdentityMap(rank);
-  AffineMap rows = all.getMajorSubMap(rank - 1);
+  AffineMap rowsOfAll = all.getMajorSubMap(rank - 1);
+  AffineMap rows = b.getMultiDimIdentityMap(rank - 1);
+
+  // Rows: LSE, l and the states' factors.
+  SmallVector<Value> lses, rowOuts = {op.getLseInit()};
+  for (unsigned k = 0; k < states; ++k)
+    lses.push_back(op.getStateLse(k));
+  SmallVector<OpFoldResult> rowSizes =
+      tensor::getMixedSizes(b, loc, op.getLseInit());
+  for (unsigned k = 0; k <= states; ++k)
+    rowOuts.push_back(
+        tensor::EmptyOp::create(b, loc, rowSizes, b.getF32Type()));
+  auto merged = linalg::GenericOp::create(
+      b, loc, ValueRange(rowOuts).getTypes(), lses, rowOuts,
+      SmallVector<AffineMap>(2 * states + 2, rows),
+      SmallVector<utils::IteratorType>(rank - 1, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        AttentionAlgebra algebra(nb, nl, p);
+        SmallVector<Value> ms;
+        for (Value lse : a.take_front(states))
+          ms.push_back(arith::MulFOp::create(
+              nb, nl, lse,
+              arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(kLog2E))));
+        SmallVector<Value> factors = algebra.mergeFactors(ms);
+        SmallVector<Value> ones(
+            states,
+            arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(1.0)));
+        Value l = algebra.weightedSum(factors, ones);
+        SmallVector<Value> yields = {
+            algebra.logSumExp(algebra.mergedMax(ms), l), l};
+        llvm::append_range(yields, factors);
+        linalg::YieldOp::create(nb, nl, yields);
+      });
+
+  // Elements: sum_k f_k O_k / l.
   SmallVector<Value> ins;
   SmallVector<AffineMap> maps;
   for (unsigned k = 0; k < states; ++k) {
     ins.push_back(op.getStateOutput(k));
     maps.push_back(all);
   }
-  for (unsigned k = 0; k < states; ++k) {
-    ins.push_back(op.getStateLse(k));
-    maps.push_back(rows);
+  for (unsigned k = 1; k <= states + 1; ++k) {
+    ins.push_back(merged.getResult(k));
+    maps.push_back(rowsOfAll);
   }
   maps.push_back(all);
   Type outElem = outType.getElementType();
@@ -482,35 +504,19 @@ SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         AttentionAlgebra algebra(nb, nl, p);
-        SmallVector<Value> factors;
-        Value mMax, l;
-        merge(algebra, nb, nl, a.slice(states, states), factors, mMax, l);
         SmallVector<Value> os;
         for (Value o : a.take_front(states))
           os.push_back(getElementTypeOrSelf(o.getType()).isF32()
                            ? o
                            : arith::ExtFOp::create(nb, nl, nb.getF32Type(), o)
                                  .getResult());
+        Value l = a[states];
+        SmallVector<Value> factors(a.slice(states + 1, states));
         linalg::YieldOp::create(
             nb, nl,
             algebra.epilogue(algebra.weightedSum(factors, os), l, outElem));
       });
-  SmallVector<AffineMap> lseMaps(states + 1,
-                                 b.getMultiDimIdentityMap(rank - 1));
-  auto lse = linalg::GenericOp::create(
-      b, loc, TypeRange{op.getLseInit().getType()},
-      ValueRange(ins).drop_front(states), ValueRange{op.getLseInit()},
-      lseMaps,
-      SmallVector<utils::IteratorType>(rank - 1,
-                                       utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        AttentionAlgebra algebra(nb, nl, p);
-        SmallVector<Value> factors;
-        Value mMax, l;
-        merge(algebra, nb, nl, a.take_front(states), factors, mMax, l);
-        linalg::YieldOp::create(nb, nl, algebra.logSumExp(mMax, l));
-      });
-  return {output.getResult(0), lse.getResult(0)};
+  return {output.getResult(0), merged.getResult(0)};
 }
 
 struct ConvertOnlineAttentionToLinalgPass

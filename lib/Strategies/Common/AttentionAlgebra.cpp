@@ -155,8 +155,8 @@ Value AttentionAlgebra::entropyTerm(Value s, Value w, Value mSafe) {
   if (p.score.getFunction()->scoresInLog2Domain() && tracksMax()) {
     // log2 w = s - mSafe; a key of weight 0 has s = -inf: clamped, so that
     // 0 times it is 0.
-    Value log2w = arith::SubFOp::create(b, loc, s,
-                                        broadcastLike(b, loc, mSafe, s));
+    Value log2w =
+        arith::SubFOp::create(b, loc, s, broadcastLike(b, loc, mSafe, s));
     log2w = arith::MaximumFOp::create(
         b, loc, log2w, constant(log2w, -std::numeric_limits<float>::max()));
     return arith::MulFOp::create(b, loc, w, log2w);
@@ -180,8 +180,8 @@ Value AttentionAlgebra::entropyRelativeTo(Value t, Value l, Value m,
                                           Value mMax) {
   if (!tracksMax())
     return t;
-  Value shift = arith::SubFOp::create(b, loc, safeMax(b, loc, m),
-                                      safeMax(b, loc, mMax));
+  Value shift =
+      arith::SubFOp::create(b, loc, safeMax(b, loc, m), safeMax(b, loc, mMax));
   return arith::AddFOp::create(b, loc, t,
                                arith::MulFOp::create(b, loc, shift, l));
 }
@@ -204,15 +204,22 @@ Value AttentionAlgebra::mergedEntropy(ArrayRef<Value> ts, ArrayRef<Value> ls,
   return weightedSum(factors, moved);
 }
 
-Value AttentionAlgebra::entropy(Value t, Value l, Value sinkWeight) {
+/// Whether a row whose weights sum to `l` has no weight (no allowed key),
+/// and its normalizer: l plus the sink's weight when there is one.
+static std::pair<Value, Value> rowNormalizer(OpBuilder &b, Location loc,
+                                             Value l, Value sinkWeight) {
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
-                                      constant(l, 0.0));
+                                      constantLike(b, loc, l, 0.0));
   Value total =
       sinkWeight ? arith::AddFOp::create(b, loc, l, sinkWeight).getResult() : l;
+  return {empty, total};
+}
+
+Value AttentionAlgebra::entropy(Value t, Value l, Value sinkWeight) {
+  auto [empty, total] = rowNormalizer(b, loc, l, sinkWeight);
   Value numerator = arith::SubFOp::create(
       b, loc,
-      arith::MulFOp::create(b, loc, l, math::Log2Op::create(b, loc, total)),
-      t);
+      arith::MulFOp::create(b, loc, l, math::Log2Op::create(b, loc, total)), t);
   Value h = arith::MulFOp::create(
       b, loc, arith::DivFOp::create(b, loc, numerator, total),
       constant(numerator, 1.0 / kLog2E));
@@ -220,25 +227,18 @@ Value AttentionAlgebra::entropy(Value t, Value l, Value sinkWeight) {
 }
 
 Value AttentionAlgebra::logSumExp(Value m, Value l, Value sinkWeight) {
-  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
-                                      constant(l, 0.0));
-  Value total =
-      sinkWeight ? arith::AddFOp::create(b, loc, l, sinkWeight).getResult() : l;
-  Value log2Sum = arith::AddFOp::create(
-      b, loc, m, math::Log2Op::create(b, loc, total));
-  Value lse = arith::MulFOp::create(b, loc, log2Sum,
-                                    constant(log2Sum, 1.0 / kLog2E));
+  auto [empty, total] = rowNormalizer(b, loc, l, sinkWeight);
+  Value log2Sum =
+      arith::AddFOp::create(b, loc, m, math::Log2Op::create(b, loc, total));
+  Value lse =
+      arith::MulFOp::create(b, loc, log2Sum, constant(log2Sum, 1.0 / kLog2E));
   return arith::SelectOp::create(b, loc, empty, constant(lse, kNegInf), lse);
 }
 
 Value AttentionAlgebra::epilogue(Value o, Value l, Type outElem,
                                  Value sinkWeight) {
   if (p.score.getNormalize()) {
-    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
-                                        constant(l, 0.0));
-    Value divisor =
-        sinkWeight ? arith::AddFOp::create(b, loc, l, sinkWeight).getResult()
-                   : l;
+    auto [empty, divisor] = rowNormalizer(b, loc, l, sinkWeight);
     Value quotient =
         arith::DivFOp::create(b, loc, o, broadcastLike(b, loc, divisor, o));
     o = arith::SelectOp::create(b, loc, empty, constant(o, 0.0), quotient);

@@ -77,8 +77,7 @@ AttentionProblem AttentionProblem::get(Operation *op) {
   } else if (auto merge = dyn_cast<MergeStatesOp>(op)) {
     // States of softmax attention: what the merge's math needs.
     p.init = merge.getOutInit();
-    p.elementType =
-        cast<RankedTensorType>(p.init.getType()).getElementType();
+    p.elementType = cast<RankedTensorType>(p.init.getType()).getElementType();
     p.score = ScoreAttr::getSoftmax(op->getContext());
     p.lseInit = merge.getLseInit();
     p.returnLse = true;

@@ -88,10 +88,9 @@ private:
                                     const MicroRows &rows, Value kvStart,
                                     Value queries, Value partBuf);
   void emitMicroTile(Value batch, Value kvHead, const MicroRows &rows,
-                     Value rowBase, Value tile, Value packedKeys,
-                     Value queries, Value oAcc, Value mRow, Value lRow,
-                     Value tRow, Value pBuf, Value partBuf, Value blockFull,
-                     Value modFull);
+                     Value rowBase, Value tile, Value packedKeys, Value queries,
+                     Value oAcc, Value mRow, Value lRow, Value tRow, Value pBuf,
+                     Value partBuf, Value blockFull, Value modFull);
   /// Lane k of the result = sum of the lanes of vectors[k].
   Value transposeReduce(SmallVector<Value> vectors);
   /// Reads query element d (scalar) or vector dv of one row.

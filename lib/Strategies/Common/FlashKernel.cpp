@@ -138,8 +138,8 @@ SmallVector<Value> FlashEmitter::build() {
   struct RowState {
     Value m, l, t;
   };
-  auto writeBlock = [&](Value batch, Value kvHead, ValueRange outs,
-                        Value block, scf::ForallOp forall,
+  auto writeBlock = [&](Value batch, Value kvHead, ValueRange outs, Value block,
+                        scf::ForallOp forall,
                         function_ref<RowState(Value r)> rowState,
                         function_ref<Value(Value r, int64_t e)> rowVector) {
     BlockSlice slice = blockSlice(batch, kvHead, block);
@@ -520,8 +520,8 @@ SmallVector<Value> FlashEmitter::build() {
                             b.setInsertionPoint(xb.getInsertionBlock(),
                                                 xb.getInsertionPoint());
                             emitMicroTile(batch, kvHead, micro, rowBase, tile,
-                                          packedKeys, queries, oAcc, mRow,
-                                          lRow, tRow, pBuf, partBuf, blockFull,
+                                          packedKeys, queries, oAcc, mRow, lRow,
+                                          tRow, pBuf, partBuf, blockFull,
                                           microModFull);
                             scf::YieldOp::create(b, loc);
                           });
@@ -622,8 +622,8 @@ SmallVector<Value> FlashEmitter::build() {
             tensor::ParallelInsertSliceOp::create(b, loc, rLoop.getResult(0),
                                                   outs[0], oOff, oSize, one4);
             for (size_t k = 1; k < outs.size(); ++k)
-              tensor::ParallelInsertSliceOp::create(
-                  b, loc, rLoop.getResult(k), outs[k], rOff, rSize, one3);
+              tensor::ParallelInsertSliceOp::create(b, loc, rLoop.getResult(k),
+                                                    outs[k], rOff, rSize, one3);
           }
         }
         if (splits == 1)

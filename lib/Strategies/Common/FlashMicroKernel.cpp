@@ -215,9 +215,8 @@ Value FlashEmitter::transposeReduce(SmallVector<Value> vectors) {
 void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
                                  const MicroRows &rows, Value rowBase,
                                  Value tile, Value packedKeys, Value queries,
-                                 Value oAcc, Value mRow, Value lRow,
-                                 Value tRow, Value pBuf, Value partBuf,
-                                 Value blockFull,
+                                 Value oAcc, Value mRow, Value lRow, Value tRow,
+                                 Value pBuf, Value partBuf, Value blockFull,
                                  Value modFull) {
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
   Value kvStart = mul(tile, idx(cfg.blockK));

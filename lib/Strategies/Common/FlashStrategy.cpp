@@ -93,10 +93,10 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
     rewriter.setInsertionPoint(op);
     OnlineAttentionOp tile = createWholeProblemTile(rewriter, p);
     tile->setAttr(attrName, config);
-    rewriter.replaceOp(op, createFinalize(rewriter, p, tile.getAccResult(),
-                                          tile.getSumResult(),
-                                          tile.getMaxResult(),
-                                          tile.getEntropyResult()));
+    rewriter.replaceOp(op,
+                       createFinalize(rewriter, p, tile.getAccResult(),
+                                      tile.getSumResult(), tile.getMaxResult(),
+                                      tile.getEntropyResult()));
   };
   MLIRContext *ctx = op->getContext();
   if (target.kind == TargetDescription::Kind::GPU) {

@@ -585,10 +585,11 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                   memref::StoreOp::create(b, loc, next, orow,
                                                           ValueRange{e});
                                 });
-                                SmallVector<Value> sums = {arith::AddFOp::create(
-                                    b, loc,
-                                    arith::MulFOp::create(b, loc, l, alpha),
-                                    weight)};
+                                SmallVector<Value> sums = {
+                                    arith::AddFOp::create(
+                                        b, loc,
+                                        arith::MulFOp::create(b, loc, l, alpha),
+                                        weight)};
                                 if (tEnt)
                                   sums.push_back(arith::AddFOp::create(
                                       b, loc,
@@ -598,10 +599,9 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                 scf::YieldOp::create(b, loc, sums);
                               },
                               [&](OpBuilder &ub, Location) {
-                                scf::YieldOp::create(
-                                    ub, loc,
-                                    tEnt ? ValueRange{l, tEnt}
-                                         : ValueRange{l});
+                                scf::YieldOp::create(ub, loc,
+                                                     tEnt ? ValueRange{l, tEnt}
+                                                          : ValueRange{l});
                               });
                           SmallVector<Value> next = {mNext};
                           llvm::append_range(next, update.getResults());

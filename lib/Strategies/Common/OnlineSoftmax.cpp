@@ -182,9 +182,9 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
       rowMaxOld[r] = mOld[r];
       rowMaxSafe[r] = mSafe[r];
       for (int64_t c = 0; c < keyVecs; ++c) {
-        Value w = select(allowedVecs[r * keyVecs + c],
-                         algebra.weight(s[r * keyVecs + c], mSafe[r]),
-                         vconst(-0.0));
+        Value w =
+            select(allowedVecs[r * keyVecs + c],
+                   algebra.weight(s[r * keyVecs + c], mSafe[r]), vconst(-0.0));
         if (state.tRow)
           entropyTerms.push_back(
               algebra.entropyTerm(s[r * keyVecs + c], w, mSafe[r]));
@@ -194,9 +194,8 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
   } else if (state.tRow) {
     for (int64_t r = 0; r < mr; ++r)
       for (int64_t c = 0; c < keyVecs; ++c)
-        entropyTerms.push_back(
-            algebra.entropyTerm(s[r * keyVecs + c], s[r * keyVecs + c],
-                                fconst(0.0)));
+        entropyTerms.push_back(algebra.entropyTerm(
+            s[r * keyVecs + c], s[r * keyVecs + c], fconst(0.0)));
   }
   for (int64_t r = 0; r < mr; ++r) {
     Value sum = s[r * keyVecs];
@@ -211,16 +210,15 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
       // t = rescaled t + this tile's terms, from the old l.
       Value terms = entropyTerms[r * keyVecs];
       for (int64_t c = 1; c < keyVecs; ++c)
-        terms = arith::AddFOp::create(b, loc, terms,
-                                      entropyTerms[r * keyVecs + c]);
+        terms =
+            arith::AddFOp::create(b, loc, terms, entropyTerms[r * keyVecs + c]);
       Value t = memref::LoadOp::create(b, loc, state.tRow, ValueRange{rowIdx});
       if (tracksMax)
-        t = algebra.rescaleEntropy(t, l, rowMaxOld[r], rowMaxSafe[r],
-                                   alpha[r]);
+        t = algebra.rescaleEntropy(t, l, rowMaxOld[r], rowMaxSafe[r], alpha[r]);
       t = arith::AddFOp::create(
           b, loc, t,
-          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                      terms, arith::FastMathFlags::reassoc));
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, terms,
+                                      arith::FastMathFlags::reassoc));
       memref::StoreOp::create(b, loc, t, state.tRow, ValueRange{rowIdx});
     }
     if (tracksMax)

@@ -234,9 +234,9 @@ public:
     // acc / sum into the op's result.
     rewriter.setInsertionPoint(op);
     rewriter.replaceOp(
-        op, createFinalize(rewriter, p, finalState[0], finalState[2],
-                           finalState[1],
-                           finalState.size() > 3 ? finalState[3] : Value()));
+        op,
+        createFinalize(rewriter, p, finalState[0], finalState[2], finalState[1],
+                       finalState.size() > 3 ? finalState[3] : Value()));
     return success();
   }
 

@@ -437,8 +437,8 @@ SmallVector<Value> ReferenceBuilder::build() {
   }
   bool normalize = score.getNormalize();
   // The sum over keys alone (0: no allowed key), then with the sink.
-  Value keySum = normalize || p.returnLse ? reduceRows(weights, 0.0, false)
-                                         : Value();
+  Value keySum =
+      normalize || p.returnLse ? reduceRows(weights, 0.0, false) : Value();
   Value rowSum = keySum ? withSinkInSum(keySum, rowMax) : Value();
 
   // O[b, hk, g, i, e] = sum_j (allowed ? W v : 0).

@@ -1,23 +1,24 @@
 // RUN: attn-opt %s --attn-convert-online-attention-to-linalg | FileCheck %s
 
-// attn.merge_states: one linalg.generic for the output (each state's factor
-// 2^(LSE_k log2(e) - max), the weighted sum, then the division by the sum of
-// factors) and one for the LSE; f16 states are read as f32.
+// attn.merge_states: one linalg.generic over the rows (each state's factor
+// 2^(LSE_k log2(e) - max), their sum l and the merged LSE) and one over the
+// elements (the weighted sum divided by l); f16 states are read as f32.
 
 // CHECK-LABEL: func.func @merge_two
-// CHECK:         %[[OUT:.*]] = linalg.generic
-// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel"]
-// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x5x8xf16>, tensor<2x5x8xf16>, tensor<2x5xf32>, tensor<2x5xf32>)
+// CHECK:         %[[ROWS:.*]]:4 = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel"]
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}} : tensor<2x5xf32>, tensor<2x5xf32>)
 // CHECK:           arith.maximumf
 // CHECK:           math.exp2
+// CHECK:           math.log2
+// CHECK:         %[[OUT:.*]] = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %[[ROWS]]#1, %[[ROWS]]#2, %[[ROWS]]#3 : tensor<2x5x8xf16>, tensor<2x5x8xf16>, tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>)
+// CHECK-NOT:       math.exp2
 // CHECK:           arith.extf
 // CHECK:           arith.divf
 // CHECK:           arith.truncf
-// CHECK:         %[[LSE:.*]] = linalg.generic
-// CHECK-SAME:      iterator_types = ["parallel", "parallel"]
-// CHECK-SAME:      ins(%{{.*}}, %{{.*}} : tensor<2x5xf32>, tensor<2x5xf32>)
-// CHECK:           math.log2
-// CHECK:         return %[[OUT]], %[[LSE]]
+// CHECK:         return %[[OUT]], %[[ROWS]]#0
 func.func @merge_two(%o1: tensor<2x5x8xf16>, %l1: tensor<2x5xf32>, %o2: tensor<2x5x8xf16>, %l2: tensor<2x5xf32>,
                      %oi: tensor<2x5x8xf16>, %li: tensor<2x5xf32>) -> (tensor<2x5x8xf16>, tensor<2x5xf32>) {
   %o, %lse = attn.merge_states ins(%o1, %l1, %o2, %l2 : tensor<2x5x8xf16>, tensor<2x5xf32>, tensor<2x5x8xf16>, tensor<2x5xf32>)

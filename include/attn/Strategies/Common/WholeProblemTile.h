@@ -20,9 +20,9 @@ namespace mlir::attn {
 
 /// Emits, before the attn.attention `p.op`, the empty state and the tile
 /// op over the whole problem: positions (Lk - Lq, 0), the op's mask, bias,
-/// rules and score (and the entropy part when the op returns it). With an f32 result the state's acc is the op's init
-/// (so that the portable lowering finalizes it in place); otherwise a
-/// separate f32 tensor.
+/// rules and score (and the entropy part when the op returns it). With an f32
+/// result the state's acc is the op's init (so that the portable lowering
+/// finalizes it in place); otherwise a separate f32 tensor.
 OnlineAttentionOp createWholeProblemTile(RewriterBase &rewriter,
                                          const AttentionProblem &p);
 

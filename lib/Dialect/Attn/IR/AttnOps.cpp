@@ -413,8 +413,8 @@ LogicalResult AttentionOp::verify() {
   }
 
   // Row statistics: one result per flag, f32 [B, Hq, Lq].
-  size_t expectedStatistics = (getReturnLse() ? 1 : 0) +
-                              (getReturnEntropy() ? 1 : 0);
+  size_t expectedStatistics =
+      (getReturnLse() ? 1 : 0) + (getReturnEntropy() ? 1 : 0);
   if (getStatistics().size() != expectedStatistics)
     return emitOpError() << "has " << getStatistics().size()
                          << " results after the output but its flags ask for "
@@ -791,7 +791,8 @@ LogicalResult MergeStatesOp::verify() {
                          << " (the output's shape without its last "
                             "dimension), got "
                          << getLseInit().getType();
-  if (getResult().getType() != out || getLse().getType() != getLseInit().getType())
+  if (getResult().getType() != out ||
+      getLse().getType() != getLseInit().getType())
     return emitOpError() << "result types " << getResult().getType() << ", "
                          << getLse().getType() << " must match the inits "
                          << out << ", " << getLseInit().getType();
