@@ -15,7 +15,8 @@
 #     merge          attn.merge_states of two (O, LSE) pairs [1, 8, L, 64]
 #                    (printed as a fraction of plain's time)
 # The machines are noisy, so cases run interleaved: $ROUNDS rounds, each
-# running every case for the median of $RUNS calls; each ratio printed is
+# running every case for the median of $RUNS calls ($DECODE_RUNS for the
+# millisecond decode cases); each ratio printed is
 # the median over rounds of the ratio measured within a round.
 # Not part of the test run.
 set -euo pipefail
@@ -24,6 +25,7 @@ L=${L:-4096}
 DECODE_L=${DECODE_L:-32768}
 THREADS=${THREADS:-2}
 RUNS=${RUNS:-5}
+DECODE_RUNS=${DECODE_RUNS:-50}
 ROUNDS=${ROUNDS:-5}
 work=build/bench/state
 mkdir -p "$work"
@@ -72,17 +74,19 @@ in=$work/in dec=$work/dec
 qkv="$in/q.npy,$in/k.npy,$in/v.npy"
 cases="plain:$qkv lse:$qkv entropy:$qkv decode:$dec/q.npy,$dec/k.npy,$dec/v.npy"
 cases="$cases decode-lse:$dec/q.npy,$dec/k.npy,$dec/v.npy merge:$in/o1.npy,$in/o2.npy,$in/l1.npy,$in/l2.npy"
-echo "causal, $THREADS threads; $ROUNDS interleaved rounds of the median of $RUNS calls"
-THREADS=$THREADS RUNS=$RUNS ROUNDS=$ROUNDS WORK=$work /usr/bin/python3 - $cases <<'EOF'
+echo "causal, $THREADS threads; $ROUNDS interleaved rounds of the median of $RUNS calls ($DECODE_RUNS for decode)"
+THREADS=$THREADS RUNS=$RUNS DECODE_RUNS=$DECODE_RUNS ROUNDS=$ROUNDS WORK=$work /usr/bin/python3 - $cases <<'EOF'
 import os, re, statistics, subprocess, sys
-threads, runs, rounds, work = (os.environ[k] for k in ("THREADS", "RUNS", "ROUNDS", "WORK"))
+threads, runs, decode_runs, rounds, work = (os.environ[k] for k in (
+    "THREADS", "RUNS", "DECODE_RUNS", "ROUNDS", "WORK"))
 cases = [c.split(":", 1) for c in sys.argv[1:]]
 times = {name: [] for name, _ in cases}
 for _ in range(int(rounds)):
     for name, inputs in cases:
         out = subprocess.run(
             ["build/bin/attn-run", f"{work}/{name}.mlir", "--entry", "main",
-             "--inputs", inputs, "--threads", threads, "--bench", runs],
+             "--inputs", inputs, "--threads", threads, "--bench",
+             decode_runs if name.startswith("decode") else runs],
             env=dict(os.environ, OMP_NUM_THREADS=threads), check=True,
             capture_output=True, text=True).stdout
         times[name].append(float(re.search(r"median_ms=([0-9.]+)", out).group(1)))

@@ -151,21 +151,24 @@ Value AttentionAlgebra::sinkWeight(Value sinkLogit, Value m) {
   return fn.weight(b, loc, sink, m);
 }
 
-Value AttentionAlgebra::entropyTerm(Value s, Value w, Value mSafe) {
+Value AttentionAlgebra::entropyLog2Weight(Value s, Value w, Value mSafe) {
   if (p.score.getFunction()->scoresInLog2Domain() && tracksMax()) {
-    // log2 w = s - mSafe; a key of weight 0 has s = -inf: clamped, so that
-    // 0 times it is 0.
+    // log2 w = s - mSafe (the difference weight() takes the exp2 of); a key
+    // of weight 0 has s = -inf: clamped, so that 0 times it is 0.
     Value log2w =
         arith::SubFOp::create(b, loc, s, broadcastLike(b, loc, mSafe, s));
-    log2w = arith::MaximumFOp::create(
+    return arith::MaximumFOp::create(
         b, loc, log2w, constant(log2w, -std::numeric_limits<float>::max()));
-    return arith::MulFOp::create(b, loc, w, log2w);
   }
   Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, w,
                                          constant(w, 0.0));
-  Value term =
-      arith::MulFOp::create(b, loc, w, math::Log2Op::create(b, loc, w));
-  return arith::SelectOp::create(b, loc, positive, term, constant(w, 0.0));
+  return arith::SelectOp::create(b, loc, positive,
+                                 math::Log2Op::create(b, loc, w),
+                                 constant(w, 0.0));
+}
+
+Value AttentionAlgebra::entropyTerm(Value s, Value w, Value mSafe) {
+  return arith::MulFOp::create(b, loc, w, entropyLog2Weight(s, w, mSafe));
 }
 
 /// m, or 0 while it is -inf.

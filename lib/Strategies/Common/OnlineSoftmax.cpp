@@ -146,9 +146,18 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
   SmallVector<Value> alpha(mr);
   // Each row's maximum before and after the tile (with tracksMax).
   SmallVector<Value> rowMaxOld(mr), rowMaxSafe(mr);
-  // The tile's entropy terms (AttentionAlgebra::entropyTerm), one vector
-  // per (row, key vector), when the op returns the entropy.
-  SmallVector<Value> entropyTerms;
+  // Each row's entropy terms of the tile (AttentionAlgebra::entropyTerm)
+  // summed over its key vectors by fused multiply-adds, when the op returns
+  // the entropy.
+  SmallVector<Value> entropyTerms(mr);
+  auto addEntropyTerms = [&](int64_t r, Value s, Value w, Value mSafe) {
+    Value log2w = algebra.entropyLog2Weight(s, w, mSafe);
+    entropyTerms[r] =
+        entropyTerms[r]
+            ? vector::FMAOp::create(b, loc, w, log2w, entropyTerms[r])
+                  .getResult()
+            : arith::MulFOp::create(b, loc, w, log2w).getResult();
+  };
   if (tracksMax) {
     // Each row's maximum and its update (AttentionAlgebra); the rescale
     // factors of all rows in one exp2 of a vector of (a power of 2 >=
@@ -186,16 +195,15 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
             select(allowedVecs[r * keyVecs + c],
                    algebra.weight(s[r * keyVecs + c], mSafe[r]), vconst(-0.0));
         if (state.tRow)
-          entropyTerms.push_back(
-              algebra.entropyTerm(s[r * keyVecs + c], w, mSafe[r]));
+          addEntropyTerms(r, s[r * keyVecs + c], w, mSafe[r]);
         s[r * keyVecs + c] = w;
       }
     }
   } else if (state.tRow) {
     for (int64_t r = 0; r < mr; ++r)
       for (int64_t c = 0; c < keyVecs; ++c)
-        entropyTerms.push_back(algebra.entropyTerm(
-            s[r * keyVecs + c], s[r * keyVecs + c], fconst(0.0)));
+        addEntropyTerms(r, s[r * keyVecs + c], s[r * keyVecs + c],
+                        fconst(0.0));
   }
   for (int64_t r = 0; r < mr; ++r) {
     Value sum = s[r * keyVecs];
@@ -208,10 +216,7 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
     Value l = memref::LoadOp::create(b, loc, state.lRow, ValueRange{rowIdx});
     if (state.tRow) {
       // t = rescaled t + this tile's terms, from the old l.
-      Value terms = entropyTerms[r * keyVecs];
-      for (int64_t c = 1; c < keyVecs; ++c)
-        terms =
-            arith::AddFOp::create(b, loc, terms, entropyTerms[r * keyVecs + c]);
+      Value terms = entropyTerms[r];
       Value t = memref::LoadOp::create(b, loc, state.tRow, ValueRange{rowIdx});
       if (tracksMax)
         t = algebra.rescaleEntropy(t, l, rowMaxOld[r], rowMaxSafe[r], alpha[r]);

@@ -101,8 +101,13 @@ public:
   /// The entropy part of one key (or a vector of keys) of finished score
   /// `s` and weight `w` (weight()) in a row whose maximum is `mSafe`:
   /// w log2 w, 0 where w is 0 (a key that is not allowed, or a score of
-  /// -inf). For softmax log2 w = s - mSafe.
+  /// -inf). It is w times entropyLog2Weight(s, w, mSafe), which a kernel
+  /// may take instead to fold the product into a fused multiply-add.
   Value entropyTerm(Value s, Value w, Value mSafe);
+  /// log2 w, finite where w is 0 so that w times it is 0: for softmax
+  /// s - mSafe clamped to the lowest f32, else log2 w where w > 0 and 0
+  /// elsewhere.
+  Value entropyLog2Weight(Value s, Value w, Value mSafe);
 
   /// The entropy part t of a state whose maximum moves from `m` to `mSafe`
   /// (updateMax) with factor `alpha` (rescaleFactor), before the tile's
