@@ -101,6 +101,13 @@ public:
   /// `reason` says why.
   virtual bool isApplicable(Operation *op, const TargetDescription &target,
                             std::string &reason) const = 0;
+  /// Whether apply() gives attn.attention's row statistics (return_lse,
+  /// return_entropy) their results, or else isApplicable() declines the
+  /// ones it does not compute. A strategy that does not say so (one
+  /// written before the statistics existed) is not asked to compute an op
+  /// that returns them: its apply() would replace the op's results by the
+  /// output alone.
+  virtual bool knowsRowStatistics() const { return false; }
   /// Completes `requested` (which may be null or carry some parameters) with
   /// the parameters this strategy would use for `op` on `target`.
   virtual StrategyAttr chooseParameters(Operation *op,

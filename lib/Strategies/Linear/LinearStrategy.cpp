@@ -113,6 +113,9 @@ public:
     return parameters;
   }
 
+  /// The LSE is softmax's (never linear's); isApplicable declines the
+  /// entropy.
+  bool knowsRowStatistics() const override { return true; }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     if (!isa<AttentionOp>(op)) {

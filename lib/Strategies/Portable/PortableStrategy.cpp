@@ -69,6 +69,7 @@ public:
     return parameters;
   }
 
+  bool knowsRowStatistics() const override { return true; }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
     if (!isa<AttentionOp>(op)) {

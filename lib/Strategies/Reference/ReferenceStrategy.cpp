@@ -588,6 +588,7 @@ public:
   StringRef getDescription() const override {
     return "materializes the score matrix with linalg ops; the oracle";
   }
+  bool knowsRowStatistics() const override { return true; }
   bool isApplicable(Operation *op, const TargetDescription &,
                     std::string &) const override {
     return isAttnOp(op);

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Strategy.h"
 #include "attn/Support/Debug.h"
 
@@ -181,13 +182,26 @@ void mlir::attn::setStrategyAttr(Operation *op, StrategyAttr strategy) {
   op->setAttr("strategy", strategy);
 }
 
+/// `strategy`'s isApplicable, after the rule that a strategy that does not
+/// know the row statistics is not asked for an op that returns them.
+static bool canCompute(const Strategy &strategy, Operation *op,
+                       const TargetDescription &target, std::string &reason) {
+  auto attention = dyn_cast<AttentionOp>(op);
+  if (attention && (attention.getReturnLse() || attention.getReturnEntropy()) &&
+      !strategy.knowsRowStatistics()) {
+    reason = "does not compute row statistics (return_lse, return_entropy)";
+    return false;
+  }
+  return strategy.isApplicable(op, target, reason);
+}
+
 SmallVector<StrategyCandidate>
 mlir::attn::rankStrategies(Operation *op, const TargetDescription &target) {
   SmallVector<StrategyCandidate> candidates;
   for (const Strategy *strategy : StrategyRegistry::global().all()) {
     StrategyCandidate candidate;
     candidate.strategy = strategy;
-    candidate.applicable = strategy->isApplicable(op, target, candidate.reason);
+    candidate.applicable = canCompute(*strategy, op, target, candidate.reason);
     if (candidate.applicable) {
       candidate.parameters =
           strategy->chooseParameters(op, target, StrategyAttr());
@@ -305,7 +319,7 @@ mlir::attn::selectStrategy(Operation *op, const TargetDescription &target,
                              << "'; registered strategies: " << known;
   }
   std::string reason;
-  if (!strategy->isApplicable(op, target, reason))
+  if (!canCompute(*strategy, op, target, reason))
     return op->emitOpError() << label << " '" << name
                              << "' cannot compute this op: " << reason;
   if (failed(verifyStrategyParameters(op, *strategy, asked, target)))

@@ -30,6 +30,9 @@ public:
   CostEstimate estimateCost(Operation *op, const TargetDescription &target,
                             StrategyAttr strategy) const final;
   /// acceptsOp, then whether the target's kernel can compute the op.
+  /// The flash kernels compute the LSE and the entropy (isApplicable
+  /// declines them where they do not).
+  bool knowsRowStatistics() const override { return true; }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const final;
   /// The preset completed by what `requested` writes: block_q, block_k,
