@@ -250,9 +250,9 @@ bool findValue(const std::string &header, const std::string &key,
 
 } // namespace
 
-bool readNpy(const std::string &path, HostArray &array, std::string &error) {
-  File file;
-  file.f = std::fopen(path.c_str(), "rb");
+/// Reads the header of the open `file` (at its start) into `header`.
+static bool readHeader(File &file, const std::string &path, NpyHeader &out,
+                       std::string &error) {
   if (!file.f) {
     error = "cannot open '" + path + "': " + std::strerror(errno);
     return false;
@@ -301,7 +301,7 @@ bool readNpy(const std::string &path, HostArray &array, std::string &error) {
     error = "'" + path + "' has a corrupt .npy header";
     return false;
   }
-  DType dtype;
+  DType &dtype = out.dtype;
   if (!parseDescr(descr, dtype)) {
     error = "'" + path + "' has unsupported dtype '" + descr +
             "' (supported: little-endian float32, float16, float64, bool, "
@@ -312,7 +312,8 @@ bool readNpy(const std::string &path, HostArray &array, std::string &error) {
     error = "'" + path + "' is in Fortran order; save it in C order";
     return false;
   }
-  std::vector<int64_t> shape;
+  std::vector<int64_t> &shape = out.shape;
+  shape.clear();
   const char *p = shapeText.c_str();
   while (*p) {
     while (*p == ' ' || *p == ',')
@@ -329,6 +330,101 @@ bool readNpy(const std::string &path, HostArray &array, std::string &error) {
     shape.push_back(dim);
     p = end;
   }
+  long double elements = 1;
+  for (int64_t d : shape)
+    elements *= static_cast<long double>(d);
+  if (elements * dtypeSize(dtype) > static_cast<long double>(1ull << 40)) {
+    error = "'" + path + "' declares an array too large to load";
+    return false;
+  }
+  out.dataOffset = std::ftell(file.f);
+  return true;
+}
+
+bool readNpyHeader(const std::string &path, NpyHeader &header,
+                   std::string &error) {
+  File file;
+  file.f = std::fopen(path.c_str(), "rb");
+  if (!file.f) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  if (!readHeader(file, path, header, error))
+    return false;
+  // The data must be all there, and nothing after it.
+  int64_t bytes = static_cast<int64_t>(dtypeSize(header.dtype));
+  for (int64_t d : header.shape)
+    bytes *= d;
+  if (std::fseek(file.f, 0, SEEK_END) != 0 ||
+      std::ftell(file.f) != header.dataOffset + bytes) {
+    error = "'" + path + "' holds " +
+            std::to_string(std::ftell(file.f) - header.dataOffset) +
+            " bytes of data, but its header declares " +
+            std::to_string(bytes);
+    return false;
+  }
+  return true;
+}
+
+bool readNpyRows(const std::string &path, const NpyHeader &header, int axis,
+                 const std::vector<std::pair<int64_t, int64_t>> &rows,
+                 int64_t rowsEach, HostArray &array, std::string &error) {
+  std::vector<int64_t> shape = header.shape;
+  if (axis < 0 || axis >= static_cast<int>(shape.size())) {
+    error = "'" + path + "' has no axis " + std::to_string(axis);
+    return false;
+  }
+  int64_t length = shape[axis];
+  shape[axis] = rowsEach * static_cast<int64_t>(rows.size());
+  if (!array.allocate(header.dtype, shape)) {
+    error = "out of memory loading rows of '" + path + "'";
+    return false;
+  }
+  File file;
+  file.f = std::fopen(path.c_str(), "rb");
+  if (!file.f) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  int64_t outer = 1, inner = static_cast<int64_t>(dtypeSize(header.dtype));
+  for (int d = 0; d < axis; ++d)
+    outer *= header.shape[d];
+  for (size_t d = axis + 1; d < header.shape.size(); ++d)
+    inner *= header.shape[d];
+  uint8_t *to = array.data;
+  for (int64_t o = 0; o < outer; ++o)
+    for (auto [first, count] : rows) {
+      if (first < 0 || count < 0 || count > rowsEach ||
+          first + count > length) {
+        error = "rows [" + std::to_string(first) + ", " +
+                std::to_string(first + count) + ") are outside axis " +
+                std::to_string(axis) + " of '" + path + "'";
+        return false;
+      }
+      long at = header.dataOffset + (o * length + first) * inner;
+      size_t bytes = static_cast<size_t>(count * inner);
+      if (bytes && (std::fseek(file.f, at, SEEK_SET) != 0 ||
+                    std::fread(to, 1, bytes, file.f) != bytes)) {
+        error = "'" + path + "' is truncated";
+        return false;
+      }
+      to += rowsEach * inner; // padding rows stay zero
+    }
+  return true;
+}
+
+bool readNpy(const std::string &path, HostArray &array, std::string &error) {
+  File file;
+  file.f = std::fopen(path.c_str(), "rb");
+  if (!file.f) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  NpyHeader header;
+  if (!readHeader(file, path, header, error))
+    return false;
+  DType dtype = header.dtype;
+  const std::vector<int64_t> &shape = header.shape;
   // Guard the element count against overflow before allocating.
   long double elements = 1;
   for (int64_t d : shape)

@@ -9,6 +9,8 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools libomp-22-dev
   python3 python3-dev python3-numpy python3-pytest pybind11-dev
   libopenblas0-pthread libgtest-dev zlib1g-dev libzstd-dev
+  # Sequence parallelism across processes (attn-run --distribute, mpirun).
+  openmpi-bin libopenmpi-dev
   # The Vulkan target: headers and loader, Mesa's lavapipe (a Vulkan device
   # on the CPU, on which the tests run every GPU kernel), spirv-val, the
   # Khronos validation layer, vulkaninfo.

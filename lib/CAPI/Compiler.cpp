@@ -19,6 +19,7 @@
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Strategies/Strategy.h"
 #include "attn/Transforms/Passes.h"
+#include "attn/Transforms/SequenceShards.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -211,6 +212,39 @@ void CompiledModuleImpl::recordEntries(ModuleOp module) {
   }
 }
 
+void CompiledModuleImpl::shardEntry(ModuleOp module,
+                                    const CompileOptions &options) {
+  auto func = module.lookupSymbol<func::FuncOp>(options.distributeEntry);
+  auto found = signatures.find(options.distributeEntry);
+  std::optional<SequenceDistribution> mode =
+      parseSequenceDistribution(options.distribute);
+  if (!func || found == signatures.end() || !mode)
+    return; // the pipeline reports it
+  EntrySignature &sig = found->second;
+  // The q, k and v arguments of the entry's attention: what the
+  // distribution pass shards (it reports the forms it does not take).
+  func.walk([&](AttentionOp op) {
+    int64_t lq = op.getQueryType().getDimSize(2);
+    int64_t lk = op.getKeyType().getDimSize(2);
+    for (auto [operand, length] :
+         {std::pair(op.getQuery(), lq), std::pair(op.getKey(), lk),
+          std::pair(op.getValue(), lk)}) {
+      auto arg = dyn_cast<BlockArgument>(operand);
+      if (!arg || arg.getOwner()->getParentOp() != func ||
+          ShapedType::isDynamic(length))
+        continue;
+      int index = arg.getArgNumber();
+      if (llvm::any_of(sig.sharded,
+                       [&](auto &s) { return s.first == index; }))
+        continue;
+      SequenceShards shards{*mode, options.ranks, length};
+      sig.inputs[index].shape[2] = shards.shardLength();
+      sig.sharded.push_back({index, length});
+    }
+    return WalkResult::interrupt();
+  });
+}
+
 bool CompiledModuleImpl::build(const std::string &source,
                                const std::string &bufferName,
                                const CompileOptions &options,
@@ -233,6 +267,8 @@ bool CompiledModuleImpl::build(const std::string &source,
     error = "'" + bufferName + "' defines no public function to run";
     return false;
   }
+  if (!options.distribute.empty())
+    shardEntry(*module, options);
 
   bool lowLevel = true;
   module->walk([&](Operation *op) {
@@ -269,6 +305,11 @@ bool CompiledModuleImpl::build(const std::string &source,
       pipeline.strategy = options.strategy;
       pipeline.overrideStrategy = options.overrideStrategy;
       pipeline.raise = false; // done above
+      if (!options.distribute.empty()) {
+        pipeline.distribute = options.distribute;
+        pipeline.ranks = options.ranks;
+        pipeline.distributeEntry = options.distributeEntry;
+      }
       if (std::string why = checkCpuPipelineOptions(pipeline); !why.empty()) {
         error = why;
         return false;

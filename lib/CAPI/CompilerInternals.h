@@ -157,6 +157,9 @@ public:
 
 private:
   void recordEntries(ModuleOp module);
+  /// With options.distribute: the shapes of the distributed entry's
+  /// sharded arguments become a rank's shard (EntrySignature::sharded).
+  void shardEntry(ModuleOp module, const CompileOptions &options);
 
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<ExecutionEngine> engine;

@@ -75,6 +75,8 @@ void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, bool gpuHost) {
   // Allocations call the runtime's _mlir_memref_to_llvm_* functions, which
   // report running out of memory instead of returning null to code that
   // would write through it.
+  // MPI calls (sequence parallelism), on memref descriptors.
+  pm.addPass(createAttnConvertMPIToLLVM());
   FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
   memrefToLLVM.useGenericFunctions = true;
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
@@ -122,6 +124,14 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   select.overrideStrategy = options.overrideStrategy;
   pm.addPass(createAttnSelectStrategy(select));
   pm.addPass(createAttnApplyStrategies());
+  // Sequence parallelism on the tile ops the strategies wrote.
+  if (!options.distribute.empty()) {
+    AttnDistributeSequenceOptions distribute;
+    distribute.entry = options.distributeEntry;
+    distribute.mode = options.distribute;
+    distribute.ranks = options.ranks;
+    pm.addPass(createAttnDistributeSequence(distribute));
+  }
   // Tiles of attn.online_attention: those a CPU strategy configured become
   // the flash kernel; the rest get their portable lowering.
   pm.addPass(createAttnConvertOnlineAttentionToCPUVector());

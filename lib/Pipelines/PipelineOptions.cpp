@@ -14,6 +14,7 @@
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Strategies/Strategy.h"
 #include "attn/Transforms/Passes.h"
+#include "attn/Transforms/SequenceShards.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -48,6 +49,19 @@ mlir::attn::checkCpuPipelineOptions(const CpuPipelineOptions &options) {
                                              options.vectorWidth, 0, 0, 0);
       !error.empty())
     return error;
+  if (!options.distribute.empty() &&
+      !parseSequenceDistribution(options.distribute))
+    return "distribute = '" + options.distribute +
+           "' must be ring or zigzag (or empty: one process)";
+  if (options.ranks < 1 || options.ranks > kMaxThreads)
+    return "ranks = " + std::to_string(options.ranks) +
+           " must be from 1 to " + std::to_string(kMaxThreads);
+  if (options.distribute.empty() &&
+      (options.ranks.getNumOccurrences() ||
+       options.distributeEntry.getNumOccurrences()))
+    return std::string(options.ranks.getNumOccurrences() ? "ranks"
+                                                         : "distribute-entry") +
+           " applies with distribute=ring|zigzag, which is not given";
   return checkStrategies(options.strategy, options.overrideStrategy);
 }
 

@@ -15,6 +15,9 @@
 #include "attn/Runtime/AotLibrary.h"
 #include "attn/Transforms/Passes.h"
 #include "../ToolTargetFlags.h"
+#ifdef ATTN_HAVE_MPI
+#include "DistributedRun.h"
+#endif
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -84,6 +87,12 @@ static cl::opt<bool> raise(
     cl::desc("Raise attention written as math (TOSA, linalg) to attn ops "
              "first (default on; --raise=false lowers the math as written)"),
     cl::init(true), cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<std::string> distribute(
+    "distribute",
+    cl::desc("Under mpirun: split the attention along the sequence over the "
+             "MPI ranks, ring or zigzag; each rank reads its rows, rank 0 "
+             "writes the result"),
+    cl::init(""), cl::cat(mlir::attn::getAttnOptionCategory()));
 static cl::opt<bool> printIR("print-lowered-ir",
                              cl::desc("Print the module after compilation"),
                              cl::cat(mlir::attn::getAttnOptionCategory()));
@@ -195,6 +204,48 @@ int main(int argc, char **argv) {
   }
 
   std::string source;
+
+  if (distribute.getNumOccurrences()) {
+#ifdef ATTN_HAVE_MPI
+    for (const cl::Option *flag : std::initializer_list<const cl::Option *>{
+             &check, &absTolerance, &relTolerance, &gpuChip, &tensorCores})
+      if (flag->getNumOccurrences())
+        return fail("--" + flag->ArgStr.str() +
+                    " does not apply with --distribute");
+    if (target != "cpu")
+      return fail("--distribute runs on the CPU target, not --target " +
+                  target);
+    if (llvm::StringRef(inputFile).ends_with(".so"))
+      return fail("--distribute compiles attn IR; '" + inputFile +
+                  "' is a compiled library");
+    auto buffer = llvm::MemoryBuffer::getFile(inputFile);
+    if (!buffer)
+      return fail("cannot read '" + inputFile +
+                  "': " + buffer.getError().message());
+    DistributedRunOptions run;
+    run.mode = distribute;
+    run.source = (*buffer)->getBuffer().str();
+    run.sourceName = inputFile;
+    run.entry = entry;
+    llvm::SmallVector<llvm::StringRef> paths;
+    llvm::StringRef(inputsList).split(paths, ',', -1, false);
+    for (llvm::StringRef path : paths)
+      run.inputPaths.push_back(path.trim().str());
+    paths.clear();
+    llvm::StringRef(outputList).split(paths, ',', -1, false);
+    for (llvm::StringRef path : paths)
+      run.outputPaths.push_back(path.trim().str());
+    run.threads = threads;
+    run.bench = bench;
+    run.printIR = printIR;
+    run.compile.raise = raise;
+    run.registry = initRegistry;
+    return runDistributed(run);
+#else
+    return fail("--distribute needs MPI, and this attn-run was built without "
+                "it (scripts/setup.sh installs OpenMPI)");
+#endif
+  }
 
   std::vector<HostArray> inputs;
   if (!inputsList.empty()) {

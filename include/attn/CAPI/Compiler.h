@@ -60,6 +60,13 @@ struct CompileOptions {
   bool raise = true;
   /// Target "cuda": f16/bf16 Q K^T on tensor cores where a strategy can.
   bool tensorCores = false;
+  /// Sequence parallelism over MPI ranks ("ring" or "zigzag"; empty: one
+  /// process): the attention of `distributeEntry` is split along the
+  /// sequence (attn-distribute-sequence), and that entry's q, k and v
+  /// arguments become the rank's shard (EntrySignature::sharded).
+  std::string distribute;
+  int ranks = 1;
+  std::string distributeEntry = "main";
 };
 
 /// One argument or result of an entry: element type and shape (-1 dynamic).
@@ -85,6 +92,10 @@ struct EntrySignature {
   std::vector<SizeRule> sizeRules;
   /// False for LLVM-dialect input, whose ranks come from the inputs.
   bool known = true;
+  /// With CompileOptions::distribute: the arguments that are a rank's
+  /// shard of the sequence (axis 2), with the whole sequence's length
+  /// (their `inputs` shape holds the shard's).
+  std::vector<std::pair<int, int64_t>> sharded;
 };
 
 /// Registers the dialects, extensions and translations the compiler needs

@@ -192,4 +192,21 @@ def AttnConvertBf16MmaSyncToNVVM : Pass<"attn-convert-bf16-mma-sync-to-nvvm"> {
   ];
 }
 
+def AttnConvertMPIToLLVM : Pass<"attn-convert-mpi-to-llvm", "::mlir::ModuleOp"> {
+  let summary = "Lower the mpi dialect to calls of the MPI library (OpenMPI)";
+  let description = [{
+    Upstream's mpi-to-LLVM patterns (init, comm_world, comm_rank,
+    comm_split, send, recv, allreduce, finalize) plus attn's for the ops
+    that MLIR 22 leaves unlowered: `mpi.comm_size`, `mpi.isend`,
+    `mpi.irecv`, `mpi.wait` and `mpi.barrier`, as calls in OpenMPI's ABI
+    (MPI_Comm and MPI_Datatype are addresses of the library's predefined
+    objects, an MPI_Request is a pointer kept in a stack slot). Buffers
+    are 1-D memrefs of f32, f64 or i8/i32/i64; the count is their size. The
+    module must carry the DLTI entry `"MPI:Implementation" = "OpenMPI"`
+    (attn-distribute-sequence writes it); a module without MPI ops is left
+    as it is.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // ATTN_CONVERSION_PASSES_TD

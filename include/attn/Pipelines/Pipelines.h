@@ -31,6 +31,19 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "ops first (attn-raise); off: the math is lowered as "
                      "written"),
       llvm::cl::init(true)};
+  Option<std::string> distribute{
+      *this, "distribute",
+      llvm::cl::desc("Split the attention of `distribute-entry` over MPI "
+                     "ranks along the sequence: ring or zigzag "
+                     "(attn-distribute-sequence); empty: one process"),
+      llvm::cl::init("")};
+  Option<int64_t> ranks{*this, "ranks",
+                        llvm::cl::desc("MPI ranks of `distribute`"),
+                        llvm::cl::init(1)};
+  Option<std::string> distributeEntry{
+      *this, "distribute-entry",
+      llvm::cl::desc("The function that `distribute` splits"),
+      llvm::cl::init("main")};
 };
 
 /// The help of attn-gpu-pipeline's `api` option: the registered GPU APIs

@@ -267,4 +267,49 @@ def AttnExpandShapeToReinterpretCast
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def AttnDistributeSequence : Pass<"attn-distribute-sequence", "::mlir::ModuleOp"> {
+  let summary = "Split an entry's attention over MPI ranks along the sequence (ring or zigzag)";
+  let description = [{
+    Runs after the strategies (attn-apply-strategies), on the tile-op form
+    they leave: one attn.online_attention over the whole problem and the
+    attn.finalize of its state. The entry `entry` then computes, on each of
+    `ranks` MPI ranks, the rows of its own shard of the sequence
+    (SequenceShards.h: `ring`, N chunks, rank r holds chunk r; `zigzag`,
+    2N chunks, rank r holds chunks r and 2N - 1 - r):
+
+    * its q, k and v arguments become the rank's shard (the rank's chunks
+      one after the other on the sequence axis, padded past L);
+    * an scf.for of N steps passes K/V blocks around the ring with
+      `mpi.isend` / `mpi.irecv` into two alternating buffers, and while the
+      next block travels, folds the current one into each local chunk's
+      state with the tile op (with the original kernel configuration), at
+      the block's global key position; `mpi.wait` ends the step;
+    * each local chunk's state is finalized (output, and LSE when the op
+      returns it) and rank 0 gathers every rank's rows with `mpi.send` /
+      `mpi.recv` into the whole result, which the entry returns (other
+      ranks return a result of the same shape whose contents are
+      undefined).
+
+    Sink keys (window with sinks) are folded by a tile op at the constant
+    key position 0 when the block holds them; keys padded past Lk are
+    masked (causal rules them out already). The module gets the DLTI entry
+    `MPI:Implementation = "OpenMPI"` for `attn-convert-mpi-to-llvm`.
+    Entropy results, masks, biases, score_mod / mask_mod regions and
+    non-f32 operands are errors that name what is not supported.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", "\"main\"",
+           "The function to distribute">,
+    Option<"mode", "mode", "std::string", "\"ring\"",
+           "ring or zigzag">,
+    Option<"ranks", "ranks", "int64_t", "1", "MPI ranks (at least 1)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::mpi::MPIDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::DLTIDialect"
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD

@@ -52,6 +52,27 @@ double elementAsDouble(const HostArray &array, int64_t index);
 float halfToFloat(uint16_t bits);
 uint16_t floatToHalf(float value);
 
+/// What a .npy header says: the element type, the shape, and where the
+/// data starts in the file.
+struct NpyHeader {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  long dataOffset = 0;
+};
+
+/// Reads the header of `path` and checks that the data it declares is all
+/// there. On failure returns false and sets `error` to one line.
+bool readNpyHeader(const std::string &path, NpyHeader &header,
+                   std::string &error);
+
+/// Reads part of the array of `path` (whose header is `header`): on axis
+/// `axis`, the rows [first, first + count) of each pair of `rows`, each
+/// padded with zeros to `rowsEach` rows, one after the other. Only those
+/// rows are read from the file.
+bool readNpyRows(const std::string &path, const NpyHeader &header, int axis,
+                 const std::vector<std::pair<int64_t, int64_t>> &rows,
+                 int64_t rowsEach, HostArray &array, std::string &error);
+
 /// Reads `path`. On failure returns false and sets `error` to one line.
 bool readNpy(const std::string &path, HostArray &array, std::string &error);
 /// Writes `array` to `path`. On failure returns false and sets `error`.
