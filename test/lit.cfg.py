@@ -62,6 +62,14 @@ try:
 except Exception:
     pass
 
+# Sequence-parallel tests run attn-run --distribute under mpirun (as root
+# here, with more ranks than cores).
+if config.attn_have_mpi.upper() in ("1", "ON", "TRUE", "YES") and \
+        os.path.exists(config.attn_mpirun):
+    config.available_features.add("mpi")
+    config.substitutions.append(
+        ("%mpirun", config.attn_mpirun + " --allow-run-as-root --oversubscribe"))
+
 # GPU compilation tests need ptxas from the CUDA toolkit.
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
