@@ -593,18 +593,20 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
 void DistributeSequencePass::runOnOperation() {
   ModuleOp module = getOperation();
   if (!parseSequenceDistribution(mode)) {
-    module.emitError() << "attn-distribute-sequence: mode = '" << mode
+    emitError(module.getLoc()) << "attn-distribute-sequence: mode = '" << mode
                        << "' must be ring or zigzag";
     return signalPassFailure();
   }
   if (ranks < 1) {
-    module.emitError() << "attn-distribute-sequence: ranks = " << ranks
+    emitError(module.getLoc())
+        << "attn-distribute-sequence: ranks = " << static_cast<int64_t>(ranks)
                        << " must be at least 1";
     return signalPassFailure();
   }
   auto func = module.lookupSymbol<func::FuncOp>(entry);
   if (!func || func.isDeclaration()) {
-    module.emitError() << "attn-distribute-sequence: no function @" << entry
+    emitError(module.getLoc())
+        << "attn-distribute-sequence: no function @" << entry
                        << " to distribute";
     return signalPassFailure();
   }
