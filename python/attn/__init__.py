@@ -8,6 +8,8 @@
     lib = attn.load_library("libmodel.so")            # from attn-aot
     o = attn.attention(q, k, v, dynamic=("Lk",))      # one compile, any Lk
     attn.explain(q, k, v, causal=True)                # candidates and costs
+    import attn.distributed                           # over MPI ranks:
+    o = attn.distributed.attention(q, k, v, ranks=4, mode="zigzag", causal=True)
     o = attn.attention(q, k, v, causal=True,          # custom variants:
                        score_mod=lambda s, b, h, i, j: s + slopes[h] * (j - i),
                        mask_mod=lambda b, h, i, j: seg[b, i] == seg[b, j])
