@@ -359,8 +359,7 @@ bool readNpyHeader(const std::string &path, NpyHeader &header,
       std::ftell(file.f) != header.dataOffset + bytes) {
     error = "'" + path + "' holds " +
             std::to_string(std::ftell(file.f) - header.dataOffset) +
-            " bytes of data, but its header declares " +
-            std::to_string(bytes);
+            " bytes of data, but its header declares " + std::to_string(bytes);
     return false;
   }
   return true;

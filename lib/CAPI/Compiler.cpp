@@ -234,8 +234,7 @@ void CompiledModuleImpl::shardEntry(ModuleOp module,
           ShapedType::isDynamic(length))
         continue;
       int index = arg.getArgNumber();
-      if (llvm::any_of(sig.sharded,
-                       [&](auto &s) { return s.first == index; }))
+      if (llvm::any_of(sig.sharded, [&](auto &s) { return s.first == index; }))
         continue;
       SequenceShards shards{*mode, options.ranks, length};
       sig.inputs[index].shape[2] = shards.shardLength();

@@ -54,8 +54,8 @@ mlir::attn::checkCpuPipelineOptions(const CpuPipelineOptions &options) {
     return "distribute = '" + options.distribute +
            "' must be ring or zigzag (or empty: one process)";
   if (options.ranks < 1 || options.ranks > kMaxThreads)
-    return "ranks = " + std::to_string(options.ranks) +
-           " must be from 1 to " + std::to_string(kMaxThreads);
+    return "ranks = " + std::to_string(options.ranks) + " must be from 1 to " +
+           std::to_string(kMaxThreads);
   if (options.distribute.empty() &&
       (options.ranks.getNumOccurrences() ||
        options.distributeEntry.getNumOccurrences()))

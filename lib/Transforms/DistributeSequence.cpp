@@ -54,11 +54,11 @@ struct Distribution {
 /// is ever dead code.
 template <typename Op, typename Effect>
 struct MPIBufferEffects
-    : MemoryEffectOpInterface::ExternalModel<MPIBufferEffects<Op, Effect>,
-                                             Op> {
-  void getEffects(Operation *op,
-                  SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-                      &effects) const {
+    : MemoryEffectOpInterface::ExternalModel<MPIBufferEffects<Op, Effect>, Op> {
+  void
+  getEffects(Operation *op,
+             SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                 &effects) const {
     effects.emplace_back(Effect::get(), &op->getOpOperand(0),
                          SideEffects::DefaultResource::get());
     effects.emplace_back(MemoryEffects::Read::get());
@@ -69,9 +69,10 @@ struct MPIBufferEffects
 /// mpi.wait completes a transfer: it reads and writes the world outside.
 struct MPIWaitEffects
     : MemoryEffectOpInterface::ExternalModel<MPIWaitEffects, mpi::Wait> {
-  void getEffects(Operation *op,
-                  SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-                      &effects) const {
+  void
+  getEffects(Operation *op,
+             SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                 &effects) const {
     effects.emplace_back(MemoryEffects::Read::get());
     effects.emplace_back(MemoryEffects::Write::get());
   }
@@ -105,9 +106,7 @@ private:
 struct Emitter {
   OpBuilder &b;
   Location loc;
-  Value index(int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  }
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value i32(Value v) {
     return arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
   }
@@ -195,12 +194,13 @@ LogicalResult DistributeSequencePass::analyze(func::FuncOp func,
                        "strategies (tiled, split_kv, block_sparse) give it; "
                        "only that form is distributed");
   if (tiles.size() != 1)
-    return fail(func, "@" + func.getName() + " must hold exactly one "
-                      "attention to distribute, found " +
-                      Twine(tiles.size()) +
-                      " (after the strategies, as attn.online_attention; "
-                      "strategies other than tiled, split_kv and "
-                      "block_sparse leave none)");
+    return fail(func, "@" + func.getName() +
+                          " must hold exactly one "
+                          "attention to distribute, found " +
+                          Twine(tiles.size()) +
+                          " (after the strategies, as attn.online_attention; "
+                          "strategies other than tiled, split_kv and "
+                          "block_sparse leave none)");
   OnlineAttentionOp tile = d.tile = tiles.front();
   if (tile.getMask() || tile.getBias())
     return fail(tile, "a mask or bias operand is not distributed (it spans "
@@ -225,10 +225,9 @@ LogicalResult DistributeSequencePass::analyze(func::FuncOp func,
                             ", read from the rank's shard");
     auto type = cast<RankedTensorType>(v.getType());
     if (!type.hasStaticShape() || !type.getElementType().isF32())
-      return tile.emitError()
-             << "attn-distribute-sequence: " << name
-             << " must be a static f32 tensor, got " << type
-             << " (MPI transfers are lowered for f32)";
+      return tile.emitError() << "attn-distribute-sequence: " << name
+                              << " must be a static f32 tensor, got " << type
+                              << " (MPI transfers are lowered for f32)";
     return success();
   };
   if (failed(argumentOf(tile.getQuery(), d.query, "query")) ||
@@ -288,8 +287,7 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
   Emitter e{b, loc};
   Type f32 = b.getF32Type();
   int64_t n = ranks, chunkQ = d.queries.chunkLength(),
-          chunkK = d.keys.chunkLength(),
-          perRank = d.queries.chunksPerRank();
+          chunkK = d.keys.chunkLength(), perRank = d.queries.chunksPerRank();
 
   // Dimensions of the arguments become constants; then the arguments
   // become the shards.
@@ -298,11 +296,11 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
       if (auto dim = dyn_cast<tensor::DimOp>(user)) {
         OpBuilder at(dim);
         std::optional<int64_t> axis = dim.getConstantIndex();
-        dim.replaceAllUsesWith(arith::ConstantIndexOp::create(
-                                   at, dim.getLoc(),
-                                   cast<RankedTensorType>(arg.getType())
-                                       .getDimSize(*axis))
-                                   .getResult());
+        dim.replaceAllUsesWith(
+            arith::ConstantIndexOp::create(
+                at, dim.getLoc(),
+                cast<RankedTensorType>(arg.getType()).getDimSize(*axis))
+                .getResult());
         dim.erase();
       }
   auto shardType = [&](BlockArgument arg, const SequenceShards &shards) {
@@ -347,7 +345,8 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
   Value padMask;
   int64_t lastChunkPosition = (d.keys.numChunks() - 1) * chunkK;
   if (d.paddedKeys > 0) {
-    auto maskType = RankedTensorType::get({1, 1, chunkQ, chunkK}, b.getI1Type());
+    auto maskType =
+        RankedTensorType::get({1, 1, chunkQ, chunkK}, b.getI1Type());
     Value bound = e.index(d.paddedKeys);
     padMask =
         linalg::GenericOp::create(
@@ -370,27 +369,27 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
     auto memrefType = MemRefType::get(type.getShape(), f32);
     Value own = bufferization::ToBufferOp::create(b, loc, memrefType, arg,
                                                   /*read_only=*/true);
-    Value even = memref::AllocOp::create(b, loc, memrefType,
-                                         b.getI64IntegerAttr(64));
-    Value odd = memref::AllocOp::create(b, loc, memrefType,
-                                        b.getI64IntegerAttr(64));
+    Value even =
+        memref::AllocOp::create(b, loc, memrefType, b.getI64IntegerAttr(64));
+    Value odd =
+        memref::AllocOp::create(b, loc, memrefType, b.getI64IntegerAttr(64));
     return std::array<Value, 3>{own, even, odd};
   };
   std::array<Value, 3> keyBuffers = ringBuffers(d.key, keyShard);
   std::array<Value, 3> valueBuffers = ringBuffers(d.value, valueShard);
 
   int64_t sinks = tile.getWindow() ? tile.getNumSinks() : 0;
-  bool skipFutureChunk = tile.getCausal() && d.queryShift == 0 &&
-                         chunkQ == chunkK && perRank == 2;
+  bool skipFutureChunk =
+      tile.getCausal() && d.queryShift == 0 && chunkQ == chunkK && perRank == 2;
   auto stateTypes = TypeRange(ValueRange(states).take_front(3));
   // One tile op folding keys `k`, `v` at `keyPosition` into `state`.
   auto foldTile = [&](OpBuilder &at, Value q, Value k, Value v, Value mask,
-                      Value queryPosition, Value keyPosition,
-                      ValueRange state, bool withSinks) -> ValueRange {
+                      Value queryPosition, Value keyPosition, ValueRange state,
+                      bool withSinks) -> ValueRange {
     auto op = OnlineAttentionOp::create(
-        at, loc, stateTypes, q, k, v, mask, Value(), queryPosition,
-        keyPosition, state[0], state[1], state[2], Value(),
-        tile.getScaleAttr(), tile.getCausalAttr(), tile.getWindowAttr(),
+        at, loc, stateTypes, q, k, v, mask, Value(), queryPosition, keyPosition,
+        state[0], state[1], state[2], Value(), tile.getScaleAttr(),
+        tile.getCausalAttr(), tile.getWindowAttr(),
         withSinks ? tile.getSinksAttr() : IntegerAttr(), tile.getSoftcapAttr(),
         tile.getScoreAttr());
     for (NamedAttribute attr : tile->getDiscardableAttrs())
@@ -412,12 +411,12 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
         for (auto [buffers, tag, type] :
              {std::tuple(keyBuffers, KeyTag, keyShard),
               std::tuple(valueBuffers, ValueTag, valueShard)}) {
-          Value current = le.select(
-              first, buffers[0], le.select(oddStep, buffers[1], buffers[2]));
+          Value current = le.select(first, buffers[0],
+                                    le.select(oddStep, buffers[1], buffers[2]));
           Value incoming = le.select(oddStep, buffers[2], buffers[1]);
           requests.push_back(mpi::ISendOp::create(lb, loc, Type(), requestType,
-                                                  le.flat(current),
-                                                  le.i32(tag), next, comm)
+                                                  le.flat(current), le.i32(tag),
+                                                  next, comm)
                                  .getReq());
           requests.push_back(mpi::IRecvOp::create(lb, loc, Type(), requestType,
                                                   le.flat(incoming),
@@ -443,8 +442,7 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
                 return foldTile(at, queries[a], k, v, Value(),
                                 queryPositions[a], keyPosition, state, false);
               auto ifOp = scf::IfOp::create(
-                  at, loc,
-                  pe.eq(keyPosition, pe.index(lastChunkPosition)),
+                  at, loc, pe.eq(keyPosition, pe.index(lastChunkPosition)),
                   [&](OpBuilder &tb, Location) {
                     scf::YieldOp::create(
                         tb, loc,
@@ -454,32 +452,30 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
                                  state, false));
                   },
                   [&](OpBuilder &eb, Location) {
-                    scf::YieldOp::create(
-                        eb, loc,
-                        foldTile(eb, queries[a], k, v, Value(),
-                                 queryPositions[a], keyPosition, state,
-                                 false));
+                    scf::YieldOp::create(eb, loc,
+                                         foldTile(eb, queries[a], k, v, Value(),
+                                                  queryPositions[a],
+                                                  keyPosition, state, false));
                   });
               return ifOp.getResults();
             };
             ValueRange result;
             if (sinks > 0) {
               // The block with the sink keys at the constant position 0.
-              result = scf::IfOp::create(
-                           lb, loc,
-                           le.eq(keyPosition, le.index(0)),
-                           [&](OpBuilder &tb, Location) {
-                             scf::YieldOp::create(
-                                 tb, loc,
-                                 foldTile(tb, queries[a], k, v, Value(),
-                                          queryPositions[a],
-                                          Emitter{tb, loc}.index(0), state,
-                                          true));
-                           },
-                           [&](OpBuilder &eb, Location l) {
-                             scf::YieldOp::create(eb, loc, plain(eb, l));
-                           })
-                           .getResults();
+              result =
+                  scf::IfOp::create(
+                      lb, loc, le.eq(keyPosition, le.index(0)),
+                      [&](OpBuilder &tb, Location) {
+                        scf::YieldOp::create(
+                            tb, loc,
+                            foldTile(tb, queries[a], k, v, Value(),
+                                     queryPositions[a],
+                                     Emitter{tb, loc}.index(0), state, true));
+                      },
+                      [&](OpBuilder &eb, Location l) {
+                        scf::YieldOp::create(eb, loc, plain(eb, l));
+                      })
+                      .getResults();
             } else {
               result = plain(lb, loc);
             }
@@ -584,8 +580,7 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
   // The whole results without the padding rows replace the finalize's.
   for (auto [old, whole] :
        llvm::zip(finalize.getResults(), gathered.getResults()))
-    old.replaceAllUsesWith(
-        e.rows(whole, b.getIndexAttr(0), d.queries.length));
+    old.replaceAllUsesWith(e.rows(whole, b.getIndexAttr(0), d.queries.length));
   finalize.erase();
   tile.erase();
 }
@@ -594,20 +589,19 @@ void DistributeSequencePass::runOnOperation() {
   ModuleOp module = getOperation();
   if (!parseSequenceDistribution(mode)) {
     emitError(module.getLoc()) << "attn-distribute-sequence: mode = '" << mode
-                       << "' must be ring or zigzag";
+                               << "' must be ring or zigzag";
     return signalPassFailure();
   }
   if (ranks < 1) {
     emitError(module.getLoc())
         << "attn-distribute-sequence: ranks = " << static_cast<int64_t>(ranks)
-                       << " must be at least 1";
+        << " must be at least 1";
     return signalPassFailure();
   }
   auto func = module.lookupSymbol<func::FuncOp>(entry);
   if (!func || func.isDeclaration()) {
-    emitError(module.getLoc())
-        << "attn-distribute-sequence: no function @" << entry
-                       << " to distribute";
+    emitError(module.getLoc()) << "attn-distribute-sequence: no function @"
+                               << entry << " to distribute";
     return signalPassFailure();
   }
   Distribution d;
@@ -617,9 +611,10 @@ void DistributeSequencePass::runOnOperation() {
   // The MPI library whose ABI attn-convert-mpi-to-llvm calls.
   if (!module->hasAttr(DLTIDialect::kMapAttrName)) {
     MLIRContext *ctx = &getContext();
-    module->setAttr(DLTIDialect::kMapAttrName,
-                    MapAttr::get(ctx, {DataLayoutEntryAttr::get(
-                                          StringAttr::get(ctx, "MPI:Implementation"),
-                                          StringAttr::get(ctx, "OpenMPI"))}));
+    module->setAttr(
+        DLTIDialect::kMapAttrName,
+        MapAttr::get(ctx, {DataLayoutEntryAttr::get(
+                              StringAttr::get(ctx, "MPI:Implementation"),
+                              StringAttr::get(ctx, "OpenMPI"))}));
   }
 }

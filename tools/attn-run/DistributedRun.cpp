@@ -140,17 +140,17 @@ int runDistributed(const DistributedRunOptions &o) {
                 MPI_CHAR, MPI_COMM_WORLD);
   int differing = -1;
   for (int r = 0; r < me.size && differing < 0; ++r)
-    if (std::strncmp(&texts[static_cast<size_t>(r) * kTextBytes],
-                     &texts[0], kTextBytes) != 0)
+    if (std::strncmp(&texts[static_cast<size_t>(r) * kTextBytes], &texts[0],
+                     kTextBytes) != 0)
       differing = r;
   if (differing >= 0) {
     if (me.rank == 0)
-      me.print("ranks disagree on the problem: rank " +
-               std::to_string(differing) + " runs " +
-               std::string(&texts[static_cast<size_t>(differing) *
-                                  kTextBytes]) +
-               ", rank 0 runs " + std::string(texts.data()) +
-               "; every rank must run the same entry on the same shapes");
+      me.print(
+          "ranks disagree on the problem: rank " + std::to_string(differing) +
+          " runs " +
+          std::string(&texts[static_cast<size_t>(differing) * kTextBytes]) +
+          ", rank 0 runs " + std::string(texts.data()) +
+          "; every rank must run the same entry on the same shapes");
     return 1;
   }
 
@@ -174,12 +174,11 @@ int runDistributed(const DistributedRunOptions &o) {
   if (o.printIR && me.rank == 0)
     llvm::outs() << module->loweredIR() << "\n";
   const attn::api::EntrySignature *sig = module->signature(o.entry);
-  if (!me.agree(o.outputPaths.empty() ||
-                    o.outputPaths.size() == sig->results.size(),
-                "@" + o.entry + " returns " +
-                    std::to_string(sig->results.size()) +
-                    " results but --output names " +
-                    std::to_string(o.outputPaths.size()) + " files"))
+  if (!me.agree(
+          o.outputPaths.empty() || o.outputPaths.size() == sig->results.size(),
+          "@" + o.entry + " returns " + std::to_string(sig->results.size()) +
+              " results but --output names " +
+              std::to_string(o.outputPaths.size()) + " files"))
     return 1;
 
   // Read the rank's rows of each sharded input, the whole of the others.
@@ -197,10 +196,9 @@ int runDistributed(const DistributedRunOptions &o) {
     const NpyHeader &h = headers[i];
     if (h.shape.size() != 4 || h.shape[2] != sharded->second) {
       ok = false;
-      error = "'" + o.inputPaths[i] + "' has shape " +
-              whole[i].shapeString() + ", but argument " + std::to_string(i) +
-              " of @" + o.entry + " has a sequence (axis 2) of " +
-              std::to_string(sharded->second);
+      error = "'" + o.inputPaths[i] + "' has shape " + whole[i].shapeString() +
+              ", but argument " + std::to_string(i) + " of @" + o.entry +
+              " has a sequence (axis 2) of " + std::to_string(sharded->second);
       break;
     }
     SequenceShards shards{*mode, me.size, sharded->second};
@@ -242,10 +240,10 @@ int runDistributed(const DistributedRunOptions &o) {
           std::chrono::duration<double, std::milli>(stop - start).count());
     }
     std::sort(times.begin(), times.end());
-    double median = times.size() % 2
-                        ? times[times.size() / 2]
-                        : 0.5 * (times[times.size() / 2 - 1] +
-                                 times[times.size() / 2]);
+    double median =
+        times.size() % 2
+            ? times[times.size() / 2]
+            : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]);
     // The useful FLOPs of the whole problem, from the whole shapes.
     double flops = module->usefulFlops(o.entry, whole);
     double gflops = flops >= 0 ? flops / (median * 1e-3) / 1e9 : NAN;

@@ -59,8 +59,7 @@ struct SequenceShards {
   }
   /// The shard of `rank` as (first position, positions inside [0, L)) per
   /// chunk; a chunk wholly past L has 0 positions.
-  llvm::SmallVector<std::pair<int64_t, int64_t>, 2>
-  rowsOf(int64_t rank) const {
+  llvm::SmallVector<std::pair<int64_t, int64_t>, 2> rowsOf(int64_t rank) const {
     llvm::SmallVector<std::pair<int64_t, int64_t>, 2> rows;
     for (int64_t local = 0; local < chunksPerRank(); ++local) {
       int64_t first = chunkOf(rank, local) * chunkLength();

@@ -56,10 +56,9 @@ struct OpenMPICalls {
     if (!module.lookupSymbol<LLVM::GlobalOp>(name)) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(module.getBody());
-      LLVM::GlobalOp::create(rewriter, loc,
-                             LLVM::LLVMStructType::getOpaque(structName, ctx),
-                             /*isConstant=*/false, LLVM::Linkage::External,
-                             name, Attribute());
+      LLVM::GlobalOp::create(
+          rewriter, loc, LLVM::LLVMStructType::getOpaque(structName, ctx),
+          /*isConstant=*/false, LLVM::Linkage::External, name, Attribute());
     }
     return LLVM::AddressOfOp::create(rewriter, loc, ptr, name);
   }
@@ -94,14 +93,13 @@ struct OpenMPICalls {
     else
       return failure();
     MemRefDescriptor d(descriptor);
-    Value address =
-        LLVM::GEPOp::create(rewriter, loc, ptr, element,
-                            d.alignedPtr(rewriter, loc),
-                            ValueRange{d.offset(rewriter, loc)});
-    Value count = LLVM::TruncOp::create(rewriter, loc, i32,
-                                        d.size(rewriter, loc, 0));
-    return std::array<Value, 3>{
-        address, count, predefined(name, "ompi_predefined_datatype_t")};
+    Value address = LLVM::GEPOp::create(rewriter, loc, ptr, element,
+                                        d.alignedPtr(rewriter, loc),
+                                        ValueRange{d.offset(rewriter, loc)});
+    Value count =
+        LLVM::TruncOp::create(rewriter, loc, i32, d.size(rewriter, loc, 0));
+    return std::array<Value, 3>{address, count,
+                                predefined(name, "ompi_predefined_datatype_t")};
   }
   /// Replaces `op` by `call`'s result where it has a retval, else erases
   /// it; `more` are the results after the retval.
@@ -120,9 +118,8 @@ static LogicalResult requireOpenMPI(Operation *op,
   auto module = op->getParentOfType<ModuleOp>();
   FailureOr<Attribute> implementation =
       dlti::query(module, {"MPI:Implementation"}, /*emitError=*/false);
-  auto name = succeeded(implementation)
-                  ? dyn_cast<StringAttr>(*implementation)
-                  : StringAttr();
+  auto name = succeeded(implementation) ? dyn_cast<StringAttr>(*implementation)
+                                        : StringAttr();
   if (name && name.getValue() == "OpenMPI")
     return success();
   return rewriter.notifyMatchFailure(op, "needs MPI:Implementation = OpenMPI");
@@ -140,16 +137,15 @@ struct CommSizeLowering : ConvertOpToLLVMPattern<mpi::CommSizeOp> {
     auto call = LLVM::CallOp::create(
         rewriter, c.loc, c.declare("MPI_Comm_size", c.i32, {c.ptr, c.ptr}),
         ValueRange{c.comm(adaptor.getComm()), out});
-    c.finish(call, LLVM::LoadOp::create(rewriter, c.loc, c.i32, out)
-                       .getResult());
+    c.finish(call,
+             LLVM::LoadOp::create(rewriter, c.loc, c.i32, out).getResult());
     return success();
   }
 };
 
 /// mpi.isend and mpi.irecv: MPI_Isend / MPI_Irecv(buf, count, datatype,
 /// peer, tag, comm, &request).
-template <typename Op>
-struct NonblockingLowering : ConvertOpToLLVMPattern<Op> {
+template <typename Op> struct NonblockingLowering : ConvertOpToLLVMPattern<Op> {
   using ConvertOpToLLVMPattern<Op>::ConvertOpToLLVMPattern;
   LogicalResult
   matchAndRewrite(Op op, typename Op::Adaptor adaptor,
@@ -177,8 +173,8 @@ struct NonblockingLowering : ConvertOpToLLVMPattern<Op> {
                   {c.ptr, c.i32, c.ptr, c.i32, c.i32, c.ptr, c.ptr}),
         ValueRange{(*buffer)[0], (*buffer)[1], (*buffer)[2], peer,
                    adaptor.getTag(), c.comm(adaptor.getComm()), request});
-    c.finish(call, LLVM::LoadOp::create(rewriter, c.loc, c.ptr, request)
-                       .getResult());
+    c.finish(call,
+             LLVM::LoadOp::create(rewriter, c.loc, c.ptr, request).getResult());
     return success();
   }
 };
@@ -210,9 +206,9 @@ struct BarrierLowering : ConvertOpToLLVMPattern<mpi::Barrier> {
     if (failed(requireOpenMPI(op, rewriter)))
       return failure();
     OpenMPICalls c{rewriter, op};
-    auto call = LLVM::CallOp::create(
-        rewriter, c.loc, c.declare("MPI_Barrier", c.i32, {c.ptr}),
-        ValueRange{c.comm(adaptor.getComm())});
+    auto call = LLVM::CallOp::create(rewriter, c.loc,
+                                     c.declare("MPI_Barrier", c.i32, {c.ptr}),
+                                     ValueRange{c.comm(adaptor.getComm())});
     c.finish(call);
     return success();
   }
@@ -247,9 +243,10 @@ struct ConvertMPIToLLVMPass
     });
     RewritePatternSet patterns(&getContext());
     mpi::populateMPIToLLVMConversionPatterns(converter, patterns);
-    patterns.add<CommSizeLowering, NonblockingLowering<mpi::ISendOp>,
-                 NonblockingLowering<mpi::IRecvOp>, WaitLowering,
-                 BarrierLowering>(converter);
+    patterns
+        .add<CommSizeLowering, NonblockingLowering<mpi::ISendOp>,
+             NonblockingLowering<mpi::IRecvOp>, WaitLowering, BarrierLowering>(
+            converter);
     ConversionTarget target(getContext());
     target.addLegalDialect<LLVM::LLVMDialect>();
     target.addIllegalDialect<mpi::MPIDialect>();
