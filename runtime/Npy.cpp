@@ -422,20 +422,14 @@ bool readNpy(const std::string &path, HostArray &array, std::string &error) {
   NpyHeader header;
   if (!readHeader(file, path, header, error))
     return false;
+  // readHeader bounded the size (at most 2^40 bytes): no overflow below.
   DType dtype = header.dtype;
-  const std::vector<int64_t> &shape = header.shape;
-  // Guard the element count against overflow before allocating.
-  long double elements = 1;
-  for (int64_t d : shape)
-    elements *= static_cast<long double>(d);
-  if (elements * dtypeSize(dtype) > static_cast<long double>(1ull << 40)) {
-    error = "'" + path + "' declares an array too large to load";
-    return false;
-  }
-  if (!array.allocate(dtype, shape)) {
+  int64_t declared = static_cast<int64_t>(dtypeSize(dtype));
+  for (int64_t d : header.shape)
+    declared *= d;
+  if (!array.allocate(dtype, header.shape)) {
     error = "out of memory loading '" + path + "' (" +
-            std::to_string(static_cast<long long>(elements * dtypeSize(dtype))) +
-            " bytes)";
+            std::to_string(declared) + " bytes)";
     return false;
   }
   size_t bytes = array.numBytes();

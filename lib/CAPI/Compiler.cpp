@@ -73,6 +73,9 @@ static AttnOperands operandsOf(Operation *op) {
   if (auto attention = dyn_cast<AttentionOp>(op))
     return {attention.getQuery(), attention.getKey(), attention.getValue(),
             attention.getMask(), attention.getBias(), false};
+  if (auto backward = dyn_cast<AttentionBackwardOp>(op))
+    return {backward.getQuery(), backward.getKey(), backward.getValue(),
+            backward.getMask(), backward.getBias(), false};
   auto neighborhood = cast<NeighborhoodOp>(op);
   return {neighborhood.getQuery(), neighborhood.getKey(),
           neighborhood.getValue(), Value(), Value(), true};

@@ -134,27 +134,34 @@ struct Emitter {
     return linalg::FillOp::create(b, loc, v, empty(shape, v.getType()))
         .getResult(0);
   }
-  /// A slice of `t` on the sequence axis (2): `length` rows from `first`.
-  Value rows(Value t, OpFoldResult first, int64_t length) {
-    auto type = cast<RankedTensorType>(t.getType());
-    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+  /// Offsets, sizes and strides of `length` rows from `first` on the
+  /// sequence axis (2) of a tensor of `type`, whole on the other axes.
+  struct RowSlice {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+  };
+  RowSlice rowSlice(RankedTensorType type, OpFoldResult first,
+                    int64_t length) {
+    RowSlice slice;
+    slice.offsets.assign(type.getRank(), b.getIndexAttr(0));
+    slice.strides.assign(type.getRank(), b.getIndexAttr(1));
     for (int64_t size : type.getShape())
-      sizes.push_back(b.getIndexAttr(size));
-    offsets[2] = first;
-    sizes[2] = b.getIndexAttr(length);
-    return tensor::ExtractSliceOp::create(b, loc, t, offsets, sizes, strides);
+      slice.sizes.push_back(b.getIndexAttr(size));
+    slice.offsets[2] = first;
+    slice.sizes[2] = b.getIndexAttr(length);
+    return slice;
+  }
+  /// A slice of `t` on the sequence axis: `length` rows from `first`.
+  Value rows(Value t, OpFoldResult first, int64_t length) {
+    RowSlice s = rowSlice(cast<RankedTensorType>(t.getType()), first, length);
+    return tensor::ExtractSliceOp::create(b, loc, t, s.offsets, s.sizes,
+                                          s.strides);
   }
   /// `part` written into `into` at row `first` of the sequence axis.
   Value insertRows(Value part, Value into, OpFoldResult first) {
     auto type = cast<RankedTensorType>(part.getType());
-    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
-    for (int64_t size : type.getShape())
-      sizes.push_back(b.getIndexAttr(size));
-    offsets[2] = first;
-    return tensor::InsertSliceOp::create(b, loc, part, into, offsets, sizes,
-                                         strides);
+    RowSlice s = rowSlice(type, first, type.getDimSize(2));
+    return tensor::InsertSliceOp::create(b, loc, part, into, s.offsets,
+                                         s.sizes, s.strides);
   }
   /// The contents of a memref as one 1-D memref (the MPI ops send a
   /// buffer's first dimension).
@@ -520,6 +527,13 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
     locals.push_back(lses);
     tags.push_back(LseTag);
   }
+  // A rank's rows of each gathered result: its chunks, one after another.
+  auto gatheredShardType = [&](Value whole) {
+    SmallVector<int64_t> shape(
+        cast<RankedTensorType>(whole.getType()).getShape());
+    shape[2] = perRank * chunkQ;
+    return RankedTensorType::get(shape, f32);
+  };
   auto gathered = scf::IfOp::create(
       b, loc, e.eq(rank, e.index(0)),
       [&](OpBuilder &tb, Location) {
@@ -538,16 +552,14 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
               Emitter re{rb, loc};
               SmallVector<Value> result;
               for (auto [whole, tag, target] : llvm::zip(wholes, tags, into)) {
-                auto type = cast<RankedTensorType>(whole.getType());
-                SmallVector<int64_t> shape(type.getShape());
-                shape[2] = perRank * chunkQ;
+                RankedTensorType type = gatheredShardType(whole);
                 Value buffer = memref::AllocOp::create(
-                    rb, loc, MemRefType::get(shape, f32),
+                    rb, loc, MemRefType::get(type.getShape(), f32),
                     rb.getI64IntegerAttr(64));
                 mpi::RecvOp::create(rb, loc, Type(), re.flat(buffer),
                                     re.i32(tag), re.i32(source), comm);
                 Value shard = bufferization::ToTensorOp::create(
-                    rb, loc, RankedTensorType::get(shape, f32), buffer,
+                    rb, loc, type, buffer,
                     /*restrict=*/true, /*writable=*/false);
                 Value updated = target;
                 for (int64_t a = 0; a < perRank; ++a)
@@ -563,14 +575,13 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
       [&](OpBuilder &eb, Location) {
         Emitter ee{eb, loc};
         for (auto [whole, parts, tag] : llvm::zip(wholes, locals, tags)) {
-          auto type = cast<RankedTensorType>(whole.getType());
-          SmallVector<int64_t> shape(type.getShape());
-          shape[2] = perRank * chunkQ;
-          Value shard = ee.empty(shape, f32);
+          RankedTensorType type = gatheredShardType(whole);
+          Value shard = ee.empty(type.getShape(), f32);
           for (int64_t a = 0; a < perRank; ++a)
             shard = ee.insertRows(parts[a], shard, eb.getIndexAttr(a * chunkQ));
           Value buffer = bufferization::ToBufferOp::create(
-              eb, loc, MemRefType::get(shape, f32), shard, /*read_only=*/true);
+              eb, loc, MemRefType::get(type.getShape(), f32), shard,
+              /*read_only=*/true);
           mpi::SendOp::create(eb, loc, Type(), ee.flat(buffer), ee.i32(tag),
                               ee.i32(0), comm);
         }

@@ -7,6 +7,8 @@
     o = mod.main(q, k, v)                             # or mod["main"](...)
     lib = attn.load_library("libmodel.so")            # from attn-aot
     o = attn.attention(q, k, v, dynamic=("Lk",))      # one compile, any Lk
+    o, lse = attn.attention(q, k, v, causal=True, return_lse=True)
+    dq, dk, dv = attn.attention_backward(q, k, v, o, do, lse, causal=True)
     attn.explain(q, k, v, causal=True)                # candidates and costs
     import attn.distributed                           # over MPI ranks:
     o = attn.distributed.attention(q, k, v, ranks=4, mode="zigzag", causal=True)
@@ -25,8 +27,8 @@ import os
 from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
                        compile, explain_source, load_library,
                        supported_gpu_chips, vulkan_available)
-from .builder import (SCORES, attention, cache_info, clear_cache, explain, ir,
-                      merge_states, neighborhood)
+from .builder import (SCORES, attention, attention_backward, cache_info,
+                      clear_cache, explain, ir, merge_states, neighborhood)
 from .mods import ModTraceError, where
 from . import _attn
 

@@ -281,6 +281,84 @@ def _dynamic(dynamic, names):
     return chosen
 
 
+def _written_shape(name, shape, dynamic):
+    """`shape` of the operand `name` with the sizes named in `dynamic` as
+    None (`?`): B in q, k, v (and o, do, lse: q's rows) and in a mask or
+    bias whose batch is not 1 (a broadcast), Lq and Lk where they appear."""
+    shape = list(shape)
+    if name == "sink_logits":
+        return shape
+    rows = ("q", "o", "do", "lse")
+    if "B" in dynamic and (name in rows + ("k", "v") or shape[0] != 1):
+        shape[0] = None
+    if name in rows and "Lq" in dynamic:
+        shape[2] = None
+    if name in ("k", "v") and "Lk" in dynamic:
+        shape[2] = None
+    if name in ("mask", "bias"):
+        if "Lq" in dynamic:
+            shape[2] = None
+        if "Lk" in dynamic:
+            shape[3] = None
+    return shape
+
+
+def _empty_like(name, arg, type_, shape):
+    """Lines making %name = tensor.empty of `type_`, its dynamic sizes
+    (None in `shape`) read from the argument %arg."""
+    lines, operands = [], []
+    for d, size in enumerate(shape):
+        if size is None:
+            lines.append(f"  %{name}_c{d} = arith.constant {d} : index\n"
+                         f"  %{name}_d{d} = tensor.dim %{arg}, %{name}_c{d} : "
+                         f"{type_}\n")
+            operands.append(f"%{name}_d{d}")
+    return ("".join(lines) +
+            f"  %{name} = tensor.empty({', '.join(operands)}) : {type_}\n")
+
+
+def _backward_function(q, k, v, attrs, strategy, extra, dynamic, tables,
+                       regions):
+    """func @main(%q, %k, %v, %o, %do, %lse, *extra, *tables) returning the
+    gradients of attn.attention_backward: dq, dk, dv, then dbias and dsink
+    when extra has bias and sink_logits."""
+    element = _ELEMENT_TYPES[np.dtype(q.dtype)]
+    strategy_attr = _strategy_attr(strategy)
+    if strategy_attr:
+        attrs = attrs + [f"strategy = {strategy_attr}"]
+    out = _dims(q)[:-1] + (_dims(v)[-1],)
+    args = [("q", _dims(q), element), ("k", _dims(k), element),
+            ("v", _dims(v), element), ("o", out, element),
+            ("do", out, element), ("lse", out[:-1], "f32")] + list(extra)
+    shapes = {name: _written_shape(name, shape, dynamic)
+              for name, shape, _ in args}
+    types = {name: _tensor_type(shapes[name], el) for name, _, el in args}
+    grads = [("dq", "q"), ("dk", "k"), ("dv", "v")]
+    grads += [(f"d{name}", name) for name, _, _ in extra
+              if name in ("bias", "sink_logits")]
+    results = ", ".join(types[arg] for _, arg in grads)
+    params = ", ".join([f"%{name}: {types[name]}" for name, _, _ in args] +
+                       [f"{table.ssa}: {table.type}" for table in tables])
+    ins = args[:6]
+    clauses = [f"ins({', '.join('%' + name for name, _, _ in ins)} : "
+               f"{', '.join(types[name] for name, _, _ in ins)})"]
+    for name, _, _ in extra:
+        clauses.append(f"{name}(%{name} : {types[name]})")
+    clauses.append(f"outs({', '.join('%' + g + '_init' for g, _ in grads)} : "
+                   f"{results})")
+    attr_dict = " {" + ", ".join(attrs) + "}" if attrs else ""
+    body = "\n      ".join(clauses)
+    region_text = "".join(f"\n  {region}" for region in regions)
+    empties = "".join(_empty_like(f"{g}_init", arg, types[arg], shapes[arg])
+                      for g, arg in grads)
+    values = ", ".join(f"%g#{n}" for n in range(len(grads)))
+    return (f"func.func @main({params}) -> ({results}) {{\n" + empties +
+            f"  %g:{len(grads)} = attn.attention_backward {body}{attr_dict}"
+            f"{region_text} -> {results}\n"
+            f"  return {values} : {results}\n"
+            f"}}\n")
+
+
 def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
               tables=(), regions=(), statistics=0):
     """func @main(%q, %k, %v, *extra, *tables) applying `op` with `attrs`,
@@ -297,21 +375,7 @@ def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
         attrs = attrs + [f"strategy = {strategy_attr}"]
 
     def sizes(name, shape):
-        shape = list(shape)
-        if name == "sink_logits":
-            return shape
-        if "B" in dynamic and (name in ("q", "k", "v") or shape[0] != 1):
-            shape[0] = None
-        if name == "q" and "Lq" in dynamic:
-            shape[2] = None
-        if name in ("k", "v") and "Lk" in dynamic:
-            shape[2] = None
-        if name in ("mask", "bias"):
-            if "Lq" in dynamic:
-                shape[2] = None
-            if "Lk" in dynamic:
-                shape[3] = None
-        return shape
+        return _written_shape(name, shape, dynamic)
 
     args = [("q", _dims(q), element), ("k", _dims(k), element),
             ("v", _dims(v), element)] + list(extra)
@@ -375,8 +439,9 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                     sinks=0, softcap=None, score="softmax", normalize=True,
                     mask=None, bias=None, score_mod=None, mask_mod=None,
                     sink_logits=None, return_lse=False, return_entropy=False,
-                    strategy=None, dynamic=None):
-    """(IR text, arrays to pass) of attn.attention for these arguments."""
+                    strategy=None, dynamic=None, backward=None):
+    """(IR text, arrays to pass) of attn.attention for these arguments; with
+    backward = (out, grad_out, lse), of attn.attention_backward."""
     q, k, v = _check_qkv(q, k, v, None)
     dynamic = _dynamic(dynamic, ("B", "Lq", "Lk"))
     attrs = []
@@ -469,6 +534,11 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
         [("b", _upto(b, "B" in dynamic)), ("h", (0, hq - 1)),
          ("i", _upto(lq, "Lq" in dynamic)),
          ("j", _upto(_dims(k)[2], "Lk" in dynamic))])
+    if backward is not None:
+        text = _backward_function(q, k, v, attrs, strategy, extra, dynamic,
+                                  tables, regions)
+        return text, (arrays[:3] + list(backward) + arrays[3:] +
+                      [table.array for table in tables])
     text = _function("attn.attention", q, k, v, attrs, strategy, extra,
                      dynamic, tables, regions,
                      statistics=int(bool(return_lse)) + int(bool(return_entropy)))
@@ -517,6 +587,44 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
         bias=bias, score_mod=score_mod, mask_mod=mask_mod,
         sink_logits=sink_logits, return_lse=return_lse,
         return_entropy=return_entropy, strategy=strategy, dynamic=dynamic)
+    return _run(text, arrays, target, threads)
+
+
+def attention_backward(q, k, v, out, grad_out, lse, *, scale=None,
+                       causal=False, window=None, sinks=0, softcap=None,
+                       mask=None, bias=None, score_mod=None, mask_mod=None,
+                       sink_logits=None, strategy=None, target="cpu",
+                       threads=0, dynamic=None):
+    """attn.attention_backward: the gradients of sum(grad_out * out) for
+    softmax attention, where (out, lse) = attention(q, k, v, ...,
+    return_lse=True) with the same keyword arguments. Returns (dq, dk, dv)
+    in the dtypes of q, k, v, then dbias (bias's shape and dtype, summed
+    over its broadcast dimensions) when `bias` is given and dsink (float32
+    [Hq]) when `sink_logits` is. score_mod is differentiated with respect
+    to its score; captured tables get no gradient. Grouped-query heads sum
+    dk and dv over their group; rows with no allowed key contribute
+    nothing. out and grad_out: q's dtype, [B, Hq, Lq, Dv]; lse: float32
+    [B, Hq, Lq]."""
+    q, k, v = _check_qkv(q, k, v, None)
+    rows = _dims(q)[:3]
+    shape = rows + (_dims(v)[-1],)
+    out = _as_array("out", out)
+    grad_out = _as_array("grad_out", grad_out)
+    lse = _as_array("lse", lse)
+    for name, array in (("out", out), ("grad_out", grad_out)):
+        if array.dtype != q.dtype or _dims(array) != shape:
+            raise ValueError(f"'{name}' must be {q.dtype} of shape {shape} "
+                             f"(q's rows, v's head dimension), got "
+                             f"{array.dtype} of shape {_dims(array)}")
+    if np.dtype(lse.dtype) != np.float32 or _dims(lse) != rows:
+        raise ValueError(f"'lse' must be float32 of shape {rows} (the "
+                         f"forward's return_lse result), got {lse.dtype} "
+                         f"of shape {_dims(lse)}")
+    text, arrays = _attention_plan(
+        q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
+        softcap=softcap, mask=mask, bias=bias, score_mod=score_mod,
+        mask_mod=mask_mod, sink_logits=sink_logits, strategy=strategy,
+        dynamic=dynamic, backward=(out, grad_out, lse))
     return _run(text, arrays, target, threads)
 
 

@@ -146,6 +146,73 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
     return out, lse, entropy
 
 
+def attention_backward(q, k, v, dout, scale=None, causal=False, window=None,
+                       sinks=0, softcap=None, mask=None, bias=None,
+                       score_mod=None, score_mod_grad=None, mask_mod=None,
+                       sink_logits=None):
+    """The analytic gradients of sum(dout * attention(...)) in float64 for
+    softmax attention: (dq, dk, dv, dbias, dsink), dbias summed to bias's
+    shape (None without a bias), dsink [Hq] (None without sink logits).
+    score_mod_grad(s, b, h, i, j) is d score_mod / d s."""
+    q, k, v, dout = (np.asarray(x, np.float64) for x in (q, k, v, dout))
+    b, hq, lq, d = q.shape
+    hkv, lk = k.shape[1], k.shape[2]
+    group = hq // hkv
+    kr = np.repeat(k, group, axis=1)
+    vr = np.repeat(v, group, axis=1)
+    scale = float(np.float32(1 / np.sqrt(d) if scale is None else scale))
+    ok = np.broadcast_to(band(lq, lk, causal, window, sinks), (b, hq, lq, lk))
+    if mask is not None:
+        ok = ok & np.broadcast_to(np.asarray(mask, bool), ok.shape)
+    grids = _grids((b, hq, lq, lk))
+    if mask_mod is not None:
+        ok = ok & np.broadcast_to(mask_mod(*grids), ok.shape)
+    s = scale * (q @ kr.swapaxes(-1, -2))
+    if bias is not None:
+        s = s + np.asarray(bias, np.float64)
+    chain = np.ones_like(s)
+    if softcap is not None:
+        c = float(np.float32(softcap))
+        t = np.tanh(s / c)
+        s = c * t
+        chain = 1 - t * t
+    if score_mod is not None:
+        chain = chain * np.broadcast_to(score_mod_grad(s, *grids), s.shape)
+        s = np.broadcast_to(score_mod(s, *grids), s.shape)
+    s = np.where(ok, s, -np.inf)
+    top = s.max(axis=-1, keepdims=True)
+    sink = None
+    if sink_logits is not None:
+        sink = np.asarray(sink_logits, np.float64)[None, :, None, None]
+        top = np.maximum(top, sink)
+    shift = np.where(np.isfinite(top), top, 0.0)
+    w = np.where(ok, np.exp(s - shift), 0.0)
+    keys = w.sum(axis=-1, keepdims=True)
+    empty = keys == 0
+    z = keys + (np.exp(sink - shift) if sink is not None else 0.0)
+    p = np.where(empty, 0.0, w / np.where(empty, 1.0, z))
+    out = p @ vr
+    rows = (dout * out).sum(axis=-1, keepdims=True)
+    dp = dout @ vr.swapaxes(-1, -2)
+    dbiased = np.where(ok, p * (dp - rows) * chain, 0.0)
+    dq = scale * dbiased @ kr
+    dk = (scale * dbiased.swapaxes(-1, -2) @ q).reshape(
+        b, hkv, group, lk, d).sum(axis=2)
+    dv = (p.swapaxes(-1, -2) @ dout).reshape(
+        b, hkv, group, lk, v.shape[-1]).sum(axis=2)
+    dbias = None
+    if bias is not None:
+        shape = np.shape(bias)
+        dbias = dbiased.sum(axis=tuple(a for a in range(2) if shape[a] == 1),
+                            keepdims=True)
+    dsink = None
+    if sink is not None:
+        psink = np.where(empty, 0.0,
+                         np.exp(sink - shift) / np.where(empty, 1.0, z))
+        dsink = -(psink * rows).sum(axis=(0, 2, 3))
+    return dq, dk, dv, dbias, dsink
+
+
 def neighborhood(q, k, v, kernel, dilation=1, stride=1, causal=False,
                  scale=None, score_mod=None, mask_mod=None):
     """attn.neighborhood in float64 on [B, H, *spatial, D]. score_mod(s, b,

@@ -206,12 +206,14 @@ LogicalResult verifyStrategyParameters(Operation *op, const Strategy &strategy,
 /// from their schemas.
 void printStrategyParameterReference(raw_ostream &os);
 
-/// True for attn.attention and attn.neighborhood.
+/// True for the ops strategies compute: attn.attention, attn.neighborhood
+/// and attn.attention_backward.
 bool isAttnOp(Operation *op);
 
 struct AttentionProblem;
 /// The useful work of an attn op: 2 (D + Dv) FLOPs per (query, key) pair
-/// that its rules allow (and its mask, when the mask's values are given).
+/// that its rules allow (and its mask, when the mask's values are given);
+/// 2 (3 D + 2 Dv) for attn.attention_backward.
 /// It keeps sizes and rules only, so it outlives the op: tools count the
 /// FLOPs of a call with the call's sizes, after compilation.
 class AttentionWork {

@@ -112,53 +112,48 @@ struct OpenMPICalls {
   }
 };
 
-/// Refuses an op whose module names an MPI other than OpenMPI.
-static LogicalResult requireOpenMPI(Operation *op,
-                                    ConversionPatternRewriter &rewriter) {
-  auto module = op->getParentOfType<ModuleOp>();
-  FailureOr<Attribute> implementation =
-      dlti::query(module, {"MPI:Implementation"}, /*emitError=*/false);
-  auto name = succeeded(implementation) ? dyn_cast<StringAttr>(*implementation)
-                                        : StringAttr();
-  if (name && name.getValue() == "OpenMPI")
-    return success();
-  return rewriter.notifyMatchFailure(op, "needs MPI:Implementation = OpenMPI");
-}
-
-struct CommSizeLowering : ConvertOpToLLVMPattern<mpi::CommSizeOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+/// A pattern that lowers `Op` to OpenMPI calls through `lower`. The pass
+/// adds these patterns only to a module that names OpenMPI.
+template <typename Op>
+struct OpenMPIPattern : ConvertOpToLLVMPattern<Op> {
+  using ConvertOpToLLVMPattern<Op>::ConvertOpToLLVMPattern;
   LogicalResult
-  matchAndRewrite(mpi::CommSizeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (failed(requireOpenMPI(op, rewriter)))
-      return failure();
-    OpenMPICalls c{rewriter, op};
+  matchAndRewrite(Op op, typename Op::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const final {
+    OpenMPICalls calls{rewriter, op};
+    return lower(op, adaptor, calls);
+  }
+  virtual LogicalResult lower(Op op, typename Op::Adaptor adaptor,
+                              OpenMPICalls &c) const = 0;
+};
+
+/// MPI_Comm_size(comm, &size).
+struct CommSizeLowering : OpenMPIPattern<mpi::CommSizeOp> {
+  using OpenMPIPattern::OpenMPIPattern;
+  LogicalResult lower(mpi::CommSizeOp, OpAdaptor adaptor,
+                      OpenMPICalls &c) const override {
     Value out = c.slot(c.i32);
     auto call = LLVM::CallOp::create(
-        rewriter, c.loc, c.declare("MPI_Comm_size", c.i32, {c.ptr, c.ptr}),
+        c.rewriter, c.loc, c.declare("MPI_Comm_size", c.i32, {c.ptr, c.ptr}),
         ValueRange{c.comm(adaptor.getComm()), out});
     c.finish(call,
-             LLVM::LoadOp::create(rewriter, c.loc, c.i32, out).getResult());
+             LLVM::LoadOp::create(c.rewriter, c.loc, c.i32, out).getResult());
     return success();
   }
 };
 
 /// mpi.isend and mpi.irecv: MPI_Isend / MPI_Irecv(buf, count, datatype,
 /// peer, tag, comm, &request).
-template <typename Op> struct NonblockingLowering : ConvertOpToLLVMPattern<Op> {
-  using ConvertOpToLLVMPattern<Op>::ConvertOpToLLVMPattern;
-  LogicalResult
-  matchAndRewrite(Op op, typename Op::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (failed(requireOpenMPI(op, rewriter)))
-      return failure();
+template <typename Op> struct NonblockingLowering : OpenMPIPattern<Op> {
+  using OpenMPIPattern<Op>::OpenMPIPattern;
+  LogicalResult lower(Op op, typename Op::Adaptor adaptor,
+                      OpenMPICalls &c) const override {
     auto type = cast<MemRefType>(op.getRef().getType());
     if (type.getRank() != 1)
-      return rewriter.notifyMatchFailure(op, "needs a 1-D buffer");
-    OpenMPICalls c{rewriter, op};
+      return c.rewriter.notifyMatchFailure(op, "needs a 1-D buffer");
     FailureOr<std::array<Value, 3>> buffer = c.buffer(adaptor.getRef(), type);
     if (failed(buffer))
-      return rewriter.notifyMatchFailure(op, "no MPI datatype");
+      return c.rewriter.notifyMatchFailure(op, "no MPI datatype");
     Value peer;
     if constexpr (std::is_same_v<Op, mpi::ISendOp>)
       peer = adaptor.getDest();
@@ -168,48 +163,40 @@ template <typename Op> struct NonblockingLowering : ConvertOpToLLVMPattern<Op> {
         std::is_same_v<Op, mpi::ISendOp> ? "MPI_Isend" : "MPI_Irecv";
     Value request = c.slot(c.ptr);
     auto call = LLVM::CallOp::create(
-        rewriter, c.loc,
+        c.rewriter, c.loc,
         c.declare(name, c.i32,
                   {c.ptr, c.i32, c.ptr, c.i32, c.i32, c.ptr, c.ptr}),
         ValueRange{(*buffer)[0], (*buffer)[1], (*buffer)[2], peer,
                    adaptor.getTag(), c.comm(adaptor.getComm()), request});
-    c.finish(call,
-             LLVM::LoadOp::create(rewriter, c.loc, c.ptr, request).getResult());
+    c.finish(call, LLVM::LoadOp::create(c.rewriter, c.loc, c.ptr, request)
+                       .getResult());
     return success();
   }
 };
 
-struct WaitLowering : ConvertOpToLLVMPattern<mpi::Wait> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult
-  matchAndRewrite(mpi::Wait op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (failed(requireOpenMPI(op, rewriter)))
-      return failure();
-    OpenMPICalls c{rewriter, op};
+/// MPI_Wait(&request, MPI_STATUS_IGNORE).
+struct WaitLowering : OpenMPIPattern<mpi::Wait> {
+  using OpenMPIPattern::OpenMPIPattern;
+  LogicalResult lower(mpi::Wait, OpAdaptor adaptor,
+                      OpenMPICalls &c) const override {
     Value request = c.slot(c.ptr);
-    LLVM::StoreOp::create(rewriter, c.loc, adaptor.getReq(), request);
-    Value statusIgnore = LLVM::ZeroOp::create(rewriter, c.loc, c.ptr);
-    auto call = LLVM::CallOp::create(
-        rewriter, c.loc, c.declare("MPI_Wait", c.i32, {c.ptr, c.ptr}),
-        ValueRange{request, statusIgnore});
-    c.finish(call);
+    LLVM::StoreOp::create(c.rewriter, c.loc, adaptor.getReq(), request);
+    Value statusIgnore = LLVM::ZeroOp::create(c.rewriter, c.loc, c.ptr);
+    c.finish(LLVM::CallOp::create(
+        c.rewriter, c.loc, c.declare("MPI_Wait", c.i32, {c.ptr, c.ptr}),
+        ValueRange{request, statusIgnore}));
     return success();
   }
 };
 
-struct BarrierLowering : ConvertOpToLLVMPattern<mpi::Barrier> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult
-  matchAndRewrite(mpi::Barrier op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (failed(requireOpenMPI(op, rewriter)))
-      return failure();
-    OpenMPICalls c{rewriter, op};
-    auto call = LLVM::CallOp::create(rewriter, c.loc,
-                                     c.declare("MPI_Barrier", c.i32, {c.ptr}),
-                                     ValueRange{c.comm(adaptor.getComm())});
-    c.finish(call);
+/// MPI_Barrier(comm).
+struct BarrierLowering : OpenMPIPattern<mpi::Barrier> {
+  using OpenMPIPattern::OpenMPIPattern;
+  LogicalResult lower(mpi::Barrier, OpAdaptor adaptor,
+                      OpenMPICalls &c) const override {
+    c.finish(LLVM::CallOp::create(c.rewriter, c.loc,
+                                  c.declare("MPI_Barrier", c.i32, {c.ptr}),
+                                  ValueRange{c.comm(adaptor.getComm())}));
     return success();
   }
 };

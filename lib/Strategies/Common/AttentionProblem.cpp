@@ -57,6 +57,16 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     p.sinkLogits = attention.getSinkLogits();
     p.returnLse = attention.getReturnLse();
     p.returnEntropy = attention.getReturnEntropy();
+  } else if (auto backward = dyn_cast<AttentionBackwardOp>(op)) {
+    fillCommon(backward, backward.getOutput());
+    fillScoreAndRules(backward);
+    fillMods(backward);
+    p.sinkLogits = backward.getSinkLogits();
+    p.isBackward = true;
+    p.output = backward.getOutput();
+    p.gradOutput = backward.getGradOutput();
+    p.lse = backward.getLse();
+    p.gradInits.assign(backward.getInits().begin(), backward.getInits().end());
   } else if (auto tile = dyn_cast<OnlineAttentionOp>(op)) {
     // The tile op: its lengths are the tile's, and `init` is the state's
     // acc.
@@ -226,6 +236,8 @@ mlir::attn::AttentionWork::AttentionWork(Operation *op) {
   p.op = nullptr;
   p.query = p.key = p.value = p.mask = p.bias = p.init = p.sinkLogits = Value();
   p.scoreMod = p.maskMod = nullptr;
+  p.output = p.gradOutput = p.lse = Value();
+  p.gradInits.clear();
   problem = std::make_shared<const AttentionProblem>(std::move(p));
 }
 
@@ -243,7 +255,9 @@ double mlir::attn::AttentionWork::flops(int64_t batch,
                                         const uint8_t *mask,
                                         ArrayRef<int64_t> maskShape) const {
   const AttentionProblem &p = *problem;
-  double perPair = 2.0 * (p.headDim + p.valueDim);
+  // The backward forms q.k again, then dO.v, dV, dQ and dK per pair.
+  double perPair = p.isBackward ? 2.0 * (3 * p.headDim + 2 * p.valueDim)
+                                : 2.0 * (p.headDim + p.valueDim);
   if (!mask || p.isNeighborhood)
     return static_cast<double>(p.countAllowedPairs(queryShape, keyShape)) *
            batch * p.headsQ * perPair;

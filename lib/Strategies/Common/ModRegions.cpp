@@ -6,6 +6,7 @@
 
 #include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Dialect/Attn/IR/ScoreModDerivative.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -211,6 +212,36 @@ Value mlir::attn::applyScoreMod(OpBuilder &b, Location loc,
   return inlineModRegion(
       b, loc, *p.scoreMod,
       modArguments(b, loc, ValueRange{s}, batch, head, positions), buffers);
+}
+
+std::pair<Value, Value> mlir::attn::applyScoreModWithDerivative(
+    OpBuilder &b, Location loc, const AttentionProblem &p, Value s,
+    Value batch, Value head, ArrayRef<Value> positions) {
+  if (!p.scoreMod)
+    return {s, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0))};
+  Block &body = p.scoreMod->front();
+  IRMapping mapping;
+  for (auto [arg, value] :
+       llvm::zip(body.getArguments(),
+                 modArguments(b, loc, ValueRange{s}, batch, head, positions)))
+    mapping.map(arg, value);
+  // Tangents of the body's values, d value / d s (absent: 0).
+  DenseMap<Value, Value> tangents;
+  tangents[body.getArgument(0)] =
+      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0));
+  for (Operation &op : body.without_terminator()) {
+    Operation *clone = b.clone(op, mapping);
+    SmallVector<Value> operandTangents;
+    for (Value operand : op.getOperands())
+      operandTangents.push_back(tangents.lookup(operand));
+    if (Value tangent = buildScoreTangent(b, loc, clone, operandTangents))
+      tangents[op.getResult(0)] = tangent;
+  }
+  Value yielded = cast<YieldOp>(body.getTerminator()).getValue();
+  Value derivative = tangents.lookup(yielded);
+  if (!derivative)
+    derivative = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  return {mapping.lookupOrDefault(yielded), derivative};
 }
 
 Value mlir::attn::applyMaskMod(OpBuilder &b, Location loc,

@@ -1,7 +1,8 @@
 //===- ReferenceStrategy.cpp - The materialized oracle
 //---------------------===//
 //
-// Rewrites attn.attention and attn.neighborhood into linalg.generic ops on
+// Rewrites attn.attention and attn.neighborhood (and, in
+// ReferenceBackward.cpp, attn.attention_backward) into linalg.generic ops on
 // tensors that materialize the whole score matrix, one step of the definition
 // per op:
 //   S = q . k (or phi(scale q) . phi(k))       [B, Hkv, G, Lq, Lk]
@@ -21,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ReferenceBuilder.h"
 #include "attn/Strategies/Builtin.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/MaskRules.h"
@@ -41,75 +43,7 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-
-using utils::IteratorType;
-
-/// Builds the reference computation of one attn op.
-class ReferenceBuilder {
-public:
-  ReferenceBuilder(RewriterBase &rewriter, const AttentionProblem &problem)
-      : b(rewriter), loc(problem.op->getLoc()), p(problem),
-        f32(b.getF32Type()) {}
-
-  /// The op's results: the output, then its LSE and entropy when asked.
-  SmallVector<Value> build();
-
-private:
-  // Generic helpers.
-  Value constF(double value) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
-  }
-  Value toF32(OpBuilder &nb, Location l, Value value) {
-    if (value.getType() == nb.getF32Type())
-      return value;
-    return arith::ExtFOp::create(nb, l, nb.getF32Type(), value);
-  }
-  Value filledTensor(ArrayRef<OpFoldResult> sizes, double value) {
-    Value empty = tensor::EmptyOp::create(b, loc, sizes, f32);
-    return linalg::FillOp::create(b, loc, ValueRange{constF(value)},
-                                  ValueRange{empty})
-        .getResult(0);
-  }
-  AffineMap map(unsigned dims, ArrayRef<AffineExpr> results) {
-    return AffineMap::get(dims, 0, results, b.getContext());
-  }
-
-  /// Flattens the spatial dimensions of a neighborhood operand to one.
-  Value flatten(Value tensor);
-  /// [B, Hq, L, X] -> [B, Hkv, G, L, X].
-  Value splitHeads(Value tensor);
-  /// Indexing map of the mask/bias operand over the 5-D loop dims
-  /// (b, hk, g, i, j) starting at dimension `first` of a `dims`-dim space.
-  AffineMap broadcastMap(Value operand, unsigned dims);
-  /// The i1 "allowed" value inside a generic body whose loops include i at
-  /// `iDim` and j at `jDim`; `maskElement` is the mask operand's element.
-  Value allowedInBody(OpBuilder &nb, Location l, unsigned iDim, unsigned jDim,
-                      Value maskElement);
-  /// The query head of a generic body whose loops start (b, hk, g).
-  Value queryHeadInBody(OpBuilder &nb, Location l);
-  /// The positions the mods take in a generic body with i at `iDim` and j
-  /// at `jDim`.
-  SmallVector<Value> modPositionsInBody(OpBuilder &nb, Location l,
-                                        unsigned iDim, unsigned jDim);
-  /// With sink logits: the row maxima raised to each row's sink logit
-  /// (rowMax), or the row sums plus the sink's weight (rowSum).
-  Value withSinkInMax(Value rowMax);
-  Value withSinkInSum(Value rowSum, Value rowMax);
-  /// A linalg.generic over rows [B, Hkv, G, Lq] of `rows` and each row's
-  /// sink logit (in the domain of the scores) that yields combine(rows,
-  /// sink), of the type of rows[0].
-  Value withSink(ValueRange rows,
-                 function_ref<Value(OpBuilder &, Location, ValueRange, Value)>
-                     combine);
-
-  RewriterBase &b;
-  Location loc;
-  const AttentionProblem &p;
-  Type f32;
-  ProblemSizes sizes;
-  SmallVector<OpFoldResult> scoreSizes; // [B, Hkv, G, Lq, Lk]
-};
+using namespace mlir::attn::reference;
 
 Value ReferenceBuilder::flatten(Value tensor) {
   if (!p.isNeighborhood)
@@ -239,35 +173,110 @@ Value ReferenceBuilder::withSinkInSum(Value rowSum, Value rowMax) {
                   });
 }
 
-SmallVector<Value> ReferenceBuilder::build() {
+ReferenceBuilder::FormedScore
+ReferenceBuilder::formScore(OpBuilder &nb, Location l, Value dot,
+                            Value maskElement, Value biasElement,
+                            bool derivative) {
+  auto cst = [&](double v) -> Value {
+    return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+  };
+  Value s = arith::MulFOp::create(nb, l, dot, cst(p.scale));
+  if (biasElement)
+    s = arith::AddFOp::create(nb, l, s, toF32(nb, l, biasElement));
+  // d score / d s, as far as formed (null: 1).
+  Value ds;
+  if (p.softcap) {
+    Value c = cst(*p.softcap);
+    Value t = math::TanhOp::create(nb, l, arith::DivFOp::create(nb, l, s, c));
+    s = arith::MulFOp::create(nb, l, c, t);
+    if (derivative)
+      ds = arith::SubFOp::create(nb, l, cst(1.0),
+                                 arith::MulFOp::create(nb, l, t, t));
+  }
+  if (p.scoreMod) {
+    // Only at allowed pairs: a table the mod reads may cover only those
+    // (NATTEN's relative positional bias). (linalg.index only directly in
+    // the generic's body.)
+    Value batchIndex = linalg::IndexOp::create(nb, l, 0);
+    Value head = queryHeadInBody(nb, l);
+    SmallVector<Value> positions = modPositionsInBody(nb, l, 3, 4);
+    auto modified = [&](OpBuilder &mb, Location ml) -> SmallVector<Value> {
+      if (!derivative)
+        return {applyScoreMod(mb, ml, p, s, batchIndex, head, positions)};
+      auto [score, tangent] = applyScoreModWithDerivative(
+          mb, ml, p, s, batchIndex, head, positions);
+      return {score, tangent};
+    };
+    Value allowedHere = allowedInBody(nb, l, 3, 4, maskElement);
+    SmallVector<Value> results;
+    if (!allowedHere) {
+      results = modified(nb, l);
+    } else {
+      SmallVector<Value> unmodified = {s};
+      if (derivative)
+        unmodified.push_back(cst(1.0));
+      auto ifOp = scf::IfOp::create(
+          nb, l, allowedHere,
+          [&](OpBuilder &tb, Location tl) {
+            scf::YieldOp::create(tb, tl, modified(tb, tl));
+          },
+          [&](OpBuilder &eb, Location el) {
+            scf::YieldOp::create(eb, el, unmodified);
+          });
+      results.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+    }
+    s = results[0];
+    if (derivative)
+      ds = ds ? arith::MulFOp::create(nb, l, ds, results[1]).getResult()
+              : results[1];
+  }
+  if (derivative && !ds)
+    ds = cst(1.0);
+  return {s, ds};
+}
+
+Value ReferenceBuilder::mergeHeads(Value tensor) {
+  auto rank = cast<RankedTensorType>(tensor.getType()).getRank();
+  SmallVector<ReassociationIndices> groups = {{0}, {1, 2}};
+  for (int64_t d = 3; d < rank; ++d)
+    groups.push_back({d});
+  return tensor::CollapseShapeOp::create(b, loc, tensor, groups);
+}
+
+Value ReferenceBuilder::convertTo(Value tensor, Value init) {
+  auto type = cast<RankedTensorType>(init.getType());
+  Type element = type.getElementType();
+  if (element == cast<RankedTensorType>(tensor.getType()).getElementType())
+    return tensor;
+  AffineMap identity =
+      AffineMap::getMultiDimIdentityMap(type.getRank(), b.getContext());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{tensor}, ValueRange{init},
+             ArrayRef<AffineMap>{identity, identity},
+             SmallVector<IteratorType>(type.getRank(), IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   ValueRange{arith::TruncFOp::create(nb, l, element, args[0])});
+             })
+      .getResult(0);
+}
+
+Value ReferenceBuilder::dotScores(Value query, Value key) {
   MLIRContext *ctx = b.getContext();
-  sizes = getProblemSizes(b, loc, p);
-  Value query = splitHeads(flatten(p.query));
-  Value key = flatten(p.key);
-  Value value = flatten(p.value);
-  Value init = splitHeads(flatten(p.init));
-
-  SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, query);
-  SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(b, loc, key);
-  scoreSizes = {qSizes[0], qSizes[1], qSizes[2], qSizes[3], kSizes[2]};
-  SmallVector<OpFoldResult> rowSizes(scoreSizes.begin(),
-                                     scoreSizes.begin() + 4);
-
   AffineExpr d0, d1, d2, d3, d4, d5;
   bindDims(ctx, d0, d1, d2, d3, d4, d5);
   auto par = IteratorType::parallel, red = IteratorType::reduction;
   ScoreAttr score = p.score;
   bool featureProduct = score.isFeatureProduct();
   float scale = p.scale;
-
   auto queryType = cast<RankedTensorType>(query.getType());
   SmallVector<int64_t> scoreShape(queryType.getShape().take_front(4));
   scoreShape.push_back(cast<RankedTensorType>(key.getType()).getDimSize(2));
   auto scoreType = RankedTensorType::get(scoreShape, f32);
 
   // S[b, hk, g, i, j] = sum_d q[b, hk, g, i, d] * k[b, hk, j, d].
-  Value scores =
-      linalg::GenericOp::create(
+  return linalg::GenericOp::create(
           b, loc, TypeRange{scoreType},
           ValueRange{query, key}, ValueRange{filledTensor(scoreSizes, 0.0)},
           ArrayRef<AffineMap>{map(6, {d0, d1, d2, d3, d5}),
@@ -292,6 +301,30 @@ SmallVector<Value> ReferenceBuilder::build() {
                 nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], product)});
           })
           .getResult(0);
+}
+
+SmallVector<Value> ReferenceBuilder::build() {
+  MLIRContext *ctx = b.getContext();
+  sizes = getProblemSizes(b, loc, p);
+  Value query = splitHeads(flatten(p.query));
+  Value key = flatten(p.key);
+  Value value = flatten(p.value);
+  Value init = splitHeads(flatten(p.init));
+
+  SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, query);
+  SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(b, loc, key);
+  scoreSizes = {qSizes[0], qSizes[1], qSizes[2], qSizes[3], kSizes[2]};
+  SmallVector<OpFoldResult> rowSizes(scoreSizes.begin(),
+                                     scoreSizes.begin() + 4);
+
+  AffineExpr d0, d1, d2, d3, d4, d5;
+  bindDims(ctx, d0, d1, d2, d3, d4, d5);
+  auto par = IteratorType::parallel, red = IteratorType::reduction;
+  ScoreAttr score = p.score;
+  bool featureProduct = score.isFeatureProduct();
+
+  Value scores = dotScores(query, key);
+  auto scoreType = cast<RankedTensorType>(scores.getType());
   // W: weights before normalization, masked.
   SmallVector<Value> weightInputs = {scores};
   SmallVector<AffineMap> weightMaps = {map(5, {d0, d1, d2, d3, d4})};
@@ -310,7 +343,6 @@ SmallVector<Value> ReferenceBuilder::build() {
   bool tracksMax = score.tracksRowMax();
   double masked =
       tracksMax ? -std::numeric_limits<double>::infinity() : 0.0;
-  std::optional<float> softcap = p.softcap;
   bool hasMask = static_cast<bool>(p.mask), hasBias = static_cast<bool>(p.bias);
   Value weights =
       linalg::GenericOp::create(
@@ -329,43 +361,7 @@ SmallVector<Value> ReferenceBuilder::build() {
             if (featureProduct) {
               weight = s;
             } else {
-              s = arith::MulFOp::create(nb, l, s, cst(scale));
-              if (biasElement)
-                s = arith::AddFOp::create(nb, l, s, toF32(nb, l, biasElement));
-              if (softcap) {
-                Value c = cst(*softcap);
-                s = arith::MulFOp::create(
-                    nb, l, c,
-                    math::TanhOp::create(nb, l,
-                                         arith::DivFOp::create(nb, l, s, c)));
-              }
-              if (p.scoreMod) {
-                // Only at allowed pairs: a table the mod reads may cover
-                // only those (NATTEN's relative positional bias).
-                // (linalg.index only directly in the generic's body.)
-                Value batchIndex = linalg::IndexOp::create(nb, l, 0);
-                Value head = queryHeadInBody(nb, l);
-                SmallVector<Value> positions = modPositionsInBody(nb, l, 3, 4);
-                auto modified = [&](OpBuilder &mb, Location ml) -> Value {
-                  return applyScoreMod(mb, ml, p, s, batchIndex, head,
-                                       positions);
-                };
-                Value allowedHere = allowedInBody(nb, l, 3, 4, maskElement);
-                if (!allowedHere) {
-                  s = modified(nb, l);
-                } else {
-                  Value unmodified = s;
-                  s = scf::IfOp::create(
-                          nb, l, allowedHere,
-                          [&](OpBuilder &tb, Location tl) {
-                            scf::YieldOp::create(tb, tl, modified(tb, tl));
-                          },
-                          [&](OpBuilder &eb, Location el) {
-                            scf::YieldOp::create(eb, el, unmodified);
-                          })
-                          .getResult(0);
-                }
-              }
+              s = formScore(nb, l, s, maskElement, biasElement, false).score;
               // Kernel scores weigh here; the others after the row max, in
               // the log2 domain where their function takes it.
               if (!tracksMax)
@@ -582,6 +578,8 @@ SmallVector<Value> ReferenceBuilder::build() {
               .getResult()};
 }
 
+namespace {
+
 class ReferenceStrategy final : public Strategy {
 public:
   StringRef getName() const override { return "reference"; }
@@ -605,6 +603,8 @@ public:
     CostEstimate cost;
     // Both contractions over every pair, plus ~10 elementwise steps.
     cost.flops = pairs * (2.0 * p.headDim + 2.0 * p.valueDim + 10.0);
+    if (p.isBackward) // q.k, dO.v, dV, dK and dQ
+      cost.flops = pairs * (6.0 * p.headDim + 4.0 * p.valueDim + 10.0);
     // Five passes over the f32 score matrix.
     cost.bytes = pairs * 4.0 * 5.0;
     cost.extraBytes = pairs * 4.0 * 3.0;
@@ -626,7 +626,8 @@ public:
                            << "' at " << op->getLoc() << "\n");
     rewriter.setInsertionPoint(op);
     ReferenceBuilder builder(rewriter, problem);
-    rewriter.replaceOp(op, builder.build());
+    rewriter.replaceOp(op, problem.isBackward ? builder.buildBackward()
+                                              : builder.build());
     return success();
   }
 };

@@ -171,7 +171,7 @@ bool mlir::attn::loadStrategyLibrary(StringRef path, std::string &error) {
 //===----------------------------------------------------------------------===//
 
 bool mlir::attn::isAttnOp(Operation *op) {
-  return isa<AttentionOp, NeighborhoodOp>(op);
+  return isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp>(op);
 }
 
 StrategyAttr mlir::attn::getStrategyAttr(Operation *op) {

@@ -90,9 +90,9 @@ public:
 
 protected:
   bool acceptsOp(Operation *op, std::string &reason) const override {
-    if (isAttnOp(op))
+    if (isa<AttentionOp, NeighborhoodOp>(op))
       return true;
-    reason = "not an attn op";
+    reason = "computes attn.attention and attn.neighborhood (no backward yet)";
     return false;
   }
 

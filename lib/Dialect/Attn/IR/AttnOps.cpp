@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/ScoreModDerivative.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
@@ -52,7 +53,7 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
                             RankedTensorType k, RankedTensorType v,
                             RankedTensorType init, Type result,
                             ArrayRef<int64_t> allowedRanks, StringRef layout,
-                            bool sameSpatial) {
+                            bool sameSpatial, StringRef initName = "init") {
   auto checkRank = [&](StringRef name, RankedTensorType type) -> LogicalResult {
     if (!llvm::is_contained(allowedRanks, type.getRank()))
       return op->emitOpError() << "'" << name << "' must have the layout "
@@ -60,12 +61,12 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
     return success();
   };
   if (failed(checkRank("query", q)) || failed(checkRank("key", k)) ||
-      failed(checkRank("value", v)) || failed(checkRank("init", init)))
+      failed(checkRank("value", v)) || failed(checkRank(initName, init)))
     return failure();
   int64_t rank = q.getRank();
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
                             {"value", v},
-                            {"init", init}})
+                            {initName, init}})
     if (type.getRank() != rank)
       return op->emitOpError()
              << "'" << name << "' rank " << type.getRank()
@@ -77,19 +78,19 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
            << q.getElementType();
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
                             {"value", v},
-                            {"init", init}})
+                            {initName, init}})
     if (type.getElementType() != q.getElementType())
       return op->emitOpError()
              << "'" << name << "' element type " << type.getElementType()
              << " must match 'query' element type " << q.getElementType();
   if (result != init)
     return op->emitOpError() << "result type " << result
-                             << " must match 'init' type " << init;
+                             << " must match '" << initName << "' type " << init;
 
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
                             {"key", k},
                             {"value", v},
-                            {"init", init}})
+                            {initName, init}})
     for (int64_t d = 0; d < rank; ++d)
       if (!type.isDynamicDim(d) && type.getDimSize(d) > kMaxPositions)
         return op->emitOpError()
@@ -116,7 +117,7 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   // Batch.
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
                             {"value", v},
-                            {"init", init}})
+                            {initName, init}})
     if (!sizesAgree(type.getDimSize(0), q.getDimSize(0)))
       return op->emitOpError()
              << "'" << name << "' batch size " << sizeString(type.getDimSize(0))
@@ -159,7 +160,7 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   for (int64_t d = 0; d < rank; ++d)
     if (!sizesAgree(init.getDimSize(d), expected[d])) {
       InFlightDiagnostic diag = op->emitOpError()
-                                << "'init' dimension " << d << " is "
+                                << "'" << initName << "' dimension " << d << " is "
                                 << sizeString(init.getDimSize(d))
                                 << " but must be "
                                 << sizeString(expected[d]) << " (layout "
@@ -167,10 +168,10 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
       return diag;
     }
   if (init.getDimSize(1) != hq)
-    return op->emitOpError() << "'init' heads must be static and equal "
+    return op->emitOpError() << "'" << initName << "' heads must be static and equal "
                              << hq;
   if (init.isDynamicDim(headDim))
-    return op->emitOpError() << "'init' head dimension must be static";
+    return op->emitOpError() << "'" << initName << "' head dimension must be static";
   return success();
 }
 
@@ -367,6 +368,25 @@ std::string shapeString(ArrayRef<int64_t> shape) {
   return text + "f32>";
 }
 
+/// `sink_logits` (may be null): f32 [Hq], with a softmax score.
+LogicalResult verifySinkLogits(Operation *op, Value sinkLogits,
+                               RankedTensorType q, ScoreAttr score) {
+  if (!sinkLogits)
+    return success();
+  auto type = cast<RankedTensorType>(sinkLogits.getType());
+  if (type.getRank() != 1 || type.getDimSize(0) != q.getDimSize(1) ||
+      !type.getElementType().isF32())
+    return op->emitOpError()
+           << "'sink_logits' must be tensor<" << q.getDimSize(1)
+           << "xf32> (one logit per query head), got " << type;
+  if (!score.getFunction()->scoresInLog2Domain())
+    return op->emitOpError()
+           << "'sink_logits' need #attn.score<softmax>: a sink logit "
+              "enters the normalization as exp(sink), got "
+           << score;
+  return success();
+}
+
 float defaultScale(RankedTensorType q) {
   return 1.0f / std::sqrt(static_cast<float>(q.getShape().back()));
 }
@@ -399,18 +419,8 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)))
     return failure();
 
-  if (Value sinkLogits = getSinkLogits()) {
-    auto type = cast<RankedTensorType>(sinkLogits.getType());
-    if (type.getRank() != 1 || type.getDimSize(0) != q.getDimSize(1) ||
-        !type.getElementType().isF32())
-      return emitOpError() << "'sink_logits' must be tensor<" << q.getDimSize(1)
-                           << "xf32> (one logit per query head), got " << type;
-    if (!getEffectiveScore().getFunction()->scoresInLog2Domain())
-      return emitOpError()
-             << "'sink_logits' need #attn.score<softmax>: a sink logit "
-                "enters the normalization as exp(sink), got "
-             << getEffectiveScore();
-  }
+  if (failed(verifySinkLogits(*this, getSinkLogits(), q, getEffectiveScore())))
+    return failure();
 
   // Row statistics: one result per flag, f32 [B, Hq, Lq].
   size_t expectedStatistics =
@@ -446,6 +456,92 @@ LogicalResult AttentionOp::verify() {
 LogicalResult AttentionOp::verifyRegions() {
   return verifyModRegions(*this, getScoreMod(), getMaskMod(), 1, "i, j",
                           getEffectiveScore());
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionBackwardOp
+//===----------------------------------------------------------------------===//
+
+float AttentionBackwardOp::getEffectiveScale() {
+  if (auto scale = getScaleAttr())
+    return scale.getValueAsDouble();
+  return defaultScale(getQueryType());
+}
+
+ScoreAttr AttentionBackwardOp::getEffectiveScore() {
+  if (auto score = getScoreAttr())
+    return score;
+  return ScoreAttr::getSoftmax(getContext());
+}
+
+LogicalResult AttentionBackwardOp::verify() {
+  RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
+  auto o = cast<RankedTensorType>(getOutput().getType());
+  if (failed(verifyQkvInit(*this, q, k, v, o, o, {4}, "[B, H, L, D]",
+                           /*sameSpatial=*/false, "output")))
+    return failure();
+  if (getGradOutput().getType() != o)
+    return emitOpError() << "'grad_output' type " << getGradOutput().getType()
+                         << " must match 'output' type " << o;
+  SmallVector<int64_t> rows = {q.getDimSize(0), q.getDimSize(1),
+                               q.getDimSize(2)};
+  if (!isF32OfShape(getLse().getType(), rows))
+    return emitOpError() << "'lse' must be " << shapeString(rows)
+                         << " ([B, Hq, Lq] of 'query', the forward op's "
+                            "return_lse result), got "
+                         << getLse().getType();
+  ScoreAttr score = getEffectiveScore();
+  if (!score.getFunction()->scoresInLog2Domain())
+    return emitOpError() << "differentiates #attn.score<softmax> attention "
+                            "(its weights are exp(s - lse)), got "
+                         << score;
+  if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)) ||
+      failed(verifySinkLogits(*this, getSinkLogits(), q, score)))
+    return failure();
+
+  // One init and one result per gradient, of the differentiated operand's
+  // type.
+  SmallVector<std::pair<StringRef, Value>> differentiated = {
+      {"query", getQuery()}, {"key", getKey()}, {"value", getValue()}};
+  if (getBias())
+    differentiated.push_back({"bias", getBias()});
+  if (getSinkLogits())
+    differentiated.push_back({"sink_logits", getSinkLogits()});
+  if (getInits().size() != differentiated.size() ||
+      getGradients().size() != differentiated.size())
+    return emitOpError() << "has " << getInits().size() << " inits and "
+                         << getGradients().size()
+                         << " results but differentiates "
+                         << differentiated.size()
+                         << " operands (query, key, value, then bias and "
+                            "sink_logits when present): one of each per "
+                            "operand";
+  for (auto [n, entry] : llvm::enumerate(differentiated)) {
+    Type expected = entry.second.getType();
+    if (getInits()[n].getType() != expected)
+      return emitOpError() << "init " << n << " (the gradient of '"
+                           << entry.first << "') must have its type "
+                           << expected << ", got " << getInits()[n].getType();
+    if (getGradients()[n].getType() != expected)
+      return emitOpError() << "result " << n << " (the gradient of '"
+                           << entry.first << "') must have its type "
+                           << expected << ", got "
+                           << getGradients()[n].getType();
+  }
+  return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
+                             getSinksAttr(), getWindowAttr(), score,
+                             getBias() != nullptr);
+}
+
+LogicalResult AttentionBackwardOp::verifyRegions() {
+  if (failed(verifyModRegions(*this, getScoreMod(), getMaskMod(), 1, "i, j",
+                              getEffectiveScore())))
+    return failure();
+  if (Operation *op = findNonDifferentiableScoreOp(getScoreMod()))
+    return emitOpError() << "cannot differentiate 'score_mod': '"
+                         << op->getName()
+                         << "' reads the score and has no derivative rule";
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -162,6 +162,106 @@ def Attn_AttentionOp : Attn_Op<"attention", [
   }];
 }
 
+def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [
+    AttrSizedOperandSegments, Pure]> {
+  let summary = "Gradients of softmax attention with respect to q, k, v and its parameters";
+  let description = [{
+    ```mlir
+    %dq, %dk, %dv = attn.attention_backward
+        ins(%q, %k, %v, %o, %do, %lse : tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128xf32>)
+        outs(%dqi, %dki, %dvi : tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>)
+        {causal} -> tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
+    ```
+
+    The backward of `attn.attention` with a softmax score. `q`, `k`, `v`
+    are the forward op's operands; `output` (O) and `lse` are its output
+    and its `return_lse` result; `grad_output` (dO) has O's type. It takes
+    the forward op's optional operands (`mask`, `bias`, `sink_logits`), its
+    attributes and its `score_mod` / `mask_mod` regions, with the same
+    meaning; they must be the ones the forward op was given.
+
+    The results are the exact gradients of sum(dO * O) with respect to q,
+    k and v, in that order and of their types; with `bias` a gradient of
+    the bias follows (of its type: summed over a broadcast batch or head
+    dimension), and with `sink_logits` one of the sink logits (f32 [Hq]).
+    `outs` holds one init per result. With P_ij = exp(s_ij - LSE_i) at
+    allowed pairs and D_i = dO_i . O_i:
+    dV_j = sum_i P_ij dO_i, dS_ij = P_ij (dO_i . v_j - D_i), dQ_i = scale
+    sum_j dS'_ij k_j, dK_j = scale sum_i dS'_ij q_i, where dS' is dS
+    carried back through `score_mod` (differentiated with respect to its
+    score argument) and softcap to the scaled score, and
+    d sink_h = -sum over rows of exp(sl_h - LSE_i) D_i. Rows with no
+    allowed key contribute nothing. Grouped-query heads sum dK and dV over
+    the query heads of a group. The math is in f32.
+
+    `score_mod` is differentiated automatically. Every op of its body that
+    depends on the score must have a derivative: addf, subf, mulf, divf,
+    negf, the min/max ops, select, extf/truncf, fma, and math's exp, exp2,
+    expm1, log, log2, log1p, tanh, sqrt, rsqrt, absf, sin, cos, erf and
+    powf; cmpf may read the score (select's condition). Any other op is a
+    verifier error naming it. Captured tables get no gradient.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    AnyRankedTensor:$output,
+    AnyRankedTensor:$grad_output,
+    AnyRankedTensor:$lse,
+    Optional<AnyRankedTensor>:$mask,
+    Optional<AnyRankedTensor>:$bias,
+    Optional<AnyRankedTensor>:$sink_logits,
+    Variadic<AnyRankedTensor>:$inits,
+    OptionalAttr<F32Attr>:$scale,
+    UnitAttr:$causal,
+    OptionalAttr<Attn_WindowAttr>:$window,
+    OptionalAttr<I64Attr>:$sinks,
+    OptionalAttr<F32Attr>:$softcap,
+    OptionalAttr<Attn_ScoreAttr>:$score,
+    OptionalAttr<Attn_StrategyAttr>:$strategy
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$gradients);
+  let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `,` $output `,` $grad_output `,` $lse `:`
+        type($query) `,` type($key) `,` type($value) `,` type($output) `,`
+        type($grad_output) `,` type($lse) `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`sink_logits` `(` $sink_logits^ `:` type($sink_logits) `)`)?
+    `outs` `(` $inits `:` type($inits) `)`
+    attr-dict
+    (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
+    `->` type($gradients)
+  }];
+
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
+    ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
+    ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
+    bool hasScoreMod() { return !getScoreMod().empty(); }
+    bool hasMaskMod() { return !getMaskMod().empty(); }
+    /// The scale attribute, or 1/sqrt(D).
+    float getEffectiveScale();
+    /// The score attribute, or softmax.
+    ScoreAttr getEffectiveScore();
+    int64_t getNumSinks() { return getSinksAttr() ? getSinksAttr().getInt() : 0; }
+    /// dQ, dK, dV, then d bias and d sink_logits when those operands are
+    /// present (null otherwise).
+    ::mlir::Value getGradQuery() { return getGradients()[0]; }
+    ::mlir::Value getGradKey() { return getGradients()[1]; }
+    ::mlir::Value getGradValue() { return getGradients()[2]; }
+    ::mlir::Value getGradBias() { return getBias() ? getGradients()[3] : ::mlir::Value(); }
+    ::mlir::Value getGradSinkLogits() { return getSinkLogits() ? getGradients().back() : ::mlir::Value(); }
+  }];
+}
+
 def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
     Pure, DestinationStyleOpInterface]> {
   let summary = "NATTEN neighborhood attention over 1-D, 2-D or 3-D token grids";
@@ -255,7 +355,8 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
 
 def Attn_YieldOp : Attn_Op<"yield", [
     Pure, Terminator,
-    ParentOneOf<["AttentionOp", "NeighborhoodOp", "OnlineAttentionOp"]>]> {
+    ParentOneOf<["AttentionOp", "AttentionBackwardOp", "NeighborhoodOp",
+                  "OnlineAttentionOp"]>]> {
   let summary = "The value of a score_mod or mask_mod region";
   let description = [{
     ```mlir

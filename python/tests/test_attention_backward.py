@@ -1,0 +1,208 @@
+"""attn.attention_backward: the gradients of softmax attention against
+float64, two ways: an analytic numpy gradient (oracle.attention_backward)
+and central differences of the float64 forward (oracle.attention), which
+also checks the analytic one. Small shapes that no tile divides, GQA, rows
+with no allowed key, every optional operand and a differentiated
+score_mod."""
+
+import numpy as np
+import pytest
+
+import attn
+import oracle
+from conftest import randn
+
+SLOPES = np.array([0.5, -0.25, 0.125, 1.0], np.float32)
+
+
+def _alibi_softcap(s, b, h, i, j):
+    return 3.0 * np.tanh(s / 3.0) + SLOPES[h] * (j - i)
+
+
+def _alibi_softcap_grad(s, b, h, i, j):
+    return 1.0 - np.tanh(s / 3.0) ** 2
+
+
+def _mask(b, hq, lq, lk):
+    """A causal-free mask whose row 1 allows no key."""
+    rng = np.random.default_rng(7)
+    mask = rng.random((b, 1, lq, lk)) < 0.6
+    mask[:, :, 1, :] = False
+    return mask
+
+
+# name: (B, Hq, Hkv, Lq, Lk, D, Dv, keyword arguments built from them)
+CASES = {
+    "causal_gqa": (1, 4, 2, 5, 7, 4, 3, lambda b, h, lq, lk: dict(
+        causal=True)),
+    "window_sinks": (1, 2, 1, 6, 6, 4, 4, lambda b, h, lq, lk: dict(
+        window=(2, 0), sinks=1)),
+    "mask_bias_softcap": (2, 2, 2, 4, 5, 3, 3, lambda b, h, lq, lk: dict(
+        mask=_mask(b, h, lq, lk), softcap=2.0,
+        bias=np.random.default_rng(3).standard_normal(
+            (1, h, lq, lk)).astype(np.float32))),
+    "head_broadcast_bias": (2, 4, 2, 3, 4, 4, 2, lambda b, h, lq, lk: dict(
+        bias=np.random.default_rng(4).standard_normal(
+            (b, 1, lq, lk)).astype(np.float32))),
+    "score_mod": (1, 4, 1, 5, 6, 4, 4, lambda b, h, lq, lk: dict(
+        causal=True, score_mod=_alibi_softcap)),
+    "sink_logits_empty_rows": (1, 2, 1, 6, 4, 4, 3, lambda b, h, lq, lk: dict(
+        causal=True, sink_logits=np.array([0.3, -1.2], np.float32))),
+    "mask_mod_documents": (1, 2, 2, 6, 6, 4, 4, lambda b, h, lq, lk: dict(
+        mask_mod=lambda b, h, i, j: (i // 3) == (j // 3), scale=0.7)),
+}
+
+
+def _inputs(rng, case):
+    b, hq, hkv, lq, lk, d, dv, make = CASES[case]
+    q = randn(rng, b, hq, lq, d)
+    k = randn(rng, b, hkv, lk, d)
+    v = randn(rng, b, hkv, lk, dv)
+    dout = randn(rng, b, hq, lq, dv)
+    return q, k, v, dout, make(b, hq, lq, lk)
+
+
+def _oracle_kwargs(kwargs):
+    kw = dict(kwargs)
+    if kw.get("score_mod") is _alibi_softcap:
+        kw["score_mod_grad"] = _alibi_softcap_grad
+    return kw
+
+
+def _central_differences(x, loss, h=1e-6):
+    """d loss / d x by central differences in float64."""
+    x = np.asarray(x, np.float64)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[index] += h
+        minus[index] -= h
+        grad[index] = (loss(plus) - loss(minus)) / (2 * h)
+    return grad
+
+
+def _numeric_gradients(q, k, v, dout, kwargs):
+    """(dq, dk, dv, dbias, dsink) by central differences of the float64
+    forward."""
+    args = dict(q=q, k=k, v=v)
+    args.update(kwargs)
+
+    def loss_of(name):
+        def loss(x):
+            call = dict(args)
+            call[name] = x
+            return float((oracle.attention(**call) * dout).sum())
+        return loss
+
+    grads = [_central_differences(args[name], loss_of(name))
+             for name in ("q", "k", "v")]
+    for name in ("bias", "sink_logits"):
+        grads.append(_central_differences(args[name], loss_of(name))
+                     if name in kwargs else None)
+    return grads
+
+
+def _assert_gradient_close(got, want, what):
+    """Within f32 rounding of float64: |got - want| <= 1e-4 (max |want|) +
+    1e-4 |want|."""
+    got = np.asarray(got, np.float64)
+    assert got.shape == want.shape, (what, got.shape, want.shape)
+    assert np.all(np.isfinite(got)), f"{what}: non-finite gradient"
+    bound = 1e-4 * np.abs(want).max() + 1e-4 * np.abs(want) + 1e-7
+    excess = np.abs(got - want) - bound
+    assert excess.max() <= 0, (
+        f"{what}: max abs error {np.abs(got - want).max():.3e} at "
+        f"{np.unravel_index(excess.argmax(), excess.shape)}")
+
+
+NAMES = ("dq", "dk", "dv", "dbias", "dsink")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_analytic_oracle_matches_central_differences(rng, case):
+    """The float64 analytic gradient that the next test trusts."""
+    q, k, v, dout, kwargs = _inputs(rng, case)
+    analytic = oracle.attention_backward(q, k, v, dout,
+                                         **_oracle_kwargs(kwargs))
+    numeric = _numeric_gradients(q, k, v, dout, kwargs)
+    for name, a, n in zip(NAMES, analytic, numeric):
+        assert (a is None) == (n is None), name
+        if a is not None:
+            np.testing.assert_allclose(a, n, rtol=1e-5,
+                                       atol=1e-6 * np.abs(n).max() + 1e-9,
+                                       err_msg=name)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_backward_matches_float64(rng, case):
+    q, k, v, dout, kwargs = _inputs(rng, case)
+    out, lse = attn.attention(q, k, v, return_lse=True, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, lse, **kwargs)
+    want = oracle.attention_backward(q, k, v, dout, **_oracle_kwargs(kwargs))
+    numeric = _numeric_gradients(q, k, v, dout, kwargs)
+    expected = [w for w in want if w is not None]
+    assert len(got) == len(expected)
+    for name, g, w, n in zip([n for n, w in zip(NAMES, want) if w is not None],
+                             got, expected,
+                             [n for n in numeric if n is not None]):
+        _assert_gradient_close(g, w, f"{name} against the analytic gradient")
+        _assert_gradient_close(g, n, f"{name} against central differences")
+    for g, x in zip(got[:3], (q, k, v)):
+        assert g.dtype == x.dtype and g.shape == x.shape
+
+
+def test_rows_without_keys_contribute_nothing(rng):
+    """Every row masked: zero gradients (the LSE is -inf there)."""
+    q, k, v, dout, _ = _inputs(rng, "causal_gqa")
+    mask = np.zeros((1, 1, q.shape[2], k.shape[2]), bool)
+    out, lse = attn.attention(q, k, v, mask=mask, return_lse=True)
+    assert np.all(np.isneginf(lse))
+    dq, dk, dv = attn.attention_backward(q, k, v, out, dout, lse, mask=mask)
+    for g in (dq, dk, dv):
+        assert np.all(g == 0)
+
+
+def test_half_precision(rng):
+    """f16 operands: gradients in f16, math in f32."""
+    q, k, v, dout, kwargs = _inputs(rng, "causal_gqa")
+    q, k, v, dout = (x.astype(np.float16) for x in (q, k, v, dout))
+    out, lse = attn.attention(q, k, v, return_lse=True, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, lse, **kwargs)
+    want = oracle.attention_backward(q, k, v, dout, **kwargs)
+    for name, g, w in zip(NAMES, got, want):
+        assert g.dtype == np.float16
+        scale = np.abs(w).max()
+        assert np.abs(g.astype(np.float64) - w).max() <= 2e-2 * scale, name
+
+
+def test_argument_errors(rng):
+    q, k, v, dout, _ = _inputs(rng, "causal_gqa")
+    out, lse = attn.attention(q, k, v, return_lse=True)
+    with pytest.raises(ValueError, match="'lse' must be float32 of shape"):
+        attn.attention_backward(q, k, v, out, dout, lse.astype(np.float64))
+    with pytest.raises(ValueError, match="'grad_out' must be float32 of shape"):
+        attn.attention_backward(q, k, v, out, dout[..., :2], lse)
+    with pytest.raises(ValueError, match="'out' must be"):
+        attn.attention_backward(q, k, v, out[:, :2], dout, lse)
+
+
+def test_score_mod_without_derivative_is_an_error():
+    """An op that reads the score and has no derivative rule is a compile
+    error naming it."""
+    t = "tensor<1x2x4x8xf32>"
+    text = f"""
+func.func @main(%q: {t}, %lse: tensor<1x2x4xf32>) -> {t} {{
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : {t}, {t}, {t}, {t}, {t}, tensor<1x2x4xf32>)
+      outs(%q, %q, %q : {t}, {t}, {t})
+    score_mod {{
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+      %f = math.floor %s : f32
+      attn.yield %f : f32
+    }}
+      -> {t}, {t}, {t}
+  return %g#0 : {t}
+}}
+"""
+    with pytest.raises(attn.CompileError,
+                       match="cannot differentiate 'score_mod': 'math.floor'"):
+        attn.compile(text)
