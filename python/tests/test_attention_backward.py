@@ -5,6 +5,10 @@ also checks the analytic one. Small shapes that no tile divides, GQA, rows
 with no allowed key, every optional operand and a differentiated
 score_mod."""
 
+import importlib
+import os
+import sys
+
 import numpy as np
 import pytest
 
@@ -206,3 +210,12 @@ func.func @main(%q: {t}, %lse: tensor<1x2x4xf32>) -> {t} {{
     with pytest.raises(attn.CompileError,
                        match="cannot differentiate 'score_mod': 'math.floor'"):
         attn.compile(text)
+
+
+def test_training_example():
+    """examples/training: one attention layer trained with the backward;
+    its loss falls to less than half."""
+    sys.path.insert(0, os.path.abspath(os.path.join(
+        os.path.dirname(__file__), "..", "..", "examples", "training")))
+    losses = importlib.import_module("train_attention").run()
+    assert np.all(np.isfinite(losses))
