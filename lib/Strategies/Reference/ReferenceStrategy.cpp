@@ -504,19 +504,13 @@ SmallVector<Value> ReferenceBuilder::build() {
           .getResult(0);
 
   // [B, Hkv, G, L, Dv] -> [B, Hq, L, Dv] -> the op's result shape.
-  Value merged = tensor::CollapseShapeOp::create(
-      b, loc, result,
-      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+  Value merged = mergeHeads(result);
   if (!p.isNeighborhood) {
     SmallVector<Value> results = {merged};
     // Row statistics: [B, Hkv, G, L] -> [B, Hq, L].
-    auto rows = [&](Value perRow) -> Value {
-      return tensor::CollapseShapeOp::create(
-          b, loc, perRow, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
-    };
     auto rowMaps = SmallVector<AffineMap>(4, map(4, {d0, d1, d2, d3}));
     if (p.returnLse)
-      results.push_back(rows(
+      results.push_back(mergeHeads(
           linalg::GenericOp::create(
               b, loc, TypeRange{rowType}, ValueRange{keySum, rowSum, rowMax},
               ValueRange{tensor::EmptyOp::create(b, loc, rowSizes, f32)},
@@ -542,7 +536,7 @@ SmallVector<Value> ReferenceBuilder::build() {
               })
               .getResult(0)));
     if (p.returnEntropy)
-      results.push_back(rows(
+      results.push_back(mergeHeads(
           linalg::GenericOp::create(
               b, loc, TypeRange{rowType}, ValueRange{weights, rowSum},
               ValueRange{filledTensor(rowSizes, 0.0)},

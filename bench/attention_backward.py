@@ -1,0 +1,105 @@
+"""The backward of causal attention on the CPU, in one run: f32, B=1,
+H=8, D=64, L=1024 (or $L), 2 threads (or $THREADS). Cases:
+
+  forward      attn.attention(..., return_lse=True), the strategy selection
+               picks (tiled): the baseline the backward's target is set
+               against (backward <= 2.5x forward)
+  backward     attn.attention_backward, the strategy selection picks
+  torch        the same gradients from PyTorch's autograd of matmul,
+               softmax, matmul with a causal mask, its forward included
+               (autograd needs it), compared with attn's forward plus
+               backward (Debian's python3-torch, a baseline only; skipped
+               when it is not installed)
+
+Each case runs $RUNS times (default 5) after one warm-up call; the median is
+printed, with its ratio to the forward. The machines are noisy: rounds are
+interleaved ($ROUNDS, default 3) and the ratios are medians over rounds.
+
+    PYTHONPATH=build/python /usr/bin/python3 bench/attention_backward.py
+
+Not part of the test run.
+"""
+
+import os
+import statistics
+import time
+
+import numpy as np
+
+import attn
+
+L = int(os.environ.get("L", "1024"))
+THREADS = int(os.environ.get("THREADS", "2"))
+RUNS = int(os.environ.get("RUNS", "5"))
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+B, H, D = 1, 8, 64
+
+
+def median_seconds(call):
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    rng = np.random.default_rng(0)
+    q, k, v, do = (rng.standard_normal((B, H, L, D)).astype(np.float32)
+                   for _ in range(4))
+    out, lse = attn.attention(q, k, v, causal=True, return_lse=True,
+                              threads=THREADS)
+    cases = {
+        "forward": lambda: attn.attention(q, k, v, causal=True,
+                                          return_lse=True, threads=THREADS),
+        "backward": lambda: attn.attention_backward(
+            q, k, v, out, do, lse, causal=True, threads=THREADS),
+    }
+    try:
+        import torch
+        torch.set_num_threads(THREADS)
+        tq, tk, tv = (torch.tensor(x, requires_grad=True) for x in (q, k, v))
+        tdo = torch.tensor(do)
+        causal = torch.ones(L, L, dtype=torch.bool).tril()
+
+        def torch_backward():
+            s = (tq @ tk.transpose(-1, -2)) / np.sqrt(D)
+            s = s.masked_fill(~causal, float("-inf"))
+            o = torch.softmax(s, dim=-1) @ tv
+            for x in (tq, tk, tv):
+                x.grad = None
+            o.backward(tdo)
+
+        cases["torch"] = torch_backward
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    except ImportError:
+        print("torch: not installed (apt-get install python3-torch), skipped")
+    for call in cases.values():
+        call()
+    ratios = {name: [] for name in cases}
+    seconds = {name: [] for name in cases}
+    for _ in range(ROUNDS):
+        measured = {name: median_seconds(call) for name, call in cases.items()}
+        for name, t in measured.items():
+            seconds[name].append(t)
+            ratios[name].append(t / measured["forward"])
+    flops = 4.0 * B * H * D * L * (L + 1) / 2  # causal forward FLOPs
+    print(f"causal attention, f32, B={B} H={H} L={L} D={D}, "
+          f"{THREADS} threads, {ROUNDS} rounds of {RUNS} calls")
+    for name in cases:
+        t = statistics.median(seconds[name])
+        r = statistics.median(ratios[name])
+        print(f"  {name:9s} {t * 1e3:9.1f} ms  {r:6.2f}x the forward"
+              f"{f'  ({flops / t / 1e9:.0f} forward-GFLOP/s)' if name == 'forward' else ''}")
+    if "torch" in cases:
+        r = statistics.median(
+            (f + b) / t for f, b, t in zip(seconds["forward"],
+                                           seconds["backward"],
+                                           seconds["torch"]))
+        print(f"  attn forward + backward / torch: {r:.2f} "
+              f"(the target asks for <= 1/3)")
+
+
+if __name__ == "__main__":
+    main()
