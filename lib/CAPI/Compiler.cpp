@@ -74,8 +74,8 @@ static AttnOperands operandsOf(Operation *op) {
     return {attention.getQuery(), attention.getKey(), attention.getValue(),
             attention.getMask(), attention.getBias(), false};
   if (auto backward = dyn_cast<AttentionBackwardOp>(op))
-    return {backward.getQuery(), backward.getKey(), backward.getValue(),
-            backward.getMask(), backward.getBias(), false};
+    return {backward.getQuery(), backward.getKey(),  backward.getValue(),
+            backward.getMask(),  backward.getBias(), false};
   auto neighborhood = cast<NeighborhoodOp>(op);
   return {neighborhood.getQuery(), neighborhood.getKey(),
           neighborhood.getValue(), Value(), Value(), true};

@@ -139,8 +139,7 @@ struct Emitter {
   struct RowSlice {
     SmallVector<OpFoldResult> offsets, sizes, strides;
   };
-  RowSlice rowSlice(RankedTensorType type, OpFoldResult first,
-                    int64_t length) {
+  RowSlice rowSlice(RankedTensorType type, OpFoldResult first, int64_t length) {
     RowSlice slice;
     slice.offsets.assign(type.getRank(), b.getIndexAttr(0));
     slice.strides.assign(type.getRank(), b.getIndexAttr(1));
@@ -160,8 +159,8 @@ struct Emitter {
   Value insertRows(Value part, Value into, OpFoldResult first) {
     auto type = cast<RankedTensorType>(part.getType());
     RowSlice s = rowSlice(type, first, type.getDimSize(2));
-    return tensor::InsertSliceOp::create(b, loc, part, into, s.offsets,
-                                         s.sizes, s.strides);
+    return tensor::InsertSliceOp::create(b, loc, part, into, s.offsets, s.sizes,
+                                         s.strides);
   }
   /// The contents of a memref as one 1-D memref (the MPI ops send a
   /// buffer's first dimension).

@@ -114,8 +114,7 @@ struct OpenMPICalls {
 
 /// A pattern that lowers `Op` to OpenMPI calls through `lower`. The pass
 /// adds these patterns only to a module that names OpenMPI.
-template <typename Op>
-struct OpenMPIPattern : ConvertOpToLLVMPattern<Op> {
+template <typename Op> struct OpenMPIPattern : ConvertOpToLLVMPattern<Op> {
   using ConvertOpToLLVMPattern<Op>::ConvertOpToLLVMPattern;
   LogicalResult
   matchAndRewrite(Op op, typename Op::Adaptor adaptor,
@@ -168,8 +167,9 @@ template <typename Op> struct NonblockingLowering : OpenMPIPattern<Op> {
                   {c.ptr, c.i32, c.ptr, c.i32, c.i32, c.ptr, c.ptr}),
         ValueRange{(*buffer)[0], (*buffer)[1], (*buffer)[2], peer,
                    adaptor.getTag(), c.comm(adaptor.getComm()), request});
-    c.finish(call, LLVM::LoadOp::create(c.rewriter, c.loc, c.ptr, request)
-                       .getResult());
+    c.finish(
+        call,
+        LLVM::LoadOp::create(c.rewriter, c.loc, c.ptr, request).getResult());
     return success();
   }
 };
@@ -182,9 +182,9 @@ struct WaitLowering : OpenMPIPattern<mpi::Wait> {
     Value request = c.slot(c.ptr);
     LLVM::StoreOp::create(c.rewriter, c.loc, adaptor.getReq(), request);
     Value statusIgnore = LLVM::ZeroOp::create(c.rewriter, c.loc, c.ptr);
-    c.finish(LLVM::CallOp::create(
-        c.rewriter, c.loc, c.declare("MPI_Wait", c.i32, {c.ptr, c.ptr}),
-        ValueRange{request, statusIgnore}));
+    c.finish(LLVM::CallOp::create(c.rewriter, c.loc,
+                                  c.declare("MPI_Wait", c.i32, {c.ptr, c.ptr}),
+                                  ValueRange{request, statusIgnore}));
     return success();
   }
 };

@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/ModRegions.h"
-#include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Dialect/Attn/IR/ScoreModDerivative.h"
+#include "attn/Strategies/Common/MaskRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -215,8 +215,8 @@ Value mlir::attn::applyScoreMod(OpBuilder &b, Location loc,
 }
 
 std::pair<Value, Value> mlir::attn::applyScoreModWithDerivative(
-    OpBuilder &b, Location loc, const AttentionProblem &p, Value s,
-    Value batch, Value head, ArrayRef<Value> positions) {
+    OpBuilder &b, Location loc, const AttentionProblem &p, Value s, Value batch,
+    Value head, ArrayRef<Value> positions) {
   if (!p.scoreMod)
     return {s, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0))};
   Block &body = p.scoreMod->front();

@@ -38,9 +38,9 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
   SmallVector<OpFoldResult> lseSizes = tensor::getMixedSizes(b, loc, p.lse);
   Value lse = tensor::ExpandShapeOp::create(
       b, loc,
-      RankedTensorType::get({lseType.getDimSize(0), p.headsKV, group,
-                             lseType.getDimSize(2)},
-                            f32),
+      RankedTensorType::get(
+          {lseType.getDimSize(0), p.headsKV, group, lseType.getDimSize(2)},
+          f32),
       p.lse, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}},
       SmallVector<OpFoldResult>{lseSizes[0], b.getIndexAttr(p.headsKV),
                                 b.getIndexAttr(group), lseSizes[2]});
@@ -80,10 +80,9 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
                  for (Value factor : args.drop_front().drop_back())
                    product = arith::MulFOp::create(nb, l, product,
                                                    toF32(nb, l, factor));
-                 linalg::YieldOp::create(
-                     nb, l,
-                     ValueRange{
-                         arith::AddFOp::create(nb, l, args.back(), product)});
+                 linalg::YieldOp::create(nb, l,
+                                         ValueRange{arith::AddFOp::create(
+                                             nb, l, args.back(), product)});
                })
         .getResult(0);
   };
@@ -105,14 +104,7 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
   SmallVector<AffineMap> maps = {
       map(5, {d0, d1, d2, d3, d4}), map(5, {d0, d1, d2, d3, d4}),
       map(5, {d0, d1, d2, d3}), map(5, {d0, d1, d2, d3})};
-  if (p.mask) {
-    ins.push_back(p.mask);
-    maps.push_back(broadcastMap(p.mask, 5));
-  }
-  if (p.bias) {
-    ins.push_back(p.bias);
-    maps.push_back(broadcastMap(p.bias, 5));
-  }
+  appendMaskAndBias(ins, maps);
   unsigned numOuts = p.bias ? 3 : 2;
   SmallVector<Value> outs;
   for (unsigned n = 0; n < numOuts; ++n) {
@@ -167,8 +159,7 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
       withLast(kvRows, p.headDim), map(6, {d0, d1, d2, d3}),
       {par, par, par, par, red, red});
   Value gradQuery = mergeHeads(sumOfProducts(
-      {gradDot, key},
-      {map(6, {d0, d1, d2, d3, d5}), map(6, {d0, d1, d5, d4})},
+      {gradDot, key}, {map(6, {d0, d1, d2, d3, d5}), map(6, {d0, d1, d5, d4})},
       withLast(rowSizes, p.headDim), map(6, {d0, d1, d2, d3, d4}),
       {par, par, par, par, par, red}));
 
@@ -229,10 +220,9 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
                   nb, l, arith::SubFOp::create(nb, l, args[2], args[0]));
               Value term = arith::MulFOp::create(nb, l, sinkWeight, args[1]);
               Value next = arith::SubFOp::create(nb, l, args[3], term);
-              linalg::YieldOp::create(
-                  nb, l,
-                  ValueRange{
-                      arith::SelectOp::create(nb, l, noKey, args[3], next)});
+              linalg::YieldOp::create(nb, l,
+                                      ValueRange{arith::SelectOp::create(
+                                          nb, l, noKey, args[3], next)});
             })
             .getResult(0);
     results.push_back(tensor::CollapseShapeOp::create(

@@ -45,8 +45,8 @@ private:
   struct FormedScore {
     Value score, derivative;
   };
-  FormedScore formScore(OpBuilder &nb, Location l, Value dot,
-                        Value maskElement, Value biasElement, bool derivative);
+  FormedScore formScore(OpBuilder &nb, Location l, Value dot, Value maskElement,
+                        Value biasElement, bool derivative);
   /// [B, Hkv, G, L, X] -> [B, Hq, L, X] (or [.., L] -> [B, Hq, L]).
   Value mergeHeads(Value tensor);
   /// `tensor` (f32) converted to `type`'s element type by a generic.
@@ -78,6 +78,10 @@ private:
   /// Indexing map of the mask/bias operand over the 5-D loop dims
   /// (b, hk, g, i, j) starting at dimension `first` of a `dims`-dim space.
   AffineMap broadcastMap(Value operand, unsigned dims);
+  /// The mask and the bias (those present, in that order) as inputs of a
+  /// generic over (b, hk, g, i, j), with their broadcast maps.
+  void appendMaskAndBias(SmallVectorImpl<Value> &inputs,
+                         SmallVectorImpl<AffineMap> &maps);
   /// The i1 "allowed" value inside a generic body whose loops include i at
   /// `iDim` and j at `jDim`; `maskElement` is the mask operand's element.
   Value allowedInBody(OpBuilder &nb, Location l, unsigned iDim, unsigned jDim,
@@ -95,9 +99,9 @@ private:
   /// A linalg.generic over rows [B, Hkv, G, Lq] of `rows` and each row's
   /// sink logit (in the domain of the scores) that yields combine(rows,
   /// sink), of the type of rows[0].
-  Value withSink(ValueRange rows,
-                 function_ref<Value(OpBuilder &, Location, ValueRange, Value)>
-                     combine);
+  Value withSink(
+      ValueRange rows,
+      function_ref<Value(OpBuilder &, Location, ValueRange, Value)> combine);
 
   RewriterBase &b;
   Location loc;

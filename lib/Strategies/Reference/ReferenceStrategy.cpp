@@ -84,6 +84,16 @@ AffineMap ReferenceBuilder::broadcastMap(Value operand, unsigned dims) {
                     getAffineDimExpr(4, ctx)});
 }
 
+void ReferenceBuilder::appendMaskAndBias(SmallVectorImpl<Value> &inputs,
+                                         SmallVectorImpl<AffineMap> &maps) {
+  for (Value operand : {p.mask, p.bias}) {
+    if (!operand)
+      continue;
+    inputs.push_back(operand);
+    maps.push_back(broadcastMap(operand, 5));
+  }
+}
+
 Value ReferenceBuilder::allowedInBody(OpBuilder &nb, Location l, unsigned iDim,
                                       unsigned jDim, Value maskElement) {
   Value i = linalg::IndexOp::create(nb, l, iDim);
@@ -173,10 +183,11 @@ Value ReferenceBuilder::withSinkInSum(Value rowSum, Value rowMax) {
                   });
 }
 
-ReferenceBuilder::FormedScore
-ReferenceBuilder::formScore(OpBuilder &nb, Location l, Value dot,
-                            Value maskElement, Value biasElement,
-                            bool derivative) {
+ReferenceBuilder::FormedScore ReferenceBuilder::formScore(OpBuilder &nb,
+                                                          Location l, Value dot,
+                                                          Value maskElement,
+                                                          Value biasElement,
+                                                          bool derivative) {
   auto cst = [&](double v) -> Value {
     return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
   };
@@ -255,9 +266,9 @@ Value ReferenceBuilder::convertTo(Value tensor, Value init) {
              ArrayRef<AffineMap>{identity, identity},
              SmallVector<IteratorType>(type.getRank(), IteratorType::parallel),
              [&](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, l,
-                   ValueRange{arith::TruncFOp::create(nb, l, element, args[0])});
+               linalg::YieldOp::create(nb, l,
+                                       ValueRange{arith::TruncFOp::create(
+                                           nb, l, element, args[0])});
              })
       .getResult(0);
 }
@@ -277,30 +288,31 @@ Value ReferenceBuilder::dotScores(Value query, Value key) {
 
   // S[b, hk, g, i, j] = sum_d q[b, hk, g, i, d] * k[b, hk, j, d].
   return linalg::GenericOp::create(
-          b, loc, TypeRange{scoreType},
-          ValueRange{query, key}, ValueRange{filledTensor(scoreSizes, 0.0)},
-          ArrayRef<AffineMap>{map(6, {d0, d1, d2, d3, d5}),
-                              map(6, {d0, d1, d4, d5}),
-                              map(6, {d0, d1, d2, d3, d4})},
-          ArrayRef<IteratorType>{par, par, par, par, par, red},
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value qv = toF32(nb, l, args[0]), kv = toF32(nb, l, args[1]);
-            if (featureProduct) {
-              // phi(scale * q) . phi(k)
-              Value s = arith::ConstantOp::create(nb, l,
-                                                  nb.getF32FloatAttr(scale));
-              qv = arith::MulFOp::create(nb, l, qv, s);
-              auto phi = [&](Value x) {
-                return score.getFunction()->featureMap(nb, l, x);
-              };
-              qv = phi(qv);
-              kv = phi(kv);
-            }
-            Value product = arith::MulFOp::create(nb, l, qv, kv);
-            linalg::YieldOp::create(
-                nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], product)});
-          })
-          .getResult(0);
+             b, loc, TypeRange{scoreType}, ValueRange{query, key},
+             ValueRange{filledTensor(scoreSizes, 0.0)},
+             ArrayRef<AffineMap>{map(6, {d0, d1, d2, d3, d5}),
+                                 map(6, {d0, d1, d4, d5}),
+                                 map(6, {d0, d1, d2, d3, d4})},
+             ArrayRef<IteratorType>{par, par, par, par, par, red},
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value qv = toF32(nb, l, args[0]), kv = toF32(nb, l, args[1]);
+               if (featureProduct) {
+                 // phi(scale * q) . phi(k)
+                 Value s = arith::ConstantOp::create(nb, l,
+                                                     nb.getF32FloatAttr(scale));
+                 qv = arith::MulFOp::create(nb, l, qv, s);
+                 auto phi = [&](Value x) {
+                   return score.getFunction()->featureMap(nb, l, x);
+                 };
+                 qv = phi(qv);
+                 kv = phi(kv);
+               }
+               Value product = arith::MulFOp::create(nb, l, qv, kv);
+               linalg::YieldOp::create(
+                   nb, l,
+                   ValueRange{arith::AddFOp::create(nb, l, args[2], product)});
+             })
+      .getResult(0);
 }
 
 SmallVector<Value> ReferenceBuilder::build() {
@@ -328,21 +340,13 @@ SmallVector<Value> ReferenceBuilder::build() {
   // W: weights before normalization, masked.
   SmallVector<Value> weightInputs = {scores};
   SmallVector<AffineMap> weightMaps = {map(5, {d0, d1, d2, d3, d4})};
-  if (p.mask) {
-    weightInputs.push_back(p.mask);
-    weightMaps.push_back(broadcastMap(p.mask, 5));
-  }
-  if (p.bias) {
-    weightInputs.push_back(p.bias);
-    weightMaps.push_back(broadcastMap(p.bias, 5));
-  }
+  appendMaskAndBias(weightInputs, weightMaps);
   weightMaps.push_back(map(5, {d0, d1, d2, d3, d4}));
   // Softmax and softplus keep the scores (-inf where masked) for a row max;
   // other scores become their weights here (0 where masked).
   const ScoreFunction &function = *score.getFunction();
   bool tracksMax = score.tracksRowMax();
-  double masked =
-      tracksMax ? -std::numeric_limits<double>::infinity() : 0.0;
+  double masked = tracksMax ? -std::numeric_limits<double>::infinity() : 0.0;
   bool hasMask = static_cast<bool>(p.mask), hasBias = static_cast<bool>(p.bias);
   Value weights =
       linalg::GenericOp::create(

@@ -48,9 +48,10 @@ Value applyScoreMod(OpBuilder &b, Location loc, const AttentionProblem &problem,
 /// score_mod(s, ...) of `problem` and its derivative with respect to s, on
 /// scalars (the body's ops cloned, and each op that reads the score followed
 /// by its tangent, ScoreModDerivative.h); (s, 1) without a score_mod.
-std::pair<Value, Value> applyScoreModWithDerivative(
-    OpBuilder &b, Location loc, const AttentionProblem &problem, Value s,
-    Value batch, Value head, ArrayRef<Value> positions);
+std::pair<Value, Value>
+applyScoreModWithDerivative(OpBuilder &b, Location loc,
+                            const AttentionProblem &problem, Value s,
+                            Value batch, Value head, ArrayRef<Value> positions);
 
 /// `allowed` and mask_mod(b, h, positions...) of `problem` (`allowed` may be
 /// null: every key); `allowed` without one.

@@ -84,8 +84,8 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
              << "'" << name << "' element type " << type.getElementType()
              << " must match 'query' element type " << q.getElementType();
   if (result != init)
-    return op->emitOpError() << "result type " << result
-                             << " must match '" << initName << "' type " << init;
+    return op->emitOpError() << "result type " << result << " must match '"
+                             << initName << "' type " << init;
 
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
                             {"key", k},
@@ -159,19 +159,19 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   expected[headDim] = v.getDimSize(headDim);
   for (int64_t d = 0; d < rank; ++d)
     if (!sizesAgree(init.getDimSize(d), expected[d])) {
-      InFlightDiagnostic diag = op->emitOpError()
-                                << "'" << initName << "' dimension " << d << " is "
-                                << sizeString(init.getDimSize(d))
-                                << " but must be "
-                                << sizeString(expected[d]) << " (layout "
-                                << layout << " with 'value' head dimension)";
+      InFlightDiagnostic diag =
+          op->emitOpError() << "'" << initName << "' dimension " << d << " is "
+                            << sizeString(init.getDimSize(d)) << " but must be "
+                            << sizeString(expected[d]) << " (layout " << layout
+                            << " with 'value' head dimension)";
       return diag;
     }
   if (init.getDimSize(1) != hq)
-    return op->emitOpError() << "'" << initName << "' heads must be static and equal "
-                             << hq;
+    return op->emitOpError()
+           << "'" << initName << "' heads must be static and equal " << hq;
   if (init.isDynamicDim(headDim))
-    return op->emitOpError() << "'" << initName << "' head dimension must be static";
+    return op->emitOpError()
+           << "'" << initName << "' head dimension must be static";
   return success();
 }
 

@@ -26,12 +26,12 @@ namespace {
 bool hasTangentRule(Operation *op) {
   return isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
              arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp,
-             arith::MaxNumFOp, arith::MinNumFOp, arith::SelectOp,
-             arith::ExtFOp, arith::TruncFOp, arith::CmpFOp, math::FmaOp,
-             math::ExpOp, math::Exp2Op, math::ExpM1Op, math::LogOp,
-             math::Log2Op, math::Log1pOp, math::TanhOp, math::SqrtOp,
-             math::RsqrtOp, math::AbsFOp, math::SinOp, math::CosOp,
-             math::ErfOp, math::PowFOp>(op);
+             arith::MaxNumFOp, arith::MinNumFOp, arith::SelectOp, arith::ExtFOp,
+             arith::TruncFOp, arith::CmpFOp, math::FmaOp, math::ExpOp,
+             math::Exp2Op, math::ExpM1Op, math::LogOp, math::Log2Op,
+             math::Log1pOp, math::TanhOp, math::SqrtOp, math::RsqrtOp,
+             math::AbsFOp, math::SinOp, math::CosOp, math::ErfOp, math::PowFOp>(
+      op);
 }
 
 /// Arithmetic on tangents, where null is 0.
@@ -104,8 +104,7 @@ Operation *mlir::attn::findNonDifferentiableScoreOp(Region &region) {
 
 Value mlir::attn::buildScoreTangent(OpBuilder &b, Location loc, Operation *op,
                                     ArrayRef<Value> t) {
-  if (llvm::all_of(t, [](Value v) { return !v; }) ||
-      op->getNumResults() != 1 ||
+  if (llvm::all_of(t, [](Value v) { return !v; }) || op->getNumResults() != 1 ||
       !isa<FloatType>(getElementTypeOrSelf(op->getResult(0).getType())))
     return Value();
   TangentMath m{b, loc};
@@ -168,26 +167,26 @@ Value mlir::attn::buildScoreTangent(OpBuilder &b, Location loc, Operation *op,
             b, loc, arith::CmpFPredicate::OLT, x(0), m.constant(r, 0.0));
         return m.select(negative, m.sub(Value(), t[0]), t[0], r);
       })
-      .Case([&](math::SinOp) {
-        return chain(math::CosOp::create(b, loc, x(0)));
-      })
+      .Case(
+          [&](math::SinOp) { return chain(math::CosOp::create(b, loc, x(0))); })
       .Case([&](math::CosOp) {
         return chain(m.sub(Value(), math::SinOp::create(b, loc, x(0))));
       })
       .Case([&](math::ErfOp) {
         // 2/sqrt(pi) exp(-x^2)
         Value square = m.mul(x(0), x(0));
-        return chain(m.mul(m.constant(r, 2.0 / std::sqrt(M_PI)),
-                           math::ExpOp::create(b, loc, m.sub(Value(), square))));
+        return chain(
+            m.mul(m.constant(r, 2.0 / std::sqrt(M_PI)),
+                  math::ExpOp::create(b, loc, m.sub(Value(), square))));
       })
       .Case([&](math::PowFOp) {
         // d x^y = y x^(y-1) x' + r ln(x) y'
-        Value base = t[0] ? m.mul(m.mul(x(1), math::PowFOp::create(
-                                                  b, loc, x(0),
-                                                  m.sub(x(1), m.constant(
-                                                                  r, 1.0)))),
-                                  t[0])
-                          : Value();
+        Value base =
+            t[0] ? m.mul(m.mul(x(1), math::PowFOp::create(
+                                         b, loc, x(0),
+                                         m.sub(x(1), m.constant(r, 1.0)))),
+                         t[0])
+                 : Value();
         Value exponent =
             t[1] ? m.mul(m.mul(r, math::LogOp::create(b, loc, x(0))), t[1])
                  : Value();
