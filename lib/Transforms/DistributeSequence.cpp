@@ -403,51 +403,56 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
     return op.getResults();
   };
 
-  auto loop = scf::ForOp::create(
-      b, loc, e.index(0), e.index(n), e.index(1), states,
-      [&](OpBuilder &lb, Location, Value step, ValueRange carried) {
-        Emitter le{lb, loc};
-        Value first = le.eq(step, le.index(0));
-        Value oddStep = le.eq(le.rem(step, 2), le.index(1));
-        Value source = le.rem(le.sub(le.add(rank, le.index(n)), step), n);
-        // Start passing the current block on and receiving the next one.
-        SmallVector<Value> requests;
-        SmallVector<Value> blocks;
-        auto requestType = mpi::RequestType::get(ctx);
-        for (auto [buffers, tag, type] :
-             {std::tuple(keyBuffers, KeyTag, keyShard),
-              std::tuple(valueBuffers, ValueTag, valueShard)}) {
-          Value current = le.select(first, buffers[0],
-                                    le.select(oddStep, buffers[1], buffers[2]));
-          Value incoming = le.select(oddStep, buffers[2], buffers[1]);
-          requests.push_back(mpi::ISendOp::create(lb, loc, Type(), requestType,
-                                                  le.flat(current), le.i32(tag),
-                                                  next, comm)
-                                 .getReq());
-          requests.push_back(mpi::IRecvOp::create(lb, loc, Type(), requestType,
-                                                  le.flat(incoming),
-                                                  le.i32(tag), previous, comm)
-                                 .getReq());
-          blocks.push_back(bufferization::ToTensorOp::create(
-              lb, loc, type, current, /*restrict=*/true, /*writable=*/false));
-        }
-        SmallVector<Value> updated(carried);
-        for (int64_t a = 0; a < perRank; ++a)
-          for (int64_t c = 0; c < perRank; ++c) {
-            // A query chunk of the first half never sees keys of the
-            // second half under causal.
-            if (skipFutureChunk && a == 0 && c == 1)
-              continue;
-            Value k = le.rows(blocks[0], lb.getIndexAttr(c * chunkK), chunkK);
-            Value v = le.rows(blocks[1], lb.getIndexAttr(c * chunkK), chunkK);
-            Value keyPosition = le.mul(chunkOf(c, source), chunkK);
-            ValueRange state = ValueRange(updated).slice(3 * a, 3);
-            auto plain = [&](OpBuilder &at, Location) -> ValueRange {
-              Emitter pe{at, loc};
-              if (!padMask)
-                return foldTile(at, queries[a], k, v, Value(),
-                                queryPositions[a], keyPosition, state, false);
-              auto ifOp = scf::IfOp::create(
+  // One ring step: fold the current block into every local query chunk's
+  // state; with `transfer`, pass the block on and receive the next one
+  // meanwhile (every step but the last: the last block needs to go nowhere).
+  auto emitStep = [&](OpBuilder &lb, Value step, ValueRange carried,
+                      bool transfer) -> SmallVector<Value> {
+    Emitter le{lb, loc};
+    Value first = le.eq(step, le.index(0));
+    Value oddStep = le.eq(le.rem(step, 2), le.index(1));
+    Value source = le.rem(le.sub(le.add(rank, le.index(n)), step), n);
+    // Start passing the current block on and receiving the next one.
+    SmallVector<Value> requests;
+    SmallVector<Value> blocks;
+    auto requestType = mpi::RequestType::get(ctx);
+    for (auto [buffers, tag, type] :
+         {std::tuple(keyBuffers, KeyTag, keyShard),
+          std::tuple(valueBuffers, ValueTag, valueShard)}) {
+      Value current = le.select(first, buffers[0],
+                                le.select(oddStep, buffers[1], buffers[2]));
+      Value incoming = le.select(oddStep, buffers[2], buffers[1]);
+      blocks.push_back(bufferization::ToTensorOp::create(
+          lb, loc, type, current, /*restrict=*/true, /*writable=*/false));
+      if (!transfer)
+        continue;
+      requests.push_back(mpi::ISendOp::create(lb, loc, Type(), requestType,
+                                              le.flat(current), le.i32(tag),
+                                              next, comm)
+                             .getReq());
+      requests.push_back(mpi::IRecvOp::create(lb, loc, Type(), requestType,
+                                              le.flat(incoming), le.i32(tag),
+                                              previous, comm)
+                             .getReq());
+    }
+    SmallVector<Value> updated(carried);
+    for (int64_t a = 0; a < perRank; ++a)
+      for (int64_t c = 0; c < perRank; ++c) {
+        // A query chunk of the first half never sees keys of the
+        // second half under causal.
+        if (skipFutureChunk && a == 0 && c == 1)
+          continue;
+        Value k = le.rows(blocks[0], lb.getIndexAttr(c * chunkK), chunkK);
+        Value v = le.rows(blocks[1], lb.getIndexAttr(c * chunkK), chunkK);
+        Value keyPosition = le.mul(chunkOf(c, source), chunkK);
+        ValueRange state = ValueRange(updated).slice(3 * a, 3);
+        auto plain = [&](OpBuilder &at, Location) -> ValueRange {
+          Emitter pe{at, loc};
+          if (!padMask)
+            return foldTile(at, queries[a], k, v, Value(), queryPositions[a],
+                            keyPosition, state, false);
+          auto ifOp =
+              scf::IfOp::create(
                   at, loc, pe.eq(keyPosition, pe.index(lastChunkPosition)),
                   [&](OpBuilder &tb, Location) {
                     scf::YieldOp::create(
@@ -463,13 +468,14 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
                                                   queryPositions[a],
                                                   keyPosition, state, false));
                   });
-              return ifOp.getResults();
-            };
-            ValueRange result;
-            if (sinks > 0) {
-              // The block with the sink keys at the constant position 0.
-              result =
-                  scf::IfOp::create(
+          return ifOp.getResults();
+        };
+        ValueRange result;
+        if (sinks > 0) {
+          // The block with the sink keys at the constant position 0.
+          result =
+              scf::IfOp::
+                  create(
                       lb, loc, le.eq(keyPosition, le.index(0)),
                       [&](OpBuilder &tb, Location) {
                         scf::YieldOp::create(
@@ -482,23 +488,30 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
                         scf::YieldOp::create(eb, loc, plain(eb, l));
                       })
                       .getResults();
-            } else {
-              result = plain(lb, loc);
-            }
-            for (int64_t i = 0; i < 3; ++i)
-              updated[3 * a + i] = result[i];
-          }
-        for (Value request : requests)
-          mpi::Wait::create(lb, loc, Type(), request);
-        scf::YieldOp::create(lb, loc, updated);
+        } else {
+          result = plain(lb, loc);
+        }
+        for (int64_t i = 0; i < 3; ++i)
+          updated[3 * a + i] = result[i];
+      }
+    for (Value request : requests)
+      mpi::Wait::create(lb, loc, Type(), request);
+    return updated;
+  };
+  auto loop = scf::ForOp::create(
+      b, loc, e.index(0), e.index(n - 1), e.index(1), states,
+      [&](OpBuilder &lb, Location, Value step, ValueRange carried) {
+        scf::YieldOp::create(lb, loc, emitStep(lb, step, carried, true));
       });
+  SmallVector<Value> folded =
+      emitStep(b, e.index(n - 1), loop.getResults(), false);
 
   // Finalize each local chunk: its output (and LSE).
   FinalizeOp finalize = d.finalize;
   bool withLse = static_cast<bool>(finalize.getLseInit());
   SmallVector<Value> outputs, lses;
   for (int64_t a = 0; a < perRank; ++a) {
-    ValueRange state = loop.getResults().slice(3 * a, 3);
+    ValueRange state = ValueRange(folded).slice(3 * a, 3);
     IRMapping mapping;
     mapping.map(tile.getAccResult(), state[0]);
     mapping.map(tile.getMaxResult(), state[1]);

@@ -24,6 +24,11 @@
 // ZIGZAG-NOT: attn.online_attention
 // ZIGZAG-COUNT-4: mpi.wait
 // ZIGZAG: scf.yield
+// The last step, after the loop, folds the block it holds and passes
+// nothing on.
+// ZIGZAG-NOT: mpi.isend
+// ZIGZAG-COUNT-3: attn.online_attention
+// ZIGZAG-NOT: mpi.wait
 // ZIGZAG-COUNT-2: attn.finalize
 // Rank 0 receives every other rank's rows; the others send theirs.
 // ZIGZAG: scf.if
@@ -34,7 +39,12 @@
 
 // RING: func.func @main(%arg0: tensor<1x4x13x16xf32>, %arg1: tensor<1x2x13x16xf32>, %arg2: tensor<1x2x13x16xf32>) -> tensor<1x4x37x16xf32>
 // RING: scf.for
-// RING-COUNT-1: attn.online_attention
+// RING: mpi.isend
+// RING: attn.online_attention
+// RING: mpi.wait
+// RING: scf.yield
+// RING-NOT: mpi.isend
+// RING: attn.online_attention
 // RING-NOT: attn.online_attention
 // RING: attn.finalize
 func.func @main(%q: tensor<1x4x37x16xf32>, %k: tensor<1x2x37x16xf32>, %v: tensor<1x2x37x16xf32>) -> tensor<1x4x37x16xf32> {
