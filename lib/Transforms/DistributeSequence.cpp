@@ -421,11 +421,11 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
           std::tuple(valueBuffers, ValueTag, valueShard)}) {
       Value current = le.select(first, buffers[0],
                                 le.select(oddStep, buffers[1], buffers[2]));
-      Value incoming = le.select(oddStep, buffers[2], buffers[1]);
       blocks.push_back(bufferization::ToTensorOp::create(
           lb, loc, type, current, /*restrict=*/true, /*writable=*/false));
       if (!transfer)
         continue;
+      Value incoming = le.select(oddStep, buffers[2], buffers[1]);
       requests.push_back(mpi::ISendOp::create(lb, loc, Type(), requestType,
                                               le.flat(current), le.i32(tag),
                                               next, comm)

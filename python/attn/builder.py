@@ -303,18 +303,62 @@ def _written_shape(name, shape, dynamic):
     return shape
 
 
-def _empty_like(name, arg, type_, shape):
-    """Lines making %name = tensor.empty of `type_`, its dynamic sizes
-    (None in `shape`) read from the argument %arg."""
-    lines, operands = [], []
-    for d, size in enumerate(shape):
-        if size is None:
-            lines.append(f"  %{name}_c{d} = arith.constant {d} : index\n"
-                         f"  %{name}_d{d} = tensor.dim %{arg}, %{name}_c{d} : "
-                         f"{type_}\n")
-            operands.append(f"%{name}_d{d}")
-    return ("".join(lines) +
-            f"  %{name} = tensor.empty({', '.join(operands)}) : {type_}\n")
+def _entry_text(op, args, tables, ins, extra, inits, results, attrs,
+                strategy, regions):
+    """func @main applying `op` to its arguments, returning its results.
+    args: (name, type) of the arguments, then the arrays the mods capture
+    (`tables`, mods._TableArg); the first `ins` arguments are the op's
+    `ins`, those named in `extra` (mask, bias, sink_logits) its clauses;
+    inits: (name, type, shape, source) of the op's `outs`, each a
+    tensor.empty whose dynamic sizes (None in `shape`) are those of the
+    argument `source`; results: the op's result types; regions: the mods'
+    region texts."""
+    strategy_attr = _strategy_attr(strategy)
+    if strategy_attr:
+        attrs = attrs + [f"strategy = {strategy_attr}"]
+    types = dict(args)
+    params = ", ".join([f"%{name}: {type_}" for name, type_ in args] +
+                       [f"{table.ssa}: {table.type}" for table in tables])
+    lines = []
+    for name, type_, shape, source in inits:
+        operands = []
+        for d, size in enumerate(shape):
+            if size is None:
+                lines.append(f"  %{name}_c{d} = arith.constant {d} : index\n"
+                             f"  %{name}_d{d} = tensor.dim %{source}, "
+                             f"%{name}_c{d} : {types[source]}\n")
+                operands.append(f"%{name}_d{d}")
+        lines.append(f"  %{name} = tensor.empty({', '.join(operands)}) : "
+                     f"{type_}\n")
+    clauses = [f"ins({', '.join('%' + name for name, _ in args[:ins])} : "
+               f"{', '.join(type_ for _, type_ in args[:ins])})"]
+    clauses += [f"{name}(%{name} : {types[name]})" for name in extra]
+    clauses.append(f"outs({', '.join('%' + init[0] for init in inits)} : "
+                   f"{', '.join(init[1] for init in inits)})")
+    attr_dict = " {" + ", ".join(attrs) + "}" if attrs else ""
+    body = f"\n{' ' * (len(op) + 8)}".join(clauses)
+    region_text = "".join(f"\n  {region}" for region in regions)
+    result_text = ", ".join(results)
+    if len(results) == 1:
+        defined = values = "%r"
+    else:
+        defined = f"%r:{len(results)}"
+        values = ", ".join(f"%r#{n}" for n in range(len(results)))
+    return (f"func.func @main({params}) -> ({result_text}) {{\n" +
+            "".join(lines) +
+            f"  {defined} = {op} {body}{attr_dict}{region_text} -> "
+            f"{result_text}\n"
+            f"  return {values} : {result_text}\n"
+            f"}}\n")
+
+
+def _operand_types(args, dynamic):
+    """(name, type) and written shapes of (name, shape, element) operands,
+    the sizes named in `dynamic` written as `?`."""
+    shapes = {name: _written_shape(name, shape, dynamic)
+              for name, shape, _ in args}
+    return ([(name, _tensor_type(shapes[name], element))
+             for name, _, element in args], shapes)
 
 
 def _backward_function(q, k, v, attrs, strategy, extra, dynamic, tables,
@@ -323,40 +367,20 @@ def _backward_function(q, k, v, attrs, strategy, extra, dynamic, tables,
     gradients of attn.attention_backward: dq, dk, dv, then dbias and dsink
     when extra has bias and sink_logits."""
     element = _ELEMENT_TYPES[np.dtype(q.dtype)]
-    strategy_attr = _strategy_attr(strategy)
-    if strategy_attr:
-        attrs = attrs + [f"strategy = {strategy_attr}"]
     out = _dims(q)[:-1] + (_dims(v)[-1],)
-    args = [("q", _dims(q), element), ("k", _dims(k), element),
-            ("v", _dims(v), element), ("o", out, element),
-            ("do", out, element), ("lse", out[:-1], "f32")] + list(extra)
-    shapes = {name: _written_shape(name, shape, dynamic)
-              for name, shape, _ in args}
-    types = {name: _tensor_type(shapes[name], el) for name, _, el in args}
-    grads = [("dq", "q"), ("dk", "k"), ("dv", "v")]
-    grads += [(f"d{name}", name) for name, _, _ in extra
-              if name in ("bias", "sink_logits")]
-    results = ", ".join(types[arg] for _, arg in grads)
-    params = ", ".join([f"%{name}: {types[name]}" for name, _, _ in args] +
-                       [f"{table.ssa}: {table.type}" for table in tables])
-    ins = args[:6]
-    clauses = [f"ins({', '.join('%' + name for name, _, _ in ins)} : "
-               f"{', '.join(types[name] for name, _, _ in ins)})"]
-    for name, _, _ in extra:
-        clauses.append(f"{name}(%{name} : {types[name]})")
-    clauses.append(f"outs({', '.join('%' + g + '_init' for g, _ in grads)} : "
-                   f"{results})")
-    attr_dict = " {" + ", ".join(attrs) + "}" if attrs else ""
-    body = "\n      ".join(clauses)
-    region_text = "".join(f"\n  {region}" for region in regions)
-    empties = "".join(_empty_like(f"{g}_init", arg, types[arg], shapes[arg])
-                      for g, arg in grads)
-    values = ", ".join(f"%g#{n}" for n in range(len(grads)))
-    return (f"func.func @main({params}) -> ({results}) {{\n" + empties +
-            f"  %g:{len(grads)} = attn.attention_backward {body}{attr_dict}"
-            f"{region_text} -> {results}\n"
-            f"  return {values} : {results}\n"
-            f"}}\n")
+    args, shapes = _operand_types(
+        [("q", _dims(q), element), ("k", _dims(k), element),
+         ("v", _dims(v), element), ("o", out, element), ("do", out, element),
+         ("lse", out[:-1], "f32")] + list(extra), dynamic)
+    types = dict(args)
+    differentiated = ["q", "k", "v"] + [name for name, _, _ in extra
+                                        if name in ("bias", "sink_logits")]
+    inits = [(f"d{name}_init", types[name], shapes[name], name)
+             for name in differentiated]
+    return _entry_text("attn.attention_backward", args, tables, 6,
+                       [name for name, _, _ in extra], inits,
+                       [types[name] for name in differentiated], attrs,
+                       strategy, regions)
 
 
 def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
@@ -365,50 +389,20 @@ def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
     the strategy and the mod regions (text); extra: (name, shape, element
     type) of mask, bias and sink_logits, each written as a clause; tables:
     the arrays the mods capture (mods._TableArg). Sizes named in `dynamic`
-    ("B", "Lq", "Lk") are written as `?`: B in q, k, v and in a mask or bias
-    whose batch is not 1 (a broadcast), Lq and Lk where they appear.
-    statistics: how many f32 [B, Hq, Lq] results (LSE, entropy) follow the
-    output."""
+    are written as `?` (_written_shape). statistics: how many f32
+    [B, Hq, Lq] results (LSE, entropy) follow the output."""
     element = _ELEMENT_TYPES[np.dtype(q.dtype)]
-    strategy_attr = _strategy_attr(strategy)
-    if strategy_attr:
-        attrs = attrs + [f"strategy = {strategy_attr}"]
-
-    def sizes(name, shape):
-        return _written_shape(name, shape, dynamic)
-
-    args = [("q", _dims(q), element), ("k", _dims(k), element),
-            ("v", _dims(v), element)] + list(extra)
-    types = {name: _tensor_type(sizes(name, shape), el)
-             for name, shape, el in args}
-    result_shape = sizes("q", _dims(q))[:-1] + [_dims(v)[-1]]
+    args, shapes = _operand_types(
+        [("q", _dims(q), element), ("k", _dims(k), element),
+         ("v", _dims(v), element)] + list(extra), dynamic)
+    result_shape = shapes["q"][:-1] + [_dims(v)[-1]]
     result = _tensor_type(result_shape, element)
     row_type = _tensor_type(result_shape[:-1], "f32")
-    results = ", ".join([result] + [row_type] * statistics)
-    names = ", ".join(["%o"] + [f"%o{n + 1}" for n in range(statistics)])
-    params = ", ".join([f"%{name}: {types[name]}" for name, _, _ in args] +
-                       [f"{table.ssa}: {table.type}" for table in tables])
-    clauses = [f"ins(%q, %k, %v : {types['q']}, {types['k']}, {types['v']})"]
-    for name, _, _ in extra:
-        clauses.append(f"{name}(%{name} : {types[name]})")
-    clauses.append(f"outs(%init : {result})")
-    attr_dict = " {" + ", ".join(attrs) + "}" if attrs else ""
-    indent = " " * (len(op) + 8)
-    body = f"\n{indent}".join(clauses)
-    region_text = "".join(f"\n  {region}" for region in regions)
     # The destination's dynamic sizes are q's.
-    lines, operands = [], []
-    for d, size in enumerate(result_shape):
-        if size is None:
-            lines.append(f"  %c{d} = arith.constant {d} : index\n"
-                         f"  %d{d} = tensor.dim %q, %c{d} : {types['q']}\n")
-            operands.append(f"%d{d}")
-    return (f"func.func @main({params}) -> ({results}) {{\n"
-            + "".join(lines) +
-            f"  %init = tensor.empty({', '.join(operands)}) : {result}\n"
-            f"  {names} = {op} {body}{attr_dict}{region_text} -> {results}\n"
-            f"  return {names} : {results}\n"
-            f"}}\n")
+    return _entry_text(op, args, tables, 3, [name for name, _, _ in extra],
+                       [("init", result, result_shape, "q")],
+                       [result] + [row_type] * statistics, attrs, strategy,
+                       regions)
 
 
 def _mod_regions(score_mod, mask_mod, positions, pair_bounds=None):

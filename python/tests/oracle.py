@@ -68,6 +68,43 @@ def _grids(shape):
                  for axis, n in enumerate(shape))
 
 
+def _allowed(shape, causal, window, sinks, mask, mask_mod, allowed=None):
+    """[B, Hq, Lq, Lk] bool: the rules (or `allowed`), the mask and the
+    mask_mod."""
+    b, hq, lq, lk = shape
+    ok = band(lq, lk, causal, window, sinks) if allowed is None else allowed
+    ok = np.broadcast_to(ok, shape)
+    if mask is not None:
+        ok = ok & np.broadcast_to(np.asarray(mask, bool), shape)
+    if mask_mod is not None:
+        ok = ok & np.broadcast_to(mask_mod(*_grids(shape)), shape)
+    return ok
+
+
+def _scores(q, k, scale, bias, softcap, score_mod, score_mod_grad=None):
+    """The scores scale q.k + bias, softcapped, through score_mod (k
+    repeated to q's heads), and with score_mod_grad their derivative with
+    respect to scale q.k + bias (else None)."""
+    s = scale * (q @ k.swapaxes(-1, -2))
+    if bias is not None:
+        s = s + np.asarray(bias, np.float64)
+    chain = np.ones_like(s)
+    if softcap is not None:
+        c = float(np.float32(softcap))
+        t = np.tanh(s / c)
+        s = c * t
+        chain = 1 - t * t
+    if score_mod is not None:
+        grids = _grids(s.shape)
+        if score_mod_grad is not None:
+            chain = chain * np.broadcast_to(score_mod_grad(s, *grids),
+                                            s.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.broadcast_to(score_mod(s, *grids), s.shape)
+    return s, (chain if score_mod_grad is not None or score_mod is None
+               else None)
+
+
 def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", normalize=True, mask=None,
               bias=None, allowed=None, score_mod=None, mask_mod=None,
@@ -85,27 +122,14 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
     k = np.repeat(k, hq // hkv, axis=1)
     v = np.repeat(v, hq // hkv, axis=1)
     scale = float(np.float32(1 / np.sqrt(d) if scale is None else scale))
-    ok = band(lq, lk, causal, window, sinks) if allowed is None else allowed
-    ok = np.broadcast_to(ok, (b, hq, lq, lk))
-    if mask is not None:
-        ok = ok & np.broadcast_to(np.asarray(mask, bool), ok.shape)
-    grids = _grids((b, hq, lq, lk))
-    if mask_mod is not None:
-        ok = ok & np.broadcast_to(mask_mod(*grids), ok.shape)
+    ok = _allowed((b, hq, lq, lk), causal, window, sinks, mask, mask_mod,
+                  allowed)
     sink = None
     shift = None
     if score in ("elu1", "relu"):
         w = _phi(scale * q, score) @ _phi(k, score).swapaxes(-1, -2)
     else:
-        s = scale * (q @ k.swapaxes(-1, -2))
-        if bias is not None:
-            s = s + np.asarray(bias, np.float64)
-        if softcap is not None:
-            c = float(np.float32(softcap))
-            s = c * np.tanh(s / c)
-        if score_mod is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s = np.broadcast_to(score_mod(s, *grids), s.shape)
+        s, _ = _scores(q, k, scale, bias, softcap, score_mod)
         if score == "softmax":
             s = np.where(ok, s, -np.inf)
             top = s.max(axis=-1, keepdims=True)
@@ -153,45 +177,26 @@ def attention_backward(q, k, v, dout, scale=None, causal=False, window=None,
     """The analytic gradients of sum(dout * attention(...)) in float64 for
     softmax attention: (dq, dk, dv, dbias, dsink), dbias summed to bias's
     shape (None without a bias), dsink [Hq] (None without sink logits).
-    score_mod_grad(s, b, h, i, j) is d score_mod / d s."""
+    score_mod_grad(s, b, h, i, j) is d score_mod / d s. The weights are
+    exp(s - lse) with the forward's lse (attention(statistics=True))."""
     q, k, v, dout = (np.asarray(x, np.float64) for x in (q, k, v, dout))
     b, hq, lq, d = q.shape
     hkv, lk = k.shape[1], k.shape[2]
     group = hq // hkv
     kr = np.repeat(k, group, axis=1)
     vr = np.repeat(v, group, axis=1)
+    out, lse, _ = attention(q, k, v, scale=scale, causal=causal,
+                            window=window, sinks=sinks, softcap=softcap,
+                            mask=mask, bias=bias, score_mod=score_mod,
+                            mask_mod=mask_mod, sink_logits=sink_logits,
+                            statistics=True)
     scale = float(np.float32(1 / np.sqrt(d) if scale is None else scale))
-    ok = np.broadcast_to(band(lq, lk, causal, window, sinks), (b, hq, lq, lk))
-    if mask is not None:
-        ok = ok & np.broadcast_to(np.asarray(mask, bool), ok.shape)
-    grids = _grids((b, hq, lq, lk))
-    if mask_mod is not None:
-        ok = ok & np.broadcast_to(mask_mod(*grids), ok.shape)
-    s = scale * (q @ kr.swapaxes(-1, -2))
-    if bias is not None:
-        s = s + np.asarray(bias, np.float64)
-    chain = np.ones_like(s)
-    if softcap is not None:
-        c = float(np.float32(softcap))
-        t = np.tanh(s / c)
-        s = c * t
-        chain = 1 - t * t
-    if score_mod is not None:
-        chain = chain * np.broadcast_to(score_mod_grad(s, *grids), s.shape)
-        s = np.broadcast_to(score_mod(s, *grids), s.shape)
-    s = np.where(ok, s, -np.inf)
-    top = s.max(axis=-1, keepdims=True)
-    sink = None
-    if sink_logits is not None:
-        sink = np.asarray(sink_logits, np.float64)[None, :, None, None]
-        top = np.maximum(top, sink)
-    shift = np.where(np.isfinite(top), top, 0.0)
-    w = np.where(ok, np.exp(s - shift), 0.0)
-    keys = w.sum(axis=-1, keepdims=True)
-    empty = keys == 0
-    z = keys + (np.exp(sink - shift) if sink is not None else 0.0)
-    p = np.where(empty, 0.0, w / np.where(empty, 1.0, z))
-    out = p @ vr
+    ok = _allowed((b, hq, lq, lk), causal, window, sinks, mask, mask_mod)
+    s, chain = _scores(q, kr, scale, bias, softcap, score_mod,
+                       score_mod_grad if score_mod is not None else None)
+    # Rows without keys (lse = -inf) have no weights.
+    rows_lse = np.where(np.isfinite(lse), lse, np.inf)[..., None]
+    p = np.where(ok, np.exp(np.where(ok, s, -np.inf) - rows_lse), 0.0)
     rows = (dout * out).sum(axis=-1, keepdims=True)
     dp = dout @ vr.swapaxes(-1, -2)
     dbiased = np.where(ok, p * (dp - rows) * chain, 0.0)
@@ -206,9 +211,9 @@ def attention_backward(q, k, v, dout, scale=None, causal=False, window=None,
         dbias = dbiased.sum(axis=tuple(a for a in range(2) if shape[a] == 1),
                             keepdims=True)
     dsink = None
-    if sink is not None:
-        psink = np.where(empty, 0.0,
-                         np.exp(sink - shift) / np.where(empty, 1.0, z))
+    if sink_logits is not None:
+        sink = np.asarray(sink_logits, np.float64)[None, :, None, None]
+        psink = np.exp(sink - rows_lse)
         dsink = -(psink * rows).sum(axis=(0, 2, 3))
     return dq, dk, dv, dbias, dsink
 

@@ -63,7 +63,6 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     fillMods(backward);
     p.sinkLogits = backward.getSinkLogits();
     p.isBackward = true;
-    p.output = backward.getOutput();
     p.gradOutput = backward.getGradOutput();
     p.lse = backward.getLse();
     p.gradInits.assign(backward.getInits().begin(), backward.getInits().end());
@@ -236,7 +235,7 @@ mlir::attn::AttentionWork::AttentionWork(Operation *op) {
   p.op = nullptr;
   p.query = p.key = p.value = p.mask = p.bias = p.init = p.sinkLogits = Value();
   p.scoreMod = p.maskMod = nullptr;
-  p.output = p.gradOutput = p.lse = Value();
+  p.gradOutput = p.lse = Value();
   p.gradInits.clear();
   problem = std::make_shared<const AttentionProblem>(std::move(p));
 }

@@ -31,19 +31,9 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
   int64_t group = p.groupSize();
   Value query = splitHeads(p.query);
   Value key = p.key, value = p.value;
-  Value output = splitHeads(p.output);
+  Value output = splitHeads(p.init);
   Value gradOutput = splitHeads(p.gradOutput);
-  // [B, Hq, Lq] -> [B, Hkv, G, Lq].
-  auto lseType = cast<RankedTensorType>(p.lse.getType());
-  SmallVector<OpFoldResult> lseSizes = tensor::getMixedSizes(b, loc, p.lse);
-  Value lse = tensor::ExpandShapeOp::create(
-      b, loc,
-      RankedTensorType::get(
-          {lseType.getDimSize(0), p.headsKV, group, lseType.getDimSize(2)},
-          f32),
-      p.lse, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}},
-      SmallVector<OpFoldResult>{lseSizes[0], b.getIndexAttr(p.headsKV),
-                                b.getIndexAttr(group), lseSizes[2]});
+  Value lse = splitHeads(p.lse);
 
   SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, query);
   SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(b, loc, key);

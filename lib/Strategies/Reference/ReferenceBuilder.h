@@ -73,7 +73,7 @@ private:
 
   /// Flattens the spatial dimensions of a neighborhood operand to one.
   Value flatten(Value tensor);
-  /// [B, Hq, L, X] -> [B, Hkv, G, L, X].
+  /// [B, Hq, L, X] -> [B, Hkv, G, L, X] (or [B, Hq, L] -> [B, Hkv, G, L]).
   Value splitHeads(Value tensor);
   /// Indexing map of the mask/bias operand over the 5-D loop dims
   /// (b, hk, g, i, j) starting at dimension `first` of a `dims`-dim space.

@@ -61,14 +61,17 @@ Value ReferenceBuilder::splitHeads(Value tensor) {
   SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, tensor);
   int64_t group = p.groupSize();
   SmallVector<OpFoldResult> newShape = {shape[0], b.getIndexAttr(p.headsKV),
-                                        b.getIndexAttr(group), shape[2],
-                                        shape[3]};
-  SmallVector<int64_t> staticShape = {type.getDimSize(0), p.headsKV, group,
-                                      type.getDimSize(2), type.getDimSize(3)};
+                                        b.getIndexAttr(group)};
+  SmallVector<int64_t> staticShape = {type.getDimSize(0), p.headsKV, group};
+  SmallVector<ReassociationIndices> groups = {{0}, {1, 2}};
+  for (int64_t d = 2; d < type.getRank(); ++d) {
+    newShape.push_back(shape[d]);
+    staticShape.push_back(type.getDimSize(d));
+    groups.push_back({d + 1});
+  }
   auto newType = RankedTensorType::get(staticShape, type.getElementType());
-  return tensor::ExpandShapeOp::create(
-      b, loc, newType, tensor,
-      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}, newShape);
+  return tensor::ExpandShapeOp::create(b, loc, newType, tensor, groups,
+                                       newShape);
 }
 
 AffineMap ReferenceBuilder::broadcastMap(Value operand, unsigned dims) {

@@ -50,11 +50,11 @@ struct AttentionProblem {
   // them (attn.finalize), else null.
   bool returnLse = false, returnEntropy = false;
   Value lseInit, entropyInit;
-  /// attn.attention_backward: the forward op's output and LSE, the output's
-  /// gradient, and the gradients' inits (dQ, dK, dV, then dBias and dSink
-  /// when those operands are present). `init` is the output.
+  /// attn.attention_backward: `init` is the forward op's output; its LSE,
+  /// the output's gradient, and the gradients' inits (dQ, dK, dV, then
+  /// dBias and dSink when those operands are present).
   bool isBackward = false;
-  Value output, gradOutput, lse;
+  Value gradOutput, lse;
   SmallVector<Value> gradInits;
 
   static AttentionProblem get(Operation *op);

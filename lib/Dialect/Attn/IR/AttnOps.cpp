@@ -387,8 +387,16 @@ LogicalResult verifySinkLogits(Operation *op, Value sinkLogits,
   return success();
 }
 
-float defaultScale(RankedTensorType q) {
+/// The written scale, or 1/sqrt(D) of `q`.
+float effectiveScale(FloatAttr scale, RankedTensorType q) {
+  if (scale)
+    return scale.getValueAsDouble();
   return 1.0f / std::sqrt(static_cast<float>(q.getShape().back()));
+}
+
+/// The written score, or softmax.
+ScoreAttr effectiveScore(ScoreAttr score, MLIRContext *ctx) {
+  return score ? score : ScoreAttr::getSoftmax(ctx);
 }
 
 } // namespace
@@ -398,15 +406,11 @@ float defaultScale(RankedTensorType q) {
 //===----------------------------------------------------------------------===//
 
 float AttentionOp::getEffectiveScale() {
-  if (auto scale = getScaleAttr())
-    return scale.getValueAsDouble();
-  return defaultScale(getQueryType());
+  return effectiveScale(getScaleAttr(), getQueryType());
 }
 
 ScoreAttr AttentionOp::getEffectiveScore() {
-  if (auto score = getScoreAttr())
-    return score;
-  return ScoreAttr::getSoftmax(getContext());
+  return effectiveScore(getScoreAttr(), getContext());
 }
 
 LogicalResult AttentionOp::verify() {
@@ -463,15 +467,11 @@ LogicalResult AttentionOp::verifyRegions() {
 //===----------------------------------------------------------------------===//
 
 float AttentionBackwardOp::getEffectiveScale() {
-  if (auto scale = getScaleAttr())
-    return scale.getValueAsDouble();
-  return defaultScale(getQueryType());
+  return effectiveScale(getScaleAttr(), getQueryType());
 }
 
 ScoreAttr AttentionBackwardOp::getEffectiveScore() {
-  if (auto score = getScoreAttr())
-    return score;
-  return ScoreAttr::getSoftmax(getContext());
+  return effectiveScore(getScoreAttr(), getContext());
 }
 
 LogicalResult AttentionBackwardOp::verify() {
@@ -573,9 +573,7 @@ SmallVector<bool> NeighborhoodOp::getCausalAxes() {
 }
 
 float NeighborhoodOp::getEffectiveScale() {
-  if (auto scale = getScaleAttr())
-    return scale.getValueAsDouble();
-  return defaultScale(getQueryType());
+  return effectiveScale(getScaleAttr(), getQueryType());
 }
 
 LogicalResult NeighborhoodOp::verify() {
@@ -668,9 +666,7 @@ LogicalResult NeighborhoodOp::verifyRegions() {
 //===----------------------------------------------------------------------===//
 
 ScoreAttr OnlineAttentionOp::getEffectiveScore() {
-  if (auto score = getScoreAttr())
-    return score;
-  return ScoreAttr::getSoftmax(getContext());
+  return effectiveScore(getScoreAttr(), getContext());
 }
 
 LogicalResult OnlineAttentionOp::verify() {
@@ -771,9 +767,7 @@ LogicalResult OnlineAttentionOp::verifyRegions() {
 }
 
 ScoreAttr FinalizeOp::getEffectiveScore() {
-  if (auto score = getScoreAttr())
-    return score;
-  return ScoreAttr::getSoftmax(getContext());
+  return effectiveScore(getScoreAttr(), getContext());
 }
 
 LogicalResult FinalizeOp::verify() {

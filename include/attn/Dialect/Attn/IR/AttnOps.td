@@ -252,13 +252,6 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [
     /// The score attribute, or softmax.
     ScoreAttr getEffectiveScore();
     int64_t getNumSinks() { return getSinksAttr() ? getSinksAttr().getInt() : 0; }
-    /// dQ, dK, dV, then d bias and d sink_logits when those operands are
-    /// present (null otherwise).
-    ::mlir::Value getGradQuery() { return getGradients()[0]; }
-    ::mlir::Value getGradKey() { return getGradients()[1]; }
-    ::mlir::Value getGradValue() { return getGradients()[2]; }
-    ::mlir::Value getGradBias() { return getBias() ? getGradients()[3] : ::mlir::Value(); }
-    ::mlir::Value getGradSinkLogits() { return getSinkLogits() ? getGradients().back() : ::mlir::Value(); }
   }];
 }
 
