@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/FlashStrategy.h"
+#include "attn/Strategies/Common/FlashBackwardKernel.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 #include "attn/Support/Debug.h"
 
@@ -35,6 +36,14 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
   if (!acceptsOp(op, reason))
     return false;
   AttentionProblem p = AttentionProblem::get(op);
+  if (p.isBackward) {
+    if (target.kind == TargetDescription::Kind::GPU) {
+      reason = "the GPU backward kernel is not written yet (the reference "
+               "strategy computes the backward on the host)";
+      return false;
+    }
+    return flashBackwardCanCompute(p, reason);
+  }
   // The flash kernels compute the custom variants of attn.attention (the
   // tile op carries them), its LSE (from the state, in the finalize they
   // fuse) and its entropy (a fourth part of the state).
@@ -99,6 +108,9 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
                                       tile.getEntropyResult()));
   };
   MLIRContext *ctx = op->getContext();
+  if (std::string reason;
+      p.isBackward && !isApplicable(op, target, reason))
+    return op->emitOpError() << "strategy '" << getName() << "': " << reason;
   if (target.kind == TargetDescription::Kind::GPU) {
     GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
     if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
@@ -114,6 +126,10 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
   if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
     return failure();
   debug("CPU", config);
+  if (p.isBackward) {
+    rewriter.replaceOp(op, buildFlashBackward(rewriter, p, config));
+    return success();
+  }
   if (direct)
     rewriter.replaceOp(op, buildFlashAttention(rewriter, p, config));
   else

@@ -64,6 +64,9 @@ public:
     }
     CostEstimate cost;
     cost.flops = pairs * (2.0 * p.headDim + 2.0 * p.valueDim + 6.0);
+    // The backward: q.k and dO.v again, then dV, dK and dQ.
+    if (p.isBackward)
+      cost.flops = pairs * (6.0 * p.headDim + 4.0 * p.valueDim + 10.0);
     double elem = 4.0;
     // In doubles: each size may be up to 2^31 - 1.
     double dims = double(p.headDim) + double(p.valueDim);
@@ -90,9 +93,10 @@ public:
 
 protected:
   bool acceptsOp(Operation *op, std::string &reason) const override {
-    if (isa<AttentionOp, NeighborhoodOp>(op))
+    if (isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp>(op))
       return true;
-    reason = "computes attn.attention and attn.neighborhood (no backward yet)";
+    reason = "computes attn.attention, attn.neighborhood and "
+             "attn.attention_backward";
     return false;
   }
 

@@ -1,0 +1,45 @@
+//===- FlashBackwardKernel.h - FlashAttention-2's backward on the CPU -*- C++ -*-===//
+//
+// Emits attn.attention_backward as scf loops of vector ops for the CPU, the
+// way FlashAttention-2 computes it: P is recomputed from the saved LSE, and
+// no L x L matrix is ever stored.
+//   forall (batch, KV head):              one task owns its dQ rows and its
+//                                         dK, dV rows: no atomics, and the
+//                                         same sums in the same order on
+//                                         every run
+//     for each key tile of block_k keys:  K^T and V^T packed on the stack,
+//                                         dK, dV accumulated on the stack
+//       for each head of the GQA group, each micro-tile of micro_q query
+//       rows that may see the tile:
+//         S = Q K^T, dP = dO V^T          register-blocked (emitPackedScores)
+//         P = exp(score - LSE), dS = P (dP - rowsum(dO O)) dscore/d(q.k)
+//         dV += P^T dO, dK += dS^T Q, dQ += dS K
+// Extra memory is the stack scratch of each task: O(block_k (D + Dv)).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_STRATEGIES_COMMON_FLASHBACKWARDKERNEL_H
+#define ATTN_STRATEGIES_COMMON_FLASHBACKWARDKERNEL_H
+
+#include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/FlashKernel.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <string>
+
+namespace mlir::attn {
+
+/// Whether the CPU backward kernel computes `p` (an attn.attention_backward):
+/// f32 operands; causal, window, sinks, GQA, scale and softcap; no mask,
+/// bias, sink logits or mods yet. Otherwise sets `reason`.
+bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
+
+/// Emits the kernel before `problem.op` and returns dQ, dK, dV (uses
+/// `config`'s block_k, micro_q, lanes, block_dv and unroll_d).
+SmallVector<Value> buildFlashBackward(RewriterBase &rewriter,
+                                      const AttentionProblem &problem,
+                                      const FlashKernelConfig &config);
+
+} // namespace mlir::attn
+
+#endif // ATTN_STRATEGIES_COMMON_FLASHBACKWARDKERNEL_H

@@ -1,0 +1,520 @@
+//===- FlashBackwardKernel.cpp - FlashAttention-2's backward on the CPU ---===//
+//
+// See FlashBackwardKernel.h. Which query rows may see a key tile follows
+// from the rules of AllowedKeyRule.h read backwards: causal and a right
+// window bound the first row, a left window (outside the sink keys) the
+// last; micro-tiles whose rows see every key of the tile skip the
+// element-wise rule.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/FlashBackwardKernel.h"
+#include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
+#include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/OnlineSoftmax.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+bool mlir::attn::flashBackwardCanCompute(const AttentionProblem &p,
+                                         std::string &reason) {
+  auto decline = [&](StringRef what) {
+    reason = ("the CPU backward kernel does not compute " + what +
+              " yet (the reference strategy does)")
+                 .str();
+    return false;
+  };
+  if (!p.isBackward)
+    return decline("the forward op");
+  for (Value v : {p.query, p.key, p.value, p.init, p.gradOutput})
+    if (!getElementTypeOrSelf(v.getType()).isF32())
+      return decline("f16 or bf16 operands");
+  if (p.mask)
+    return decline("a mask operand");
+  if (p.bias)
+    return decline("a bias operand");
+  if (p.sinkLogits)
+    return decline("sink_logits");
+  if (p.scoreMod || p.maskMod)
+    return decline("score_mod or mask_mod regions");
+  if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
+    reason = "head dimensions above " + std::to_string(kMaxFlashHeadDim) +
+             " would unroll into enormous IR";
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+class BackwardEmitter : KernelBuilder {
+public:
+  BackwardEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
+                  const FlashKernelConfig &config)
+      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
+        p(problem), cfg(config) {
+    group = p.groupSize();
+    lanes = cfg.lanes;
+    mr = cfg.microQ;
+    keyVecs = cfg.blockK / lanes;
+    headVecs = (p.headDim + lanes - 1) / lanes;
+    valueVecs = (p.valueDim + lanes - 1) / lanes;
+    chunkVecs = std::max<int64_t>(1, cfg.blockDv / lanes);
+  }
+
+  SmallVector<Value> build();
+
+private:
+  Value ceilDiv(Value x, int64_t d) {
+    return arith::CeilDivUIOp::create(b, loc, x, idx(d));
+  }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value splat(Value scalar) {
+    return vector::BroadcastOp::create(b, loc, vecType, scalar);
+  }
+  Value fma(Value x, Value y, Value acc) {
+    return vector::FMAOp::create(b, loc, x, y, acc);
+  }
+  /// Row `row` of a [B, H, L, E] tensor, columns [e*lanes, +lanes), zero
+  /// past E.
+  Value readRow(Value tensor, Value batch, Value head, Value row, int64_t e,
+                int64_t width) {
+    return vector::TransferReadOp::create(
+        b, loc, vecType, tensor, ValueRange{batch, head, row, idx(e * lanes)},
+        fconst(0.0), ArrayRef<bool>{width % lanes == 0});
+  }
+  Value scalarAt(Value tensor, ValueRange indices) {
+    return tensor::ExtractOp::create(b, loc, tensor, indices);
+  }
+  /// scf.for [lo, hi) step `step` carrying `inits`.
+  SmallVector<Value>
+  carriedLoop(Value lo, Value hi, Value step, ValueRange inits,
+              function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = scf::ForOp::create(
+        b, loc, lo, hi, step, inits,
+        [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          scf::YieldOp::create(b, loc, body(iv, carried));
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// The rows [lo, hi) of queries that may see some key of [k0, k1].
+  std::pair<Value, Value> rowRange(Value k0, Value k1);
+  /// Whether rows [first, first + micro_q) all see every key of the whole
+  /// tile [k0, k0 + block_k).
+  Value tileFull(Value first, Value k0, Value keyCount);
+  /// One micro-tile of rows starting at `first` of query head `head` (g-th
+  /// of its group) against the key tile at `k0`: accumulates dK and dV on
+  /// the stack and returns dQ (the group's rows) with its rows updated.
+  Value microTile(Value batch, Value kvHead, Value g, Value first, Value k0,
+                  Value keyCount, Value dq);
+
+  const AttentionProblem &p;
+  FlashKernelConfig cfg;
+  int64_t group, lanes, mr, keyVecs, headVecs, valueVecs, chunkVecs;
+  Value lq, lk;
+  // Stack scratch of a task: K^T and V^T of the tile [D | Dv, block_k];
+  // dK and dV of the tile [block_k, D | Dv padded]; P and dS of a
+  // micro-tile [micro_q, block_k].
+  Value keysT, valuesT, dkAcc, dvAcc, pBuf, dsBuf;
+};
+
+} // namespace
+
+std::pair<Value, Value> BackwardEmitter::rowRange(Value k0, Value k1) {
+  // Row i's keys are aligned at i + (Lk - Lq): causal allows keys <= that,
+  // a right window keys <= that + right, a left window keys >= that - left.
+  Value shift = sub(lk, lq);
+  Value lo = idx(0), hi = lq;
+  std::optional<int64_t> right;
+  if (p.causal)
+    right = 0;
+  if (p.hasWindow && p.windowRight)
+    right = right ? std::min(*right, *p.windowRight) : *p.windowRight;
+  bool sinks = p.hasWindow && p.sinks > 0;
+  Value inSinks = sinks ? cmpI(arith::CmpIPredicate::slt, k0, idx(p.sinks))
+                        : Value();
+  if (right) {
+    Value bandLo = maxI(idx(0), sub(sub(k0, shift), idx(*right)));
+    // Sink keys are seen whatever the window says; causal still applies.
+    Value sinkLo = p.causal ? maxI(idx(0), sub(k0, shift)) : idx(0);
+    lo = sinks ? select(inSinks, sinkLo, bandLo) : bandLo;
+  }
+  if (p.hasWindow && p.windowLeft) {
+    Value bandHi =
+        minI(lq, add(sub(add(k1, idx(*p.windowLeft)), shift), idx(1)));
+    hi = sinks ? select(inSinks, lq, bandHi) : bandHi;
+  }
+  return {minI(lo, lq), maxI(lo, hi)};
+}
+
+Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
+  RuleArith d(b, loc);
+  Value last = add(first, idx(mr - 1));
+  Value k1 = add(k0, idx(cfg.blockK - 1));
+  // Lower bounds grow with the row, and so do upper bounds.
+  Value full = andI(cmpI(arith::CmpIPredicate::slt, last, lq),
+                    cmpI(arith::CmpIPredicate::eq, keyCount, idx(cfg.blockK)));
+  Value band = andI(
+      cmpI(arith::CmpIPredicate::sle,
+           rule::bandInterval(d, p, last, lq, lk).lo, k0),
+      cmpI(arith::CmpIPredicate::sle, k1,
+           rule::bandInterval(d, p, first, lq, lk).hi));
+  Value sink = cmpI(arith::CmpIPredicate::sle, k1,
+                    rule::sinkInterval(d, p, first, lq, lk).hi);
+  return andI(full, orI(band, sink));
+}
+
+Value BackwardEmitter::microTile(Value batch, Value kvHead, Value g,
+                                 Value first, Value k0, Value keyCount,
+                                 Value dq) {
+  Value head = add(mul(kvHead, idx(group)), g);
+  double log2e = 1.0 / std::log(2.0);
+  // Rows past Lq read the last row and add nothing: their P is 0.
+  SmallVector<Value> row(mr), rowValid(mr), lse2(mr), rowDot(mr);
+  Value lastRow = sub(lq, idx(1));
+  for (int64_t r = 0; r < mr; ++r) {
+    Value i = add(first, idx(r));
+    rowValid[r] = cmpI(arith::CmpIPredicate::slt, i, lq);
+    row[r] = minI(i, lastRow);
+    // LSE in the log2 domain; a row without allowed keys (LSE = -inf) gets
+    // +inf, so that each of its weights is 0.
+    Value lse = scalarAt(p.lse, {batch, head, row[r]});
+    Value noKeys = arith::CmpFOp::create(
+        b, loc, arith::CmpFPredicate::OEQ, lse,
+        fconst(-std::numeric_limits<double>::infinity()));
+    lse2[r] = select(noKeys, fconst(std::numeric_limits<double>::infinity()),
+                     fmul(lse, fconst(log2e)));
+    // D = rowsum(dO O).
+    Value dot = vconst(0.0);
+    for (int64_t e = 0; e < valueVecs; ++e)
+      dot = fma(readRow(p.gradOutput, batch, head, row[r], e, p.valueDim),
+                readRow(p.init, batch, head, row[r], e, p.valueDim), dot);
+    rowDot[r] =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, dot,
+                                    arith::FastMathFlags::reassoc);
+  }
+
+  // P = 2^(score log2 e - LSE log2 e), masked in partial tiles.
+  SmallVector<Value> s = emitPackedScores(
+      b, loc, cfg, p.headDim,
+      [&](int64_t r, Value d) {
+        return scalarAt(p.query, {batch, head, row[r], d});
+      },
+      [&](Value d, int64_t c) -> Value {
+        return vector::LoadOp::create(b, loc, vecType, keysT,
+                                      ValueRange{d, idx(c * lanes)});
+      });
+  SmallVector<Value> deriv(s.size());
+  Value scale = vconst(p.scale);
+  for (auto [k, v] : llvm::enumerate(s)) {
+    v = fmul(v, scale);
+    if (p.softcap) {
+      // score = cap tanh(x / cap); d score / d x = 1 - tanh^2.
+      Value t = math::TanhOp::create(b, loc, fmul(v, vconst(1.0 / *p.softcap)));
+      v = fmul(t, vconst(*p.softcap));
+      deriv[k] = fmul(scale, fsub(vconst(1.0), fmul(t, t)));
+    }
+    s[k] = v;
+  }
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t c = 0; c < keyVecs; ++c) {
+      Value &v = s[r * keyVecs + c];
+      v = math::Exp2Op::create(
+          b, loc, fsub(fmul(v, vconst(log2e)), splat(lse2[r])));
+    }
+  {
+    auto masked = scf::IfOp::create(
+        b, loc, tileFull(first, k0, keyCount),
+        [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, s); },
+        [&](OpBuilder &nb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          RuleArith d(b, loc);
+          VectorType idxVec = VectorType::get({lanes}, b.getI32Type());
+          SmallVector<Attribute> iota;
+          for (int64_t x = 0; x < lanes; ++x)
+            iota.push_back(b.getI32IntegerAttr(x));
+          Value iotaVec = arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(idxVec, iota));
+          SmallVector<Value> out(s);
+          for (int64_t c = 0; c < keyVecs; ++c) {
+            Value base = arith::IndexCastOp::create(
+                b, loc, b.getI32Type(), add(k0, idx(c * lanes)));
+            Value jv = arith::AddIOp::create(
+                b, loc, vector::BroadcastOp::create(b, loc, idxVec, base),
+                iotaVec);
+            for (int64_t r = 0; r < mr; ++r) {
+              Value ok = d.both(d.slt(jv, lk),
+                                rule::bandAllowed(d, p, row[r], jv, lq, lk));
+              ok = andI(ok, vector::BroadcastOp::create(
+                                b, loc,
+                                VectorType::get({lanes}, b.getI1Type()),
+                                rowValid[r]));
+              out[r * keyVecs + c] =
+                  select(ok, out[r * keyVecs + c], vconst(0.0));
+            }
+          }
+          scf::YieldOp::create(b, loc, out);
+        });
+    s.assign(masked.getResults().begin(), masked.getResults().end());
+  }
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t c = 0; c < keyVecs; ++c)
+      vector::StoreOp::create(b, loc, s[r * keyVecs + c], pBuf,
+                              ValueRange{idx(r), idx(c * lanes)});
+  // The softcap's derivative waits in dsBuf while dP takes the registers.
+  if (p.softcap)
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t c = 0; c < keyVecs; ++c)
+        vector::StoreOp::create(b, loc, deriv[r * keyVecs + c], dsBuf,
+                                ValueRange{idx(r), idx(c * lanes)});
+
+  // dS = P (dO V^T - D) d score / d (q.k).
+  SmallVector<Value> dp = emitPackedScores(
+      b, loc, cfg, p.valueDim,
+      [&](int64_t r, Value e) {
+        return scalarAt(p.gradOutput, {batch, head, row[r], e});
+      },
+      [&](Value e, int64_t c) -> Value {
+        return vector::LoadOp::create(b, loc, vecType, valuesT,
+                                      ValueRange{e, idx(c * lanes)});
+      });
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t c = 0; c < keyVecs; ++c) {
+      SmallVector<Value> at = {idx(r), idx(c * lanes)};
+      Value weight = vector::LoadOp::create(b, loc, vecType, pBuf, at);
+      Value factor = p.softcap
+                         ? vector::LoadOp::create(b, loc, vecType, dsBuf, at)
+                               .getResult()
+                         : scale;
+      Value ds = fmul(fmul(weight, fsub(dp[r * keyVecs + c], splat(rowDot[r]))),
+                      factor);
+      vector::StoreOp::create(b, loc, ds, dsBuf, at);
+    }
+
+  // acc[j] += sum_r w[r, j] rows[r] over the tile's keys j, where w is P
+  // (rows dO, acc dV) or dS (rows q, acc dK); a chunk of columns at a time,
+  // the rows' chunk held in registers.
+  auto accumulateKeys = [&](Value weights, Value rowsTensor, Value acc,
+                            int64_t vecs, int64_t width) {
+    for (int64_t e0 = 0; e0 < vecs; e0 += chunkVecs) {
+      int64_t nE = std::min(chunkVecs, vecs - e0);
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < mr; ++r)
+        for (int64_t e = 0; e < nE; ++e)
+          rows.push_back(
+              readRow(rowsTensor, batch, head, row[r], e0 + e, width));
+      forLoop(idx(0), keyCount, idx(1), [&](Value j) {
+        SmallVector<Value> sum(nE);
+        for (int64_t e = 0; e < nE; ++e)
+          sum[e] = vector::LoadOp::create(b, loc, vecType, acc,
+                                          ValueRange{j, idx((e0 + e) * lanes)});
+        for (int64_t r = 0; r < mr; ++r) {
+          Value w = splat(memref::LoadOp::create(b, loc, weights,
+                                                 ValueRange{idx(r), j}));
+          for (int64_t e = 0; e < nE; ++e)
+            sum[e] = fma(w, rows[r * nE + e], sum[e]);
+        }
+        for (int64_t e = 0; e < nE; ++e)
+          vector::StoreOp::create(b, loc, sum[e], acc,
+                                  ValueRange{j, idx((e0 + e) * lanes)});
+      });
+    }
+  };
+  accumulateKeys(pBuf, p.gradOutput, dvAcc, valueVecs, p.valueDim);
+  accumulateKeys(dsBuf, p.query, dkAcc, headVecs, p.headDim);
+
+  // dQ[r] += sum_j dS[r, j] K[j], the rows' chunk of dQ in registers; each
+  // row read and written in turn, so that clamped rows (adding 0) read what
+  // the row before wrote.
+  bool headInBounds = p.headDim % lanes == 0;
+  for (int64_t e0 = 0; e0 < headVecs; e0 += chunkVecs) {
+    int64_t nE = std::min(chunkVecs, headVecs - e0);
+    SmallVector<Value> acc = carriedLoop(
+        idx(0), keyCount, idx(1),
+        SmallVector<Value>(mr * nE, vconst(0.0)),
+        [&](Value j, ValueRange carried) {
+          SmallVector<Value> next(carried);
+          SmallVector<Value> keyRow(nE);
+          for (int64_t e = 0; e < nE; ++e)
+            keyRow[e] = readRow(p.key, batch, kvHead, add(k0, j), e0 + e,
+                                p.headDim);
+          for (int64_t r = 0; r < mr; ++r) {
+            Value w = splat(
+                memref::LoadOp::create(b, loc, dsBuf, ValueRange{idx(r), j}));
+            for (int64_t e = 0; e < nE; ++e)
+              next[r * nE + e] = fma(w, keyRow[e], next[r * nE + e]);
+          }
+          return next;
+        });
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t e = 0; e < nE; ++e) {
+        SmallVector<Value> at = {idx(0), g, row[r], idx((e0 + e) * lanes)};
+        Value old = vector::TransferReadOp::create(
+            b, loc, vecType, dq, at, fconst(0.0),
+            ArrayRef<bool>{headInBounds});
+        dq = vector::TransferWriteOp::create(b, loc, fadd(old, acc[r * nE + e]),
+                                             dq, at,
+                                             ArrayRef<bool>{headInBounds})
+                 .getResult();
+      }
+  }
+  return dq;
+}
+
+SmallVector<Value> BackwardEmitter::build() {
+  lq = dimOf(p.query, 2);
+  lk = dimOf(p.key, 2);
+  Value batches = dimOf(p.query, 0);
+  Value numTiles = ceilDiv(lk, cfg.blockK);
+  int64_t bk = cfg.blockK;
+  Value gradQ = p.gradInits[0], gradK = p.gradInits[1],
+        gradV = p.gradInits[2];
+
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{mul(batches, idx(p.headsKV))},
+      ValueRange{gradQ, gradK, gradV}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  Value task = forall.getInductionVar(0);
+  Value batch = div(task, idx(p.headsKV));
+  Value kvHead = rem(task, idx(p.headsKV));
+  ValueRange shared = forall.getRegionIterArgs();
+
+  // The task's slices: dQ of the group's heads, dK and dV of its KV head.
+  auto sliceOf = [&](Value tensor, Value head, int64_t heads) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    SmallVector<OpFoldResult> offsets = {batch, head, b.getIndexAttr(0),
+                                         b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {
+        b.getIndexAttr(1), b.getIndexAttr(heads),
+        tensor::getMixedSize(b, loc, tensor, 2),
+        b.getIndexAttr(type.getDimSize(3))};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    auto sliceType = RankedTensorType::get(
+        {1, heads, type.getDimSize(2), type.getDimSize(3)}, f32);
+    return std::make_tuple(sliceType, offsets, sizes, strides);
+  };
+  auto [qType, qOffsets, qSizes, qStrides] =
+      sliceOf(shared[0], mul(kvHead, idx(group)), group);
+  auto [kType, kOffsets, kSizes, kStrides] = sliceOf(shared[1], kvHead, 1);
+  auto [vType, vOffsets, vSizes, vStrides] = sliceOf(shared[2], kvHead, 1);
+  Value dq = tensor::ExtractSliceOp::create(b, loc, qType, shared[0], qOffsets,
+                                            qSizes, qStrides);
+  dq = linalg::FillOp::create(b, loc, fconst(0.0), dq).getResult(0);
+  Value dk = tensor::ExtractSliceOp::create(b, loc, kType, shared[1], kOffsets,
+                                            kSizes, kStrides);
+  Value dv = tensor::ExtractSliceOp::create(b, loc, vType, shared[2], vOffsets,
+                                            vSizes, vStrides);
+
+  auto stackBuffer = [&](int64_t rows, int64_t cols) -> Value {
+    return memref::AllocaOp::create(b, loc, MemRefType::get({rows, cols}, f32),
+                                    b.getI64IntegerAttr(64));
+  };
+  keysT = stackBuffer(p.headDim, bk);
+  valuesT = stackBuffer(p.valueDim, bk);
+  dkAcc = stackBuffer(bk, headVecs * lanes);
+  dvAcc = stackBuffer(bk, valueVecs * lanes);
+  pBuf = stackBuffer(mr, bk);
+  dsBuf = stackBuffer(mr, bk);
+
+  SmallVector<Value> results = carriedLoop(
+      idx(0), numTiles, idx(1), ValueRange{dq, dk, dv},
+      [&](Value tile, ValueRange carried) -> SmallVector<Value> {
+        Value k0 = mul(tile, idx(bk));
+        Value keyCount = minI(idx(bk), sub(lk, k0));
+        // K^T and V^T of the tile, zero past Lk.
+        auto pack = [&](Value source, Value packed, int64_t dim) {
+          forLoop(idx(0), idx(bk), idx(1), [&](Value j) {
+            Value inside = cmpI(arith::CmpIPredicate::slt, j, keyCount);
+            Value key = minI(add(k0, j), sub(lk, idx(1)));
+            forLoop(idx(0), idx(dim), idx(1), [&](Value d) {
+              Value v = scalarAt(source, {batch, kvHead, key, d});
+              memref::StoreOp::create(b, loc, select(inside, v, fconst(0.0)),
+                                      packed, ValueRange{d, j});
+            });
+          });
+        };
+        pack(p.key, keysT, p.headDim);
+        pack(p.value, valuesT, p.valueDim);
+        auto zero = [&](Value acc, int64_t vecs) {
+          forLoop(idx(0), idx(bk), idx(1), [&](Value j) {
+            for (int64_t e = 0; e < vecs; ++e)
+              vector::StoreOp::create(b, loc, vconst(0.0), acc,
+                                      ValueRange{j, idx(e * lanes)});
+          });
+        };
+        zero(dkAcc, headVecs);
+        zero(dvAcc, valueVecs);
+
+        auto [rowLo, rowHi] = rowRange(k0, add(k0, sub(keyCount, idx(1))));
+        Value dqNext = carriedLoop(
+            idx(0), idx(group), idx(1), ValueRange{carried[0]},
+            [&](Value g, ValueRange gCarried) -> SmallVector<Value> {
+              return carriedLoop(
+                  rowLo, rowHi, idx(mr), gCarried,
+                  [&](Value first, ValueRange rCarried) -> SmallVector<Value> {
+                    return {microTile(batch, kvHead, g, first, k0, keyCount,
+                                      rCarried[0])};
+                  });
+            })[0];
+
+        // The tile's rows of dK and dV.
+        auto writeRows = [&](Value acc, Value out, int64_t vecs,
+                             int64_t width) {
+          return carriedLoop(
+              idx(0), keyCount, idx(1), ValueRange{out},
+              [&](Value j, ValueRange jCarried) -> SmallVector<Value> {
+                Value next = jCarried[0];
+                for (int64_t e = 0; e < vecs; ++e) {
+                  Value v = vector::LoadOp::create(
+                      b, loc, vecType, acc, ValueRange{j, idx(e * lanes)});
+                  next = vector::TransferWriteOp::create(
+                             b, loc, v, next,
+                             ValueRange{idx(0), idx(0), add(k0, j),
+                                        idx(e * lanes)},
+                             ArrayRef<bool>{width % lanes == 0})
+                             .getResult();
+                }
+                return {next};
+              })[0];
+        };
+        return {dqNext, writeRows(dkAcc, carried[1], headVecs, p.headDim),
+                writeRows(dvAcc, carried[2], valueVecs, p.valueDim)};
+      });
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, results[0], shared[0], qOffsets,
+                                        qSizes, qStrides);
+  tensor::ParallelInsertSliceOp::create(b, loc, results[1], shared[1], kOffsets,
+                                        kSizes, kStrides);
+  tensor::ParallelInsertSliceOp::create(b, loc, results[2], shared[2], vOffsets,
+                                        vSizes, vStrides);
+  return SmallVector<Value>(forall.getResults());
+}
+
+SmallVector<Value> mlir::attn::buildFlashBackward(
+    RewriterBase &rewriter, const AttentionProblem &problem,
+    const FlashKernelConfig &config) {
+  rewriter.setInsertionPoint(problem.op);
+  BackwardEmitter emitter(rewriter, problem, config);
+  return emitter.build();
+}
