@@ -259,6 +259,9 @@ TILED_CASES = {
     "two_sided_window_sinks": (1, 3, 3, 81, 97, 8, 8,
                                dict(window=(20, 9), sinks=2)),
     "softcap": (1, 2, 2, 66, 66, 16, 32, dict(causal=True, softcap=1.5)),
+    # One KV head: the group's six query heads split among tasks, whose dK
+    # and dV partials are summed after them.
+    "multi_query": (1, 6, 1, 50, 50, 16, 16, dict(causal=True)),
 }
 
 

@@ -62,10 +62,11 @@ namespace {
 class BackwardEmitter : KernelBuilder {
 public:
   BackwardEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
-                  const FlashKernelConfig &config)
+                  const FlashKernelConfig &config, int64_t headSplits)
       : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
-        p(problem), cfg(config) {
+        p(problem), cfg(config), splits(headSplits) {
     group = p.groupSize();
+    headsPerSplit = group / splits;
     lanes = cfg.lanes;
     mr = cfg.microQ;
     keyVecs = cfg.blockK / lanes;
@@ -120,15 +121,19 @@ private:
   /// Whether rows [first, first + micro_q) all see every key of the whole
   /// tile [k0, k0 + block_k).
   Value tileFull(Value first, Value k0, Value keyCount);
-  /// One micro-tile of rows starting at `first` of query head `head` (g-th
-  /// of its group) against the key tile at `k0`: accumulates dK and dV on
-  /// the stack and returns dQ (the group's rows) with its rows updated.
-  Value microTile(Value batch, Value kvHead, Value g, Value first, Value k0,
-                  Value keyCount, Value dq);
+  /// One micro-tile of rows starting at `first` of query head `head` (the
+  /// g-th of the task's heads) against the key tile at `k0`: accumulates dK
+  /// and dV on the stack and returns dQ (the task's heads) with its rows
+  /// updated.
+  Value microTile(Value batch, Value head, Value kvHead, Value g, Value first,
+                  Value k0, Value keyCount, Value dq);
 
   const AttentionProblem &p;
   FlashKernelConfig cfg;
   int64_t group, lanes, mr, keyVecs, headVecs, valueVecs, chunkVecs;
+  /// The group's heads are split among `splits` tasks of headsPerSplit
+  /// each; with splits > 1 each task's dK and dV are partial sums.
+  int64_t splits, headsPerSplit;
   Value lq, lk;
   // Stack scratch of a task: K^T and V^T of the tile [D | Dv, block_k];
   // dK and dV of the tile [block_k, D | Dv padded]; P and dS of a
@@ -182,10 +187,9 @@ Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
   return andI(full, orI(band, sink));
 }
 
-Value BackwardEmitter::microTile(Value batch, Value kvHead, Value g,
-                                 Value first, Value k0, Value keyCount,
-                                 Value dq) {
-  Value head = add(mul(kvHead, idx(group)), g);
+Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
+                                 Value g, Value first, Value k0,
+                                 Value keyCount, Value dq) {
   double log2e = 1.0 / std::log(2.0);
   // Rows past Lq read the last row and add nothing: their P is 0.
   SmallVector<Value> row(mr), rowValid(mr), lse2(mr), rowDot(mr);
@@ -389,32 +393,56 @@ SmallVector<Value> BackwardEmitter::build() {
   Value gradQ = p.gradInits[0], gradK = p.gradInits[1],
         gradV = p.gradInits[2];
 
+  // With head splits, dK and dV are summed from per-split partials
+  // [splits, B, Hkv, Lk, D | Dv] after the tasks, in a fixed order.
+  auto partialOf = [&](Value grad) -> Value {
+    auto type = cast<RankedTensorType>(grad.getType());
+    SmallVector<int64_t> shape = {splits};
+    llvm::append_range(shape, type.getShape());
+    SmallVector<Value> dynamic;
+    for (int64_t d = 0; d < 4; ++d)
+      if (type.isDynamicDim(d))
+        dynamic.push_back(tensor::DimOp::create(b, loc, grad, d));
+    return tensor::EmptyOp::create(b, loc, shape, f32, dynamic);
+  };
+  Value sharedK = splits == 1 ? gradK : partialOf(gradK);
+  Value sharedV = splits == 1 ? gradV : partialOf(gradV);
+  int64_t tasksPerBatch = p.headsKV * splits;
   auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{mul(batches, idx(p.headsKV))},
-      ValueRange{gradQ, gradK, gradV}, std::nullopt);
+      b, loc, ArrayRef<OpFoldResult>{mul(batches, idx(tasksPerBatch))},
+      ValueRange{gradQ, sharedK, sharedV}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getTerminator());
   Value task = forall.getInductionVar(0);
-  Value batch = div(task, idx(p.headsKV));
-  Value kvHead = rem(task, idx(p.headsKV));
+  Value batch = div(task, idx(tasksPerBatch));
+  Value kvHead = div(rem(task, idx(tasksPerBatch)), idx(splits));
+  Value split = rem(task, idx(splits));
+  Value firstHead =
+      add(mul(kvHead, idx(group)), mul(split, idx(headsPerSplit)));
   ValueRange shared = forall.getRegionIterArgs();
 
-  // The task's slices: dQ of the group's heads, dK and dV of its KV head.
+  // The task's slices: dQ of its heads, dK and dV of its KV head (of its
+  // split's partial), as [1, heads, L, D] tensors.
   auto sliceOf = [&](Value tensor, Value head, int64_t heads) {
     auto type = cast<RankedTensorType>(tensor.getType());
-    SmallVector<OpFoldResult> offsets = {batch, head, b.getIndexAttr(0),
-                                         b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {
-        b.getIndexAttr(1), b.getIndexAttr(heads),
-        tensor::getMixedSize(b, loc, tensor, 2),
-        b.getIndexAttr(type.getDimSize(3))};
-    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> offsets, sizes;
+    if (rank == 5) {
+      offsets.push_back(split);
+      sizes.push_back(b.getIndexAttr(1));
+    }
+    offsets.append({batch, head, b.getIndexAttr(0), b.getIndexAttr(0)});
+    sizes.append({b.getIndexAttr(1), b.getIndexAttr(heads),
+                  tensor::getMixedSize(b, loc, tensor, rank - 2),
+                  b.getIndexAttr(type.getDimSize(rank - 1))});
+    SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
     auto sliceType = RankedTensorType::get(
-        {1, heads, type.getDimSize(2), type.getDimSize(3)}, f32);
+        {1, heads, type.getDimSize(rank - 2), type.getDimSize(rank - 1)},
+        f32);
     return std::make_tuple(sliceType, offsets, sizes, strides);
   };
   auto [qType, qOffsets, qSizes, qStrides] =
-      sliceOf(shared[0], mul(kvHead, idx(group)), group);
+      sliceOf(shared[0], firstHead, headsPerSplit);
   auto [kType, kOffsets, kSizes, kStrides] = sliceOf(shared[1], kvHead, 1);
   auto [vType, vOffsets, vSizes, vStrides] = sliceOf(shared[2], kvHead, 1);
   Value dq = tensor::ExtractSliceOp::create(b, loc, qType, shared[0], qOffsets,
@@ -467,13 +495,14 @@ SmallVector<Value> BackwardEmitter::build() {
 
         auto [rowLo, rowHi] = rowRange(k0, add(k0, sub(keyCount, idx(1))));
         Value dqNext = carriedLoop(
-            idx(0), idx(group), idx(1), ValueRange{carried[0]},
+            idx(0), idx(headsPerSplit), idx(1), ValueRange{carried[0]},
             [&](Value g, ValueRange gCarried) -> SmallVector<Value> {
+              Value head = add(firstHead, g);
               return carriedLoop(
                   rowLo, rowHi, idx(mr), gCarried,
                   [&](Value first, ValueRange rCarried) -> SmallVector<Value> {
-                    return {microTile(batch, kvHead, g, first, k0, keyCount,
-                                      rCarried[0])};
+                    return {microTile(batch, head, kvHead, g, first, k0,
+                                      keyCount, rCarried[0])};
                   });
             })[0];
 
@@ -508,13 +537,45 @@ SmallVector<Value> BackwardEmitter::build() {
                                         kSizes, kStrides);
   tensor::ParallelInsertSliceOp::create(b, loc, results[2], shared[2], vOffsets,
                                         vSizes, vStrides);
-  return SmallVector<Value>(forall.getResults());
+  SmallVector<Value> grads(forall.getResults());
+  if (splits == 1)
+    return grads;
+  b.setInsertionPointAfter(forall);
+  SmallVector<Value> inits = {gradK, gradV};
+  for (auto [k, init] : llvm::enumerate(inits))
+    grads[k + 1] =
+        linalg::ReduceOp::create(
+            b, loc, ValueRange{grads[k + 1]},
+            ValueRange{
+                linalg::FillOp::create(b, loc, fconst(0.0), init).getResult(0)},
+            ArrayRef<int64_t>{0},
+            [](OpBuilder &nb, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, l,
+                  ValueRange{arith::AddFOp::create(nb, l, args[0], args[1])});
+            })
+            .getResult(0);
+  return grads;
+}
+
+int64_t mlir::attn::flashBackwardHeadSplits(const AttentionProblem &p,
+                                            int64_t threads) {
+  // Two tasks per thread, from divisors of the group size.
+  int64_t tasks = knownOr(p.batch, 1) * p.headsKV, splits = 1;
+  while (splits < p.groupSize() && tasks * splits < 2 * threads) {
+    ++splits;
+    while (p.groupSize() % splits != 0)
+      ++splits;
+  }
+  return splits;
 }
 
 SmallVector<Value> mlir::attn::buildFlashBackward(
     RewriterBase &rewriter, const AttentionProblem &problem,
-    const FlashKernelConfig &config) {
+    const FlashKernelConfig &config, int64_t headSplits) {
+  assert(headSplits >= 1 && problem.groupSize() % headSplits == 0 &&
+         "head splits must divide the group");
   rewriter.setInsertionPoint(problem.op);
-  BackwardEmitter emitter(rewriter, problem, config);
+  BackwardEmitter emitter(rewriter, problem, config, headSplits);
   return emitter.build();
 }

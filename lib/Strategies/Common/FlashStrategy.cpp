@@ -127,7 +127,9 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
     return failure();
   debug("CPU", config);
   if (p.isBackward) {
-    rewriter.replaceOp(op, buildFlashBackward(rewriter, p, config));
+    rewriter.replaceOp(
+        op, buildFlashBackward(rewriter, p, config,
+                               flashBackwardHeadSplits(p, target.threads)));
     return success();
   }
   if (direct)

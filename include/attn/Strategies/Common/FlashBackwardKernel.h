@@ -3,8 +3,11 @@
 // Emits attn.attention_backward as scf loops of vector ops for the CPU, the
 // way FlashAttention-2 computes it: P is recomputed from the saved LSE, and
 // no L x L matrix is ever stored.
-//   forall (batch, KV head):              one task owns its dQ rows and its
-//                                         dK, dV rows: no atomics, and the
+//   forall (batch, KV head, head split):  one task owns the dQ rows of its
+//                                         query heads and the dK, dV rows
+//                                         of its KV head (or of its split's
+//                                         partial, summed after the tasks in
+//                                         split order): no atomics, and the
 //                                         same sums in the same order on
 //                                         every run
 //     for each key tile of block_k keys:  K^T and V^T packed on the stack,
@@ -34,11 +37,19 @@ namespace mlir::attn {
 /// bias, sink logits or mods yet. Otherwise sets `reason`.
 bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 
+/// How many tasks share the query heads of a GQA group, so that there are
+/// two tasks per thread where the group allows: a divisor of the group
+/// size (1 without GQA).
+int64_t flashBackwardHeadSplits(const AttentionProblem &p, int64_t threads);
+
 /// Emits the kernel before `problem.op` and returns dQ, dK, dV (uses
-/// `config`'s block_k, micro_q, lanes, block_dv and unroll_d).
+/// `config`'s block_k, micro_q, lanes, block_dv and unroll_d). `headSplits`
+/// divides the group size; each split's dK and dV partials take
+/// B Hkv Lk (D + Dv) floats.
 SmallVector<Value> buildFlashBackward(RewriterBase &rewriter,
                                       const AttentionProblem &problem,
-                                      const FlashKernelConfig &config);
+                                      const FlashKernelConfig &config,
+                                      int64_t headSplits);
 
 } // namespace mlir::attn
 
