@@ -67,7 +67,12 @@ void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, bool gpuHost) {
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(arith::createArithExpandOpsPass());
+  // bf16 conversions as integer ops: LLVM would otherwise call
+  // __truncsfbf2 on CPUs without AVX512-BF16, which neither the JIT nor an
+  // AOT library's link provides.
+  arith::ArithExpandOpsPassOptions expandOptions;
+  expandOptions.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expandOptions));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   // memref before scf-to-cf: the alloca scopes that scf-to-openmp wraps

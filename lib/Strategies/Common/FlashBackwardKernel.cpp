@@ -12,6 +12,7 @@
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -41,14 +42,8 @@ bool mlir::attn::flashBackwardCanCompute(const AttentionProblem &p,
   for (Value v : {p.query, p.key, p.value, p.init, p.gradOutput})
     if (!getElementTypeOrSelf(v.getType()).isF32())
       return decline("f16 or bf16 operands");
-  if (p.mask)
-    return decline("a mask operand");
   if (p.bias)
     return decline("a bias operand");
-  if (p.sinkLogits)
-    return decline("sink_logits");
-  if (p.scoreMod || p.maskMod)
-    return decline("score_mod or mask_mod regions");
   if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
     reason = "head dimensions above " + std::to_string(kMaxFlashHeadDim) +
              " would unroll into enormous IR";
@@ -119,8 +114,38 @@ private:
   /// The rows [lo, hi) of queries that may see some key of [k0, k1].
   std::pair<Value, Value> rowRange(Value k0, Value k1);
   /// Whether rows [first, first + micro_q) all see every key of the whole
-  /// tile [k0, k0 + block_k).
+  /// tile [k0, k0 + block_k) (never with a mask or a mask_mod, which are
+  /// tested element by element).
   Value tileFull(Value first, Value k0, Value keyCount);
+  /// The lanes of key vector `keys` (i32 positions) that row `row` of
+  /// `head` may see under the rules, the mask and the mask_mod.
+  Value allowedKeys(Value batch, Value head, Value row, Value keys);
+  /// The positions (i32) of key vector c of the tile at k0, and the same
+  /// with lanes past the last key clamped to it (what the mods read).
+  Value keyPositions(Value k0, int64_t c) {
+    VectorType type = VectorType::get({lanes}, b.getI32Type());
+    SmallVector<Attribute> iota;
+    for (int64_t x = 0; x < lanes; ++x)
+      iota.push_back(b.getI32IntegerAttr(x));
+    Value base = arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                            add(k0, idx(c * lanes)));
+    return arith::AddIOp::create(
+        b, loc, vector::BroadcastOp::create(b, loc, type, base),
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, iota)));
+  }
+  Value clampKeys(Value keys) {
+    Value last = arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                            sub(lk, idx(1)));
+    return arith::MinSIOp::create(
+        b, loc, keys,
+        vector::BroadcastOp::create(b, loc, keys.getType(), last));
+  }
+  Value clampedKeys(Value k0, int64_t c) {
+    return clampKeys(keyPositions(k0, c));
+  }
+  /// dSink[h] = -sum_{b,i} exp(sink_h - LSE) rowsum(dO O) over the rows
+  /// with some allowed key (DESIGN: the sink's weight carries no value).
+  Value sinkLogitsGradient();
   /// One micro-tile of rows starting at `first` of query head `head` (the
   /// g-th of the task's heads) against the key tile at `k0`: accumulates dK
   /// and dV on the stack and returns dQ (the task's heads) with its rows
@@ -171,6 +196,8 @@ std::pair<Value, Value> BackwardEmitter::rowRange(Value k0, Value k1) {
 }
 
 Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
+  if (p.mask || p.maskMod)
+    return arith::ConstantIntOp::create(b, loc, 0, 1);
   RuleArith d(b, loc);
   Value last = add(first, idx(mr - 1));
   Value k1 = add(k0, idx(cfg.blockK - 1));
@@ -185,6 +212,31 @@ Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
   Value sink = cmpI(arith::CmpIPredicate::sle, k1,
                     rule::sinkInterval(d, p, first, lq, lk).hi);
   return andI(full, orI(band, sink));
+}
+
+Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
+                                   Value keys) {
+  RuleArith d(b, loc);
+  Value ok = d.both(d.slt(keys, lk), rule::bandAllowed(d, p, row, keys, lq, lk));
+  // Lanes past the last key read the last key (they are not allowed).
+  Value clamped = clampKeys(keys);
+  if (p.mask) {
+    auto maskType = cast<RankedTensorType>(p.mask.getType());
+    Value mb = maskType.getDimSize(0) == 1 ? idx(0) : batch;
+    Value mh = maskType.getDimSize(1) == 1 ? idx(0) : head;
+    SmallVector<Value> bits;
+    for (int64_t x = 0; x < lanes; ++x) {
+      Value key = arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          vector::ExtractOp::create(b, loc, clamped, ArrayRef<int64_t>{x}));
+      bits.push_back(scalarAt(p.mask, {mb, mh, row, key}));
+    }
+    ok = d.both(ok, vector::FromElementsOp::create(
+                        b, loc, VectorType::get({lanes}, b.getI1Type()), bits));
+  }
+  if (p.maskMod)
+    ok = applyMaskMod(b, loc, p, ok, batch, head, {row, clamped});
+  return ok;
 }
 
 Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
@@ -226,18 +278,33 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
         return vector::LoadOp::create(b, loc, vecType, keysT,
                                       ValueRange{d, idx(c * lanes)});
       });
+  // The score as the forward forms it (scale, softcap, score_mod) and its
+  // derivative with respect to q.k, where it is not the constant scale.
   SmallVector<Value> deriv(s.size());
   Value scale = vconst(p.scale);
-  for (auto [k, v] : llvm::enumerate(s)) {
-    v = fmul(v, scale);
-    if (p.softcap) {
-      // score = cap tanh(x / cap); d score / d x = 1 - tanh^2.
-      Value t = math::TanhOp::create(b, loc, fmul(v, vconst(1.0 / *p.softcap)));
-      v = fmul(t, vconst(*p.softcap));
-      deriv[k] = fmul(scale, fsub(vconst(1.0), fmul(t, t)));
+  bool varyingDerivative = p.softcap || p.scoreMod;
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t c = 0; c < keyVecs; ++c) {
+      Value v = fmul(s[r * keyVecs + c], scale);
+      Value dv = scale;
+      if (p.softcap) {
+        // score = cap tanh(x / cap); d score / d x = 1 - tanh^2.
+        Value t =
+            math::TanhOp::create(b, loc, fmul(v, vconst(1.0 / *p.softcap)));
+        v = fmul(t, vconst(*p.softcap));
+        dv = fmul(scale, fsub(vconst(1.0), fmul(t, t)));
+      }
+      if (p.scoreMod) {
+        // Lanes past the last key read the last key's position (they are
+        // not allowed).
+        auto [modded, dmod] = applyScoreModWithDerivative(
+            b, loc, p, v, batch, head, {row[r], clampedKeys(k0, c)});
+        v = modded;
+        dv = fmul(dv, dmod);
+      }
+      s[r * keyVecs + c] = v;
+      deriv[r * keyVecs + c] = dv;
     }
-    s[k] = v;
-  }
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c) {
       Value &v = s[r * keyVecs + c];
@@ -251,24 +318,12 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
         [&](OpBuilder &nb, Location l) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          RuleArith d(b, loc);
-          VectorType idxVec = VectorType::get({lanes}, b.getI32Type());
-          SmallVector<Attribute> iota;
-          for (int64_t x = 0; x < lanes; ++x)
-            iota.push_back(b.getI32IntegerAttr(x));
-          Value iotaVec = arith::ConstantOp::create(
-              b, loc, DenseElementsAttr::get(idxVec, iota));
           SmallVector<Value> out(s);
           for (int64_t c = 0; c < keyVecs; ++c) {
-            Value base = arith::IndexCastOp::create(
-                b, loc, b.getI32Type(), add(k0, idx(c * lanes)));
-            Value jv = arith::AddIOp::create(
-                b, loc, vector::BroadcastOp::create(b, loc, idxVec, base),
-                iotaVec);
+            Value jv = keyPositions(k0, c);
             for (int64_t r = 0; r < mr; ++r) {
-              Value ok = d.both(d.slt(jv, lk),
-                                rule::bandAllowed(d, p, row[r], jv, lq, lk));
-              ok = andI(ok, vector::BroadcastOp::create(
+              Value ok = andI(allowedKeys(batch, head, row[r], jv),
+                              vector::BroadcastOp::create(
                                 b, loc,
                                 VectorType::get({lanes}, b.getI1Type()),
                                 rowValid[r]));
@@ -284,8 +339,8 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
     for (int64_t c = 0; c < keyVecs; ++c)
       vector::StoreOp::create(b, loc, s[r * keyVecs + c], pBuf,
                               ValueRange{idx(r), idx(c * lanes)});
-  // The softcap's derivative waits in dsBuf while dP takes the registers.
-  if (p.softcap)
+  // The score's derivative waits in dsBuf while dP takes the registers.
+  if (varyingDerivative)
     for (int64_t r = 0; r < mr; ++r)
       for (int64_t c = 0; c < keyVecs; ++c)
         vector::StoreOp::create(b, loc, deriv[r * keyVecs + c], dsBuf,
@@ -305,7 +360,7 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
     for (int64_t c = 0; c < keyVecs; ++c) {
       SmallVector<Value> at = {idx(r), idx(c * lanes)};
       Value weight = vector::LoadOp::create(b, loc, vecType, pBuf, at);
-      Value factor = p.softcap
+      Value factor = varyingDerivative
                          ? vector::LoadOp::create(b, loc, vecType, dsBuf, at)
                                .getResult()
                          : scale;
@@ -382,6 +437,66 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
       }
   }
   return dq;
+}
+
+Value BackwardEmitter::sinkLogitsGradient() {
+  AffineExpr d0, d1, d2, d3;
+  bindDims(b.getContext(), d0, d1, d2, d3);
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  auto maps = [&](unsigned dims, ArrayRef<SmallVector<AffineExpr>> results) {
+    SmallVector<AffineMap> list;
+    for (ArrayRef<AffineExpr> exprs : results)
+      list.push_back(AffineMap::get(dims, 0, exprs, b.getContext()));
+    return list;
+  };
+  auto zeros = [&](Value tensor) {
+    return linalg::FillOp::create(b, loc, fconst(0.0), tensor).getResult(0);
+  };
+  // D = rowsum(dO O), [B, Hq, Lq].
+  SmallVector<OpFoldResult> rowSizes = {
+      tensor::getMixedSize(b, loc, p.query, 0), b.getIndexAttr(p.headsQ),
+      tensor::getMixedSize(b, loc, p.query, 2)};
+  Value rowInit = zeros(tensor::EmptyOp::create(b, loc, rowSizes, f32));
+  Value rowDot =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{rowInit.getType()},
+          ValueRange{p.gradOutput, p.init}, ValueRange{rowInit},
+          maps(4, {{d0, d1, d2, d3}, {d0, d1, d2, d3}, {d0, d1, d2}}),
+          {par, par, par, red},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, l,
+                ValueRange{arith::AddFOp::create(
+                    nb, l, args[2],
+                    arith::MulFOp::create(nb, l, args[0], args[1]))});
+          })
+          .getResult(0);
+  // Rows with LSE = -inf saw no key: they add nothing.
+  Value sinkInit = zeros(p.gradInits.back());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{sinkInit.getType()},
+             ValueRange{p.lse, rowDot, p.sinkLogits}, ValueRange{sinkInit},
+             maps(3, {{d0, d1, d2}, {d0, d1, d2}, {d1}, {d1}}),
+             {red, par, red},
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value noKey = arith::CmpFOp::create(
+                   nb, l, arith::CmpFPredicate::OEQ, args[0],
+                   arith::ConstantOp::create(
+                       nb, l,
+                       nb.getF32FloatAttr(
+                           -std::numeric_limits<float>::infinity())));
+               Value sinkWeight = math::ExpOp::create(
+                   nb, l, arith::SubFOp::create(nb, l, args[2], args[0]));
+               Value next = arith::SubFOp::create(
+                   nb, l, args[3],
+                   arith::MulFOp::create(nb, l, sinkWeight, args[1]));
+               linalg::YieldOp::create(
+                   nb, l,
+                   ValueRange{
+                       arith::SelectOp::create(nb, l, noKey, args[3], next)});
+             })
+      .getResult(0);
 }
 
 SmallVector<Value> BackwardEmitter::build() {
@@ -538,9 +653,11 @@ SmallVector<Value> BackwardEmitter::build() {
   tensor::ParallelInsertSliceOp::create(b, loc, results[2], shared[2], vOffsets,
                                         vSizes, vStrides);
   SmallVector<Value> grads(forall.getResults());
+  b.setInsertionPointAfter(forall);
+  if (p.sinkLogits)
+    grads.push_back(sinkLogitsGradient());
   if (splits == 1)
     return grads;
-  b.setInsertionPointAfter(forall);
   SmallVector<Value> inits = {gradK, gradV};
   for (auto [k, init] : llvm::enumerate(inits))
     grads[k + 1] =

@@ -103,9 +103,10 @@ SmallVector<Value> mlir::attn::modTables(const AttentionProblem &p) {
   return tables.takeVector();
 }
 
-Value mlir::attn::inlineModRegion(OpBuilder &b, Location loc, Region &region,
-                                  ValueRange args,
-                                  const DenseMap<Value, Value> *buffers) {
+Value mlir::attn::inlineModRegion(
+    OpBuilder &b, Location loc, Region &region, ValueRange args,
+    const DenseMap<Value, Value> *buffers,
+    function_ref<void(Operation *, Operation *)> afterOp) {
   Block &body = region.front();
   VectorType lanes;
   for (Value arg : args)
@@ -120,7 +121,9 @@ Value mlir::attn::inlineModRegion(OpBuilder &b, Location loc, Region &region,
           return isa<VectorType>(mapping.lookupOrDefault(v).getType());
         });
     if (!readsLanes) {
-      cloneScalar(b, op, mapping, buffers);
+      Operation *clone = cloneScalar(b, op, mapping, buffers);
+      if (afterOp)
+        afterOp(&op, clone);
       continue;
     }
     if (op.hasTrait<OpTrait::Vectorizable>()) {
@@ -140,6 +143,8 @@ Value mlir::attn::inlineModRegion(OpBuilder &b, Location loc, Region &region,
                            op.getAttrs());
       Operation *vectorOp = b.create(state);
       mapping.map(op.getResults(), vectorOp->getResults());
+      if (afterOp)
+        afterOp(&op, vectorOp);
       continue;
     }
     if (Value gathered = gatherAtLanes(b, loc, op, mapping, lanes, buffers)) {
@@ -217,31 +222,34 @@ Value mlir::attn::applyScoreMod(OpBuilder &b, Location loc,
 std::pair<Value, Value> mlir::attn::applyScoreModWithDerivative(
     OpBuilder &b, Location loc, const AttentionProblem &p, Value s, Value batch,
     Value head, ArrayRef<Value> positions) {
+  // A constant of s's type (f32, or a vector of f32).
+  auto constant = [&](double value) -> Value {
+    TypedAttr attr = b.getF32FloatAttr(value);
+    if (auto vector = dyn_cast<VectorType>(s.getType()))
+      attr = DenseElementsAttr::get(vector, attr);
+    return arith::ConstantOp::create(b, loc, attr);
+  };
   if (!p.scoreMod)
-    return {s, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0))};
+    return {s, constant(1.0)};
   Block &body = p.scoreMod->front();
-  IRMapping mapping;
-  for (auto [arg, value] :
-       llvm::zip(body.getArguments(),
-                 modArguments(b, loc, ValueRange{s}, batch, head, positions)))
-    mapping.map(arg, value);
-  // Tangents of the body's values, d value / d s (absent: 0).
+  // Tangents of the body's values, d value / d s (absent: 0), each built
+  // right after the op (scalar or vector) that inlining made of it.
   DenseMap<Value, Value> tangents;
-  tangents[body.getArgument(0)] =
-      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0));
-  for (Operation &op : body.without_terminator()) {
-    Operation *clone = b.clone(op, mapping);
+  tangents[body.getArgument(0)] = constant(1.0);
+  auto differentiate = [&](Operation *op, Operation *inlined) {
     SmallVector<Value> operandTangents;
-    for (Value operand : op.getOperands())
+    for (Value operand : op->getOperands())
       operandTangents.push_back(tangents.lookup(operand));
-    if (Value tangent = buildScoreTangent(b, loc, clone, operandTangents))
-      tangents[op.getResult(0)] = tangent;
-  }
-  Value yielded = cast<YieldOp>(body.getTerminator()).getValue();
-  Value derivative = tangents.lookup(yielded);
-  if (!derivative)
-    derivative = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
-  return {mapping.lookupOrDefault(yielded), derivative};
+    if (Value tangent = buildScoreTangent(b, loc, inlined, operandTangents))
+      tangents[op->getResult(0)] = tangent;
+  };
+  Value score = inlineModRegion(
+      b, loc, *p.scoreMod,
+      modArguments(b, loc, ValueRange{s}, batch, head, positions), nullptr,
+      differentiate);
+  Value derivative =
+      tangents.lookup(cast<YieldOp>(body.getTerminator()).getValue());
+  return {score, derivative ? derivative : constant(0.0)};
 }
 
 Value mlir::attn::applyMaskMod(OpBuilder &b, Location loc,

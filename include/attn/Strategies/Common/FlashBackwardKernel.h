@@ -33,8 +33,9 @@
 namespace mlir::attn {
 
 /// Whether the CPU backward kernel computes `p` (an attn.attention_backward):
-/// f32 operands; causal, window, sinks, GQA, scale and softcap; no mask,
-/// bias, sink logits or mods yet. Otherwise sets `reason`.
+/// f32 operands; causal, window, sinks, GQA, scale, softcap, a mask,
+/// score_mod, mask_mod and sink logits; no bias yet. Otherwise sets
+/// `reason`.
 bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 
 /// How many tasks share the query heads of a GQA group, so that there are
@@ -42,7 +43,8 @@ bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 /// size (1 without GQA).
 int64_t flashBackwardHeadSplits(const AttentionProblem &p, int64_t threads);
 
-/// Emits the kernel before `problem.op` and returns dQ, dK, dV (uses
+/// Emits the kernel before `problem.op` and returns dQ, dK, dV and, with
+/// sink logits, dSink (uses
 /// `config`'s block_k, micro_q, lanes, block_dv and unroll_d). `headSplits`
 /// divides the group size; each split's dK and dV partials take
 /// B Hkv Lk (D + Dv) floats.

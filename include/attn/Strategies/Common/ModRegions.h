@@ -24,9 +24,12 @@ namespace mlir::attn {
 /// (tensor.extract, index ops), and the result is a vector too.
 /// A tensor.extract from a tensor that `buffers` maps to a memref (a
 /// kernel on buffers, such as a GPU launch) becomes a memref.load from it.
-Value inlineModRegion(OpBuilder &b, Location loc, Region &region,
-                      ValueRange args,
-                      const DenseMap<Value, Value> *buffers = nullptr);
+/// `afterOp(op, inlined)`, when given, is called after each op of the body
+/// that became one op (scalar or elementwise on vectors), with that op.
+Value inlineModRegion(
+    OpBuilder &b, Location loc, Region &region, ValueRange args,
+    const DenseMap<Value, Value> *buffers = nullptr,
+    function_ref<void(Operation *, Operation *)> afterOp = nullptr);
 
 /// The tensors defined above `problem`'s op that its mods read (the tables
 /// a kernel on buffers needs as memrefs).
@@ -46,8 +49,9 @@ Value applyScoreMod(OpBuilder &b, Location loc, const AttentionProblem &problem,
                     const DenseMap<Value, Value> *buffers = nullptr);
 
 /// score_mod(s, ...) of `problem` and its derivative with respect to s, on
-/// scalars (the body's ops cloned, and each op that reads the score followed
-/// by its tangent, ScoreModDerivative.h); (s, 1) without a score_mod.
+/// scalars or, as applyScoreMod, on a vector of scores (the body inlined,
+/// and each op that reads the score followed by its tangent,
+/// ScoreModDerivative.h); (s, 1) without a score_mod.
 std::pair<Value, Value>
 applyScoreModWithDerivative(OpBuilder &b, Location loc,
                             const AttentionProblem &problem, Value s,
