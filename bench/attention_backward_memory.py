@@ -69,6 +69,8 @@ def main():
     inputs_mib = sum(x.nbytes for x in (q, k, v, do, out, lse)) / 2**20
     print(f"causal backward, f32, B={B} H={H} L={L} D={D}, {THREADS} threads: "
           f"{seconds:.1f} s")
+    print(f"  resident before {before / 1024:.1f} MiB, peak during "
+          f"{peak / 1024:.1f} MiB")
     print(f"  inputs {inputs_mib:.0f} MiB, gradients {outputs / 1024:.0f} MiB, "
           f"peak beyond both: {extra:.1f} MiB (the target asks for <= 256)")
 

@@ -151,6 +151,18 @@ Value AttentionAlgebra::sinkWeight(Value sinkLogit, Value m) {
   return fn.weight(b, loc, sink, m);
 }
 
+Value AttentionAlgebra::sinkGradientStep(Value acc, Value lse, Value rowDot,
+                                         Value sinkLogit) {
+  Value noKey = arith::CmpFOp::create(
+      b, loc, arith::CmpFPredicate::OEQ, lse,
+      constant(lse, -std::numeric_limits<double>::infinity()));
+  Value weight = math::ExpOp::create(
+      b, loc, arith::SubFOp::create(b, loc, sinkLogit, lse));
+  Value next = arith::SubFOp::create(
+      b, loc, acc, arith::MulFOp::create(b, loc, weight, rowDot));
+  return arith::SelectOp::create(b, loc, noKey, acc, next);
+}
+
 Value AttentionAlgebra::entropyLog2Weight(Value s, Value w, Value mSafe) {
   if (p.score.getFunction()->scoresInLog2Domain() && tracksMax()) {
     // log2 w = s - mSafe (the difference weight() takes the exp2 of); a key

@@ -10,6 +10,7 @@
 
 #include "attn/Strategies/Common/FlashBackwardKernel.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/ModRegions.h"
@@ -58,8 +59,8 @@ class BackwardEmitter : KernelBuilder {
 public:
   BackwardEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
                   const FlashKernelConfig &config, int64_t headSplits)
-      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
-        p(problem), cfg(config), splits(headSplits) {
+      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes), p(problem),
+        cfg(config), splits(headSplits) {
     group = p.groupSize();
     headsPerSplit = group / splits;
     lanes = cfg.lanes;
@@ -134,8 +135,8 @@ private:
         arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, iota)));
   }
   Value clampKeys(Value keys) {
-    Value last = arith::IndexCastOp::create(b, loc, b.getI32Type(),
-                                            sub(lk, idx(1)));
+    Value last =
+        arith::IndexCastOp::create(b, loc, b.getI32Type(), sub(lk, idx(1)));
     return arith::MinSIOp::create(
         b, loc, keys,
         vector::BroadcastOp::create(b, loc, keys.getType(), last));
@@ -179,8 +180,8 @@ std::pair<Value, Value> BackwardEmitter::rowRange(Value k0, Value k1) {
   if (p.hasWindow && p.windowRight)
     right = right ? std::min(*right, *p.windowRight) : *p.windowRight;
   bool sinks = p.hasWindow && p.sinks > 0;
-  Value inSinks = sinks ? cmpI(arith::CmpIPredicate::slt, k0, idx(p.sinks))
-                        : Value();
+  Value inSinks =
+      sinks ? cmpI(arith::CmpIPredicate::slt, k0, idx(p.sinks)) : Value();
   if (right) {
     Value bandLo = maxI(idx(0), sub(sub(k0, shift), idx(*right)));
     // Sink keys are seen whatever the window says; causal still applies.
@@ -204,11 +205,10 @@ Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
   // Lower bounds grow with the row, and so do upper bounds.
   Value full = andI(cmpI(arith::CmpIPredicate::slt, last, lq),
                     cmpI(arith::CmpIPredicate::eq, keyCount, idx(cfg.blockK)));
-  Value band = andI(
-      cmpI(arith::CmpIPredicate::sle,
-           rule::bandInterval(d, p, last, lq, lk).lo, k0),
-      cmpI(arith::CmpIPredicate::sle, k1,
-           rule::bandInterval(d, p, first, lq, lk).hi));
+  Value band = andI(cmpI(arith::CmpIPredicate::sle,
+                         rule::bandInterval(d, p, last, lq, lk).lo, k0),
+                    cmpI(arith::CmpIPredicate::sle, k1,
+                         rule::bandInterval(d, p, first, lq, lk).hi));
   Value sink = cmpI(arith::CmpIPredicate::sle, k1,
                     rule::sinkInterval(d, p, first, lq, lk).hi);
   return andI(full, orI(band, sink));
@@ -217,7 +217,8 @@ Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
 Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
                                    Value keys) {
   RuleArith d(b, loc);
-  Value ok = d.both(d.slt(keys, lk), rule::bandAllowed(d, p, row, keys, lq, lk));
+  Value ok =
+      d.both(d.slt(keys, lk), rule::bandAllowed(d, p, row, keys, lq, lk));
   // Lanes past the last key read the last key (they are not allowed).
   Value clamped = clampKeys(keys);
   if (p.mask) {
@@ -239,9 +240,9 @@ Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
   return ok;
 }
 
-Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
-                                 Value g, Value first, Value k0,
-                                 Value keyCount, Value dq) {
+Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead, Value g,
+                                 Value first, Value k0, Value keyCount,
+                                 Value dq) {
   double log2e = 1.0 / std::log(2.0);
   // Rows past Lq read the last row and add nothing: their P is 0.
   SmallVector<Value> row(mr), rowValid(mr), lse2(mr), rowDot(mr);
@@ -253,9 +254,9 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
     // LSE in the log2 domain; a row without allowed keys (LSE = -inf) gets
     // +inf, so that each of its weights is 0.
     Value lse = scalarAt(p.lse, {batch, head, row[r]});
-    Value noKeys = arith::CmpFOp::create(
-        b, loc, arith::CmpFPredicate::OEQ, lse,
-        fconst(-std::numeric_limits<double>::infinity()));
+    Value noKeys =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, lse,
+                              fconst(-std::numeric_limits<double>::infinity()));
     lse2[r] = select(noKeys, fconst(std::numeric_limits<double>::infinity()),
                      fmul(lse, fconst(log2e)));
     // D = rowsum(dO O).
@@ -263,21 +264,25 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
     for (int64_t e = 0; e < valueVecs; ++e)
       dot = fma(readRow(p.gradOutput, batch, head, row[r], e, p.valueDim),
                 readRow(p.init, batch, head, row[r], e, p.valueDim), dot);
-    rowDot[r] =
-        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, dot,
-                                    arith::FastMathFlags::reassoc);
+    rowDot[r] = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                            dot, arith::FastMathFlags::reassoc);
   }
 
+  // rows . packed: the rows' micro_q x block_k products with a packed
+  // [dim, block_k] tile, in registers.
+  auto timesPacked = [&](Value rowsTensor, Value packed, int64_t dim) {
+    return emitPackedScores(
+        b, loc, cfg, dim,
+        [&](int64_t r, Value d) {
+          return scalarAt(rowsTensor, {batch, head, row[r], d});
+        },
+        [&](Value d, int64_t c) -> Value {
+          return vector::LoadOp::create(b, loc, vecType, packed,
+                                        ValueRange{d, idx(c * lanes)});
+        });
+  };
   // P = 2^(score log2 e - LSE log2 e), masked in partial tiles.
-  SmallVector<Value> s = emitPackedScores(
-      b, loc, cfg, p.headDim,
-      [&](int64_t r, Value d) {
-        return scalarAt(p.query, {batch, head, row[r], d});
-      },
-      [&](Value d, int64_t c) -> Value {
-        return vector::LoadOp::create(b, loc, vecType, keysT,
-                                      ValueRange{d, idx(c * lanes)});
-      });
+  SmallVector<Value> s = timesPacked(p.query, keysT, p.headDim);
   // The score as the forward forms it (scale, softcap, score_mod) and its
   // derivative with respect to q.k, where it is not the constant scale.
   SmallVector<Value> deriv(s.size());
@@ -308,8 +313,8 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c) {
       Value &v = s[r * keyVecs + c];
-      v = math::Exp2Op::create(
-          b, loc, fsub(fmul(v, vconst(log2e)), splat(lse2[r])));
+      v = math::Exp2Op::create(b, loc,
+                               fsub(fmul(v, vconst(log2e)), splat(lse2[r])));
     }
   {
     auto masked = scf::IfOp::create(
@@ -322,11 +327,11 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
           for (int64_t c = 0; c < keyVecs; ++c) {
             Value jv = keyPositions(k0, c);
             for (int64_t r = 0; r < mr; ++r) {
-              Value ok = andI(allowedKeys(batch, head, row[r], jv),
-                              vector::BroadcastOp::create(
-                                b, loc,
-                                VectorType::get({lanes}, b.getI1Type()),
-                                rowValid[r]));
+              Value ok =
+                  andI(allowedKeys(batch, head, row[r], jv),
+                       vector::BroadcastOp::create(
+                           b, loc, VectorType::get({lanes}, b.getI1Type()),
+                           rowValid[r]));
               out[r * keyVecs + c] =
                   select(ok, out[r * keyVecs + c], vconst(0.0));
             }
@@ -347,23 +352,15 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
                                 ValueRange{idx(r), idx(c * lanes)});
 
   // dS = P (dO V^T - D) d score / d (q.k).
-  SmallVector<Value> dp = emitPackedScores(
-      b, loc, cfg, p.valueDim,
-      [&](int64_t r, Value e) {
-        return scalarAt(p.gradOutput, {batch, head, row[r], e});
-      },
-      [&](Value e, int64_t c) -> Value {
-        return vector::LoadOp::create(b, loc, vecType, valuesT,
-                                      ValueRange{e, idx(c * lanes)});
-      });
+  SmallVector<Value> dp = timesPacked(p.gradOutput, valuesT, p.valueDim);
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c) {
       SmallVector<Value> at = {idx(r), idx(c * lanes)};
       Value weight = vector::LoadOp::create(b, loc, vecType, pBuf, at);
-      Value factor = varyingDerivative
-                         ? vector::LoadOp::create(b, loc, vecType, dsBuf, at)
-                               .getResult()
-                         : scale;
+      Value factor =
+          varyingDerivative
+              ? vector::LoadOp::create(b, loc, vecType, dsBuf, at).getResult()
+              : scale;
       Value ds = fmul(fmul(weight, fsub(dp[r * keyVecs + c], splat(rowDot[r]))),
                       factor);
       vector::StoreOp::create(b, loc, ds, dsBuf, at);
@@ -387,8 +384,8 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
           sum[e] = vector::LoadOp::create(b, loc, vecType, acc,
                                           ValueRange{j, idx((e0 + e) * lanes)});
         for (int64_t r = 0; r < mr; ++r) {
-          Value w = splat(memref::LoadOp::create(b, loc, weights,
-                                                 ValueRange{idx(r), j}));
+          Value w = splat(
+              memref::LoadOp::create(b, loc, weights, ValueRange{idx(r), j}));
           for (int64_t e = 0; e < nE; ++e)
             sum[e] = fma(w, rows[r * nE + e], sum[e]);
         }
@@ -408,14 +405,13 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
   for (int64_t e0 = 0; e0 < headVecs; e0 += chunkVecs) {
     int64_t nE = std::min(chunkVecs, headVecs - e0);
     SmallVector<Value> acc = carriedLoop(
-        idx(0), keyCount, idx(1),
-        SmallVector<Value>(mr * nE, vconst(0.0)),
+        idx(0), keyCount, idx(1), SmallVector<Value>(mr * nE, vconst(0.0)),
         [&](Value j, ValueRange carried) {
           SmallVector<Value> next(carried);
           SmallVector<Value> keyRow(nE);
           for (int64_t e = 0; e < nE; ++e)
-            keyRow[e] = readRow(p.key, batch, kvHead, add(k0, j), e0 + e,
-                                p.headDim);
+            keyRow[e] =
+                readRow(p.key, batch, kvHead, add(k0, j), e0 + e, p.headDim);
           for (int64_t r = 0; r < mr; ++r) {
             Value w = splat(
                 memref::LoadOp::create(b, loc, dsBuf, ValueRange{idx(r), j}));
@@ -428,8 +424,7 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead,
       for (int64_t e = 0; e < nE; ++e) {
         SmallVector<Value> at = {idx(0), g, row[r], idx((e0 + e) * lanes)};
         Value old = vector::TransferReadOp::create(
-            b, loc, vecType, dq, at, fconst(0.0),
-            ArrayRef<bool>{headInBounds});
+            b, loc, vecType, dq, at, fconst(0.0), ArrayRef<bool>{headInBounds});
         dq = vector::TransferWriteOp::create(b, loc, fadd(old, acc[r * nE + e]),
                                              dq, at,
                                              ArrayRef<bool>{headInBounds})
@@ -477,24 +472,12 @@ Value BackwardEmitter::sinkLogitsGradient() {
   return linalg::GenericOp::create(
              b, loc, TypeRange{sinkInit.getType()},
              ValueRange{p.lse, rowDot, p.sinkLogits}, ValueRange{sinkInit},
-             maps(3, {{d0, d1, d2}, {d0, d1, d2}, {d1}, {d1}}),
-             {red, par, red},
+             maps(3, {{d0, d1, d2}, {d0, d1, d2}, {d1}, {d1}}), {red, par, red},
              [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value noKey = arith::CmpFOp::create(
-                   nb, l, arith::CmpFPredicate::OEQ, args[0],
-                   arith::ConstantOp::create(
-                       nb, l,
-                       nb.getF32FloatAttr(
-                           -std::numeric_limits<float>::infinity())));
-               Value sinkWeight = math::ExpOp::create(
-                   nb, l, arith::SubFOp::create(nb, l, args[2], args[0]));
-               Value next = arith::SubFOp::create(
-                   nb, l, args[3],
-                   arith::MulFOp::create(nb, l, sinkWeight, args[1]));
                linalg::YieldOp::create(
                    nb, l,
-                   ValueRange{
-                       arith::SelectOp::create(nb, l, noKey, args[3], next)});
+                   ValueRange{AttentionAlgebra(nb, l, p).sinkGradientStep(
+                       args[3], args[0], args[1], args[2])});
              })
       .getResult(0);
 }
@@ -505,8 +488,7 @@ SmallVector<Value> BackwardEmitter::build() {
   Value batches = dimOf(p.query, 0);
   Value numTiles = ceilDiv(lk, cfg.blockK);
   int64_t bk = cfg.blockK;
-  Value gradQ = p.gradInits[0], gradK = p.gradInits[1],
-        gradV = p.gradInits[2];
+  Value gradQ = p.gradInits[0], gradK = p.gradInits[1], gradV = p.gradInits[2];
 
   // With head splits, dK and dV are summed from per-split partials
   // [splits, B, Hkv, Lk, D | Dv] after the tasks, in a fixed order.
@@ -552,8 +534,7 @@ SmallVector<Value> BackwardEmitter::build() {
                   b.getIndexAttr(type.getDimSize(rank - 1))});
     SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
     auto sliceType = RankedTensorType::get(
-        {1, heads, type.getDimSize(rank - 2), type.getDimSize(rank - 1)},
-        f32);
+        {1, heads, type.getDimSize(rank - 2), type.getDimSize(rank - 1)}, f32);
     return std::make_tuple(sliceType, offsets, sizes, strides);
   };
   auto [qType, qOffsets, qSizes, qStrides] =

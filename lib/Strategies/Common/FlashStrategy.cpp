@@ -108,8 +108,7 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
                                       tile.getEntropyResult()));
   };
   MLIRContext *ctx = op->getContext();
-  if (std::string reason;
-      p.isBackward && !isApplicable(op, target, reason))
+  if (std::string reason; p.isBackward && !isApplicable(op, target, reason))
     return op->emitOpError() << "strategy '" << getName() << "': " << reason;
   if (target.kind == TargetDescription::Kind::GPU) {
     GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);

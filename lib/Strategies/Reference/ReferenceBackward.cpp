@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ReferenceBuilder.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
@@ -200,19 +201,10 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
                                 map(4, {d1 * group + d2}), map(4, {d1, d2})},
             ArrayRef<IteratorType>{red, par, par, red},
             [&](OpBuilder &nb, Location l, ValueRange args) {
-              Value noKey = arith::CmpFOp::create(
-                  nb, l, arith::CmpFPredicate::OEQ, args[0],
-                  arith::ConstantOp::create(
-                      nb, l,
-                      nb.getF32FloatAttr(
-                          -std::numeric_limits<float>::infinity())));
-              Value sinkWeight = math::ExpOp::create(
-                  nb, l, arith::SubFOp::create(nb, l, args[2], args[0]));
-              Value term = arith::MulFOp::create(nb, l, sinkWeight, args[1]);
-              Value next = arith::SubFOp::create(nb, l, args[3], term);
-              linalg::YieldOp::create(nb, l,
-                                      ValueRange{arith::SelectOp::create(
-                                          nb, l, noKey, args[3], next)});
+              linalg::YieldOp::create(
+                  nb, l,
+                  ValueRange{AttentionAlgebra(nb, l, p).sinkGradientStep(
+                      args[3], args[0], args[1], args[2])});
             })
             .getResult(0);
     results.push_back(tensor::CollapseShapeOp::create(

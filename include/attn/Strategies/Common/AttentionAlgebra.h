@@ -90,6 +90,11 @@ public:
   /// holds it) in a state whose maximum is `m`: 2^(sink log2(e) - m).
   Value sinkWeight(Value sinkLogit, Value m);
 
+  /// The backward's sum dSink_h = -sum over rows of exp(sink_h - LSE) D,
+  /// one row at a time (f32 scalars): `acc` minus the row's term, or `acc`
+  /// for a row without allowed keys (LSE = -inf), which adds nothing.
+  Value sinkGradientStep(Value acc, Value lse, Value rowDot, Value sinkLogit);
+
   /// The epilogue: O / l (the scalar l broadcast to O's type) in the output
   /// element type `outElem`. A row whose weights sum to 0 is 0, whatever O
   /// holds (0 * NaN from a value read with weight 0). A division, never a

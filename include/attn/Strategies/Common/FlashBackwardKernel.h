@@ -1,4 +1,4 @@
-//===- FlashBackwardKernel.h - FlashAttention-2's backward on the CPU -*- C++ -*-===//
+//===- FlashBackwardKernel.h - FlashAttention-2's backward, CPU -*- C++ -*-===//
 //
 // Emits attn.attention_backward as scf loops of vector ops for the CPU, the
 // way FlashAttention-2 computes it: P is recomputed from the saved LSE, and

@@ -1,0 +1,71 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-set-target="vector-width=512 threads=2" --attn-apply-strategies --canonicalize --cse | FileCheck %s
+
+// The tiled strategy's CPU backward (B = 2, Hkv = 2: four tasks for two
+// threads): one scf.forall task per (batch, KV head) that walks the key tiles (K^T and V^T packed on the stack, dK and
+// dV accumulated there), recomputes P from the LSE with register-blocked
+// vector.fma products, and writes dQ in place. No score matrix is built.
+
+// CHECK-LABEL: func.func @causal_gqa
+// CHECK: scf.forall (%{{.*}}) in (4) shared_outs({{.*}}) -> (tensor<2x4x100x16xf32>, tensor<2x2x90x16xf32>, tensor<2x2x90x16xf32>)
+// CHECK: linalg.fill
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<16x64xf32>
+// CHECK: scf.for
+// CHECK: vector.fma
+// CHECK: math.exp2
+// CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: linalg.reduce
+// CHECK: return
+func.func @causal_gqa(%q: tensor<2x4x100x16xf32>, %k: tensor<2x2x90x16xf32>,
+                      %v: tensor<2x2x90x16xf32>, %o: tensor<2x4x100x16xf32>,
+                      %do: tensor<2x4x100x16xf32>, %lse: tensor<2x4x100xf32>)
+    -> (tensor<2x4x100x16xf32>, tensor<2x2x90x16xf32>, tensor<2x2x90x16xf32>) {
+  %g:3 = attn.attention_backward ins(%q, %k, %v, %o, %do, %lse : tensor<2x4x100x16xf32>, tensor<2x2x90x16xf32>, tensor<2x2x90x16xf32>, tensor<2x4x100x16xf32>, tensor<2x4x100x16xf32>, tensor<2x4x100xf32>)
+      outs(%q, %k, %v : tensor<2x4x100x16xf32>, tensor<2x2x90x16xf32>, tensor<2x2x90x16xf32>)
+      {causal, strategy = #attn.strategy<"tiled">}
+      -> tensor<2x4x100x16xf32>, tensor<2x2x90x16xf32>, tensor<2x2x90x16xf32>
+  return %g#0, %g#1, %g#2 : tensor<2x4x100x16xf32>, tensor<2x2x90x16xf32>, tensor<2x2x90x16xf32>
+}
+
+// -----
+
+// One KV head and two threads: the group's four query heads are split
+// among four tasks (two per thread), whose dK and dV partials
+// [4, B, Hkv, Lk, D] are summed after them.
+
+// CHECK-LABEL: func.func @multi_query
+// CHECK: scf.forall (%{{.*}}) in (4) shared_outs({{.*}}) -> (tensor<1x4x40x16xf32>, tensor<4x1x1x40x16xf32>, tensor<4x1x1x40x16xf32>)
+// CHECK-COUNT-2: linalg.reduce
+func.func @multi_query(%q: tensor<1x4x40x16xf32>, %k: tensor<1x1x40x16xf32>,
+                       %lse: tensor<1x4x40xf32>)
+    -> (tensor<1x4x40x16xf32>, tensor<1x1x40x16xf32>, tensor<1x1x40x16xf32>) {
+  %g:3 = attn.attention_backward ins(%q, %k, %k, %q, %q, %lse : tensor<1x4x40x16xf32>, tensor<1x1x40x16xf32>, tensor<1x1x40x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x40xf32>)
+      outs(%q, %k, %k : tensor<1x4x40x16xf32>, tensor<1x1x40x16xf32>, tensor<1x1x40x16xf32>)
+      {causal, strategy = #attn.strategy<"tiled">}
+      -> tensor<1x4x40x16xf32>, tensor<1x1x40x16xf32>, tensor<1x1x40x16xf32>
+  return %g#0, %g#1, %g#2 : tensor<1x4x40x16xf32>, tensor<1x1x40x16xf32>, tensor<1x1x40x16xf32>
+}
+
+// -----
+
+// What the kernel does not compute yet is declined with the reason.
+func.func @bias(%q: tensor<1x1x8x16xf32>, %bias: tensor<1x1x8x8xf32>,
+                %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf32> {
+  // expected-error @+1 {{strategy 'tiled' cannot compute this op: the CPU backward kernel does not compute a bias operand yet (the reference strategy does)}}
+  %g:4 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8xf32>)
+      bias(%bias : tensor<1x1x8x8xf32>)
+      outs(%q, %q, %q, %bias : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x8xf32>)
+      {strategy = #attn.strategy<"tiled">}
+      -> tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x8xf32>
+  return %g#0 : tensor<1x1x8x16xf32>
+}
+
+// -----
+
+func.func @half(%q: tensor<1x1x8x16xf16>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf16> {
+  // expected-error @+1 {{strategy 'tiled' cannot compute this op: the CPU backward kernel does not compute f16 or bf16 operands yet (the reference strategy does)}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8xf32>)
+      outs(%q, %q, %q : tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>)
+      {strategy = #attn.strategy<"tiled">}
+      -> tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>
+  return %g#0 : tensor<1x1x8x16xf16>
+}
