@@ -61,11 +61,16 @@ func.func @bias(%q: tensor<1x1x8x16xf32>, %bias: tensor<1x1x8x8xf32>,
 
 // -----
 
-func.func @half(%q: tensor<1x1x8x16xf16>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf16> {
-  // expected-error @+1 {{strategy 'tiled' cannot compute this op: the CPU backward kernel does not compute f16 or bf16 operands yet (the reference strategy does)}}
-  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8xf32>)
-      outs(%q, %q, %q : tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>)
+// f16: the gradients are accumulated in f32 tensors and rounded once.
+
+// CHECK-LABEL: func.func @half
+// CHECK: scf.forall (%{{.*}}) in (2) shared_outs({{.*}}) -> (tensor<2x1x8x16xf32>, tensor<2x1x8x16xf32>, tensor<2x1x8x16xf32>)
+// CHECK-COUNT-3: arith.truncf %{{.*}} : f32 to f16
+func.func @half(%q: tensor<2x1x8x16xf16>, %lse: tensor<2x1x8xf32>)
+    -> (tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>) {
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8xf32>)
+      outs(%q, %q, %q : tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>)
       {strategy = #attn.strategy<"tiled">}
-      -> tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>
-  return %g#0 : tensor<1x1x8x16xf16>
+      -> tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>
+  return %g#0, %g#1, %g#2 : tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>
 }

@@ -40,9 +40,6 @@ bool mlir::attn::flashBackwardCanCompute(const AttentionProblem &p,
   };
   if (!p.isBackward)
     return decline("the forward op");
-  for (Value v : {p.query, p.key, p.value, p.init, p.gradOutput})
-    if (!getElementTypeOrSelf(v.getType()).isF32())
-      return decline("f16 or bf16 operands");
   if (p.bias)
     return decline("a bias operand");
   if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
@@ -87,12 +84,15 @@ private:
     return vector::FMAOp::create(b, loc, x, y, acc);
   }
   /// Row `row` of a [B, H, L, E] tensor, columns [e*lanes, +lanes), zero
-  /// past E.
+  /// past E, in f32.
   Value readRow(Value tensor, Value batch, Value head, Value row, int64_t e,
                 int64_t width) {
-    return vector::TransferReadOp::create(
-        b, loc, vecType, tensor, ValueRange{batch, head, row, idx(e * lanes)},
-        fconst(0.0), ArrayRef<bool>{width % lanes == 0});
+    Type elem = getElementTypeOrSelf(tensor.getType());
+    return toF32(vector::TransferReadOp::create(
+        b, loc, VectorType::get({lanes}, elem), tensor,
+        ValueRange{batch, head, row, idx(e * lanes)},
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(elem)),
+        ArrayRef<bool>{width % lanes == 0}));
   }
   Value scalarAt(Value tensor, ValueRange indices) {
     return tensor::ExtractOp::create(b, loc, tensor, indices);
@@ -274,7 +274,7 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead, Value g,
     return emitPackedScores(
         b, loc, cfg, dim,
         [&](int64_t r, Value d) {
-          return scalarAt(rowsTensor, {batch, head, row[r], d});
+          return toF32(scalarAt(rowsTensor, {batch, head, row[r], d}));
         },
         [&](Value d, int64_t c) -> Value {
           return vector::LoadOp::create(b, loc, vecType, packed,
@@ -460,11 +460,13 @@ Value BackwardEmitter::sinkLogitsGradient() {
           maps(4, {{d0, d1, d2, d3}, {d0, d1, d2, d3}, {d0, d1, d2}}),
           {par, par, par, red},
           [&](OpBuilder &nb, Location l, ValueRange args) {
+            KernelBuilder scalar(nb, l, lanes);
             linalg::YieldOp::create(
                 nb, l,
                 ValueRange{arith::AddFOp::create(
                     nb, l, args[2],
-                    arith::MulFOp::create(nb, l, args[0], args[1]))});
+                    arith::MulFOp::create(nb, l, scalar.toF32(args[0]),
+                                          scalar.toF32(args[1])))});
           })
           .getResult(0);
   // Rows with LSE = -inf saw no key: they add nothing.
@@ -490,11 +492,12 @@ SmallVector<Value> BackwardEmitter::build() {
   int64_t bk = cfg.blockK;
   Value gradQ = p.gradInits[0], gradK = p.gradInits[1], gradV = p.gradInits[2];
 
-  // With head splits, dK and dV are summed from per-split partials
-  // [splits, B, Hkv, Lk, D | Dv] after the tasks, in a fixed order.
-  auto partialOf = [&](Value grad) -> Value {
+  // An f32 tensor of `grad`'s shape, with `leading` splits in front.
+  auto f32Like = [&](Value grad, std::optional<int64_t> leading) -> Value {
     auto type = cast<RankedTensorType>(grad.getType());
-    SmallVector<int64_t> shape = {splits};
+    SmallVector<int64_t> shape;
+    if (leading)
+      shape.push_back(*leading);
     llvm::append_range(shape, type.getShape());
     SmallVector<Value> dynamic;
     for (int64_t d = 0; d < 4; ++d)
@@ -502,12 +505,21 @@ SmallVector<Value> BackwardEmitter::build() {
         dynamic.push_back(tensor::DimOp::create(b, loc, grad, d));
     return tensor::EmptyOp::create(b, loc, shape, f32, dynamic);
   };
-  Value sharedK = splits == 1 ? gradK : partialOf(gradK);
-  Value sharedV = splits == 1 ? gradV : partialOf(gradV);
+  // f16/bf16 gradients are accumulated in f32 and rounded once at the end.
+  bool lowPrecision = !p.elementType.isF32();
+  // With head splits, dK and dV are summed from per-split partials
+  // [splits, B, Hkv, Lk, D | Dv] after the tasks, in a fixed order.
+  auto sharedKV = [&](Value grad) -> Value {
+    if (splits > 1)
+      return f32Like(grad, splits);
+    return lowPrecision ? f32Like(grad, std::nullopt) : grad;
+  };
+  Value sharedQ = lowPrecision ? f32Like(gradQ, std::nullopt) : gradQ;
+  Value sharedK = sharedKV(gradK), sharedV = sharedKV(gradV);
   int64_t tasksPerBatch = p.headsKV * splits;
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{mul(batches, idx(tasksPerBatch))},
-      ValueRange{gradQ, sharedK, sharedV}, std::nullopt);
+      ValueRange{sharedQ, sharedK, sharedV}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getTerminator());
   Value task = forall.getInductionVar(0);
@@ -571,7 +583,7 @@ SmallVector<Value> BackwardEmitter::build() {
             Value inside = cmpI(arith::CmpIPredicate::slt, j, keyCount);
             Value key = minI(add(k0, j), sub(lk, idx(1)));
             forLoop(idx(0), idx(dim), idx(1), [&](Value d) {
-              Value v = scalarAt(source, {batch, kvHead, key, d});
+              Value v = toF32(scalarAt(source, {batch, kvHead, key, d}));
               memref::StoreOp::create(b, loc, select(inside, v, fconst(0.0)),
                                       packed, ValueRange{d, j});
             });
@@ -637,22 +649,43 @@ SmallVector<Value> BackwardEmitter::build() {
   b.setInsertionPointAfter(forall);
   if (p.sinkLogits)
     grads.push_back(sinkLogitsGradient());
-  if (splits == 1)
-    return grads;
   SmallVector<Value> inits = {gradK, gradV};
-  for (auto [k, init] : llvm::enumerate(inits))
-    grads[k + 1] =
-        linalg::ReduceOp::create(
-            b, loc, ValueRange{grads[k + 1]},
-            ValueRange{
-                linalg::FillOp::create(b, loc, fconst(0.0), init).getResult(0)},
-            ArrayRef<int64_t>{0},
-            [](OpBuilder &nb, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  nb, l,
-                  ValueRange{arith::AddFOp::create(nb, l, args[0], args[1])});
-            })
-            .getResult(0);
+  if (splits > 1)
+    for (auto [k, init] : llvm::enumerate(inits)) {
+      Value sum = lowPrecision ? f32Like(init, std::nullopt) : init;
+      grads[k + 1] =
+          linalg::ReduceOp::create(
+              b, loc, ValueRange{grads[k + 1]},
+              ValueRange{linalg::FillOp::create(b, loc, fconst(0.0), sum)
+                             .getResult(0)},
+              ArrayRef<int64_t>{0},
+              [](OpBuilder &nb, Location l, ValueRange args) {
+                linalg::YieldOp::create(
+                    nb, l,
+                    ValueRange{arith::AddFOp::create(nb, l, args[0], args[1])});
+              })
+              .getResult(0);
+    }
+  if (lowPrecision) {
+    // Rounded into the inits, elementwise.
+    for (unsigned k = 0; k < 3; ++k) {
+      Value init = p.gradInits[k];
+      auto type = cast<RankedTensorType>(init.getType());
+      AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+      grads[k] = linalg::GenericOp::create(
+                     b, loc, TypeRange{type}, ValueRange{grads[k]},
+                     ValueRange{init}, ArrayRef<AffineMap>{id, id},
+                     SmallVector<utils::IteratorType>(
+                         type.getRank(), utils::IteratorType::parallel),
+                     [&](OpBuilder &nb, Location l, ValueRange args) {
+                       linalg::YieldOp::create(
+                           nb, l,
+                           ValueRange{arith::TruncFOp::create(
+                               nb, l, type.getElementType(), args[0])});
+                     })
+                     .getResult(0);
+    }
+  }
   return grads;
 }
 

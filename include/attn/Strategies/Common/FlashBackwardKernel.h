@@ -33,9 +33,9 @@
 namespace mlir::attn {
 
 /// Whether the CPU backward kernel computes `p` (an attn.attention_backward):
-/// f32 operands; causal, window, sinks, GQA, scale, softcap, a mask,
-/// score_mod, mask_mod and sink logits; no bias yet. Otherwise sets
-/// `reason`.
+/// f32, f16 or bf16 operands (math in f32, the gradients rounded once);
+/// causal, window, sinks, GQA, scale, softcap, a mask, score_mod, mask_mod
+/// and sink logits; no bias yet. Otherwise sets `reason`.
 bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 
 /// How many tasks share the query heads of a GQA group, so that there are
