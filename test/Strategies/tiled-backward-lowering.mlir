@@ -47,16 +47,22 @@ func.func @multi_query(%q: tensor<1x4x40x16xf32>, %k: tensor<1x1x40x16xf32>,
 
 // -----
 
-// What the kernel does not compute yet is declined with the reason.
-func.func @bias(%q: tensor<1x1x8x16xf32>, %bias: tensor<1x1x8x8xf32>,
-                %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf32> {
-  // expected-error @+1 {{strategy 'tiled' cannot compute this op: the CPU backward kernel does not compute a bias operand yet (the reference strategy does)}}
-  %g:4 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8xf32>)
-      bias(%bias : tensor<1x1x8x8xf32>)
-      outs(%q, %q, %q, %bias : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x8xf32>)
+// A bias broadcast over the heads: dBias is summed over them after the
+// tasks, from f32 [B, Hq, Lq, Lk] sums.
+
+// CHECK-LABEL: func.func @head_broadcast_bias
+// CHECK: scf.forall (%{{.*}}) in (4) shared_outs({{.*}}) -> (tensor<2x2x8x12xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel", "parallel"]
+// CHECK: tensor.expand_shape {{.*}} into tensor<2x1x8x12xf32>
+func.func @head_broadcast_bias(%q: tensor<2x2x8x16xf32>, %k: tensor<2x2x12x16xf32>,
+                               %bias: tensor<2x1x8x12xf32>, %lse: tensor<2x2x8xf32>)
+    -> tensor<2x1x8x12xf32> {
+  %g:4 = attn.attention_backward ins(%q, %k, %k, %q, %q, %lse : tensor<2x2x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8xf32>)
+      bias(%bias : tensor<2x1x8x12xf32>)
+      outs(%q, %k, %k, %bias : tensor<2x2x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x16xf32>, tensor<2x1x8x12xf32>)
       {strategy = #attn.strategy<"tiled">}
-      -> tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x8xf32>
-  return %g#0 : tensor<1x1x8x16xf32>
+      -> tensor<2x2x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x16xf32>, tensor<2x1x8x12xf32>
+  return %g#3 : tensor<2x1x8x12xf32>
 }
 
 // -----
@@ -73,4 +79,19 @@ func.func @half(%q: tensor<2x1x8x16xf16>, %lse: tensor<2x1x8xf32>)
       {strategy = #attn.strategy<"tiled">}
       -> tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>
   return %g#0, %g#1, %g#2 : tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>, tensor<2x1x8x16xf16>
+}
+
+// -----
+
+// The GPU backward kernel is not written: on a GPU target tiled declines
+// the op with the reason (selection picks the reference, on the host).
+module attributes {attn.target = #attn.target<kind = "gpu">} {
+func.func @gpu(%q: tensor<1x1x8x16xf32>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf32> {
+  // expected-error @+1 {{strategy 'tiled' cannot compute this op: the GPU backward kernel is not written yet (the reference strategy computes the backward on the host)}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8xf32>)
+      outs(%q, %q, %q : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>)
+      {strategy = #attn.strategy<"tiled">}
+      -> tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>
+  return %g#0 : tensor<1x1x8x16xf32>
+}
 }

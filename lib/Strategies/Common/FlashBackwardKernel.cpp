@@ -40,8 +40,6 @@ bool mlir::attn::flashBackwardCanCompute(const AttentionProblem &p,
   };
   if (!p.isBackward)
     return decline("the forward op");
-  if (p.bias)
-    return decline("a bias operand");
   if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
     reason = "head dimensions above " + std::to_string(kMaxFlashHeadDim) +
              " would unroll into enormous IR";
@@ -87,12 +85,17 @@ private:
   /// past E, in f32.
   Value readRow(Value tensor, Value batch, Value head, Value row, int64_t e,
                 int64_t width) {
+    return readAt(tensor, {batch, head, row, idx(e * lanes)},
+                  width % lanes == 0);
+  }
+  /// `lanes` elements of a rank-4 tensor along its last dimension from
+  /// `indices`, in f32 (zero past the end unless `inBounds`).
+  Value readAt(Value tensor, ValueRange indices, bool inBounds) {
     Type elem = getElementTypeOrSelf(tensor.getType());
     return toF32(vector::TransferReadOp::create(
-        b, loc, VectorType::get({lanes}, elem), tensor,
-        ValueRange{batch, head, row, idx(e * lanes)},
+        b, loc, VectorType::get({lanes}, elem), tensor, indices,
         arith::ConstantOp::create(b, loc, b.getZeroAttr(elem)),
-        ArrayRef<bool>{width % lanes == 0}));
+        ArrayRef<bool>{inBounds}));
   }
   Value scalarAt(Value tensor, ValueRange indices) {
     return tensor::ExtractOp::create(b, loc, tensor, indices);
@@ -144,6 +147,10 @@ private:
   Value clampedKeys(Value k0, int64_t c) {
     return clampKeys(keyPositions(k0, c));
   }
+  /// dBias from its f32 [B, Hq, Lq, Lk] sums: summed over the dimensions
+  /// the bias broadcasts (size 1 where the scores have more), in the
+  /// init's element type.
+  Value finishBiasGradient(Value full);
   /// dSink[h] = -sum_{b,i} exp(sink_h - LSE) rowsum(dO O) over the rows
   /// with some allowed key (DESIGN: the sink's weight carries no value).
   Value sinkLogitsGradient();
@@ -151,8 +158,9 @@ private:
   /// g-th of the task's heads) against the key tile at `k0`: accumulates dK
   /// and dV on the stack and returns dQ (the task's heads) with its rows
   /// updated.
-  Value microTile(Value batch, Value head, Value kvHead, Value g, Value first,
-                  Value k0, Value keyCount, Value dq);
+  SmallVector<Value> microTile(Value batch, Value head, Value kvHead, Value g,
+                               Value first, Value k0, Value keyCount,
+                               ValueRange grads);
 
   const AttentionProblem &p;
   FlashKernelConfig cfg;
@@ -240,9 +248,13 @@ Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
   return ok;
 }
 
-Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead, Value g,
-                                 Value first, Value k0, Value keyCount,
-                                 Value dq) {
+SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
+                                              Value kvHead, Value g,
+                                              Value first, Value k0,
+                                              Value keyCount,
+                                              ValueRange grads) {
+  Value dq = grads[0];
+  Value dbias = p.bias ? grads[1] : Value();
   double log2e = 1.0 / std::log(2.0);
   // Rows past Lq read the last row and add nothing: their P is 0.
   SmallVector<Value> row(mr), rowValid(mr), lse2(mr), rowDot(mr);
@@ -283,21 +295,30 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead, Value g,
   };
   // P = 2^(score log2 e - LSE log2 e), masked in partial tiles.
   SmallVector<Value> s = timesPacked(p.query, keysT, p.headDim);
-  // The score as the forward forms it (scale, softcap, score_mod) and its
-  // derivative with respect to q.k, where it is not the constant scale.
+  // The score as the forward forms it (scale, bias, softcap, score_mod)
+  // and its derivative with respect to the biased score x = scale q.k +
+  // bias, where it is not 1.
   SmallVector<Value> deriv(s.size());
   Value scale = vconst(p.scale);
   bool varyingDerivative = p.softcap || p.scoreMod;
+  auto biasType =
+      p.bias ? cast<RankedTensorType>(p.bias.getType()) : RankedTensorType();
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c) {
       Value v = fmul(s[r * keyVecs + c], scale);
-      Value dv = scale;
+      if (p.bias) {
+        Value bb = biasType.getDimSize(0) == 1 ? idx(0) : batch;
+        Value bh = biasType.getDimSize(1) == 1 ? idx(0) : head;
+        v = fadd(v, readAt(p.bias, {bb, bh, row[r], add(k0, idx(c * lanes))},
+                           /*inBounds=*/false));
+      }
+      Value dv = vconst(1.0);
       if (p.softcap) {
         // score = cap tanh(x / cap); d score / d x = 1 - tanh^2.
         Value t =
             math::TanhOp::create(b, loc, fmul(v, vconst(1.0 / *p.softcap)));
         v = fmul(t, vconst(*p.softcap));
-        dv = fmul(scale, fsub(vconst(1.0), fmul(t, t)));
+        dv = fsub(vconst(1.0), fmul(t, t));
       }
       if (p.scoreMod) {
         // Lanes past the last key read the last key's position (they are
@@ -351,19 +372,39 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead, Value g,
         vector::StoreOp::create(b, loc, deriv[r * keyVecs + c], dsBuf,
                                 ValueRange{idx(r), idx(c * lanes)});
 
-  // dS = P (dO V^T - D) d score / d (q.k).
+  // dS = P (dO V^T - D) d score / d x: the bias's gradient, and times the
+  // scale, that of q.k.
   SmallVector<Value> dp = timesPacked(p.gradOutput, valuesT, p.valueDim);
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c) {
       SmallVector<Value> at = {idx(r), idx(c * lanes)};
       Value weight = vector::LoadOp::create(b, loc, vecType, pBuf, at);
-      Value factor =
-          varyingDerivative
-              ? vector::LoadOp::create(b, loc, vecType, dsBuf, at).getResult()
-              : scale;
-      Value ds = fmul(fmul(weight, fsub(dp[r * keyVecs + c], splat(rowDot[r]))),
-                      factor);
-      vector::StoreOp::create(b, loc, ds, dsBuf, at);
+      Value ds = fmul(weight, fsub(dp[r * keyVecs + c], splat(rowDot[r])));
+      if (varyingDerivative)
+        ds = fmul(ds, vector::LoadOp::create(b, loc, vecType, dsBuf, at));
+      if (dbias) {
+        // Rows past Lq (clamped to the last row) write nothing.
+        Value base = dbias;
+        auto write = scf::IfOp::create(
+            b, loc, rowValid[r],
+            [&](OpBuilder &nb, Location l) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(nb.getInsertionBlock(),
+                                  nb.getInsertionPoint());
+              Value next =
+                  vector::TransferWriteOp::create(
+                      b, loc, ds, base,
+                      ValueRange{idx(0), g, row[r], add(k0, idx(c * lanes))},
+                      ArrayRef<bool>{false})
+                      .getResult();
+              scf::YieldOp::create(b, loc, next);
+            },
+            [&](OpBuilder &nb, Location l) {
+              scf::YieldOp::create(nb, l, base);
+            });
+        dbias = write.getResult(0);
+      }
+      vector::StoreOp::create(b, loc, fmul(ds, scale), dsBuf, at);
     }
 
   // acc[j] += sum_r w[r, j] rows[r] over the tile's keys j, where w is P
@@ -431,7 +472,68 @@ Value BackwardEmitter::microTile(Value batch, Value head, Value kvHead, Value g,
                  .getResult();
       }
   }
-  return dq;
+  if (dbias)
+    return {dq, dbias};
+  return {dq};
+}
+
+Value BackwardEmitter::finishBiasGradient(Value full) {
+  Value init = p.gradInits[3];
+  auto initType = cast<RankedTensorType>(init.getType());
+  // Kept dimensions: those the bias does not broadcast, and Lq, Lk.
+  SmallVector<bool> kept = {initType.getDimSize(0) != 1,
+                            initType.getDimSize(1) != 1, true, true};
+  SmallVector<AffineExpr> keptExprs;
+  SmallVector<OpFoldResult> keptSizes;
+  SmallVector<utils::IteratorType> iterators;
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (unsigned d = 0; d < 4; ++d) {
+    iterators.push_back(kept[d] ? utils::IteratorType::parallel
+                                : utils::IteratorType::reduction);
+    pending.push_back(d);
+    if (kept[d]) {
+      keptExprs.push_back(b.getAffineDimExpr(d));
+      keptSizes.push_back(tensor::getMixedSize(b, loc, full, d));
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  Value sumInit =
+      linalg::FillOp::create(
+          b, loc, fconst(0.0),
+          tensor::EmptyOp::create(b, loc, keptSizes, f32).getResult())
+          .getResult(0);
+  Value sum =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{sumInit.getType()}, ValueRange{full},
+          ValueRange{sumInit},
+          ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4),
+                              AffineMap::get(4, 0, keptExprs, b.getContext())},
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, l,
+                ValueRange{arith::AddFOp::create(nb, l, args[1], args[0])});
+          })
+          .getResult(0);
+  SmallVector<OpFoldResult> initSizes = tensor::getMixedSizes(b, loc, init);
+  Value expanded = tensor::ExpandShapeOp::create(b, loc, initType.clone(f32),
+                                                 sum, groups, initSizes);
+  if (initType.getElementType().isF32())
+    return expanded;
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{initType}, ValueRange{expanded},
+             ValueRange{init}, ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   ValueRange{arith::TruncFOp::create(
+                       nb, l, initType.getElementType(), args[0])});
+             })
+      .getResult(0);
 }
 
 Value BackwardEmitter::sinkLogitsGradient() {
@@ -516,10 +618,31 @@ SmallVector<Value> BackwardEmitter::build() {
   };
   Value sharedQ = lowPrecision ? f32Like(gradQ, std::nullopt) : gradQ;
   Value sharedK = sharedKV(gradK), sharedV = sharedKV(gradV);
+  SmallVector<Value> sharedOuts = {sharedQ, sharedK, sharedV};
+  // dBias: straight into its init when it has the scores' shape and f32;
+  // else per (batch, query head) in f32, summed over the dimensions the
+  // bias broadcasts and rounded after the tasks.
+  bool biasDirect = false;
+  if (p.bias) {
+    auto type = cast<RankedTensorType>(p.gradInits[3].getType());
+    biasDirect = !lowPrecision && type.getDimSize(0) == p.batch &&
+                 type.getDimSize(1) == p.headsQ;
+    sharedOuts.push_back(biasDirect
+                             ? p.gradInits[3]
+                             : tensor::EmptyOp::create(
+                                   b, loc,
+                                   SmallVector<OpFoldResult>{
+                                       tensor::getMixedSize(b, loc, p.query, 0),
+                                       b.getIndexAttr(p.headsQ),
+                                       tensor::getMixedSize(b, loc, p.query, 2),
+                                       tensor::getMixedSize(b, loc, p.key, 2)},
+                                   f32)
+                                   .getResult());
+  }
   int64_t tasksPerBatch = p.headsKV * splits;
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{mul(batches, idx(tasksPerBatch))},
-      ValueRange{sharedQ, sharedK, sharedV}, std::nullopt);
+      sharedOuts, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getTerminator());
   Value task = forall.getInductionVar(0);
@@ -543,7 +666,7 @@ SmallVector<Value> BackwardEmitter::build() {
     offsets.append({batch, head, b.getIndexAttr(0), b.getIndexAttr(0)});
     sizes.append({b.getIndexAttr(1), b.getIndexAttr(heads),
                   tensor::getMixedSize(b, loc, tensor, rank - 2),
-                  b.getIndexAttr(type.getDimSize(rank - 1))});
+                  tensor::getMixedSize(b, loc, tensor, rank - 1)});
     SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
     auto sliceType = RankedTensorType::get(
         {1, heads, type.getDimSize(rank - 2), type.getDimSize(rank - 1)}, f32);
@@ -560,6 +683,18 @@ SmallVector<Value> BackwardEmitter::build() {
                                             kSizes, kStrides);
   Value dv = tensor::ExtractSliceOp::create(b, loc, vType, shared[2], vOffsets,
                                             vSizes, vStrides);
+  SmallVector<Value> taskGrads = {dq, dk, dv};
+  auto [biasType, biasOffsets, biasSizes, biasStrides] =
+      p.bias ? sliceOf(shared[3], firstHead, headsPerSplit)
+             : sliceOf(shared[0], firstHead, headsPerSplit);
+  if (p.bias)
+    taskGrads.push_back(
+        linalg::FillOp::create(
+            b, loc, fconst(0.0),
+            tensor::ExtractSliceOp::create(b, loc, biasType, shared[3],
+                                           biasOffsets, biasSizes, biasStrides)
+                .getResult())
+            .getResult(0));
 
   auto stackBuffer = [&](int64_t rows, int64_t cols) -> Value {
     return memref::AllocaOp::create(b, loc, MemRefType::get({rows, cols}, f32),
@@ -573,7 +708,7 @@ SmallVector<Value> BackwardEmitter::build() {
   dsBuf = stackBuffer(mr, bk);
 
   SmallVector<Value> results = carriedLoop(
-      idx(0), numTiles, idx(1), ValueRange{dq, dk, dv},
+      idx(0), numTiles, idx(1), taskGrads,
       [&](Value tile, ValueRange carried) -> SmallVector<Value> {
         Value k0 = mul(tile, idx(bk));
         Value keyCount = minI(idx(bk), sub(lk, k0));
@@ -602,17 +737,21 @@ SmallVector<Value> BackwardEmitter::build() {
         zero(dvAcc, valueVecs);
 
         auto [rowLo, rowHi] = rowRange(k0, add(k0, sub(keyCount, idx(1))));
-        Value dqNext = carriedLoop(
-            idx(0), idx(headsPerSplit), idx(1), ValueRange{carried[0]},
+        // dQ and dBias of the task's heads.
+        SmallVector<Value> rowGrads = {carried[0]};
+        if (p.bias)
+          rowGrads.push_back(carried[3]);
+        rowGrads = carriedLoop(
+            idx(0), idx(headsPerSplit), idx(1), rowGrads,
             [&](Value g, ValueRange gCarried) -> SmallVector<Value> {
               Value head = add(firstHead, g);
               return carriedLoop(
                   rowLo, rowHi, idx(mr), gCarried,
                   [&](Value first, ValueRange rCarried) -> SmallVector<Value> {
-                    return {microTile(batch, head, kvHead, g, first, k0,
-                                      keyCount, rCarried[0])};
+                    return microTile(batch, head, kvHead, g, first, k0,
+                                     keyCount, rCarried);
                   });
-            })[0];
+            });
 
         // The tile's rows of dK and dV.
         auto writeRows = [&](Value acc, Value out, int64_t vecs,
@@ -634,8 +773,12 @@ SmallVector<Value> BackwardEmitter::build() {
                 return {next};
               })[0];
         };
-        return {dqNext, writeRows(dkAcc, carried[1], headVecs, p.headDim),
-                writeRows(dvAcc, carried[2], valueVecs, p.valueDim)};
+        SmallVector<Value> next = {
+            rowGrads[0], writeRows(dkAcc, carried[1], headVecs, p.headDim),
+            writeRows(dvAcc, carried[2], valueVecs, p.valueDim)};
+        if (p.bias)
+          next.push_back(rowGrads[1]);
+        return next;
       });
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
@@ -645,8 +788,13 @@ SmallVector<Value> BackwardEmitter::build() {
                                         kSizes, kStrides);
   tensor::ParallelInsertSliceOp::create(b, loc, results[2], shared[2], vOffsets,
                                         vSizes, vStrides);
+  if (p.bias)
+    tensor::ParallelInsertSliceOp::create(b, loc, results[3], shared[3],
+                                          biasOffsets, biasSizes, biasStrides);
   SmallVector<Value> grads(forall.getResults());
   b.setInsertionPointAfter(forall);
+  if (p.bias && !biasDirect)
+    grads[3] = finishBiasGradient(grads[3]);
   if (p.sinkLogits)
     grads.push_back(sinkLogitsGradient());
   SmallVector<Value> inits = {gradK, gradV};

@@ -34,8 +34,9 @@ namespace mlir::attn {
 
 /// Whether the CPU backward kernel computes `p` (an attn.attention_backward):
 /// f32, f16 or bf16 operands (math in f32, the gradients rounded once);
-/// causal, window, sinks, GQA, scale, softcap, a mask, score_mod, mask_mod
-/// and sink logits; no bias yet. Otherwise sets `reason`.
+/// causal, window, sinks, GQA, scale, softcap, a mask, a bias, score_mod,
+/// mask_mod and sink logits. Otherwise (head dimensions the kernel does not
+/// unroll) sets `reason`.
 bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 
 /// How many tasks share the query heads of a GQA group, so that there are
@@ -43,8 +44,8 @@ bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 /// size (1 without GQA).
 int64_t flashBackwardHeadSplits(const AttentionProblem &p, int64_t threads);
 
-/// Emits the kernel before `problem.op` and returns dQ, dK, dV and, with
-/// sink logits, dSink (uses
+/// Emits the kernel before `problem.op` and returns dQ, dK, dV and, with a
+/// bias and sink logits, dBias and dSink (uses
 /// `config`'s block_k, micro_q, lanes, block_dv and unroll_d). `headSplits`
 /// divides the group size; each split's dK and dV partials take
 /// B Hkv Lk (D + Dv) floats.
