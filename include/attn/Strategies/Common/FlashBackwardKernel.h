@@ -17,7 +17,10 @@
 //         S = Q K^T, dP = dO V^T          register-blocked (emitPackedScores)
 //         P = exp(score - LSE), dS = P (dP - rowsum(dO O)) dscore/d(q.k)
 //         dV += P^T dO, dK += dS^T Q, dQ += dS K
-// Extra memory is the stack scratch of each task: O(block_k (D + Dv)).
+// Extra memory is the stack scratch of each task, O(block_k (D + Dv)); and
+// f32 copies of the gradients for f16/bf16 operands, the head split's dK/dV
+// partials, and f32 [B, Hq, Lq, Lk] sums for a bias that broadcasts or is
+// not f32.
 //
 //===----------------------------------------------------------------------===//
 
