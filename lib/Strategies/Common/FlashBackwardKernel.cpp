@@ -147,6 +147,8 @@ private:
   /// the bias broadcasts (size 1 where the scores have more), in the
   /// init's element type.
   Value finishBiasGradient(Value full);
+  /// f32 `sums` rounded into `init`'s element type, elementwise.
+  Value roundInto(Value sums, Value init);
   /// dSink[h] = -sum_{b,i} exp(sink_h - LSE) rowsum(dO O) over the rows
   /// with some allowed key (DESIGN: the sink's weight carries no value).
   Value sinkLogitsGradient();
@@ -518,16 +520,22 @@ Value BackwardEmitter::finishBiasGradient(Value full) {
                                                  sum, groups, initSizes);
   if (initType.getElementType().isF32())
     return expanded;
-  AffineMap id = b.getMultiDimIdentityMap(4);
+  return roundInto(expanded, init);
+}
+
+Value BackwardEmitter::roundInto(Value sums, Value init) {
+  auto type = cast<RankedTensorType>(init.getType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
   return linalg::GenericOp::create(
-             b, loc, TypeRange{initType}, ValueRange{expanded},
-             ValueRange{init}, ArrayRef<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+             b, loc, TypeRange{type}, ValueRange{sums}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
              [&](OpBuilder &nb, Location l, ValueRange args) {
                linalg::YieldOp::create(
                    nb, l,
                    ValueRange{arith::TruncFOp::create(
-                       nb, l, initType.getElementType(), args[0])});
+                       nb, l, type.getElementType(), args[0])});
              })
       .getResult(0);
 }
@@ -810,26 +818,9 @@ SmallVector<Value> BackwardEmitter::build() {
               })
               .getResult(0);
     }
-  if (lowPrecision) {
-    // Rounded into the inits, elementwise.
-    for (unsigned k = 0; k < 3; ++k) {
-      Value init = p.gradInits[k];
-      auto type = cast<RankedTensorType>(init.getType());
-      AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-      grads[k] = linalg::GenericOp::create(
-                     b, loc, TypeRange{type}, ValueRange{grads[k]},
-                     ValueRange{init}, ArrayRef<AffineMap>{id, id},
-                     SmallVector<utils::IteratorType>(
-                         type.getRank(), utils::IteratorType::parallel),
-                     [&](OpBuilder &nb, Location l, ValueRange args) {
-                       linalg::YieldOp::create(
-                           nb, l,
-                           ValueRange{arith::TruncFOp::create(
-                               nb, l, type.getElementType(), args[0])});
-                     })
-                     .getResult(0);
-    }
-  }
+  if (lowPrecision)
+    for (unsigned k = 0; k < 3; ++k)
+      grads[k] = roundInto(grads[k], p.gradInits[k]);
   return grads;
 }
 
