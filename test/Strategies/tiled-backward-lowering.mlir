@@ -95,3 +95,28 @@ func.func @gpu(%q: tensor<1x1x8x16xf32>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x
   return %g#0 : tensor<1x1x8x16xf32>
 }
 }
+
+// -----
+
+// block_q sizes the forward's query blocks; the backward has none, so a
+// written one is refused rather than ignored.
+func.func @block_q(%q: tensor<1x1x8x16xf32>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf32> {
+  // expected-error @+1 {{tiled strategy parameter block_q does not apply to attn.attention_backward: its tasks walk the keys in tiles of block_k, with micro-tiles of micro_q query rows}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8xf32>)
+      outs(%q, %q, %q : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>)
+      {strategy = #attn.strategy<"tiled", {block_q = 64}>}
+      -> tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>
+  return %g#0 : tensor<1x1x8x16xf32>
+}
+
+// -----
+
+// A backward task's stack scratch grows with block_k and D + Dv.
+func.func @block_k(%q: tensor<1x1x8x1024xf32>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x1024xf32> {
+  // expected-error @+1 {{tiled strategy parameter block_k = 256 is out of range: a backward task's scratch (K^T, V^T, dK, dV of block_k keys, D = 1024, Dv = 1024) takes 4108 KiB of stack, more than the 2048 KiB limit}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>, tensor<1x1x8xf32>)
+      outs(%q, %q, %q : tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>)
+      {strategy = #attn.strategy<"tiled", {block_k = 256}>}
+      -> tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>
+  return %g#0 : tensor<1x1x8x1024xf32>
+}

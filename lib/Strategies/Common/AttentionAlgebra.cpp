@@ -46,14 +46,7 @@ Value AttentionAlgebra::finishScore(Value s, Value bias,
                                     function_ref<Value(Value)> scoreMod) {
   if (bias)
     s = arith::AddFOp::create(b, loc, s, bias);
-  if (p.softcap) {
-    // cap tanh(s / cap), with the division as a multiplication.
-    s = arith::MulFOp::create(
-        b, loc, constant(s, *p.softcap),
-        math::TanhOp::create(
-            b, loc,
-            arith::MulFOp::create(b, loc, s, constant(s, 1.0 / *p.softcap))));
-  }
+  s = softcap(s).first;
   if (scoreMod)
     s = scoreMod(s);
   const ScoreFunction &fn = *p.score.getFunction();
@@ -64,6 +57,19 @@ Value AttentionAlgebra::finishScore(Value s, Value bias,
   if (!tracksMax())
     s = fn.weight(b, loc, s, Value());
   return s;
+}
+
+std::pair<Value, Value> AttentionAlgebra::softcap(Value x, bool derivative) {
+  if (!p.softcap)
+    return {x, Value()};
+  // cap tanh(x / cap), with the division as a multiplication.
+  Value t = math::TanhOp::create(
+      b, loc, arith::MulFOp::create(b, loc, x, constant(x, 1.0 / *p.softcap)));
+  Value capped = arith::MulFOp::create(b, loc, constant(x, *p.softcap), t);
+  if (!derivative)
+    return {capped, Value()};
+  return {capped, arith::SubFOp::create(b, loc, constant(x, 1.0),
+                                        arith::MulFOp::create(b, loc, t, t))};
 }
 
 double AttentionAlgebra::initialMax() const {

@@ -123,23 +123,9 @@ private:
   /// The positions (i32) of key vector c of the tile at k0, and the same
   /// with lanes past the last key clamped to it (what the mods read).
   Value keyPositions(Value k0, int64_t c) {
-    VectorType type = VectorType::get({lanes}, b.getI32Type());
-    SmallVector<Attribute> iota;
-    for (int64_t x = 0; x < lanes; ++x)
-      iota.push_back(b.getI32IntegerAttr(x));
-    Value base = arith::IndexCastOp::create(b, loc, b.getI32Type(),
-                                            add(k0, idx(c * lanes)));
-    return arith::AddIOp::create(
-        b, loc, vector::BroadcastOp::create(b, loc, type, base),
-        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, iota)));
+    return lanePositions(add(k0, idx(c * lanes)));
   }
-  Value clampKeys(Value keys) {
-    Value last =
-        arith::IndexCastOp::create(b, loc, b.getI32Type(), sub(lk, idx(1)));
-    return arith::MinSIOp::create(
-        b, loc, keys,
-        vector::BroadcastOp::create(b, loc, keys.getType(), last));
-  }
+  Value clampKeys(Value keys) { return clampPositions(keys, sub(lk, idx(1))); }
   Value clampedKeys(Value k0, int64_t c) {
     return clampKeys(keyPositions(k0, c));
   }
@@ -149,6 +135,9 @@ private:
   Value finishBiasGradient(Value full);
   /// f32 `sums` rounded into `init`'s element type, elementwise.
   Value roundInto(Value sums, Value init);
+  /// D = rowsum(dO O) [B, Hq, Lq] in f32, once per call (FlashAttention-2's
+  /// preprocessing): every key tile of a row and dSink read it.
+  Value rowDotProducts();
   /// dSink[h] = -sum_{b,i} exp(sink_h - LSE) rowsum(dO O) over the rows
   /// with some allowed key (DESIGN: the sink's weight carries no value).
   Value sinkLogitsGradient();
@@ -167,6 +156,8 @@ private:
   /// each; with splits > 1 each task's dK and dV are partial sums.
   int64_t splits, headsPerSplit;
   Value lq, lk;
+  /// rowDotProducts() of the call.
+  Value rowDots;
   // Stack scratch of a task: K^T and V^T of the tile [D | Dv, block_k];
   // dK and dV of the tile [block_k, D | Dv padded]; P and dS of a
   // micro-tile [micro_q, block_k].
@@ -269,13 +260,7 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
                               fconst(-std::numeric_limits<double>::infinity()));
     lse2[r] = select(noKeys, fconst(std::numeric_limits<double>::infinity()),
                      fmul(lse, fconst(log2e)));
-    // D = rowsum(dO O).
-    Value dot = vconst(0.0);
-    for (int64_t e = 0; e < valueVecs; ++e)
-      dot = fma(readRow(p.gradOutput, batch, head, row[r], e, p.valueDim),
-                readRow(p.init, batch, head, row[r], e, p.valueDim), dot);
-    rowDot[r] = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                            dot, arith::FastMathFlags::reassoc);
+    rowDot[r] = scalarAt(rowDots, {batch, head, row[r]});
   }
 
   // rows . packed: the rows' micro_q x block_k products with a packed
@@ -310,21 +295,15 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
         v = fadd(v, readAt(p.bias, {bb, bh, row[r], add(k0, idx(c * lanes))},
                            /*inBounds=*/false));
       }
-      Value dv = vconst(1.0);
-      if (p.softcap) {
-        // score = cap tanh(x / cap); d score / d x = 1 - tanh^2.
-        Value t =
-            math::TanhOp::create(b, loc, fmul(v, vconst(1.0 / *p.softcap)));
-        v = fmul(t, vconst(*p.softcap));
-        dv = fsub(vconst(1.0), fmul(t, t));
-      }
+      auto [capped, dv] = AttentionAlgebra(b, loc, p).softcap(v, true);
+      v = capped;
       if (p.scoreMod) {
         // Lanes past the last key read the last key's position (they are
         // not allowed).
         auto [modded, dmod] = applyScoreModWithDerivative(
             b, loc, p, v, batch, head, {row[r], clampedKeys(k0, c)});
         v = modded;
-        dv = fmul(dv, dmod);
+        dv = dv ? fmul(dv, dmod) : dmod;
       }
       s[r * keyVecs + c] = v;
       deriv[r * keyVecs + c] = dv;
@@ -373,37 +352,38 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
   // dS = P (dO V^T - D) d score / d x: the bias's gradient, and times the
   // scale, that of q.k.
   SmallVector<Value> dp = timesPacked(p.gradOutput, valuesT, p.valueDim);
-  for (int64_t r = 0; r < mr; ++r)
+  for (int64_t r = 0; r < mr; ++r) {
+    SmallVector<Value> ds(keyVecs);
     for (int64_t c = 0; c < keyVecs; ++c) {
       SmallVector<Value> at = {idx(r), idx(c * lanes)};
       Value weight = vector::LoadOp::create(b, loc, vecType, pBuf, at);
-      Value ds = fmul(weight, fsub(dp[r * keyVecs + c], splat(rowDot[r])));
+      ds[c] = fmul(weight, fsub(dp[r * keyVecs + c], splat(rowDot[r])));
       if (varyingDerivative)
-        ds = fmul(ds, vector::LoadOp::create(b, loc, vecType, dsBuf, at));
-      if (dbias) {
-        // Rows past Lq (clamped to the last row) write nothing.
-        Value base = dbias;
-        auto write = scf::IfOp::create(
-            b, loc, rowValid[r],
-            [&](OpBuilder &nb, Location l) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(nb.getInsertionBlock(),
-                                  nb.getInsertionPoint());
-              Value next =
-                  vector::TransferWriteOp::create(
-                      b, loc, ds, base,
-                      ValueRange{idx(0), g, row[r], add(k0, idx(c * lanes))},
-                      ArrayRef<bool>{false})
-                      .getResult();
-              scf::YieldOp::create(b, loc, next);
-            },
-            [&](OpBuilder &nb, Location l) {
-              scf::YieldOp::create(nb, l, base);
-            });
-        dbias = write.getResult(0);
-      }
-      vector::StoreOp::create(b, loc, fmul(ds, scale), dsBuf, at);
+        ds[c] = fmul(ds[c], vector::LoadOp::create(b, loc, vecType, dsBuf, at));
+      vector::StoreOp::create(b, loc, fmul(ds[c], scale), dsBuf, at);
     }
+    if (!dbias)
+      continue;
+    // The row's dBias; a row past Lq (clamped to the last row) writes
+    // nothing.
+    Value base = dbias;
+    auto write = scf::IfOp::create(
+        b, loc, rowValid[r],
+        [&](OpBuilder &nb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value next = base;
+          for (int64_t c = 0; c < keyVecs; ++c)
+            next = vector::TransferWriteOp::create(
+                       b, loc, ds[c], next,
+                       ValueRange{idx(0), g, row[r], add(k0, idx(c * lanes))},
+                       ArrayRef<bool>{false})
+                       .getResult();
+          scf::YieldOp::create(b, loc, next);
+        },
+        [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, base); });
+    dbias = write.getResult(0);
+  }
 
   // acc[j] += sum_r w[r, j] rows[r] over the tile's keys j, where w is P
   // (rows dO, acc dV) or dS (rows q, acc dK); a chunk of columns at a time,
@@ -540,47 +520,56 @@ Value BackwardEmitter::roundInto(Value sums, Value init) {
       .getResult(0);
 }
 
-Value BackwardEmitter::sinkLogitsGradient() {
+Value BackwardEmitter::rowDotProducts() {
   AffineExpr d0, d1, d2, d3;
   bindDims(b.getContext(), d0, d1, d2, d3);
   auto par = utils::IteratorType::parallel,
        red = utils::IteratorType::reduction;
-  auto maps = [&](unsigned dims, ArrayRef<SmallVector<AffineExpr>> results) {
-    SmallVector<AffineMap> list;
-    for (ArrayRef<AffineExpr> exprs : results)
-      list.push_back(AffineMap::get(dims, 0, exprs, b.getContext()));
-    return list;
-  };
-  auto zeros = [&](Value tensor) {
-    return linalg::FillOp::create(b, loc, fconst(0.0), tensor).getResult(0);
-  };
-  // D = rowsum(dO O), [B, Hq, Lq].
   SmallVector<OpFoldResult> rowSizes = {
       tensor::getMixedSize(b, loc, p.query, 0), b.getIndexAttr(p.headsQ),
       tensor::getMixedSize(b, loc, p.query, 2)};
-  Value rowInit = zeros(tensor::EmptyOp::create(b, loc, rowSizes, f32));
-  Value rowDot =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{rowInit.getType()},
-          ValueRange{p.gradOutput, p.init}, ValueRange{rowInit},
-          maps(4, {{d0, d1, d2, d3}, {d0, d1, d2, d3}, {d0, d1, d2}}),
-          {par, par, par, red},
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            KernelBuilder scalar(nb, l, lanes);
-            linalg::YieldOp::create(
-                nb, l,
-                ValueRange{arith::AddFOp::create(
-                    nb, l, args[2],
-                    arith::MulFOp::create(nb, l, scalar.toF32(args[0]),
-                                          scalar.toF32(args[1])))});
-          })
+  Value rowInit =
+      linalg::FillOp::create(
+          b, loc, fconst(0.0),
+          tensor::EmptyOp::create(b, loc, rowSizes, f32).getResult())
           .getResult(0);
+  AffineMap all = AffineMap::get(4, 0, {d0, d1, d2, d3}, b.getContext());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{rowInit.getType()},
+             ValueRange{p.gradOutput, p.init}, ValueRange{rowInit},
+             ArrayRef<AffineMap>{
+                 all, all, AffineMap::get(4, 0, {d0, d1, d2}, b.getContext())},
+             ArrayRef<utils::IteratorType>{par, par, par, red},
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               KernelBuilder scalar(nb, l, lanes);
+               linalg::YieldOp::create(
+                   nb, l,
+                   ValueRange{arith::AddFOp::create(
+                       nb, l, args[2],
+                       arith::MulFOp::create(nb, l, scalar.toF32(args[0]),
+                                             scalar.toF32(args[1])))});
+             })
+      .getResult(0);
+}
+
+Value BackwardEmitter::sinkLogitsGradient() {
+  AffineExpr d0, d1, d2;
+  bindDims(b.getContext(), d0, d1, d2);
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  auto map = [&](ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(3, 0, exprs, b.getContext());
+  };
   // Rows with LSE = -inf saw no key: they add nothing.
-  Value sinkInit = zeros(p.gradInits.back());
+  Value sinkInit =
+      linalg::FillOp::create(b, loc, fconst(0.0), p.gradInits.back())
+          .getResult(0);
   return linalg::GenericOp::create(
              b, loc, TypeRange{sinkInit.getType()},
-             ValueRange{p.lse, rowDot, p.sinkLogits}, ValueRange{sinkInit},
-             maps(3, {{d0, d1, d2}, {d0, d1, d2}, {d1}, {d1}}), {red, par, red},
+             ValueRange{p.lse, rowDots, p.sinkLogits}, ValueRange{sinkInit},
+             ArrayRef<AffineMap>{map({d0, d1, d2}), map({d0, d1, d2}),
+                                 map({d1}), map({d1})},
+             ArrayRef<utils::IteratorType>{red, par, red},
              [&](OpBuilder &nb, Location l, ValueRange args) {
                linalg::YieldOp::create(
                    nb, l,
@@ -595,6 +584,7 @@ SmallVector<Value> BackwardEmitter::build() {
   lk = dimOf(p.key, 2);
   Value batches = dimOf(p.query, 0);
   Value numTiles = ceilDiv(lk, cfg.blockK);
+  rowDots = rowDotProducts();
   int64_t bk = cfg.blockK;
   Value gradQ = p.gradInits[0], gradK = p.gradInits[1], gradV = p.gradInits[2];
 
@@ -822,6 +812,18 @@ SmallVector<Value> BackwardEmitter::build() {
     for (unsigned k = 0; k < 3; ++k)
       grads[k] = roundInto(grads[k], p.gradInits[k]);
   return grads;
+}
+
+int64_t mlir::attn::flashBackwardStackBytes(const AttentionProblem &p,
+                                            const FlashKernelConfig &config) {
+  auto padded = [&](int64_t dim) {
+    return (dim + config.lanes - 1) / config.lanes * config.lanes;
+  };
+  double floats =
+      double(config.blockK) *
+          (p.headDim + p.valueDim + padded(p.headDim) + padded(p.valueDim)) +
+      2.0 * config.microQ * config.blockK;
+  return saturatingBytes(floats * 4.0);
 }
 
 int64_t mlir::attn::flashBackwardHeadSplits(const AttentionProblem &p,

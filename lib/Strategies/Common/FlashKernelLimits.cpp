@@ -8,6 +8,7 @@
 
 #include "FlashEmitter.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/FlashBackwardKernel.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/KernelConfigAttr.h"
 #include "attn/Strategies/Common/MaskRules.h"
@@ -114,6 +115,20 @@ LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
            << strategy << " strategy: head dimensions D = " << p.headDim
            << ", Dv = " << p.valueDim << " exceed the CPU kernel's "
            << kMaxFlashHeadDim << " (it unrolls them in vectors)";
+  if (p.isBackward) {
+    // The backward's tasks walk key tiles: block_q does not apply
+    // (FlashStrategy refuses a written one), and block_k sizes the stack
+    // scratch.
+    if (int64_t bytes = flashBackwardStackBytes(p, c);
+        bytes > kTaskScratchLimitBytes)
+      return bad("block_k", c.blockK)
+             << "a backward task's scratch (K^T, V^T, dK, dV of block_k keys, "
+                "D = "
+             << p.headDim << ", Dv = " << p.valueDim << ") takes "
+             << (bytes >> 10) << " KiB of stack, more than the "
+             << (kTaskScratchLimitBytes >> 10) << " KiB limit";
+    return success();
+  }
   if (c.blockQ < 1 || c.blockQ > (int64_t(1) << 20))
     return bad("block_q", c.blockQ) << "it must be from 1 to 1048576";
   if (int64_t bytes = flashKernelStackBytes(p, c);

@@ -280,22 +280,9 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
         ArrayRef<bool>{false}));
   };
   access.bias = bias;
-  Value iota;
   // The positions (i32) of key vector c of the tile.
   auto keyPositions = [&](int64_t c) -> Value {
-    if (!iota)
-      iota = arith::ConstantOp::create(
-          b, loc,
-          DenseElementsAttr::get(
-              idxVecType,
-              llvm::to_vector(llvm::map_range(
-                  llvm::seq<int64_t>(0, lanes), [&](int64_t x) -> Attribute {
-                    return b.getI32IntegerAttr(x);
-                  }))));
-    Value base =
-        arith::IndexCastOp::create(b, loc, i32, add(kvStart, idx(c * lanes)));
-    return arith::AddIOp::create(
-        b, loc, vector::BroadcastOp::create(b, loc, idxVecType, base), iota);
+    return lanePositions(add(kvStart, idx(c * lanes)));
   };
   auto ruleAllowed = [&](int64_t r, int64_t c) -> Value {
     Value jv = keyPositions(c);
@@ -335,10 +322,7 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   auto modKeys = [&](int64_t c) -> Value {
     if (modKeyCache[c])
       return modKeyCache[c];
-    Value last = arith::IndexCastOp::create(b, loc, i32, sub(lk, idx(1)));
-    return modKeyCache[c] = arith::MinSIOp::create(
-               b, loc, keyPositions(c),
-               vector::BroadcastOp::create(b, loc, idxVecType, last));
+    return modKeyCache[c] = clampPositions(keyPositions(c), sub(lk, idx(1)));
   };
   // The rules, the mask and the op's mask_mod at (b, h, i, j).
   auto allowed = [&](int64_t r, int64_t c) -> Value {

@@ -75,6 +75,11 @@ StrategyAttr FlashStrategy::chooseParameters(Operation *op,
       b.getNamedAttr("block_q", b.getI64IntegerAttr(config.blockQ)),
       b.getNamedAttr("block_k", b.getI64IntegerAttr(config.blockK)),
       b.getNamedAttr("micro_q", b.getI64IntegerAttr(config.microQ))};
+  // The backward has no query blocks: block_q stays only where it was
+  // written, for apply to refuse.
+  if (p.isBackward && !(requested && requested.getParams() &&
+                        requested.getParams().get("block_q")))
+    params.erase(params.begin());
   if (hasSplits())
     params.push_back(
         b.getNamedAttr("splits", b.getI64IntegerAttr(config.splits)));
@@ -108,8 +113,13 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
                                       tile.getEntropyResult()));
   };
   MLIRContext *ctx = op->getContext();
-  if (std::string reason; p.isBackward && !isApplicable(op, target, reason))
-    return op->emitOpError() << "strategy '" << getName() << "': " << reason;
+  if (p.isBackward && strategy && strategy.getParams() &&
+      strategy.getParams().get("block_q"))
+    return op->emitOpError()
+           << getName()
+           << " strategy parameter block_q does not apply to "
+              "attn.attention_backward: its tasks walk the keys in tiles of "
+              "block_k, with micro-tiles of micro_q query rows";
   if (target.kind == TargetDescription::Kind::GPU) {
     GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
     if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))

@@ -24,6 +24,7 @@
 
 #include "ReferenceBuilder.h"
 #include "attn/Strategies/Builtin.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/AttentionProblem.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/ModRegions.h"
@@ -199,14 +200,7 @@ ReferenceBuilder::FormedScore ReferenceBuilder::formScore(OpBuilder &nb,
     s = arith::AddFOp::create(nb, l, s, toF32(nb, l, biasElement));
   // d score / d s, as far as formed (null: 1).
   Value ds;
-  if (p.softcap) {
-    Value c = cst(*p.softcap);
-    Value t = math::TanhOp::create(nb, l, arith::DivFOp::create(nb, l, s, c));
-    s = arith::MulFOp::create(nb, l, c, t);
-    if (derivative)
-      ds = arith::SubFOp::create(nb, l, cst(1.0),
-                                 arith::MulFOp::create(nb, l, t, t));
-  }
+  std::tie(s, ds) = AttentionAlgebra(nb, l, p).softcap(s, derivative);
   if (p.scoreMod) {
     // Only at allowed pairs: a table the mod reads may cover only those
     // (NATTEN's relative positional bias). (linalg.index only directly in

@@ -76,9 +76,12 @@ public:
     cost.extraBytes = double(p.headsKV) * batch * lk * p.headDim * 4.0 +
                       double(target.threads) * p.groupSize() * config.blockQ *
                           (double(p.valueDim) + 2) * 4.0;
-    // Tasks are (batch, KV head, query block) triples.
+    // Tasks are (batch, KV head, query block) triples; in the backward
+    // (batch, KV head) pairs, whose GQA group may be split among tasks.
     int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
-    cost.parallelism = batch * p.headsKV * static_cast<double>(blocks);
+    cost.parallelism = p.isBackward
+                           ? batch * p.headsKV * p.groupSize()
+                           : batch * p.headsKV * static_cast<double>(blocks);
     // Register-blocked FMA loops reach about 60% of peak; tiny problems and
     // heavy masking less.
     cost.efficiency = 0.6 * std::min(1.0, lk / 256.0 + 0.25);

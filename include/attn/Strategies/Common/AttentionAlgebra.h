@@ -48,6 +48,11 @@ public:
   Value finishScore(Value s, Value bias,
                     function_ref<Value(Value)> scoreMod = nullptr);
 
+  /// The softcap of the biased score `x`: cap tanh(x / cap), and with
+  /// `derivative` its derivative 1 - tanh^2 (else null); {x, null} without
+  /// a softcap.
+  std::pair<Value, Value> softcap(Value x, bool derivative = false);
+
   /// m of a state that has seen no key.
   double initialMax() const;
 

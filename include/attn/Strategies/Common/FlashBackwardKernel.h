@@ -42,6 +42,11 @@ namespace mlir::attn {
 /// unroll) sets `reason`.
 bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 
+/// Bytes of stack scratch of one backward task: K^T, V^T, dK and dV of a
+/// key tile, P and dS of a micro-tile.
+int64_t flashBackwardStackBytes(const AttentionProblem &p,
+                                const FlashKernelConfig &config);
+
 /// How many tasks share the query heads of a GQA group, so that there are
 /// two tasks per thread where the group allows: a divisor of the group
 /// size (1 without GQA).

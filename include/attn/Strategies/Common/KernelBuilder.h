@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -95,6 +96,27 @@ public:
                     })
         .front();
   }
+  /// Positions start, start + 1, ... (index `start`) as an i32 vector of
+  /// `lanes` lanes: the keys of one key vector.
+  Value lanePositions(Value start) {
+    auto type = VectorType::get(vecType.getShape(), b.getI32Type());
+    SmallVector<Attribute> iota;
+    for (int64_t x = 0; x < type.getNumElements(); ++x)
+      iota.push_back(b.getI32IntegerAttr(x));
+    Value base = arith::IndexCastOp::create(b, loc, b.getI32Type(), start);
+    return arith::AddIOp::create(
+        b, loc, vector::BroadcastOp::create(b, loc, type, base),
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, iota)));
+  }
+  /// i32 `positions` clamped to at most `last` (index): lanes past the last
+  /// key read the last key, so that what they index stays in bounds.
+  Value clampPositions(Value positions, Value last) {
+    Value bound = arith::IndexCastOp::create(b, loc, b.getI32Type(), last);
+    return arith::MinSIOp::create(
+        b, loc, positions,
+        vector::BroadcastOp::create(b, loc, positions.getType(), bound));
+  }
+
   /// `v` (a scalar or a vector) extended to f32.
   Value toF32(Value v) {
     Type t = v.getType();
