@@ -100,9 +100,10 @@ func.func @gqa_causal_mask(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x12x16xf32>, 
 // CHECK:           %[[SCALED:.*]] = arith.mulf
 // CHECK:           %[[BIAS:.*]] = arith.extf %[[BIN]] : f16 to f32
 // CHECK:           %[[BIASED:.*]] = arith.addf %[[SCALED]], %[[BIAS]] : f32
-// CHECK:           %[[CAP:.*]] = arith.constant 5.000000e+00 : f32
-// CHECK:           %[[OVER:.*]] = arith.divf %[[BIASED]], %[[CAP]] : f32
+// CHECK:           %[[INVCAP:.*]] = arith.constant 2.000000e-01 : f32
+// CHECK:           %[[OVER:.*]] = arith.mulf %[[BIASED]], %[[INVCAP]] : f32
 // CHECK:           %[[TANH:.*]] = math.tanh %[[OVER]] : f32
+// CHECK:           %[[CAP:.*]] = arith.constant 5.000000e+00 : f32
 // CHECK:           %[[CAPPED:.*]] = arith.mulf %[[CAP]], %[[TANH]] : f32
 // CHECK:           %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // CHECK:           arith.select %[[MIN]], %[[CAPPED]], %[[NEGINF]] : f32
