@@ -439,49 +439,60 @@ SmallVector<Value> lowerFinalize(RewriterBase &b, FinalizeOp op) {
 }
 
 /// attn.merge_states as two linalg.generic ops: each state is (O_k, LSE_k)
-/// with LSE_k = ln 2 m_k and l_k = 1, merged by AttentionAlgebra's factors
-/// 2^(m_k - max m). The first, over the rows, yields the merged LSE
-/// (logSumExp), l and each state's factor; the second weighs the O_k by
-/// them and divides by l (epilogue), so each row's exponentials are taken
-/// once, not once per element of Dv.
+/// with LSE_k = ln 2 m_k and l_k = 1 (and, with entropy, t_k = -H_k log2 e
+/// relative to m_k), merged by AttentionAlgebra's factors 2^(m_k - max m).
+/// The first, over the rows, yields the merged LSE (logSumExp), the merged
+/// entropy, l and each state's factor; the second weighs the O_k by them
+/// and divides by l (epilogue), so each row's exponentials are taken once,
+/// not once per element of Dv.
 SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
   AttentionProblem p = AttentionProblem::get(op);
   Location loc = op.getLoc();
   auto outType = cast<RankedTensorType>(op.getOutInit().getType());
   int64_t rank = outType.getRank();
   unsigned states = op.getNumStates();
+  bool withEntropy = bool(op.getEntropyInit());
   constexpr double kLog2E = 1.4426950408889634;
   AffineMap all = b.getMultiDimIdentityMap(rank);
   AffineMap rowsOfAll = all.getMajorSubMap(rank - 1);
   AffineMap rows = b.getMultiDimIdentityMap(rank - 1);
 
-  // Rows: LSE, l and the states' factors.
-  SmallVector<Value> lses, rowOuts = {op.getLseInit()};
+  // Rows: LSE, the entropy, l and the states' factors.
+  SmallVector<Value> rowIns, rowOuts = {op.getLseInit()};
   for (unsigned k = 0; k < states; ++k)
-    lses.push_back(op.getStateLse(k));
+    rowIns.push_back(op.getStateLse(k));
+  for (unsigned k = 0; withEntropy && k < states; ++k)
+    rowIns.push_back(op.getStateEntropy(k));
+  if (withEntropy)
+    rowOuts.push_back(op.getEntropyInit());
+  unsigned firstScratch = rowOuts.size();
   SmallVector<OpFoldResult> rowSizes =
       tensor::getMixedSizes(b, loc, op.getLseInit());
   for (unsigned k = 0; k <= states; ++k)
     rowOuts.push_back(
         tensor::EmptyOp::create(b, loc, rowSizes, b.getF32Type()));
   auto merged = linalg::GenericOp::create(
-      b, loc, ValueRange(rowOuts).getTypes(), lses, rowOuts,
-      SmallVector<AffineMap>(2 * states + 2, rows),
+      b, loc, ValueRange(rowOuts).getTypes(), rowIns, rowOuts,
+      SmallVector<AffineMap>(rowIns.size() + rowOuts.size(), rows),
       SmallVector<utils::IteratorType>(rank - 1, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         AttentionAlgebra algebra(nb, nl, p);
-        SmallVector<Value> ms;
+        auto constant = [&](double v) -> Value {
+          return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
+        };
+        SmallVector<Value> ms, ts;
         for (Value lse : a.take_front(states))
-          ms.push_back(arith::MulFOp::create(
-              nb, nl, lse,
-              arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(kLog2E))));
+          ms.push_back(arith::MulFOp::create(nb, nl, lse, constant(kLog2E)));
+        for (Value h : withEntropy ? a.slice(states, states) : ValueRange())
+          ts.push_back(arith::MulFOp::create(nb, nl, h, constant(-kLog2E)));
         SmallVector<Value> factors = algebra.mergeFactors(ms);
-        SmallVector<Value> ones(
-            states,
-            arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(1.0)));
+        SmallVector<Value> ones(states, constant(1.0));
         Value l = algebra.weightedSum(factors, ones);
-        SmallVector<Value> yields = {
-            algebra.logSumExp(algebra.mergedMax(ms), l), l};
+        SmallVector<Value> yields = {algebra.logSumExp(algebra.mergedMax(ms), l)};
+        if (withEntropy)
+          yields.push_back(algebra.entropy(
+              algebra.mergedEntropy(ts, ones, ms, factors), l));
+        yields.push_back(l);
         llvm::append_range(yields, factors);
         linalg::YieldOp::create(nb, nl, yields);
       });
@@ -493,7 +504,7 @@ SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
     ins.push_back(op.getStateOutput(k));
     maps.push_back(all);
   }
-  for (unsigned k = 1; k <= states + 1; ++k) {
+  for (unsigned k = firstScratch; k <= firstScratch + states; ++k) {
     ins.push_back(merged.getResult(k));
     maps.push_back(rowsOfAll);
   }
@@ -516,7 +527,10 @@ SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
             nb, nl,
             algebra.epilogue(algebra.weightedSum(factors, os), l, outElem));
       });
-  return {output.getResult(0), merged.getResult(0)};
+  SmallVector<Value> results = {output.getResult(0), merged.getResult(0)};
+  if (withEntropy)
+    results.push_back(merged.getResult(1));
+  return results;
 }
 
 struct ConvertOnlineAttentionToLinalgPass

@@ -271,3 +271,16 @@ Value AttentionAlgebra::epilogue(Value o, Value l, Type outElem,
     type = VectorType::get(vector.getShape(), outElem);
   return arith::TruncFOp::create(b, loc, type, o);
 }
+
+AttentionAlgebra::NormalizedRowState
+AttentionAlgebra::stateOfNormalized(Value lse, Value entropy) {
+  NormalizedRowState row;
+  row.m = arith::MulFOp::create(b, loc, lse, constant(lse, kLog2E));
+  Value noKey = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, lse,
+                                      constant(lse, kNegInf));
+  row.l = arith::SelectOp::create(b, loc, noKey, constant(lse, 0.0),
+                                  constant(lse, 1.0));
+  if (entropy)
+    row.t = arith::MulFOp::create(b, loc, entropy, constant(entropy, -kLog2E));
+  return row;
+}

@@ -78,14 +78,16 @@ SmallVector<Value> FlashEmitter::build() {
   // The entropy part of the state: kept when the fused finalize returns
   // the entropy.
   bool withEntropy = !state && p.entropyInit;
-  // Per-head partial results of split-KV tasks: O, m, l (and t).
+  // Per-head states of split-KV tasks, [split, block, row, ...]: the
+  // normalized O and the LSE (and the entropy) of each split's keys, which
+  // attn.merge_states merges.
   auto partialTypes = [&]() -> SmallVector<RankedTensorType> {
     auto rowsType =
         RankedTensorType::get({splits, ShapedType::kDynamic, paddedRows}, f32);
     SmallVector<RankedTensorType> types = {
         RankedTensorType::get(
             {splits, ShapedType::kDynamic, paddedRows, paddedDv}, f32),
-        rowsType, rowsType};
+        rowsType};
     if (withEntropy)
       types.push_back(rowsType);
     return types;
@@ -562,7 +564,7 @@ SmallVector<Value> FlashEmitter::build() {
                                                 ValueRange{r, idx(e * lanes)});
                 });
           } else {
-            // Partial (O, m, l) of this split, unnormalized.
+            // This split's state: O / l, its LSE (and entropy).
             ValueRange outs = forall.getRegionIterArgs();
             SmallVector<OpFoldResult> oOff = {split, block, b.getIndexAttr(0),
                                               b.getIndexAttr(0)};
@@ -578,13 +580,9 @@ SmallVector<Value> FlashEmitter::build() {
             auto rType = RankedTensorType::get({1, 1, paddedRows}, f32);
             SmallVector<OpFoldResult> one4(4, b.getIndexAttr(1)),
                 one3(3, b.getIndexAttr(1));
-            Value oSlice = tensor::ExtractSliceOp::create(
-                b, loc, oType, outs[0], oOff, oSize, one4);
-            Value mSlice = tensor::ExtractSliceOp::create(b, loc, rType,
-                                                          outs[1], rOff, rSize,
-                                                          one3);
-            SmallVector<Value> slices = {oSlice, mSlice};
-            for (size_t k = 2; k < outs.size(); ++k)
+            SmallVector<Value> slices = {tensor::ExtractSliceOp::create(
+                b, loc, oType, outs[0], oOff, oSize, one4)};
+            for (size_t k = 1; k < outs.size(); ++k)
               slices.push_back(tensor::ExtractSliceOp::create(
                   b, loc, rType, outs[k], rOff, rSize, one3));
             auto rLoop = scf::ForOp::create(
@@ -593,28 +591,30 @@ SmallVector<Value> FlashEmitter::build() {
                   OpBuilder::InsertionGuard guard3(b);
                   b.setInsertionPoint(rb.getInsertionBlock(),
                                       rb.getInsertionPoint());
+                  Value l = memref::LoadOp::create(b, loc, lRow, ValueRange{r});
                   Value o = t[0];
                   for (int64_t e = 0; e < valueVecs; ++e)
                     o = vector::TransferWriteOp::create(
                             b, loc,
-                            vector::LoadOp::create(b, loc, vecType, oAcc,
-                                                   ValueRange{r, idx(e * lanes)}),
+                            algebra.epilogue(
+                                vector::LoadOp::create(
+                                    b, loc, vecType, oAcc,
+                                    ValueRange{r, idx(e * lanes)}),
+                                l, f32),
                             o, ValueRange{idx(0), idx(0), r, idx(e * lanes)},
                             ArrayRef<bool>{true})
                             .getResult();
-                  Value m = tensor::InsertOp::create(
-                      b, loc,
-                      memref::LoadOp::create(b, loc, mRow, ValueRange{r}),
-                      t[1], ValueRange{idx(0), idx(0), r});
-                  SmallVector<Value> next = {o, m};
-                  SmallVector<Value> rowScratch = {lRow};
+                  SmallVector<Value> rowValues = {algebra.logSumExp(
+                      memref::LoadOp::create(b, loc, mRow, ValueRange{r}), l)};
                   if (tRow)
-                    rowScratch.push_back(tRow);
-                  for (auto [k, row] : llvm::enumerate(rowScratch))
+                    rowValues.push_back(algebra.entropy(
+                        memref::LoadOp::create(b, loc, tRow, ValueRange{r}),
+                        l));
+                  SmallVector<Value> next = {o};
+                  for (auto [k, value] : llvm::enumerate(rowValues))
                     next.push_back(tensor::InsertOp::create(
-                        b, loc,
-                        memref::LoadOp::create(b, loc, row, ValueRange{r}),
-                        t[2 + k], ValueRange{idx(0), idx(0), r}));
+                        b, loc, value, t[1 + k],
+                        ValueRange{idx(0), idx(0), r}));
                   scf::YieldOp::create(b, loc, next);
                 });
             OpBuilder::InsertionGuard guard3(b);
@@ -629,52 +629,36 @@ SmallVector<Value> FlashEmitter::build() {
         if (splits == 1)
           return SmallVector<Value>(forall.getResults());
 
-        // Merge the splits' states (AttentionAlgebra), then the epilogue.
-        Value oPart = forall.getResult(0), mPart = forall.getResult(1),
-              lPart = forall.getResult(2),
-              tPart = withEntropy ? forall.getResult(3) : Value();
+        // The splits' states merged by attn.merge_states, then written as
+        // the result (through the epilogue: sinks, the element type) or as
+        // the state (O, m = LSE log2 e, l = 1; l = 0 where LSE = -inf).
+        MergeStatesOp merged = mergeSplitStates(
+            b, loc, forall.getResult(0), forall.getResult(1),
+            withEntropy ? forall.getResult(2) : Value());
         auto merge = scf::ForallOp::create(
             b, loc, ArrayRef<OpFoldResult>{numBlocks}, carried, std::nullopt);
         {
           OpBuilder::InsertionGuard guard2(b);
           b.setInsertionPoint(merge.getTerminator());
           Value block = merge.getInductionVar(0);
-          Value oRow = memref::AllocaOp::create(
-              b, loc, MemRefType::get({paddedDv}, f32), b.getI64IntegerAttr(64));
           writeBlock(
               batch, kvHead, merge.getRegionIterArgs(), block, merge,
               [&](Value r) -> RowState {
-                // Merges row r's states: O into oRow; returns m, l, t.
-                auto part = [&](Value tensor, int64_t sp) -> Value {
-                  return tensor::ExtractOp::create(
-                      b, loc, tensor, ValueRange{idx(sp), block, r});
+                auto row = [&](Value tensor) -> Value {
+                  return tensor::ExtractOp::create(b, loc, tensor,
+                                                   ValueRange{block, r});
                 };
-                SmallVector<Value> ms, ls, ts;
-                for (int64_t sp = 0; sp < splits; ++sp) {
-                  ms.push_back(part(mPart, sp));
-                  ls.push_back(part(lPart, sp));
-                  if (tPart)
-                    ts.push_back(part(tPart, sp));
-                }
-                SmallVector<Value> w = algebra.mergeFactors(ms);
-                for (int64_t e = 0; e < valueVecs; ++e) {
-                  SmallVector<Value> os;
-                  for (int64_t sp = 0; sp < splits; ++sp)
-                    os.push_back(vector::TransferReadOp::create(
-                        b, loc, vecType, oPart,
-                        ValueRange{idx(sp), block, r, idx(e * lanes)},
-                        fconst(0.0), ArrayRef<bool>{true}));
-                  vector::StoreOp::create(b, loc, algebra.weightedSum(w, os),
-                                          oRow, ValueRange{idx(e * lanes)});
-                }
-                Value m = needsMax ? algebra.mergedMax(ms) : Value();
-                Value t =
-                    tPart ? algebra.mergedEntropy(ts, ls, ms, w) : Value();
-                return {m, algebra.weightedSum(w, ls), t};
+                auto [m, l, t] = algebra.stateOfNormalized(
+                    row(merged.getLse()), merged.getEntropy()
+                                              ? row(merged.getEntropy())
+                                              : Value());
+                return {m, l, t};
               },
-              [&](Value, int64_t e) -> Value {
-                return vector::LoadOp::create(b, loc, vecType, oRow,
-                                              ValueRange{idx(e * lanes)});
+              [&](Value r, int64_t e) -> Value {
+                return vector::TransferReadOp::create(
+                    b, loc, vecType, merged.getResult(),
+                    ValueRange{block, r, idx(e * lanes)}, fconst(0.0),
+                    ArrayRef<bool>{true});
               });
         }
         return SmallVector<Value>(merge.getResults());

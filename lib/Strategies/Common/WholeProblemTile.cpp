@@ -175,3 +175,42 @@ void TileOpForm::replace(RewriterBase &rewriter, OnlineAttentionOp tile,
     rewriter.replaceOp(tile, results);
   }
 }
+
+MergeStatesOp mlir::attn::mergeSplitStates(OpBuilder &b, Location loc,
+                                           Value outputs, Value lses,
+                                           Value entropies) {
+  // Slice s of `tensor` without its split dimension, and an f32 init of
+  // that shape.
+  auto split = [&](Value tensor, int64_t s) -> Value {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    offsets[0] = b.getIndexAttr(s);
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, tensor);
+    sizes[0] = b.getIndexAttr(1);
+    SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+    auto sliceType = RankedTensorType::get(type.getShape().drop_front(),
+                                           type.getElementType());
+    return tensor::ExtractSliceOp::create(b, loc, sliceType, tensor, offsets,
+                                          sizes, strides);
+  };
+  auto init = [&](Value tensor) -> Value {
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, tensor);
+    return tensor::EmptyOp::create(b, loc, ArrayRef(sizes).drop_front(),
+                                   b.getF32Type());
+  };
+  int64_t splits = cast<RankedTensorType>(outputs.getType()).getDimSize(0);
+  assert(!ShapedType::isDynamic(splits) && "a static number of splits");
+  SmallVector<Value> states, stateEntropies;
+  for (int64_t s = 0; s < splits; ++s) {
+    states.push_back(split(outputs, s));
+    states.push_back(split(lses, s));
+    if (entropies)
+      stateEntropies.push_back(split(entropies, s));
+  }
+  Value outInit = init(outputs), lseInit = init(lses);
+  Value entropyInit = entropies ? init(entropies) : Value();
+  return MergeStatesOp::create(
+      b, loc, outInit.getType(), lseInit.getType(),
+      entropyInit ? entropyInit.getType() : Type(), states, stateEntropies,
+      outInit, lseInit, entropyInit);
+}

@@ -2,10 +2,10 @@
 //
 // The `split_kv` strategy for decode shapes (few queries, long keys): the
 // keys of each query block are split among parallel tasks; each computes a
-// partial (O, m, l) with the online softmax, and a merge step combines them
-// through their log-sum-exp. Scores are dot products over the head dimension
-// read straight from K, so K and V stream from memory once. Parameters:
-// splits, block_k, micro_q.
+// partial state with the online softmax, normalized to (O, LSE), and
+// attn.merge_states combines them (softmax and softplus scores only).
+// Scores are dot products over the head dimension read straight from K, so
+// K and V stream from memory once. Parameters: splits, block_k, micro_q.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,10 +57,18 @@ public:
 
 protected:
   bool acceptsOp(Operation *op, std::string &reason) const override {
-    if (isa<AttentionOp>(op))
-      return true;
-    reason = "computes attn.attention only (decode shapes)";
-    return false;
+    if (!isa<AttentionOp>(op)) {
+      reason = "computes attn.attention only (decode shapes)";
+      return false;
+    }
+    // The splits' states merge by their log-sum-exp (attn.merge_states);
+    // kernel weights may be negative and have none.
+    if (!AttentionProblem::get(op).score.tracksRowMax()) {
+      reason = "kernel scores have no log-sum-exp by which attn.merge_states "
+               "could merge the splits (linear or tiled computes them)";
+      return false;
+    }
+    return true;
   }
   bool hasSplits() const override { return true; }
 

@@ -61,16 +61,17 @@ func.func @state(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index
 // -----
 
 // From the empty state, but its max is used: the state is written, not
-// read, into the fills' destinations; with two splits, the splits' partial
-// states are merged into it (the largest maximum, then the factors).
+// read, into the fills' destinations; with two splits, each split's tasks
+// write its normalized state (O, LSE), attn.merge_states merges the two,
+// and the merged state (O, m = LSE log2 e, l = 1) is written.
 // CHECK-LABEL: func.func @max_used(
 // CHECK-NOT:     linalg.fill
 // CHECK:         scf.for {{.*}} -> (tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
-// CHECK:           scf.forall {{.*}} -> (tensor<2x{{[?0-9]+}}x{{[0-9]+}}x8xf32>, tensor<2x{{[?0-9]+}}x{{[0-9]+}}xf32>, tensor<2x{{[?0-9]+}}x{{[0-9]+}}xf32>)
+// CHECK:           scf.forall {{.*}} -> (tensor<2x{{[?0-9]+}}x{{[0-9]+}}x8xf32>, tensor<2x{{[?0-9]+}}x{{[0-9]+}}xf32>)
+// CHECK:             math.log2
+// CHECK:           attn.merge_states ins({{[^:]*}} : tensor<{{[?0-9]+}}x{{[0-9]+}}x8xf32>, tensor<{{[?0-9]+}}x{{[0-9]+}}xf32>, tensor<{{[?0-9]+}}x{{[0-9]+}}x8xf32>, tensor<{{[?0-9]+}}x{{[0-9]+}}xf32>)
 // CHECK:           scf.forall {{.*}} -> (tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
-// CHECK:             arith.maximumf
-// CHECK:             math.exp2
-// CHECK-NOT:     attn.
+// CHECK-NOT:     attn.online_attention
 // CHECK:         return
 func.func @max_used(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index) -> (tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>) {
   %zero = arith.constant 0.0 : f32

@@ -146,6 +146,16 @@ public:
   /// whatever the sink).
   Value logSumExp(Value m, Value l, Value sinkWeight = Value());
 
+  /// The state of a row known by its normalized output (O, LSE, H), as
+  /// attn.merge_states returns it: m = LSE log2 e, l = 1 (0 where LSE = -inf:
+  /// no key), t = -H log2 e (null when `entropy` is). With O as acc, the
+  /// epilogue, logSumExp and entropy give O, LSE and H back (and take a
+  /// sink's weight in); it merges and rescales as any state.
+  struct NormalizedRowState {
+    Value m, l, t;
+  };
+  NormalizedRowState stateOfNormalized(Value lse, Value entropy);
+
 private:
   Value constant(Value like, double v);
 

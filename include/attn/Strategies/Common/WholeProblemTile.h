@@ -35,6 +35,14 @@ ValueRange createFinalize(RewriterBase &rewriter, const AttentionProblem &p,
                           Value acc, Value sum, Value max,
                           Value entropy = Value());
 
+/// attn.merge_states of the states that a kernel's split-KV tasks wrote:
+/// `outputs` [S, ..., Dv] (normalized O) and `lses` [S, ...] (and
+/// `entropies` [S, ...], or null) hold split s's state at index s of their
+/// first dimension. The results are f32, of their shape without it.
+/// Emitted at the builder's insertion point.
+MergeStatesOp mergeSplitStates(OpBuilder &b, Location loc, Value outputs,
+                               Value lses, Value entropies);
+
 /// The state of a tile op that a kernel reads and writes (in place of
 /// writing the finalize's output).
 struct TileState {

@@ -886,5 +886,37 @@ LogicalResult MergeStatesOp::verify() {
     return emitOpError() << "result types " << getResult().getType() << ", "
                          << getLse().getType() << " must match the inits "
                          << out << ", " << getLseInit().getType();
+  // The entropy clause: one H_k per state, an init and a result, or none.
+  bool withEntropy = !getEntropies().empty();
+  if (withEntropy && getEntropies().size() != getNumStates())
+    return emitOpError() << "'entropy' must hold one entropy per state ("
+                         << getNumStates() << "), got "
+                         << getEntropies().size();
+  if (withEntropy != bool(getEntropyInit()))
+    return emitOpError() << (withEntropy
+                                 ? "'entropy' of the states needs an entropy "
+                                   "init (a third 'outs' operand)"
+                                 : "an entropy init (a third 'outs' operand) "
+                                   "needs the states' 'entropy'");
+  if (bool(getEntropy()) != withEntropy)
+    return emitOpError() << "has an entropy result exactly when it has an "
+                            "entropy init";
+  for (unsigned k = 0; withEntropy && k < getNumStates(); ++k)
+    if (!isF32OfShape(getStateEntropy(k).getType(), rows))
+      return emitOpError() << "state " << k << ": entropy must be "
+                           << shapeString(rows)
+                           << " (O's shape without its last dimension), got "
+                           << getStateEntropy(k).getType();
+  if (withEntropy) {
+    if (!isF32OfShape(getEntropyInit().getType(), rows))
+      return emitOpError() << "entropy init must be " << shapeString(rows)
+                           << " (the output's shape without its last "
+                              "dimension), got "
+                           << getEntropyInit().getType();
+    if (getEntropy().getType() != getEntropyInit().getType())
+      return emitOpError() << "entropy result type " << getEntropy().getType()
+                           << " must match its init "
+                           << getEntropyInit().getType();
+  }
   return success();
 }

@@ -555,13 +555,16 @@ def Attn_FinalizeOp : Attn_Op<"finalize", [
 }
 
 def Attn_MergeStatesOp : Attn_Op<"merge_states", [
-    Pure, DestinationStyleOpInterface]> {
+    AttrSizedOperandSegments, Pure, DestinationStyleOpInterface]> {
   let summary = "The exact merge of attention states over disjoint key sets";
   let description = [{
     ```mlir
     %o, %lse = attn.merge_states
         ins(%o1, %lse1, %o2, %lse2 : tensor<1x8x64x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64x64xf32>, tensor<1x8x64xf32>)
         outs(%oi, %li : tensor<1x8x64x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64x64xf32>, tensor<1x8x64xf32>
+    %o, %lse, %h = attn.merge_states
+        ins(%o1, %lse1, %o2, %lse2 : ...) entropy(%h1, %h2 : tensor<1x8x64xf32>, tensor<1x8x64xf32>)
+        outs(%oi, %li, %hi : ...) -> ..., tensor<1x8x64xf32>
     ```
 
     `ins` holds K >= 1 states, each a pair (O_k, LSE_k): the normalized
@@ -573,23 +576,34 @@ def Attn_MergeStatesOp : Attn_Op<"merge_states", [
     LSE = -inf. Exact up to f32 rounding: split-KV, cascade (shared-prefix)
     attention and sequence parallelism each compute parts and merge them.
 
+    With `entropy(%h_1, ..., %h_K)`, each state's row entropies H_k (as
+    `attn.attention {return_entropy}` returns them; 0 for a row without
+    keys) and a third init, the op has a third result: the entropy of the
+    merged weights, H = sum_k w_k (H_k - ln w_k) with
+    w_k = exp(LSE_k - LSE) (a state of weight 0 adds nothing).
+
     Every O_k and the output have one shape `[..., Dv]` (any rank >= 1);
-    every LSE_k and the LSE output are f32 with the shape of O without its
-    last dimension. O_k are f32, f16 or bf16 (read as f32); the output's
-    element type is its init's. The math is in f32.
+    every LSE_k, H_k and the LSE and entropy outputs are f32 with the shape
+    of O without its last dimension. O_k are f32, f16 or bf16 (read as
+    f32); the output's element type is its init's. The math is in f32.
   }];
 
   let arguments = (ins
     Variadic<AnyRankedTensor>:$states,
+    Variadic<AnyRankedTensor>:$entropies,
     AnyRankedTensor:$out_init,
-    AnyRankedTensor:$lse_init
+    AnyRankedTensor:$lse_init,
+    Optional<AnyRankedTensor>:$entropy_init
   );
-  let results = (outs AnyRankedTensor:$result, AnyRankedTensor:$lse);
+  let results = (outs AnyRankedTensor:$result, AnyRankedTensor:$lse,
+                      Optional<AnyRankedTensor>:$entropy);
 
   let assemblyFormat = [{
     `ins` `(` $states `:` type($states) `)`
-    `outs` `(` $out_init `,` $lse_init `:` type($out_init) `,` type($lse_init) `)`
-    attr-dict `->` type($result) `,` type($lse)
+    (`entropy` `(` $entropies^ `:` type($entropies) `)`)?
+    `outs` `(` $out_init `,` $lse_init (`,` $entropy_init^)? `:`
+        type($out_init) `,` type($lse_init) (`,` type($entropy_init)^)? `)`
+    attr-dict `->` type($result) `,` type($lse) (`,` type($entropy)^)?
   }];
 
   let hasVerifier = 1;
@@ -597,13 +611,18 @@ def Attn_MergeStatesOp : Attn_Op<"merge_states", [
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {
       return ::mlir::MutableOperandRange(
-          getOperation(), getOutInitMutable().getOperandNumber(), 2);
+          getOperation(), getOutInitMutable().getOperandNumber(),
+          getEntropyInit() ? 3 : 2);
     }
     /// The number of merged states.
     unsigned getNumStates() { return getStates().size() / 2; }
     /// O and LSE of state k.
     ::mlir::Value getStateOutput(unsigned k) { return getStates()[2 * k]; }
     ::mlir::Value getStateLse(unsigned k) { return getStates()[2 * k + 1]; }
+    /// The entropy of state k (null without `entropy`).
+    ::mlir::Value getStateEntropy(unsigned k) {
+      return getEntropies().empty() ? ::mlir::Value() : getEntropies()[k];
+    }
   }];
 }
 
