@@ -119,9 +119,15 @@ struct GpuDeviceBuffersPass
     }
 
     SmallVector<Operation *> hostUsers, deallocs;
-    forEachUser(buffer, [&](Operation *user, Value) {
-      if (insideLaunch(user))
+    forEachUser(buffer, [&](Operation *user, Value value) {
+      if (insideLaunch(user)) {
+        // A launch that uses a host view of the buffer gets a device copy of
+        // that view, filled from (and written back to) the host's memory:
+        // the view's host operation reads and writes the buffer there.
+        if (value != buffer && !insideLaunch(value.getDefiningOp()))
+          hostUsers.push_back(value.getDefiningOp());
         return;
+      }
       if (isa<memref::DeallocOp>(user))
         deallocs.push_back(user);
       else

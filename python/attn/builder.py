@@ -712,17 +712,28 @@ def merge_states(states, *, target="cpu", threads=0):
     bfloat16 as uint16, all alike), lse float32 [...] (out's shape without
     its last dimension). Returns (out, lse) of attention over the union of
     the key sets: lse = ln sum_k exp(lse_k), out = sum_k exp(lse_k - lse)
-    out_k (0 and -inf where every lse_k is -inf)."""
+    out_k (0 and -inf where every lse_k is -inf). With (out, lse, entropy)
+    triples (entropy float32 of lse's shape, as return_entropy=True gives
+    it), every state must be one and the result is (out, lse, entropy): the
+    entropy of the merged weights, sum_k w_k (H_k - ln w_k) with
+    w_k = exp(lse_k - lse)."""
     states = list(states)
     if not states:
         raise ValueError("'states' must hold at least one (out, lse) pair")
-    arrays, types = [], []
-    for n, pair in enumerate(states):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise ValueError(f"state {n} must be a pair (out, lse), got "
-                             f"{type(pair).__name__}")
-        out = _as_array(f"state {n} out", pair[0])
-        lse = _as_array(f"state {n} lse", pair[1])
+    arrays, entropies = [], []
+    with_entropy = isinstance(states[0], (tuple, list)) and len(states[0]) == 3
+    width = 3 if with_entropy else 2
+    for n, state in enumerate(states):
+        if not isinstance(state, (tuple, list)) or len(state) != width:
+            raise ValueError(
+                f"state {n} must be " +
+                ("a triple (out, lse, entropy), as state 0 is"
+                 if with_entropy else "a pair (out, lse)") +
+                f", got {type(state).__name__}" +
+                (f" of {len(state)}" if isinstance(state, (tuple, list))
+                 else ""))
+        out = _as_array(f"state {n} out", state[0])
+        lse = _as_array(f"state {n} lse", state[1])
         if np.dtype(out.dtype) not in _ELEMENT_TYPES or out.ndim < 1:
             raise ValueError(f"state {n}: out must be float32, float16 or "
                              f"bfloat16 (uint16) of rank >= 1, got "
@@ -731,27 +742,48 @@ def merge_states(states, *, target="cpu", threads=0):
         if out.dtype != first.dtype or out.shape != first.shape:
             raise ValueError(f"state {n}: out is {out.dtype} {out.shape}, "
                              f"state 0's {first.dtype} {first.shape}")
-        if np.dtype(lse.dtype) != np.float32 or lse.shape != out.shape[:-1]:
-            raise ValueError(f"state {n}: lse must be float32 of shape "
-                             f"{out.shape[:-1]}, got {lse.dtype} "
-                             f"{lse.shape}")
+        for name, rows in [("lse", lse)] + (
+                [("entropy", _as_array(f"state {n} entropy", state[2]))]
+                if with_entropy else []):
+            if np.dtype(rows.dtype) != np.float32 or \
+                    rows.shape != out.shape[:-1]:
+                raise ValueError(f"state {n}: {name} must be float32 of "
+                                 f"shape {out.shape[:-1]}, got {rows.dtype} "
+                                 f"{rows.shape}")
+            if name == "entropy":
+                entropies.append(rows)
         arrays += [out, lse]
     out_type = _tensor_type(arrays[0].shape,
                             _ELEMENT_TYPES[np.dtype(arrays[0].dtype)])
-    lse_type = _tensor_type(arrays[1].shape, "f32")
-    params = ", ".join(f"%s{n}: {out_type if n % 2 == 0 else lse_type}"
-                       for n in range(len(arrays)))
+    rows_type = _tensor_type(arrays[1].shape, "f32")
+    operands = arrays + entropies
+    params = ", ".join(
+        f"%s{n}: {out_type if n < len(arrays) and n % 2 == 0 else rows_type}"
+        for n in range(len(operands)))
     names = ", ".join(f"%s{n}" for n in range(len(arrays)))
-    types = ", ".join([out_type, lse_type] * len(states))
-    text = (f"func.func @main({params}) -> ({out_type}, {lse_type}) {{\n"
+    types = ", ".join([out_type, rows_type] * len(states))
+    result_types = [out_type, rows_type] + ([rows_type] if with_entropy
+                                            else [])
+    results = ["%o", "%lse"] + (["%h"] if with_entropy else [])
+    inits = ["%oi", "%li"] + (["%hi"] if with_entropy else [])
+    clause = ""
+    if with_entropy:
+        entropy_names = ", ".join(f"%s{n}" for n in
+                                  range(len(arrays), len(operands)))
+        clause = (f" entropy({entropy_names} : "
+                  f"{', '.join([rows_type] * len(states))})")
+    text = (f"func.func @main({params}) -> ({', '.join(result_types)}) {{\n"
             f"  %oi = tensor.empty() : {out_type}\n"
-            f"  %li = tensor.empty() : {lse_type}\n"
-            f"  %o, %lse = attn.merge_states ins({names} : {types})\n"
-            f"      outs(%oi, %li : {out_type}, {lse_type}) -> {out_type}, "
-            f"{lse_type}\n"
-            f"  return %o, %lse : {out_type}, {lse_type}\n"
+            f"  %li = tensor.empty() : {rows_type}\n" +
+            (f"  %hi = tensor.empty() : {rows_type}\n" if with_entropy
+             else "") +
+            f"  {', '.join(results)} = attn.merge_states ins({names} : "
+            f"{types}){clause}\n"
+            f"      outs({', '.join(inits)} : {', '.join(result_types)}) -> "
+            f"{', '.join(result_types)}\n"
+            f"  return {', '.join(results)} : {', '.join(result_types)}\n"
             f"}}\n")
-    return _run(text, arrays, target, threads)
+    return _run(text, operands, target, threads)
 
 
 def _plan(q, k, v, kwargs):

@@ -20,7 +20,7 @@ VULKAN = pytest.param("vulkan", marks=pytest.mark.skipif(
 LQ, LK = 37, 53
 
 # (name, strategy, targets): split_kv with several splits of small tiles, so
-# that the merge inside the kernel carries the LSE too.
+# that attn.merge_states of the splits carries the LSE and entropy too.
 STRATEGIES = [
     ("reference", "reference"),
     ("tiled", "tiled"),
@@ -120,8 +120,10 @@ def test_entropy_of_other_normalized_scores(rng, score, target):
     options = dict(causal=True, mask_mod=lambda b, h, i, j: i != 7)
     want_out, _, want_entropy = oracle.attention(
         q, k, v, score=score, statistics=True, **options)
-    strategies = ["reference", ("tiled", {"block_k": 16}),
-                  ("split_kv", {"splits": 3, "block_k": 16})]
+    strategies = ["reference", ("tiled", {"block_k": 16})]
+    if score == "softplus":
+        # Kernel scores have no log-sum-exp to merge splits by.
+        strategies.append(("split_kv", {"splits": 3, "block_k": 16}))
     if target == "cpu":
         strategies.append(STRATEGIES[-1][1])  # portable, with splits
     for strategy in strategies:
@@ -131,6 +133,16 @@ def test_entropy_of_other_normalized_scores(rng, score, target):
         assert_close(out, want_out)
         assert_close(entropy, want_entropy)
         assert np.all(entropy[:, :, 7] == 0)
+
+
+def test_split_kv_declines_kernel_scores(rng):
+    # Its splits merge by their log-sum-exp (attn.merge_states); kernel
+    # weights have none.
+    q, k, v = _qkv(rng)
+    with pytest.raises(attn.CompileError,
+                       match="kernel scores have no log-sum-exp by which "
+                             "attn.merge_states could merge the splits"):
+        attn.attention(q, k, v, score="elu1", strategy="split_kv")
 
 
 def test_linear_attention_has_no_entropy(rng):
@@ -177,6 +189,29 @@ def test_merge_of_key_splits_is_attention_over_all_keys(rng, strategy,
     assert_lse_close(lse, want_lse)
 
 
+@pytest.mark.parametrize("target", ["cpu", VULKAN])
+def test_merge_with_entropy_is_entropy_over_all_keys(rng, target):
+    # (out, lse, entropy) of three disjoint key sets, merged: the entropy of
+    # attention over all keys, with rows that some sets (or all) leave
+    # without keys.
+    q, k, v = _qkv(rng)
+    mask = rng.random((1, 1, LQ, LK)) < 0.5
+    mask[:, :, 4] = False
+    mask[:, :, 9, :30] = False
+    cuts = [0, 13, 30, LK]
+    states = [attn.attention(q, k[:, :, lo:hi], v[:, :, lo:hi],
+                             mask=mask[:, :, :, lo:hi], return_lse=True,
+                             return_entropy=True, target=target)
+              for lo, hi in zip(cuts, cuts[1:])]
+    out, lse, entropy = attn.merge_states(states, target=target)
+    want_out, want_lse, want_entropy = oracle.attention(
+        q, k, v, mask=mask, statistics=True)
+    assert_close(out, want_out)
+    assert_lse_close(lse, want_lse)
+    assert_close(entropy, want_entropy)
+    assert np.all(entropy[:, :, 4] == 0) and np.all(out[:, :, 4] == 0)
+
+
 def test_merge_states_edge_cases(rng):
     # Rows where every state is empty: zeros and -inf. One state: itself.
     # f16 outputs, read as f32. Any rank.
@@ -210,6 +245,10 @@ def test_merge_states_checks_its_arguments(rng):
         attn.merge_states([(o, lse[:, :3])])
     with pytest.raises(ValueError, match="state 1: out is"):
         attn.merge_states([(o, lse), (o[:, :3], lse[:, :3])])
+    with pytest.raises(ValueError, match="state 1 must be a triple"):
+        attn.merge_states([(o, lse, lse), (o, lse)])
+    with pytest.raises(ValueError, match="state 0: entropy must be float32"):
+        attn.merge_states([(o, lse, lse[:, :3])])
 
 
 def test_cascade_example():

@@ -133,6 +133,65 @@ func.func @merge_result(%o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>) {
 
 // -----
 
+func.func @merge_entropy_count(%o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>) {
+  // expected-error @+1 {{'entropy' must hold one entropy per state (2), got 1}}
+  %r:3 = attn.merge_states ins(%o, %l, %o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>)
+      entropy(%l : tensor<2x4xf32>)
+      outs(%o, %l, %l : tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_entropy_without_init(%o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>) {
+  // expected-error @+1 {{'entropy' of the states needs an entropy init (a third 'outs' operand)}}
+  %r:2 = attn.merge_states ins(%o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>)
+      entropy(%l : tensor<2x4xf32>)
+      outs(%o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<2x4x8xf32>, tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_entropy_init_alone(%o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>) {
+  // expected-error @+1 {{an entropy init (a third 'outs' operand) needs the states' 'entropy'}}
+  %r:3 = attn.merge_states ins(%o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>)
+      outs(%o, %l, %l : tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_entropy_shape(%o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>, %bad: tensor<2x5xf32>) {
+  // expected-error @+1 {{state 0: entropy must be tensor<2x4xf32> (O's shape without its last dimension), got 'tensor<2x5xf32>'}}
+  %r:3 = attn.merge_states ins(%o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>)
+      entropy(%bad : tensor<2x5xf32>)
+      outs(%o, %l, %l : tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_entropy_init_type(%o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>, %h: tensor<2x4xf16>) {
+  // expected-error @+1 {{entropy init must be tensor<2x4xf32> (the output's shape without its last dimension), got 'tensor<2x4xf16>'}}
+  %r:3 = attn.merge_states ins(%o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>)
+      entropy(%l : tensor<2x4xf32>)
+      outs(%o, %l, %h : tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf16>) -> tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf16>
+  return
+}
+
+// -----
+
+func.func @merge_entropy_result(%o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>) {
+  // expected-error @+1 {{entropy result type 'tensor<2x4xf16>' must match its init 'tensor<2x4xf32>'}}
+  %r:3 = attn.merge_states ins(%o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>)
+      entropy(%l : tensor<2x4xf32>)
+      outs(%o, %l, %l : tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x4xf16>
+  return
+}
+
+// -----
+
 func.func @finalize_lse_without_result(%acc: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>) {
   // expected-error @+1 {{has 0 results after the output but 1 inits for them (lse, entropy)}}
   %o = attn.finalize ins(%acc, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) max(%l : tensor<1x2x4xf32>)

@@ -33,3 +33,13 @@ func.func @merge(%o: tensor<3x8xbf16>, %l: tensor<3xf32>, %oi: tensor<3x8xf32>) 
       outs(%oi, %l : tensor<3x8xf32>, tensor<3xf32>) -> tensor<3x8xf32>, tensor<3xf32>
   return %r#0, %r#1 : tensor<3x8xf32>, tensor<3xf32>
 }
+
+// With the states' entropies: a third init and result.
+// CHECK-LABEL: func.func @merge_entropy
+// CHECK: attn.merge_states ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<3xf32>, tensor<3x8xf32>, tensor<3xf32>) entropy(%{{.*}}, %{{.*}} : tensor<3xf32>, tensor<3xf32>) outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<3x8xf32>, tensor<3xf32>, tensor<3xf32>
+func.func @merge_entropy(%o: tensor<3x8xf32>, %l: tensor<3xf32>, %h: tensor<3xf32>) -> (tensor<3x8xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %r:3 = attn.merge_states ins(%o, %l, %o, %l : tensor<3x8xf32>, tensor<3xf32>, tensor<3x8xf32>, tensor<3xf32>)
+      entropy(%h, %h : tensor<3xf32>, tensor<3xf32>)
+      outs(%o, %l, %h : tensor<3x8xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<3x8xf32>, tensor<3xf32>, tensor<3xf32>
+  return %r#0, %r#1, %r#2 : tensor<3x8xf32>, tensor<3xf32>, tensor<3xf32>
+}

@@ -125,8 +125,10 @@ def AttnConvertOnlineAttentionToGPU
     flash kernel: a `gpu.launch` over
     (batch, query head, query block, split) whose threads each own a row,
     key tiles staged in shared memory and skipped where the rules or the
-    mask's tile counts allow none, Q K^T on `mma.sync` tensor cores when
-    asked, and with splits a second launch that merges the partial states.
+    mask's tile counts allow none, and Q K^T on `mma.sync` tensor cores when
+    asked. With splits, each split writes its normalized state (O, LSE,
+    entropy) and `attn.merge_states` merges them (then one more launch
+    writes the merged state where sinks or the tile op's state need it).
     The launches work on host buffers (`bufferization.to_buffer`,
     `memref.alloc`); `attn-gpu-device-buffers` gives them device copies
     after bufferization. Each row's thread starts from the op's state (not
@@ -137,7 +139,9 @@ def AttnConvertOnlineAttentionToGPU
     kernel replaces that op too and writes acc / sum into its result. A
     malformed dictionary (naming the key), a configuration the kernel
     cannot run (naming the parameter and the limit), or sink keys with a
-    key position that is not a constant are errors.
+    key position that is not a constant are errors. Then every
+    `attn.merge_states` (the splits' and any the input holds) becomes one
+    launch, a thread per row.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

@@ -172,6 +172,8 @@ def AttnGpuDeviceBuffers : Pass<"attn-gpu-device-buffers", "::mlir::ModuleOp"> {
     `gpu.memcpy` to the device, and back. Its device copy is contiguous, so
     the kernels may use it only through `memref.load` and `memref.store`
     (which index any layout); any other use inside a launch is an error.
+    Such a view's host operation counts as a host use of the buffer it
+    views, so launches that wrote that buffer copy it back first.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect"];

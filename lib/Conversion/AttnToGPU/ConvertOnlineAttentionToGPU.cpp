@@ -4,12 +4,14 @@
 // carries an attn.gpu_kernel configuration, with the attn.finalize after
 // it, becomes the GPU flash kernel (GpuFlashKernel.h: lowerTileToGpuKernel):
 // gpu.launch ops over host buffers (attn-gpu-device-buffers moves them to
-// the device after bufferization), a second launch merging the splits. The
-// math is AttentionAlgebra's and the allowed-key rule AllowedKeyRule.h's,
-// as in the CPU and portable lowerings.
+// the device after bufferization). Then every attn.merge_states (split-KV's
+// merge of its splits' states, and the user's) becomes a launch of its own
+// (MergeStatesToGPU.h). The math is AttentionAlgebra's and the allowed-key
+// rule AllowedKeyRule.h's, as in the CPU and portable lowerings.
 //
 //===----------------------------------------------------------------------===//
 
+#include "MergeStatesToGPU.h"
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
@@ -38,7 +40,12 @@ struct ConvertOnlineAttentionToGPUPass
     if (failed(lowerConfiguredTileOps<GpuKernelConfig>(
             getOperation(), kGpuKernelAttrName, parseGpuKernelAttr,
             verifyGpuKernelConfig, lowerTileToGpuKernel, DEBUG_TYPE)))
-      signalPassFailure();
+      return signalPassFailure();
+    SmallVector<MergeStatesOp> merges;
+    getOperation()->walk([&](MergeStatesOp op) { merges.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (MergeStatesOp op : merges)
+      lowerMergeStatesToGpu(rewriter, op);
   }
 };
 

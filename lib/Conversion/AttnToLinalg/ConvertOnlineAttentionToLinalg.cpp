@@ -438,11 +438,9 @@ SmallVector<Value> lowerFinalize(RewriterBase &b, FinalizeOp op) {
   return results;
 }
 
-/// attn.merge_states as two linalg.generic ops: each state is (O_k, LSE_k)
-/// with LSE_k = ln 2 m_k and l_k = 1 (and, with entropy, t_k = -H_k log2 e
-/// relative to m_k), merged by AttentionAlgebra's factors 2^(m_k - max m).
-/// The first, over the rows, yields the merged LSE (logSumExp), the merged
-/// entropy, l and each state's factor; the second weighs the O_k by them
+/// attn.merge_states as two linalg.generic ops. The first, over the rows,
+/// yields the merged LSE, the merged entropy, l and each state's factor
+/// (AttentionAlgebra::mergeNormalized); the second weighs the O_k by them
 /// and divides by l (epilogue), so each row's exponentials are taken once,
 /// not once per element of Dv.
 SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
@@ -452,7 +450,6 @@ SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
   int64_t rank = outType.getRank();
   unsigned states = op.getNumStates();
   bool withEntropy = bool(op.getEntropyInit());
-  constexpr double kLog2E = 1.4426950408889634;
   AffineMap all = b.getMultiDimIdentityMap(rank);
   AffineMap rowsOfAll = all.getMajorSubMap(rank - 1);
   AffineMap rows = b.getMultiDimIdentityMap(rank - 1);
@@ -477,23 +474,16 @@ SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
       SmallVector<utils::IteratorType>(rank - 1, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         AttentionAlgebra algebra(nb, nl, p);
-        auto constant = [&](double v) -> Value {
-          return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-        };
-        SmallVector<Value> ms, ts;
-        for (Value lse : a.take_front(states))
-          ms.push_back(arith::MulFOp::create(nb, nl, lse, constant(kLog2E)));
-        for (Value h : withEntropy ? a.slice(states, states) : ValueRange())
-          ts.push_back(arith::MulFOp::create(nb, nl, h, constant(-kLog2E)));
-        SmallVector<Value> factors = algebra.mergeFactors(ms);
-        SmallVector<Value> ones(states, constant(1.0));
-        Value l = algebra.weightedSum(factors, ones);
-        SmallVector<Value> yields = {algebra.logSumExp(algebra.mergedMax(ms), l)};
+        SmallVector<Value> lses(a.take_front(states)), entropies;
         if (withEntropy)
-          yields.push_back(algebra.entropy(
-              algebra.mergedEntropy(ts, ones, ms, factors), l));
-        yields.push_back(l);
-        llvm::append_range(yields, factors);
+          entropies.assign(a.begin() + states, a.begin() + 2 * states);
+        AttentionAlgebra::MergedRow row =
+            algebra.mergeNormalized(lses, entropies);
+        SmallVector<Value> yields = {row.lse};
+        if (withEntropy)
+          yields.push_back(row.entropy);
+        yields.push_back(row.l);
+        llvm::append_range(yields, row.factors);
         linalg::YieldOp::create(nb, nl, yields);
       });
 

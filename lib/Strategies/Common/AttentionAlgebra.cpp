@@ -284,3 +284,25 @@ AttentionAlgebra::stateOfNormalized(Value lse, Value entropy) {
     row.t = arith::MulFOp::create(b, loc, entropy, constant(entropy, -kLog2E));
   return row;
 }
+
+AttentionAlgebra::MergedRow
+AttentionAlgebra::mergeNormalized(ArrayRef<Value> lses,
+                                  ArrayRef<Value> entropies) {
+  assert((entropies.empty() || entropies.size() == lses.size()) &&
+         "one entropy per state, or none");
+  SmallVector<Value> ms, ls, ts;
+  for (auto [k, lse] : llvm::enumerate(lses)) {
+    NormalizedRowState state =
+        stateOfNormalized(lse, entropies.empty() ? Value() : entropies[k]);
+    ms.push_back(state.m);
+    ls.push_back(state.l);
+    ts.push_back(state.t);
+  }
+  MergedRow row;
+  row.factors = mergeFactors(ms);
+  row.l = weightedSum(row.factors, ls);
+  row.lse = logSumExp(mergedMax(ms), row.l);
+  if (!entropies.empty())
+    row.entropy = entropy(mergedEntropy(ts, ls, ms, row.factors), row.l);
+  return row;
+}

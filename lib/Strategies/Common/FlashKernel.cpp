@@ -20,8 +20,9 @@
 // The scale is folded into S with log2(e) so the softmax uses exp2. Rows of
 // all G query heads of a KV head share one task, so each K/V tile loaded
 // serves the whole group; a micro-tile may span heads (decode: one row per
-// head). With `splits` > 1 each block's keys are split among tasks whose
-// partial (O, m, l) are merged through their log-sum-exp (split-KV). Without
+// head). With `splits` > 1 each block's keys are split among tasks, each
+// finishing its state as (O / l, LSE, entropy); attn.merge_states merges the
+// splits, and the merged state goes through the epilogue (split-KV). Without
 // packing, scores are dot products over D read straight from K.
 //
 //===----------------------------------------------------------------------===//

@@ -9,7 +9,10 @@
 //     all threads stage K and V rows of the tile in shared memory; barrier
 //     each thread: for each allowed key: online softmax update in exp2
 //     barrier
-//   o / l to the result (or the split's partial o, m, l)
+//   o / l to the result (or, with splits, the split's (o / l, LSE, entropy)
+//   to [split, B, Hq, Lq, ...] buffers, which attn.merge_states merges:
+//   into the results, or for sinks and state outputs into a merged state
+//   that one more launch writes)
 // With tensor cores (f16 or bf16), the block's Q rows are staged in shared
 // memory once, and each warp computes the scores of its 32 rows against the
 // tile with nvgpu.mma.sync m16n8k16 (f32 accumulation; bf16 is lowered by
@@ -88,10 +91,13 @@ private:
   /// Dot product of the query row `qr` with key `j` of the staged tile.
   Value rowDot(Value qr, Value keys, Value j);
   void emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf, Value maskBuf,
-                           Value biasBuf, Value out, Value partO, Value partM,
-                           Value partL, Value partT);
-  void emitMergeKernel(Value out, Value partO, Value partM, Value partL,
-                       Value partT);
+                           Value biasBuf, Value out, Value partO,
+                           Value partLse, Value partEntropy);
+  /// Writes the normalized state (O, LSE, H) that attn.merge_states made of
+  /// the splits' states as the result (the sinks' weight, the element type)
+  /// or as the tile op's state.
+  void emitFinishKernel(Value out, Value mergedO, Value mergedLse,
+                        Value mergedEntropy);
   const AttentionProblem &p;
   GpuKernelConfig cfg;
   SmallVector<Value> extents;
@@ -108,6 +114,9 @@ private:
   /// The LSE and entropy results' buffers, when the fused finalize has
   /// them (the entropy adds a part t to each row's state).
   Value lseOut, entropyOut;
+  /// Whether rows keep the entropy part t: the fused finalize returns the
+  /// entropy.
+  bool withEntropy = false;
   /// The buffers of the tables the mods read, and of the sink logits.
   DenseMap<Value, Value> modBuffers;
   Value sinkBuf;
@@ -197,8 +206,8 @@ Value GpuEmitter::rowDot(Value qr, Value keys, Value j) {
 
 void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                      Value maskBuf, Value biasBuf, Value out,
-                                     Value partO, Value partM, Value partL,
-                                     Value partT) {
+                                     Value partO, Value partLse,
+                                     Value partEntropy) {
   int64_t d = p.headDim, dvDim = p.valueDim, bq = cfg.blockQ, bk = cfg.blockK;
   Attribute workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::AddressSpace::Workgroup);
@@ -313,7 +322,7 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
   }
   // The row's state in registers: m, l (and the entropy part t).
   SmallVector<Value> stateInit = {mInit, lInit};
-  if (entropyOut)
+  if (withEntropy)
     stateInit.push_back(fconst(0.0));
   auto tileLoop = scf::ForOp::create(
       b, loc, tFirst, tEnd, one, stateInit,
@@ -553,7 +562,7 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                           // sums (AttentionAlgebra); disallowed keys leave
                           // everything as is.
                           Value m = state[0], l = state[1];
-                          Value tEnt = entropyOut ? state[2] : Value();
+                          Value tEnt = withEntropy ? state[2] : Value();
                           Value weight, alpha = fconst(1.0), mNext = m;
                           Value mSafe = fconst(0.0);
                           if (tracksMax) {
@@ -621,21 +630,25 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
         scf::YieldOp::create(b, loc, ifVisit.getResults());
       });
   Value m = tileLoop.getResult(0), l = tileLoop.getResult(1);
-  Value t = entropyOut ? tileLoop.getResult(2) : Value();
+  Value t = withEntropy ? tileLoop.getResult(2) : Value();
 
   scf::IfOp::create(b, loc, valid, [&](OpBuilder &wb, Location) {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
     if (partO) {
+      // This split's normalized state, for attn.merge_states.
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
         memref::StoreOp::create(
-            b, loc, memref::LoadOp::create(b, loc, orow, ValueRange{e}), partO,
-            ValueRange{split, bh, row, e});
+            b, loc,
+            algebra.epilogue(
+                memref::LoadOp::create(b, loc, orow, ValueRange{e}), l, f32),
+            partO, ValueRange{split, batch, head, row, e});
       });
-      memref::StoreOp::create(b, loc, m, partM, ValueRange{split, bh, row});
-      memref::StoreOp::create(b, loc, l, partL, ValueRange{split, bh, row});
-      if (partT)
-        memref::StoreOp::create(b, loc, t, partT, ValueRange{split, bh, row});
+      memref::StoreOp::create(b, loc, algebra.logSumExp(m, l), partLse,
+                              ValueRange{split, batch, head, row});
+      if (partEntropy)
+        memref::StoreOp::create(b, loc, algebra.entropy(t, l), partEntropy,
+                                ValueRange{split, batch, head, row});
     } else if (state) {
       forLoop(idx(0), idx(dvDim), one, [&](Value e) {
         memref::StoreOp::create(
@@ -670,8 +683,8 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
   gpu::TerminatorOp::create(b, loc);
 }
 
-void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
-                                 Value partL, Value partT) {
+void GpuEmitter::emitFinishKernel(Value out, Value mergedO, Value mergedLse,
+                                  Value mergedEntropy) {
   int64_t dvDim = p.valueDim, bq = cfg.blockQ;
   Value one = idx(1);
   auto launch = gpu::LaunchOp::create(b, loc, numBlocks,
@@ -689,53 +702,37 @@ void GpuEmitter::emitMergeKernel(Value out, Value partO, Value partM,
       [&](OpBuilder &wb, Location) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
-        // The splits' states merged (AttentionAlgebra), then the epilogue.
-        SmallVector<Value> ms, ls, ts;
-        for (int64_t s = 0; s < cfg.splits; ++s) {
-          ms.push_back(memref::LoadOp::create(b, loc, partM,
-                                              ValueRange{idx(s), bh, row}));
-          ls.push_back(memref::LoadOp::create(b, loc, partL,
-                                              ValueRange{idx(s), bh, row}));
-          if (partT)
-            ts.push_back(memref::LoadOp::create(b, loc, partT,
-                                                ValueRange{idx(s), bh, row}));
-        }
-        SmallVector<Value> factors = algebra.mergeFactors(ms);
-        Value l = algebra.weightedSum(factors, ls);
+        SmallVector<Value> at = {batch, head, row};
+        auto [m, l, t] = algebra.stateOfNormalized(
+            memref::LoadOp::create(b, loc, mergedLse, at),
+            mergedEntropy ? memref::LoadOp::create(b, loc, mergedEntropy, at)
+                                .getResult()
+                          : Value());
         Value target = state ? accOut : out;
         Type outElem = cast<MemRefType>(target.getType()).getElementType();
         Value sinkWeight =
             sinkBuf && !state
                 ? algebra.sinkWeight(
                       memref::LoadOp::create(b, loc, sinkBuf, ValueRange{head}),
-                      algebra.mergedMax(ms))
+                      m)
                 : Value();
         if (lseOut)
-          memref::StoreOp::create(
-              b, loc, algebra.logSumExp(algebra.mergedMax(ms), l, sinkWeight),
-              lseOut, ValueRange{batch, head, row});
+          memref::StoreOp::create(b, loc, algebra.logSumExp(m, l, sinkWeight),
+                                  lseOut, at);
         if (entropyOut)
-          memref::StoreOp::create(
-              b, loc,
-              algebra.entropy(algebra.mergedEntropy(ts, ls, ms, factors), l,
-                              sinkWeight),
-              entropyOut, ValueRange{batch, head, row});
+          memref::StoreOp::create(b, loc, algebra.entropy(t, l, sinkWeight),
+                                  entropyOut, at);
         forLoop(idx(0), idx(dvDim), one, [&](Value e) {
-          SmallVector<Value> os;
-          for (int64_t s = 0; s < cfg.splits; ++s)
-            os.push_back(memref::LoadOp::create(
-                b, loc, partO, ValueRange{idx(s), bh, row, e}));
-          Value o = algebra.weightedSum(factors, os);
+          Value o = memref::LoadOp::create(b, loc, mergedO,
+                                           ValueRange{batch, head, row, e});
           if (!state)
             o = algebra.epilogue(o, l, outElem, sinkWeight);
           memref::StoreOp::create(b, loc, o, target,
                                   ValueRange{batch, head, row, e});
         });
         if (state) {
-          memref::StoreOp::create(b, loc, algebra.mergedMax(ms), maxOut,
-                                  ValueRange{batch, head, row});
-          memref::StoreOp::create(b, loc, l, sumOut,
-                                  ValueRange{batch, head, row});
+          memref::StoreOp::create(b, loc, m, maxOut, at);
+          memref::StoreOp::create(b, loc, l, sumOut, at);
         }
         scf::YieldOp::create(b, loc);
       });
@@ -774,6 +771,12 @@ SmallVector<Value> GpuEmitter::build() {
     modBuffers[table] = buffers.input(table);
   if (p.sinkLogits)
     sinkBuf = buffers.input(p.sinkLogits);
+  withEntropy = !state && p.entropyInit;
+  // With splits, attn.merge_states merges the splits' states: straight into
+  // the results, unless the sinks' weight or the tile op's state must be
+  // written from the merged state by one more launch.
+  bool splits = cfg.splits > 1;
+  bool mergeIntoResults = splits && !state && !p.sinkLogits;
   Value out;
   if (state) {
     if (!state->empty) {
@@ -784,27 +787,54 @@ SmallVector<Value> GpuEmitter::build() {
     accOut = buffers.allocLike(state->acc);
     maxOut = buffers.allocLike(state->max);
     sumOut = buffers.allocLike(state->sum);
-  } else {
+  } else if (!mergeIntoResults) {
     out = buffers.allocLike(p.init);
     if (p.lseInit)
       lseOut = buffers.allocLike(p.lseInit);
     if (p.entropyInit)
       entropyOut = buffers.allocLike(p.entropyInit);
   }
-  Value partO, partM, partL, partT;
-  if (cfg.splits > 1) {
-    Value bh = mul(batches, idx(p.headsQ));
+  // The splits' normalized states, [split, B, Hq, Lq, ...].
+  Value partO, partLse, partEntropy;
+  if (splits) {
     int64_t dyn = ShapedType::kDynamic;
-    partO = buffers.allocF32({cfg.splits, dyn, dyn, p.valueDim}, {bh, lq});
-    partM = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
-    partL = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
-    if (entropyOut)
-      partT = buffers.allocF32({cfg.splits, dyn, dyn}, {bh, lq});
+    partO = buffers.allocF32({cfg.splits, dyn, p.headsQ, dyn, p.valueDim},
+                             {batches, lq});
+    partLse = buffers.allocF32({cfg.splits, dyn, p.headsQ, dyn}, {batches, lq});
+    if (withEntropy)
+      partEntropy =
+          buffers.allocF32({cfg.splits, dyn, p.headsQ, dyn}, {batches, lq});
   }
-  emitAttentionKernel(qBuf, kBuf, vBuf, maskBuf, biasBuf, out, partO, partM,
-                      partL, partT);
-  if (cfg.splits > 1)
-    emitMergeKernel(out, partO, partM, partL, partT);
+  emitAttentionKernel(qBuf, kBuf, vBuf, maskBuf, biasBuf, out, partO, partLse,
+                      partEntropy);
+  if (splits) {
+    auto asTensor = [&](Value buffer) -> Value {
+      if (!buffer)
+        return Value();
+      auto type = cast<MemRefType>(buffer.getType());
+      return bufferization::ToTensorOp::create(
+          b, loc, RankedTensorType::get(type.getShape(), f32), buffer,
+          /*restrict=*/true, /*writable=*/true);
+    };
+    SplitStateInits inits;
+    if (mergeIntoResults)
+      inits = {p.init, p.lseInit, p.entropyInit};
+    MergeStatesOp merged =
+        mergeSplitStates(b, loc, asTensor(partO), asTensor(partLse),
+                         asTensor(partEntropy), inits);
+    if (mergeIntoResults) {
+      SmallVector<Value> results = {merged.getResult()};
+      if (p.lseInit)
+        results.push_back(merged.getLse());
+      if (p.entropyInit)
+        results.push_back(merged.getEntropy());
+      return results;
+    }
+    emitFinishKernel(out, buffers.input(merged.getResult()),
+                     buffers.input(merged.getLse()),
+                     merged.getEntropy() ? buffers.input(merged.getEntropy())
+                                         : Value());
+  }
 
   if (state)
     return {buffers.result(accOut, state->acc),

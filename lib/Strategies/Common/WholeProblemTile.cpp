@@ -178,7 +178,8 @@ void TileOpForm::replace(RewriterBase &rewriter, OnlineAttentionOp tile,
 
 MergeStatesOp mlir::attn::mergeSplitStates(OpBuilder &b, Location loc,
                                            Value outputs, Value lses,
-                                           Value entropies) {
+                                           Value entropies,
+                                           SplitStateInits inits) {
   // Slice s of `tensor` without its split dimension, and an f32 init of
   // that shape.
   auto split = [&](Value tensor, int64_t s) -> Value {
@@ -193,7 +194,9 @@ MergeStatesOp mlir::attn::mergeSplitStates(OpBuilder &b, Location loc,
     return tensor::ExtractSliceOp::create(b, loc, sliceType, tensor, offsets,
                                           sizes, strides);
   };
-  auto init = [&](Value tensor) -> Value {
+  auto init = [&](Value tensor, Value given) -> Value {
+    if (given)
+      return given;
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, tensor);
     return tensor::EmptyOp::create(b, loc, ArrayRef(sizes).drop_front(),
                                    b.getF32Type());
@@ -207,8 +210,9 @@ MergeStatesOp mlir::attn::mergeSplitStates(OpBuilder &b, Location loc,
     if (entropies)
       stateEntropies.push_back(split(entropies, s));
   }
-  Value outInit = init(outputs), lseInit = init(lses);
-  Value entropyInit = entropies ? init(entropies) : Value();
+  Value outInit = init(outputs, inits.output);
+  Value lseInit = init(lses, inits.lse);
+  Value entropyInit = entropies ? init(entropies, inits.entropy) : Value();
   return MergeStatesOp::create(
       b, loc, outInit.getType(), lseInit.getType(),
       entropyInit ? entropyInit.getType() : Type(), states, stateEntropies,

@@ -37,15 +37,25 @@ func.func @fused(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index
 
 // -----
 
-// Two splits: the partial states on the host side as scratch, and the
-// merge launch.
+// Two splits: each writes its normalized state (O, LSE) into [split, B,
+// Hq, Lq, ...] scratch, and attn.merge_states becomes a launch that reads
+// the scratch buffers at each split, writing the result straight into the
+// output (its LSE unused: not written).
 // CHECK-LABEL: func.func @splits(
-// CHECK:         memref.alloc({{.*}}) : memref<2x?x?x8xf32>
+// CHECK:         %[[PO:.*]] = memref.alloc({{.*}}) : memref<2x?x4x?x8xf32>
+// CHECK:         %[[PL:.*]] = memref.alloc({{.*}}) : memref<2x?x4x?xf32>
 // CHECK:         gpu.launch
+// CHECK:           math.log2
+// CHECK:         %[[TL:.*]] = bufferization.to_tensor %[[PL]]
+// CHECK:         %[[TO:.*]] = bufferization.to_tensor %[[PO]]
+// CHECK:         %[[OUT:.*]] = memref.alloc() : memref<1x4x9x8xf32>
+// CHECK-NOT:     memref.alloc
 // CHECK:         gpu.launch
 // CHECK:           arith.maximumf
+// CHECK:           memref.store {{.*}}, %[[OUT]]
 // CHECK-NOT:     attn.
-// CHECK:         return
+// CHECK:         %[[R:.*]] = bufferization.to_tensor %[[OUT]]
+// CHECK:         return %[[R]]
 func.func @splits(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index) -> tensor<1x4x9x8xf32> {
   %zero = arith.constant 0.0 : f32
   %ninf = arith.constant 0xFF800000 : f32
@@ -65,7 +75,8 @@ func.func @splits(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: inde
 
 // A state given as arguments: each row's thread reads it (split 0 of two)
 // and the op becomes the updated state, three fresh buffers that the
-// launches write; the merge launch writes the merged state, no division.
+// launches write: the splits' launch, the merge's, then one that writes the
+// merged state (O, m = LSE log2 e, l = 1), no division.
 // CHECK-LABEL: func.func @state(
 // CHECK-SAME:    %[[ACC:[^:]+]]: tensor<1x4x9x8xf32>, %[[M:[^:]+]]: tensor<1x4x9xf32>, %[[L:[^:]+]]: tensor<1x4x9xf32>)
 // CHECK-DAG:     %[[ACCB:.*]] = bufferization.to_buffer %[[ACC]] read_only
@@ -78,6 +89,8 @@ func.func @splits(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: inde
 // CHECK:           memref.load %[[ACCB]]
 // CHECK:           memref.load %[[MB]]
 // CHECK:           memref.load %[[LB]]
+// CHECK:         gpu.launch
+// CHECK:           arith.maximumf
 // CHECK:         gpu.launch
 // CHECK-NOT:       arith.divf
 // CHECK:           memref.store {{.*}}, %[[ACCO]]

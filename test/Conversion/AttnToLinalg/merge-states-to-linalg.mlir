@@ -26,6 +26,22 @@ func.func @merge_two(%o1: tensor<2x5x8xf16>, %l1: tensor<2x5xf32>, %o2: tensor<2
   return %o, %lse : tensor<2x5x8xf16>, tensor<2x5xf32>
 }
 
+// With the states' entropies: the rows' generic reads them too and yields
+// the merged entropy after the LSE (its init is an output of that generic).
+// CHECK-LABEL: func.func @merge_entropy
+// CHECK:         %[[ROWS:.*]]:5 = linalg.generic
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>)
+// CHECK:         %[[OUT:.*]] = linalg.generic
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %[[ROWS]]#2, %[[ROWS]]#3, %[[ROWS]]#4 : tensor<2x5x8xf32>, tensor<2x5x8xf32>, tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>)
+// CHECK:         return %[[OUT]], %[[ROWS]]#0, %[[ROWS]]#1
+func.func @merge_entropy(%o1: tensor<2x5x8xf32>, %l1: tensor<2x5xf32>, %h1: tensor<2x5xf32>, %o2: tensor<2x5x8xf32>, %l2: tensor<2x5xf32>, %h2: tensor<2x5xf32>,
+                         %oi: tensor<2x5x8xf32>, %li: tensor<2x5xf32>, %hi: tensor<2x5xf32>) -> (tensor<2x5x8xf32>, tensor<2x5xf32>, tensor<2x5xf32>) {
+  %o, %lse, %h = attn.merge_states ins(%o1, %l1, %o2, %l2 : tensor<2x5x8xf32>, tensor<2x5xf32>, tensor<2x5x8xf32>, tensor<2x5xf32>)
+      entropy(%h1, %h2 : tensor<2x5xf32>, tensor<2x5xf32>)
+      outs(%oi, %li, %hi : tensor<2x5x8xf32>, tensor<2x5xf32>, tensor<2x5xf32>) -> tensor<2x5x8xf32>, tensor<2x5xf32>, tensor<2x5xf32>
+  return %o, %lse, %h : tensor<2x5x8xf32>, tensor<2x5xf32>, tensor<2x5xf32>
+}
+
 // attn.finalize with an lse: the output's generic and one over the rows.
 // CHECK-LABEL: func.func @finalize_lse
 // CHECK:         %[[O:.*]] = linalg.generic

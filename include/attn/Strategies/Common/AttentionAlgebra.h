@@ -156,6 +156,16 @@ public:
   };
   NormalizedRowState stateOfNormalized(Value lse, Value entropy);
 
+  /// attn.merge_states on one row: the states' LSE_k (and entropies H_k, or
+  /// none) merged. `factors` weigh each state's O_k relative to the largest
+  /// LSE; O = epilogue(weightedSum(factors, O_k), l). `entropy` is null
+  /// without entropies.
+  struct MergedRow {
+    SmallVector<Value> factors;
+    Value l, lse, entropy;
+  };
+  MergedRow mergeNormalized(ArrayRef<Value> lses, ArrayRef<Value> entropies);
+
 private:
   Value constant(Value like, double v);
 

@@ -38,10 +38,15 @@ ValueRange createFinalize(RewriterBase &rewriter, const AttentionProblem &p,
 /// attn.merge_states of the states that a kernel's split-KV tasks wrote:
 /// `outputs` [S, ..., Dv] (normalized O) and `lses` [S, ...] (and
 /// `entropies` [S, ...], or null) hold split s's state at index s of their
-/// first dimension. The results are f32, of their shape without it.
-/// Emitted at the builder's insertion point.
+/// first dimension. The results go into `inits` where given (of that shape
+/// without it), and into new f32 tensors otherwise. Emitted at the
+/// builder's insertion point.
+struct SplitStateInits {
+  Value output, lse, entropy;
+};
 MergeStatesOp mergeSplitStates(OpBuilder &b, Location loc, Value outputs,
-                               Value lses, Value entropies);
+                               Value lses, Value entropies,
+                               SplitStateInits inits = {});
 
 /// The state of a tile op that a kernel reads and writes (in place of
 /// writing the finalize's output).
