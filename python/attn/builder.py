@@ -257,9 +257,9 @@ def _per_axis(name, value, rank, minimum):
 
 
 def _tensor_type(shape, element):
-    """None in `shape` is a dynamic size."""
-    return ("tensor<" + "x".join("?" if d is None else str(d) for d in shape)
-            + "x" + element + ">")
+    """None in `shape` is a dynamic size; () is a 0-d tensor."""
+    return "tensor<" + "".join(("?" if d is None else str(d)) + "x"
+                               for d in shape) + element + ">"
 
 
 def _dynamic(dynamic, names):

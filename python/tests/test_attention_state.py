@@ -237,6 +237,24 @@ def test_merge_states_edge_cases(rng):
     assert_close(half, want, low_precision=True)
 
 
+@pytest.mark.parametrize("target", ["cpu", VULKAN])
+@pytest.mark.parametrize("shape", [(8,), (2, 3, 4, 5)])
+def test_merge_states_of_any_rank(rng, shape, target):
+    # O of rank 1 (its LSE and entropy 0-d) and of rank 4, with entropies,
+    # against float64.
+    o1, o2 = randn(rng, *shape), randn(rng, *shape)
+    l1 = rng.standard_normal(shape[:-1]).astype(np.float32)
+    l2 = rng.standard_normal(shape[:-1]).astype(np.float32)
+    h1, h2 = np.abs(l1), np.abs(l2)
+    out, lse, entropy = attn.merge_states([(o1, l1, h1), (o2, l2, h2)],
+                                          target=target)
+    want_lse = np.logaddexp(l1.astype(np.float64), l2)
+    w1, w2 = np.exp(l1 - want_lse), np.exp(l2 - want_lse)
+    assert_close(out, w1[..., None] * o1 + w2[..., None] * o2)
+    assert_lse_close(lse, want_lse)
+    assert_close(entropy, w1 * (h1 - np.log(w1)) + w2 * (h2 - np.log(w2)))
+
+
 def test_merge_states_checks_its_arguments(rng):
     o, lse = randn(rng, 2, 4, 8), randn(rng, 2, 4)
     with pytest.raises(ValueError, match="at least one"):

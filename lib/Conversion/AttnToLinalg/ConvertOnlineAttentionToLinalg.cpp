@@ -451,7 +451,9 @@ SmallVector<Value> lowerMergeStates(RewriterBase &b, MergeStatesOp op) {
   unsigned states = op.getNumStates();
   bool withEntropy = bool(op.getEntropyInit());
   AffineMap all = b.getMultiDimIdentityMap(rank);
-  AffineMap rowsOfAll = all.getMajorSubMap(rank - 1);
+  // (Not getMajorSubMap: it gives a null map for rank 1, whose rows are 0-d.)
+  AffineMap rowsOfAll = AffineMap::get(rank, 0, all.getResults().drop_back(),
+                                       b.getContext());
   AffineMap rows = b.getMultiDimIdentityMap(rank - 1);
 
   // Rows: LSE, the entropy, l and the states' factors.

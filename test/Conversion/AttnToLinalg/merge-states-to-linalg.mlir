@@ -42,6 +42,20 @@ func.func @merge_entropy(%o1: tensor<2x5x8xf32>, %l1: tensor<2x5xf32>, %h1: tens
   return %o, %lse, %h : tensor<2x5x8xf32>, tensor<2x5xf32>, tensor<2x5xf32>
 }
 
+// O of rank 1: its rows are 0-d (the LSE a tensor<f32>).
+// CHECK-LABEL: func.func @merge_rank_one
+// CHECK:         %[[ROWS:.*]]:4 = linalg.generic
+// CHECK-SAME:      iterator_types = []
+// CHECK:         %[[OUT:.*]] = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel"]
+// CHECK:         return %[[OUT]], %[[ROWS]]#0
+func.func @merge_rank_one(%o1: tensor<8xf32>, %l1: tensor<f32>, %o2: tensor<8xf32>, %l2: tensor<f32>,
+                          %oi: tensor<8xf32>, %li: tensor<f32>) -> (tensor<8xf32>, tensor<f32>) {
+  %o, %lse = attn.merge_states ins(%o1, %l1, %o2, %l2 : tensor<8xf32>, tensor<f32>, tensor<8xf32>, tensor<f32>)
+      outs(%oi, %li : tensor<8xf32>, tensor<f32>) -> tensor<8xf32>, tensor<f32>
+  return %o, %lse : tensor<8xf32>, tensor<f32>
+}
+
 // attn.finalize with an lse: the output's generic and one over the rows.
 // CHECK-LABEL: func.func @finalize_lse
 // CHECK:         %[[O:.*]] = linalg.generic
