@@ -98,6 +98,13 @@ private:
   /// or as the tile op's state.
   void emitFinishKernel(Value out, Value mergedO, Value mergedLse,
                         Value mergedEntropy);
+  /// Writes one row's finished state (m, l, t; O element e from `oAt`):
+  /// in state mode as acc, max and sum; otherwise through the epilogue
+  /// (the sink's weight, the element type) into `out`, and its LSE and
+  /// entropy where the results have them.
+  void writeRow(Value out, Value batch, Value head, Value row,
+                AttentionAlgebra::NormalizedRowState state,
+                function_ref<Value(Value e)> oAt);
   const AttentionProblem &p;
   GpuKernelConfig cfg;
   SmallVector<Value> extents;
@@ -649,43 +656,51 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
       if (partEntropy)
         memref::StoreOp::create(b, loc, algebra.entropy(t, l), partEntropy,
                                 ValueRange{split, batch, head, row});
-    } else if (state) {
-      forLoop(idx(0), idx(dvDim), one, [&](Value e) {
-        memref::StoreOp::create(
-            b, loc, memref::LoadOp::create(b, loc, orow, ValueRange{e}),
-            accOut, ValueRange{batch, head, row, e});
-      });
-      memref::StoreOp::create(b, loc, m, maxOut, ValueRange{batch, head, row});
-      memref::StoreOp::create(b, loc, l, sumOut, ValueRange{batch, head, row});
     } else {
-      Type outElem = cast<MemRefType>(out.getType()).getElementType();
-      Value sinkWeight =
-          sinkBuf ? algebra.sinkWeight(memref::LoadOp::create(b, loc, sinkBuf,
-                                                              ValueRange{head}),
-                                       m)
-                  : Value();
-      forLoop(idx(0), idx(dvDim), one, [&](Value e) {
-        Value o = algebra.epilogue(
-            memref::LoadOp::create(b, loc, orow, ValueRange{e}), l, outElem,
-            sinkWeight);
-        memref::StoreOp::create(b, loc, o, out,
-                                ValueRange{batch, head, row, e});
+      writeRow(out, batch, head, row, {m, l, t}, [&](Value e) -> Value {
+        return memref::LoadOp::create(b, loc, orow, ValueRange{e});
       });
-      if (lseOut)
-        memref::StoreOp::create(b, loc, algebra.logSumExp(m, l, sinkWeight),
-                                lseOut, ValueRange{batch, head, row});
-      if (entropyOut)
-        memref::StoreOp::create(b, loc, algebra.entropy(t, l, sinkWeight),
-                                entropyOut, ValueRange{batch, head, row});
     }
     scf::YieldOp::create(b, loc);
   });
   gpu::TerminatorOp::create(b, loc);
 }
 
+void GpuEmitter::writeRow(Value out, Value batch, Value head, Value row,
+                          AttentionAlgebra::NormalizedRowState rowState,
+                          function_ref<Value(Value e)> oAt) {
+  AttentionAlgebra algebra(b, loc, p);
+  auto [m, l, t] = rowState;
+  SmallVector<Value> at = {batch, head, row};
+  Value target = state ? accOut : out;
+  Type outElem = cast<MemRefType>(target.getType()).getElementType();
+  Value sinkWeight =
+      sinkBuf && !state
+          ? algebra.sinkWeight(
+                memref::LoadOp::create(b, loc, sinkBuf, ValueRange{head}), m)
+          : Value();
+  if (lseOut)
+    memref::StoreOp::create(b, loc, algebra.logSumExp(m, l, sinkWeight),
+                            lseOut, at);
+  if (entropyOut)
+    memref::StoreOp::create(b, loc, algebra.entropy(t, l, sinkWeight),
+                            entropyOut, at);
+  forLoop(idx(0), idx(p.valueDim), idx(1), [&](Value e) {
+    Value o = oAt(e);
+    if (!state)
+      o = algebra.epilogue(o, l, outElem, sinkWeight);
+    memref::StoreOp::create(b, loc, o, target,
+                            ValueRange{batch, head, row, e});
+  });
+  if (state) {
+    memref::StoreOp::create(b, loc, m, maxOut, at);
+    memref::StoreOp::create(b, loc, l, sumOut, at);
+  }
+}
+
 void GpuEmitter::emitFinishKernel(Value out, Value mergedO, Value mergedLse,
                                   Value mergedEntropy) {
-  int64_t dvDim = p.valueDim, bq = cfg.blockQ;
+  int64_t bq = cfg.blockQ;
   Value one = idx(1);
   auto launch = gpu::LaunchOp::create(b, loc, numBlocks,
                                       mul(batches, idx(p.headsQ)), one,
@@ -708,32 +723,10 @@ void GpuEmitter::emitFinishKernel(Value out, Value mergedO, Value mergedLse,
             mergedEntropy ? memref::LoadOp::create(b, loc, mergedEntropy, at)
                                 .getResult()
                           : Value());
-        Value target = state ? accOut : out;
-        Type outElem = cast<MemRefType>(target.getType()).getElementType();
-        Value sinkWeight =
-            sinkBuf && !state
-                ? algebra.sinkWeight(
-                      memref::LoadOp::create(b, loc, sinkBuf, ValueRange{head}),
-                      m)
-                : Value();
-        if (lseOut)
-          memref::StoreOp::create(b, loc, algebra.logSumExp(m, l, sinkWeight),
-                                  lseOut, at);
-        if (entropyOut)
-          memref::StoreOp::create(b, loc, algebra.entropy(t, l, sinkWeight),
-                                  entropyOut, at);
-        forLoop(idx(0), idx(dvDim), one, [&](Value e) {
-          Value o = memref::LoadOp::create(b, loc, mergedO,
-                                           ValueRange{batch, head, row, e});
-          if (!state)
-            o = algebra.epilogue(o, l, outElem, sinkWeight);
-          memref::StoreOp::create(b, loc, o, target,
-                                  ValueRange{batch, head, row, e});
+        writeRow(out, batch, head, row, {m, l, t}, [&](Value e) -> Value {
+          return memref::LoadOp::create(b, loc, mergedO,
+                                        ValueRange{batch, head, row, e});
         });
-        if (state) {
-          memref::StoreOp::create(b, loc, m, maxOut, at);
-          memref::StoreOp::create(b, loc, l, sumOut, at);
-        }
         scf::YieldOp::create(b, loc);
       });
   gpu::TerminatorOp::create(b, loc);
