@@ -64,8 +64,11 @@ struct Module {
 /// cores). Read and written with the GIL held.
 int defaultThreads = 0;
 
-/// The numpy dtype of arrays of `dtype` (bfloat16 travels as uint16 bits).
+/// The numpy dtype of arrays of `dtype` (bfloat16 travels as uint16 bits,
+/// float8_e4m3fn as uint8 bits).
 const char *numpyName(DType dtype) {
+  if (dtype == DType::F8E4M3FNAsU8)
+    return "uint8";
   return dtype == DType::BF16AsU16 ? "uint16" : attn::runtime::dtypeName(dtype);
 }
 
@@ -81,6 +84,7 @@ std::optional<DType> dtypeOf(const py::array &array) {
     break;
   case 'u':
     if (dtype.itemsize() == 2) return DType::BF16AsU16;
+    if (dtype.itemsize() == 1) return DType::F8E4M3FNAsU8;
     break;
   case 'b':
     return DType::I1;

@@ -16,7 +16,8 @@ namespace attn::runtime {
 static_assert(static_cast<int>(DType::F32) == ATTN_AOT_F32 &&
                   static_cast<int>(DType::BF16AsU16) == ATTN_AOT_BF16 &&
                   static_cast<int>(DType::I1) == ATTN_AOT_BOOL &&
-                  static_cast<int>(DType::I64) == ATTN_AOT_I64,
+                  static_cast<int>(DType::I64) == ATTN_AOT_I64 &&
+                  static_cast<int>(DType::F8E4M3FNAsU8) == ATTN_AOT_F8E4M3FN,
               "DType and attn_aot_dtype must agree");
 
 const char *attnVersion() { return ATTN_VERSION_STRING; }

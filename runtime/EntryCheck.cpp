@@ -12,7 +12,7 @@ namespace attn::runtime {
 
 namespace {
 
-constexpr int32_t kNumDTypes = static_cast<int32_t>(DType::I64) + 1;
+constexpr int32_t kNumDTypes = static_cast<int32_t>(DType::F8E4M3FNAsU8) + 1;
 
 std::string shapeText(const int64_t *shape, int32_t rank) {
   std::string text = "[";

@@ -9,6 +9,7 @@
 #include "attn/Runtime/Npy.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,19 +27,21 @@ const char *dtypeName(DType dtype) {
   case DType::I8: return "int8";
   case DType::I32: return "int32";
   case DType::I64: return "int64";
+  case DType::F8E4M3FNAsU8: return "float8_e4m3fn (as uint8)";
   }
   return "?";
 }
 
 static constexpr const char *kTypeNames[] = {"f32", "f16", "bf16", "f64",
-                                             "i1",  "i8",  "i32",  "i64"};
+                                             "i1",  "i8",  "i32",  "i64",
+                                             "f8E4M3FN"};
 
 const char *dtypeTypeName(DType dtype) {
   return kTypeNames[static_cast<int>(dtype)];
 }
 
 bool parseDTypeTypeName(const std::string &name, DType &dtype) {
-  for (int i = 0; i <= static_cast<int>(DType::I64); ++i)
+  for (int i = 0; i <= static_cast<int>(DType::F8E4M3FNAsU8); ++i)
     if (name == kTypeNames[i]) {
       dtype = static_cast<DType>(i);
       return true;
@@ -51,7 +54,7 @@ size_t dtypeSize(DType dtype) {
   case DType::F32: case DType::I32: return 4;
   case DType::F16: case DType::BF16AsU16: return 2;
   case DType::F64: case DType::I64: return 8;
-  case DType::I1: case DType::I8: return 1;
+  case DType::I1: case DType::I8: case DType::F8E4M3FNAsU8: return 1;
   }
   return 1;
 }
@@ -166,6 +169,15 @@ double elementAsDouble(const HostArray &array, int64_t index) {
   case DType::I1: case DType::I8: return static_cast<int8_t>(*p);
   case DType::I32: { int32_t v; std::memcpy(&v, p, 4); return v; }
   case DType::I64: { int64_t v; std::memcpy(&v, p, 8); return static_cast<double>(v); }
+  case DType::F8E4M3FNAsU8: {
+    int exponent = (*p >> 3) & 0xf, mantissa = *p & 0x7;
+    if ((*p & 0x7f) == 0x7f)
+      return std::numeric_limits<double>::quiet_NaN();
+    double magnitude = exponent == 0
+                           ? std::ldexp(mantissa / 8.0, -6)
+                           : std::ldexp(1.0 + mantissa / 8.0, exponent - 7);
+    return (*p & 0x80) ? -magnitude : magnitude;
+  }
   }
   return 0;
 }
@@ -187,6 +199,7 @@ bool parseDescr(const std::string &descr, DType &dtype) {
   char order = descr[0];
   std::string kind = descr.substr(1);
   if (order == '>' && kind != "b1" && kind != "i1" && kind != "u1")
+
     return false;
   if (kind == "f4") dtype = DType::F32;
   else if (kind == "f2") dtype = DType::F16;
@@ -194,6 +207,7 @@ bool parseDescr(const std::string &descr, DType &dtype) {
   else if (kind == "f8") dtype = DType::F64;
   else if (kind == "b1") dtype = DType::I1;
   else if (kind == "i1") dtype = DType::I8;
+  else if (kind == "u1") dtype = DType::F8E4M3FNAsU8;
   else if (kind == "i4") dtype = DType::I32;
   else if (kind == "i8") dtype = DType::I64;
   else return false;
@@ -210,6 +224,7 @@ const char *descrOf(DType dtype) {
   case DType::I8: return "|i1";
   case DType::I32: return "<i4";
   case DType::I64: return "<i8";
+  case DType::F8E4M3FNAsU8: return "|u1";
   }
   return "<f4";
 }
@@ -305,7 +320,7 @@ static bool readHeader(File &file, const std::string &path, NpyHeader &out,
   if (!parseDescr(descr, dtype)) {
     error = "'" + path + "' has unsupported dtype '" + descr +
             "' (supported: little-endian float32, float16, float64, bool, "
-            "uint16 for bfloat16, int8/32/64)";
+            "uint16 for bfloat16, uint8 for float8_e4m3fn, int8/32/64)";
     return false;
   }
   if (fortran.find("True") != std::string::npos) {

@@ -157,6 +157,7 @@ std::optional<DType> dtypeOf(Type type) {
   if (type.isInteger(8)) return DType::I8;
   if (type.isInteger(32)) return DType::I32;
   if (type.isInteger(64)) return DType::I64;
+  if (isa<Float8E4M3FNType>(type)) return DType::F8E4M3FNAsU8;
   return std::nullopt;
 }
 

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/OnlineAttentionTiling.h"
+#include "attn/Strategies/Common/QuantizedKV.h"
 #include "attn/Support/Debug.h"
 #include "attn/Transforms/Passes.h"
 
@@ -50,6 +51,9 @@ struct ApplyStrategiesPass
       ATTN_DEBUG(ATTN_DBGS() << "'" << op->getName() << "' at "
                              << op->getLoc() << ": applying " << *chosen
                              << "\n");
+      if (auto attention = dyn_cast<AttentionOp>(op);
+          attention && !strategy->dequantizesKV(target))
+        op = materializeDequantizedKV(rewriter, attention);
       if (failed(strategy->apply(rewriter, op, *chosen, target)))
         return signalPassFailure();
     }

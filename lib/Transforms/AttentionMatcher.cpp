@@ -408,7 +408,7 @@ mlir::attn::raiseAttentionSite(RewriterBase &rewriter,
     window = WindowAttr::get(ctx, p.windowLeft, p.windowRight);
   auto attention = AttentionOp::create(
       rewriter, loc, init.getType(), /*statistics=*/TypeRange(), q, k, v, mask,
-      bias, sinkLogits, init,
+      bias, sinkLogits, /*k_scale=*/Value(), /*v_scale=*/Value(), init,
       rewriter.getF32FloatAttr(static_cast<float>(p.scale)),
       p.causal ? rewriter.getUnitAttr() : UnitAttr(), window,
       /*sinks=*/IntegerAttr(), /*softcap=*/FloatAttr(), /*score=*/ScoreAttr(),

@@ -211,6 +211,9 @@ LogicalResult DistributeSequencePass::analyze(func::FuncOp func,
   if (tile.getMask() || tile.getBias())
     return fail(tile, "a mask or bias operand is not distributed (it spans "
                       "the whole sequence)");
+  if (tile.getKScale() || tile.getVScale())
+    return fail(tile, "quantized K/V (k_scale, v_scale) is not distributed: "
+                      "MPI transfers are lowered for f32");
   if (tile.hasScoreMod() || tile.hasMaskMod())
     return fail(tile, "score_mod and mask_mod regions are not distributed");
   if (tile.getEntropy())
@@ -393,7 +396,8 @@ void DistributeSequencePass::rewrite(func::FuncOp func, Distribution &d) {
                       Value queryPosition, Value keyPosition, ValueRange state,
                       bool withSinks) -> ValueRange {
     auto op = OnlineAttentionOp::create(
-        at, loc, stateTypes, q, k, v, mask, Value(), queryPosition, keyPosition,
+        at, loc, stateTypes, q, k, v, mask, /*bias=*/Value(),
+        /*k_scale=*/Value(), /*v_scale=*/Value(), queryPosition, keyPosition,
         state[0], state[1], state[2], Value(), tile.getScaleAttr(),
         tile.getCausalAttr(), tile.getWindowAttr(),
         withSinks ? tile.getSinksAttr() : IntegerAttr(), tile.getSoftcapAttr(),

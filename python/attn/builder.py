@@ -9,7 +9,9 @@ value of them (a decode loop whose Lk grows compiles once).
 
 dtypes: float32, float16, and bfloat16 as uint16 arrays of bf16 bits (the
 result then is uint16 bits too). k and v have q's dtype; a bias may be any
-of the three.
+of the three. Quantized k and v (attention only) are int8 with float32
+scales [B, Hkv, Lk], or uint8 arrays of float8_e4m3fn bits with float32
+scales [Hkv].
 """
 
 import collections
@@ -102,9 +104,10 @@ def _float_dtype(name, x):
     return dtype
 
 
-def _check_qkv(q, k, v, spatial):
+def _check_qkv(q, k, v, spatial, quantized=()):
     """Shapes and dtypes of q, k, v. spatial: None for attention (rank 4),
-    else the neighborhood's allowed spatial ranks."""
+    else the neighborhood's allowed spatial ranks. quantized: the names
+    among "k", "v" whose dtype _quantized_element checks instead."""
     q, k, v = _as_array("q", q), _as_array("k", k), _as_array("v", v)
     if spatial is None:
         layouts = {4: "[B, H, L, D]"}
@@ -125,7 +128,7 @@ def _check_qkv(q, k, v, spatial):
                              f"rank {len(_dims(q))}")
     dtype = _float_dtype("q", q)
     for name, x in (("k", k), ("v", v)):
-        if np.dtype(x.dtype) != dtype:
+        if np.dtype(x.dtype) != dtype and name not in quantized:
             raise ValueError(f"'{name}' has dtype {np.dtype(x.dtype)} but "
                              f"'q' has dtype {dtype}; they must match")
     qs, ks, vs = _dims(q), _dims(k), _dims(v)
@@ -148,6 +151,35 @@ def _check_qkv(q, k, v, spatial):
         raise ValueError(f"'k' spatial shape {ks[2:-1]} must equal 'q' "
                          f"spatial shape {qs[2:-1]}")
     return q, k, v
+
+
+# Quantized K/V: numpy dtype -> (element type, the scales' dimensions of
+# k's [B, Hkv, Lk, D], what they are).
+_QUANTIZED = {np.dtype(np.int8): ("i8", (0, 1, 2), "[B, Hkv, Lk]"),
+              np.dtype(np.uint8): ("f8E4M3FN", (1,), "[Hkv]")}
+
+
+def _quantized_element(name, x, scale, k):
+    """The element type of quantized `name` (k or v) and its checked
+    float32 scales; x's element is q's (None, None) without scales."""
+    scale_name = name + "_scale"
+    dtype = np.dtype(x.dtype)
+    if scale is None:
+        if dtype in _QUANTIZED:
+            raise ValueError(f"'{name}' has dtype {dtype}, a quantized "
+                             f"type: it needs '{scale_name}'")
+        return None, None
+    if dtype not in _QUANTIZED:
+        raise ValueError(f"'{scale_name}' needs a quantized '{name}': int8, "
+                         f"or uint8 holding float8_e4m3fn bits; got {dtype}")
+    element, dims, layout = _QUANTIZED[dtype]
+    scale = _as_array(scale_name, scale)
+    want = tuple(_dims(k)[d] for d in dims)
+    if np.dtype(scale.dtype) != np.float32 or _dims(scale) != want:
+        raise ValueError(f"'{scale_name}' must be float32 of shape {want} "
+                         f"({layout} for {dtype} '{name}'), got "
+                         f"{np.dtype(scale.dtype)} of shape {_dims(scale)}")
+    return element, scale
 
 
 def _broadcast_operand(name, x, q, k, dtypes):
@@ -288,6 +320,14 @@ def _written_shape(name, shape, dynamic):
     shape = list(shape)
     if name == "sink_logits":
         return shape
+    if name in ("k_scale", "v_scale"):
+        # i8's [B, Hkv, Lk] follows k; f8E4M3FN's [Hkv] has no size to vary.
+        if len(shape) == 3:
+            if "B" in dynamic:
+                shape[0] = None
+            if "Lk" in dynamic:
+                shape[2] = None
+        return shape
     rows = ("q", "o", "do", "lse")
     if "B" in dynamic and (name in rows + ("k", "v") or shape[0] != 1):
         shape[0] = None
@@ -384,17 +424,18 @@ def _backward_function(q, k, v, attrs, strategy, extra, dynamic, tables,
 
 
 def _function(op, q, k, v, attrs, strategy, extra=(), dynamic=frozenset(),
-              tables=(), regions=(), statistics=0):
+              tables=(), regions=(), statistics=0, kv_elements=(None, None)):
     """func @main(%q, %k, %v, *extra, *tables) applying `op` with `attrs`,
     the strategy and the mod regions (text); extra: (name, shape, element
     type) of mask, bias and sink_logits, each written as a clause; tables:
     the arrays the mods capture (mods._TableArg). Sizes named in `dynamic`
     are written as `?` (_written_shape). statistics: how many f32
-    [B, Hq, Lq] results (LSE, entropy) follow the output."""
+    [B, Hq, Lq] results (LSE, entropy) follow the output. kv_elements: the
+    element types of quantized k and v (None: q's)."""
     element = _ELEMENT_TYPES[np.dtype(q.dtype)]
     args, shapes = _operand_types(
-        [("q", _dims(q), element), ("k", _dims(k), element),
-         ("v", _dims(v), element)] + list(extra), dynamic)
+        [("q", _dims(q), element), ("k", _dims(k), kv_elements[0] or element),
+         ("v", _dims(v), kv_elements[1] or element)] + list(extra), dynamic)
     result_shape = shapes["q"][:-1] + [_dims(v)[-1]]
     result = _tensor_type(result_shape, element)
     row_type = _tensor_type(result_shape[:-1], "f32")
@@ -433,10 +474,20 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                     sinks=0, softcap=None, score="softmax", normalize=True,
                     mask=None, bias=None, score_mod=None, mask_mod=None,
                     sink_logits=None, return_lse=False, return_entropy=False,
-                    strategy=None, dynamic=None, backward=None):
+                    strategy=None, dynamic=None, backward=None, k_scale=None,
+                    v_scale=None):
     """(IR text, arrays to pass) of attn.attention for these arguments; with
     backward = (out, grad_out, lse), of attn.attention_backward."""
-    q, k, v = _check_qkv(q, k, v, None)
+    # Quantized k / v: given a scale, or of a quantized dtype (which
+    # _quantized_element then asks a scale for).
+    quantized = [name for name, x, scale in (("k", k, k_scale),
+                                             ("v", v, v_scale))
+                 if scale is not None or
+                 np.dtype(getattr(x, "dtype", None)) in _QUANTIZED]
+    if quantized and backward is not None:
+        raise ValueError("quantized k and v ('k_scale', 'v_scale') have no "
+                         "backward: attention_backward takes float k and v")
+    q, k, v = _check_qkv(q, k, v, None, quantized)
     dynamic = _dynamic(dynamic, ("B", "Lq", "Lk"))
     attrs = []
     if scale is not None:
@@ -480,6 +531,13 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
 
     arrays = [q, k, v]
     extra = []
+    kv_elements = []
+    for name, x, scale in (("k", k, k_scale), ("v", v, v_scale)):
+        element, scale = _quantized_element(name, x, scale, k)
+        kv_elements.append(element)
+        if element is not None:
+            extra.append((name + "_scale", _dims(scale), "f32"))
+            arrays.append(scale)
     if mask is not None:
         mask = _broadcast_operand("mask", mask, q, k, (np.dtype(np.bool_),))
         extra.append(("mask", _dims(mask), "i1"))
@@ -535,7 +593,8 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                       [table.array for table in tables])
     text = _function("attn.attention", q, k, v, attrs, strategy, extra,
                      dynamic, tables, regions,
-                     statistics=int(bool(return_lse)) + int(bool(return_entropy)))
+                     statistics=int(bool(return_lse)) + int(bool(return_entropy)),
+                     kv_elements=kv_elements)
     return text, arrays + [table.array for table in tables]
 
 
@@ -543,7 +602,8 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
               softcap=None, score="softmax", normalize=True, mask=None,
               bias=None, score_mod=None, mask_mod=None, sink_logits=None,
               return_lse=False, return_entropy=False, strategy=None,
-              target="cpu", threads=0, dynamic=None):
+              target="cpu", threads=0, dynamic=None, k_scale=None,
+              v_scale=None):
     """attn.attention on numpy arrays; returns [B, Hq, Lq, Dv] in q's dtype,
     or with return_lse / return_entropy the tuple (out, lse, entropy) of
     those asked for.
@@ -574,13 +634,18 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
     True or any of "B", "Lq", "Lk": calls that differ only in those reuse
     one compiled function (a decode loop with a growing Lk compiles once;
     the cost model then assumes typical sizes for them).
+    k_scale, v_scale: quantized K/V. k (or v) int8 with float32 scales
+    [B, Hkv, Lk] (element = scale * int), or uint8 holding float8_e4m3fn
+    bits with float32 scales [Hkv]; dequantized as they are read, math in
+    float32.
     """
     text, arrays = _attention_plan(
         q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
         softcap=softcap, score=score, normalize=normalize, mask=mask,
         bias=bias, score_mod=score_mod, mask_mod=mask_mod,
         sink_logits=sink_logits, return_lse=return_lse,
-        return_entropy=return_entropy, strategy=strategy, dynamic=dynamic)
+        return_entropy=return_entropy, strategy=strategy, dynamic=dynamic,
+        k_scale=k_scale, v_scale=v_scale)
     return _run(text, arrays, target, threads)
 
 

@@ -108,6 +108,12 @@ public:
   /// that returns them: its apply() would replace the op's results by the
   /// output alone.
   virtual bool knowsRowStatistics() const { return false; }
+  /// Whether apply() reads quantized K/V (k_scale, v_scale) itself on
+  /// `target`. When it does not, attn-apply-strategies hands it the op over
+  /// dequantized copies of K and V (QuantizedKV.h).
+  virtual bool dequantizesKV(const TargetDescription &target) const {
+    return false;
+  }
   /// Completes `requested` (which may be null or carry some parameters) with
   /// the parameters this strategy would use for `op` on `target`.
   virtual StrategyAttr chooseParameters(Operation *op,

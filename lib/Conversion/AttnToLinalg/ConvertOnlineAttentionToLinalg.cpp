@@ -17,6 +17,7 @@
 #include "attn/Strategies/Common/GpuFlashKernel.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/ModRegions.h"
+#include "attn/Strategies/Common/QuantizedKV.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -113,6 +114,14 @@ SmallVector<Value> TileLowering::build() {
   int64_t group = p.groupSize();
   bool tracksMax = p.score.tracksRowMax();
   OpFoldResult keys = sizeOf(op.getKey(), 2);
+  // Quantized K/V: f32 copies of the tile's keys and values.
+  Value key = p.keyScale ? dequantizeToTensor(b, loc, op.getKey(), p.keyScale,
+                                              b.getF32Type())
+                         : op.getKey();
+  Value value = p.valueScale
+                    ? dequantizeToTensor(b, loc, op.getValue(), p.valueScale,
+                                         b.getF32Type())
+                    : op.getValue();
   AttentionAlgebra algebra0(b, loc, p);
   double scoreScale = algebra0.scoreScale();
 
@@ -123,7 +132,7 @@ SmallVector<Value> TileLowering::build() {
   float featureScale = p.scale;
   Value dotsInit = filled(empty({keys}), 0.0);
   Value dots = generic(
-      dotsInit.getType(), ValueRange{op.getQuery(), op.getKey()},
+      dotsInit.getType(), ValueRange{op.getQuery(), key},
       ValueRange{dotsInit},
       {map(5, {dim(0), dim(1), dim(2), dim(4)}),
        map(5, {dim(0), dim(1).floorDiv(group), dim(3), dim(4)}),
@@ -293,7 +302,7 @@ SmallVector<Value> TileLowering::build() {
         return {arith::AddFOp::create(nb, nl, a[1], a[0])};
       });
   // acc over (b, h, m, e, n), over the allowed keys.
-  SmallVector<Value> accIns = {weights, op.getValue()};
+  SmallVector<Value> accIns = {weights, value};
   SmallVector<AffineMap> accMaps = {
       map(5, {dim(0), dim(1), dim(2), dim(4)}),
       map(5, {dim(0), dim(1).floorDiv(group), dim(4), dim(3)})};

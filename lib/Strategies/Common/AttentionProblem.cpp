@@ -55,6 +55,8 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     fillScoreAndRules(attention);
     fillMods(attention);
     p.sinkLogits = attention.getSinkLogits();
+    p.keyScale = attention.getKScale();
+    p.valueScale = attention.getVScale();
     p.returnLse = attention.getReturnLse();
     p.returnEntropy = attention.getReturnEntropy();
   } else if (auto backward = dyn_cast<AttentionBackwardOp>(op)) {
@@ -72,6 +74,8 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     fillCommon(tile, tile.getAcc());
     fillScoreAndRules(tile);
     fillMods(tile);
+    p.keyScale = tile.getKScale();
+    p.valueScale = tile.getVScale();
   } else if (auto finalize = dyn_cast<FinalizeOp>(op)) {
     // Only what the epilogue needs: the score and the result.
     p.init = finalize.getInit();
@@ -234,6 +238,7 @@ mlir::attn::AttentionWork::AttentionWork(Operation *op) {
   // Sizes and rules only: the op and its values do not outlive compilation.
   p.op = nullptr;
   p.query = p.key = p.value = p.mask = p.bias = p.init = p.sinkLogits = Value();
+  p.keyScale = p.valueScale = Value();
   p.scoreMod = p.maskMod = nullptr;
   p.gradOutput = p.lse = Value();
   p.gradInits.clear();

@@ -80,6 +80,11 @@ private:
   KeyBounds keyBounds(Value iA, Value iB);
   Value bandAllowed(Value i, Value jv);
 
+  /// An element (scalar or vector) `raw` read from `operand` (the key or
+  /// the value) at key `key` of (batch, kvHead), in f32: extended, or
+  /// dequantized with `scales` when they are not null.
+  Value keyValueToF32(Value operand, Value scales, Value raw, Value batch,
+                      Value kvHead, Value key);
   Value packKeys(Value batch, Value kvHead);
   Value featureQueries(Value batch, Value kvHead);
   SmallVector<Value> scoresPacked(Value batch, const MicroRows &rows,

@@ -11,6 +11,7 @@
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
+#include "attn/Strategies/Common/QuantizedKV.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -24,8 +25,6 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-
-using namespace mlir;
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -58,6 +57,16 @@ static Value generateTensor(
       .getResult(0);
 }
 
+Value FlashEmitter::keyValueToF32(Value operand, Value scales, Value raw,
+                                  Value batch, Value kvHead, Value key) {
+  if (!scales)
+    return toF32(raw);
+  Type element = cast<RankedTensorType>(operand.getType()).getElementType();
+  return dequantize(
+      b, loc, raw,
+      quantizationScale(b, loc, scales, element, batch, kvHead, key));
+}
+
 Value FlashEmitter::packKeys(Value batch, Value kvHead) {
   int64_t bk = cfg.blockK;
   auto type = RankedTensorType::get({ShapedType::kDynamic, p.headDim, bk}, f32);
@@ -66,8 +75,11 @@ Value FlashEmitter::packKeys(Value batch, Value kvHead) {
         Value j = add(mul(t, idx(bk)), c);
         Value inside = cmpI(arith::CmpIPredicate::slt, j, lk);
         Value jc = minI(j, sub(lk, idx(1)));
-        Value v = toF32(tensor::ExtractOp::create(
-            b, l, p.key, ValueRange{batch, kvHead, jc, dd}));
+        Value v = keyValueToF32(
+            p.key, p.keyScale,
+            tensor::ExtractOp::create(b, l, p.key,
+                                      ValueRange{batch, kvHead, jc, dd}),
+            batch, kvHead, jc);
         if (featureProduct)
           v = featureMap(v);
         return select(inside, v, fconst(0));
@@ -118,7 +130,11 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
   // s[r][j] = sum over D of q[r] * k[j]: vectors along D, one key per loop
   // iteration (so that few values are live), partial sums of `lanes` keys
   // parked in a small stack buffer and folded into one vector per row by a
-  // transposing reduction. K is read once, in its own layout.
+  // transposing reduction. K is read once, in its own layout, one vector
+  // at a time: each goes into every row's sum before the next is read, so
+  // that only the rows' sums stay live. Quantized K is decoded as it is
+  // read and its scale multiplies each row's sum once per key (for feature
+  // maps, which are not linear, each element is dequantized whole).
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
   int64_t dVecs = (p.headDim + lanes - 1) / lanes;
   bool dInBounds = p.headDim % lanes == 0;
@@ -140,18 +156,19 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
               b, loc, b.getZeroAttr(keyType.getElementType()));
           Value queryZero = arith::ConstantOp::create(
               b, loc, b.getZeroAttr(queryType.getElementType()));
-          SmallVector<Value> kv(dVecs);
+          bool foldScale = p.keyScale && !featureProduct;
+          SmallVector<Value> acc(mr);
           for (int64_t dv = 0; dv < dVecs; ++dv) {
-            kv[dv] = toF32(vector::TransferReadOp::create(
+            Value raw = vector::TransferReadOp::create(
                 b, loc, rawKey, p.key,
                 ValueRange{batch, kvHead, key, idx(dv * lanes)}, keyZero,
-                ArrayRef<bool>{dInBounds}));
+                ArrayRef<bool>{dInBounds});
+            Value kv = foldScale ? decodeQuantizedOverFactor(b, loc, raw)
+                                 : keyValueToF32(p.key, p.keyScale, raw,
+                                                 batch, kvHead, key);
             if (featureProduct)
-              kv[dv] = featureMap(kv[dv]);
-          }
-          for (int64_t r = 0; r < mr; ++r) {
-            Value acc;
-            for (int64_t dv = 0; dv < dVecs; ++dv) {
+              kv = featureMap(kv);
+            for (int64_t r = 0; r < mr; ++r) {
               SmallVector<Value> at =
                   featureProduct
                       ? SmallVector<Value>{rows.group[r], rows.row[r],
@@ -161,11 +178,31 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
               Value q = toF32(vector::TransferReadOp::create(
                   b, loc, rawQuery, queries, at, queryZero,
                   ArrayRef<bool>{dInBounds}));
-              acc = acc ? vector::FMAOp::create(b, loc, q, kv[dv], acc)
-                              .getResult()
-                        : arith::MulFOp::create(b, loc, q, kv[dv]).getResult();
+              acc[r] = acc[r]
+                           ? vector::FMAOp::create(b, loc, q, kv, acc[r])
+                                 .getResult()
+                           : arith::MulFOp::create(b, loc, q, kv).getResult();
             }
-            vector::StoreOp::create(b, loc, acc, partBuf,
+          }
+          Value keyScale, keyFactor;
+          if (foldScale) {
+            keyScale = vector::BroadcastOp::create(
+                b, loc, vecType,
+                quantizationScale(
+                    b, loc, p.keyScale,
+                    keyType.getElementType(), batch, kvHead, key));
+            double factor = quantizedDecodeFactor(keyType.getElementType());
+            if (factor != 1.0)
+              keyFactor = fconst(factor);
+          }
+          for (int64_t r = 0; r < mr; ++r) {
+            if (keyFactor)
+              acc[r] = arith::MulFOp::create(
+                  b, loc, acc[r],
+                  vector::BroadcastOp::create(b, loc, vecType, keyFactor));
+            if (keyScale)
+              acc[r] = arith::MulFOp::create(b, loc, acc[r], keyScale);
+            vector::StoreOp::create(b, loc, acc[r], partBuf,
                                     ValueRange{idx(r), kk, idx(0)});
           }
           scf::YieldOp::create(b, loc);
@@ -345,12 +382,26 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   auto value = [&](Value j, int64_t e) -> Value {
     Value zero = arith::ConstantOp::create(
         b, loc, b.getZeroAttr(valueType.getElementType()));
-    return toF32(vector::TransferReadOp::create(
+    Value raw = vector::TransferReadOp::create(
         b, loc, rawValue, p.value,
         ValueRange{batch, kvHead, add(kvStart, j), idx(e * lanes)}, zero,
-        ArrayRef<bool>{valueInBounds}));
+        ArrayRef<bool>{valueInBounds});
+    // Quantized V: decoded here, its scale applied to the weights.
+    return p.valueScale ? decodeQuantizedOverFactor(b, loc, raw) : toF32(raw);
   };
   access.value = value;
+  auto scaleWeight = [&](Value j, Value weight) -> Value {
+    Type element = valueType.getElementType();
+    double factor = quantizedDecodeFactor(element);
+    if (factor != 1.0)
+      weight = arith::MulFOp::create(b, loc, weight, fconst(factor));
+    return arith::MulFOp::create(
+        b, loc, weight,
+        quantizationScale(b, loc, p.valueScale, element, batch, kvHead,
+                          add(kvStart, j)));
+  };
+  if (p.valueScale)
+    access.scaleWeight = scaleWeight;
   emitOnlineSoftmaxStep(b, loc, p, cfg, s, access,
                         MicroTileState{oAcc, mRow, lRow, pBuf, rowBase, tRow});
 }

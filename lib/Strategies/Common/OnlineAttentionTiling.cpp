@@ -173,6 +173,19 @@ FailureOr<TilingResult> buildTile(OpBuilder &b, OnlineAttentionOp op,
       }
     operands.push_back(record(slice(b, loc, pairwise, o, s)));
   }
+  // Quantized K/V scales follow their keys: i8's [B, Hkv, N] like k, and
+  // f8E4M3FN's [Hkv] by KV head.
+  for (auto [kv, scales] : {std::pair<Value, Value>{op.getKey(), op.getKScale()},
+                            {op.getValue(), op.getVScale()}}) {
+    if (!scales)
+      continue;
+    if (cast<RankedTensorType>(kv.getType()).getElementType().isInteger(8))
+      operands.push_back(record(slice(
+          b, loc, scales, {offsets[kBatchDim], kvOffset, offsets[kKeyDim]},
+          {sizes[kBatchDim], kvSize, sizes[kKeyDim]})));
+    else
+      operands.push_back(record(slice(b, loc, scales, {kvOffset}, {kvSize})));
+  }
   operands.push_back(getValueOrCreateConstantIndexOp(
       b, loc, addIndex(b, loc, op.getQueryPosition(), offsets[kRowDim])));
   operands.push_back(getValueOrCreateConstantIndexOp(

@@ -264,7 +264,6 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
             for (int64_t r = 0; r < mr; ++r) {
               Value pv = memref::LoadOp::create(b, l, state.pBuf,
                                                 ValueRange{idx(r), j});
-              Value pb = vector::BroadcastOp::create(b, l, vecType, pv);
               Value isMasked;
               if (guardZeros)
                 isMasked = arith::CmpIOp::create(
@@ -272,6 +271,9 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
                     arith::BitcastOp::create(b, l, b.getI32Type(), pv),
                     arith::ConstantOp::create(
                         b, l, b.getI32IntegerAttr(kMaskedBits)));
+              Value pb = vector::BroadcastOp::create(
+                  b, l, vecType,
+                  access.scaleWeight ? access.scaleWeight(j, pv) : pv);
               for (int64_t e = 0; e < nE; ++e) {
                 Value prev = next[r * nE + e];
                 Value updated = vector::FMAOp::create(b, l, pb, vv[e], prev);

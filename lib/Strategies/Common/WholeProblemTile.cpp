@@ -61,6 +61,7 @@ OnlineAttentionOp mlir::attn::createWholeProblemTile(RewriterBase &rewriter,
   Value keyPosition = arith::ConstantIndexOp::create(rewriter, loc, 0);
   auto tile = OnlineAttentionOp::create(
       rewriter, loc, stateTypes, p.query, p.key, p.value, p.mask, p.bias,
+      p.keyScale, p.valueScale,
       queryPosition, keyPosition, acc0, max0, sum0, entropy0,
       rewriter.getF32FloatAttr(p.scale), attention.getCausalAttr(),
       attention.getWindowAttr(), attention.getSinksAttr(),

@@ -11,12 +11,14 @@ the float64 oracle in attn_numpy.py.
       f16 limit), tiny (subnormal elu1 kernel weights), nan@ROW / inf@ROW / -inf@ROW (one element of that row),
       neginf (-inf entries: full rows, a 64-key tile), alibi (ALiBi's
       slopes 2^(-8 (h + 1) / H) of a 1-D array); join with '+'.
+      DTYPE i8: quantized K/V, random ints in [-127, 127]; f8: uint8 bits of
+      f8E4M3FN values (4 x normal).
       DTYPE i32: KIND docsN (per row of [B, L], sorted document ids of N
       documents of random lengths, packed).
   check_case.py attention DIR OUT.npy [--scale S] [--causal] [--window L,R]
       [--sinks N] [--softcap C] [--score softmax|softplus|elu1|relu|taylor2|
       identity|sigmoid] [--no-normalize] [--mask] [--bias] [--atol A] [--rtol R]
-      [--kappa K] [--variant V ...]
+      [--kappa K] [--variant V ...] [--quantized]
       V (custom variants, computed here from DESIGN.md): alibi (score_mod
       s + slopes[h] (j - i), slopes.npy), documents (mask_mod seg[b, i] ==
       seg[b, j], seg.npy), prefix=N (mask_mod j < N or j <= i), softcap=C
@@ -43,6 +45,36 @@ def to_bf16_bits(x):
     bits = np.asarray(x, dtype=np.float32).view(np.uint32)
     rounded = bits + 0x7FFF + ((bits >> 16) & 1)
     return (rounded >> 16).astype(np.uint16)
+
+
+def f8e4m3fn_values():
+    """The 256 f8E4M3FN values by bit pattern (NaN at S.1111.111)."""
+    bits = np.arange(256)
+    sign = np.where(bits & 0x80, -1.0, 1.0)
+    exponent, mantissa = (bits >> 3) & 0xF, bits & 0x7
+    value = np.where(exponent == 0, mantissa / 8 * 2.0 ** -6,
+                     (1 + mantissa / 8) * 2.0 ** (exponent - 7.0))
+    value = sign * value
+    value[(bits & 0x7F) == 0x7F] = np.nan
+    return value
+
+
+def f8e4m3fn_bits(x):
+    """uint8 bits of the f8E4M3FN value nearest each element of x."""
+    table = f8e4m3fn_values()
+    finite = np.where(np.isnan(table), np.inf, table)
+    return np.argmin(np.abs(np.asarray(x)[..., None] - finite), axis=-1) \
+        .astype(np.uint8)
+
+
+def dequantized(x, scale):
+    """K or V from its stored form: int8 times per-(b, h, key) scales,
+    uint8 f8E4M3FN bits times per-head scales, or as it is."""
+    if x.dtype == np.int8:
+        return x.astype(np.float64) * scale[..., None]
+    if x.dtype == np.uint8:
+        return f8e4m3fn_values()[x] * np.asarray(scale)[None, :, None, None]
+    return x
 
 
 def from_npy(path):
@@ -72,6 +104,8 @@ def special(x, kind, rng):
         x = np.sign(x) * (60000.0 + 5000.0 * rng.random(x.shape))
     elif kind == "positive":  # |x|: with a negative scale, every score < 0
         x = np.abs(x)
+    elif kind == "qscale":   # quantization scales: positive, about 0.01
+        x = 0.005 + 0.01 * np.abs(x)
     elif kind == "tiny":     # elu(x) + 1 = e^x of about e^-47: the
         x = -(47.0 + rng.random(x.shape))  # kernel weights are subnormal
     elif kind in ("nan", "inf", "-inf"):  # element 0 of row `pos`
@@ -129,6 +163,11 @@ def gen(args):
                 x[..., :, :min(64, shape[-1] // 2)] = False
                 x[..., : shape[-2] // 2, 128:192] = False
                 x[..., 1::5, :] = False
+        elif dtype == "i8":
+            x = np.clip(np.rint(rng.standard_normal(shape) * 40), -127, 127)
+            x = x.astype(np.int8)
+        elif dtype == "f8":
+            x = f8e4m3fn_bits(rng.standard_normal(shape) * 4)
         else:
             x = rng.standard_normal(shape)
             for kind in kinds:
@@ -271,6 +310,10 @@ def main():
             p.add_argument("--no-normalize", action="store_true")
             p.add_argument("--mask", action="store_true")
             p.add_argument("--bias", action="store_true")
+            p.add_argument("--quantized", action="store_true",
+                           help="k and v are int8 (scales ks.npy, vs.npy "
+                                "[B, Hkv, Lk]) or uint8 f8E4M3FN bits "
+                                "(scales [Hkv])")
             p.add_argument("--variant", action="append", default=[])
             p.add_argument("--statistics", default="",
                            help="results after the output, 'lse', "
@@ -290,6 +333,8 @@ def main():
 
     load = lambda n: from_npy(os.path.join(args.dir, n + ".npy"))
     q, k, v = load("q"), load("k"), load("v")
+    if args.cmd == "attention" and args.quantized:
+        k, v = dequantized(k, load("ks")), dequantized(v, load("vs"))
     low_precision = np.load(os.path.join(args.dir, "q.npy")).dtype != np.float32
     atol = args.atol if args.atol is not None else (2e-2 if low_precision else 2e-5)
     rtol = args.rtol if args.rtol is not None else (2e-2 if low_precision else 2e-4)

@@ -44,6 +44,9 @@ struct AttentionProblem {
   Region *scoreMod = nullptr;
   Region *maskMod = nullptr;
   Value sinkLogits;
+  // Quantized K/V (QuantizedKV.h): the dequantization scales of an i8 or
+  // f8E4M3FN key / value operand, null for a float one.
+  Value keyScale, valueScale;
   // Row statistics the op returns besides its output (attn.attention's
   // return_lse / return_entropy, attn.finalize's lse and entropy).
   // `lseInit` and `entropyInit` are their destinations when the op has
@@ -66,6 +69,8 @@ struct AttentionProblem {
   bool hasDynamicShape() const;
   /// True when causal, window or neighborhood rules restrict keys.
   bool hasStructuralMask() const;
+  /// Whether key or value is quantized (has a scale operand).
+  bool hasQuantizedKV() const { return keyScale || valueScale; }
   /// What a strategy computes beyond plain attention.
   struct Computed {
     bool scoreMod = false, maskMod = false, sinkLogits = false;

@@ -33,6 +33,10 @@ public:
   /// The flash kernels compute the LSE and the entropy (isApplicable
   /// declines them where they do not).
   bool knowsRowStatistics() const override { return true; }
+  /// The CPU kernel dequantizes K/V as it reads them.
+  bool dequantizesKV(const TargetDescription &target) const override {
+    return target.kind == TargetDescription::Kind::CPU;
+  }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const final;
   /// The preset completed by what `requested` writes: block_q, block_k,

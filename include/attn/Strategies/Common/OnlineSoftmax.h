@@ -29,6 +29,10 @@ struct MicroTileAccess {
   function_ref<Value(int64_t r, int64_t c)> allowed;
   /// f32 vector of value row `key` (tile-local), columns [e*lanes, +lanes).
   function_ref<Value(Value key, int64_t e)> value;
+  /// Quantized V: `weight` (f32) of value row `key` times that row's
+  /// dequantization scale (`value` then gives the row without it); else
+  /// null.
+  function_ref<Value(Value key, Value weight)> scaleWeight;
   /// The op's score_mod on the score vector `s` of row r, key vector c
   /// (only when the op has one).
   function_ref<Value(int64_t r, int64_t c, Value s)> scoreMod;

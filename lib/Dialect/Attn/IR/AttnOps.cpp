@@ -45,6 +45,12 @@ bool isSupportedFloat(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
 }
 
+/// Whether `name`'s element type is taken as written because a scale
+/// operand dequantizes it (verifyKVScales checks the pair).
+bool isDequantized(StringRef name, Value kScale, Value vScale) {
+  return (name == "key" && kScale) || (name == "value" && vScale);
+}
+
 /// Shared q/k/v/init checks of both ops. `rank` is the expected rank of every
 /// operand; `layout` names the dimensions for messages. The last dimension is
 /// the head dimension, dimension 1 the heads, dimension 0 the batch, and the
@@ -53,7 +59,8 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
                             RankedTensorType k, RankedTensorType v,
                             RankedTensorType init, Type result,
                             ArrayRef<int64_t> allowedRanks, StringRef layout,
-                            bool sameSpatial, StringRef initName = "init") {
+                            bool sameSpatial, StringRef initName = "init",
+                            Value kScale = {}, Value vScale = {}) {
   auto checkRank = [&](StringRef name, RankedTensorType type) -> LogicalResult {
     if (!llvm::is_contained(allowedRanks, type.getRank()))
       return op->emitOpError() << "'" << name << "' must have the layout "
@@ -79,7 +86,8 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
                             {"value", v},
                             {initName, init}})
-    if (type.getElementType() != q.getElementType())
+    if (type.getElementType() != q.getElementType() &&
+        !isDequantized(name, kScale, vScale))
       return op->emitOpError()
              << "'" << name << "' element type " << type.getElementType()
              << " must match 'query' element type " << q.getElementType();
@@ -387,6 +395,58 @@ LogicalResult verifySinkLogits(Operation *op, Value sinkLogits,
   return success();
 }
 
+/// Quantized K/V: an i8 or f8E4M3FN `key`/`value` comes with its scale
+/// operand, f32 [B, Hkv, Lk] for i8 and [Hkv] for f8E4M3FN; a scale comes
+/// only with a quantized operand.
+LogicalResult verifyKVScales(Operation *op, RankedTensorType k,
+                             RankedTensorType v,
+                             Value kScale, Value vScale, StringRef keysName) {
+  for (auto [name, scaleName, type, scale] :
+       {std::tuple<StringRef, StringRef, RankedTensorType, Value>{
+            "key", "k_scale", k, kScale},
+        {"value", "v_scale", v, vScale}}) {
+    Type element = type.getElementType();
+    bool quantized = isQuantizedKVElement(element);
+    if (quantized && !scale)
+      return op->emitOpError()
+             << "'" << name << "' of element type " << element
+             << " is quantized and needs a '" << scaleName
+             << "' operand (its dequantization scales)";
+    if (!scale)
+      continue;
+    if (!quantized)
+      return op->emitOpError()
+             << "'" << scaleName << "' needs a quantized '" << name
+             << "' (element type i8 or f8E4M3FN), got " << element;
+    if (type.getRank() != 4)
+      continue; // The layout rule names the operand.
+    auto scaleType = cast<RankedTensorType>(scale.getType());
+    SmallVector<int64_t> expected;
+    StringRef meaning;
+    if (element.isInteger(8)) {
+      expected = {type.getDimSize(0), type.getDimSize(1), type.getDimSize(2)};
+      meaning = "one scale per (batch, KV head, key) for i8";
+    } else {
+      expected = {type.getDimSize(1)};
+      meaning = "one scale per KV head for f8E4M3FN";
+    }
+    bool shapeOk = scaleType.getRank() == int64_t(expected.size());
+    for (int64_t d = 0; shapeOk && d < scaleType.getRank(); ++d)
+      shapeOk = sizesAgree(scaleType.getDimSize(d), expected[d]);
+    if (!shapeOk || !scaleType.getElementType().isF32()) {
+      std::string shape;
+      for (int64_t size : expected)
+        shape += sizeString(size) + "x";
+      return op->emitOpError()
+             << "'" << scaleName << "' must be tensor<" << shape << "f32> ("
+             << meaning << ", [" << (element.isInteger(8) ? "B, Hkv, " : "")
+             << (element.isInteger(8) ? keysName : StringRef("Hkv"))
+             << "]), got " << scaleType;
+    }
+  }
+  return success();
+}
+
 /// The written scale, or 1/sqrt(D) of `q`.
 float effectiveScale(FloatAttr scale, RankedTensorType q) {
   if (scale)
@@ -416,8 +476,10 @@ ScoreAttr AttentionOp::getEffectiveScore() {
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
   auto init = cast<RankedTensorType>(getInit().getType());
-  if (failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(), {4},
-                           "[B, H, L, D]", /*sameSpatial=*/false)))
+  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "Lk")) ||
+      failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(), {4},
+                           "[B, H, L, D]", /*sameSpatial=*/false, "init",
+                           getKScale(), getVScale())))
     return failure();
 
   if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)))
@@ -671,6 +733,8 @@ ScoreAttr OnlineAttentionOp::getEffectiveScore() {
 
 LogicalResult OnlineAttentionOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
+  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "N")))
+    return failure();
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
                             {"key", k},
                             {"value", v}}) {
@@ -678,8 +742,9 @@ LogicalResult OnlineAttentionOp::verify() {
       return emitOpError() << "'" << name
                            << "' must have the layout [B, H, L, D], got rank "
                            << type.getRank();
-    if (!isSupportedFloat(type.getElementType()) ||
-        type.getElementType() != q.getElementType())
+    if ((!isSupportedFloat(type.getElementType()) ||
+         type.getElementType() != q.getElementType()) &&
+        !isDequantized(name, getKScale(), getVScale()))
       return emitOpError() << "'" << name << "' element type "
                            << type.getElementType()
                            << " must be f32, f16 or bf16 and match 'query'";

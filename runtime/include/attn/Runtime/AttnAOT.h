@@ -35,7 +35,8 @@ typedef enum {
   ATTN_AOT_BOOL = 4,
   ATTN_AOT_I8 = 5,
   ATTN_AOT_I32 = 6,
-  ATTN_AOT_I64 = 7
+  ATTN_AOT_I64 = 7,
+  ATTN_AOT_F8E4M3FN = 8 /* as uint8 bits */
 } attn_aot_dtype;
 
 typedef struct {

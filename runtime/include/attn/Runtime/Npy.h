@@ -17,12 +17,14 @@
 namespace attn::runtime {
 
 /// Element kinds that attn exchanges through .npy files.
-enum class DType { F32, F16, BF16AsU16, F64, I1, I8, I32, I64 };
+/// F8E4M3FNAsU8: f8E4M3FN elements, which travel as uint8 bit patterns
+/// (numpy has no 8-bit float).
+enum class DType { F32, F16, BF16AsU16, F64, I1, I8, I32, I64, F8E4M3FNAsU8 };
 
 const char *dtypeName(DType dtype);
 size_t dtypeSize(DType dtype);
 /// The MLIR element type name of `dtype` (f32, f16, bf16, f64, i1, i8, i32,
-/// i64), as attn_aot_describe writes it.
+/// i64, f8E4M3FN), as attn_aot_describe writes it.
 const char *dtypeTypeName(DType dtype);
 /// The DType whose dtypeTypeName is `name`; false when there is none.
 bool parseDTypeTypeName(const std::string &name, DType &dtype);

@@ -34,6 +34,18 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     sinks. q, k and v share one element type (f32, f16 or bf16);
     math accumulates in f32; the result has q's element type.
 
+    Quantized K/V: `key` and `value` may each be `i8` or `f8E4M3FN`, with
+    a scale operand: the element is scale * stored value, dequantized as it
+    is read, and the math stays in f32. i8 takes one scale per (batch, KV
+    head, key), `k_scale(%ks : tensor<BxHkvxLkxf32>)`; f8E4M3FN one per KV
+    head, `tensor<Hkvxf32>`. `v_scale` is the same for `value`.
+
+    ```mlir
+    %o = attn.attention ins(%q, %k, %v : tensor<1x32x1x128xf32>, tensor<1x8x4096x128xi8>, tensor<1x8x4096x128xi8>)
+                        k_scale(%ks : tensor<1x8x4096xf32>) v_scale(%vs : tensor<1x8x4096xf32>)
+                        outs(%init : tensor<1x32x1x128xf32>) -> tensor<1x32x1x128xf32>
+    ```
+
     Optional operands: `mask(%m : tensor<BmxHmxLqxLkxi1>)` (true = may attend)
     and `bias(%b : tensor<BbxHbxLqxLkxf32>)` (added to the scores); their first
     two dimensions are either the full size or 1 (broadcast).
@@ -109,6 +121,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Optional<AnyRankedTensor>:$mask,
     Optional<AnyRankedTensor>:$bias,
     Optional<AnyRankedTensor>:$sink_logits,
+    Optional<AnyRankedTensor>:$k_scale,
+    Optional<AnyRankedTensor>:$v_scale,
     AnyRankedTensor:$init,
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$causal,
@@ -126,6 +140,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
+    (`k_scale` `(` $k_scale^ `:` type($k_scale) `)`)?
+    (`v_scale` `(` $v_scale^ `:` type($v_scale) `)`)?
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     (`sink_logits` `(` $sink_logits^ `:` type($sink_logits) `)`)?
@@ -383,7 +399,9 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     the log2 domain: for softmax the largest finished score, for softplus
     min(that, 0), for kernel scores unused and kept as it is) and
     `sum : [B, Hq, M]` (the sum of weights). `mask` and `bias` are
-    `[Bx, Hx, M, N]` with `Bx` in {1, B} and `Hx` in {1, Hq}.
+    `[Bx, Hx, M, N]` with `Bx` in {1, B} and `Hx` in {1, Hq}. Quantized
+    `k`/`v` (`i8`, `f8E4M3FN`) carry `k_scale`/`v_scale` as on
+    `attn.attention`: `[B, Hkv, N]` for i8, `[Hkv]` for f8E4M3FN.
 
     Positions: row `r` of the tile is the query whose bottom-right aligned
     position (its index plus Lk - Lq of the whole problem) is
@@ -423,6 +441,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     AnyRankedTensor:$value,
     Optional<AnyRankedTensor>:$mask,
     Optional<AnyRankedTensor>:$bias,
+    Optional<AnyRankedTensor>:$k_scale,
+    Optional<AnyRankedTensor>:$v_scale,
     Index:$query_position,
     Index:$key_position,
     AnyRankedTensor:$acc,
@@ -445,6 +465,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`k_scale` `(` $k_scale^ `:` type($k_scale) `)`)?
+    (`v_scale` `(` $v_scale^ `:` type($v_scale) `)`)?
     `positions` `(` $query_position `,` $key_position `)`
     `outs` `(` $acc `,` $max `,` $sum `:` type($acc) `,` type($max) `,` type($sum) `)`
     (`entropy` `(` $entropy^ `:` type($entropy) `)`)?

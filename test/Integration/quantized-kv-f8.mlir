@@ -1,0 +1,21 @@
+// REQUIRES: numpy
+// RUN: rm -rf %t
+// RUN: %python %S/lib/check_case.py gen %t q=1x6x1x32:f32 k=1x3x70x32:f8 v=1x3x70x32:f8 ks=3:f32:qscale vs=3:f32:qscale
+// RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/ks.npy,%t/vs.npy --output %t/o.npy --check | FileCheck %s
+// RUN: %python %S/lib/check_case.py attention %t %t/o.npy --quantized
+// RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/ks.npy,%t/vs.npy -- attention --quantized
+
+// Decode over f8E4M3FN K/V with one f32 scale per KV head: the .npy files
+// hold the f8 bit patterns as uint8. GQA (6 query heads on 3 KV heads),
+// 70 keys.
+
+// CHECK: check: max_abs_err={{.*}} PASS
+
+func.func @main(%q: tensor<1x6x1x32xf32>, %k: tensor<1x3x70x32xf8E4M3FN>, %v: tensor<1x3x70x32xf8E4M3FN>,
+                %ks: tensor<3xf32>, %vs: tensor<3xf32>) -> tensor<1x6x1x32xf32> {
+  %init = tensor.empty() : tensor<1x6x1x32xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x6x1x32xf32>, tensor<1x3x70x32xf8E4M3FN>, tensor<1x3x70x32xf8E4M3FN>)
+                      k_scale(%ks : tensor<3xf32>) v_scale(%vs : tensor<3xf32>)
+                      outs(%init : tensor<1x6x1x32xf32>) -> tensor<1x6x1x32xf32>
+  return %o : tensor<1x6x1x32xf32>
+}
