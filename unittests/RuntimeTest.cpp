@@ -23,7 +23,8 @@ std::string tempPath(const char *name) {
 
 TEST(Npy, RoundTripsEveryDtype) {
   for (DType dtype : {DType::F32, DType::F16, DType::BF16AsU16, DType::F64,
-                      DType::I1, DType::I8, DType::I32, DType::I64}) {
+                      DType::I1, DType::I8, DType::I32, DType::I64,
+                      DType::F8E4M3FNAsU8}) {
     HostArray array;
     ASSERT_TRUE(array.allocate(dtype, {2, 3, 5}));
     for (size_t i = 0; i < array.numBytes(); ++i)
@@ -36,6 +37,19 @@ TEST(Npy, RoundTripsEveryDtype) {
     EXPECT_EQ(back.shape, array.shape);
     EXPECT_EQ(std::memcmp(back.data, array.data, array.numBytes()), 0);
   }
+}
+
+TEST(Npy, DecodesFloat8E4M3FNBits) {
+  HostArray array;
+  ASSERT_TRUE(array.allocate(DType::F8E4M3FNAsU8, {6}));
+  const uint8_t bits[] = {0x38, 0xb8, 0x01, 0x7e, 0x00, 0x7f};
+  std::memcpy(array.data, bits, sizeof(bits));
+  EXPECT_EQ(elementAsDouble(array, 0), 1.0);
+  EXPECT_EQ(elementAsDouble(array, 1), -1.0);
+  EXPECT_EQ(elementAsDouble(array, 2), std::ldexp(1.0, -9)); // subnormal
+  EXPECT_EQ(elementAsDouble(array, 3), 448.0);               // largest
+  EXPECT_EQ(elementAsDouble(array, 4), 0.0);
+  EXPECT_TRUE(std::isnan(elementAsDouble(array, 5)));
 }
 
 TEST(Npy, ScalarAndEmptyShapes) {

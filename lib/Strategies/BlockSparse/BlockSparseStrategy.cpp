@@ -121,7 +121,7 @@ protected:
     config.microQ = std::min<int64_t>(config.microQ,
                                       p.groupSize() * config.blockQ);
     fitFlashBlockQToStack(p, config);
-    return withWritten(config, written);
+    return withWritten(p, config, written);
   }
 };
 

@@ -59,6 +59,15 @@ int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
   return saturatingBytes(4 * floats);
 }
 
+void mlir::attn::fitFlashBlockDvToRegisters(FlashKernelConfig &config) {
+  auto needed = [&](int64_t vectors) {
+    return config.microQ * vectors + vectors + 2;
+  };
+  while (config.blockDv > config.lanes &&
+         needed(config.blockDv / config.lanes) > config.vectorRegisters)
+    config.blockDv -= config.lanes;
+}
+
 void mlir::attn::fitFlashBlockQToStack(const AttentionProblem &p,
                                        FlashKernelConfig &c) {
   // Down to one row per head where a task must be that small (many query

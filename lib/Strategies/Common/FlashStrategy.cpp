@@ -151,17 +151,21 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
 FlashKernelConfig FlashStrategy::cpuDefaults(const TargetDescription &target) {
   FlashKernelConfig config;
   config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
+  config.vectorRegisters = target.vectorBits >= 512 ? 32 : 16;
   config.blockK = 4 * config.lanes;
   return config;
 }
 
-FlashKernelConfig FlashStrategy::withWritten(FlashKernelConfig config,
+FlashKernelConfig FlashStrategy::withWritten(const AttentionProblem &p,
+                                             FlashKernelConfig config,
                                              StrategyAttr written) {
-  if (!written)
-    return config;
-  config.blockQ = written.getIntParam("block_q", config.blockQ);
-  config.blockK = written.getIntParam("block_k", config.blockK);
-  config.microQ = written.getIntParam("micro_q", config.microQ);
-  config.splits = written.getIntParam("splits", config.splits);
+  if (written) {
+    config.blockQ = written.getIntParam("block_q", config.blockQ);
+    config.blockK = written.getIntParam("block_k", config.blockK);
+    config.microQ = written.getIntParam("micro_q", config.microQ);
+    config.splits = written.getIntParam("splits", config.splits);
+  }
+  if (!p.isBackward)
+    fitFlashBlockDvToRegisters(config);
   return config;
 }

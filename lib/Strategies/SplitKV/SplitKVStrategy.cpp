@@ -108,7 +108,7 @@ protected:
     config.splits = std::max<int64_t>(1, std::min<int64_t>({splits, tiles / 4,
                                                             int64_t(4096)}));
     fitFlashBlockQToStack(p, config);
-    return withWritten(config, written);
+    return withWritten(p, config, written);
   }
 };
 

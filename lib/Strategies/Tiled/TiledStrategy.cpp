@@ -143,7 +143,7 @@ protected:
       config.microQ = std::min<int64_t>(6, p.groupSize() * lq);
     }
     fitFlashBlockQToStack(p, config);
-    return withWritten(config, written);
+    return withWritten(p, config, written);
   }
 };
 

@@ -28,6 +28,8 @@ struct FlashKernelConfig {
   int64_t microQ = 6;      ///< Query rows held in registers at once.
   int64_t lanes = 16;      ///< f32 lanes of one vector register.
   int64_t blockDv = 64;    ///< Value columns accumulated in registers.
+  /// Vector registers of the target (16 with AVX2, 32 with AVX-512).
+  int64_t vectorRegisters = 32;
   int64_t unrollD = 8;     ///< Unrolling of the head-dimension loop.
   bool skipByBand = true;  ///< Visit only tiles the band/sinks allow.
   /// Pack K^T into tiles once per head (prefill). When false, scores are
@@ -76,6 +78,11 @@ int64_t flashKernelStackBytes(const AttentionProblem &p,
 /// Halves `config.blockQ` (down to 1) while a task's scratch exceeds
 /// kTaskScratchLimitBytes: for the block_q a cost model picks.
 void fitFlashBlockQToStack(const AttentionProblem &p, FlashKernelConfig &config);
+/// Lowers block_dv until O's micro_q x block_dv accumulators, a vector of
+/// V per column vector and the broadcast weight fit the vector registers:
+/// spilled accumulators cost a load and a store per FMA (AVX2, 16
+/// registers: 3 vectors of V for 4 rows, 2 for 6).
+void fitFlashBlockDvToRegisters(FlashKernelConfig &config);
 
 /// Largest head dimension D and value dimension Dv of the CPU flash kernels
 /// (and the neighborhood kernel): they unroll D and Dv in vectors per

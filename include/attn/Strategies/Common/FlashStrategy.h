@@ -76,8 +76,11 @@ protected:
   /// FlashKernelConfig declares them.
   static FlashKernelConfig cpuDefaults(const TargetDescription &target);
   /// `preset` with block_q, block_k, micro_q and splits replaced where
-  /// `written` (checked against the schema) writes them.
-  static FlashKernelConfig withWritten(FlashKernelConfig preset,
+  /// `written` (checked against the schema) writes them; then, for the
+  /// forward kernel, block_dv fitted to the vector registers
+  /// (fitFlashBlockDvToRegisters).
+  static FlashKernelConfig withWritten(const AttentionProblem &p,
+                                       FlashKernelConfig preset,
                                        StrategyAttr written);
 };
 
