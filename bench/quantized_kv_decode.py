@@ -23,6 +23,8 @@ import sys
 
 import numpy as np
 
+from split_kv_decode import run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 ATTN_RUN = os.path.join(ROOT, "build", "bin", "attn-run")
@@ -95,25 +97,13 @@ def triad_gbs(threads):
     raise RuntimeError("no triad_gbs in: " + out)
 
 
-def run(path, inputs, strategy, threads, runs):
-    cmd = [ATTN_RUN, path, "--entry", "main", "--inputs", ",".join(inputs),
-           "--bench", str(runs), "--threads", str(threads)]
-    if strategy:
-        cmd.append("--attn-strategy=" + strategy)
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    for token in out.stdout.strip().splitlines()[-1].split():
-        if token.startswith("median_ms="):
-            return float(token.split("=", 1)[1])
-    raise RuntimeError(f"no median_ms in: {out.stdout[-500:]}")
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--strategy", default="split_kv",
-                        help="forced strategy; '' lets selection choose")
+                        help="the strategy forced on the op")
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -129,9 +119,10 @@ def main():
     for _ in range(args.rounds):
         for kind, path, paths, _ in cases:
             times.setdefault(kind, []).append(
-                run(path, paths, args.strategy, args.threads, args.runs))
+                run(ATTN_RUN, path, paths, args.strategy, args.threads,
+                    args.runs))
     print(f"threads={args.threads} runs={args.runs} rounds={args.rounds} "
-          f"strategy={args.strategy or 'selected'}; decode Hq={HQ} Hkv={HKV} "
+          f"strategy={args.strategy}; decode Hq={HQ} Hkv={HKV} "
           f"Lk={LK} D={D}, q f32; triad {bandwidth:.1f} GB/s")
     print(f"{'K/V':6} {'ms':>8} {'GB/s':>7} {'% triad':>8} {'vs f32':>8}")
     base = statistics.median(times["f32"])

@@ -114,3 +114,38 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// Quantized K/V: i8's per-key scales [B, Hkv, N] are sliced with the keys
+// (batch, KV head h / 4, key block); f8E4M3FN's per-head scales [Hkv] by
+// KV head.
+// CHECK-LABEL: func.func @quantized_scales(
+// CHECK-SAME:    %[[KSC:[^:]+]]: tensor<1x2x24xf32>, %[[VSC:[^:]+]]: tensor<2xf32>
+// CHECK:         scf.for %[[H:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK:           scf.for %[[M:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK:             scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK-DAG:           %[[KVH:.*]] = arith.divui %[[H]], %{{.*}} : index
+// CHECK-DAG:           %[[KS:.*]] = tensor.extract_slice %[[KSC]][0, %[[KVH]], %[[N]]] [1, 1, 8] [1, 1, 1] : tensor<1x2x24xf32> to tensor<1x1x8xf32>
+// CHECK-DAG:           %[[VS:.*]] = tensor.extract_slice %[[VSC]][%[[KVH]]] [1] [1] : tensor<2xf32> to tensor<1xf32>
+// CHECK:               attn.online_attention ins({{.*}} : tensor<1x1x4x32xf32>, tensor<1x1x8x32xi8>, tensor<1x1x8x8xf8E4M3FN>) k_scale(%[[KS]] : tensor<1x1x8xf32>) v_scale(%[[VS]] : tensor<1xf32>) positions(
+func.func @quantized_scales(%q: tensor<1x8x16x32xf32>, %k: tensor<1x2x24x32xi8>, %v: tensor<1x2x24x8xf8E4M3FN>,
+                            %ks: tensor<1x2x24xf32>, %vs: tensor<2xf32>,
+                            %acc: tensor<1x8x16x8xf32>, %m: tensor<1x8x16xf32>, %l: tensor<1x8x16xf32>,
+                            %qp: index, %kp: index) -> (tensor<1x8x16x8xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
+  %a, %mm, %ll = attn.online_attention ins(%q, %k, %v : tensor<1x8x16x32xf32>, tensor<1x2x24x32xi8>, tensor<1x2x24x8xf8E4M3FN>)
+      k_scale(%ks : tensor<1x2x24xf32>) v_scale(%vs : tensor<2xf32>)
+      positions(%qp, %kp)
+      outs(%acc, %m, %l : tensor<1x8x16x8xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>)
+      {scale = 0.125 : f32} -> tensor<1x8x16x8xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>
+  return %a, %mm, %ll : tensor<1x8x16x8xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.online_attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %tiled, %loops:3 = transform.structured.tile_using_for %op tile_sizes [0, 1, 4, 8]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -37,6 +37,7 @@
 #include "attn/Strategies/Common/MaskTiles.h"
 #include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/ModTileClasses.h"
+#include "attn/Strategies/Common/QuantizedKV.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -127,6 +128,8 @@ private:
   /// The buffers of the tables the mods read, and of the sink logits.
   DenseMap<Value, Value> modBuffers;
   Value sinkBuf;
+  /// Quantized K/V: the scales' buffers (QuantizedKV.h), or null.
+  Value keyScaleBuf, valueScaleBuf;
   ProblemSizes sizes;
   KernelBuffers buffers{b, loc};
   bool mma = false; ///< Q K^T on tensor cores.
@@ -393,9 +396,9 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
               OpBuilder::InsertionGuard g2(b);
               b.setInsertionPoint(ib.getInsertionBlock(),
                                   ib.getInsertionPoint());
-              // Stage the tile's K and V rows (f32, phi(k) for feature
-              // maps; f16/bf16 for tensor cores), zero beyond Lk and the head
-              // dimension.
+              // Stage the tile's K and V rows (f32, dequantized when they
+              // are quantized, phi(k) for feature maps; f16/bf16 for tensor
+              // cores), zero beyond Lk and the head dimension.
               auto stage = [&](Value source, Value tile, int64_t width,
                                int64_t columns, bool isKey) {
                 forLoop(tid, idx(bk * width), idx(bq), [&](Value flat) {
@@ -411,7 +414,14 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                   Value x = memref::LoadOp::create(
                       b, loc, source, ValueRange{batch, kvHead, safe, column});
                   if (!mma) {
-                    x = toF32(x);
+                    Value scales = isKey ? keyScaleBuf : valueScaleBuf;
+                    x = scales ? dequantize(
+                                     b, loc, x,
+                                     quantizationScale(
+                                         b, loc, scales,
+                                         getElementTypeOrSelf(x.getType()),
+                                         batch, kvHead, safe))
+                               : toF32(x);
                     if (isKey && featureProduct)
                       x = featureMap(x);
                   }
@@ -764,6 +774,10 @@ SmallVector<Value> GpuEmitter::build() {
     modBuffers[table] = buffers.input(table);
   if (p.sinkLogits)
     sinkBuf = buffers.input(p.sinkLogits);
+  if (p.keyScale)
+    keyScaleBuf = buffers.input(p.keyScale);
+  if (p.valueScale)
+    valueScaleBuf = buffers.input(p.valueScale);
   withEntropy = !state && p.entropyInit;
   // With splits, attn.merge_states merges the splits' states: straight into
   // the results, unless the sinks' weight or the tile op's state must be

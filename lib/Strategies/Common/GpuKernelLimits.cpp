@@ -124,12 +124,6 @@ LogicalResult mlir::attn::verifyGpuKernelConfig(Operation *op,
                                                 StringRef strategy,
                                                 const AttentionProblem &p,
                                                 const GpuKernelConfig &cfg) {
-  if (p.hasQuantizedKV())
-    return op->emitOpError()
-           << strategy
-           << " GPU kernel reads float K/V: quantized K/V (k_scale, "
-              "v_scale) reach it as attn.attention, which the strategy "
-              "dequantizes first, not as a tile op";
   auto outOfRange = [&](StringRef name, int64_t value, int64_t hi) {
     return op->emitOpError()
            << strategy << " strategy parameter " << name << " = " << value

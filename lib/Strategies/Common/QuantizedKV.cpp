@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -38,15 +39,18 @@ static Value splat(OpBuilder &b, Location loc, Type type, TypedAttr attr) {
 /// bias 15 instead of 7, subnormals included, which f16 -> f32 conversion
 /// (one instruction with F16C) widens exactly. S.1111.111 is NaN (the
 /// format has no infinity): only for it does adding 1 at bit 7 carry into
-/// bit 14, which then makes the f16 exponent all ones.
+/// bit 14, which then makes the f16 exponent all ones. Vectors work in i16
+/// lanes; a scalar (GPU kernels) in i32, whose constants a kernel's ABI can
+/// pass, truncated at the end.
 static Value decodeF8E4M3FNOver256(OpBuilder &b, Location loc, Value raw) {
   Type i8 = b.getI8Type(), i16 = b.getI16Type();
   Type rawType = raw.getType();
   Value bits = arith::BitcastOp::create(b, loc, withElement(rawType, i8), raw);
-  Type wideType = withElement(rawType, i16);
+  Type wideType =
+      withElement(rawType, isa<VectorType>(rawType) ? i16 : b.getI32Type());
   auto constant = [&](uint16_t v) {
     return splat(b, loc, wideType,
-                 b.getI16IntegerAttr(static_cast<int16_t>(v)));
+                 b.getIntegerAttr(getElementTypeOrSelf(wideType), v));
   };
   Value wide = arith::ExtSIOp::create(b, loc, wideType, bits);
   Value half = arith::AndIOp::create(
@@ -56,6 +60,8 @@ static Value decodeF8E4M3FNOver256(OpBuilder &b, Location loc, Value raw) {
       b, loc, arith::AddIOp::create(b, loc, half, constant(0x0080)),
       constant(0x4000));
   half = arith::OrIOp::create(b, loc, half, nanExponent);
+  if (wideType != withElement(rawType, i16))
+    half = arith::TruncIOp::create(b, loc, withElement(rawType, i16), half);
   Value f16 = arith::BitcastOp::create(
       b, loc, withElement(rawType, b.getF16Type()), half);
   return arith::ExtFOp::create(b, loc, withElement(rawType, b.getF32Type()),
@@ -97,10 +103,12 @@ Value mlir::attn::dequantize(OpBuilder &b, Location loc, Value raw,
 Value mlir::attn::quantizationScale(OpBuilder &b, Location loc, Value scales,
                                     Type elementType, Value batch,
                                     Value kvHead, Value key) {
+  SmallVector<Value> at = {kvHead};
   if (elementType.isInteger(8))
-    return tensor::ExtractOp::create(b, loc, scales,
-                                     ValueRange{batch, kvHead, key});
-  return tensor::ExtractOp::create(b, loc, scales, ValueRange{kvHead});
+    at = {batch, kvHead, key};
+  if (isa<MemRefType>(scales.getType()))
+    return memref::LoadOp::create(b, loc, scales, at);
+  return tensor::ExtractOp::create(b, loc, scales, at);
 }
 
 Value mlir::attn::dequantizeToTensor(OpBuilder &b, Location loc,

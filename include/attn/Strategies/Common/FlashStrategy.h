@@ -33,9 +33,9 @@ public:
   /// The flash kernels compute the LSE and the entropy (isApplicable
   /// declines them where they do not).
   bool knowsRowStatistics() const override { return true; }
-  /// The CPU kernel dequantizes K/V as it reads them.
-  bool dequantizesKV(const TargetDescription &target) const override {
-    return target.kind == TargetDescription::Kind::CPU;
+  /// The CPU and GPU kernels dequantize K/V as they read them.
+  bool dequantizesKV(const TargetDescription &) const override {
+    return true;
   }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const final;

@@ -2,8 +2,8 @@
 //
 // Quantized K/V (attn.attention's k_scale / v_scale): an i8 element is
 // scale[b, h, j] * int, an f8E4M3FN element scale[h] * its float value. The
-// CPU flash kernel dequantizes each element as it reads it; every other
-// strategy and target computes the op with f32 copies of K and V that
+// flash kernels (CPU and GPU) dequantize each element as they read it; every
+// other strategy computes the op with f32 copies of K and V that
 // materializeDequantizedKV writes first.
 //
 //===----------------------------------------------------------------------===//
@@ -33,8 +33,9 @@ Value decodeQuantizedOverFactor(OpBuilder &b, Location loc, Value raw);
 /// vector).
 Value dequantize(OpBuilder &b, Location loc, Value raw, Value scale);
 
-/// The f32 scale of key (or value) `key` of (batch, kvHead): `scales` is
-/// [B, Hkv, Lk] for i8 and [Hkv] for f8E4M3FN, as `elementType` says.
+/// The f32 scale of key (or value) `key` of (batch, kvHead): `scales` (a
+/// tensor, or a memref in a GPU kernel) is [B, Hkv, Lk] for i8 and [Hkv]
+/// for f8E4M3FN, as `elementType` says.
 Value quantizationScale(OpBuilder &b, Location loc, Value scales,
                         Type elementType, Value batch, Value kvHead,
                         Value key);
