@@ -10,7 +10,7 @@
 // CHECK:         %[[O:.*]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>) outs(%[[INIT]] : tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32>
 // CHECK-NEXT:    return %[[O]]
 // GENERIC-LABEL: sym_name = "plain"
-// GENERIC:       "attn.attention"(%{{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1>}>
+// GENERIC:       "attn.attention"(%{{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0, 1>}>
 func.func @plain(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>, %init: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>)
                       outs(%init : tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32>
@@ -184,9 +184,9 @@ func.func @all_attributes(%q: tensor<1x8x16x32xf32>, %k: tensor<1x2x16x32xf32>, 
 // CHECK-NEXT:    attn.attention ins(%[[Q]], %[[K]], %[[K]] : {{.*}}) mask(%[[M2]] : tensor<2x4x16x24xi1>) outs(%[[INIT]] : tensor<2x4x16x8xf32>) {causal} -> tensor<2x4x16x8xf32>
 // CHECK-NEXT:    attn.attention ins(%[[Q]], %[[K]], %[[K]] : {{.*}}) bias(%[[B2]] : tensor<1x1x16x24xf16>) outs(%[[INIT]] : tensor<2x4x16x8xf32>) {score = #attn.score<kernel<taylor2>>}
 // GENERIC-LABEL: sym_name = "mask_bias"
-// GENERIC:       "attn.attention"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1>}>
-// GENERIC:       "attn.attention"({{.*}}) <{causal, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 1>}>
-// GENERIC:       "attn.attention"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 1>, score
+// GENERIC:       "attn.attention"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 1>}>
+// GENERIC:       "attn.attention"({{.*}}) <{causal, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 1>}>
+// GENERIC:       "attn.attention"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 1>, score
 func.func @mask_bias(%q: tensor<2x4x16x8xf32>, %k: tensor<2x2x24x8xf32>, %m: tensor<1x4x16x24xi1>, %b: tensor<2x1x16x24xf32>,
                      %m2: tensor<2x4x16x24xi1>, %b2: tensor<1x1x16x24xf16>, %init: tensor<2x4x16x8xf32>) {
   %0 = attn.attention ins(%q, %k, %k : tensor<2x4x16x8xf32>, tensor<2x2x24x8xf32>, tensor<2x2x24x8xf32>)
