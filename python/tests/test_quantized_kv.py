@@ -170,3 +170,27 @@ def test_quantized_argument_errors(rng):
         attn.attention(q, ks, k, k_scale=kscale[..., :4])
     with pytest.raises(ValueError, match="'v_scale' needs a quantized 'v'"):
         attn.attention(q, k, k, v_scale=kscale)
+
+
+def test_quantized_kv_in_an_aot_library(tmp_path, rng):
+    # f8 K (uint8 bits) and i8 V through attn-aot and load_library, Lk
+    # dynamic: the f8 dtype travels through the library's ABI.
+    import pathlib
+    import subprocess
+    aot = pathlib.Path(attn.__file__).resolve().parents[2] / "bin" / "attn-aot"
+    source = tmp_path / "model.mlir"
+    source.write_text(attn.ir(
+        np.empty((1, 4, 1, 16), np.float32), np.empty((1, 2, 30, 16), np.uint8),
+        np.empty((1, 2, 30, 16), np.int8),
+        k_scale=np.empty((2,), np.float32),
+        v_scale=np.empty((1, 2, 30), np.float32), dynamic=("Lk",)))
+    library = tmp_path / "libmodel.so"
+    subprocess.run([str(aot), str(source), "-o", str(library)], check=True)
+    module = attn.load_library(library)
+    q = randn(rng, 1, 4, 1, 16)
+    for lk in (7, 40):
+        ks, kscale = quantize_f8(randn(rng, 1, 2, lk, 16))
+        vs, vscale = quantize_i8(randn(rng, 1, 2, lk, 16))
+        want = oracle.attention(q, dequantized(ks, kscale),
+                                dequantized(vs, vscale))
+        assert_close(module.main(q, ks, vs, kscale, vscale), want)
