@@ -4,10 +4,13 @@
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/ks.npy,%t/vs.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --quantized
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/ks.npy,%t/vs.npy -- attention --quantized
+// RUN: %python %S/lib/check_case.py gen %t/wrong ki=1x3x70x32:i8
+// RUN: not attn-run %s --entry main --inputs %t/q.npy,%t/wrong/ki.npy,%t/v.npy,%t/ks.npy,%t/vs.npy 2>&1 | FileCheck %s --check-prefix=WRONG
+// WRONG: {{^}}attn-run: error: input 1 has dtype int8 but @main expects float8_e4m3fn (as uint8) (tensor<1x3x70x32xf8E4M3FN>){{$}}
 
 // Decode over f8E4M3FN K/V with one f32 scale per KV head: the .npy files
 // hold the f8 bit patterns as uint8. GQA (6 query heads on 3 KV heads),
-// 70 keys.
+// 70 keys. An int8 file where the entry takes f8 is one clear error.
 
 // CHECK: check: max_abs_err={{.*}} PASS
 
