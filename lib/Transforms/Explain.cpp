@@ -93,6 +93,16 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
         }
       }
       remark << "\n  selected: " << *selected;
+      if (auto attention = dyn_cast<AttentionOp>(op);
+          attention && (attention.getKScale() || attention.getVScale())) {
+        const Strategy *strategy =
+            StrategyRegistry::global().lookup(selected->getName());
+        remark << "\n  quantized K/V: "
+               << (strategy && strategy->dequantizesKV(target)
+                       ? "dequantized as the kernel reads them"
+                       : "read from dequantized copies written before the "
+                         "op (O(L·D); this strategy reads float K/V)");
+      }
     });
     if (selectionFailed)
       return signalPassFailure();
