@@ -194,3 +194,22 @@ def test_quantized_kv_in_an_aot_library(tmp_path, rng):
         want = oracle.attention(q, dequantized(ks, kscale),
                                 dequantized(vs, vscale))
         assert_close(module.main(q, ks, vs, kscale, vscale), want)
+
+
+@pytest.mark.parametrize("kind", ["i8", "f8"])
+@pytest.mark.parametrize("strategy,target", [
+    ("tiled", "cpu"), ("linear", "cpu"),
+    pytest.param("tiled", "vulkan", marks=VULKAN),
+    pytest.param("linear", "vulkan", marks=VULKAN)])
+def test_quantized_kv_with_feature_map_scores(rng, kind, strategy, target):
+    # elu1 applies phi to each dequantized key: the flash kernels dequantize
+    # whole elements there (no folded scale), linear reads copies.
+    q = randn(rng, 1, 4, 19, 16)
+    k, v = randn(rng, 1, 2, 23, 16), randn(rng, 1, 2, 23, 16)
+    ks, kscale = QUANTIZERS[kind](k)
+    vs, vscale = QUANTIZERS[kind](v)
+    got = attn.attention(q, ks, vs, k_scale=kscale, v_scale=vscale,
+                         score="elu1", strategy=strategy, target=target)
+    want = oracle.attention(q, dequantized(ks, kscale),
+                            dequantized(vs, vscale), score="elu1")
+    assert_close(got, want)
