@@ -55,6 +55,15 @@ def dequantized(stored, scale):
 
 
 QUANTIZERS = {"i8": quantize_i8, "f8": quantize_f8}
+
+
+def quantized_attention(q, k, v, kind, **options):
+    """attn.attention over k and v quantized as `kind`; returns the output
+    and the dequantized k and v (float64) that the float64 oracle takes."""
+    ks, kscale = QUANTIZERS[kind](k)
+    vs, vscale = QUANTIZERS[kind](v)
+    got = attn.attention(q, ks, vs, k_scale=kscale, v_scale=vscale, **options)
+    return got, dequantized(ks, kscale), dequantized(vs, vscale)
 STRATEGIES = ["reference", "tiled", "split_kv", "portable", "block_sparse"]
 
 
@@ -67,12 +76,9 @@ def test_quantized_kv_matches_float64(rng, kind, strategy):
     k, v = randn(rng, 2, 2, 45, 16), randn(rng, 2, 2, 45, 24)
     mask = rng.random((2, 1, 9, 45)) < 0.6
     mask[:, :, 4] = False
-    ks, kscale = QUANTIZERS[kind](k)
-    vs, vscale = QUANTIZERS[kind](v)
-    got = attn.attention(q, ks, vs, k_scale=kscale, v_scale=vscale,
-                         causal=True, mask=mask, strategy=strategy)
-    want = oracle.attention(q, dequantized(ks, kscale),
-                            dequantized(vs, vscale), causal=True, mask=mask)
+    got, kd, vd = quantized_attention(q, k, v, kind, causal=True, mask=mask,
+                                      strategy=strategy)
+    want = oracle.attention(q, kd, vd, causal=True, mask=mask)
     assert not want[:, :, 4].any()
     assert_close(got, want)
 
@@ -87,10 +93,7 @@ def test_quantization_error_is_within_target(rng, kind, tolerance, strategy):
     # shapes (3 mantissa bits).
     q = randn(rng, 1, 32, 1, 128)
     k, v = randn(rng, 1, 8, 4096, 128), randn(rng, 1, 8, 4096, 128)
-    ks, kscale = QUANTIZERS[kind](k)
-    vs, vscale = QUANTIZERS[kind](v)
-    got = attn.attention(q, ks, vs, k_scale=kscale, v_scale=vscale,
-                         strategy=strategy)
+    got, _, _ = quantized_attention(q, k, v, kind, strategy=strategy)
     want = oracle.attention(q, k, v)
     error = np.abs(got - want).max() / np.abs(want).max()
     assert error < tolerance
@@ -150,12 +153,9 @@ def test_quantized_dynamic_lengths_compile_once(rng):
 def test_quantized_kv_on_vulkan(rng, kind):
     q = randn(rng, 1, 4, 11, 16)
     k, v = randn(rng, 1, 2, 29, 16), randn(rng, 1, 2, 29, 16)
-    ks, kscale = QUANTIZERS[kind](k)
-    vs, vscale = QUANTIZERS[kind](v)
-    got = attn.attention(q, ks, vs, k_scale=kscale, v_scale=vscale,
-                         causal=True, target="vulkan")
-    want = oracle.attention(q, dequantized(ks, kscale),
-                            dequantized(vs, vscale), causal=True)
+    got, kd, vd = quantized_attention(q, k, v, kind, causal=True,
+                                      target="vulkan")
+    want = oracle.attention(q, kd, vd, causal=True)
     assert_close(got, want)
 
 
@@ -206,10 +206,7 @@ def test_quantized_kv_with_feature_map_scores(rng, kind, strategy, target):
     # whole elements there (no folded scale), linear reads copies.
     q = randn(rng, 1, 4, 19, 16)
     k, v = randn(rng, 1, 2, 23, 16), randn(rng, 1, 2, 23, 16)
-    ks, kscale = QUANTIZERS[kind](k)
-    vs, vscale = QUANTIZERS[kind](v)
-    got = attn.attention(q, ks, vs, k_scale=kscale, v_scale=vscale,
-                         score="elu1", strategy=strategy, target=target)
-    want = oracle.attention(q, dequantized(ks, kscale),
-                            dequantized(vs, vscale), score="elu1")
+    got, kd, vd = quantized_attention(q, k, v, kind, score="elu1",
+                                      strategy=strategy, target=target)
+    want = oracle.attention(q, kd, vd, score="elu1")
     assert_close(got, want)

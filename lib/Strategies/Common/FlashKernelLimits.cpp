@@ -60,11 +60,13 @@ int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
 }
 
 void mlir::attn::fitFlashBlockDvToRegisters(FlashKernelConfig &config) {
+  // 32 vector registers with AVX-512 (16 f32 lanes), 16 below it.
+  int64_t registers = config.lanes >= 16 ? 32 : 16;
   auto needed = [&](int64_t vectors) {
     return config.microQ * vectors + vectors + 2;
   };
   while (config.blockDv > config.lanes &&
-         needed(config.blockDv / config.lanes) > config.vectorRegisters)
+         needed(config.blockDv / config.lanes) > registers)
     config.blockDv -= config.lanes;
 }
 

@@ -151,7 +151,6 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
 FlashKernelConfig FlashStrategy::cpuDefaults(const TargetDescription &target) {
   FlashKernelConfig config;
   config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
-  config.vectorRegisters = target.vectorBits >= 512 ? 32 : 16;
   config.blockK = 4 * config.lanes;
   return config;
 }

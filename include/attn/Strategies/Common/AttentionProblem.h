@@ -69,8 +69,6 @@ struct AttentionProblem {
   bool hasDynamicShape() const;
   /// True when causal, window or neighborhood rules restrict keys.
   bool hasStructuralMask() const;
-  /// Whether key or value is quantized (has a scale operand).
-  bool hasQuantizedKV() const { return keyScale || valueScale; }
   /// What a strategy computes beyond plain attention.
   struct Computed {
     bool scoreMod = false, maskMod = false, sinkLogits = false;

@@ -28,8 +28,6 @@ struct FlashKernelConfig {
   int64_t microQ = 6;      ///< Query rows held in registers at once.
   int64_t lanes = 16;      ///< f32 lanes of one vector register.
   int64_t blockDv = 64;    ///< Value columns accumulated in registers.
-  /// Vector registers of the target (16 with AVX2, 32 with AVX-512).
-  int64_t vectorRegisters = 32;
   int64_t unrollD = 8;     ///< Unrolling of the head-dimension loop.
   bool skipByBand = true;  ///< Visit only tiles the band/sinks allow.
   /// Pack K^T into tiles once per head (prefill). When false, scores are
