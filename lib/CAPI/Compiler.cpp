@@ -42,6 +42,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -68,8 +69,19 @@ namespace detail {
 struct AttnOperands {
   Value query, key, value, mask, bias;
   bool neighborhood = false;
+  /// attn.paged_attention: key and value are the caches.
+  Value pageTable, keyLengths, keyScale, valueScale;
 };
 static AttnOperands operandsOf(Operation *op) {
+  if (auto paged = dyn_cast<PagedAttentionOp>(op)) {
+    AttnOperands p{paged.getQuery(), paged.getKCache(), paged.getVCache(),
+                   Value(), Value(), false};
+    p.pageTable = paged.getPageTable();
+    p.keyLengths = paged.getKeyLengths();
+    p.keyScale = paged.getKScale();
+    p.valueScale = paged.getVScale();
+    return p;
+  }
   if (auto attention = dyn_cast<AttentionOp>(op))
     return {attention.getQuery(), attention.getKey(), attention.getValue(),
             attention.getMask(), attention.getBias(), false};
@@ -104,6 +116,20 @@ static std::vector<SizeRule> collectSizeRules(func::FuncOp func) {
     AttnOperands p = operandsOf(op);
     std::string name = op->getName().getStringRef().str();
     int rank = cast<RankedTensorType>(p.query.getType()).getRank();
+    if (p.pageTable) {
+      rule(p.query, 0, p.pageTable, 0, false,
+           name + " needs the batch sizes of 'query' and 'page_table' equal");
+      rule(p.query, 0, p.keyLengths, 0, false,
+           name + " needs the batch sizes of 'query' and 'key_lengths' "
+                  "equal");
+      rule(p.key, 0, p.value, 0, false,
+           name + " needs the pages of 'k_cache' and 'v_cache' equal");
+      for (Value scale : {p.keyScale, p.valueScale})
+        if (scale && cast<RankedTensorType>(scale.getType()).getRank() == 3)
+          rule(p.key, 0, scale, 0, false,
+               name + " needs the pages of 'k_cache' and its scales equal");
+      return;
+    }
     for (auto [tensor, label] : {std::pair<Value, const char *>{p.key, "key"},
                                  {p.value, "value"}}) {
       rule(p.query, 0, tensor, 0, false,
@@ -182,8 +208,21 @@ void CompiledModuleImpl::recordEntries(ModuleOp module) {
         term.batch = dimSource(p.query, 0, func);
         for (size_t d = 0; d < term.work.queryRank(); ++d)
           term.queryShape.push_back(dimSource(p.query, 2 + d, func));
-        for (size_t d = 0; d < term.work.keyRank(); ++d)
-          term.keyShape.push_back(dimSource(p.key, 2 + d, func));
+        if (p.pageTable) {
+          // Paged: each request's keys are its key_lengths entry, read
+          // from the call's array; the table's capacity bounds them.
+          int64_t pageSize =
+              cast<RankedTensorType>(p.key.getType()).getDimSize(2);
+          DimSource pages = dimSource(p.pageTable, 1, func);
+          term.keyShape.push_back(pages);
+          term.pageSize = pageSize;
+          if (auto arg = dyn_cast<BlockArgument>(p.keyLengths))
+            if (arg.getOwner()->getParentOp() == func.getOperation())
+              term.keyLengthsArg = arg.getArgNumber();
+        } else {
+          for (size_t d = 0; d < term.work.keyRank(); ++d)
+            term.keyShape.push_back(dimSource(p.key, 2 + d, func));
+        }
         if (p.mask)
           if (auto arg = dyn_cast<BlockArgument>(p.mask))
             if (arg.getOwner()->getParentOp() == func.getOperation())
@@ -589,6 +628,24 @@ double CompiledModuleImpl::usefulFlops(
     if (batch < 0 || llvm::is_contained(qShape, -1) ||
         llvm::is_contained(kShape, -1))
       return -1;
+    if (term.pageSize > 0) {
+      // Paged: the pages per request times the page size bound each
+      // request's key_lengths value, which must be given.
+      const HostArray *lengths =
+          term.keyLengthsArg >= 0 &&
+                  term.keyLengthsArg < static_cast<int>(inputs.size())
+              ? &inputs[term.keyLengthsArg]
+              : nullptr;
+      if (!lengths || lengths->dtype != DType::I32 ||
+          lengths->numElements() != batch)
+        return -1;
+      int64_t capacity = kShape[0] * term.pageSize;
+      const int32_t *values = reinterpret_cast<const int32_t *>(lengths->data);
+      for (int64_t b = 0; b < batch; ++b)
+        total += term.work.flops(
+            1, qShape, {std::clamp<int64_t>(values[b], 0, capacity)});
+      continue;
+    }
     // With the mask an argument, its values decide which pairs count.
     const HostArray *mask =
         term.maskArg >= 0 && term.maskArg < static_cast<int>(inputs.size())

@@ -113,6 +113,10 @@ struct FlopTerm {
   DimSource batch;
   std::vector<DimSource> queryShape, keyShape;
   int maskArg = -1;
+  /// attn.paged_attention: the page size (keyShape holds the pages per
+  /// request) and the entry input holding key_lengths.
+  int64_t pageSize = 0;
+  int keyLengthsArg = -1;
 };
 
 DimSource dimSource(Value tensor, int dim, func::FuncOp entry);

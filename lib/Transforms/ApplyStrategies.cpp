@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/OnlineAttentionTiling.h"
+#include "attn/Strategies/Common/PagedKV.h"
 #include "attn/Strategies/Common/QuantizedKV.h"
 #include "attn/Support/Debug.h"
 #include "attn/Transforms/Passes.h"
@@ -51,6 +52,9 @@ struct ApplyStrategiesPass
       ATTN_DEBUG(ATTN_DBGS() << "'" << op->getName() << "' at "
                              << op->getLoc() << ": applying " << *chosen
                              << "\n");
+      if (auto paged = dyn_cast<PagedAttentionOp>(op);
+          paged && !strategy->readsPagedKV(target))
+        op = materializeContiguousKV(rewriter, paged);
       if (auto attention = dyn_cast<AttentionOp>(op);
           attention && !strategy->dequantizesKV(target))
         op = materializeDequantizedKV(rewriter, attention);

@@ -114,6 +114,13 @@ public:
   virtual bool dequantizesKV(const TargetDescription &target) const {
     return false;
   }
+  /// Whether apply() reads attn.paged_attention's cache through its page
+  /// table on `target`. When it does not, attn-apply-strategies hands it an
+  /// attn.attention over contiguous copies of each request's keys
+  /// (PagedKV.h).
+  virtual bool readsPagedKV(const TargetDescription &target) const {
+    return false;
+  }
   /// Completes `requested` (which may be null or carry some parameters) with
   /// the parameters this strategy would use for `op` on `target`.
   virtual StrategyAttr chooseParameters(Operation *op,
@@ -212,8 +219,8 @@ LogicalResult verifyStrategyParameters(Operation *op, const Strategy &strategy,
 /// from their schemas.
 void printStrategyParameterReference(raw_ostream &os);
 
-/// True for the ops strategies compute: attn.attention, attn.neighborhood
-/// and attn.attention_backward.
+/// True for the ops strategies compute: attn.attention, attn.neighborhood,
+/// attn.attention_backward and attn.paged_attention.
 bool isAttnOp(Operation *op);
 
 struct AttentionProblem;

@@ -94,6 +94,27 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     p.score = ScoreAttr::getSoftmax(op->getContext());
     p.lseInit = merge.getLseInit();
     p.returnLse = true;
+  } else if (auto paged = dyn_cast<PagedAttentionOp>(op)) {
+    fillCommon(paged, paged.getInit());
+    p.score = ScoreAttr::getSoftmax(op->getContext());
+    if (auto softcap = paged.getSoftcapAttr())
+      p.softcap = softcap.getValueAsDouble();
+    p.causal = paged.getCausal();
+    if (auto window = paged.getWindowAttr()) {
+      p.hasWindow = true;
+      p.windowLeft = window.getLeft();
+      p.windowRight = window.getRight();
+    }
+    p.keyScale = paged.getKScale();
+    p.valueScale = paged.getVScale();
+    p.pageTable = paged.getPageTable();
+    p.keyLengths = paged.getKeyLengths();
+    p.pageSize = paged.getPageSize();
+    int64_t pagesPerRequest =
+        cast<RankedTensorType>(p.pageTable.getType()).getDimSize(1);
+    p.keyShape = {ShapedType::isDynamic(pagesPerRequest)
+                      ? ShapedType::kDynamic
+                      : pagesPerRequest * p.pageSize};
   } else if (auto neighborhood = dyn_cast<NeighborhoodOp>(op)) {
     fillCommon(neighborhood, neighborhood.getInit());
     p.isNeighborhood = true;

@@ -77,14 +77,20 @@ private:
   /// phi of feature-map scores on a scalar.
   Value featureMap(Value x);
 
+  /// Where key `key` of (batch, kvHead) is stored: {batch, kvHead, key} in
+  /// the key and value operands (and i8 scales), or for a paged cache
+  /// {page, kvHead, slot} through the page table (the page clamped into
+  /// the cache).
+  SmallVector<Value> keyRow(Value batch, Value kvHead, Value key);
+
   KeyBounds keyBounds(Value iA, Value iB);
   Value bandAllowed(Value i, Value jv);
 
   /// An element (scalar or vector) `raw` read from `operand` (the key or
-  /// the value) at key `key` of (batch, kvHead), in f32: extended, or
+  /// the value) at `row` (keyRow's indices), in f32: extended, or
   /// dequantized with `scales` when they are not null.
-  Value keyValueToF32(Value operand, Value scales, Value raw, Value batch,
-                      Value kvHead, Value key);
+  Value keyValueToF32(Value operand, Value scales, Value raw,
+                      ArrayRef<Value> row);
   Value packKeys(Value batch, Value kvHead);
   Value featureQueries(Value batch, Value kvHead);
   SmallVector<Value> scoresPacked(Value batch, const MicroRows &rows,

@@ -56,7 +56,10 @@ using namespace mlir::attn::flash;
 
 SmallVector<Value> FlashEmitter::build() {
   lq = dimOf(p.query, 2);
-  lk = dimOf(p.key, 2);
+  // Paged: the table's capacity here; each request's own length below.
+  lk = p.isPaged() ? mul(dimOf(p.pageTable, 1), idx(p.pageSize))
+                   : dimOf(p.key, 2);
+  Value capacity = lk;
   ruleLq = queryShift ? sub(lk, queryShift) : lq;
   numTiles = ceilDiv(lk, cfg.blockK);
   Value batches = dimOf(p.query, 0);
@@ -224,6 +227,17 @@ SmallVector<Value> FlashEmitter::build() {
   return headLoop(
       batches, p.headsKV, outputs,
       [&](Value batch, Value kvHead, ValueRange carried) -> SmallVector<Value> {
+        if (p.isPaged()) {
+          // The request's keys, clamped into [0, capacity]; its queries
+          // align to its own last keys.
+          Value length = arith::IndexCastOp::create(
+              b, loc, b.getIndexType(),
+              tensor::ExtractOp::create(b, loc, p.keyLengths,
+                                        ValueRange{batch}));
+          lk = minI(maxI(length, idx(0)), capacity);
+          numTiles = ceilDiv(lk, cfg.blockK);
+          ruleLq = lq;
+        }
         Value packedKeys = cfg.packKeys ? packKeys(batch, kvHead) : Value();
         Value queries =
             featureProduct ? featureQueries(batch, kvHead) : p.query;

@@ -58,13 +58,27 @@ static Value generateTensor(
 }
 
 Value FlashEmitter::keyValueToF32(Value operand, Value scales, Value raw,
-                                  Value batch, Value kvHead, Value key) {
+                                  ArrayRef<Value> row) {
   if (!scales)
     return toF32(raw);
   Type element = cast<RankedTensorType>(operand.getType()).getElementType();
   return dequantize(
       b, loc, raw,
-      quantizationScale(b, loc, scales, element, batch, kvHead, key));
+      quantizationScale(b, loc, scales, element, row[0], row[1], row[2]));
+}
+
+SmallVector<Value> FlashEmitter::keyRow(Value batch, Value kvHead, Value key) {
+  if (!p.isPaged())
+    return {batch, kvHead, key};
+  Value slot = arith::RemUIOp::create(b, loc, key, idx(p.pageSize));
+  Value entry = arith::DivUIOp::create(b, loc, key, idx(p.pageSize));
+  Value page = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      tensor::ExtractOp::create(b, loc, p.pageTable, ValueRange{batch, entry}));
+  // Unsigned: a negative entry clamps to the last page too.
+  Value lastPage = sub(dimOf(p.key, 0), idx(1));
+  page = arith::MinUIOp::create(b, loc, page, lastPage);
+  return {page, kvHead, slot};
 }
 
 Value FlashEmitter::packKeys(Value batch, Value kvHead) {
@@ -75,11 +89,12 @@ Value FlashEmitter::packKeys(Value batch, Value kvHead) {
         Value j = add(mul(t, idx(bk)), c);
         Value inside = cmpI(arith::CmpIPredicate::slt, j, lk);
         Value jc = minI(j, sub(lk, idx(1)));
-        Value v = keyValueToF32(
-            p.key, p.keyScale,
-            tensor::ExtractOp::create(b, l, p.key,
-                                      ValueRange{batch, kvHead, jc, dd}),
-            batch, kvHead, jc);
+        SmallVector<Value> row = keyRow(batch, kvHead, jc);
+        SmallVector<Value> at(row);
+        at.push_back(dd);
+        Value v = keyValueToF32(p.key, p.keyScale,
+                                tensor::ExtractOp::create(b, l, p.key, at),
+                                row);
         if (featureProduct)
           v = featureMap(v);
         return select(inside, v, fconst(0));
@@ -157,15 +172,15 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
           Value queryZero = arith::ConstantOp::create(
               b, loc, b.getZeroAttr(queryType.getElementType()));
           bool foldScale = p.keyScale && !featureProduct;
+          SmallVector<Value> row = keyRow(batch, kvHead, key);
           SmallVector<Value> acc(mr);
           for (int64_t dv = 0; dv < dVecs; ++dv) {
             Value raw = vector::TransferReadOp::create(
                 b, loc, rawKey, p.key,
-                ValueRange{batch, kvHead, key, idx(dv * lanes)}, keyZero,
+                ValueRange{row[0], row[1], row[2], idx(dv * lanes)}, keyZero,
                 ArrayRef<bool>{dInBounds});
             Value kv = foldScale ? decodeQuantizedOverFactor(b, loc, raw)
-                                 : keyValueToF32(p.key, p.keyScale, raw,
-                                                 batch, kvHead, key);
+                                 : keyValueToF32(p.key, p.keyScale, raw, row);
             if (featureProduct)
               kv = featureMap(kv);
             for (int64_t r = 0; r < mr; ++r) {
@@ -188,9 +203,9 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
           if (foldScale) {
             keyScale = vector::BroadcastOp::create(
                 b, loc, vecType,
-                quantizationScale(
-                    b, loc, p.keyScale,
-                    keyType.getElementType(), batch, kvHead, key));
+                quantizationScale(b, loc, p.keyScale,
+                                  keyType.getElementType(), row[0], row[1],
+                                  row[2]));
             double factor = quantizedDecodeFactor(keyType.getElementType());
             if (factor != 1.0)
               keyFactor = fconst(factor);
@@ -379,12 +394,23 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   auto valueType = cast<RankedTensorType>(p.value.getType());
   VectorType rawValue = VectorType::get({lanes}, valueType.getElementType());
   bool valueInBounds = p.valueDim % lanes == 0;
+  // Key j's row, computed once per key where its first use puts it: every
+  // other use (the value's vectors, its scale) follows in the same loop
+  // body.
+  DenseMap<Value, SmallVector<Value>> valueRows;
+  auto valueRow = [&](Value j) -> ArrayRef<Value> {
+    auto [it, inserted] = valueRows.try_emplace(j);
+    if (inserted)
+      it->second = keyRow(batch, kvHead, add(kvStart, j));
+    return it->second;
+  };
   auto value = [&](Value j, int64_t e) -> Value {
     Value zero = arith::ConstantOp::create(
         b, loc, b.getZeroAttr(valueType.getElementType()));
+    ArrayRef<Value> row = valueRow(j);
     Value raw = vector::TransferReadOp::create(
         b, loc, rawValue, p.value,
-        ValueRange{batch, kvHead, add(kvStart, j), idx(e * lanes)}, zero,
+        ValueRange{row[0], row[1], row[2], idx(e * lanes)}, zero,
         ArrayRef<bool>{valueInBounds});
     // Quantized V: decoded here, its scale applied to the weights.
     return p.valueScale ? decodeQuantizedOverFactor(b, loc, raw) : toF32(raw);
@@ -395,10 +421,11 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
     double factor = quantizedDecodeFactor(element);
     if (factor != 1.0)
       weight = arith::MulFOp::create(b, loc, weight, fconst(factor));
+    ArrayRef<Value> row = valueRow(j);
     return arith::MulFOp::create(
         b, loc, weight,
-        quantizationScale(b, loc, p.valueScale, element, batch, kvHead,
-                          add(kvStart, j)));
+        quantizationScale(b, loc, p.valueScale, element, row[0], row[1],
+                          row[2]));
   };
   if (p.valueScale)
     access.scaleWeight = scaleWeight;

@@ -171,7 +171,8 @@ bool mlir::attn::loadStrategyLibrary(StringRef path, std::string &error) {
 //===----------------------------------------------------------------------===//
 
 bool mlir::attn::isAttnOp(Operation *op) {
-  return isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp>(op);
+  return isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp,
+             PagedAttentionOp>(op);
 }
 
 StrategyAttr mlir::attn::getStrategyAttr(Operation *op) {

@@ -57,8 +57,9 @@ public:
 
 protected:
   bool acceptsOp(Operation *op, std::string &reason) const override {
-    if (!isa<AttentionOp>(op)) {
-      reason = "computes attn.attention only (decode shapes)";
+    if (!isa<AttentionOp, PagedAttentionOp>(op)) {
+      reason = "computes attn.attention and attn.paged_attention only "
+               "(decode shapes)";
       return false;
     }
     // The splits' states merge by their log-sum-exp (attn.merge_states);

@@ -96,10 +96,11 @@ public:
 
 protected:
   bool acceptsOp(Operation *op, std::string &reason) const override {
-    if (isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp>(op))
+    if (isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp,
+            PagedAttentionOp>(op))
       return true;
-    reason = "computes attn.attention, attn.neighborhood and "
-             "attn.attention_backward";
+    reason = "computes attn.attention, attn.neighborhood, "
+             "attn.attention_backward and attn.paged_attention";
     return false;
   }
 

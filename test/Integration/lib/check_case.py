@@ -14,15 +14,20 @@ the float64 oracle in attn_numpy.py.
       DTYPE i8: quantized K/V, random ints in [-127, 127]; f8: uint8 bits of
       f8E4M3FN values (4 x normal).
       DTYPE i32: KIND docsN (per row of [B, L], sorted document ids of N
-      documents of random lengths, packed).
+      documents of random lengths, packed), pagesP (a page table [B, T] of
+      distinct pages of P), lengthsN (key lengths [B]: N, 1, 0, then random
+      in [1, N]).
   check_case.py attention DIR OUT.npy [--scale S] [--causal] [--window L,R]
       [--sinks N] [--softcap C] [--score softmax|softplus|elu1|relu|taylor2|
       identity|sigmoid] [--no-normalize] [--mask] [--bias] [--atol A] [--rtol R]
-      [--kappa K] [--variant V ...] [--quantized]
+      [--kappa K] [--variant V ...] [--quantized] [--paged]
       V (custom variants, computed here from DESIGN.md): alibi (score_mod
       s + slopes[h] (j - i), slopes.npy), documents (mask_mod seg[b, i] ==
       seg[b, j], seg.npy), prefix=N (mask_mod j < N or j <= i), softcap=C
       (score_mod C tanh(s / C)), sink-logits (sinks.npy [Hq]).
+      --paged: attn.paged_attention, k and v the caches [pages, Hkv,
+      page_size, D], table.npy and klen.npy (i8 scales [pages, Hkv,
+      page_size]); each request attends to its own keys.
   check_case.py neighborhood DIR OUT.npy --kernel 3,3 [--dilation 1,2]
       [--stride 1,1] [--causal-axes 0,1] [--scale S]
 Inputs are read from DIR/{q,k,v,mask,bias}.npy. Exits 1 on mismatch, that is
@@ -134,6 +139,57 @@ def documents(shape, count, rng):
     return out
 
 
+def page_table(shape, pages, rng):
+    """[B, T] int32: distinct pages of a cache of `pages`, in random order."""
+    if shape[0] * shape[1] > pages:
+        raise SystemExit("a page table of %s needs at least %d pages"
+                         % (shape, shape[0] * shape[1]))
+    return rng.permutation(pages)[:shape[0] * shape[1]] \
+        .reshape(shape).astype(np.int32)
+
+
+def key_lengths(shape, capacity, rng):
+    """[B] int32 key counts: the first request full, the second one key,
+    the third none, the others random in [1, capacity]."""
+    x = rng.integers(1, capacity + 1, size=shape).astype(np.int32)
+    for b, length in enumerate([capacity, 1, 0][:shape[0]]):
+        x[b] = length
+    return x
+
+
+def paged_requests(k, v, table, lengths, ks=None, vs=None):
+    """Each request's keys and values gathered from the caches [pages, Hkv,
+    page_size, D] (with i8 scales [pages, Hkv, page_size] gathered alike):
+    lists of [1, Hkv, key_lengths[b], D] arrays (and their scales)."""
+    page_size = k.shape[2]
+    keys, values, kss, vss = [], [], [], []
+    for b, length in enumerate(lengths):
+        t = np.arange(length)
+        pages, slots = table[b, t // page_size], t % page_size
+        gather = lambda x: np.moveaxis(x[pages, :, slots], 0, 1)[None]
+        keys.append(gather(k))
+        values.append(gather(v))
+        kss.append(gather(ks) if ks is not None and ks.ndim == 3 else ks)
+        vss.append(gather(vs) if vs is not None and vs.ndim == 3 else vs)
+    return keys, values, kss, vss
+
+
+def paged_attention(q, k, v, table, lengths, quantized, load, options):
+    """attn.paged_attention in float64: attention of each request over its
+    own keys (bottom-right aligned), zeros for a request without keys."""
+    ks, vs = (load("ks"), load("vs")) if quantized else (None, None)
+    keys, values, kss, vss = paged_requests(k, v, table, lengths, ks, vs)
+    out = np.zeros(q.shape[:3] + (v.shape[-1],))
+    for b in range(q.shape[0]):
+        if lengths[b] == 0:
+            continue
+        kb, vb = keys[b], values[b]
+        if quantized:
+            kb, vb = dequantized(kb, kss[b]), dequantized(vb, vss[b])
+        out[b:b + 1] = attn_numpy.attention(q[b:b + 1], kb, vb, **options)
+    return out
+
+
 def gen(args):
     """KIND: normal, big, huge, equal, dominant, positive, f16big, f16max, tiny, nan@ROW,
     inf@ROW, -inf@ROW, neginf (floats); mask, tiles (bool). Several kinds
@@ -148,9 +204,15 @@ def gen(args):
         rng = np.random.default_rng(1000 + index + 17 * len(name))
         if dtype == "i32":
             kind = kinds[0]
-            if not kind.startswith("docs"):
-                raise SystemExit("i32 arrays take the kind docsN, got " + kind)
-            x = documents(shape, int(kind[4:]), rng)
+            if kind.startswith("docs"):
+                x = documents(shape, int(kind[4:]), rng)
+            elif kind.startswith("pages"):
+                x = page_table(shape, int(kind[5:]), rng)
+            elif kind.startswith("lengths"):
+                x = key_lengths(shape, int(kind[7:]), rng)
+            else:
+                raise SystemExit("i32 arrays take the kind docsN, pagesP or "
+                                 "lengthsN, got " + kind)
         elif dtype == "bool":
             x = rng.random(shape) < 0.7
             if "mask" in kinds and shape[-2] > 1:
@@ -310,6 +372,10 @@ def main():
             p.add_argument("--no-normalize", action="store_true")
             p.add_argument("--mask", action="store_true")
             p.add_argument("--bias", action="store_true")
+            p.add_argument("--paged", action="store_true",
+                           help="attn.paged_attention: k and v are the "
+                                "caches, table.npy the page table and "
+                                "klen.npy the key lengths")
             p.add_argument("--quantized", action="store_true",
                            help="k and v are int8 (scales ks.npy, vs.npy "
                                 "[B, Hkv, Lk]) or uint8 f8E4M3FN bits "
@@ -333,7 +399,7 @@ def main():
 
     load = lambda n: from_npy(os.path.join(args.dir, n + ".npy"))
     q, k, v = load("q"), load("k"), load("v")
-    if args.cmd == "attention" and args.quantized:
+    if args.cmd == "attention" and args.quantized and not args.paged:
         k, v = dequantized(k, load("ks")), dequantized(v, load("vs"))
     low_precision = np.load(os.path.join(args.dir, "q.npy")).dtype != np.float32
     atol = args.atol if args.atol is not None else (2e-2 if low_precision else 2e-5)
@@ -354,6 +420,12 @@ def main():
                        sinks=args.sinks, softcap=args.softcap, score=score,
                        feature=feature, mask=mask, bias=bias)
         options.update(variants(args.variant, load))
+        if args.paged:
+            want = paged_attention(q, k, v, np.load(os.path.join(
+                args.dir, "table.npy")), np.load(os.path.join(
+                    args.dir, "klen.npy")), args.quantized, load, options)
+            return compare(from_npy(args.output), want, atol, rtol,
+                           "paged attention")
         want = attn_numpy.attention(q, k, v, normalize=not args.no_normalize,
                                     **options)
         if args.kappa:

@@ -47,6 +47,14 @@ struct AttentionProblem {
   // Quantized K/V (QuantizedKV.h): the dequantization scales of an i8 or
   // f8E4M3FN key / value operand, null for a float one.
   Value keyScale, valueScale;
+  // attn.paged_attention: `key` and `value` are the caches [pages, Hkv,
+  // pageSize, D]; request b's key t lives in page pageTable[b, t /
+  // pageSize], slot t mod pageSize, and it has keyLengths[b] keys (its
+  // queries aligned to its own last keys). keyShape is the table's
+  // capacity, T * pageSize. Null when the op is not paged.
+  Value pageTable, keyLengths;
+  int64_t pageSize = 0;
+  bool isPaged() const { return pageTable != nullptr; }
   // Row statistics the op returns besides its output (attn.attention's
   // return_lse / return_entropy, attn.finalize's lse and entropy).
   // `lseInit` and `entropyInit` are their destinations when the op has

@@ -37,6 +37,10 @@ public:
   bool dequantizesKV(const TargetDescription &) const override {
     return true;
   }
+  /// The CPU kernel reads a paged cache through its page table.
+  bool readsPagedKV(const TargetDescription &target) const override {
+    return target.kind == TargetDescription::Kind::CPU;
+  }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const final;
   /// The preset completed by what `requested` writes: block_q, block_k,

@@ -51,28 +51,38 @@ bool isDequantized(StringRef name, Value kScale, Value vScale) {
   return (name == "key" && kScale) || (name == "value" && vScale);
 }
 
+/// How the K/V operands are named in messages, and whether their first
+/// dimension is the batch (a paged cache's is its pages).
+struct KVNames {
+  StringRef key = "key", value = "value";
+  bool batched = true;
+};
+
 /// Shared q/k/v/init checks of both ops. `rank` is the expected rank of every
 /// operand; `layout` names the dimensions for messages. The last dimension is
 /// the head dimension, dimension 1 the heads, dimension 0 the batch, and the
-/// dimensions in between the sequence (or spatial) positions.
+/// dimensions in between the sequence (or spatial) positions. `kv` names the
+/// key and value operands; a paged cache's dimension 0 is its pages, not the
+/// batch.
 LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
                             RankedTensorType k, RankedTensorType v,
                             RankedTensorType init, Type result,
                             ArrayRef<int64_t> allowedRanks, StringRef layout,
                             bool sameSpatial, StringRef initName = "init",
-                            Value kScale = {}, Value vScale = {}) {
+                            Value kScale = {}, Value vScale = {},
+                            const KVNames &kv = KVNames()) {
   auto checkRank = [&](StringRef name, RankedTensorType type) -> LogicalResult {
     if (!llvm::is_contained(allowedRanks, type.getRank()))
       return op->emitOpError() << "'" << name << "' must have the layout "
                                << layout << ", got rank " << type.getRank();
     return success();
   };
-  if (failed(checkRank("query", q)) || failed(checkRank("key", k)) ||
-      failed(checkRank("value", v)) || failed(checkRank(initName, init)))
+  if (failed(checkRank("query", q)) || failed(checkRank(kv.key, k)) ||
+      failed(checkRank(kv.value, v)) || failed(checkRank(initName, init)))
     return failure();
   int64_t rank = q.getRank();
-  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
-                            {"value", v},
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{kv.key, k},
+                            {kv.value, v},
                             {initName, init}})
     if (type.getRank() != rank)
       return op->emitOpError()
@@ -83,11 +93,11 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
     return op->emitOpError()
            << "'query' element type must be f32, f16 or bf16, got "
            << q.getElementType();
-  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
-                            {"value", v},
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{kv.key, k},
+                            {kv.value, v},
                             {initName, init}})
     if (type.getElementType() != q.getElementType() &&
-        !isDequantized(name, kScale, vScale))
+        !((name == kv.key && kScale) || (name == kv.value && vScale)))
       return op->emitOpError()
              << "'" << name << "' element type " << type.getElementType()
              << " must match 'query' element type " << q.getElementType();
@@ -96,8 +106,8 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
                              << initName << "' type " << init;
 
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
-                            {"key", k},
-                            {"value", v},
+                            {kv.key, k},
+                            {kv.value, v},
                             {initName, init}})
     for (int64_t d = 0; d < rank; ++d)
       if (!type.isDynamicDim(d) && type.getDimSize(d) > kMaxPositions)
@@ -109,8 +119,8 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   // Heads and head dimensions are static: strategies specialize on them.
   int64_t headDim = rank - 1;
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
-                            {"key", k},
-                            {"value", v}}) {
+                            {kv.key, k},
+                            {kv.value, v}}) {
     if (type.isDynamicDim(1))
       return op->emitOpError()
              << "'" << name << "' head count (dimension 1) must be static";
@@ -122,11 +132,11 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
              << "'" << name << "' heads and head dimension must be non-zero";
   }
 
-  // Batch.
-  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", k},
-                            {"value", v},
+  // Batch (a paged cache's first dimension is its pages).
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{kv.key, k},
+                            {kv.value, v},
                             {initName, init}})
-    if (!sizesAgree(type.getDimSize(0), q.getDimSize(0)))
+    if ((kv.batched || name == initName) && !sizesAgree(type.getDimSize(0), q.getDimSize(0)))
       return op->emitOpError()
              << "'" << name << "' batch size " << sizeString(type.getDimSize(0))
              << " must match 'query' batch size "
@@ -135,25 +145,27 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   // Heads: GQA ratio.
   int64_t hq = q.getDimSize(1), hkv = k.getDimSize(1);
   if (v.getDimSize(1) != hkv)
-    return op->emitOpError() << "'value' heads " << v.getDimSize(1)
-                             << " must match 'key' heads " << hkv;
+    return op->emitOpError() << "'" << kv.value << "' heads " << v.getDimSize(1)
+                             << " must match '" << kv.key << "' heads " << hkv;
   if (hq % hkv != 0)
     return op->emitOpError()
-           << "'query' heads " << hq << " must be a multiple of 'key' heads "
+           << "'query' heads " << hq << " must be a multiple of '" << kv.key
+           << "' heads "
            << hkv << " (grouped-query rule Hq % Hkv == 0)";
 
   // Head dimensions.
   if (k.getDimSize(headDim) != q.getDimSize(headDim))
     return op->emitOpError()
-           << "'key' head dimension " << k.getDimSize(headDim)
+           << "'" << kv.key << "' head dimension " << k.getDimSize(headDim)
            << " must match 'query' head dimension " << q.getDimSize(headDim);
 
   // Sequence / spatial dimensions.
   for (int64_t d = 2; d < headDim; ++d) {
     if (!sizesAgree(v.getDimSize(d), k.getDimSize(d)))
       return op->emitOpError()
-             << "'value' dimension " << d << " (" << sizeString(v.getDimSize(d))
-             << ") must match 'key' dimension " << d << " ("
+             << "'" << kv.value << "' dimension " << d << " ("
+             << sizeString(v.getDimSize(d)) << ") must match '" << kv.key
+             << "' dimension " << d << " ("
              << sizeString(k.getDimSize(d)) << ")";
     if (sameSpatial && !sizesAgree(k.getDimSize(d), q.getDimSize(d)))
       return op->emitOpError()
@@ -396,15 +408,18 @@ LogicalResult verifySinkLogits(Operation *op, Value sinkLogits,
 }
 
 /// Quantized K/V: an i8 or f8E4M3FN `key`/`value` comes with its scale
-/// operand, f32 [B, Hkv, Lk] for i8 and [Hkv] for f8E4M3FN; a scale comes
-/// only with a quantized operand.
+/// operand, f32 over the operand's first three dimensions for i8 (named by
+/// `i8Layout`: [B, Hkv, Lk], or a paged cache's [pages, Hkv, page_size])
+/// and [Hkv] for f8E4M3FN; a scale comes only with a quantized operand.
 LogicalResult verifyKVScales(Operation *op, RankedTensorType k,
-                             RankedTensorType v,
-                             Value kScale, Value vScale, StringRef keysName) {
+                             RankedTensorType v, Value kScale, Value vScale,
+                             StringRef i8Layout,
+                             StringRef keyName = "key",
+                             StringRef valueName = "value") {
   for (auto [name, scaleName, type, scale] :
        {std::tuple<StringRef, StringRef, RankedTensorType, Value>{
-            "key", "k_scale", k, kScale},
-        {"value", "v_scale", v, vScale}}) {
+            keyName, "k_scale", k, kScale},
+        {valueName, "v_scale", v, vScale}}) {
     Type element = type.getElementType();
     bool quantized = isQuantizedKVElement(element);
     if (quantized && !scale)
@@ -425,7 +440,9 @@ LogicalResult verifyKVScales(Operation *op, RankedTensorType k,
     StringRef meaning;
     if (element.isInteger(8)) {
       expected = {type.getDimSize(0), type.getDimSize(1), type.getDimSize(2)};
-      meaning = "one scale per (batch, KV head, key) for i8";
+      meaning = i8Layout.starts_with("pages")
+                    ? "one scale per cached key for i8"
+                    : "one scale per (batch, KV head, key) for i8";
     } else {
       expected = {type.getDimSize(1)};
       meaning = "one scale per KV head for f8E4M3FN";
@@ -439,8 +456,8 @@ LogicalResult verifyKVScales(Operation *op, RankedTensorType k,
         shape += sizeString(size) + "x";
       return op->emitOpError()
              << "'" << scaleName << "' must be tensor<" << shape << "f32> ("
-             << meaning << ", [" << (element.isInteger(8) ? "B, Hkv, " : "")
-             << (element.isInteger(8) ? keysName : StringRef("Hkv"))
+             << meaning << ", ["
+             << (element.isInteger(8) ? i8Layout : StringRef("Hkv"))
              << "]), got " << scaleType;
     }
   }
@@ -476,7 +493,7 @@ ScoreAttr AttentionOp::getEffectiveScore() {
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
   auto init = cast<RankedTensorType>(getInit().getType());
-  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "Lk")) ||
+  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "B, Hkv, Lk")) ||
       failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(), {4},
                            "[B, H, L, D]", /*sameSpatial=*/false, "init",
                            getKScale(), getVScale())))
@@ -733,7 +750,7 @@ ScoreAttr OnlineAttentionOp::getEffectiveScore() {
 
 LogicalResult OnlineAttentionOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
-  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "N")))
+  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "B, Hkv, N")))
     return failure();
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
                             {"key", k},
@@ -984,4 +1001,59 @@ LogicalResult MergeStatesOp::verify() {
                            << getEntropyInit().getType();
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PagedAttentionOp
+//===----------------------------------------------------------------------===//
+
+float PagedAttentionOp::getEffectiveScale() {
+  return effectiveScale(getScaleAttr(), getQueryType());
+}
+
+LogicalResult PagedAttentionOp::verify() {
+  RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
+  auto init = cast<RankedTensorType>(getInit().getType());
+  KVNames names{"k_cache", "v_cache", /*batched=*/false};
+  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(),
+                            "pages, Hkv, page_size", "k_cache", "v_cache")) ||
+      failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(), {4},
+                           "[B, H, L, D] (caches [pages, Hkv, page_size, D])",
+                           /*sameSpatial=*/false, "init", getKScale(),
+                           getVScale(), names)))
+    return failure();
+  // The pages' slots are static: the kernels split a key index by them.
+  if (k.isDynamicDim(2) || k.getDimSize(2) == 0)
+    return emitOpError() << "'k_cache' page size (dimension 2) must be static "
+                            "and non-zero, got "
+                         << sizeString(k.getDimSize(2));
+  if (!sizesAgree(v.getDimSize(0), k.getDimSize(0)))
+    return emitOpError() << "'v_cache' pages (dimension 0, "
+                         << sizeString(v.getDimSize(0))
+                         << ") must match 'k_cache' pages ("
+                         << sizeString(k.getDimSize(0)) << ")";
+  auto table = cast<RankedTensorType>(getPageTable().getType());
+  if (table.getRank() != 2 || !table.getElementType().isInteger(32) ||
+      !sizesAgree(table.getDimSize(0), q.getDimSize(0)))
+    return emitOpError() << "'page_table' must be tensor<"
+                         << sizeString(q.getDimSize(0))
+                         << "x?xi32> ([B, pages per request] of page indices), "
+                            "got "
+                         << table;
+  if (!table.isDynamicDim(1) &&
+      table.getDimSize(1) * k.getDimSize(2) > kMaxPositions)
+    return emitOpError() << "'page_table' holds " << table.getDimSize(1)
+                         << " pages of " << k.getDimSize(2)
+                         << " keys per request, more than " << kMaxPositions
+                         << " keys (rule: a position fits a 32-bit index)";
+  auto lengths = cast<RankedTensorType>(getKeyLengths().getType());
+  if (lengths.getRank() != 1 || !lengths.getElementType().isInteger(32) ||
+      !sizesAgree(lengths.getDimSize(0), q.getDimSize(0)))
+    return emitOpError() << "'key_lengths' must be tensor<"
+                         << sizeString(q.getDimSize(0))
+                         << "xi32> (the keys of each request), got " << lengths;
+  return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
+                             /*sinksAttr=*/nullptr, getWindowAttr(),
+                             ScoreAttr::getSoftmax(getContext()),
+                             /*hasBias=*/false);
 }

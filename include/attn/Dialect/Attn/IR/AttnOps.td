@@ -2,7 +2,8 @@
 //
 // attn.attention and attn.neighborhood: destination-passing-style attention
 // ops on ranked tensors. Their meaning is defined here exactly; strategies
-// only choose how to compute it. attn.online_attention is the tile-level op
+// only choose how to compute it. attn.paged_attention reads K/V from a
+// paged cache (serving). attn.online_attention is the tile-level op
 // that strategies build them from and that each target lowers.
 //
 //===----------------------------------------------------------------------===//
@@ -645,6 +646,81 @@ def Attn_MergeStatesOp : Attn_Op<"merge_states", [
     ::mlir::Value getStateEntropy(unsigned k) {
       return getEntropies().empty() ? ::mlir::Value() : getEntropies()[k];
     }
+  }];
+}
+
+def Attn_PagedAttentionOp : Attn_Op<"paged_attention", [
+    AttrSizedOperandSegments, Pure]> {
+  let summary = "Attention over a paged KV cache (serving: decode and chunked prefill)";
+  let description = [{
+    ```mlir
+    %o = attn.paged_attention ins(%q, %kc, %vc, %table, %klen : tensor<4x32x1x128xf32>,
+             tensor<512x8x16x128xf32>, tensor<512x8x16x128xf32>, tensor<4x64xi32>, tensor<4xi32>)
+             outs(%init : tensor<4x32x1x128xf32>) {causal} -> tensor<4x32x1x128xf32>
+    ```
+
+    Layout `query : [B, Hq, Lq, D]`, `k_cache : [pages, Hkv, page_size, D]`,
+    `v_cache : [pages, Hkv, page_size, Dv]`, `page_table : [B, T]` (i32),
+    `key_lengths : [B]` (i32), `init` and result `[B, Hq, Lq, Dv]`.
+    Request b has `key_lengths[b]` keys; its key t lives in page
+    `page_table[b, t / page_size]`, slot `t mod page_size`. Its Lq queries
+    are its last Lq positions: with `causal`, query i sees key t when
+    t <= i + key_lengths[b] - Lq (bottom-right per request). A query with
+    no allowed key (a request with fewer keys than queries) produces zeros.
+    Runtime values must be in range: 0 <= key_lengths[b] <= T * page_size
+    and the table entries a request reads name pages < pages. The kernels
+    clamp both (a length to T * page_size, a page to pages - 1) so that a
+    wrong value cannot read outside the operands.
+
+    B, Lq, pages and T may be dynamic; heads, page_size and the head
+    dimensions are static. Scores, `scale`, `causal`, `window` (its bounds
+    relative to each request's own alignment) and `softcap` mean what they
+    mean for `attn.attention`; the weights are softmax's.
+
+    Quantized K/V as for `attn.attention`: `i8` caches with
+    `k_scale(%ks : tensor<pages x Hkv x page_size x f32>)` (one scale per
+    cached key), `f8E4M3FN` caches with one scale per KV head
+    (`tensor<Hkvxf32>`); `v_scale` the same for `v_cache`.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$k_cache,
+    AnyRankedTensor:$v_cache,
+    AnyRankedTensor:$page_table,
+    AnyRankedTensor:$key_lengths,
+    Optional<AnyRankedTensor>:$k_scale,
+    Optional<AnyRankedTensor>:$v_scale,
+    AnyRankedTensor:$init,
+    OptionalAttr<F32Attr>:$scale,
+    UnitAttr:$causal,
+    OptionalAttr<Attn_WindowAttr>:$window,
+    OptionalAttr<F32Attr>:$softcap,
+    OptionalAttr<Attn_StrategyAttr>:$strategy
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $k_cache `,` $v_cache `,` $page_table `,` $key_lengths `:`
+        type($query) `,` type($k_cache) `,` type($v_cache) `,` type($page_table) `,` type($key_lengths) `)`
+    (`k_scale` `(` $k_scale^ `:` type($k_scale) `)`)?
+    (`v_scale` `(` $v_scale^ `:` type($v_scale) `)`)?
+    `outs` `(` $init `:` type($init) `)`
+    attr-dict `->` type($result)
+  }];
+
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
+    ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKCache().getType()); }
+    ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getVCache().getType()); }
+    ::mlir::Value getKey() { return getKCache(); }
+    ::mlir::Value getValue() { return getVCache(); }
+    /// Keys per page (static).
+    int64_t getPageSize() { return getKeyType().getDimSize(2); }
+    /// The scale attribute, or 1/sqrt(D).
+    float getEffectiveScale();
   }];
 }
 

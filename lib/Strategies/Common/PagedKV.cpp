@@ -1,0 +1,157 @@
+//===- PagedKV.cpp - attn.paged_attention over contiguous copies ----------===//
+//
+// See PagedKV.h. Request b's key t sits at position t + T * page_size -
+// key_lengths[b] of the copies: with Lk = T * page_size, attn.attention's
+// bottom-right rules (j <= i + Lk - Lq, the window) then give exactly the
+// paged op's per-request rules, and the mask removes the positions before
+// the request's first key.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/PagedKV.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// Builds the copies of one paged op.
+class ContiguousCopies {
+public:
+  ContiguousCopies(RewriterBase &b, PagedAttentionOp op)
+      : b(b), op(op), loc(op.getLoc()) {
+    pageSize = op.getPageSize();
+    batches = tensor::DimOp::create(b, loc, op.getQuery(), 0);
+    Value pagesPerRequest = tensor::DimOp::create(b, loc, op.getPageTable(), 1);
+    capacity = arith::MulIOp::create(b, loc, pagesPerRequest, index(pageSize));
+    lastPage = arith::SubIOp::create(
+        b, loc, tensor::DimOp::create(b, loc, op.getKCache(), 0), index(1));
+  }
+
+  /// [B, Hkv, capacity(, D)] copy of `cache` ([pages, Hkv, page_size(,
+  /// D)]): zero before the request's keys.
+  Value gather(Value cache) {
+    auto type = cast<RankedTensorType>(cache.getType());
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> shape = {ShapedType::kDynamic, type.getDimSize(1),
+                                  ShapedType::kDynamic};
+    if (rank == 4)
+      shape.push_back(type.getDimSize(3));
+    auto outType = RankedTensorType::get(shape, type.getElementType());
+    return generate(outType, {batches, capacity}, [&](OpBuilder &nb, Location l,
+                                 ArrayRef<Value> at) -> Value {
+      auto [position, valid] = requestKey(nb, l, at[0], at[2]);
+      Value entry = arith::DivUIOp::create(nb, l, position, index(pageSize));
+      Value slot = arith::RemUIOp::create(nb, l, position, index(pageSize));
+      Value page = arith::IndexCastOp::create(
+          nb, l, nb.getIndexType(),
+          tensor::ExtractOp::create(nb, l, op.getPageTable(),
+                                    ValueRange{at[0], entry}));
+      page = arith::MinUIOp::create(nb, l, page, lastPage);
+      SmallVector<Value> from = {page, at[1], slot};
+      if (rank == 4)
+        from.push_back(at[3]);
+      Value element = tensor::ExtractOp::create(nb, l, cache, from);
+      Value zero = arith::ConstantOp::create(
+          nb, l, nb.getZeroAttr(type.getElementType()));
+      return arith::SelectOp::create(nb, l, valid, element, zero);
+    });
+  }
+
+  /// [B, 1, Lq, capacity] i1: true from the request's first key on.
+  Value lengthMask() {
+    int64_t lq = op.getQueryType().getDimSize(2);
+    auto type = RankedTensorType::get(
+        {ShapedType::kDynamic, 1, lq, ShapedType::kDynamic}, b.getI1Type());
+    SmallVector<Value> sizes = {batches};
+    if (ShapedType::isDynamic(lq))
+      sizes.push_back(tensor::DimOp::create(b, loc, op.getQuery(), 2));
+    sizes.push_back(capacity);
+    return generate(type, sizes, [&](OpBuilder &nb, Location l,
+                                     ArrayRef<Value> at) {
+      return requestKey(nb, l, at[0], at[3]).second;
+    });
+  }
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+
+  /// Position `j` of request `batch`'s copy: its key index (clamped to 0
+  /// before its first key) and whether it holds a key.
+  std::pair<Value, Value> requestKey(OpBuilder &nb, Location l, Value batch,
+                                     Value j) {
+    Value length = arith::IndexCastOp::create(
+        nb, l, nb.getIndexType(),
+        tensor::ExtractOp::create(nb, l, op.getKeyLengths(),
+                                  ValueRange{batch}));
+    Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+    length = arith::MinSIOp::create(
+        nb, l, arith::MaxSIOp::create(nb, l, length, zero), capacity);
+    Value first = arith::SubIOp::create(nb, l, capacity, length);
+    Value valid =
+        arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, j, first);
+    Value position = arith::MaxSIOp::create(
+        nb, l, arith::SubIOp::create(nb, l, j, first), zero);
+    return {position, valid};
+  }
+
+  /// A tensor of `type` (its dynamic sizes `sizes`) whose element at `at`
+  /// is element(at).
+  Value generate(RankedTensorType type, ArrayRef<Value> sizes,
+                 function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)>
+                     element) {
+    Value empty = tensor::EmptyOp::create(b, loc, type, sizes);
+    int64_t rank = type.getRank();
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
+               ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
+               SmallVector<utils::IteratorType>(
+                   rank, utils::IteratorType::parallel),
+               [&](OpBuilder &nb, Location l, ValueRange) {
+                 SmallVector<Value> at;
+                 for (int64_t d = 0; d < rank; ++d)
+                   at.push_back(linalg::IndexOp::create(nb, l, d));
+                 linalg::YieldOp::create(nb, l, element(nb, l, at));
+               })
+        .getResult(0);
+  }
+
+  RewriterBase &b;
+  PagedAttentionOp op;
+  Location loc;
+  int64_t pageSize;
+  Value batches, capacity, lastPage;
+};
+
+} // namespace
+
+AttentionOp mlir::attn::materializeContiguousKV(RewriterBase &rewriter,
+                                                PagedAttentionOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  ContiguousCopies copies(rewriter, op);
+  Value key = copies.gather(op.getKCache());
+  Value value = copies.gather(op.getVCache());
+  // i8 scales are per cached key and move with it; f8E4M3FN's are per head.
+  auto perKey = [&](Value scale) -> Value {
+    if (!scale || cast<RankedTensorType>(scale.getType()).getRank() != 3)
+      return scale;
+    return copies.gather(scale);
+  };
+  Value keyScale = perKey(op.getKScale());
+  Value valueScale = perKey(op.getVScale());
+  Value mask = copies.lengthMask();
+  auto attention = AttentionOp::create(
+      rewriter, op.getLoc(), op.getResult().getType(), TypeRange{},
+      op.getQuery(), key, value, mask, /*bias=*/Value(), /*sink_logits=*/Value(),
+      keyScale, valueScale, op.getInit(), op.getScaleAttr(), op.getCausal(),
+      op.getWindowAttr(), /*sinks=*/IntegerAttr(), op.getSoftcapAttr(),
+      /*score=*/ScoreAttr(), op.getStrategyAttr(), /*return_lse=*/false,
+      /*return_entropy=*/false);
+  rewriter.replaceOp(op, attention.getResult());
+  return attention;
+}
