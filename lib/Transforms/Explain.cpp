@@ -93,10 +93,24 @@ struct ExplainPass : mlir::attn::impl::AttnExplainBase<ExplainPass> {
         }
       }
       remark << "\n  selected: " << *selected;
-      if (auto attention = dyn_cast<AttentionOp>(op);
-          attention && (attention.getKScale() || attention.getVScale())) {
-        const Strategy *strategy =
-            StrategyRegistry::global().lookup(selected->getName());
+      const Strategy *strategy =
+          StrategyRegistry::global().lookup(selected->getName());
+      bool reads = strategy && strategy->readsPagedKV(target);
+      if (isa<PagedAttentionOp>(op))
+        remark << "\n  paged K/V: "
+               << (reads ? "read through the page table by the kernel"
+                         : "read from contiguous copies gathered before the "
+                           "op (O(B·T·page_size·D); this strategy reads "
+                           "contiguous K/V)");
+      Value kScale, vScale;
+      if (auto attention = dyn_cast<AttentionOp>(op)) {
+        kScale = attention.getKScale();
+        vScale = attention.getVScale();
+      } else if (auto paged = dyn_cast<PagedAttentionOp>(op)) {
+        kScale = paged.getKScale();
+        vScale = paged.getVScale();
+      }
+      if (kScale || vScale) {
         remark << "\n  quantized K/V: "
                << (strategy && strategy->dequantizesKV(target)
                        ? "dequantized as the kernel reads them"
