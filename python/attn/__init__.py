@@ -9,6 +9,7 @@
     o = attn.attention(q, k, v, dynamic=("Lk",))      # one compile, any Lk
     o, lse = attn.attention(q, k, v, causal=True, return_lse=True)
     dq, dk, dv = attn.attention_backward(q, k, v, o, do, lse, causal=True)
+    o = attn.paged_attention(q, k_cache, v_cache, page_table, key_lengths)
     attn.explain(q, k, v, causal=True)                # candidates and costs
     import attn.distributed                           # over MPI ranks:
     o = attn.distributed.attention(q, k, v, ranks=4, mode="zigzag", causal=True)
@@ -28,7 +29,8 @@ from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
                        compile, explain_source, load_library,
                        supported_gpu_chips, vulkan_available)
 from .builder import (SCORES, attention, attention_backward, cache_info,
-                      clear_cache, explain, ir, merge_states, neighborhood)
+                      clear_cache, explain, ir, merge_states, neighborhood,
+                      paged_attention)
 from .mods import ModTraceError, where
 from . import _attn
 

@@ -851,6 +851,168 @@ def merge_states(states, *, target="cpu", threads=0):
     return _run(text, operands, target, threads)
 
 
+# A paged cache's quantized scales: dtype -> (the scales' dimensions of the
+# cache's [pages, Hkv, page_size, D], what they are).
+_PAGED_SCALES = {np.dtype(np.int8): ((0, 1, 2), "[pages, Hkv, page_size]"),
+                 np.dtype(np.uint8): ((1,), "[Hkv]")}
+
+
+def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
+                causal=False, window=None, softcap=None, strategy=None,
+                dynamic=None, k_scale=None, v_scale=None):
+    """(IR text, arrays to pass) of attn.paged_attention."""
+    q = _as_array("q", q)
+    caches = {"k_cache": _as_array("k_cache", k_cache),
+              "v_cache": _as_array("v_cache", v_cache)}
+    table = _as_array("page_table", page_table)
+    lengths = _as_array("key_lengths", key_lengths)
+    dtype = _float_dtype("q", q)
+    if len(_dims(q)) != 4 or min(_dims(q)) < 1:
+        raise ValueError(f"'q' must be a non-empty [B, Hq, Lq, D], got shape "
+                         f"{_dims(q)}")
+    b, hq, lq, d = _dims(q)
+    scales = {"k_cache": k_scale, "v_cache": v_scale}
+    elements, arrays, extra = {}, [], []
+    for name, cache in caches.items():
+        if len(_dims(cache)) != 4 or min(_dims(cache)) < 1:
+            raise ValueError(f"'{name}' must be a non-empty [pages, Hkv, "
+                             f"page_size, D], got shape {_dims(cache)}")
+        scale_name = name[0] + "_scale"
+        cache_dtype = np.dtype(cache.dtype)
+        given = scales[name]
+        if cache_dtype in _PAGED_SCALES:
+            if given is None:
+                raise ValueError(f"'{name}' has dtype {cache_dtype}, a "
+                                 f"quantized type: it needs '{scale_name}'")
+            dims, layout = _PAGED_SCALES[cache_dtype]
+            given = _as_array(scale_name, given)
+            want = tuple(_dims(cache)[x] for x in dims)
+            if np.dtype(given.dtype) != np.float32 or _dims(given) != want:
+                raise ValueError(
+                    f"'{scale_name}' must be float32 of shape {want} "
+                    f"({layout} for {cache_dtype} '{name}'), got "
+                    f"{np.dtype(given.dtype)} of shape {_dims(given)}")
+            elements[name] = _QUANTIZED[cache_dtype][0]
+            extra.append((scale_name, want))
+            arrays.append(given)
+        elif given is not None:
+            raise ValueError(f"'{scale_name}' needs a quantized '{name}': "
+                             f"int8, or uint8 holding float8_e4m3fn bits; "
+                             f"got {cache_dtype}")
+        elif cache_dtype != dtype:
+            raise ValueError(f"'{name}' has dtype {cache_dtype} but 'q' has "
+                             f"dtype {dtype}; they must match")
+        else:
+            elements[name] = _ELEMENT_TYPES[dtype]
+    ks, vs = _dims(caches["k_cache"]), _dims(caches["v_cache"])
+    if vs[:3] != ks[:3]:
+        raise ValueError(f"'v_cache' pages, heads and page size {vs[:3]} "
+                         f"must equal 'k_cache' {ks[:3]}")
+    if hq % ks[1]:
+        raise ValueError(f"'q' heads {hq} must be a multiple of 'k_cache' "
+                         f"heads {ks[1]} (grouped-query rule Hq % Hkv == 0)")
+    if ks[3] != d:
+        raise ValueError(f"'k_cache' head dimension {ks[3]} must equal 'q' "
+                         f"head dimension {d}")
+    if np.dtype(table.dtype) != np.int32 or len(_dims(table)) != 2 or \
+            _dims(table)[0] != b:
+        raise ValueError(f"'page_table' must be int32 of shape ({b}, T), "
+                         f"got {np.dtype(table.dtype)} of shape "
+                         f"{_dims(table)}")
+    if np.dtype(lengths.dtype) != np.int32 or _dims(lengths) != (b,):
+        raise ValueError(f"'key_lengths' must be int32 of shape ({b},), got "
+                         f"{np.dtype(lengths.dtype)} of shape "
+                         f"{_dims(lengths)}")
+    pages, page_size = ks[0], ks[2]
+    capacity = _dims(table)[1] * page_size
+    if isinstance(lengths, np.ndarray) and isinstance(table, np.ndarray):
+        # The values the kernels would clamp are errors here.
+        bad = np.flatnonzero((lengths < 0) | (lengths > capacity))
+        if bad.size:
+            raise ValueError(f"'key_lengths'[{bad[0]}] is "
+                             f"{lengths[bad[0]]}, outside [0, {capacity}] "
+                             f"(the table's {_dims(table)[1]} pages of "
+                             f"{page_size} keys)")
+        for r in range(b):
+            used = table[r, :(int(lengths[r]) + page_size - 1) // page_size]
+            wrong = np.flatnonzero((used < 0) | (used >= pages))
+            if wrong.size:
+                raise ValueError(f"'page_table'[{r}, {wrong[0]}] is "
+                                 f"{used[wrong[0]]}, not a page of the "
+                                 f"cache's {pages}")
+    dynamic = _dynamic(dynamic, ("B", "Lq", "pages", "T"))
+    attrs = []
+    if scale is not None:
+        attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
+    if not isinstance(causal, (bool, np.bool_)):
+        raise ValueError(f"'causal' must be a bool, got {causal!r}")
+    if causal:
+        attrs.append("causal")
+    bounds = _window(window)
+    if bounds is not None:
+        sides = [f"{side} = {n}" for side, n in zip(("left", "right"), bounds)
+                 if n is not None]
+        attrs.append(f"window = #attn.window<{', '.join(sides)}>")
+    if softcap is not None:
+        text = _f32_literal("softcap", softcap)
+        if float(text) <= 0:
+            raise ValueError(f"'softcap' must be positive, got {softcap!r}")
+        attrs.append(f"softcap = {text} : f32")
+
+    def shape(dims, names):
+        return [None if n in dynamic else x for x, n in zip(dims, names)]
+    element = _ELEMENT_TYPES[dtype]
+    cache_names = ("pages", "", "", "")
+    args = [("q", _tensor_type(shape((b, hq, lq, d), ("B", "", "Lq", "")),
+                               element)),
+            ("k_cache", _tensor_type(shape(ks, cache_names),
+                                     elements["k_cache"])),
+            ("v_cache", _tensor_type(shape(vs, cache_names),
+                                     elements["v_cache"])),
+            ("page_table", _tensor_type(shape(_dims(table), ("B", "T")),
+                                        "i32")),
+            ("key_lengths", _tensor_type(shape((b,), ("B",)), "i32"))]
+    args += [(name, _tensor_type(shape(want, cache_names if len(want) == 3
+                                       else ("",)), "f32"))
+             for name, want in extra]
+    result_shape = shape((b, hq, lq, vs[3]), ("B", "", "Lq", ""))
+    result = _tensor_type(result_shape, element)
+    text = _entry_text("attn.paged_attention", args, (), 5,
+                       [name for name, _ in extra],
+                       [("init", result, result_shape, "q")], [result],
+                       attrs, strategy, ())
+    return text, [q, caches["k_cache"], caches["v_cache"], table,
+                  lengths] + arrays
+
+
+def paged_attention(q, k_cache, v_cache, page_table, key_lengths, *,
+                    scale=None, causal=False, window=None, softcap=None,
+                    strategy=None, target="cpu", threads=0, dynamic=None,
+                    k_scale=None, v_scale=None):
+    """attn.paged_attention: attention of each request over its keys in a
+    paged KV cache (serving: decode, Lq = 1, and chunked prefill, Lq > 1).
+    Returns [B, Hq, Lq, Dv] in q's dtype.
+
+    q [B, Hq, Lq, D]; k_cache [pages, Hkv, page_size, D] and v_cache
+    [pages, Hkv, page_size, Dv]; page_table int32 [B, T]: request b's key t
+    is in page page_table[b, t // page_size], slot t % page_size;
+    key_lengths int32 [B]: request b's keys, 0 <= key_lengths[b] <=
+    T * page_size. A request's Lq queries are its last Lq positions: causal
+    is bottom-right per request (t <= i + key_lengths[b] - Lq), and so is a
+    window; rows with no key are zeros. scale, causal, window, softcap as in
+    attention(). Quantized caches: int8 with float32 k_scale / v_scale
+    [pages, Hkv, page_size] (one per cached key), or uint8 float8_e4m3fn
+    bits with [Hkv]. dynamic: True or any of "B", "Lq", "pages", "T" (a
+    serving loop whose tables grow compiles once). Out-of-range lengths and
+    page indices are ValueErrors.
+    """
+    text, arrays = _paged_plan(
+        q, k_cache, v_cache, page_table, key_lengths, scale=scale,
+        causal=causal, window=window, softcap=softcap, strategy=strategy,
+        dynamic=dynamic, k_scale=k_scale, v_scale=v_scale)
+    return _run(text, arrays, target, threads)
+
+
 def _plan(q, k, v, kwargs):
     if "kernel" in kwargs:
         return _neighborhood_plan(q, k, v, **kwargs)

@@ -1,0 +1,154 @@
+"""attn.paged_attention: each request attends to its own keys in a paged
+KV cache, against float64 math on the gathered keys; f32, int8 and
+float8_e4m3fn caches; decode and chunked prefill; every strategy that
+computes it, and vulkan; errors for bad tables and lengths."""
+
+import numpy as np
+import pytest
+
+import attn
+import oracle
+from conftest import assert_close, randn
+from test_quantized_kv import dequantized, quantize_f8
+
+VULKAN = pytest.mark.skipif(not attn.vulkan_available(),
+                            reason="no Vulkan device")
+
+
+def make_cache(rng, b, hkv, pages, page_size, d, dv, lengths, table_width):
+    """Caches of random pages, a table of distinct pages per request."""
+    k = randn(rng, pages, hkv, page_size, d)
+    v = randn(rng, pages, hkv, page_size, dv)
+    table = rng.permutation(pages)[:b * table_width].reshape(
+        b, table_width).astype(np.int32)
+    return k, v, table, np.asarray(lengths, dtype=np.int32)
+
+
+def gather(cache, table, length):
+    """Request keys [1, Hkv, length, ...] from a cache (or i8 scales)."""
+    page_size = cache.shape[2]
+    t = np.arange(length)
+    return np.moveaxis(cache[table[t // page_size], :, t % page_size], 0, 1)[
+        None]
+
+
+def paged_oracle(q, k, v, table, lengths, **options):
+    out = np.zeros(q.shape[:3] + (v.shape[-1],))
+    for b, length in enumerate(lengths):
+        if length:
+            out[b:b + 1] = oracle.attention(
+                q[b:b + 1].astype(np.float64),
+                gather(k, table[b], length).astype(np.float64),
+                gather(v, table[b], length).astype(np.float64), **options)
+    return out
+
+
+STRATEGIES = ["reference", "tiled", "split_kv",
+              ("split_kv", {"splits": 3, "block_k": 16, "micro_q": 3}),
+              ("tiled", {"block_q": 5, "block_k": 16, "micro_q": 3})]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("lq", [1, 7])
+def test_paged_matches_float64(rng, strategy, lq):
+    # GQA, pages of 8, lengths: full, 1 (fewer than the queries), 0 and 29
+    # (no page or tile divides it).
+    q = randn(rng, 4, 6, lq, 16)
+    k, v, table, lengths = make_cache(rng, 4, 2, 30, 8, 16, 24,
+                                      [40, 1, 0, 29], 5)
+    got = attn.paged_attention(q, k, v, table, lengths, causal=True,
+                               strategy=strategy)
+    assert_close(got, paged_oracle(q, k, v, table, lengths, causal=True))
+    assert not got[2].any()
+
+
+@pytest.mark.parametrize("strategy", ["tiled", "split_kv", "reference"])
+def test_paged_window_softcap(rng, strategy):
+    q = randn(rng, 2, 4, 5, 32)
+    k, v, table, lengths = make_cache(rng, 2, 4, 20, 16, 32, 32, [70, 33], 6)
+    options = dict(window=(19, 0), softcap=15.0, scale=0.3)
+    got = attn.paged_attention(q, k, v, table, lengths, strategy=strategy,
+                               causal=True, **options)
+    assert_close(got, paged_oracle(q, k, v, table, lengths, causal=True,
+                                   **options))
+
+
+@pytest.mark.parametrize("strategy", ["tiled", "split_kv", "reference"])
+def test_paged_int8(rng, strategy):
+    q = randn(rng, 3, 4, 2, 16)
+    k, v, table, lengths = make_cache(rng, 3, 2, 24, 8, 16, 16, [64, 9, 30],
+                                      8)
+    kscale = (np.abs(k).max(axis=-1) / 127).astype(np.float32)
+    vscale = (np.abs(v).max(axis=-1) / 127).astype(np.float32)
+    ki = np.clip(np.rint(k / kscale[..., None]), -127, 127).astype(np.int8)
+    vi = np.clip(np.rint(v / vscale[..., None]), -127, 127).astype(np.int8)
+    got = attn.paged_attention(q, ki, vi, table, lengths, k_scale=kscale,
+                               v_scale=vscale, causal=True,
+                               strategy=strategy)
+    kd, vd = ki * kscale[..., None].astype(np.float64), \
+        vi * vscale[..., None].astype(np.float64)
+    assert_close(got, paged_oracle(q, kd, vd, table, lengths, causal=True))
+
+
+@pytest.mark.parametrize("strategy", ["split_kv", "reference"])
+def test_paged_f8(rng, strategy):
+    q = randn(rng, 2, 8, 1, 32)
+    k, v, table, lengths = make_cache(rng, 2, 2, 16, 16, 32, 32, [100, 57],
+                                      7)
+    kb, kscale = quantize_f8(k)
+    vb, vscale = quantize_f8(v)
+    got = attn.paged_attention(q, kb, vb, table, lengths, k_scale=kscale,
+                               v_scale=vscale, strategy=strategy)
+    assert_close(got, paged_oracle(q, dequantized(kb, kscale),
+                                   dequantized(vb, vscale), table, lengths))
+
+
+def test_paged_dynamic_compiles_once(rng):
+    # A decode loop: the table grows and requests change; one compile.
+    attn.clear_cache()
+    for b, width, pages in ((2, 3, 10), (3, 5, 20), (1, 2, 4)):
+        q = randn(rng, b, 4, 1, 16)
+        k, v, table, _ = make_cache(rng, b, 1, pages, 4, 16, 16, [0] * b,
+                                    width)
+        lengths = rng.integers(0, width * 4 + 1, size=b).astype(np.int32)
+        got = attn.paged_attention(q, k, v, table, lengths, causal=True,
+                                   dynamic=True)
+        assert_close(got, paged_oracle(q, k, v, table, lengths, causal=True))
+    assert attn.cache_info().misses == 1
+
+
+@VULKAN
+@pytest.mark.parametrize("strategy", ["tiled", "split_kv"])
+def test_paged_vulkan(rng, strategy):
+    q = randn(rng, 3, 4, 3, 16)
+    k, v, table, lengths = make_cache(rng, 3, 2, 24, 8, 16, 16, [48, 2, 17],
+                                      6)
+    got = attn.paged_attention(q, k, v, table, lengths, causal=True,
+                               strategy=strategy, target="vulkan")
+    assert_close(got, paged_oracle(q, k, v, table, lengths, causal=True))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.update(key_lengths=np.array([41, 3], np.int32)),
+     r"'key_lengths'\[0\] is 41, outside \[0, 40\]"),
+    (lambda a: a.update(key_lengths=np.array([-1, 3], np.int32)),
+     r"'key_lengths'\[0\] is -1"),
+    (lambda a: a["page_table"].__setitem__((1, 0), 99),
+     r"'page_table'\[1, 0\] is 99, not a page of the cache's 12"),
+    (lambda a: a.update(page_table=a["page_table"].astype(np.int64)),
+     r"'page_table' must be int32 of shape \(2, T\)"),
+    (lambda a: a.update(key_lengths=np.array([1], np.int32)),
+     r"'key_lengths' must be int32 of shape \(2,\)"),
+    (lambda a: a.update(k_scale=np.ones((12, 2, 8), np.float32)),
+     r"'k_scale' needs a quantized 'k_cache'"),
+    (lambda a: a.update(v_cache=a["v_cache"][:6]),
+     r"'v_cache' pages, heads and page size"),
+])
+def test_paged_errors(rng, change, message):
+    args = dict(q=randn(rng, 2, 4, 1, 16), k_cache=randn(rng, 12, 2, 8, 16),
+                v_cache=randn(rng, 12, 2, 8, 16),
+                page_table=np.arange(10, dtype=np.int32).reshape(2, 5),
+                key_lengths=np.array([40, 3], np.int32))
+    change(args)
+    with pytest.raises(ValueError, match=message):
+        attn.paged_attention(**args)
