@@ -86,6 +86,7 @@ def inputs_for(kind, rng):
 
 
 def triad_gbs(threads):
+    os.makedirs(WORK, exist_ok=True)
     binary = os.path.join(WORK, "triad")
     subprocess.run(["gcc", "-O2", "-fopenmp", "-o", binary,
                     os.path.join(HERE, "peak", "triad.c")], check=True)
