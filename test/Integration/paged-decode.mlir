@@ -11,7 +11,7 @@
 // heads on 2 KV heads), pages of 8 keys scattered over a 40-page cache, Dv
 // != D. The requests hold 40 keys (the whole table), 1 key, no key (a row
 // of zeros) and a random count that no page or tile divides. The CPU's
-// tiled and split_kv kernels read the pages through the table; the other
+// tiled and split_kv kernels (CPU and GPU) read the pages through the table; the other
 // strategies read gathered copies.
 
 // CHECK: check: max_abs_err={{.*}} PASS

@@ -28,6 +28,11 @@
 
 namespace mlir::attn::flash {
 
+/// How far ahead of the key it reads the unpacked kernel prefetches K and V
+/// rows, in keys (measured on decode: 32 to 64 keys ahead, 16 to 64 KiB of
+/// f32 rows, all do about as well).
+constexpr int64_t kPrefetchKeys = 64;
+
 /// Index bounds of the keys that rows [iA, iB] may see (rule::rowsKeys).
 using KeyBounds = rule::RowsKeys<RuleArith>;
 
@@ -82,6 +87,15 @@ private:
   /// {page, kvHead, slot} through the page table (the page clamped into
   /// the cache).
   SmallVector<Value> keyRow(Value batch, Value kvHead, Value key);
+
+  /// Prefetches the K and V rows of key `key` of (batch, kvHead), every
+  /// 64-byte line, into the cache. Hardware prefetchers lose a stream at
+  /// every 4 KiB page, and a paged cache's next page is anywhere; decode
+  /// reads each row once, so it waits on memory wherever they stop.
+  void prefetchKeyRows(Value batch, Value kvHead, Value key);
+  /// Read-only buffers of K and V that prefetchKeyRows reads (null when
+  /// the kernel packs K: prefill, which is compute-bound).
+  Value keyCacheBuffer, valueCacheBuffer;
 
   KeyBounds keyBounds(Value iA, Value iB);
   Value bandAllowed(Value i, Value jv);

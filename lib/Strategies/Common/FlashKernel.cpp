@@ -33,9 +33,11 @@
 #include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
+#include "attn/Strategies/Common/PagedKV.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -60,6 +62,22 @@ SmallVector<Value> FlashEmitter::build() {
   lk = p.isPaged() ? mul(dimOf(p.pageTable, 1), idx(p.pageSize))
                    : dimOf(p.key, 2);
   Value capacity = lk;
+  if (!cfg.packKeys) {
+    // Rows are prefetched ahead of the key the scores read (see
+    // prefetchKeyRows): read-only views of K and V, of any layout.
+    auto buffer = [&](Value cache) -> Value {
+      auto type = cast<RankedTensorType>(cache.getType());
+      SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+      auto layout = StridedLayoutAttr::get(b.getContext(),
+                                           ShapedType::kDynamic, strides);
+      return bufferization::ToBufferOp::create(
+          b, loc,
+          MemRefType::get(type.getShape(), type.getElementType(), layout),
+          cache, /*read_only=*/true);
+    };
+    keyCacheBuffer = buffer(p.key);
+    valueCacheBuffer = buffer(p.value);
+  }
   ruleLq = queryShift ? sub(lk, queryShift) : lq;
   numTiles = ceilDiv(lk, cfg.blockK);
   Value batches = dimOf(p.query, 0);
@@ -230,11 +248,7 @@ SmallVector<Value> FlashEmitter::build() {
         if (p.isPaged()) {
           // The request's keys, clamped into [0, capacity]; its queries
           // align to its own last keys.
-          Value length = arith::IndexCastOp::create(
-              b, loc, b.getIndexType(),
-              tensor::ExtractOp::create(b, loc, p.keyLengths,
-                                        ValueRange{batch}));
-          lk = minI(maxI(length, idx(0)), capacity);
+          lk = pagedKeyLength(b, loc, p.keyLengths, batch, capacity);
           numTiles = ceilDiv(lk, cfg.blockK);
           ruleLq = lq;
         }

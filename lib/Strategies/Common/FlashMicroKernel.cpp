@@ -11,6 +11,7 @@
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
+#include "attn/Strategies/Common/PagedKV.h"
 #include "attn/Strategies/Common/QuantizedKV.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -67,18 +68,25 @@ Value FlashEmitter::keyValueToF32(Value operand, Value scales, Value raw,
       quantizationScale(b, loc, scales, element, row[0], row[1], row[2]));
 }
 
+void FlashEmitter::prefetchKeyRows(Value batch, Value kvHead, Value key) {
+  SmallVector<Value> row = keyRow(batch, kvHead, key);
+  for (Value buffer : {keyCacheBuffer, valueCacheBuffer}) {
+    auto type = cast<MemRefType>(buffer.getType());
+    int64_t perLine = std::max<int64_t>(
+        1, 512 / type.getElementType().getIntOrFloatBitWidth());
+    for (int64_t d = 0; d < type.getShape().back(); d += perLine)
+      memref::PrefetchOp::create(b, loc, buffer,
+                                 ValueRange{row[0], row[1], row[2], idx(d)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+  }
+}
+
 SmallVector<Value> FlashEmitter::keyRow(Value batch, Value kvHead, Value key) {
   if (!p.isPaged())
     return {batch, kvHead, key};
-  Value slot = arith::RemUIOp::create(b, loc, key, idx(p.pageSize));
-  Value entry = arith::DivUIOp::create(b, loc, key, idx(p.pageSize));
-  Value page = arith::IndexCastOp::create(
-      b, loc, b.getIndexType(),
-      tensor::ExtractOp::create(b, loc, p.pageTable, ValueRange{batch, entry}));
-  // Unsigned: a negative entry clamps to the last page too.
-  Value lastPage = sub(dimOf(p.key, 0), idx(1));
-  page = arith::MinUIOp::create(b, loc, page, lastPage);
-  return {page, kvHead, slot};
+  return pagedKeyRow(b, loc, p.pageTable, p.key, p.pageSize, batch, kvHead,
+                     key);
 }
 
 Value FlashEmitter::packKeys(Value batch, Value kvHead) {
@@ -172,6 +180,9 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
           Value queryZero = arith::ConstantOp::create(
               b, loc, b.getZeroAttr(queryType.getElementType()));
           bool foldScale = p.keyScale && !featureProduct;
+          if (keyCacheBuffer)
+            prefetchKeyRows(batch, kvHead,
+                            minI(add(key, idx(kPrefetchKeys)), lastKey));
           SmallVector<Value> row = keyRow(batch, kvHead, key);
           SmallVector<Value> acc(mr);
           for (int64_t dv = 0; dv < dVecs; ++dv) {

@@ -37,6 +37,7 @@
 #include "attn/Strategies/Common/MaskTiles.h"
 #include "attn/Strategies/Common/ModRegions.h"
 #include "attn/Strategies/Common/ModTileClasses.h"
+#include "attn/Strategies/Common/PagedKV.h"
 #include "attn/Strategies/Common/QuantizedKV.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
@@ -50,7 +51,10 @@
 #include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include "llvm/ADT/ScopeExit.h"
+
 #include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -130,6 +134,8 @@ private:
   Value sinkBuf;
   /// Quantized K/V: the scales' buffers (QuantizedKV.h), or null.
   Value keyScaleBuf, valueScaleBuf;
+  /// Paged K/V: the page table's and the key lengths' buffers, or null.
+  Value tableBuf, lengthsBuf;
   ProblemSizes sizes;
   KernelBuffers buffers{b, loc};
   bool mma = false; ///< Q K^T on tensor cores.
@@ -257,6 +263,18 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
   Value split = launch.getBlockIds().z, tid = launch.getThreadIds().x;
   Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
   Value kvHead = div(head, idx(group));
+  // Paged: the request's own length decides its tiles and rules inside the
+  // kernel; the host's values (the table's capacity) come back after it.
+  auto hostSizes = std::make_tuple(lk, numTiles, ruleLq, sizes);
+  auto restoreSizes = llvm::make_scope_exit(
+      [&] { std::tie(lk, numTiles, ruleLq, sizes) = hostSizes; });
+  if (tableBuf) {
+    lk = pagedKeyLength(b, loc, lengthsBuf, batch, lk);
+    numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(bk));
+    ruleLq = lq;
+    sizes.queryShape = {ruleLq};
+    sizes.keyShape = {lk};
+  }
   Value row = add(mul(block, idx(bq)), tid);
   Value valid = cmpI(arith::CmpIPredicate::slt, row, lq);
   Value rowClamped = minI(row, sub(lq, idx(1)));
@@ -411,8 +429,12 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                                idx(columns)));
                   Value column =
                       width > columns ? minI(c, idx(columns - 1)) : c;
+                  SmallVector<Value> at =
+                      tableBuf ? pagedKeyRow(b, loc, tableBuf, source,
+                                             p.pageSize, batch, kvHead, safe)
+                               : SmallVector<Value>{batch, kvHead, safe};
                   Value x = memref::LoadOp::create(
-                      b, loc, source, ValueRange{batch, kvHead, safe, column});
+                      b, loc, source, ValueRange{at[0], at[1], at[2], column});
                   if (!mma) {
                     Value scales = isKey ? keyScaleBuf : valueScaleBuf;
                     x = scales ? dequantize(
@@ -420,7 +442,7 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                                      quantizationScale(
                                          b, loc, scales,
                                          getElementTypeOrSelf(x.getType()),
-                                         batch, kvHead, safe))
+                                         at[0], at[1], at[2]))
                                : toF32(x);
                     if (isKey && featureProduct)
                       x = featureMap(x);
@@ -745,7 +767,9 @@ void GpuEmitter::emitFinishKernel(Value out, Value mergedO, Value mergedLse,
 SmallVector<Value> GpuEmitter::build() {
   batches = dimOf(p.query, 0);
   lq = dimOf(p.query, 2);
-  lk = dimOf(p.key, 2);
+  // Paged: the table's capacity (each request's own length in the kernel).
+  lk = p.isPaged() ? mul(dimOf(p.pageTable, 1), idx(p.pageSize))
+                   : dimOf(p.key, 2);
   ruleLq = queryShift ? sub(lk, queryShift) : lq;
   numBlocks = arith::CeilDivUIOp::create(b, loc, lq, idx(cfg.blockQ));
   numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(cfg.blockK));
@@ -778,6 +802,10 @@ SmallVector<Value> GpuEmitter::build() {
     keyScaleBuf = buffers.input(p.keyScale);
   if (p.valueScale)
     valueScaleBuf = buffers.input(p.valueScale);
+  if (p.isPaged()) {
+    tableBuf = buffers.input(p.pageTable);
+    lengthsBuf = buffers.input(p.keyLengths);
+  }
   withEntropy = !state && p.entropyInit;
   // With splits, attn.merge_states merges the splits' states: straight into
   // the results, unless the sinks' weight or the tile op's state must be

@@ -12,10 +12,51 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace mlir::attn;
+
+/// Element `at` of a tensor or a memref.
+static Value extractAt(OpBuilder &b, Location loc, Value source,
+                       ValueRange at) {
+  if (isa<MemRefType>(source.getType()))
+    return memref::LoadOp::create(b, loc, source, at);
+  return tensor::ExtractOp::create(b, loc, source, at);
+}
+
+static Value dimAt(OpBuilder &b, Location loc, Value source, int64_t dim) {
+  if (isa<MemRefType>(source.getType()))
+    return memref::DimOp::create(b, loc, source, dim);
+  return tensor::DimOp::create(b, loc, source, dim);
+}
+
+SmallVector<Value> mlir::attn::pagedKeyRow(OpBuilder &b, Location loc,
+                                           Value table, Value cache,
+                                           int64_t pageSize, Value batch,
+                                           Value kvHead, Value key) {
+  Value perPage = arith::ConstantIndexOp::create(b, loc, pageSize);
+  Value slot = arith::RemUIOp::create(b, loc, key, perPage);
+  Value entry = arith::DivUIOp::create(b, loc, key, perPage);
+  Value page = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      extractAt(b, loc, table, ValueRange{batch, entry}));
+  Value lastPage =
+      arith::SubIOp::create(b, loc, dimAt(b, loc, cache, 0),
+                            arith::ConstantIndexOp::create(b, loc, 1));
+  page = arith::MinUIOp::create(b, loc, page, lastPage);
+  return {page, kvHead, slot};
+}
+
+Value mlir::attn::pagedKeyLength(OpBuilder &b, Location loc, Value lengths,
+                                 Value batch, Value capacity) {
+  Value length = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(), extractAt(b, loc, lengths, ValueRange{batch}));
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  return arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, length, zero), capacity);
+}
 
 namespace {
 
@@ -28,8 +69,6 @@ public:
     batches = tensor::DimOp::create(b, loc, op.getQuery(), 0);
     Value pagesPerRequest = tensor::DimOp::create(b, loc, op.getPageTable(), 1);
     capacity = arith::MulIOp::create(b, loc, pagesPerRequest, index(pageSize));
-    lastPage = arith::SubIOp::create(
-        b, loc, tensor::DimOp::create(b, loc, op.getKCache(), 0), index(1));
   }
 
   /// [B, Hkv, capacity(, D)] copy of `cache` ([pages, Hkv, page_size(,
@@ -45,14 +84,10 @@ public:
     return generate(outType, {batches, capacity}, [&](OpBuilder &nb, Location l,
                                  ArrayRef<Value> at) -> Value {
       auto [position, valid] = requestKey(nb, l, at[0], at[2]);
-      Value entry = arith::DivUIOp::create(nb, l, position, index(pageSize));
-      Value slot = arith::RemUIOp::create(nb, l, position, index(pageSize));
-      Value page = arith::IndexCastOp::create(
-          nb, l, nb.getIndexType(),
-          tensor::ExtractOp::create(nb, l, op.getPageTable(),
-                                    ValueRange{at[0], entry}));
-      page = arith::MinUIOp::create(nb, l, page, lastPage);
-      SmallVector<Value> from = {page, at[1], slot};
+      // Scales [pages, Hkv, page_size] are found like the cache's rows.
+      SmallVector<Value> from =
+          pagedKeyRow(nb, l, op.getPageTable(), cache, pageSize, at[0], at[1],
+                      position);
       if (rank == 4)
         from.push_back(at[3]);
       Value element = tensor::ExtractOp::create(nb, l, cache, from);
@@ -84,13 +119,9 @@ private:
   /// before its first key) and whether it holds a key.
   std::pair<Value, Value> requestKey(OpBuilder &nb, Location l, Value batch,
                                      Value j) {
-    Value length = arith::IndexCastOp::create(
-        nb, l, nb.getIndexType(),
-        tensor::ExtractOp::create(nb, l, op.getKeyLengths(),
-                                  ValueRange{batch}));
+    Value length =
+        pagedKeyLength(nb, l, op.getKeyLengths(), batch, capacity);
     Value zero = arith::ConstantIndexOp::create(nb, l, 0);
-    length = arith::MinSIOp::create(
-        nb, l, arith::MaxSIOp::create(nb, l, length, zero), capacity);
     Value first = arith::SubIOp::create(nb, l, capacity, length);
     Value valid =
         arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, j, first);
@@ -124,7 +155,7 @@ private:
   PagedAttentionOp op;
   Location loc;
   int64_t pageSize;
-  Value batches, capacity, lastPage;
+  Value batches, capacity;
 };
 
 } // namespace

@@ -37,9 +37,9 @@ public:
   bool dequantizesKV(const TargetDescription &) const override {
     return true;
   }
-  /// The CPU kernel reads a paged cache through its page table.
-  bool readsPagedKV(const TargetDescription &target) const override {
-    return target.kind == TargetDescription::Kind::CPU;
+  /// The CPU and GPU kernels read a paged cache through its page table.
+  bool readsPagedKV(const TargetDescription &) const override {
+    return true;
   }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const final;

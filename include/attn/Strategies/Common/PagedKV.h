@@ -17,6 +17,19 @@
 
 namespace mlir::attn {
 
+/// Where key `key` of request `batch` is stored in a paged cache (tensor or
+/// memref) of `pageSize` keys per page: {page, kvHead, slot}, the page read
+/// from `table` and clamped to the cache's last page (unsigned: a negative
+/// entry clamps too), so that a wrong entry reads inside the cache. Every
+/// reader of a paged cache finds its rows here.
+SmallVector<Value> pagedKeyRow(OpBuilder &b, Location loc, Value table,
+                               Value cache, int64_t pageSize, Value batch,
+                               Value kvHead, Value key);
+/// Request `batch`'s key count from `lengths` (tensor or memref), clamped to
+/// [0, capacity], as an index.
+Value pagedKeyLength(OpBuilder &b, Location loc, Value lengths, Value batch,
+                     Value capacity);
+
 /// Replaces `op` by an equivalent attn.attention over gathered copies of
 /// its caches (and of i8 scales), with a mask for each request's length, and
 /// returns it. The copies are O(B * T * page_size * (D + Dv)); the op's
