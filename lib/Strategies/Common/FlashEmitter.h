@@ -88,14 +88,23 @@ private:
   /// the cache).
   SmallVector<Value> keyRow(Value batch, Value kvHead, Value key);
 
-  /// Prefetches the K and V rows of key `key` of (batch, kvHead), every
-  /// 64-byte line, into the cache. Hardware prefetchers lose a stream at
-  /// every 4 KiB page, and a paged cache's next page is anywhere; decode
-  /// reads each row once, so it waits on memory wherever they stop.
-  void prefetchKeyRows(Value batch, Value kvHead, Value key);
-  /// Read-only buffers of K and V that prefetchKeyRows reads (null when
-  /// the kernel packs K: prefill, which is compute-bound).
+  /// Prefetches the K and V rows at `row` (keyRow's indices), every 64-byte
+  /// line, into the cache. Hardware prefetchers lose a stream at every
+  /// 4 KiB page, and a paged cache's next page is anywhere; decode reads
+  /// each row once, so it waits on memory wherever they stop.
+  void prefetchRows(ArrayRef<Value> row);
+  /// Read-only buffers of K and V that prefetchRows reads (null when the
+  /// kernel packs K: prefill, which is compute-bound).
   Value keyCacheBuffer, valueCacheBuffer;
+  /// Paged: the page of each key of the current tile (block_k indices on
+  /// the task's stack), read from the table once per micro-tile, so that
+  /// the K rows and each of the P V passes over the tile's values find
+  /// their rows without the table.
+  Value tilePages;
+  /// Where key kvStart + j of the current tile is stored (keyRow through
+  /// tilePages).
+  SmallVector<Value> tileKeyRow(Value batch, Value kvHead, Value kvStart,
+                                Value j);
 
   KeyBounds keyBounds(Value iA, Value iB);
   Value bandAllowed(Value i, Value jv);

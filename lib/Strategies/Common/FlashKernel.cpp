@@ -299,6 +299,9 @@ SmallVector<Value> FlashEmitter::build() {
                   : Value();
           Value pBuf = memref::AllocaOp::create(
               b, loc, memType({mr, cfg.blockK}), b.getI64IntegerAttr(64));
+          if (p.isPaged())
+            tilePages = memref::AllocaOp::create(
+                b, loc, MemRefType::get({cfg.blockK}, b.getIndexType()));
           Value partBuf =
               cfg.packKeys ? Value()
                            : memref::AllocaOp::create(

@@ -68,8 +68,7 @@ Value FlashEmitter::keyValueToF32(Value operand, Value scales, Value raw,
       quantizationScale(b, loc, scales, element, row[0], row[1], row[2]));
 }
 
-void FlashEmitter::prefetchKeyRows(Value batch, Value kvHead, Value key) {
-  SmallVector<Value> row = keyRow(batch, kvHead, key);
+void FlashEmitter::prefetchRows(ArrayRef<Value> row) {
   for (Value buffer : {keyCacheBuffer, valueCacheBuffer}) {
     auto type = cast<MemRefType>(buffer.getType());
     int64_t perLine = std::max<int64_t>(
@@ -80,6 +79,15 @@ void FlashEmitter::prefetchKeyRows(Value batch, Value kvHead, Value key) {
                                  /*isWrite=*/false, /*localityHint=*/3,
                                  /*isDataCache=*/true);
   }
+}
+
+SmallVector<Value> FlashEmitter::tileKeyRow(Value batch, Value kvHead,
+                                            Value kvStart, Value j) {
+  Value key = add(kvStart, j);
+  if (!tilePages)
+    return keyRow(batch, kvHead, key);
+  return {memref::LoadOp::create(b, loc, tilePages, ValueRange{j}), kvHead,
+          arith::RemUIOp::create(b, loc, key, idx(p.pageSize))};
 }
 
 SmallVector<Value> FlashEmitter::keyRow(Value batch, Value kvHead, Value key) {
@@ -166,8 +174,26 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
   auto queryType = cast<RankedTensorType>(queries.getType());
   VectorType rawQuery = VectorType::get({lanes}, queryType.getElementType());
   Value lastKey = sub(lk, idx(1));
+  // Paged, with whole key vectors in a page: the `lanes` keys of a vector
+  // share one page, found once per vector (and so do those it prefetches).
+  // A key past Lk reads a later slot of its page, in bounds, and is masked.
+  bool vectorsInPages = tilePages && p.pageSize % lanes == 0 &&
+                        kPrefetchKeys % lanes == 0;
+  auto slotOf = [&](ArrayRef<Value> first, Value kk) -> SmallVector<Value> {
+    return {first[0], first[1],
+            arith::MinUIOp::create(b, loc, add(first[2], kk),
+                                   idx(p.pageSize - 1))};
+  };
   SmallVector<Value> s(mr * keyVecs);
   for (int64_t c = 0; c < keyVecs; ++c) {
+    SmallVector<Value> firstRow, aheadRow;
+    if (vectorsInPages) {
+      Value first = minI(add(kvStart, idx(c * lanes)), lastKey);
+      firstRow = tileKeyRow(batch, kvHead, kvStart, sub(first, kvStart));
+      if (keyCacheBuffer)
+        aheadRow = keyRow(batch, kvHead,
+                          minI(add(first, idx(kPrefetchKeys)), lastKey));
+    }
     scf::ForOp::create(
         b, loc, idx(0), idx(lanes), idx(1), ValueRange{},
         [&](OpBuilder &nb, Location, Value kk, ValueRange) {
@@ -180,10 +206,17 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
           Value queryZero = arith::ConstantOp::create(
               b, loc, b.getZeroAttr(queryType.getElementType()));
           bool foldScale = p.keyScale && !featureProduct;
-          if (keyCacheBuffer)
-            prefetchKeyRows(batch, kvHead,
-                            minI(add(key, idx(kPrefetchKeys)), lastKey));
-          SmallVector<Value> row = keyRow(batch, kvHead, key);
+          SmallVector<Value> row;
+          if (vectorsInPages) {
+            if (keyCacheBuffer)
+              prefetchRows(slotOf(aheadRow, kk));
+            row = slotOf(firstRow, kk);
+          } else {
+            if (keyCacheBuffer)
+              prefetchRows(keyRow(batch, kvHead,
+                                  minI(add(key, idx(kPrefetchKeys)), lastKey)));
+            row = tileKeyRow(batch, kvHead, kvStart, sub(key, kvStart));
+          }
           SmallVector<Value> acc(mr);
           for (int64_t dv = 0; dv < dVecs; ++dv) {
             Value raw = vector::TransferReadOp::create(
@@ -322,6 +355,20 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
                      : arith::ConstantIntOp::create(b, loc, 0, 1);
   }
 
+  if (tilePages) {
+    // The pages of the tile's keys (the last key's past Lk).
+    Value lastKey = sub(lk, idx(1));
+    scf::ForOp::create(
+        b, loc, idx(0), idx(cfg.blockK), idx(1), ValueRange{},
+        [&](OpBuilder &nb, Location, Value j, ValueRange) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value key = minI(add(kvStart, j), lastKey);
+          memref::StoreOp::create(b, loc, keyRow(batch, kvHead, key)[0],
+                                  tilePages, ValueRange{j});
+          scf::YieldOp::create(b, loc);
+        });
+  }
   SmallVector<Value> s =
       cfg.packKeys
           ? scoresPacked(batch, rows, tile, packedKeys, queries)
@@ -412,7 +459,7 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   auto valueRow = [&](Value j) -> ArrayRef<Value> {
     auto [it, inserted] = valueRows.try_emplace(j);
     if (inserted)
-      it->second = keyRow(batch, kvHead, add(kvStart, j));
+      it->second = tileKeyRow(batch, kvHead, kvStart, j);
     return it->second;
   };
   auto value = [&](Value j, int64_t e) -> Value {
