@@ -4,6 +4,9 @@
 // RUN: attn-run %s --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/table.npy,%t/klen.npy --output %t/o.npy --check | FileCheck %s
 // RUN: %python %S/lib/check_case.py attention %t %t/o.npy --causal --paged
 // RUN: %python %S/lib/run_strategies.py attn-run %s %t --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/table.npy,%t/klen.npy -- attention --causal --paged
+// The same op with dynamic sizes (batch, queries, pages, table width):
+// RUN: attn-run %S/Inputs/paged-dynamic.mlir --entry main --inputs %t/q.npy,%t/k.npy,%t/v.npy,%t/table.npy,%t/klen.npy --output %t/o-dynamic.npy --bench 2 | FileCheck %s --check-prefix=BENCH
+// RUN: %python %S/lib/check_case.py attention %t %t/o-dynamic.npy --causal --paged
 // RUN: attn-opt %s --attn-set-target="target=cpu threads=2" --attn-strategy=split_kv --attn-explain -o /dev/null 2>&1 | FileCheck %s --check-prefix=PAGES
 // RUN: attn-opt %s --attn-set-target="target=cpu threads=2" --attn-strategy=reference --attn-explain -o /dev/null 2>&1 | FileCheck %s --check-prefix=COPIES
 
@@ -15,6 +18,8 @@
 // strategies read gathered copies.
 
 // CHECK: check: max_abs_err={{.*}} PASS
+// Useful FLOPs count each request's own keys (40 + 1 + 0 + a random count).
+// BENCH: median_ms={{[0-9.]+}} gflops={{[0-9.]+}} runs=2
 // PAGES: paged K/V: read through the page table by the kernel
 // COPIES: paged K/V: read from contiguous copies gathered before the op
 
