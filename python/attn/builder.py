@@ -247,6 +247,31 @@ def _window(window):
     return left, right
 
 
+def _rule_attrs(scale, causal, window):
+    """The written scale, causal and window attributes (checked), and the
+    window's bounds (None without one)."""
+    attrs = []
+    if scale is not None:
+        attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
+    if not isinstance(causal, (bool, np.bool_)):
+        raise ValueError(f"'causal' must be a bool, got {causal!r}")
+    if causal:
+        attrs.append("causal")
+    bounds = _window(window)
+    if bounds is not None:
+        sides = [f"{side} = {n}" for side, n in zip(("left", "right"), bounds)
+                 if n is not None]
+        attrs.append(f"window = #attn.window<{', '.join(sides)}>")
+    return attrs, bounds
+
+
+def _softcap_literal(softcap):
+    text = _f32_literal("softcap", softcap)
+    if float(text) <= 0:
+        raise ValueError(f"'softcap' must be positive, got {softcap!r}")
+    return text
+
+
 def _strategy_attr(strategy):
     """#attn.strategy<...> for a name or (name, {param: value})."""
     if strategy is None:
@@ -489,18 +514,7 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                          "backward: attention_backward takes float k and v")
     q, k, v = _check_qkv(q, k, v, None, quantized)
     dynamic = _dynamic(dynamic, ("B", "Lq", "Lk"))
-    attrs = []
-    if scale is not None:
-        attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
-    if not isinstance(causal, (bool, np.bool_)):
-        raise ValueError(f"'causal' must be a bool, got {causal!r}")
-    if causal:
-        attrs.append("causal")
-    bounds = _window(window)
-    if bounds is not None:
-        sides = [f"{side} = {n}" for side, n in zip(("left", "right"), bounds)
-                 if n is not None]
-        attrs.append(f"window = #attn.window<{', '.join(sides)}>")
+    attrs, bounds = _rule_attrs(scale, causal, window)
     sinks = _int("sinks", sinks, 0)
     if sinks and bounds is None:
         raise ValueError("'sinks' exempts keys from a window; it needs "
@@ -516,9 +530,7 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
         raise ValueError(f"'normalize' = False applies to kernel scores "
                          f"({', '.join(_KERNEL_SCORES)}), not {score!r}")
     if softcap is not None:
-        text = _f32_literal("softcap", softcap)
-        if float(text) <= 0:
-            raise ValueError(f"'softcap' must be positive, got {softcap!r}")
+        text = _softcap_literal(softcap)
         if score in _FEATURE_PRODUCTS:
             raise ValueError(f"'softcap' cannot apply to score {score!r}: "
                              f"that feature map never forms q.k")
@@ -941,23 +953,9 @@ def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
                                  f"{used[wrong[0]]}, not a page of the "
                                  f"cache's {pages}")
     dynamic = _dynamic(dynamic, ("B", "Lq", "pages", "T"))
-    attrs = []
-    if scale is not None:
-        attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
-    if not isinstance(causal, (bool, np.bool_)):
-        raise ValueError(f"'causal' must be a bool, got {causal!r}")
-    if causal:
-        attrs.append("causal")
-    bounds = _window(window)
-    if bounds is not None:
-        sides = [f"{side} = {n}" for side, n in zip(("left", "right"), bounds)
-                 if n is not None]
-        attrs.append(f"window = #attn.window<{', '.join(sides)}>")
+    attrs, _ = _rule_attrs(scale, causal, window)
     if softcap is not None:
-        text = _f32_literal("softcap", softcap)
-        if float(text) <= 0:
-            raise ValueError(f"'softcap' must be positive, got {softcap!r}")
-        attrs.append(f"softcap = {text} : f32")
+        attrs.append(f"softcap = {_softcap_literal(softcap)} : f32")
 
     def shape(dims, names):
         return [None if n in dynamic else x for x, n in zip(dims, names)]
