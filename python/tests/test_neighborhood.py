@@ -76,7 +76,7 @@ def test_explicit_strategy_and_explain(rng):
     for name in ("reference", "neighborhood", "tiled"):
         assert candidates[name].applicable
     assert not candidates["split_kv"].applicable
-    assert "attn.attention only" in candidates["split_kv"].reason
+    assert "attn.paged_attention only" in candidates["split_kv"].reason
 
 
 def test_float16(rng):
