@@ -23,7 +23,10 @@
 // head). With `splits` > 1 each block's keys are split among tasks, each
 // finishing its state as (O / l, LSE, entropy); attn.merge_states merges the
 // splits, and the merged state goes through the epilogue (split-KV). Without
-// packing, scores are dot products over D read straight from K.
+// packing, scores are dot products over D read straight from K, and the
+// K and V rows kPrefetchKeys keys ahead are prefetched. A paged cache
+// (attn.paged_attention) is read through its page table (keyRow), and each
+// request's own key count sets its tiles, splits and rules.
 //
 //===----------------------------------------------------------------------===//
 
@@ -64,7 +67,7 @@ SmallVector<Value> FlashEmitter::build() {
   Value capacity = lk;
   if (!cfg.packKeys) {
     // Rows are prefetched ahead of the key the scores read (see
-    // prefetchKeyRows): read-only views of K and V, of any layout.
+    // prefetchRows): read-only views of K and V, of any layout.
     auto buffer = [&](Value cache) -> Value {
       auto type = cast<RankedTensorType>(cache.getType());
       SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
