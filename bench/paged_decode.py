@@ -21,17 +21,14 @@ contiguous f32 decode (target for paged f32: >= 0.9x).
 
 import argparse
 import os
-import statistics
 import sys
 
 import numpy as np
 
-from quantized_kv_decode import tensor_type, triad_gbs
-from split_kv_decode import run
+from quantized_kv_decode import report, tensor_type
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-ATTN_RUN = os.path.join(ROOT, "build", "bin", "attn-run")
 WORK = os.path.join(ROOT, "build", "bench-paged-decode")
 
 HQ, HKV, LK, D = 32, 8, 32768, 128
@@ -117,25 +114,9 @@ def main():
             nbytes = 2 * HKV * LK * (D + 4)
         inputs = [q] + caches[:2] + [table, lengths] + caches[2:]
         cases.append((kind, path, inputs, nbytes))
-    bandwidth = triad_gbs(args.threads)
-    times = {}
-    for _ in range(args.rounds):
-        for kind, path, inputs, _ in cases:
-            times.setdefault(kind, []).append(
-                run(ATTN_RUN, path, inputs, "split_kv", args.threads,
-                    args.runs))
-    print(f"threads={args.threads} runs={args.runs} rounds={args.rounds} "
-          f"split_kv; decode Hq={HQ} Hkv={HKV} Lk={LK} D={D}, q f32, pages "
-          f"of {ps} keys in shuffled order; triad {bandwidth:.1f} GB/s")
-    print(f"{'case':11} {'ms':>8} {'GB/s':>7} {'% triad':>8} "
-          f"{'vs contiguous':>14}")
-    base = statistics.median(times["contiguous"])
-    for kind, _, _, nbytes in cases:
-        ms = statistics.median(times[kind])
-        gbs = nbytes / (ms * 1e-3) / 1e9
-        print(f"{kind:11} {ms:8.3f} {gbs:7.1f} {100 * gbs / bandwidth:7.0f}% "
-              f"{base / ms:13.2f}x")
-
+    report(cases, "split_kv", args,
+           f"split_kv; decode Hq={HQ} Hkv={HKV} Lk={LK} D={D}, q f32, pages "
+           f"of {ps} keys in shuffled order", "contiguous")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -98,6 +98,30 @@ def triad_gbs(threads):
     raise RuntimeError("no triad_gbs in: " + out)
 
 
+def report(cases, strategy, args, header, base):
+    """Runs (name, mlir path, input paths, bytes read) cases interleaved
+    for args.rounds rounds, then prints each case's median time, bandwidth,
+    share of the triad bandwidth and speed relative to case `base`."""
+    bandwidth = triad_gbs(args.threads)
+    times = {}
+    for _ in range(args.rounds):
+        for name, path, inputs, _ in cases:
+            times.setdefault(name, []).append(
+                run(ATTN_RUN, path, inputs, strategy, args.threads,
+                    args.runs))
+    print(f"threads={args.threads} runs={args.runs} rounds={args.rounds} "
+          f"{header}; triad {bandwidth:.1f} GB/s")
+    width = max(len(name) for name, _, _, _ in cases)
+    print(f"{'case':{width}} {'ms':>8} {'GB/s':>7} {'% triad':>8} "
+          f"{'vs ' + base:>14}")
+    base_ms = statistics.median(times[base])
+    for name, _, _, nbytes in cases:
+        ms = statistics.median(times[name])
+        gbs = nbytes / (ms * 1e-3) / 1e9
+        print(f"{name:{width}} {ms:8.3f} {gbs:7.1f} "
+              f"{100 * gbs / bandwidth:7.0f}% {base_ms / ms:13.2f}x")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
@@ -115,24 +139,9 @@ def main():
             f.write(decode_mlir(kind))
         paths, nbytes = inputs_for(kind, rng)
         cases.append((kind, path, paths, nbytes))
-    bandwidth = triad_gbs(args.threads)
-    times = {}
-    for _ in range(args.rounds):
-        for kind, path, paths, _ in cases:
-            times.setdefault(kind, []).append(
-                run(ATTN_RUN, path, paths, args.strategy, args.threads,
-                    args.runs))
-    print(f"threads={args.threads} runs={args.runs} rounds={args.rounds} "
-          f"strategy={args.strategy}; decode Hq={HQ} Hkv={HKV} "
-          f"Lk={LK} D={D}, q f32; triad {bandwidth:.1f} GB/s")
-    print(f"{'K/V':6} {'ms':>8} {'GB/s':>7} {'% triad':>8} {'vs f32':>8}")
-    base = statistics.median(times["f32"])
-    for kind, _, _, nbytes in cases:
-        ms = statistics.median(times[kind])
-        gbs = nbytes / (ms * 1e-3) / 1e9
-        print(f"{kind:6} {ms:8.3f} {gbs:7.1f} {100 * gbs / bandwidth:7.0f}% "
-              f"{base / ms:7.2f}x")
-
+    report(cases, args.strategy, args,
+           f"strategy={args.strategy}; decode Hq={HQ} Hkv={HKV} Lk={LK} "
+           f"D={D}, q f32", "f32")
 
 if __name__ == "__main__":
     sys.exit(main())

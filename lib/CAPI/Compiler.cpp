@@ -74,8 +74,10 @@ struct AttnOperands {
 };
 static AttnOperands operandsOf(Operation *op) {
   if (auto paged = dyn_cast<PagedAttentionOp>(op)) {
-    AttnOperands p{paged.getQuery(), paged.getKCache(), paged.getVCache(),
-                   Value(), Value(), false};
+    AttnOperands p;
+    p.query = paged.getQuery();
+    p.key = paged.getKCache();
+    p.value = paged.getVCache();
     p.pageTable = paged.getPageTable();
     p.keyLengths = paged.getKeyLengths();
     p.keyScale = paged.getKScale();
@@ -642,8 +644,8 @@ double CompiledModuleImpl::usefulFlops(
       int64_t capacity = kShape[0] * term.pageSize;
       const int32_t *values = reinterpret_cast<const int32_t *>(lengths->data);
       for (int64_t b = 0; b < batch; ++b)
-        total += term.work.flops(
-            1, qShape, {std::clamp<int64_t>(values[b], 0, capacity)});
+        total += term.work.flops(1, qShape,
+                                 {std::clamp<int64_t>(values[b], 0, capacity)});
       continue;
     }
     // With the mask an argument, its values decide which pairs count.

@@ -64,6 +64,8 @@ def quantized_attention(q, k, v, kind, **options):
     vs, vscale = QUANTIZERS[kind](v)
     got = attn.attention(q, ks, vs, k_scale=kscale, v_scale=vscale, **options)
     return got, dequantized(ks, kscale), dequantized(vs, vscale)
+
+
 STRATEGIES = ["reference", "tiled", "split_kv", "portable", "block_sparse"]
 
 

@@ -10,9 +10,9 @@
 //       for each micro-tile of micro_q rows that sees the tile:
 //         S = Q K^T   micro_q x BK/lanes vector accumulators, D loop unrolled
 //         partial tiles only: mask by causal/window/sinks/mask/length
-//         softmax: m' = max(m, rowmax S); p = exp2(S - m'); l = l 2^(m-m') + sum p
-//         softplus: m' = min(max(m, rowmax S log2 e), 0); p = softplus(S) 2^-m'
-//         O = O 2^(m-m') + P V   micro_q x blockDv/lanes accumulators
+//         softmax: m' = max(m, rowmax S); p = exp2(S - m'); l = l 2^(m-m') +
+//         sum p softplus: m' = min(max(m, rowmax S log2 e), 0); p = softplus(S)
+//         2^-m' O = O 2^(m-m') + P V   micro_q x blockDv/lanes accumulators
 //     out = O / l (0 where l == 0), written into the result tile; or, when
 //       the kernel lowers an attn.online_attention whose state is used, O,
 //       m and l written into that state (and read from it first unless it
@@ -31,9 +31,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashEmitter.h"
+#include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
-#include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 #include "attn/Strategies/Common/PagedKV.h"
@@ -62,7 +62,7 @@ using namespace mlir::attn::flash;
 SmallVector<Value> FlashEmitter::build() {
   lq = dimOf(p.query, 2);
   // Paged: the table's capacity here; each request's own length below.
-  lk = p.isPaged() ? mul(dimOf(p.pageTable, 1), idx(p.pageSize))
+  lk = p.isPaged() ? pagedCapacity(b, loc, p.pageTable, p.pageSize)
                    : dimOf(p.key, 2);
   Value capacity = lk;
   if (!cfg.packKeys) {
@@ -71,8 +71,8 @@ SmallVector<Value> FlashEmitter::build() {
     auto buffer = [&](Value cache) -> Value {
       auto type = cast<RankedTensorType>(cache.getType());
       SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
-      auto layout = StridedLayoutAttr::get(b.getContext(),
-                                           ShapedType::kDynamic, strides);
+      auto layout =
+          StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides);
       return bufferization::ToBufferOp::create(
           b, loc,
           MemRefType::get(type.getShape(), type.getElementType(), layout),

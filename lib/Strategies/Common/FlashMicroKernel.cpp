@@ -35,29 +35,6 @@ Value FlashEmitter::featureMap(Value x) {
   return p.score.getFunction()->featureMap(b, loc, x);
 }
 
-/// A rank-3 f32 tensor of `type` (its one dynamic size `size`) whose element
-/// at (i0, i1, i2) is element(i0, i1, i2): a linalg.generic without inputs.
-static Value generateTensor(
-    OpBuilder &b, Location loc, RankedTensorType type, Value size,
-    function_ref<Value(Location, Value, Value, Value)> element) {
-  Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange{size});
-  AffineMap id = b.getMultiDimIdentityMap(3);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
-             ArrayRef<AffineMap>{id},
-             SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange) {
-               OpBuilder::InsertionGuard guard(b);
-               b.setInsertionPoint(nb.getInsertionBlock(),
-                                   nb.getInsertionPoint());
-               Value v = element(l, linalg::IndexOp::create(b, l, 0),
-                                 linalg::IndexOp::create(b, l, 1),
-                                 linalg::IndexOp::create(b, l, 2));
-               linalg::YieldOp::create(b, l, ValueRange{v});
-             })
-      .getResult(0);
-}
-
 Value FlashEmitter::keyValueToF32(Value operand, Value scales, Value raw,
                                   ArrayRef<Value> row) {
   if (!scales)
@@ -71,8 +48,9 @@ Value FlashEmitter::keyValueToF32(Value operand, Value scales, Value raw,
 void FlashEmitter::prefetchRows(ArrayRef<Value> row) {
   for (Value buffer : {keyCacheBuffer, valueCacheBuffer}) {
     auto type = cast<MemRefType>(buffer.getType());
+    // Elements of one 64-byte cache line.
     int64_t perLine = std::max<int64_t>(
-        1, 512 / type.getElementType().getIntOrFloatBitWidth());
+        1, 64 * 8 / type.getElementType().getIntOrFloatBitWidth());
     for (int64_t d = 0; d < type.getShape().back(); d += perLine)
       memref::PrefetchOp::create(b, loc, buffer,
                                  ValueRange{row[0], row[1], row[2], idx(d)},
@@ -101,16 +79,16 @@ Value FlashEmitter::packKeys(Value batch, Value kvHead) {
   int64_t bk = cfg.blockK;
   auto type = RankedTensorType::get({ShapedType::kDynamic, p.headDim, bk}, f32);
   return generateTensor(
-      b, loc, type, numTiles, [&](Location l, Value t, Value dd, Value c) {
+      b, loc, type, numTiles, [&](OpBuilder &, Location l, ValueRange tdc) {
+        Value t = tdc[0], dd = tdc[1], c = tdc[2];
         Value j = add(mul(t, idx(bk)), c);
         Value inside = cmpI(arith::CmpIPredicate::slt, j, lk);
         Value jc = minI(j, sub(lk, idx(1)));
         SmallVector<Value> row = keyRow(batch, kvHead, jc);
         SmallVector<Value> at(row);
         at.push_back(dd);
-        Value v = keyValueToF32(p.key, p.keyScale,
-                                tensor::ExtractOp::create(b, l, p.key, at),
-                                row);
+        Value v = keyValueToF32(
+            p.key, p.keyScale, tensor::ExtractOp::create(b, l, p.key, at), row);
         if (featureProduct)
           v = featureMap(v);
         return select(inside, v, fconst(0));
@@ -121,7 +99,8 @@ Value FlashEmitter::featureQueries(Value batch, Value kvHead) {
   auto type = RankedTensorType::get({group, ShapedType::kDynamic, p.headDim},
                                     f32);
   return generateTensor(
-      b, loc, type, lq, [&](Location l, Value g, Value i, Value dd) {
+      b, loc, type, lq, [&](OpBuilder &, Location l, ValueRange at) {
+        Value g = at[0], i = at[1], dd = at[2];
         Value head = add(mul(kvHead, idx(group)), g);
         Value v = toF32(tensor::ExtractOp::create(
             b, l, p.query, ValueRange{batch, head, i, dd}));
@@ -174,26 +153,8 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
   auto queryType = cast<RankedTensorType>(queries.getType());
   VectorType rawQuery = VectorType::get({lanes}, queryType.getElementType());
   Value lastKey = sub(lk, idx(1));
-  // Paged, with whole key vectors in a page: the `lanes` keys of a vector
-  // share one page, found once per vector (and so do those it prefetches).
-  // A key past Lk reads a later slot of its page, in bounds, and is masked.
-  bool vectorsInPages = tilePages && p.pageSize % lanes == 0 &&
-                        kPrefetchKeys % lanes == 0;
-  auto slotOf = [&](ArrayRef<Value> first, Value kk) -> SmallVector<Value> {
-    return {first[0], first[1],
-            arith::MinUIOp::create(b, loc, add(first[2], kk),
-                                   idx(p.pageSize - 1))};
-  };
   SmallVector<Value> s(mr * keyVecs);
   for (int64_t c = 0; c < keyVecs; ++c) {
-    SmallVector<Value> firstRow, aheadRow;
-    if (vectorsInPages) {
-      Value first = minI(add(kvStart, idx(c * lanes)), lastKey);
-      firstRow = tileKeyRow(batch, kvHead, kvStart, sub(first, kvStart));
-      if (keyCacheBuffer)
-        aheadRow = keyRow(batch, kvHead,
-                          minI(add(first, idx(kPrefetchKeys)), lastKey));
-    }
     scf::ForOp::create(
         b, loc, idx(0), idx(lanes), idx(1), ValueRange{},
         [&](OpBuilder &nb, Location, Value kk, ValueRange) {
@@ -206,17 +167,11 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
           Value queryZero = arith::ConstantOp::create(
               b, loc, b.getZeroAttr(queryType.getElementType()));
           bool foldScale = p.keyScale && !featureProduct;
-          SmallVector<Value> row;
-          if (vectorsInPages) {
-            if (keyCacheBuffer)
-              prefetchRows(slotOf(aheadRow, kk));
-            row = slotOf(firstRow, kk);
-          } else {
-            if (keyCacheBuffer)
-              prefetchRows(keyRow(batch, kvHead,
-                                  minI(add(key, idx(kPrefetchKeys)), lastKey)));
-            row = tileKeyRow(batch, kvHead, kvStart, sub(key, kvStart));
-          }
+          if (keyCacheBuffer)
+            prefetchRows(keyRow(batch, kvHead,
+                                minI(add(key, idx(kPrefetchKeys)), lastKey)));
+          SmallVector<Value> row =
+              tileKeyRow(batch, kvHead, kvStart, sub(key, kvStart));
           SmallVector<Value> acc(mr);
           for (int64_t dv = 0; dv < dVecs; ++dv) {
             Value raw = vector::TransferReadOp::create(
@@ -247,9 +202,8 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
           if (foldScale) {
             keyScale = vector::BroadcastOp::create(
                 b, loc, vecType,
-                quantizationScale(b, loc, p.keyScale,
-                                  keyType.getElementType(), row[0], row[1],
-                                  row[2]));
+                quantizationScale(b, loc, p.keyScale, keyType.getElementType(),
+                                  row[0], row[1], row[2]));
             double factor = quantizedDecodeFactor(keyType.getElementType());
             if (factor != 1.0)
               keyFactor = fconst(factor);
@@ -480,10 +434,10 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
     if (factor != 1.0)
       weight = arith::MulFOp::create(b, loc, weight, fconst(factor));
     ArrayRef<Value> row = valueRow(j);
-    return arith::MulFOp::create(
-        b, loc, weight,
-        quantizationScale(b, loc, p.valueScale, element, row[0], row[1],
-                          row[2]));
+    return arith::MulFOp::create(b, loc, weight,
+                                 quantizationScale(b, loc, p.valueScale,
+                                                   element, row[0], row[1],
+                                                   row[2]));
   };
   if (p.valueScale)
     access.scaleWeight = scaleWeight;

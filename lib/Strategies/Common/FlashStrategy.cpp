@@ -98,10 +98,10 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
                                       << " kernel " << config << "\n");
   };
   // Neighborhoods and paged caches are not tile ops: the kernels build
-  // them from the problem. Everything else becomes the tile op over the whole problem,
-  // carrying the target's kernel configuration to that target's lowering of
-  // it (lib/Conversion/AttnTo<Target>), and attn.finalize, which the
-  // lowering fuses into the kernel.
+  // them from the problem. Everything else becomes the tile op over the whole
+  // problem, carrying the target's kernel configuration to that target's
+  // lowering of it (lib/Conversion/AttnTo<Target>), and attn.finalize, which
+  // the lowering fuses into the kernel.
   bool direct = p.isNeighborhood || p.isPaged();
   auto viaTileOp = [&](StringRef attrName, DictionaryAttr config) {
     rewriter.setInsertionPoint(op);

@@ -437,13 +437,13 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                       b, loc, source, ValueRange{at[0], at[1], at[2], column});
                   if (!mma) {
                     Value scales = isKey ? keyScaleBuf : valueScaleBuf;
-                    x = scales ? dequantize(
-                                     b, loc, x,
-                                     quantizationScale(
-                                         b, loc, scales,
-                                         getElementTypeOrSelf(x.getType()),
-                                         at[0], at[1], at[2]))
-                               : toF32(x);
+                    x = scales
+                            ? dequantize(b, loc, x,
+                                         quantizationScale(
+                                             b, loc, scales,
+                                             getElementTypeOrSelf(x.getType()),
+                                             at[0], at[1], at[2]))
+                            : toF32(x);
                     if (isKey && featureProduct)
                       x = featureMap(x);
                   }
@@ -768,7 +768,7 @@ SmallVector<Value> GpuEmitter::build() {
   batches = dimOf(p.query, 0);
   lq = dimOf(p.query, 2);
   // Paged: the table's capacity (each request's own length in the kernel).
-  lk = p.isPaged() ? mul(dimOf(p.pageTable, 1), idx(p.pageSize))
+  lk = p.isPaged() ? pagedCapacity(b, loc, p.pageTable, p.pageSize)
                    : dimOf(p.key, 2);
   ruleLq = queryShift ? sub(lk, queryShift) : lq;
   numBlocks = arith::CeilDivUIOp::create(b, loc, lq, idx(cfg.blockQ));

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/ModTileClasses.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Support/Debug.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -979,7 +980,7 @@ Value ModTileClassifier::classes(IntegerType elementType) {
     llvm::dbgs() << "\n";
   });
 
-  // At run time: one tensor.generate that evaluates the mod on every tile.
+  // At run time: one generated tensor that evaluates the mod on every tile.
   auto ceilDiv = [&](Value x, int64_t d) -> Value {
     return arith::CeilDivUIOp::create(
         b, loc, x, arith::ConstantIndexOp::create(b, loc, d));
@@ -990,42 +991,29 @@ Value ModTileClassifier::classes(IntegerType elementType) {
   for (int64_t k = 0; k < 4; ++k)
     if (ShapedType::isDynamic(shape[k]))
       dynamic.push_back(sizes[k]);
-  // (A linalg.generic: canonicalization would inline a tensor.generate
-  // into each read of it.)
-  Value empty = tensor::EmptyOp::create(b, loc, type, dynamic);
-  AffineMap identity = b.getMultiDimIdentityMap(4);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
-             ArrayRef<AffineMap>{identity},
-             SmallVector<utils::IteratorType>(4,
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange) {
-               SmallVector<Value> tile;
-               for (int64_t k = 0; k < 4; ++k)
-                 tile.push_back(linalg::IndexOp::create(nb, l, k));
-               IRDomain d(nb, l, summaries);
-               d.blocksOf[0] = {tile[2]};
-               d.sizeOf[0] = blockQ;
-               d.blocksOf[1] = {tile[3]};
-               d.sizeOf[1] = blockK;
-               ModEvaluator<IRDomain> evaluator(d, problem.maskMod->front());
-               Value q = arith::ConstantIndexOp::create(nb, l, blockQ);
-               Value iLo = arith::MulIOp::create(nb, l, tile[2], q);
-               Value iHi = arith::SubIOp::create(
-                   nb, l,
-                   arith::MinUIOp::create(
-                       nb, l, arith::AddIOp::create(nb, l, iLo, q), lq),
-                   arith::ConstantIndexOp::create(nb, l, 1));
-               SmallVector<AbsInt<Value>> args =
-                   tileArguments(d, evaluator, problem, tile[0], tile[1], iLo,
-                                 iHi, tile[3], blockK, lk);
-               Value cls = classOf(d, evaluator.run(args));
-               linalg::YieldOp::create(
-                   nb, l,
-                   ValueRange{
-                       arith::TruncIOp::create(nb, l, elementType, cls)});
-             })
-      .getResult(0);
+  return generateTensor(
+      b, loc, type, dynamic,
+      [&](OpBuilder &nb, Location l, ValueRange indices) {
+        SmallVector<Value> tile(indices);
+        IRDomain d(nb, l, summaries);
+        d.blocksOf[0] = {tile[2]};
+        d.sizeOf[0] = blockQ;
+        d.blocksOf[1] = {tile[3]};
+        d.sizeOf[1] = blockK;
+        ModEvaluator<IRDomain> evaluator(d, problem.maskMod->front());
+        Value q = arith::ConstantIndexOp::create(nb, l, blockQ);
+        Value iLo = arith::MulIOp::create(nb, l, tile[2], q);
+        Value iHi = arith::SubIOp::create(
+            nb, l,
+            arith::MinUIOp::create(nb, l, arith::AddIOp::create(nb, l, iLo, q),
+                                   lq),
+            arith::ConstantIndexOp::create(nb, l, 1));
+        SmallVector<AbsInt<Value>> args =
+            tileArguments(d, evaluator, problem, tile[0], tile[1], iLo, iHi,
+                          tile[3], blockK, lk);
+        Value cls = classOf(d, evaluator.run(args));
+        return arith::TruncIOp::create(nb, l, elementType, cls);
+      });
 }
 
 std::pair<Value, Value> ModTileClassifier::rowsInTile(Value batch, Value head,

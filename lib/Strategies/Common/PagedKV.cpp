@@ -9,9 +9,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/PagedKV.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -49,6 +49,13 @@ SmallVector<Value> mlir::attn::pagedKeyRow(OpBuilder &b, Location loc,
   return {page, kvHead, slot};
 }
 
+Value mlir::attn::pagedCapacity(OpBuilder &b, Location loc, Value table,
+                                int64_t pageSize) {
+  return arith::MulIOp::create(
+      b, loc, dimAt(b, loc, table, 1),
+      arith::ConstantIndexOp::create(b, loc, pageSize));
+}
+
 Value mlir::attn::pagedKeyLength(OpBuilder &b, Location loc, Value lengths,
                                  Value batch, Value capacity) {
   Value length = arith::IndexCastOp::create(
@@ -67,8 +74,7 @@ public:
       : b(b), op(op), loc(op.getLoc()) {
     pageSize = op.getPageSize();
     batches = tensor::DimOp::create(b, loc, op.getQuery(), 0);
-    Value pagesPerRequest = tensor::DimOp::create(b, loc, op.getPageTable(), 1);
-    capacity = arith::MulIOp::create(b, loc, pagesPerRequest, index(pageSize));
+    capacity = pagedCapacity(b, loc, op.getPageTable(), pageSize);
   }
 
   /// [B, Hkv, capacity(, D)] copy of `cache` ([pages, Hkv, page_size(,
@@ -81,20 +87,21 @@ public:
     if (rank == 4)
       shape.push_back(type.getDimSize(3));
     auto outType = RankedTensorType::get(shape, type.getElementType());
-    return generate(outType, {batches, capacity}, [&](OpBuilder &nb, Location l,
-                                 ArrayRef<Value> at) -> Value {
-      auto [position, valid] = requestKey(nb, l, at[0], at[2]);
-      // Scales [pages, Hkv, page_size] are found like the cache's rows.
-      SmallVector<Value> from =
-          pagedKeyRow(nb, l, op.getPageTable(), cache, pageSize, at[0], at[1],
-                      position);
-      if (rank == 4)
-        from.push_back(at[3]);
-      Value element = tensor::ExtractOp::create(nb, l, cache, from);
-      Value zero = arith::ConstantOp::create(
-          nb, l, nb.getZeroAttr(type.getElementType()));
-      return arith::SelectOp::create(nb, l, valid, element, zero);
-    });
+    return generateTensor(
+        b, loc, outType, {batches, capacity},
+        [&](OpBuilder &nb, Location l, ValueRange at) -> Value {
+          auto [position, valid] = requestKey(nb, l, at[0], at[2]);
+          // Scales [pages, Hkv, page_size] are found like the cache's rows.
+          SmallVector<Value> from =
+              pagedKeyRow(nb, l, op.getPageTable(), cache, pageSize, at[0],
+                          at[1], position);
+          if (rank == 4)
+            from.push_back(at[3]);
+          Value element = tensor::ExtractOp::create(nb, l, cache, from);
+          Value zero = arith::ConstantOp::create(
+              nb, l, nb.getZeroAttr(type.getElementType()));
+          return arith::SelectOp::create(nb, l, valid, element, zero);
+        });
   }
 
   /// [B, 1, Lq, capacity] i1: true from the request's first key on.
@@ -106,21 +113,18 @@ public:
     if (ShapedType::isDynamic(lq))
       sizes.push_back(tensor::DimOp::create(b, loc, op.getQuery(), 2));
     sizes.push_back(capacity);
-    return generate(type, sizes, [&](OpBuilder &nb, Location l,
-                                     ArrayRef<Value> at) {
-      return requestKey(nb, l, at[0], at[3]).second;
-    });
+    return generateTensor(b, loc, type, sizes,
+                          [&](OpBuilder &nb, Location l, ValueRange at) {
+                            return requestKey(nb, l, at[0], at[3]).second;
+                          });
   }
 
 private:
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-
   /// Position `j` of request `batch`'s copy: its key index (clamped to 0
   /// before its first key) and whether it holds a key.
   std::pair<Value, Value> requestKey(OpBuilder &nb, Location l, Value batch,
                                      Value j) {
-    Value length =
-        pagedKeyLength(nb, l, op.getKeyLengths(), batch, capacity);
+    Value length = pagedKeyLength(nb, l, op.getKeyLengths(), batch, capacity);
     Value zero = arith::ConstantIndexOp::create(nb, l, 0);
     Value first = arith::SubIOp::create(nb, l, capacity, length);
     Value valid =
@@ -128,27 +132,6 @@ private:
     Value position = arith::MaxSIOp::create(
         nb, l, arith::SubIOp::create(nb, l, j, first), zero);
     return {position, valid};
-  }
-
-  /// A tensor of `type` (its dynamic sizes `sizes`) whose element at `at`
-  /// is element(at).
-  Value generate(RankedTensorType type, ArrayRef<Value> sizes,
-                 function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)>
-                     element) {
-    Value empty = tensor::EmptyOp::create(b, loc, type, sizes);
-    int64_t rank = type.getRank();
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
-               ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
-               SmallVector<utils::IteratorType>(
-                   rank, utils::IteratorType::parallel),
-               [&](OpBuilder &nb, Location l, ValueRange) {
-                 SmallVector<Value> at;
-                 for (int64_t d = 0; d < rank; ++d)
-                   at.push_back(linalg::IndexOp::create(nb, l, d));
-                 linalg::YieldOp::create(nb, l, element(nb, l, at));
-               })
-        .getResult(0);
   }
 
   RewriterBase &b;
@@ -178,9 +161,10 @@ AttentionOp mlir::attn::materializeContiguousKV(RewriterBase &rewriter,
   Value mask = copies.lengthMask();
   auto attention = AttentionOp::create(
       rewriter, op.getLoc(), op.getResult().getType(), TypeRange{},
-      op.getQuery(), key, value, mask, /*bias=*/Value(), /*sink_logits=*/Value(),
-      keyScale, valueScale, op.getInit(), op.getScaleAttr(), op.getCausal(),
-      op.getWindowAttr(), /*sinks=*/IntegerAttr(), op.getSoftcapAttr(),
+      op.getQuery(), key, value, mask, /*bias=*/Value(),
+      /*sink_logits=*/Value(), keyScale, valueScale, op.getInit(),
+      op.getScaleAttr(), op.getCausal(), op.getWindowAttr(),
+      /*sinks=*/IntegerAttr(), op.getSoftcapAttr(),
       /*score=*/ScoreAttr(), op.getStrategyAttr(), /*return_lse=*/false,
       /*return_entropy=*/false);
   rewriter.replaceOp(op, attention.getResult());

@@ -38,9 +38,7 @@ public:
     return true;
   }
   /// The CPU and GPU kernels read a paged cache through its page table.
-  bool readsPagedKV(const TargetDescription &) const override {
-    return true;
-  }
+  bool readsPagedKV(const TargetDescription &) const override { return true; }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const final;
   /// The preset completed by what `requested` writes: block_q, block_k,

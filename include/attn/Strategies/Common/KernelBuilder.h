@@ -2,8 +2,9 @@
 //
 // What every kernel emitter (CPU vector IR, GPU) builds over and over: index
 // constants and arithmetic, f32 scalar and splat constants, tensor sizes,
-// extension to f32, loops without results. The emitters of the strategies
-// derive from KernelBuilder or hold one.
+// extension to f32, loops without results, tensors generated element by
+// element. The emitters of the strategies derive from KernelBuilder or hold
+// one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -133,6 +134,16 @@ public:
   Type f32;
   VectorType vecType; ///< f32 x lanes.
 };
+
+/// A tensor of `type` (its dynamic sizes `dynamicSizes`) whose element at
+/// `indices` is element(b, loc, indices), built with `b` set inside the
+/// body (so an emitter may build through its own builder): a linalg.generic
+/// without
+/// inputs (canonicalization would inline a tensor.generate into each read
+/// of it, recomputing the elements).
+Value generateTensor(
+    OpBuilder &b, Location loc, RankedTensorType type, ValueRange dynamicSizes,
+    function_ref<Value(OpBuilder &, Location, ValueRange indices)> element);
 
 } // namespace mlir::attn
 

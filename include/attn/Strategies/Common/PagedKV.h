@@ -25,6 +25,9 @@ namespace mlir::attn {
 SmallVector<Value> pagedKeyRow(OpBuilder &b, Location loc, Value table,
                                Value cache, int64_t pageSize, Value batch,
                                Value kvHead, Value key);
+/// The keys a request's row of `table` (tensor or memref) can hold:
+/// T * pageSize, as an index.
+Value pagedCapacity(OpBuilder &b, Location loc, Value table, int64_t pageSize);
 /// Request `batch`'s key count from `lengths` (tensor or memref), clamped to
 /// [0, capacity], as an index.
 Value pagedKeyLength(OpBuilder &b, Location loc, Value lengths, Value batch,

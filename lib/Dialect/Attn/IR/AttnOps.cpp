@@ -45,18 +45,19 @@ bool isSupportedFloat(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
 }
 
-/// Whether `name`'s element type is taken as written because a scale
-/// operand dequantizes it (verifyKVScales checks the pair).
-bool isDequantized(StringRef name, Value kScale, Value vScale) {
-  return (name == "key" && kScale) || (name == "value" && vScale);
-}
-
 /// How the K/V operands are named in messages, and whether their first
 /// dimension is the batch (a paged cache's is its pages).
 struct KVNames {
   StringRef key = "key", value = "value";
   bool batched = true;
 };
+
+/// Whether `name`'s element type is taken as written because a scale
+/// operand dequantizes it (verifyKVScales checks the pair).
+bool isDequantized(StringRef name, Value kScale, Value vScale,
+                   const KVNames &kv = KVNames()) {
+  return (name == kv.key && kScale) || (name == kv.value && vScale);
+}
 
 /// Shared q/k/v/init checks of both ops. `rank` is the expected rank of every
 /// operand; `layout` names the dimensions for messages. The last dimension is
@@ -97,7 +98,7 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
                             {kv.value, v},
                             {initName, init}})
     if (type.getElementType() != q.getElementType() &&
-        !((name == kv.key && kScale) || (name == kv.value && vScale)))
+        !isDequantized(name, kScale, vScale, kv))
       return op->emitOpError()
              << "'" << name << "' element type " << type.getElementType()
              << " must match 'query' element type " << q.getElementType();
@@ -136,7 +137,8 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{kv.key, k},
                             {kv.value, v},
                             {initName, init}})
-    if ((kv.batched || name == initName) && !sizesAgree(type.getDimSize(0), q.getDimSize(0)))
+    if ((kv.batched || name == initName) &&
+        !sizesAgree(type.getDimSize(0), q.getDimSize(0)))
       return op->emitOpError()
              << "'" << name << "' batch size " << sizeString(type.getDimSize(0))
              << " must match 'query' batch size "
@@ -150,8 +152,7 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
   if (hq % hkv != 0)
     return op->emitOpError()
            << "'query' heads " << hq << " must be a multiple of '" << kv.key
-           << "' heads "
-           << hkv << " (grouped-query rule Hq % Hkv == 0)";
+           << "' heads " << hkv << " (grouped-query rule Hq % Hkv == 0)";
 
   // Head dimensions.
   if (k.getDimSize(headDim) != q.getDimSize(headDim))
@@ -165,8 +166,8 @@ LogicalResult verifyQkvInit(Operation *op, RankedTensorType q,
       return op->emitOpError()
              << "'" << kv.value << "' dimension " << d << " ("
              << sizeString(v.getDimSize(d)) << ") must match '" << kv.key
-             << "' dimension " << d << " ("
-             << sizeString(k.getDimSize(d)) << ")";
+             << "' dimension " << d << " (" << sizeString(k.getDimSize(d))
+             << ")";
     if (sameSpatial && !sizesAgree(k.getDimSize(d), q.getDimSize(d)))
       return op->emitOpError()
              << "'key' spatial dimension " << d << " ("
@@ -408,18 +409,17 @@ LogicalResult verifySinkLogits(Operation *op, Value sinkLogits,
 }
 
 /// Quantized K/V: an i8 or f8E4M3FN `key`/`value` comes with its scale
-/// operand, f32 over the operand's first three dimensions for i8 (named by
-/// `i8Layout`: [B, Hkv, Lk], or a paged cache's [pages, Hkv, page_size])
-/// and [Hkv] for f8E4M3FN; a scale comes only with a quantized operand.
+/// operand, f32 over the operand's first three dimensions for i8 ([B, Hkv,
+/// keysName], or a paged cache's [pages, Hkv, page_size]) and [Hkv] for
+/// f8E4M3FN; a scale comes only with a quantized operand.
 LogicalResult verifyKVScales(Operation *op, RankedTensorType k,
                              RankedTensorType v, Value kScale, Value vScale,
-                             StringRef i8Layout,
-                             StringRef keyName = "key",
-                             StringRef valueName = "value") {
+                             StringRef keysName,
+                             const KVNames &kv = KVNames()) {
   for (auto [name, scaleName, type, scale] :
        {std::tuple<StringRef, StringRef, RankedTensorType, Value>{
-            keyName, "k_scale", k, kScale},
-        {valueName, "v_scale", v, vScale}}) {
+            kv.key, "k_scale", k, kScale},
+        {kv.value, "v_scale", v, vScale}}) {
     Type element = type.getElementType();
     bool quantized = isQuantizedKVElement(element);
     if (quantized && !scale)
@@ -440,9 +440,8 @@ LogicalResult verifyKVScales(Operation *op, RankedTensorType k,
     StringRef meaning;
     if (element.isInteger(8)) {
       expected = {type.getDimSize(0), type.getDimSize(1), type.getDimSize(2)};
-      meaning = i8Layout.starts_with("pages")
-                    ? "one scale per cached key for i8"
-                    : "one scale per (batch, KV head, key) for i8";
+      meaning = kv.batched ? "one scale per (batch, KV head, key) for i8"
+                           : "one scale per cached key for i8";
     } else {
       expected = {type.getDimSize(1)};
       meaning = "one scale per KV head for f8E4M3FN";
@@ -454,11 +453,16 @@ LogicalResult verifyKVScales(Operation *op, RankedTensorType k,
       std::string shape;
       for (int64_t size : expected)
         shape += sizeString(size) + "x";
-      return op->emitOpError()
-             << "'" << scaleName << "' must be tensor<" << shape << "f32> ("
-             << meaning << ", ["
-             << (element.isInteger(8) ? i8Layout : StringRef("Hkv"))
-             << "]), got " << scaleType;
+      InFlightDiagnostic diag = op->emitOpError()
+                                << "'" << scaleName << "' must be tensor<"
+                                << shape << "f32> (" << meaning << ", [";
+      if (!element.isInteger(8))
+        diag << "Hkv";
+      else if (kv.batched)
+        diag << "B, Hkv, " << keysName;
+      else
+        diag << "pages, Hkv, page_size";
+      return diag << "]), got " << scaleType;
     }
   }
   return success();
@@ -493,7 +497,7 @@ ScoreAttr AttentionOp::getEffectiveScore() {
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
   auto init = cast<RankedTensorType>(getInit().getType());
-  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "B, Hkv, Lk")) ||
+  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "Lk")) ||
       failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(), {4},
                            "[B, H, L, D]", /*sameSpatial=*/false, "init",
                            getKScale(), getVScale())))
@@ -750,7 +754,7 @@ ScoreAttr OnlineAttentionOp::getEffectiveScore() {
 
 LogicalResult OnlineAttentionOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
-  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "B, Hkv, N")))
+  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "N")))
     return failure();
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
                             {"key", k},
@@ -1015,8 +1019,8 @@ LogicalResult PagedAttentionOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
   auto init = cast<RankedTensorType>(getInit().getType());
   KVNames names{"k_cache", "v_cache", /*batched=*/false};
-  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(),
-                            "pages, Hkv, page_size", "k_cache", "v_cache")) ||
+  if (failed(verifyKVScales(*this, k, v, getKScale(), getVScale(), "page_size",
+                            names)) ||
       failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(), {4},
                            "[B, H, L, D] (caches [pages, Hkv, page_size, D])",
                            /*sameSpatial=*/false, "init", getKScale(),
@@ -1040,8 +1044,9 @@ LogicalResult PagedAttentionOp::verify() {
                          << "x?xi32> ([B, pages per request] of page indices), "
                             "got "
                          << table;
+  // (Divided, not multiplied: the table's width may be any int64.)
   if (!table.isDynamicDim(1) &&
-      table.getDimSize(1) * k.getDimSize(2) > kMaxPositions)
+      table.getDimSize(1) > kMaxPositions / k.getDimSize(2))
     return emitOpError() << "'page_table' holds " << table.getDimSize(1)
                          << " pages of " << k.getDimSize(2)
                          << " keys per request, more than " << kMaxPositions
