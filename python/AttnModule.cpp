@@ -98,12 +98,18 @@ std::optional<DType> dtypeOf(const py::array &array) {
 }
 
 /// Views over the arrays' memory; the arrays must stay alive while used.
-std::vector<HostArray> viewsOf(const std::vector<py::array> &arrays) {
+/// `what` names them in errors ("input", "output"); outputs must be
+/// writable.
+std::vector<HostArray> viewsOf(const std::vector<py::array> &arrays,
+                               const char *what = "input") {
   std::vector<HostArray> views;
+  bool output = std::string(what) == "output";
   for (size_t i = 0; i < arrays.size(); ++i) {
     const py::array &array = arrays[i];
     std::optional<DType> dtype = dtypeOf(array);
-    std::string which = "input " + std::to_string(i);
+    std::string which = what + (" " + std::to_string(i));
+    if (output && !array.writeable())
+      throw py::value_error(which + " is read-only");
     if (!dtype)
       throw py::value_error(which + " has dtype " +
                             py::str(array.dtype()).cast<std::string>() +
@@ -227,6 +233,26 @@ PYBIND11_MODULE(_attn, m) {
              return toNumpyList(outputs);
            },
            py::arg("name"), py::arg("inputs"))
+      .def("run_into",
+           [](Module &self, const std::string &name,
+              const std::vector<py::array> &arrays,
+              const std::vector<py::array> &outArrays) {
+             std::vector<HostArray> inputs = viewsOf(arrays);
+             std::vector<HostArray> outputs = viewsOf(outArrays, "output");
+             std::string error;
+             if (!self.compiled->checkInputs(name, inputs, error))
+               throw py::value_error(error);
+             bool ok;
+             {
+               py::gil_scoped_release release;
+               attn::api::setNumThreads(self.threads > 0 ? self.threads
+                                                         : defaultThreads);
+               ok = self.compiled->runInto(name, inputs, outputs, error);
+             }
+             if (!ok)
+               throw std::runtime_error(error);
+           },
+           py::arg("name"), py::arg("inputs"), py::arg("outputs"))
       .def("useful_flops",
            [](const Module &self, const std::string &name,
               const std::vector<py::array> &arrays) {
@@ -280,6 +306,23 @@ PYBIND11_MODULE(_attn, m) {
              return toNumpyList(outputs);
            },
            py::arg("name"), py::arg("inputs"))
+      .def("run_into",
+           [](AotModule &self, const std::string &name,
+              const std::vector<py::array> &arrays,
+              const std::vector<py::array> &outArrays) {
+             std::vector<HostArray> inputs = viewsOf(arrays);
+             std::vector<HostArray> outputs = viewsOf(outArrays, "output");
+             std::string error;
+             bool ok;
+             {
+               py::gil_scoped_release release;
+               attn::api::setNumThreads(defaultThreads);
+               ok = self.library->callInto(name, inputs, outputs, error);
+             }
+             if (!ok)
+               throw py::value_error(error);
+           },
+           py::arg("name"), py::arg("inputs"), py::arg("outputs"))
       .def("describe",
            [](const AotModule &self) { return self.library->describe(); })
       .def_property_readonly(

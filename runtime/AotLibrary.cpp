@@ -196,6 +196,8 @@ std::unique_ptr<AotLibrary> AotLibrary::open(const std::string &path,
   library->handle = handle;
   library->callFn =
       reinterpret_cast<decltype(library->callFn)>(symbol("attn_aot_call"));
+  library->callIntoFn = reinterpret_cast<decltype(library->callIntoFn)>(
+      symbol("attn_aot_call_into"));
   library->freeFn =
       reinterpret_cast<decltype(library->freeFn)>(symbol("attn_aot_free"));
   if (!abi || !version || !describe || !library->callFn ||
@@ -210,6 +212,11 @@ std::unique_ptr<AotLibrary> AotLibrary::open(const std::string &path,
             std::to_string(abi()) + "); this is " + attnVersion() +
             " (AOT ABI " + std::to_string(ATTN_AOT_ABI_VERSION) +
             "): rebuild it with this attn-aot";
+    return nullptr;
+  }
+  // Present since ABI 4: checked once the version is known to be this one.
+  if (!library->callIntoFn) {
+    error = "'" + path + "' is not an attn AOT library (no attn_aot_call_into)";
     return nullptr;
   }
   library->description = describe();
@@ -229,6 +236,29 @@ const AotEntry *AotLibrary::entry(const std::string &name) const {
   return nullptr;
 }
 
+/// `arrays` as attn_aot_arrays; false with `error` set (naming them `what`)
+/// when one has too many dimensions.
+static bool toAotArrays(const std::vector<HostArray> &arrays, const char *what,
+                        std::vector<attn_aot_array> &out, std::string &error) {
+  out.assign(arrays.size(), attn_aot_array{});
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    const HostArray &a = arrays[i];
+    if (a.shape.size() > ATTN_AOT_MAX_RANK) {
+      error = std::string(what) + " " + std::to_string(i) + " has rank " +
+              std::to_string(a.shape.size()) + " (at most " +
+              std::to_string(ATTN_AOT_MAX_RANK) + ")";
+      return false;
+    }
+    out[i].data = a.data;
+    out[i].base = nullptr;
+    out[i].dtype = static_cast<int32_t>(a.dtype);
+    out[i].rank = static_cast<int32_t>(a.shape.size());
+    for (size_t d = 0; d < a.shape.size(); ++d)
+      out[i].shape[d] = a.shape[d];
+  }
+  return true;
+}
+
 bool AotLibrary::call(const std::string &entry,
                       const std::vector<HostArray> &inputs,
                       std::vector<HostArray> &outputs,
@@ -239,22 +269,9 @@ bool AotLibrary::call(const std::string &entry,
     return false;
   }
   int numOutputs = static_cast<int>(signature->results.size());
-  std::vector<attn_aot_array> in(inputs.size()), out(numOutputs);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const HostArray &a = inputs[i];
-    if (a.shape.size() > ATTN_AOT_MAX_RANK) {
-      error = "input " + std::to_string(i) + " has rank " +
-              std::to_string(a.shape.size()) + " (at most " +
-              std::to_string(ATTN_AOT_MAX_RANK) + ")";
-      return false;
-    }
-    in[i].data = a.data;
-    in[i].base = nullptr;
-    in[i].dtype = static_cast<int32_t>(a.dtype);
-    in[i].rank = static_cast<int32_t>(a.shape.size());
-    for (size_t d = 0; d < a.shape.size(); ++d)
-      in[i].shape[d] = a.shape[d];
-  }
+  std::vector<attn_aot_array> in, out(numOutputs);
+  if (!toAotArrays(inputs, "input", in, error))
+    return false;
   char message[1024] = {0};
   if (callFn(entry.c_str(), in.data(), static_cast<int>(in.size()),
              out.data(), numOutputs, message, sizeof(message)) != 0) {
@@ -272,6 +289,28 @@ bool AotLibrary::call(const std::string &entry,
         static_cast<uint8_t *>(base), [release](uint8_t *p) { release(p); });
     array.data = static_cast<uint8_t *>(o.data);
     outputs.push_back(std::move(array));
+  }
+  return true;
+}
+
+bool AotLibrary::callInto(const std::string &entry,
+                          const std::vector<HostArray> &inputs,
+                          const std::vector<HostArray> &outputs,
+                          std::string &error) const {
+  if (!this->entry(entry)) {
+    error = "no entry @" + entry + " in this library";
+    return false;
+  }
+  std::vector<attn_aot_array> in, out;
+  if (!toAotArrays(inputs, "input", in, error) ||
+      !toAotArrays(outputs, "output", out, error))
+    return false;
+  char message[1024] = {0};
+  if (callIntoFn(entry.c_str(), in.data(), static_cast<int>(in.size()),
+                 out.data(), static_cast<int>(out.size()), message,
+                 sizeof(message)) != 0) {
+    error = message[0] ? message : "the AOT entry failed";
+    return false;
   }
   return true;
 }

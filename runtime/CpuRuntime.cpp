@@ -142,6 +142,29 @@ extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment,
   return track(pointer, size);
 }
 
+namespace {
+thread_local AttnResultSlot *offeredSlots = nullptr;
+thread_local int32_t offeredCount = 0;
+} // namespace
+
+extern "C" void attnOfferResultBuffers(AttnResultSlot *slots, int32_t count) {
+  offeredSlots = count > 0 ? slots : nullptr;
+  offeredCount = slots ? count : 0;
+}
+
+extern "C" void *attnAllocateResult(int64_t index, int64_t bytes,
+                                    int64_t alignment) {
+  if (index >= 0 && index < offeredCount && bytes >= 0) {
+    AttnResultSlot &slot = offeredSlots[index];
+    if (slot.data && !slot.taken && slot.bytes >= bytes) {
+      slot.taken = 1;
+      return slot.data;
+    }
+  }
+  return _mlir_memref_to_llvm_aligned_alloc(static_cast<size_t>(alignment),
+                                            static_cast<size_t>(bytes));
+}
+
 extern "C" void _mlir_memref_to_llvm_free(void *pointer) {
   if (pointer && activeGuards.load(std::memory_order_relaxed) > 0) {
     std::lock_guard<std::mutex> lock(ownersMutex);

@@ -412,6 +412,7 @@ bool CompiledModuleImpl::build(const std::string &source,
     add("_mlir_memref_to_llvm_aligned_alloc",
         &_mlir_memref_to_llvm_aligned_alloc);
     add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
+    add("attnAllocateResult", &attnAllocateResult);
     // The GPU layers' functions (GpuLayers/): what the host code of each
     // API calls, and the module loads and launches they share.
     addSharedGpuJitSymbols(addPointer);
@@ -465,10 +466,11 @@ bool CompiledModuleImpl::checkInputs(const std::string &name,
   return error.empty();
 }
 
-bool CompiledModuleImpl::run(const std::string &name,
-                             const std::vector<HostArray> &inputs,
-                             std::vector<HostArray> &outputs,
-                             std::string &error) {
+bool CompiledModuleImpl::call(const std::string &name,
+                              const std::vector<HostArray> &inputs,
+                              std::vector<AttnResultSlot> &slots,
+                              std::vector<ReturnedResult> &results,
+                              std::string &error) {
   if (!checkInputs(name, inputs, error))
     return false;
   const EntrySignature *sig = signature(name);
@@ -537,80 +539,237 @@ bool CompiledModuleImpl::run(const std::string &name,
     void **args;
   } call{*packed, args.data()};
   char message[256] = {0};
-  if (attnCallGuarded(
-          [](void *context) {
-            auto *c = static_cast<PackedCall *>(context);
-            c->function(c->args);
-          },
-          &call, message, sizeof message) != 0) {
+  slots.resize(resultRanks.size(), AttnResultSlot{nullptr, 0, 0});
+  for (AttnResultSlot &slot : slots)
+    slot.taken = 0;
+  attnOfferResultBuffers(slots.data(), static_cast<int32_t>(slots.size()));
+  int failed = attnCallGuarded(
+      [](void *context) {
+        auto *c = static_cast<PackedCall *>(context);
+        c->function(c->args);
+      },
+      &call, message, sizeof message);
+  attnOfferResultBuffers(nullptr, 0);
+  if (failed) {
     error = message;
     return false;
+  }
+
+  results.clear();
+  size_t at = 0;
+  for (size_t r = 0; r < resultRanks.size(); ++r) {
+    int rank = resultRanks[r];
+    ReturnedResult result;
+    result.allocated = reinterpret_cast<uint8_t *>(resultStorage[at]);
+    auto *aligned = reinterpret_cast<uint8_t *>(resultStorage[at + 1]);
+    int64_t offset = resultStorage[at + 2];
+    result.shape.assign(resultStorage.begin() + at + 3,
+                        resultStorage.begin() + at + 3 + rank);
+    result.strides.assign(resultStorage.begin() + at + 3 + rank,
+                          resultStorage.begin() + at + 3 + 2 * rank);
+    at += 3 + 2 * rank;
+    result.dtype = resultTypes[r];
+    result.data = aligned + offset * runtime::dtypeSize(result.dtype);
+    result.offset = offset;
+    int64_t expected = 1;
+    for (int d = rank - 1; d >= 0; --d) {
+      if (result.shape[d] != 1 && result.strides[d] != expected)
+        result.contiguous = false;
+      expected *= result.shape[d];
+    }
+    // A buffer that an offer gave is the offerer's, never freed here.
+    result.owned = ownsResults;
+    for (const AttnResultSlot &slot : slots)
+      if (slot.taken && slot.data == result.allocated)
+        result.owned = false;
+    results.push_back(std::move(result));
   }
   if (std::string gpuError = takeGpuError(); !gpuError.empty()) {
     error = gpuError;
     // The host code still returned its results: free the ones we own.
-    if (ownsResults) {
-      std::set<void *> freed;
-      size_t at = 0;
-      for (int rank : resultRanks) {
-        void *allocated = reinterpret_cast<void *>(resultStorage[at]);
-        if (freed.insert(allocated).second)
-          std::free(allocated);
-        at += 3 + 2 * rank;
-      }
+    std::set<void *> freed;
+    for (const ReturnedResult &result : results)
+      if (result.owned && freed.insert(result.allocated).second)
+        std::free(result.allocated);
+    return false;
+  }
+  return true;
+}
+
+/// Copies `result` into `out`'s dense memory of the same shape.
+static void copyResult(const ReturnedResult &result, uint8_t *out) {
+  size_t elementSize = runtime::dtypeSize(result.dtype);
+  int64_t count = 1;
+  for (int64_t size : result.shape)
+    count *= size;
+  if (result.contiguous) {
+    std::memmove(out, result.data, count * elementSize);
+    return;
+  }
+  int rank = static_cast<int>(result.shape.size());
+  for (int64_t linear = 0; linear < count; ++linear) {
+    int64_t rest = linear, offsetElems = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      offsetElems += (rest % result.shape[d]) * result.strides[d];
+      rest /= result.shape[d];
     }
+    std::memcpy(out + linear * elementSize,
+                result.data + offsetElems * elementSize, elementSize);
+  }
+}
+
+/// Bytes of a dense array of `result`'s shape.
+static int64_t denseBytes(const ReturnedResult &result) {
+  int64_t count = 1;
+  for (int64_t size : result.shape)
+    count *= size;
+  return count * static_cast<int64_t>(runtime::dtypeSize(result.dtype));
+}
+
+bool CompiledModuleImpl::run(const std::string &name,
+                             const std::vector<HostArray> &inputs,
+                             std::vector<HostArray> &outputs,
+                             std::string &error) {
+  // Buffers that earlier results of this entry released are offered again.
+  std::vector<int64_t> sizes;
+  {
+    std::lock_guard<std::mutex> lock(resultMutex);
+    sizes = lastResultBytes[name];
+  }
+  std::vector<AttnResultSlot> slots(sizes.size(),
+                                    AttnResultSlot{nullptr, 0, 0});
+  for (size_t r = 0; r < sizes.size(); ++r)
+    if (void *buffer = resultPool->take(sizes[r]))
+      slots[r] = {buffer, sizes[r], 0};
+  std::vector<ReturnedResult> results;
+  bool ok = call(name, inputs, slots, results, error);
+  // Offered buffers that no result took go back.
+  for (const AttnResultSlot &slot : slots)
+    if (slot.data && !slot.taken)
+      resultPool->give(slot.data, slot.bytes);
+  if (!ok) {
+    for (const AttnResultSlot &slot : slots)
+      if (slot.data && slot.taken)
+        resultPool->give(slot.data, slot.bytes);
     return false;
   }
 
   outputs.clear();
+  sizes.assign(results.size(), -1);
   std::set<void *> adopted;
-  size_t at = 0;
-  for (size_t r = 0; r < resultRanks.size(); ++r) {
-    int rank = resultRanks[r];
-    auto *allocated = reinterpret_cast<uint8_t *>(resultStorage[at]);
-    auto *aligned = reinterpret_cast<uint8_t *>(resultStorage[at + 1]);
-    int64_t offset = resultStorage[at + 2];
-    std::vector<int64_t> shape(resultStorage.begin() + at + 3,
-                               resultStorage.begin() + at + 3 + rank);
-    std::vector<int64_t> strides(resultStorage.begin() + at + 3 + rank,
-                                 resultStorage.begin() + at + 3 + 2 * rank);
-    at += 3 + 2 * rank;
+  for (size_t r = 0; r < results.size(); ++r) {
+    const ReturnedResult &result = results[r];
     HostArray out;
-    out.dtype = resultTypes[r];
-    out.shape = shape;
-    size_t elementSize = runtime::dtypeSize(out.dtype);
-    uint8_t *base = aligned + offset * elementSize;
-    bool contiguous = true;
-    int64_t expected = 1;
-    for (int d = rank - 1; d >= 0; --d) {
-      if (shape[d] != 1 && strides[d] != expected)
-        contiguous = false;
-      expected *= shape[d];
-    }
-    bool owned = ownsResults && !adopted.count(allocated);
-    if (contiguous && owned) {
-      adopted.insert(allocated);
-      out.storage = std::shared_ptr<uint8_t>(allocated,
-                                             [](uint8_t *p) { std::free(p); });
-      out.data = base;
+    out.dtype = result.dtype;
+    out.shape = result.shape;
+    bool fromSlot =
+        r < slots.size() && slots[r].taken && slots[r].data == result.allocated;
+    bool mine = (result.owned || fromSlot) && result.offset == 0;
+    if (result.contiguous && mine && !adopted.count(result.allocated)) {
+      // The buffer returns to the pool when the last array over it goes.
+      adopted.insert(result.allocated);
+      int64_t bytes = fromSlot ? slots[r].bytes : denseBytes(result);
+      out.storage = resultPool->adopt(result.allocated, bytes);
+      out.data = result.data;
+      sizes[r] = bytes;
     } else {
-      if (!out.allocate(out.dtype, shape)) {
+      if (!out.allocate(out.dtype, out.shape)) {
         error = "out of memory copying result " + std::to_string(r);
         return false;
       }
-      int64_t count = out.numElements();
-      for (int64_t linear = 0; linear < count; ++linear) {
-        int64_t rest = linear, offsetElems = 0;
-        for (int d = rank - 1; d >= 0; --d) {
-          offsetElems += (rest % shape[d]) * strides[d];
-          rest /= shape[d];
-        }
-        std::memcpy(out.data + linear * elementSize,
-                    base + offsetElems * elementSize, elementSize);
-      }
+      copyResult(result, out.data);
     }
     outputs.push_back(std::move(out));
   }
+  // Owned buffers that no array took (a view, a result returned twice).
+  for (size_t r = 0; r < results.size(); ++r) {
+    const ReturnedResult &result = results[r];
+    bool fromSlot =
+        r < slots.size() && slots[r].taken && slots[r].data == result.allocated;
+    if ((result.owned || fromSlot) && adopted.insert(result.allocated).second)
+      std::free(result.allocated);
+  }
+  std::lock_guard<std::mutex> lock(resultMutex);
+  lastResultBytes[name] = sizes;
+  return true;
+}
+
+bool CompiledModuleImpl::runInto(const std::string &name,
+                                 const std::vector<HostArray> &inputs,
+                                 const std::vector<HostArray> &outputs,
+                                 std::string &error) {
+  const EntrySignature *sig = signature(name);
+  if (!sig) {
+    error = "no entry '" + name + "'";
+    return false;
+  }
+  if (sig->known) {
+    if (outputs.size() != sig->results.size()) {
+      error =
+          "@" + name + " returns " + std::to_string(sig->results.size()) +
+          (sig->results.size() == 1 ? " result" : " results") + " but " +
+          std::to_string(outputs.size()) +
+          (outputs.size() == 1 ? " output array was" : " output arrays were") +
+          " given";
+      return false;
+    }
+    for (size_t r = 0; r < outputs.size(); ++r) {
+      const TensorSpec &spec = sig->results[r];
+      const HostArray &out = outputs[r];
+      bool shapeFits = out.shape.size() == spec.shape.size();
+      for (size_t d = 0; shapeFits && d < spec.shape.size(); ++d)
+        shapeFits = spec.shape[d] < 0 || spec.shape[d] == out.shape[d];
+      if (out.dtype != spec.dtype || !shapeFits) {
+        error = "output " + std::to_string(r) + " is " +
+                runtime::dtypeName(out.dtype) + " " + out.shapeString() +
+                " but @" + name + " returns " + spec.typeString;
+        return false;
+      }
+    }
+  }
+  for (size_t r = 0; r < outputs.size(); ++r)
+    if (!outputs[r].data && outputs[r].numElements() > 0) {
+      error = "output " + std::to_string(r) + " has no memory";
+      return false;
+    }
+  std::vector<AttnResultSlot> slots;
+  for (const HostArray &out : outputs)
+    slots.push_back({out.data, static_cast<int64_t>(out.numBytes()), 0});
+  std::vector<ReturnedResult> results;
+  if (!call(name, inputs, slots, results, error))
+    return false;
+  auto release = [&] {
+    std::set<void *> freed;
+    for (const ReturnedResult &result : results)
+      if (result.owned && freed.insert(result.allocated).second)
+        std::free(result.allocated);
+  };
+  if (results.size() != outputs.size()) {
+    release();
+    error = "@" + name + " returned " + std::to_string(results.size()) +
+            " results but " + std::to_string(outputs.size()) +
+            " output arrays were given";
+    return false;
+  }
+  for (size_t r = 0; r < results.size(); ++r) {
+    const ReturnedResult &result = results[r];
+    const HostArray &out = outputs[r];
+    if (result.shape != out.shape || result.dtype != out.dtype) {
+      HostArray got;
+      got.dtype = result.dtype;
+      got.shape = result.shape;
+      release();
+      error = "result " + std::to_string(r) + " of @" + name + " is " +
+              runtime::dtypeName(got.dtype) + " " + got.shapeString() +
+              " but output " + std::to_string(r) + " is " +
+              runtime::dtypeName(out.dtype) + " " + out.shapeString();
+      return false;
+    }
+    // Computed in place: nothing to copy.
+    if (result.data != out.data)
+      copyResult(result, out.data);
+  }
+  release();
   return true;
 }
 

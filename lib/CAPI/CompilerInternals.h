@@ -12,6 +12,8 @@
 
 #include "attn/CAPI/Compiler.h"
 #include "attn/Pipelines/Pipelines.h"
+#include "attn/Runtime/CpuRuntime.h"
+#include "attn/Runtime/ResultPool.h"
 #include "attn/Strategies/Strategy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,6 +27,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -124,6 +127,19 @@ DimSource dimSource(Value tensor, int dim, func::FuncOp entry);
 /// descriptors in the result struct.
 std::optional<std::vector<int>> descriptorRanks(Type type);
 
+/// One result of a call, as the compiled code returned its descriptor.
+struct ReturnedResult {
+  uint8_t *allocated = nullptr; ///< What free() would take.
+  uint8_t *data = nullptr;      ///< Its first element.
+  int64_t offset = 0;           ///< Elements from the aligned pointer.
+  std::vector<int64_t> shape, strides;
+  DType dtype = DType::F32;
+  bool contiguous = true; ///< Dense row-major.
+  /// A fresh allocation of the compiled code, for the caller to free (not
+  /// an offered buffer, not an argument or a global).
+  bool owned = false;
+};
+
 class CompiledModuleImpl final : public CompiledModule {
 public:
   std::vector<std::string> entryNames() const override { return names; }
@@ -138,6 +154,9 @@ public:
                    std::string &error) const override;
   bool run(const std::string &name, const std::vector<HostArray> &inputs,
            std::vector<HostArray> &outputs, std::string &error) override;
+  bool runInto(const std::string &name, const std::vector<HostArray> &inputs,
+               const std::vector<HostArray> &outputs,
+               std::string &error) override;
   double usefulFlops(const std::string &name,
                      const std::vector<HostArray> &inputs) const override;
   std::string loweredIR() const override { return lowered; }
@@ -161,6 +180,12 @@ public:
 
 private:
   void recordEntries(ModuleOp module);
+  /// Calls `name` with `slots` offered for its results (resized to the
+  /// number of results; `taken` says which the code used) and decodes what
+  /// it returned. On a failure after the call, frees the owned results.
+  bool call(const std::string &name, const std::vector<HostArray> &inputs,
+            std::vector<AttnResultSlot> &slots,
+            std::vector<ReturnedResult> &results, std::string &error);
   /// With options.distribute: the shapes of the distributed entry's
   /// sharded arguments become a rank's shard (EntrySignature::sharded).
   void shardEntry(ModuleOp module, const CompileOptions &options);
@@ -175,6 +200,13 @@ private:
   std::string ompError;
   bool attnOps = false;
   bool ownsResults = false;
+  /// Released result buffers, offered again to later calls (run()).
+  std::shared_ptr<runtime::ResultPool> resultPool =
+      std::make_shared<runtime::ResultPool>();
+  /// Per entry: the bytes of each result of its last run(), the size of
+  /// buffer to offer it next time.
+  std::map<std::string, std::vector<int64_t>> lastResultBytes;
+  std::mutex resultMutex; ///< Guards lastResultBytes.
 };
 
 } // namespace attn::api::detail

@@ -149,6 +149,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   // The clones that deallocation adds (a returned argument) become copies.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Results go into buffers the caller offers, where it offers them.
+  pm.addPass(createAttnResultBuffers());
 
   buildCpuLoweringToLLVM(pm);
   // Deallocation above returns owned (cloned where needed) buffers only.

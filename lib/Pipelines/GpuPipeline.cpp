@@ -83,6 +83,8 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   // Kernels leave the host functions, which are then deallocated.
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createAttnDeallocateHostBuffers());
+  // Host results go into buffers the caller offers, where it offers them.
+  pm.addPass(createAttnResultBuffers());
 
   // The rest is the API's: kernels to its binary, host code to the LLVM
   // dialect calling the runtime's layer for it.

@@ -615,7 +615,7 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
               bias=None, score_mod=None, mask_mod=None, sink_logits=None,
               return_lse=False, return_entropy=False, strategy=None,
               target="cpu", threads=0, dynamic=None, k_scale=None,
-              v_scale=None):
+              v_scale=None, out=None):
     """attn.attention on numpy arrays; returns [B, Hq, Lq, Dv] in q's dtype,
     or with return_lse / return_entropy the tuple (out, lse, entropy) of
     those asked for.
@@ -650,6 +650,10 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
     [B, Hkv, Lk] (element = scale * int), or uint8 holding float8_e4m3fn
     bits with float32 scales [Hkv]; dequantized as they are read, math in
     float32.
+    out: arrays to write the results into instead of new ones (one array,
+    or a tuple with one per result), C-contiguous and writable, of the
+    results' dtypes and shapes; they are returned. A loop that passes the
+    same arrays each call allocates nothing for its results.
     """
     text, arrays = _attention_plan(
         q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
@@ -658,7 +662,7 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
         sink_logits=sink_logits, return_lse=return_lse,
         return_entropy=return_entropy, strategy=strategy, dynamic=dynamic,
         k_scale=k_scale, v_scale=v_scale)
-    return _run(text, arrays, target, threads)
+    return _run(text, arrays, target, threads, out)
 
 
 def attention_backward(q, k, v, out, grad_out, lse, *, scale=None,
@@ -759,7 +763,7 @@ def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
 
 def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
                  scale=None, score_mod=None, mask_mod=None, strategy=None,
-                 target="cpu", threads=0, dynamic=None):
+                 target="cpu", threads=0, dynamic=None, out=None):
     """attn.neighborhood (NATTEN semantics) on numpy arrays.
 
     q [B, Hq, *spatial, D], k and v [B, Hkv, *spatial, D or Dv], with 1, 2
@@ -771,11 +775,12 @@ def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
     relative positional bias on a 2-D neighborhood is
     score_mod=lambda s, b, h, qx, qy, kx, ky:
         s + rpb[h, kx - qx + kernel - 1, ky - qy + kernel - 1].
+    out: an array to write the result into, as in attention().
     """
     text, arrays = _neighborhood_plan(q, k, v, kernel, dilation, causal,
                                       stride, scale, score_mod, mask_mod,
                                       strategy, dynamic)
-    return _run(text, arrays, target, threads)
+    return _run(text, arrays, target, threads, out)
 
 
 # --- shared ---------------------------------------------------------------
@@ -986,7 +991,7 @@ def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
 def paged_attention(q, k_cache, v_cache, page_table, key_lengths, *,
                     scale=None, causal=False, window=None, softcap=None,
                     strategy=None, target="cpu", threads=0, dynamic=None,
-                    k_scale=None, v_scale=None):
+                    k_scale=None, v_scale=None, out=None):
     """attn.paged_attention: attention of each request over its keys in a
     paged KV cache (serving: decode, Lq = 1, and chunked prefill, Lq > 1).
     Returns [B, Hq, Lq, Dv] in q's dtype.
@@ -1002,13 +1007,14 @@ def paged_attention(q, k_cache, v_cache, page_table, key_lengths, *,
     [pages, Hkv, page_size] (one per cached key), or uint8 float8_e4m3fn
     bits with [Hkv]. dynamic: True or any of "B", "Lq", "pages", "T" (a
     serving loop whose tables grow compiles once). Out-of-range lengths and
-    page indices are ValueErrors.
+    page indices are ValueErrors. out: as in attention(); a serving loop
+    that passes its output array each step allocates nothing for it.
     """
     text, arrays = _paged_plan(
         q, k_cache, v_cache, page_table, key_lengths, scale=scale,
         causal=causal, window=window, softcap=softcap, strategy=strategy,
         dynamic=dynamic, k_scale=k_scale, v_scale=v_scale)
-    return _run(text, arrays, target, threads)
+    return _run(text, arrays, target, threads, out)
 
 
 def _plan(q, k, v, kwargs):
@@ -1017,10 +1023,10 @@ def _plan(q, k, v, kwargs):
     return _attention_plan(q, k, v, **kwargs)
 
 
-def _run(text, arrays, target, threads):
+def _run(text, arrays, target, threads, out=None):
     check_target(target)
     module = _cache.get(text, target, check_threads(threads))
-    return module.main(*arrays)
+    return module.main(*arrays, out=out)
 
 
 def ir(q, k, v, **kwargs):

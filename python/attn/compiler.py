@@ -293,9 +293,49 @@ class Entry:
             prepared.append(np.require(array, requirements=("C", "A")))
         return prepared
 
-    def __call__(self, *arrays):
-        """Runs the entry: one result -> an array, several -> a tuple."""
-        results = self._module._native.run(self.name, self._prepare(arrays))
+    def _prepare_out(self, out):
+        """The output arrays of `out` (one array, or one per result)."""
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        sig = self.signature
+        if sig["known"] and len(outs) != len(sig["results"]):
+            raise ValueError(f"@{self.name} returns {len(sig['results'])} "
+                             f"results, got {len(outs)} output arrays")
+        for i, array in enumerate(outs):
+            if not isinstance(array, np.ndarray):
+                raise TypeError(f"output {i} is a {type(array).__name__}, "
+                                f"not a numpy array")
+            if not array.flags.c_contiguous or not array.flags.writeable:
+                raise ValueError(f"output {i} must be a C-contiguous, "
+                                 f"writable array")
+            if not sig["known"]:
+                continue
+            spec = sig["results"][i]
+            want = np.dtype(spec["dtype"]) if spec["dtype"] else None
+            if want is None or array.dtype != want:
+                raise ValueError(f"output {i} has dtype {array.dtype} but "
+                                 f"@{self.name} returns {spec['type']}")
+            if array.ndim != len(spec["shape"]) or any(
+                    w >= 0 and w != g
+                    for w, g in zip(spec["shape"], array.shape)):
+                raise ValueError(f"output {i} has shape {array.shape} but "
+                                 f"@{self.name} returns {spec['type']}")
+        return outs
+
+    def __call__(self, *arrays, out=None):
+        """Runs the entry: one result -> an array, several -> a tuple.
+
+        With `out` (an array, or a tuple of one array per result, of the
+        results' dtypes and shapes, C-contiguous and writable), the results
+        are written into those arrays, which are returned: a caller that
+        passes the same arrays call after call allocates nothing for the
+        results. Without it, each call returns new arrays, whose buffers
+        the module reuses once they are released."""
+        inputs = self._prepare(arrays)
+        if out is not None:
+            outs = self._prepare_out(out)
+            self._module._native.run_into(self.name, inputs, outs)
+            return out if isinstance(out, np.ndarray) else tuple(outs)
+        results = self._module._native.run(self.name, inputs)
         if len(results) == 1:
             return results[0]
         return tuple(results) if results else None

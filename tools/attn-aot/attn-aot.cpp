@@ -132,7 +132,8 @@ static std::string dispatcher(const std::vector<EntrySignature> &entries,
         "#include \"attn/Runtime/EntryCheck.h\"\n";
   if (!gpuLayer.empty())
     os << "#include \"attn/Runtime/" << gpuLayer << "Runtime.h\"\n";
-  os << "#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n"
+  os << "#include <algorithm>\n#include <cstdio>\n#include <cstdlib>\n"
+        "#include <cstring>\n"
         "#include <string>\n#include <vector>\n\n"
         "using attn::runtime::ArrayArg;\nusing attn::runtime::ArraySpec;\n"
         "using attn::runtime::SizeRuleSpec;\n\n";
@@ -243,12 +244,19 @@ void attn_aot_free(void *base) { std::free(base); }
     os << "void attn_aot_gpu_timing(int) {}\n"
           "double attn_aot_gpu_kernel_ms(void) { return -1; }\n";
   os << R"CODE(
-int attn_aot_call(const char *name, const attn_aot_array *inputs,
-                  int numInputs, attn_aot_array *outputs, int numOutputs,
-                  char *error, size_t errorSize) {
+} // extern "C"
+
+namespace {
+/// Finds, checks and calls entry `name` with `slots` (null, or one per
+/// result) offered for its results; `result` gets the returned memref
+/// descriptors. Returns 0, or non-zero with one line in `error`.
+int callEntry(const char *name, const attn_aot_array *inputs, int numInputs,
+              int numOutputs, bool outputsGiven, AttnResultSlot *slots,
+              const Entry *&entry, std::vector<int64_t> &result, char *error,
+              size_t errorSize) {
   if (!name)
     return report(error, errorSize, "the entry name is a null pointer");
-  const Entry *entry = nullptr;
+  entry = nullptr;
   std::string known;
   for (const Entry &e : entries) {
     if (std::strcmp(e.name, name) == 0)
@@ -266,7 +274,7 @@ int attn_aot_call(const char *name, const attn_aot_array *inputs,
     return report(error, errorSize,
                   returns + " but num_outputs is " +
                       std::to_string(numOutputs));
-  if (numOutputs > 0 && !outputs)
+  if (numOutputs > 0 && !outputsGiven)
     return report(error, errorSize,
                   returns + " but outputs is a null pointer");
   // Counts and null pointers are checked before anything is read.
@@ -307,22 +315,25 @@ int attn_aot_call(const char *name, const attn_aot_array *inputs,
   size_t resultFields = 0;
   for (int r = 0; r < entry->numResults; ++r)
     resultFields += 3 + 2 * entry->results[r].rank;
-  std::vector<int64_t> result(resultFields + 1, 0);
+  result.assign(resultFields + 1, 0);
   Invocation call{entry, result.data(), args.data()};
   char message[256] = {0};
-  if (attnCallGuarded(invoke, &call, message, sizeof message) != 0)
+  attnOfferResultBuffers(slots, slots ? entry->numResults : 0);
+  int failed = attnCallGuarded(invoke, &call, message, sizeof message);
+  attnOfferResultBuffers(nullptr, 0);
+  if (failed)
     return report(error, errorSize, message);
 )CODE";
   if (!gpuLayer.empty())
-    os << "  if (const char *gpuError = attn" << gpuLayer
-       << "TakeError()) {\n"
+    os << "  if (const char *gpuError = attn" << gpuLayer << "TakeError()) {\n"
        << R"CODE(
-    // The host code still returned its results: free them.
+    // The host code still returned its results: free those it allocated.
     size_t at = 0;
     void *freed = nullptr;
     for (int r = 0; r < entry->numResults; ++r) {
       void *allocated = reinterpret_cast<void *>(result[at]);
-      if (allocated != freed)
+      bool offered = slots && slots[r].taken && slots[r].data == allocated;
+      if (allocated != freed && !offered)
         std::free(allocated);
       freed = allocated;
       at += 3 + 2 * entry->results[r].rank;
@@ -330,22 +341,124 @@ int attn_aot_call(const char *name, const attn_aot_array *inputs,
     return report(error, errorSize, std::string(GPU_LAYER ": ") + gpuError);
   }
 )CODE";
-  os << R"CODE(  size_t at = 0;
+  os << R"CODE(  return 0;
+}
+
+const int elementSizes[] = {4, 2, 2, 8, 1, 1, 4, 8, 1};
+} // namespace
+
+extern "C" {
+int attn_aot_call(const char *name, const attn_aot_array *inputs,
+                  int numInputs, attn_aot_array *outputs, int numOutputs,
+                  char *error, size_t errorSize) {
+  const Entry *entry = nullptr;
+  std::vector<int64_t> result;
+  if (int status = callEntry(name, inputs, numInputs, numOutputs,
+                             outputs != nullptr, nullptr, entry, result,
+                             error, errorSize))
+    return status;
+  size_t at = 0;
   for (int r = 0; r < entry->numResults; ++r) {
     const ArraySpec &spec = entry->results[r];
     attn_aot_array &out = outputs[r];
     char *allocated = reinterpret_cast<char *>(result[at]);
     char *aligned = reinterpret_cast<char *>(result[at + 1]);
     int64_t offset = result[at + 2];
-    static const int sizes[] = {4, 2, 2, 8, 1, 1, 4, 8};
     out.dtype = spec.dtype;
     out.rank = spec.rank;
     for (int d = 0; d < spec.rank; ++d)
       out.shape[d] = result[at + 3 + d];
     out.base = allocated;
-    out.data = aligned + offset * sizes[spec.dtype];
+    out.data = aligned + offset * elementSizes[spec.dtype];
     at += 3 + 2 * spec.rank;
   }
+  return 0;
+}
+
+int attn_aot_call_into(const char *name, const attn_aot_array *inputs,
+                       int numInputs, const attn_aot_array *outputs,
+                       int numOutputs, char *error, size_t errorSize) {
+  // The outputs are checked against the entry before anything runs.
+  const Entry *entry = nullptr;
+  for (const Entry &e : entries)
+    if (name && std::strcmp(e.name, name) == 0)
+      entry = &e;
+  std::vector<AttnResultSlot> slots;
+  if (entry && outputs && numOutputs == entry->numResults) {
+    for (int r = 0; r < numOutputs; ++r) {
+      const ArraySpec &spec = entry->results[r];
+      const attn_aot_array &out = outputs[r];
+      std::string which = "output " + std::to_string(r);
+      bool fits = out.dtype == spec.dtype && out.rank == spec.rank;
+      int64_t count = 1;
+      for (int d = 0; fits && d < spec.rank; ++d) {
+        fits = out.shape[d] >= 0 &&
+               (spec.shape[d] < 0 || spec.shape[d] == out.shape[d]);
+        count *= out.shape[d];
+      }
+      if (!fits)
+        return report(error, errorSize,
+                      which + " does not match @" + std::string(name) +
+                          "'s result " + spec.type);
+      if (!out.data && count > 0)
+        return report(error, errorSize, which + "'s data is a null pointer");
+      slots.push_back({out.data, count * elementSizes[spec.dtype], 0});
+    }
+  }
+  std::vector<int64_t> result;
+  if (int status = callEntry(name, inputs, numInputs, numOutputs,
+                             outputs != nullptr,
+                             slots.empty() ? nullptr : slots.data(), entry,
+                             result, error, errorSize))
+    return status;
+  // Results the code did not compute in place are copied, element by
+  // element in row-major order, and their buffers freed.
+  std::string mismatch;
+  size_t at = 0;
+  std::vector<void *> release;
+  for (int r = 0; r < entry->numResults; ++r) {
+    const ArraySpec &spec = entry->results[r];
+    const attn_aot_array &out = outputs[r];
+    char *allocated = reinterpret_cast<char *>(result[at]);
+    char *data = reinterpret_cast<char *>(result[at + 1]) +
+                 result[at + 2] * elementSizes[spec.dtype];
+    const int64_t *sizes = &result[at + 3];
+    const int64_t *strides = &result[at + 3 + spec.rank];
+    at += 3 + 2 * spec.rank;
+    bool offered = false;
+    for (const AttnResultSlot &slot : slots)
+      offered = offered || (slot.taken && slot.data == allocated);
+    if (!offered)
+      release.push_back(allocated);
+    int64_t count = 1;
+    for (int d = 0; d < spec.rank; ++d) {
+      if (sizes[d] != out.shape[d] && mismatch.empty())
+        mismatch = "result " + std::to_string(r) + " of @" +
+                   std::string(name) + " has size " +
+                   std::to_string(sizes[d]) + " in dimension " +
+                   std::to_string(d) + " but output " + std::to_string(r) +
+                   " has " + std::to_string(out.shape[d]);
+      count *= sizes[d];
+    }
+    if (!mismatch.empty() || data == out.data)
+      continue;
+    size_t bytes = elementSizes[spec.dtype];
+    for (int64_t linear = 0; linear < count; ++linear) {
+      int64_t rest = linear, offset = 0;
+      for (int d = spec.rank - 1; d >= 0; --d) {
+        offset += (rest % sizes[d]) * strides[d];
+        rest /= sizes[d];
+      }
+      std::memcpy(static_cast<char *>(out.data) + linear * bytes,
+                  data + offset * bytes, bytes);
+    }
+  }
+  std::sort(release.begin(), release.end());
+  release.erase(std::unique(release.begin(), release.end()), release.end());
+  for (void *buffer : release)
+    std::free(buffer);
+  if (!mismatch.empty())
+    return report(error, errorSize, mismatch);
   return 0;
 }
 } // extern "C"

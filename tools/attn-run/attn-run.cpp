@@ -1,12 +1,15 @@
 //===- attn-run.cpp - Run an MLIR function on .npy inputs -----------------===//
 //
 // attn-run FILE --entry NAME --inputs a.npy,b.npy [--output out.npy]
-//         [--target cpu|cuda|vulkan] [--check] [--bench N] [--threads N]
+//         [--target cpu|cuda|vulkan] [--check] [--bench N]
+//         [--bench-results caller|returned] [--threads N]
 //
 // Compiles FILE (attn IR goes through attn-cpu-pipeline; LLVM-dialect IR runs
 // as is), calls one function on NumPy arrays, and writes its result. --check
 // also runs the `reference` strategy and compares; --bench N times N calls
-// after a warm-up and prints `median_ms=<float> gflops=<float> runs=<N>`.
+// after a warm-up and prints `median_ms=<float> gflops=<float> runs=<N>`;
+// the timed runs write into the warm-up's result arrays, as a server reuses
+// its output buffers (--bench-results=returned: each returns new arrays).
 // Every error is one line on stderr and a non-zero exit.
 //
 //===----------------------------------------------------------------------===//
@@ -72,6 +75,14 @@ static cl::opt<unsigned> bench("bench",
                                cl::desc("Time N calls after a warm-up"),
                                cl::init(0),
                                cl::cat(mlir::attn::getAttnOptionCategory()));
+static cl::opt<std::string> benchResults(
+    "bench-results",
+    cl::desc("Where --bench runs put their results: 'caller' (default) "
+             "writes them into output arrays allocated once, as a server "
+             "does; 'returned' has each run return new arrays (the "
+             "previous run's are released first, and the runtime reuses "
+             "their buffers)"),
+    cl::init("caller"), cl::cat(mlir::attn::getAttnOptionCategory()));
 // `--threads N` is parsed by hand: libMLIR already registers an option named
 // "threads" with llvm::cl.
 static int threads = 0;
@@ -214,12 +225,22 @@ int main(int argc, char **argv) {
       return fail(flag + " is the tolerance of --check, which is not given");
   }
 
+  if (benchResults.getNumOccurrences()) {
+    if (benchResults != "caller" && benchResults != "returned")
+      return fail("--bench-results must be caller or returned, got '" +
+                  benchResults + "'");
+    if (!bench)
+      return fail("--bench-results says where --bench runs put their "
+                  "results, and --bench is not given");
+  }
+
   std::string source;
 
   if (distribute.getNumOccurrences()) {
 #ifdef ATTN_HAVE_MPI
     for (const cl::Option *flag : std::initializer_list<const cl::Option *>{
-             &check, &absTolerance, &relTolerance, &gpuChip, &tensorCores})
+             &check, &absTolerance, &relTolerance, &gpuChip, &tensorCores,
+             &benchResults})
       if (flag->getNumOccurrences())
         return fail("--" + flag->ArgStr.str() +
                     " does not apply with --distribute");
@@ -277,6 +298,8 @@ int main(int argc, char **argv) {
   std::unique_ptr<attn::runtime::AotLibrary> library;
   std::unique_ptr<CompiledModule> module;
   std::function<bool(std::vector<HostArray> &, std::string &)> runOnce;
+  // Runs the entry with its results written into the given arrays.
+  std::function<bool(const std::vector<HostArray> &, std::string &)> runInto;
   if (llvm::StringRef(inputFile).ends_with(".so")) {
     library = attn::runtime::AotLibrary::open(inputFile, error);
     if (!library)
@@ -311,6 +334,9 @@ int main(int argc, char **argv) {
     runOnce = [&](std::vector<HostArray> &outputs, std::string &err) {
       return library->call(entry, inputs, outputs, err);
     };
+    runInto = [&](const std::vector<HostArray> &outputs, std::string &err) {
+      return library->callInto(entry, inputs, outputs, err);
+    };
   } else {
     auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
     if (!buffer)
@@ -340,6 +366,9 @@ int main(int argc, char **argv) {
       return fail(error);
     runOnce = [&](std::vector<HostArray> &outputs, std::string &err) {
       return module->run(entry, inputs, outputs, err);
+    };
+    runInto = [&](const std::vector<HostArray> &outputs, std::string &err) {
+      return module->runInto(entry, inputs, outputs, err);
     };
   }
 
@@ -418,10 +447,14 @@ int main(int argc, char **argv) {
                                        times[times.size() / 2]);
     };
     std::vector<double> times, kernelTimes;
+    // The first run's results are the output arrays of the runs that
+    // write into the caller's memory.
+    bool intoCaller = benchResults == "caller";
     for (unsigned i = 0; i < bench; ++i) {
-      outputs.clear();
+      if (!intoCaller)
+        outputs.clear();
       auto start = std::chrono::steady_clock::now();
-      if (!runOnce(outputs, error))
+      if (!(intoCaller ? runInto(outputs, error) : runOnce(outputs, error)))
         return fail(error);
       auto stop = std::chrono::steady_clock::now();
       times.push_back(

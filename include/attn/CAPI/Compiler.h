@@ -122,10 +122,24 @@ public:
   virtual bool checkInputs(const std::string &name,
                            const std::vector<HostArray> &inputs,
                            std::string &error) const = 0;
-  /// Runs `name` on `inputs` and fills `outputs`. Inputs are not copied.
+  /// Runs `name` on `inputs` and fills `outputs` with new arrays. Inputs
+  /// are not copied. A result's buffer, once its arrays are gone, is kept
+  /// by the module and reused by a later call whose result has its size,
+  /// so a steady stream of calls touches no fresh memory.
   virtual bool run(const std::string &name,
                    const std::vector<HostArray> &inputs,
                    std::vector<HostArray> &outputs, std::string &error) = 0;
+  /// Runs `name` on `inputs` and writes its results into `outputs`, the
+  /// caller's arrays: one per result, of its dtype and shape, dense and
+  /// aligned to their element size. The compiled code computes a result
+  /// in the caller's memory where it can (attn-result-buffers) and the
+  /// result is copied there otherwise. Checks the outputs' dtypes and
+  /// static sizes before the call; on an error after it (a dynamic size
+  /// that differs), the outputs' contents are unspecified.
+  virtual bool runInto(const std::string &name,
+                       const std::vector<HostArray> &inputs,
+                       const std::vector<HostArray> &outputs,
+                       std::string &error) = 0;
   /// Useful FLOPs of one call: 2 (D + Dv) per allowed query-key pair and
   /// head, summed over the attn ops of the entry. Negative when unknown.
   virtual double usefulFlops(const std::string &name,

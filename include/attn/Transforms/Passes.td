@@ -253,6 +253,29 @@ def AttnMarkResultsOwned : Pass<"attn-mark-results-owned", "::mlir::ModuleOp"> {
   }];
 }
 
+def AttnResultBuffers : Pass<"attn-result-buffers", "::mlir::ModuleOp"> {
+  let summary = "Let the caller provide the buffers that entries return";
+  let description = [{
+    On bufferized code whose deallocation is done: each `memref.alloc` in
+    the body of a public function (its one block, not inside a loop or a
+    branch) that the function returns becomes a call of the runtime's
+    `attnAllocateResult(index, bytes, alignment)`, where `index` is the
+    result it becomes. When the caller of the entry offered a buffer for
+    that result (`attnOfferResultBuffers`, used by the C API, AOT libraries,
+    `attn-run --bench` and Python's `out=`) that is large enough and aligned,
+    the result is computed in it and nothing is allocated; otherwise the
+    runtime allocates it as before, so a result without a buffer behaves as
+    it did. The allocation must have an identity layout, an integer or float
+    element type, and no `memref.dealloc`; a buffer returned twice is
+    offered for its first result only. A public function that the module
+    also calls is cloned first (`<name>.attn_internal`, private) and the
+    calls take the clone, so only calls from outside see the offered
+    buffers.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def AttnExpandShapeToReinterpretCast
     : Pass<"attn-expand-shape-to-reinterpret-cast", "::mlir::ModuleOp"> {
   let summary = "memref.expand_shape of identity-layout memrefs to memref.reinterpret_cast";

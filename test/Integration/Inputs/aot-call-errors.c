@@ -3,7 +3,9 @@
    ways. Every call must come back with an error code and one line, and the
    host must live on to print "alive" at the end. With a second argument,
    the name of a library built from huge-scores.mlir, it also calls that
-   one, whose reference strategy cannot allocate its 4 TiB score matrix. */
+   one, whose reference strategy cannot allocate its 4 TiB score matrix.
+   It also calls attn_aot_call_into, with the caller's output arrays, right
+   (the result must equal attn_aot_call's, bit for bit) and wrong. */
 
 #include "attn/Runtime/AttnAOT.h"
 
@@ -15,7 +17,11 @@
 typedef int (*CallFn)(const char *, const attn_aot_array *, int,
                       attn_aot_array *, int, char *, size_t);
 
+typedef int (*CallIntoFn)(const char *, const attn_aot_array *, int,
+                          const attn_aot_array *, int, char *, size_t);
+
 static CallFn call;
+static CallIntoFn callInto;
 static void (*release)(void *);
 
 static attn_aot_array array(void *data, int64_t b, int64_t h, int64_t l,
@@ -43,6 +49,13 @@ static void report(const char *what, const char *entry,
       release(out[r].base);
 }
 
+static void reportInto(const char *what, const attn_aot_array *in,
+                       const attn_aot_array *out, int numOut) {
+  char error[512] = "(no message)";
+  int status = callInto("main", in, 3, out, numOut, error, sizeof error);
+  printf("into, %s: status %d: %s\n", what, status, status ? error : "ok");
+}
+
 static void *load(const char *path) {
   void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!library) {
@@ -50,6 +63,7 @@ static void *load(const char *path) {
     exit(2);
   }
   call = (CallFn)dlsym(library, "attn_aot_call");
+  callInto = (CallIntoFn)dlsym(library, "attn_aot_call_into");
   release = (void (*)(void *))dlsym(library, "attn_aot_free");
   return library;
 }
@@ -57,6 +71,12 @@ static void *load(const char *path) {
 int main(int argc, char **argv) {
   load(argv[1]);
   static float q[2 * 4 * 9 * 16], k[2 * 2 * 300 * 16], v[2 * 2 * 300 * 16];
+  for (int i = 0; i < 2 * 4 * 9 * 16; ++i)
+    q[i] = (float)((i * 37) % 23) / 23.0f - 0.5f;
+  for (int i = 0; i < 2 * 2 * 300 * 16; ++i) {
+    k[i] = (float)((i * 11) % 19) / 19.0f - 0.5f;
+    v[i] = (float)((i * 7) % 29) / 29.0f - 0.5f;
+  }
   attn_aot_array in[3] = {array(q, 2, 4, 9, 16), array(k, 2, 2, 17, 16),
                           array(v, 2, 2, 17, 16)};
   attn_aot_array out[1];
@@ -64,6 +84,35 @@ int main(int argc, char **argv) {
   printf("valid result: rank %d shape %lldx%lldx%lldx%lld\n", out[0].rank,
          (long long)out[0].shape[0], (long long)out[0].shape[1],
          (long long)out[0].shape[2], (long long)out[0].shape[3]);
+
+  /* The same call into the caller's array: equal bit for bit. */
+  static float o[2 * 4 * 9 * 16];
+  attn_aot_array into[1] = {array(o, 2, 4, 9, 16)};
+  reportInto("valid", in, into, 1);
+  char error[256];
+  if (call("main", in, 3, out, 1, error, sizeof error) == 0) {
+    printf("into equals call: %s\n",
+           memcmp(out[0].data, o, sizeof o) == 0 ? "yes" : "no");
+    release(out[0].base);
+  }
+  attn_aot_array wrong[1];
+  memcpy(wrong, into, sizeof wrong);
+  wrong[0].dtype = ATTN_AOT_F16;
+  reportInto("f16 output", in, wrong, 1);
+  memcpy(wrong, into, sizeof wrong);
+  wrong[0].rank = 3;
+  reportInto("rank 3 output", in, wrong, 1);
+  memcpy(wrong, into, sizeof wrong);
+  wrong[0].shape[1] = 2;
+  reportInto("static size", in, wrong, 1);
+  memcpy(wrong, into, sizeof wrong);
+  wrong[0].data = NULL;
+  reportInto("null data", in, wrong, 1);
+  memcpy(wrong, into, sizeof wrong);
+  wrong[0].shape[2] = 8;
+  reportInto("8 queries for 9", in, wrong, 1);
+  reportInto("null outputs", in, NULL, 1);
+  reportInto("two outputs", in, into, 2);
 
   attn_aot_array bad[3];
   memcpy(bad, in, sizeof bad);
@@ -122,6 +171,12 @@ int main(int argc, char **argv) {
                               array(data, 1, 1, n, 1)};
     report("4 TiB of scores", "main", huge, 3, out, 1);
     report("4 TiB of scores again", "main", huge, 3, out, 1);
+    /* The caller's output array survives the failure (it is not freed). */
+    float *o2 = calloc(n, sizeof(float));
+    attn_aot_array hugeOut[1] = {array(o2, 1, 1, n, 1)};
+    reportInto("4 TiB of scores", huge, hugeOut, 1);
+    o2[n - 1] = 1;
+    free(o2);
     free(data);
   }
   printf("alive\n");

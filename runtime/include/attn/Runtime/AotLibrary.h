@@ -66,12 +66,20 @@ public:
   /// `outputs`, owning the library's buffers.
   bool call(const std::string &entry, const std::vector<HostArray> &inputs,
             std::vector<HostArray> &outputs, std::string &error) const;
+  /// Runs `entry` on `inputs`, writing its results into `outputs`, the
+  /// caller's dense arrays of the results' dtypes and shapes
+  /// (attn_aot_call_into).
+  bool callInto(const std::string &entry, const std::vector<HostArray> &inputs,
+                const std::vector<HostArray> &outputs,
+                std::string &error) const;
 
 private:
   AotLibrary() = default;
   void *handle = nullptr;
   int (*callFn)(const char *, const void *, int, void *, int, char *,
                 size_t) = nullptr;
+  int (*callIntoFn)(const char *, const void *, int, const void *, int, char *,
+                    size_t) = nullptr;
   void (*freeFn)(void *) = nullptr;
   std::string description;
   std::string targetName;

@@ -4,7 +4,10 @@
  * library that needs only libc, libstdc++, libm, libomp (CPU code) and, for
  * GPU code, libcuda.so.1 loaded at run time. It exports these functions.
  * Arrays are dense, row-major; bfloat16 travels as uint16 bits. Results are
- * allocated by the library: free each result's `base` with attn_aot_free.
+ * either allocated by the library (attn_aot_call: free each result's `base`
+ * with attn_aot_free) or written into the caller's arrays
+ * (attn_aot_call_into: nothing is allocated for them, so a server that
+ * reuses its output arrays touches no fresh memory call after call).
  *
  * A library never ends its host process: every call that it cannot run
  * (null pointers, counts, types, ranks or sizes that do not match the
@@ -24,7 +27,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the functions or structs below change. */
-#define ATTN_AOT_ABI_VERSION 3
+#define ATTN_AOT_ABI_VERSION 4
 #define ATTN_AOT_MAX_RANK 8
 
 typedef enum {
@@ -82,6 +85,19 @@ const char *attn_aot_describe(void);
 int attn_aot_call(const char *entry, const attn_aot_array *inputs,
                   int num_inputs, attn_aot_array *outputs, int num_outputs,
                   char *error, size_t error_size);
+/* Runs `entry` like attn_aot_call, but writes its results into the
+   caller's arrays `outputs` (`num_outputs` of them, `base` ignored): each
+   of the result's dtype and rank, its sizes the result's static ones,
+   `data` the whole dense array aligned to its element size. The compiled
+   code computes a result directly in that memory where it can, and the
+   result is copied there otherwise. The outputs are checked before any
+   compiled code runs; a result whose size given at run time differs from
+   its output's is an error after the call, which leaves that output's
+   contents unspecified. Returns 0 on success, else non-zero with one line
+   in `error`. */
+int attn_aot_call_into(const char *entry, const attn_aot_array *inputs,
+                       int num_inputs, const attn_aot_array *outputs,
+                       int num_outputs, char *error, size_t error_size);
 /* Frees a result's `base`. */
 void attn_aot_free(void *base);
 /* Benchmarks of GPU code: with timing on, every kernel launch is bracketed

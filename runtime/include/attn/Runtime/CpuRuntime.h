@@ -41,6 +41,25 @@ void *_mlir_memref_to_llvm_alloc(size_t size);
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size);
 void _mlir_memref_to_llvm_free(void *pointer);
 
+/// A buffer that the caller of an entry offers for one of its results.
+struct AttnResultSlot {
+  void *data;    ///< Null: no buffer for this result.
+  int64_t bytes; ///< How large it is.
+  int32_t taken; ///< Set by attnAllocateResult when the result went there.
+};
+
+/// Offers `slots[i]` for result i of every entry this thread calls until
+/// the next offer; (null, 0) withdraws the offer. The slots must stay alive
+/// while offered. A buffer must be aligned to its element size.
+void attnOfferResultBuffers(AttnResultSlot *slots, int32_t count);
+
+/// What an entry's result allocation calls (attn-result-buffers): the
+/// buffer offered for result `index` when it holds `bytes` bytes and was not
+/// taken yet (it is then marked taken), otherwise fresh memory as
+/// _mlir_memref_to_llvm_aligned_alloc gives it. An offered buffer is never
+/// freed by compiled code or by attnCallGuarded.
+void *attnAllocateResult(int64_t index, int64_t bytes, int64_t alignment);
+
 /// Runs `body(context)`, compiled code, so that an allocation that fails on
 /// this thread outside OpenMP parallel regions returns here: the call's
 /// live allocations are freed, one line goes into `error` (at most
