@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 MAX_RANK = 8
 # attn_aot_dtype -> numpy dtype (bf16 travels as uint16 bits).
 DTYPES = {0: np.float32, 1: np.float16, 2: np.uint16, 3: np.float64,

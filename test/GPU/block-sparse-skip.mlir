@@ -1,6 +1,6 @@
 // block_sparse on the GPU skips the key tiles its mask allows no key of: the
-// host counts the allowed keys of each (block_q x block_k) tile (one linalg
-// reduction over the mask, MaskTiles.h), copies the counts to the device,
+// host counts the allowed keys of each (block_q x block_k) tile (one
+// parallel pass over the mask, a task per query block, MaskTiles.h), copies the counts to the device,
 // and each thread block visits a tile only when its count is not 0 (the
 // same counts the CPU kernel uses), and reads the mask per key only when the
 // count says the tile is not full. tiled reads the mask per key and visits
@@ -9,7 +9,7 @@
 // RUN: attn-opt %s --attn-set-target="target=gpu" --attn-apply-strategies --attn-convert-online-attention-to-gpu --attn-gpu-device-buffers | FileCheck %s
 
 // CHECK-LABEL: func.func @main(
-// CHECK: %[[COUNTS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x4x?x?xi32>)
+// CHECK: %[[COUNTS:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 4, %{{.*}}) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x4x?x?xi32>)
 // CHECK: %[[HOST:.*]] = bufferization.to_buffer %[[COUNTS]]
 // CHECK: %[[DEVICE:.*]] = gpu.alloc {{.*}} : memref<1x4x?x?xi32>
 // CHECK: gpu.memcpy %[[DEVICE]], %[[HOST]]

@@ -99,9 +99,12 @@ func.func @main(%x: tensor<1x2x6x5x8xbf16>, %q: tensor<1x2x10x8xf32>) -> (tensor
 // -----
 
 // An entry that returns its argument: deallocation clones it (the caller
-// owns results), and the clone is lowered to an allocation and a copy.
+// owns results), and the clone is lowered to an allocation and a copy; the
+// allocation is the result's (attn-result-buffers), so the copy goes into a
+// buffer the caller offers when it offers one.
 // CHECK-LABEL: llvm.func @identity(
-// CHECK:         llvm.call @_mlir_memref_to_llvm_alloc
+// CHECK:         llvm.call @attnAllocateResult
+// CHECK:         "llvm.intr.memcpy"
 // CHECK:         llvm.return
 func.func @identity(%a: tensor<4xf32>) -> tensor<4xf32> {
   return %a : tensor<4xf32>

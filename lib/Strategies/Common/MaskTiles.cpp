@@ -1,7 +1,7 @@
 //===- MaskTiles.cpp - A mask operand cut into query and key tiles --------===//
 //
-// See MaskTiles.h: the padded mask, and the allowed keys per tile as one
-// linalg reduction over it, or counted at compile time for a constant mask.
+// See MaskTiles.h: the padded mask, and the allowed keys per tile, counted by
+// one parallel pass over it, or at compile time for a constant mask.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,6 +9,7 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Matchers.h"
 
@@ -99,42 +100,74 @@ MaskTiles mlir::attn::buildMaskTiles(OpBuilder &b, Location loc, Value mask,
     tiles.counts = tensor::CastOp::create(b, loc, countsType, folded);
     return tiles;
   }
-  SmallVector<OpFoldResult> tiledSizes = {sizes[0], sizes[1], numBlocks,
-                                          b.getIndexAttr(blockQ), numTiles,
-                                          b.getIndexAttr(blockK)};
-  Value tiled = tensor::ExpandShapeOp::create(
-      b, loc,
-      RankedTensorType::get({paddedShape[0], paddedShape[1],
-                             ShapedType::kDynamic, blockQ,
-                             ShapedType::kDynamic, blockK},
-                            b.getI1Type()),
-      tiles.padded,
-      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}},
-      tiledSizes);
-  SmallVector<OpFoldResult> countSizes = {sizes[0], sizes[1], numBlocks,
-                                          numTiles};
-  Value counts0 =
-      linalg::FillOp::create(
-          b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, 0, 32)},
-          ValueRange{tensor::EmptyOp::create(b, loc, countSizes, b.getI32Type())})
-          .getResult(0);
-  auto par = utils::IteratorType::parallel,
-       red = utils::IteratorType::reduction;
-  MLIRContext *ctx = b.getContext();
-  AffineExpr d0, d1, d2, d3, d4, d5;
-  bindDims(ctx, d0, d1, d2, d3, d4, d5);
-  tiles.counts =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{counts0.getType()}, ValueRange{tiled},
-          ValueRange{counts0},
-          ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(6, ctx),
-                              AffineMap::get(6, 0, {d0, d1, d2, d4}, ctx)},
-          ArrayRef<utils::IteratorType>{par, par, par, red, par, red},
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value one = arith::ExtUIOp::create(nb, l, nb.getI32Type(), args[0]);
-            linalg::YieldOp::create(
-                nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], one)});
-          })
-          .getResult(0);
+  // Counted in one pass over the mask: a task per (Bm, Hm, query block)
+  // sums each row's keys tile by tile in a register and adds each sum to its
+  // tile's count, so the mask is read once, in order, and the block's counts
+  // stay in the cache. (A linalg reduction over the tiles, lowered to loops,
+  // loads and stores a count for every mask element.)
+  Type i32 = b.getI32Type();
+  Value zero = arith::ConstantIntOp::create(b, loc, 0, 32);
+  Value one = k.idx(1), start = k.idx(0);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{sizes[0], sizes[1], numBlocks},
+      ValueRange{tensor::EmptyOp::create(
+                     b, loc,
+                     SmallVector<OpFoldResult>{sizes[0], sizes[1], numBlocks,
+                                               numTiles},
+                     i32)
+                     .getResult()},
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  Value mb = forall.getInductionVar(0), mh = forall.getInductionVar(1),
+        block = forall.getInductionVar(2);
+  Value shared = forall.getRegionIterArgs()[0];
+  SmallVector<OpFoldResult> offsets = {mb, mh, block, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> rowSizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                        b.getIndexAttr(1), numTiles};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  auto rowType = RankedTensorType::get({1, 1, 1, ShapedType::kDynamic}, i32);
+  Value blockCounts = linalg::FillOp::create(
+                          b, loc, zero,
+                          tensor::ExtractSliceOp::create(b, loc, rowType,
+                                                         shared, offsets,
+                                                         rowSizes, strides)
+                              .getResult())
+                          .getResult(0);
+  // scf.for [0, hi) carrying `init`; `body(iv, carried)` gives the next.
+  auto carryLoop = [&](Value hi, Value init,
+                       function_ref<Value(Value, Value)> body) -> Value {
+    return scf::ForOp::create(
+               b, loc, start, hi, one, ValueRange{init},
+               [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
+                 OpBuilder::InsertionGuard inner(b);
+                 b.setInsertionPoint(nested.getInsertionBlock(),
+                                     nested.getInsertionPoint());
+                 scf::YieldOp::create(b, loc, body(iv, carried[0]));
+               })
+        .getResult(0);
+  };
+  Value firstRow = k.mul(block, k.idx(blockQ));
+  blockCounts = carryLoop(k.idx(blockQ), blockCounts, [&](Value r, Value acc) {
+    Value row = k.add(firstRow, r);
+    return carryLoop(numTiles, acc, [&](Value tile, Value counts) {
+      Value firstKey = k.mul(tile, k.idx(blockK));
+      Value sum = carryLoop(k.idx(blockK), zero, [&](Value j, Value partial) {
+        Value allowed = tensor::ExtractOp::create(
+            b, loc, tiles.padded, ValueRange{mb, mh, row, k.add(firstKey, j)});
+        return arith::AddIOp::create(
+            b, loc, partial, arith::ExtUIOp::create(b, loc, i32, allowed));
+      });
+      SmallVector<Value> at = {start, start, start, tile};
+      Value count = tensor::ExtractOp::create(b, loc, counts, at);
+      return tensor::InsertOp::create(
+                 b, loc, arith::AddIOp::create(b, loc, count, sum), counts, at)
+          .getResult();
+    });
+  });
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, blockCounts, shared, offsets,
+                                        rowSizes, strides);
+  tiles.counts = forall.getResult(0);
   return tiles;
 }
