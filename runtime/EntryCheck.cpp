@@ -8,6 +8,8 @@
 #include "attn/Runtime/EntryCheck.h"
 #include "attn/Runtime/Npy.h"
 
+#include <algorithm>
+
 namespace attn::runtime {
 
 namespace {
@@ -96,6 +98,41 @@ std::string checkEntryArguments(const char *entry, const ArraySpec *specs,
            " but input " + std::to_string(rule.secondArg) + " dimension " +
            std::to_string(rule.secondDim) + " is " + std::to_string(b) +
            ": " + rule.what;
+  }
+  return "";
+}
+
+std::string checkPagedValues(const PagedRuleSpec *rules, int numRules,
+                             const ArrayArg *args) {
+  for (int r = 0; r < numRules; ++r) {
+    const PagedRuleSpec &rule = rules[r];
+    const ArrayArg &table = args[rule.tableArg];
+    const ArrayArg &lengths = args[rule.lengthsArg];
+    int64_t batch = std::min(lengths.shape[0], table.shape[0]);
+    int64_t slots = table.shape[1];
+    int64_t pages = args[rule.cacheArg].shape[0];
+    int64_t capacity = slots * rule.pageSize;
+    auto *length = static_cast<const int32_t *>(lengths.data);
+    auto *entries = static_cast<const int32_t *>(table.data);
+    std::string of = " of " + std::string(rule.op) + "): ";
+    for (int64_t b = 0; b < batch; ++b) {
+      if (length[b] < 0 || length[b] > capacity)
+        return "input " + std::to_string(rule.lengthsArg) +
+               " ('key_lengths'" + of + "'key_lengths'[" + std::to_string(b) +
+               "] is " + std::to_string(length[b]) + ", outside [0, " +
+               std::to_string(capacity) + "] (the table's " +
+               std::to_string(slots) + " pages of " +
+               std::to_string(rule.pageSize) + " keys)";
+      int64_t used = (length[b] + rule.pageSize - 1) / rule.pageSize;
+      for (int64_t t = 0; t < used; ++t) {
+        int32_t page = entries[b * slots + t];
+        if (page < 0 || page >= pages)
+          return "input " + std::to_string(rule.tableArg) + " ('page_table'" +
+                 of + "'page_table'[" + std::to_string(b) + ", " +
+                 std::to_string(t) + "] is " + std::to_string(page) +
+                 ", not a page of the cache's " + std::to_string(pages);
+      }
+    }
   }
   return "";
 }

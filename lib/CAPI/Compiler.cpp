@@ -161,6 +161,30 @@ static std::vector<SizeRule> collectSizeRules(func::FuncOp func) {
   return rules;
 }
 
+/// The paged ops of `func` whose table, lengths and K cache are its
+/// arguments: the values checked on every call.
+static std::vector<PagedRule> collectPagedRules(func::FuncOp func) {
+  std::vector<PagedRule> rules;
+  auto argNumber = [&](Value tensor) -> int {
+    auto arg = dyn_cast<BlockArgument>(tensor);
+    if (!arg || arg.getOwner()->getParentOp() != func.getOperation())
+      return -1;
+    return static_cast<int>(arg.getArgNumber());
+  };
+  func.walk([&](PagedAttentionOp op) {
+    PagedRule rule;
+    rule.tableArg = argNumber(op.getPageTable());
+    rule.lengthsArg = argNumber(op.getKeyLengths());
+    rule.cacheArg = argNumber(op.getKCache());
+    rule.pageSize =
+        cast<RankedTensorType>(op.getKCache().getType()).getDimSize(2);
+    rule.op = op->getName().getStringRef().str();
+    if (rule.tableArg >= 0 && rule.lengthsArg >= 0 && rule.cacheArg >= 0)
+      rules.push_back(std::move(rule));
+  });
+  return rules;
+}
+
 void CompiledModuleImpl::recordEntries(ModuleOp module) {
   for (auto func : module.getOps<func::FuncOp>()) {
     if (func.isDeclaration() || func.isPrivate())
@@ -234,6 +258,7 @@ void CompiledModuleImpl::recordEntries(ModuleOp module) {
     };
     collect(func);
     sig.sizeRules = collectSizeRules(func);
+    sig.pagedRules = collectPagedRules(func);
     flopTerms[sig.name] = std::move(terms);
     signatures[sig.name] = std::move(sig);
   }
@@ -463,6 +488,15 @@ bool CompiledModuleImpl::checkInputs(const std::string &name,
       name.c_str(), specs.data(), static_cast<int>(specs.size()),
       rules.data(), static_cast<int>(rules.size()), args.data(),
       static_cast<int>(args.size()));
+  if (!error.empty())
+    return false;
+  std::vector<runtime::PagedRuleSpec> paged;
+  for (const PagedRule &rule : sig->pagedRules)
+    paged.push_back({rule.tableArg, rule.lengthsArg, rule.cacheArg,
+                     rule.pageSize, rule.op.c_str()});
+  error = runtime::checkPagedValues(paged.data(),
+                                    static_cast<int>(paged.size()),
+                                    args.data());
   return error.empty();
 }
 

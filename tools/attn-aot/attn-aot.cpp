@@ -136,6 +136,7 @@ static std::string dispatcher(const std::vector<EntrySignature> &entries,
         "#include <cstring>\n"
         "#include <string>\n#include <vector>\n\n"
         "using attn::runtime::ArrayArg;\nusing attn::runtime::ArraySpec;\n"
+        "using attn::runtime::PagedRuleSpec;\n"
         "using attn::runtime::SizeRuleSpec;\n\n";
   for (size_t e = 0; e < entries.size(); ++e) {
     const EntrySignature &entry = entries[e];
@@ -147,8 +148,8 @@ static std::string dispatcher(const std::vector<EntrySignature> &entries,
   }
   os << "\nnamespace {\n"
         "struct Entry {\n  const char *name;\n  int numInputs, numResults, "
-        "numRules;\n  const ArraySpec *inputs, *results;\n"
-        "  const SizeRuleSpec *rules;\n"
+        "numRules, numPaged;\n  const ArraySpec *inputs, *results;\n"
+        "  const SizeRuleSpec *rules;\n  const PagedRuleSpec *paged;\n"
         "  void (*invoke)(void *result, void **args);\n};\n";
   // Tables of one entry; an empty one is a null pointer.
   auto specs = [&](const std::string &name,
@@ -171,7 +172,7 @@ static std::string dispatcher(const std::vector<EntrySignature> &entries,
     os << "};\n";
     return name;
   };
-  std::vector<std::string> inputTables, resultTables, ruleTables;
+  std::vector<std::string> inputTables, resultTables, ruleTables, pagedTables;
   for (size_t e = 0; e < entries.size(); ++e) {
     const EntrySignature &entry = entries[e];
     std::string id = std::to_string(e);
@@ -187,6 +188,16 @@ static std::string dispatcher(const std::vector<EntrySignature> &entries,
            << cString(r.what) << "},\n";
       os << "};\n";
       ruleTables.push_back("rules" + id);
+    }
+    if (entry.pagedRules.empty()) {
+      pagedTables.push_back("nullptr");
+    } else {
+      os << "const PagedRuleSpec paged" << id << "[] = {\n";
+      for (const attn::api::PagedRule &r : entry.pagedRules)
+        os << "  {" << r.tableArg << ", " << r.lengthsArg << ", " << r.cacheArg
+           << ", " << r.pageSize << ", " << cString(r.op) << "},\n";
+      os << "};\n";
+      pagedTables.push_back("paged" + id);
     }
     os << "void invoke" << e << "(void *r, void **a) {\n  attn_entry_" << e
        << "(";
@@ -205,8 +216,9 @@ static std::string dispatcher(const std::vector<EntrySignature> &entries,
   for (size_t e = 0; e < entries.size(); ++e)
     os << "  {" << cString(entries[e].name) << ", " << entries[e].inputs.size()
        << ", " << entries[e].results.size() << ", "
-       << entries[e].sizeRules.size() << ", " << inputTables[e] << ", "
-       << resultTables[e] << ", " << ruleTables[e] << ", invoke" << e
+       << entries[e].sizeRules.size() << ", " << entries[e].pagedRules.size()
+       << ", " << inputTables[e] << ", " << resultTables[e] << ", "
+       << ruleTables[e] << ", " << pagedTables[e] << ", invoke" << e
        << "},\n";
   os << "};\n";
   os << R"CODE(
@@ -294,6 +306,9 @@ int callEntry(const char *name, const attn_aot_array *inputs, int numInputs,
   std::string problem = attn::runtime::checkEntryArguments(
       name, entry->inputs, entry->numInputs, entry->rules, entry->numRules,
       inputs ? checked.data() : nullptr, numInputs);
+  if (problem.empty())
+    problem = attn::runtime::checkPagedValues(entry->paged, entry->numPaged,
+                                              checked.data());
   if (!problem.empty())
     return report(error, errorSize, problem);
   // Memref descriptors: allocated, aligned, offset, sizes, strides.

@@ -86,10 +86,19 @@ struct SizeRule {
   std::string what;
 };
 
+/// An attn.paged_attention whose table, lengths and K cache are entry
+/// inputs: their values are checked on every call (runtime::PagedRuleSpec).
+struct PagedRule {
+  int tableArg = -1, lengthsArg = -1, cacheArg = -1;
+  int64_t pageSize = 0;
+  std::string op;
+};
+
 struct EntrySignature {
   std::string name;
   std::vector<TensorSpec> inputs, results;
   std::vector<SizeRule> sizeRules;
+  std::vector<PagedRule> pagedRules;
   /// False for LLVM-dialect input, whose ranks come from the inputs.
   bool known = true;
   /// With CompileOptions::distribute: the arguments that are a rank's

@@ -50,6 +50,18 @@ struct ArrayArg {
   const int64_t *shape;
 };
 
+/// An attn.paged_attention whose page table, key lengths and K cache are
+/// inputs of the entry: the values its kernels read as positions. Each
+/// request's length must lie in [0, T * pageSize] (T: the table's second
+/// size) and each page it uses (table[b, t] for t < ceil(length /
+/// pageSize)) in [0, the cache's pages); entries past a request's length
+/// are not read. `op` names the op in messages.
+struct PagedRuleSpec {
+  int32_t tableArg, lengthsArg, cacheArg;
+  int64_t pageSize;
+  const char *op;
+};
+
 /// Checks `args` against the `numSpecs` inputs of entry `entry` and its
 /// size rules. Returns "" when compiled code may read them, else one line
 /// naming the input, the dimension and the rule. `args` and every shape
@@ -59,6 +71,12 @@ std::string checkEntryArguments(const char *entry, const ArraySpec *specs,
                                 int numSpecs, const SizeRuleSpec *rules,
                                 int numRules, const ArrayArg *args,
                                 int numArgs);
+
+/// Checks the values that `numRules` paged rules read, on arguments that
+/// checkEntryArguments accepted. Returns "" or one line naming the input,
+/// the element and its range.
+std::string checkPagedValues(const PagedRuleSpec *rules, int numRules,
+                             const ArrayArg *args);
 
 } // namespace attn::runtime
 
