@@ -4,6 +4,7 @@
 #include "attn/Runtime/CpuRuntime.h"
 #include "attn/Runtime/EntryCheck.h"
 #include "attn/Runtime/Npy.h"
+#include "attn/Runtime/ResultPool.h"
 
 #include <gtest/gtest.h>
 
@@ -237,6 +238,79 @@ TEST(EntryCheck, RefusesArraysLargerThanMemory) {
   EXPECT_EQ(checkEntryArguments("f", &spec, 1, nullptr, 0, &arg, 1),
             "input 0 has shape [2147483647, 2147483647, 4], more bytes than "
             "an address space holds");
+}
+
+TEST(EntryCheck, ChecksThePagesARequestUses) {
+  // Two requests, a table of 3 pages of 4 keys, a cache of 5 pages.
+  int32_t table[] = {4, 0, -1, 2, 3, 1}, lengths[] = {6, 12};
+  float cache[1];
+  int64_t tableShape[] = {2, 3}, lengthShape[] = {2}, cacheShape[] = {5, 1, 4, 1};
+  ArrayArg args[] = {{cache, 0, 4, cacheShape},
+                     {table, 6, 2, tableShape},
+                     {lengths, 6, 1, lengthShape}};
+  PagedRuleSpec rule = {1, 2, 0, 4, "attn.paged_attention"};
+  // Request 0 uses pages 4 and 0; its -1 past its 6 keys is not read.
+  EXPECT_EQ(checkPagedValues(&rule, 1, args), "");
+  lengths[0] = 9;
+  EXPECT_EQ(checkPagedValues(&rule, 1, args),
+            "input 1 ('page_table' of attn.paged_attention): "
+            "'page_table'[0, 2] is -1, not a page of the cache's 5");
+  lengths[0] = 6;
+  table[4] = 5;
+  EXPECT_EQ(checkPagedValues(&rule, 1, args),
+            "input 1 ('page_table' of attn.paged_attention): "
+            "'page_table'[1, 1] is 5, not a page of the cache's 5");
+  table[4] = 3;
+  lengths[1] = 13;
+  EXPECT_EQ(checkPagedValues(&rule, 1, args),
+            "input 2 ('key_lengths' of attn.paged_attention): "
+            "'key_lengths'[1] is 13, outside [0, 12] (the table's 3 pages of "
+            "4 keys)");
+  lengths[1] = -1;
+  EXPECT_NE(checkPagedValues(&rule, 1, args), "");
+  lengths[1] = 0;
+  EXPECT_EQ(checkPagedValues(&rule, 1, args), "");
+}
+
+TEST(ResultBuffers, OfferedBufferTakenOnceWhenLargeEnough) {
+  alignas(64) static char buffer[256];
+  AttnResultSlot slots[2] = {{buffer, 256, 0}, {nullptr, 0, 0}};
+  attnOfferResultBuffers(slots, 2);
+  // Too large: fresh memory; the slot stays free.
+  void *large = attnAllocateResult(0, 512, 64);
+  EXPECT_NE(large, static_cast<void *>(buffer));
+  EXPECT_EQ(slots[0].taken, 0);
+  EXPECT_EQ(attnAllocateResult(0, 200, 64), static_cast<void *>(buffer));
+  EXPECT_EQ(slots[0].taken, 1);
+  // Taken already, or no buffer for the index: fresh memory.
+  void *again = attnAllocateResult(0, 200, 64);
+  void *other = attnAllocateResult(1, 8, 64);
+  void *outside = attnAllocateResult(7, 8, 64);
+  EXPECT_NE(again, static_cast<void *>(buffer));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(other) % 64, 0u);
+  attnOfferResultBuffers(nullptr, 0);
+  void *withdrawn = attnAllocateResult(0, 8, 64);
+  for (void *p : {large, again, other, outside, withdrawn})
+    _mlir_memref_to_llvm_free(p);
+}
+
+TEST(ResultBuffers, PoolKeepsReleasedBuffersBySize) {
+  auto pool = std::make_shared<ResultPool>(2);
+  void *a = std::malloc(64), *b = std::malloc(64), *c = std::malloc(32);
+  {
+    std::shared_ptr<uint8_t> held = pool->adopt(a, 64);
+    EXPECT_EQ(pool->take(64), nullptr); // still in use
+  }
+  EXPECT_EQ(pool->take(32), nullptr);
+  EXPECT_EQ(pool->take(64), a);
+  pool->give(a, 64);
+  pool->give(b, 64);
+  pool->give(c, 32); // full: the oldest (a) is freed
+  EXPECT_EQ(pool->take(64), b);
+  EXPECT_EQ(pool->take(64), nullptr);
+  EXPECT_EQ(pool->take(32), c);
+  std::free(b);
+  std::free(c);
 }
 
 TEST(AotDescription, ParsesTheDocumentedFormat) {
