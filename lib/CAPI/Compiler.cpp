@@ -95,17 +95,20 @@ static AttnOperands operandsOf(Operation *op) {
           neighborhood.getValue(), Value(), Value(), true};
 }
 
+/// The argument number of `value` when it is an argument of `func`, or -1.
+static int entryArgNumber(func::FuncOp func, Value value) {
+  auto arg = dyn_cast<BlockArgument>(value);
+  if (!arg || arg.getOwner()->getParentOp() != func.getOperation())
+    return -1;
+  return static_cast<int>(arg.getArgNumber());
+}
+
 /// Rules between the dynamic sizes of entry inputs that attn ops of the
 /// entry read directly: what the op verifier checks statically, checked
 /// again on the actual arrays.
 static std::vector<SizeRule> collectSizeRules(func::FuncOp func) {
   std::vector<SizeRule> rules;
-  auto argNumber = [&](Value tensor) -> int {
-    auto arg = dyn_cast<BlockArgument>(tensor);
-    if (!arg || arg.getOwner()->getParentOp() != func.getOperation())
-      return -1;
-    return static_cast<int>(arg.getArgNumber());
-  };
+  auto argNumber = [&](Value tensor) { return entryArgNumber(func, tensor); };
   auto rule = [&](Value a, int da, Value b, int db, bool orOne,
                   std::string what) {
     int ra = argNumber(a), rb = argNumber(b);
@@ -165,12 +168,7 @@ static std::vector<SizeRule> collectSizeRules(func::FuncOp func) {
 /// arguments: the values checked on every call.
 static std::vector<PagedRule> collectPagedRules(func::FuncOp func) {
   std::vector<PagedRule> rules;
-  auto argNumber = [&](Value tensor) -> int {
-    auto arg = dyn_cast<BlockArgument>(tensor);
-    if (!arg || arg.getOwner()->getParentOp() != func.getOperation())
-      return -1;
-    return static_cast<int>(arg.getArgNumber());
-  };
+  auto argNumber = [&](Value tensor) { return entryArgNumber(func, tensor); };
   func.walk([&](PagedAttentionOp op) {
     PagedRule rule;
     rule.tableArg = argNumber(op.getPageTable());

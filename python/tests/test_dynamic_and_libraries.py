@@ -2,17 +2,13 @@
 AOT and strategy libraries loaded from Python, GPU chip options, and
 array-like objects that have only .shape and .dtype."""
 
-import pathlib
-import subprocess
-
 import numpy as np
 import pytest
 
 import attn
 import oracle
-from conftest import assert_close, randn
+from conftest import ATTN_AOT, assert_close, randn
 
-ATTN_AOT = pathlib.Path(attn.__file__).resolve().parents[2] / "bin" / "attn-aot"
 
 
 def test_decode_loop_compiles_once(rng):
@@ -96,21 +92,6 @@ def test_cuda_chip_reaches_the_kernels():
     except attn.CompileError as error:
         pytest.fail(f"cuda compile failed: {error}")
     assert '#nvvm.target<chip = "sm_80"' in module.lowered_ir()
-
-
-@pytest.fixture(scope="module")
-def aot_library(tmp_path_factory):
-    assert ATTN_AOT.exists(), f"attn-aot not built at {ATTN_AOT}"
-    work = tmp_path_factory.mktemp("aot")
-    source = work / "model.mlir"
-    source.write_text(attn.ir(np.empty((1, 4, 1, 16), np.float32),
-                              np.empty((1, 2, 30, 16), np.float32),
-                              np.empty((1, 2, 30, 16), np.float32),
-                              causal=True, dynamic=("Lk",)))
-    library = work / "libmodel.so"
-    subprocess.run([str(ATTN_AOT), str(source), "-o", str(library)],
-                   check=True)
-    return library
 
 
 def test_load_library_runs_and_checks(aot_library, rng):
