@@ -408,8 +408,12 @@ int attn_aot_call_into(const char *name, const attn_aot_array *inputs,
       int64_t count = 1;
       for (int d = 0; fits && d < spec.rank; ++d) {
         fits = out.shape[d] >= 0 &&
+               out.shape[d] <= attn::runtime::kMaxDimensionSize &&
                (spec.shape[d] < 0 || spec.shape[d] == out.shape[d]);
-        count *= out.shape[d];
+        // Sizes below 2^31 each; the product stays below 2^62 bytes.
+        fits = fits && (out.shape[d] == 0 ||
+                        count <= (int64_t(1) << 62) / 8 / out.shape[d]);
+        count *= fits ? out.shape[d] : 1;
       }
       if (!fits)
         return report(error, errorSize,
