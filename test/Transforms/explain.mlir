@@ -62,6 +62,8 @@ func.func @two_ops(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
   // expected-remark @+1 {{candidates:}}
   %a = attn.attention ins(%q, %q, %q : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>)
                       outs(%q : tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32>
+  // The GPU's tiled kernel keeps its tiles in shared memory: no scratch.
+  // GPU: {{^}}  tiled: {{.*}}, scratch 0.0 B #attn.strategy<"tiled"
   // GPU: explain.mlir:[[@LINE+2]]:8: remark: strategy '{{[a-z_]*}}' (cheapest estimate) on gpu with {{[0-9]+}} threads
   // expected-remark @+1 {{candidates:}}
   %b = attn.attention ins(%a, %a, %a : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>)

@@ -73,9 +73,15 @@ public:
     cost.bytes = batch * (double(p.headsQ) * lq * dims +
                           2.0 * p.headsKV * lk * dims) *
                  elem;
-    cost.extraBytes = double(p.headsKV) * batch * lk * p.headDim * 4.0 +
-                      double(target.threads) * p.groupSize() * config.blockQ *
-                          (double(p.valueDim) + 2) * 4.0;
+    // On the CPU: the packed K tiles and each thread's accumulators. The GPU
+    // kernel stages its tiles in shared memory and keeps its accumulators
+    // in registers: no scratch in device memory.
+    cost.extraBytes =
+        target.kind == TargetDescription::Kind::GPU
+            ? 0.0
+            : double(p.headsKV) * batch * lk * p.headDim * 4.0 +
+                  double(target.threads) * p.groupSize() * config.blockQ *
+                      (double(p.valueDim) + 2) * 4.0;
     // Tasks are (batch, KV head, query block) triples; in the backward
     // (batch, KV head) pairs, whose GQA group may be split among tasks.
     int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
