@@ -235,6 +235,31 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
                               ValueRange{idx(r), idx(c * lanes)});
   }
 
+  // Quantized V: each weight times its key's scale, once per key here
+  // rather than once per column chunk below. A masked weight keeps its
+  // marker bits.
+  if (access.scaleWeight) {
+    scf::ForOp::create(
+        b, loc, idx(0), access.keyCount, idx(1), ValueRange{},
+        [&](OpBuilder &nb, Location l, Value j, ValueRange) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          for (int64_t r = 0; r < mr; ++r) {
+            Value pv =
+                memref::LoadOp::create(b, l, state.pBuf, ValueRange{idx(r), j});
+            Value isMasked = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::eq,
+                arith::BitcastOp::create(b, l, b.getI32Type(), pv),
+                arith::ConstantOp::create(b, l,
+                                          b.getI32IntegerAttr(kMaskedBits)));
+            memref::StoreOp::create(
+                b, l, select(isMasked, pv, access.scaleWeight(j, pv)),
+                state.pBuf, ValueRange{idx(r), j});
+          }
+          scf::YieldOp::create(b, l);
+        });
+  }
+
   // O = O * alpha + P V, blockDv columns at a time.
   int64_t chunkVecs = std::max<int64_t>(1, cfg.blockDv / lanes);
   for (int64_t e0 = 0; e0 < valueVecs; e0 += chunkVecs) {
@@ -271,9 +296,7 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
                     arith::BitcastOp::create(b, l, b.getI32Type(), pv),
                     arith::ConstantOp::create(
                         b, l, b.getI32IntegerAttr(kMaskedBits)));
-              Value pb = vector::BroadcastOp::create(
-                  b, l, vecType,
-                  access.scaleWeight ? access.scaleWeight(j, pv) : pv);
+              Value pb = vector::BroadcastOp::create(b, l, vecType, pv);
               for (int64_t e = 0; e < nE; ++e) {
                 Value prev = next[r * nE + e];
                 Value updated = vector::FMAOp::create(b, l, pb, vv[e], prev);
