@@ -305,12 +305,12 @@ SmallVector<Value> FlashEmitter::build() {
           if (p.isPaged())
             tilePages = memref::AllocaOp::create(
                 b, loc, MemRefType::get({cfg.blockK}, b.getIndexType()));
-          Value partBuf =
-              cfg.packKeys ? Value()
-                           : memref::AllocaOp::create(
-                                 b, loc, memType({mr, lanes, lanes}),
-                                 b.getI64IntegerAttr(64))
-                                 .getResult();
+          Value partBuf = cfg.packKeys
+                              ? Value()
+                              : memref::AllocaOp::create(
+                                    b, loc, memType({mr, cfg.blockK, lanes}),
+                                    b.getI64IntegerAttr(64))
+                                    .getResult();
           // The rows' state: the empty one, or in state mode with a state
           // to read, the block's rows of it (with splits, in split 0 only:
           // the others start empty, and the merge adds them to it).

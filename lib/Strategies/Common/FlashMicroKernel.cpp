@@ -138,15 +138,16 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
                                                 Value kvStart, Value queries,
                                                 Value partBuf) {
   // s[r][j] = sum over D of q[r] * k[j]: vectors along D, one key per loop
-  // iteration (so that few values are live), partial sums of `lanes` keys
-  // parked in a small stack buffer and folded into one vector per row by a
-  // transposing reduction. K is read once, in its own layout, one vector
-  // at a time: each goes into every row's sum before the next is read, so
-  // that only the rows' sums stay live. Quantized K is decoded as it is
-  // read and its scale multiplies each row's sum once per key (for feature
-  // maps, which are not linear, each element is dequantized whole).
-  // (Two keys per iteration, sharing each query vector read, measured no
-  // faster on this machine's decode.)
+  // iteration (so that few values are live). Each key's partial sums (one
+  // vector per row) are parked in a stack buffer that holds the whole tile,
+  // so that none stays live across the loop, and are then folded into one
+  // vector per row and `lanes` keys by a transposing reduction. K is read
+  // once, in its own layout, one vector at a time: each goes into every
+  // row's sum before the next is read, so that only the rows' sums stay
+  // live. Quantized K is decoded as it is read and its scale multiplies each
+  // row's sum once per key (for feature maps, which are not linear, each
+  // element is dequantized whole). (Two keys per iteration, sharing each
+  // query vector read, measured no faster on this machine's decode.)
   int64_t mr = cfg.microQ, lanes = cfg.lanes;
   int64_t dVecs = (p.headDim + lanes - 1) / lanes;
   bool dInBounds = p.headDim % lanes == 0;
@@ -161,76 +162,77 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
   // rather than its throughput.
   int64_t chains = mr <= 4 && dVecs >= 2 ? 2 : 1;
   bool foldScale = p.keyScale && !featureProduct;
+  scf::ForOp::create(
+      b, loc, idx(0), idx(cfg.blockK), idx(1), ValueRange{},
+      [&](OpBuilder &nb, Location, Value kk, ValueRange) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value key = minI(add(kvStart, kk), lastKey);
+        Value keyZero = arith::ConstantOp::create(
+            b, loc, b.getZeroAttr(keyType.getElementType()));
+        Value queryZero = arith::ConstantOp::create(
+            b, loc, b.getZeroAttr(queryType.getElementType()));
+        if (keyCacheBuffer)
+          prefetchRows(keyRow(batch, kvHead,
+                              minI(add(key, idx(kPrefetchKeys)), lastKey)));
+        SmallVector<Value> row =
+            tileKeyRow(batch, kvHead, kvStart, sub(key, kvStart));
+        // acc[r * chains + chain].
+        SmallVector<Value> acc(mr * chains);
+        for (int64_t dv = 0; dv < dVecs; ++dv) {
+          Value raw = vector::TransferReadOp::create(
+              b, loc, rawKey, p.key,
+              ValueRange{row[0], row[1], row[2], idx(dv * lanes)}, keyZero,
+              ArrayRef<bool>{dInBounds});
+          Value kv = foldScale ? decodeQuantizedOverFactor(b, loc, raw)
+                               : keyValueToF32(p.key, p.keyScale, raw, row);
+          if (featureProduct)
+            kv = featureMap(kv);
+          for (int64_t r = 0; r < mr; ++r) {
+            SmallVector<Value> at =
+                featureProduct
+                    ? SmallVector<Value>{rows.group[r], rows.row[r],
+                                         idx(dv * lanes)}
+                    : SmallVector<Value>{batch, rows.head[r], rows.row[r],
+                                         idx(dv * lanes)};
+            Value q = toF32(vector::TransferReadOp::create(
+                b, loc, rawQuery, queries, at, queryZero,
+                ArrayRef<bool>{dInBounds}));
+            Value &sum = acc[r * chains + dv % chains];
+            sum = sum ? vector::FMAOp::create(b, loc, q, kv, sum).getResult()
+                      : arith::MulFOp::create(b, loc, q, kv).getResult();
+          }
+        }
+        // The key's scale (times the decode factor), once per key.
+        Value keyScale;
+        if (foldScale) {
+          Type element = keyType.getElementType();
+          Value scale = quantizationScale(b, loc, p.keyScale, element, row[0],
+                                          row[1], row[2]);
+          double factor = quantizedDecodeFactor(element);
+          if (factor != 1.0)
+            scale = arith::MulFOp::create(b, loc, scale, fconst(factor));
+          keyScale = vector::BroadcastOp::create(b, loc, vecType, scale);
+        }
+        for (int64_t r = 0; r < mr; ++r) {
+          Value sum = acc[r * chains];
+          for (int64_t chain = 1; chain < chains && chain < dVecs; ++chain)
+            sum = arith::AddFOp::create(b, loc, sum, acc[r * chains + chain]);
+          if (keyScale)
+            sum = arith::MulFOp::create(b, loc, sum, keyScale);
+          vector::StoreOp::create(b, loc, sum, partBuf,
+                                  ValueRange{idx(r), kk, idx(0)});
+        }
+        scf::YieldOp::create(b, loc);
+      });
   SmallVector<Value> s(mr * keyVecs);
   for (int64_t c = 0; c < keyVecs; ++c) {
-    scf::ForOp::create(
-        b, loc, idx(0), idx(lanes), idx(1), ValueRange{},
-        [&](OpBuilder &nb, Location, Value kk, ValueRange) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          Value key = minI(add(add(kvStart, idx(c * lanes)), kk), lastKey);
-          Value keyZero = arith::ConstantOp::create(
-              b, loc, b.getZeroAttr(keyType.getElementType()));
-          Value queryZero = arith::ConstantOp::create(
-              b, loc, b.getZeroAttr(queryType.getElementType()));
-          if (keyCacheBuffer)
-            prefetchRows(keyRow(batch, kvHead,
-                                minI(add(key, idx(kPrefetchKeys)), lastKey)));
-          SmallVector<Value> row =
-              tileKeyRow(batch, kvHead, kvStart, sub(key, kvStart));
-          // acc[r * chains + chain].
-          SmallVector<Value> acc(mr * chains);
-          for (int64_t dv = 0; dv < dVecs; ++dv) {
-            Value raw = vector::TransferReadOp::create(
-                b, loc, rawKey, p.key,
-                ValueRange{row[0], row[1], row[2], idx(dv * lanes)}, keyZero,
-                ArrayRef<bool>{dInBounds});
-            Value kv = foldScale ? decodeQuantizedOverFactor(b, loc, raw)
-                                 : keyValueToF32(p.key, p.keyScale, raw, row);
-            if (featureProduct)
-              kv = featureMap(kv);
-            for (int64_t r = 0; r < mr; ++r) {
-              SmallVector<Value> at =
-                  featureProduct
-                      ? SmallVector<Value>{rows.group[r], rows.row[r],
-                                           idx(dv * lanes)}
-                      : SmallVector<Value>{batch, rows.head[r], rows.row[r],
-                                           idx(dv * lanes)};
-              Value q = toF32(vector::TransferReadOp::create(
-                  b, loc, rawQuery, queries, at, queryZero,
-                  ArrayRef<bool>{dInBounds}));
-              Value &sum = acc[r * chains + dv % chains];
-              sum = sum ? vector::FMAOp::create(b, loc, q, kv, sum).getResult()
-                        : arith::MulFOp::create(b, loc, q, kv).getResult();
-            }
-          }
-          // The key's scale (times the decode factor), once per key.
-          Value keyScale;
-          if (foldScale) {
-            Type element = keyType.getElementType();
-            Value scale = quantizationScale(b, loc, p.keyScale, element, row[0],
-                                            row[1], row[2]);
-            double factor = quantizedDecodeFactor(element);
-            if (factor != 1.0)
-              scale = arith::MulFOp::create(b, loc, scale, fconst(factor));
-            keyScale = vector::BroadcastOp::create(b, loc, vecType, scale);
-          }
-          for (int64_t r = 0; r < mr; ++r) {
-            Value sum = acc[r * chains];
-            for (int64_t chain = 1; chain < chains && chain < dVecs; ++chain)
-              sum = arith::AddFOp::create(b, loc, sum, acc[r * chains + chain]);
-            if (keyScale)
-              sum = arith::MulFOp::create(b, loc, sum, keyScale);
-            vector::StoreOp::create(b, loc, sum, partBuf,
-                                    ValueRange{idx(r), kk, idx(0)});
-          }
-          scf::YieldOp::create(b, loc);
-        });
     for (int64_t r = 0; r < mr; ++r) {
       SmallVector<Value> partials;
       for (int64_t kk = 0; kk < lanes; ++kk)
         partials.push_back(vector::LoadOp::create(
-            b, loc, vecType, partBuf, ValueRange{idx(r), idx(kk), idx(0)}));
+            b, loc, vecType, partBuf,
+            ValueRange{idx(r), idx(c * lanes + kk), idx(0)}));
       s[r * keyVecs + c] = transposeReduce(partials);
     }
   }
