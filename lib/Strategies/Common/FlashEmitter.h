@@ -114,6 +114,17 @@ private:
   /// dequantized with `scales` when they are not null.
   Value keyValueToF32(Value operand, Value scales, Value raw,
                       ArrayRef<Value> row);
+  /// Whether vectors of a quantized `operand` (the key or the value) whose
+  /// rows have `dim` elements are decoded two at a time (decodedPair):
+  /// f8E4M3FN, whose decode works in 16-bit lanes, so that one decode of
+  /// 2 * lanes elements fills whole registers and costs half the integer
+  /// operations per element.
+  bool decodesInPairs(Value operand, int64_t dim) const;
+  /// Vectors `first` and `first + 1` of row `row` of a quantized `operand`,
+  /// read as one vector and decoded over the factor
+  /// (decodeQuantizedOverFactor).
+  std::pair<Value, Value> decodedPair(Value operand, ArrayRef<Value> row,
+                                      int64_t first);
   Value packKeys(Value batch, Value kvHead);
   Value featureQueries(Value batch, Value kvHead);
   SmallVector<Value> scoresPacked(Value batch, const MicroRows &rows,

@@ -45,6 +45,29 @@ Value FlashEmitter::keyValueToF32(Value operand, Value scales, Value raw,
       quantizationScale(b, loc, scales, element, row[0], row[1], row[2]));
 }
 
+bool FlashEmitter::decodesInPairs(Value operand, int64_t dim) const {
+  auto type = cast<RankedTensorType>(operand.getType());
+  return isa<Float8E4M3FNType>(type.getElementType()) &&
+         dim % (2 * cfg.lanes) == 0;
+}
+
+std::pair<Value, Value>
+FlashEmitter::decodedPair(Value operand, ArrayRef<Value> row, int64_t first) {
+  int64_t lanes = cfg.lanes;
+  Type element = cast<RankedTensorType>(operand.getType()).getElementType();
+  Value raw = vector::TransferReadOp::create(
+      b, loc, VectorType::get({2 * lanes}, element), operand,
+      ValueRange{row[0], row[1], row[2], idx(first * lanes)},
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(element)),
+      ArrayRef<bool>{true});
+  Value decoded = decodeQuantizedOverFactor(b, loc, raw);
+  auto half = [&](int64_t offset) -> Value {
+    return vector::ExtractStridedSliceOp::create(b, loc, decoded, {offset},
+                                                 {lanes}, {1});
+  };
+  return {half(0), half(lanes)};
+}
+
 void FlashEmitter::prefetchRows(ArrayRef<Value> row) {
   for (Value buffer : {keyCacheBuffer, valueCacheBuffer}) {
     auto type = cast<MemRefType>(buffer.getType());
@@ -162,6 +185,7 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
   // rather than its throughput.
   int64_t chains = mr <= 4 && dVecs >= 2 ? 2 : 1;
   bool foldScale = p.keyScale && !featureProduct;
+  bool pairKeys = foldScale && decodesInPairs(p.key, p.headDim);
   scf::ForOp::create(
       b, loc, idx(0), idx(cfg.blockK), idx(1), ValueRange{},
       [&](OpBuilder &nb, Location, Value kk, ValueRange) {
@@ -179,13 +203,21 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
             tileKeyRow(batch, kvHead, kvStart, sub(key, kvStart));
         // acc[r * chains + chain].
         SmallVector<Value> acc(mr * chains);
+        Value pairedKey;
         for (int64_t dv = 0; dv < dVecs; ++dv) {
-          Value raw = vector::TransferReadOp::create(
-              b, loc, rawKey, p.key,
-              ValueRange{row[0], row[1], row[2], idx(dv * lanes)}, keyZero,
-              ArrayRef<bool>{dInBounds});
-          Value kv = foldScale ? decodeQuantizedOverFactor(b, loc, raw)
-                               : keyValueToF32(p.key, p.keyScale, raw, row);
+          Value kv;
+          if (pairKeys && dv % 2 == 1) {
+            kv = pairedKey;
+          } else if (pairKeys) {
+            std::tie(kv, pairedKey) = decodedPair(p.key, row, dv);
+          } else {
+            Value raw = vector::TransferReadOp::create(
+                b, loc, rawKey, p.key,
+                ValueRange{row[0], row[1], row[2], idx(dv * lanes)}, keyZero,
+                ArrayRef<bool>{dInBounds});
+            kv = foldScale ? decodeQuantizedOverFactor(b, loc, raw)
+                           : keyValueToF32(p.key, p.keyScale, raw, row);
+          }
           if (featureProduct)
             kv = featureMap(kv);
           for (int64_t r = 0; r < mr; ++r) {
@@ -424,7 +456,19 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
       it->second = tileKeyRow(batch, kvHead, kvStart, j);
     return it->second;
   };
+  // Quantized V decoded two vectors at a time: the second vector of a pair
+  // kept for its own request, which follows in the same loop body.
+  bool pairValues = p.valueScale && decodesInPairs(p.value, p.valueDim);
+  DenseMap<std::pair<Value, int64_t>, Value> pairedValues;
   auto value = [&](Value j, int64_t e) -> Value {
+    if (pairValues) {
+      if (Value kept = pairedValues.lookup({j, e}))
+        return kept;
+      int64_t first = e - e % 2;
+      auto [v0, v1] = decodedPair(p.value, valueRow(j), first);
+      pairedValues[{j, first + 1}] = v1;
+      return e == first ? v0 : v1;
+    }
     Value zero = arith::ConstantOp::create(
         b, loc, b.getZeroAttr(valueType.getElementType()));
     ArrayRef<Value> row = valueRow(j);
