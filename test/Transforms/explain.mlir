@@ -70,3 +70,19 @@ func.func @two_ops(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
                       outs(%q : tensor<1x1x16x8xf32>) {score = #attn.score<kernel<relu>>} -> tensor<1x1x16x8xf32>
   return %b : tensor<1x1x16x8xf32>
 }
+
+// -----
+
+// A long prefill on a gpu target. The partial states of split_kv may not
+// outweigh the K and V they summarize, so it takes one split (not 128, with
+// 2 GiB of partials), and tiled is chosen.
+// CHECK-LABEL: func.func @long_prefill(
+func.func @long_prefill(%q: tensor<1x8x8192x64xf32>) -> tensor<1x8x8192x64xf32> {
+  // GPU: explain.mlir:[[@LINE+4]]:8: remark: strategy 'tiled' (cheapest estimate) on gpu
+  // GPU: {{^}}  split_kv: {{.*}}, scratch 16.5 MiB #attn.strategy<"split_kv", {{.*}}splits = 1 : i64
+  // GPU: selected: #attn.strategy<"tiled"
+  // expected-remark @+1 {{candidates:}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x8x8192x64xf32>, tensor<1x8x8192x64xf32>, tensor<1x8x8192x64xf32>)
+                      outs(%q : tensor<1x8x8192x64xf32>) -> tensor<1x8x8192x64xf32>
+  return %o : tensor<1x8x8192x64xf32>
+}

@@ -15,6 +15,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -104,10 +105,23 @@ protected:
     int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
     int64_t splits =
         std::max<int64_t>(1, (4 * target.threads + blocks - 1) / blocks);
-    // At most the 4096 splits the kernels accept (a GPU target counts its
-    // threads in the hundreds of thousands).
-    config.splits = std::max<int64_t>(1, std::min<int64_t>({splits, tiles / 4,
-                                                            int64_t(4096)}));
+    // The splits' partial states (O, max and sum per query row and split,
+    // in f32) take at most the larger of K and V's bytes and 16 MiB: decode
+    // (a few rows per head) and short prefills split freely, a long prefill
+    // hardly at all (a GPU target, which counts its threads in the hundreds
+    // of thousands, would otherwise split an L = 8192 prefill 128 ways into
+    // GiBs of partials).
+    double batch = knownOr(p.batch, 1);
+    double statePerSplit =
+        batch * p.headsKV * p.groupSize() * double(lq) * (p.valueDim + 2) * 4.0;
+    double kvBytes = batch * p.headsKV * double(lk) * (p.headDim + p.valueDim) *
+                     (p.elementType.getIntOrFloatBitWidth() / 8.0);
+    double budget = std::max(kvBytes, 16.0 * (1 << 20));
+    int64_t bySize = static_cast<int64_t>(
+        std::min(4096.0, std::floor(budget / statePerSplit)));
+    // At most the 4096 splits the kernels accept.
+    config.splits = std::max<int64_t>(
+        1, std::min<int64_t>({splits, tiles / 4, bySize, int64_t(4096)}));
     fitFlashBlockQToStack(p, config);
     return withWritten(p, config, written);
   }
