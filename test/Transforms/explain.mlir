@@ -73,9 +73,9 @@ func.func @two_ops(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
 
 // -----
 
-// A long prefill on a gpu target. The partial states of split_kv may not
-// outweigh the K and V they summarize, so it takes one split (not 128, with
-// 2 GiB of partials), and tiled is chosen.
+// A long prefill on a gpu target. The partial states of split_kv may take
+// at most the larger of K and V's bytes and 16 MiB, so it takes one split
+// (not 128, with 2 GiB of partials), and tiled is chosen.
 // CHECK-LABEL: func.func @long_prefill(
 func.func @long_prefill(%q: tensor<1x8x8192x64xf32>) -> tensor<1x8x8192x64xf32> {
   // GPU: explain.mlir:[[@LINE+4]]:8: remark: strategy 'tiled' (cheapest estimate) on gpu

@@ -54,7 +54,7 @@ int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
   int64_t paddedRows = (rows + c.microQ - 1) / c.microQ * c.microQ;
   int64_t paddedDv = (p.valueDim + c.lanes - 1) / c.lanes * c.lanes;
   double floats = double(paddedRows) * (paddedDv + 2) + c.microQ * c.blockK +
-                  (c.packKeys ? 0 : c.microQ * c.lanes * c.lanes) +
+                  (c.packKeys ? 0 : c.microQ * c.blockK * c.lanes) +
                   (c.splits > 1 ? paddedDv : 0);
   return saturatingBytes(4 * floats);
 }

@@ -248,7 +248,7 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
         }
         for (int64_t r = 0; r < mr; ++r) {
           Value sum = acc[r * chains];
-          for (int64_t chain = 1; chain < chains && chain < dVecs; ++chain)
+          for (int64_t chain = 1; chain < chains; ++chain)
             sum = arith::AddFOp::create(b, loc, sum, acc[r * chains + chain]);
           if (keyScale)
             sum = arith::MulFOp::create(b, loc, sum, keyScale);

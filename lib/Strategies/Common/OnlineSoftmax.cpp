@@ -235,6 +235,14 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
                               ValueRange{idx(r), idx(c * lanes)});
   }
 
+  // Whether weight `pv` is the marker of a masked key (kMaskedBits).
+  auto isMaskedWeight = [&](Location l, Value pv) -> Value {
+    return arith::CmpIOp::create(
+        b, l, arith::CmpIPredicate::eq,
+        arith::BitcastOp::create(b, l, b.getI32Type(), pv),
+        arith::ConstantOp::create(b, l, b.getI32IntegerAttr(kMaskedBits)));
+  };
+
   // Quantized V: each weight times its key's scale, once per key here
   // rather than once per column chunk below. A masked weight keeps its
   // marker bits.
@@ -247,13 +255,9 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
           for (int64_t r = 0; r < mr; ++r) {
             Value pv =
                 memref::LoadOp::create(b, l, state.pBuf, ValueRange{idx(r), j});
-            Value isMasked = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::eq,
-                arith::BitcastOp::create(b, l, b.getI32Type(), pv),
-                arith::ConstantOp::create(b, l,
-                                          b.getI32IntegerAttr(kMaskedBits)));
             memref::StoreOp::create(
-                b, l, select(isMasked, pv, access.scaleWeight(j, pv)),
+                b, l,
+                select(isMaskedWeight(l, pv), pv, access.scaleWeight(j, pv)),
                 state.pBuf, ValueRange{idx(r), j});
           }
           scf::YieldOp::create(b, l);
@@ -291,11 +295,7 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
                                                 ValueRange{idx(r), j});
               Value isMasked;
               if (guardZeros)
-                isMasked = arith::CmpIOp::create(
-                    b, l, arith::CmpIPredicate::eq,
-                    arith::BitcastOp::create(b, l, b.getI32Type(), pv),
-                    arith::ConstantOp::create(
-                        b, l, b.getI32IntegerAttr(kMaskedBits)));
+                isMasked = isMaskedWeight(l, pv);
               Value pb = vector::BroadcastOp::create(b, l, vecType, pv);
               for (int64_t e = 0; e < nE; ++e) {
                 Value prev = next[r * nE + e];

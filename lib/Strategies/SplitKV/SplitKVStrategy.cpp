@@ -25,6 +25,13 @@ namespace {
 class SplitKVStrategy final : public FlashStrategy {
 public:
   StringRef getName() const override { return "split_kv"; }
+
+  /// Bytes of one split's partial state: O, max and sum (f32) per query
+  /// row.
+  static double partialStateBytes(const AttentionProblem &p) {
+    return knownOr(p.batch, 1) * p.headsKV * p.groupSize() *
+           knownOr(p.queryLength(), 1) * (p.valueDim + 2) * 4.0;
+  }
   StringRef getDescription() const override {
     return "decode: keys split across threads, merged by log-sum-exp";
   }
@@ -46,8 +53,7 @@ public:
     cost.bytes = batch * p.headsKV * lk * (p.headDim + p.valueDim) * elem +
                  batch * p.headsQ * lq * (p.headDim + p.valueDim) * elem;
     cost.parallelism = batch * p.headsKV * config.splits;
-    cost.extraBytes = batch * p.headsKV * config.splits * p.groupSize() * lq *
-                      (p.valueDim + 2) * 4.0;
+    cost.extraBytes = config.splits * partialStateBytes(p);
     // Horizontal sums per key cost about as much as the FMAs: ~35% of peak
     // when compute-bound; long prefill is far better served by `tiled`.
     cost.efficiency = 0.35;
@@ -112,13 +118,11 @@ protected:
     // of thousands, would otherwise split an L = 8192 prefill 128 ways into
     // GiBs of partials).
     double batch = knownOr(p.batch, 1);
-    double statePerSplit =
-        batch * p.headsKV * p.groupSize() * double(lq) * (p.valueDim + 2) * 4.0;
     double kvBytes = batch * p.headsKV * double(lk) * (p.headDim + p.valueDim) *
                      (p.elementType.getIntOrFloatBitWidth() / 8.0);
     double budget = std::max(kvBytes, 16.0 * (1 << 20));
     int64_t bySize = static_cast<int64_t>(
-        std::min(4096.0, std::floor(budget / statePerSplit)));
+        std::min(4096.0, std::floor(budget / partialStateBytes(p))));
     // At most the 4096 splits the kernels accept.
     config.splits = std::max<int64_t>(
         1, std::min<int64_t>({splits, tiles / 4, bySize, int64_t(4096)}));
