@@ -284,10 +284,16 @@ TILED_CASES = {
 }
 
 
+VULKAN = pytest.param("vulkan", marks=pytest.mark.skipif(
+    not attn.vulkan_available(), reason="no Vulkan device"))
+
+
+@pytest.mark.parametrize("target", ["cpu", VULKAN])
 @pytest.mark.parametrize("case", sorted(TILED_CASES))
-def test_tiled_backward_matches_float64(rng, case):
-    """The CPU flash backward against the float64 analytic gradient and the
-    reference strategy; two runs agree bit for bit."""
+def test_tiled_backward_matches_float64(rng, case, target):
+    """The flash backward (the CPU kernel, or the GPU kernel on the Vulkan
+    device) against the float64 analytic gradient and the reference
+    strategy; two runs agree bit for bit."""
     b, hq, hkv, lq, lk, d, dv, kwargs = TILED_CASES[case]
     q = randn(rng, b, hq, lq, d)
     k = randn(rng, b, hkv, lk, d)
@@ -295,9 +301,9 @@ def test_tiled_backward_matches_float64(rng, case):
     dout = randn(rng, b, hq, lq, dv)
     out, lse = attn.attention(q, k, v, return_lse=True, **kwargs)
     tiled = attn.attention_backward(q, k, v, out, dout, lse, strategy="tiled",
-                                    **kwargs)
+                                    target=target, **kwargs)
     again = attn.attention_backward(q, k, v, out, dout, lse, strategy="tiled",
-                                    **kwargs)
+                                    target=target, **kwargs)
     reference = attn.attention_backward(q, k, v, out, dout, lse,
                                         strategy="reference", **kwargs)
     want = oracle.attention_backward(q, k, v, dout, **_oracle_kwargs(kwargs))
@@ -311,16 +317,18 @@ def test_tiled_backward_matches_float64(rng, case):
         assert np.array_equal(t, a), f"tiled {name} differs between runs"
 
 
-def test_tiled_backward_rows_without_keys(rng):
+@pytest.mark.parametrize("target", ["cpu", VULKAN])
+def test_tiled_backward_rows_without_keys(rng, target):
     """Causal with fewer keys than queries: the first rows see no key and
-    get zero dQ; with the threads' tasks over heads."""
+    get zero dQ; on the CPU with the threads' tasks over heads."""
     q, k, v = randn(rng, 1, 2, 40, 16), randn(rng, 1, 2, 9, 16), \
         randn(rng, 1, 2, 9, 16)
     dout = randn(rng, 1, 2, 40, 16)
     out, lse = attn.attention(q, k, v, causal=True, return_lse=True)
     assert np.all(np.isneginf(lse[:, :, :31]))
     dq, dk, dv = attn.attention_backward(q, k, v, out, dout, lse, causal=True,
-                                         strategy="tiled", threads=2)
+                                         strategy="tiled", threads=2,
+                                         target=target)
     assert np.all(dq[:, :, :31] == 0)
     for name, g, w in zip(NAMES, (dq, dk, dv),
                           oracle.attention_backward(q, k, v, dout,
@@ -328,10 +336,14 @@ def test_tiled_backward_rows_without_keys(rng):
         _assert_gradient_close(g, w, name)
 
 
-@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
-def test_tiled_backward_half_precision(rng, dtype):
-    """f16 and bf16 (a uint16 view of the bits) through the CPU flash
-    backward: math in f32, gradients rounded once, within 2e-2 of the
+@pytest.mark.parametrize("dtype,target", [
+    ("float16", "cpu"), ("bfloat16", "cpu"),
+    pytest.param("float16", "vulkan", marks=VULKAN.marks),
+    pytest.param("bfloat16", "vulkan", marks=VULKAN.marks)])
+def test_tiled_backward_half_precision(rng, dtype, target):
+    """f16 and bf16 (a uint16 view of the bits) through the flash backward
+    (also on the Vulkan device): math in f32, gradients rounded once,
+    within 2e-2 of the
     float64 gradient of the rounded inputs; MQA, so that the dK/dV
     partials of the head split are rounded too, and an f32 bias broadcast
     over the heads."""
@@ -352,7 +364,7 @@ def test_tiled_backward_half_precision(rng, dtype):
     out, lse = attn.attention(q, k, v, causal=True, bias=bias,
                               return_lse=True)
     got = attn.attention_backward(q, k, v, out, dout, lse, causal=True,
-                                  bias=bias, strategy="tiled")
+                                  bias=bias, strategy="tiled", target=target)
     want = oracle.attention_backward(
         *(back(x).astype(np.float32) for x in (q, k, v, dout)), causal=True,
         bias=bias)

@@ -83,16 +83,17 @@ func.func @half(%q: tensor<2x1x8x16xf16>, %lse: tensor<2x1x8xf32>)
 
 // -----
 
-// The GPU backward kernel is not written: on a GPU target tiled declines
-// the op with the reason (selection picks the reference, on the host).
+// On a GPU target tiled builds the GPU backward (test/GPU/
+// gpu-lowering-backward.mlir), whose products are per thread: tensor
+// cores are refused with the reason.
 module attributes {attn.target = #attn.target<kind = "gpu">} {
-func.func @gpu(%q: tensor<1x1x8x16xf32>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf32> {
-  // expected-error @+1 {{strategy 'tiled' cannot compute this op: the GPU backward kernel is not written yet (the reference strategy computes the backward on the host)}}
-  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8xf32>)
-      outs(%q, %q, %q : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>)
-      {strategy = #attn.strategy<"tiled">}
-      -> tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>
-  return %g#0 : tensor<1x1x8x16xf32>
+func.func @gpu_tensor_cores(%q: tensor<1x1x8x16xf16>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf16> {
+  // expected-error @+1 {{tiled strategy parameter tensor_cores = 1: the backward kernel forms its products one thread at a time}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8xf32>)
+      outs(%q, %q, %q : tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>)
+      {strategy = #attn.strategy<"tiled", {tensor_cores = 1}>}
+      -> tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>, tensor<1x1x8x16xf16>
+  return %g#0 : tensor<1x1x8x16xf16>
 }
 }
 
@@ -101,7 +102,7 @@ func.func @gpu(%q: tensor<1x1x8x16xf32>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x
 // block_q sizes the forward's query blocks; the backward has none, so a
 // written one is refused rather than ignored.
 func.func @block_q(%q: tensor<1x1x8x16xf32>, %lse: tensor<1x1x8xf32>) -> tensor<1x1x8x16xf32> {
-  // expected-error @+1 {{tiled strategy parameter block_q does not apply to attn.attention_backward: its tasks walk the keys in tiles of block_k, with micro-tiles of micro_q query rows}}
+  // expected-error @+1 {{tiled strategy parameter block_q does not apply to attn.attention_backward on the CPU: its tasks walk the keys in tiles of block_k, with micro-tiles of micro_q query rows}}
   %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8xf32>)
       outs(%q, %q, %q : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>)
       {strategy = #attn.strategy<"tiled", {block_q = 64}>}

@@ -72,6 +72,20 @@ std::pair<Value, Value> AttentionAlgebra::softcap(Value x, bool derivative) {
                                         arith::MulFOp::create(b, loc, t, t))};
 }
 
+std::pair<Value, Value> AttentionAlgebra::scoreAndDerivative(
+    Value x, function_ref<std::pair<Value, Value>(Value)> scoreMod) {
+  auto [score, derivative] = softcap(x, /*derivative=*/true);
+  if (scoreMod) {
+    auto [modded, modDerivative] = scoreMod(score);
+    score = modded;
+    derivative = derivative
+                     ? arith::MulFOp::create(b, loc, derivative, modDerivative)
+                           .getResult()
+                     : modDerivative;
+  }
+  return {score, derivative ? derivative : constant(x, 1.0)};
+}
+
 double AttentionAlgebra::initialMax() const {
   return tracksMax() ? kNegInf : 0.0;
 }

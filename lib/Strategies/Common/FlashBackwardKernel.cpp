@@ -111,8 +111,6 @@ private:
     return SmallVector<Value>(loop.getResults());
   }
 
-  /// The rows [lo, hi) of queries that may see some key of [k0, k1].
-  std::pair<Value, Value> rowRange(Value k0, Value k1);
   /// Whether rows [first, first + micro_q) all see every key of the whole
   /// tile [k0, k0 + block_k) (never with a mask or a mask_mod, which are
   /// tested element by element).
@@ -165,33 +163,6 @@ private:
 };
 
 } // namespace
-
-std::pair<Value, Value> BackwardEmitter::rowRange(Value k0, Value k1) {
-  // Row i's keys are aligned at i + (Lk - Lq): causal allows keys <= that,
-  // a right window keys <= that + right, a left window keys >= that - left.
-  Value shift = sub(lk, lq);
-  Value lo = idx(0), hi = lq;
-  std::optional<int64_t> right;
-  if (p.causal)
-    right = 0;
-  if (p.hasWindow && p.windowRight)
-    right = right ? std::min(*right, *p.windowRight) : *p.windowRight;
-  bool sinks = p.hasWindow && p.sinks > 0;
-  Value inSinks =
-      sinks ? cmpI(arith::CmpIPredicate::slt, k0, idx(p.sinks)) : Value();
-  if (right) {
-    Value bandLo = maxI(idx(0), sub(sub(k0, shift), idx(*right)));
-    // Sink keys are seen whatever the window says; causal still applies.
-    Value sinkLo = p.causal ? maxI(idx(0), sub(k0, shift)) : idx(0);
-    lo = sinks ? select(inSinks, sinkLo, bandLo) : bandLo;
-  }
-  if (p.hasWindow && p.windowLeft) {
-    Value bandHi =
-        minI(lq, add(sub(add(k1, idx(*p.windowLeft)), shift), idx(1)));
-    hi = sinks ? select(inSinks, lq, bandHi) : bandHi;
-  }
-  return {minI(lo, lq), maxI(lo, hi)};
-}
 
 Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
   if (p.mask || p.maskMod)
@@ -295,18 +266,17 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
         v = fadd(v, readAt(p.bias, {bb, bh, row[r], add(k0, idx(c * lanes))},
                            /*inBounds=*/false));
       }
-      auto [capped, dv] = AttentionAlgebra(b, loc, p).softcap(v, true);
-      v = capped;
-      if (p.scoreMod) {
-        // Lanes past the last key read the last key's position (they are
-        // not allowed).
-        auto [modded, dmod] = applyScoreModWithDerivative(
-            b, loc, p, v, batch, head, {row[r], clampedKeys(k0, c)});
-        v = modded;
-        dv = dv ? fmul(dv, dmod) : dmod;
-      }
-      s[r * keyVecs + c] = v;
-      deriv[r * keyVecs + c] = dv;
+      // Lanes past the last key read the last key's position (they are
+      // not allowed).
+      auto scoreMod = [&](Value x) {
+        return applyScoreModWithDerivative(b, loc, p, x, batch, head,
+                                           {row[r], clampedKeys(k0, c)});
+      };
+      std::tie(s[r * keyVecs + c], deriv[r * keyVecs + c]) =
+          AttentionAlgebra(b, loc, p).scoreAndDerivative(
+              v, p.scoreMod
+                     ? function_ref<std::pair<Value, Value>(Value)>(scoreMod)
+                     : nullptr);
     }
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c) {
@@ -730,7 +700,8 @@ SmallVector<Value> BackwardEmitter::build() {
         zero(dkAcc, headVecs);
         zero(dvAcc, valueVecs);
 
-        auto [rowLo, rowHi] = rowRange(k0, add(k0, sub(keyCount, idx(1))));
+        auto [rowLo, rowHi] = rowsSeeingKeys(
+            b, loc, p, k0, add(k0, sub(keyCount, idx(1))), lq, lk);
         // dQ and dBias of the task's heads.
         SmallVector<Value> rowGrads = {carried[0]};
         if (p.bias)

@@ -6,6 +6,7 @@
 
 #include "attn/Strategies/Common/FlashStrategy.h"
 #include "attn/Strategies/Common/FlashBackwardKernel.h"
+#include "attn/Strategies/Common/GpuFlashBackwardKernel.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 #include "attn/Support/Debug.h"
 
@@ -36,14 +37,10 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
   if (!acceptsOp(op, reason))
     return false;
   AttentionProblem p = AttentionProblem::get(op);
-  if (p.isBackward) {
-    if (target.kind == TargetDescription::Kind::GPU) {
-      reason = "the GPU backward kernel is not written yet (the reference "
-               "strategy computes the backward on the host)";
-      return false;
-    }
-    return flashBackwardCanCompute(p, reason);
-  }
+  if (p.isBackward)
+    return target.kind == TargetDescription::Kind::GPU
+               ? gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason)
+               : flashBackwardCanCompute(p, reason);
   // The flash kernels compute the custom variants of attn.attention (the
   // tile op carries them), its LSE (from the state, in the finalize they
   // fuse) and its entropy (a fourth part of the state).
@@ -113,24 +110,27 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
                                       tile.getEntropyResult()));
   };
   MLIRContext *ctx = op->getContext();
-  if (p.isBackward && strategy && strategy.getParams() &&
-      strategy.getParams().get("block_q"))
-    return op->emitOpError()
-           << getName()
-           << " strategy parameter block_q does not apply to "
-              "attn.attention_backward: its tasks walk the keys in tiles of "
-              "block_k, with micro-tiles of micro_q query rows";
   if (target.kind == TargetDescription::Kind::GPU) {
     GpuKernelConfig gpu = gpuConfigFor(p, target, strategy);
     if (failed(verifyGpuKernelConfig(op, getName(), p, gpu)))
       return failure();
     debug("GPU", gpu);
-    if (direct)
+    if (p.isBackward)
+      rewriter.replaceOp(op, buildGpuFlashBackward(rewriter, p, gpu));
+    else if (direct)
       rewriter.replaceOp(op, buildGpuFlashAttention(rewriter, p, gpu));
     else
       viaTileOp(kGpuKernelAttrName, getGpuKernelAttr(ctx, getName(), gpu));
     return success();
   }
+  if (p.isBackward && strategy && strategy.getParams() &&
+      strategy.getParams().get("block_q"))
+    return op->emitOpError()
+           << getName()
+           << " strategy parameter block_q does not apply to "
+              "attn.attention_backward on the CPU: its tasks walk the keys in "
+              "tiles of "
+              "block_k, with micro-tiles of micro_q query rows";
   FlashKernelConfig config = configFor(p, target, strategy);
   if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
     return failure();

@@ -35,6 +35,8 @@ static std::string tensorCoreObstacle(const AttentionProblem &p) {
   auto elem = [](Value v) {
     return cast<ShapedType>(v.getType()).getElementType();
   };
+  if (p.isBackward)
+    return "the backward kernel forms its products one thread at a time";
   Type q = elem(p.query);
   if (!q.isF16() && !q.isBF16())
     return "tensor cores need f16 or bf16 inputs";

@@ -7,6 +7,7 @@
 
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/AllowedKeyRule.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -96,6 +97,37 @@ Value RuleArith::either(Value x, Value y) {
     return Value();
   auto [px, py] = promote(x, y);
   return arith::OrIOp::create(b, loc, px, py);
+}
+
+std::pair<Value, Value> mlir::attn::rowsSeeingKeys(OpBuilder &b, Location loc,
+                                                   const AttentionProblem &p,
+                                                   Value k0, Value k1, Value lq,
+                                                   Value lk) {
+  KernelBuilder k(b, loc, /*lanes=*/1);
+  // Row i's keys are aligned at i + (Lk - Lq): causal allows keys <= that,
+  // a right window keys <= that + right, a left window keys >= that - left.
+  Value shift = k.sub(lk, lq);
+  Value lo = k.idx(0), hi = lq;
+  std::optional<int64_t> right;
+  if (p.causal)
+    right = 0;
+  if (p.hasWindow && p.windowRight)
+    right = right ? std::min(*right, *p.windowRight) : *p.windowRight;
+  bool sinks = p.hasWindow && p.sinks > 0;
+  Value inSinks =
+      sinks ? k.cmpI(arith::CmpIPredicate::slt, k0, k.idx(p.sinks)) : Value();
+  if (right) {
+    Value bandLo = k.maxI(k.idx(0), k.sub(k.sub(k0, shift), k.idx(*right)));
+    // Sink keys are seen whatever the window says; causal still applies.
+    Value sinkLo = p.causal ? k.maxI(k.idx(0), k.sub(k0, shift)) : k.idx(0);
+    lo = sinks ? k.select(inSinks, sinkLo, bandLo) : bandLo;
+  }
+  if (p.hasWindow && p.windowLeft) {
+    Value bandHi = k.minI(
+        lq, k.add(k.sub(k.add(k1, k.idx(*p.windowLeft)), shift), k.idx(1)));
+    hi = sinks ? k.select(inSinks, lq, bandHi) : bandHi;
+  }
+  return {k.minI(lo, lq), k.maxI(lo, hi)};
 }
 
 rule::AxisRule mlir::attn::getAxisRule(const AttentionProblem &p,

@@ -221,7 +221,8 @@ Value mlir::attn::applyScoreMod(OpBuilder &b, Location loc,
 
 std::pair<Value, Value> mlir::attn::applyScoreModWithDerivative(
     OpBuilder &b, Location loc, const AttentionProblem &p, Value s, Value batch,
-    Value head, ArrayRef<Value> positions) {
+    Value head, ArrayRef<Value> positions,
+    const DenseMap<Value, Value> *buffers) {
   // A constant of s's type (f32, or a vector of f32).
   auto constant = [&](double value) -> Value {
     TypedAttr attr = b.getF32FloatAttr(value);
@@ -245,7 +246,7 @@ std::pair<Value, Value> mlir::attn::applyScoreModWithDerivative(
   };
   Value score = inlineModRegion(
       b, loc, *p.scoreMod,
-      modArguments(b, loc, ValueRange{s}, batch, head, positions), nullptr,
+      modArguments(b, loc, ValueRange{s}, batch, head, positions), buffers,
       differentiate);
   Value derivative =
       tangents.lookup(cast<YieldOp>(body.getTerminator()).getValue());

@@ -198,49 +198,49 @@ ReferenceBuilder::FormedScore ReferenceBuilder::formScore(OpBuilder &nb,
   Value s = arith::MulFOp::create(nb, l, dot, cst(p.scale));
   if (biasElement)
     s = arith::AddFOp::create(nb, l, s, toF32(nb, l, biasElement));
-  // d score / d s, as far as formed (null: 1).
-  Value ds;
-  std::tie(s, ds) = AttentionAlgebra(nb, l, p).softcap(s, derivative);
-  if (p.scoreMod) {
-    // Only at allowed pairs: a table the mod reads may cover only those
-    // (NATTEN's relative positional bias). (linalg.index only directly in
-    // the generic's body.)
+  // score_mod (with `derivative`, and its derivative) only at allowed
+  // pairs: a table the mod reads may cover only those (NATTEN's relative
+  // positional bias). (linalg.index only directly in the generic's body.)
+  auto modWhereAllowed = [&](Value x) -> SmallVector<Value> {
     Value batchIndex = linalg::IndexOp::create(nb, l, 0);
     Value head = queryHeadInBody(nb, l);
     SmallVector<Value> positions = modPositionsInBody(nb, l, 3, 4);
     auto modified = [&](OpBuilder &mb, Location ml) -> SmallVector<Value> {
       if (!derivative)
-        return {applyScoreMod(mb, ml, p, s, batchIndex, head, positions)};
+        return {applyScoreMod(mb, ml, p, x, batchIndex, head, positions)};
       auto [score, tangent] = applyScoreModWithDerivative(
-          mb, ml, p, s, batchIndex, head, positions);
+          mb, ml, p, x, batchIndex, head, positions);
       return {score, tangent};
     };
     Value allowedHere = allowedInBody(nb, l, 3, 4, maskElement);
-    SmallVector<Value> results;
-    if (!allowedHere) {
-      results = modified(nb, l);
-    } else {
-      SmallVector<Value> unmodified = {s};
-      if (derivative)
-        unmodified.push_back(cst(1.0));
-      auto ifOp = scf::IfOp::create(
-          nb, l, allowedHere,
-          [&](OpBuilder &tb, Location tl) {
-            scf::YieldOp::create(tb, tl, modified(tb, tl));
-          },
-          [&](OpBuilder &eb, Location el) {
-            scf::YieldOp::create(eb, el, unmodified);
-          });
-      results.assign(ifOp.getResults().begin(), ifOp.getResults().end());
-    }
-    s = results[0];
+    if (!allowedHere)
+      return modified(nb, l);
+    SmallVector<Value> unmodified = {x};
     if (derivative)
-      ds = ds ? arith::MulFOp::create(nb, l, ds, results[1]).getResult()
-              : results[1];
+      unmodified.push_back(cst(1.0));
+    auto ifOp = scf::IfOp::create(
+        nb, l, allowedHere,
+        [&](OpBuilder &tb, Location tl) {
+          scf::YieldOp::create(tb, tl, modified(tb, tl));
+        },
+        [&](OpBuilder &eb, Location el) {
+          scf::YieldOp::create(eb, el, unmodified);
+        });
+    return SmallVector<Value>(ifOp.getResults());
+  };
+  AttentionAlgebra algebra(nb, l, p);
+  if (!derivative) {
+    s = algebra.softcap(s).first;
+    return {p.scoreMod ? modWhereAllowed(s).front() : s, Value()};
   }
-  if (derivative && !ds)
-    ds = cst(1.0);
-  return {s, ds};
+  auto scoreMod = [&](Value x) -> std::pair<Value, Value> {
+    SmallVector<Value> modded = modWhereAllowed(x);
+    return {modded[0], modded[1]};
+  };
+  auto [score, ds] = algebra.scoreAndDerivative(
+      s, p.scoreMod ? function_ref<std::pair<Value, Value>(Value)>(scoreMod)
+                    : nullptr);
+  return {score, ds};
 }
 
 Value ReferenceBuilder::mergeHeads(Value tensor) {

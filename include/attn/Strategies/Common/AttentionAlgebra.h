@@ -53,6 +53,14 @@ public:
   /// a softcap.
   std::pair<Value, Value> softcap(Value x, bool derivative = false);
 
+  /// The backward's score from the biased score x = scale q.k + bias, as
+  /// the forward forms it in the natural domain (softcap, then the
+  /// score_mod, which `scoreMod` applies at the kernel's indices and
+  /// returns with its derivative; ModRegions.h), and its derivative
+  /// d score / d x (1 where nothing changes the score).
+  std::pair<Value, Value> scoreAndDerivative(
+      Value x, function_ref<std::pair<Value, Value>(Value)> scoreMod = nullptr);
+
   /// m of a state that has seen no key.
   double initialMax() const;
 

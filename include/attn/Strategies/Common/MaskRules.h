@@ -70,6 +70,13 @@ Value buildAllowedPredicate(OpBuilder &b, Location loc,
                             const AttentionProblem &problem,
                             const ProblemSizes &sizes, Value i, Value j);
 
+/// The query rows [lo, hi) that may see some key of [k0, k1] under the
+/// causal, window and sink rules of `problem` (an attention op; row i's
+/// keys aligned at i + Lk - Lq): the backward's key tiles visit only those.
+std::pair<Value, Value> rowsSeeingKeys(OpBuilder &b, Location loc,
+                                       const AttentionProblem &problem,
+                                       Value k0, Value k1, Value lq, Value lk);
+
 /// The rule of spatial axis `axis` of a neighborhood op.
 rule::AxisRule getAxisRule(const AttentionProblem &problem, unsigned axis);
 

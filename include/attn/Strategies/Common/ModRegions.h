@@ -51,11 +51,13 @@ Value applyScoreMod(OpBuilder &b, Location loc, const AttentionProblem &problem,
 /// score_mod(s, ...) of `problem` and its derivative with respect to s, on
 /// scalars or, as applyScoreMod, on a vector of scores (the body inlined,
 /// and each op that reads the score followed by its tangent,
-/// ScoreModDerivative.h); (s, 1) without a score_mod.
+/// ScoreModDerivative.h); (s, 1) without a score_mod. `buffers` as for
+/// inlineModRegion.
 std::pair<Value, Value>
 applyScoreModWithDerivative(OpBuilder &b, Location loc,
                             const AttentionProblem &problem, Value s,
-                            Value batch, Value head, ArrayRef<Value> positions);
+                            Value batch, Value head, ArrayRef<Value> positions,
+                            const DenseMap<Value, Value> *buffers = nullptr);
 
 /// `allowed` and mask_mod(b, h, positions...) of `problem` (`allowed` may be
 /// null: every key); `allowed` without one.

@@ -1,0 +1,556 @@
+//===- GpuFlashBackwardKernel.cpp - FlashAttention-2's backward on a GPU --===//
+//
+// See GpuFlashBackwardKernel.h. The math of one (row, key) pair is the CPU
+// backward's and the reference's: the score as the forward forms it and its
+// derivative (AttentionAlgebra::scoreAndDerivative, score_mod differentiated
+// by ModRegions), the allowed rule (MaskRules, mask, mask_mod), then
+//   P = exp(score - LSE_i), dS = P (dO_i . v_j - D_i) d score / d x
+// with x = scale q_i . k_j + bias; 0 where the pair is not allowed or the
+// row has no allowed key (LSE = -inf). dV_j += P dO_i, dK_j += scale dS q_i,
+// dQ_i += scale dS k_j, dBias_ij = dS, and dSink from
+// AttentionAlgebra::sinkGradientStep.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Strategies/Common/GpuFlashBackwardKernel.h"
+#include "attn/Strategies/Common/AttentionAlgebra.h"
+#include "attn/Strategies/Common/KernelBuilder.h"
+#include "attn/Strategies/Common/MaskRules.h"
+#include "attn/Strategies/Common/ModRegions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+class GpuBackwardEmitter : KernelBuilder {
+public:
+  GpuBackwardEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
+                     const GpuKernelConfig &config)
+      : KernelBuilder(rewriter, problem.op->getLoc(), /*lanes=*/1), p(problem),
+        cfg(config), group(problem.groupSize()) {}
+
+  SmallVector<Value> build();
+
+private:
+  /// P and dS (with respect to the biased score) of one pair, 0 where it is
+  /// not allowed.
+  struct PairTerms {
+    Value weight, gradScore;
+  };
+  /// The terms of query row `row` of `head` and key `key`, from q.k `dot`,
+  /// dO.v `gradDot`, the row's LSE `lse` and D `rowDot`.
+  PairTerms pairTerms(Value batch, Value head, Value row, Value key, Value dot,
+                      Value gradDot, Value lse, Value rowDot);
+
+  void emitRowDotKernel();
+  void emitKeyKernel();
+  void emitQueryKernel();
+  void emitBiasKernel();
+  void emitSinkKernel();
+
+  /// A gpu.launch of `blocks` x `rows` thread blocks of `threads` threads,
+  /// with f32 shared tiles and private arrays of the given shapes; `body`
+  /// builds the kernel (before its terminator) from the block ids x and y,
+  /// the thread id and the attributions.
+  void
+  launch(Value blocks, Value rows, int64_t threads,
+         ArrayRef<SmallVector<int64_t>> sharedShapes,
+         ArrayRef<int64_t> privateSizes,
+         function_ref<void(Value, Value, Value, ValueRange, ValueRange)> body);
+  /// scf.if without results.
+  void ifThen(Value condition, function_ref<void()> body);
+  /// sum over e < n of row[e] tile[r, e].
+  Value dotWithTileRow(Value row, Value tile, Value r, int64_t n);
+  /// `row`[e] += factor tile[r, e] for e < n.
+  void addTileRow(Value row, Value factor, Value tile, Value r, int64_t n);
+  /// Rows [first, first + tile rows) of head `head` of `source` [B, H, L, n]
+  /// as f32 in `tile`, zero past `length`; thread `tid` of `threads`.
+  void stageRows(Value source, Value tile, int64_t n, Value batch, Value head,
+                 Value first, Value length, Value tid, int64_t threads);
+  /// Row `row` of head `head` of `source` as f32 in the private `into`.
+  void loadRow(Value source, Value into, int64_t n, Value batch, Value head,
+               Value row);
+  /// The private `from` rounded to `into`'s element type at (batch, head,
+  /// row).
+  void storeRow(Value from, Value into, int64_t n, Value batch, Value head,
+                Value row);
+  void zero(Value row, int64_t n);
+  Value load(Value buffer, ValueRange at) {
+    return memref::LoadOp::create(b, loc, buffer, at);
+  }
+  void store(Value v, Value buffer, ValueRange at) {
+    memref::StoreOp::create(b, loc, v, buffer, at);
+  }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  /// The index of a broadcast dimension of `buffer`: 0 where it has size 1.
+  Value broadcastIndex(Value buffer, unsigned dim, Value index) {
+    return cast<MemRefType>(buffer.getType()).getDimSize(dim) == 1 ? idx(0)
+                                                                   : index;
+  }
+
+  const AttentionProblem &p;
+  GpuKernelConfig cfg;
+  int64_t group;
+  Value batches, lq, lk;
+  ProblemSizes sizes;
+  KernelBuffers buffers{b, loc};
+  Value qBuf, kBuf, vBuf, oBuf, gradOutBuf, lseBuf, maskBuf, biasBuf, sinkBuf;
+  DenseMap<Value, Value> modBuffers;
+  /// D [B, Hq, Lq] f32.
+  Value rowDots;
+  /// The gradients; gradScores is dS [B, Hq, Lq, Lk] f32 for dBias (dBias
+  /// itself when the bias is f32 and does not broadcast).
+  Value dq, dk, dv, dbias, gradScores, dsink;
+};
+
+} // namespace
+
+void GpuBackwardEmitter::launch(
+    Value blocks, Value rows, int64_t threads,
+    ArrayRef<SmallVector<int64_t>> sharedShapes, ArrayRef<int64_t> privateSizes,
+    function_ref<void(Value, Value, Value, ValueRange, ValueRange)> body) {
+  MLIRContext *ctx = b.getContext();
+  auto space = [&](gpu::AddressSpace s) {
+    return gpu::AddressSpaceAttr::get(ctx, s);
+  };
+  SmallVector<Type> shared, registers;
+  for (ArrayRef<int64_t> shape : sharedShapes)
+    shared.push_back(MemRefType::get(shape, f32, AffineMap(),
+                                     space(gpu::AddressSpace::Workgroup)));
+  for (int64_t size : privateSizes)
+    registers.push_back(MemRefType::get({size}, f32, AffineMap(),
+                                        space(gpu::AddressSpace::Private)));
+  Value one = idx(1);
+  auto op =
+      gpu::LaunchOp::create(b, loc, blocks, rows, one, idx(threads), one, one,
+                            Value(), Type(), ValueRange{}, shared, registers);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&op.getBody().front());
+  body(op.getBlockIds().x, op.getBlockIds().y, op.getThreadIds().x,
+       op.getWorkgroupAttributions(), op.getPrivateAttributions());
+  gpu::TerminatorOp::create(b, loc);
+}
+
+void GpuBackwardEmitter::ifThen(Value condition, function_ref<void()> body) {
+  scf::IfOp::create(b, loc, condition, [&](OpBuilder &nested, Location) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+    body();
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+Value GpuBackwardEmitter::dotWithTileRow(Value row, Value tile, Value r,
+                                         int64_t n) {
+  auto loop = scf::ForOp::create(
+      b, loc, idx(0), idx(n), idx(1), ValueRange{fconst(0.0)},
+      [&](OpBuilder &nested, Location, Value e, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{fadd(acc[0], fmul(load(row, {e}), load(tile, {r, e})))});
+      });
+  return loop.getResult(0);
+}
+
+void GpuBackwardEmitter::addTileRow(Value row, Value factor, Value tile,
+                                    Value r, int64_t n) {
+  forLoop(idx(0), idx(n), idx(1), [&](Value e) {
+    store(fadd(load(row, {e}), fmul(factor, load(tile, {r, e}))), row, {e});
+  });
+}
+
+void GpuBackwardEmitter::stageRows(Value source, Value tile, int64_t n,
+                                   Value batch, Value head, Value first,
+                                   Value length, Value tid, int64_t threads) {
+  int64_t tileRows = cast<MemRefType>(tile.getType()).getDimSize(0);
+  forLoop(tid, idx(tileRows * n), idx(threads), [&](Value flat) {
+    Value r = div(flat, idx(n)), e = rem(flat, idx(n));
+    Value at = add(first, r);
+    Value inside = cmpI(arith::CmpIPredicate::slt, at, length);
+    Value x =
+        toF32(load(source, {batch, head, minI(at, sub(length, idx(1))), e}));
+    store(select(inside, x, fconst(0.0)), tile, {r, e});
+  });
+}
+
+void GpuBackwardEmitter::loadRow(Value source, Value into, int64_t n,
+                                 Value batch, Value head, Value row) {
+  forLoop(idx(0), idx(n), idx(1), [&](Value e) {
+    store(toF32(load(source, {batch, head, row, e})), into, {e});
+  });
+}
+
+void GpuBackwardEmitter::storeRow(Value from, Value into, int64_t n,
+                                  Value batch, Value head, Value row) {
+  Type element = cast<MemRefType>(into.getType()).getElementType();
+  forLoop(idx(0), idx(n), idx(1), [&](Value e) {
+    Value x = load(from, {e});
+    if (element != f32)
+      x = arith::TruncFOp::create(b, loc, element, x);
+    store(x, into, {batch, head, row, e});
+  });
+}
+
+void GpuBackwardEmitter::zero(Value row, int64_t n) {
+  forLoop(idx(0), idx(n), idx(1),
+          [&](Value e) { store(fconst(0.0), row, {e}); });
+}
+
+GpuBackwardEmitter::PairTerms
+GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
+                              Value dot, Value gradDot, Value lse,
+                              Value rowDot) {
+  AttentionAlgebra algebra(b, loc, p);
+  Value x = fmul(dot, fconst(p.scale));
+  if (biasBuf)
+    x = fadd(
+        x, toF32(load(biasBuf, {broadcastIndex(biasBuf, 0, batch),
+                                broadcastIndex(biasBuf, 1, head), row, key})));
+  auto scoreMod = [&](Value s) {
+    return applyScoreModWithDerivative(b, loc, p, s, batch, head, {row, key},
+                                       &modBuffers);
+  };
+  auto [score, derivative] = algebra.scoreAndDerivative(
+      x, p.scoreMod ? function_ref<std::pair<Value, Value>(Value)>(scoreMod)
+                    : nullptr);
+  Value allowed = buildAllowedPredicate(b, loc, p, sizes, row, key);
+  allowed =
+      applyMaskMod(b, loc, p, allowed, batch, head, {row, key}, &modBuffers);
+  if (maskBuf) {
+    Value bit = load(maskBuf, {broadcastIndex(maskBuf, 0, batch),
+                               broadcastIndex(maskBuf, 1, head), row, key});
+    allowed = allowed ? andI(allowed, bit) : bit;
+  }
+  // A row without allowed keys (LSE = -inf) has no weights.
+  Value hasKeys =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, lse,
+                            fconst(-std::numeric_limits<double>::infinity()));
+  allowed = allowed ? andI(allowed, hasKeys) : hasKeys;
+  Value weight =
+      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, score, lse));
+  Value gradScore = fmul(
+      fmul(weight, arith::SubFOp::create(b, loc, gradDot, rowDot)), derivative);
+  // Pairs that are not allowed have no weight and no gradient, even where
+  // their score or value row is not finite.
+  return {select(allowed, weight, fconst(0.0)),
+          select(allowed, gradScore, fconst(0.0))};
+}
+
+void GpuBackwardEmitter::emitRowDotKernel() {
+  int64_t threads = cfg.blockQ;
+  launch(arith::CeilDivUIOp::create(b, loc, lq, idx(threads)),
+         mul(batches, idx(p.headsQ)), threads, {}, {},
+         [&](Value block, Value bh, Value tid, ValueRange, ValueRange) {
+           Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
+           Value row = add(mul(block, idx(threads)), tid);
+           ifThen(cmpI(arith::CmpIPredicate::slt, row, lq), [&] {
+             auto loop = scf::ForOp::create(
+                 b, loc, idx(0), idx(p.valueDim), idx(1),
+                 ValueRange{fconst(0.0)},
+                 [&](OpBuilder &nested, Location, Value e, ValueRange acc) {
+                   OpBuilder::InsertionGuard guard(b);
+                   b.setInsertionPoint(nested.getInsertionBlock(),
+                                       nested.getInsertionPoint());
+                   SmallVector<Value> at = {batch, head, row, e};
+                   scf::YieldOp::create(
+                       b, loc,
+                       ValueRange{fadd(acc[0], fmul(toF32(load(gradOutBuf, at)),
+                                                    toF32(load(oBuf, at))))});
+                 });
+             store(loop.getResult(0), rowDots, {batch, head, row});
+           });
+         });
+}
+
+void GpuBackwardEmitter::emitKeyKernel() {
+  int64_t d = p.headDim, dvDim = p.valueDim;
+  int64_t threads = cfg.blockQ, tileRows = cfg.blockK;
+  launch(
+      arith::CeilDivUIOp::create(b, loc, lk, idx(threads)),
+      mul(batches, idx(p.headsKV)), threads, {{tileRows, d}, {tileRows, dvDim}},
+      {d, dvDim, d, dvDim},
+      [&](Value block, Value bh, Value tid, ValueRange shared,
+          ValueRange registers) {
+        Value queries = shared[0], gradOutputs = shared[1];
+        Value keyRow = registers[0], valueRow = registers[1];
+        Value dkRow = registers[2], dvRow = registers[3];
+        Value batch = div(bh, idx(p.headsKV)), kvHead = rem(bh, idx(p.headsKV));
+        Value k0 = mul(block, idx(threads));
+        Value key = add(k0, tid);
+        Value valid = cmpI(arith::CmpIPredicate::slt, key, lk);
+        Value keyClamped = minI(key, sub(lk, idx(1)));
+        loadRow(kBuf, keyRow, d, batch, kvHead, keyClamped);
+        loadRow(vBuf, valueRow, dvDim, batch, kvHead, keyClamped);
+        zero(dkRow, d);
+        zero(dvRow, dvDim);
+        // The rows that may see some key of the block (uniform across it,
+        // so that barriers stay uniform).
+        Value k1 = sub(minI(add(k0, idx(threads)), lk), idx(1));
+        auto [rowLo, rowHi] = rowsSeeingKeys(b, loc, p, k0, k1, lq, lk);
+        forLoop(idx(0), idx(group), idx(1), [&](Value g) {
+          Value head = add(mul(kvHead, idx(group)), g);
+          forLoop(rowLo, rowHi, idx(tileRows), [&](Value first) {
+            stageRows(qBuf, queries, d, batch, head, first, lq, tid, threads);
+            stageRows(gradOutBuf, gradOutputs, dvDim, batch, head, first, lq,
+                      tid, threads);
+            gpu::BarrierOp::create(b, loc);
+            ifThen(valid, [&] {
+              Value count = minI(idx(tileRows), sub(rowHi, first));
+              forLoop(idx(0), count, idx(1), [&](Value r) {
+                Value row = add(first, r);
+                PairTerms terms =
+                    pairTerms(batch, head, row, key,
+                              dotWithTileRow(keyRow, queries, r, d),
+                              dotWithTileRow(valueRow, gradOutputs, r, dvDim),
+                              load(lseBuf, {batch, head, row}),
+                              load(rowDots, {batch, head, row}));
+                addTileRow(dvRow, terms.weight, gradOutputs, r, dvDim);
+                addTileRow(dkRow, fmul(terms.gradScore, fconst(p.scale)),
+                           queries, r, d);
+              });
+            });
+            gpu::BarrierOp::create(b, loc);
+          });
+        });
+        ifThen(valid, [&] {
+          storeRow(dkRow, dk, d, batch, kvHead, key);
+          storeRow(dvRow, dv, dvDim, batch, kvHead, key);
+        });
+      });
+}
+
+void GpuBackwardEmitter::emitQueryKernel() {
+  int64_t d = p.headDim, dvDim = p.valueDim;
+  int64_t threads = cfg.blockQ, tileKeys = cfg.blockK;
+  launch(
+      arith::CeilDivUIOp::create(b, loc, lq, idx(threads)),
+      mul(batches, idx(p.headsQ)), threads, {{tileKeys, d}, {tileKeys, dvDim}},
+      {d, dvDim, d},
+      [&](Value block, Value bh, Value tid, ValueRange shared,
+          ValueRange registers) {
+        Value keys = shared[0], values = shared[1];
+        Value queryRow = registers[0], gradOutRow = registers[1];
+        Value dqRow = registers[2];
+        Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
+        Value kvHead = div(head, idx(group));
+        Value rowsLo = mul(block, idx(threads));
+        Value row = add(rowsLo, tid);
+        Value valid = cmpI(arith::CmpIPredicate::slt, row, lq);
+        Value rowClamped = minI(row, sub(lq, idx(1)));
+        Value rowsHi = sub(minI(add(rowsLo, idx(threads)), lq), idx(1));
+        loadRow(qBuf, queryRow, d, batch, head, rowClamped);
+        loadRow(gradOutBuf, gradOutRow, dvDim, batch, head, rowClamped);
+        zero(dqRow, d);
+        Value lse = load(lseBuf, {batch, head, rowClamped});
+        Value rowDot = load(rowDots, {batch, head, rowClamped});
+        Value numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(tileKeys));
+        forLoop(idx(0), numTiles, idx(1), [&](Value t) {
+          Value kvStart = mul(t, idx(tileKeys));
+          Value kvEnd = sub(minI(add(kvStart, idx(tileKeys)), lk), idx(1));
+          // Tiles that no row of the block may see are skipped, unless dS
+          // is written for dBias (zeros there).
+          Value visit = arith::ConstantIntOp::create(b, loc, 1, 1);
+          if (!gradScores && (p.causal || p.hasWindow)) {
+            RuleArith r(b, loc);
+            rule::RowsKeys<RuleArith> seen =
+                rule::rowsKeys(r, p, rowsLo, rowsHi, lq, lk);
+            visit = andI(cmpI(arith::CmpIPredicate::sle, kvStart, seen.hi),
+                         cmpI(arith::CmpIPredicate::sle, seen.lo, kvEnd));
+            if (p.hasWindow && p.sinks > 0)
+              visit = orI(
+                  visit, cmpI(arith::CmpIPredicate::sle, kvStart, seen.sinkHi));
+          }
+          ifThen(visit, [&] {
+            stageRows(kBuf, keys, d, batch, kvHead, kvStart, lk, tid, threads);
+            stageRows(vBuf, values, dvDim, batch, kvHead, kvStart, lk, tid,
+                      threads);
+            gpu::BarrierOp::create(b, loc);
+            ifThen(valid, [&] {
+              forLoop(
+                  idx(0), add(sub(kvEnd, kvStart), idx(1)), idx(1),
+                  [&](Value j) {
+                    Value key = add(kvStart, j);
+                    PairTerms terms =
+                        pairTerms(batch, head, row, key,
+                                  dotWithTileRow(queryRow, keys, j, d),
+                                  dotWithTileRow(gradOutRow, values, j, dvDim),
+                                  lse, rowDot);
+                    addTileRow(dqRow, fmul(terms.gradScore, fconst(p.scale)),
+                               keys, j, d);
+                    if (gradScores)
+                      store(terms.gradScore, gradScores,
+                            {batch, head, row, key});
+                  });
+            });
+            gpu::BarrierOp::create(b, loc);
+          });
+        });
+        ifThen(valid, [&] { storeRow(dqRow, dq, d, batch, head, row); });
+      });
+}
+
+void GpuBackwardEmitter::emitBiasKernel() {
+  // One thread per row of the bias; the sum runs over the batches and heads
+  // it broadcasts over, in order.
+  auto type = cast<MemRefType>(dbias.getType());
+  bool sumBatches = type.getDimSize(0) == 1, sumHeads = type.getDimSize(1) == 1;
+  Value biasBatches = sumBatches ? idx(1) : batches;
+  int64_t biasHeads = sumHeads ? 1 : p.headsQ;
+  int64_t threads = cfg.blockQ;
+  launch(arith::CeilDivUIOp::create(b, loc, lq, idx(threads)),
+         mul(biasBatches, idx(biasHeads)), threads, {}, {},
+         [&](Value block, Value bh, Value tid, ValueRange, ValueRange) {
+           Value bb = div(bh, idx(biasHeads)), hb = rem(bh, idx(biasHeads));
+           Value row = add(mul(block, idx(threads)), tid);
+           ifThen(cmpI(arith::CmpIPredicate::slt, row, lq), [&] {
+             forLoop(idx(0), lk, idx(1), [&](Value key) {
+               Value batchLo = sumBatches ? idx(0) : bb;
+               Value batchHi = sumBatches ? batches : add(bb, idx(1));
+               Value headLo = sumHeads ? idx(0) : hb;
+               Value headHi = sumHeads ? idx(p.headsQ) : add(hb, idx(1));
+               auto overBatches = scf::ForOp::create(
+                   b, loc, batchLo, batchHi, idx(1), ValueRange{fconst(0.0)},
+                   [&](OpBuilder &nb, Location, Value batch, ValueRange acc) {
+                     OpBuilder::InsertionGuard guard(b);
+                     b.setInsertionPoint(nb.getInsertionBlock(),
+                                         nb.getInsertionPoint());
+                     auto overHeads = scf::ForOp::create(
+                         b, loc, headLo, headHi, idx(1), acc,
+                         [&](OpBuilder &hb2, Location, Value head,
+                             ValueRange sum) {
+                           OpBuilder::InsertionGuard g2(b);
+                           b.setInsertionPoint(hb2.getInsertionBlock(),
+                                               hb2.getInsertionPoint());
+                           scf::YieldOp::create(
+                               b, loc,
+                               ValueRange{fadd(
+                                   sum[0],
+                                   load(gradScores, {batch, head, row, key}))});
+                         });
+                     scf::YieldOp::create(b, loc, overHeads.getResults());
+                   });
+               Value sum = overBatches.getResult(0);
+               if (type.getElementType() != f32)
+                 sum = arith::TruncFOp::create(b, loc, type.getElementType(),
+                                               sum);
+               store(sum, dbias, {bb, hb, row, key});
+             });
+           });
+         });
+}
+
+void GpuBackwardEmitter::emitSinkKernel() {
+  // dSink_h = -sum over (batch, row) of exp(sink_h - LSE) D: one thread per
+  // query head, in order.
+  launch(
+      idx(p.headsQ), idx(1), 1, {}, {},
+      [&](Value head, Value, Value, ValueRange, ValueRange) {
+        Value sinkLogit = load(sinkBuf, {head});
+        auto overBatches = scf::ForOp::create(
+            b, loc, idx(0), batches, idx(1), ValueRange{fconst(0.0)},
+            [&](OpBuilder &nb, Location, Value batch, ValueRange acc) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(nb.getInsertionBlock(),
+                                  nb.getInsertionPoint());
+              auto overRows = scf::ForOp::create(
+                  b, loc, idx(0), lq, idx(1), acc,
+                  [&](OpBuilder &rb, Location, Value row, ValueRange sum) {
+                    OpBuilder::InsertionGuard g2(b);
+                    b.setInsertionPoint(rb.getInsertionBlock(),
+                                        rb.getInsertionPoint());
+                    SmallVector<Value> at = {batch, head, row};
+                    scf::YieldOp::create(
+                        b, loc,
+                        ValueRange{AttentionAlgebra(b, loc, p).sinkGradientStep(
+                            sum[0], load(lseBuf, at), load(rowDots, at),
+                            sinkLogit)});
+                  });
+              scf::YieldOp::create(b, loc, overRows.getResults());
+            });
+        store(overBatches.getResult(0), dsink, {head});
+      });
+}
+
+SmallVector<Value> GpuBackwardEmitter::build() {
+  batches = dimOf(p.query, 0);
+  lq = dimOf(p.query, 2);
+  lk = dimOf(p.key, 2);
+  sizes.queryShape = {lq};
+  sizes.keyShape = {lk};
+
+  qBuf = buffers.input(p.query);
+  kBuf = buffers.input(p.key);
+  vBuf = buffers.input(p.value);
+  oBuf = buffers.input(p.init);
+  gradOutBuf = buffers.input(p.gradOutput);
+  lseBuf = buffers.input(p.lse);
+  if (p.mask)
+    maskBuf = buffers.input(p.mask);
+  if (p.bias)
+    biasBuf = buffers.input(p.bias);
+  if (p.sinkLogits)
+    sinkBuf = buffers.input(p.sinkLogits);
+  for (Value table : modTables(p))
+    modBuffers[table] = buffers.input(table);
+
+  rowDots = buffers.allocF32(
+      {ShapedType::kDynamic, p.headsQ, ShapedType::kDynamic}, {batches, lq});
+  dq = buffers.allocLike(p.gradInits[0]);
+  dk = buffers.allocLike(p.gradInits[1]);
+  dv = buffers.allocLike(p.gradInits[2]);
+  unsigned next = 3;
+  Value dbiasInit, dsinkInit;
+  if (p.bias) {
+    dbiasInit = p.gradInits[next++];
+    dbias = buffers.allocLike(dbiasInit);
+    auto type = cast<MemRefType>(dbias.getType());
+    bool direct = type.getElementType() == f32 && type.getDimSize(0) != 1 &&
+                  type.getDimSize(1) != 1;
+    int64_t dyn = ShapedType::kDynamic;
+    gradScores =
+        direct ? dbias
+               : buffers.allocF32({dyn, p.headsQ, dyn, dyn}, {batches, lq, lk});
+  }
+  if (p.sinkLogits) {
+    dsinkInit = p.gradInits[next++];
+    dsink = buffers.allocLike(dsinkInit);
+  }
+
+  emitRowDotKernel();
+  emitKeyKernel();
+  emitQueryKernel();
+  if (p.bias && gradScores != dbias)
+    emitBiasKernel();
+  if (p.sinkLogits)
+    emitSinkKernel();
+
+  SmallVector<Value> results = {buffers.result(dq, p.gradInits[0]),
+                                buffers.result(dk, p.gradInits[1]),
+                                buffers.result(dv, p.gradInits[2])};
+  if (dbias)
+    results.push_back(buffers.result(dbias, dbiasInit));
+  if (dsink)
+    results.push_back(buffers.result(dsink, dsinkInit));
+  return results;
+}
+
+SmallVector<Value>
+mlir::attn::buildGpuFlashBackward(RewriterBase &rewriter,
+                                  const AttentionProblem &problem,
+                                  const GpuKernelConfig &config) {
+  rewriter.setInsertionPoint(problem.op);
+  return GpuBackwardEmitter(rewriter, problem, config).build();
+}
