@@ -90,6 +90,13 @@ static AttnOperands operandsOf(Operation *op) {
   if (auto backward = dyn_cast<AttentionBackwardOp>(op))
     return {backward.getQuery(), backward.getKey(),  backward.getValue(),
             backward.getMask(),  backward.getBias(), false};
+  if (auto backward = dyn_cast<NeighborhoodBackwardOp>(op))
+    return {backward.getQuery(),
+            backward.getKey(),
+            backward.getValue(),
+            Value(),
+            Value(),
+            true};
   auto neighborhood = cast<NeighborhoodOp>(op);
   return {neighborhood.getQuery(), neighborhood.getKey(),
           neighborhood.getValue(), Value(), Value(), true};

@@ -192,7 +192,8 @@ LogicalResult DistributeSequencePass::analyze(func::FuncOp func,
   func.walk([&](Operation *op) {
     if (auto tile = dyn_cast<OnlineAttentionOp>(op))
       tiles.push_back(tile);
-    else if (isa<AttentionOp, NeighborhoodOp>(op))
+    else if (isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp,
+                 NeighborhoodBackwardOp>(op))
       other = op;
   });
   if (other)

@@ -30,7 +30,7 @@ from .compiler import (Candidate, CompileError, Entry, Module, OpReport,
                        supported_gpu_chips, vulkan_available)
 from .builder import (SCORES, attention, attention_backward, cache_info,
                       clear_cache, explain, ir, merge_states, neighborhood,
-                      paged_attention)
+                      neighborhood_backward, paged_attention)
 from .mods import ModTraceError, where
 from . import _attn
 
@@ -57,5 +57,6 @@ __all__ = ["Candidate", "CompileError", "Entry", "ModTraceError", "Module",
            "SCORES", "attention", "cache_info", "clear_cache", "compile",
            "explain", "explain_source", "ir", "load_library",
            "load_strategy_library", "merge_states", "neighborhood",
+           "neighborhood_backward",
            "set_num_threads",
            "supported_gpu_chips", "vulkan_available", "where"]

@@ -427,10 +427,11 @@ def _operand_types(args, dynamic):
 
 
 def _backward_function(q, k, v, attrs, strategy, extra, dynamic, tables,
-                       regions):
+                       regions, op="attn.attention_backward"):
     """func @main(%q, %k, %v, %o, %do, %lse, *extra, *tables) returning the
-    gradients of attn.attention_backward: dq, dk, dv, then dbias and dsink
-    when extra has bias and sink_logits."""
+    gradients of `op` (attn.attention_backward or
+    attn.neighborhood_backward): dq, dk, dv, then dbias and dsink when
+    extra has bias and sink_logits."""
     element = _ELEMENT_TYPES[np.dtype(q.dtype)]
     out = _dims(q)[:-1] + (_dims(v)[-1],)
     args, shapes = _operand_types(
@@ -442,7 +443,7 @@ def _backward_function(q, k, v, attrs, strategy, extra, dynamic, tables,
                                         if name in ("bias", "sink_logits")]
     inits = [(f"d{name}_init", types[name], shapes[name], name)
              for name in differentiated]
-    return _entry_text("attn.attention_backward", args, tables, 6,
+    return _entry_text(op, args, tables, 6,
                        [name for name, _, _ in extra], inits,
                        [types[name] for name in differentiated], attrs,
                        strategy, regions)
@@ -681,20 +682,7 @@ def attention_backward(q, k, v, out, grad_out, lse, *, scale=None,
     nothing. out and grad_out: q's dtype, [B, Hq, Lq, Dv]; lse: float32
     [B, Hq, Lq]."""
     q, k, v = _check_qkv(q, k, v, None)
-    rows = _dims(q)[:3]
-    shape = rows + (_dims(v)[-1],)
-    out = _as_array("out", out)
-    grad_out = _as_array("grad_out", grad_out)
-    lse = _as_array("lse", lse)
-    for name, array in (("out", out), ("grad_out", grad_out)):
-        if array.dtype != q.dtype or _dims(array) != shape:
-            raise ValueError(f"'{name}' must be {q.dtype} of shape {shape} "
-                             f"(q's rows, v's head dimension), got "
-                             f"{array.dtype} of shape {_dims(array)}")
-    if np.dtype(lse.dtype) != np.float32 or _dims(lse) != rows:
-        raise ValueError(f"'lse' must be float32 of shape {rows} (the "
-                         f"forward's return_lse result), got {lse.dtype} "
-                         f"of shape {_dims(lse)}")
+    out, grad_out, lse = _check_backward_inputs(q, v, out, grad_out, lse)
     text, arrays = _attention_plan(
         q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
         softcap=softcap, mask=mask, bias=bias, score_mod=score_mod,
@@ -707,7 +695,10 @@ def attention_backward(q, k, v, out, grad_out, lse, *, scale=None,
 
 def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
                        scale=None, score_mod=None, mask_mod=None,
-                       strategy=None, dynamic=None):
+                       strategy=None, dynamic=None, return_lse=False,
+                       backward=None):
+    """(IR text, arrays to pass) of attn.neighborhood for these arguments;
+    with backward = (out, grad_out, lse), of attn.neighborhood_backward."""
     q, k, v = _check_qkv(q, k, v, (1, 2, 3))
     spatial = _dims(q)[2:-1]
     rank = len(spatial)
@@ -756,14 +747,26 @@ def _neighborhood_plan(q, k, v, kernel, dilation=1, causal=False, stride=1,
             -min(reach, n - 1), 0 if causal[axis] else min(reach, n - 1))
     regions, tables = _mod_regions(score_mod, mask_mod, positions,
                                    pair_bounds)
+    table_arrays = [table.array for table in tables]
+    if backward is not None:
+        text = _backward_function(q, k, v, attrs, strategy, [], dynamic,
+                                  tables, regions,
+                                  op="attn.neighborhood_backward")
+        return text, [q, k, v] + list(backward) + table_arrays
+    if not isinstance(return_lse, (bool, np.bool_)):
+        raise ValueError(f"'return_lse' must be a bool, got {return_lse!r}")
+    if return_lse:
+        attrs.append("return_lse")
     text = _function("attn.neighborhood", q, k, v, attrs, strategy,
-                     dynamic=dynamic, tables=tables, regions=regions)
-    return text, [q, k, v] + [table.array for table in tables]
+                     dynamic=dynamic, tables=tables, regions=regions,
+                     statistics=int(bool(return_lse)))
+    return text, [q, k, v] + table_arrays
 
 
 def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
-                 scale=None, score_mod=None, mask_mod=None, strategy=None,
-                 target="cpu", threads=0, dynamic=None, out=None):
+                 scale=None, score_mod=None, mask_mod=None, return_lse=False,
+                 strategy=None, target="cpu", threads=0, dynamic=None,
+                 out=None):
     """attn.neighborhood (NATTEN semantics) on numpy arrays.
 
     q [B, Hq, *spatial, D], k and v [B, Hkv, *spatial, D or Dv], with 1, 2
@@ -775,12 +778,54 @@ def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
     relative positional bias on a 2-D neighborhood is
     score_mod=lambda s, b, h, qx, qy, kx, ky:
         s + rpb[h, kx - qx + kernel - 1, ky - qy + kernel - 1].
-    out: an array to write the result into, as in attention().
+    return_lse: also return each query's log-sum-exp of its scores, natural
+    log, float32 [B, Hq, *spatial], which neighborhood_backward takes.
+    out: arrays to write the results into, as in attention().
     """
     text, arrays = _neighborhood_plan(q, k, v, kernel, dilation, causal,
                                       stride, scale, score_mod, mask_mod,
-                                      strategy, dynamic)
+                                      strategy, dynamic, return_lse)
     return _run(text, arrays, target, threads, out)
+
+
+def _check_backward_inputs(q, v, out, grad_out, lse):
+    """out, grad_out and lse as arrays, checked against q and v: out and
+    grad_out of q's dtype and shape with v's last dimension, lse float32 of
+    q's shape without its last dimension."""
+    rows = _dims(q)[:-1]
+    shape = rows + (_dims(v)[-1],)
+    out = _as_array("out", out)
+    grad_out = _as_array("grad_out", grad_out)
+    lse = _as_array("lse", lse)
+    for name, array in (("out", out), ("grad_out", grad_out)):
+        if array.dtype != q.dtype or _dims(array) != shape:
+            raise ValueError(f"'{name}' must be {q.dtype} of shape {shape} "
+                             f"(q's rows, v's head dimension), got "
+                             f"{array.dtype} of shape {_dims(array)}")
+    if np.dtype(lse.dtype) != np.float32 or _dims(lse) != rows:
+        raise ValueError(f"'lse' must be float32 of shape {rows} (the "
+                         f"forward's return_lse result), got {lse.dtype} "
+                         f"of shape {_dims(lse)}")
+    return out, grad_out, lse
+
+
+def neighborhood_backward(q, k, v, out, grad_out, lse, kernel, dilation=1,
+                          causal=False, *, stride=1, scale=None,
+                          score_mod=None, mask_mod=None, strategy=None,
+                          target="cpu", threads=0, dynamic=None):
+    """attn.neighborhood_backward: the gradients of sum(grad_out * out) for
+    neighborhood attention, where (out, lse) = neighborhood(q, k, v, ...,
+    return_lse=True) with the same arguments. Returns (dq, dk, dv) in the
+    dtypes of q, k, v; score_mod is differentiated with respect to its
+    score (captured tables get no gradient); grouped-query heads sum dk and
+    dv over their group. out and grad_out: q's dtype, [B, Hq, *spatial,
+    Dv]; lse: float32 [B, Hq, *spatial]."""
+    q, k, v = _check_qkv(q, k, v, (1, 2, 3))
+    backward = _check_backward_inputs(q, v, out, grad_out, lse)
+    text, arrays = _neighborhood_plan(q, k, v, kernel, dilation, causal,
+                                      stride, scale, score_mod, mask_mod,
+                                      strategy, dynamic, backward=backward)
+    return _run(text, arrays, target, threads)
 
 
 # --- shared ---------------------------------------------------------------

@@ -173,7 +173,7 @@ def attention(q, k, v, scale=None, causal=False, window=None, sinks=0,
 def attention_backward(q, k, v, dout, scale=None, causal=False, window=None,
                        sinks=0, softcap=None, mask=None, bias=None,
                        score_mod=None, score_mod_grad=None, mask_mod=None,
-                       sink_logits=None):
+                       sink_logits=None, allowed=None):
     """The analytic gradients of sum(dout * attention(...)) in float64 for
     softmax attention: (dq, dk, dv, dbias, dsink), dbias summed to bias's
     shape (None without a bias), dsink [Hq] (None without sink logits).
@@ -189,9 +189,10 @@ def attention_backward(q, k, v, dout, scale=None, causal=False, window=None,
                             window=window, sinks=sinks, softcap=softcap,
                             mask=mask, bias=bias, score_mod=score_mod,
                             mask_mod=mask_mod, sink_logits=sink_logits,
-                            statistics=True)
+                            allowed=allowed, statistics=True)
     scale = float(np.float32(1 / np.sqrt(d) if scale is None else scale))
-    ok = _allowed((b, hq, lq, lk), causal, window, sinks, mask, mask_mod)
+    ok = _allowed((b, hq, lq, lk), causal, window, sinks, mask, mask_mod,
+                  allowed)
     s, chain = _scores(q, kr, scale, bias, softcap, score_mod,
                        score_mod_grad if score_mod is not None else None)
     # Rows without keys (lse = -inf) have no weights.
@@ -218,12 +219,14 @@ def attention_backward(q, k, v, dout, scale=None, causal=False, window=None,
     return dq, dk, dv, dbias, dsink
 
 
-def neighborhood(q, k, v, kernel, dilation=1, stride=1, causal=False,
-                 scale=None, score_mod=None, mask_mod=None):
-    """attn.neighborhood in float64 on [B, H, *spatial, D]. score_mod(s, b,
-    h, *query_coords, *key_coords) is evaluated at the allowed pairs only
-    (as the op defines it: a table of the window's offsets is read in
-    bounds); mask_mod(b, h, *query_coords, *key_coords) at every pair."""
+def _flat_neighborhood(q, kernel, dilation, stride, causal, score_mod,
+                       score_mod_grad, mask_mod):
+    """(allowed [N, N], flat score_mod, flat score_mod_grad, flat mask_mod)
+    of a neighborhood over q's spatial axes, for attention() over the N
+    row-major positions. The score_mod (and its derivative) is evaluated at
+    the allowed pairs only (as the op defines it: a table of the window's
+    offsets is read in bounds; elsewhere the score is kept, derivative 1);
+    mask_mod at every pair."""
     spatial = q.shape[2:-1]
     rank = len(spatial)
     per_axis = lambda x: list(x) if isinstance(x, (list, tuple)) else [x] * rank
@@ -232,24 +235,67 @@ def neighborhood(q, k, v, kernel, dilation=1, stride=1, causal=False,
                                    per_axis(causal))
     n = int(np.prod(spatial))
     coords = np.unravel_index(np.arange(n), spatial)
-    flat_score = flat_mask = None
-    if score_mod is not None:
-        def flat_score(s, b, h, i, j):
+
+    def at_allowed(fn, otherwise):
+        if fn is None:
+            return None
+
+        def flat(s, b, h, i, j):
             s, b, h, i, j = np.broadcast_arrays(s, b, h, i, j)
             keep = np.broadcast_to(allowed, s.shape)
-            out = np.array(s)
-            out[keep] = score_mod(s[keep], b[keep], h[keep],
-                                  *(c[i[keep]] for c in coords),
-                                  *(c[j[keep]] for c in coords))
+            out = np.array(otherwise(s), np.float64)
+            out[keep] = fn(s[keep], b[keep], h[keep],
+                           *(c[i[keep]] for c in coords),
+                           *(c[j[keep]] for c in coords))
             return out
+        return flat
+    flat_mask = None
     if mask_mod is not None:
         def flat_mask(b, h, i, j):
             return mask_mod(b, h, *(c[i] for c in coords),
                             *(c[j] for c in coords))
-    flat = lambda x: x.reshape(x.shape[0], x.shape[1], n, x.shape[-1])
-    out = attention(flat(q), flat(k), flat(v), scale=scale, allowed=allowed,
-                    score_mod=flat_score, mask_mod=flat_mask)
-    return out.reshape(q.shape[:-1] + (v.shape[-1],))
+    return (allowed, at_allowed(score_mod, lambda s: s),
+            at_allowed(score_mod_grad, np.ones_like), flat_mask)
+
+
+def _flat_positions(x):
+    """[B, H, *spatial, D] -> [B, H, N, D]."""
+    return x.reshape(x.shape[0], x.shape[1], -1, x.shape[-1])
+
+
+def neighborhood(q, k, v, kernel, dilation=1, stride=1, causal=False,
+                 scale=None, score_mod=None, mask_mod=None, statistics=False):
+    """attn.neighborhood in float64 on [B, H, *spatial, D]. score_mod(s, b,
+    h, *query_coords, *key_coords) is evaluated at the allowed pairs only
+    (as the op defines it: a table of the window's offsets is read in
+    bounds); mask_mod(b, h, *query_coords, *key_coords) at every pair.
+    statistics=True returns (out, lse), lse [B, H, *spatial]."""
+    allowed, flat_score, _, flat_mask = _flat_neighborhood(
+        q, kernel, dilation, stride, causal, score_mod, None, mask_mod)
+    result = attention(_flat_positions(q), _flat_positions(k),
+                       _flat_positions(v), scale=scale, allowed=allowed,
+                       score_mod=flat_score, mask_mod=flat_mask,
+                       statistics=statistics)
+    shape = q.shape[:-1] + (v.shape[-1],)
+    if not statistics:
+        return result.reshape(shape)
+    return result[0].reshape(shape), result[1].reshape(q.shape[:-1])
+
+
+def neighborhood_backward(q, k, v, dout, kernel, dilation=1, stride=1,
+                          causal=False, scale=None, score_mod=None,
+                          score_mod_grad=None, mask_mod=None):
+    """The analytic float64 gradients (dq, dk, dv) of sum(dout *
+    neighborhood(...)); score_mod_grad(s, b, h, *coords) is d score_mod /
+    d s."""
+    allowed, flat_score, flat_grad, flat_mask = _flat_neighborhood(
+        q, kernel, dilation, stride, causal, score_mod, score_mod_grad,
+        mask_mod)
+    dq, dk, dv, _, _ = attention_backward(
+        _flat_positions(q), _flat_positions(k), _flat_positions(v),
+        _flat_positions(dout), scale=scale, score_mod=flat_score,
+        score_mod_grad=flat_grad, mask_mod=flat_mask, allowed=allowed)
+    return (dq.reshape(q.shape), dk.reshape(k.shape), dv.reshape(v.shape))
 
 
 def to_bf16(x):

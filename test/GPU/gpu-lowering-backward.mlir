@@ -11,6 +11,7 @@
 // bias's sum over heads, and dSink (one thread per head).
 
 // Selection picks tiled, whose GPU backward has no tensor cores.
+// SELECT-LABEL: func.func @causal_gqa_bias_sinks(
 // SELECT: attn.attention_backward {{.*}}strategy = #attn.strategy<"tiled", {block_k = 32 : i64, block_q = 128 : i64, tensor_cores = 0 : i64}>
 
 // CHECK-LABEL: func.func @causal_gqa_bias_sinks(
@@ -54,4 +55,26 @@ func.func @causal_gqa_bias_sinks(%q: tensor<2x4x50x16xf32>, %k: tensor<2x2x70x16
       {causal}
       -> tensor<2x4x50x16xf32>, tensor<2x2x70x16xf32>, tensor<2x2x70x8xf32>, tensor<2x1x50x70xf32>, tensor<4xf32>
   return %g#0, %g#1, %g#2, %g#3, %g#4 : tensor<2x4x50x16xf32>, tensor<2x2x70x16xf32>, tensor<2x2x70x8xf32>, tensor<2x1x50x70xf32>, tensor<4xf32>
+}
+
+// A 2-D neighborhood's backward: the same launches over the flattened
+// positions (collapsed before, expanded after), NATTEN's rule per pair.
+// CHECK-LABEL: func.func @neighborhood_2d(
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3], [4]] : tensor<1x2x9x11x8xf32> into tensor<1x2x99x8xf32>
+// CHECK:         gpu.launch
+// CHECK:         gpu.launch
+// CHECK:           arith.remui
+// CHECK:           math.exp
+// CHECK:         gpu.launch
+// CHECK-NOT:     gpu.launch
+// CHECK:         tensor.expand_shape
+// SELECT-LABEL: func.func @neighborhood_2d(
+// SELECT: attn.neighborhood_backward {{.*}}strategy = #attn.strategy<"tiled"
+func.func @neighborhood_2d(%q: tensor<1x2x9x11x8xf32>, %lse: tensor<1x2x9x11xf32>)
+    -> (tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>) {
+  %g:3 = attn.neighborhood_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11xf32>)
+      outs(%q, %q, %q : tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>)
+      {kernel = [3, 5], dilation = [2, 1]}
+      -> tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>
+  return %g#0, %g#1, %g#2 : tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>
 }

@@ -121,3 +121,39 @@ func.func @block_k(%q: tensor<1x1x8x1024xf32>, %lse: tensor<1x1x8xf32>) -> tenso
       -> tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>, tensor<1x1x8x1024xf32>
   return %g#0 : tensor<1x1x8x1024xf32>
 }
+
+// -----
+
+// A 2-D neighborhood's backward on the CPU: the same tasks over the
+// flattened positions, NATTEN's rule per key vector.
+// CHECK-LABEL: func.func @neighborhood_2d
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3], [4]] : tensor<1x2x6x7x16xf32> into tensor<1x2x42x16xf32>
+// CHECK: scf.forall
+// CHECK: arith.remui
+// CHECK: vector.fma
+// CHECK: tensor.expand_shape
+func.func @neighborhood_2d(%q: tensor<1x2x6x7x16xf32>, %lse: tensor<1x2x6x7xf32>) -> tensor<1x2x6x7x16xf32> {
+  %g:3 = attn.neighborhood_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x2x6x7x16xf32>, tensor<1x2x6x7x16xf32>, tensor<1x2x6x7x16xf32>, tensor<1x2x6x7x16xf32>, tensor<1x2x6x7x16xf32>, tensor<1x2x6x7xf32>)
+      outs(%q, %q, %q : tensor<1x2x6x7x16xf32>, tensor<1x2x6x7x16xf32>, tensor<1x2x6x7x16xf32>)
+      {kernel = [3, 5], dilation = [2, 1], strategy = #attn.strategy<"tiled">}
+      -> tensor<1x2x6x7x16xf32>, tensor<1x2x6x7x16xf32>, tensor<1x2x6x7x16xf32>
+  return %g#0 : tensor<1x2x6x7x16xf32>
+}
+
+// -----
+
+// The CPU kernel does not evaluate a neighborhood's mods: an error with the
+// reason (selection picks the reference).
+func.func @neighborhood_mask_mod(%q: tensor<1x2x40x16xf32>, %lse: tensor<1x2x40xf32>) -> tensor<1x2x40x16xf32> {
+  // expected-error @+1 {{strategy 'tiled' cannot compute this op: the CPU backward kernel does not evaluate a neighborhood's score_mod or mask_mod (the GPU kernel and the reference do)}}
+  %g:3 = attn.neighborhood_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40xf32>)
+      outs(%q, %q, %q : tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>)
+      {kernel = [7], strategy = #attn.strategy<"tiled">}
+    mask_mod {
+    ^bb0(%b: index, %h: index, %qx: index, %kx: index):
+      %ok = arith.cmpi ule, %kx, %qx : index
+      attn.yield %ok : i1
+    }
+      -> tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>
+  return %g#0 : tensor<1x2x40x16xf32>
+}

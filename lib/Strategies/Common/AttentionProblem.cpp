@@ -50,6 +50,16 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     if (typedOp.hasMaskMod())
       p.maskMod = &typedOp.getMaskMod();
   };
+  // Both neighborhood ops carry NATTEN's rule and the mods.
+  auto fillNeighborhood = [&](auto typedOp) {
+    p.isNeighborhood = true;
+    p.score = ScoreAttr::getSoftmax(op->getContext());
+    p.kernel = typedOp.getKernelSizes();
+    p.dilation = typedOp.getDilations();
+    p.stride = typedOp.getStrides();
+    p.causalAxes = typedOp.getCausalAxes();
+    fillMods(typedOp);
+  };
   if (auto attention = dyn_cast<AttentionOp>(op)) {
     fillCommon(attention, attention.getInit());
     fillScoreAndRules(attention);
@@ -117,13 +127,15 @@ AttentionProblem AttentionProblem::get(Operation *op) {
                       : pagesPerRequest * p.pageSize};
   } else if (auto neighborhood = dyn_cast<NeighborhoodOp>(op)) {
     fillCommon(neighborhood, neighborhood.getInit());
-    p.isNeighborhood = true;
-    p.score = ScoreAttr::getSoftmax(op->getContext());
-    p.kernel = neighborhood.getKernelSizes();
-    p.dilation = neighborhood.getDilations();
-    p.stride = neighborhood.getStrides();
-    p.causalAxes = neighborhood.getCausalAxes();
-    fillMods(neighborhood);
+    fillNeighborhood(neighborhood);
+    p.returnLse = neighborhood.getReturnLse();
+  } else if (auto backward = dyn_cast<NeighborhoodBackwardOp>(op)) {
+    fillCommon(backward, backward.getOutput());
+    fillNeighborhood(backward);
+    p.isBackward = true;
+    p.gradOutput = backward.getGradOutput();
+    p.lse = backward.getLse();
+    p.gradInits.assign(backward.getInits().begin(), backward.getInits().end());
   }
   return p;
 }
@@ -210,16 +222,22 @@ int64_t AttentionProblem::countAllowedPairs(ArrayRef<int64_t> qShape,
   return bandRule(qShape.front(), kShape.front()).countAllowedPairs();
 }
 
-Value mlir::attn::buildOnFlattenedPositions(
+SmallVector<Value> mlir::attn::buildOnFlattenedPositions(
     RewriterBase &rewriter, const AttentionProblem &problem,
-    function_ref<Value(const AttentionProblem &flat, ArrayRef<Value> extents)>
+    function_ref<SmallVector<Value>(const AttentionProblem &flat,
+                                    ArrayRef<Value> extents)>
         build) {
   rewriter.setInsertionPoint(problem.op);
   Location loc = problem.op->getLoc();
-  auto groupsOf = [](int64_t rank) {
-    SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
-    for (int64_t d = 2; d < rank - 1; ++d)
+  int64_t spatialRank = problem.queryShape.size();
+  // [B, H, spatial..., D] -> [B, H, N, D]; per-query rows [B, H, spatial...]
+  // -> [B, H, N].
+  auto groupsOf = [&](int64_t rank) {
+    SmallVector<ReassociationIndices> groups = {{0}, {1}, {}};
+    for (int64_t d = 2; d < 2 + spatialRank; ++d)
       groups[2].push_back(d);
+    if (rank > 2 + spatialRank)
+      groups.push_back({rank - 1});
     return groups;
   };
   auto flatten = [&](Value tensor) -> Value {
@@ -228,7 +246,7 @@ Value mlir::attn::buildOnFlattenedPositions(
                                            groupsOf(rank));
   };
   SmallVector<Value> extents;
-  for (size_t a = 0; a < problem.queryShape.size(); ++a)
+  for (int64_t a = 0; a < spatialRank; ++a)
     extents.push_back(
         ShapedType::isDynamic(problem.queryShape[a])
             ? tensor::DimOp::create(rewriter, loc, problem.query, 2 + a)
@@ -243,11 +261,39 @@ Value mlir::attn::buildOnFlattenedPositions(
   flat.init = flatten(problem.init);
   flat.queryShape = {flat.queryLength()};
   flat.keyShape = {flat.keyLength()};
-  Value result = build(flat, extents);
-  auto resultType = cast<RankedTensorType>(problem.init.getType());
-  return tensor::ExpandShapeOp::create(
-      rewriter, loc, resultType, result, groupsOf(resultType.getRank()),
-      tensor::getMixedSizes(rewriter, loc, problem.init));
+  // The results and the sizes of each, spatial: the output and its LSE, or
+  // the gradients.
+  SmallVector<OpFoldResult> rowSizes =
+      tensor::getMixedSizes(rewriter, loc, problem.query);
+  rowSizes.pop_back();
+  SmallVector<SmallVector<OpFoldResult>> resultSizes;
+  if (problem.isBackward) {
+    flat.gradOutput = flatten(problem.gradOutput);
+    flat.lse = flatten(problem.lse);
+    for (Value &init : flat.gradInits) {
+      resultSizes.push_back(tensor::getMixedSizes(rewriter, loc, init));
+      init = flatten(init);
+    }
+  } else {
+    resultSizes.push_back(tensor::getMixedSizes(rewriter, loc, problem.init));
+    if (problem.returnLse) {
+      SmallVector<OpFoldResult> flatRows = {
+          rowSizes[0], rowSizes[1],
+          tensor::getMixedSizes(rewriter, loc, flat.query)[2]};
+      flat.lseInit = tensor::EmptyOp::create(rewriter, loc, flatRows,
+                                             rewriter.getF32Type());
+      resultSizes.push_back(rowSizes);
+    }
+  }
+  SmallVector<Value> results = build(flat, extents);
+  for (auto [result, type, sizes] :
+       llvm::zip_equal(results, problem.op->getResultTypes(), resultSizes)) {
+    auto tensorType = cast<RankedTensorType>(type);
+    result =
+        tensor::ExpandShapeOp::create(rewriter, loc, tensorType, result,
+                                      groupsOf(tensorType.getRank()), sizes);
+  }
+  return results;
 }
 
 //===----------------------------------------------------------------------===//

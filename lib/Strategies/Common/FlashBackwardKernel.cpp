@@ -36,6 +36,11 @@ bool mlir::attn::flashBackwardCanCompute(const AttentionProblem &p,
     reason = "computes attn.attention_backward only";
     return false;
   }
+  if (p.isNeighborhood && (p.scoreMod || p.maskMod)) {
+    reason = "the CPU backward kernel does not evaluate a neighborhood's "
+             "score_mod or mask_mod (the GPU kernel and the reference do)";
+    return false;
+  }
   if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
     reason = "head dimensions above " + std::to_string(kMaxFlashHeadDim) +
              " would unroll into enormous IR";
@@ -48,10 +53,13 @@ namespace {
 
 class BackwardEmitter : KernelBuilder {
 public:
+  /// `spatialExtents`: a neighborhood's (flattened by
+  /// buildOnFlattenedPositions), or none.
   BackwardEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
-                  const FlashKernelConfig &config, int64_t headSplits)
+                  const FlashKernelConfig &config, int64_t headSplits,
+                  ArrayRef<Value> spatialExtents)
       : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes), p(problem),
-        cfg(config), splits(headSplits) {
+        cfg(config), splits(headSplits), extents(spatialExtents) {
     group = p.groupSize();
     headsPerSplit = group / splits;
     lanes = cfg.lanes;
@@ -153,6 +161,8 @@ private:
   /// The group's heads are split among `splits` tasks of headsPerSplit
   /// each; with splits > 1 each task's dK and dV are partial sums.
   int64_t splits, headsPerSplit;
+  /// A neighborhood's spatial extents (its rule unflattens positions).
+  SmallVector<Value> extents;
   Value lq, lk;
   /// rowDotProducts() of the call.
   Value rowDots;
@@ -165,7 +175,7 @@ private:
 } // namespace
 
 Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
-  if (p.mask || p.maskMod)
+  if (p.mask || p.maskMod || p.isNeighborhood)
     return arith::ConstantIntOp::create(b, loc, 0, 1);
   RuleArith d(b, loc);
   Value last = add(first, idx(mr - 1));
@@ -185,8 +195,15 @@ Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
 Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
                                    Value keys) {
   RuleArith d(b, loc);
-  Value ok =
-      d.both(d.slt(keys, lk), rule::bandAllowed(d, p, row, keys, lq, lk));
+  Value rule;
+  if (p.isNeighborhood) {
+    ProblemSizes sizes;
+    sizes.queryShape = sizes.keyShape = extents;
+    rule = buildAllowedPredicate(b, loc, p, sizes, row, keys);
+  } else {
+    rule = rule::bandAllowed(d, p, row, keys, lq, lk);
+  }
+  Value ok = d.both(d.slt(keys, lk), rule);
   // Lanes past the last key read the last key (they are not allowed).
   Value clamped = clampKeys(keys);
   if (p.mask) {
@@ -815,6 +832,14 @@ SmallVector<Value> mlir::attn::buildFlashBackward(
   assert(headSplits >= 1 && problem.groupSize() % headSplits == 0 &&
          "head splits must divide the group");
   rewriter.setInsertionPoint(problem.op);
-  BackwardEmitter emitter(rewriter, problem, config, headSplits);
-  return emitter.build();
+  if (!problem.isNeighborhood)
+    return BackwardEmitter(rewriter, problem, config, headSplits, {}).build();
+  // Neighborhoods: over flattened positions, NATTEN's rule per key vector;
+  // every row meets every key tile.
+  return buildOnFlattenedPositions(
+      rewriter, problem,
+      [&](const AttentionProblem &flat, ArrayRef<Value> extents) {
+        return BackwardEmitter(rewriter, flat, config, headSplits, extents)
+            .build();
+      });
 }

@@ -700,13 +700,14 @@ SmallVector<Value> FlashEmitter::build() {
       });
 }
 
-Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
-                                      const AttentionProblem &problem,
-                                      const FlashKernelConfig &config) {
+SmallVector<Value>
+mlir::attn::buildFlashAttention(RewriterBase &rewriter,
+                                const AttentionProblem &problem,
+                                const FlashKernelConfig &config) {
   rewriter.setInsertionPoint(problem.op);
   if (!problem.isNeighborhood) {
     FlashEmitter emitter(rewriter, problem, config);
-    return emitter.build().front();
+    return emitter.build();
   }
   // A neighborhood is attention over the flattened positions whose allowed
   // keys follow NATTEN's rule, computed per element.
@@ -715,7 +716,7 @@ Value mlir::attn::buildFlashAttention(RewriterBase &rewriter,
       [&](const AttentionProblem &flat, ArrayRef<Value> extents) {
         FlashEmitter emitter(rewriter, flat, config);
         emitter.spatialExtents.assign(extents.begin(), extents.end());
-        return emitter.build().front();
+        return emitter.build();
       });
 }
 

@@ -33,10 +33,13 @@ namespace {
 
 class GpuBackwardEmitter : KernelBuilder {
 public:
+  /// `spatialExtents`: a neighborhood's (flattened by
+  /// buildOnFlattenedPositions), or none.
   GpuBackwardEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
-                     const GpuKernelConfig &config)
+                     const GpuKernelConfig &config,
+                     ArrayRef<Value> spatialExtents)
       : KernelBuilder(rewriter, problem.op->getLoc(), /*lanes=*/1), p(problem),
-        cfg(config), group(problem.groupSize()) {}
+        cfg(config), group(problem.groupSize()), extents(spatialExtents) {}
 
   SmallVector<Value> build();
 
@@ -101,6 +104,7 @@ private:
   const AttentionProblem &p;
   GpuKernelConfig cfg;
   int64_t group;
+  SmallVector<Value> extents;
   Value batches, lq, lk;
   ProblemSizes sizes;
   KernelBuffers buffers{b, loc};
@@ -219,16 +223,49 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
     x = fadd(
         x, toF32(load(biasBuf, {broadcastIndex(biasBuf, 0, batch),
                                 broadcastIndex(biasBuf, 1, head), row, key})));
-  auto scoreMod = [&](Value s) {
-    return applyScoreModWithDerivative(b, loc, p, s, batch, head, {row, key},
-                                       &modBuffers);
+  Value allowed = buildAllowedPredicate(b, loc, p, sizes, row, key);
+  // A neighborhood's mods take coordinates and run only where its window
+  // allows the key: a table of the window's offsets is read in bounds.
+  SmallVector<Value> positions =
+      p.isNeighborhood ? modPositions(b, loc, p, extents, row, key)
+                       : SmallVector<Value>{row, key};
+  auto whereAllowed =
+      [&](ValueRange otherwise,
+          function_ref<SmallVector<Value>()> mod) -> SmallVector<Value> {
+    if (!p.isNeighborhood || !allowed)
+      return mod();
+    auto ifOp = scf::IfOp::create(
+        b, loc, allowed,
+        [&](OpBuilder &nested, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          scf::YieldOp::create(b, loc, mod());
+        },
+        [&](OpBuilder &nested, Location) {
+          scf::YieldOp::create(nested, loc, otherwise);
+        });
+    return SmallVector<Value>(ifOp.getResults());
+  };
+  auto scoreMod = [&](Value s) -> std::pair<Value, Value> {
+    SmallVector<Value> modded = whereAllowed({s, fconst(1.0)}, [&] {
+      auto [score, tangent] = applyScoreModWithDerivative(
+          b, loc, p, s, batch, head, positions, &modBuffers);
+      return SmallVector<Value>{score, tangent};
+    });
+    return {modded[0], modded[1]};
   };
   auto [score, derivative] = algebra.scoreAndDerivative(
       x, p.scoreMod ? function_ref<std::pair<Value, Value>(Value)>(scoreMod)
                     : nullptr);
-  Value allowed = buildAllowedPredicate(b, loc, p, sizes, row, key);
-  allowed =
-      applyMaskMod(b, loc, p, allowed, batch, head, {row, key}, &modBuffers);
+  if (p.maskMod) {
+    Value rule = allowed;
+    Value none = arith::ConstantIntOp::create(b, loc, 0, 1);
+    allowed = whereAllowed({none}, [&] {
+                return SmallVector<Value>{applyMaskMod(
+                    b, loc, p, rule, batch, head, positions, &modBuffers)};
+              }).front();
+  }
   if (maskBuf) {
     Value bit = load(maskBuf, {broadcastIndex(maskBuf, 0, batch),
                                broadcastIndex(maskBuf, 1, head), row, key});
@@ -490,6 +527,10 @@ SmallVector<Value> GpuBackwardEmitter::build() {
   lk = dimOf(p.key, 2);
   sizes.queryShape = {lq};
   sizes.keyShape = {lk};
+  if (p.isNeighborhood) {
+    sizes.queryShape = extents;
+    sizes.keyShape = extents;
+  }
 
   qBuf = buffers.input(p.query);
   kBuf = buffers.input(p.key);
@@ -552,5 +593,13 @@ mlir::attn::buildGpuFlashBackward(RewriterBase &rewriter,
                                   const AttentionProblem &problem,
                                   const GpuKernelConfig &config) {
   rewriter.setInsertionPoint(problem.op);
-  return GpuBackwardEmitter(rewriter, problem, config).build();
+  if (!problem.isNeighborhood)
+    return GpuBackwardEmitter(rewriter, problem, config, {}).build();
+  // Neighborhoods: the backward over flattened positions, NATTEN's rule per
+  // (query, key).
+  return buildOnFlattenedPositions(
+      rewriter, problem,
+      [&](const AttentionProblem &flat, ArrayRef<Value> extents) {
+        return GpuBackwardEmitter(rewriter, flat, config, extents).build();
+      });
 }

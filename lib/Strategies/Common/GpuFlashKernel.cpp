@@ -911,13 +911,14 @@ Value KernelBuffers::result(Value buffer, Value like) {
       /*restrict=*/true, /*writable=*/true);
 }
 
-Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
-                                         const AttentionProblem &problem,
-                                         const GpuKernelConfig &config) {
+SmallVector<Value>
+mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
+                                   const AttentionProblem &problem,
+                                   const GpuKernelConfig &config) {
   rewriter.setInsertionPoint(problem.op);
   if (!problem.isNeighborhood) {
     GpuEmitter emitter(rewriter, problem, config, {});
-    return emitter.build().front();
+    return emitter.build();
   }
   // Neighborhoods: attention over flattened positions, NATTEN's rule per
   // (query, key).
@@ -925,8 +926,7 @@ Value mlir::attn::buildGpuFlashAttention(RewriterBase &rewriter,
       rewriter, problem,
       [&](const AttentionProblem &flat, ArrayRef<Value> extents) {
         return GpuEmitter(rewriter, flat, config, llvm::to_vector(extents))
-            .build()
-            .front();
+            .build();
       });
 }
 

@@ -30,11 +30,12 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
   MLIRContext *ctx = b.getContext();
   sizes = getProblemSizes(b, loc, p);
   int64_t group = p.groupSize();
-  Value query = splitHeads(p.query);
-  Value key = p.key, value = p.value;
-  Value output = splitHeads(p.init);
-  Value gradOutput = splitHeads(p.gradOutput);
-  Value lse = splitHeads(p.lse);
+  // A neighborhood's positions flattened to one sequence.
+  Value query = splitHeads(flatten(p.query));
+  Value key = flatten(p.key), value = flatten(p.value);
+  Value output = splitHeads(flatten(p.init));
+  Value gradOutput = splitHeads(flatten(p.gradOutput));
+  Value lse = splitHeads(flatten(p.lse));
 
   SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, query);
   SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(b, loc, key);
@@ -154,9 +155,13 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
       withLast(rowSizes, p.headDim), map(6, {d0, d1, d2, d3, d4}),
       {par, par, par, par, par, red}));
 
-  SmallVector<Value> results = {convertTo(gradQuery, p.gradInits[0]),
-                                convertTo(gradKey, p.gradInits[1]),
-                                convertTo(gradValue, p.gradInits[2])};
+  SmallVector<Value> results;
+  for (auto [n, gradient] :
+       llvm::enumerate(SmallVector<Value>{gradQuery, gradKey, gradValue})) {
+    Value init = p.gradInits[n];
+    results.push_back(
+        unflatten(convertTo(gradient, flatten(init)), init.getType()));
+  }
   if (p.bias) {
     // Sum dS over the dimensions the bias broadcasts (size 1 where the
     // scores have more), keeping the others; then unit dimensions back.

@@ -71,8 +71,12 @@ private:
     return AffineMap::get(dims, 0, results, b.getContext());
   }
 
-  /// Flattens the spatial dimensions of a neighborhood operand to one.
+  /// Flattens the spatial dimensions of a neighborhood operand (or of its
+  /// per-query rows, [B, H, spatial...]) to one.
   Value flatten(Value tensor);
+  /// A flattened result of a neighborhood op back to the op's `type`,
+  /// spatial sizes from the query.
+  Value unflatten(Value tensor, Type type);
   /// [B, Hq, L, X] -> [B, Hkv, G, L, X] (or [B, Hq, L] -> [B, Hkv, G, L]).
   Value splitHeads(Value tensor);
   /// Indexing map of the mask/bias operand over the 5-D loop dims

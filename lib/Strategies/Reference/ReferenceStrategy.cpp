@@ -46,15 +46,39 @@ using namespace mlir::attn;
 
 using namespace mlir::attn::reference;
 
+/// The groups that collapse [B, H, spatial..., (D)] to [B, H, N, (D)].
+static SmallVector<ReassociationIndices> spatialGroups(int64_t spatialRank,
+                                                       int64_t rank) {
+  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}};
+  for (int64_t d = 2; d < 2 + spatialRank; ++d)
+    groups[2].push_back(d);
+  if (rank > 2 + spatialRank)
+    groups.push_back({rank - 1});
+  return groups;
+}
+
 Value ReferenceBuilder::flatten(Value tensor) {
   if (!p.isNeighborhood)
     return tensor;
-  auto type = cast<RankedTensorType>(tensor.getType());
-  int64_t rank = type.getRank();
-  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
-  for (int64_t d = 2; d < rank - 1; ++d)
-    groups[2].push_back(d);
-  return tensor::CollapseShapeOp::create(b, loc, tensor, groups);
+  int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
+  return tensor::CollapseShapeOp::create(
+      b, loc, tensor, spatialGroups(p.queryShape.size(), rank));
+}
+
+Value ReferenceBuilder::unflatten(Value tensor, Type type) {
+  if (!p.isNeighborhood)
+    return tensor;
+  auto tensorType = cast<RankedTensorType>(type);
+  int64_t spatialRank = p.queryShape.size();
+  SmallVector<OpFoldResult> flatSizes = tensor::getMixedSizes(b, loc, tensor);
+  SmallVector<OpFoldResult> querySizes = tensor::getMixedSizes(b, loc, p.query);
+  SmallVector<OpFoldResult> sizes = {flatSizes[0], flatSizes[1]};
+  sizes.append(querySizes.begin() + 2, querySizes.begin() + 2 + spatialRank);
+  if (tensorType.getRank() > 2 + spatialRank)
+    sizes.push_back(flatSizes.back());
+  return tensor::ExpandShapeOp::create(
+      b, loc, tensorType, tensor,
+      spatialGroups(spatialRank, tensorType.getRank()), sizes);
 }
 
 Value ReferenceBuilder::splitHeads(Value tensor) {
@@ -506,7 +530,7 @@ SmallVector<Value> ReferenceBuilder::build() {
 
   // [B, Hkv, G, L, Dv] -> [B, Hq, L, Dv] -> the op's result shape.
   Value merged = mergeHeads(result);
-  if (!p.isNeighborhood) {
+  {
     SmallVector<Value> results = {merged};
     // Row statistics: [B, Hkv, G, L] -> [B, Hq, L].
     auto rowMaps = SmallVector<AffineMap>(4, map(4, {d0, d1, d2, d3}));
@@ -561,16 +585,11 @@ SmallVector<Value> ReferenceBuilder::build() {
                         arith::SubFOp::create(nb, l, args[2], term), args[2])});
               })
               .getResult(0)));
+    // A neighborhood's results back to its spatial shape.
+    for (auto [value, type] : llvm::zip_equal(results, p.op->getResultTypes()))
+      value = unflatten(value, type);
     return results;
   }
-  auto resultType = cast<RankedTensorType>(p.init.getType());
-  int64_t rank = resultType.getRank();
-  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}, {rank - 1}};
-  for (int64_t d = 2; d < rank - 1; ++d)
-    groups[2].push_back(d);
-  return {tensor::ExpandShapeOp::create(b, loc, resultType, merged, groups,
-                                        tensor::getMixedSizes(b, loc, p.init))
-              .getResult()};
 }
 
 namespace {

@@ -172,7 +172,7 @@ bool mlir::attn::loadStrategyLibrary(StringRef path, std::string &error) {
 
 bool mlir::attn::isAttnOp(Operation *op) {
   return isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp,
-             PagedAttentionOp>(op);
+             NeighborhoodBackwardOp, PagedAttentionOp>(op);
 }
 
 StrategyAttr mlir::attn::getStrategyAttr(Operation *op) {

@@ -103,7 +103,7 @@ public:
 protected:
   bool acceptsOp(Operation *op, std::string &reason) const override {
     if (isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp,
-            PagedAttentionOp>(op))
+            NeighborhoodBackwardOp, PagedAttentionOp>(op))
       return true;
     reason = "computes attn.attention, attn.neighborhood, "
              "attn.attention_backward and attn.paged_attention";

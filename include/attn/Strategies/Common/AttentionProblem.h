@@ -100,13 +100,17 @@ struct AttentionProblem {
                             ArrayRef<int64_t> keyShape) const;
 };
 
-/// Computes the neighborhood op `problem` as attention over its flattened
-/// positions: collapses q, k, v and init to [B, H, N, D] before
-/// `problem.op`, calls `build` with the flattened problem and the spatial
-/// extents (index values), and expands its [B, H, N, Dv] result back.
-Value buildOnFlattenedPositions(
+/// Computes the neighborhood op `problem` (forward or backward) as attention
+/// over its flattened positions: collapses q, k, v, init (and the
+/// backward's grad_output, lse and gradient inits) to [B, H, N, D] or
+/// [B, H, N] before `problem.op`, with an f32 [B, H, N] lseInit for a
+/// forward op's return_lse, calls `build` with the flattened problem and the
+/// spatial extents (index values), and expands each of its results (the
+/// output and LSE, or the gradients) back to the op's result types.
+SmallVector<Value> buildOnFlattenedPositions(
     RewriterBase &rewriter, const AttentionProblem &problem,
-    function_ref<Value(const AttentionProblem &flat, ArrayRef<Value> extents)>
+    function_ref<SmallVector<Value>(const AttentionProblem &flat,
+                                    ArrayRef<Value> extents)>
         build);
 
 /// Stack scratch one task of a CPU kernel may take (O, m, l, P, gathered

@@ -35,11 +35,12 @@
 
 namespace mlir::attn {
 
-/// Whether the CPU backward kernel computes `p` (an attn.attention_backward):
-/// f32, f16 or bf16 operands (math in f32, the gradients rounded once);
-/// causal, window, sinks, GQA, scale, softcap, a mask, a bias, score_mod,
-/// mask_mod and sink logits. Otherwise (head dimensions the kernel does not
-/// unroll) sets `reason`.
+/// Whether the CPU backward kernel computes `p` (an attn.attention_backward,
+/// or an attn.neighborhood_backward over its flattened positions): f32, f16
+/// or bf16 operands (math in f32, the gradients rounded once); causal,
+/// window, sinks, GQA, scale, softcap, a mask, a bias, score_mod, mask_mod
+/// and sink logits; a neighborhood without mods. Otherwise (head dimensions
+/// the kernel does not unroll, a neighborhood's mods) sets `reason`.
 bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 
 /// Bytes of stack scratch of one backward task: K^T, V^T, dK and dV of a

@@ -127,12 +127,13 @@ DictionaryAttr getCpuKernelAttr(MLIRContext *ctx, StringRef strategy,
 FailureOr<FlashKernelConfig> parseCpuKernelAttr(Operation *op,
                                                 std::string &strategy);
 
-/// Emits the kernel before `problem.op` and returns the result tensor. A
-/// neighborhood is computed as attention over its flattened positions with
-/// NATTEN's rule evaluated per (query, key) in partial tiles.
-Value buildFlashAttention(RewriterBase &rewriter,
-                          const AttentionProblem &problem,
-                          const FlashKernelConfig &config);
+/// Emits the kernel before `problem.op` and returns the results (the output,
+/// then its LSE where the op returns it). A neighborhood is computed as
+/// attention over its flattened positions with NATTEN's rule evaluated per
+/// (query, key) in partial tiles.
+SmallVector<Value> buildFlashAttention(RewriterBase &rewriter,
+                                       const AttentionProblem &problem,
+                                       const FlashKernelConfig &config);
 
 /// The CPU lowering of one attn.online_attention: the flash kernel on its
 /// tile, reading the op's state (unless its outs are the empty state's

@@ -120,10 +120,10 @@ LogicalResult verifyGpuKernelConfig(Operation *op, StringRef strategy,
                                     const GpuKernelConfig &config);
 
 /// Emits the kernel and its host-side copies before `problem.op`; returns
-/// the result tensor.
-Value buildGpuFlashAttention(RewriterBase &rewriter,
-                             const AttentionProblem &problem,
-                             const GpuKernelConfig &config);
+/// the results (the output, then its LSE where the op returns it).
+SmallVector<Value> buildGpuFlashAttention(RewriterBase &rewriter,
+                                          const AttentionProblem &problem,
+                                          const GpuKernelConfig &config);
 
 /// Name of the discardable attribute that carries a GpuKernelConfig on an
 /// attn.online_attention for its GPU lowering

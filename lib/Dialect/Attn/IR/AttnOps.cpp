@@ -639,8 +639,92 @@ static SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr, int64_t rank,
       *attr, [](Attribute a) { return cast<IntegerAttr>(a).getInt(); }));
 }
 
+static SmallVector<bool> boolsOr(std::optional<ArrayAttr> attr, int64_t rank) {
+  if (!attr)
+    return SmallVector<bool>(rank, false);
+  return llvm::to_vector(llvm::map_range(
+      *attr, [](Attribute a) { return cast<BoolAttr>(a).getValue(); }));
+}
+
+/// NATTEN's rule as the attributes of a neighborhood op (forward or
+/// backward) over the spatial axes of `q`: one entry per axis, kernel and
+/// dilation of at least 1, stride from 1 to the kernel, kernel * dilation
+/// within the extent, the grid and the window's span within 32-bit
+/// positions, a finite scale.
+static LogicalResult verifyNeighborhoodRule(
+    Operation *op, RankedTensorType q, ArrayAttr kernelAttr,
+    std::optional<ArrayAttr> dilationAttr, std::optional<ArrayAttr> causalAttr,
+    std::optional<ArrayAttr> strideAttr, FloatAttr scaleAttr) {
+  int64_t rank = q.getRank() - 3;
+
+  auto checkLength = [&](StringRef name, size_t size) -> LogicalResult {
+    if (static_cast<int64_t>(size) != rank)
+      return op->emitOpError()
+             << "'" << name << "' has " << size << " entries but the input has "
+             << rank << " spatial axes";
+    return success();
+  };
+  if (failed(checkLength("kernel", kernelAttr.size())))
+    return failure();
+  if (dilationAttr && failed(checkLength("dilation", dilationAttr->size())))
+    return failure();
+  if (causalAttr && failed(checkLength("causal", causalAttr->size())))
+    return failure();
+  if (strideAttr && failed(checkLength("stride", strideAttr->size())))
+    return failure();
+
+  SmallVector<int64_t> kernel = intsOr(std::optional<ArrayAttr>(kernelAttr),
+                                       rank, 1),
+                       dilation = intsOr(dilationAttr, rank, 1),
+                       stride = intsOr(strideAttr, rank, 1);
+  // The flattened spatial grid and the window's span are position indices.
+  int64_t positions = 1, span = 1;
+  for (int64_t axis = 0; axis < rank; ++axis) {
+    int64_t extent = q.getDimSize(2 + axis);
+    if (!ShapedType::isDynamic(extent) &&
+        (positions = positions * extent) > kMaxPositions)
+      return op->emitOpError()
+             << "the spatial grid of 'query' has more than " << kMaxPositions
+             << " positions (rule: a flattened position fits a "
+                "32-bit index)";
+  }
+  for (int64_t axis = 0; axis < rank; ++axis) {
+    if (kernel[axis] < 1)
+      return op->emitOpError() << "'kernel' entry " << axis
+                               << " must be at least 1, got " << kernel[axis];
+    if (dilation[axis] < 1)
+      return op->emitOpError() << "'dilation' entry " << axis
+                               << " must be at least 1, got " << dilation[axis];
+    if (stride[axis] < 1 || stride[axis] > kernel[axis])
+      return op->emitOpError() << "'stride' entry " << axis
+                               << " must be between 1 and the kernel size "
+                               << kernel[axis] << ", got " << stride[axis];
+    // Each factor is checked before the next multiplication: no overflow.
+    if (kernel[axis] > kMaxPositions || dilation[axis] > kMaxPositions ||
+        (span *= kernel[axis]) > kMaxPositions ||
+        (span *= dilation[axis]) > kMaxPositions)
+      return op->emitOpError()
+             << "the window spans more than " << kMaxPositions
+             << " positions up to axis " << axis
+             << " (rule: the product of kernel * dilation over the axes fits "
+                "a 32-bit position index)";
+    int64_t extent = q.getDimSize(2 + axis);
+    if (!ShapedType::isDynamic(extent) &&
+        kernel[axis] * dilation[axis] > extent)
+      return op->emitOpError() << "kernel * dilation on axis " << axis << " is "
+                               << kernel[axis] << " * " << dilation[axis]
+                               << " = " << kernel[axis] * dilation[axis]
+                               << ", larger than the spatial extent " << extent
+                               << " (rule kernel * dilation <= extent)";
+  }
+  if (scaleAttr)
+    if (!std::isfinite(scaleAttr.getValueAsDouble()))
+      return op->emitOpError() << "'scale' must be finite";
+  return success();
+}
+
 SmallVector<int64_t> NeighborhoodOp::getKernelSizes() {
-  return intsOr(getKernel(), getSpatialRank(), 1);
+  return intsOr(std::optional<ArrayAttr>(getKernel()), getSpatialRank(), 1);
 }
 SmallVector<int64_t> NeighborhoodOp::getDilations() {
   return intsOr(getDilation(), getSpatialRank(), 1);
@@ -649,99 +733,130 @@ SmallVector<int64_t> NeighborhoodOp::getStrides() {
   return intsOr(getStride(), getSpatialRank(), 1);
 }
 SmallVector<bool> NeighborhoodOp::getCausalAxes() {
-  if (!getCausal())
-    return SmallVector<bool>(getSpatialRank(), false);
-  return llvm::to_vector(llvm::map_range(
-      *getCausal(), [](Attribute a) { return cast<BoolAttr>(a).getValue(); }));
+  return boolsOr(getCausal(), getSpatialRank());
 }
 
 float NeighborhoodOp::getEffectiveScale() {
   return effectiveScale(getScaleAttr(), getQueryType());
 }
 
+/// The shape of a neighborhood op's per-query statistics: `q`'s without D.
+static SmallVector<int64_t> spatialRows(RankedTensorType q) {
+  return SmallVector<int64_t>(q.getShape().drop_back());
+}
+
+/// The position arguments of a neighborhood op's mods, by spatial rank.
+static constexpr StringLiteral kNeighborhoodPositions[] = {
+    "qx, kx", "qx, qy, kx, ky", "qx, qy, qz, kx, ky, kz"};
+
+static constexpr StringLiteral kNeighborhoodLayouts =
+    "[B, H, X, D], [B, H, X, Y, D] or [B, H, X, Y, Z, D]";
+
 LogicalResult NeighborhoodOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
   auto init = cast<RankedTensorType>(getInit().getType());
   if (failed(verifyQkvInit(*this, q, k, v, init, getResult().getType(),
-                           {4, 5, 6}, "[B, H, X, D], [B, H, X, Y, D] or "
-                                      "[B, H, X, Y, Z, D]",
-                           /*sameSpatial=*/true)))
+                           {4, 5, 6}, kNeighborhoodLayouts,
+                           /*sameSpatial=*/true)) ||
+      failed(verifyNeighborhoodRule(*this, q, getKernel(), getDilation(),
+                                    getCausal(), getStride(), getScaleAttr())))
     return failure();
-  int64_t rank = getSpatialRank();
-
-  auto checkLength = [&](StringRef name, size_t size) -> LogicalResult {
-    if (static_cast<int64_t>(size) != rank)
-      return emitOpError() << "'" << name << "' has " << size
-                           << " entries but the input has " << rank
-                           << " spatial axes";
-    return success();
-  };
-  if (failed(checkLength("kernel", getKernel().size())))
-    return failure();
-  if (getDilation() && failed(checkLength("dilation", getDilation()->size())))
-    return failure();
-  if (getCausal() && failed(checkLength("causal", getCausal()->size())))
-    return failure();
-  if (getStride() && failed(checkLength("stride", getStride()->size())))
-    return failure();
-
-  SmallVector<int64_t> kernel = getKernelSizes(), dilation = getDilations(),
-                       stride = getStrides();
-  // The flattened spatial grid and the window's span are position indices.
-  int64_t positions = 1, span = 1;
-  for (int64_t axis = 0; axis < rank; ++axis) {
-    int64_t extent = q.getDimSize(2 + axis);
-    if (!ShapedType::isDynamic(extent) &&
-        (positions = positions * extent) > kMaxPositions)
-      return emitOpError() << "the spatial grid of 'query' has more than "
-                           << kMaxPositions
-                           << " positions (rule: a flattened position fits a "
-                              "32-bit index)";
-  }
-  for (int64_t axis = 0; axis < rank; ++axis) {
-    if (kernel[axis] < 1)
-      return emitOpError() << "'kernel' entry " << axis
-                           << " must be at least 1, got " << kernel[axis];
-    if (dilation[axis] < 1)
-      return emitOpError() << "'dilation' entry " << axis
-                           << " must be at least 1, got " << dilation[axis];
-    if (stride[axis] < 1 || stride[axis] > kernel[axis])
-      return emitOpError() << "'stride' entry " << axis
-                           << " must be between 1 and the kernel size "
-                           << kernel[axis] << ", got " << stride[axis];
-    // Each factor is checked before the next multiplication: no overflow.
-    if (kernel[axis] > kMaxPositions || dilation[axis] > kMaxPositions ||
-        (span *= kernel[axis]) > kMaxPositions ||
-        (span *= dilation[axis]) > kMaxPositions)
-      return emitOpError()
-             << "the window spans more than " << kMaxPositions
-             << " positions up to axis " << axis
-             << " (rule: the product of kernel * dilation over the axes fits "
-                "a 32-bit position index)";
-    int64_t extent = q.getDimSize(2 + axis);
-    if (!ShapedType::isDynamic(extent) &&
-        kernel[axis] * dilation[axis] > extent)
-      return emitOpError() << "kernel * dilation on axis " << axis << " is "
-                           << kernel[axis] << " * " << dilation[axis] << " = "
-                           << kernel[axis] * dilation[axis]
-                           << ", larger than the spatial extent " << extent
-                           << " (rule kernel * dilation <= extent)";
-  }
-  if (auto scale = getScaleAttr())
-    if (!std::isfinite(scale.getValueAsDouble()))
-      return emitOpError() << "'scale' must be finite";
+  size_t expected = getReturnLse() ? 1 : 0;
+  if (getStatistics().size() != expected)
+    return emitOpError() << "has " << getStatistics().size()
+                         << " results after the output but 'return_lse' asks "
+                            "for "
+                         << expected;
+  if (Value lse = getLse(); lse && !isF32OfShape(lse.getType(), spatialRows(q)))
+    return emitOpError() << "'lse' result must be "
+                         << shapeString(spatialRows(q))
+                         << " ('query' without its last dimension), got "
+                         << lse.getType();
   return success();
 }
 
 LogicalResult NeighborhoodOp::verifyRegions() {
-  static constexpr StringLiteral kPositions[] = {"qx, kx", "qx, qy, kx, ky",
-                                                 "qx, qy, qz, kx, ky, kz"};
   int64_t rank = getSpatialRank();
   if (rank < 1 || rank > 3)
     return success(); // verify() reports the layout.
   return verifyModRegions(*this, getScoreMod(), getMaskMod(), rank,
-                          kPositions[rank - 1],
+                          kNeighborhoodPositions[rank - 1],
                           ScoreAttr::getSoftmax(getContext()));
+}
+
+//===----------------------------------------------------------------------===//
+// NeighborhoodBackwardOp
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t> NeighborhoodBackwardOp::getKernelSizes() {
+  return intsOr(std::optional<ArrayAttr>(getKernel()), getSpatialRank(), 1);
+}
+SmallVector<int64_t> NeighborhoodBackwardOp::getDilations() {
+  return intsOr(getDilation(), getSpatialRank(), 1);
+}
+SmallVector<int64_t> NeighborhoodBackwardOp::getStrides() {
+  return intsOr(getStride(), getSpatialRank(), 1);
+}
+SmallVector<bool> NeighborhoodBackwardOp::getCausalAxes() {
+  return boolsOr(getCausal(), getSpatialRank());
+}
+
+float NeighborhoodBackwardOp::getEffectiveScale() {
+  return effectiveScale(getScaleAttr(), getQueryType());
+}
+
+LogicalResult NeighborhoodBackwardOp::verify() {
+  RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType();
+  auto o = cast<RankedTensorType>(getOutput().getType());
+  if (failed(verifyQkvInit(*this, q, k, v, o, o, {4, 5, 6},
+                           kNeighborhoodLayouts, /*sameSpatial=*/true,
+                           "output")) ||
+      failed(verifyNeighborhoodRule(*this, q, getKernel(), getDilation(),
+                                    getCausal(), getStride(), getScaleAttr())))
+    return failure();
+  if (getGradOutput().getType() != o)
+    return emitOpError() << "'grad_output' type " << getGradOutput().getType()
+                         << " must match 'output' type " << o;
+  if (!isF32OfShape(getLse().getType(), spatialRows(q)))
+    return emitOpError() << "'lse' must be " << shapeString(spatialRows(q))
+                         << " ('query' without its last dimension, the "
+                            "forward op's return_lse result), got "
+                         << getLse().getType();
+  std::pair<StringRef, Value> differentiated[] = {
+      {"query", getQuery()}, {"key", getKey()}, {"value", getValue()}};
+  if (getInits().size() != 3 || getGradients().size() != 3)
+    return emitOpError() << "has " << getInits().size() << " inits and "
+                         << getGradients().size()
+                         << " results but differentiates 3 operands (query, "
+                            "key, value): one of each per operand";
+  for (auto [n, entry] : llvm::enumerate(differentiated)) {
+    Type expected = entry.second.getType();
+    if (getInits()[n].getType() != expected)
+      return emitOpError() << "init " << n << " (the gradient of '"
+                           << entry.first << "') must have its type "
+                           << expected << ", got " << getInits()[n].getType();
+    if (getGradients()[n].getType() != expected)
+      return emitOpError() << "result " << n << " (the gradient of '"
+                           << entry.first << "') must have its type "
+                           << expected << ", got "
+                           << getGradients()[n].getType();
+  }
+  return success();
+}
+
+LogicalResult NeighborhoodBackwardOp::verifyRegions() {
+  int64_t rank = getSpatialRank();
+  if (rank < 1 || rank > 3)
+    return success(); // verify() reports the layout.
+  if (failed(verifyModRegions(*this, getScoreMod(), getMaskMod(), rank,
+                              kNeighborhoodPositions[rank - 1],
+                              ScoreAttr::getSoftmax(getContext()))))
+    return failure();
+  if (Operation *op = findNonDifferentiableScoreOp(getScoreMod()))
+    return emitOpError() << "cannot differentiate 'score_mod': '"
+                         << op->getName()
+                         << "' reads the score and has no derivative rule";
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -272,8 +272,7 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [
   }];
 }
 
-def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
-    Pure, DestinationStyleOpInterface]> {
+def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [Pure]> {
   let summary = "NATTEN neighborhood attention over 1-D, 2-D or 3-D token grids";
   let description = [{
     ```mlir
@@ -302,6 +301,10 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
     Attributes: `kernel` (required), `dilation`, `causal`, `stride` (one entry
     per spatial axis; defaults 1, 1, false, 1), `scale`, `strategy`.
 
+    `return_lse` (unit) adds a second result, f32 `[B, H, X, ...]` (the
+    query's shape without D): each query's log-sum-exp of its allowed
+    scores, natural log, which `attn.neighborhood_backward` takes.
+
     `score_mod` and `mask_mod` regions as on `attn.attention`, with the
     positions as coordinates: `score_mod` takes s, b, h, then the query's
     spatial coordinates, then the key's (2 * rank `index` arguments);
@@ -323,9 +326,11 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
     OptionalAttr<BoolArrayAttr>:$causal,
     OptionalAttr<I64ArrayAttr>:$stride,
     OptionalAttr<F32Attr>:$scale,
+    UnitAttr:$return_lse,
     OptionalAttr<Attn_StrategyAttr>:$strategy
   );
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                      Variadic<AnyRankedTensor>:$statistics);
   let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
 
   let assemblyFormat = [{
@@ -334,14 +339,15 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
     attr-dict
     (`score_mod` $score_mod^)?
     (`mask_mod` $mask_mod^)?
-    `->` type($result)
+    `->` type($result) (`,` type($statistics)^)?
   }];
 
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
 
   let extraClassDeclaration = [{
-    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// The LSE result (null without `return_lse`).
+    ::mlir::Value getLse() { return getReturnLse() ? getStatistics()[0] : ::mlir::Value(); }
     ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
     ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
     ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
@@ -363,10 +369,89 @@ def Attn_NeighborhoodOp : Attn_Op<"neighborhood", [
   }];
 }
 
+def Attn_NeighborhoodBackwardOp : Attn_Op<"neighborhood_backward", [Pure]> {
+  let summary = "Gradients of neighborhood attention with respect to q, k and v";
+  let description = [{
+    ```mlir
+    %dq, %dk, %dv = attn.neighborhood_backward
+        ins(%q, %k, %v, %o, %do, %lse : tensor<1x4x32x32x16xf32>, tensor<1x4x32x32x16xf32>, tensor<1x4x32x32x16xf32>, tensor<1x4x32x32x16xf32>, tensor<1x4x32x32x16xf32>, tensor<1x4x32x32xf32>)
+        outs(%dqi, %dki, %dvi : tensor<1x4x32x32x16xf32>, tensor<1x4x32x32x16xf32>, tensor<1x4x32x32x16xf32>)
+        {kernel = [5, 5], dilation = [2, 1]}
+        -> tensor<1x4x32x32x16xf32>, tensor<1x4x32x32x16xf32>, tensor<1x4x32x32x16xf32>
+    ```
+
+    The backward of `attn.neighborhood`. `q`, `k`, `v` are the forward op's
+    operands; `output` (O) and `lse` are its output and its `return_lse`
+    result; `grad_output` (dO) has O's type. It takes the forward op's
+    attributes (`kernel`, `dilation`, `causal`, `stride`, `scale`) and its
+    `score_mod` / `mask_mod` regions, with the same meaning; they must be
+    the ones the forward op was given.
+
+    The results are the exact gradients of sum(dO * O) with respect to q, k
+    and v, in that order and of their types; `outs` holds one init per
+    result. The math is `attn.attention_backward`'s over the flattened
+    positions, with NATTEN's allowed set: P_ij = exp(s_ij - LSE_i) at
+    allowed pairs, dS_ij = P_ij (dO_i . v_j - dO_i . O_i), dV_j = sum_i
+    P_ij dO_i, dK_j = scale sum_i dS'_ij q_i, dQ_i = scale sum_j dS'_ij k_j,
+    with dS' carried back through `score_mod` (differentiated with respect
+    to its score, as for `attn.attention_backward`). Grouped-query heads sum
+    dK and dV over their group. The math is in f32.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    AnyRankedTensor:$output,
+    AnyRankedTensor:$grad_output,
+    AnyRankedTensor:$lse,
+    Variadic<AnyRankedTensor>:$inits,
+    I64ArrayAttr:$kernel,
+    OptionalAttr<I64ArrayAttr>:$dilation,
+    OptionalAttr<BoolArrayAttr>:$causal,
+    OptionalAttr<I64ArrayAttr>:$stride,
+    OptionalAttr<F32Attr>:$scale,
+    OptionalAttr<Attn_StrategyAttr>:$strategy
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$gradients);
+  let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `,` $output `,` $grad_output `,` $lse `:`
+        type($query) `,` type($key) `,` type($value) `,` type($output) `,`
+        type($grad_output) `,` type($lse) `)`
+    `outs` `(` $inits `:` type($inits) `)`
+    attr-dict
+    (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
+    `->` type($gradients)
+  }];
+
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getQueryType() { return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType()); }
+    ::mlir::RankedTensorType getKeyType() { return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType()); }
+    ::mlir::RankedTensorType getValueType() { return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType()); }
+    /// Number of spatial axes (1, 2 or 3).
+    int64_t getSpatialRank() { return getQueryType().getRank() - 3; }
+    bool hasScoreMod() { return !getScoreMod().empty(); }
+    bool hasMaskMod() { return !getMaskMod().empty(); }
+    /// Per-axis parameters with their defaults filled in.
+    ::llvm::SmallVector<int64_t> getKernelSizes();
+    ::llvm::SmallVector<int64_t> getDilations();
+    ::llvm::SmallVector<int64_t> getStrides();
+    ::llvm::SmallVector<bool> getCausalAxes();
+    /// The scale attribute, or 1/sqrt(D).
+    float getEffectiveScale();
+  }];
+}
+
 def Attn_YieldOp : Attn_Op<"yield", [
     Pure, Terminator,
     ParentOneOf<["AttentionOp", "AttentionBackwardOp", "NeighborhoodOp",
-                  "OnlineAttentionOp"]>]> {
+                  "NeighborhoodBackwardOp", "OnlineAttentionOp"]>]> {
   let summary = "The value of a score_mod or mask_mod region";
   let description = [{
     ```mlir
