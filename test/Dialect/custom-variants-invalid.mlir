@@ -167,7 +167,7 @@ func.func @neighborhood_mask_mod_arguments(%q: tensor<1x2x9x8xf32>) -> tensor<1x
 // -----
 
 func.func @yield_outside(%x: f32) {
-  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.attention, attn.attention_backward, attn.neighborhood, attn.online_attention'}}
+  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.attention, attn.attention_backward, attn.neighborhood, attn.neighborhood_backward, attn.online_attention'}}
   attn.yield %x : f32
 }
 

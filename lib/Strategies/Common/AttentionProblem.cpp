@@ -222,6 +222,16 @@ int64_t AttentionProblem::countAllowedPairs(ArrayRef<int64_t> qShape,
   return bandRule(qShape.front(), kShape.front()).countAllowedPairs();
 }
 
+SmallVector<ReassociationIndices>
+mlir::attn::spatialPositionGroups(int64_t spatialRank, int64_t rank) {
+  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}};
+  for (int64_t d = 2; d < 2 + spatialRank; ++d)
+    groups[2].push_back(d);
+  if (rank > 2 + spatialRank)
+    groups.push_back({rank - 1});
+  return groups;
+}
+
 SmallVector<Value> mlir::attn::buildOnFlattenedPositions(
     RewriterBase &rewriter, const AttentionProblem &problem,
     function_ref<SmallVector<Value>(const AttentionProblem &flat,
@@ -233,12 +243,7 @@ SmallVector<Value> mlir::attn::buildOnFlattenedPositions(
   // [B, H, spatial..., D] -> [B, H, N, D]; per-query rows [B, H, spatial...]
   // -> [B, H, N].
   auto groupsOf = [&](int64_t rank) {
-    SmallVector<ReassociationIndices> groups = {{0}, {1}, {}};
-    for (int64_t d = 2; d < 2 + spatialRank; ++d)
-      groups[2].push_back(d);
-    if (rank > 2 + spatialRank)
-      groups.push_back({rank - 1});
-    return groups;
+    return spatialPositionGroups(spatialRank, rank);
   };
   auto flatten = [&](Value tensor) -> Value {
     int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();

@@ -718,7 +718,7 @@ SmallVector<Value> BackwardEmitter::build() {
         zero(dvAcc, valueVecs);
 
         auto [rowLo, rowHi] = rowsSeeingKeys(
-            b, loc, p, k0, add(k0, sub(keyCount, idx(1))), lq, lk);
+            b, loc, p, k0, add(k0, sub(keyCount, idx(1))), lq, lk, extents);
         // dQ and dBias of the task's heads.
         SmallVector<Value> rowGrads = {carried[0]};
         if (p.bias)

@@ -336,7 +336,8 @@ void GpuBackwardEmitter::emitKeyKernel() {
         // The rows that may see some key of the block (uniform across it,
         // so that barriers stay uniform).
         Value k1 = sub(minI(add(k0, idx(threads)), lk), idx(1));
-        auto [rowLo, rowHi] = rowsSeeingKeys(b, loc, p, k0, k1, lq, lk);
+        auto [rowLo, rowHi] =
+            rowsSeeingKeys(b, loc, p, k0, k1, lq, lk, extents);
         forLoop(idx(0), idx(group), idx(1), [&](Value g) {
           Value head = add(mul(kvHead, idx(group)), g);
           forLoop(rowLo, rowHi, idx(tileRows), [&](Value first) {
@@ -394,7 +395,16 @@ void GpuBackwardEmitter::emitQueryKernel() {
         Value lse = load(lseBuf, {batch, head, rowClamped});
         Value rowDot = load(rowDots, {batch, head, rowClamped});
         Value numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(tileKeys));
-        forLoop(idx(0), numTiles, idx(1), [&](Value t) {
+        // A neighborhood's rows see keys within its reach on the leading
+        // axis only.
+        Value tFirst = idx(0), tEnd = numTiles;
+        if (p.isNeighborhood) {
+          auto [keysLo, keysHi] = neighborhoodReach(b, loc, p, extents, rowsLo,
+                                                    rowsHi, /*fromKeys=*/false);
+          tFirst = div(keysLo, idx(tileKeys));
+          tEnd = arith::CeilDivUIOp::create(b, loc, keysHi, idx(tileKeys));
+        }
+        forLoop(tFirst, tEnd, idx(1), [&](Value t) {
           Value kvStart = mul(t, idx(tileKeys));
           Value kvEnd = sub(minI(add(kvStart, idx(tileKeys)), lk), idx(1));
           // Tiles that no row of the block may see are skipped, unless dS

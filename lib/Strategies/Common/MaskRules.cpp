@@ -99,10 +99,31 @@ Value RuleArith::either(Value x, Value y) {
   return arith::OrIOp::create(b, loc, px, py);
 }
 
+std::pair<Value, Value> mlir::attn::neighborhoodReach(
+    OpBuilder &b, Location loc, const AttentionProblem &p,
+    ArrayRef<Value> extents, Value first, Value last, bool fromKeys) {
+  KernelBuilder k(b, loc, /*lanes=*/1);
+  Value inner = k.idx(1);
+  for (Value extent : extents.drop_front())
+    inner = k.mul(inner, extent);
+  int64_t reach = (p.kernel[0] - 1 + p.stride[0] - 1) * p.dilation[0];
+  Value lo = k.div(first, inner), hi = k.div(last, inner);
+  // Keys of a causal axis come at or before their query.
+  bool causal = p.causalAxes[0];
+  Value below = fromKeys && causal ? k.idx(0) : k.idx(reach);
+  Value above = !fromKeys && causal ? k.idx(0) : k.idx(reach);
+  lo = k.maxI(k.sub(lo, below), k.idx(0));
+  hi = k.minI(k.add(k.add(hi, above), k.idx(1)), extents.front());
+  return {k.mul(lo, inner), k.mul(hi, inner)};
+}
+
 std::pair<Value, Value> mlir::attn::rowsSeeingKeys(OpBuilder &b, Location loc,
                                                    const AttentionProblem &p,
                                                    Value k0, Value k1, Value lq,
-                                                   Value lk) {
+                                                   Value lk,
+                                                   ArrayRef<Value> extents) {
+  if (p.isNeighborhood)
+    return neighborhoodReach(b, loc, p, extents, k0, k1, /*fromKeys=*/true);
   KernelBuilder k(b, loc, /*lanes=*/1);
   // Row i's keys are aligned at i + (Lk - Lq): causal allows keys <= that,
   // a right window keys <= that + right, a left window keys >= that - left.

@@ -46,23 +46,12 @@ using namespace mlir::attn;
 
 using namespace mlir::attn::reference;
 
-/// The groups that collapse [B, H, spatial..., (D)] to [B, H, N, (D)].
-static SmallVector<ReassociationIndices> spatialGroups(int64_t spatialRank,
-                                                       int64_t rank) {
-  SmallVector<ReassociationIndices> groups = {{0}, {1}, {}};
-  for (int64_t d = 2; d < 2 + spatialRank; ++d)
-    groups[2].push_back(d);
-  if (rank > 2 + spatialRank)
-    groups.push_back({rank - 1});
-  return groups;
-}
-
 Value ReferenceBuilder::flatten(Value tensor) {
   if (!p.isNeighborhood)
     return tensor;
   int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
   return tensor::CollapseShapeOp::create(
-      b, loc, tensor, spatialGroups(p.queryShape.size(), rank));
+      b, loc, tensor, spatialPositionGroups(p.queryShape.size(), rank));
 }
 
 Value ReferenceBuilder::unflatten(Value tensor, Type type) {
@@ -78,7 +67,7 @@ Value ReferenceBuilder::unflatten(Value tensor, Type type) {
     sizes.push_back(flatSizes.back());
   return tensor::ExpandShapeOp::create(
       b, loc, tensorType, tensor,
-      spatialGroups(spatialRank, tensorType.getRank()), sizes);
+      spatialPositionGroups(spatialRank, tensorType.getRank()), sizes);
 }
 
 Value ReferenceBuilder::splitHeads(Value tensor) {

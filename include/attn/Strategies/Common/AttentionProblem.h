@@ -12,6 +12,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Strategies/Common/MaskSemantics.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <limits>
@@ -99,6 +100,12 @@ struct AttentionProblem {
   int64_t countAllowedPairs(ArrayRef<int64_t> queryShape,
                             ArrayRef<int64_t> keyShape) const;
 };
+
+/// The reassociation that collapses a neighborhood operand [B, H,
+/// spatial..., (D)] of `rank` dimensions, `spatialRank` of them spatial, to
+/// [B, H, N, (D)].
+SmallVector<ReassociationIndices> spatialPositionGroups(int64_t spatialRank,
+                                                        int64_t rank);
 
 /// Computes the neighborhood op `problem` (forward or backward) as attention
 /// over its flattened positions: collapses q, k, v, init (and the

@@ -72,10 +72,24 @@ Value buildAllowedPredicate(OpBuilder &b, Location loc,
 
 /// The query rows [lo, hi) that may see some key of [k0, k1] under the
 /// causal, window and sink rules of `problem` (an attention op; row i's
-/// keys aligned at i + Lk - Lq): the backward's key tiles visit only those.
+/// keys aligned at i + Lk - Lq), or for a neighborhood over flattened
+/// positions (`extents` its spatial extents) neighborhoodReach's band: the
+/// backward's key tiles visit only those.
 std::pair<Value, Value> rowsSeeingKeys(OpBuilder &b, Location loc,
                                        const AttentionProblem &problem,
-                                       Value k0, Value k1, Value lq, Value lk);
+                                       Value k0, Value k1, Value lq, Value lk,
+                                       ArrayRef<Value> extents = {});
+
+/// For a neighborhood over flattened positions (`extents` its spatial
+/// extents): the positions [lo, hi) on the other side (keys of queries, or
+/// with `fromKeys` queries of keys) that may pair with some position of
+/// [first, last]. On the leading axis a query and a key it sees lie within
+/// (kernel - 1 + stride - 1) * dilation of each other, and with a causal
+/// axis the key comes first; the band is whole rows of the other axes.
+std::pair<Value, Value> neighborhoodReach(OpBuilder &b, Location loc,
+                                          const AttentionProblem &problem,
+                                          ArrayRef<Value> extents, Value first,
+                                          Value last, bool fromKeys);
 
 /// The rule of spatial axis `axis` of a neighborhood op.
 rule::AxisRule getAxisRule(const AttentionProblem &problem, unsigned axis);
