@@ -5,7 +5,7 @@
 // tiled-backward-lowering.mlir).
 
 // CHECK-LABEL: func.func @backward
-// CHECK: strategy = #attn.strategy<"tiled", {block_k = 64 : i64, micro_q = 6 : i64}>
+// CHECK: strategy = #attn.strategy<"tiled", {block_k = 32 : i64, micro_q = 8 : i64}>
 func.func @backward(%q: tensor<2x4x100x16xf32>, %k: tensor<2x2x90x16xf32>,
                     %lse: tensor<2x4x100xf32>) -> tensor<2x4x100x16xf32> {
   %g:3 = attn.attention_backward ins(%q, %k, %k, %q, %q, %lse : tensor<2x4x100x16xf32>, tensor<2x2x90x16xf32>, tensor<2x2x90x16xf32>, tensor<2x4x100x16xf32>, tensor<2x4x100x16xf32>, tensor<2x4x100xf32>)
