@@ -161,3 +161,22 @@ def test_argument_errors(rng):
                                    **kwargs)
     with pytest.raises(ValueError, match="'return_lse' must be a bool"):
         attn.neighborhood(q, k, v, return_lse="yes", **kwargs)
+
+
+def test_dynamic_batch_reuses_the_compiled_function(rng):
+    """dynamic=True compiles the batch as a run-time size: a second batch
+    size reuses the forward and the backward."""
+    kwargs = dict(kernel=3, dilation=(1, 2))
+    for batch in (1, 2):
+        q, k, v, dout = (randn(rng, batch, 2, 7, 8, 8) for _ in range(4))
+        out, lse = attn.neighborhood(q, k, v, return_lse=True, dynamic=True,
+                                     **kwargs)
+        before = attn.cache_info().misses
+        got = attn.neighborhood_backward(q, k, v, out, dout, lse,
+                                         dynamic=True, **kwargs)
+        if batch == 2:
+            assert attn.cache_info().misses == before
+        for name, g, w in zip(("dq", "dk", "dv"), got,
+                              oracle.neighborhood_backward(q, k, v, dout,
+                                                           **kwargs)):
+            _assert_close(g, w, name)
