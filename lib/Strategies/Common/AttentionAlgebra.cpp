@@ -171,6 +171,23 @@ Value AttentionAlgebra::sinkWeight(Value sinkLogit, Value m) {
   return fn.weight(b, loc, sink, m);
 }
 
+Value AttentionAlgebra::lseInLog2(Value lse) {
+  Value noKey = arith::CmpFOp::create(
+      b, loc, arith::CmpFPredicate::OEQ, lse,
+      constant(lse, -std::numeric_limits<double>::infinity()));
+  return arith::SelectOp::create(
+      b, loc, noKey, constant(lse, std::numeric_limits<double>::infinity()),
+      arith::MulFOp::create(b, loc, lse, constant(lse, kLog2E)));
+}
+
+Value AttentionAlgebra::weightFromLse(Value score, Value lseLog2) {
+  return math::Exp2Op::create(
+      b, loc,
+      arith::SubFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, score, constant(score, kLog2E)),
+          broadcastLike(b, loc, lseLog2, score)));
+}
+
 Value AttentionAlgebra::sinkGradientStep(Value acc, Value lse, Value rowDot,
                                          Value sinkLogit) {
   Value noKey = arith::CmpFOp::create(

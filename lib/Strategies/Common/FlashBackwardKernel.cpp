@@ -232,7 +232,7 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
                                               ValueRange grads) {
   Value dq = grads[0];
   Value dbias = p.bias ? grads[1] : Value();
-  double log2e = 1.0 / std::log(2.0);
+  AttentionAlgebra algebra(b, loc, p);
   // Rows past Lq read the last row and add nothing: their P is 0.
   SmallVector<Value> row(mr), rowValid(mr), lse2(mr), rowDot(mr);
   Value lastRow = sub(lq, idx(1));
@@ -240,14 +240,7 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
     Value i = add(first, idx(r));
     rowValid[r] = cmpI(arith::CmpIPredicate::slt, i, lq);
     row[r] = minI(i, lastRow);
-    // LSE in the log2 domain; a row without allowed keys (LSE = -inf) gets
-    // +inf, so that each of its weights is 0.
-    Value lse = scalarAt(p.lse, {batch, head, row[r]});
-    Value noKeys =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, lse,
-                              fconst(-std::numeric_limits<double>::infinity()));
-    lse2[r] = select(noKeys, fconst(std::numeric_limits<double>::infinity()),
-                     fmul(lse, fconst(log2e)));
+    lse2[r] = algebra.lseInLog2(scalarAt(p.lse, {batch, head, row[r]}));
     rowDot[r] = scalarAt(rowDots, {batch, head, row[r]});
   }
 
@@ -290,7 +283,7 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
                                            {row[r], clampedKeys(k0, c)});
       };
       std::tie(s[r * keyVecs + c], deriv[r * keyVecs + c]) =
-          AttentionAlgebra(b, loc, p).scoreAndDerivative(
+          algebra.scoreAndDerivative(
               v, p.scoreMod
                      ? function_ref<std::pair<Value, Value>(Value)>(scoreMod)
                      : nullptr);
@@ -298,8 +291,7 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c) {
       Value &v = s[r * keyVecs + c];
-      v = math::Exp2Op::create(b, loc,
-                               fsub(fmul(v, vconst(log2e)), splat(lse2[r])));
+      v = algebra.weightFromLse(v, lse2[r]);
     }
   {
     auto masked = scf::IfOp::create(

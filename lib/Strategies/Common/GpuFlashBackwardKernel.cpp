@@ -50,9 +50,10 @@ private:
     Value weight, gradScore;
   };
   /// The terms of query row `row` of `head` and key `key`, from q.k `dot`,
-  /// dO.v `gradDot`, the row's LSE `lse` and D `rowDot`.
+  /// dO.v `gradDot`, the row's LSE as AttentionAlgebra::lseInLog2 gives it
+  /// and its D `rowDot`.
   PairTerms pairTerms(Value batch, Value head, Value row, Value key, Value dot,
-                      Value gradDot, Value lse, Value rowDot);
+                      Value gradDot, Value lseLog2, Value rowDot);
 
   void emitRowDotKernel();
   void emitKeyKernel();
@@ -215,7 +216,7 @@ void GpuBackwardEmitter::zero(Value row, int64_t n) {
 
 GpuBackwardEmitter::PairTerms
 GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
-                              Value dot, Value gradDot, Value lse,
+                              Value dot, Value gradDot, Value lseLog2,
                               Value rowDot) {
   AttentionAlgebra algebra(b, loc, p);
   Value x = fmul(dot, fconst(p.scale));
@@ -271,13 +272,12 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
                                broadcastIndex(maskBuf, 1, head), row, key});
     allowed = allowed ? andI(allowed, bit) : bit;
   }
-  // A row without allowed keys (LSE = -inf) has no weights.
+  // A row without allowed keys (LSE = -inf, +inf here) has no weights.
   Value hasKeys =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, lse,
-                            fconst(-std::numeric_limits<double>::infinity()));
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, lseLog2,
+                            fconst(std::numeric_limits<double>::infinity()));
   allowed = allowed ? andI(allowed, hasKeys) : hasKeys;
-  Value weight =
-      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, score, lse));
+  Value weight = algebra.weightFromLse(score, lseLog2);
   Value gradScore = fmul(
       fmul(weight, arith::SubFOp::create(b, loc, gradDot, rowDot)), derivative);
   // Pairs that are not allowed have no weight and no gradient, even where
@@ -353,7 +353,8 @@ void GpuBackwardEmitter::emitKeyKernel() {
                     pairTerms(batch, head, row, key,
                               dotWithTileRow(keyRow, queries, r, d),
                               dotWithTileRow(valueRow, gradOutputs, r, dvDim),
-                              load(lseBuf, {batch, head, row}),
+                              AttentionAlgebra(b, loc, p).lseInLog2(
+                                  load(lseBuf, {batch, head, row})),
                               load(rowDots, {batch, head, row}));
                 addTileRow(dvRow, terms.weight, gradOutputs, r, dvDim);
                 addTileRow(dkRow, fmul(terms.gradScore, fconst(p.scale)),
@@ -392,7 +393,8 @@ void GpuBackwardEmitter::emitQueryKernel() {
         loadRow(qBuf, queryRow, d, batch, head, rowClamped);
         loadRow(gradOutBuf, gradOutRow, dvDim, batch, head, rowClamped);
         zero(dqRow, d);
-        Value lse = load(lseBuf, {batch, head, rowClamped});
+        Value lseLog2 = AttentionAlgebra(b, loc, p).lseInLog2(
+            load(lseBuf, {batch, head, rowClamped}));
         Value rowDot = load(rowDots, {batch, head, rowClamped});
         Value numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(tileKeys));
         // A neighborhood's rows see keys within its reach on the leading
@@ -434,7 +436,7 @@ void GpuBackwardEmitter::emitQueryKernel() {
                         pairTerms(batch, head, row, key,
                                   dotWithTileRow(queryRow, keys, j, d),
                                   dotWithTileRow(gradOutRow, values, j, dvDim),
-                                  lse, rowDot);
+                                  lseLog2, rowDot);
                     addTileRow(dqRow, fmul(terms.gradScore, fconst(p.scale)),
                                keys, j, d);
                     if (gradScores)

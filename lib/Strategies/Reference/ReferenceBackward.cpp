@@ -117,8 +117,9 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
         Value biasElement = hasBias ? args[next++] : Value();
         FormedScore formed =
             formScore(nb, l, args[0], maskElement, biasElement, true);
-        Value weight = math::ExpOp::create(
-            nb, l, arith::SubFOp::create(nb, l, formed.score, args[2]));
+        AttentionAlgebra algebra(nb, l, p);
+        Value weight =
+            algebra.weightFromLse(formed.score, algebra.lseInLog2(args[2]));
         Value gradScore = arith::MulFOp::create(
             nb, l, weight, arith::SubFOp::create(nb, l, args[1], args[3]));
         Value gradBiased =

@@ -105,8 +105,8 @@ protected:
     if (isa<AttentionOp, NeighborhoodOp, AttentionBackwardOp,
             NeighborhoodBackwardOp, PagedAttentionOp>(op))
       return true;
-    reason = "computes attn.attention, attn.neighborhood, "
-             "attn.attention_backward and attn.paged_attention";
+    reason = "computes attn.attention, attn.neighborhood, their backward "
+             "ops and attn.paged_attention";
     return false;
   }
 
@@ -128,8 +128,8 @@ protected:
       // A micro-tile holds S and dP, micro_q x block_k each, in registers:
       // two key vectors and as many rows as fill the register file (16
       // vector registers before AVX-512, 32 with it). On AVX2, causal
-      // B=1 H=8 L=4096 D=64, 2 threads: 401-415 ms with block_k 16 and
-      // micro_q 4, 505 ms with the forward's 32 and 6.
+      // B=1 H=8 L=4096 D=64, 2 threads: 397-415 ms with block_k 16 and
+      // micro_q 4, 500-505 ms with the forward's 32 and 6.
       config.blockK = 2 * config.lanes;
       config.microQ = (target.vectorBits >= 512 ? 32 : 16) / (2 * 2);
       return withWritten(p, config, written);

@@ -103,6 +103,16 @@ public:
   /// holds it) in a state whose maximum is `m`: 2^(sink log2(e) - m).
   Value sinkWeight(Value sinkLogit, Value m);
 
+  /// The backward's row term of the forward's LSE (natural log, f32 scalar):
+  /// LSE log2(e), or +inf for a row without allowed keys (LSE = -inf), so
+  /// that each of its weights is 0.
+  Value lseInLog2(Value lse);
+  /// The backward's recomputed weight P = exp(score - LSE) of a score as
+  /// the forward forms it in the natural domain (scoreAndDerivative; a
+  /// scalar or a vector), as 2^(score log2(e) - lseLog2) with the row's
+  /// scalar `lseLog2` from lseInLog2.
+  Value weightFromLse(Value score, Value lseLog2);
+
   /// The backward's sum dSink_h = -sum over rows of exp(sink_h - LSE) D,
   /// one row at a time (f32 scalars): `acc` minus the row's term, or `acc`
   /// for a row without allowed keys (LSE = -inf), which adds nothing.
