@@ -9,8 +9,15 @@ backward attn.attention_backward gives dq, dk, dv and the sink logits'
 gradient (the score_mod is differentiated by the compiler); numpy chains
 them through the projections; Adam updates the weights. The loss falls.
 
-    PYTHONPATH=build/python /usr/bin/python3 examples/training/train_attention.py
+With --score elu1 (or relu, taylor2) the layers are causal linear
+attention instead (no sink, no score_mod): attn.attention with that kernel
+score, and attn.attention_backward without an LSE (the compiler's chunked
+linear backward).
+
+    PYTHONPATH=build/python /usr/bin/python3 examples/training/train_attention.py [--score elu1]
 """
+
+import argparse
 
 import numpy as np
 
@@ -24,14 +31,25 @@ def softcap(s, b, h, i, j):
     return 5.0 * np.tanh(s / 5.0)
 
 
-def init_layer(rng, scale=0.3):
-    return {
+def init_layer(rng, score, scale=0.3):
+    """The weights; softmax layers also have a sink logit per head."""
+    layer = {
         "wq": scale * rng.standard_normal((MODEL, HEADS * DIM)),
         "wk": scale * rng.standard_normal((MODEL, KV_HEADS * DIM)),
         "wv": scale * rng.standard_normal((MODEL, KV_HEADS * DIM)),
         "wo": scale * rng.standard_normal((HEADS * DIM, MODEL)),
-        "sink": rng.standard_normal(HEADS),
     }
+    if score == "softmax":
+        layer["sink"] = rng.standard_normal(HEADS)
+    return layer
+
+
+def variant(score):
+    """attn.attention's keyword arguments for the layer: softmax with the
+    softcap score_mod, or causal linear attention with a kernel score."""
+    if score == "softmax":
+        return dict(causal=True, score_mod=softcap)
+    return dict(causal=True, score=score)
 
 
 def split_heads(x, heads):
@@ -47,46 +65,53 @@ def merge_heads(x):
         np.float64)
 
 
-def forward(layer, x):
+def forward(layer, x, score):
     """The layer's output and what its backward needs."""
     q = split_heads(x @ layer["wq"], HEADS)
     k = split_heads(x @ layer["wk"], KV_HEADS)
     v = split_heads(x @ layer["wv"], KV_HEADS)
-    sink = layer["sink"].astype(np.float32)
-    o, lse = attn.attention(q, k, v, causal=True, score_mod=softcap,
-                            sink_logits=sink, return_lse=True)
+    sink = layer["sink"].astype(np.float32) if "sink" in layer else None
+    if score == "softmax":
+        o, lse = attn.attention(q, k, v, sink_logits=sink, return_lse=True,
+                                **variant(score))
+    else:
+        o, lse = attn.attention(q, k, v, **variant(score)), None
     y = merge_heads(o) @ layer["wo"]
     return y, (q, k, v, sink, o, lse)
 
 
-def gradients(layer, x, saved, dy):
+def gradients(layer, x, saved, dy, score):
     """d loss / d each weight, given d loss / d y."""
     q, k, v, sink, o, lse = saved
     grads = {"wo": np.einsum("blf,blm->fm", merge_heads(o), dy)}
     do = split_heads(dy @ layer["wo"].T, HEADS)
-    dq, dk, dv, dsink = attn.attention_backward(
-        q, k, v, o, do, lse, causal=True, score_mod=softcap,
-        sink_logits=sink)
+    if score == "softmax":
+        dq, dk, dv, dsink = attn.attention_backward(
+            q, k, v, o, do, lse, sink_logits=sink, **variant(score))
+        grads["sink"] = dsink.astype(np.float64)
+    else:
+        # Kernel scores have no LSE (and the layer no sink).
+        dq, dk, dv = attn.attention_backward(q, k, v, o, do,
+                                             **variant(score))
     for name, d in (("wq", dq), ("wk", dk), ("wv", dv)):
         grads[name] = np.einsum("blm,blf->mf", x, merge_heads(d))
-    grads["sink"] = dsink.astype(np.float64)
     return grads
 
 
-def train(steps=150, learning_rate=0.02, seed=0):
+def train(steps=150, learning_rate=0.02, seed=0, score="softmax"):
     """Losses of `steps` Adam steps of the student against the teacher."""
     rng = np.random.default_rng(seed)
-    teacher, student = init_layer(rng), init_layer(rng)
+    teacher, student = init_layer(rng, score), init_layer(rng, score)
     moments = {name: (np.zeros_like(w), np.zeros_like(w))
                for name, w in student.items()}
     losses = []
     for step in range(1, steps + 1):
         x = rng.standard_normal((BATCH, LENGTH, MODEL))
-        target, _ = forward(teacher, x)
-        y, saved = forward(student, x)
+        target, _ = forward(teacher, x, score)
+        y, saved = forward(student, x, score)
         error = y - target
         losses.append(float(np.mean(error ** 2)))
-        grads = gradients(student, x, saved, 2.0 * error / error.size)
+        grads = gradients(student, x, saved, 2.0 * error / error.size, score)
         for name, g in grads.items():
             m, s = moments[name]
             m[...] = 0.9 * m + 0.1 * g
@@ -97,10 +122,10 @@ def train(steps=150, learning_rate=0.02, seed=0):
     return losses
 
 
-def run():
-    losses = train()
+def run(score="softmax"):
+    losses = train(score=score)
     late = float(np.mean(losses[-10:]))
-    print(f"loss: step 1 {losses[0]:.4f}, mean of the last 10 steps "
+    print(f"{score} loss: step 1 {losses[0]:.4f}, mean of the last 10 steps "
           f"{late:.4f}")
     if not late < 0.5 * losses[0]:
         raise AssertionError("the loss did not fall to half")
@@ -108,4 +133,7 @@ def run():
 
 
 if __name__ == "__main__":
-    run()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--score", default="softmax",
+                        choices=["softmax", "elu1", "relu", "taylor2"])
+    run(parser.parse_args().score)

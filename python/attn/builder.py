@@ -427,23 +427,26 @@ def _operand_types(args, dynamic):
 
 
 def _backward_function(q, k, v, attrs, strategy, extra, dynamic, tables,
-                       regions, op="attn.attention_backward"):
+                       regions, op="attn.attention_backward", with_lse=True):
     """func @main(%q, %k, %v, %o, %do, %lse, *extra, *tables) returning the
     gradients of `op` (attn.attention_backward or
     attn.neighborhood_backward): dq, dk, dv, then dbias and dsink when
-    extra has bias and sink_logits."""
+    extra has bias and sink_logits. Without `with_lse` (kernel scores)
+    there is no %lse."""
     element = _ELEMENT_TYPES[np.dtype(q.dtype)]
     out = _dims(q)[:-1] + (_dims(v)[-1],)
-    args, shapes = _operand_types(
-        [("q", _dims(q), element), ("k", _dims(k), element),
-         ("v", _dims(v), element), ("o", out, element), ("do", out, element),
-         ("lse", out[:-1], "f32")] + list(extra), dynamic)
+    inputs = [("q", _dims(q), element), ("k", _dims(k), element),
+              ("v", _dims(v), element), ("o", out, element),
+              ("do", out, element)]
+    if with_lse:
+        inputs.append(("lse", out[:-1], "f32"))
+    args, shapes = _operand_types(inputs + list(extra), dynamic)
     types = dict(args)
     differentiated = ["q", "k", "v"] + [name for name, _, _ in extra
                                         if name in ("bias", "sink_logits")]
     inits = [(f"d{name}_init", types[name], shapes[name], name)
              for name in differentiated]
-    return _entry_text(op, args, tables, 6,
+    return _entry_text(op, args, tables, len(inputs),
                        [name for name, _, _ in extra], inits,
                        [types[name] for name in differentiated], attrs,
                        strategy, regions)
@@ -600,9 +603,11 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
          ("i", _upto(lq, "Lq" in dynamic)),
          ("j", _upto(_dims(k)[2], "Lk" in dynamic))])
     if backward is not None:
+        backward = [array for array in backward if array is not None]
         text = _backward_function(q, k, v, attrs, strategy, extra, dynamic,
-                                  tables, regions)
-        return text, (arrays[:3] + list(backward) + arrays[3:] +
+                                  tables, regions,
+                                  with_lse=len(backward) == 3)
+        return text, (arrays[:3] + backward + arrays[3:] +
                       [table.array for table in tables])
     text = _function("attn.attention", q, k, v, attrs, strategy, extra,
                      dynamic, tables, regions,
@@ -666,14 +671,17 @@ def attention(q, k, v, *, scale=None, causal=False, window=None, sinks=0,
     return _run(text, arrays, target, threads, out)
 
 
-def attention_backward(q, k, v, out, grad_out, lse, *, scale=None,
+def attention_backward(q, k, v, out, grad_out, lse=None, *, scale=None,
                        causal=False, window=None, sinks=0, softcap=None,
-                       mask=None, bias=None, score_mod=None, mask_mod=None,
-                       sink_logits=None, strategy=None, target="cpu",
-                       threads=0, dynamic=None):
+                       score="softmax", normalize=True, mask=None, bias=None,
+                       score_mod=None, mask_mod=None, sink_logits=None,
+                       strategy=None, target="cpu", threads=0, dynamic=None):
     """attn.attention_backward: the gradients of sum(grad_out * out) for
-    softmax attention, where (out, lse) = attention(q, k, v, ...,
-    return_lse=True) with the same keyword arguments. Returns (dq, dk, dv)
+    attention, where (out, lse) = attention(q, k, v, ...,
+    return_lse=True) with the same keyword arguments (softmax), or out =
+    attention(q, k, v, ..., score=score, normalize=normalize) and no lse
+    (kernel scores: the backward forms each row's normalizer again). Returns
+    (dq, dk, dv)
     in the dtypes of q, k, v, then dbias (bias's shape and dtype, summed
     over its broadcast dimensions) when `bias` is given and dsink (float32
     [Hq]) when `sink_logits` is. score_mod is differentiated with respect
@@ -682,12 +690,21 @@ def attention_backward(q, k, v, out, grad_out, lse, *, scale=None,
     nothing. out and grad_out: q's dtype, [B, Hq, Lq, Dv]; lse: float32
     [B, Hq, Lq]."""
     q, k, v = _check_qkv(q, k, v, None)
+    kernel = score in _KERNEL_SCORES
+    if kernel and lse is not None:
+        raise ValueError(f"'lse' must be None with the kernel score "
+                         f"{score!r}: its backward forms each row's "
+                         f"normalizer again")
+    if not kernel and score in SCORES and lse is None:
+        raise ValueError(f"'lse' (the forward's return_lse result) is "
+                         f"needed with score {score!r}")
     out, grad_out, lse = _check_backward_inputs(q, v, out, grad_out, lse)
     text, arrays = _attention_plan(
         q, k, v, scale=scale, causal=causal, window=window, sinks=sinks,
-        softcap=softcap, mask=mask, bias=bias, score_mod=score_mod,
-        mask_mod=mask_mod, sink_logits=sink_logits, strategy=strategy,
-        dynamic=dynamic, backward=(out, grad_out, lse))
+        softcap=softcap, score=score, normalize=normalize, mask=mask,
+        bias=bias, score_mod=score_mod, mask_mod=mask_mod,
+        sink_logits=sink_logits, strategy=strategy, dynamic=dynamic,
+        backward=(out, grad_out, lse))
     return _run(text, arrays, target, threads)
 
 
@@ -791,17 +808,19 @@ def neighborhood(q, k, v, kernel, dilation=1, causal=False, *, stride=1,
 def _check_backward_inputs(q, v, out, grad_out, lse):
     """out, grad_out and lse as arrays, checked against q and v: out and
     grad_out of q's dtype and shape with v's last dimension, lse float32 of
-    q's shape without its last dimension."""
+    q's shape without its last dimension (or None: kernel scores)."""
     rows = _dims(q)[:-1]
     shape = rows + (_dims(v)[-1],)
     out = _as_array("out", out)
     grad_out = _as_array("grad_out", grad_out)
-    lse = _as_array("lse", lse)
     for name, array in (("out", out), ("grad_out", grad_out)):
         if array.dtype != q.dtype or _dims(array) != shape:
             raise ValueError(f"'{name}' must be {q.dtype} of shape {shape} "
                              f"(q's rows, v's head dimension), got "
                              f"{array.dtype} of shape {_dims(array)}")
+    if lse is None:
+        return out, grad_out, None
+    lse = _as_array("lse", lse)
     if np.dtype(lse.dtype) != np.float32 or _dims(lse) != rows:
         raise ValueError(f"'lse' must be float32 of shape {rows} (the "
                          f"forward's return_lse result), got {lse.dtype} "
@@ -821,6 +840,8 @@ def neighborhood_backward(q, k, v, out, grad_out, lse, kernel, dilation=1,
     dv over their group. out and grad_out: q's dtype, [B, Hq, *spatial,
     Dv]; lse: float32 [B, Hq, *spatial]."""
     q, k, v = _check_qkv(q, k, v, (1, 2, 3))
+    if lse is None:
+        raise ValueError("'lse' (the forward's return_lse result) is needed")
     backward = _check_backward_inputs(q, v, out, grad_out, lse)
     text, arrays = _neighborhood_plan(q, k, v, kernel, dilation, causal,
                                       stride, scale, score_mod, mask_mod,

@@ -219,6 +219,79 @@ def attention_backward(q, k, v, dout, scale=None, causal=False, window=None,
     return dq, dk, dv, dbias, dsink
 
 
+_KERNEL_DERIVATIVES = {
+    "taylor2": lambda s: 1.0 + s,
+    "identity": lambda s: np.ones_like(s),
+    "sigmoid": lambda s: np.exp(-np.logaddexp(0.0, -s)) *
+    np.exp(-np.logaddexp(0.0, s)),
+}
+
+
+def _phi_derivative(x, feature):
+    if feature == "elu1":
+        return np.where(x > 0, 1.0, np.exp(np.minimum(x, 0.0)))
+    return np.where(x > 0, 1.0, 0.0)
+
+
+def kernel_attention_backward(q, k, v, dout, score, normalize=True,
+                              scale=None, causal=False, window=None, sinks=0,
+                              softcap=None, mask=None, bias=None,
+                              score_mod=None, score_mod_grad=None,
+                              mask_mod=None):
+    """The analytic gradients of sum(dout * attention(...)) in float64 for a
+    kernel score: (dq, dk, dv, dbias). With the weights w over allowed
+    pairs, Z their row sum, dO' = dout / Z and D' = dO' . out (0 for a row
+    with Z = 0), the gradient of w is dO' . v - D' (dout . v
+    unnormalized); elu1 and relu take it through phi(scale q) . phi(k), the
+    others through w'(s) and the score's chain."""
+    q, k, v, dout = (np.asarray(x, np.float64) for x in (q, k, v, dout))
+    b, hq, lq, d = q.shape
+    hkv, lk = k.shape[1], k.shape[2]
+    group = hq // hkv
+    kr = np.repeat(k, group, axis=1)
+    vr = np.repeat(v, group, axis=1)
+    scale = float(np.float32(1 / np.sqrt(d) if scale is None else scale))
+    ok = _allowed((b, hq, lq, lk), causal, window, sinks, mask, mask_mod)
+    feature = score in ("elu1", "relu")
+    if feature:
+        fq, fk = _phi(scale * q, score), _phi(kr, score)
+        w = fq @ fk.swapaxes(-1, -2)
+    else:
+        s, chain = _scores(q, kr, scale, bias, softcap, score_mod,
+                           score_mod_grad if score_mod is not None else None)
+        w = {"taylor2": lambda: 1.0 + s + 0.5 * s * s,
+             "identity": lambda: s,
+             "sigmoid": lambda: np.exp(-np.logaddexp(0.0, -s))}[score]()
+    w = np.where(ok, w, 0.0)
+    if normalize:
+        z = w.sum(axis=-1, keepdims=True)
+        empty = z == 0
+        out = np.where(empty, 0.0, (w @ vr) / np.where(empty, 1.0, z))
+        grad = np.where(empty, 0.0, dout / np.where(empty, 1.0, z))
+        rows = (grad * out).sum(axis=-1, keepdims=True)
+    else:
+        grad, rows = dout, 0.0
+    dw = np.where(ok, grad @ vr.swapaxes(-1, -2) - rows, 0.0)
+    dv = (w.swapaxes(-1, -2) @ grad).reshape(
+        b, hkv, group, lk, v.shape[-1]).sum(axis=2)
+    dbias = None
+    if feature:
+        dq = scale * _phi_derivative(scale * q, score) * (dw @ fk)
+        dk = _phi_derivative(kr, score) * (dw.swapaxes(-1, -2) @ fq)
+        dk = dk.reshape(b, hkv, group, lk, d).sum(axis=2)
+    else:
+        dbiased = dw * _KERNEL_DERIVATIVES[score](s) * chain
+        dq = scale * dbiased @ kr
+        dk = (scale * dbiased.swapaxes(-1, -2) @ q).reshape(
+            b, hkv, group, lk, d).sum(axis=2)
+        if bias is not None:
+            shape = np.shape(bias)
+            dbias = dbiased.sum(
+                axis=tuple(a for a in range(2) if shape[a] == 1),
+                keepdims=True)
+    return dq, dk, dv, dbias
+
+
 def _flat_neighborhood(q, kernel, dilation, stride, causal, score_mod,
                        score_mod_grad, mask_mod):
     """(allowed [N, N], flat score_mod, flat score_mod_grad, flat mask_mod)

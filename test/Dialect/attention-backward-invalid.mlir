@@ -33,9 +33,49 @@ func.func @lse_shape(%q: tensor<1x2x4x8xf32>, %lse: tensor<1x2x5xf32>) {
 
 // -----
 
-func.func @kernel_score(%q: tensor<1x2x4x8xf32>, %lse: tensor<1x2x4xf32>) {
-  // expected-error @+1 {{differentiates #attn.score<softmax> attention (its weights are exp(s - lse)), got #attn.score<kernel<elu1>>}}
+func.func @kernel_score_with_lse(%q: tensor<1x2x4x8xf32>, %lse: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{takes no 'lse' with the kernel score #attn.score<kernel<elu1>>: it forms each row's normalizer again; end 'ins' at 'grad_output'}}
   %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+      outs(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {score = #attn.score<kernel<elu1>>}
+      -> tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_without_lse(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{needs 'lse' (the forward op's return_lse result) after 'grad_output' with the score #attn.score<softmax>}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      outs(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      -> tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @softplus(%q: tensor<1x2x4x8xf32>, %lse: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{differentiates softmax and kernel scores (#attn.score<softmax>, #attn.score<kernel<...>>), got #attn.score<softplus>}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+      outs(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {score = #attn.score<softplus>}
+      -> tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @four_inputs(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{expected 5 inputs (query, key, value, output, grad_output) or 6 (then lse), got 4}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      outs(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {score = #attn.score<kernel<elu1>>}
+      -> tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @input_types_count(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{expected 5 input types, got 4}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
       outs(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {score = #attn.score<kernel<elu1>>}
       -> tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
   return

@@ -188,6 +188,16 @@ Value AttentionAlgebra::weightFromLse(Value score, Value lseLog2) {
           broadcastLike(b, loc, lseLog2, score)));
 }
 
+Value AttentionAlgebra::divideByNormalizer(Value x, Value z) {
+  if (!p.score.getNormalize())
+    return x;
+  Value zero = constant(z, 0.0);
+  Value empty =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, z, zero);
+  Value divided = arith::DivFOp::create(b, loc, x, broadcastLike(b, loc, z, x));
+  return arith::SelectOp::create(b, loc, empty, constant(x, 0.0), divided);
+}
+
 Value AttentionAlgebra::sinkGradientStep(Value acc, Value lse, Value rowDot,
                                          Value sinkLogit) {
   Value noKey = arith::CmpFOp::create(

@@ -37,6 +37,11 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
   if (!acceptsOp(op, reason))
     return false;
   AttentionProblem p = AttentionProblem::get(op);
+  if (p.isBackward && !p.score.getFunction()->scoresInLog2Domain()) {
+    reason = "its backward kernels differentiate softmax scores (kernel "
+             "scores: the linear or reference strategy)";
+    return false;
+  }
   if (p.isBackward)
     return target.kind == TargetDescription::Kind::GPU
                ? gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason)

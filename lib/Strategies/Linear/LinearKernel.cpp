@@ -22,7 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LinearKernel.h"
+#include "LinearEmitter.h"
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
@@ -94,135 +94,6 @@ int64_t LinearLayout::scratchBytes(bool causal) const {
     floats += double(d) * paddedChunk + double(rows) * paddedChunk; // kT, P
   return saturatingBytes(floats * 4);
 }
-
-namespace {
-
-class LinearEmitter : KernelBuilder {
-public:
-  LinearEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
-                const LinearKernelConfig &config)
-      : KernelBuilder(rewriter, problem.op->getLoc(), config.lanes),
-        p(problem), l(LinearLayout::get(problem, config)),
-        unroll(config.unroll), serial(config.serial) {
-    idxVecType = VectorType::get({l.lanes}, b.getI32Type());
-    function = p.score.getFunction();
-    normalize = p.score.getNormalize();
-  }
-
-  Value build();
-
-private:
-  using Body = function_ref<SmallVector<Value>(Value, ValueRange)>;
-
-  // Index arithmetic beyond KernelBuilder's.
-  Value div(Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, idx(y));
-  }
-  Value rem(Value x, int64_t y) {
-    return arith::RemUIOp::create(b, loc, x, idx(y));
-  }
-  Value clamp(Value x, Value lo, Value hi) { return minI(maxI(x, lo), hi); }
-  Value iota() {
-    SmallVector<Attribute> lanes;
-    for (int64_t i = 0; i < l.lanes; ++i)
-      lanes.push_back(b.getI32IntegerAttr(i));
-    return arith::ConstantOp::create(b, loc,
-                                     DenseElementsAttr::get(idxVecType, lanes));
-  }
-  /// Lanes [first, first + lanes) of an index range that are below `bound`.
-  Value lanesBelow(Value first, Value bound) {
-    Value n = arith::IndexCastOp::create(b, loc, b.getI32Type(),
-                                         sub(bound, first));
-    return arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::slt, iota(),
-        vector::BroadcastOp::create(b, loc, idxVecType, n));
-  }
-
-  // Loops.
-  SmallVector<Value> loop(Value lo, Value hi, int64_t step, ValueRange init,
-                          Body body);
-  void loop(Value lo, Value hi, int64_t step,
-            function_ref<void(Value)> body) {
-    loop(lo, hi, step, ValueRange{}, [&](Value iv, ValueRange) {
-      body(iv);
-      return SmallVector<Value>();
-    });
-  }
-  /// acc[r * vecs + c] += sum over t in [lo, hi) of a(r, t) * row(t)[c],
-  /// the t loop unrolled: a register tile of rank-1 updates. With `allowed`,
-  /// only the terms where allowed(r, t) holds are added (a term of weight 0
-  /// is skipped rather than multiplied, so a NaN or infinity in row(t)
-  /// reaches only the rows allowed to read it).
-  SmallVector<Value>
-  rankUpdates(Value lo, Value hi, int64_t rows, ValueRange acc,
-              function_ref<Value(int64_t, Value)> a,
-              function_ref<SmallVector<Value>(Value)> row,
-              function_ref<Value(int64_t, Value)> allowed = nullptr);
-
-  // Memory.
-  Value scratch(ArrayRef<int64_t> shape) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
-                                    b.getI64IntegerAttr(64));
-  }
-  void zeroFill(Value buffer);
-  Value loadVec(Value buffer, ValueRange at) {
-    return vector::LoadOp::create(b, loc, vecType, buffer, at);
-  }
-  void storeVec(Value v, Value buffer, ValueRange at) {
-    vector::StoreOp::create(b, loc, v, buffer, at);
-  }
-  Value load(Value buffer, ValueRange at) {
-    return memref::LoadOp::create(b, loc, buffer, at);
-  }
-  /// One row of q, k or v (the last dimension, `width` wide) as f32
-  /// vectors, zero past the end.
-  SmallVector<Value> readRow(Value tensor, ValueRange at, int64_t width);
-  SmallVector<Value> readValues(Value key) {
-    return readRow(p.value, ValueRange{batch, kvHead, key}, l.dv);
-  }
-  /// Stores a register tile of `vecs` vectors per row at rows r0.. .
-  void storeTile(ArrayRef<Value> tile, Value buffer, Value r0, int64_t vecs) {
-    for (int64_t i = 0; i < static_cast<int64_t>(tile.size()); ++i)
-      storeVec(tile[i], buffer,
-               ValueRange{add(r0, idx(i / vecs)), idx(i % vecs * l.lanes)});
-  }
-  SmallVector<Value> loadRow(Value buffer, Value row, int64_t vecs) {
-    SmallVector<Value> vectors;
-    for (int64_t c = 0; c < vecs; ++c)
-      vectors.push_back(loadVec(buffer, ValueRange{row, idx(c * l.lanes)}));
-    return vectors;
-  }
-
-  // Steps of the algorithm.
-  void writeFeatures(Value buffer, Value row, SmallVector<Value> x);
-  void buildKeyFeatures(Value j0, Value n, bool transposed);
-  /// The transpose of `lanes` vectors of `lanes` lanes.
-  SmallVector<Value> transpose(SmallVector<Value> rows);
-  void buildQueryFeatures(Value i0, Value nQ);
-  void absorbKeys(Value j0, Value n);
-  /// Causal: how many keys of the chunk's band [lo, lo + nK) query
-  /// i0 + il may see (the rule's last key for it, AllowedKeyRule.h).
-  Value keysSeen(Value i0, Value il, Value lo, Value nK);
-  void intraScores(Value i0, Value lo, Value nK);
-  void outputRows(Value i0, Value lo, Value nK, Value nQ);
-  Value writeRows(Value i0, Value nQ, Value slice);
-  void allocateScratch();
-  /// The rows of one (batch, KV head) task, [G, Lq, Dv], computed from the
-  /// task index; `offsets` and `sizes` say where they go in `out`.
-  Value emitTask(Value task, Value out, SmallVectorImpl<OpFoldResult> &offsets,
-                 SmallVectorImpl<OpFoldResult> &sizes);
-
-  const AttentionProblem &p;
-  LinearLayout l;
-  int64_t unroll;
-  bool serial;
-  VectorType idxVecType;
-  const ScoreFunction *function;
-  bool normalize;
-  // Per task.
-  Value batch, kvHead, lq, lk, shift;
-  Value state, norm, qF, kF, kT, scores, den, oBuf;
-};
 
 SmallVector<Value> LinearEmitter::loop(Value lo, Value hi, int64_t step,
                                        ValueRange init, Body body) {
@@ -327,18 +198,7 @@ void LinearEmitter::writeFeatures(Value buffer, Value row,
   diag[0] = b.getF32FloatAttr(M_SQRT1_2);
   Value diagScale = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecType, diag));
-  // x[pos : pos + lanes] (zeros past D) from the registers, by one shuffle.
-  Value zero = vconst(0.0);
-  auto window = [&](int64_t pos) -> Value {
-    int64_t v = pos / l.lanes, shift = pos % l.lanes;
-    if (shift == 0)
-      return x[v];
-    SmallVector<int64_t> lanes;
-    for (int64_t i = 0; i < l.lanes; ++i)
-      lanes.push_back(shift + i);
-    return vector::ShuffleOp::create(b, loc, x[v],
-                                     v + 1 < l.dVecs ? x[v + 1] : zero, lanes);
-  };
+  auto window = [&](int64_t pos) { return windowAt(x, pos); };
   for (int64_t a = 0; a < l.d; ++a) {
     int64_t start = 1 + l.d + a * (2 * l.d + 1 - a) / 2;
     Value xa = vector::ExtractOp::create(b, loc, x[a / l.lanes],
@@ -352,6 +212,17 @@ void LinearEmitter::writeFeatures(Value buffer, Value row,
       storeVec(prod, buffer, ValueRange{row, idx(start + at)});
     }
   }
+}
+
+Value LinearEmitter::windowAt(ArrayRef<Value> x, int64_t pos) {
+  int64_t v = pos / l.lanes, shift = pos % l.lanes;
+  if (shift == 0)
+    return x[v];
+  SmallVector<int64_t> lanes;
+  for (int64_t i = 0; i < l.lanes; ++i)
+    lanes.push_back(shift + i);
+  return vector::ShuffleOp::create(
+      b, loc, x[v], v + 1 < l.dVecs ? x[v + 1] : vconst(0.0), lanes);
 }
 
 void LinearEmitter::buildKeyFeatures(Value j0, Value n, bool transposed) {
@@ -427,8 +298,11 @@ void LinearEmitter::absorbKeys(Value j0, Value n) {
         [&](Value t) { return readValues(add(j0, t)); });
     storeTile(acc, state, f0, l.vVecs);
   });
-  if (!normalize)
-    return;
+  if (normalize)
+    absorbKeyNormalizer(n);
+}
+
+void LinearEmitter::absorbKeyNormalizer(Value n) {
   loop(idx(0), idx(l.featureWidth), l.lanes, [&](Value f) {
     Value sum = loop(idx(0), n, 1, ValueRange{loadVec(norm, ValueRange{f})},
                      [&](Value j, ValueRange acc) -> SmallVector<Value> {
@@ -509,9 +383,12 @@ void LinearEmitter::outputRows(Value i0, Value lo, Value nK, Value nQ) {
     }
     storeTile(acc, oBuf, r0, l.vVecs);
   });
-  if (!normalize)
-    return;
-  // den += phi(Q) . z.
+  if (normalize)
+    addStateNormalizer();
+}
+
+void LinearEmitter::addStateNormalizer() {
+  // den += phi(Q) . z (den = phi(Q) . z without causal).
   loop(idx(0), idx(l.rows), 1, [&](Value r) {
     Value dot =
         loop(idx(0), idx(l.featureWidth), l.lanes, ValueRange{vconst(0.0)},
@@ -649,8 +526,6 @@ Value LinearEmitter::build() {
                                         strides);
   return forall.getResult(0);
 }
-
-} // namespace
 
 Value mlir::attn::buildLinearAttention(RewriterBase &rewriter,
                                        const AttentionProblem &problem,

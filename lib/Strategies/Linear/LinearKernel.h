@@ -47,12 +47,21 @@ struct LinearLayout {
                           const LinearKernelConfig &cfg);
   /// Stack scratch of one (batch, KV head) task.
   int64_t scratchBytes(bool causal) const;
+  /// The same of the backward kernel (LinearBackwardKernel.cpp).
+  int64_t backwardScratchBytes(bool causal) const;
 };
 
 /// Emits the kernel before `problem.op` and returns the result tensor.
 Value buildLinearAttention(RewriterBase &rewriter,
                            const AttentionProblem &problem,
                            const LinearKernelConfig &config);
+
+/// Emits attn.attention_backward with a kernel score (LinearBackwardKernel.cpp)
+/// before `problem.op` and returns dQ, dK and dV.
+SmallVector<Value>
+buildLinearAttentionBackward(RewriterBase &rewriter,
+                             const AttentionProblem &problem,
+                             const LinearKernelConfig &config);
 
 } // namespace mlir::attn
 

@@ -118,8 +118,8 @@ public:
   bool knowsRowStatistics() const override { return true; }
   bool isApplicable(Operation *op, const TargetDescription &target,
                     std::string &reason) const override {
-    if (!isa<AttentionOp>(op)) {
-      reason = "computes attn.attention only";
+    if (!isa<AttentionOp, AttentionBackwardOp>(op)) {
+      reason = "computes attn.attention and its backward only";
       return false;
     }
     AttentionProblem p = AttentionProblem::get(op);
@@ -151,6 +151,10 @@ public:
                " is not supported";
       return false;
     }
+    if (p.isBackward && target.kind == TargetDescription::Kind::GPU) {
+      reason = "its backward kernel is written for the CPU only";
+      return false;
+    }
     if (target.kind == TargetDescription::Kind::GPU) {
       // One thread per value column and one for the normalizer; the
       // features of one key in static shared memory.
@@ -170,7 +174,7 @@ public:
       return true;
     }
     LinearKernelConfig config = configFor(p, target, StrategyAttr());
-    int64_t scratch = LinearLayout::get(p, config).scratchBytes(p.causal);
+    int64_t scratch = scratchBytes(p, config);
     if (scratch > kTaskScratchLimitBytes) {
       reason = "a state of " + std::to_string(scratch >> 10) +
                " KiB per head exceeds the " +
@@ -216,7 +220,9 @@ public:
       cost.efficiency = kGpuEfficiency;
       return cost;
     }
-    cost.flops = countFlops(p, l);
+    // The backward: two passes, each forming the chunk's features and
+    // weights again, with about three products where the forward has one.
+    cost.flops = countFlops(p, l) * (p.isBackward ? 5.0 : 1.0);
     double elem = p.elementType.getIntOrFloatBitWidth() / 8.0;
     cost.bytes = knownOr(p.batch, 1) *
                  (p.headsQ * lq * (p.headDim + p.valueDim) +
@@ -224,7 +230,7 @@ public:
                  elem;
     cost.parallelism = config.serial ? 1 : tasks;
     cost.extraBytes = std::min<double>(cost.parallelism, target.threads) *
-                      l.scratchBytes(p.causal);
+                      scratchBytes(p, config);
     cost.efficiency = kEfficiency;
     return cost;
   }
@@ -247,19 +253,31 @@ public:
                          buildLinearGpuAttention(rewriter, p, config.chunk));
       return success();
     }
-    if (LinearLayout::get(p, config).scratchBytes(p.causal) > kTaskScratchLimitBytes)
+    if (scratchBytes(p, config) > kTaskScratchLimitBytes)
       return op->emitOpError()
              << "linear strategy: chunk = " << config.chunk
              << " needs more than " << (kTaskScratchLimitBytes >> 10)
              << " KiB of scratch per head";
     ATTN_DEBUG(ATTN_DBGS() << "CPU kernel, chunk = " << config.chunk
                            << ", lanes = " << config.lanes << "\n");
+    if (p.isBackward) {
+      rewriter.replaceOp(op, buildLinearAttentionBackward(rewriter, p, config));
+      return success();
+    }
     Value result = buildLinearAttention(rewriter, p, config);
     rewriter.replaceOp(op, result);
     return success();
   }
 
 private:
+  /// Stack scratch of one task of the forward or backward kernel.
+  static int64_t scratchBytes(const AttentionProblem &p,
+                              const LinearKernelConfig &config) {
+    LinearLayout l = LinearLayout::get(p, config);
+    return p.isBackward ? l.backwardScratchBytes(p.causal)
+                        : l.scratchBytes(p.causal);
+  }
+
   LinearKernelConfig configFor(const AttentionProblem &p,
                                const TargetDescription &target,
                                StrategyAttr requested) const {

@@ -10,6 +10,12 @@
 //   dV = sum_{g,i} P dO,  dK = scale sum_{g,i} dS q,  dQ = scale sum_j dS k
 //   dBias = dS summed over the bias's broadcast dimensions
 //   dSink_h = -sum_{b,i} exp(sink_h - LSE) D (rows with LSE = -inf: 0)
+// Kernel scores have no LSE: W = w(s) (phi(scale q) . phi(k) for a feature
+// product) where allowed, Z = sum_j W, dO' = dO / Z (0 where Z = 0; dO
+// unnormalized), D' = sum_e dO' O, P = W and dS = (dO' . v - D') d w / d s
+// (no D' unnormalized); a feature product takes dS back through phi'
+// instead of q and k: dK = phi'(k) sum dS phi(scale q), dQ = scale
+// phi'(scale q) sum_j dS phi(k).
 // The forward's score formation (scale, bias, softcap, score_mod) and
 // allowed rule are ReferenceBuilder's, shared with the forward.
 //
@@ -35,7 +41,7 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
   Value key = flatten(p.key), value = flatten(p.value);
   Value output = splitHeads(flatten(p.init));
   Value gradOutput = splitHeads(flatten(p.gradOutput));
-  Value lse = splitHeads(flatten(p.lse));
+  Value lse = p.lse ? splitHeads(flatten(p.lse)) : Value();
 
   SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, query);
   SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(b, loc, key);
@@ -80,51 +86,162 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
   };
 
   Value scores = dotScores(query, key);
-  // D = rowsum(dO * O), dP = dO . v.
-  Value rowDot = sumOfProducts(
-      {gradOutput, output},
-      {map(5, {d0, d1, d2, d3, d4}), map(5, {d0, d1, d2, d3, d4})}, rowSizes,
-      map(5, {d0, d1, d2, d3}), {par, par, par, par, red});
+  bool kernel = !p.score.tracksRowMax();
+  bool featureProduct = p.score.isFeatureProduct();
+  const ScoreFunction &function = *p.score.getFunction();
+  bool hasMask = static_cast<bool>(p.mask), hasBias = static_cast<bool>(p.bias);
+  float scale = p.scale;
+  auto cstIn = [](OpBuilder &nb, Location l, double v) -> Value {
+    return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+  };
+  auto scoreMap = map(5, {d0, d1, d2, d3, d4});
+  auto rowMap = map(5, {d0, d1, d2, d3});
+  auto rowElementMap = map(5, {d0, d1, d2, d3, d4});
+
+  // Kernel scores: W (0 where not allowed) and d W / d (scale S + bias),
+  // then each row's normalizer Z = sum_j W, and dO' = dO / Z (0 where Z =
+  // 0; dO unnormalized). Softmax: dO' = dO.
+  Value kernelWeights, kernelDerivative;
+  Value scaledGradOutput = gradOutput;
+  if (kernel) {
+    SmallVector<Value> ins = {scores};
+    SmallVector<AffineMap> maps = {scoreMap};
+    appendMaskAndBias(ins, maps);
+    unsigned numOuts = featureProduct ? 1 : 2;
+    SmallVector<Value> outs;
+    for (unsigned n = 0; n < numOuts; ++n) {
+      outs.push_back(tensor::EmptyOp::create(b, loc, scoreSizes, f32));
+      maps.push_back(scoreMap);
+    }
+    auto weigh = linalg::GenericOp::create(
+        b, loc, TypeRange(ValueRange(outs)), ins, outs, maps,
+        SmallVector<IteratorType>(5, par),
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          unsigned next = 1;
+          Value maskElement = hasMask ? args[next++] : Value();
+          Value biasElement = hasBias ? args[next++] : Value();
+          SmallVector<Value> results;
+          if (featureProduct) {
+            results.push_back(args[0]);
+          } else {
+            FormedScore formed =
+                formScore(nb, l, args[0], maskElement, biasElement, true);
+            results.push_back(function.weight(nb, l, formed.score, Value()));
+            results.push_back(arith::MulFOp::create(
+                nb, l, function.weightDerivative(nb, l, formed.score),
+                formed.derivative));
+          }
+          if (Value allowed = allowedInBody(nb, l, 3, 4, maskElement))
+            for (Value &result : results)
+              result = arith::SelectOp::create(nb, l, allowed, result,
+                                               cstIn(nb, l, 0.0));
+          linalg::YieldOp::create(nb, l, results);
+        });
+    kernelWeights = weigh.getResult(0);
+    if (!featureProduct)
+      kernelDerivative = weigh.getResult(1);
+    if (p.score.getNormalize()) {
+      Value normalizer = sumOfProducts({kernelWeights}, {scoreMap}, rowSizes,
+                                       rowMap, {par, par, par, par, red});
+      SmallVector<OpFoldResult> outSizes = withLast(rowSizes, p.valueDim);
+      scaledGradOutput =
+          linalg::GenericOp::create(
+              b, loc, TypeRange{typeOf(outSizes)},
+              ValueRange{gradOutput, normalizer},
+              ValueRange{tensor::EmptyOp::create(b, loc, outSizes, f32)},
+              ArrayRef<AffineMap>{rowElementMap, rowMap, rowElementMap},
+              SmallVector<IteratorType>(5, par),
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                linalg::YieldOp::create(
+                    nb, l,
+                    ValueRange{AttentionAlgebra(nb, l, p).divideByNormalizer(
+                        toF32(nb, l, args[0]), args[1])});
+              })
+              .getResult(0);
+    }
+  }
+
+  // D = rowsum(dO' * O), dP = dO' . v (unnormalized kernel scores need no
+  // D).
+  bool needsRowDot = !kernel || p.score.getNormalize();
+  Value rowDot = needsRowDot
+                     ? sumOfProducts({scaledGradOutput, output},
+                                     {rowElementMap, rowElementMap}, rowSizes,
+                                     rowMap, {par, par, par, par, red})
+                     : Value();
   Value gradWeights = sumOfProducts(
-      {gradOutput, value},
+      {scaledGradOutput, value},
       {map(6, {d0, d1, d2, d3, d5}), map(6, {d0, d1, d4, d5})}, scoreSizes,
       map(6, {d0, d1, d2, d3, d4}), {par, par, par, par, par, red});
 
-  // P, dS (with respect to S = q.k) and, with a bias, dS with respect to
-  // the biased score.
-  SmallVector<Value> ins = {scores, gradWeights, lse, rowDot};
-  SmallVector<AffineMap> maps = {
-      map(5, {d0, d1, d2, d3, d4}), map(5, {d0, d1, d2, d3, d4}),
-      map(5, {d0, d1, d2, d3}), map(5, {d0, d1, d2, d3})};
+  // P (the weights dV sums: exp(s - LSE), or the kernel's W), dS with
+  // respect to S = q.k (phi(scale q) . phi(k) for a feature product) and,
+  // with a bias, dS with respect to the biased score.
+  SmallVector<Value> ins = {scores, gradWeights};
+  SmallVector<AffineMap> maps = {scoreMap, scoreMap};
+  if (needsRowDot) {
+    ins.push_back(rowDot);
+    maps.push_back(rowMap);
+  }
+  if (kernel) {
+    ins.push_back(kernelWeights);
+    maps.push_back(scoreMap);
+    if (kernelDerivative) {
+      ins.push_back(kernelDerivative);
+      maps.push_back(scoreMap);
+    }
+  } else {
+    ins.push_back(lse);
+    maps.push_back(rowMap);
+  }
+  unsigned firstOptional = ins.size();
   appendMaskAndBias(ins, maps);
   unsigned numOuts = p.bias ? 3 : 2;
   SmallVector<Value> outs;
   for (unsigned n = 0; n < numOuts; ++n) {
     outs.push_back(tensor::EmptyOp::create(b, loc, scoreSizes, f32));
-    maps.push_back(map(5, {d0, d1, d2, d3, d4}));
+    maps.push_back(scoreMap);
   }
-  bool hasMask = static_cast<bool>(p.mask), hasBias = static_cast<bool>(p.bias);
-  float scale = p.scale;
   auto pointwise = linalg::GenericOp::create(
       b, loc, TypeRange(ValueRange(outs)), ins, outs, maps,
       SmallVector<IteratorType>(5, par),
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        auto cst = [&](double v) -> Value {
-          return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
-        };
-        unsigned next = 4;
+        unsigned next = firstOptional;
         Value maskElement = hasMask ? args[next++] : Value();
         Value biasElement = hasBias ? args[next++] : Value();
-        FormedScore formed =
-            formScore(nb, l, args[0], maskElement, biasElement, true);
-        AttentionAlgebra algebra(nb, l, p);
-        Value weight =
-            algebra.weightFromLse(formed.score, algebra.lseInLog2(args[2]));
-        Value gradScore = arith::MulFOp::create(
-            nb, l, weight, arith::SubFOp::create(nb, l, args[1], args[3]));
-        Value gradBiased =
-            arith::MulFOp::create(nb, l, gradScore, formed.derivative);
-        Value gradDot = arith::MulFOp::create(nb, l, gradBiased, cst(scale));
+        Value gradWeight = args[1];
+        unsigned at = 2;
+        Value rowDotElement = needsRowDot ? args[at++] : Value();
+        Value weight, gradBiased, gradDot;
+        if (kernel) {
+          // dW = dO' . v - D' (normalized), dO . v otherwise; a feature
+          // product's W is the dot product itself.
+          weight = args[at++];
+          Value gradW = rowDotElement ? arith::SubFOp::create(nb, l, gradWeight,
+                                                              rowDotElement)
+                                            .getResult()
+                                      : gradWeight;
+          if (featureProduct) {
+            gradBiased = gradDot = gradW;
+          } else {
+            gradBiased = arith::MulFOp::create(nb, l, gradW, args[at++]);
+            gradDot =
+                arith::MulFOp::create(nb, l, gradBiased, cstIn(nb, l, scale));
+          }
+        } else {
+          FormedScore formed =
+              formScore(nb, l, args[0], maskElement, biasElement, true);
+          AttentionAlgebra algebra(nb, l, p);
+          weight =
+              algebra.weightFromLse(formed.score, algebra.lseInLog2(args[at]));
+          Value gradScore = arith::MulFOp::create(
+              nb, l, weight,
+              arith::SubFOp::create(nb, l, gradWeight, rowDotElement));
+          gradBiased =
+              arith::MulFOp::create(nb, l, gradScore, formed.derivative);
+          gradDot =
+              arith::MulFOp::create(nb, l, gradBiased, cstIn(nb, l, scale));
+        }
         SmallVector<Value> results = {weight, gradDot};
         if (hasBias)
           results.push_back(gradBiased);
@@ -132,29 +249,84 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
         // where their value row or score is not finite).
         if (Value allowed = allowedInBody(nb, l, 3, 4, maskElement))
           for (Value &result : results)
-            result = arith::SelectOp::create(nb, l, allowed, result, cst(0.0));
+            result = arith::SelectOp::create(nb, l, allowed, result,
+                                             cstIn(nb, l, 0.0));
         linalg::YieldOp::create(nb, l, results);
       });
   Value weights = pointwise.getResult(0);
   Value gradDot = pointwise.getResult(1);
 
-  // dV[b, hk, j, e] = sum_{g,i} P dO; dK[b, hk, j, d] = sum_{g,i} dS q;
-  // dQ[b, hk, g, i, d] = sum_j dS k.
+  // dV[b, hk, j, e] = sum_{g,i} P dO'; dK[b, hk, j, d] = sum_{g,i} dS q;
+  // dQ[b, hk, g, i, d] = sum_j dS k. A feature product differentiates its
+  // features: dK = phi'(k) sum_{g,i} dS phi(scale q), dQ = scale phi'(scale
+  // q) sum_j dS phi(k).
   SmallVector<OpFoldResult> kvRows = {kSizes[0], kSizes[1], kSizes[2]};
   Value gradValue = sumOfProducts(
-      {weights, gradOutput},
+      {weights, scaledGradOutput},
       {map(6, {d0, d1, d4, d5, d2}), map(6, {d0, d1, d4, d5, d3})},
       withLast(kvRows, p.valueDim), map(6, {d0, d1, d2, d3}),
       {par, par, par, par, red, red});
+  // x (f32, of its own shape) mapped elementwise by `fn` of x (read as f32)
+  // times `factor`.
+  auto mapped = [&](Value x, double factor,
+                    function_ref<Value(OpBuilder &, Location, Value)> fn,
+                    Value times = Value()) -> Value {
+    auto type = cast<RankedTensorType>(x.getType());
+    unsigned rank = type.getRank();
+    SmallVector<OpFoldResult> outSizes = tensor::getMixedSizes(b, loc, x);
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<Value> mapIns = {x};
+    if (times)
+      mapIns.push_back(times);
+    SmallVector<AffineMap> mapMaps(mapIns.size() + 1, identity);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{typeOf(outSizes)}, mapIns,
+               ValueRange{tensor::EmptyOp::create(b, loc, outSizes, f32)},
+               mapMaps, SmallVector<IteratorType>(rank, par),
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value y = toF32(nb, l, args[0]);
+                 if (factor != 1.0)
+                   y = arith::MulFOp::create(nb, l, y, cstIn(nb, l, factor));
+                 y = fn(nb, l, y);
+                 if (times)
+                   y = arith::MulFOp::create(nb, l, y, args[1]);
+                 linalg::YieldOp::create(nb, l, ValueRange{y});
+               })
+        .getResult(0);
+  };
+  Value keyFactor = key, queryFactor = query;
+  if (featureProduct) {
+    auto phi = [&](OpBuilder &nb, Location l, Value x) {
+      return function.featureMap(nb, l, x);
+    };
+    keyFactor = mapped(key, 1.0, phi);
+    queryFactor = mapped(query, scale, phi);
+  }
   Value gradKey = sumOfProducts(
-      {gradDot, query},
+      {gradDot, queryFactor},
       {map(6, {d0, d1, d4, d5, d2}), map(6, {d0, d1, d4, d5, d3})},
       withLast(kvRows, p.headDim), map(6, {d0, d1, d2, d3}),
       {par, par, par, par, red, red});
-  Value gradQuery = mergeHeads(sumOfProducts(
-      {gradDot, key}, {map(6, {d0, d1, d2, d3, d5}), map(6, {d0, d1, d5, d4})},
-      withLast(rowSizes, p.headDim), map(6, {d0, d1, d2, d3, d4}),
-      {par, par, par, par, par, red}));
+  Value gradQuery =
+      sumOfProducts({gradDot, keyFactor},
+                    {map(6, {d0, d1, d2, d3, d5}), map(6, {d0, d1, d5, d4})},
+                    withLast(rowSizes, p.headDim), map(6, {d0, d1, d2, d3, d4}),
+                    {par, par, par, par, par, red});
+  if (featureProduct) {
+    auto phiPrime = [&](OpBuilder &nb, Location l, Value x) {
+      return function.featureMapDerivative(nb, l, x);
+    };
+    gradKey = mapped(key, 1.0, phiPrime, gradKey);
+    // d phi(scale q) / d q = scale phi'(scale q).
+    gradQuery = mapped(
+        query, scale,
+        [&](OpBuilder &nb, Location l, Value x) -> Value {
+          return arith::MulFOp::create(nb, l, phiPrime(nb, l, x),
+                                       cstIn(nb, l, scale));
+        },
+        gradQuery);
+  }
+  gradQuery = mergeHeads(gradQuery);
 
   SmallVector<Value> results;
   for (auto [n, gradient] :

@@ -113,6 +113,15 @@ public:
   /// scalar `lseLog2` from lseInLog2.
   Value weightFromLse(Value score, Value lseLog2);
 
+  /// Kernel scores' backward: `x` (a row's grad_output, or its D = dO . O;
+  /// a scalar or a vector) divided by the row's normalizer `z`, its
+  /// forward's weight sum (a scalar), and 0 where z = 0 (a row whose output
+  /// is 0 whatever its inputs); `x` itself when the score is not
+  /// normalized. With dO' and D' so divided, the gradient of the weight
+  /// w_ij is dO'_i . v_j - D'_i (dO_i . v_j unnormalized), and dV_j =
+  /// sum_i w_ij dO'_i. A division, as in the epilogue.
+  Value divideByNormalizer(Value x, Value z);
+
   /// The backward's sum dSink_h = -sum over rows of exp(sink_h - LSE) D,
   /// one row at a time (f32 scalars): `acc` minus the row's term, or `acc`
   /// for a row without allowed keys (LSE = -inf), which adds nothing.

@@ -22,6 +22,22 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+// The custom directive of attn.attention_backward's inputs (below).
+static ParseResult
+parseBackwardInputs(OpAsmParser &parser, OpAsmParser::UnresolvedOperand &query,
+                    OpAsmParser::UnresolvedOperand &key,
+                    OpAsmParser::UnresolvedOperand &value,
+                    OpAsmParser::UnresolvedOperand &output,
+                    OpAsmParser::UnresolvedOperand &gradOutput,
+                    std::optional<OpAsmParser::UnresolvedOperand> &lse,
+                    Type &queryType, Type &keyType, Type &valueType,
+                    Type &outputType, Type &gradOutputType, Type &lseType);
+static void printBackwardInputs(OpAsmPrinter &printer, Operation *, Value query,
+                                Value key, Value value, Value output,
+                                Value gradOutput, Value lse, Type queryType,
+                                Type keyType, Type valueType, Type outputType,
+                                Type gradOutputType, Type lseType);
+
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
 
@@ -549,6 +565,62 @@ LogicalResult AttentionOp::verifyRegions() {
 // AttentionBackwardOp
 //===----------------------------------------------------------------------===//
 
+/// `ins(q, k, v, o, do[, lse] : types)`: the statistics operand is written
+/// with softmax scores and left out with kernel scores.
+static ParseResult
+parseBackwardInputs(OpAsmParser &parser, OpAsmParser::UnresolvedOperand &query,
+                    OpAsmParser::UnresolvedOperand &key,
+                    OpAsmParser::UnresolvedOperand &value,
+                    OpAsmParser::UnresolvedOperand &output,
+                    OpAsmParser::UnresolvedOperand &gradOutput,
+                    std::optional<OpAsmParser::UnresolvedOperand> &lse,
+                    Type &queryType, Type &keyType, Type &valueType,
+                    Type &outputType, Type &gradOutputType, Type &lseType) {
+  SMLoc loc = parser.getCurrentLocation();
+  SmallVector<OpAsmParser::UnresolvedOperand, 6> operands;
+  SmallVector<Type, 6> types;
+  if (parser.parseOperandList(operands) || parser.parseColonTypeList(types))
+    return failure();
+  if (operands.size() != 5 && operands.size() != 6)
+    return parser.emitError(loc)
+           << "expected 5 inputs (query, key, value, output, grad_output) or "
+              "6 (then lse), got "
+           << operands.size();
+  if (types.size() != operands.size())
+    return parser.emitError(loc) << "expected " << operands.size()
+                                 << " input types, got " << types.size();
+  query = operands[0];
+  key = operands[1];
+  value = operands[2];
+  output = operands[3];
+  gradOutput = operands[4];
+  queryType = types[0];
+  keyType = types[1];
+  valueType = types[2];
+  outputType = types[3];
+  gradOutputType = types[4];
+  if (operands.size() == 6) {
+    lse = operands[5];
+    lseType = types[5];
+  }
+  return success();
+}
+
+static void printBackwardInputs(OpAsmPrinter &printer, Operation *, Value query,
+                                Value key, Value value, Value output,
+                                Value gradOutput, Value lse, Type queryType,
+                                Type keyType, Type valueType, Type outputType,
+                                Type gradOutputType, Type lseType) {
+  printer << query << ", " << key << ", " << value << ", " << output << ", "
+          << gradOutput;
+  if (lse)
+    printer << ", " << lse;
+  printer << " : " << queryType << ", " << keyType << ", " << valueType << ", "
+          << outputType << ", " << gradOutputType;
+  if (lse)
+    printer << ", " << lseType;
+}
+
 float AttentionBackwardOp::getEffectiveScale() {
   return effectiveScale(getScaleAttr(), getQueryType());
 }
@@ -568,16 +640,30 @@ LogicalResult AttentionBackwardOp::verify() {
                          << " must match 'output' type " << o;
   SmallVector<int64_t> rows = {q.getDimSize(0), q.getDimSize(1),
                                q.getDimSize(2)};
-  if (!isF32OfShape(getLse().getType(), rows))
+  ScoreAttr score = getEffectiveScore();
+  const ScoreFunction *function = score.getFunction();
+  bool kernel = function->getFamily() == ScoreFunction::Family::Kernel;
+  if (!kernel && !function->scoresInLog2Domain())
+    return emitOpError() << "differentiates softmax and kernel scores "
+                            "(#attn.score<softmax>, #attn.score<kernel<...>>), "
+                            "got "
+                         << score;
+  if (kernel && getLse())
+    return emitOpError() << "takes no 'lse' with the kernel score " << score
+                         << ": it forms each row's normalizer again; end "
+                            "'ins' at 'grad_output'";
+  if (kernel && !function->hasWeightDerivative())
+    return emitOpError() << "cannot differentiate the score " << score
+                         << ": its weight has no derivative rule";
+  if (!kernel && !getLse())
+    return emitOpError() << "needs 'lse' (the forward op's return_lse "
+                            "result) after 'grad_output' with the score "
+                         << score;
+  if (getLse() && !isF32OfShape(getLse().getType(), rows))
     return emitOpError() << "'lse' must be " << shapeString(rows)
                          << " ([B, Hq, Lq] of 'query', the forward op's "
                             "return_lse result), got "
                          << getLse().getType();
-  ScoreAttr score = getEffectiveScore();
-  if (!score.getFunction()->scoresInLog2Domain())
-    return emitOpError() << "differentiates #attn.score<softmax> attention "
-                            "(its weights are exp(s - lse)), got "
-                         << score;
   if (failed(verifyMaskAndBias(*this, getMask(), getBias(), q, k)) ||
       failed(verifySinkLogits(*this, getSinkLogits(), q, score)))
     return failure();

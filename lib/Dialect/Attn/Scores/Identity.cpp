@@ -21,6 +21,11 @@ public:
   Value weight(OpBuilder &, Location, Value s, Value) const override {
     return s;
   }
+
+  bool hasWeightDerivative() const override { return true; }
+  Value weightDerivative(OpBuilder &b, Location loc, Value s) const override {
+    return constantLike(b, loc, s, 1.0);
+  }
 };
 } // namespace
 

@@ -28,6 +28,15 @@ Value ScoreFunction::featureMap(OpBuilder &, Location, Value) const {
                    "product");
 }
 
+Value ScoreFunction::weightDerivative(OpBuilder &, Location, Value) const {
+  llvm_unreachable("weightDerivative of a score function without one");
+}
+
+Value ScoreFunction::featureMapDerivative(OpBuilder &, Location, Value) const {
+  llvm_unreachable("featureMapDerivative of a score function that is no "
+                   "feature product");
+}
+
 Value ScoreFunction::rowReference(OpBuilder &, Location, Value) const {
   llvm_unreachable("rowReference of a score function without a running "
                    "maximum");

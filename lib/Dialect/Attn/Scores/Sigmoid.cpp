@@ -37,6 +37,14 @@ public:
                                               constantLike(b, loc, s, 1.0), t);
     return arith::DivFOp::create(b, loc, numerator, onePlusT);
   }
+
+  bool hasWeightDerivative() const override { return true; }
+  /// w (1 - w).
+  Value weightDerivative(OpBuilder &b, Location loc, Value s) const override {
+    Value w = weight(b, loc, s, Value());
+    Value rest = arith::SubFOp::create(b, loc, constantLike(b, loc, s, 1.0), w);
+    return arith::MulFOp::create(b, loc, w, rest);
+  }
 };
 } // namespace
 

@@ -31,6 +31,12 @@ public:
         arith::AddFOp::create(b, loc, constantLike(b, loc, s, 1.0), s);
     return arith::AddFOp::create(b, loc, linear, half);
   }
+
+  bool hasWeightDerivative() const override { return true; }
+  /// 1 + s.
+  Value weightDerivative(OpBuilder &b, Location loc, Value s) const override {
+    return arith::AddFOp::create(b, loc, constantLike(b, loc, s, 1.0), s);
+  }
 };
 } // namespace
 

@@ -181,7 +181,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 
 def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [
     AttrSizedOperandSegments, Pure]> {
-  let summary = "Gradients of softmax attention with respect to q, k, v and its parameters";
+  let summary = "Gradients of attention with respect to q, k, v and its parameters";
   let description = [{
     ```mlir
     %dq, %dk, %dv = attn.attention_backward
@@ -190,9 +190,12 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [
         {causal} -> tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
     ```
 
-    The backward of `attn.attention` with a softmax score. `q`, `k`, `v`
-    are the forward op's operands; `output` (O) and `lse` are its output
-    and its `return_lse` result; `grad_output` (dO) has O's type. It takes
+    The backward of `attn.attention` with a softmax or a kernel score. `q`,
+    `k`, `v` are the forward op's operands; `output` (O) and `lse` are its
+    output and its `return_lse` result; `grad_output` (dO) has O's type.
+    With a kernel score (`#attn.score<kernel<...>>`) there is no `lse`: the
+    `ins` list ends at `grad_output` and the backward forms each row's
+    normalizer Z_i = sum over allowed j of w_ij again. It takes
     the forward op's optional operands (`mask`, `bias`, `sink_logits`), its
     attributes and its `score_mod` / `mask_mod` regions, with the same
     meaning; they must be the ones the forward op was given.
@@ -207,9 +210,15 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [
     sum_j dS'_ij k_j, dK_j = scale sum_i dS'_ij q_i, where dS' is dS
     carried back through `score_mod` (differentiated with respect to its
     score argument) and softcap to the scaled score, and
-    d sink_h = -sum over rows of exp(sl_h - LSE_i) D_i. Rows with no
-    allowed key contribute nothing. Grouped-query heads sum dK and dV over
-    the query heads of a group. The math is in f32.
+    d sink_h = -sum over rows of exp(sl_h - LSE_i) D_i. With a kernel
+    score the weights are w_ij over the allowed pairs and the gradient of a
+    weight is dW_ij = (dO_i . v_j - D_i) / Z_i when normalized (0 for a row
+    with Z_i = 0, whose output is 0), dO_i . v_j otherwise; dV_j = sum_i
+    (w_ij / Z_i) dO_i (w_ij dO_i unnormalized); a score-forming kernel
+    (taylor2, identity, sigmoid) carries dW back to its score through
+    d w / d s, and a feature product (elu1, relu) to scale q and k through
+    phi'. Rows with no allowed key contribute nothing. Grouped-query heads
+    sum dK and dV over the query heads of a group. The math is in f32.
 
     `score_mod` is differentiated automatically. Every op of its body that
     depends on the score must have a derivative: addf, subf, mulf, divf,
@@ -225,7 +234,7 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [
     AnyRankedTensor:$value,
     AnyRankedTensor:$output,
     AnyRankedTensor:$grad_output,
-    AnyRankedTensor:$lse,
+    Optional<AnyRankedTensor>:$lse,
     Optional<AnyRankedTensor>:$mask,
     Optional<AnyRankedTensor>:$bias,
     Optional<AnyRankedTensor>:$sink_logits,
@@ -242,9 +251,9 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [
   let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
 
   let assemblyFormat = [{
-    `ins` `(` $query `,` $key `,` $value `,` $output `,` $grad_output `,` $lse `:`
-        type($query) `,` type($key) `,` type($value) `,` type($output) `,`
-        type($grad_output) `,` type($lse) `)`
+    `ins` `(` custom<BackwardInputs>($query, $key, $value, $output,
+        $grad_output, $lse, type($query), type($key), type($value),
+        type($output), type($grad_output), type($lse)) `)`
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     (`sink_logits` `(` $sink_logits^ `:` type($sink_logits) `)`)?

@@ -83,6 +83,15 @@ public:
   virtual Value weight(OpBuilder &b, Location loc, Value s,
                        Value reference) const = 0;
 
+  /// Kernel functions with a backward: whether weightDerivative (and, for a
+  /// feature product, featureMapDerivative) are written.
+  virtual bool hasWeightDerivative() const { return false; }
+  /// d w / d s of a kernel weight at the finished score `s` (for a feature
+  /// product s = phi(q) . phi(k), and the derivative is 1).
+  virtual Value weightDerivative(OpBuilder &b, Location loc, Value s) const;
+  /// phi'(x) of a feature product, elementwise like featureMap.
+  virtual Value featureMapDerivative(OpBuilder &b, Location loc, Value x) const;
+
   /// Kernel functions: how linear attention factors the weight.
   virtual LinearForm getLinearForm() const { return LinearForm::None; }
   /// Vector instructions per vector element of featureMap, for cost models.

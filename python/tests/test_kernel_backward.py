@@ -1,0 +1,279 @@
+"""attn.attention_backward with kernel scores (elu1, relu, taylor2,
+identity, sigmoid; normalized or not): the chunked `linear` backward on the
+CPU and the `reference` strategy, against an analytic float64 gradient
+(oracle.kernel_attention_backward) and central differences of the float64
+forward (oracle.attention), which also check the analytic one. Lengths that
+no chunk divides, GQA, more queries than keys (rows without keys) and more
+keys than queries."""
+
+import numpy as np
+import pytest
+
+import attn
+import oracle
+from conftest import randn
+
+
+def _positive(rng, *shape):
+    return np.abs(randn(rng, *shape)) + np.float32(0.1)
+
+
+# name: (B, Hq, Hkv, Lq, Lk, D, Dv, keyword arguments, positive q and k)
+LINEAR_CASES = {
+    "elu1_causal_gqa": (1, 4, 2, 13, 13, 4, 3,
+                        dict(score="elu1", causal=True), False),
+    "relu_dense": (2, 2, 1, 7, 9, 5, 4, dict(score="relu"), False),
+    "taylor2_causal_more_keys": (1, 2, 2, 6, 11, 4, 4,
+                                 dict(score="taylor2", causal=True), False),
+    "identity_unnormalized_more_queries": (
+        1, 2, 1, 9, 5, 4, 3,
+        dict(score="identity", causal=True, normalize=False), False),
+    "elu1_unnormalized_mqa": (1, 4, 1, 10, 7, 8, 8,
+                              dict(score="elu1", normalize=False), False),
+    "taylor2_unnormalized": (1, 1, 1, 12, 12, 3, 5,
+                             dict(score="taylor2", causal=True,
+                                  normalize=False, scale=0.4), False),
+    "identity_normalized_positive": (1, 2, 2, 8, 8, 4, 4,
+                                     dict(score="identity", causal=True),
+                                     True),
+}
+
+# What only the reference computes: masks, bias, softcap, windows,
+# score_mod, sigmoid.
+REFERENCE_CASES = {
+    "sigmoid_mask_bias_softcap": (
+        2, 2, 2, 4, 5, 3, 3,
+        lambda b, h, lq, lk: dict(
+            score="sigmoid", softcap=2.0,
+            mask=np.random.default_rng(7).random((b, 1, lq, lk)) < 0.6,
+            bias=np.random.default_rng(3).standard_normal(
+                (1, h, lq, lk)).astype(np.float32))),
+    "taylor2_window_score_mod": (
+        1, 2, 1, 6, 6, 4, 4,
+        lambda b, h, lq, lk: dict(
+            score="taylor2", window=(2, 1),
+            score_mod=lambda s, b, h, i, j: s * 0.5 + 0.1 * (j - i))),
+    "relu_mask_mod_unnormalized": (
+        1, 2, 2, 6, 6, 4, 4,
+        lambda b, h, lq, lk: dict(
+            score="relu", normalize=False,
+            mask_mod=lambda b, h, i, j: (i // 3) == (j // 3))),
+}
+
+_MOD_GRADS = {"taylor2_window_score_mod": lambda s, b, h, i, j: 0.5 +
+              0.0 * s}
+
+
+def _inputs(rng, shape, positive):
+    b, hq, hkv, lq, lk, d, dv = shape
+    make = _positive if positive else randn
+    q = make(rng, b, hq, lq, d)
+    k = make(rng, b, hkv, lk, d)
+    v = randn(rng, b, hkv, lk, dv)
+    dout = randn(rng, b, hq, lq, dv)
+    return q, k, v, dout
+
+
+def _central_differences(x, loss, h=1e-6):
+    x = np.asarray(x, np.float64)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[index] += h
+        minus[index] -= h
+        grad[index] = (loss(plus) - loss(minus)) / (2 * h)
+    return grad
+
+
+def _numeric(q, k, v, dout, kwargs, names=("q", "k", "v")):
+    args = dict(q=q, k=k, v=v)
+    args.update(kwargs)
+
+    def loss_of(name):
+        def loss(x):
+            call = dict(args)
+            call[name] = x
+            return float((oracle.attention(**call) * dout).sum())
+        return loss
+
+    return [_central_differences(args[name], loss_of(name))
+            for name in names]
+
+
+def _assert_close(got, want, what):
+    """Within f32 rounding of float64: |got - want| <= 1e-4 (max |want|) +
+    1e-4 |want|."""
+    got = np.asarray(got, np.float64)
+    assert got.shape == want.shape, (what, got.shape, want.shape)
+    assert np.all(np.isfinite(got)), f"{what}: non-finite gradient"
+    bound = 1e-4 * np.abs(want).max() + 1e-4 * np.abs(want) + 1e-7
+    excess = np.abs(got - want) - bound
+    assert excess.max() <= 0, (
+        f"{what}: max abs error {np.abs(got - want).max():.3e} at "
+        f"{np.unravel_index(excess.argmax(), excess.shape)}")
+
+
+def _oracle_kwargs(case, kwargs):
+    kw = dict(kwargs)
+    if case in _MOD_GRADS:
+        kw["score_mod_grad"] = _MOD_GRADS[case]
+    return kw
+
+
+@pytest.mark.parametrize("case", sorted(LINEAR_CASES) + sorted(
+    REFERENCE_CASES))
+def test_analytic_oracle_matches_central_differences(rng, case):
+    """The float64 analytic gradient that the other tests trust."""
+    if case in LINEAR_CASES:
+        *shape, kwargs, positive = LINEAR_CASES[case]
+    else:
+        *shape, make = REFERENCE_CASES[case]
+        kwargs, positive = make(shape[0], shape[1], shape[3], shape[4]), False
+    q, k, v, dout = _inputs(rng, shape, positive)
+    analytic = oracle.kernel_attention_backward(
+        q, k, v, dout, **_oracle_kwargs(case, kwargs))
+    names = ("q", "k", "v") + (("bias",) if "bias" in kwargs else ())
+    numeric = _numeric(q, k, v, dout, kwargs, names)
+    for name, a, n in zip(names, analytic, numeric):
+        np.testing.assert_allclose(a, n, rtol=1e-5,
+                                   atol=1e-6 * np.abs(n).max() + 1e-9,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("strategy", [
+    "linear", ("linear", {"chunk": 4}), ("linear", {"chunk": 1}),
+    "reference", None])
+@pytest.mark.parametrize("case", sorted(LINEAR_CASES))
+def test_linear_backward_matches_float64(rng, case, strategy):
+    """The chunked backward (several chunk sizes, and whatever selection
+    picks) and the reference against float64."""
+    *shape, kwargs, positive = LINEAR_CASES[case]
+    q, k, v, dout = _inputs(rng, shape, positive)
+    out = attn.attention(q, k, v, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, strategy=strategy,
+                                  **kwargs)
+    want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
+    numeric = _numeric(q, k, v, dout, kwargs)
+    assert len(got) == 3
+    for name, g, w, n, x in zip(("dq", "dk", "dv"), got, want, numeric,
+                                (q, k, v)):
+        assert g.dtype == x.dtype and g.shape == x.shape
+        _assert_close(g, w, f"{name} against the analytic gradient")
+        _assert_close(g, n, f"{name} against central differences")
+
+
+@pytest.mark.parametrize("case", sorted(REFERENCE_CASES))
+def test_reference_backward_matches_float64(rng, case):
+    *shape, make = REFERENCE_CASES[case]
+    kwargs = make(shape[0], shape[1], shape[3], shape[4])
+    q, k, v, dout = _inputs(rng, shape, False)
+    out = attn.attention(q, k, v, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, **kwargs)
+    want = [w for w in oracle.kernel_attention_backward(
+        q, k, v, dout, **_oracle_kwargs(case, kwargs)) if w is not None]
+    assert len(got) == len(want)
+    for name, g, w in zip(("dq", "dk", "dv", "dbias"), got, want):
+        _assert_close(g, w, name)
+
+
+def test_longer_sequence_matches_reference(rng):
+    """Many chunks, odd lengths, GQA: the chunked backward against the
+    materialized reference and float64."""
+    q = randn(rng, 1, 4, 203, 16)
+    k = randn(rng, 1, 2, 203, 16)
+    v = randn(rng, 1, 2, 203, 24)
+    dout = randn(rng, 1, 4, 203, 24)
+    for kwargs in (dict(score="elu1", causal=True),
+                   dict(score="taylor2", causal=True, scale=0.2),
+                   dict(score="relu")):
+        out = attn.attention(q, k, v, **kwargs)
+        linear = attn.attention_backward(q, k, v, out, dout,
+                                         strategy="linear", **kwargs)
+        reference = attn.attention_backward(q, k, v, out, dout,
+                                            strategy="reference", **kwargs)
+        want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
+        for name, g, r, w in zip(("dq", "dk", "dv"), linear, reference,
+                                 want):
+            _assert_close(g, w, f"{kwargs}: linear {name}")
+            _assert_close(r, w, f"{kwargs}: reference {name}")
+
+
+VULKAN = pytest.param("vulkan", marks=pytest.mark.skipif(
+    not attn.vulkan_available(), reason="no Vulkan device"))
+
+
+@pytest.mark.parametrize("case", ["elu1_causal_gqa",
+                                  "identity_unnormalized_more_queries",
+                                  "taylor2_causal_more_keys"])
+@pytest.mark.parametrize("target", [VULKAN])
+def test_gpu_target_matches_float64(rng, case, target):
+    """On a GPU target the kernel-score backward is the reference's (the
+    linear backward is CPU code), run on the Vulkan device."""
+    *shape, kwargs, positive = LINEAR_CASES[case]
+    q, k, v, dout = _inputs(rng, shape, positive)
+    out = attn.attention(q, k, v, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, target=target,
+                                  **kwargs)
+    want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
+    for name, g, w in zip(("dq", "dk", "dv"), got, want):
+        _assert_close(g, w, name)
+
+
+def test_rows_without_keys_contribute_nothing(rng):
+    """Causal with more queries than keys: the first rows see no key; their
+    grad_out must not reach any gradient."""
+    q = randn(rng, 1, 2, 9, 4)
+    k = randn(rng, 1, 1, 5, 4)
+    v = randn(rng, 1, 1, 5, 3)
+    dout = randn(rng, 1, 2, 9, 3)
+    kwargs = dict(score="elu1", causal=True)
+    out = attn.attention(q, k, v, **kwargs)
+    base = attn.attention_backward(q, k, v, out, dout, strategy="linear",
+                                   **kwargs)
+    dout2 = dout.copy()
+    dout2[:, :, :4] = 1e6
+    changed = attn.attention_backward(q, k, v, out, dout2, strategy="linear",
+                                      **kwargs)
+    assert np.all(base[0][:, :, :4] == 0)
+    for g, h in zip(base, changed):
+        np.testing.assert_array_equal(g, h)
+
+
+def test_half_precision(rng):
+    """f16 operands: gradients in f16, math in f32."""
+    *shape, kwargs, _ = LINEAR_CASES["elu1_causal_gqa"]
+    q, k, v, dout = (x.astype(np.float16)
+                     for x in _inputs(rng, shape, False))
+    out = attn.attention(q, k, v, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, strategy="linear",
+                                  **kwargs)
+    want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
+    for name, g, w in zip(("dq", "dk", "dv"), got, want):
+        assert g.dtype == np.float16
+        assert np.abs(g.astype(np.float64) - w).max() <= 2e-2 * np.abs(
+            w).max(), name
+
+
+def test_argument_errors(rng):
+    q, k, v, dout = _inputs(rng, (1, 2, 2, 4, 4, 4, 4), False)
+    out, lse = attn.attention(q, k, v, return_lse=True)
+    with pytest.raises(ValueError, match="'lse' must be None with the kernel"):
+        attn.attention_backward(q, k, v, out, dout, lse, score="elu1")
+    with pytest.raises(ValueError, match="'lse' .* is needed with score"):
+        attn.attention_backward(q, k, v, out, dout)
+
+
+def test_linear_declines_what_it_cannot_compute(rng):
+    """A mask is not in the factorization: asking `linear` for it is an
+    error that says why; softplus has no backward."""
+    q, k, v, dout = _inputs(rng, (1, 2, 2, 4, 4, 4, 4), False)
+    mask = np.ones((1, 1, 4, 4), bool)
+    out = attn.attention(q, k, v, score="elu1", mask=mask)
+    with pytest.raises(attn.CompileError, match="mask is not supported"):
+        attn.attention_backward(q, k, v, out, dout, score="elu1", mask=mask,
+                                strategy="linear")
+    out, lse = attn.attention(q, k, v, score="softplus", return_lse=False), \
+        np.zeros((1, 2, 4), np.float32)
+    with pytest.raises(attn.CompileError,
+                       match="differentiates softmax and kernel scores"):
+        attn.attention_backward(q, k, v, out, dout, lse, score="softplus")
