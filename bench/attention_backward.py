@@ -17,6 +17,12 @@ H=8, D=64, L=4096 (or $L), 2 threads (or $THREADS). Cases:
                torch.nn.functional.scaled_dot_product_attention(is_causal=True),
                where the installed torch has it (2.0 and later)
 
+With SCORE=elu1 (or relu, taylor2) the attention is causal linear attention
+with that kernel score instead: the forward and backward are the `linear`
+strategy's (the backward takes no LSE), and torch computes the same
+gradients through autograd of the masked quadratic form (phi(q) phi(k)^T
+masked, times v, over its row sums); torch_sdpa does not apply.
+
 Each case runs $RUNS times (default 5) after one warm-up call; the median is
 printed, with its ratio to the forward. The machines are noisy: rounds are
 interleaved ($ROUNDS, default 3) and the ratios are medians over rounds.
@@ -38,6 +44,7 @@ L = int(os.environ.get("L", "4096"))
 THREADS = int(os.environ.get("THREADS", "2"))
 RUNS = int(os.environ.get("RUNS", "5"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
+SCORE = os.environ.get("SCORE", "softmax")
 B, H, D = 1, 8, 64
 
 
@@ -54,18 +61,23 @@ def main():
     rng = np.random.default_rng(0)
     q, k, v, do = (rng.standard_normal((B, H, L, D)).astype(np.float32)
                    for _ in range(4))
-    out, lse = attn.attention(q, k, v, causal=True, return_lse=True,
-                              threads=THREADS)
+    kernel = SCORE != "softmax"
+    kw = dict(causal=True, threads=THREADS)
+    if kernel:
+        kw["score"] = SCORE
+        out, lse = attn.attention(q, k, v, **kw), None
+        forward_kw = kw
+    else:
+        forward_kw = dict(kw, return_lse=True)
+        out, lse = attn.attention(q, k, v, **forward_kw)
     cases = {
-        "forward": lambda: attn.attention(q, k, v, causal=True,
-                                          return_lse=True, threads=THREADS),
-        "backward": lambda: attn.attention_backward(
-            q, k, v, out, do, lse, causal=True, threads=THREADS),
+        "forward": lambda: attn.attention(q, k, v, **forward_kw),
+        "backward": lambda: attn.attention_backward(q, k, v, out, do, lse,
+                                                    **kw),
     }
     if os.environ.get("REFERENCE") == "1":
         cases["reference"] = lambda: attn.attention_backward(
-            q, k, v, out, do, lse, causal=True, threads=THREADS,
-            strategy="reference")
+            q, k, v, out, do, lse, strategy="reference", **kw)
     try:
         import torch
         torch.set_num_threads(THREADS)
@@ -73,10 +85,25 @@ def main():
         tdo = torch.tensor(do)
         causal = torch.ones(L, L, dtype=torch.bool).tril()
 
+        def features(x):
+            if SCORE == "elu1":
+                return torch.nn.functional.elu(x) + 1
+            return torch.relu(x)
+
         def torch_backward():
-            s = (tq @ tk.transpose(-1, -2)) / np.sqrt(D)
-            s = s.masked_fill(~causal, float("-inf"))
-            o = torch.softmax(s, dim=-1) @ tv
+            if kernel and SCORE in ("elu1", "relu"):
+                w = features(tq / np.sqrt(D)) @ features(tk).transpose(-1, -2)
+            elif kernel:  # taylor2
+                s = (tq @ tk.transpose(-1, -2)) / np.sqrt(D)
+                w = 1 + s + 0.5 * s * s
+            else:
+                s = (tq @ tk.transpose(-1, -2)) / np.sqrt(D)
+                s = s.masked_fill(~causal, float("-inf"))
+                w = torch.softmax(s, dim=-1)
+            if kernel:
+                w = w.masked_fill(~causal, 0.0)
+                w = w / w.sum(dim=-1, keepdim=True)
+            o = w @ tv
             for x in (tq, tk, tv):
                 x.grad = None
             o.backward(tdo)
@@ -91,7 +118,8 @@ def main():
             o.backward(tdo)
 
         # Since torch 2.0; Debian 12 ships 1.13.
-        if hasattr(torch.nn.functional, "scaled_dot_product_attention"):
+        if not kernel and hasattr(torch.nn.functional,
+                                  "scaled_dot_product_attention"):
             cases["torch_sdpa"] = torch_sdpa_backward
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     except ImportError:
@@ -106,13 +134,13 @@ def main():
             seconds[name].append(t)
             ratios[name].append(t / measured["forward"])
     flops = 4.0 * B * H * D * L * (L + 1) / 2  # causal forward FLOPs
-    print(f"causal attention, f32, B={B} H={H} L={L} D={D}, "
+    print(f"causal attention ({SCORE}), f32, B={B} H={H} L={L} D={D}, "
           f"{THREADS} threads, {ROUNDS} rounds of {RUNS} calls")
     for name in cases:
         t = statistics.median(seconds[name])
         r = statistics.median(ratios[name])
         print(f"  {name:9s} {t * 1e3:9.1f} ms  {r:6.2f}x the forward"
-              f"{f'  ({flops / t / 1e9:.0f} forward-GFLOP/s)' if name == 'forward' else ''}")
+              f"{f'  ({flops / t / 1e9:.0f} forward-GFLOP/s)' if name == 'forward' and not kernel else ''}")
     for baseline in ("torch", "torch_sdpa"):
         if baseline not in cases:
             continue

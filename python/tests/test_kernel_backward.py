@@ -219,6 +219,22 @@ def test_gpu_target_matches_float64(rng, case, target):
         _assert_close(g, w, name)
 
 
+def test_taylor2_states_on_the_heap(rng):
+    """taylor2 at D = 64 has F = 2145 features: the backward's three F x Dv
+    states exceed the stack scratch and live on the heap."""
+    q = 0.3 * randn(rng, 1, 2, 37, 64)
+    k = 0.3 * randn(rng, 1, 1, 37, 64)
+    v = randn(rng, 1, 1, 37, 64)
+    dout = randn(rng, 1, 2, 37, 64)
+    kwargs = dict(score="taylor2", causal=True)
+    out = attn.attention(q, k, v, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, strategy="linear",
+                                  **kwargs)
+    want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
+    for name, g, w in zip(("dq", "dk", "dv"), got, want):
+        _assert_close(g, w, name)
+
+
 def test_rows_without_keys_contribute_nothing(rng):
     """Causal with more queries than keys: the first rows see no key; their
     grad_out must not reach any gradient."""

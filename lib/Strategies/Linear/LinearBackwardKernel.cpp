@@ -40,12 +40,16 @@ using namespace mlir::attn;
 
 static int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+int64_t LinearLayout::backwardStateBytes() const {
+  // S^T, B^T, then B.
+  return saturatingBytes(
+      4 * (2.0 * paddedDv * featureWidth + double(stateRows) * paddedDv));
+}
+
 int64_t LinearLayout::backwardScratchBytes(bool causal) const {
   int64_t rowsOrKeys = std::max(rows, paddedChunk);
   double floats =
-      2.0 * paddedDv * featureWidth                           // S^T, B^T
-      + double(stateRows) * paddedDv                          // B
-      + 2.0 * featureWidth                                    // z, b
+      2.0 * featureWidth                                      // z, b
       + double(rows) * featureWidth                           // phi(Q)
       + double(paddedChunk) * (featureWidth + 2.0 * paddedDv) // phi(K), V, dV
       + double(rowsOrKeys) * featureWidth                     // dphi
@@ -426,13 +430,25 @@ SmallVector<Value> LinearBackwardEmitter::keyGradients(Value j0, Value n,
 }
 
 void LinearBackwardEmitter::allocateBackwardScratch() {
+  // The three states on the stack when everything fits there, else on the
+  // heap (taylor2's F = 1 + D + D(D+1)/2 features: 1.6 MiB at D = 64), where
+  // bufferization's ownership-based deallocation frees them after the task.
+  bool statesOnStack =
+      l.backwardScratchBytes(p.causal) + l.backwardStateBytes() <=
+      kTaskScratchLimitBytes;
+  auto state = [&](int64_t rows, int64_t width) -> Value {
+    if (statesOnStack)
+      return scratch({rows, width});
+    return memref::AllocOp::create(b, loc, MemRefType::get({rows, width}, f32),
+                                   b.getI64IntegerAttr(64));
+  };
+  stateT = state(l.paddedDv, l.featureWidth);
+  keyState = state(l.stateRows, l.paddedDv);
+  keyStateT = state(l.paddedDv, l.featureWidth);
   qF = scratch({l.rows, l.featureWidth});
   kF = scratch({l.paddedChunk, l.featureWidth});
   norm = scratch({l.featureWidth});
   den = scratch({l.rows});
-  stateT = scratch({l.paddedDv, l.featureWidth});
-  keyState = scratch({l.stateRows, l.paddedDv});
-  keyStateT = scratch({l.paddedDv, l.featureWidth});
   keyNorm = scratch({1, l.featureWidth});
   vBuf = scratch({l.paddedChunk, l.paddedDv});
   dvBuf = scratch({l.paddedChunk, l.paddedDv});

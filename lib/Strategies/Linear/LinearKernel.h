@@ -47,8 +47,11 @@ struct LinearLayout {
                           const LinearKernelConfig &cfg);
   /// Stack scratch of one (batch, KV head) task.
   int64_t scratchBytes(bool causal) const;
-  /// The same of the backward kernel (LinearBackwardKernel.cpp).
+  /// The backward kernel's (LinearBackwardKernel.cpp) stack scratch, and
+  /// its three F x Dv states, which go to the heap when the two together
+  /// exceed kTaskScratchLimitBytes.
   int64_t backwardScratchBytes(bool causal) const;
+  int64_t backwardStateBytes() const;
 };
 
 /// Emits the kernel before `problem.op` and returns the result tensor.

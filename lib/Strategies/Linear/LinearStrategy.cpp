@@ -229,8 +229,11 @@ public:
                   p.headsKV * lk * (p.headDim + p.valueDim)) *
                  elem;
     cost.parallelism = config.serial ? 1 : tasks;
-    cost.extraBytes = std::min<double>(cost.parallelism, target.threads) *
-                      scratchBytes(p, config);
+    cost.extraBytes =
+        std::min<double>(cost.parallelism, target.threads) *
+        (scratchBytes(p, config) +
+         (p.isBackward ? LinearLayout::get(p, config).backwardStateBytes()
+                       : 0));
     cost.efficiency = kEfficiency;
     return cost;
   }
@@ -270,7 +273,8 @@ public:
   }
 
 private:
-  /// Stack scratch of one task of the forward or backward kernel.
+  /// Stack scratch of one task of the forward or backward kernel (the
+  /// backward's states may go to the heap instead: not counted).
   static int64_t scratchBytes(const AttentionProblem &p,
                               const LinearKernelConfig &config) {
     LinearLayout l = LinearLayout::get(p, config);
