@@ -680,9 +680,9 @@ def attention_backward(q, k, v, out, grad_out, lse=None, *, scale=None,
     attention, where (out, lse) = attention(q, k, v, ...,
     return_lse=True) with the same keyword arguments (softmax), or out =
     attention(q, k, v, ..., score=score, normalize=normalize) and no lse
-    (kernel scores: the backward forms each row's normalizer again). Returns
-    (dq, dk, dv)
-    in the dtypes of q, k, v, then dbias (bias's shape and dtype, summed
+    (kernel scores: the backward forms each row's normalizer again; softplus
+    has no backward). Returns (dq, dk, dv) in the dtypes of q, k, v, then
+    dbias (bias's shape and dtype, summed
     over its broadcast dimensions) when `bias` is given and dsink (float32
     [Hq]) when `sink_logits` is. score_mod is differentiated with respect
     to its score; captured tables get no gradient. Grouped-query heads sum

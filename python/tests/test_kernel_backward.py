@@ -255,6 +255,30 @@ def test_rows_without_keys_contribute_nothing(rng):
         np.testing.assert_array_equal(g, h)
 
 
+@pytest.mark.parametrize("strategy", ["linear", "reference"])
+def test_dynamic_sizes(rng, strategy):
+    """B, Lq and Lk compiled as run-time sizes: the same gradients, and one
+    compiled function serves another length."""
+    *shape, kwargs, _ = LINEAR_CASES["elu1_causal_gqa"]
+    q, k, v, dout = _inputs(rng, shape, False)
+    out = attn.attention(q, k, v, **kwargs)
+    static = attn.attention_backward(q, k, v, out, dout, strategy=strategy,
+                                     **kwargs)
+    dynamic = attn.attention_backward(q, k, v, out, dout, dynamic=True,
+                                      strategy=strategy, **kwargs)
+    for s, d in zip(static, dynamic):
+        _assert_close(d, s.astype(np.float64), "dynamic sizes")
+    q2, dout2 = q[:, :, :-3].copy(), dout[:, :, :-3].copy()
+    out2 = attn.attention(q2, k, v, **kwargs)
+    before = attn.cache_info().misses
+    got = attn.attention_backward(q2, k, v, out2, dout2, dynamic=True,
+                                  strategy=strategy, **kwargs)
+    assert attn.cache_info().misses == before
+    want = oracle.kernel_attention_backward(q2, k, v, dout2, **kwargs)
+    for name, g, w in zip(("dq", "dk", "dv"), got, want):
+        _assert_close(g, w, f"{name} with a shorter Lq")
+
+
 def test_half_precision(rng):
     """f16 operands: gradients in f16, math in f32."""
     *shape, kwargs, _ = LINEAR_CASES["elu1_causal_gqa"]
