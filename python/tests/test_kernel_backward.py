@@ -202,21 +202,35 @@ VULKAN = pytest.param("vulkan", marks=pytest.mark.skipif(
     not attn.vulkan_available(), reason="no Vulkan device"))
 
 
-@pytest.mark.parametrize("case", ["elu1_causal_gqa",
-                                  "identity_unnormalized_more_queries",
-                                  "taylor2_causal_more_keys"])
+def _case_inputs(rng, case):
+    """(q, k, v, dout, kwargs) of a LINEAR_CASES or REFERENCE_CASES case."""
+    if case in LINEAR_CASES:
+        *shape, kwargs, positive = LINEAR_CASES[case]
+    else:
+        *shape, make = REFERENCE_CASES[case]
+        kwargs, positive = make(shape[0], shape[1], shape[3], shape[4]), False
+    return (*_inputs(rng, shape, positive), kwargs)
+
+
+@pytest.mark.parametrize("case", sorted(LINEAR_CASES) + sorted(
+    REFERENCE_CASES))
 @pytest.mark.parametrize("target", [VULKAN])
-def test_gpu_target_matches_float64(rng, case, target):
-    """On a GPU target the kernel-score backward is the reference's (the
-    linear backward is CPU code), run on the Vulkan device."""
-    *shape, kwargs, positive = LINEAR_CASES[case]
-    q, k, v, dout = _inputs(rng, shape, positive)
+def test_gpu_backward_matches_float64(rng, case, target):
+    """On a GPU target the tiled strategy's GPU backward (the pairs weighed
+    by w / Z, Z from a first launch), run on the Vulkan device: against
+    float64, and two runs agree bit for bit."""
+    q, k, v, dout, kwargs = _case_inputs(rng, case)
     out = attn.attention(q, k, v, **kwargs)
     got = attn.attention_backward(q, k, v, out, dout, target=target,
-                                  **kwargs)
-    want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
-    for name, g, w in zip(("dq", "dk", "dv"), got, want):
+                                  strategy="tiled", **kwargs)
+    again = attn.attention_backward(q, k, v, out, dout, target=target,
+                                    strategy="tiled", **kwargs)
+    want = [w for w in oracle.kernel_attention_backward(
+        q, k, v, dout, **_oracle_kwargs(case, kwargs)) if w is not None]
+    assert len(got) == len(want)
+    for name, g, a, w in zip(("dq", "dk", "dv", "dbias"), got, again, want):
         _assert_close(g, w, name)
+        np.testing.assert_array_equal(g, a)
 
 
 def test_taylor2_states_on_the_heap(rng):

@@ -78,3 +78,36 @@ func.func @neighborhood_2d(%q: tensor<1x2x9x11x8xf32>, %lse: tensor<1x2x9x11xf32
       -> tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>
   return %g#0, %g#1, %g#2 : tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>, tensor<1x2x9x11x8xf32>
 }
+
+// A kernel score (causal elu1) has no LSE: the first launch forms each
+// row's normalizer Z (phi of the query row in a private array, phi of each
+// key on the fly: math.exp) and D' = (dO / Z) . O; the others stage
+// phi(scale q) and phi(k) and weigh each pair by w / Z. Selection picks the
+// same tiled GPU backward.
+// SELECT-LABEL: func.func @causal_elu1(
+// SELECT: attn.attention_backward {{.*}}strategy = #attn.strategy<"tiled", {block_k = 32 : i64, block_q = 128 : i64, tensor_cores = 0 : i64}>
+
+// CHECK-LABEL: func.func @causal_elu1(
+// CHECK:         gpu.launch
+// CHECK-SAME:        private(%{{.*}} : memref<16xf32, #gpu.address_space<private>>)
+// CHECK:             math.exp
+// CHECK:             arith.divf
+// CHECK:           gpu.terminator
+// CHECK:         gpu.launch
+// CHECK:             gpu.barrier
+// CHECK:         gpu.launch
+// CHECK:             gpu.barrier
+// CHECK-NOT:     gpu.launch
+// CHECK:         return
+func.func @causal_elu1(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x40x16xf32>,
+                       %v: tensor<1x2x40x8xf32>, %o: tensor<1x4x40x8xf32>)
+    -> (tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>) {
+  %dqi = tensor.empty() : tensor<1x4x40x16xf32>
+  %dki = tensor.empty() : tensor<1x2x40x16xf32>
+  %dvi = tensor.empty() : tensor<1x2x40x8xf32>
+  %g:3 = attn.attention_backward ins(%q, %k, %v, %o, %o : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>, tensor<1x4x40x8xf32>, tensor<1x4x40x8xf32>)
+      outs(%dqi, %dki, %dvi : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>)
+      {causal, score = #attn.score<kernel<elu1>>}
+      -> tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>
+  return %g#0, %g#1, %g#2 : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>
+}

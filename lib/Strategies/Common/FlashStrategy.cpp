@@ -37,8 +37,9 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
   if (!acceptsOp(op, reason))
     return false;
   AttentionProblem p = AttentionProblem::get(op);
-  if (p.isBackward && !p.score.getFunction()->scoresInLog2Domain()) {
-    reason = "its backward kernels differentiate softmax scores (kernel "
+  if (p.isBackward && !p.score.getFunction()->scoresInLog2Domain() &&
+      target.kind != TargetDescription::Kind::GPU) {
+    reason = "its CPU backward kernel differentiates softmax scores (kernel "
              "scores: the linear or reference strategy)";
     return false;
   }

@@ -9,6 +9,13 @@
 // row has no allowed key (LSE = -inf). dV_j += P dO_i, dK_j += scale dS q_i,
 // dQ_i += scale dS k_j, dBias_ij = dS, and dSink from
 // AttentionAlgebra::sinkGradientStep.
+// Kernel scores have no LSE: the first launch forms each row's normalizer
+// Z_i = sum of the allowed weights (normalized only) and D' = (dO_i / Z_i) .
+// O_i; a pair's P = w / Z and dS = (dO_i . v_j / Z_i - D'_i) w'(s) d s / d x
+// (AttentionAlgebra::divideByNormalizer; no division and no D'
+// unnormalized). A feature product (elu1, relu) stages phi(scale q) and
+// phi(k) in place of q and k, so the products above are of features, and
+// dQ and dK take phi' when they are written.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,11 +56,39 @@ private:
   struct PairTerms {
     Value weight, gradScore;
   };
-  /// The terms of query row `row` of `head` and key `key`, from q.k `dot`,
-  /// dO.v `gradDot`, the row's LSE as AttentionAlgebra::lseInLog2 gives it
-  /// and its D `rowDot`.
+  /// The terms of query row `row` of `head` and key `key`, from q.k `dot`
+  /// (phi(scale q) . phi(k) for a feature product), dO.v `gradDot`, the
+  /// row's statistic (softmax: its LSE as AttentionAlgebra::lseInLog2 gives
+  /// it; kernel scores: its normalizer Z, null unnormalized) and its D
+  /// `rowDot` (D' for kernel scores).
   PairTerms pairTerms(Value batch, Value head, Value row, Value key, Value dot,
-                      Value gradDot, Value lseLog2, Value rowDot);
+                      Value gradDot, Value rowStatistic, Value rowDot);
+  /// The row statistic pairTerms takes for row `row` (clamped in bounds).
+  Value rowStatistic(Value batch, Value head, Value row);
+  /// Row `row` of `source` as loadRow does, through phi (of scale x for
+  /// queries) when the score is a feature product.
+  void loadOperandRow(Value source, Value into, int64_t n, Value batch,
+                      Value head, Value row, bool isQuery);
+  /// stageRows, then phi over the tile as loadOperandRow (the caller's
+  /// barrier follows).
+  void stageOperandRows(Value source, Value tile, int64_t n, Value batch,
+                        Value head, Value first, Value length, Value tid,
+                        int64_t threads, bool isQuery);
+  /// Stores the gradient `from` of the operand row at (batch, head, row) of
+  /// `source`: for a feature product times phi' of that row (of scale x,
+  /// times scale, for queries).
+  void storeGradient(Value from, Value into, Value source, int64_t n,
+                     Value batch, Value head, Value row, bool isQuery);
+  /// The row's D (D' for kernel scores; 0 where unnormalized kernel scores
+  /// have none).
+  /// The factor of the other operand's row in dQ or dK for a pair's dS:
+  /// scale dS, or dS for a feature product (whose dot has no scale).
+  Value dotFactor(Value gradScore) {
+    return featureProduct ? gradScore : fmul(gradScore, fconst(p.scale));
+  }
+  Value rowDotAt(Value batch, Value head, Value row) {
+    return rowDots ? load(rowDots, {batch, head, row}) : fconst(0.0);
+  }
 
   void emitRowDotKernel();
   void emitKeyKernel();
@@ -111,8 +146,10 @@ private:
   KernelBuffers buffers{b, loc};
   Value qBuf, kBuf, vBuf, oBuf, gradOutBuf, lseBuf, maskBuf, biasBuf, sinkBuf;
   DenseMap<Value, Value> modBuffers;
-  /// D [B, Hq, Lq] f32.
-  Value rowDots;
+  /// D [B, Hq, Lq] f32 (D' for kernel scores), and the kernel scores'
+  /// normalizers Z [B, Hq, Lq] (normalized only).
+  Value rowDots, rowNorms;
+  bool kernel = false, featureProduct = false;
   /// The gradients; gradScores is dS [B, Hq, Lq, Lk] f32 for dBias (dBias
   /// itself when the bias is f32 and does not broadcast).
   Value dq, dk, dv, dbias, gradScores, dsink;
@@ -216,10 +253,11 @@ void GpuBackwardEmitter::zero(Value row, int64_t n) {
 
 GpuBackwardEmitter::PairTerms
 GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
-                              Value dot, Value gradDot, Value lseLog2,
+                              Value dot, Value gradDot, Value rowStatistic,
                               Value rowDot) {
   AttentionAlgebra algebra(b, loc, p);
-  Value x = fmul(dot, fconst(p.scale));
+  // A feature product's dot is phi(scale q) . phi(k), its weight already.
+  Value x = featureProduct ? dot : fmul(dot, fconst(p.scale));
   if (biasBuf)
     x = fadd(
         x, toF32(load(biasBuf, {broadcastIndex(biasBuf, 0, batch),
@@ -272,7 +310,29 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
                                broadcastIndex(maskBuf, 1, head), row, key});
     allowed = allowed ? andI(allowed, bit) : bit;
   }
+  if (kernel) {
+    // P = w / Z and dS = (dO.v / Z - D') w'(s) ds/dx (without Z and D'
+    // unnormalized); a feature product's dS is that of its dot.
+    const ScoreFunction &function = *p.score.getFunction();
+    Value w = function.weight(b, loc, score, Value());
+    Value weight = w, gradWeight = gradDot;
+    if (rowStatistic) {
+      weight = algebra.divideByNormalizer(w, rowStatistic);
+      gradWeight = arith::SubFOp::create(
+          b, loc, algebra.divideByNormalizer(gradDot, rowStatistic), rowDot);
+    }
+    Value gradScore =
+        featureProduct
+            ? gradWeight
+            : fmul(fmul(gradWeight, function.weightDerivative(b, loc, score)),
+                   derivative);
+    if (!allowed)
+      return {weight, gradScore};
+    return {select(allowed, weight, fconst(0.0)),
+            select(allowed, gradScore, fconst(0.0))};
+  }
   // A row without allowed keys (LSE = -inf, +inf here) has no weights.
+  Value lseLog2 = rowStatistic;
   Value hasKeys =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, lseLog2,
                             fconst(std::numeric_limits<double>::infinity()));
@@ -286,14 +346,113 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
           select(allowed, gradScore, fconst(0.0))};
 }
 
+Value GpuBackwardEmitter::rowStatistic(Value batch, Value head, Value row) {
+  if (!kernel)
+    return AttentionAlgebra(b, loc, p).lseInLog2(
+        load(lseBuf, {batch, head, row}));
+  return rowNorms ? load(rowNorms, {batch, head, row}) : Value();
+}
+
+void GpuBackwardEmitter::loadOperandRow(Value source, Value into, int64_t n,
+                                        Value batch, Value head, Value row,
+                                        bool isQuery) {
+  loadRow(source, into, n, batch, head, row);
+  if (!featureProduct)
+    return;
+  forLoop(idx(0), idx(n), idx(1), [&](Value e) {
+    Value x = load(into, {e});
+    if (isQuery)
+      x = fmul(x, fconst(p.scale));
+    store(p.score.getFunction()->featureMap(b, loc, x), into, {e});
+  });
+}
+
+void GpuBackwardEmitter::stageOperandRows(Value source, Value tile, int64_t n,
+                                          Value batch, Value head, Value first,
+                                          Value length, Value tid,
+                                          int64_t threads, bool isQuery) {
+  stageRows(source, tile, n, batch, head, first, length, tid, threads);
+  if (!featureProduct)
+    return;
+  // The elements this thread staged.
+  int64_t tileRows = cast<MemRefType>(tile.getType()).getDimSize(0);
+  forLoop(tid, idx(tileRows * n), idx(threads), [&](Value flat) {
+    Value r = div(flat, idx(n)), e = rem(flat, idx(n));
+    Value x = load(tile, {r, e});
+    if (isQuery)
+      x = fmul(x, fconst(p.scale));
+    store(p.score.getFunction()->featureMap(b, loc, x), tile, {r, e});
+  });
+}
+
+void GpuBackwardEmitter::storeGradient(Value from, Value into, Value source,
+                                       int64_t n, Value batch, Value head,
+                                       Value row, bool isQuery) {
+  if (featureProduct) {
+    // d phi(scale q) / d q = scale phi'(scale q); d phi(k) / d k = phi'(k).
+    forLoop(idx(0), idx(n), idx(1), [&](Value e) {
+      Value x = toF32(load(source, {batch, head, row, e}));
+      if (isQuery)
+        x = fmul(x, fconst(p.scale));
+      Value factor = p.score.getFunction()->featureMapDerivative(b, loc, x);
+      if (isQuery)
+        factor = fmul(factor, fconst(p.scale));
+      store(fmul(load(from, {e}), factor), from, {e});
+    });
+  }
+  storeRow(from, into, n, batch, head, row);
+}
+
 void GpuBackwardEmitter::emitRowDotKernel() {
   int64_t threads = cfg.blockQ;
+  bool normalizes = kernel && p.score.getNormalize();
   launch(arith::CeilDivUIOp::create(b, loc, lq, idx(threads)),
-         mul(batches, idx(p.headsQ)), threads, {}, {},
-         [&](Value block, Value bh, Value tid, ValueRange, ValueRange) {
+         mul(batches, idx(p.headsQ)), threads, {},
+         normalizes ? SmallVector<int64_t>{p.headDim} : SmallVector<int64_t>{},
+         [&](Value block, Value bh, Value tid, ValueRange,
+             ValueRange registers) {
            Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
            Value row = add(mul(block, idx(threads)), tid);
            ifThen(cmpI(arith::CmpIPredicate::slt, row, lq), [&] {
+             Value z;
+             if (normalizes) {
+               // Z = the sum of the row's allowed weights, over every key.
+               Value queryRow = registers[0];
+               Value kvHead = div(head, idx(group));
+               loadOperandRow(qBuf, queryRow, p.headDim, batch, head, row,
+                              /*isQuery=*/true);
+               auto overKeys = scf::ForOp::create(
+                   b, loc, idx(0), lk, idx(1), ValueRange{fconst(0.0)},
+                   [&](OpBuilder &nested, Location, Value key, ValueRange acc) {
+                     OpBuilder::InsertionGuard guard(b);
+                     b.setInsertionPoint(nested.getInsertionBlock(),
+                                         nested.getInsertionPoint());
+                     auto dotLoop = scf::ForOp::create(
+                         b, loc, idx(0), idx(p.headDim), idx(1),
+                         ValueRange{fconst(0.0)},
+                         [&](OpBuilder &inner, Location, Value e,
+                             ValueRange sum) {
+                           OpBuilder::InsertionGuard g2(b);
+                           b.setInsertionPoint(inner.getInsertionBlock(),
+                                               inner.getInsertionPoint());
+                           Value k = toF32(load(kBuf, {batch, kvHead, key, e}));
+                           if (featureProduct)
+                             k = p.score.getFunction()->featureMap(b, loc, k);
+                           scf::YieldOp::create(
+                               b, loc,
+                               ValueRange{
+                                   fadd(sum[0], fmul(load(queryRow, {e}), k))});
+                         });
+                     // With Z = 1 and no gradient, the pair's P is w.
+                     PairTerms terms =
+                         pairTerms(batch, head, row, key, dotLoop.getResult(0),
+                                   fconst(0.0), fconst(1.0), fconst(0.0));
+                     scf::YieldOp::create(
+                         b, loc, ValueRange{fadd(acc[0], terms.weight)});
+                   });
+               z = overKeys.getResult(0);
+               store(z, rowNorms, {batch, head, row});
+             }
              auto loop = scf::ForOp::create(
                  b, loc, idx(0), idx(p.valueDim), idx(1),
                  ValueRange{fconst(0.0)},
@@ -307,7 +466,12 @@ void GpuBackwardEmitter::emitRowDotKernel() {
                        ValueRange{fadd(acc[0], fmul(toF32(load(gradOutBuf, at)),
                                                     toF32(load(oBuf, at))))});
                  });
-             store(loop.getResult(0), rowDots, {batch, head, row});
+             // D' = (dO / Z) . O for kernel scores.
+             Value rowDot = loop.getResult(0);
+             if (z)
+               rowDot =
+                   AttentionAlgebra(b, loc, p).divideByNormalizer(rowDot, z);
+             store(rowDot, rowDots, {batch, head, row});
            });
          });
 }
@@ -329,7 +493,8 @@ void GpuBackwardEmitter::emitKeyKernel() {
         Value key = add(k0, tid);
         Value valid = cmpI(arith::CmpIPredicate::slt, key, lk);
         Value keyClamped = minI(key, sub(lk, idx(1)));
-        loadRow(kBuf, keyRow, d, batch, kvHead, keyClamped);
+        loadOperandRow(kBuf, keyRow, d, batch, kvHead, keyClamped,
+                       /*isQuery=*/false);
         loadRow(vBuf, valueRow, dvDim, batch, kvHead, keyClamped);
         zero(dkRow, d);
         zero(dvRow, dvDim);
@@ -341,7 +506,8 @@ void GpuBackwardEmitter::emitKeyKernel() {
         forLoop(idx(0), idx(group), idx(1), [&](Value g) {
           Value head = add(mul(kvHead, idx(group)), g);
           forLoop(rowLo, rowHi, idx(tileRows), [&](Value first) {
-            stageRows(qBuf, queries, d, batch, head, first, lq, tid, threads);
+            stageOperandRows(qBuf, queries, d, batch, head, first, lq, tid,
+                             threads, /*isQuery=*/true);
             stageRows(gradOutBuf, gradOutputs, dvDim, batch, head, first, lq,
                       tid, threads);
             gpu::BarrierOp::create(b, loc);
@@ -349,23 +515,21 @@ void GpuBackwardEmitter::emitKeyKernel() {
               Value count = minI(idx(tileRows), sub(rowHi, first));
               forLoop(idx(0), count, idx(1), [&](Value r) {
                 Value row = add(first, r);
-                PairTerms terms =
-                    pairTerms(batch, head, row, key,
-                              dotWithTileRow(keyRow, queries, r, d),
-                              dotWithTileRow(valueRow, gradOutputs, r, dvDim),
-                              AttentionAlgebra(b, loc, p).lseInLog2(
-                                  load(lseBuf, {batch, head, row})),
-                              load(rowDots, {batch, head, row}));
+                PairTerms terms = pairTerms(
+                    batch, head, row, key,
+                    dotWithTileRow(keyRow, queries, r, d),
+                    dotWithTileRow(valueRow, gradOutputs, r, dvDim),
+                    rowStatistic(batch, head, row), rowDotAt(batch, head, row));
                 addTileRow(dvRow, terms.weight, gradOutputs, r, dvDim);
-                addTileRow(dkRow, fmul(terms.gradScore, fconst(p.scale)),
-                           queries, r, d);
+                addTileRow(dkRow, dotFactor(terms.gradScore), queries, r, d);
               });
             });
             gpu::BarrierOp::create(b, loc);
           });
         });
         ifThen(valid, [&] {
-          storeRow(dkRow, dk, d, batch, kvHead, key);
+          storeGradient(dkRow, dk, kBuf, d, batch, kvHead, key,
+                        /*isQuery=*/false);
           storeRow(dvRow, dv, dvDim, batch, kvHead, key);
         });
       });
@@ -390,12 +554,12 @@ void GpuBackwardEmitter::emitQueryKernel() {
         Value valid = cmpI(arith::CmpIPredicate::slt, row, lq);
         Value rowClamped = minI(row, sub(lq, idx(1)));
         Value rowsHi = sub(minI(add(rowsLo, idx(threads)), lq), idx(1));
-        loadRow(qBuf, queryRow, d, batch, head, rowClamped);
+        loadOperandRow(qBuf, queryRow, d, batch, head, rowClamped,
+                       /*isQuery=*/true);
         loadRow(gradOutBuf, gradOutRow, dvDim, batch, head, rowClamped);
         zero(dqRow, d);
-        Value lseLog2 = AttentionAlgebra(b, loc, p).lseInLog2(
-            load(lseBuf, {batch, head, rowClamped}));
-        Value rowDot = load(rowDots, {batch, head, rowClamped});
+        Value statistic = rowStatistic(batch, head, rowClamped);
+        Value rowDot = rowDotAt(batch, head, rowClamped);
         Value numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(tileKeys));
         // A neighborhood's rows see keys within its reach on the leading
         // axis only.
@@ -423,7 +587,8 @@ void GpuBackwardEmitter::emitQueryKernel() {
                   visit, cmpI(arith::CmpIPredicate::sle, kvStart, seen.sinkHi));
           }
           ifThen(visit, [&] {
-            stageRows(kBuf, keys, d, batch, kvHead, kvStart, lk, tid, threads);
+            stageOperandRows(kBuf, keys, d, batch, kvHead, kvStart, lk, tid,
+                             threads, /*isQuery=*/false);
             stageRows(vBuf, values, dvDim, batch, kvHead, kvStart, lk, tid,
                       threads);
             gpu::BarrierOp::create(b, loc);
@@ -436,9 +601,8 @@ void GpuBackwardEmitter::emitQueryKernel() {
                         pairTerms(batch, head, row, key,
                                   dotWithTileRow(queryRow, keys, j, d),
                                   dotWithTileRow(gradOutRow, values, j, dvDim),
-                                  lseLog2, rowDot);
-                    addTileRow(dqRow, fmul(terms.gradScore, fconst(p.scale)),
-                               keys, j, d);
+                                  statistic, rowDot);
+                    addTileRow(dqRow, dotFactor(terms.gradScore), keys, j, d);
                     if (gradScores)
                       store(terms.gradScore, gradScores,
                             {batch, head, row, key});
@@ -447,7 +611,10 @@ void GpuBackwardEmitter::emitQueryKernel() {
             gpu::BarrierOp::create(b, loc);
           });
         });
-        ifThen(valid, [&] { storeRow(dqRow, dq, d, batch, head, row); });
+        ifThen(valid, [&] {
+          storeGradient(dqRow, dq, qBuf, d, batch, head, row,
+                        /*isQuery=*/true);
+        });
       });
 }
 
@@ -544,12 +711,16 @@ SmallVector<Value> GpuBackwardEmitter::build() {
     sizes.keyShape = extents;
   }
 
+  kernel = !p.score.tracksRowMax();
+  featureProduct = p.score.isFeatureProduct();
+  bool normalizes = kernel && p.score.getNormalize();
   qBuf = buffers.input(p.query);
   kBuf = buffers.input(p.key);
   vBuf = buffers.input(p.value);
   oBuf = buffers.input(p.init);
   gradOutBuf = buffers.input(p.gradOutput);
-  lseBuf = buffers.input(p.lse);
+  if (p.lse)
+    lseBuf = buffers.input(p.lse);
   if (p.mask)
     maskBuf = buffers.input(p.mask);
   if (p.bias)
@@ -559,8 +730,12 @@ SmallVector<Value> GpuBackwardEmitter::build() {
   for (Value table : modTables(p))
     modBuffers[table] = buffers.input(table);
 
-  rowDots = buffers.allocF32(
-      {ShapedType::kDynamic, p.headsQ, ShapedType::kDynamic}, {batches, lq});
+  if (!kernel || normalizes)
+    rowDots = buffers.allocF32(
+        {ShapedType::kDynamic, p.headsQ, ShapedType::kDynamic}, {batches, lq});
+  if (normalizes)
+    rowNorms = buffers.allocF32(
+        {ShapedType::kDynamic, p.headsQ, ShapedType::kDynamic}, {batches, lq});
   dq = buffers.allocLike(p.gradInits[0]);
   dk = buffers.allocLike(p.gradInits[1]);
   dv = buffers.allocLike(p.gradInits[2]);
@@ -582,7 +757,8 @@ SmallVector<Value> GpuBackwardEmitter::build() {
     dsink = buffers.allocLike(dsinkInit);
   }
 
-  emitRowDotKernel();
+  if (rowDots)
+    emitRowDotKernel();
   emitKeyKernel();
   emitQueryKernel();
   if (p.bias && gradScores != dbias)

@@ -152,7 +152,8 @@ public:
       return false;
     }
     if (p.isBackward && target.kind == TargetDescription::Kind::GPU) {
-      reason = "its backward kernel is written for the CPU only";
+      reason = "its backward kernel is written for the CPU only (on a GPU "
+               "the tiled strategy's backward computes kernel scores)";
       return false;
     }
     if (target.kind == TargetDescription::Kind::GPU) {

@@ -3,7 +3,8 @@
 // Emits attn.attention_backward as gpu.launch ops, one thread per row (SIMT,
 // f32 math for f32/f16/bf16 operands), recomputing P from the saved LSE so
 // that no L x L matrix is stored:
-//   1. D = rowsum(dO O), one thread per query row;
+//   1. D = rowsum(dO O), one thread per query row (kernel scores, which have
+//      no LSE: also the row's normalizer Z, and D / Z);
 //   2. dK and dV: one thread per key; for each query head of its group, the
 //      query rows that may see the block's keys (causal, window, sinks) in
 //      tiles of block_k rows of Q and dO staged in shared memory;
