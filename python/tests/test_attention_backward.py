@@ -14,7 +14,7 @@ import pytest
 
 import attn
 import oracle
-from conftest import randn
+from conftest import assert_gradient_close, numeric_gradients, randn
 
 SLOPES = np.array([0.5, -0.25, 0.125, 1.0], np.float32)
 
@@ -73,50 +73,15 @@ def _oracle_kwargs(kwargs):
     return kw
 
 
-def _central_differences(x, loss, h=1e-6):
-    """d loss / d x by central differences in float64."""
-    x = np.asarray(x, np.float64)
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += h
-        minus[index] -= h
-        grad[index] = (loss(plus) - loss(minus)) / (2 * h)
-    return grad
-
-
 def _numeric_gradients(q, k, v, dout, kwargs):
     """(dq, dk, dv, dbias, dsink) by central differences of the float64
     forward."""
-    args = dict(q=q, k=k, v=v)
-    args.update(kwargs)
-
-    def loss_of(name):
-        def loss(x):
-            call = dict(args)
-            call[name] = x
-            return float((oracle.attention(**call) * dout).sum())
-        return loss
-
-    grads = [_central_differences(args[name], loss_of(name))
-             for name in ("q", "k", "v")]
+    args = dict(q=q, k=k, v=v, **kwargs)
+    grads = numeric_gradients(oracle.attention, dout, args, ("q", "k", "v"))
     for name in ("bias", "sink_logits"):
-        grads.append(_central_differences(args[name], loss_of(name))
-                     if name in kwargs else None)
+        grads += (numeric_gradients(oracle.attention, dout, args, [name])
+                  if name in kwargs else [None])
     return grads
-
-
-def _assert_gradient_close(got, want, what):
-    """Within f32 rounding of float64: |got - want| <= 1e-4 (max |want|) +
-    1e-4 |want|."""
-    got = np.asarray(got, np.float64)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    assert np.all(np.isfinite(got)), f"{what}: non-finite gradient"
-    bound = 1e-4 * np.abs(want).max() + 1e-4 * np.abs(want) + 1e-7
-    excess = np.abs(got - want) - bound
-    assert excess.max() <= 0, (
-        f"{what}: max abs error {np.abs(got - want).max():.3e} at "
-        f"{np.unravel_index(excess.argmax(), excess.shape)}")
 
 
 NAMES = ("dq", "dk", "dv", "dbias", "dsink")
@@ -149,8 +114,8 @@ def test_backward_matches_float64(rng, case):
     for name, g, w, n in zip([n for n, w in zip(NAMES, want) if w is not None],
                              got, expected,
                              [n for n in numeric if n is not None]):
-        _assert_gradient_close(g, w, f"{name} against the analytic gradient")
-        _assert_gradient_close(g, n, f"{name} against central differences")
+        assert_gradient_close(g, w, f"{name} against the analytic gradient")
+        assert_gradient_close(g, n, f"{name} against central differences")
     for g, x in zip(got[:3], (q, k, v)):
         assert g.dtype == x.dtype and g.shape == x.shape
 
@@ -234,7 +199,7 @@ def test_dynamic_sizes(rng, case):
     dynamic = attn.attention_backward(q, k, v, out, dout, lse, dynamic=True,
                                       **kwargs)
     for s, d in zip(static, dynamic):
-        _assert_gradient_close(d, s.astype(np.float64), "dynamic sizes")
+        assert_gradient_close(d, s.astype(np.float64), "dynamic sizes")
     if "mask" in kwargs or "bias" in kwargs:
         return
     # Fewer keys through the same compiled function.
@@ -246,7 +211,7 @@ def test_dynamic_sizes(rng, case):
     assert attn.cache_info().misses == before
     want = oracle.attention_backward(q, k2, v2, dout, **kwargs)
     for g, w in zip(got, [w for w in want if w is not None]):
-        _assert_gradient_close(g, w, "gradient with a shorter Lk")
+        assert_gradient_close(g, w, "gradient with a shorter Lk")
 
 
 # The tiled CPU kernel on shapes that span several key tiles and micro-tiles
@@ -313,8 +278,8 @@ def test_tiled_backward_matches_float64(rng, case, target):
     want = [w for w in want if w is not None]
     assert len(tiled) == len(want)
     for name, t, a, r, w in zip(names, tiled, again, reference, want):
-        _assert_gradient_close(t, w, f"tiled {name}")
-        _assert_gradient_close(t, r.astype(np.float64), f"tiled {name} "
+        assert_gradient_close(t, w, f"tiled {name}")
+        assert_gradient_close(t, r.astype(np.float64), f"tiled {name} "
                                "against the reference strategy")
         assert np.array_equal(t, a), f"tiled {name} differs between runs"
 
@@ -335,7 +300,7 @@ def test_tiled_backward_rows_without_keys(rng, target):
     for name, g, w in zip(NAMES, (dq, dk, dv),
                           oracle.attention_backward(q, k, v, dout,
                                                     causal=True)):
-        _assert_gradient_close(g, w, name)
+        assert_gradient_close(g, w, name)
 
 
 @pytest.mark.parametrize("dtype,target", [

@@ -11,7 +11,7 @@ import pytest
 
 import attn
 import oracle
-from conftest import randn
+from conftest import assert_gradient_close, numeric_gradients, randn
 
 
 def _positive(rng, *shape):
@@ -74,43 +74,9 @@ def _inputs(rng, shape, positive):
     return q, k, v, dout
 
 
-def _central_differences(x, loss, h=1e-6):
-    x = np.asarray(x, np.float64)
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += h
-        minus[index] -= h
-        grad[index] = (loss(plus) - loss(minus)) / (2 * h)
-    return grad
-
-
 def _numeric(q, k, v, dout, kwargs, names=("q", "k", "v")):
-    args = dict(q=q, k=k, v=v)
-    args.update(kwargs)
-
-    def loss_of(name):
-        def loss(x):
-            call = dict(args)
-            call[name] = x
-            return float((oracle.attention(**call) * dout).sum())
-        return loss
-
-    return [_central_differences(args[name], loss_of(name))
-            for name in names]
-
-
-def _assert_close(got, want, what):
-    """Within f32 rounding of float64: |got - want| <= 1e-4 (max |want|) +
-    1e-4 |want|."""
-    got = np.asarray(got, np.float64)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    assert np.all(np.isfinite(got)), f"{what}: non-finite gradient"
-    bound = 1e-4 * np.abs(want).max() + 1e-4 * np.abs(want) + 1e-7
-    excess = np.abs(got - want) - bound
-    assert excess.max() <= 0, (
-        f"{what}: max abs error {np.abs(got - want).max():.3e} at "
-        f"{np.unravel_index(excess.argmax(), excess.shape)}")
+    return numeric_gradients(oracle.attention, dout,
+                             dict(q=q, k=k, v=v, **kwargs), names)
 
 
 def _oracle_kwargs(case, kwargs):
@@ -158,8 +124,8 @@ def test_linear_backward_matches_float64(rng, case, strategy):
     for name, g, w, n, x in zip(("dq", "dk", "dv"), got, want, numeric,
                                 (q, k, v)):
         assert g.dtype == x.dtype and g.shape == x.shape
-        _assert_close(g, w, f"{name} against the analytic gradient")
-        _assert_close(g, n, f"{name} against central differences")
+        assert_gradient_close(g, w, f"{name} against the analytic gradient")
+        assert_gradient_close(g, n, f"{name} against central differences")
 
 
 @pytest.mark.parametrize("case", sorted(REFERENCE_CASES))
@@ -173,7 +139,7 @@ def test_reference_backward_matches_float64(rng, case):
         q, k, v, dout, **_oracle_kwargs(case, kwargs)) if w is not None]
     assert len(got) == len(want)
     for name, g, w in zip(("dq", "dk", "dv", "dbias"), got, want):
-        _assert_close(g, w, name)
+        assert_gradient_close(g, w, name)
 
 
 def test_longer_sequence_matches_reference(rng):
@@ -194,8 +160,8 @@ def test_longer_sequence_matches_reference(rng):
         want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
         for name, g, r, w in zip(("dq", "dk", "dv"), linear, reference,
                                  want):
-            _assert_close(g, w, f"{kwargs}: linear {name}")
-            _assert_close(r, w, f"{kwargs}: reference {name}")
+            assert_gradient_close(g, w, f"{kwargs}: linear {name}")
+            assert_gradient_close(r, w, f"{kwargs}: reference {name}")
 
 
 VULKAN = pytest.param("vulkan", marks=pytest.mark.skipif(
@@ -229,7 +195,7 @@ def test_gpu_backward_matches_float64(rng, case, target):
         q, k, v, dout, **_oracle_kwargs(case, kwargs)) if w is not None]
     assert len(got) == len(want)
     for name, g, a, w in zip(("dq", "dk", "dv", "dbias"), got, again, want):
-        _assert_close(g, w, name)
+        assert_gradient_close(g, w, name)
         np.testing.assert_array_equal(g, a)
 
 
@@ -246,7 +212,7 @@ def test_taylor2_states_on_the_heap(rng):
                                   **kwargs)
     want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
     for name, g, w in zip(("dq", "dk", "dv"), got, want):
-        _assert_close(g, w, name)
+        assert_gradient_close(g, w, name)
 
 
 def test_rows_without_keys_contribute_nothing(rng):
@@ -281,7 +247,7 @@ def test_dynamic_sizes(rng, strategy):
     dynamic = attn.attention_backward(q, k, v, out, dout, dynamic=True,
                                       strategy=strategy, **kwargs)
     for s, d in zip(static, dynamic):
-        _assert_close(d, s.astype(np.float64), "dynamic sizes")
+        assert_gradient_close(d, s.astype(np.float64), "dynamic sizes")
     q2, dout2 = q[:, :, :-3].copy(), dout[:, :, :-3].copy()
     out2 = attn.attention(q2, k, v, **kwargs)
     before = attn.cache_info().misses
@@ -290,7 +256,7 @@ def test_dynamic_sizes(rng, strategy):
     assert attn.cache_info().misses == before
     want = oracle.kernel_attention_backward(q2, k, v, dout2, **kwargs)
     for name, g, w in zip(("dq", "dk", "dv"), got, want):
-        _assert_close(g, w, f"{name} with a shorter Lq")
+        assert_gradient_close(g, w, f"{name} with a shorter Lq")
 
 
 def test_half_precision(rng):

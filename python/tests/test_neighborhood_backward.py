@@ -11,7 +11,7 @@ import pytest
 
 import attn
 import oracle
-from conftest import randn
+from conftest import assert_gradient_close, randn
 
 RPB = np.random.default_rng(11).standard_normal((2, 5, 5)).astype(np.float32)
 
@@ -59,18 +59,6 @@ def _oracle_kwargs(kwargs):
     return kw
 
 
-def _assert_close(got, want, what):
-    """Within f32 rounding of float64."""
-    got = np.asarray(got, np.float64)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    assert np.all(np.isfinite(got)), f"{what}: non-finite"
-    bound = 1e-4 * np.abs(want).max() + 1e-4 * np.abs(want) + 1e-7
-    excess = np.abs(got - want) - bound
-    assert excess.max() <= 0, (
-        f"{what}: max abs error {np.abs(got - want).max():.3e} at "
-        f"{np.unravel_index(excess.argmax(), excess.shape)}")
-
-
 def test_analytic_oracle_matches_central_differences(rng):
     """The float64 analytic gradient against central differences of the
     float64 forward, on a small 2-D case with a positional bias."""
@@ -108,11 +96,11 @@ def test_forward_lse(rng, case, target):
     want_out, want_lse = oracle.neighborhood(q, k, v, statistics=True,
                                              **kwargs)
     assert lse.shape == q.shape[:-1] and lse.dtype == np.float32
-    _assert_close(out, want_out, "out")
-    _assert_close(lse, want_lse, "lse")
+    assert_gradient_close(out, want_out, "out")
+    assert_gradient_close(lse, want_lse, "lse")
     # Without return_lse another strategy may run (the neighborhood
     # strategy declines it); both match float64.
-    _assert_close(attn.neighborhood(q, k, v, target=target, **kwargs),
+    assert_gradient_close(attn.neighborhood(q, k, v, target=target, **kwargs),
                   want_out, "out without lse")
 
 
@@ -141,7 +129,7 @@ def test_backward_matches_float64(rng, case, target, strategy):
                                         **_oracle_kwargs(kwargs))
     assert len(got) == 3
     for name, g, w in zip(("dq", "dk", "dv"), got, want):
-        _assert_close(g, w, name)
+        assert_gradient_close(g, w, name)
     if target == "vulkan":
         again = attn.neighborhood_backward(q, k, v, out, dout, lse,
                                            target=target, strategy=strategy,
@@ -179,4 +167,4 @@ def test_dynamic_batch_reuses_the_compiled_function(rng):
         for name, g, w in zip(("dq", "dk", "dv"), got,
                               oracle.neighborhood_backward(q, k, v, dout,
                                                            **kwargs)):
-            _assert_close(g, w, name)
+            assert_gradient_close(g, w, name)

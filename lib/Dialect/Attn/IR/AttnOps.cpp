@@ -22,7 +22,8 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-// The custom directive of attn.attention_backward's inputs (below).
+/// `ins(q, k, v, o, do[, lse] : types)`: the statistics operand is written
+/// with softmax scores and left out with kernel scores.
 static ParseResult
 parseBackwardInputs(OpAsmParser &parser, OpAsmParser::UnresolvedOperand &query,
                     OpAsmParser::UnresolvedOperand &key,
@@ -31,12 +32,51 @@ parseBackwardInputs(OpAsmParser &parser, OpAsmParser::UnresolvedOperand &query,
                     OpAsmParser::UnresolvedOperand &gradOutput,
                     std::optional<OpAsmParser::UnresolvedOperand> &lse,
                     Type &queryType, Type &keyType, Type &valueType,
-                    Type &outputType, Type &gradOutputType, Type &lseType);
+                    Type &outputType, Type &gradOutputType, Type &lseType) {
+  SMLoc loc = parser.getCurrentLocation();
+  SmallVector<OpAsmParser::UnresolvedOperand, 6> operands;
+  SmallVector<Type, 6> types;
+  if (parser.parseOperandList(operands) || parser.parseColonTypeList(types))
+    return failure();
+  if (operands.size() != 5 && operands.size() != 6)
+    return parser.emitError(loc)
+           << "expected 5 inputs (query, key, value, output, grad_output) or "
+              "6 (then lse), got "
+           << operands.size();
+  if (types.size() != operands.size())
+    return parser.emitError(loc) << "expected " << operands.size()
+                                 << " input types, got " << types.size();
+  query = operands[0];
+  key = operands[1];
+  value = operands[2];
+  output = operands[3];
+  gradOutput = operands[4];
+  queryType = types[0];
+  keyType = types[1];
+  valueType = types[2];
+  outputType = types[3];
+  gradOutputType = types[4];
+  if (operands.size() == 6) {
+    lse = operands[5];
+    lseType = types[5];
+  }
+  return success();
+}
+
 static void printBackwardInputs(OpAsmPrinter &printer, Operation *, Value query,
                                 Value key, Value value, Value output,
                                 Value gradOutput, Value lse, Type queryType,
                                 Type keyType, Type valueType, Type outputType,
-                                Type gradOutputType, Type lseType);
+                                Type gradOutputType, Type lseType) {
+  printer << query << ", " << key << ", " << value << ", " << output << ", "
+          << gradOutput;
+  if (lse)
+    printer << ", " << lse;
+  printer << " : " << queryType << ", " << keyType << ", " << valueType << ", "
+          << outputType << ", " << gradOutputType;
+  if (lse)
+    printer << ", " << lseType;
+}
 
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
@@ -564,62 +604,6 @@ LogicalResult AttentionOp::verifyRegions() {
 //===----------------------------------------------------------------------===//
 // AttentionBackwardOp
 //===----------------------------------------------------------------------===//
-
-/// `ins(q, k, v, o, do[, lse] : types)`: the statistics operand is written
-/// with softmax scores and left out with kernel scores.
-static ParseResult
-parseBackwardInputs(OpAsmParser &parser, OpAsmParser::UnresolvedOperand &query,
-                    OpAsmParser::UnresolvedOperand &key,
-                    OpAsmParser::UnresolvedOperand &value,
-                    OpAsmParser::UnresolvedOperand &output,
-                    OpAsmParser::UnresolvedOperand &gradOutput,
-                    std::optional<OpAsmParser::UnresolvedOperand> &lse,
-                    Type &queryType, Type &keyType, Type &valueType,
-                    Type &outputType, Type &gradOutputType, Type &lseType) {
-  SMLoc loc = parser.getCurrentLocation();
-  SmallVector<OpAsmParser::UnresolvedOperand, 6> operands;
-  SmallVector<Type, 6> types;
-  if (parser.parseOperandList(operands) || parser.parseColonTypeList(types))
-    return failure();
-  if (operands.size() != 5 && operands.size() != 6)
-    return parser.emitError(loc)
-           << "expected 5 inputs (query, key, value, output, grad_output) or "
-              "6 (then lse), got "
-           << operands.size();
-  if (types.size() != operands.size())
-    return parser.emitError(loc) << "expected " << operands.size()
-                                 << " input types, got " << types.size();
-  query = operands[0];
-  key = operands[1];
-  value = operands[2];
-  output = operands[3];
-  gradOutput = operands[4];
-  queryType = types[0];
-  keyType = types[1];
-  valueType = types[2];
-  outputType = types[3];
-  gradOutputType = types[4];
-  if (operands.size() == 6) {
-    lse = operands[5];
-    lseType = types[5];
-  }
-  return success();
-}
-
-static void printBackwardInputs(OpAsmPrinter &printer, Operation *, Value query,
-                                Value key, Value value, Value output,
-                                Value gradOutput, Value lse, Type queryType,
-                                Type keyType, Type valueType, Type outputType,
-                                Type gradOutputType, Type lseType) {
-  printer << query << ", " << key << ", " << value << ", " << output << ", "
-          << gradOutput;
-  if (lse)
-    printer << ", " << lse;
-  printer << " : " << queryType << ", " << keyType << ", " << valueType << ", "
-          << outputType << ", " << gradOutputType;
-  if (lse)
-    printer << ", " << lseType;
-}
 
 float AttentionBackwardOp::getEffectiveScale() {
   return effectiveScale(getScaleAttr(), getQueryType());
