@@ -100,8 +100,14 @@ def test_forward_lse(rng, case, target):
     assert_gradient_close(lse, want_lse, "lse")
     # Without return_lse another strategy may run (the neighborhood
     # strategy declines it); both match float64.
-    assert_gradient_close(attn.neighborhood(q, k, v, target=target, **kwargs),
-                  want_out, "out without lse")
+    assert_gradient_close(
+        attn.neighborhood(q, k, v, target=target, **kwargs), want_out,
+        "out without lse")
+    # The flash kernels (CPU or GPU), mods included.
+    out, lse = attn.neighborhood(q, k, v, return_lse=True, target=target,
+                                 strategy="tiled", **kwargs)
+    assert_gradient_close(out, want_out, "tiled out")
+    assert_gradient_close(lse, want_lse, "tiled lse")
 
 
 @pytest.mark.parametrize("target,strategy", [
@@ -110,19 +116,11 @@ def test_forward_lse(rng, case, target):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_backward_matches_float64(rng, case, target, strategy):
     """dq, dk, dv against the float64 analytic gradient (the CPU kernel,
-    the reference and the GPU kernel); on the Vulkan device two runs agree
-    bit for bit."""
+    the reference and the GPU kernel; the mods too, a relative positional
+    bias read in bounds); on the Vulkan device two runs agree bit for
+    bit."""
     q, k, v, dout, kwargs = _inputs(rng, case)
     out, lse = attn.neighborhood(q, k, v, return_lse=True, **kwargs)
-    mods = "score_mod" in kwargs or "mask_mod" in kwargs
-    if (target, strategy) == ("cpu", "tiled") and mods:
-        # The CPU kernel declines a neighborhood's mods, with the reason.
-        with pytest.raises(attn.CompileError,
-                           match="does not evaluate a neighborhood's "
-                                 "score_mod or mask_mod"):
-            attn.neighborhood_backward(q, k, v, out, dout, lse,
-                                       strategy=strategy, **kwargs)
-        return
     got = attn.neighborhood_backward(q, k, v, out, dout, lse, target=target,
                                      strategy=strategy, **kwargs)
     want = oracle.neighborhood_backward(q, k, v, dout,

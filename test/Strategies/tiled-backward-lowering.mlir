@@ -142,17 +142,28 @@ func.func @neighborhood_2d(%q: tensor<1x2x6x7x16xf32>, %lse: tensor<1x2x6x7xf32>
 
 // -----
 
-// The CPU kernel does not evaluate a neighborhood's mods: an error with the
-// reason (selection picks the reference).
-func.func @neighborhood_mask_mod(%q: tensor<1x2x40x16xf32>, %lse: tensor<1x2x40xf32>) -> tensor<1x2x40x16xf32> {
-  // expected-error @+1 {{strategy 'tiled' cannot compute this op: the CPU backward kernel does not evaluate a neighborhood's score_mod or mask_mod (the GPU kernel and the reference do)}}
+// A neighborhood's score_mod (a relative positional bias) in the CPU
+// kernel: evaluated on key vectors whose lanes outside the window are moved
+// to the query's own position (arith.select), so that the table is read
+// in bounds; no materialized scores.
+// CHECK-LABEL: func.func @neighborhood_rpb
+// CHECK: scf.forall
+// CHECK: arith.select %{{.*}} : vector<16xi1>, vector<16xi32>
+// CHECK: vector.fma
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @neighborhood_rpb(%q: tensor<1x2x40x16xf32>, %lse: tensor<1x2x40xf32>, %rpb: tensor<2x13xf32>) -> tensor<1x2x40x16xf32> {
   %g:3 = attn.neighborhood_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40xf32>)
       outs(%q, %q, %q : tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>)
       {kernel = [7], strategy = #attn.strategy<"tiled">}
-    mask_mod {
-    ^bb0(%b: index, %h: index, %qx: index, %kx: index):
-      %ok = arith.cmpi ule, %kx, %qx : index
-      attn.yield %ok : i1
+    score_mod {
+    ^bb0(%s: f32, %b: index, %h: index, %qx: index, %kx: index):
+      %c6 = arith.constant 6 : index
+      %d = arith.subi %kx, %qx : index
+      %o = arith.addi %d, %c6 : index
+      %t = tensor.extract %rpb[%h, %o] : tensor<2x13xf32>
+      %r = arith.addf %s, %t : f32
+      attn.yield %r : f32
     }
       -> tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>
   return %g#0 : tensor<1x2x40x16xf32>

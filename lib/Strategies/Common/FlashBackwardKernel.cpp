@@ -36,11 +36,6 @@ bool mlir::attn::flashBackwardCanCompute(const AttentionProblem &p,
     reason = "computes attn.attention_backward only";
     return false;
   }
-  if (p.isNeighborhood && (p.scoreMod || p.maskMod)) {
-    reason = "the CPU backward kernel does not evaluate a neighborhood's "
-             "score_mod or mask_mod (the GPU kernel and the reference do)";
-    return false;
-  }
   if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
     reason = "head dimensions above " + std::to_string(kMaxFlashHeadDim) +
              " would unroll into enormous IR";
@@ -135,6 +130,17 @@ private:
   Value clampedKeys(Value k0, int64_t c) {
     return clampKeys(keyPositions(k0, c));
   }
+  /// The positions the mods take for `row` and the key lanes `keys` (in
+  /// bounds): modPositionsInWindow with a neighborhood's window.
+  SmallVector<Value> modPositionsAt(Value row, Value keys) {
+    if (!p.isNeighborhood)
+      return {row, keys};
+    ProblemSizes sizes;
+    sizes.queryShape = sizes.keyShape = extents;
+    return modPositionsInWindow(
+        b, loc, p, extents, row, keys,
+        buildAllowedPredicate(b, loc, p, sizes, row, keys));
+  }
   /// dBias from its f32 [B, Hq, Lq, Lk] sums: summed over the dimensions
   /// the bias broadcasts (size 1 where the scores have more), in the
   /// init's element type.
@@ -221,7 +227,7 @@ Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
                         b, loc, VectorType::get({lanes}, b.getI1Type()), bits));
   }
   if (p.maskMod)
-    ok = applyMaskMod(b, loc, p, ok, batch, head, {row, clamped});
+    ok = applyMaskMod(b, loc, p, ok, batch, head, modPositionsAt(row, clamped));
   return ok;
 }
 
@@ -279,8 +285,9 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
       // Lanes past the last key read the last key's position (they are
       // not allowed).
       auto scoreMod = [&](Value x) {
-        return applyScoreModWithDerivative(b, loc, p, x, batch, head,
-                                           {row[r], clampedKeys(k0, c)});
+        return applyScoreModWithDerivative(
+            b, loc, p, x, batch, head,
+            modPositionsAt(row[r], clampedKeys(k0, c)));
       };
       std::tie(s[r * keyVecs + c], deriv[r * keyVecs + c]) =
           algebra.scoreAndDerivative(

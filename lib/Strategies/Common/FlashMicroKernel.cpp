@@ -428,18 +428,25 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
       return modKeyCache[c];
     return modKeyCache[c] = clampPositions(keyPositions(c), sub(lk, idx(1)));
   };
+  // The positions the mods see: (i, j), or a neighborhood's coordinates
+  // with the lanes outside the window at the query's own position.
+  auto modAt = [&](int64_t r, int64_t c) -> SmallVector<Value> {
+    if (!p.isNeighborhood)
+      return {rowIndex[r], modKeys(c)};
+    return modPositionsInWindow(b, loc, p, spatialExtents, rowIndex[r],
+                                modKeys(c),
+                                neighborhoodAllowed(rows, r, modKeys(c)));
+  };
   // The rules, the mask and the op's mask_mod at (b, h, i, j).
   auto allowed = [&](int64_t r, int64_t c) -> Value {
     Value ok = ruleAllowed(r, c);
     if (!p.maskMod)
       return ok;
-    return applyMaskMod(b, loc, p, ok, batch, rows.head[r],
-                        {rowIndex[r], modKeys(c)});
+    return applyMaskMod(b, loc, p, ok, batch, rows.head[r], modAt(r, c));
   };
   access.allowed = allowed;
   auto scoreMod = [&](int64_t r, int64_t c, Value s) -> Value {
-    return applyScoreMod(b, loc, p, s, batch, rows.head[r],
-                         {rowIndex[r], modKeys(c)});
+    return applyScoreMod(b, loc, p, s, batch, rows.head[r], modAt(r, c));
   };
   if (p.scoreMod)
     access.scoreMod = scoreMod;

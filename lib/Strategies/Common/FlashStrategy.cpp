@@ -48,11 +48,12 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
                ? gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason)
                : flashBackwardCanCompute(p, reason);
   // The flash kernels compute the custom variants of attn.attention (the
-  // tile op carries them), its LSE (from the state, in the finalize they
-  // fuse) and its entropy (a fourth part of the state).
-  bool fused = !p.isNeighborhood;
+  // tile op carries them) and a neighborhood's mods (on its coordinates),
+  // its LSE (from the state, in the finalize they fuse) and its entropy (a
+  // fourth part of the state).
   AttentionProblem::Computed computed;
-  computed.scoreMod = computed.maskMod = computed.sinkLogits = fused;
+  computed.scoreMod = computed.maskMod = true;
+  computed.sinkLogits = !p.isNeighborhood;
   computed.lse = computed.entropy = true;
   if (std::string missing = p.unsupportedVariants(getName(), computed);
       !missing.empty()) {

@@ -195,6 +195,19 @@ SmallVector<Value> mlir::attn::modPositions(OpBuilder &b, Location loc,
   return positions;
 }
 
+SmallVector<Value> mlir::attn::modPositionsInWindow(
+    OpBuilder &b, Location loc, const AttentionProblem &p,
+    ArrayRef<Value> spatialShape, Value i, Value keys, Value rule) {
+  if (p.isNeighborhood && rule) {
+    auto type = cast<VectorType>(keys.getType());
+    Value self = vector::BroadcastOp::create(
+        b, loc, type,
+        arith::IndexCastOp::create(b, loc, type.getElementType(), i));
+    keys = arith::SelectOp::create(b, loc, rule, keys, self);
+  }
+  return modPositions(b, loc, p, spatialShape, i, keys);
+}
+
 /// The arguments of a mod: `leading` (the score, or nothing), then b, h and
 /// the positions, as index.
 static SmallVector<Value> modArguments(OpBuilder &b, Location loc,

@@ -39,8 +39,8 @@ namespace mlir::attn {
 /// or an attn.neighborhood_backward over its flattened positions): f32, f16
 /// or bf16 operands (math in f32, the gradients rounded once); causal,
 /// window, sinks, GQA, scale, softcap, a mask, a bias, score_mod, mask_mod
-/// and sink logits; a neighborhood without mods. Otherwise (head dimensions
-/// the kernel does not unroll, a neighborhood's mods) sets `reason`.
+/// and sink logits; a neighborhood and its mods. Otherwise (head dimensions
+/// the kernel does not unroll) sets `reason`.
 bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 
 /// Bytes of stack scratch of one backward task: K^T, V^T, dK and dV of a

@@ -43,6 +43,17 @@ SmallVector<Value> modPositions(OpBuilder &b, Location loc,
                                 const AttentionProblem &problem,
                                 ArrayRef<Value> spatialShape, Value i, Value j);
 
+/// modPositions for the CPU kernels' key vectors: query row `i` (index) and
+/// key lanes `keys` (i32, in bounds). For a neighborhood the lanes that its
+/// window rules out (`rule`: i1 lanes, null when it allows all) take the
+/// query's own position, which every window holds, so that a table of the
+/// window's offsets (a relative positional bias) is read in bounds; the
+/// kernels mask those lanes anyway.
+SmallVector<Value> modPositionsInWindow(OpBuilder &b, Location loc,
+                                        const AttentionProblem &problem,
+                                        ArrayRef<Value> spatialShape, Value i,
+                                        Value keys, Value rule);
+
 /// score_mod(s, b, h, positions...) of `problem`, or `s` without one.
 Value applyScoreMod(OpBuilder &b, Location loc, const AttentionProblem &problem,
                     Value s, Value batch, Value head, ArrayRef<Value> positions,
