@@ -10,6 +10,9 @@ minus the resident set before the call minus the three gradients it
 returns. The forward (for out and the LSE) runs before, outside the
 measurement.
 
+With SCORE=elu1 (or relu, taylor2) it measures causal linear attention's
+backward instead (the `linear` strategy's chunked backward; no LSE).
+
     PYTHONPATH=build/python /usr/bin/python3 bench/attention_backward_memory.py
 
 Not part of the test run.
@@ -25,6 +28,7 @@ import attn
 
 L = int(os.environ.get("L", "32768"))
 THREADS = int(os.environ.get("THREADS", "2"))
+SCORE = os.environ.get("SCORE", "softmax")
 B, H, D = 1, 8, 64
 
 
@@ -43,19 +47,25 @@ def main():
         return [rng.standard_normal((B, H, length, D)).astype(np.float32)
                 for _ in range(4)]
 
+    kw = dict(causal=True, dynamic=True, threads=THREADS)
+    if SCORE != "softmax":
+        kw["score"] = SCORE
+
+    def forward(q, k, v):
+        if SCORE != "softmax":
+            return attn.attention(q, k, v, **kw), None
+        return attn.attention(q, k, v, return_lse=True, **kw)
+
     def backward(q, k, v, do, out, lse):
-        return attn.attention_backward(q, k, v, out, do, lse, causal=True,
-                                       dynamic=True, threads=THREADS)
+        return attn.attention_backward(q, k, v, out, do, lse, **kw)
 
     # Warm-up: compiles the forward and the backward for run-time sizes.
     q, k, v, do = inputs(256)
-    out, lse = attn.attention(q, k, v, causal=True, return_lse=True,
-                              dynamic=True, threads=THREADS)
+    out, lse = forward(q, k, v)
     backward(q, k, v, do, out, lse)
 
     q, k, v, do = inputs(L)
-    out, lse = attn.attention(q, k, v, causal=True, return_lse=True,
-                              dynamic=True, threads=THREADS)
+    out, lse = forward(q, k, v)
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
@@ -66,8 +76,10 @@ def main():
     peak = status_kib("VmHWM")
     outputs = sum(g.nbytes for g in grads) / 1024
     extra = (peak - before - outputs) / 1024
-    inputs_mib = sum(x.nbytes for x in (q, k, v, do, out, lse)) / 2**20
-    print(f"causal backward, f32, B={B} H={H} L={L} D={D}, {THREADS} threads: "
+    inputs_mib = sum(x.nbytes for x in (q, k, v, do, out, lse)
+                     if x is not None) / 2**20
+    print(f"causal backward ({SCORE}), f32, B={B} H={H} L={L} D={D}, "
+          f"{THREADS} threads: "
           f"{seconds:.1f} s")
     print(f"  resident before {before / 1024:.1f} MiB, peak during "
           f"{peak / 1024:.1f} MiB")

@@ -45,17 +45,10 @@ public:
   }
 
   bool hasWeightDerivative() const override { return true; }
-  Value weightDerivative(OpBuilder &b, Location loc, Value s) const override {
-    return constantLike(b, loc, s, 1.0);
-  }
   /// 1 for x > 0, e^x otherwise.
   Value featureMapDerivative(OpBuilder &b, Location loc,
                              Value x) const override {
-    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
-                                           constantLike(b, loc, x, 0.0));
-    return arith::SelectOp::create(b, loc, positive,
-                                   constantLike(b, loc, x, 1.0),
-                                   math::ExpOp::create(b, loc, x));
+    return oneAbovePositive(b, loc, x, math::ExpOp::create(b, loc, x));
   }
 };
 } // namespace

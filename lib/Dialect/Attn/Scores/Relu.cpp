@@ -35,17 +35,10 @@ public:
   }
 
   bool hasWeightDerivative() const override { return true; }
-  Value weightDerivative(OpBuilder &b, Location loc, Value s) const override {
-    return constantLike(b, loc, s, 1.0);
-  }
   /// 1 for x > 0, else 0 (the subgradient 0 at x = 0, as autograd takes).
   Value featureMapDerivative(OpBuilder &b, Location loc,
                              Value x) const override {
-    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
-                                           constantLike(b, loc, x, 0.0));
-    return arith::SelectOp::create(b, loc, positive,
-                                   constantLike(b, loc, x, 1.0),
-                                   constantLike(b, loc, x, 0.0));
+    return oneAbovePositive(b, loc, x, constantLike(b, loc, x, 0.0));
   }
 };
 } // namespace

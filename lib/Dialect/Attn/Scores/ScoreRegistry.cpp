@@ -28,8 +28,19 @@ Value ScoreFunction::featureMap(OpBuilder &, Location, Value) const {
                    "product");
 }
 
-Value ScoreFunction::weightDerivative(OpBuilder &, Location, Value) const {
-  llvm_unreachable("weightDerivative of a score function without one");
+Value ScoreFunction::weightDerivative(OpBuilder &b, Location loc,
+                                      Value s) const {
+  if (!isFeatureProduct())
+    llvm_unreachable("weightDerivative of a score function without one");
+  return constantLike(b, loc, s, 1.0);
+}
+
+Value mlir::attn::oneAbovePositive(OpBuilder &b, Location loc, Value x,
+                                   Value otherwise) {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                         constantLike(b, loc, x, 0.0));
+  return arith::SelectOp::create(b, loc, positive, constantLike(b, loc, x, 1.0),
+                                 otherwise);
 }
 
 Value ScoreFunction::featureMapDerivative(OpBuilder &, Location, Value) const {

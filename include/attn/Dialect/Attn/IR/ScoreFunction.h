@@ -87,7 +87,7 @@ public:
   /// feature product, featureMapDerivative) are written.
   virtual bool hasWeightDerivative() const { return false; }
   /// d w / d s of a kernel weight at the finished score `s` (for a feature
-  /// product s = phi(q) . phi(k), and the derivative is 1).
+  /// product s = phi(q) . phi(k), and the derivative is 1: the default).
   virtual Value weightDerivative(OpBuilder &b, Location loc, Value s) const;
   /// phi'(x) of a feature product, elementwise like featureMap.
   virtual Value featureMapDerivative(OpBuilder &b, Location loc, Value x) const;
@@ -100,6 +100,9 @@ public:
 
 /// A constant `v` of the float type (scalar or vector) of `like`.
 Value constantLike(OpBuilder &b, Location loc, Value like, double v);
+/// 1 where x > 0, else `otherwise` (of x's type): the derivative of feature
+/// maps that are x + c above 0.
+Value oneAbovePositive(OpBuilder &b, Location loc, Value x, Value otherwise);
 
 /// The registered function named `name` (`softmax`, `elu1`, ...), or null.
 const ScoreFunction *lookupScoreFunction(llvm::StringRef name);
