@@ -10,7 +10,9 @@
 // group share the state. Parameters: chunk (queries per chunk) and
 // tile_rows (rows of the output register tiles; chosen when absent). On a
 // GPU target: LinearGpuKernel.cpp, a thread block per (batch, query head)
-// (the parameters do not apply).
+// (the parameters do not apply). attn.attention_backward with the same
+// restrictions, on the CPU: LinearBackwardKernel.cpp, a forward and a
+// reverse pass over the same chunks.
 //
 // Numerics: f32 accumulation throughout (low-precision inputs are extended
 // on load); the result differs from `reference` only by summation order.
