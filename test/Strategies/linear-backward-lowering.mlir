@@ -61,3 +61,16 @@ func.func @linear_mask(%q: tensor<1x2x8x4xf32>, %m: tensor<1x1x8x8xi1>) {
       -> tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>
   return
 }
+
+// -----
+
+// tile_rows sizes the forward's output tiles only: written on the backward
+// it is an error, not ignored.
+func.func @tile_rows_on_backward(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @+1 {{linear strategy parameter tile_rows does not apply to attn.attention_backward: its register tiles are chosen per product}}
+  %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>)
+      outs(%q, %q, %q : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>)
+      {score = #attn.score<kernel<elu1>>, strategy = #attn.strategy<"linear", {tile_rows = 4}>}
+      -> tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>
+  return
+}

@@ -192,10 +192,15 @@ public:
     LinearKernelConfig config =
         configFor(AttentionProblem::get(op), target, requested);
     Builder b(op->getContext());
-    return StrategyAttr::get(
-        op->getContext(), getName(),
-        b.getDictionaryAttr(
-            {b.getNamedAttr("chunk", b.getI64IntegerAttr(config.chunk))}));
+    // A written tile_rows is kept (used by the forward, refused by the
+    // backward in apply), never dropped.
+    SmallVector<NamedAttribute> params = {
+        b.getNamedAttr("chunk", b.getI64IntegerAttr(config.chunk))};
+    if (config.tileRows > 0)
+      params.push_back(
+          b.getNamedAttr("tile_rows", b.getI64IntegerAttr(config.tileRows)));
+    return StrategyAttr::get(op->getContext(), getName(),
+                             b.getDictionaryAttr(params));
   }
 
   CostEstimate estimateCost(Operation *op, const TargetDescription &target,
@@ -250,6 +255,13 @@ public:
                                << reason;
     AttentionProblem p = AttentionProblem::get(op);
     LinearKernelConfig config = configFor(p, target, strategy);
+    // The backward's register tiles are sized per product: a written
+    // tile_rows would go unused.
+    if (p.isBackward && config.tileRows > 0)
+      return op->emitOpError()
+             << "linear strategy parameter tile_rows does not apply to "
+                "attn.attention_backward: its register tiles are chosen per "
+                "product";
     if (config.chunk < 1)
       return op->emitOpError() << "linear strategy needs chunk >= 1";
     if (target.kind == TargetDescription::Kind::GPU) {
