@@ -62,6 +62,16 @@ try:
 except Exception:
     pass
 
+# CPUs with AVX512-BF16 (vdpbf16ps) run the flash kernels' bf16 dot products;
+# the others check that asking for them is a clear error.
+try:
+    with open("/proc/cpuinfo") as f:
+        cpu_flags = set(f.read().split())
+except OSError:
+    cpu_flags = set()
+if {"avx512_bf16", "avx512vl"} <= cpu_flags:
+    config.available_features.add("avx512-bf16")
+
 # Sequence-parallel tests run attn-run --distribute under mpirun (as root
 # here, with more ranks than cores).
 if config.attn_have_mpi.upper() in ("1", "ON", "TRUE", "YES") and \

@@ -387,6 +387,18 @@ bool CompiledModuleImpl::build(const std::string &source,
         error = why;
         return false;
       }
+      // The code is compiled for this CPU (JIT and AOT alike): a target
+      // that promises instructions it lacks would stop in LLVM's code
+      // generator.
+      if (auto target = dyn_cast_or_null<TargetAttr>(
+              (*module)->getAttr(TargetAttr::kAttrName));
+          target && target.getBf16Dot() && target.getBf16Dot().getValue() &&
+          !TargetDescription::host().bf16Dot) {
+        error = "the module's #attn.target bf16_dot = true asks for "
+                "AVX512-BF16 dot products, which this CPU lacks (code is "
+                "compiled for the CPU it runs on)";
+        return false;
+      }
       buildCpuPipeline(pm, pipeline);
     }
     if (failed(pm.run(*module))) {

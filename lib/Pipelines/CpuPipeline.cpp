@@ -64,7 +64,11 @@ void mlir::attn::buildCpuLoweringToLLVM(OpPassManager &pm, bool gpuHost) {
   pm.addPass(createAttnExpandShapeToReinterpretCast());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // The flash kernels' AVX512-BF16 dot products (x86vector.avx512.dot),
+  // where the target has them.
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.x86Vector = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   // bf16 conversions as integer ops: LLVM would otherwise call

@@ -11,6 +11,7 @@
 #include "attn/Support/Debug.h"
 #include "attn/Transforms/Passes.h"
 
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::attn {

@@ -101,6 +101,7 @@ struct SetTargetPass : mlir::attn::impl::AttnSetTargetBase<SetTargetPass> {
              "tensor_cores = false";
       disagree = true;
     }
+    merged.bf16Dot = written.getBf16Dot();
     if (disagree)
       return signalPassFailure();
     module->setAttr(TargetAttr::kAttrName, makeAttr(kind, merged));
@@ -110,6 +111,8 @@ private:
   struct Fields {
     std::optional<int64_t> threads, vectorWidth, l1, l2, l3, sharedMemory;
     bool tensorCores = false;
+    /// Only the module writes it (the host's features otherwise).
+    BoolAttr bf16Dot;
   };
 
   /// The attribute of `kind` with `fields`; without fields, the options'
@@ -118,18 +121,18 @@ private:
     auto nonzero = [](int64_t v) -> std::optional<int64_t> {
       return v ? std::optional<int64_t>(v) : std::nullopt;
     };
-    Fields f = fields ? *fields
-                      : Fields{nonzero(threads),  nonzero(vectorWidth),
-                               nonzero(l1Bytes),  nonzero(l2Bytes),
-                               nonzero(l3Bytes),  nonzero(gpuSharedBytes),
-                               tensorCores};
+    Fields f =
+        fields ? *fields : Fields{nonzero(threads), nonzero(vectorWidth),
+                                  nonzero(l1Bytes), nonzero(l2Bytes),
+                                  nonzero(l3Bytes), nonzero(gpuSharedBytes),
+                                  tensorCores,      BoolAttr()};
     if (!f.sharedMemory)
       f.sharedMemory = nonzero(defaultGpuSharedBytes);
     MLIRContext *ctx = &getContext();
-    return TargetAttr::get(ctx, kind, f.threads, f.vectorWidth, f.l1, f.l2,
-                           f.l3, f.tensorCores ? BoolAttr::get(ctx, true)
-                                               : BoolAttr(),
-                           f.sharedMemory);
+    return TargetAttr::get(
+        ctx, kind, f.threads, f.vectorWidth, f.l1, f.l2, f.l3,
+        f.tensorCores ? BoolAttr::get(ctx, true) : BoolAttr(), f.sharedMemory,
+        f.bf16Dot);
   }
 };
 } // namespace

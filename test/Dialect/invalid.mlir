@@ -977,3 +977,9 @@ module attributes {attn.target = #attn.target<kind = "cpu", tensor_cores = true>
 // expected-error @+1 {{#attn.target shared_memory applies to kind "gpu", not "cpu"}}
 module attributes {attn.target = #attn.target<kind = "cpu", shared_memory = 4096>} {
 }
+
+// -----
+
+// expected-error @+1 {{#attn.target bf16_dot applies to kind "cpu", not "gpu"}}
+module attributes {attn.target = #attn.target<kind = "gpu", bf16_dot = true>} {
+}

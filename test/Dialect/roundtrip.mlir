@@ -274,7 +274,10 @@ func.func @neighborhood_3d(%q: tensor<?x2x8x8x6x16xbf16>, %v: tensor<?x2x8x8x6x8
 // The target machine, on a module.
 // CHECK: module attributes {attn.target = #attn.target<kind = "gpu", threads = 1024, tensor_cores = true, shared_memory = 49152>}
 // CHECK: module attributes {attn.target = #attn.target<kind = "cpu", vector_width = 256, l1_bytes = 32768, l2_bytes = 1048576, l3_bytes = 33554432>}
+// CHECK: module attributes {attn.target = #attn.target<kind = "cpu", vector_width = 512, bf16_dot = true>}
 module attributes {attn.target = #attn.target<kind = "gpu", threads = 1024, tensor_cores = true, shared_memory = 49152>} {
 }
 module attributes {attn.target = #attn.target<l3_bytes = 33554432, kind = "cpu", vector_width = 256, l1_bytes = 32768, l2_bytes = 1048576>} {
+}
+module attributes {attn.target = #attn.target<kind = "cpu", bf16_dot = true, vector_width = 512>} {
 }

@@ -122,7 +122,7 @@ func.func @block_k_not_lanes(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
 // be ignored: the default ran).
 func.func @misspelled(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
   %init = tensor.empty() : tensor<1x2x16x8xf32>
-  // expected-error @+1 {{tiled strategy has no parameter 'blcok_q' (its parameters: block_q, block_k, micro_q, tensor_cores)}}
+  // expected-error @+1 {{tiled strategy has no parameter 'blcok_q' (its parameters: block_q, block_k, micro_q, bf16_dot, tensor_cores)}}
   %o = attn.attention ins(%q, %q, %q : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {strategy = #attn.strategy<"tiled", {blcok_q = 32}>} -> tensor<1x2x16x8xf32>
   return %o : tensor<1x2x16x8xf32>
 }

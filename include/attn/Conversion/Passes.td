@@ -106,6 +106,7 @@ def AttnConvertOnlineAttentionToCPUVector
     attn-convert-online-attention-to-linalg.
   }];
   let dependentDialects = [
+    "::mlir::x86vector::X86VectorDialect",
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",

@@ -40,6 +40,9 @@ struct TargetDescription {
   /// GPU: shared memory a thread block may use (CUDA's static 48 KiB; a
   /// Vulkan device's maxComputeSharedMemorySize).
   int64_t gpuSharedBytes = 48 << 10;
+  /// CPU: AVX512-BF16 dot products (vdpbf16ps, bf16 pairs into f32), which
+  /// the flash kernels use for bf16 Q K^T and P V.
+  bool bf16Dot = false;
 
   /// f32 FLOP/s peak: threads x lanes x 2 (FMA) x 2 FMA ports x clock.
   double peakFlops() const {

@@ -123,7 +123,8 @@ def AttnApplyStrategies : Pass<"attn-apply-strategies"> {
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
     "::mlir::memref::MemRefDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect"
+    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::x86vector::X86VectorDialect"
   ];
 }
 

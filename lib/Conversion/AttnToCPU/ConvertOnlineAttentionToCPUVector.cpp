@@ -16,6 +16,7 @@
 #include "attn/Strategies/Common/FlashKernel.h"
 #include "attn/Strategies/Common/WholeProblemTile.h"
 
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/PatternMatch.h"
 
 #define DEBUG_TYPE "attn-convert-online-attention-to-cpu-vector"

@@ -125,7 +125,34 @@ private:
   /// (decodeQuantizedOverFactor).
   std::pair<Value, Value> decodedPair(Value operand, ArrayRef<Value> row,
                                       int64_t first);
+  /// K^T of (batch, kvHead) in tiles, [tiles, D, block_k] f32; with bf16
+  /// dot products packKeyPairs' layout instead.
   Value packKeys(Value batch, Value kvHead);
+  /// K in bf16 pairs of its head dimension, [tiles, D / 2, 2 block_k]:
+  /// element (t, d2, 2c + h) is element 2 d2 + h of key t block_k + c (0
+  /// past the last key), so that one vector holds a pair of D for 2 lanes
+  /// keys.
+  Value packKeyPairs(Value batch, Value kvHead);
+  /// V in bf16 pairs of keys, [tiles, block_k / 2, 2 Dv padded]: element
+  /// (t, jp, 2x + h) is element x of value row t block_k + 2 jp + h (0 past
+  /// the last key or column), as MicroTileAccess::valuePairs reads it.
+  Value packValuePairs(Value batch, Value kvHead);
+  /// A tensor of numTiles tiles of `tileType` (its first dimension 1), each
+  /// filled by `fill(tile, empty tile)` in parallel (scf.forall).
+  Value packedTiles(RankedTensorType tileType,
+                    function_ref<Value(Value tile, Value tileTensor)> fill);
+  /// `type` elements of the row of `key` in `operand` (the key or the
+  /// value) of (batch, kvHead) from element `first` (0 past the row's end),
+  /// through `convert(vector, keyRow)` when it is given; a vector of 0 for
+  /// keys past the last.
+  Value keyRowVector(
+      Value operand, Value batch, Value kvHead, Value key, int64_t first,
+      VectorType type,
+      function_ref<Value(Value raw, ArrayRef<Value> row)> convert = nullptr);
+  /// packValuePairs' tensor of the current (batch, KV head), and P in bf16
+  /// on the task's stack [micro_q, block_k]; null without bf16 dot
+  /// products.
+  Value packedValues, pairBuf;
   Value featureQueries(Value batch, Value kvHead);
   SmallVector<Value> scoresPacked(Value batch, const MicroRows &rows,
                                   Value tile, Value packedKeys, Value queries);

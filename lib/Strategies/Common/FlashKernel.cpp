@@ -256,6 +256,7 @@ SmallVector<Value> FlashEmitter::build() {
           ruleLq = lq;
         }
         Value packedKeys = cfg.packKeys ? packKeys(batch, kvHead) : Value();
+        packedValues = cfg.bf16Dot ? packValuePairs(batch, kvHead) : Value();
         Value queries =
             featureProduct ? featureQueries(batch, kvHead) : p.query;
 
@@ -302,6 +303,14 @@ SmallVector<Value> FlashEmitter::build() {
                   : Value();
           Value pBuf = memref::AllocaOp::create(
               b, loc, memType({mr, cfg.blockK}), b.getI64IntegerAttr(64));
+          pairBuf =
+              cfg.bf16Dot
+                  ? memref::AllocaOp::create(
+                        b, loc,
+                        MemRefType::get({mr, cfg.blockK}, b.getBF16Type()),
+                        b.getI64IntegerAttr(64))
+                        .getResult()
+                  : Value();
           if (p.isPaged())
             tilePages = memref::AllocaOp::create(
                 b, loc, MemRefType::get({cfg.blockK}, b.getIndexType()));

@@ -44,6 +44,25 @@ double mlir::attn::flashKernelSerialSeconds(const AttentionProblem &p,
   return 8.0 / (ghz * 1e9) * elements;
 }
 
+std::string mlir::attn::flashBf16DotRefusal(const AttentionProblem &p,
+                                            const FlashKernelConfig &config) {
+  for (Value operand : {p.query, p.key, p.value})
+    if (!cast<ShapedType>(operand.getType()).getElementType().isBF16())
+      return "Q, K and V are not all bf16";
+  if (p.isBackward)
+    return "the backward kernel widens bf16 to f32";
+  if (p.isNeighborhood)
+    return "a neighborhood's tiles are all partial, and their P V is in f32";
+  if (p.score.isFeatureProduct())
+    return "feature-map scores are formed in f32";
+  if (!config.packKeys)
+    return "the keys are read unpacked (decode), in f32";
+  if (p.headDim % 2 != 0)
+    return "the head dimension D = " + std::to_string(p.headDim) +
+           " is odd, and the dot products take pairs of it";
+  return "";
+}
+
 /// Vectors of one micro-tile of scores (micro_q x block_k / lanes), all
 /// unrolled in the IR: 128 compile in about a second, 2048 in minutes.
 static constexpr int64_t kMaxMicroTileVectors = 128;
@@ -165,7 +184,8 @@ llvm::raw_ostream &mlir::attn::operator<<(llvm::raw_ostream &os,
             << ", block_dv = " << c.blockDv << ", unroll_d = " << c.unrollD
             << ", skip_by_band = " << c.skipByBand
             << ", pack_keys = " << c.packKeys << ", splits = " << c.splits
-            << ", block_sparse = " << c.blockSparse << "}";
+            << ", block_sparse = " << c.blockSparse
+            << ", bf16_dot = " << c.bf16Dot << "}";
 }
 
 static const std::pair<StringLiteral, int64_t FlashKernelConfig::*>
@@ -176,10 +196,11 @@ static const std::pair<StringLiteral, int64_t FlashKernelConfig::*>
                     {"block_dv", &FlashKernelConfig::blockDv},
                     {"unroll_d", &FlashKernelConfig::unrollD},
                     {"splits", &FlashKernelConfig::splits}};
-static const std::pair<StringLiteral, bool FlashKernelConfig::*>
-    kBoolFields[] = {{"skip_by_band", &FlashKernelConfig::skipByBand},
-                     {"pack_keys", &FlashKernelConfig::packKeys},
-                     {"block_sparse", &FlashKernelConfig::blockSparse}};
+static const std::pair<StringLiteral, bool FlashKernelConfig::*> kBoolFields[] =
+    {{"skip_by_band", &FlashKernelConfig::skipByBand},
+     {"pack_keys", &FlashKernelConfig::packKeys},
+     {"block_sparse", &FlashKernelConfig::blockSparse},
+     {"bf16_dot", &FlashKernelConfig::bf16Dot}};
 static const KernelConfigFields<FlashKernelConfig> kFields = {kIntFields,
                                                               kBoolFields};
 
@@ -209,5 +230,9 @@ mlir::attn::parseCpuKernelAttr(Operation *op, std::string &strategy) {
   if (config->unrollD < 1 || config->unrollD > 64)
     return error("unroll_d") << "= " << config->unrollD
                              << " must be from 1 to 64";
+  if (config->bf16Dot && config->lanes > 16)
+    return error("bf16_dot")
+           << "= true needs lanes 4, 8 or 16 (vdpbf16ps), not "
+           << config->lanes;
   return config;
 }

@@ -98,24 +98,201 @@ SmallVector<Value> FlashEmitter::keyRow(Value batch, Value kvHead, Value key) {
                      key);
 }
 
+/// The transpose of the square matrix whose rows are `rows` (n vectors of
+/// n lanes, n a power of 2): log2(n) rounds of two-source shuffles, each
+/// swapping the off-diagonal s x s blocks of every 2s x 2s block (s = n/2,
+/// n/4, ..., 1), n shuffles a round.
+static SmallVector<Value> transposeSquare(OpBuilder &b, Location loc,
+                                          SmallVector<Value> rows) {
+  int64_t n = rows.size();
+  for (int64_t s = n / 2; s >= 1; s /= 2) {
+    SmallVector<int64_t> low, high;
+    for (int64_t l = 0; l < n; ++l) {
+      low.push_back((l & s) == 0 ? l : n + l - s);
+      high.push_back((l & s) == 0 ? l + s : n + l);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if (i & s)
+        continue;
+      Value x = rows[i], y = rows[i + s];
+      rows[i] = vector::ShuffleOp::create(b, loc, x, y, low);
+      rows[i + s] = vector::ShuffleOp::create(b, loc, x, y, high);
+    }
+  }
+  return rows;
+}
+
+Value FlashEmitter::packedTiles(
+    RankedTensorType tileType,
+    function_ref<Value(Value tile, Value tileTensor)> fill) {
+  SmallVector<int64_t> shape(tileType.getShape());
+  shape[0] = ShapedType::kDynamic;
+  Value packed = tensor::EmptyOp::create(
+      b, loc, RankedTensorType::get(shape, tileType.getElementType()),
+      ValueRange{numTiles});
+  auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{numTiles},
+                                      ValueRange{packed}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  Value tile = forall.getInductionVar(0);
+  Value filled =
+      fill(tile, tensor::EmptyOp::create(b, loc, tileType, ValueRange{}));
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  SmallVector<OpFoldResult> offsets(tileType.getRank(), b.getIndexAttr(0));
+  offsets[0] = tile;
+  SmallVector<OpFoldResult> sizes,
+      strides(tileType.getRank(), b.getIndexAttr(1));
+  for (int64_t size : tileType.getShape())
+    sizes.push_back(b.getIndexAttr(size));
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, filled, forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  return forall.getResult(0);
+}
+
+Value FlashEmitter::keyRowVector(
+    Value operand, Value batch, Value kvHead, Value key, int64_t first,
+    VectorType type,
+    function_ref<Value(Value raw, ArrayRef<Value> row)> convert) {
+  // Keys past the last read the last one's row (in bounds) and become 0.
+  SmallVector<Value> row = keyRow(batch, kvHead, minI(key, sub(lk, idx(1))));
+  SmallVector<Value> at(row);
+  at.push_back(idx(first));
+  Type element = type.getElementType();
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
+  Value vec = vector::TransferReadOp::create(b, loc, type, operand, at, zero,
+                                             ArrayRef<bool>{false});
+  if (convert)
+    vec = convert(vec, row);
+  auto resultType = cast<VectorType>(vec.getType());
+  return select(
+      cmpI(arith::CmpIPredicate::slt, key, lk), vec,
+      arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(resultType,
+                                 b.getZeroAttr(resultType.getElementType()))));
+}
+
+Value FlashEmitter::packKeyPairs(Value batch, Value kvHead) {
+  // Each key row as i32 words (bf16 pairs of D), lanes keys x lanes words
+  // at a time, transposed in registers: row w of the transpose is word w
+  // of the lanes keys, one vector of the packed tile.
+  int64_t bk = cfg.blockK, lanes = cfg.lanes, words = p.headDim / 2;
+  int64_t wordGroups = (words + lanes - 1) / lanes;
+  Type bf16 = b.getBF16Type();
+  VectorType halves = VectorType::get({2 * lanes}, bf16);
+  VectorType wordVec = VectorType::get({lanes}, i32);
+  auto tileType = RankedTensorType::get({1, words, 2 * bk}, bf16);
+  return packedTiles(tileType, [&](Value tile, Value tileTensor) -> Value {
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), idx(bk / lanes), idx(1), ValueRange{tileTensor},
+        [&](OpBuilder &nb, Location, Value c, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value out = acc[0];
+          Value firstKey = add(mul(tile, idx(bk)), mul(c, idx(lanes)));
+          for (int64_t g = 0; g < wordGroups; ++g) {
+            SmallVector<Value> rows;
+            for (int64_t i = 0; i < lanes; ++i)
+              rows.push_back(vector::BitCastOp::create(
+                  b, loc, wordVec,
+                  keyRowVector(p.key, batch, kvHead, add(firstKey, idx(i)),
+                               2 * lanes * g, halves)));
+            rows = transposeSquare(b, loc, rows);
+            for (int64_t i = 0; i < lanes && g * lanes + i < words; ++i)
+              out = vector::TransferWriteOp::create(
+                        b, loc,
+                        vector::BitCastOp::create(b, loc, halves, rows[i]), out,
+                        ValueRange{idx(0), idx(g * lanes + i),
+                                   mul(c, idx(2 * lanes))},
+                        ArrayRef<bool>{true})
+                        .getResult();
+          }
+          scf::YieldOp::create(b, loc, out);
+        });
+    return loop.getResult(0);
+  });
+}
+
+Value FlashEmitter::packValuePairs(Value batch, Value kvHead) {
+  // Two value rows, lanes columns at a time, interleaved by one shuffle.
+  int64_t bk = cfg.blockK, lanes = cfg.lanes;
+  Type bf16 = b.getBF16Type();
+  VectorType columns = VectorType::get({lanes}, bf16);
+  SmallVector<int64_t> interleave;
+  for (int64_t x = 0; x < lanes; ++x) {
+    interleave.push_back(x);
+    interleave.push_back(lanes + x);
+  }
+  auto tileType = RankedTensorType::get({1, bk / 2, 2 * paddedDv}, bf16);
+  return packedTiles(tileType, [&](Value tile, Value tileTensor) -> Value {
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), idx(bk / 2), idx(1), ValueRange{tileTensor},
+        [&](OpBuilder &nb, Location, Value pair, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value out = acc[0];
+          Value key = add(mul(tile, idx(bk)), mul(pair, idx(2)));
+          for (int64_t e = 0; e < valueVecs; ++e) {
+            Value first =
+                keyRowVector(p.value, batch, kvHead, key, e * lanes, columns);
+            Value second = keyRowVector(p.value, batch, kvHead,
+                                        add(key, idx(1)), e * lanes, columns);
+            out = vector::TransferWriteOp::create(
+                      b, loc,
+                      vector::ShuffleOp::create(b, loc, first, second,
+                                                interleave),
+                      out, ValueRange{idx(0), pair, idx(2 * lanes * e)},
+                      ArrayRef<bool>{true})
+                      .getResult();
+          }
+          scf::YieldOp::create(b, loc, out);
+        });
+    return loop.getResult(0);
+  });
+}
+
 Value FlashEmitter::packKeys(Value batch, Value kvHead) {
-  int64_t bk = cfg.blockK;
-  auto type = RankedTensorType::get({ShapedType::kDynamic, p.headDim, bk}, f32);
-  return generateTensor(
-      b, loc, type, numTiles, [&](OpBuilder &, Location l, ValueRange tdc) {
-        Value t = tdc[0], dd = tdc[1], c = tdc[2];
-        Value j = add(mul(t, idx(bk)), c);
-        Value inside = cmpI(arith::CmpIPredicate::slt, j, lk);
-        Value jc = minI(j, sub(lk, idx(1)));
-        SmallVector<Value> row = keyRow(batch, kvHead, jc);
-        SmallVector<Value> at(row);
-        at.push_back(dd);
-        Value v = keyValueToF32(
-            p.key, p.keyScale, tensor::ExtractOp::create(b, l, p.key, at), row);
-        if (featureProduct)
-          v = featureMap(v);
-        return select(inside, v, fconst(0));
-      });
+  if (cfg.bf16Dot)
+    return packKeyPairs(batch, kvHead);
+  // lanes keys x lanes elements of D at a time, in f32 (dequantized, and
+  // through the feature map), transposed in registers: row d of the
+  // transpose is element d of the lanes keys.
+  int64_t bk = cfg.blockK, lanes = cfg.lanes;
+  int64_t dGroups = (p.headDim + lanes - 1) / lanes;
+  VectorType raw = VectorType::get(
+      {lanes}, cast<RankedTensorType>(p.key.getType()).getElementType());
+  auto toPacked = [&](Value vec, ArrayRef<Value> row) -> Value {
+    Value v = keyValueToF32(p.key, p.keyScale, vec, row);
+    return featureProduct ? featureMap(v) : v;
+  };
+  auto tileType = RankedTensorType::get({1, p.headDim, bk}, f32);
+  return packedTiles(tileType, [&](Value tile, Value tileTensor) -> Value {
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), idx(bk / lanes), idx(1), ValueRange{tileTensor},
+        [&](OpBuilder &nb, Location, Value c, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value out = acc[0];
+          Value firstKey = add(mul(tile, idx(bk)), mul(c, idx(lanes)));
+          for (int64_t g = 0; g < dGroups; ++g) {
+            SmallVector<Value> rows;
+            for (int64_t i = 0; i < lanes; ++i)
+              rows.push_back(keyRowVector(p.key, batch, kvHead,
+                                          add(firstKey, idx(i)), g * lanes, raw,
+                                          toPacked));
+            rows = transposeSquare(b, loc, rows);
+            for (int64_t i = 0; i < lanes && g * lanes + i < p.headDim; ++i)
+              out = vector::TransferWriteOp::create(
+                        b, loc, rows[i], out,
+                        ValueRange{idx(0), idx(g * lanes + i),
+                                   mul(c, idx(lanes))},
+                        ArrayRef<bool>{true})
+                        .getResult();
+          }
+          scf::YieldOp::create(b, loc, out);
+        });
+    return loop.getResult(0);
+  });
 }
 
 Value FlashEmitter::featureQueries(Value batch, Value kvHead) {
@@ -145,6 +322,27 @@ SmallVector<Value> FlashEmitter::scoresPacked(Value batch,
                                               const MicroRows &rows,
                                               Value tile, Value packedKeys,
                                               Value queries) {
+  if (cfg.bf16Dot) {
+    VectorType pairType = VectorType::get({2}, b.getBF16Type());
+    VectorType keysType = VectorType::get({2 * cfg.lanes}, b.getBF16Type());
+    return emitPackedScoresBf16(
+        b, loc, cfg, p.headDim,
+        [&](int64_t r, Value d2) {
+          Value pair = vector::TransferReadOp::create(
+              b, loc, pairType, p.query,
+              ValueRange{batch, rows.head[r], rows.row[r], mul(d2, idx(2))},
+              arith::ConstantOp::create(b, loc, b.getZeroAttr(b.getBF16Type())),
+              ArrayRef<bool>{true});
+          return splatBf16Pair(b, loc, pair, cfg.lanes);
+        },
+        [&](Value d2, int64_t c) -> Value {
+          return vector::TransferReadOp::create(
+              b, loc, keysType, packedKeys,
+              ValueRange{tile, d2, idx(c * 2 * cfg.lanes)},
+              arith::ConstantOp::create(b, loc, b.getZeroAttr(b.getBF16Type())),
+              ArrayRef<bool>{true});
+        });
+  }
   return emitPackedScores(
       b, loc, cfg, p.headDim,
       [&](int64_t r, Value d) { return queryScalar(queries, batch, rows, r, d); },
@@ -500,6 +698,16 @@ void FlashEmitter::emitMicroTile(Value batch, Value kvHead,
   };
   if (p.valueScale)
     access.scaleWeight = scaleWeight;
-  emitOnlineSoftmaxStep(b, loc, p, cfg, s, access,
-                        MicroTileState{oAcc, mRow, lRow, pBuf, rowBase, tRow});
+  auto valuePairs = [&](Value pair, int64_t e) -> Value {
+    return vector::TransferReadOp::create(
+        b, loc, VectorType::get({2 * lanes}, b.getBF16Type()), packedValues,
+        ValueRange{tile, pair, idx(e * 2 * lanes)},
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(b.getBF16Type())),
+        ArrayRef<bool>{true});
+  };
+  if (cfg.bf16Dot)
+    access.valuePairs = valuePairs;
+  emitOnlineSoftmaxStep(
+      b, loc, p, cfg, s, access,
+      MicroTileState{oAcc, mRow, lRow, pBuf, rowBase, tRow, pairBuf});
 }

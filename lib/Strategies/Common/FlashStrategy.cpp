@@ -19,8 +19,8 @@ using namespace mlir::attn;
 
 ArrayRef<StrategyParameter> FlashStrategy::getParameters() const {
   static const StrategyParameter withSplits[] = {
-      kGpuSplitsParameter, kGpuBlockQParameter, kFlashBlockKParameter,
-      kFlashMicroQParameter, kGpuTensorCoresParameter};
+      kGpuSplitsParameter,   kGpuBlockQParameter,    kFlashBlockKParameter,
+      kFlashMicroQParameter, kFlashBf16DotParameter, kGpuTensorCoresParameter};
   return hasSplits() ? ArrayRef<StrategyParameter>(withSplits)
                      : ArrayRef<StrategyParameter>(withSplits).drop_front();
 }
@@ -87,6 +87,11 @@ StrategyAttr FlashStrategy::chooseParameters(Operation *op,
   if (hasSplits())
     params.push_back(
         b.getNamedAttr("splits", b.getI64IntegerAttr(config.splits)));
+  // bf16_dot follows the target's features: written only where it was.
+  if (requested && requested.getParams() &&
+      requested.getParams().get("bf16_dot"))
+    params.push_back(
+        b.getNamedAttr("bf16_dot", b.getI64IntegerAttr(config.bf16Dot)));
   return StrategyAttr::get(ctx, getName(), b.getDictionaryAttr(params));
 }
 
@@ -141,6 +146,16 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
   FlashKernelConfig config = configFor(p, target, strategy);
   if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
     return failure();
+  if (config.bf16Dot && !target.bf16Dot)
+    return op->emitOpError()
+           << getName()
+           << " strategy parameter bf16_dot = 1 needs AVX512-BF16 dot "
+              "products, which the target lacks (#attn.target bf16_dot)";
+  if (std::string refusal = flashBf16DotRefusal(p, config);
+      config.bf16Dot && !refusal.empty())
+    return op->emitOpError()
+           << getName()
+           << " strategy parameter bf16_dot = 1 does not apply: " << refusal;
   debug("CPU", config);
   if (p.isBackward) {
     rewriter.replaceOp(
@@ -159,6 +174,8 @@ FlashKernelConfig FlashStrategy::cpuDefaults(const TargetDescription &target) {
   FlashKernelConfig config;
   config.lanes = std::max<int64_t>(4, target.vectorBits / 32);
   config.blockK = 4 * config.lanes;
+  // Where the problem allows it (withWritten).
+  config.bf16Dot = target.bf16Dot;
   return config;
 }
 
@@ -171,6 +188,10 @@ FlashKernelConfig FlashStrategy::withWritten(const AttentionProblem &p,
     config.microQ = written.getIntParam("micro_q", config.microQ);
     config.splits = written.getIntParam("splits", config.splits);
   }
+  if (written && written.getParams() && written.getParams().get("bf16_dot"))
+    config.bf16Dot = written.getIntParam("bf16_dot", 0) != 0;
+  else
+    config.bf16Dot = config.bf16Dot && flashBf16DotRefusal(p, config).empty();
   if (!p.isBackward)
     fitFlashBlockDvToRegisters(config);
   return config;

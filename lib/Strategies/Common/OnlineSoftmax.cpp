@@ -18,6 +18,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 
 #include <limits>
 #include <numeric>
@@ -59,6 +60,51 @@ SmallVector<Value> mlir::attn::emitPackedScores(
         scf::YieldOp::create(b, loc, s);
       });
   return SmallVector<Value>(dLoop.getResults());
+}
+
+Value mlir::attn::splatBf16Pair(OpBuilder &b, Location loc, Value pair,
+                                int64_t lanes) {
+  // The pair as one i32, broadcast (vpbroadcastd), seen as bf16 again.
+  Type i32 = b.getI32Type();
+  Value word =
+      vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
+  Value splat = vector::BroadcastOp::create(
+      b, loc, VectorType::get({lanes}, i32),
+      vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0}));
+  return vector::BitCastOp::create(
+      b, loc, VectorType::get({2 * lanes}, b.getBF16Type()), splat);
+}
+
+SmallVector<Value> mlir::attn::emitPackedScoresBf16(
+    OpBuilder &b, Location loc, const FlashKernelConfig &cfg, int64_t headDim,
+    function_ref<Value(int64_t r, Value d2)> queryPair,
+    function_ref<Value(Value d2, int64_t c)> keyPair) {
+  KernelBuilder e(b, loc, cfg.lanes);
+  int64_t mr = cfg.microQ, keyVecs = cfg.blockK / cfg.lanes;
+  int64_t pairs = headDim / 2;
+  int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, pairs));
+  SmallVector<Value> init(mr * keyVecs, e.vconst(0.0));
+  auto loop = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(pairs), e.idx(unroll), init,
+      [&](OpBuilder &nb, Location, Value d0, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> s(acc.begin(), acc.end());
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value d2 = e.add(d0, e.idx(u));
+          SmallVector<Value> kv(keyVecs);
+          for (int64_t c = 0; c < keyVecs; ++c)
+            kv[c] = keyPair(d2, c);
+          for (int64_t r = 0; r < mr; ++r) {
+            Value qp = queryPair(r, d2);
+            for (int64_t c = 0; c < keyVecs; ++c)
+              s[r * keyVecs + c] = x86vector::DotBF16Op::create(
+                  b, loc, s[r * keyVecs + c], qp, kv[c]);
+          }
+        }
+        scf::YieldOp::create(b, loc, s);
+      });
+  return SmallVector<Value>(loop.getResults());
 }
 
 void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
@@ -233,6 +279,21 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
     for (int64_t c = 0; c < keyVecs; ++c)
       vector::StoreOp::create(b, loc, s[r * keyVecs + c], state.pBuf,
                               ValueRange{idx(r), idx(c * lanes)});
+    // And in bf16 for the dot products of full tiles (rounded to nearest
+    // even; vcvtneps2bf16 where it takes the width).
+    if (state.pairBuf) {
+      VectorType halfType = VectorType::get({lanes}, b.getBF16Type());
+      for (int64_t c = 0; c < keyVecs; ++c) {
+        Value w = s[r * keyVecs + c];
+        Value half =
+            lanes == 8 || lanes == 16
+                ? x86vector::CvtPackedF32ToBF16Op::create(b, loc, halfType, w)
+                      .getResult()
+                : arith::TruncFOp::create(b, loc, halfType, w).getResult();
+        vector::StoreOp::create(b, loc, half, state.pairBuf,
+                                ValueRange{idx(r), idx(c * lanes)});
+      }
+    }
   }
 
   // Whether weight `pv` is the marker of a masked key (kMaskedBits).
@@ -280,7 +341,37 @@ void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
         o.push_back(ab ? arith::MulFOp::create(b, loc, v, ab).getResult() : v);
       }
     }
+    // Full tiles with bf16 dot products: keys in pairs, each row's two
+    // weights against the two value rows interleaved.
+    auto emitPairLoop = [&]() -> SmallVector<Value> {
+      VectorType pairType = VectorType::get({2}, b.getBF16Type());
+      auto loop = scf::ForOp::create(
+          b, loc, idx(0), idx(cfg.blockK / 2), idx(1), o,
+          [&](OpBuilder &nb, Location l, Value jp, ValueRange acc) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            SmallVector<Value> next(acc.begin(), acc.end());
+            SmallVector<Value> vv(nE);
+            for (int64_t e = 0; e < nE; ++e)
+              vv[e] = access.valuePairs(jp, e0 + e);
+            Value j = arith::MulIOp::create(b, l, jp, idx(2));
+            for (int64_t r = 0; r < mr; ++r) {
+              Value pw = splatBf16Pair(
+                  b, l,
+                  vector::LoadOp::create(b, l, pairType, state.pairBuf,
+                                         ValueRange{idx(r), j}),
+                  lanes);
+              for (int64_t e = 0; e < nE; ++e)
+                next[r * nE + e] = x86vector::DotBF16Op::create(
+                    b, l, next[r * nE + e], pw, vv[e]);
+            }
+            scf::YieldOp::create(b, l, next);
+          });
+      return SmallVector<Value>(loop.getResults());
+    };
     auto emitJLoop = [&](bool guardZeros) -> SmallVector<Value> {
+      if (!guardZeros && state.pairBuf)
+        return emitPairLoop();
       auto jLoop = scf::ForOp::create(
           b, loc, idx(0), access.keyCount, idx(1), o,
           [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {

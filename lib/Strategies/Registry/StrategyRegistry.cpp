@@ -42,6 +42,8 @@ static TargetDescription readHost() {
     target.vectorBits = 256;
   else
     target.vectorBits = 128;
+  // The 256- and 512-bit forms of vdpbf16ps (AVX512VL for the narrower).
+  target.bf16Dot = features.lookup("avx512bf16") && features.lookup("avx512vl");
   auto cache = [](int name, int64_t fallback) -> int64_t {
     long size = sysconf(name);
     return size > 0 ? size : fallback;
@@ -91,6 +93,8 @@ TargetDescription TargetDescription::get(TargetAttr attr) {
     target.tensorCores = attr.getTensorCores().getValue();
   if (attr.getSharedMemory())
     target.gpuSharedBytes = *attr.getSharedMemory();
+  if (attr.getBf16Dot())
+    target.bf16Dot = attr.getBf16Dot().getValue();
   return target;
 }
 

@@ -34,7 +34,7 @@ func.func @main(%q: tensor<1x4x37x12xf32>, %k: tensor<1x2x53x12xf32>, %v: tensor
       mask(%mask0 : tensor<1x1x37x20xi1>) positions(%qpos, %kpos0)
       outs(%acc0, %m0, %l0 : tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>)
       {scale = 0.25 : f32, causal, window = #attn.window<left = 11>, sinks = 3 : i64,
-       attn.cpu_kernel = {strategy = "tiled", block_q = 5 : i64, block_k = 16 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>
+       attn.cpu_kernel = {strategy = "tiled", block_q = 5 : i64, block_k = 16 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false, bf16_dot = false}} -> tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>
   %kpos1 = arith.constant 20 : index
   %k1 = tensor.extract_slice %k[0, 0, 20, 0] [1, 2, 17, 12] [1, 1, 1, 1] : tensor<1x2x53x12xf32> to tensor<1x2x17x12xf32>
   %v1 = tensor.extract_slice %v[0, 0, 20, 0] [1, 2, 17, 12] [1, 1, 1, 1] : tensor<1x2x53x12xf32> to tensor<1x2x17x12xf32>
@@ -43,7 +43,7 @@ func.func @main(%q: tensor<1x4x37x12xf32>, %k: tensor<1x2x53x12xf32>, %v: tensor
       mask(%mask1 : tensor<1x1x37x17xi1>) positions(%qpos, %kpos1)
       outs(%s0#0, %s0#1, %s0#2 : tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>)
       {scale = 0.25 : f32, causal, window = #attn.window<left = 11>, sinks = 3 : i64,
-       attn.cpu_kernel = {strategy = "split_kv", block_q = 7 : i64, block_k = 8 : i64, micro_q = 2 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 2 : i64, skip_by_band = true, pack_keys = false, block_sparse = false}} -> tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>
+       attn.cpu_kernel = {strategy = "split_kv", block_q = 7 : i64, block_k = 8 : i64, micro_q = 2 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 2 : i64, skip_by_band = true, pack_keys = false, block_sparse = false, bf16_dot = false}} -> tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>
   %kpos2 = arith.constant 37 : index
   %k2 = tensor.extract_slice %k[0, 0, 37, 0] [1, 2, 16, 12] [1, 1, 1, 1] : tensor<1x2x53x12xf32> to tensor<1x2x16x12xf32>
   %v2 = tensor.extract_slice %v[0, 0, 37, 0] [1, 2, 16, 12] [1, 1, 1, 1] : tensor<1x2x53x12xf32> to tensor<1x2x16x12xf32>
@@ -52,7 +52,7 @@ func.func @main(%q: tensor<1x4x37x12xf32>, %k: tensor<1x2x53x12xf32>, %v: tensor
       mask(%mask2 : tensor<1x1x37x16xi1>) positions(%qpos, %kpos2)
       outs(%s1#0, %s1#1, %s1#2 : tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>)
       {scale = 0.25 : f32, causal, window = #attn.window<left = 11>, sinks = 3 : i64,
-       attn.cpu_kernel = {strategy = "tiled", block_q = 37 : i64, block_k = 24 : i64, micro_q = 6 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false}} -> tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>
+       attn.cpu_kernel = {strategy = "tiled", block_q = 37 : i64, block_k = 24 : i64, micro_q = 6 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false, bf16_dot = false}} -> tensor<1x4x37x12xf32>, tensor<1x4x37xf32>, tensor<1x4x37xf32>
   %o = attn.finalize ins(%s2#0, %s2#2 : tensor<1x4x37x12xf32>, tensor<1x4x37xf32>) outs(%e : tensor<1x4x37x12xf32>) -> tensor<1x4x37x12xf32>
   return %o : tensor<1x4x37x12xf32>
 }

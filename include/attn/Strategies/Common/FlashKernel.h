@@ -42,6 +42,10 @@ struct FlashKernelConfig {
   /// lists; else once per call), empty blocks never visited, full blocks
   /// computed without the element-wise mask.
   bool blockSparse = false;
+  /// bf16 Q, K and V: Q K^T and P V as AVX512-BF16 dot products of bf16
+  /// pairs into f32 (K packed in pairs of its head dimension, V in pairs of
+  /// keys, P rounded to bf16); else they are widened to f32 for FMAs.
+  bool bf16Dot = false;
 };
 
 /// Prints every field of `config`, for debug output.
@@ -59,6 +63,23 @@ inline constexpr StrategyParameter kFlashMicroQParameter = {
     "micro_q", StrategyParameter::Type::Integer, 1, 32,
     StrategyParameter::CPU,
     "query rows held in registers at once by the CPU micro-kernel; 6"};
+
+inline constexpr StrategyParameter kFlashBf16DotParameter = {
+    "bf16_dot",
+    StrategyParameter::Type::Integer,
+    0,
+    1,
+    StrategyParameter::CPU,
+    "1: bf16 Q K^T and P V as AVX512-BF16 dot products into f32 (P rounded "
+    "to bf16), 0: widened to f32; 1 where the target has them and Q, K and "
+    "V are bf16"};
+
+/// Why the CPU flash kernel cannot use bf16 dot products for `p` with
+/// `config` (FlashKernelConfig::bf16Dot), or "" when it can: Q, K and V
+/// bf16, an even head dimension, the forward kernel over packed keys,
+/// scores formed from Q K^T (not a feature map), not a neighborhood.
+std::string flashBf16DotRefusal(const AttentionProblem &p,
+                                const FlashKernelConfig &config);
 
 /// Seconds the kernel spends in scalar code before its parallel loops, for
 /// `batch` x `lq` queries and `lk` keys on a `ghz` clock: phi of elu1/relu
@@ -115,7 +136,7 @@ inline constexpr llvm::StringLiteral kCpuKernelAttrName = "attn.cpu_kernel";
 /// `config` as the dictionary of kCpuKernelAttrName, with the name of the
 /// strategy that chose it (for messages): {strategy, block_q, block_k,
 /// micro_q, lanes, block_dv, unroll_d, splits : i64, skip_by_band,
-/// pack_keys, block_sparse : bool}.
+/// pack_keys, block_sparse, bf16_dot : bool}.
 DictionaryAttr getCpuKernelAttr(MLIRContext *ctx, StringRef strategy,
                                 const FlashKernelConfig &config);
 

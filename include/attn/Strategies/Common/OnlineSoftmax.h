@@ -29,6 +29,11 @@ struct MicroTileAccess {
   function_ref<Value(int64_t r, int64_t c)> allowed;
   /// f32 vector of value row `key` (tile-local), columns [e*lanes, +lanes).
   function_ref<Value(Value key, int64_t e)> value;
+  /// bf16 dot products (FlashKernelConfig::bf16Dot): value rows 2 pair and
+  /// 2 pair + 1 (tile-local), columns [e*lanes, +lanes), interleaved
+  /// (vector<2 lanes x bf16>: row 2 pair's element x in lane 2x, the other
+  /// row's in lane 2x + 1). Read in full tiles; else null.
+  function_ref<Value(Value pair, int64_t e)> valuePairs;
   /// Quantized V: `weight` (f32) of value row `key` times that row's
   /// dequantization scale (`value` then gives the row without it); else
   /// null.
@@ -39,11 +44,13 @@ struct MicroTileAccess {
 };
 
 /// Scratch of a task: O [rows, Dv padded], running max m and sum l [rows],
-/// P [micro_q, block_k]; the micro-tile's first row; and the entropy part t
-/// [rows] when the op returns the entropy (else null).
+/// P [micro_q, block_k]; the micro-tile's first row; the entropy part t
+/// [rows] when the op returns the entropy (else null); and with bf16 dot
+/// products P again in bf16 [micro_q, block_k] (else null).
 struct MicroTileState {
   Value oAcc, mRow, lRow, pBuf, rowBase;
   Value tRow = Value();
+  Value pairBuf = Value();
 };
 
 /// s[r * (block_k / lanes) + c] = sum_d query(r, d) * key(d, c): micro_q x
@@ -53,6 +60,22 @@ SmallVector<Value> emitPackedScores(OpBuilder &b, Location loc,
                                     int64_t headDim,
                                     function_ref<Value(int64_t r, Value d)> query,
                                     function_ref<Value(Value d, int64_t c)> key);
+
+/// The same scores from bf16 pairs of the head dimension, as AVX512-BF16
+/// dot products into f32 (x86vector.avx512.dot): queryPair(r, d2) is row
+/// r's elements 2 d2 and 2 d2 + 1 in every pair of lanes and keyPair(d2, c)
+/// those elements of key vector c's keys, interleaved (both vector<2 lanes
+/// x bf16>). `headDim` is even; the loop over its pairs is unrolled by
+/// cfg.unrollD.
+SmallVector<Value>
+emitPackedScoresBf16(OpBuilder &b, Location loc, const FlashKernelConfig &cfg,
+                     int64_t headDim,
+                     function_ref<Value(int64_t r, Value d2)> queryPair,
+                     function_ref<Value(Value d2, int64_t c)> keyPair);
+
+/// A vector<2 x bf16> repeated over vector<2 lanes x bf16>: one bf16 pair
+/// for every f32 lane of a dot product.
+Value splatBf16Pair(OpBuilder &b, Location loc, Value pair, int64_t lanes);
 
 /// From raw scores `s` (q.k, or phi(q).phi(k) for feature maps): scale,
 /// bias, softcap, score function, masking of partial tiles, the online

@@ -51,14 +51,12 @@ TargetAttr mlir::attn::lookupTargetAttr(Operation *op) {
   return TargetAttr();
 }
 
-LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 StringRef kind, std::optional<int64_t> threads,
-                                 std::optional<int64_t> vectorWidth,
-                                 std::optional<int64_t> l1Bytes,
-                                 std::optional<int64_t> l2Bytes,
-                                 std::optional<int64_t> l3Bytes,
-                                 BoolAttr tensorCores,
-                                 std::optional<int64_t> sharedMemory) {
+LogicalResult TargetAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, StringRef kind,
+    std::optional<int64_t> threads, std::optional<int64_t> vectorWidth,
+    std::optional<int64_t> l1Bytes, std::optional<int64_t> l2Bytes,
+    std::optional<int64_t> l3Bytes, BoolAttr tensorCores,
+    std::optional<int64_t> sharedMemory, BoolAttr bf16Dot) {
   if (kind != "cpu" && kind != "gpu")
     return emitError() << "#attn.target kind = \"" << kind
                        << "\" is not a target: expected \"cpu\" or \"gpu\"";
@@ -86,6 +84,10 @@ LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (kind != "gpu" && sharedMemory)
     return emitError() << "#attn.target shared_memory applies to kind "
                           "\"gpu\", not \""
+                       << kind << "\"";
+  if (kind != "cpu" && bf16Dot)
+    return emitError() << "#attn.target bf16_dot applies to kind \"cpu\", "
+                          "not \""
                        << kind << "\"";
   return success();
 }

@@ -118,7 +118,10 @@ def Attn_TargetAttr : Attn_Attr<"Target", "target"> {
     - `tensor_cores`: compute f16/bf16 Q K^T with tensor-core mma.sync where a
       strategy can (gpu);
     - `shared_memory`: bytes of shared memory a thread block may use, at
-      least 1 (gpu).
+      least 1 (gpu);
+    - `bf16_dot`: whether the CPU has AVX512-BF16 dot products
+      (`vdpbf16ps`), which the flash kernels use for bf16 Q K^T and P V
+      (cpu; the host's features when left out).
 
     `attn-set-target` writes it from its options, and the pipelines run that
     pass first.
@@ -131,7 +134,8 @@ def Attn_TargetAttr : Attn_Attr<"Target", "target"> {
     OptionalParameter<"std::optional<int64_t>", "L2 cache bytes">:$l2_bytes,
     OptionalParameter<"std::optional<int64_t>", "L3 cache bytes">:$l3_bytes,
     OptionalParameter<"::mlir::BoolAttr", "tensor-core mma.sync">:$tensor_cores,
-    OptionalParameter<"std::optional<int64_t>", "shared memory per thread block">:$shared_memory
+    OptionalParameter<"std::optional<int64_t>", "shared memory per thread block">:$shared_memory,
+    OptionalParameter<"::mlir::BoolAttr", "AVX512-BF16 dot products">:$bf16_dot
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
