@@ -135,17 +135,22 @@ Value FlashEmitter::packedTiles(
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getTerminator());
   Value tile = forall.getInductionVar(0);
-  Value filled =
-      fill(tile, tensor::EmptyOp::create(b, loc, tileType, ValueRange{}));
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  // Each tile is filled in place in the shared tensor (its slice, written
+  // back where it came from), so that nothing is allocated in the parallel
+  // region.
   SmallVector<OpFoldResult> offsets(tileType.getRank(), b.getIndexAttr(0));
   offsets[0] = tile;
   SmallVector<OpFoldResult> sizes,
       strides(tileType.getRank(), b.getIndexAttr(1));
   for (int64_t size : tileType.getShape())
     sizes.push_back(b.getIndexAttr(size));
-  tensor::ParallelInsertSliceOp::create(
-      b, loc, filled, forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  Value shared = forall.getRegionIterArgs()[0];
+  Value filled =
+      fill(tile, tensor::ExtractSliceOp::create(b, loc, tileType, shared,
+                                                offsets, sizes, strides));
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, filled, shared, offsets, sizes,
+                                        strides);
   return forall.getResult(0);
 }
 
