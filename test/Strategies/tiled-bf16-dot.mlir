@@ -55,6 +55,24 @@ func.func @dot_256(%q: tensor<1x1x20x16xbf16>, %k: tensor<1x1x20x16xbf16>) -> te
 
 // -----
 
+// 128-bit vectors: 4 lanes; the weights are rounded by arith.truncf (the
+// x86vector conversion takes 8 or 16 lanes).
+// CHECK-LABEL: func.func @dot_128(
+// CHECK:         x86vector.avx512.dot {{.*}} : vector<8xbf16> -> vector<4xf32>
+// CHECK:         arith.truncf {{.*}} : vector<4xf32> to vector<4xbf16>
+// LLVM-LABEL:  llvm.func @dot_128(
+// LLVM:          llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.128"
+module attributes {attn.target = #attn.target<kind = "cpu", vector_width = 128, bf16_dot = true>} {
+func.func @dot_128(%q: tensor<1x1x20x16xbf16>, %k: tensor<1x1x20x16xbf16>) -> tensor<1x1x20x16xbf16> {
+  %init = tensor.empty() : tensor<1x1x20x16xbf16>
+  %o = attn.attention ins(%q, %k, %k : tensor<1x1x20x16xbf16>, tensor<1x1x20x16xbf16>, tensor<1x1x20x16xbf16>)
+                      outs(%init : tensor<1x1x20x16xbf16>) {strategy = #attn.strategy<"tiled">} -> tensor<1x1x20x16xbf16>
+  return %o : tensor<1x1x20x16xbf16>
+}
+}
+
+// -----
+
 // A target without them: FMAs on f32.
 // CHECK-LABEL: func.func @no_feature(
 // CHECK-NOT:     x86vector

@@ -138,7 +138,8 @@ private:
   /// the last key or column), as MicroTileAccess::valuePairs reads it.
   Value packValuePairs(Value batch, Value kvHead);
   /// A tensor of numTiles tiles of `tileType` (its first dimension 1), each
-  /// filled by `fill(tile, empty tile)` in parallel (scf.forall).
+  /// filled in parallel (scf.forall) by `fill(tile, slice)`, which returns
+  /// the tile's slice of the shared tensor written in place.
   Value packedTiles(RankedTensorType tileType,
                     function_ref<Value(Value tile, Value tileTensor)> fill);
   /// `type` elements of the row of `key` in `operand` (the key or the
