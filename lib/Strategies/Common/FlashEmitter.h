@@ -137,6 +137,14 @@ private:
   /// (t, jp, 2x + h) is element x of value row t block_k + 2 jp + h (0 past
   /// the last key or column), as MicroTileAccess::valuePairs reads it.
   Value packValuePairs(Value batch, Value kvHead);
+  /// Tiles of `tileType` [1, columns, block_k x perKey] with K transposed:
+  /// keyColumns(key, g) gives columns [g lanes, +lanes) of a key's row as
+  /// one vector of lanes elements (0 past the row and for keys past the
+  /// last), and stored(column) what row x of the tile holds for lanes keys.
+  Value
+  packTransposedKeys(RankedTensorType tileType, int64_t columns,
+                     function_ref<Value(Value key, int64_t group)> keyColumns,
+                     function_ref<Value(Value column)> stored);
   /// A tensor of numTiles tiles of `tileType` (its first dimension 1), each
   /// filled in parallel (scf.forall) by `fill(tile, slice)`, which returns
   /// the tile's slice of the shared tensor written in place.

@@ -177,16 +177,15 @@ Value FlashEmitter::keyRowVector(
                                  b.getZeroAttr(resultType.getElementType()))));
 }
 
-Value FlashEmitter::packKeyPairs(Value batch, Value kvHead) {
-  // Each key row as i32 words (bf16 pairs of D), lanes keys x lanes words
-  // at a time, transposed in registers: row w of the transpose is word w
-  // of the lanes keys, one vector of the packed tile.
-  int64_t bk = cfg.blockK, lanes = cfg.lanes, words = p.headDim / 2;
-  int64_t wordGroups = (words + lanes - 1) / lanes;
-  Type bf16 = b.getBF16Type();
-  VectorType halves = VectorType::get({2 * lanes}, bf16);
-  VectorType wordVec = VectorType::get({lanes}, i32);
-  auto tileType = RankedTensorType::get({1, words, 2 * bk}, bf16);
+Value FlashEmitter::packTransposedKeys(
+    RankedTensorType tileType, int64_t columns,
+    function_ref<Value(Value key, int64_t group)> keyColumns,
+    function_ref<Value(Value column)> stored) {
+  // lanes keys x lanes columns at a time, transposed in registers: row x of
+  // the transpose is column x of the lanes keys.
+  int64_t bk = cfg.blockK, lanes = cfg.lanes;
+  int64_t groups = (columns + lanes - 1) / lanes;
+  int64_t perKey = tileType.getDimSize(2) / bk;
   return packedTiles(tileType, [&](Value tile, Value tileTensor) -> Value {
     auto loop = scf::ForOp::create(
         b, loc, idx(0), idx(bk / lanes), idx(1), ValueRange{tileTensor},
@@ -195,20 +194,16 @@ Value FlashEmitter::packKeyPairs(Value batch, Value kvHead) {
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
           Value out = acc[0];
           Value firstKey = add(mul(tile, idx(bk)), mul(c, idx(lanes)));
-          for (int64_t g = 0; g < wordGroups; ++g) {
+          for (int64_t g = 0; g < groups; ++g) {
             SmallVector<Value> rows;
             for (int64_t i = 0; i < lanes; ++i)
-              rows.push_back(vector::BitCastOp::create(
-                  b, loc, wordVec,
-                  keyRowVector(p.key, batch, kvHead, add(firstKey, idx(i)),
-                               2 * lanes * g, halves)));
+              rows.push_back(keyColumns(add(firstKey, idx(i)), g));
             rows = transposeSquare(b, loc, rows);
-            for (int64_t i = 0; i < lanes && g * lanes + i < words; ++i)
+            for (int64_t i = 0; i < lanes && g * lanes + i < columns; ++i)
               out = vector::TransferWriteOp::create(
-                        b, loc,
-                        vector::BitCastOp::create(b, loc, halves, rows[i]), out,
+                        b, loc, stored(rows[i]), out,
                         ValueRange{idx(0), idx(g * lanes + i),
-                                   mul(c, idx(2 * lanes))},
+                                   mul(c, idx(perKey * lanes))},
                         ArrayRef<bool>{true})
                         .getResult();
           }
@@ -216,6 +211,25 @@ Value FlashEmitter::packKeyPairs(Value batch, Value kvHead) {
         });
     return loop.getResult(0);
   });
+}
+
+Value FlashEmitter::packKeyPairs(Value batch, Value kvHead) {
+  // Each key row as i32 words, one bf16 pair of D each.
+  int64_t lanes = cfg.lanes;
+  Type bf16 = b.getBF16Type();
+  VectorType halves = VectorType::get({2 * lanes}, bf16);
+  VectorType wordVec = VectorType::get({lanes}, i32);
+  return packTransposedKeys(
+      RankedTensorType::get({1, p.headDim / 2, 2 * cfg.blockK}, bf16),
+      p.headDim / 2,
+      [&](Value key, int64_t group) -> Value {
+        return vector::BitCastOp::create(
+            b, loc, wordVec,
+            keyRowVector(p.key, batch, kvHead, key, 2 * lanes * group, halves));
+      },
+      [&](Value words) -> Value {
+        return vector::BitCastOp::create(b, loc, halves, words);
+      });
 }
 
 Value FlashEmitter::packValuePairs(Value batch, Value kvHead) {
@@ -259,45 +273,21 @@ Value FlashEmitter::packValuePairs(Value batch, Value kvHead) {
 Value FlashEmitter::packKeys(Value batch, Value kvHead) {
   if (cfg.bf16Dot)
     return packKeyPairs(batch, kvHead);
-  // lanes keys x lanes elements of D at a time, in f32 (dequantized, and
-  // through the feature map), transposed in registers: row d of the
-  // transpose is element d of the lanes keys.
-  int64_t bk = cfg.blockK, lanes = cfg.lanes;
-  int64_t dGroups = (p.headDim + lanes - 1) / lanes;
+  // In f32: dequantized, and through the feature map.
+  int64_t lanes = cfg.lanes;
   VectorType raw = VectorType::get(
       {lanes}, cast<RankedTensorType>(p.key.getType()).getElementType());
   auto toPacked = [&](Value vec, ArrayRef<Value> row) -> Value {
     Value v = keyValueToF32(p.key, p.keyScale, vec, row);
     return featureProduct ? featureMap(v) : v;
   };
-  auto tileType = RankedTensorType::get({1, p.headDim, bk}, f32);
-  return packedTiles(tileType, [&](Value tile, Value tileTensor) -> Value {
-    auto loop = scf::ForOp::create(
-        b, loc, idx(0), idx(bk / lanes), idx(1), ValueRange{tileTensor},
-        [&](OpBuilder &nb, Location, Value c, ValueRange acc) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          Value out = acc[0];
-          Value firstKey = add(mul(tile, idx(bk)), mul(c, idx(lanes)));
-          for (int64_t g = 0; g < dGroups; ++g) {
-            SmallVector<Value> rows;
-            for (int64_t i = 0; i < lanes; ++i)
-              rows.push_back(keyRowVector(p.key, batch, kvHead,
-                                          add(firstKey, idx(i)), g * lanes, raw,
-                                          toPacked));
-            rows = transposeSquare(b, loc, rows);
-            for (int64_t i = 0; i < lanes && g * lanes + i < p.headDim; ++i)
-              out = vector::TransferWriteOp::create(
-                        b, loc, rows[i], out,
-                        ValueRange{idx(0), idx(g * lanes + i),
-                                   mul(c, idx(lanes))},
-                        ArrayRef<bool>{true})
-                        .getResult();
-          }
-          scf::YieldOp::create(b, loc, out);
-        });
-    return loop.getResult(0);
-  });
+  return packTransposedKeys(
+      RankedTensorType::get({1, p.headDim, cfg.blockK}, f32), p.headDim,
+      [&](Value key, int64_t group) -> Value {
+        return keyRowVector(p.key, batch, kvHead, key, group * lanes, raw,
+                            toPacked);
+      },
+      [](Value column) { return column; });
 }
 
 Value FlashEmitter::featureQueries(Value batch, Value kvHead) {
