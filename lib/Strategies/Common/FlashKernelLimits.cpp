@@ -140,6 +140,16 @@ LogicalResult mlir::attn::verifyFlashKernelConfig(Operation *op,
            << "micro_q x block_k / " << c.lanes << " = " << registers
            << " vectors, more than the " << kMaxMicroTileVectors
            << " that one micro-tile may hold";
+  if (c.bf16Dot && !getTargetDescription(op).bf16Dot)
+    return op->emitOpError()
+           << strategy
+           << " strategy parameter bf16_dot = 1 needs AVX512-BF16 dot "
+              "products, which the target lacks (#attn.target bf16_dot)";
+  if (std::string refusal = flashBf16DotRefusal(p, c);
+      c.bf16Dot && !refusal.empty())
+    return op->emitOpError()
+           << strategy
+           << " strategy parameter bf16_dot = 1 does not apply: " << refusal;
   if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim)
     return op->emitOpError()
            << strategy << " strategy: head dimensions D = " << p.headDim

@@ -146,16 +146,6 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
   FlashKernelConfig config = configFor(p, target, strategy);
   if (failed(verifyFlashKernelConfig(op, getName(), p, config)))
     return failure();
-  if (config.bf16Dot && !target.bf16Dot)
-    return op->emitOpError()
-           << getName()
-           << " strategy parameter bf16_dot = 1 needs AVX512-BF16 dot "
-              "products, which the target lacks (#attn.target bf16_dot)";
-  if (std::string refusal = flashBf16DotRefusal(p, config);
-      config.bf16Dot && !refusal.empty())
-    return op->emitOpError()
-           << getName()
-           << " strategy parameter bf16_dot = 1 does not apply: " << refusal;
   debug("CPU", config);
   if (p.isBackward) {
     rewriter.replaceOp(

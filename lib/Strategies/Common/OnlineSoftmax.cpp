@@ -31,35 +31,56 @@ namespace {
 constexpr int32_t kMaskedBits = std::numeric_limits<int32_t>::min();
 } // namespace
 
-SmallVector<Value> mlir::attn::emitPackedScores(
-    OpBuilder &b, Location loc, const FlashKernelConfig &cfg, int64_t headDim,
-    function_ref<Value(int64_t r, Value d)> query,
-    function_ref<Value(Value d, int64_t c)> key) {
+/// The register-blocked loop of both score forms: s[r * (block_k / lanes)
+/// + c] accumulates multiplyAdd(s, query(r, step), key(step, c)) over
+/// `steps` steps (elements of D, or pairs of them), unrolled by
+/// cfg.unrollD; each query vector is formed once per row and step.
+static SmallVector<Value> emitRegisterBlockedScores(
+    OpBuilder &b, Location loc, const FlashKernelConfig &cfg, int64_t steps,
+    function_ref<Value(int64_t r, Value step)> query,
+    function_ref<Value(Value step, int64_t c)> key,
+    function_ref<Value(Value acc, Value q, Value k)> multiplyAdd) {
   KernelBuilder e(b, loc, cfg.lanes);
   int64_t mr = cfg.microQ, keyVecs = cfg.blockK / cfg.lanes;
-  int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, headDim));
+  int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, steps));
   SmallVector<Value> init(mr * keyVecs, e.vconst(0.0));
-  auto dLoop = scf::ForOp::create(
-      b, loc, e.idx(0), e.idx(headDim), e.idx(unroll), init,
+  auto loop = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(steps), e.idx(unroll), init,
       [&](OpBuilder &nb, Location, Value d0, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         SmallVector<Value> s(acc.begin(), acc.end());
         for (int64_t u = 0; u < unroll; ++u) {
-          Value d = e.add(d0, e.idx(u));
+          Value step = e.add(d0, e.idx(u));
           SmallVector<Value> kv(keyVecs);
           for (int64_t c = 0; c < keyVecs; ++c)
-            kv[c] = key(d, c);
+            kv[c] = key(step, c);
           for (int64_t r = 0; r < mr; ++r) {
-            Value qb = vector::BroadcastOp::create(b, loc, e.vecType, query(r, d));
+            Value q = query(r, step);
             for (int64_t c = 0; c < keyVecs; ++c)
-              s[r * keyVecs + c] =
-                  vector::FMAOp::create(b, loc, qb, kv[c], s[r * keyVecs + c]);
+              s[r * keyVecs + c] = multiplyAdd(s[r * keyVecs + c], q, kv[c]);
           }
         }
         scf::YieldOp::create(b, loc, s);
       });
-  return SmallVector<Value>(dLoop.getResults());
+  return SmallVector<Value>(loop.getResults());
+}
+
+SmallVector<Value>
+mlir::attn::emitPackedScores(OpBuilder &b, Location loc,
+                             const FlashKernelConfig &cfg, int64_t headDim,
+                             function_ref<Value(int64_t r, Value d)> query,
+                             function_ref<Value(Value d, int64_t c)> key) {
+  VectorType vecType = VectorType::get({cfg.lanes}, b.getF32Type());
+  return emitRegisterBlockedScores(
+      b, loc, cfg, headDim,
+      [&](int64_t r, Value d) -> Value {
+        return vector::BroadcastOp::create(b, loc, vecType, query(r, d));
+      },
+      key,
+      [&](Value acc, Value q, Value k) -> Value {
+        return vector::FMAOp::create(b, loc, q, k, acc);
+      });
 }
 
 Value mlir::attn::splatBf16Pair(OpBuilder &b, Location loc, Value pair,
@@ -79,32 +100,11 @@ SmallVector<Value> mlir::attn::emitPackedScoresBf16(
     OpBuilder &b, Location loc, const FlashKernelConfig &cfg, int64_t headDim,
     function_ref<Value(int64_t r, Value d2)> queryPair,
     function_ref<Value(Value d2, int64_t c)> keyPair) {
-  KernelBuilder e(b, loc, cfg.lanes);
-  int64_t mr = cfg.microQ, keyVecs = cfg.blockK / cfg.lanes;
-  int64_t pairs = headDim / 2;
-  int64_t unroll = std::max<int64_t>(1, std::gcd(cfg.unrollD, pairs));
-  SmallVector<Value> init(mr * keyVecs, e.vconst(0.0));
-  auto loop = scf::ForOp::create(
-      b, loc, e.idx(0), e.idx(pairs), e.idx(unroll), init,
-      [&](OpBuilder &nb, Location, Value d0, ValueRange acc) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        SmallVector<Value> s(acc.begin(), acc.end());
-        for (int64_t u = 0; u < unroll; ++u) {
-          Value d2 = e.add(d0, e.idx(u));
-          SmallVector<Value> kv(keyVecs);
-          for (int64_t c = 0; c < keyVecs; ++c)
-            kv[c] = keyPair(d2, c);
-          for (int64_t r = 0; r < mr; ++r) {
-            Value qp = queryPair(r, d2);
-            for (int64_t c = 0; c < keyVecs; ++c)
-              s[r * keyVecs + c] = x86vector::DotBF16Op::create(
-                  b, loc, s[r * keyVecs + c], qp, kv[c]);
-          }
-        }
-        scf::YieldOp::create(b, loc, s);
-      });
-  return SmallVector<Value>(loop.getResults());
+  return emitRegisterBlockedScores(b, loc, cfg, headDim / 2, queryPair, keyPair,
+                                   [&](Value acc, Value q, Value k) -> Value {
+                                     return x86vector::DotBF16Op::create(
+                                         b, loc, acc, q, k);
+                                   });
 }
 
 void mlir::attn::emitOnlineSoftmaxStep(OpBuilder &b, Location loc,

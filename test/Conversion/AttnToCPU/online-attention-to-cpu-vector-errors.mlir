@@ -122,3 +122,30 @@ func.func @entropy_state_read(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>,
       {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false, bf16_dot = false}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
   return %s#3 : tensor<1x4x9xf32>
 }
+
+// -----
+
+// bf16_dot on f32 operands: refused with the reason (the lowering checks
+// what a strategy checks), on a target that has the dot products.
+module attributes {attn.target = #attn.target<kind = "cpu", vector_width = 256, bf16_dot = true>} {
+func.func @bf16_dot_f32(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x11x8xf32>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{tiled strategy parameter bf16_dot = 1 does not apply: Q, K and V are not all bf16}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xf32>, tensor<1x2x11x8xf32>, tensor<1x2x11x8xf32>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false, bf16_dot = true}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+}
+
+// -----
+
+// bf16_dot where the target lacks the dot products.
+module attributes {attn.target = #attn.target<kind = "cpu", vector_width = 256, bf16_dot = false>} {
+func.func @bf16_dot_no_feature(%q: tensor<1x4x9x8xbf16>, %k: tensor<1x2x11x8xbf16>, %qpos: index, %kpos: index, %acc: tensor<1x4x9x8xf32>, %m: tensor<1x4x9xf32>, %l: tensor<1x4x9xf32>) -> tensor<1x4x9x8xf32> {
+  // expected-error @+1 {{tiled strategy parameter bf16_dot = 1 needs AVX512-BF16 dot products, which the target lacks (#attn.target bf16_dot)}}
+  %s:3 = attn.online_attention ins(%q, %k, %k : tensor<1x4x9x8xbf16>, tensor<1x2x11x8xbf16>, tensor<1x2x11x8xbf16>)
+      positions(%qpos, %kpos) outs(%acc, %m, %l : tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>)
+      {scale = 0.5 : f32, attn.cpu_kernel = {strategy = "tiled", block_q = 4 : i64, block_k = 8 : i64, micro_q = 3 : i64, lanes = 8 : i64, block_dv = 64 : i64, unroll_d = 4 : i64, splits = 1 : i64, skip_by_band = true, pack_keys = true, block_sparse = false, bf16_dot = true}} -> tensor<1x4x9x8xf32>, tensor<1x4x9xf32>, tensor<1x4x9xf32>
+  return %s#0 : tensor<1x4x9x8xf32>
+}
+}

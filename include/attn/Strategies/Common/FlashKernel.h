@@ -119,7 +119,8 @@ bool flashKernelCanCompute(const AttentionProblem &p,
 /// micro_q x block_k / lanes at most 128; block_q in [1, 2^20], with a
 /// task's stack scratch (flashKernelStackBytes) at most
 /// kTaskScratchLimitBytes; splits in [1, 4096]; block_sparse only with a
-/// mask operand; and D, Dv at most
+/// mask operand; bf16_dot only where `op`'s target has the dot products
+/// and flashBf16DotRefusal allows them; and D, Dv at most
 /// kMaxFlashHeadDim. The kernel unrolls micro_q x
 /// block_k / lanes vectors, so larger values only build enormous IR (or
 /// overflow a SmallVector). On failure emits one error on `op` that names
