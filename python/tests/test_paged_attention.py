@@ -103,6 +103,31 @@ def test_paged_f8(rng, strategy):
                                    dequantized(vb, vscale), table, lengths))
 
 
+@pytest.mark.parametrize("hq,hkv,lq,d,dv,params", [
+    # One query head per KV head: each micro-tile of 2 rows holds a padding
+    # row.
+    (8, 8, 1, 24, 40, {"splits": 2, "block_k": 16, "micro_q": 2}),
+    # Two query heads x 3 queries per KV head: 6 rows of state per head,
+    # padded to 8.
+    (16, 8, 3, 24, 40, {"splits": 3, "block_k": 32, "micro_q": 4}),
+    (12, 4, 1, 24, 40, {"splits": 1, "block_k": 16, "micro_q": 3}),
+    # State too large for the stack budget: one KV head per task.
+    (64, 64, 1, 512, 512, {"splits": 2, "block_k": 16, "micro_q": 2}),
+])
+def test_paged_split_kv_heads_per_tile(rng, hq, hkv, lq, d, dv, params):
+    """Paged decode visits every KV head in each key tile, their rows of
+    state side by side: each head must see its own keys and no other's,
+    with and without splits, and with one head per task where the heads'
+    state exceeds the stack budget."""
+    q = randn(rng, 4, hq, lq, d)
+    k, v, table, lengths = make_cache(rng, 4, hkv, 20, 16, d, dv,
+                                      [64, 0, 37, 5], 4)
+    got = attn.paged_attention(q, k, v, table, lengths, causal=True,
+                               strategy=("split_kv", params))
+    assert_close(got, paged_oracle(q, k, v, table, lengths, causal=True))
+    assert not got[1].any()
+
+
 def test_paged_dynamic_compiles_once(rng):
     # A decode loop: the table grows and requests change; one compile.
     attn.clear_cache()

@@ -66,6 +66,8 @@ public:
     paddedDv = valueVecs * cfg.lanes;
     tracksMax = p.score.tracksRowMax();
     featureProduct = p.score.isFeatureProduct();
+    taskHeads = visitsHeadsPerTile() ? p.headsKV : 1;
+    taskRows = taskHeads * paddedRows;
   }
 
   /// The result (output mode) or the state's acc, max and sum.
@@ -96,6 +98,22 @@ private:
   /// Read-only buffers of K and V that prefetchRows reads (null when the
   /// kernel packs K: prefill, which is compute-bound).
   Value keyCacheBuffer, valueCacheBuffer;
+  /// The K and V row to prefetch while the scores read the row of `key` of
+  /// (batch, kvHead): kPrefetchKeys keys ahead; with heads visited per
+  /// tile, the next head's row of the same key (the first head's, a tile
+  /// on, after the last head).
+  SmallVector<Value> prefetchedRow(Value batch, Value kvHead, Value key);
+  /// Whether a task visits every KV head in each of its key tiles (the
+  /// heads' state side by side on its stack) rather than one head's tiles:
+  /// paged decode. A paged cache holds a page's heads next to each other
+  /// ([pages, Hkv, page_size, D]), so that the task reads Hkv x page_size
+  /// rows of memory in one place where one head reads page_size; memory
+  /// serves scattered 8 KiB reads at about half its streaming rate here.
+  bool visitsHeadsPerTile() const;
+  /// KV heads per task (Hkv when visitsHeadsPerTile, else 1), and the rows
+  /// of state the task keeps (taskHeads x paddedRows; head h's rows from
+  /// h x paddedRows).
+  int64_t taskHeads = 1, taskRows = 0;
   /// Paged: the page of each key of the current tile (block_k indices on
   /// the task's stack), read from the table once per micro-tile, so that
   /// the K rows and each of the P V passes over the tile's values find

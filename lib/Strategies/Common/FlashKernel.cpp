@@ -26,7 +26,10 @@
 // packing, scores are dot products over D read straight from K, and the
 // K and V rows kPrefetchKeys keys ahead are prefetched. A paged cache
 // (attn.paged_attention) is read through its page table (keyRow), and each
-// request's own key count sets its tiles, splits and rules.
+// request's own key count sets its tiles, splits and rules. Paged decode
+// (visitsHeadsPerTile) visits every KV head in each tile instead: one task
+// per (batch, query block, split) keeps all heads' rows of state, head h's
+// from row h x paddedRows, and runs the tile for each head in turn.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,8 +55,6 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-
-using namespace mlir;
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -108,10 +109,10 @@ SmallVector<Value> FlashEmitter::build() {
   // attn.merge_states merges.
   auto partialTypes = [&]() -> SmallVector<RankedTensorType> {
     auto rowsType =
-        RankedTensorType::get({splits, ShapedType::kDynamic, paddedRows}, f32);
+        RankedTensorType::get({splits, ShapedType::kDynamic, taskRows}, f32);
     SmallVector<RankedTensorType> types = {
         RankedTensorType::get(
-            {splits, ShapedType::kDynamic, paddedRows, paddedDv}, f32),
+            {splits, ShapedType::kDynamic, taskRows, paddedDv}, f32),
         rowsType};
     if (withEntropy)
       types.push_back(rowsType);
@@ -120,8 +121,10 @@ SmallVector<Value> FlashEmitter::build() {
 
   AttentionAlgebra algebra(b, loc, p);
   // The rows of block `block` in [B, Hq, M, ...] tensors: offsets, sizes
-  // and strides of the block's [1, G, rows, Dv] slice (the first three of
-  // each for max and sum).
+  // and strides of the block's [1, G', rows, Dv] slice (the first three of
+  // each for max and sum), G' = G x taskHeads query heads from the task's
+  // first KV head `kvHead`.
+  int64_t taskGroup = taskHeads * group;
   struct BlockSlice {
     SmallVector<OpFoldResult> offsets, sizes, strides;
     Value rowsValid;
@@ -131,8 +134,8 @@ SmallVector<Value> FlashEmitter::build() {
     Value q0 = mul(block, idx(cfg.blockQ));
     slice.rowsValid = sub(minI(add(q0, idx(cfg.blockQ)), lq), q0);
     slice.offsets = {batch, mul(kvHead, idx(group)), q0, b.getIndexAttr(0)};
-    slice.sizes = {b.getIndexAttr(1), b.getIndexAttr(group), slice.rowsValid,
-                   b.getIndexAttr(p.valueDim)};
+    slice.sizes = {b.getIndexAttr(1), b.getIndexAttr(taskGroup),
+                   slice.rowsValid, b.getIndexAttr(p.valueDim)};
     slice.strides.assign(4, b.getIndexAttr(1));
     return slice;
   };
@@ -143,7 +146,7 @@ SmallVector<Value> FlashEmitter::build() {
     SmallVector<Value> slices;
     for (auto [k, tensor] : llvm::enumerate(tensors)) {
       unsigned rank = k == 0 ? 4 : 3;
-      SmallVector<int64_t> shape = {1, group, ShapedType::kDynamic,
+      SmallVector<int64_t> shape = {1, taskGroup, ShapedType::kDynamic,
                                     p.valueDim};
       shape.resize(rank);
       auto type = RankedTensorType::get(
@@ -158,9 +161,11 @@ SmallVector<Value> FlashEmitter::build() {
 
   // Writes rows [g, i] of block `block` into the forall's shared outputs
   // `outs`: the result through the epilogue (and the LSE and entropy), or
-  // in state mode acc, max and sum. rowState(r) gives row r's m, l and t
-  // (m only when needsMax, t only withEntropy) and rowVector(r, e) its O
-  // vectors.
+  // in state mode acc, max and sum. rowState(r) gives the m, l and t of the
+  // task's state row r (m only when needsMax, t only withEntropy) and
+  // rowVector(r, e) its O vectors; query head g of the task (of KV head
+  // g / G) keeps row i in state row (g / G) paddedRows + (g % G) block_q +
+  // i.
   bool needsMax = state || p.sinkLogits || p.lseInit || p.entropyInit;
   struct RowState {
     Value m, l, t;
@@ -174,7 +179,7 @@ SmallVector<Value> FlashEmitter::build() {
         cast<RankedTensorType>(outs[0].getType()).getElementType();
     bool outInBounds = p.valueDim % lanes == 0;
     auto gLoop = scf::ForOp::create(
-        b, loc, idx(0), idx(group), idx(1), extractBlock(slice, outs),
+        b, loc, idx(0), idx(taskGroup), idx(1), extractBlock(slice, outs),
         [&](OpBuilder &gb, Location, Value g, ValueRange gAcc) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(gb.getInsertionBlock(), gb.getInsertionPoint());
@@ -185,6 +190,10 @@ SmallVector<Value> FlashEmitter::build() {
                 b.setInsertionPoint(ib.getInsertionBlock(),
                                     ib.getInsertionPoint());
                 Value r = add(mul(g, idx(cfg.blockQ)), i);
+                if (taskHeads > 1)
+                  r = add(add(mul(div(g, idx(group)), idx(paddedRows)),
+                              mul(rem(g, idx(group)), idx(cfg.blockQ))),
+                          i);
                 auto [m, l, t] = rowState(r);
                 // The row's sink logit, weighed against its maximum.
                 Value sinkWeight;
@@ -245,8 +254,10 @@ SmallVector<Value> FlashEmitter::build() {
     if (p.entropyInit)
       outputs.push_back(p.entropyInit);
   }
+  // With heads visited per tile, one task per batch and query block (its
+  // first KV head 0) visits every KV head.
   return headLoop(
-      batches, p.headsKV, outputs,
+      batches, p.headsKV / taskHeads, outputs,
       [&](Value batch, Value kvHead, ValueRange carried) -> SmallVector<Value> {
         if (p.isPaged()) {
           // The request's keys, clamped into [0, capacity]; its queries
@@ -293,12 +304,12 @@ SmallVector<Value> FlashEmitter::build() {
             return MemRefType::get(shape, f32);
           };
           Value oAcc = memref::AllocaOp::create(
-              b, loc, memType({paddedRows, paddedDv}), b.getI64IntegerAttr(64));
-          Value mRow = memref::AllocaOp::create(b, loc, memType({paddedRows}));
-          Value lRow = memref::AllocaOp::create(b, loc, memType({paddedRows}));
+              b, loc, memType({taskRows, paddedDv}), b.getI64IntegerAttr(64));
+          Value mRow = memref::AllocaOp::create(b, loc, memType({taskRows}));
+          Value lRow = memref::AllocaOp::create(b, loc, memType({taskRows}));
           Value tRow =
               withEntropy
-                  ? memref::AllocaOp::create(b, loc, memType({paddedRows}))
+                  ? memref::AllocaOp::create(b, loc, memType({taskRows}))
                         .getResult()
                   : Value();
           Value pBuf = memref::AllocaOp::create(
@@ -335,7 +346,7 @@ SmallVector<Value> FlashEmitter::build() {
                              : cmpI(arith::CmpIPredicate::eq, split, idx(0));
           }
           scf::ForOp::create(
-              b, loc, idx(0), idx(paddedRows), idx(1), ValueRange{},
+              b, loc, idx(0), idx(taskRows), idx(1), ValueRange{},
               [&](OpBuilder &ib, Location, Value r, ValueRange) {
                 OpBuilder::InsertionGuard guard3(b);
                 b.setInsertionPoint(ib.getInsertionBlock(),
@@ -443,150 +454,174 @@ SmallVector<Value> FlashEmitter::build() {
                 Value inSinks = cmpI(arith::CmpIPredicate::slt, v, numSink);
                 Value tile = select(inSinks, add(sinkStart, v),
                                     add(tLo, sub(v, numSink)));
-                Value blockVisit, blockFull;
+                Value listedFull;
                 if (listOffsets) {
                   Value entry = tile;
                   tile = tensor::ExtractOp::create(b, loc, listTiles,
                                                    ValueRange{entry});
-                  blockFull = tensor::ExtractOp::create(b, loc, listFull,
-                                                        ValueRange{entry});
-                } else if (blockCounts) {
-                  std::tie(blockVisit, blockFull) =
-                      blockState(batch, kvHead, block, tile);
-                }
-                Value modFull;
-                if (modTiles) {
-                  Value modVisit;
-                  std::tie(modVisit, modFull) =
-                      modState(batch, kvHead, block, tile);
-                  blockVisit =
-                      blockVisit ? andI(blockVisit, modVisit) : modVisit;
+                  listedFull = tensor::ExtractOp::create(b, loc, listFull,
+                                                         ValueRange{entry});
                 }
                 Value kvStart = mul(tile, idx(cfg.blockK));
                 Value kvEnd = add(kvStart, idx(cfg.blockK - 1));
-                auto microLoop = [&]() {
-                scf::ForOp::create(
-                    b, loc, idx(0), idx(microTiles), idx(1), ValueRange{},
-                    [&](OpBuilder &mb, Location, Value mt, ValueRange) {
-                      OpBuilder::InsertionGuard guard4(b);
-                      b.setInsertionPoint(mb.getInsertionBlock(),
-                                          mb.getInsertionPoint());
-                      Value rowBase = mul(mt, idx(mr));
-                      // Rows r of the block: head g = r / block_q, query
-                      // q0 + r % block_q; rows past the block or past Lq are
-                      // computed on a clamped row and never written.
-                      MicroRows micro;
-                      for (int64_t r = 0; r < mr; ++r) {
-                        Value row = add(rowBase, idx(r));
-                        Value g = minI(arith::DivUIOp::create(
-                                           b, loc, row, idx(cfg.blockQ)),
-                                       idx(group - 1));
-                        Value i = add(q0, arith::RemUIOp::create(
-                                              b, loc, row, idx(cfg.blockQ)));
-                        micro.group.push_back(g);
-                        micro.head.push_back(add(mul(kvHead, idx(group)), g));
-                        micro.row.push_back(minI(i, qLast));
-                      }
-                      Value firstOffset = arith::RemUIOp::create(
-                          b, loc, rowBase, idx(cfg.blockQ));
-                      Value wraps =
-                          cmpI(arith::CmpIPredicate::sgt,
-                               add(firstOffset, idx(mr)), idx(cfg.blockQ));
-                      micro.iMin = select(wraps, q0, micro.row[0]);
-                      micro.iMax = select(
-                          wraps, qLast,
-                          minI(add(add(q0, firstOffset), idx(mr - 1)), qLast));
-                      Value visit = andI(
-                          cmpI(arith::CmpIPredicate::slt, rowBase, idx(rows)),
-                          orI(wraps, cmpI(arith::CmpIPredicate::slt,
-                                          firstOffset, rowsValid)));
-                      if (banded) {
-                        KeyBounds bounds = keyBounds(micro.iMin, micro.iMax);
-                        KeyBounds firstRow = keyBounds(micro.iMin, micro.iMin);
-                        Value band = andI(
-                            cmpI(arith::CmpIPredicate::sle, firstRow.lo, kvEnd),
-                            cmpI(arith::CmpIPredicate::sle, kvStart,
-                                 bounds.hi));
-                        band = andI(band, cmpI(arith::CmpIPredicate::sle,
-                                               firstRow.lo, bounds.hi));
-                        Value sink = cmpI(arith::CmpIPredicate::sle, kvStart,
-                                          bounds.sinkHi);
-                        visit = andI(visit, orI(band, sink));
-                      }
-                      Value microModFull = modFull;
-                      if (modTiles) {
-                        // In a partial block, the mod on just the
-                        // micro-tile's rows (those of one head when it does
-                        // not wrap) may skip it or find it full; a full
-                        // block needs no second look.
-                        Type i1 = b.getI1Type();
-                        auto refine = scf::IfOp::create(
-                            b, loc, TypeRange{i1, i1}, modFull,
-                            /*withElseRegion=*/true);
-                        {
-                          OpBuilder::InsertionGuard guard(b);
-                          b.setInsertionPointToStart(refine.thenBlock());
-                          Value yes = arith::ConstantIntOp::create(b, loc, 1, 1);
-                          scf::YieldOp::create(b, loc, ValueRange{yes, yes});
-                          b.setInsertionPointToStart(refine.elseBlock());
-                          auto [may, must] = modClassifier->rowsInTile(
-                              batch, micro.head[0], micro.iMin,
-                              minI(micro.iMax, add(micro.iMin, idx(mr - 1))),
-                              tile);
-                          scf::YieldOp::create(b, loc, ValueRange{may, must});
-                        }
-                        Value may = refine.getResult(0);
-                        Value must = refine.getResult(1);
-                        visit = andI(visit, orI(wraps, may));
-                        Value no = arith::ConstantIntOp::create(b, loc, 0, 1);
-                        microModFull = orI(modFull, select(wraps, no, must));
-                      }
-                      if (maskCounts) {
-                        // Skip tiles that the mask leaves empty for all
-                        // rows of the micro-tile.
-                        Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
-                        for (int64_t r = 0; r < mr; ++r)
-                          any = orI(any, cmpI(arith::CmpIPredicate::ne,
-                                              maskCount(batch, micro, r, tile),
-                                              arith::ConstantIntOp::create(
-                                                  b, loc, 0, 32)));
-                        visit = andI(visit, any);
-                      }
-                      if (p.isNeighborhood) {
-                        auto [lo, hi] = neighborhoodRows(micro);
-                        visit = andI(visit,
-                                     andI(cmpI(arith::CmpIPredicate::sle, lo,
-                                               kvEnd),
-                                          cmpI(arith::CmpIPredicate::sle,
-                                               kvStart, hi)));
-                      }
-                      scf::IfOp::create(
-                          b, loc, visit, [&](OpBuilder &xb, Location) {
-                            OpBuilder::InsertionGuard guard5(b);
-                            b.setInsertionPoint(xb.getInsertionBlock(),
-                                                xb.getInsertionPoint());
-                            emitMicroTile(batch, kvHead, micro, rowBase, tile,
-                                          packedKeys, queries, oAcc, mRow, lRow,
-                                          tRow, pBuf, partBuf, blockFull,
-                                          microModFull);
-                            scf::YieldOp::create(b, loc);
-                          });
-                      scf::YieldOp::create(b, loc);
-                    });
+                // The tile for KV head `head`, whose rows' state starts at
+                // row `stateBase` of the task's buffers.
+                auto visitHead = [&](Value head, Value stateBase) {
+                  Value blockVisit, blockFull = listedFull;
+                  if (!listOffsets && blockCounts)
+                    std::tie(blockVisit, blockFull) =
+                        blockState(batch, head, block, tile);
+                  Value modFull;
+                  if (modTiles) {
+                    Value modVisit;
+                    std::tie(modVisit, modFull) =
+                        modState(batch, head, block, tile);
+                    blockVisit =
+                        blockVisit ? andI(blockVisit, modVisit) : modVisit;
+                  }
+                  auto microLoop = [&]() {
+                    scf::ForOp::create(
+                        b, loc, idx(0), idx(microTiles), idx(1), ValueRange{},
+                        [&](OpBuilder &mb, Location, Value mt, ValueRange) {
+                          OpBuilder::InsertionGuard guard4(b);
+                          b.setInsertionPoint(mb.getInsertionBlock(),
+                                              mb.getInsertionPoint());
+                          Value rowBase = mul(mt, idx(mr));
+                          // Rows r of the block: head g = r / block_q, query
+                          // q0 + r % block_q; rows past the block or past Lq
+                          // are computed on a clamped row and never written.
+                          MicroRows micro;
+                          for (int64_t r = 0; r < mr; ++r) {
+                            Value row = add(rowBase, idx(r));
+                            Value g = minI(arith::DivUIOp::create(
+                                               b, loc, row, idx(cfg.blockQ)),
+                                           idx(group - 1));
+                            Value i =
+                                add(q0, arith::RemUIOp::create(
+                                            b, loc, row, idx(cfg.blockQ)));
+                            micro.group.push_back(g);
+                            micro.head.push_back(add(mul(head, idx(group)), g));
+                            micro.row.push_back(minI(i, qLast));
+                          }
+                          Value firstOffset = arith::RemUIOp::create(
+                              b, loc, rowBase, idx(cfg.blockQ));
+                          Value wraps =
+                              cmpI(arith::CmpIPredicate::sgt,
+                                   add(firstOffset, idx(mr)), idx(cfg.blockQ));
+                          micro.iMin = select(wraps, q0, micro.row[0]);
+                          micro.iMax = select(
+                              wraps, qLast,
+                              minI(add(add(q0, firstOffset), idx(mr - 1)),
+                                   qLast));
+                          Value visit =
+                              andI(cmpI(arith::CmpIPredicate::slt, rowBase,
+                                        idx(rows)),
+                                   orI(wraps, cmpI(arith::CmpIPredicate::slt,
+                                                   firstOffset, rowsValid)));
+                          if (banded) {
+                            KeyBounds bounds =
+                                keyBounds(micro.iMin, micro.iMax);
+                            KeyBounds firstRow =
+                                keyBounds(micro.iMin, micro.iMin);
+                            Value band = andI(cmpI(arith::CmpIPredicate::sle,
+                                                   firstRow.lo, kvEnd),
+                                              cmpI(arith::CmpIPredicate::sle,
+                                                   kvStart, bounds.hi));
+                            band = andI(band, cmpI(arith::CmpIPredicate::sle,
+                                                   firstRow.lo, bounds.hi));
+                            Value sink = cmpI(arith::CmpIPredicate::sle,
+                                              kvStart, bounds.sinkHi);
+                            visit = andI(visit, orI(band, sink));
+                          }
+                          Value microModFull = modFull;
+                          if (modTiles) {
+                            // In a partial block, the mod on just the
+                            // micro-tile's rows (those of one head when it does
+                            // not wrap) may skip it or find it full; a full
+                            // block needs no second look.
+                            Type i1 = b.getI1Type();
+                            auto refine = scf::IfOp::create(
+                                b, loc, TypeRange{i1, i1}, modFull,
+                                /*withElseRegion=*/true);
+                            {
+                              OpBuilder::InsertionGuard guard(b);
+                              b.setInsertionPointToStart(refine.thenBlock());
+                              Value yes =
+                                  arith::ConstantIntOp::create(b, loc, 1, 1);
+                              scf::YieldOp::create(b, loc,
+                                                   ValueRange{yes, yes});
+                              b.setInsertionPointToStart(refine.elseBlock());
+                              auto [may, must] = modClassifier->rowsInTile(
+                                  batch, micro.head[0], micro.iMin,
+                                  minI(micro.iMax,
+                                       add(micro.iMin, idx(mr - 1))),
+                                  tile);
+                              scf::YieldOp::create(b, loc,
+                                                   ValueRange{may, must});
+                            }
+                            Value may = refine.getResult(0);
+                            Value must = refine.getResult(1);
+                            visit = andI(visit, orI(wraps, may));
+                            Value no =
+                                arith::ConstantIntOp::create(b, loc, 0, 1);
+                            microModFull =
+                                orI(modFull, select(wraps, no, must));
+                          }
+                          if (maskCounts) {
+                            // Skip tiles that the mask leaves empty for all
+                            // rows of the micro-tile.
+                            Value any =
+                                arith::ConstantIntOp::create(b, loc, 0, 1);
+                            for (int64_t r = 0; r < mr; ++r)
+                              any = orI(any,
+                                        cmpI(arith::CmpIPredicate::ne,
+                                             maskCount(batch, micro, r, tile),
+                                             arith::ConstantIntOp::create(
+                                                 b, loc, 0, 32)));
+                            visit = andI(visit, any);
+                          }
+                          if (p.isNeighborhood) {
+                            auto [lo, hi] = neighborhoodRows(micro);
+                            visit = andI(
+                                visit,
+                                andI(cmpI(arith::CmpIPredicate::sle, lo, kvEnd),
+                                     cmpI(arith::CmpIPredicate::sle, kvStart,
+                                          hi)));
+                          }
+                          scf::IfOp::create(
+                              b, loc, visit, [&](OpBuilder &xb, Location) {
+                                OpBuilder::InsertionGuard guard5(b);
+                                b.setInsertionPoint(xb.getInsertionBlock(),
+                                                    xb.getInsertionPoint());
+                                emitMicroTile(batch, head, micro,
+                                              add(stateBase, rowBase), tile,
+                                              packedKeys, queries, oAcc, mRow,
+                                              lRow, tRow, pBuf, partBuf,
+                                              blockFull, microModFull);
+                                scf::YieldOp::create(b, loc);
+                              });
+                          scf::YieldOp::create(b, loc);
+                        });
+                  };
+                  if (blockVisit) {
+                    scf::IfOp::create(
+                        b, loc, blockVisit, [&](OpBuilder &ib, Location) {
+                          OpBuilder::InsertionGuard g(b);
+                          b.setInsertionPoint(ib.getInsertionBlock(),
+                                              ib.getInsertionPoint());
+                          microLoop();
+                          scf::YieldOp::create(b, loc);
+                        });
+                  } else {
+                    microLoop();
+                  }
                 };
-                if (blockVisit) {
-                  scf::IfOp::create(b, loc, blockVisit,
-                                    [&](OpBuilder &ib, Location) {
-                                      OpBuilder::InsertionGuard g(b);
-                                      b.setInsertionPoint(
-                                          ib.getInsertionBlock(),
-                                          ib.getInsertionPoint());
-                                      microLoop();
-                                      scf::YieldOp::create(b, loc);
-                                    });
-                } else {
-                  microLoop();
-                }
+                if (taskHeads == 1)
+                  visitHead(kvHead, idx(0));
+                else
+                  forLoop(idx(0), idx(taskHeads), idx(1), [&](Value head) {
+                    visitHead(head, mul(head, idx(paddedRows)));
+                  });
                 scf::YieldOp::create(b, loc);
               });
 
@@ -613,15 +648,13 @@ SmallVector<Value> FlashEmitter::build() {
             SmallVector<OpFoldResult> oOff = {split, block, b.getIndexAttr(0),
                                               b.getIndexAttr(0)};
             SmallVector<OpFoldResult> oSize = {
-                b.getIndexAttr(1), b.getIndexAttr(1),
-                b.getIndexAttr(paddedRows), b.getIndexAttr(paddedDv)};
+                b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(taskRows),
+                b.getIndexAttr(paddedDv)};
             SmallVector<OpFoldResult> rOff = {split, block, b.getIndexAttr(0)};
-            SmallVector<OpFoldResult> rSize = {b.getIndexAttr(1),
-                                               b.getIndexAttr(1),
-                                               b.getIndexAttr(paddedRows)};
-            auto oType =
-                RankedTensorType::get({1, 1, paddedRows, paddedDv}, f32);
-            auto rType = RankedTensorType::get({1, 1, paddedRows}, f32);
+            SmallVector<OpFoldResult> rSize = {
+                b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(taskRows)};
+            auto oType = RankedTensorType::get({1, 1, taskRows, paddedDv}, f32);
+            auto rType = RankedTensorType::get({1, 1, taskRows}, f32);
             SmallVector<OpFoldResult> one4(4, b.getIndexAttr(1)),
                 one3(3, b.getIndexAttr(1));
             SmallVector<Value> slices = {tensor::ExtractSliceOp::create(
@@ -630,7 +663,7 @@ SmallVector<Value> FlashEmitter::build() {
               slices.push_back(tensor::ExtractSliceOp::create(
                   b, loc, rType, outs[k], rOff, rSize, one3));
             auto rLoop = scf::ForOp::create(
-                b, loc, idx(0), idx(paddedRows), idx(1), slices,
+                b, loc, idx(0), idx(taskRows), idx(1), slices,
                 [&](OpBuilder &rb, Location, Value r, ValueRange t) {
                   OpBuilder::InsertionGuard guard3(b);
                   b.setInsertionPoint(rb.getInsertionBlock(),

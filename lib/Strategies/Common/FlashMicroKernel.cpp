@@ -91,6 +91,28 @@ SmallVector<Value> FlashEmitter::tileKeyRow(Value batch, Value kvHead,
           arith::RemUIOp::create(b, loc, key, idx(p.pageSize))};
 }
 
+SmallVector<Value> FlashEmitter::prefetchedRow(Value batch, Value kvHead,
+                                               Value key) {
+  Value lastKey = sub(lk, idx(1));
+  if (taskHeads == 1)
+    return keyRow(batch, kvHead, minI(add(key, idx(kPrefetchKeys)), lastKey));
+  // About kPrefetchKeys keys' rows ahead: the same key of a later head,
+  // or of the first heads a tile on.
+  int64_t ahead = std::max<int64_t>(1, kPrefetchKeys / cfg.blockK);
+  Value next = add(kvHead, idx(ahead));
+  Value tiles = div(next, idx(taskHeads));
+  return keyRow(batch, rem(next, idx(taskHeads)),
+                minI(add(key, mul(tiles, idx(cfg.blockK))), lastKey));
+}
+
+bool FlashEmitter::visitsHeadsPerTile() const {
+  // Each head's rows of state (O, m, l) stay on the task's stack.
+  constexpr int64_t kMaxStateBytes = 256 << 10;
+  return p.isPaged() && !cfg.packKeys && !state && !featureProduct && !p.mask &&
+         !p.maskMod && !cfg.blockSparse && p.headsKV > 1 &&
+         p.headsKV * paddedRows * (paddedDv + 3) * 4 <= kMaxStateBytes;
+}
+
 SmallVector<Value> FlashEmitter::keyRow(Value batch, Value kvHead, Value key) {
   if (!p.isPaged())
     return {batch, kvHead, key};
@@ -390,8 +412,7 @@ SmallVector<Value> FlashEmitter::scoresUnpacked(Value batch, Value kvHead,
         Value queryZero = arith::ConstantOp::create(
             b, loc, b.getZeroAttr(queryType.getElementType()));
         if (keyCacheBuffer)
-          prefetchRows(keyRow(batch, kvHead,
-                              minI(add(key, idx(kPrefetchKeys)), lastKey)));
+          prefetchRows(prefetchedRow(batch, kvHead, key));
         SmallVector<Value> row =
             tileKeyRow(batch, kvHead, kvStart, sub(key, kvStart));
         // acc[r * chains + chain].
