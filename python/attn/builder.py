@@ -942,7 +942,8 @@ _PAGED_SCALES = {np.dtype(np.int8): ((0, 1, 2), "[pages, Hkv, page_size]"),
 
 def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
                 causal=False, window=None, softcap=None, strategy=None,
-                dynamic=None, k_scale=None, v_scale=None):
+                dynamic=None, k_scale=None, v_scale=None, sink_logits=None,
+                return_lse=False):
     """(IR text, arrays to pass) of attn.paged_attention."""
     q = _as_array("q", q)
     caches = {"k_cache": _as_array("k_cache", k_cache),
@@ -1006,12 +1007,26 @@ def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
         raise ValueError(f"'key_lengths' must be int32 of shape ({b},), got "
                          f"{np.dtype(lengths.dtype)} of shape "
                          f"{_dims(lengths)}")
+    if sink_logits is not None:
+        sink_logits = _as_array("sink_logits", sink_logits)
+        if np.dtype(sink_logits.dtype) != np.float32 or _dims(
+                sink_logits) != (hq,):
+            raise ValueError(f"'sink_logits' must be float32 of shape "
+                             f"({hq},) (one logit per query head), got "
+                             f"{np.dtype(sink_logits.dtype)} of shape "
+                             f"{_dims(sink_logits)}")
+        extra.append(("sink_logits", (hq,)))
+        arrays.append(sink_logits)
+    if not isinstance(return_lse, (bool, np.bool_)):
+        raise ValueError(f"'return_lse' must be a bool, got {return_lse!r}")
     # Lengths and the pages they use are checked on every call, by the
     # runtime (runtime/EntryCheck.cpp), for every caller alike.
     dynamic = _dynamic(dynamic, ("B", "Lq", "pages", "T"))
     attrs, _ = _rule_attrs(scale, causal, window)
     if softcap is not None:
         attrs.append(f"softcap = {_softcap_literal(softcap)} : f32")
+    if return_lse:
+        attrs.append("return_lse")
 
     def shape(dims, names):
         return [None if n in dynamic else x for x, n in zip(dims, names)]
@@ -1031,9 +1046,12 @@ def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
              for name, want in extra]
     result_shape = shape((b, hq, lq, vs[3]), ("B", "", "Lq", ""))
     result = _tensor_type(result_shape, element)
+    results = [result]
+    if return_lse:
+        results.append(_tensor_type(result_shape[:-1], "f32"))
     text = _entry_text("attn.paged_attention", args, (), 5,
                        [name for name, _ in extra],
-                       [("init", result, result_shape, "q")], [result],
+                       [("init", result, result_shape, "q")], results,
                        attrs, strategy, ())
     return text, [q, caches["k_cache"], caches["v_cache"], table,
                   lengths] + arrays
@@ -1042,10 +1060,12 @@ def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
 def paged_attention(q, k_cache, v_cache, page_table, key_lengths, *,
                     scale=None, causal=False, window=None, softcap=None,
                     strategy=None, target="cpu", threads=0, dynamic=None,
-                    k_scale=None, v_scale=None, out=None):
+                    k_scale=None, v_scale=None, sink_logits=None,
+                    return_lse=False, out=None):
     """attn.paged_attention: attention of each request over its keys in a
     paged KV cache (serving: decode, Lq = 1, and chunked prefill, Lq > 1).
-    Returns [B, Hq, Lq, Dv] in q's dtype.
+    Returns [B, Hq, Lq, Dv] in q's dtype, or with return_lse the tuple
+    (out, lse).
 
     q [B, Hq, Lq, D]; k_cache [pages, Hkv, page_size, D] and v_cache
     [pages, Hkv, page_size, Dv]; page_table int32 [B, T]: request b's key t
@@ -1058,13 +1078,18 @@ def paged_attention(q, k_cache, v_cache, page_table, key_lengths, *,
     [pages, Hkv, page_size] (one per cached key), or uint8 float8_e4m3fn
     bits with [Hkv]. dynamic: True or any of "B", "Lq", "pages", "T" (a
     serving loop whose tables grow compiles once). Out-of-range lengths and
-    page indices are ValueErrors. out: as in attention(); a serving loop
-    that passes its output array each step allocates nothing for it.
+    page indices are ValueErrors. sink_logits (float32 [Hq]) and
+    return_lse (float32 [B, Hq, Lq], natural log, -inf for a row with no
+    key) as in attention(): with the LSE, attention over
+    a shared prefix and over each request's own pages merge exactly
+    (merge_states). out: as in attention(); a serving loop that passes its
+    output array(s) each step allocates nothing for them.
     """
     text, arrays = _paged_plan(
         q, k_cache, v_cache, page_table, key_lengths, scale=scale,
         causal=causal, window=window, softcap=softcap, strategy=strategy,
-        dynamic=dynamic, k_scale=k_scale, v_scale=v_scale)
+        dynamic=dynamic, k_scale=k_scale, v_scale=v_scale,
+        sink_logits=sink_logits, return_lse=return_lse)
     return _run(text, arrays, target, threads, out)
 
 

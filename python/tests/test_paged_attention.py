@@ -128,6 +128,96 @@ def test_paged_split_kv_heads_per_tile(rng, hq, hkv, lq, d, dv, params):
     assert not got[1].any()
 
 
+def paged_oracle_statistics(q, k, v, table, lengths, **options):
+    """(out, lse) of paged_oracle: lse -inf for a request without keys."""
+    out = np.zeros(q.shape[:3] + (v.shape[-1],))
+    lse = np.full(q.shape[:3], -np.inf)
+    for b, length in enumerate(lengths):
+        if length:
+            out[b:b + 1], lse[b:b + 1], _ = oracle.attention(
+                q[b:b + 1].astype(np.float64),
+                gather(k, table[b], length).astype(np.float64),
+                gather(v, table[b], length).astype(np.float64),
+                statistics=True, **options)
+    return out, lse
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("lq", [1, 6])
+def test_paged_sink_logits_and_lse(rng, strategy, lq):
+    # Sink logits in every row's denominator and each row's LSE, per
+    # request: full, 1 key (rows before it see none), none, and 29 keys.
+    q = randn(rng, 4, 6, lq, 16)
+    k, v, table, lengths = make_cache(rng, 4, 2, 30, 8, 16, 24,
+                                      [40, 1, 0, 29], 5)
+    sinks = rng.normal(size=6).astype(np.float32)
+    got, lse = attn.paged_attention(q, k, v, table, lengths, causal=True,
+                                    sink_logits=sinks, return_lse=True,
+                                    strategy=strategy)
+    want, want_lse = paged_oracle_statistics(q, k, v, table, lengths,
+                                             causal=True, sink_logits=sinks)
+    assert_close(got, want)
+    assert lse.dtype == np.float32 and lse.shape == (4, 6, lq)
+    assert np.array_equal(np.isinf(lse), np.isinf(want_lse))
+    assert_close(np.where(np.isinf(lse), 0, lse),
+                 np.where(np.isinf(want_lse), 0, want_lse))
+    assert np.all(lse[2] == -np.inf) and not got[2].any()
+
+
+@pytest.mark.parametrize("strategy", ["split_kv", "tiled", "reference"])
+def test_paged_lse_merges_a_shared_prefix(rng, strategy):
+    # Cascade attention: a prefix of 3 pages that all 3 requests share, and
+    # each request's own pages; the two parts' states merge into attention
+    # over all of a request's keys. int8 caches, a window and a softcap.
+    page, d = 8, 32
+    q = randn(rng, 3, 8, 1, d)
+    k, v, table, lengths = make_cache(rng, 3, 4, 30, page, d, d,
+                                      [70, 57, 33], 9)
+    kscale = (np.abs(k).max(axis=-1) / 127).astype(np.float32)
+    vscale = (np.abs(v).max(axis=-1) / 127).astype(np.float32)
+    ki = np.clip(np.rint(k / kscale[..., None]), -127, 127).astype(np.int8)
+    vi = np.clip(np.rint(v / vscale[..., None]), -127, 127).astype(np.int8)
+    table[:, :3] = table[0, :3]
+    prefix = 3 * page
+    options = dict(k_scale=kscale, v_scale=vscale, softcap=20.0,
+                   strategy=strategy)
+    shared = attn.paged_attention(
+        q, ki, vi, np.ascontiguousarray(table[:, :3]),
+        np.full(3, prefix, np.int32), return_lse=True, **options)
+    own = attn.paged_attention(
+        q, ki, vi, np.ascontiguousarray(table[:, 3:]),
+        (lengths - prefix).astype(np.int32), return_lse=True, **options)
+    merged, merged_lse = attn.merge_states([shared, own])
+    whole, whole_lse = attn.paged_attention(q, ki, vi, table, lengths,
+                                            return_lse=True, **options)
+    assert_close(merged, whole)
+    assert_close(merged_lse, whole_lse)
+    kd, vd = ki * kscale[..., None].astype(np.float64), \
+        vi * vscale[..., None].astype(np.float64)
+    want, want_lse = paged_oracle_statistics(q, kd, vd, table, lengths,
+                                             softcap=20.0)
+    assert_close(whole, want)
+    assert_close(whole_lse, want_lse)
+
+
+@VULKAN
+@pytest.mark.parametrize("strategy", ["tiled", "split_kv"])
+def test_paged_sink_logits_and_lse_vulkan(rng, strategy):
+    q = randn(rng, 3, 4, 2, 16)
+    k, v, table, lengths = make_cache(rng, 3, 2, 20, 8, 16, 16, [33, 0, 16],
+                                      5)
+    sinks = rng.normal(size=4).astype(np.float32)
+    got, lse = attn.paged_attention(q, k, v, table, lengths, causal=True,
+                                    sink_logits=sinks, return_lse=True,
+                                    strategy=strategy, target="vulkan")
+    want, want_lse = paged_oracle_statistics(q, k, v, table, lengths,
+                                             causal=True, sink_logits=sinks)
+    assert_close(got, want)
+    assert np.array_equal(np.isinf(lse), np.isinf(want_lse))
+    assert_close(np.where(np.isinf(lse), 0, lse),
+                 np.where(np.isinf(want_lse), 0, want_lse))
+
+
 def test_paged_dynamic_compiles_once(rng):
     # A decode loop: the table grows and requests change; one compile.
     attn.clear_cache()
@@ -168,6 +258,10 @@ def test_paged_vulkan(rng, strategy):
      r"'k_scale' needs a quantized 'k_cache'"),
     (lambda a: a.update(v_cache=a["v_cache"][:6]),
      r"'v_cache' pages, heads and page size"),
+    (lambda a: a.update(sink_logits=np.zeros(3, np.float32)),
+     r"'sink_logits' must be float32 of shape \(4,\)"),
+    (lambda a: a.update(return_lse=1),
+     r"'return_lse' must be a bool, got 1"),
 ])
 def test_paged_errors(rng, change, message):
     args = dict(q=randn(rng, 2, 4, 1, 16), k_cache=randn(rng, 12, 2, 8, 16),

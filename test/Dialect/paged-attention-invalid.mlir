@@ -95,3 +95,35 @@ func.func @softcap(%q: tensor<2x4x1x8xf32>, %c: tensor<16x2x4x8xf32>, %t: tensor
   %o = attn.paged_attention ins(%q, %c, %c, %t, %l : tensor<2x4x1x8xf32>, tensor<16x2x4x8xf32>, tensor<16x2x4x8xf32>, tensor<2x4xi32>, tensor<2xi32>) outs(%init : tensor<2x4x1x8xf32>) {softcap = -1.0 : f32} -> tensor<2x4x1x8xf32>
   return %o : tensor<2x4x1x8xf32>
 }
+
+// -----
+
+func.func @sink_logits_shape(%q: tensor<2x4x1x8xf32>, %c: tensor<16x2x4x8xf32>, %t: tensor<2x4xi32>, %l: tensor<2xi32>, %sl: tensor<2xf32>, %init: tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32> {
+  // expected-error @+1 {{'sink_logits' must be tensor<4xf32> (one logit per query head), got 'tensor<2xf32>'}}
+  %o = attn.paged_attention ins(%q, %c, %c, %t, %l : tensor<2x4x1x8xf32>, tensor<16x2x4x8xf32>, tensor<16x2x4x8xf32>, tensor<2x4xi32>, tensor<2xi32>) sink_logits(%sl : tensor<2xf32>) outs(%init : tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32>
+  return %o : tensor<2x4x1x8xf32>
+}
+
+// -----
+
+func.func @lse_without_flag(%q: tensor<2x4x1x8xf32>, %c: tensor<16x2x4x8xf32>, %t: tensor<2x4xi32>, %l: tensor<2xi32>, %init: tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32> {
+  // expected-error @+1 {{has 1 results after the output but 'return_lse' asks for 0}}
+  %o, %lse = attn.paged_attention ins(%q, %c, %c, %t, %l : tensor<2x4x1x8xf32>, tensor<16x2x4x8xf32>, tensor<16x2x4x8xf32>, tensor<2x4xi32>, tensor<2xi32>) outs(%init : tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32>, tensor<2x4x1xf32>
+  return %o : tensor<2x4x1x8xf32>
+}
+
+// -----
+
+func.func @lse_missing(%q: tensor<2x4x1x8xf32>, %c: tensor<16x2x4x8xf32>, %t: tensor<2x4xi32>, %l: tensor<2xi32>, %init: tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32> {
+  // expected-error @+1 {{has 0 results after the output but 'return_lse' asks for 1}}
+  %o = attn.paged_attention ins(%q, %c, %c, %t, %l : tensor<2x4x1x8xf32>, tensor<16x2x4x8xf32>, tensor<16x2x4x8xf32>, tensor<2x4xi32>, tensor<2xi32>) outs(%init : tensor<2x4x1x8xf32>) {return_lse} -> tensor<2x4x1x8xf32>
+  return %o : tensor<2x4x1x8xf32>
+}
+
+// -----
+
+func.func @lse_shape(%q: tensor<2x4x1x8xf32>, %c: tensor<16x2x4x8xf32>, %t: tensor<2x4xi32>, %l: tensor<2xi32>, %init: tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32> {
+  // expected-error @+1 {{'lse' result must be tensor<2x4x1xf32> ([B, Hq, Lq] of 'query'), got 'tensor<2x4xf32>'}}
+  %o, %lse = attn.paged_attention ins(%q, %c, %c, %t, %l : tensor<2x4x1x8xf32>, tensor<16x2x4x8xf32>, tensor<16x2x4x8xf32>, tensor<2x4xi32>, tensor<2xi32>) outs(%init : tensor<2x4x1x8xf32>) {return_lse} -> tensor<2x4x1x8xf32>, tensor<2x4xf32>
+  return %o : tensor<2x4x1x8xf32>
+}

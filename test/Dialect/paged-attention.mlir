@@ -3,7 +3,7 @@
 
 // attn.paged_attention prints and parses back: f32 decode with GQA, a
 // quantized cache with dynamic sizes and a window, f8E4M3FN with per-head
-// scales.
+// scales, sink logits with the LSE result.
 
 // CHECK-LABEL: func.func @decode(
 // CHECK:         attn.paged_attention ins({{.*}} : tensor<4x32x1x128xf32>, tensor<512x8x16x128xf32>, tensor<512x8x16x128xf32>, tensor<4x64xi32>, tensor<4xi32>) outs({{.*}} : tensor<4x32x1x128xf32>) {causal} -> tensor<4x32x1x128xf32>
@@ -31,4 +31,13 @@ func.func @f8_value(%q: tensor<2x8x1x64xbf16>, %kc: tensor<64x2x32x64xbf16>, %vc
   %o = attn.paged_attention ins(%q, %kc, %vc, %t, %l : tensor<2x8x1x64xbf16>, tensor<64x2x32x64xbf16>, tensor<64x2x32x64xf8E4M3FN>, tensor<2x8xi32>, tensor<2xi32>)
          v_scale(%vs : tensor<2xf32>) outs(%init : tensor<2x8x1x64xbf16>) -> tensor<2x8x1x64xbf16>
   return %o : tensor<2x8x1x64xbf16>
+}
+
+// CHECK-LABEL: func.func @sink_logits_lse(
+// CHECK:         %{{.*}}, %{{.*}} = attn.paged_attention ins({{.*}}) sink_logits(%{{.*}} : tensor<8xf32>) outs({{.*}}) {causal, return_lse} -> tensor<2x8x1x64xf32>, tensor<2x8x1xf32>
+func.func @sink_logits_lse(%q: tensor<2x8x1x64xf32>, %kc: tensor<64x2x16x64xf32>, %vc: tensor<64x2x16x64xf32>, %t: tensor<2x8xi32>, %l: tensor<2xi32>,
+                           %sl: tensor<8xf32>, %init: tensor<2x8x1x64xf32>) -> (tensor<2x8x1x64xf32>, tensor<2x8x1xf32>) {
+  %o, %lse = attn.paged_attention ins(%q, %kc, %vc, %t, %l : tensor<2x8x1x64xf32>, tensor<64x2x16x64xf32>, tensor<64x2x16x64xf32>, tensor<2x8xi32>, tensor<2xi32>)
+         sink_logits(%sl : tensor<8xf32>) outs(%init : tensor<2x8x1x64xf32>) {causal, return_lse} -> tensor<2x8x1x64xf32>, tensor<2x8x1xf32>
+  return %o, %lse : tensor<2x8x1x64xf32>, tensor<2x8x1xf32>
 }

@@ -117,6 +117,8 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     }
     p.keyScale = paged.getKScale();
     p.valueScale = paged.getVScale();
+    p.sinkLogits = paged.getSinkLogits();
+    p.returnLse = paged.getReturnLse();
     p.pageTable = paged.getPageTable();
     p.keyLengths = paged.getKeyLengths();
     p.pageSize = paged.getPageSize();

@@ -10,6 +10,7 @@
 #include "attn/Strategies/Common/WholeProblemTile.h"
 #include "attn/Support/Debug.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
 #include <string>
@@ -112,6 +113,16 @@ LogicalResult FlashStrategy::apply(RewriterBase &rewriter, Operation *op,
   // lowering of it (lib/Conversion/AttnTo<Target>), and attn.finalize, which
   // the lowering fuses into the kernel.
   bool direct = p.isNeighborhood || p.isPaged();
+  // A paged op's log-sum-exp goes into an init of its own, [B, Hq, Lq] like
+  // the result's rows.
+  if (p.isPaged() && p.returnLse) {
+    rewriter.setInsertionPoint(op);
+    SmallVector<OpFoldResult> rows =
+        tensor::getMixedSizes(rewriter, op->getLoc(), p.init);
+    rows.pop_back();
+    p.lseInit = tensor::EmptyOp::create(rewriter, op->getLoc(), rows,
+                                        rewriter.getF32Type());
+  }
   auto viaTileOp = [&](StringRef attrName, DictionaryAttr config) {
     rewriter.setInsertionPoint(op);
     OnlineAttentionOp tile = createWholeProblemTile(rewriter, p);

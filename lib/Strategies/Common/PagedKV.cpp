@@ -160,13 +160,13 @@ AttentionOp mlir::attn::materializeContiguousKV(RewriterBase &rewriter,
   Value valueScale = perKey(op.getVScale());
   Value mask = copies.lengthMask();
   auto attention = AttentionOp::create(
-      rewriter, op.getLoc(), op.getResult().getType(), TypeRange{},
-      op.getQuery(), key, value, mask, /*bias=*/Value(),
-      /*sink_logits=*/Value(), keyScale, valueScale, op.getInit(),
+      rewriter, op.getLoc(), op.getResult().getType(),
+      op.getStatistics().getTypes(), op.getQuery(), key, value, mask,
+      /*bias=*/Value(), op.getSinkLogits(), keyScale, valueScale, op.getInit(),
       op.getScaleAttr(), op.getCausal(), op.getWindowAttr(),
       /*sinks=*/IntegerAttr(), op.getSoftcapAttr(),
-      /*score=*/ScoreAttr(), op.getStrategyAttr(), /*return_lse=*/false,
+      /*score=*/ScoreAttr(), op.getStrategyAttr(), op.getReturnLse(),
       /*return_entropy=*/false);
-  rewriter.replaceOp(op, attention.getResult());
+  rewriter.replaceOp(op, attention->getResults());
   return attention;
 }

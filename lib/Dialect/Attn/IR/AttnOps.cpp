@@ -1242,6 +1242,21 @@ LogicalResult PagedAttentionOp::verify() {
     return emitOpError() << "'key_lengths' must be tensor<"
                          << sizeString(q.getDimSize(0))
                          << "xi32> (the keys of each request), got " << lengths;
+  if (failed(verifySinkLogits(*this, getSinkLogits(), q,
+                              ScoreAttr::getSoftmax(getContext()))))
+    return failure();
+  // The log-sum-exp: one result with return_lse, f32 [B, Hq, Lq].
+  size_t expectedStatistics = getReturnLse() ? 1 : 0;
+  if (getStatistics().size() != expectedStatistics)
+    return emitOpError() << "has " << getStatistics().size()
+                         << " results after the output but 'return_lse' asks "
+                            "for "
+                         << expectedStatistics;
+  SmallVector<int64_t> rows = {q.getDimSize(0), q.getDimSize(1),
+                               q.getDimSize(2)};
+  if (Value lse = getLse(); lse && !isF32OfShape(lse.getType(), rows))
+    return emitOpError() << "'lse' result must be " << shapeString(rows)
+                         << " ([B, Hq, Lq] of 'query'), got " << lse.getType();
   return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
                              /*sinksAttr=*/nullptr, getWindowAttr(),
                              ScoreAttr::getSoftmax(getContext()),

@@ -775,6 +775,21 @@ def Attn_PagedAttentionOp : Attn_Op<"paged_attention", [
     `k_scale(%ks : tensor<pages x Hkv x page_size x f32>)` (one scale per
     cached key), `f8E4M3FN` caches with one scale per KV head
     (`tensor<Hkvxf32>`); `v_scale` the same for `v_cache`.
+
+    `sink_logits(%sl : tensor<Hqxf32>)` and `{return_lse}` as for
+    `attn.attention`: a learned logit per query head in every row's
+    softmax denominator, and a second result `tensor<BxHqxLqxf32>`, each
+    row's log-sum-exp in the natural log (with exp(sl_h) inside the sum;
+    -inf for a row with no key), by which states of the same queries over
+    other keys merge (`attn.merge_states`: a shared prefix cached once,
+    say).
+
+    ```mlir
+    %o, %lse = attn.paged_attention ins(%q, %kc, %vc, %table, %klen : ...)
+                 sink_logits(%sl : tensor<32xf32>)
+                 outs(%init : tensor<4x32x1x128xf32>) {return_lse}
+                 -> tensor<4x32x1x128xf32>, tensor<4x32x1xf32>
+    ```
   }];
 
   let arguments = (ins
@@ -785,22 +800,26 @@ def Attn_PagedAttentionOp : Attn_Op<"paged_attention", [
     AnyRankedTensor:$key_lengths,
     Optional<AnyRankedTensor>:$k_scale,
     Optional<AnyRankedTensor>:$v_scale,
+    Optional<AnyRankedTensor>:$sink_logits,
     AnyRankedTensor:$init,
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$causal,
     OptionalAttr<Attn_WindowAttr>:$window,
     OptionalAttr<F32Attr>:$softcap,
-    OptionalAttr<Attn_StrategyAttr>:$strategy
+    OptionalAttr<Attn_StrategyAttr>:$strategy,
+    UnitAttr:$return_lse
   );
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                      Variadic<AnyRankedTensor>:$statistics);
 
   let assemblyFormat = [{
     `ins` `(` $query `,` $k_cache `,` $v_cache `,` $page_table `,` $key_lengths `:`
         type($query) `,` type($k_cache) `,` type($v_cache) `,` type($page_table) `,` type($key_lengths) `)`
     (`k_scale` `(` $k_scale^ `:` type($k_scale) `)`)?
     (`v_scale` `(` $v_scale^ `:` type($v_scale) `)`)?
+    (`sink_logits` `(` $sink_logits^ `:` type($sink_logits) `)`)?
     `outs` `(` $init `:` type($init) `)`
-    attr-dict `->` type($result)
+    attr-dict `->` type($result) (`,` type($statistics)^)?
   }];
 
   let hasVerifier = 1;
@@ -813,6 +832,8 @@ def Attn_PagedAttentionOp : Attn_Op<"paged_attention", [
     ::mlir::Value getValue() { return getVCache(); }
     /// Keys per page (static).
     int64_t getPageSize() { return getKeyType().getDimSize(2); }
+    /// The log-sum-exp result with return_lse, else null.
+    ::mlir::Value getLse() { return getReturnLse() ? getStatistics()[0] : ::mlir::Value(); }
     /// The scale attribute, or 1/sqrt(D).
     float getEffectiveScale();
   }];
