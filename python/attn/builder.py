@@ -570,16 +570,9 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
         if score != "softmax":
             raise ValueError(f"'sink_logits' applies to score 'softmax' "
                              f"only, not {score!r}")
-        sink_logits = _as_array("sink_logits", sink_logits)
         hq = _dims(q)[1]
-        if np.dtype(sink_logits.dtype) != np.float32 or _dims(
-                sink_logits) != (hq,):
-            raise ValueError(f"'sink_logits' must be float32 of shape "
-                             f"({hq},) (one logit per query head), got "
-                             f"{np.dtype(sink_logits.dtype)} of shape "
-                             f"{_dims(sink_logits)}")
         extra.append(("sink_logits", (hq,), "f32"))
-        arrays.append(sink_logits)
+        arrays.append(_sink_logits_array(sink_logits, hq))
     if score_mod is not None and score in _FEATURE_PRODUCTS:
         raise ValueError(f"'score_mod' cannot apply to score {score!r}: "
                          f"that feature map never forms q.k")
@@ -940,6 +933,18 @@ _PAGED_SCALES = {np.dtype(np.int8): ((0, 1, 2), "[pages, Hkv, page_size]"),
                  np.dtype(np.uint8): ((1,), "[Hkv]")}
 
 
+def _sink_logits_array(sink_logits, hq):
+    """sink_logits as an array: float32 [Hq], one logit per query head."""
+    sink_logits = _as_array("sink_logits", sink_logits)
+    if np.dtype(sink_logits.dtype) != np.float32 or _dims(
+            sink_logits) != (hq,):
+        raise ValueError(f"'sink_logits' must be float32 of shape ({hq},) "
+                         f"(one logit per query head), got "
+                         f"{np.dtype(sink_logits.dtype)} of shape "
+                         f"{_dims(sink_logits)}")
+    return sink_logits
+
+
 def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
                 causal=False, window=None, softcap=None, strategy=None,
                 dynamic=None, k_scale=None, v_scale=None, sink_logits=None,
@@ -1008,15 +1013,8 @@ def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
                          f"{np.dtype(lengths.dtype)} of shape "
                          f"{_dims(lengths)}")
     if sink_logits is not None:
-        sink_logits = _as_array("sink_logits", sink_logits)
-        if np.dtype(sink_logits.dtype) != np.float32 or _dims(
-                sink_logits) != (hq,):
-            raise ValueError(f"'sink_logits' must be float32 of shape "
-                             f"({hq},) (one logit per query head), got "
-                             f"{np.dtype(sink_logits.dtype)} of shape "
-                             f"{_dims(sink_logits)}")
         extra.append(("sink_logits", (hq,)))
-        arrays.append(sink_logits)
+        arrays.append(_sink_logits_array(sink_logits, hq))
     if not isinstance(return_lse, (bool, np.bool_)):
         raise ValueError(f"'return_lse' must be a bool, got {return_lse!r}")
     # Lengths and the pages they use are checked on every call, by the
