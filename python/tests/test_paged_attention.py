@@ -32,15 +32,23 @@ def gather(cache, table, length):
         None]
 
 
-def paged_oracle(q, k, v, table, lengths, **options):
+def paged_oracle_statistics(q, k, v, table, lengths, **options):
+    """(out, lse) of each request's attention over its own keys in float64:
+    zeros and -inf for a request without keys."""
     out = np.zeros(q.shape[:3] + (v.shape[-1],))
+    lse = np.full(q.shape[:3], -np.inf)
     for b, length in enumerate(lengths):
         if length:
-            out[b:b + 1] = oracle.attention(
+            out[b:b + 1], lse[b:b + 1], _ = oracle.attention(
                 q[b:b + 1].astype(np.float64),
                 gather(k, table[b], length).astype(np.float64),
-                gather(v, table[b], length).astype(np.float64), **options)
-    return out
+                gather(v, table[b], length).astype(np.float64),
+                statistics=True, **options)
+    return out, lse
+
+
+def paged_oracle(q, k, v, table, lengths, **options):
+    return paged_oracle_statistics(q, k, v, table, lengths, **options)[0]
 
 
 STRATEGIES = ["reference", "tiled", "split_kv",
@@ -126,20 +134,6 @@ def test_paged_split_kv_heads_per_tile(rng, hq, hkv, lq, d, dv, params):
                                strategy=("split_kv", params))
     assert_close(got, paged_oracle(q, k, v, table, lengths, causal=True))
     assert not got[1].any()
-
-
-def paged_oracle_statistics(q, k, v, table, lengths, **options):
-    """(out, lse) of paged_oracle: lse -inf for a request without keys."""
-    out = np.zeros(q.shape[:3] + (v.shape[-1],))
-    lse = np.full(q.shape[:3], -np.inf)
-    for b, length in enumerate(lengths):
-        if length:
-            out[b:b + 1], lse[b:b + 1], _ = oracle.attention(
-                q[b:b + 1].astype(np.float64),
-                gather(k, table[b], length).astype(np.float64),
-                gather(v, table[b], length).astype(np.float64),
-                statistics=True, **options)
-    return out, lse
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

@@ -66,7 +66,8 @@ public:
     paddedDv = valueVecs * cfg.lanes;
     tracksMax = p.score.tracksRowMax();
     featureProduct = p.score.isFeatureProduct();
-    taskHeads = visitsHeadsPerTile() ? p.headsKV : 1;
+    // A tile op's state is laid out per head: one head per task there.
+    taskHeads = !state && flashVisitsHeadsPerTile(p, cfg) ? p.headsKV : 1;
     taskRows = taskHeads * paddedRows;
   }
 
@@ -103,22 +104,17 @@ private:
   /// tile, the next head's row of the same key (the first head's, a tile
   /// on, after the last head).
   SmallVector<Value> prefetchedRow(Value batch, Value kvHead, Value key);
-  /// Whether a task visits every KV head in each of its key tiles (the
-  /// heads' state side by side on its stack) rather than one head's tiles:
-  /// paged decode. A paged cache holds a page's heads next to each other
-  /// ([pages, Hkv, page_size, D]), so that the task reads Hkv x page_size
-  /// rows of memory in one place where one head reads page_size; memory
-  /// serves scattered 8 KiB reads at about half its streaming rate here.
-  bool visitsHeadsPerTile() const;
-  /// KV heads per task (Hkv when visitsHeadsPerTile, else 1), and the rows
-  /// of state the task keeps (taskHeads x paddedRows; head h's rows from
+  /// KV heads per task (Hkv where flashVisitsHeadsPerTile, else 1), and the
+  /// rows of state the task keeps (taskHeads x paddedRows; head h's rows from
   /// h x paddedRows).
   int64_t taskHeads = 1, taskRows = 0;
   /// Paged: the page of each key of the current tile (block_k indices on
-  /// the task's stack), read from the table once per micro-tile, so that
-  /// the K rows and each of the P V passes over the tile's values find
-  /// their rows without the table.
+  /// the task's stack), read from the table once per tile (fillTilePages,
+  /// before the tile's heads and micro-tiles), so that the K rows and each
+  /// of the P V passes over the tile's values find their rows without the
+  /// table.
   Value tilePages;
+  void fillTilePages(Value batch, Value kvStart);
   /// Where key kvStart + j of the current tile is stored (keyRow through
   /// tilePages).
   SmallVector<Value> tileKeyRow(Value batch, Value kvHead, Value kvStart,

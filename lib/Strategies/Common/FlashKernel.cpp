@@ -27,7 +27,7 @@
 // K and V rows kPrefetchKeys keys ahead are prefetched. A paged cache
 // (attn.paged_attention) is read through its page table (keyRow), and each
 // request's own key count sets its tiles, splits and rules. Paged decode
-// (visitsHeadsPerTile) visits every KV head in each tile instead: one task
+// (flashVisitsHeadsPerTile) visits every KV head in each tile instead: one task
 // per (batch, query block, split) keeps all heads' rows of state, head h's
 // from row h x paddedRows, and runs the tile for each head in turn.
 //
@@ -464,6 +464,8 @@ SmallVector<Value> FlashEmitter::build() {
                 }
                 Value kvStart = mul(tile, idx(cfg.blockK));
                 Value kvEnd = add(kvStart, idx(cfg.blockK - 1));
+                if (tilePages)
+                  fillTilePages(batch, kvStart);
                 // The tile for KV head `head`, whose rows' state starts at
                 // row `stateBase` of the task's buffers.
                 auto visitHead = [&](Value head, Value stateBase) {

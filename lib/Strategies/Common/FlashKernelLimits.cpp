@@ -67,15 +67,30 @@ std::string mlir::attn::flashBf16DotRefusal(const AttentionProblem &p,
 /// unrolled in the IR: 128 compile in about a second, 2048 in minutes.
 static constexpr int64_t kMaxMicroTileVectors = 128;
 
-int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
-                                          const FlashKernelConfig &c) {
+/// flashKernelStackBytes for tasks that keep the state of `heads` KV heads.
+static int64_t stackBytes(const AttentionProblem &p, const FlashKernelConfig &c,
+                          int64_t heads) {
   int64_t rows = p.groupSize() * c.blockQ;
   int64_t paddedRows = (rows + c.microQ - 1) / c.microQ * c.microQ;
   int64_t paddedDv = (p.valueDim + c.lanes - 1) / c.lanes * c.lanes;
-  double floats = double(paddedRows) * (paddedDv + 2) + c.microQ * c.blockK +
+  double floats = double(heads) * paddedRows * (paddedDv + 2) +
+                  c.microQ * c.blockK +
                   (c.packKeys ? 0 : c.microQ * c.blockK * c.lanes) +
                   (c.splits > 1 ? paddedDv : 0);
   return saturatingBytes(4 * floats);
+}
+
+bool mlir::attn::flashVisitsHeadsPerTile(const AttentionProblem &p,
+                                         const FlashKernelConfig &c) {
+  constexpr int64_t kMaxBytes = 256 << 10;
+  return p.isPaged() && !c.packKeys && !p.score.isFeatureProduct() && !p.mask &&
+         !p.maskMod && !c.blockSparse && p.headsKV > 1 &&
+         stackBytes(p, c, p.headsKV) <= kMaxBytes;
+}
+
+int64_t mlir::attn::flashKernelStackBytes(const AttentionProblem &p,
+                                          const FlashKernelConfig &c) {
+  return stackBytes(p, c, flashVisitsHeadsPerTile(p, c) ? p.headsKV : 1);
 }
 
 void mlir::attn::fitFlashBlockDvToRegisters(FlashKernelConfig &config) {

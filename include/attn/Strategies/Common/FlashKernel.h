@@ -89,10 +89,22 @@ double flashKernelSerialSeconds(const AttentionProblem &p,
                                 const FlashKernelConfig &config, double batch,
                                 double lq, double lk, double ghz);
 
-/// Bytes of stack scratch of one task: O [G block_q, Dv], m and l, P and
-/// the unpacked partial sums, for `config.blockQ` in [1, 2^20].
+/// Bytes of stack scratch of one task: O [G block_q, Dv], m and l (of
+/// every KV head where flashVisitsHeadsPerTile), P and the unpacked partial
+/// sums, for `config.blockQ` in [1, 2^20].
 int64_t flashKernelStackBytes(const AttentionProblem &p,
                               const FlashKernelConfig &config);
+
+/// Whether the CPU kernel's tasks visit every KV head in each key tile, the
+/// heads' rows of state side by side on the task's stack (256 KiB at
+/// most), rather than one head's tiles: paged decode (keys not packed; no
+/// feature map, mask, mask_mod or block-sparse iteration; Hkv > 1). A
+/// paged cache holds a page's heads next to each other ([pages, Hkv,
+/// page_size, D]), so that a task then reads Hkv x page_size rows in one
+/// place where one head reads page_size; memory here serves scattered
+/// 8 KiB pieces at about half the rate of one stream.
+bool flashVisitsHeadsPerTile(const AttentionProblem &p,
+                             const FlashKernelConfig &config);
 
 /// Halves `config.blockQ` (down to 1) while a task's scratch exceeds
 /// kTaskScratchLimitBytes: for the block_q a cost model picks.

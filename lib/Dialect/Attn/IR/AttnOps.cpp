@@ -445,6 +445,25 @@ std::string shapeString(ArrayRef<int64_t> shape) {
   return text + "f32>";
 }
 
+/// The log-sum-exp result of an op with `return_lse` and no other
+/// statistic: one result after the output exactly when the flag is set,
+/// f32 of shape `rows` (`rowsName` says what that shape is).
+LogicalResult verifyLseResult(Operation *op, ValueRange statistics,
+                              bool returnLse, ArrayRef<int64_t> rows,
+                              StringRef rowsName) {
+  size_t expected = returnLse ? 1 : 0;
+  if (statistics.size() != expected)
+    return op->emitOpError()
+           << "has " << statistics.size()
+           << " results after the output but 'return_lse' asks for "
+           << expected;
+  if (returnLse && !isF32OfShape(statistics[0].getType(), rows))
+    return op->emitOpError()
+           << "'lse' result must be " << shapeString(rows) << " (" << rowsName
+           << "), got " << statistics[0].getType();
+  return success();
+}
+
 /// `sink_logits` (may be null): f32 [Hq], with a softmax score.
 LogicalResult verifySinkLogits(Operation *op, Value sinkLogits,
                                RankedTensorType q, ScoreAttr score) {
@@ -831,18 +850,8 @@ LogicalResult NeighborhoodOp::verify() {
       failed(verifyNeighborhoodRule(*this, q, getKernel(), getDilation(),
                                     getCausal(), getStride(), getScaleAttr())))
     return failure();
-  size_t expected = getReturnLse() ? 1 : 0;
-  if (getStatistics().size() != expected)
-    return emitOpError() << "has " << getStatistics().size()
-                         << " results after the output but 'return_lse' asks "
-                            "for "
-                         << expected;
-  if (Value lse = getLse(); lse && !isF32OfShape(lse.getType(), spatialRows(q)))
-    return emitOpError() << "'lse' result must be "
-                         << shapeString(spatialRows(q))
-                         << " ('query' without its last dimension), got "
-                         << lse.getType();
-  return success();
+  return verifyLseResult(*this, getStatistics(), getReturnLse(), spatialRows(q),
+                         "'query' without its last dimension");
 }
 
 LogicalResult NeighborhoodOp::verifyRegions() {
@@ -1245,18 +1254,11 @@ LogicalResult PagedAttentionOp::verify() {
   if (failed(verifySinkLogits(*this, getSinkLogits(), q,
                               ScoreAttr::getSoftmax(getContext()))))
     return failure();
-  // The log-sum-exp: one result with return_lse, f32 [B, Hq, Lq].
-  size_t expectedStatistics = getReturnLse() ? 1 : 0;
-  if (getStatistics().size() != expectedStatistics)
-    return emitOpError() << "has " << getStatistics().size()
-                         << " results after the output but 'return_lse' asks "
-                            "for "
-                         << expectedStatistics;
-  SmallVector<int64_t> rows = {q.getDimSize(0), q.getDimSize(1),
-                               q.getDimSize(2)};
-  if (Value lse = getLse(); lse && !isF32OfShape(lse.getType(), rows))
-    return emitOpError() << "'lse' result must be " << shapeString(rows)
-                         << " ([B, Hq, Lq] of 'query'), got " << lse.getType();
+  if (failed(
+          verifyLseResult(*this, getStatistics(), getReturnLse(),
+                          {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2)},
+                          "[B, Hq, Lq] of 'query'")))
+    return failure();
   return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
                              /*sinksAttr=*/nullptr, getWindowAttr(),
                              ScoreAttr::getSoftmax(getContext()),
