@@ -247,9 +247,9 @@ def _window(window):
     return left, right
 
 
-def _rule_attrs(scale, causal, window):
-    """The written scale, causal and window attributes (checked), and the
-    window's bounds (None without one)."""
+def _rule_attrs(scale, causal, window, sinks=0):
+    """The written scale, causal, window and sinks attributes (checked), and
+    the window's bounds (None without one)."""
     attrs = []
     if scale is not None:
         attrs.append(f"scale = {_f32_literal('scale', scale)} : f32")
@@ -262,6 +262,12 @@ def _rule_attrs(scale, causal, window):
         sides = [f"{side} = {n}" for side, n in zip(("left", "right"), bounds)
                  if n is not None]
         attrs.append(f"window = #attn.window<{', '.join(sides)}>")
+    sinks = _int("sinks", sinks, 0)
+    if sinks and bounds is None:
+        raise ValueError("'sinks' exempts keys from a window; it needs "
+                         "'window'")
+    if sinks:
+        attrs.append(f"sinks = {sinks} : i64")
     return attrs, bounds
 
 
@@ -518,13 +524,7 @@ def _attention_plan(q, k, v, *, scale=None, causal=False, window=None,
                          "backward: attention_backward takes float k and v")
     q, k, v = _check_qkv(q, k, v, None, quantized)
     dynamic = _dynamic(dynamic, ("B", "Lq", "Lk"))
-    attrs, bounds = _rule_attrs(scale, causal, window)
-    sinks = _int("sinks", sinks, 0)
-    if sinks and bounds is None:
-        raise ValueError("'sinks' exempts keys from a window; it needs "
-                         "'window'")
-    if sinks:
-        attrs.append(f"sinks = {sinks} : i64")
+    attrs, bounds = _rule_attrs(scale, causal, window, sinks)
     if score not in SCORES:
         raise ValueError(f"'score' must be one of {', '.join(SCORES)}, got "
                          f"{score!r}")
@@ -673,8 +673,8 @@ def attention_backward(q, k, v, out, grad_out, lse=None, *, scale=None,
     attention, where (out, lse) = attention(q, k, v, ...,
     return_lse=True) with the same keyword arguments (softmax), or out =
     attention(q, k, v, ..., score=score, normalize=normalize) and no lse
-    (kernel scores: the backward forms each row's normalizer again; softplus
-    has no backward). Returns (dq, dk, dv) in the dtypes of q, k, v, then
+    (kernel scores and softplus: the backward forms each row's normalizer
+    again). Returns (dq, dk, dv) in the dtypes of q, k, v, then
     dbias (bias's shape and dtype, summed
     over its broadcast dimensions) when `bias` is given and dsink (float32
     [Hq]) when `sink_logits` is. score_mod is differentiated with respect
@@ -683,12 +683,13 @@ def attention_backward(q, k, v, out, grad_out, lse=None, *, scale=None,
     nothing. out and grad_out: q's dtype, [B, Hq, Lq, Dv]; lse: float32
     [B, Hq, Lq]."""
     q, k, v = _check_qkv(q, k, v, None)
-    kernel = score in _KERNEL_SCORES
-    if kernel and lse is not None:
-        raise ValueError(f"'lse' must be None with the kernel score "
-                         f"{score!r}: its backward forms each row's "
-                         f"normalizer again")
-    if not kernel and score in SCORES and lse is None:
+    # Softmax takes the forward's LSE; every other score forms each row's
+    # normalizer again.
+    takes_lse = score == "softmax"
+    if not takes_lse and score in SCORES and lse is not None:
+        raise ValueError(f"'lse' must be None with the score {score!r}: its "
+                         f"backward forms each row's normalizer again")
+    if takes_lse and lse is None:
         raise ValueError(f"'lse' (the forward's return_lse result) is "
                          f"needed with score {score!r}")
     out, grad_out, lse = _check_backward_inputs(q, v, out, grad_out, lse)
@@ -946,7 +947,8 @@ def _sink_logits_array(sink_logits, hq):
 
 
 def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
-                causal=False, window=None, softcap=None, strategy=None,
+                causal=False, window=None, sinks=0, softcap=None,
+                strategy=None,
                 dynamic=None, k_scale=None, v_scale=None, sink_logits=None,
                 return_lse=False):
     """(IR text, arrays to pass) of attn.paged_attention."""
@@ -1020,7 +1022,7 @@ def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
     # Lengths and the pages they use are checked on every call, by the
     # runtime (runtime/EntryCheck.cpp), for every caller alike.
     dynamic = _dynamic(dynamic, ("B", "Lq", "pages", "T"))
-    attrs, _ = _rule_attrs(scale, causal, window)
+    attrs, _ = _rule_attrs(scale, causal, window, sinks)
     if softcap is not None:
         attrs.append(f"softcap = {_softcap_literal(softcap)} : f32")
     if return_lse:
@@ -1056,7 +1058,8 @@ def _paged_plan(q, k_cache, v_cache, page_table, key_lengths, *, scale=None,
 
 
 def paged_attention(q, k_cache, v_cache, page_table, key_lengths, *,
-                    scale=None, causal=False, window=None, softcap=None,
+                    scale=None, causal=False, window=None, sinks=0,
+                    softcap=None,
                     strategy=None, target="cpu", threads=0, dynamic=None,
                     k_scale=None, v_scale=None, sink_logits=None,
                     return_lse=False, out=None):
@@ -1071,8 +1074,8 @@ def paged_attention(q, k_cache, v_cache, page_table, key_lengths, *,
     key_lengths int32 [B]: request b's keys, 0 <= key_lengths[b] <=
     T * page_size. A request's Lq queries are its last Lq positions: causal
     is bottom-right per request (t <= i + key_lengths[b] - Lq), and so is a
-    window; rows with no key are zeros. scale, causal, window, softcap as in
-    attention(). Quantized caches: int8 with float32 k_scale / v_scale
+    window; rows with no key are zeros. scale, causal, window, sinks,
+    softcap as in attention(): sinks are each request's own first keys. Quantized caches: int8 with float32 k_scale / v_scale
     [pages, Hkv, page_size] (one per cached key), or uint8 float8_e4m3fn
     bits with [Hkv]. dynamic: True or any of "B", "Lq", "pages", "T" (a
     serving loop whose tables grow compiles once). Out-of-range lengths and
@@ -1085,8 +1088,8 @@ def paged_attention(q, k_cache, v_cache, page_table, key_lengths, *,
     """
     text, arrays = _paged_plan(
         q, k_cache, v_cache, page_table, key_lengths, scale=scale,
-        causal=causal, window=window, softcap=softcap, strategy=strategy,
-        dynamic=dynamic, k_scale=k_scale, v_scale=v_scale,
+        causal=causal, window=window, sinks=sinks, softcap=softcap,
+        strategy=strategy, dynamic=dynamic, k_scale=k_scale, v_scale=v_scale,
         sink_logits=sink_logits, return_lse=return_lse)
     return _run(text, arrays, target, threads, out)
 

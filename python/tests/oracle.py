@@ -224,6 +224,7 @@ _KERNEL_DERIVATIVES = {
     "identity": lambda s: np.ones_like(s),
     "sigmoid": lambda s: np.exp(-np.logaddexp(0.0, -s)) *
     np.exp(-np.logaddexp(0.0, s)),
+    "softplus": lambda s: np.exp(-np.logaddexp(0.0, -s)),
 }
 
 
@@ -239,7 +240,7 @@ def kernel_attention_backward(q, k, v, dout, score, normalize=True,
                               score_mod=None, score_mod_grad=None,
                               mask_mod=None):
     """The analytic gradients of sum(dout * attention(...)) in float64 for a
-    kernel score: (dq, dk, dv, dbias). With the weights w over allowed
+    kernel score or softplus: (dq, dk, dv, dbias). With the weights w over allowed
     pairs, Z their row sum, dO' = dout / Z and D' = dO' . out (0 for a row
     with Z = 0), the gradient of w is dO' . v - D' (dout . v
     unnormalized); elu1 and relu take it through phi(scale q) . phi(k), the
@@ -261,7 +262,8 @@ def kernel_attention_backward(q, k, v, dout, score, normalize=True,
                            score_mod_grad if score_mod is not None else None)
         w = {"taylor2": lambda: 1.0 + s + 0.5 * s * s,
              "identity": lambda: s,
-             "sigmoid": lambda: np.exp(-np.logaddexp(0.0, -s))}[score]()
+             "sigmoid": lambda: np.exp(-np.logaddexp(0.0, -s)),
+             "softplus": lambda: np.logaddexp(0.0, s)}[score]()
     w = np.where(ok, w, 0.0)
     if normalize:
         z = w.sum(axis=-1, keepdims=True)

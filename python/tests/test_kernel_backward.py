@@ -1,6 +1,7 @@
 """attn.attention_backward with kernel scores (elu1, relu, taylor2,
-identity, sigmoid; normalized or not): the chunked `linear` backward on the
-CPU and the `reference` strategy, against an analytic float64 gradient
+identity, sigmoid; normalized or not) and softplus, whose backwards form
+each row's normalizer again: the chunked `linear` backward on the CPU, the
+`reference` strategy and the GPU kernel (on vulkan), against an analytic float64 gradient
 (oracle.kernel_attention_backward) and central differences of the float64
 forward (oracle.attention), which also check the analytic one. Lengths that
 no chunk divides, GQA, more queries than keys (rows without keys) and more
@@ -39,8 +40,27 @@ LINEAR_CASES = {
 }
 
 # What only the reference computes: masks, bias, softcap, windows,
-# score_mod, sigmoid.
+# score_mod, sigmoid, softplus.
 REFERENCE_CASES = {
+    # The first three rows see no key.
+    "softplus_causal_gqa_more_queries": (
+        1, 4, 2, 9, 6, 4, 3,
+        lambda b, h, lq, lk: dict(score="softplus", causal=True)),
+    "softplus_mask_bias_softcap_score_mod": (
+        2, 2, 1, 5, 7, 3, 4,
+        lambda b, h, lq, lk: dict(
+            score="softplus", softcap=3.0,
+            mask=np.random.default_rng(5).random((b, 1, lq, lk)) < 0.7,
+            bias=np.random.default_rng(11).standard_normal(
+                (b, h, lq, lk)).astype(np.float32),
+            score_mod=lambda s, b, h, i, j: s + 0.25 * (j - i))),
+    # Every score far below 0: softplus(s) = e^s underflows f32 unless the
+    # weights are taken relative to the row's maximum.
+    "softplus_far_below_zero_window_sinks": (
+        1, 2, 2, 8, 8, 4, 4,
+        lambda b, h, lq, lk: dict(
+            score="softplus", window=(2, 0), sinks=1,
+            bias=np.full((1, 1, lq, lk), -120.0, np.float32))),
     "sigmoid_mask_bias_softcap": (
         2, 2, 2, 4, 5, 3, 3,
         lambda b, h, lq, lk: dict(
@@ -61,7 +81,9 @@ REFERENCE_CASES = {
 }
 
 _MOD_GRADS = {"taylor2_window_score_mod": lambda s, b, h, i, j: 0.5 +
-              0.0 * s}
+              0.0 * s,
+              "softplus_mask_bias_softcap_score_mod":
+              lambda s, b, h, i, j: 1.0 + 0.0 * s}
 
 
 def _inputs(rng, shape, positive):
@@ -277,23 +299,30 @@ def test_half_precision(rng):
 def test_argument_errors(rng):
     q, k, v, dout = _inputs(rng, (1, 2, 2, 4, 4, 4, 4), False)
     out, lse = attn.attention(q, k, v, return_lse=True)
-    with pytest.raises(ValueError, match="'lse' must be None with the kernel"):
-        attn.attention_backward(q, k, v, out, dout, lse, score="elu1")
+    for score in ("elu1", "softplus"):
+        with pytest.raises(ValueError,
+                           match=f"'lse' must be None with the score "
+                                 f"'{score}'"):
+            attn.attention_backward(q, k, v, out, dout, lse, score=score)
     with pytest.raises(ValueError, match="'lse' .* is needed with score"):
         attn.attention_backward(q, k, v, out, dout)
 
 
 def test_linear_declines_what_it_cannot_compute(rng):
-    """A mask is not in the factorization: asking `linear` for it is an
-    error that says why; softplus has no backward."""
+    """A mask is not in the factorization, softplus has no feature form, and
+    the CPU tiled backward differentiates softmax only: asking for them is
+    an error that says why."""
     q, k, v, dout = _inputs(rng, (1, 2, 2, 4, 4, 4, 4), False)
     mask = np.ones((1, 1, 4, 4), bool)
     out = attn.attention(q, k, v, score="elu1", mask=mask)
     with pytest.raises(attn.CompileError, match="mask is not supported"):
         attn.attention_backward(q, k, v, out, dout, score="elu1", mask=mask,
                                 strategy="linear")
-    out, lse = attn.attention(q, k, v, score="softplus", return_lse=False), \
-        np.zeros((1, 2, 4), np.float32)
+    out = attn.attention(q, k, v, score="softplus")
+    with pytest.raises(attn.CompileError, match="needs a kernel score"):
+        attn.attention_backward(q, k, v, out, dout, score="softplus",
+                                strategy="linear")
     with pytest.raises(attn.CompileError,
-                       match="differentiates softmax and kernel scores"):
-        attn.attention_backward(q, k, v, out, dout, lse, score="softplus")
+                       match="softplus: the reference strategy"):
+        attn.attention_backward(q, k, v, out, dout, score="softplus",
+                                strategy="tiled")

@@ -173,3 +173,36 @@ def test_vulkan(rng, strategy, name):
     got = attn.attention(q, k, v, strategy=strategy, target="vulkan",
                          mask_mod=mods[name])
     assert_close(got, oracle.attention(q, k, v, mask_mod=mods[name]))
+
+
+# --- useful FLOPs (attn-run --bench's GFLOP/s): the pairs a mod allows -----
+
+@pytest.mark.parametrize("name", sorted(POSITION_MODS))
+def test_useful_flops_count_the_pairs_the_mod_allows(rng, name):
+    """A position-only mod on static sizes: its pairs, with the window and
+    the sinks, are counted exactly at compile time (2 (D + Dv) FLOPs per
+    pair and query head)."""
+    q, k, v = _qkv(rng, lq=61, lk=97)
+    kwargs = dict(window=(20, 0), sinks=3, mask_mod=POSITION_MODS[name])
+    module = attn.compile(attn.ir(q, k, v, **kwargs))
+    allowed = oracle._allowed((2, 4, 61, 97), False, (20, 0), 3, None,
+                              POSITION_MODS[name])
+    assert module.main.useful_flops(q, k, v) == allowed.sum() * 2 * (16 + 16)
+
+
+def test_useful_flops_unknown_when_the_mod_reads_call_values(rng):
+    """A table passed at run time, or lengths known only at run time: the
+    pairs are not counted, and the count says it is unknown (< 0) instead
+    of counting every pair."""
+    q, k, v = _qkv(rng, lq=61, lk=97)
+    seg = _documents(rng, 2, 97, 4)
+    text = attn.ir(q, k, v, causal=True,
+                   mask_mod=lambda b, h, i, j: seg[b, i] == seg[b, j])
+    assert attn.compile(text).main.useful_flops(q, k, v, seg) < 0
+    text = attn.ir(q, k, v, dynamic=("Lq", "Lk"),
+                   mask_mod=POSITION_MODS["prefix_lm"])
+    assert attn.compile(text).main.useful_flops(q, k, v) < 0
+    # Without a mod the rule alone is counted.
+    text = attn.ir(q, k, v, causal=True)
+    assert attn.compile(text).main.useful_flops(q, k, v) == \
+        oracle.band(61, 97, True, None, 0).sum() * 2 * 4 * 2 * (16 + 16)

@@ -34,7 +34,7 @@ func.func @lse_shape(%q: tensor<1x2x4x8xf32>, %lse: tensor<1x2x5xf32>) {
 // -----
 
 func.func @kernel_score_with_lse(%q: tensor<1x2x4x8xf32>, %lse: tensor<1x2x4xf32>) {
-  // expected-error @+1 {{takes no 'lse' with the kernel score #attn.score<kernel<elu1>>: it forms each row's normalizer again; end 'ins' at 'grad_output'}}
+  // expected-error @+1 {{takes no 'lse' with the score #attn.score<kernel<elu1>>: it forms each row's normalizer again; end 'ins' at 'grad_output'}}
   %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
       outs(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {score = #attn.score<kernel<elu1>>}
       -> tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
@@ -53,8 +53,8 @@ func.func @softmax_without_lse(%q: tensor<1x2x4x8xf32>) {
 
 // -----
 
-func.func @softplus(%q: tensor<1x2x4x8xf32>, %lse: tensor<1x2x4xf32>) {
-  // expected-error @+1 {{differentiates softmax and kernel scores (#attn.score<softmax>, #attn.score<kernel<...>>), got #attn.score<softplus>}}
+func.func @softplus_with_lse(%q: tensor<1x2x4x8xf32>, %lse: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{takes no 'lse' with the score #attn.score<softplus>: it forms each row's normalizer again; end 'ins' at 'grad_output'}}
   %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q, %lse : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
       outs(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {score = #attn.score<softplus>}
       -> tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>

@@ -25,6 +25,17 @@ func.func @kernel_score(%q: tensor<1x4x5x8xf32>, %k: tensor<1x2x5x8xf32>, %o: te
   return %g#0, %g#1, %g#2 : tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>
 }
 
+// Softplus forms its rows' normalizers again too: five inputs.
+// CHECK-LABEL: func.func @softplus
+// CHECK: attn.attention_backward ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x4x5x8xf32>, tensor<1x4x5x8xf32>) outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) {causal, score = #attn.score<softplus>} -> tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>
+func.func @softplus(%q: tensor<1x4x5x8xf32>, %k: tensor<1x2x5x8xf32>, %o: tensor<1x4x5x8xf32>)
+    -> (tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) {
+  %g:3 = attn.attention_backward ins(%q, %k, %k, %o, %o : tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x4x5x8xf32>, tensor<1x4x5x8xf32>)
+      outs(%q, %k, %k : tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) {causal, score = #attn.score<softplus>}
+      -> tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>
+  return %g#0, %g#1, %g#2 : tensor<1x4x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>
+}
+
 // CHECK-LABEL: func.func @everything
 // CHECK: attn.attention_backward ins({{.*}}) mask(%{{.*}} : tensor<1x1x5x5xi1>) bias(%{{.*}} : tensor<1x2x5x5xf32>) sink_logits(%{{.*}} : tensor<2xf32>) outs({{.*}} : tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x5xf32>, tensor<2xf32>) {scale = 5.000000e-01 : f32, sinks = 1 : i64, softcap = 2.000000e+01 : f32, window = #attn.window<left = 2, right = 0>} score_mod {
 // CHECK: math.tanh

@@ -242,13 +242,20 @@ public:
   /// FLOPs of a call with these sizes. `mask`, when not null, holds the
   /// mask operand's values (one byte each, row-major over `maskShape`, that
   /// is [Bm, Hm, Lq, Lk]) of an attn.attention; their false entries do not
-  /// count.
+  /// count. With a mask_mod, the pairs it allows are counted at
+  /// construction for the op's static sizes; for other sizes, or a mod that
+  /// reads values known only at run time, the count is unknown: -1.
   double flops(int64_t batch, ArrayRef<int64_t> queryShape,
                ArrayRef<int64_t> keyShape, const uint8_t *mask = nullptr,
                ArrayRef<int64_t> maskShape = {}) const;
 
 private:
   std::shared_ptr<const AttentionProblem> problem;
+  /// With a mask_mod: the pairs allowed over every batch and head for the
+  /// op's static batch and lengths, or -1 when they could not be counted.
+  bool hasMaskMod = false;
+  int64_t modPairs = -1;
+  int64_t modBatch = -1, modQueryLength = -1, modKeyLength = -1;
 };
 /// The strategy attribute an attn op carries, or null.
 StrategyAttr getStrategyAttr(Operation *op);

@@ -1,9 +1,10 @@
 //===- AttentionProblem.cpp - One view of both attn ops -------------------===//
 
 #include "attn/Strategies/Common/AttentionProblem.h"
+#include "attn/Strategies/Common/ModTileClasses.h"
 #include "attn/Strategies/Strategy.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -309,6 +310,17 @@ SmallVector<Value> mlir::attn::buildOnFlattenedPositions(
 
 mlir::attn::AttentionWork::AttentionWork(Operation *op) {
   AttentionProblem p = AttentionProblem::get(op);
+  hasMaskMod = p.maskMod != nullptr;
+  // With a mask operand as well, neither alone decides which pairs count.
+  if (hasMaskMod && !p.mask) {
+    if (std::optional<int64_t> pairs =
+            allowedPairsAtCompileTime(p, /*budget=*/1 << 19)) {
+      modPairs = *pairs;
+      modBatch = cast<RankedTensorType>(p.query.getType()).getDimSize(0);
+      modQueryLength = p.queryLength();
+      modKeyLength = p.keyLength();
+    }
+  }
   // Sizes and rules only: the op and its values do not outlive compilation.
   p.op = nullptr;
   p.query = p.key = p.value = p.mask = p.bias = p.init = p.sinkLogits = Value();
@@ -336,6 +348,13 @@ double mlir::attn::AttentionWork::flops(int64_t batch,
   // The backward forms q.k again, then dO.v, dV, dQ and dK per pair.
   double perPair = p.isBackward ? 2.0 * (3 * p.headDim + 2 * p.valueDim)
                                 : 2.0 * (p.headDim + p.valueDim);
+  if (hasMaskMod) {
+    if (modPairs < 0 || batch != modBatch || queryShape.size() != 1 ||
+        keyShape.size() != 1 || queryShape[0] != modQueryLength ||
+        keyShape[0] != modKeyLength)
+      return -1;
+    return static_cast<double>(modPairs) * perPair;
+  }
   if (!mask || p.isNeighborhood)
     return static_cast<double>(p.countAllowedPairs(queryShape, keyShape)) *
            batch * p.headsQ * perPair;

@@ -41,7 +41,8 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
   if (p.isBackward && !p.score.getFunction()->scoresInLog2Domain() &&
       target.kind != TargetDescription::Kind::GPU) {
     reason = "its CPU backward kernel differentiates softmax scores (kernel "
-             "scores: the linear or reference strategy)";
+             "scores: the linear or reference strategy; softplus: the "
+             "reference strategy)";
     return false;
   }
   if (p.isBackward)

@@ -9,13 +9,16 @@
 // row has no allowed key (LSE = -inf). dV_j += P dO_i, dK_j += scale dS q_i,
 // dQ_i += scale dS k_j, dBias_ij = dS, and dSink from
 // AttentionAlgebra::sinkGradientStep.
-// Kernel scores have no LSE: the first launch forms each row's normalizer
-// Z_i = sum of the allowed weights (normalized only) and D' = (dO_i / Z_i) .
-// O_i; a pair's P = w / Z and dS = (dO_i . v_j / Z_i - D'_i) w'(s) d s / d x
-// (AttentionAlgebra::divideByNormalizer; no division and no D'
-// unnormalized). A feature product (elu1, relu) stages phi(scale q) and
-// phi(k) in place of q and k, so the products above are of features, and
-// dQ and dK take phi' when they are written.
+// Kernel scores and softplus have no LSE: the first launch forms each row's
+// normalizer Z_i = sum of the allowed weights (normalized only) and D' =
+// (dO_i / Z_i) . O_i; a pair's P = w / Z and dS = (dO_i . v_j / Z_i - D'_i)
+// w'(s) d s / d x (AttentionAlgebra::divideByNormalizer; no division and
+// no D' unnormalized). Softplus's weights and their derivatives are
+// relative to the row's reference (ScoreFunction::rowReference), from the
+// maximum of its allowed scores, which that launch forms first and stores. A
+// feature product (elu1, relu) stages phi(scale q) and phi(k) in place of q and
+// k, so the products above are of features, and dQ and dK take phi' when they
+// are written.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,16 +58,24 @@ private:
   /// not allowed.
   struct PairTerms {
     Value weight, gradScore;
+    /// The finished score, -inf where the pair is not allowed.
+    Value score;
   };
   /// The terms of query row `row` of `head` and key `key`, from q.k `dot`
   /// (phi(scale q) . phi(k) for a feature product), dO.v `gradDot`, the
   /// row's statistic (softmax: its LSE as AttentionAlgebra::lseInLog2 gives
-  /// it; kernel scores: its normalizer Z, null unnormalized) and its D
-  /// `rowDot` (D' for kernel scores).
+  /// it; kernel scores: its normalizer Z, null unnormalized), its D
+  /// `rowDot` (D' for kernel scores) and softplus's row reference (null for
+  /// other scores).
   PairTerms pairTerms(Value batch, Value head, Value row, Value key, Value dot,
-                      Value gradDot, Value rowStatistic, Value rowDot);
+                      Value gradDot, Value rowStatistic, Value rowDot,
+                      Value reference);
   /// The row statistic pairTerms takes for row `row` (clamped in bounds).
   Value rowStatistic(Value batch, Value head, Value row);
+  /// Softplus's row reference for row `row`, else null.
+  Value rowReferenceAt(Value batch, Value head, Value row) {
+    return rowReferences ? load(rowReferences, {batch, head, row}) : Value();
+  }
   /// Row `row` of `source` as loadRow does, through phi (of scale x for
   /// queries) when the score is a feature product.
   void loadOperandRow(Value source, Value into, int64_t n, Value batch,
@@ -146,10 +157,13 @@ private:
   KernelBuffers buffers{b, loc};
   Value qBuf, kBuf, vBuf, oBuf, gradOutBuf, lseBuf, maskBuf, biasBuf, sinkBuf;
   DenseMap<Value, Value> modBuffers;
-  /// D [B, Hq, Lq] f32 (D' for kernel scores), and the kernel scores'
-  /// normalizers Z [B, Hq, Lq] (normalized only).
-  Value rowDots, rowNorms;
-  bool kernel = false, featureProduct = false;
+  /// D [B, Hq, Lq] f32 (D' for kernel scores), the kernel scores'
+  /// normalizers Z [B, Hq, Lq] (normalized only), and softplus's row
+  /// references [B, Hq, Lq].
+  Value rowDots, rowNorms, rowReferences;
+  /// `kernel`: every score but softmax (no LSE; Z formed again);
+  /// `relative`: softplus, whose weights take a row reference.
+  bool kernel = false, relative = false, featureProduct = false;
   /// The gradients; gradScores is dS [B, Hq, Lq, Lk] f32 for dBias (dBias
   /// itself when the bias is f32 and does not broadcast).
   Value dq, dk, dv, dbias, gradScores, dsink;
@@ -254,7 +268,7 @@ void GpuBackwardEmitter::zero(Value row, int64_t n) {
 GpuBackwardEmitter::PairTerms
 GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
                               Value dot, Value gradDot, Value rowStatistic,
-                              Value rowDot) {
+                              Value rowDot, Value reference) {
   AttentionAlgebra algebra(b, loc, p);
   // A feature product's dot is phi(scale q) . phi(k), its weight already.
   Value x = featureProduct ? dot : fmul(dot, fconst(p.scale));
@@ -314,7 +328,7 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
     // P = w / Z and dS = (dO.v / Z - D') w'(s) ds/dx (without Z and D'
     // unnormalized); a feature product's dS is that of its dot.
     const ScoreFunction &function = *p.score.getFunction();
-    Value w = function.weight(b, loc, score, Value());
+    Value w = function.weight(b, loc, score, reference);
     Value weight = w, gradWeight = gradDot;
     if (rowStatistic) {
       weight = algebra.divideByNormalizer(w, rowStatistic);
@@ -324,12 +338,15 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
     Value gradScore =
         featureProduct
             ? gradWeight
-            : fmul(fmul(gradWeight, function.weightDerivative(b, loc, score)),
+            : fmul(fmul(gradWeight,
+                        function.weightDerivative(b, loc, score, reference)),
                    derivative);
     if (!allowed)
-      return {weight, gradScore};
+      return {weight, gradScore, score};
+    Value none = fconst(-std::numeric_limits<double>::infinity());
     return {select(allowed, weight, fconst(0.0)),
-            select(allowed, gradScore, fconst(0.0))};
+            select(allowed, gradScore, fconst(0.0)),
+            select(allowed, score, none)};
   }
   // A row without allowed keys (LSE = -inf, +inf here) has no weights.
   Value lseLog2 = rowStatistic;
@@ -343,7 +360,7 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
   // Pairs that are not allowed have no weight and no gradient, even where
   // their score or value row is not finite.
   return {select(allowed, weight, fconst(0.0)),
-          select(allowed, gradScore, fconst(0.0))};
+          select(allowed, gradScore, fconst(0.0)), Value()};
 }
 
 Value GpuBackwardEmitter::rowStatistic(Value batch, Value head, Value row) {
@@ -416,41 +433,76 @@ void GpuBackwardEmitter::emitRowDotKernel() {
            ifThen(cmpI(arith::CmpIPredicate::slt, row, lq), [&] {
              Value z;
              if (normalizes) {
-               // Z = the sum of the row's allowed weights, over every key.
                Value queryRow = registers[0];
                Value kvHead = div(head, idx(group));
                loadOperandRow(qBuf, queryRow, p.headDim, batch, head, row,
                               /*isQuery=*/true);
-               auto overKeys = scf::ForOp::create(
-                   b, loc, idx(0), lk, idx(1), ValueRange{fconst(0.0)},
-                   [&](OpBuilder &nested, Location, Value key, ValueRange acc) {
-                     OpBuilder::InsertionGuard guard(b);
-                     b.setInsertionPoint(nested.getInsertionBlock(),
-                                         nested.getInsertionPoint());
-                     auto dotLoop = scf::ForOp::create(
-                         b, loc, idx(0), idx(p.headDim), idx(1),
-                         ValueRange{fconst(0.0)},
-                         [&](OpBuilder &inner, Location, Value e,
-                             ValueRange sum) {
-                           OpBuilder::InsertionGuard g2(b);
-                           b.setInsertionPoint(inner.getInsertionBlock(),
-                                               inner.getInsertionPoint());
-                           Value k = toF32(load(kBuf, {batch, kvHead, key, e}));
-                           if (featureProduct)
-                             k = p.score.getFunction()->featureMap(b, loc, k);
-                           scf::YieldOp::create(
-                               b, loc,
-                               ValueRange{
-                                   fadd(sum[0], fmul(load(queryRow, {e}), k))});
-                         });
-                     // With Z = 1 and no gradient, the pair's P is w.
-                     PairTerms terms =
-                         pairTerms(batch, head, row, key, dotLoop.getResult(0),
-                                   fconst(0.0), fconst(1.0), fconst(0.0));
-                     scf::YieldOp::create(
-                         b, loc, ValueRange{fadd(acc[0], terms.weight)});
-                   });
-               z = overKeys.getResult(0);
+               // `combine`d over every key from `init`: the terms of each
+               // pair (with Z = 1 and no gradient, P is w).
+               auto overKeys =
+                   [&](Value init, Value reference,
+                       function_ref<Value(Value, PairTerms)> combine) {
+                     return scf::ForOp::create(
+                                b, loc, idx(0), lk, idx(1), ValueRange{init},
+                                [&](OpBuilder &nested, Location, Value key,
+                                    ValueRange acc) {
+                                  OpBuilder::InsertionGuard guard(b);
+                                  b.setInsertionPoint(
+                                      nested.getInsertionBlock(),
+                                      nested.getInsertionPoint());
+                                  auto dotLoop = scf::ForOp::create(
+                                      b, loc, idx(0), idx(p.headDim), idx(1),
+                                      ValueRange{fconst(0.0)},
+                                      [&](OpBuilder &inner, Location, Value e,
+                                          ValueRange sum) {
+                                        OpBuilder::InsertionGuard g2(b);
+                                        b.setInsertionPoint(
+                                            inner.getInsertionBlock(),
+                                            inner.getInsertionPoint());
+                                        Value k = toF32(load(
+                                            kBuf, {batch, kvHead, key, e}));
+                                        if (featureProduct)
+                                          k = p.score.getFunction()->featureMap(
+                                              b, loc, k);
+                                        scf::YieldOp::create(
+                                            b, loc,
+                                            ValueRange{fadd(
+                                                sum[0],
+                                                fmul(load(queryRow, {e}), k))});
+                                      });
+                                  PairTerms terms = pairTerms(
+                                      batch, head, row, key,
+                                      dotLoop.getResult(0), fconst(0.0),
+                                      fconst(1.0), fconst(0.0), reference);
+                                  scf::YieldOp::create(
+                                      b, loc,
+                                      ValueRange{combine(acc[0], terms)});
+                                })
+                         .getResult(0);
+                   };
+               // Softplus: the row's reference, from the maximum of its
+               // allowed scores (0 for a row without keys, whose weights
+               // are all 0).
+               Value reference;
+               if (relative) {
+                 Value none = fconst(-std::numeric_limits<double>::infinity());
+                 Value m = overKeys(none, fconst(0.0),
+                                    [&](Value acc, PairTerms terms) -> Value {
+                                      return arith::MaximumFOp::create(
+                                          b, loc, acc, terms.score);
+                                    });
+                 Value empty = arith::CmpFOp::create(
+                     b, loc, arith::CmpFPredicate::OEQ, m, none);
+                 reference =
+                     select(empty, fconst(0.0),
+                            p.score.getFunction()->rowReference(b, loc, m));
+                 store(reference, rowReferences, {batch, head, row});
+               }
+               // Z = the sum of the row's allowed weights, over every key.
+               z = overKeys(fconst(0.0), reference,
+                            [&](Value acc, PairTerms terms) {
+                              return fadd(acc, terms.weight);
+                            });
                store(z, rowNorms, {batch, head, row});
              }
              auto loop = scf::ForOp::create(
@@ -519,7 +571,8 @@ void GpuBackwardEmitter::emitKeyKernel() {
                     batch, head, row, key,
                     dotWithTileRow(keyRow, queries, r, d),
                     dotWithTileRow(valueRow, gradOutputs, r, dvDim),
-                    rowStatistic(batch, head, row), rowDotAt(batch, head, row));
+                    rowStatistic(batch, head, row), rowDotAt(batch, head, row),
+                    rowReferenceAt(batch, head, row));
                 addTileRow(dvRow, terms.weight, gradOutputs, r, dvDim);
                 addTileRow(dkRow, dotFactor(terms.gradScore), queries, r, d);
               });
@@ -560,6 +613,7 @@ void GpuBackwardEmitter::emitQueryKernel() {
         zero(dqRow, d);
         Value statistic = rowStatistic(batch, head, rowClamped);
         Value rowDot = rowDotAt(batch, head, rowClamped);
+        Value reference = rowReferenceAt(batch, head, rowClamped);
         Value numTiles = arith::CeilDivUIOp::create(b, loc, lk, idx(tileKeys));
         // A neighborhood's rows see keys within its reach on the leading
         // axis only.
@@ -601,7 +655,7 @@ void GpuBackwardEmitter::emitQueryKernel() {
                         pairTerms(batch, head, row, key,
                                   dotWithTileRow(queryRow, keys, j, d),
                                   dotWithTileRow(gradOutRow, values, j, dvDim),
-                                  statistic, rowDot);
+                                  statistic, rowDot, reference);
                     addTileRow(dqRow, dotFactor(terms.gradScore), keys, j, d);
                     if (gradScores)
                       store(terms.gradScore, gradScores,
@@ -711,7 +765,8 @@ SmallVector<Value> GpuBackwardEmitter::build() {
     sizes.keyShape = extents;
   }
 
-  kernel = !p.score.tracksRowMax();
+  kernel = !p.score.getFunction()->scoresInLog2Domain();
+  relative = kernel && p.score.tracksRowMax();
   featureProduct = p.score.isFeatureProduct();
   bool normalizes = kernel && p.score.getNormalize();
   qBuf = buffers.input(p.query);
@@ -735,6 +790,9 @@ SmallVector<Value> GpuBackwardEmitter::build() {
         {ShapedType::kDynamic, p.headsQ, ShapedType::kDynamic}, {batches, lq});
   if (normalizes)
     rowNorms = buffers.allocF32(
+        {ShapedType::kDynamic, p.headsQ, ShapedType::kDynamic}, {batches, lq});
+  if (relative)
+    rowReferences = buffers.allocF32(
         {ShapedType::kDynamic, p.headsQ, ShapedType::kDynamic}, {batches, lq});
   dq = buffers.allocLike(p.gradInits[0]);
   dk = buffers.allocLike(p.gradInits[1]);

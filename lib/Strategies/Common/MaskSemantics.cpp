@@ -94,6 +94,25 @@ int64_t BandRule::countAllowed(int64_t i) const {
   return count;
 }
 
+int64_t BandRule::countAllowedIn(int64_t i, int64_t lo, int64_t hi) const {
+  auto overlap = [](int64_t lo1, int64_t hi1, int64_t lo2, int64_t hi2) {
+    return std::max<int64_t>(0, std::min(hi1, hi2) - std::max(lo1, lo2) + 1);
+  };
+  int64_t bandLo, bandHi;
+  band(i, bandLo, bandHi);
+  int64_t count = overlap(bandLo, bandHi, lo, hi);
+  if (hasWindow && sinks > 0) {
+    IntArith d;
+    int64_t sinkHi = rule::sinkInterval(d, *this, i, queryLength, keyLength).hi;
+    // The sink keys in [lo, hi] that the band does not already count.
+    int64_t sinkLo = std::max<int64_t>(0, lo);
+    sinkHi = std::min(sinkHi, hi);
+    count += std::max<int64_t>(0, sinkHi - sinkLo + 1) -
+             overlap(sinkLo, sinkHi, bandLo, bandHi);
+  }
+  return count;
+}
+
 int64_t BandRule::countAllowedPairs() const {
   return sumOverRows(queryLength, [&](int64_t i) { return countAllowed(i); });
 }

@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -340,14 +341,13 @@ private:
         .Case([&](arith::MulIOp o) { binary(o, o.getLhs(), o.getRhs()); })
         .Case([&](arith::MinSIOp o) { binary(o, o.getLhs(), o.getRhs()); })
         .Case([&](arith::MaxSIOp o) { binary(o, o.getLhs(), o.getRhs()); })
+        .Case([&](math::AbsIOp o) { absolute(o, o.getOperand()); })
         .Case([&](arith::DivSIOp o) { division(o, o.getLhs(), o.getRhs()); })
         .Case([&](arith::DivUIOp o) { division(o, o.getLhs(), o.getRhs()); })
-        .Case([&](arith::FloorDivSIOp o) {
-          division(o, o.getLhs(), o.getRhs());
-        })
-        .Case([&](arith::CeilDivSIOp o) {
-          division(o, o.getLhs(), o.getRhs());
-        })
+        .Case(
+            [&](arith::FloorDivSIOp o) { division(o, o.getLhs(), o.getRhs()); })
+        .Case(
+            [&](arith::CeilDivSIOp o) { division(o, o.getLhs(), o.getRhs()); })
         .Case([&](arith::RemSIOp o) { division(o, o.getLhs(), o.getRhs()); })
         .Case([&](arith::RemUIOp o) { division(o, o.getLhs(), o.getRhs()); })
         .Case([&](arith::IndexCastOp o) { cast(o, o.getIn(), false); })
@@ -415,6 +415,28 @@ private:
     setInt(result, v);
   }
 
+  /// |x|: [lo, hi] when lo >= 0, [-hi, -lo] when hi <= 0, else [0,
+  /// max(-lo, hi)].
+  void absolute(Operation *op, Value in) {
+    Int x = getInt(in);
+    Value result = op->getResult(0);
+    if (!x.known)
+      return setInt(result, Int());
+    Int v;
+    v.known = true;
+    v.point = x.point;
+    v.magnitude = x.magnitude;
+    v.nonNegative = true;
+    I zero = d.c(0);
+    I negLo = d.sub(zero, x.lo), negHi = d.sub(zero, x.hi);
+    B above = d.le(zero, x.lo), below = d.le(x.hi, zero);
+    v.lo = d.sel(above, x.lo, d.sel(below, negHi, zero));
+    v.hi = d.sel(above, x.hi, d.sel(below, negLo, d.max(negLo, x.hi)));
+    if (x.constant)
+      v.constant = *x.constant < 0 ? -*x.constant : *x.constant;
+    setInt(result, v);
+  }
+
   /// Quotients and remainders by a positive constant.
   void division(Operation *op, Value lhs, Value rhs) {
     Int x = getInt(lhs), y = getInt(rhs);
@@ -425,11 +447,15 @@ private:
       return setInt(result, Int());
     int64_t c = *y.constant;
     if (isa<arith::RemSIOp, arith::RemUIOp>(op)) {
-      // Within one period of a non-negative range: [lo % c, hi % c];
+      // Within one period of a non-negative range, or of a non-positive one
+      // (where the truncated remainder rises with x too): [lo % c, hi % c];
       // otherwise [0, c - 1], or [-(c - 1), c - 1] when the range may be
       // negative.
-      B inOnePeriod = d.both(d.le(d.c(0), x.lo),
-                             d.eq(d.floorDiv(x.lo, c), d.floorDiv(x.hi, c)));
+      B inOnePeriod =
+          d.either(d.both(d.le(d.c(0), x.lo),
+                          d.eq(d.floorDiv(x.lo, c), d.floorDiv(x.hi, c))),
+                   d.both(d.le(x.hi, d.c(0)),
+                          d.eq(d.truncDiv(x.lo, c), d.truncDiv(x.hi, c))));
       Int v;
       v.known = true;
       v.point = x.point;
@@ -906,6 +932,63 @@ mlir::attn::maskRowIntervals(Block &body, int64_t lq, int64_t lk,
     rows.push_back({lo, hi});
   }
   return rows;
+}
+
+std::optional<int64_t>
+mlir::attn::allowedPairsAtCompileTime(const AttentionProblem &p,
+                                      int64_t budget) {
+  SmallVector<int64_t> shape = classShape(p, /*blockQ=*/1, /*blockK=*/1);
+  int64_t batch = cast<RankedTensorType>(p.query.getType()).getDimSize(0);
+  if (p.isNeighborhood || llvm::any_of(shape, ShapedType::isDynamic) ||
+      ShapedType::isDynamic(batch))
+    return std::nullopt;
+  Block &body = p.maskMod->front();
+  if (!readsOnlyConstants(body))
+    return std::nullopt;
+  int64_t lq = p.queryLength(), lk = p.keyLength();
+  semantics::BandRule rule = p.bandRule(lq, lk);
+  ConstDomain d;
+  ModEvaluator<ConstDomain> evaluator(d, body);
+  int64_t evaluations = 0, pairs = 0;
+  // A mod that does not read b (h) counts once for every batch (head).
+  int64_t repeats =
+      (shape[0] == 1 ? batch : 1) * (shape[1] == 1 ? p.headsQ : 1);
+  // Beyond kExactRows rows, evenly spaced rows stand for the others.
+  constexpr int64_t kExactRows = 8192;
+  int64_t rows = std::min(lq, kExactRows);
+  for (int64_t bm = 0; bm < shape[0]; ++bm)
+    for (int64_t hm = 0; hm < shape[1]; ++hm)
+      for (int64_t row = 0; row < rows; ++row) {
+        int64_t i = rows == lq ? row : row * (lq - 1) / (rows - 1);
+        SmallVector<std::pair<int64_t, int64_t>> pending{{0, lk - 1}};
+        while (!pending.empty()) {
+          auto [first, last] = pending.pop_back_val();
+          int64_t ruled = rule.countAllowedIn(i, first, last);
+          if (ruled == 0)
+            continue;
+          if (++evaluations > budget)
+            return std::nullopt;
+          AbsInt<int64_t> args[] = {
+              evaluator.point(bm, positionBound(batch), true, kArgB),
+              evaluator.point(hm, double(p.headsQ), true, kArgH),
+              evaluator.point(i, double(lq), true, kArgI),
+              evaluator.range(first, last, double(lk), kArgJ)};
+          AbsBool<bool> allowed = evaluator.run(args);
+          if (allowed.must) {
+            pairs += ruled;
+          } else if (allowed.may) {
+            if (first == last)
+              return std::nullopt;
+            int64_t mid = first + (last - first) / 2;
+            pending.push_back({mid + 1, last});
+            pending.push_back({first, mid});
+          }
+        }
+      }
+  return static_cast<int64_t>(static_cast<double>(pairs) *
+                              static_cast<double>(lq) /
+                              static_cast<double>(rows)) *
+         repeats;
 }
 
 ModTileClassifier::ModTileClassifier(OpBuilder &b, Location loc,

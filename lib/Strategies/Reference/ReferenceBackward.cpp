@@ -10,12 +10,13 @@
 //   dV = sum_{g,i} P dO,  dK = scale sum_{g,i} dS q,  dQ = scale sum_j dS k
 //   dBias = dS summed over the bias's broadcast dimensions
 //   dSink_h = -sum_{b,i} exp(sink_h - LSE) D (rows with LSE = -inf: 0)
-// Kernel scores have no LSE: W = w(s) (phi(scale q) . phi(k) for a feature
-// product) where allowed, Z = sum_j W, dO' = dO / Z (0 where Z = 0; dO
-// unnormalized), D' = sum_e dO' O, P = W and dS = (dO' . v - D') d w / d s
-// (no D' unnormalized); a feature product takes dS back through phi'
-// instead of q and k: dK = phi'(k) sum dS phi(scale q), dQ = scale
-// phi'(scale q) sum_j dS phi(k).
+// Kernel scores and softplus have no LSE: W = w(s) (phi(scale q) . phi(k)
+// for a feature product; softplus: softplus(s) 2^-ref with the row's
+// reference from the maximum of its allowed scores) where allowed, Z =
+// sum_j W, dO' = dO / Z (0 where Z = 0; dO unnormalized), D' = sum_e dO'
+// O, P = W and dS = (dO' . v - D') d w / d s (no D' unnormalized); a
+// feature product takes dS back through phi' instead of q and k: dK =
+// phi'(k) sum dS phi(scale q), dQ = scale phi'(scale q) sum_j dS phi(k).
 // The forward's score formation (scale, bias, softcap, score_mod) and
 // allowed rule are ReferenceBuilder's, shared with the forward.
 //
@@ -86,9 +87,12 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
   };
 
   Value scores = dotScores(query, key);
-  bool kernel = !p.score.tracksRowMax();
-  bool featureProduct = p.score.isFeatureProduct();
   const ScoreFunction &function = *p.score.getFunction();
+  // Every score but softmax forms its rows' normalizers again.
+  bool kernel = !function.scoresInLog2Domain();
+  // Softplus: weights relative to the row's reference.
+  bool relative = kernel && p.score.tracksRowMax();
+  bool featureProduct = p.score.isFeatureProduct();
   bool hasMask = static_cast<bool>(p.mask), hasBias = static_cast<bool>(p.bias);
   float scale = p.scale;
   auto cstIn = [](OpBuilder &nb, Location l, double v) -> Value {
@@ -98,14 +102,47 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
   auto rowMap = map(5, {d0, d1, d2, d3});
   auto rowElementMap = map(5, {d0, d1, d2, d3, d4});
 
-  // Kernel scores: W (0 where not allowed) and d W / d (scale S + bias),
-  // then each row's normalizer Z = sum_j W, and dO' = dO / Z (0 where Z =
-  // 0; dO unnormalized). Softmax: dO' = dO.
+  // Kernel scores and softplus: W (0 where not allowed) and d W / d (scale
+  // S + bias), then each row's normalizer Z = sum_j W, and dO' = dO / Z (0
+  // where Z = 0; dO unnormalized). Softmax: dO' = dO.
   Value kernelWeights, kernelDerivative;
   Value scaledGradOutput = gradOutput;
   if (kernel) {
+    // Softplus: the maximum of each row's allowed scores (-inf: none).
+    Value rowMax;
+    if (relative) {
+      SmallVector<Value> maxIns = {scores};
+      SmallVector<AffineMap> maxMaps = {scoreMap};
+      appendMaskAndBias(maxIns, maxMaps);
+      maxMaps.push_back(rowMap);
+      rowMax =
+          linalg::GenericOp::create(
+              b, loc, TypeRange{typeOf(rowSizes)}, maxIns,
+              ValueRange{filledTensor(
+                  rowSizes, -std::numeric_limits<double>::infinity())},
+              maxMaps, ArrayRef<IteratorType>{par, par, par, par, red},
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                Value maskElement = hasMask ? args[1] : Value();
+                Value biasElement = hasBias ? args[hasMask ? 2 : 1] : Value();
+                Value s = formScore(nb, l, args[0], maskElement, biasElement,
+                                    /*derivative=*/false)
+                              .score;
+                if (Value allowed = allowedInBody(nb, l, 3, 4, maskElement))
+                  s = arith::SelectOp::create(
+                      nb, l, allowed, s,
+                      cstIn(nb, l, -std::numeric_limits<double>::infinity()));
+                linalg::YieldOp::create(nb, l,
+                                        ValueRange{arith::MaximumFOp::create(
+                                            nb, l, s, args.back())});
+              })
+              .getResult(0);
+    }
     SmallVector<Value> ins = {scores};
     SmallVector<AffineMap> maps = {scoreMap};
+    if (rowMax) {
+      ins.push_back(rowMax);
+      maps.push_back(rowMap);
+    }
     appendMaskAndBias(ins, maps);
     unsigned numOuts = featureProduct ? 1 : 2;
     SmallVector<Value> outs;
@@ -118,6 +155,18 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
         SmallVector<IteratorType>(5, par),
         [&](OpBuilder &nb, Location l, ValueRange args) {
           unsigned next = 1;
+          // Softplus: the row's reference (0 for a row without keys, whose
+          // weights are all 0).
+          Value reference;
+          if (rowMax) {
+            Value m = args[next++];
+            Value none = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OEQ, m,
+                cstIn(nb, l, -std::numeric_limits<double>::infinity()));
+            reference =
+                arith::SelectOp::create(nb, l, none, cstIn(nb, l, 0.0),
+                                        function.rowReference(nb, l, m));
+          }
           Value maskElement = hasMask ? args[next++] : Value();
           Value biasElement = hasBias ? args[next++] : Value();
           SmallVector<Value> results;
@@ -126,9 +175,10 @@ SmallVector<Value> ReferenceBuilder::buildBackward() {
           } else {
             FormedScore formed =
                 formScore(nb, l, args[0], maskElement, biasElement, true);
-            results.push_back(function.weight(nb, l, formed.score, Value()));
+            results.push_back(function.weight(nb, l, formed.score, reference));
             results.push_back(arith::MulFOp::create(
-                nb, l, function.weightDerivative(nb, l, formed.score),
+                nb, l,
+                function.weightDerivative(nb, l, formed.score, reference),
                 formed.derivative));
           }
           if (Value allowed = allowedInBody(nb, l, 3, 4, maskElement))

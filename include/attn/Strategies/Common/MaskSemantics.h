@@ -32,6 +32,8 @@ struct BandRule {
   void band(int64_t i, int64_t &lo, int64_t &hi) const;
   /// Number of keys query i may attend.
   int64_t countAllowed(int64_t i) const;
+  /// Number of keys in [lo, hi] that query i may attend.
+  int64_t countAllowedIn(int64_t i, int64_t lo, int64_t hi) const;
   /// Number of allowed (query, key) pairs: exact up to 2^20 queries, an
   /// estimate from 2^20 evenly spaced queries beyond.
   int64_t countAllowedPairs() const;

@@ -88,6 +88,15 @@ classesAtCompileTime(const AttentionProblem &problem, int64_t blockQ,
 std::optional<SmallVector<std::pair<int64_t, int64_t>>>
 maskRowIntervals(Block &body, int64_t lq, int64_t lk, int64_t budget);
 
+/// The (query, key) pairs that the mask_mod and the op's causal, window and
+/// sink rules allow together, summed over every batch and query head, when
+/// the mod reads only constants and the shapes are static: each row's keys
+/// are bisected until every range is allowed or not (beyond 8192 queries,
+/// 8192 evenly spaced rows stand for the rest). std::nullopt when a single
+/// key cannot be decided or after `budget` evaluations.
+std::optional<int64_t>
+allowedPairsAtCompileTime(const AttentionProblem &problem, int64_t budget);
+
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_COMMON_MODTILECLASSES_H

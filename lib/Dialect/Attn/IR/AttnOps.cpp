@@ -645,20 +645,17 @@ LogicalResult AttentionBackwardOp::verify() {
                                q.getDimSize(2)};
   ScoreAttr score = getEffectiveScore();
   const ScoreFunction *function = score.getFunction();
-  bool kernel = function->getFamily() == ScoreFunction::Family::Kernel;
-  if (!kernel && !function->scoresInLog2Domain())
-    return emitOpError() << "differentiates softmax and kernel scores "
-                            "(#attn.score<softmax>, #attn.score<kernel<...>>), "
-                            "got "
-                         << score;
-  if (kernel && getLse())
-    return emitOpError() << "takes no 'lse' with the kernel score " << score
+  // Softmax takes the forward's LSE; every other score (kernel scores,
+  // softplus) forms each row's normalizer again.
+  bool takesLse = function->scoresInLog2Domain();
+  if (!takesLse && getLse())
+    return emitOpError() << "takes no 'lse' with the score " << score
                          << ": it forms each row's normalizer again; end "
                             "'ins' at 'grad_output'";
-  if (kernel && !function->hasWeightDerivative())
+  if (!takesLse && !function->hasWeightDerivative())
     return emitOpError() << "cannot differentiate the score " << score
                          << ": its weight has no derivative rule";
-  if (!kernel && !getLse())
+  if (takesLse && !getLse())
     return emitOpError() << "needs 'lse' (the forward op's return_lse "
                             "result) after 'grad_output' with the score "
                          << score;

@@ -23,7 +23,8 @@ public:
   }
 
   bool hasWeightDerivative() const override { return true; }
-  Value weightDerivative(OpBuilder &b, Location loc, Value s) const override {
+  Value weightDerivative(OpBuilder &b, Location loc, Value s,
+                         Value) const override {
     return constantLike(b, loc, s, 1.0);
   }
 };

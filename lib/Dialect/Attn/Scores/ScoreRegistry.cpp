@@ -28,8 +28,8 @@ Value ScoreFunction::featureMap(OpBuilder &, Location, Value) const {
                    "product");
 }
 
-Value ScoreFunction::weightDerivative(OpBuilder &b, Location loc,
-                                      Value s) const {
+Value ScoreFunction::weightDerivative(OpBuilder &b, Location loc, Value s,
+                                      Value) const {
   if (!isFeatureProduct())
     llvm_unreachable("weightDerivative of a score function without one");
   return constantLike(b, loc, s, 1.0);

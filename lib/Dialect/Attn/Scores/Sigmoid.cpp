@@ -40,7 +40,8 @@ public:
 
   bool hasWeightDerivative() const override { return true; }
   /// w (1 - w).
-  Value weightDerivative(OpBuilder &b, Location loc, Value s) const override {
+  Value weightDerivative(OpBuilder &b, Location loc, Value s,
+                         Value) const override {
     Value w = weight(b, loc, s, Value());
     Value rest = arith::SubFOp::create(b, loc, constantLike(b, loc, s, 1.0), w);
     return arith::MulFOp::create(b, loc, w, rest);

@@ -4,7 +4,9 @@
 // are scaled by 2^-ref with ref = min(m log2(e), 0) for the row's (running)
 // maximum score m: a constant factor of a row cancels in the normalization,
 // and with it a row whose scores are all far below 0 keeps its weights'
-// ratios (about e^(s - m)) instead of underflowing to 0 together.
+// ratios (about e^(s - m)) instead of underflowing to 0 together. The
+// backward forms the row's reference and normalizer again and takes
+// d softplus(s) / d s = sigmoid(s), scaled by the same 2^-ref.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +65,24 @@ public:
     Value isPositive =
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, s, cst(0.0));
     return arith::SelectOp::create(b, loc, isPositive, positive, negative);
+  }
+
+  bool hasWeightDerivative() const override { return true; }
+  /// sigmoid(s) 2^-ref = 2^(min(s, 0) log2(e) - ref) / (1 + e^-|s|): for
+  /// s > 0 (ref = 0) 1 / (1 + e^-s), for s <= 0 e^s 2^-ref / (1 + e^s).
+  Value weightDerivative(OpBuilder &b, Location loc, Value s,
+                         Value reference) const override {
+    auto cst = [&](double v) { return constantLike(b, loc, s, v); };
+    Value t = math::ExpOp::create(
+        b, loc, arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, s)));
+    Value below = arith::MinimumFOp::create(b, loc, s, cst(0.0));
+    Value numerator = math::Exp2Op::create(
+        b, loc,
+        arith::SubFOp::create(b, loc,
+                              arith::MulFOp::create(b, loc, below, cst(kLog2E)),
+                              reference));
+    return arith::DivFOp::create(b, loc, numerator,
+                                 arith::AddFOp::create(b, loc, cst(1.0), t));
   }
 };
 } // namespace

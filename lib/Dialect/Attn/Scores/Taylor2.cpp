@@ -34,7 +34,8 @@ public:
 
   bool hasWeightDerivative() const override { return true; }
   /// 1 + s.
-  Value weightDerivative(OpBuilder &b, Location loc, Value s) const override {
+  Value weightDerivative(OpBuilder &b, Location loc, Value s,
+                         Value) const override {
     return arith::AddFOp::create(b, loc, constantLike(b, loc, s, 1.0), s);
   }
 };

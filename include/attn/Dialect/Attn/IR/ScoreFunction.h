@@ -83,12 +83,17 @@ public:
   virtual Value weight(OpBuilder &b, Location loc, Value s,
                        Value reference) const = 0;
 
-  /// Kernel functions with a backward: whether weightDerivative (and, for a
-  /// feature product, featureMapDerivative) are written.
+  /// Functions whose backward forms each row's normalizer again (kernel
+  /// scores, and RowMax functions outside the log2 domain): whether
+  /// weightDerivative (and, for a feature product, featureMapDerivative)
+  /// are written. Softmax's backward takes the forward's LSE instead.
   virtual bool hasWeightDerivative() const { return false; }
-  /// d w / d s of a kernel weight at the finished score `s` (for a feature
-  /// product s = phi(q) . phi(k), and the derivative is 1: the default).
-  virtual Value weightDerivative(OpBuilder &b, Location loc, Value s) const;
+  /// d w / d s of the weight at the finished score `s`, with `reference`
+  /// as `weight` takes it (held constant: it cancels in the normalization;
+  /// null for kernel functions). For a feature product s = phi(q) . phi(k),
+  /// and the derivative is 1: the default.
+  virtual Value weightDerivative(OpBuilder &b, Location loc, Value s,
+                                 Value reference) const;
   /// phi'(x) of a feature product, elementwise like featureMap.
   virtual Value featureMapDerivative(OpBuilder &b, Location loc, Value x) const;
 
