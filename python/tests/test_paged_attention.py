@@ -81,6 +81,35 @@ def test_paged_window_softcap(rng, strategy):
                                    **options))
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("lq", [1, 6])
+def test_paged_window_sinks(rng, strategy, lq):
+    """StreamingLLM over a paged cache: each request's own first keys stay
+    visible beside its window (the reference's contiguous copies put them
+    at other positions for every request). Lengths shorter than the sinks,
+    shorter than the queries, and 0."""
+    q = randn(rng, 5, 4, lq, 16)
+    k, v, table, lengths = make_cache(rng, 5, 2, 40, 8, 16, 16,
+                                      [61, 37, 2, 4, 0], 8)
+    for options in (dict(window=(7, 0), sinks=3, causal=True),
+                    dict(window=(5, 2), sinks=9)):
+        got = attn.paged_attention(q, k, v, table, lengths, strategy=strategy,
+                                   **options)
+        assert_close(got, paged_oracle(q, k, v, table, lengths, **options))
+
+
+@VULKAN
+@pytest.mark.parametrize("strategy", ["tiled", "split_kv"])
+def test_paged_window_sinks_vulkan(rng, strategy):
+    q = randn(rng, 3, 4, 2, 16)
+    k, v, table, lengths = make_cache(rng, 3, 2, 24, 8, 16, 16, [45, 3, 20],
+                                      6)
+    options = dict(window=(6, 0), sinks=4, causal=True)
+    got = attn.paged_attention(q, k, v, table, lengths, strategy=strategy,
+                               target="vulkan", **options)
+    assert_close(got, paged_oracle(q, k, v, table, lengths, **options))
+
+
 @pytest.mark.parametrize("strategy", ["tiled", "split_kv", "reference"])
 def test_paged_int8(rng, strategy):
     q = randn(rng, 3, 4, 2, 16)
@@ -256,6 +285,10 @@ def test_paged_vulkan(rng, strategy):
      r"'sink_logits' must be float32 of shape \(4,\)"),
     (lambda a: a.update(return_lse=1),
      r"'return_lse' must be a bool, got 1"),
+    (lambda a: a.update(sinks=2),
+     r"'sinks' exempts keys from a window; it needs 'window'"),
+    (lambda a: a.update(sinks=-1, window=4),
+     r"'sinks' must be"),
 ])
 def test_paged_errors(rng, change, message):
     args = dict(q=randn(rng, 2, 4, 1, 16), k_cache=randn(rng, 12, 2, 8, 16),
@@ -265,3 +298,23 @@ def test_paged_errors(rng, change, message):
     change(args)
     with pytest.raises(ValueError, match=message):
         attn.paged_attention(**args)
+
+
+@pytest.mark.parametrize("options", [dict(causal=True),
+                                     dict(window=(5, 0), sinks=3)])
+def test_paged_useful_flops(rng, options):
+    """attn-run --bench's FLOP count of a paged op: each request's allowed
+    pairs from its key_lengths value, 2 (D + Dv) per pair and query head,
+    with dynamic sizes too."""
+    from attn.builder import _paged_plan
+    q = randn(rng, 4, 6, 3, 16)
+    k, v, table, lengths = make_cache(rng, 4, 2, 30, 8, 16, 24,
+                                      [40, 1, 0, 29], 5)
+    want = sum(oracle.band(3, int(n), options.get("causal", False),
+                           options.get("window"), options.get("sinks", 0)
+                           ).sum() for n in lengths) * 6 * 2 * (16 + 24)
+    for dynamic in (None, True):
+        text, arrays = _paged_plan(q, k, v, table, lengths, dynamic=dynamic,
+                                   **options)
+        entry = attn.compile(text).main
+        assert entry.useful_flops(*arrays) == want

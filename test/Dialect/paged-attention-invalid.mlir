@@ -127,3 +127,19 @@ func.func @lse_shape(%q: tensor<2x4x1x8xf32>, %c: tensor<16x2x4x8xf32>, %t: tens
   %o, %lse = attn.paged_attention ins(%q, %c, %c, %t, %l : tensor<2x4x1x8xf32>, tensor<16x2x4x8xf32>, tensor<16x2x4x8xf32>, tensor<2x4xi32>, tensor<2xi32>) outs(%init : tensor<2x4x1x8xf32>) {return_lse} -> tensor<2x4x1x8xf32>, tensor<2x4xf32>
   return %o : tensor<2x4x1x8xf32>
 }
+
+// -----
+
+func.func @sinks_without_window(%q: tensor<2x4x1x8xf32>, %c: tensor<16x2x4x8xf32>, %t: tensor<2x4xi32>, %l: tensor<2xi32>, %init: tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32> {
+  // expected-error @+1 {{'sinks' only exempts keys from a 'window'}}
+  %o = attn.paged_attention ins(%q, %c, %c, %t, %l : tensor<2x4x1x8xf32>, tensor<16x2x4x8xf32>, tensor<16x2x4x8xf32>, tensor<2x4xi32>, tensor<2xi32>) outs(%init : tensor<2x4x1x8xf32>) {causal, sinks = 2 : i64} -> tensor<2x4x1x8xf32>
+  return %o : tensor<2x4x1x8xf32>
+}
+
+// -----
+
+func.func @negative_sinks(%q: tensor<2x4x1x8xf32>, %c: tensor<16x2x4x8xf32>, %t: tensor<2x4xi32>, %l: tensor<2xi32>, %init: tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32> {
+  // expected-error @+1 {{'sinks' must be non-negative, got -1}}
+  %o = attn.paged_attention ins(%q, %c, %c, %t, %l : tensor<2x4x1x8xf32>, tensor<16x2x4x8xf32>, tensor<16x2x4x8xf32>, tensor<2x4xi32>, tensor<2xi32>) outs(%init : tensor<2x4x1x8xf32>) {sinks = -1 : i64, window = #attn.window<left = 2>} -> tensor<2x4x1x8xf32>
+  return %o : tensor<2x4x1x8xf32>
+}

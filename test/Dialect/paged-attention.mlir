@@ -3,7 +3,7 @@
 
 // attn.paged_attention prints and parses back: f32 decode with GQA, a
 // quantized cache with dynamic sizes and a window, f8E4M3FN with per-head
-// scales, sink logits with the LSE result.
+// scales, sink logits with the LSE result, a window with sink keys.
 
 // CHECK-LABEL: func.func @decode(
 // CHECK:         attn.paged_attention ins({{.*}} : tensor<4x32x1x128xf32>, tensor<512x8x16x128xf32>, tensor<512x8x16x128xf32>, tensor<4x64xi32>, tensor<4xi32>) outs({{.*}} : tensor<4x32x1x128xf32>) {causal} -> tensor<4x32x1x128xf32>
@@ -40,4 +40,13 @@ func.func @sink_logits_lse(%q: tensor<2x8x1x64xf32>, %kc: tensor<64x2x16x64xf32>
   %o, %lse = attn.paged_attention ins(%q, %kc, %vc, %t, %l : tensor<2x8x1x64xf32>, tensor<64x2x16x64xf32>, tensor<64x2x16x64xf32>, tensor<2x8xi32>, tensor<2xi32>)
          sink_logits(%sl : tensor<8xf32>) outs(%init : tensor<2x8x1x64xf32>) {causal, return_lse} -> tensor<2x8x1x64xf32>, tensor<2x8x1xf32>
   return %o, %lse : tensor<2x8x1x64xf32>, tensor<2x8x1xf32>
+}
+
+// CHECK-LABEL: func.func @window_sinks(
+// CHECK:         attn.paged_attention ins({{.*}}) outs({{.*}}) {causal, sinks = 4 : i64, window = #attn.window<left = 1024, right = 0>}
+func.func @window_sinks(%q: tensor<4x32x1x128xf32>, %kc: tensor<512x8x16x128xf32>, %vc: tensor<512x8x16x128xf32>,
+                        %t: tensor<4x64xi32>, %l: tensor<4xi32>, %init: tensor<4x32x1x128xf32>) -> tensor<4x32x1x128xf32> {
+  %o = attn.paged_attention ins(%q, %kc, %vc, %t, %l : tensor<4x32x1x128xf32>, tensor<512x8x16x128xf32>, tensor<512x8x16x128xf32>, tensor<4x64xi32>, tensor<4xi32>)
+         outs(%init : tensor<4x32x1x128xf32>) {causal, sinks = 4 : i64, window = #attn.window<left = 1024, right = 0>} -> tensor<4x32x1x128xf32>
+  return %o : tensor<4x32x1x128xf32>
 }

@@ -18,9 +18,11 @@
 // strategies read gathered copies.
 
 // CHECK: check: max_abs_err={{.*}} PASS
-// --bench times the dynamic entry (its FLOP count, from each request's
-// key_lengths value, is positive):
-// BENCH: median_ms={{[0-9.]+}} gflops={{0*[1-9][0-9]*\.[0-9]+|0\.0*[1-9][0-9]*}} runs=2
+// --bench times the dynamic entry. Its FLOP count comes from each
+// request's key_lengths value: a number, not nan (a slow machine may print
+// 0.000 for this small op; test_paged_attention.py checks the count
+// itself).
+// BENCH: median_ms={{[0-9.]+}} gflops={{[0-9]+\.[0-9]+}} runs=2
 // PAGES: paged K/V: read through the page table by the kernel
 // COPIES: paged K/V: read from contiguous copies gathered before the op
 

@@ -111,6 +111,7 @@ AttentionProblem AttentionProblem::get(Operation *op) {
     if (auto softcap = paged.getSoftcapAttr())
       p.softcap = softcap.getValueAsDouble();
     p.causal = paged.getCausal();
+    p.sinks = paged.getSinks().value_or(0);
     if (auto window = paged.getWindowAttr()) {
       p.hasWindow = true;
       p.windowLeft = window.getLeft();

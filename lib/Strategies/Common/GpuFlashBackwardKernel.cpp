@@ -58,7 +58,8 @@ private:
   /// not allowed.
   struct PairTerms {
     Value weight, gradScore;
-    /// The finished score, -inf where the pair is not allowed.
+    /// The finished score, -inf where the pair is not allowed (scores
+    /// without an LSE only: softplus's row maximum is formed from it).
     Value score;
   };
   /// The terms of query row `row` of `head` and key `key`, from q.k `dot`

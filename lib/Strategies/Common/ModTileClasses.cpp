@@ -886,6 +886,44 @@ mlir::attn::classesAtCompileTime(const AttentionProblem &p, int64_t blockQ,
   return classes;
 }
 
+/// Bisects query i's keys [0, lk), leftmost first, until the mod must or
+/// must not allow each range (b = `batch` and h = `head`, points below
+/// `batches` and `heads`), skipping the ranges `skip` names: calls `allowed`
+/// with each range it must allow. False when `allowed` refuses a range, a
+/// single key cannot be decided, or `evaluations` passes `budget`.
+static bool bisectRowKeys(ModEvaluator<ConstDomain> &evaluator, int64_t batch,
+                          double batches, int64_t head, double heads, int64_t i,
+                          int64_t lq, int64_t lk, int64_t budget,
+                          int64_t &evaluations,
+                          function_ref<bool(int64_t, int64_t)> skip,
+                          function_ref<bool(int64_t, int64_t)> allowed) {
+  // Key ranges still to decide, the leftmost last.
+  SmallVector<std::pair<int64_t, int64_t>> pending{{0, lk - 1}};
+  while (!pending.empty()) {
+    auto [first, last] = pending.pop_back_val();
+    if (skip(first, last))
+      continue;
+    if (++evaluations > budget)
+      return false;
+    AbsInt<int64_t> args[] = {evaluator.point(batch, batches, true, kArgB),
+                              evaluator.point(head, heads, true, kArgH),
+                              evaluator.point(i, double(lq), true, kArgI),
+                              evaluator.range(first, last, double(lk), kArgJ)};
+    AbsBool<bool> result = evaluator.run(args);
+    if (result.must) {
+      if (!allowed(first, last))
+        return false;
+    } else if (result.may) {
+      if (first == last)
+        return false;
+      int64_t mid = first + (last - first) / 2;
+      pending.push_back({mid + 1, last});
+      pending.push_back({first, mid});
+    }
+  }
+  return true;
+}
+
 std::optional<SmallVector<std::pair<int64_t, int64_t>>>
 mlir::attn::maskRowIntervals(Block &body, int64_t lq, int64_t lk,
                              int64_t budget) {
@@ -900,35 +938,19 @@ mlir::attn::maskRowIntervals(Block &body, int64_t lq, int64_t lk,
   int64_t evaluations = 0;
   for (int64_t i = 0; i < lq; ++i) {
     int64_t lo = 1, hi = 0;
-    // Key ranges still to decide, the leftmost last.
-    SmallVector<std::pair<int64_t, int64_t>> pending{{0, lk - 1}};
-    while (!pending.empty()) {
-      auto [first, last] = pending.pop_back_val();
-      if (++evaluations > budget)
-        return std::nullopt;
-      AbsInt<int64_t> args[] = {
-          evaluator.point(0, 1, true, kArgB),
-          evaluator.point(0, 1, true, kArgH),
-          evaluator.point(i, double(lq), true, kArgI),
-          evaluator.range(first, last, double(lk), kArgJ)};
-      AbsBool<bool> allowed = evaluator.run(args);
-      if (allowed.must) {
-        if (lo > hi) {
-          lo = first;
-          hi = last;
-        } else if (first == hi + 1) {
-          hi = last;
-        } else {
-          return std::nullopt;
-        }
-      } else if (allowed.may) {
-        if (first == last)
-          return std::nullopt;
-        int64_t mid = first + (last - first) / 2;
-        pending.push_back({mid + 1, last});
-        pending.push_back({first, mid});
-      }
-    }
+    // The allowed ranges come in order; they must join into one.
+    auto join = [&](int64_t first, int64_t last) {
+      if (lo > hi)
+        lo = first;
+      else if (first != hi + 1)
+        return false;
+      hi = last;
+      return true;
+    };
+    if (!bisectRowKeys(
+            evaluator, 0, 1, 0, 1, i, lq, lk, budget, evaluations,
+            [](int64_t, int64_t) { return false; }, join))
+      return std::nullopt;
     rows.push_back({lo, hi});
   }
   return rows;
@@ -960,30 +982,18 @@ mlir::attn::allowedPairsAtCompileTime(const AttentionProblem &p,
     for (int64_t hm = 0; hm < shape[1]; ++hm)
       for (int64_t row = 0; row < rows; ++row) {
         int64_t i = rows == lq ? row : row * (lq - 1) / (rows - 1);
-        SmallVector<std::pair<int64_t, int64_t>> pending{{0, lk - 1}};
-        while (!pending.empty()) {
-          auto [first, last] = pending.pop_back_val();
-          int64_t ruled = rule.countAllowedIn(i, first, last);
-          if (ruled == 0)
-            continue;
-          if (++evaluations > budget)
-            return std::nullopt;
-          AbsInt<int64_t> args[] = {
-              evaluator.point(bm, positionBound(batch), true, kArgB),
-              evaluator.point(hm, double(p.headsQ), true, kArgH),
-              evaluator.point(i, double(lq), true, kArgI),
-              evaluator.range(first, last, double(lk), kArgJ)};
-          AbsBool<bool> allowed = evaluator.run(args);
-          if (allowed.must) {
-            pairs += ruled;
-          } else if (allowed.may) {
-            if (first == last)
-              return std::nullopt;
-            int64_t mid = first + (last - first) / 2;
-            pending.push_back({mid + 1, last});
-            pending.push_back({first, mid});
-          }
-        }
+        // Ranges the rules allow no key of are not evaluated.
+        auto ruledOut = [&](int64_t first, int64_t last) {
+          return rule.countAllowedIn(i, first, last) == 0;
+        };
+        auto count = [&](int64_t first, int64_t last) {
+          pairs += rule.countAllowedIn(i, first, last);
+          return true;
+        };
+        if (!bisectRowKeys(evaluator, bm, positionBound(batch), hm,
+                           double(p.headsQ), i, lq, lk, budget, evaluations,
+                           ruledOut, count))
+          return std::nullopt;
       }
   return static_cast<int64_t>(static_cast<double>(pairs) *
                               static_cast<double>(lq) /

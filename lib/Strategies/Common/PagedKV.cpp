@@ -4,12 +4,15 @@
 // key_lengths[b] of the copies: with Lk = T * page_size, attn.attention's
 // bottom-right rules (j <= i + Lk - Lq, the window) then give exactly the
 // paged op's per-request rules, and the mask removes the positions before
-// the request's first key.
+// the request's first key. Sinks are the request's own first keys, not the
+// copies' first positions: with sinks the mask carries the whole rule,
+// evaluated in the request's positions.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Strategies/Common/PagedKV.h"
 #include "attn/Strategies/Common/KernelBuilder.h"
+#include "attn/Strategies/Common/MaskRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -104,19 +107,33 @@ public:
         });
   }
 
-  /// [B, 1, Lq, capacity] i1: true from the request's first key on.
-  Value lengthMask() {
+  /// [B, 1, Lq, capacity] i1: true from the request's first key on and,
+  /// with `rules` (the paged op's), where its causal, window and sink rules
+  /// allow the key at its position in the request.
+  Value lengthMask(const AttentionProblem *rules) {
     int64_t lq = op.getQueryType().getDimSize(2);
     auto type = RankedTensorType::get(
         {ShapedType::kDynamic, 1, lq, ShapedType::kDynamic}, b.getI1Type());
+    Value queries = tensor::DimOp::create(b, loc, op.getQuery(), 2);
     SmallVector<Value> sizes = {batches};
     if (ShapedType::isDynamic(lq))
-      sizes.push_back(tensor::DimOp::create(b, loc, op.getQuery(), 2));
+      sizes.push_back(queries);
     sizes.push_back(capacity);
-    return generateTensor(b, loc, type, sizes,
-                          [&](OpBuilder &nb, Location l, ValueRange at) {
-                            return requestKey(nb, l, at[0], at[3]).second;
-                          });
+    return generateTensor(
+        b, loc, type, sizes, [&](OpBuilder &nb, Location l, ValueRange at) {
+          auto [position, valid] = requestKey(nb, l, at[0], at[3]);
+          if (!rules)
+            return valid;
+          ProblemSizes request;
+          request.queryShape = {queries};
+          request.keyShape = {
+              pagedKeyLength(nb, l, op.getKeyLengths(), at[0], capacity)};
+          Value allowed =
+              buildAllowedPredicate(nb, l, *rules, request, at[2], position);
+          return allowed
+                     ? arith::AndIOp::create(nb, l, valid, allowed).getResult()
+                     : valid;
+        });
   }
 
 private:
@@ -158,12 +175,15 @@ AttentionOp mlir::attn::materializeContiguousKV(RewriterBase &rewriter,
   };
   Value keyScale = perKey(op.getKScale());
   Value valueScale = perKey(op.getVScale());
-  Value mask = copies.lengthMask();
+  AttentionProblem rules = AttentionProblem::get(op);
+  bool ruleInMask = rules.sinks > 0;
+  Value mask = copies.lengthMask(ruleInMask ? &rules : nullptr);
   auto attention = AttentionOp::create(
       rewriter, op.getLoc(), op.getResult().getType(),
       op.getStatistics().getTypes(), op.getQuery(), key, value, mask,
       /*bias=*/Value(), op.getSinkLogits(), keyScale, valueScale, op.getInit(),
-      op.getScaleAttr(), op.getCausal(), op.getWindowAttr(),
+      op.getScaleAttr(), !ruleInMask && op.getCausal(),
+      ruleInMask ? WindowAttr() : op.getWindowAttr(),
       /*sinks=*/IntegerAttr(), op.getSoftcapAttr(),
       /*score=*/ScoreAttr(), op.getStrategyAttr(), op.getReturnLse(),
       /*return_entropy=*/false);

@@ -1257,7 +1257,7 @@ LogicalResult PagedAttentionOp::verify() {
                           "[B, Hq, Lq] of 'query'")))
     return failure();
   return verifyScoreAndRules(*this, getScaleAttr(), getSoftcapAttr(),
-                             /*sinksAttr=*/nullptr, getWindowAttr(),
+                             getSinksAttr(), getWindowAttr(),
                              ScoreAttr::getSoftmax(getContext()),
                              /*hasBias=*/false);
 }

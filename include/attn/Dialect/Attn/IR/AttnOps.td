@@ -768,8 +768,10 @@ def Attn_PagedAttentionOp : Attn_Op<"paged_attention", [
 
     B, Lq, pages and T may be dynamic; heads, page_size and the head
     dimensions are static. Scores, `scale`, `causal`, `window` (its bounds
-    relative to each request's own alignment) and `softcap` mean what they
-    mean for `attn.attention`; the weights are softmax's.
+    relative to each request's own alignment), `sinks` (each request's own
+    first keys, exempt from the window: a StreamingLLM cache keeps its
+    first pages) and `softcap` mean what they mean for `attn.attention`;
+    the weights are softmax's.
 
     Quantized K/V as for `attn.attention`: `i8` caches with
     `k_scale(%ks : tensor<pages x Hkv x page_size x f32>)` (one scale per
@@ -805,6 +807,7 @@ def Attn_PagedAttentionOp : Attn_Op<"paged_attention", [
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$causal,
     OptionalAttr<Attn_WindowAttr>:$window,
+    OptionalAttr<I64Attr>:$sinks,
     OptionalAttr<F32Attr>:$softcap,
     OptionalAttr<Attn_StrategyAttr>:$strategy,
     UnitAttr:$return_lse
