@@ -111,3 +111,34 @@ func.func @causal_elu1(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x40x16xf32>,
       -> tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>
   return %g#0, %g#1, %g#2 : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>
 }
+
+// Softplus has no LSE either: the first launch forms each row's largest
+// allowed score (arith.maximumf) over its keys, then Z from the weights
+// relative to the row's reference (math.log1p), and stores both; the
+// pairs of the other two launches read them.
+// SELECT-LABEL: func.func @causal_softplus(
+// SELECT: attn.attention_backward {{.*}}strategy = #attn.strategy<"tiled", {block_k = 32 : i64, block_q = 128 : i64, tensor_cores = 0 : i64}>
+
+// CHECK-LABEL: func.func @causal_softplus(
+// CHECK:         gpu.launch
+// CHECK:             arith.maximumf
+// CHECK:             math.log1p
+// CHECK:           gpu.terminator
+// CHECK:         gpu.launch
+// CHECK:             gpu.barrier
+// CHECK:         gpu.launch
+// CHECK:             gpu.barrier
+// CHECK-NOT:     gpu.launch
+// CHECK:         return
+func.func @causal_softplus(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x40x16xf32>,
+                           %v: tensor<1x2x40x8xf32>, %o: tensor<1x4x40x8xf32>)
+    -> (tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>) {
+  %dqi = tensor.empty() : tensor<1x4x40x16xf32>
+  %dki = tensor.empty() : tensor<1x2x40x16xf32>
+  %dvi = tensor.empty() : tensor<1x2x40x8xf32>
+  %g:3 = attn.attention_backward ins(%q, %k, %v, %o, %o : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>, tensor<1x4x40x8xf32>, tensor<1x4x40x8xf32>)
+      outs(%dqi, %dki, %dvi : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>)
+      {causal, score = #attn.score<softplus>}
+      -> tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>
+  return %g#0, %g#1, %g#2 : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>
+}
