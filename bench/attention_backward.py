@@ -22,6 +22,10 @@ with that kernel score instead: the forward and backward are the `linear`
 strategy's (the backward takes no LSE), and torch computes the same
 gradients through autograd of the masked quadratic form (phi(q) phi(k)^T
 masked, times v, over its row sums); torch_sdpa does not apply.
+SCORE=softplus is causal softplus attention (softplus(s) over its row sums):
+its backward takes no LSE either, and is the CPU flash backward of `tiled`,
+which forms each row's normalizer in a first sweep; torch differentiates
+the masked, normalized softplus weights.
 
 Each case runs $RUNS times (default 5) after one warm-up call; the median is
 printed, with its ratio to the forward. The machines are noisy: rounds are
@@ -93,6 +97,9 @@ def main():
         def torch_backward():
             if kernel and SCORE in ("elu1", "relu"):
                 w = features(tq / np.sqrt(D)) @ features(tk).transpose(-1, -2)
+            elif SCORE == "softplus":
+                s = (tq @ tk.transpose(-1, -2)) / np.sqrt(D)
+                w = torch.nn.functional.softplus(s)
             elif kernel:  # taylor2
                 s = (tq @ tk.transpose(-1, -2)) / np.sqrt(D)
                 w = 1 + s + 0.5 * s * s

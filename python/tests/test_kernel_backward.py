@@ -1,7 +1,8 @@
 """attn.attention_backward with kernel scores (elu1, relu, taylor2,
 identity, sigmoid; normalized or not) and softplus, whose backwards form
 each row's normalizer again: the chunked `linear` backward on the CPU, the
-`reference` strategy and the GPU kernel (on vulkan), against an analytic float64 gradient
+CPU flash (`tiled`) backward of softplus, the `reference` strategy and the
+GPU kernel (on vulkan), against an analytic float64 gradient
 (oracle.kernel_attention_backward) and central differences of the float64
 forward (oracle.attention), which also check the analytic one. Lengths that
 no chunk divides, GQA, more queries than keys (rows without keys) and more
@@ -221,6 +222,65 @@ def test_gpu_backward_matches_float64(rng, case, target):
         np.testing.assert_array_equal(g, a)
 
 
+# Softplus on the CPU flash backward (the `tiled` strategy, which forms each
+# row's reference and normalizer in a first sweep over the key tiles): shapes
+# that span several key tiles and micro-tiles with tails. (B, Hq, Hkv, Lq, Lk,
+# D, Dv, keyword arguments built from B, Hq, Lq, Lk).
+SOFTPLUS_TILED_CASES = {
+    "causal_gqa_odd_dims": (1, 4, 2, 70, 133, 20, 24,
+                            lambda b, h, lq, lk: dict(causal=True)),
+    # The first 23 rows see no key.
+    "causal_more_queries": (1, 2, 1, 90, 67, 16, 8,
+                            lambda b, h, lq, lk: dict(causal=True,
+                                                      scale=0.3)),
+    "window_sinks_far_below_zero": (1, 2, 1, 150, 150, 16, 16,
+                                    lambda b, h, lq, lk: dict(
+                                        causal=True, window=(40, 0), sinks=3,
+                                        bias=np.full((1, 1, lq, lk), -120.0,
+                                                     np.float32))),
+    # One KV head: the six query heads split among tasks.
+    "multi_query_softcap": (1, 6, 1, 50, 50, 16, 16,
+                            lambda b, h, lq, lk: dict(causal=True,
+                                                      softcap=2.0)),
+    "mask_bias_score_mod": (2, 2, 1, 45, 70, 16, 8, lambda b, h, lq, lk: dict(
+        mask=np.random.default_rng(5).random((b, 1, lq, lk)) < 0.7,
+        bias=np.random.default_rng(11).standard_normal(
+            (b, h, lq, lk)).astype(np.float32),
+        score_mod=lambda s, b, h, i, j: s + 0.25 * (j - i))),
+    "mask_mod_documents": (1, 2, 2, 77, 77, 16, 16, lambda b, h, lq, lk: dict(
+        causal=True, mask_mod=lambda b, h, i, j: (i // 20) == (j // 20))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SOFTPLUS_TILED_CASES))
+def test_cpu_tiled_softplus_backward_matches_float64(rng, case):
+    """The CPU flash backward of softplus against the float64 analytic
+    gradient and the reference strategy; two runs agree bit for bit."""
+    *shape, make = SOFTPLUS_TILED_CASES[case]
+    kwargs = dict(score="softplus", **make(shape[0], shape[1], shape[3],
+                                           shape[4]))
+    q, k, v, dout = _inputs(rng, shape, False)
+    out = attn.attention(q, k, v, **kwargs)
+    tiled = attn.attention_backward(q, k, v, out, dout, strategy="tiled",
+                                    threads=2, **kwargs)
+    again = attn.attention_backward(q, k, v, out, dout, strategy="tiled",
+                                    threads=2, **kwargs)
+    reference = attn.attention_backward(q, k, v, out, dout,
+                                        strategy="reference", **kwargs)
+    oracle_kwargs = dict(kwargs)
+    if "score_mod" in kwargs:
+        oracle_kwargs["score_mod_grad"] = lambda s, b, h, i, j: 1.0 + 0.0 * s
+    want = [w for w in oracle.kernel_attention_backward(
+        q, k, v, dout, **oracle_kwargs) if w is not None]
+    assert len(tiled) == len(want)
+    for name, t, a, r, w in zip(("dq", "dk", "dv", "dbias"), tiled, again,
+                                reference, want):
+        assert_gradient_close(t, w, f"tiled {name}")
+        assert_gradient_close(t, r.astype(np.float64),
+                              f"tiled {name} against the reference strategy")
+        assert np.array_equal(t, a), f"tiled {name} differs between runs"
+
+
 def test_taylor2_states_on_the_heap(rng):
     """taylor2 at D = 64 has F = 2145 features: the backward's three F x Dv
     states exceed the stack scratch and live on the heap."""
@@ -310,8 +370,8 @@ def test_argument_errors(rng):
 
 def test_linear_declines_what_it_cannot_compute(rng):
     """A mask is not in the factorization, softplus has no feature form, and
-    the CPU tiled backward differentiates softmax only: asking for them is
-    an error that says why."""
+    the CPU tiled backward differentiates softmax and softplus only: asking
+    for them is an error that says why."""
     q, k, v, dout = _inputs(rng, (1, 2, 2, 4, 4, 4, 4), False)
     mask = np.ones((1, 1, 4, 4), bool)
     out = attn.attention(q, k, v, score="elu1", mask=mask)
@@ -322,7 +382,8 @@ def test_linear_declines_what_it_cannot_compute(rng):
     with pytest.raises(attn.CompileError, match="needs a kernel score"):
         attn.attention_backward(q, k, v, out, dout, score="softplus",
                                 strategy="linear")
+    out = attn.attention(q, k, v, score="elu1")
     with pytest.raises(attn.CompileError,
-                       match="softplus: the reference strategy"):
-        attn.attention_backward(q, k, v, out, dout, score="softplus",
+                       match="differentiates softmax and softplus"):
+        attn.attention_backward(q, k, v, out, dout, score="elu1",
                                 strategy="tiled")

@@ -39,9 +39,9 @@ func.func @unnormalized_taylor2(%q: tensor<1x2x33x4xf32>, %o: tensor<1x2x33x4xf3
 
 // -----
 
-// The CPU flash backward differentiates softmax only.
+// The CPU flash backward differentiates softmax and softplus only.
 func.func @tiled_kernel_score(%q: tensor<1x2x8x4xf32>) {
-  // expected-error @+1 {{strategy 'tiled' cannot compute this op: its CPU backward kernel differentiates softmax scores (kernel scores: the linear or reference strategy; softplus: the reference strategy)}}
+  // expected-error @+1 {{strategy 'tiled' cannot compute this op: its CPU backward kernel differentiates softmax and softplus (kernel scores: the linear or reference strategy)}}
   %g:3 = attn.attention_backward ins(%q, %q, %q, %q, %q : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>)
       outs(%q, %q, %q : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>)
       {score = #attn.score<kernel<relu>>, strategy = #attn.strategy<"tiled">}

@@ -252,10 +252,10 @@ public:
 private:
   std::shared_ptr<const AttentionProblem> problem;
   /// With a mask_mod: the pairs allowed over every batch and head for the
-  /// op's static batch and lengths, or -1 when they could not be counted.
+  /// op's static batch and lengths (the problem's), or -1 when they could
+  /// not be counted.
   bool hasMaskMod = false;
   int64_t modPairs = -1;
-  int64_t modBatch = -1, modQueryLength = -1, modKeyLength = -1;
 };
 /// The strategy attribute an attn op carries, or null.
 StrategyAttr getStrategyAttr(Operation *op);

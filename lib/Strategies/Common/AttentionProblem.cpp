@@ -315,12 +315,8 @@ mlir::attn::AttentionWork::AttentionWork(Operation *op) {
   // With a mask operand as well, neither alone decides which pairs count.
   if (hasMaskMod && !p.mask) {
     if (std::optional<int64_t> pairs =
-            allowedPairsAtCompileTime(p, /*budget=*/1 << 19)) {
+            allowedPairsAtCompileTime(p, /*budget=*/1 << 19))
       modPairs = *pairs;
-      modBatch = cast<RankedTensorType>(p.query.getType()).getDimSize(0);
-      modQueryLength = p.queryLength();
-      modKeyLength = p.keyLength();
-    }
   }
   // Sizes and rules only: the op and its values do not outlive compilation.
   p.op = nullptr;
@@ -350,9 +346,10 @@ double mlir::attn::AttentionWork::flops(int64_t batch,
   double perPair = p.isBackward ? 2.0 * (3 * p.headDim + 2 * p.valueDim)
                                 : 2.0 * (p.headDim + p.valueDim);
   if (hasMaskMod) {
-    if (modPairs < 0 || batch != modBatch || queryShape.size() != 1 ||
-        keyShape.size() != 1 || queryShape[0] != modQueryLength ||
-        keyShape[0] != modKeyLength)
+    // Counted for the op's static sizes only.
+    if (modPairs < 0 || batch != p.batch || queryShape.size() != 1 ||
+        keyShape.size() != 1 || queryShape[0] != p.queryLength() ||
+        keyShape[0] != p.keyLength())
       return -1;
     return static_cast<double>(modPairs) * perPair;
   }

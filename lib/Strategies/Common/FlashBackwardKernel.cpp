@@ -36,6 +36,11 @@ bool mlir::attn::flashBackwardCanCompute(const AttentionProblem &p,
     reason = "computes attn.attention_backward only";
     return false;
   }
+  if (!p.score.tracksRowMax()) {
+    reason = "its CPU backward kernel differentiates softmax and softplus "
+             "(kernel scores: the linear or reference strategy)";
+    return false;
+  }
   if (p.headDim > kMaxFlashHeadDim || p.valueDim > kMaxFlashHeadDim) {
     reason = "head dimensions above " + std::to_string(kMaxFlashHeadDim) +
              " would unroll into enormous IR";
@@ -63,6 +68,8 @@ public:
     headVecs = (p.headDim + lanes - 1) / lanes;
     valueVecs = (p.valueDim + lanes - 1) / lanes;
     chunkVecs = std::max<int64_t>(1, cfg.blockDv / lanes);
+    relative =
+        p.score.tracksRowMax() && !p.score.getFunction()->scoresInLog2Domain();
   }
 
   SmallVector<Value> build();
@@ -153,6 +160,45 @@ private:
   /// dSink[h] = -sum_{b,i} exp(sink_h - LSE) rowsum(dO O) over the rows
   /// with some allowed key (DESIGN: the sink's weight carries no value).
   Value sinkLogitsGradient();
+  /// The rows of a micro-tile from `first`: row r is first + r clamped to
+  /// the last row (rows past Lq read it and add nothing), valid while
+  /// first + r < Lq.
+  struct MicroRows {
+    SmallVector<Value> row, valid;
+  };
+  MicroRows microRows(Value first);
+  /// rows . packed: the rows' micro_q x block_k products with a packed
+  /// [dim, block_k] tile, in registers.
+  SmallVector<Value> timesPacked(Value rowsTensor, Value packed, int64_t dim,
+                                 Value batch, Value head,
+                                 const MicroRows &rows);
+  /// The micro-tile's scores against the packed keys as the forward forms
+  /// them (scale, bias, softcap, score_mod), and their derivatives with
+  /// respect to the biased score x = scale q.k + bias.
+  std::pair<SmallVector<Value>, SmallVector<Value>>
+  scoresAndDerivatives(Value batch, Value head, const MicroRows &rows,
+                       Value k0);
+  /// `values` (groups of micro_q x key-vector vectors) where each pair is
+  /// allowed and group n's fills[n] elsewhere, unless the tile is full.
+  SmallVector<Value> maskPartialTile(Value batch, Value head,
+                                     const MicroRows &rows, Value first,
+                                     Value k0, Value keyCount,
+                                     ArrayRef<Value> values,
+                                     ArrayRef<double> fills);
+  /// Softplus: the task's rows' statistics, each row's running maximum
+  /// reference m (AttentionAlgebra::updateMax) and sum l of its weights
+  /// relative to it, over every key tile, as [1, heads, Lq] tensors.
+  std::pair<Value, Value> rowStatistics(Value batch, Value kvHead,
+                                        Value firstHead, Value numTiles);
+  /// One micro-tile's step of rowStatistics: its rows' (m, l) updated with
+  /// the key tile at `k0`.
+  SmallVector<Value> statisticsMicroTile(Value batch, Value head, Value g,
+                                         Value first, Value k0, Value keyCount,
+                                         ValueRange stats);
+  /// K^T (or V^T) of the tile of `keyCount` keys at `k0` into `packed`
+  /// [dim, block_k], zero past Lk.
+  void packTile(Value source, Value packed, int64_t dim, Value batch,
+                Value kvHead, Value k0, Value keyCount);
   /// One micro-tile of rows starting at `first` of query head `head` (the
   /// g-th of the task's heads) against the key tile at `k0`: accumulates dK
   /// and dV on the stack and returns dQ (the task's heads) with its rows
@@ -172,6 +218,11 @@ private:
   Value lq, lk;
   /// rowDotProducts() of the call.
   Value rowDots;
+  /// Softplus (weights relative to a row reference, no LSE): each row's
+  /// normalizer is formed again by a first sweep over the keys
+  /// (rowStatistics), whose (m, l) of the task's rows the second reads.
+  bool relative = false;
+  Value rowMaxes, rowSums;
   // Stack scratch of a task: K^T and V^T of the tile [D | Dv, block_k];
   // dK and dV of the tile [block_k, D | Dv padded]; P and dS of a
   // micro-tile [micro_q, block_k].
@@ -231,46 +282,40 @@ Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
   return ok;
 }
 
-SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
-                                              Value kvHead, Value g,
-                                              Value first, Value k0,
-                                              Value keyCount,
-                                              ValueRange grads) {
-  Value dq = grads[0];
-  Value dbias = p.bias ? grads[1] : Value();
-  AttentionAlgebra algebra(b, loc, p);
-  // Rows past Lq read the last row and add nothing: their P is 0.
-  SmallVector<Value> row(mr), rowValid(mr), lse2(mr), rowDot(mr);
+BackwardEmitter::MicroRows BackwardEmitter::microRows(Value first) {
+  MicroRows rows;
   Value lastRow = sub(lq, idx(1));
   for (int64_t r = 0; r < mr; ++r) {
     Value i = add(first, idx(r));
-    rowValid[r] = cmpI(arith::CmpIPredicate::slt, i, lq);
-    row[r] = minI(i, lastRow);
-    lse2[r] = algebra.lseInLog2(scalarAt(p.lse, {batch, head, row[r]}));
-    rowDot[r] = scalarAt(rowDots, {batch, head, row[r]});
+    rows.valid.push_back(cmpI(arith::CmpIPredicate::slt, i, lq));
+    rows.row.push_back(minI(i, lastRow));
   }
+  return rows;
+}
 
-  // rows . packed: the rows' micro_q x block_k products with a packed
-  // [dim, block_k] tile, in registers.
-  auto timesPacked = [&](Value rowsTensor, Value packed, int64_t dim) {
-    return emitPackedScores(
-        b, loc, cfg, dim,
-        [&](int64_t r, Value d) {
-          return toF32(scalarAt(rowsTensor, {batch, head, row[r], d}));
-        },
-        [&](Value d, int64_t c) -> Value {
-          return vector::LoadOp::create(b, loc, vecType, packed,
-                                        ValueRange{d, idx(c * lanes)});
-        });
-  };
-  // P = 2^(score log2 e - LSE log2 e), masked in partial tiles.
-  SmallVector<Value> s = timesPacked(p.query, keysT, p.headDim);
-  // The score as the forward forms it (scale, bias, softcap, score_mod)
-  // and its derivative with respect to the biased score x = scale q.k +
-  // bias, where it is not 1.
+SmallVector<Value> BackwardEmitter::timesPacked(Value rowsTensor, Value packed,
+                                                int64_t dim, Value batch,
+                                                Value head,
+                                                const MicroRows &rows) {
+  return emitPackedScores(
+      b, loc, cfg, dim,
+      [&](int64_t r, Value d) {
+        return toF32(scalarAt(rowsTensor, {batch, head, rows.row[r], d}));
+      },
+      [&](Value d, int64_t c) -> Value {
+        return vector::LoadOp::create(b, loc, vecType, packed,
+                                      ValueRange{d, idx(c * lanes)});
+      });
+}
+
+std::pair<SmallVector<Value>, SmallVector<Value>>
+BackwardEmitter::scoresAndDerivatives(Value batch, Value head,
+                                      const MicroRows &rows, Value k0) {
+  AttentionAlgebra algebra(b, loc, p);
+  SmallVector<Value> s =
+      timesPacked(p.query, keysT, p.headDim, batch, head, rows);
   SmallVector<Value> deriv(s.size());
   Value scale = vconst(p.scale);
-  bool varyingDerivative = p.softcap || p.scoreMod;
   auto biasType =
       p.bias ? cast<RankedTensorType>(p.bias.getType()) : RankedTensorType();
   for (int64_t r = 0; r < mr; ++r)
@@ -279,15 +324,16 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
       if (p.bias) {
         Value bb = biasType.getDimSize(0) == 1 ? idx(0) : batch;
         Value bh = biasType.getDimSize(1) == 1 ? idx(0) : head;
-        v = fadd(v, readAt(p.bias, {bb, bh, row[r], add(k0, idx(c * lanes))},
-                           /*inBounds=*/false));
+        v = fadd(v,
+                 readAt(p.bias, {bb, bh, rows.row[r], add(k0, idx(c * lanes))},
+                        /*inBounds=*/false));
       }
       // Lanes past the last key read the last key's position (they are
       // not allowed).
       auto scoreMod = [&](Value x) {
         return applyScoreModWithDerivative(
             b, loc, p, x, batch, head,
-            modPositionsAt(row[r], clampedKeys(k0, c)));
+            modPositionsAt(rows.row[r], clampedKeys(k0, c)));
       };
       std::tie(s[r * keyVecs + c], deriv[r * keyVecs + c]) =
           algebra.scoreAndDerivative(
@@ -295,34 +341,189 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
                      ? function_ref<std::pair<Value, Value>(Value)>(scoreMod)
                      : nullptr);
     }
+  return {s, deriv};
+}
+
+SmallVector<Value> BackwardEmitter::maskPartialTile(
+    Value batch, Value head, const MicroRows &rows, Value first, Value k0,
+    Value keyCount, ArrayRef<Value> values, ArrayRef<double> fills) {
+  int64_t perGroup = mr * keyVecs;
+  assert(int64_t(values.size()) == perGroup * int64_t(fills.size()) &&
+         "one fill per group of micro-tile vectors");
+  auto masked = scf::IfOp::create(
+      b, loc, tileFull(first, k0, keyCount),
+      [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, values); },
+      [&](OpBuilder &nb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> out(values);
+        for (int64_t c = 0; c < keyVecs; ++c) {
+          Value jv = keyPositions(k0, c);
+          for (int64_t r = 0; r < mr; ++r) {
+            Value ok = andI(allowedKeys(batch, head, rows.row[r], jv),
+                            vector::BroadcastOp::create(
+                                b, loc, VectorType::get({lanes}, b.getI1Type()),
+                                rows.valid[r]));
+            for (auto [n, fill] : llvm::enumerate(fills)) {
+              Value &v = out[n * perGroup + r * keyVecs + c];
+              v = select(ok, v, vconst(fill));
+            }
+          }
+        }
+        scf::YieldOp::create(b, loc, out);
+      });
+  return SmallVector<Value>(masked.getResults());
+}
+
+SmallVector<Value> BackwardEmitter::statisticsMicroTile(Value batch, Value head,
+                                                        Value g, Value first,
+                                                        Value k0,
+                                                        Value keyCount,
+                                                        ValueRange stats) {
+  AttentionAlgebra algebra(b, loc, p);
+  MicroRows rows = microRows(first);
+  // The scores as the second sweep forms them (their derivatives are not
+  // used here, and fold away); -inf where not allowed, weight 0.
+  SmallVector<Value> s = scoresAndDerivatives(batch, head, rows, k0).first;
+  s = maskPartialTile(batch, head, rows, first, k0, keyCount, s,
+                      {-std::numeric_limits<double>::infinity()});
+  // Row by row, each reading what the row before wrote (a clamped row adds
+  // nothing to the last row).
+  Value maxes = stats[0], sums = stats[1];
+  for (int64_t r = 0; r < mr; ++r) {
+    Value tileMax = s[r * keyVecs];
+    for (int64_t c = 1; c < keyVecs; ++c)
+      tileMax = arith::MaximumFOp::create(b, loc, tileMax, s[r * keyVecs + c]);
+    tileMax = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::MAXIMUMF, tileMax);
+    SmallVector<Value> at = {idx(0), g, rows.row[r]};
+    Value mOld = scalarAt(maxes, at);
+    AttentionAlgebra::MaxUpdate update = algebra.updateMax(mOld, tileMax);
+    Value sum = algebra.weight(s[r * keyVecs], update.mSafe);
+    for (int64_t c = 1; c < keyVecs; ++c)
+      sum = fadd(sum, algebra.weight(s[r * keyVecs + c], update.mSafe));
+    sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+    Value lNew = fadd(
+        fmul(scalarAt(sums, at), algebra.rescaleFactor(mOld, update.mSafe)),
+        sum);
+    maxes = tensor::InsertOp::create(b, loc, update.mNew, maxes, at);
+    sums = tensor::InsertOp::create(b, loc, lNew, sums, at);
+  }
+  return {maxes, sums};
+}
+
+std::pair<Value, Value> BackwardEmitter::rowStatistics(Value batch,
+                                                       Value kvHead,
+                                                       Value firstHead,
+                                                       Value numTiles) {
+  auto type = RankedTensorType::get(
+      {1, headsPerSplit,
+       cast<RankedTensorType>(p.query.getType()).getDimSize(2)},
+      f32);
+  SmallVector<Value> dynamic;
+  if (type.isDynamicDim(2))
+    dynamic.push_back(lq);
+  auto filled = [&](double v) {
+    return linalg::FillOp::create(
+               b, loc, fconst(v),
+               tensor::EmptyOp::create(b, loc, type, dynamic).getResult())
+        .getResult(0);
+  };
+  SmallVector<Value> stats = carriedLoop(
+      idx(0), numTiles, idx(1),
+      {filled(AttentionAlgebra(b, loc, p).initialMax()), filled(0.0)},
+      [&](Value tile, ValueRange carried) -> SmallVector<Value> {
+        Value k0 = mul(tile, idx(cfg.blockK));
+        Value keyCount = minI(idx(cfg.blockK), sub(lk, k0));
+        packTile(p.key, keysT, p.headDim, batch, kvHead, k0, keyCount);
+        auto [rowLo, rowHi] = rowsSeeingKeys(
+            b, loc, p, k0, add(k0, sub(keyCount, idx(1))), lq, lk, extents);
+        return carriedLoop(
+            idx(0), idx(headsPerSplit), idx(1), carried,
+            [&](Value g, ValueRange gCarried) -> SmallVector<Value> {
+              Value head = add(firstHead, g);
+              return carriedLoop(rowLo, rowHi, idx(mr), gCarried,
+                                 [&](Value first, ValueRange rCarried) {
+                                   return statisticsMicroTile(
+                                       batch, head, g, first, k0, keyCount,
+                                       rCarried);
+                                 });
+            });
+      });
+  return {stats[0], stats[1]};
+}
+
+void BackwardEmitter::packTile(Value source, Value packed, int64_t dim,
+                               Value batch, Value kvHead, Value k0,
+                               Value keyCount) {
+  forLoop(idx(0), idx(cfg.blockK), idx(1), [&](Value j) {
+    Value inside = cmpI(arith::CmpIPredicate::slt, j, keyCount);
+    Value key = minI(add(k0, j), sub(lk, idx(1)));
+    forLoop(idx(0), idx(dim), idx(1), [&](Value d) {
+      Value v = toF32(scalarAt(source, {batch, kvHead, key, d}));
+      memref::StoreOp::create(b, loc, select(inside, v, fconst(0.0)), packed,
+                              ValueRange{d, j});
+    });
+  });
+}
+
+SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
+                                              Value kvHead, Value g,
+                                              Value first, Value k0,
+                                              Value keyCount,
+                                              ValueRange grads) {
+  Value dq = grads[0];
+  Value dbias = p.bias ? grads[1] : Value();
+  AttentionAlgebra algebra(b, loc, p);
+  MicroRows rows = microRows(first);
+  const SmallVector<Value> &row = rows.row, &rowValid = rows.valid;
+  // Softmax: the row's LSE (log2). Softplus: its reference and 1/Z (0 for a
+  // row without keys) from the first sweep.
+  SmallVector<Value> lse2(mr), reference(mr), inverseNorm(mr), rowDot(mr);
+  for (int64_t r = 0; r < mr; ++r) {
+    rowDot[r] = scalarAt(rowDots, {batch, head, row[r]});
+    if (!relative) {
+      lse2[r] = algebra.lseInLog2(scalarAt(p.lse, {batch, head, row[r]}));
+      continue;
+    }
+    SmallVector<Value> at = {idx(0), g, row[r]};
+    Value m = scalarAt(rowMaxes, at);
+    Value empty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m,
+                              fconst(-std::numeric_limits<double>::infinity()));
+    reference[r] = splat(select(empty, fconst(0.0), m));
+    inverseNorm[r] =
+        splat(algebra.divideByNormalizer(fconst(1.0), scalarAt(rowSums, at)));
+  }
+
+  // P = 2^(score log2 e - LSE log2 e) (softplus: w / Z), masked in partial
+  // tiles. The score as the forward forms it and its derivative with respect
+  // to the biased score x = scale q.k + bias, where it is not 1; softplus's
+  // dS factor w'(s) / Z joins that derivative.
+  auto [s, deriv] = scoresAndDerivatives(batch, head, rows, k0);
+  bool varyingDerivative = p.softcap || p.scoreMod || relative;
+  const ScoreFunction &function = *p.score.getFunction();
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c) {
       Value &v = s[r * keyVecs + c];
-      v = algebra.weightFromLse(v, lse2[r]);
+      if (!relative) {
+        v = algebra.weightFromLse(v, lse2[r]);
+        continue;
+      }
+      Value &d = deriv[r * keyVecs + c];
+      d = fmul(d, fmul(function.weightDerivative(b, loc, v, reference[r]),
+                       inverseNorm[r]));
+      v = fmul(function.weight(b, loc, v, reference[r]), inverseNorm[r]);
     }
-  {
-    auto masked = scf::IfOp::create(
-        b, loc, tileFull(first, k0, keyCount),
-        [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, s); },
-        [&](OpBuilder &nb, Location l) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          SmallVector<Value> out(s);
-          for (int64_t c = 0; c < keyVecs; ++c) {
-            Value jv = keyPositions(k0, c);
-            for (int64_t r = 0; r < mr; ++r) {
-              Value ok =
-                  andI(allowedKeys(batch, head, row[r], jv),
-                       vector::BroadcastOp::create(
-                           b, loc, VectorType::get({lanes}, b.getI1Type()),
-                           rowValid[r]));
-              out[r * keyVecs + c] =
-                  select(ok, out[r * keyVecs + c], vconst(0.0));
-            }
-          }
-          scf::YieldOp::create(b, loc, out);
-        });
-    s.assign(masked.getResults().begin(), masked.getResults().end());
+  if (relative) {
+    SmallVector<Value> both(s);
+    both.append(deriv);
+    both = maskPartialTile(batch, head, rows, first, k0, keyCount, both,
+                           {0.0, 0.0});
+    s.assign(both.begin(), both.begin() + s.size());
+    deriv.assign(both.begin() + s.size(), both.end());
+  } else {
+    s = maskPartialTile(batch, head, rows, first, k0, keyCount, s, {0.0});
   }
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t c = 0; c < keyVecs; ++c)
@@ -335,15 +536,18 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
         vector::StoreOp::create(b, loc, deriv[r * keyVecs + c], dsBuf,
                                 ValueRange{idx(r), idx(c * lanes)});
 
-  // dS = P (dO V^T - D) d score / d x: the bias's gradient, and times the
-  // scale, that of q.k.
-  SmallVector<Value> dp = timesPacked(p.gradOutput, valuesT, p.valueDim);
+  // dS = P (dO V^T - D) d score / d x (softplus: (dO V^T - D) w'(s) / Z
+  // d score / d x): the bias's gradient, and times the scale, that of q.k.
+  Value scale = vconst(p.scale);
+  SmallVector<Value> dp =
+      timesPacked(p.gradOutput, valuesT, p.valueDim, batch, head, rows);
   for (int64_t r = 0; r < mr; ++r) {
     SmallVector<Value> ds(keyVecs);
     for (int64_t c = 0; c < keyVecs; ++c) {
       SmallVector<Value> at = {idx(r), idx(c * lanes)};
-      Value weight = vector::LoadOp::create(b, loc, vecType, pBuf, at);
-      ds[c] = fmul(weight, fsub(dp[r * keyVecs + c], splat(rowDot[r])));
+      ds[c] = fsub(dp[r * keyVecs + c], splat(rowDot[r]));
+      if (!relative)
+        ds[c] = fmul(vector::LoadOp::create(b, loc, vecType, pBuf, at), ds[c]);
       if (varyingDerivative)
         ds[c] = fmul(ds[c], vector::LoadOp::create(b, loc, vecType, dsBuf, at));
       vector::StoreOp::create(b, loc, fmul(ds[c], scale), dsBuf, at);
@@ -687,25 +891,16 @@ SmallVector<Value> BackwardEmitter::build() {
   pBuf = stackBuffer(mr, bk);
   dsBuf = stackBuffer(mr, bk);
 
+  if (relative)
+    std::tie(rowMaxes, rowSums) =
+        rowStatistics(batch, kvHead, firstHead, numTiles);
   SmallVector<Value> results = carriedLoop(
       idx(0), numTiles, idx(1), taskGrads,
       [&](Value tile, ValueRange carried) -> SmallVector<Value> {
         Value k0 = mul(tile, idx(bk));
         Value keyCount = minI(idx(bk), sub(lk, k0));
-        // K^T and V^T of the tile, zero past Lk.
-        auto pack = [&](Value source, Value packed, int64_t dim) {
-          forLoop(idx(0), idx(bk), idx(1), [&](Value j) {
-            Value inside = cmpI(arith::CmpIPredicate::slt, j, keyCount);
-            Value key = minI(add(k0, j), sub(lk, idx(1)));
-            forLoop(idx(0), idx(dim), idx(1), [&](Value d) {
-              Value v = toF32(scalarAt(source, {batch, kvHead, key, d}));
-              memref::StoreOp::create(b, loc, select(inside, v, fconst(0.0)),
-                                      packed, ValueRange{d, j});
-            });
-          });
-        };
-        pack(p.key, keysT, p.headDim);
-        pack(p.value, valuesT, p.valueDim);
+        packTile(p.key, keysT, p.headDim, batch, kvHead, k0, keyCount);
+        packTile(p.value, valuesT, p.valueDim, batch, kvHead, k0, keyCount);
         auto zero = [&](Value acc, int64_t vecs) {
           forLoop(idx(0), idx(bk), idx(1), [&](Value j) {
             for (int64_t e = 0; e < vecs; ++e)

@@ -38,13 +38,6 @@ bool FlashStrategy::isApplicable(Operation *op, const TargetDescription &target,
   if (!acceptsOp(op, reason))
     return false;
   AttentionProblem p = AttentionProblem::get(op);
-  if (p.isBackward && !p.score.getFunction()->scoresInLog2Domain() &&
-      target.kind != TargetDescription::Kind::GPU) {
-    reason = "its CPU backward kernel differentiates softmax scores (kernel "
-             "scores: the linear or reference strategy; softplus: the "
-             "reference strategy)";
-    return false;
-  }
   if (p.isBackward)
     return target.kind == TargetDescription::Kind::GPU
                ? gpuFlashKernelCanCompute(p, target.gpuSharedBytes, reason)

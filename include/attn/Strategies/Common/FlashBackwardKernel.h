@@ -17,6 +17,9 @@
 //         S = Q K^T, dP = dO V^T          register-blocked (emitPackedScores)
 //         P = exp(score - LSE), dS = P (dP - rowsum(dO O)) dscore/d(q.k)
 //         dV += P^T dO, dK += dS^T Q, dQ += dS K
+// Softplus has no LSE: each task first sweeps the key tiles for its rows'
+// reference and normalizer (the forward's online update), then P = w / Z
+// and dS = (dP - rowsum(dO O)) w' / Z dscore/d(q.k).
 // Extra memory is the stack scratch of each task, O(block_k (D + Dv)); and
 // f32 copies of the gradients for f16/bf16 operands, the head split's dK/dV
 // partials, and f32 [B, Hq, Lq, Lk] sums for a bias that broadcasts or is
@@ -39,8 +42,9 @@ namespace mlir::attn {
 /// or an attn.neighborhood_backward over its flattened positions): f32, f16
 /// or bf16 operands (math in f32, the gradients rounded once); causal,
 /// window, sinks, GQA, scale, softcap, a mask, a bias, score_mod, mask_mod
-/// and sink logits; a neighborhood and its mods. Otherwise (head dimensions
-/// the kernel does not unroll) sets `reason`.
+/// and sink logits; a neighborhood and its mods; softmax and softplus
+/// scores. Otherwise (kernel scores, head dimensions the kernel does not
+/// unroll) sets `reason`.
 bool flashBackwardCanCompute(const AttentionProblem &p, std::string &reason);
 
 /// Bytes of stack scratch of one backward task: K^T, V^T, dK and dV of a
