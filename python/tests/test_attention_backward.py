@@ -17,6 +17,8 @@ import oracle
 from conftest import assert_gradient_close, numeric_gradients, randn
 
 SLOPES = np.array([0.5, -0.25, 0.125, 1.0], np.float32)
+# Document ids of 220 positions: documents of 70, 3, 97 and 50 positions.
+DOCUMENTS = np.repeat(np.arange(4, dtype=np.int32), [70, 3, 97, 50])
 
 
 def _alibi_softcap(s, b, h, i, j):
@@ -234,6 +236,15 @@ TILED_CASES = {
         causal=True, mask=_mask(2, 2, 45, 70).repeat(2, axis=1))),
     "mask_mod_documents": (1, 2, 2, 77, 77, 16, 16, dict(
         causal=True, mask_mod=lambda b, h, i, j: (i // 20) == (j // 20))),
+    # Documents long enough that the mod's tile classes leave whole tiles
+    # (micro-tiles on the CPU, row or key blocks on the GPU) empty, which
+    # are skipped, and others full, which need no per-key test: by
+    # position, and by a table of document ids (classified from its
+    # per-block minimum and maximum).
+    "mask_mod_long_documents": (1, 2, 1, 200, 200, 16, 16, dict(
+        causal=True, mask_mod=lambda b, h, i, j: (i // 64) == (j // 64))),
+    "mask_mod_document_table": (1, 2, 2, 220, 220, 16, 8, dict(
+        mask_mod=lambda b, h, i, j: DOCUMENTS[i] == DOCUMENTS[j])),
     # A table (SLOPES[h]) and the positions, on vectors of keys.
     "score_mod": (1, 4, 2, 60, 75, 16, 16, dict(
         causal=True, score_mod=_alibi_softcap)),

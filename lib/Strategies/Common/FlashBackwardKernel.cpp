@@ -14,6 +14,7 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/ModRegions.h"
+#include "attn/Strategies/Common/ModTileClasses.h"
 #include "attn/Strategies/Common/OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -122,9 +123,10 @@ private:
   }
 
   /// Whether rows [first, first + micro_q) all see every key of the whole
-  /// tile [k0, k0 + block_k) (never with a mask or a mask_mod, which are
-  /// tested element by element).
-  Value tileFull(Value first, Value k0, Value keyCount);
+  /// tile [k0, k0 + block_k) (never with a mask, which is tested element by
+  /// element, nor with a mask_mod unless `modFull`, i1, says that it allows
+  /// the whole tile to these rows).
+  Value tileFull(Value first, Value k0, Value keyCount, Value modFull);
   /// The lanes of key vector `keys` (i32 positions) that row `row` of
   /// `head` may see under the rules, the mask and the mask_mod.
   Value allowedKeys(Value batch, Value head, Value row, Value keys);
@@ -165,8 +167,18 @@ private:
   /// first + r < Lq.
   struct MicroRows {
     SmallVector<Value> row, valid;
+    /// With a mask_mod that the classifier decides: i1, whether it allows
+    /// every key of the tile to these rows; else null.
+    Value modFull;
   };
-  MicroRows microRows(Value first);
+  MicroRows microRows(Value first, Value modFull);
+  /// `body(modFull)` for the micro-tile of rows from `first` against key
+  /// tile `tile`, unless the mask_mod allows none of its pairs (then
+  /// `carried` as they are): the tile classifier's verdict on these rows.
+  SmallVector<Value>
+  visitMicroTile(Value batch, Value head, Value first, Value tile,
+                 ValueRange carried,
+                 function_ref<SmallVector<Value>(Value modFull)> body);
   /// rows . packed: the rows' micro_q x block_k products with a packed
   /// [dim, block_k] tile, in registers.
   SmallVector<Value> timesPacked(Value rowsTensor, Value packed, int64_t dim,
@@ -194,7 +206,7 @@ private:
   /// the key tile at `k0`.
   SmallVector<Value> statisticsMicroTile(Value batch, Value head, Value g,
                                          Value first, Value k0, Value keyCount,
-                                         ValueRange stats);
+                                         Value modFull, ValueRange stats);
   /// K^T (or V^T) of the tile of `keyCount` keys at `k0` into `packed`
   /// [dim, block_k], zero past Lk.
   void packTile(Value source, Value packed, int64_t dim, Value batch,
@@ -205,7 +217,7 @@ private:
   /// updated.
   SmallVector<Value> microTile(Value batch, Value head, Value kvHead, Value g,
                                Value first, Value k0, Value keyCount,
-                               ValueRange grads);
+                               Value modFull, ValueRange grads);
 
   const AttentionProblem &p;
   FlashKernelConfig cfg;
@@ -223,6 +235,9 @@ private:
   /// (rowStatistics), whose (m, l) of the task's rows the second reads.
   bool relative = false;
   Value rowMaxes, rowSums;
+  /// The mask_mod's tile classifier (not for neighborhoods): micro-tiles it
+  /// leaves empty are skipped, and those it fills need no per-key test.
+  std::optional<ModTileClassifier> modClassifier;
   // Stack scratch of a task: K^T and V^T of the tile [D | Dv, block_k];
   // dK and dV of the tile [block_k, D | Dv padded]; P and dS of a
   // micro-tile [micro_q, block_k].
@@ -231,8 +246,9 @@ private:
 
 } // namespace
 
-Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
-  if (p.mask || p.maskMod || p.isNeighborhood)
+Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount,
+                                Value modFull) {
+  if (p.mask || p.isNeighborhood || (p.maskMod && !modFull))
     return arith::ConstantIntOp::create(b, loc, 0, 1);
   RuleArith d(b, loc);
   Value last = add(first, idx(mr - 1));
@@ -246,7 +262,8 @@ Value BackwardEmitter::tileFull(Value first, Value k0, Value keyCount) {
                          rule::bandInterval(d, p, first, lq, lk).hi));
   Value sink = cmpI(arith::CmpIPredicate::sle, k1,
                     rule::sinkInterval(d, p, first, lq, lk).hi);
-  return andI(full, orI(band, sink));
+  full = andI(full, orI(band, sink));
+  return modFull ? andI(full, modFull) : full;
 }
 
 Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
@@ -282,8 +299,10 @@ Value BackwardEmitter::allowedKeys(Value batch, Value head, Value row,
   return ok;
 }
 
-BackwardEmitter::MicroRows BackwardEmitter::microRows(Value first) {
+BackwardEmitter::MicroRows BackwardEmitter::microRows(Value first,
+                                                      Value modFull) {
   MicroRows rows;
+  rows.modFull = modFull;
   Value lastRow = sub(lq, idx(1));
   for (int64_t r = 0; r < mr; ++r) {
     Value i = add(first, idx(r));
@@ -351,7 +370,7 @@ SmallVector<Value> BackwardEmitter::maskPartialTile(
   assert(int64_t(values.size()) == perGroup * int64_t(fills.size()) &&
          "one fill per group of micro-tile vectors");
   auto masked = scf::IfOp::create(
-      b, loc, tileFull(first, k0, keyCount),
+      b, loc, tileFull(first, k0, keyCount, rows.modFull),
       [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, values); },
       [&](OpBuilder &nb, Location l) {
         OpBuilder::InsertionGuard guard(b);
@@ -375,13 +394,12 @@ SmallVector<Value> BackwardEmitter::maskPartialTile(
   return SmallVector<Value>(masked.getResults());
 }
 
-SmallVector<Value> BackwardEmitter::statisticsMicroTile(Value batch, Value head,
-                                                        Value g, Value first,
-                                                        Value k0,
-                                                        Value keyCount,
-                                                        ValueRange stats) {
+SmallVector<Value>
+BackwardEmitter::statisticsMicroTile(Value batch, Value head, Value g,
+                                     Value first, Value k0, Value keyCount,
+                                     Value modFull, ValueRange stats) {
   AttentionAlgebra algebra(b, loc, p);
-  MicroRows rows = microRows(first);
+  MicroRows rows = microRows(first, modFull);
   // The scores as the second sweep forms them (their derivatives are not
   // used here, and fold away); -inf where not allowed, weight 0.
   SmallVector<Value> s = scoresAndDerivatives(batch, head, rows, k0).first;
@@ -442,15 +460,37 @@ std::pair<Value, Value> BackwardEmitter::rowStatistics(Value batch,
             idx(0), idx(headsPerSplit), idx(1), carried,
             [&](Value g, ValueRange gCarried) -> SmallVector<Value> {
               Value head = add(firstHead, g);
-              return carriedLoop(rowLo, rowHi, idx(mr), gCarried,
-                                 [&](Value first, ValueRange rCarried) {
-                                   return statisticsMicroTile(
-                                       batch, head, g, first, k0, keyCount,
-                                       rCarried);
-                                 });
+              return carriedLoop(
+                  rowLo, rowHi, idx(mr), gCarried,
+                  [&](Value first, ValueRange rCarried) {
+                    return visitMicroTile(
+                        batch, head, first, tile, rCarried, [&](Value modFull) {
+                          return statisticsMicroTile(batch, head, g, first, k0,
+                                                     keyCount, modFull,
+                                                     rCarried);
+                        });
+                  });
             });
       });
   return {stats[0], stats[1]};
+}
+
+SmallVector<Value> BackwardEmitter::visitMicroTile(
+    Value batch, Value head, Value first, Value tile, ValueRange carried,
+    function_ref<SmallVector<Value>(Value modFull)> body) {
+  if (!modClassifier)
+    return body(Value());
+  Value last = minI(add(first, idx(mr - 1)), sub(lq, idx(1)));
+  auto [may, must] = modClassifier->rowsInTile(batch, head, first, last, tile);
+  auto visit = scf::IfOp::create(
+      b, loc, may,
+      [&](OpBuilder &nb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        scf::YieldOp::create(b, loc, body(must));
+      },
+      [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, carried); });
+  return SmallVector<Value>(visit.getResults());
 }
 
 void BackwardEmitter::packTile(Value source, Value packed, int64_t dim,
@@ -470,12 +510,12 @@ void BackwardEmitter::packTile(Value source, Value packed, int64_t dim,
 SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
                                               Value kvHead, Value g,
                                               Value first, Value k0,
-                                              Value keyCount,
+                                              Value keyCount, Value modFull,
                                               ValueRange grads) {
   Value dq = grads[0];
   Value dbias = p.bias ? grads[1] : Value();
   AttentionAlgebra algebra(b, loc, p);
-  MicroRows rows = microRows(first);
+  MicroRows rows = microRows(first, modFull);
   const SmallVector<Value> &row = rows.row, &rowValid = rows.valid;
   // Softmax: the row's LSE (log2). Softplus: its reference and 1/Z (0 for a
   // row without keys) from the first sweep.
@@ -775,6 +815,10 @@ SmallVector<Value> BackwardEmitter::build() {
   Value batches = dimOf(p.query, 0);
   Value numTiles = ceilDiv(lk, cfg.blockK);
   rowDots = rowDotProducts();
+  // The classifier's summaries of the mod's tables, once per call.
+  if (p.maskMod && !p.isNeighborhood)
+    modClassifier.emplace(b, loc, p, /*blockQ=*/mr, cfg.blockK,
+                          /*rowGroup=*/mr, lq, lk);
   int64_t bk = cfg.blockK;
   Value gradQ = p.gradInits[0], gradK = p.gradInits[1], gradV = p.gradInits[2];
 
@@ -924,8 +968,11 @@ SmallVector<Value> BackwardEmitter::build() {
               return carriedLoop(
                   rowLo, rowHi, idx(mr), gCarried,
                   [&](Value first, ValueRange rCarried) -> SmallVector<Value> {
-                    return microTile(batch, head, kvHead, g, first, k0,
-                                     keyCount, rCarried);
+                    return visitMicroTile(
+                        batch, head, first, tile, rCarried, [&](Value modFull) {
+                          return microTile(batch, head, kvHead, g, first, k0,
+                                           keyCount, modFull, rCarried);
+                        });
                   });
             });
 

@@ -18,7 +18,8 @@
 // maximum of its allowed scores, which that launch forms first and stores. A
 // feature product (elu1, relu) stages phi(scale q) and phi(k) in place of q and
 // k, so the products above are of features, and dQ and dK take phi' when they
-// are written.
+// are written. Tiles that a mask_mod leaves empty (ModTileClasses.h) are
+// skipped in launches 2 and 3.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +28,7 @@
 #include "attn/Strategies/Common/KernelBuilder.h"
 #include "attn/Strategies/Common/MaskRules.h"
 #include "attn/Strategies/Common/ModRegions.h"
+#include "attn/Strategies/Common/ModTileClasses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -168,9 +170,30 @@ private:
   /// The gradients; gradScores is dS [B, Hq, Lq, Lk] f32 for dBias (dBias
   /// itself when the bias is f32 and does not broadcast).
   Value dq, dk, dv, dbias, gradScores, dsink;
+  /// The mask_mod's tile classes (ModTileClasses.h, i32), on the device,
+  /// or null: keyBlockClasses for launch 2's blocks of block_q keys by tiles
+  /// of block_k rows ([Bm, Hm, row tile, key block]), rowBlockClasses for
+  /// launch 3's blocks of block_q rows by tiles of block_k keys ([Bm, Hm,
+  /// row block, key tile]).
+  Value keyBlockClasses, rowBlockClasses;
+  /// i1: the tile at [rowTile, keyTile] of `classes` is not empty.
+  Value tileNotEmpty(Value classes, Value batch, Value head, Value rowTile,
+                     Value keyTile);
 };
 
 } // namespace
+
+Value GpuBackwardEmitter::tileNotEmpty(Value classes, Value batch, Value head,
+                                       Value rowTile, Value keyTile) {
+  auto type = cast<MemRefType>(classes.getType());
+  Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
+  Value mh = type.getDimSize(1) == 1 ? idx(0) : head;
+  Value cls = memref::LoadOp::create(b, loc, classes,
+                                     ValueRange{mb, mh, rowTile, keyTile});
+  return cmpI(arith::CmpIPredicate::ne, cls,
+              arith::ConstantIntOp::create(
+                  b, loc, static_cast<int64_t>(TileClass::Empty), 32));
+}
 
 void GpuBackwardEmitter::launch(
     Value blocks, Value rows, int64_t threads,
@@ -556,29 +579,44 @@ void GpuBackwardEmitter::emitKeyKernel() {
         Value k1 = sub(minI(add(k0, idx(threads)), lk), idx(1));
         auto [rowLo, rowHi] =
             rowsSeeingKeys(b, loc, p, k0, k1, lq, lk, extents);
+        // With the mask_mod's classes the row tiles are its, aligned to
+        // block_k rows; the rows added in front see none of the block's
+        // keys (the rule masks them).
+        if (keyBlockClasses)
+          rowLo = mul(div(rowLo, idx(tileRows)), idx(tileRows));
         forLoop(idx(0), idx(group), idx(1), [&](Value g) {
           Value head = add(mul(kvHead, idx(group)), g);
           forLoop(rowLo, rowHi, idx(tileRows), [&](Value first) {
-            stageOperandRows(qBuf, queries, d, batch, head, first, lq, tid,
-                             threads, /*isQuery=*/true);
-            stageRows(gradOutBuf, gradOutputs, dvDim, batch, head, first, lq,
-                      tid, threads);
-            gpu::BarrierOp::create(b, loc);
-            ifThen(valid, [&] {
-              Value count = minI(idx(tileRows), sub(rowHi, first));
-              forLoop(idx(0), count, idx(1), [&](Value r) {
-                Value row = add(first, r);
-                PairTerms terms = pairTerms(
-                    batch, head, row, key,
-                    dotWithTileRow(keyRow, queries, r, d),
-                    dotWithTileRow(valueRow, gradOutputs, r, dvDim),
-                    rowStatistic(batch, head, row), rowDotAt(batch, head, row),
-                    rowReferenceAt(batch, head, row));
-                addTileRow(dvRow, terms.weight, gradOutputs, r, dvDim);
-                addTileRow(dkRow, dotFactor(terms.gradScore), queries, r, d);
+            // Row tiles that the mask_mod leaves empty for the block's keys
+            // are skipped (the condition is the block's, so the barriers
+            // stay uniform).
+            Value visit = keyBlockClasses
+                              ? tileNotEmpty(keyBlockClasses, batch, head,
+                                             div(first, idx(tileRows)), block)
+                              : arith::ConstantIntOp::create(b, loc, 1, 1);
+            ifThen(visit, [&] {
+              stageOperandRows(qBuf, queries, d, batch, head, first, lq, tid,
+                               threads, /*isQuery=*/true);
+              stageRows(gradOutBuf, gradOutputs, dvDim, batch, head, first, lq,
+                        tid, threads);
+              gpu::BarrierOp::create(b, loc);
+              ifThen(valid, [&] {
+                Value count = minI(idx(tileRows), sub(rowHi, first));
+                forLoop(idx(0), count, idx(1), [&](Value r) {
+                  Value row = add(first, r);
+                  PairTerms terms =
+                      pairTerms(batch, head, row, key,
+                                dotWithTileRow(keyRow, queries, r, d),
+                                dotWithTileRow(valueRow, gradOutputs, r, dvDim),
+                                rowStatistic(batch, head, row),
+                                rowDotAt(batch, head, row),
+                                rowReferenceAt(batch, head, row));
+                  addTileRow(dvRow, terms.weight, gradOutputs, r, dvDim);
+                  addTileRow(dkRow, dotFactor(terms.gradScore), queries, r, d);
+                });
               });
+              gpu::BarrierOp::create(b, loc);
             });
-            gpu::BarrierOp::create(b, loc);
           });
         });
         ifThen(valid, [&] {
@@ -641,6 +679,10 @@ void GpuBackwardEmitter::emitQueryKernel() {
               visit = orI(
                   visit, cmpI(arith::CmpIPredicate::sle, kvStart, seen.sinkHi));
           }
+          // And tiles that the mask_mod leaves empty for the block's rows.
+          if (!gradScores && rowBlockClasses)
+            visit = andI(visit,
+                         tileNotEmpty(rowBlockClasses, batch, head, block, t));
           ifThen(visit, [&] {
             stageOperandRows(kBuf, keys, d, batch, kvHead, kvStart, lk, tid,
                              threads, /*isQuery=*/false);
@@ -785,6 +827,15 @@ SmallVector<Value> GpuBackwardEmitter::build() {
     sinkBuf = buffers.input(p.sinkLogits);
   for (Value table : modTables(p))
     modBuffers[table] = buffers.input(table);
+  if (p.maskMod && !p.isNeighborhood) {
+    ModTileClassifier byKeyBlocks(b, loc, p, /*blockQ=*/cfg.blockK,
+                                  /*blockK=*/cfg.blockQ, /*rowGroup=*/0, lq,
+                                  lk);
+    keyBlockClasses = buffers.input(byKeyBlocks.classes(b.getI32Type()));
+    ModTileClassifier byRowBlocks(b, loc, p, cfg.blockQ, cfg.blockK,
+                                  /*rowGroup=*/0, lq, lk);
+    rowBlockClasses = buffers.input(byRowBlocks.classes(b.getI32Type()));
+  }
 
   if (!kernel || normalizes)
     rowDots = buffers.allocF32(

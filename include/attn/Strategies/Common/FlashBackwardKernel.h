@@ -13,7 +13,8 @@
 //     for each key tile of block_k keys:  K^T and V^T packed on the stack,
 //                                         dK, dV accumulated on the stack
 //       for each head of the GQA group, each micro-tile of micro_q query
-//       rows that may see the tile:
+//       rows that may see the tile (and that a mask_mod's tile classes do
+//       not leave empty):
 //         S = Q K^T, dP = dO V^T          register-blocked (emitPackedScores)
 //         P = exp(score - LSE), dS = P (dP - rowsum(dO O)) dscore/d(q.k)
 //         dV += P^T dO, dK += dS^T Q, dQ += dS K
