@@ -266,7 +266,7 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
   // Paged: the request's own length decides its tiles and rules inside the
   // kernel; the host's values (the table's capacity) come back after it.
   auto hostSizes = std::make_tuple(lk, numTiles, ruleLq, sizes);
-  auto restoreSizes = llvm::make_scope_exit(
+  llvm::scope_exit restoreSizes(
       [&] { std::tie(lk, numTiles, ruleLq, sizes) = hostSizes; });
   if (tableBuf) {
     lk = pagedKeyLength(b, loc, lengthsBuf, batch, lk);
