@@ -245,6 +245,16 @@ TILED_CASES = {
         causal=True, mask_mod=lambda b, h, i, j: (i // 64) == (j // 64))),
     "mask_mod_document_table": (1, 2, 2, 220, 220, 16, 8, dict(
         mask_mod=lambda b, h, i, j: DOCUMENTS[i] == DOCUMENTS[j])),
+    # dBias where whole tiles are skipped (causal, and documents the
+    # mod's classes leave empty): the skipped pairs' dBias is 0. Straight
+    # into its init, and summed over the heads it broadcasts.
+    "bias_causal_documents": (1, 2, 1, 200, 200, 16, 16, dict(
+        causal=True, mask_mod=lambda b, h, i, j: (i // 64) == (j // 64),
+        bias=np.random.default_rng(8).standard_normal(
+            (1, 2, 200, 200)).astype(np.float32))),
+    "head_broadcast_bias_causal": (1, 2, 2, 170, 170, 16, 16, dict(
+        causal=True, bias=np.random.default_rng(9).standard_normal(
+            (1, 1, 170, 170)).astype(np.float32))),
     # A table (SLOPES[h]) and the positions, on vectors of keys.
     "score_mod": (1, 4, 2, 60, 75, 16, 16, dict(
         causal=True, score_mod=_alibi_softcap)),

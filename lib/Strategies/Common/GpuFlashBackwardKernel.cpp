@@ -107,6 +107,9 @@ private:
   void emitRowDotKernel();
   void emitKeyKernel();
   void emitQueryKernel();
+  /// dS [B, Hq, Lq, Lk] = 0 before launch 3, which writes the tiles it
+  /// visits: the pairs of the tiles it skips have dS = 0.
+  void emitZeroScoresKernel();
   void emitBiasKernel();
   void emitSinkKernel();
 
@@ -666,10 +669,10 @@ void GpuBackwardEmitter::emitQueryKernel() {
         forLoop(tFirst, tEnd, idx(1), [&](Value t) {
           Value kvStart = mul(t, idx(tileKeys));
           Value kvEnd = sub(minI(add(kvStart, idx(tileKeys)), lk), idx(1));
-          // Tiles that no row of the block may see are skipped, unless dS
-          // is written for dBias (zeros there).
+          // Tiles that no row of the block may see are skipped (with
+          // dBias, dS is 0 there from emitZeroScoresKernel).
           Value visit = arith::ConstantIntOp::create(b, loc, 1, 1);
-          if (!gradScores && (p.causal || p.hasWindow)) {
+          if (p.causal || p.hasWindow) {
             RuleArith r(b, loc);
             rule::RowsKeys<RuleArith> seen =
                 rule::rowsKeys(r, p, rowsLo, rowsHi, lq, lk);
@@ -680,7 +683,7 @@ void GpuBackwardEmitter::emitQueryKernel() {
                   visit, cmpI(arith::CmpIPredicate::sle, kvStart, seen.sinkHi));
           }
           // And tiles that the mask_mod leaves empty for the block's rows.
-          if (!gradScores && rowBlockClasses)
+          if (rowBlockClasses)
             visit = andI(visit,
                          tileNotEmpty(rowBlockClasses, batch, head, block, t));
           ifThen(visit, [&] {
@@ -713,6 +716,24 @@ void GpuBackwardEmitter::emitQueryKernel() {
                         /*isQuery=*/true);
         });
       });
+}
+
+void GpuBackwardEmitter::emitZeroScoresKernel() {
+  // The block's rows in turn, each thread a column of keys in steps of the
+  // block's width: consecutive threads write consecutive words.
+  int64_t threads = cfg.blockQ;
+  launch(arith::CeilDivUIOp::create(b, loc, lq, idx(threads)),
+         mul(batches, idx(p.headsQ)), threads, {}, {},
+         [&](Value block, Value bh, Value tid, ValueRange, ValueRange) {
+           Value batch = div(bh, idx(p.headsQ)), head = rem(bh, idx(p.headsQ));
+           Value first = mul(block, idx(threads));
+           forLoop(first, minI(add(first, idx(threads)), lq), idx(1),
+                   [&](Value row) {
+                     forLoop(tid, lk, idx(threads), [&](Value key) {
+                       store(fconst(0.0), gradScores, {batch, head, row, key});
+                     });
+                   });
+         });
 }
 
 void GpuBackwardEmitter::emitBiasKernel() {
@@ -870,6 +891,8 @@ SmallVector<Value> GpuBackwardEmitter::build() {
   if (rowDots)
     emitRowDotKernel();
   emitKeyKernel();
+  if (gradScores)
+    emitZeroScoresKernel();
   emitQueryKernel();
   if (p.bias && gradScores != dbias)
     emitBiasKernel();
