@@ -7,8 +7,9 @@
 // backward, with no L x L matrix and no atomics. Launches: D = rowsum(dO O)
 // (one thread per query row); dK and dV (one thread per key, Q and dO
 // rows staged in shared memory, the GQA group's heads summed in the
-// thread); dQ (one thread per query row, K and V staged); here also the
-// bias's sum over heads, and dSink (one thread per head).
+// thread); with a bias, dS set to 0; dQ (one thread per query row, K and V
+// staged); here also the bias's sum over heads, and dSink (one thread per
+// head).
 
 // Selection picks tiled, whose GPU backward has no tensor cores.
 // SELECT-LABEL: func.func @causal_gqa_bias_sinks(
@@ -25,6 +26,13 @@
 // CHECK:             gpu.barrier
 // CHECK:             math.exp
 // CHECK:             gpu.barrier
+// The f32 dS for the bias's sum set to 0 (launch 3 writes the tiles it
+// visits).
+// CHECK:         gpu.launch
+// CHECK-NOT:       gpu.barrier
+// CHECK:           memref.store
+// CHECK-NOT:       gpu.barrier
+// CHECK:           gpu.terminator
 // CHECK:         gpu.launch
 // CHECK-SAME:        workgroup(%{{.*}} : memref<32x16xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<32x8xf32, #gpu.address_space<workgroup>>)
 // CHECK-SAME:        private(%{{.*}} : memref<16xf32, #gpu.address_space<private>>, %{{.*}} : memref<8xf32, #gpu.address_space<private>>, %{{.*}} : memref<16xf32, #gpu.address_space<private>>)
