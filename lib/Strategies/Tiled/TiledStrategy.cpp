@@ -67,8 +67,8 @@ public:
     // The backward: q.k and dO.v again, then dV, dK and dQ.
     if (p.isBackward)
       cost.flops = pairs * (6.0 * p.headDim + 4.0 * p.valueDim + 10.0);
-    // Softplus's backward forms each row's normalizer in a first sweep:
-    // q.k once more.
+    // Scores without an LSE (softplus; kernel scores on a GPU) form each
+    // row's normalizer in a first sweep (launch): q.k once more.
     if (p.isBackward && !p.score.getFunction()->scoresInLog2Domain())
       cost.flops += pairs * (2.0 * p.headDim + 10.0);
     double elem = 4.0;
