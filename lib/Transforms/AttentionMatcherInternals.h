@@ -313,6 +313,7 @@ private:
                       bool &recognized);
   ModNode *liftTosa(Operation *op, const Traced &x, unsigned depth,
                     bool &recognized);
+  ModNode *liftGather(Operation *gather, const Traced &x, unsigned depth);
   ModNode *node(ModNode::Kind kind, Type type) {
     plan.modNodes.emplace_back();
     ModNode *n = &plan.modNodes.back();

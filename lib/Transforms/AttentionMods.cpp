@@ -234,8 +234,90 @@ ModNode *Matcher::liftTosa(Operation *op, const Traced &x, unsigned depth,
       return compute(fromBool ? "arith.extui" : "arith.extsi", type, {v});
     return compute("arith.trunci", type, {v});
   }
+  if (isa<tosa::GatherOp>(op))
+    return liftGather(op, x, depth);
   recognized = false;
   return nullptr;
+}
+
+/// tosa.gather: element (n, w, c) is values[n, indices[n, w], c], as
+/// exporters write `ids[positions]` (torch's aten.index): a read of the
+/// values at the lifted index. An index that is a position below K (an iota
+/// gather) is used as it is, so a table read at i or j keeps its per-tile
+/// summary; any other is clamped into [0, K), since TOSA leaves an index out
+/// of range undefined and the read must stay in bounds. Values reshaped from
+/// a tensor of K elements (the usual [K] -> [1, K, 1]) are read at that
+/// tensor.
+ModNode *Matcher::liftGather(Operation *gather, const Traced &x,
+                             unsigned depth) {
+  auto op = cast<tosa::GatherOp>(gather);
+  Value values = op.getValues(), indices = op.getIndices();
+  if (!isStaticTensor(values) || !isStaticTensor(indices)) {
+    why = "a mask or bias gathers from or at a tensor that is not static";
+    return nullptr;
+  }
+  bool query = false, key = false;
+  for (unsigned d : {0u, 2u})
+    for (int leaf : leavesOf(x.layout[d])) {
+      Axis axis = axes.axis(leaf);
+      query |= axis == Axis::Query;
+      key |= axis == Axis::Key;
+      if (axis == Axis::Dim || axis == Axis::ValueDim) {
+        why = "a mask or bias varies along the head dimension";
+        return nullptr;
+      }
+    }
+  if (query && key) {
+    why = "a mask or bias gathers from a tensor over both the queries and "
+          "the keys";
+    return nullptr;
+  }
+  ModNode *lifted = lift({indices, {x.layout[0], x.layout[1]}}, depth + 1);
+  if (!lifted)
+    return nullptr;
+  int64_t k = shapeOf(values)[1];
+  Type index = IndexType::get(op->getContext());
+  ModNode *at = nullptr;
+  if (lifted->kind == ModNode::Compute &&
+      lifted->name->getStringRef() == "arith.index_cast" &&
+      lifted->args[0]->kind == ModNode::Position) {
+    ModNode *position = lifted->args[0];
+    int64_t range = 1;
+    for (int atom : position->position)
+      range *= axes.size(atom);
+    if (range <= k)
+      at = position;
+  }
+  if (!at) {
+    ModNode *cast = compute("arith.index_cast", index, {lifted});
+    at = compute("arith.minsi", index,
+                 {compute("arith.maxsi", index, {cast, constantOf(index, 0)}),
+                  constantOf(index, k - 1)});
+  }
+  ModNode *read = node(ModNode::Read, getElementTypeOrSelf(values.getType()));
+  read->table = values;
+  read->args = {positionOf(x.layout[0]), at, positionOf(x.layout[2])};
+  ArrayRef<int64_t> shape = shapeOf(values);
+  if (shape[0] != 1 || shape[2] != 1)
+    return read;
+  Value source = values;
+  while (Operation *def = source.getDefiningOp()) {
+    if (!isa<tosa::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+            def) ||
+        !isStaticTensor(def->getOperand(0)))
+      break;
+    source = def->getOperand(0);
+  }
+  // (Its K elements lie along one dimension, the others being 1.)
+  ArrayRef<int64_t> sourceShape = shapeOf(source);
+  const int64_t *along = llvm::find(sourceShape, k);
+  if (source == values || along == sourceShape.end())
+    return read;
+  read->table = source;
+  read->args.clear();
+  for (const int64_t *it = sourceShape.begin(); it != sourceShape.end(); ++it)
+    read->args.push_back(it == along ? at : constantOf(index, 0));
+  return read;
 }
 
 /// An elementwise linalg op's body as scalar code: its inputs lifted at the

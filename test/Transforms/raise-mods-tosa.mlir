@@ -164,6 +164,99 @@ func.func @documents(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<
 
 // -----
 
+// Documents from gathered ids, as torch's `ids[positions]` exports to TOSA:
+// tosa.gather of the ids (reshaped to [1, K, 1]) at an iota. The gather
+// becomes a read of the ids at i and at j themselves, so the tile classes
+// summarize it per tile.
+// CHECK-LABEL: func.func @gathered_documents(
+// CHECK-SAME:      %[[SEG:[a-zA-Z0-9_]+]]: tensor<8xi32>)
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {scale = 2.500000e-01 : f32} mask_mod {
+// CHECK-NEXT:    ^bb0(%[[B:.+]]: index, %[[H:.+]]: index, %[[I:.+]]: index, %[[J:.+]]: index):
+// CHECK-DAG:       tensor.extract %[[SEG]][%[[I]]] : tensor<8xi32>
+// CHECK-DAG:       tensor.extract %[[SEG]][%[[J]]] : tensor<8xi32>
+// CHECK:           arith.cmpi eq
+// CHECK:           attn.yield
+// CHECK-NOT:     tosa.
+func.func @gathered_documents(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %seg: tensor<8xi32>) -> tensor<4x8x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<4x8x16xf32>) -> tensor<4x16x8xf32>
+  %s0 = tosa.matmul %q, %kt, %zp, %zp : (tensor<4x8x16xf32>, tensor<4x16x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x8xf32>
+  %c = "tosa.const"() <{values = dense<0.25> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %s = tosa.mul %s0, %c, %shift : (tensor<4x8x8xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  %iota = "tosa.const"() <{values = dense<[0, 1, 2, 3, 4, 5, 6, 7]> : tensor<8xi32>}> : () -> tensor<8xi32>
+  %rs = tosa.const_shape {values = dense<[1, 8, 1]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %cs = tosa.const_shape {values = dense<[1, 1, 8]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %is = tosa.const_shape {values = dense<[1, 8]> : tensor<2xindex>} : () -> !tosa.shape<2>
+  %qi = tosa.reshape %iota, %rs : (tensor<8xi32>, !tosa.shape<3>) -> tensor<1x8x1xi32>
+  %kj = tosa.reshape %iota, %cs : (tensor<8xi32>, !tosa.shape<3>) -> tensor<1x1x8xi32>
+  %lower = tosa.greater_equal %qi, %kj : (tensor<1x8x1xi32>, tensor<1x1x8xi32>) -> tensor<1x8x8xi1>
+  %ids = tosa.reshape %seg, %rs : (tensor<8xi32>, !tosa.shape<3>) -> tensor<1x8x1xi32>
+  %at = tosa.reshape %iota, %is : (tensor<8xi32>, !tosa.shape<2>) -> tensor<1x8xi32>
+  %g = tosa.gather %ids, %at : (tensor<1x8x1xi32>, tensor<1x8xi32>) -> tensor<1x8x1xi32>
+  %sq = tosa.reshape %g, %rs : (tensor<1x8x1xi32>, !tosa.shape<3>) -> tensor<1x8x1xi32>
+  %sk = tosa.reshape %g, %cs : (tensor<1x8x1xi32>, !tosa.shape<3>) -> tensor<1x1x8xi32>
+  %same = tosa.equal %sq, %sk : (tensor<1x8x1xi32>, tensor<1x1x8xi32>) -> tensor<1x8x8xi1>
+  %m = tosa.logical_and %same, %lower : (tensor<1x8x8xi1>, tensor<1x8x8xi1>) -> tensor<1x8x8xi1>
+  %ninf = "tosa.const"() <{values = dense<0xFF800000> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %sm = tosa.select %m, %s, %ninf : (tensor<1x8x8xi1>, tensor<4x8x8xf32>, tensor<1x1x1xf32>) -> tensor<4x8x8xf32>
+  %max = tosa.reduce_max %sm {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
+  %sub = tosa.sub %sm, %max : (tensor<4x8x8xf32>, tensor<4x8x1xf32>) -> tensor<4x8x8xf32>
+  %exp = tosa.exp %sub : (tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sum = tosa.reduce_sum %exp {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
+  %inv = tosa.reciprocal %sum : (tensor<4x8x1xf32>) -> tensor<4x8x1xf32>
+  %p = tosa.mul %exp, %inv, %shift : (tensor<4x8x8xf32>, tensor<4x8x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  // expected-remark @+1 {{the computed mask became the mask_mod}}
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
+// Ids gathered at a table of positions that is no plain iota (the packed
+// order reversed): the index is computed, then clamped into the table.
+// CHECK-LABEL: func.func @gathered_reversed(
+// CHECK-SAME:      %[[SEG:[a-zA-Z0-9_]+]]: tensor<8xi32>)
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {scale = 2.500000e-01 : f32} mask_mod {
+// CHECK:           arith.maxsi
+// CHECK:           arith.minsi
+// CHECK:           tensor.extract %[[SEG]][%{{.+}}] : tensor<8xi32>
+// CHECK:           attn.yield
+// CHECK-NOT:     tosa.
+func.func @gathered_reversed(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %seg: tensor<8xi32>) -> tensor<4x8x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<4x8x16xf32>) -> tensor<4x16x8xf32>
+  %s0 = tosa.matmul %q, %kt, %zp, %zp : (tensor<4x8x16xf32>, tensor<4x16x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x8xf32>
+  %c = "tosa.const"() <{values = dense<0.25> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %s = tosa.mul %s0, %c, %shift : (tensor<4x8x8xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  %iota = "tosa.const"() <{values = dense<[0, 1, 2, 3, 4, 5, 6, 7]> : tensor<8xi32>}> : () -> tensor<8xi32>
+  %back = "tosa.const"() <{values = dense<[[7, 6, 5, 4, 3, 2, 1, 0]]> : tensor<1x8xi32>}> : () -> tensor<1x8xi32>
+  %rs = tosa.const_shape {values = dense<[1, 8, 1]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %cs = tosa.const_shape {values = dense<[1, 1, 8]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %qi = tosa.reshape %iota, %rs : (tensor<8xi32>, !tosa.shape<3>) -> tensor<1x8x1xi32>
+  %kj = tosa.reshape %iota, %cs : (tensor<8xi32>, !tosa.shape<3>) -> tensor<1x1x8xi32>
+  %lower = tosa.greater_equal %qi, %kj : (tensor<1x8x1xi32>, tensor<1x1x8xi32>) -> tensor<1x8x8xi1>
+  %ids = tosa.reshape %seg, %rs : (tensor<8xi32>, !tosa.shape<3>) -> tensor<1x8x1xi32>
+  %g = tosa.gather %ids, %back : (tensor<1x8x1xi32>, tensor<1x8xi32>) -> tensor<1x8x1xi32>
+  %sk = tosa.reshape %g, %cs : (tensor<1x8x1xi32>, !tosa.shape<3>) -> tensor<1x1x8xi32>
+  %same = tosa.equal %g, %sk : (tensor<1x8x1xi32>, tensor<1x1x8xi32>) -> tensor<1x8x8xi1>
+  %m = tosa.logical_and %same, %lower : (tensor<1x8x8xi1>, tensor<1x8x8xi1>) -> tensor<1x8x8xi1>
+  %ninf = "tosa.const"() <{values = dense<0xFF800000> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %sm = tosa.select %m, %s, %ninf : (tensor<1x8x8xi1>, tensor<4x8x8xf32>, tensor<1x1x1xf32>) -> tensor<4x8x8xf32>
+  %max = tosa.reduce_max %sm {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
+  %sub = tosa.sub %sm, %max : (tensor<4x8x8xf32>, tensor<4x8x1xf32>) -> tensor<4x8x8xf32>
+  %exp = tosa.exp %sub : (tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sum = tosa.reduce_sum %exp {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
+  %inv = tosa.reciprocal %sum : (tensor<4x8x1xf32>) -> tensor<4x8x1xf32>
+  %p = tosa.mul %exp, %inv, %shift : (tensor<4x8x8xf32>, tensor<4x8x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  // expected-remark @+1 {{the computed mask became the mask_mod}}
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
 // ALiBi: slope[h] * (j - i) from an iota, with an iota causal mask. The bias
 // becomes a score_mod reading the slopes per head; the mask the causal rule.
 // CHECK-LABEL: func.func @alibi(
