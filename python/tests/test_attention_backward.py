@@ -243,6 +243,10 @@ TILED_CASES = {
     # per-block minimum and maximum).
     "mask_mod_long_documents": (1, 2, 1, 200, 200, 16, 16, dict(
         causal=True, mask_mod=lambda b, h, i, j: (i // 64) == (j // 64))),
+    # Documents longer than the GPU kernel's blocks of 128 rows (or keys),
+    # so that some of its tiles are full too.
+    "mask_mod_documents_of_160": (1, 2, 1, 330, 330, 16, 16, dict(
+        causal=True, mask_mod=lambda b, h, i, j: (i // 160) == (j // 160))),
     "mask_mod_document_table": (1, 2, 2, 220, 220, 16, 8, dict(
         mask_mod=lambda b, h, i, j: DOCUMENTS[i] == DOCUMENTS[j])),
     # dBias where whole tiles are skipped (causal, and documents the
@@ -269,6 +273,10 @@ TILED_CASES = {
     "sink_logits": (2, 4, 2, 40, 40, 8, 8, dict(
         window=(10, 0), sinks=2,
         sink_logits=np.array([0.3, -1.2, 2.0, 0.0], np.float32))),
+    # More (batch, row) pairs than the GPU's dSink block has threads, and
+    # not a multiple of them; the first rows see no key.
+    "sink_logits_many_rows": (3, 2, 1, 131, 110, 8, 8, dict(
+        causal=True, sink_logits=np.array([0.7, -0.4], np.float32))),
 }
 
 

@@ -37,6 +37,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -69,10 +70,11 @@ private:
   /// row's statistic (softmax: its LSE as AttentionAlgebra::lseInLog2 gives
   /// it; kernel scores: its normalizer Z, null unnormalized), its D
   /// `rowDot` (D' for kernel scores) and softplus's row reference (null for
-  /// other scores).
+  /// other scores). `modFull` (i1, or null) says that the mask_mod allows
+  /// every pair of the tile, so the mod is not evaluated there.
   PairTerms pairTerms(Value batch, Value head, Value row, Value key, Value dot,
                       Value gradDot, Value rowStatistic, Value rowDot,
-                      Value reference);
+                      Value reference, Value modFull = Value());
   /// The row statistic pairTerms takes for row `row` (clamped in bounds).
   Value rowStatistic(Value batch, Value head, Value row);
   /// Softplus's row reference for row `row`, else null.
@@ -179,23 +181,32 @@ private:
   /// launch 3's blocks of block_q rows by tiles of block_k keys ([Bm, Hm,
   /// row block, key tile]).
   Value keyBlockClasses, rowBlockClasses;
-  /// i1: the tile at [rowTile, keyTile] of `classes` is not empty.
-  Value tileNotEmpty(Value classes, Value batch, Value head, Value rowTile,
-                     Value keyTile);
+  /// The mask_mod's class of the tile at [rowTile, keyTile] of `classes`:
+  /// {not empty, full} (i1 each), or {true, null} without classes.
+  std::pair<Value, Value> tileClass(Value classes, Value batch, Value head,
+                                    Value rowTile, Value keyTile);
 };
 
 } // namespace
 
-Value GpuBackwardEmitter::tileNotEmpty(Value classes, Value batch, Value head,
-                                       Value rowTile, Value keyTile) {
+std::pair<Value, Value> GpuBackwardEmitter::tileClass(Value classes,
+                                                      Value batch, Value head,
+                                                      Value rowTile,
+                                                      Value keyTile) {
+  if (!classes)
+    return {arith::ConstantIntOp::create(b, loc, 1, 1), Value()};
   auto type = cast<MemRefType>(classes.getType());
   Value mb = type.getDimSize(0) == 1 ? idx(0) : batch;
   Value mh = type.getDimSize(1) == 1 ? idx(0) : head;
   Value cls = memref::LoadOp::create(b, loc, classes,
                                      ValueRange{mb, mh, rowTile, keyTile});
-  return cmpI(arith::CmpIPredicate::ne, cls,
-              arith::ConstantIntOp::create(
-                  b, loc, static_cast<int64_t>(TileClass::Empty), 32));
+  auto is = [&](arith::CmpIPredicate predicate, TileClass c) {
+    return cmpI(
+        predicate, cls,
+        arith::ConstantIntOp::create(b, loc, static_cast<int64_t>(c), 32));
+  };
+  return {is(arith::CmpIPredicate::ne, TileClass::Empty),
+          is(arith::CmpIPredicate::eq, TileClass::Full)};
 }
 
 void GpuBackwardEmitter::launch(
@@ -295,7 +306,7 @@ void GpuBackwardEmitter::zero(Value row, int64_t n) {
 GpuBackwardEmitter::PairTerms
 GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
                               Value dot, Value gradDot, Value rowStatistic,
-                              Value rowDot, Value reference) {
+                              Value rowDot, Value reference, Value modFull) {
   AttentionAlgebra algebra(b, loc, p);
   // A feature product's dot is phi(scale q) . phi(k), its weight already.
   Value x = featureProduct ? dot : fmul(dot, fconst(p.scale));
@@ -338,7 +349,25 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
   auto [score, derivative] = algebra.scoreAndDerivative(
       x, p.scoreMod ? function_ref<std::pair<Value, Value>(Value)>(scoreMod)
                     : nullptr);
-  if (p.maskMod) {
+  if (p.maskMod && modFull) {
+    // A tile the mod allows completely keeps the rule alone.
+    Value rule = allowed ? allowed : arith::ConstantIntOp::create(b, loc, 1, 1);
+    allowed =
+        scf::IfOp::create(
+            b, loc, modFull,
+            [&](OpBuilder &nested, Location) {
+              scf::YieldOp::create(nested, loc, rule);
+            },
+            [&](OpBuilder &nested, Location) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(nested.getInsertionBlock(),
+                                  nested.getInsertionPoint());
+              scf::YieldOp::create(b, loc,
+                                   applyMaskMod(b, loc, p, rule, batch, head,
+                                                positions, &modBuffers));
+            })
+            .getResult(0);
+  } else if (p.maskMod) {
     Value rule = allowed;
     Value none = arith::ConstantIntOp::create(b, loc, 0, 1);
     allowed = whereAllowed({none}, [&] {
@@ -592,11 +621,10 @@ void GpuBackwardEmitter::emitKeyKernel() {
           forLoop(rowLo, rowHi, idx(tileRows), [&](Value first) {
             // Row tiles that the mask_mod leaves empty for the block's keys
             // are skipped (the condition is the block's, so the barriers
-            // stay uniform).
-            Value visit = keyBlockClasses
-                              ? tileNotEmpty(keyBlockClasses, batch, head,
-                                             div(first, idx(tileRows)), block)
-                              : arith::ConstantIntOp::create(b, loc, 1, 1);
+            // stay uniform); on full ones the mod is not evaluated.
+            Value visit, modFull;
+            std::tie(visit, modFull) = tileClass(
+                keyBlockClasses, batch, head, div(first, idx(tileRows)), block);
             ifThen(visit, [&] {
               stageOperandRows(qBuf, queries, d, batch, head, first, lq, tid,
                                threads, /*isQuery=*/true);
@@ -613,7 +641,7 @@ void GpuBackwardEmitter::emitKeyKernel() {
                                 dotWithTileRow(valueRow, gradOutputs, r, dvDim),
                                 rowStatistic(batch, head, row),
                                 rowDotAt(batch, head, row),
-                                rowReferenceAt(batch, head, row));
+                                rowReferenceAt(batch, head, row), modFull);
                   addTileRow(dvRow, terms.weight, gradOutputs, r, dvDim);
                   addTileRow(dkRow, dotFactor(terms.gradScore), queries, r, d);
                 });
@@ -682,10 +710,12 @@ void GpuBackwardEmitter::emitQueryKernel() {
               visit = orI(
                   visit, cmpI(arith::CmpIPredicate::sle, kvStart, seen.sinkHi));
           }
-          // And tiles that the mask_mod leaves empty for the block's rows.
-          if (rowBlockClasses)
-            visit = andI(visit,
-                         tileNotEmpty(rowBlockClasses, batch, head, block, t));
+          // And tiles that the mask_mod leaves empty for the block's rows;
+          // on full ones the mod is not evaluated.
+          Value notEmpty, modFull;
+          std::tie(notEmpty, modFull) =
+              tileClass(rowBlockClasses, batch, head, block, t);
+          visit = andI(visit, notEmpty);
           ifThen(visit, [&] {
             stageOperandRows(kBuf, keys, d, batch, kvHead, kvStart, lk, tid,
                              threads, /*isQuery=*/false);
@@ -701,7 +731,7 @@ void GpuBackwardEmitter::emitQueryKernel() {
                         pairTerms(batch, head, row, key,
                                   dotWithTileRow(queryRow, keys, j, d),
                                   dotWithTileRow(gradOutRow, values, j, dvDim),
-                                  statistic, rowDot, reference);
+                                  statistic, rowDot, reference, modFull);
                     addTileRow(dqRow, dotFactor(terms.gradScore), keys, j, d);
                     if (gradScores)
                       store(terms.gradScore, gradScores,
@@ -787,34 +817,42 @@ void GpuBackwardEmitter::emitBiasKernel() {
 }
 
 void GpuBackwardEmitter::emitSinkKernel() {
-  // dSink_h = -sum over (batch, row) of exp(sink_h - LSE) D: one thread per
-  // query head, in order.
+  // dSink_h = -sum over (batch, row) of exp(sink_h - LSE) D: a block per
+  // query head. Thread t sums the rows t, t + T, ... of the flattened
+  // (batch, row) range in order; then the block adds the threads' sums in
+  // halves in shared memory. The order is fixed, so the result is the same
+  // on every run.
+  constexpr int64_t threads = 128;
   launch(
-      idx(p.headsQ), idx(1), 1, {}, {},
-      [&](Value head, Value, Value, ValueRange, ValueRange) {
+      idx(p.headsQ), idx(1), threads, {{threads}}, {},
+      [&](Value head, Value, Value tid, ValueRange shared, ValueRange) {
+        Value partials = shared[0];
         Value sinkLogit = load(sinkBuf, {head});
-        auto overBatches = scf::ForOp::create(
-            b, loc, idx(0), batches, idx(1), ValueRange{fconst(0.0)},
-            [&](OpBuilder &nb, Location, Value batch, ValueRange acc) {
+        auto overRows = scf::ForOp::create(
+            b, loc, tid, mul(batches, lq), idx(threads),
+            ValueRange{fconst(0.0)},
+            [&](OpBuilder &nested, Location, Value flat, ValueRange sum) {
               OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(nb.getInsertionBlock(),
-                                  nb.getInsertionPoint());
-              auto overRows = scf::ForOp::create(
-                  b, loc, idx(0), lq, idx(1), acc,
-                  [&](OpBuilder &rb, Location, Value row, ValueRange sum) {
-                    OpBuilder::InsertionGuard g2(b);
-                    b.setInsertionPoint(rb.getInsertionBlock(),
-                                        rb.getInsertionPoint());
-                    SmallVector<Value> at = {batch, head, row};
-                    scf::YieldOp::create(
-                        b, loc,
-                        ValueRange{AttentionAlgebra(b, loc, p).sinkGradientStep(
-                            sum[0], load(lseBuf, at), load(rowDots, at),
-                            sinkLogit)});
-                  });
-              scf::YieldOp::create(b, loc, overRows.getResults());
+              b.setInsertionPoint(nested.getInsertionBlock(),
+                                  nested.getInsertionPoint());
+              SmallVector<Value> at = {div(flat, lq), head, rem(flat, lq)};
+              scf::YieldOp::create(
+                  b, loc,
+                  ValueRange{AttentionAlgebra(b, loc, p).sinkGradientStep(
+                      sum[0], load(lseBuf, at), load(rowDots, at), sinkLogit)});
             });
-        store(overBatches.getResult(0), dsink, {head});
+        store(overRows.getResult(0), partials, {tid});
+        gpu::BarrierOp::create(b, loc);
+        for (int64_t half = threads / 2; half >= 1; half /= 2) {
+          ifThen(cmpI(arith::CmpIPredicate::ult, tid, idx(half)), [&] {
+            store(fadd(load(partials, {tid}),
+                       load(partials, {add(tid, idx(half))})),
+                  partials, {tid});
+          });
+          gpu::BarrierOp::create(b, loc);
+        }
+        ifThen(cmpI(arith::CmpIPredicate::eq, tid, idx(0)),
+               [&] { store(load(partials, {idx(0)}), dsink, {head}); });
       });
 }
 
