@@ -238,17 +238,50 @@ Expr *Matcher::openProducer(const Traced &x) {
                          ? make(Expr::Opaque)
                          : leaf({input->get(), *layout}));
   }
-  return linalgBody(op, inputs, /*acc=*/nullptr);
+  return linalgBody(op, inputs, /*acc=*/nullptr, &loops);
 }
 
 /// The tree of the value a linalg body yields; its block arguments are the
 /// `inputs` (and `acc` for the init of a reduction).
 Expr *Matcher::linalgBody(linalg::LinalgOp op, ArrayRef<Expr *> inputs,
-                          Expr *acc) {
+                          Expr *acc, const Loops *loops) {
   Block *body = op.getBlock();
   auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
   if (!yield || yield->getNumOperands() != 1)
     return make(Expr::Opaque);
+  // Whether `v` is computed in the body from linalg.index or
+  // tensor.extract: math of positions and tables, which lifts into scalar
+  // code when it reads nothing else (a bias computed where it is added).
+  llvm::SmallDenseMap<Value, bool> positional;
+  std::function<bool(Value)> readsPositions = [&](Value v) -> bool {
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getBlock() != body)
+      return false;
+    if (auto it = positional.find(v); it != positional.end())
+      return it->second;
+    bool reads = isa<linalg::IndexOp, tensor::ExtractOp>(def);
+    for (Value operand : def->getOperands())
+      reads = reads || readsPositions(operand);
+    return positional[v] = reads;
+  };
+  auto computed = [&](Value v) -> Expr * {
+    if (!loops || !readsPositions(v))
+      return nullptr;
+    std::string saved = why;
+    size_t nodes = plan.modNodes.size();
+    DenseMap<Value, ModNode *> lifted;
+    ModNode *mod = liftBodyValue(op, *loops, v, /*depth=*/0, lifted);
+    if (!mod)
+      unliftedWhy = why;
+    why = saved;
+    if (!mod) {
+      plan.modNodes.resize(nodes);
+      return nullptr;
+    }
+    Expr *e = make(Expr::Computed);
+    e->mod = mod;
+    return e;
+  };
   DenseMap<Value, Expr *> memo;
   std::function<Expr *(Value, unsigned)> visit = [&](Value v,
                                                      unsigned depth) -> Expr * {
@@ -267,6 +300,8 @@ Expr *Matcher::linalgBody(linalg::LinalgOp op, ArrayRef<Expr *> inputs,
         result = make(Expr::Opaque);
     } else if (std::optional<double> c = splatValue(v)) {
       result = constant(*c);
+    } else if (Expr *e = computed(v)) {
+      result = e;
     } else {
       Operation *def = v.getDefiningOp();
       std::optional<Expr::Kind> kind = elementwiseKind(def);

@@ -222,6 +222,32 @@ void Matcher::addMaskMod(ModNode *allowed, bool negated) {
   plan.notes.push_back("the computed mask became the mask_mod");
 }
 
+/// A lifted term added to the scores times `scale`: select(m, 0, -inf)
+/// computed in one op is the mask m, an f32 value a bias.
+LogicalResult Matcher::classifyLifted(ModNode *mod, double scale) {
+  auto isConst = [](ModNode *n, double value) {
+    auto f = n->kind == ModNode::Constant ? dyn_cast<FloatAttr>(n->value)
+                                          : FloatAttr();
+    return f && f.getValueAsDouble() == value;
+  };
+  if (mod->kind == ModNode::Compute &&
+      mod->name->getStringRef() == "arith.select" && scale > 0) {
+    bool zeroInf = isConst(mod->args[1], 0) && isConst(mod->args[2], -INFINITY);
+    bool infZero = isConst(mod->args[1], -INFINITY) && isConst(mod->args[2], 0);
+    if (zeroInf || infZero) {
+      addMaskMod(mod->args[0], /*negated=*/infZero);
+      return success();
+    }
+  }
+  if (!mod->type.isF32()) {
+    why = "an additive bias is not f32";
+    return failure();
+  }
+  plan.scoreTerms.push_back({mod, scale});
+  plan.notes.push_back("the computed bias became the score_mod");
+  return success();
+}
+
 LogicalResult Matcher::classifyMask(const Term &term) {
   Expr *n = open(term.expr);
   if (n->kind == Expr::Const) {
@@ -230,6 +256,9 @@ LogicalResult Matcher::classifyMask(const Term &term) {
     why = "a constant is added to every score";
     return failure();
   }
+  // Math of positions and tables computed in the op that adds it.
+  if (n->kind == Expr::Computed)
+    return classifyLifted(n->mod, term.scale);
   // select(m, 0, -inf): the i1 tensor m is the mask.
   if (n->kind == Expr::Select) {
     // The tensor m as the select reads it, and opened (a computed m opens
@@ -239,6 +268,17 @@ LogicalResult Matcher::classifyMask(const Term &term) {
     if (cond->kind != Expr::Leaf && read->kind == Expr::Leaf)
       cond = read;
     Expr *onTrue = open(n->args[1]), *onFalse = open(n->args[2]);
+    // An i1 computed in the op that selects with it (masked_fill in a
+    // fused body).
+    if (cond->kind == Expr::Computed && cond->mod->type.isInteger(1) &&
+        onTrue->kind == Expr::Const && onFalse->kind == Expr::Const) {
+      bool zeroInf = onTrue->constant == 0 && onFalse->constant == -INFINITY;
+      bool infZero = onTrue->constant == -INFINITY && onFalse->constant == 0;
+      if ((zeroInf || infZero) && term.scale > 0) {
+        addMaskMod(cond->mod, /*negated=*/infZero);
+        return success();
+      }
+    }
     if (cond->kind == Expr::Leaf && onTrue->kind == Expr::Const &&
         onFalse->kind == Expr::Const &&
         cast<ShapedType>(cond->leaf.value.getType())
@@ -272,36 +312,14 @@ LogicalResult Matcher::classifyMask(const Term &term) {
   }
   if (n->kind != Expr::Leaf && term.expr->kind != Expr::Leaf) {
     why = "an additive mask is computed inside a fused op";
+    if (!unliftedWhy.empty())
+      why += " (" + unliftedWhy + ")";
     return failure();
   }
   Traced x = n->kind == Expr::Leaf ? n->leaf : term.expr->leaf;
   traceBack(x, /*throughBroadcast=*/true);
-  if (ModNode *mod = liftComputed(x)) {
-    // select(m, 0, -inf) computed in one op is the mask m.
-    auto isConst = [](ModNode *n, double value) {
-      auto f = n->kind == ModNode::Constant ? dyn_cast<FloatAttr>(n->value)
-                                            : FloatAttr();
-      return f && f.getValueAsDouble() == value;
-    };
-    if (mod->kind == ModNode::Compute &&
-        mod->name->getStringRef() == "arith.select" && term.scale > 0) {
-      bool zeroInf =
-          isConst(mod->args[1], 0) && isConst(mod->args[2], -INFINITY);
-      bool infZero =
-          isConst(mod->args[1], -INFINITY) && isConst(mod->args[2], 0);
-      if (zeroInf || infZero) {
-        addMaskMod(mod->args[0], /*negated=*/infZero);
-        return success();
-      }
-    }
-    if (!mod->type.isF32()) {
-      why = "an additive bias is not f32";
-      return failure();
-    }
-    plan.scoreTerms.push_back({mod, term.scale});
-    plan.notes.push_back("the computed bias became the score_mod");
-    return success();
-  }
+  if (ModNode *mod = liftComputed(x))
+    return classifyLifted(mod, term.scale);
   if (!isF32Tensor(x.value)) {
     why = "an additive mask is not a static f32 tensor";
     return failure();

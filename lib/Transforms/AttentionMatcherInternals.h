@@ -95,11 +95,30 @@ std::optional<double> splatValue(Value v);
 // Expressions: elementwise math over the axes
 //===----------------------------------------------------------------------===//
 
+struct ModNode;
+
 struct Expr {
-  enum Kind { Leaf, Const, Add, Sub, Mul, Div, Neg, Exp, Max, Select, Acc, Opaque };
+  enum Kind {
+    Leaf,
+    Const,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Neg,
+    Exp,
+    Max,
+    Select,
+    Acc,
+    Computed,
+    Opaque
+  };
   Kind kind = Opaque;
   double constant = 0;   ///< Const
   Traced leaf;           ///< Leaf: a tensor over the axes
+  /// Computed: math of positions and small tables inside a linalg body (a
+  /// bias or mask computed in the op that adds it), as scalar code.
+  ModNode *mod = nullptr;
   SmallVector<Expr *, 3> args;
 };
 
@@ -219,6 +238,10 @@ public:
   std::string why;
 
 private:
+  /// Why the last value computed from positions in a linalg body could not
+  /// be lifted (for the message when such a term stays unmatched).
+  std::string unliftedWhy;
+
   // Layouts.
   Dim leavesOf(const Dim &dim) const {
     Dim out;
@@ -277,7 +300,11 @@ private:
     return e;
   }
   Expr *openProducer(const Traced &x);
-  Expr *linalgBody(linalg::LinalgOp op, ArrayRef<Expr *> inputs, Expr *acc);
+  /// `loops` (the axes of the op's loops), when given, lets a value of the
+  /// body that is computed from positions and small tables become a
+  /// Computed leaf.
+  Expr *linalgBody(linalg::LinalgOp op, ArrayRef<Expr *> inputs, Expr *acc,
+                   const Loops *loops = nullptr);
   Expr *open(Expr *e) {
     if (e->kind != Expr::Leaf)
       return e;
@@ -301,6 +328,7 @@ private:
   LogicalResult matchProduct(const Traced &scores, double scale);
   Traced peelScales(Traced x, bool throughBroadcast, double &scale);
   LogicalResult classifyMask(const Term &term);
+  LogicalResult classifyLifted(ModNode *mod, double scale);
   LogicalResult classifyConstant(const Traced &x, DenseElementsAttr attr,
                                  double scale);
   LogicalResult finish();
@@ -314,6 +342,8 @@ private:
   ModNode *liftTosa(Operation *op, const Traced &x, unsigned depth,
                     bool &recognized);
   ModNode *liftGather(Operation *gather, const Traced &x, unsigned depth);
+  ModNode *liftBodyValue(linalg::LinalgOp op, const Loops &loops, Value v,
+                         unsigned depth, DenseMap<Value, ModNode *> &memo);
   ModNode *node(ModNode::Kind kind, Type type) {
     plan.modNodes.emplace_back();
     ModNode *n = &plan.modNodes.back();
@@ -356,6 +386,9 @@ Value emitModNode(OpBuilder &b, Location loc, const AttentionPlan &plan,
                   ModNode *node, ValueRange args,
                   DenseMap<ModNode *, Value> &values,
                   function_ref<Value(Value)> table);
+
+/// Whether two lifted values are the same code.
+bool sameModNode(const ModNode *a, const ModNode *b);
 
 /// Values of the constant `attr` (laid out as `from`) at each index of the
 /// layout `to` (row-major); leaves that `from` lacks repeat.

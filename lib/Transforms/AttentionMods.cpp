@@ -333,13 +333,21 @@ ModNode *Matcher::liftLinalg(linalg::LinalgOp op, const Traced &x,
           "a permutation";
     return nullptr;
   }
-  Block *body = op.getBlock();
-  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  auto yield = dyn_cast<linalg::YieldOp>(op.getBlock()->getTerminator());
   if (!yield || yield->getNumOperands() != 1) {
     recognized = false;
     return nullptr;
   }
   DenseMap<Value, ModNode *> memo;
+  return liftBodyValue(op, loops, yield->getOperand(0), depth, memo);
+}
+
+/// The value `v` of `op`'s body as scalar code, with `loops` giving the
+/// axes of the op's loops; `memo` holds the values lifted so far.
+ModNode *Matcher::liftBodyValue(linalg::LinalgOp op, const Loops &loops,
+                                Value v, unsigned depth,
+                                DenseMap<Value, ModNode *> &memo) {
+  Block *body = op.getBlock();
   auto outside = [&](Value v) -> ModNode * {
     TypedAttr value;
     if (!matchPattern(v, m_Constant(&value))) {
@@ -425,7 +433,21 @@ ModNode *Matcher::liftLinalg(linalg::LinalgOp op, const Traced &x,
     }
     return memo[v] = result;
   };
-  return visit(yield->getOperand(0));
+  return visit(v);
+}
+
+/// Whether two lifted values are the same code.
+bool sameModNode(const ModNode *a, const ModNode *b) {
+  if (a == b)
+    return true;
+  if (a->kind != b->kind || a->type != b->type || a->position != b->position ||
+      a->value != b->value || a->table != b->table || a->name != b->name ||
+      a->attrs != b->attrs || a->args.size() != b->args.size())
+    return false;
+  for (size_t k = 0; k < a->args.size(); ++k)
+    if (!sameModNode(a->args[k], b->args[k]))
+      return false;
+  return true;
 }
 
 /// Element (b, h, i, j) of the term `x` as scalar code; null with `why` set

@@ -40,6 +40,8 @@ bool Matcher::same(Expr *a, Expr *b, unsigned depth) {
            sameLayout(a->leaf.layout, b->leaf.layout);
   case Expr::Const:
     return a->constant == b->constant;
+  case Expr::Computed:
+    return sameModNode(a->mod, b->mod);
   case Expr::Acc:
   case Expr::Opaque:
     return false;

@@ -137,6 +137,90 @@ func.func @alibi_generic(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: ten
 
 // -----
 
+// The scale, an ALiBi bias and a causal mask computed in the generic that
+// adds them to the scores (as elementwise fusion leaves them): the bias
+// becomes a score_mod, the mask the causal rule.
+// CHECK-LABEL: func.func @fused_bias_and_mask(
+// CHECK-SAME:      %[[SLOPES:[a-zA-Z0-9_]+]]: tensor<4xf32>)
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32} score_mod {
+// CHECK-NEXT:    ^bb0(%[[S:.+]]: f32, %[[B:.+]]: index, %[[H:.+]]: index, %[[I:.+]]: index, %[[J:.+]]: index):
+// CHECK-DAG:       tensor.extract %[[SLOPES]][%[[H]]] : tensor<4xf32>
+// CHECK-DAG:       arith.subi %[[J]], %[[I]] : index
+// CHECK:           attn.yield
+// CHECK-NOT:     linalg.generic
+func.func @fused_bias_and_mask(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %slopes: tensor<4xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %quarter = arith.constant 0.25 : f32
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(h, i, j) -> (h, i, j)>, affine_map<(h, i, j) -> (h)>, affine_map<(h, i, j) -> (h, i, j)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %slopes : tensor<4x8x8xf32>, tensor<4xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%score: f32, %slope: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %d = arith.subi %j, %i : index
+    %di = arith.index_cast %d : index to i64
+    %df = arith.sitofp %di : i64 to f32
+    %b = arith.mulf %slope, %df : f32
+    %scaled = arith.mulf %score, %quarter : f32
+    %biased = arith.addf %scaled, %b : f32
+    %seen = arith.cmpi sge, %i, %j : index
+    %r = arith.select %seen, %biased, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @+1 {{the computed bias became the score_mod}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
+// Documents as masked_fill in the generic that scales the scores: the ids
+// are read with tensor.extract at i and j; the mask becomes the mask_mod.
+// CHECK-LABEL: func.func @fused_documents(
+// CHECK-SAME:      %[[SEG:[a-zA-Z0-9_]+]]: tensor<8xi32>)
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {scale = 2.500000e-01 : f32} mask_mod {
+// CHECK-NEXT:    ^bb0(%[[B:.+]]: index, %[[H:.+]]: index, %[[I:.+]]: index, %[[J:.+]]: index):
+// CHECK-DAG:       tensor.extract %[[SEG]][%[[I]]] : tensor<8xi32>
+// CHECK-DAG:       tensor.extract %[[SEG]][%[[J]]] : tensor<8xi32>
+// CHECK:           attn.yield
+// CHECK-NOT:     linalg.generic
+func.func @fused_documents(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %seg: tensor<8xi32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %quarter = arith.constant 0.25 : f32
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(h, i, j) -> (h, i, j)>, affine_map<(h, i, j) -> (h, i, j)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%score: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %si = tensor.extract %seg[%i] : tensor<8xi32>
+    %sj = tensor.extract %seg[%j] : tensor<8xi32>
+    %same = arith.cmpi eq, %si, %sj : i32
+    %scaled = arith.mulf %score, %quarter : f32
+    %r = arith.select %same, %scaled, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @+1 {{the computed mask became the mask_mod}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
 // Sinks in linalg: tensor.concat of a per-head column, linalg.softmax over
 // both, tensor.extract_slice of the keys.
 // CHECK-LABEL: func.func @sink_concat(
