@@ -98,11 +98,14 @@ AttentionAlgebra::MaxUpdate AttentionAlgebra::updateMax(Value m,
   Value reference = p.score.getFunction()->rowReference(b, loc, tileMax);
   MaxUpdate u;
   u.mNew = arith::MaximumFOp::create(b, loc, m, reference);
-  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u.mNew,
-                                      constant(u.mNew, kNegInf));
-  u.mSafe =
-      arith::SelectOp::create(b, loc, empty, constant(u.mNew, 0.0), u.mNew);
+  u.mSafe = safeReference(u.mNew);
   return u;
+}
+
+Value AttentionAlgebra::safeReference(Value m) {
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m,
+                                      constant(m, kNegInf));
+  return arith::SelectOp::create(b, loc, empty, constant(m, 0.0), m);
 }
 
 Value AttentionAlgebra::rescaleFactor(Value m, Value mSafe) {
@@ -145,11 +148,7 @@ SmallVector<Value> AttentionAlgebra::mergeFactors(ArrayRef<Value> ms) {
 Value AttentionAlgebra::mergeFactor(Value m, Value mMax) {
   if (!tracksMax())
     return constant(m, 1.0);
-  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mMax,
-                                      constant(mMax, kNegInf));
-  Value mSafe =
-      arith::SelectOp::create(b, loc, empty, constant(mMax, 0.0), mMax);
-  return rescaleFactor(m, mSafe);
+  return rescaleFactor(m, safeReference(mMax));
 }
 
 Value AttentionAlgebra::weightedSum(ArrayRef<Value> w, ArrayRef<Value> x) {

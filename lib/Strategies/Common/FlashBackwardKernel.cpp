@@ -527,11 +527,7 @@ SmallVector<Value> BackwardEmitter::microTile(Value batch, Value head,
       continue;
     }
     SmallVector<Value> at = {idx(0), g, row[r]};
-    Value m = scalarAt(rowMaxes, at);
-    Value empty =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m,
-                              fconst(-std::numeric_limits<double>::infinity()));
-    reference[r] = splat(select(empty, fconst(0.0), m));
+    reference[r] = splat(algebra.safeReference(scalarAt(rowMaxes, at)));
     inverseNorm[r] =
         splat(algebra.divideByNormalizer(fconst(1.0), scalarAt(rowSums, at)));
   }

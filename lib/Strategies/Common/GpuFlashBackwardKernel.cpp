@@ -547,11 +547,8 @@ void GpuBackwardEmitter::emitRowDotKernel() {
                                       return arith::MaximumFOp::create(
                                           b, loc, acc, terms.score);
                                     });
-                 Value empty = arith::CmpFOp::create(
-                     b, loc, arith::CmpFPredicate::OEQ, m, none);
-                 reference =
-                     select(empty, fconst(0.0),
-                            p.score.getFunction()->rowReference(b, loc, m));
+                 reference = AttentionAlgebra(b, loc, p).safeReference(
+                     p.score.getFunction()->rowReference(b, loc, m));
                  store(reference, rowReferences, {batch, head, row});
                }
                // Z = the sum of the row's allowed weights, over every key.

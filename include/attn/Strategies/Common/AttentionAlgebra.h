@@ -72,6 +72,11 @@ public:
   /// finished score of the keys just seen (or one key's score).
   MaxUpdate updateMax(Value m, Value tileMax);
 
+  /// The reference a row's weights are taken relative to, from its running
+  /// maximum `m`: m itself, or 0 while m is -inf (no allowed key yet), so
+  /// that no -inf - -inf is formed.
+  Value safeReference(Value m);
+
   /// alpha = 2^(m - mSafe): the factor of the old O and l when the maximum
   /// moves from m to mSafe. Apart from updateMax so that a kernel may take
   /// it for many rows at once.
