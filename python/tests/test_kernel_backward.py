@@ -222,6 +222,56 @@ def test_gpu_backward_matches_float64(rng, case, target):
         np.testing.assert_array_equal(g, a)
 
 
+@pytest.mark.parametrize("strategy", [
+    "linear", ("linear", {"chunk": 3}), ("linear", {"chunk": 1})])
+@pytest.mark.parametrize("case", sorted(LINEAR_CASES))
+@pytest.mark.parametrize("target", [VULKAN])
+def test_gpu_linear_backward_matches_float64(rng, case, strategy, target):
+    """The GPU linear backward (running states, causal queries weighing
+    their `chunk` most recent keys directly), on the Vulkan device: against
+    float64 and the CPU linear backward; two runs agree bit for bit."""
+    *shape, kwargs, positive = LINEAR_CASES[case]
+    q, k, v, dout = _inputs(rng, shape, positive)
+    out = attn.attention(q, k, v, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, target=target,
+                                  strategy=strategy, **kwargs)
+    again = attn.attention_backward(q, k, v, out, dout, target=target,
+                                    strategy=strategy, **kwargs)
+    cpu = attn.attention_backward(q, k, v, out, dout, strategy="linear",
+                                  **kwargs)
+    want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
+    assert len(got) == 3
+    for name, g, a, c, w, x in zip(("dq", "dk", "dv"), got, again, cpu, want,
+                                   (q, k, v)):
+        assert g.dtype == x.dtype and g.shape == x.shape
+        assert_gradient_close(g, w, f"{name} against the analytic gradient")
+        assert_gradient_close(g, c.astype(np.float64),
+                              f"{name} against the CPU linear backward")
+        np.testing.assert_array_equal(g, a)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(score="elu1", causal=True), dict(score="taylor2", causal=True),
+    dict(score="relu", normalize=False)], ids=["elu1", "taylor2", "relu"])
+@pytest.mark.parametrize("target", [VULKAN])
+def test_gpu_linear_backward_longer(rng, kwargs, target):
+    """Longer sequences on the GPU linear backward: most keys join the
+    states (causal: all but the chunk of 8 direct keys), GQA, more queries
+    than keys; against the float64 analytic gradient. (Lavapipe ends a
+    shader's loops after 65,535 iterations, which bounds the lengths.)"""
+    d = 5 if kwargs["score"] == "taylor2" else 12
+    q, k, v = randn(rng, 2, 4, 90, d), randn(rng, 2, 2, 77, d), \
+        randn(rng, 2, 2, 77, 10)
+    dout = randn(rng, 2, 4, 90, 10)
+    out = attn.attention(q, k, v, **kwargs)
+    got = attn.attention_backward(q, k, v, out, dout, target=target,
+                                  strategy=("linear", {"chunk": 8}),
+                                  **kwargs)
+    want = oracle.kernel_attention_backward(q, k, v, dout, **kwargs)
+    for name, g, w in zip(("dq", "dk", "dv"), got, want):
+        assert_gradient_close(g, w, name)
+
+
 # Softplus on the CPU flash backward (the `tiled` strategy, which forms each
 # row's reference and normalizer in a first sweep over the key tiles): shapes
 # that span several key tiles and micro-tiles with tails. (B, Hq, Hkv, Lq, Lk,

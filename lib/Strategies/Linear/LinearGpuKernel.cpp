@@ -32,7 +32,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LinearGpuKernel.h"
+#include "LinearGpuEmitter.h"
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/MaskRules.h"
 
@@ -47,58 +47,17 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-
-class LinearGpuEmitter : KernelBuilder {
-public:
-  LinearGpuEmitter(RewriterBase &rewriter, const AttentionProblem &problem,
-                   int64_t chunk)
-      : KernelBuilder(rewriter, problem.op->getLoc(), /*lanes=*/1),
-        p(problem), features(linearGpuFeatures(problem)),
-        threads(linearGpuThreads(problem)), chunk(chunk) {}
-
-  Value build();
-
-private:
-  Value load(Value memref, ValueRange indices) {
-    return memref::LoadOp::create(b, loc, memref, indices);
-  }
-  void store(Value value, Value memref, ValueRange indices) {
-    memref::StoreOp::create(b, loc, value, memref, indices);
-  }
-  void barrier() { gpu::BarrierOp::create(b, loc); }
-  /// Copies row `row` of `source` [B, H, L, D] (times `scale`) to the
-  /// shared `raw`, strided over the block's threads.
-  void stageRow(Value source, Value batch, Value head, Value row,
-                double scale);
-  /// phi of the staged row into the shared `feat`, strided over the
-  /// block's threads.
-  void emitFeatures();
-  /// Adds keys [lo, hi) of this block's KV head to the state column.
-  void absorbKeys(Value lo, Value hi);
-  /// acc + the sum over keys [lo, hi) of w(q, k_j) v_j[column] (1 for the
-  /// normalizer), with the staged scaled query in `raw` and its features in
-  /// `feat`.
-  Value addDirectKeys(Value acc, Value lo, Value hi);
-
-  const AttentionProblem &p;
-  int64_t features, threads, chunk;
-  // Set while the kernel body is built.
-  Value tid, bh, batch, head, kvHead, state, raw, feat;
-  Value kBuf, vBuf;
-};
-
-void LinearGpuEmitter::stageRow(Value source, Value batchIndex,
-                                Value headIndex, Value row, double scale) {
+void LinearGpuEmitter::stageRow(Value source, Value batchIndex, Value headIndex,
+                                Value row, double scale, Value into) {
   forLoop(tid, idx(p.headDim), idx(threads), [&](Value d) {
     Value x = toF32(load(source, {batchIndex, headIndex, row, d}));
     if (scale != 1.0)
       x = arith::MulFOp::create(b, loc, x, fconst(scale));
-    store(x, raw, {d});
+    store(x, into, {d});
   });
 }
 
-void LinearGpuEmitter::emitFeatures() {
+void LinearGpuEmitter::emitFeatures(Value from, Value into) {
   int64_t d = p.headDim;
   const ScoreFunction &function = *p.score.getFunction();
   forLoop(tid, idx(features), idx(threads), [&](Value f) {
@@ -108,10 +67,10 @@ void LinearGpuEmitter::emitFeatures() {
       // f = 0: 1; f in [1, D]: x_(f-1); else x_a x_b / sqrt(2) with
       // f - 1 - D = a D + b. Indices are clamped so every load is in bounds.
       Value linear =
-          load(raw, {minI(maxI(sub(f, idx(1)), idx(0)), idx(d - 1))});
+          load(from, {minI(maxI(sub(f, idx(1)), idx(0)), idx(d - 1))});
       Value pair = maxI(sub(f, idx(1 + d)), idx(0));
-      Value xa = load(raw, {arith::DivUIOp::create(b, loc, pair, idx(d))});
-      Value xb = load(raw, {arith::RemUIOp::create(b, loc, pair, idx(d))});
+      Value xa = load(from, {arith::DivUIOp::create(b, loc, pair, idx(d))});
+      Value xb = load(from, {arith::RemUIOp::create(b, loc, pair, idx(d))});
       Value quadratic = arith::MulFOp::create(
           b, loc, arith::MulFOp::create(b, loc, xa, xb),
           fconst(1.0 / std::sqrt(2.0)));
@@ -120,20 +79,43 @@ void LinearGpuEmitter::emitFeatures() {
       value = select(cmpI(arith::CmpIPredicate::eq, f, idx(0)), fconst(1.0),
                      value);
     } else {
-      value = load(raw, {f});
+      value = load(from, {f});
       if (function.isFeatureProduct())
         value = function.featureMap(b, loc, value);
     }
-    store(value, feat, {f});
+    store(value, into, {f});
   });
 }
 
-void LinearGpuEmitter::absorbKeys(Value lo, Value hi) {
+namespace {
+
+class LinearGpuForwardEmitter : LinearGpuEmitter {
+public:
+  LinearGpuForwardEmitter(RewriterBase &rewriter,
+                          const AttentionProblem &problem, int64_t chunk)
+      : LinearGpuEmitter(rewriter, problem, chunk) {}
+
+  Value build();
+
+private:
+  /// Adds keys [lo, hi) of this block's KV head to the state column.
+  void absorbKeys(Value lo, Value hi);
+  /// acc + the sum over keys [lo, hi) of w(q, k_j) v_j[column] (1 for the
+  /// normalizer), with the staged scaled query in `raw` and its features in
+  /// `feat`.
+  Value addDirectKeys(Value acc, Value lo, Value hi);
+
+  // Set while the kernel body is built.
+  Value bh, batch, head, kvHead, state, raw, feat;
+  Value kBuf, vBuf;
+};
+
+void LinearGpuForwardEmitter::absorbKeys(Value lo, Value hi) {
   int64_t dvDim = p.valueDim;
   forLoop(lo, hi, idx(1), [&](Value j) {
-    stageRow(kBuf, batch, kvHead, j, 1.0);
+    stageRow(kBuf, batch, kvHead, j, 1.0, raw);
     barrier();
-    emitFeatures();
+    emitFeatures(raw, feat);
     barrier();
     // Thread Dv's value is 1: its column sums the features (z).
     Value e = minI(tid, idx(dvDim - 1));
@@ -148,7 +130,7 @@ void LinearGpuEmitter::absorbKeys(Value lo, Value hi) {
   });
 }
 
-Value LinearGpuEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
+Value LinearGpuForwardEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
   int64_t dvDim = p.valueDim;
   const ScoreFunction &function = *p.score.getFunction();
   Value e = minI(tid, idx(dvDim - 1));
@@ -188,7 +170,7 @@ Value LinearGpuEmitter::addDirectKeys(Value acc, Value lo, Value hi) {
   return keys.getResult(0);
 }
 
-Value LinearGpuEmitter::build() {
+Value LinearGpuForwardEmitter::build() {
   int64_t dvDim = p.valueDim;
   Value batches = dimOf(p.query, 0);
   Value lq = dimOf(p.query, 2), lk = dimOf(p.key, 2);
@@ -247,9 +229,9 @@ Value LinearGpuEmitter::build() {
           absorbKeys(absorbed, stateEnd);
           absorbed = maxI(absorbed, stateEnd);
         }
-        stageRow(qBuf, batch, head, i, p.scale);
+        stageRow(qBuf, batch, head, i, p.scale, raw);
         barrier();
-        emitFeatures();
+        emitFeatures(raw, feat);
         barrier();
         auto dot = scf::ForOp::create(
             b, loc, idx(0), idx(features), one, ValueRange{fconst(0.0)},
@@ -307,5 +289,5 @@ Value mlir::attn::buildLinearGpuAttention(RewriterBase &rewriter,
                                           const AttentionProblem &problem,
                                           int64_t chunk) {
   rewriter.setInsertionPoint(problem.op);
-  return LinearGpuEmitter(rewriter, problem, chunk).build();
+  return LinearGpuForwardEmitter(rewriter, problem, chunk).build();
 }

@@ -34,6 +34,22 @@ inline int64_t linearGpuSharedBytes(const AttentionProblem &problem) {
 Value buildLinearGpuAttention(RewriterBase &rewriter,
                               const AttentionProblem &problem, int64_t chunk);
 
+/// Static shared memory of the backward kernels: the raw row and dx, the
+/// features and their gradient, and dO'.
+inline int64_t linearGpuBackwardSharedBytes(const AttentionProblem &problem) {
+  return saturatingBytes(4 * (2.0 * double(problem.headDim) +
+                              2.0 * double(linearGpuFeatures(problem)) +
+                              double(problem.valueDim)));
+}
+
+/// The backward (attn.attention_backward with a kernel score) as GPU
+/// kernels before `problem.op` (LinearGpuBackwardKernel.cpp); returns dQ,
+/// dK and dV. Causal: the same `chunk` of recent keys weighed directly as
+/// the forward.
+SmallVector<Value>
+buildLinearGpuAttentionBackward(RewriterBase &rewriter,
+                                const AttentionProblem &problem, int64_t chunk);
+
 } // namespace mlir::attn
 
 #endif // ATTN_LIB_STRATEGIES_LINEAR_LINEARGPUKERNEL_H

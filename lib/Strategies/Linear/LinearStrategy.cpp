@@ -153,11 +153,6 @@ public:
                " is not supported";
       return false;
     }
-    if (p.isBackward && target.kind == TargetDescription::Kind::GPU) {
-      reason = "its backward kernel is written for the CPU only (on a GPU "
-               "the tiled strategy's backward computes kernel scores)";
-      return false;
-    }
     if (target.kind == TargetDescription::Kind::GPU) {
       // One thread per value column and one for the normalizer; the
       // features of one key in static shared memory.
@@ -166,12 +161,14 @@ public:
                  std::to_string(kGpuMaxThreads) + " threads per block";
         return false;
       }
-      if (linearGpuSharedBytes(p) > target.gpuSharedBytes) {
-        reason = "the GPU kernel's " +
-                 std::to_string(linearGpuFeatures(p)) +
-                 " features per key exceed the target's " +
-                 std::to_string(target.gpuSharedBytes) +
-                 " bytes of shared memory";
+      int64_t shared = p.isBackward ? linearGpuBackwardSharedBytes(p)
+                                    : linearGpuSharedBytes(p);
+      if (shared > target.gpuSharedBytes) {
+        reason =
+            std::string("the GPU ") + (p.isBackward ? "backward" : "kernel") +
+            "'s " + std::to_string(linearGpuFeatures(p)) +
+            " features per key exceed the target's " +
+            std::to_string(target.gpuSharedBytes) + " bytes of shared memory";
         return false;
       }
       return true;
@@ -222,6 +219,11 @@ public:
       if (p.causal)
         cost.flops += blocks * threads * lq *
                       std::min<double>(config.chunk, lk) * 2.0 * p.headDim;
+      // The backward: launch 1 walks the queries with the keys' state as
+      // the forward does, launch 2 the keys with the queries' state, each
+      // with a gradient product per row or key besides.
+      if (p.isBackward)
+        cost.flops *= 3.0;
       cost.bytes = 4.0 * cost.flops;
       cost.parallelism = blocks * threads;
       cost.extraBytes = blocks * threads * linearGpuFeatures(p) * 4.0;
@@ -267,8 +269,12 @@ public:
     if (target.kind == TargetDescription::Kind::GPU) {
       ATTN_DEBUG(ATTN_DBGS() << "GPU kernel, chunk = " << config.chunk
                              << "\n");
-      rewriter.replaceOp(op,
-                         buildLinearGpuAttention(rewriter, p, config.chunk));
+      if (p.isBackward)
+        rewriter.replaceOp(
+            op, buildLinearGpuAttentionBackward(rewriter, p, config.chunk));
+      else
+        rewriter.replaceOp(op,
+                           buildLinearGpuAttention(rewriter, p, config.chunk));
       return success();
     }
     if (scratchBytes(p, config) > kTaskScratchLimitBytes)
