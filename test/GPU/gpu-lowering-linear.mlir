@@ -71,6 +71,40 @@ func.func @elu1_dynamic(%q: tensor<?x2x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: 
   return %o : tensor<?x2x?x32xf32>
 }
 
+// The backward of a causal elu1 with GQA (LinearGpuBackwardKernel.cpp):
+// launch 1 over the queries with the keys' state (dQ; Z and D' per row
+// into [B Hq, Lq] buffers), launch 2 over the keys from the last with the
+// queries' state (dK and dV per query head into f32 partials), launch 3 the
+// sums over each group of 2 query heads.
+// CHECK-LABEL: func.func @backward_causal_elu1_gqa(
+// CHECK-DAG:     gpu.alloc{{ *}}(%{{.*}}) : memref<?x16x9xf32>
+// CHECK-DAG:     %[[NORMS:.*]] = gpu.alloc{{ *}}(%{{.*}}) : memref<?x?xf32>
+// CHECK:         gpu.launch blocks({{.*}}) threads(%{{.*}}, {{.*}} = %c9, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) workgroup(%{{.*}} : memref<16xf32, {{.*}}>, %{{.*}} : memref<16xf32, {{.*}}>, %{{.*}} : memref<8xf32, {{.*}}>, %{{.*}} : memref<16xf32, {{.*}}>, %{{.*}} : memref<16xf32, {{.*}}>)
+// CHECK:             memref.store %{{.*}}, %[[NORMS]]
+// CHECK:           gpu.terminator
+// CHECK:         gpu.launch
+// CHECK:             memref.load %[[NORMS]]
+// CHECK:           gpu.terminator
+// CHECK:         gpu.launch blocks({{.*}}) threads(%{{.*}}, {{.*}} = %c128, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+// CHECK:             memref.load %{{.*}} : memref<?x4x?x16xf32>
+// CHECK:             memref.store %{{.*}} : memref<1x2x30x16xf32>
+// CHECK:             memref.load %{{.*}} : memref<?x4x?x8xf32>
+// CHECK:             memref.store %{{.*}} : memref<1x2x30x8xf32>
+// CHECK-NOT:     gpu.launch
+// CHECK:         return
+func.func @backward_causal_elu1_gqa(%q: tensor<1x4x30x16xf32>, %k: tensor<1x2x30x16xf32>,
+                                    %v: tensor<1x2x30x8xf32>, %o: tensor<1x4x30x8xf32>)
+    -> (tensor<1x4x30x16xf32>, tensor<1x2x30x16xf32>, tensor<1x2x30x8xf32>) {
+  %dqi = tensor.empty() : tensor<1x4x30x16xf32>
+  %dki = tensor.empty() : tensor<1x2x30x16xf32>
+  %dvi = tensor.empty() : tensor<1x2x30x8xf32>
+  %g:3 = attn.attention_backward ins(%q, %k, %v, %o, %o : tensor<1x4x30x16xf32>, tensor<1x2x30x16xf32>, tensor<1x2x30x8xf32>, tensor<1x4x30x8xf32>, tensor<1x4x30x8xf32>)
+      outs(%dqi, %dki, %dvi : tensor<1x4x30x16xf32>, tensor<1x2x30x16xf32>, tensor<1x2x30x8xf32>)
+      {causal, score = #attn.score<kernel<elu1>>, strategy = #attn.strategy<"linear">}
+      -> tensor<1x4x30x16xf32>, tensor<1x2x30x16xf32>, tensor<1x2x30x8xf32>
+  return %g#0, %g#1, %g#2 : tensor<1x4x30x16xf32>, tensor<1x2x30x16xf32>, tensor<1x2x30x8xf32>
+}
+
 // PTX: gpu.binary @{{.*}} [#gpu.object<#nvvm.target<chip = "sm_90", features = "+ptx80">
 // PTX-SAME: .shared
 // PTX-SAME: bar.sync
