@@ -342,6 +342,7 @@ private:
   ModNode *liftTosa(Operation *op, const Traced &x, unsigned depth,
                     bool &recognized);
   ModNode *liftGather(Operation *gather, const Traced &x, unsigned depth);
+  bool isTableLayout(ArrayRef<int> leaves, StringRef reads);
   ModNode *liftBodyValue(linalg::LinalgOp op, const Loops &loops, Value v,
                          unsigned depth, DenseMap<Value, ModNode *> &memo);
   ModNode *node(ModNode::Kind kind, Type type) {

@@ -240,6 +240,29 @@ ModNode *Matcher::liftTosa(Operation *op, const Traced &x, unsigned depth,
   return nullptr;
 }
 
+/// Whether a tensor over the axes `leaves` may be read as a table: it
+/// spans not both the queries and the keys, nor a head dimension. Else
+/// `why` says what the mask or bias `reads` ("reads", "gathers from").
+bool Matcher::isTableLayout(ArrayRef<int> leaves, StringRef reads) {
+  bool query = false, key = false;
+  for (int leaf : leaves) {
+    Axis axis = axes.axis(leaf);
+    query |= axis == Axis::Query;
+    key |= axis == Axis::Key;
+    if (axis == Axis::Dim || axis == Axis::ValueDim) {
+      why = "a mask or bias varies along the head dimension";
+      return false;
+    }
+  }
+  if (query && key) {
+    why = ("a mask or bias " + reads +
+           " a tensor over both the queries and the keys")
+              .str();
+    return false;
+  }
+  return true;
+}
+
 /// tosa.gather: element (n, w, c) is values[n, indices[n, w], c], as
 /// exporters write `ids[positions]` (torch's aten.index): a read of the
 /// values at the lifted index. An index that is a position below K (an iota
@@ -256,22 +279,10 @@ ModNode *Matcher::liftGather(Operation *gather, const Traced &x,
     why = "a mask or bias gathers from or at a tensor that is not static";
     return nullptr;
   }
-  bool query = false, key = false;
-  for (unsigned d : {0u, 2u})
-    for (int leaf : leavesOf(x.layout[d])) {
-      Axis axis = axes.axis(leaf);
-      query |= axis == Axis::Query;
-      key |= axis == Axis::Key;
-      if (axis == Axis::Dim || axis == Axis::ValueDim) {
-        why = "a mask or bias varies along the head dimension";
-        return nullptr;
-      }
-    }
-  if (query && key) {
-    why = "a mask or bias gathers from a tensor over both the queries and "
-          "the keys";
+  Dim outer = leavesOf(x.layout[0]);
+  outer.append(leavesOf(x.layout[2]));
+  if (!isTableLayout(outer, "gathers from"))
     return nullptr;
-  }
   ModNode *lifted = lift({indices, {x.layout[0], x.layout[1]}}, depth + 1);
   if (!lifted)
     return nullptr;
@@ -519,20 +530,8 @@ ModNode *Matcher::lift(Traced x, unsigned depth) {
     }
   }
   // A tensor read at the positions of its layout.
-  bool query = false, key = false;
-  for (int leaf : leaves) {
-    Axis axis = axes.axis(leaf);
-    query |= axis == Axis::Query;
-    key |= axis == Axis::Key;
-    if (axis == Axis::Dim || axis == Axis::ValueDim) {
-      why = "a mask or bias varies along the head dimension";
-      return nullptr;
-    }
-  }
-  if (query && key) {
-    why = "a mask or bias reads a tensor over both the queries and the keys";
+  if (!isTableLayout(leaves, "reads"))
     return nullptr;
-  }
   ModNode *n = node(ModNode::Read, type);
   n->table = x.value;
   for (const Dim &dim : x.layout)

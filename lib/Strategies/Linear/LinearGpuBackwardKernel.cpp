@@ -33,12 +33,11 @@
 
 #include "LinearGpuEmitter.h"
 
-#include "attn/Strategies/Common/AllowedKeyRule.h"
 #include "attn/Strategies/Common/AttentionAlgebra.h"
 #include "attn/Strategies/Common/GpuFlashKernel.h"
-#include "attn/Strategies/Common/MaskRules.h"
 
 #include <cmath>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -90,6 +89,11 @@ private:
   /// its raw row in `raw` (score-forming: s = x . k), with the other side's
   /// element d given by `other(d)`.
   std::pair<Value, Value> pairWeight(function_ref<Value(Value)> other);
+  /// Adds a pair's weight gradient g to the staged side's gradient, for
+  /// the thread's entries: g phi(y) to dfeat (feature product), else
+  /// g w'(s) y to dx, with the other side's element d given by `other(d)`.
+  void addPairGradient(Value g, Value derivative,
+                       function_ref<Value(Value)> other);
   /// Through the feature map: dx_d of the row staged in `raw` from
   /// dphi in `dfeat`, plus `dx`, into `emit(d, value)` for the thread's d.
   void chainToRow(function_ref<void(Value, Value)> emit);
@@ -183,6 +187,22 @@ LinearGpuBackwardEmitter::pairWeight(function_ref<Value(Value)> other) {
           function.weightDerivative(b, loc, s, Value())};
 }
 
+void LinearGpuBackwardEmitter::addPairGradient(
+    Value g, Value derivative, function_ref<Value(Value)> other) {
+  if (featureProduct) {
+    forLoop(tid, idx(features), idx(threads), [&](Value f) {
+      store(fadd(load(dfeat, {f}),
+                 fmul(g, function.featureMap(b, loc, other(f)))),
+            dfeat, {f});
+    });
+    return;
+  }
+  Value gw = fmul(g, derivative);
+  forLoop(tid, idx(p.headDim), idx(threads), [&](Value d) {
+    store(fadd(load(dx, {d}), fmul(gw, other(d))), dx, {d});
+  });
+}
+
 void LinearGpuBackwardEmitter::chainToRow(
     function_ref<void(Value, Value)> emit) {
   int64_t d = p.headDim;
@@ -215,10 +235,7 @@ void LinearGpuBackwardEmitter::emitQueryKernel() {
     // Adds keys [lo, hi) to the state, as the forward does.
     auto absorbKeys = [&](Value lo, Value hi) {
       forLoop(lo, hi, idx(1), [&](Value j) {
-        stageRow(kBuf, batch, kvHead, j, 1.0, raw);
-        barrier();
-        emitFeatures(raw, feat);
-        barrier();
+        stageWithFeatures(kBuf, batch, kvHead, j, 1.0, raw, feat);
         Value e = minI(tid, idx(dvDim - 1));
         addToState(select(cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim)),
                           toF32(load(vBuf, {batch, kvHead, j, e})),
@@ -237,17 +254,11 @@ void LinearGpuBackwardEmitter::emitQueryKernel() {
           // Keys [stateEnd, end) are weighed directly (causal only).
           Value end = idx(0), stateEnd = idx(0);
           if (p.causal) {
-            RuleArith r(b, loc);
-            end = maxI(add(rule::bandInterval(r, p, i, lq, lk).hi, idx(1)),
-                       idx(0));
-            stateEnd = maxI(sub(end, idx(chunk)), idx(0));
+            std::tie(stateEnd, end) = directKeys(i, lq, lk);
             absorbKeys(absorbed, stateEnd);
             absorbed = maxI(absorbed, stateEnd);
           }
-          stageRow(qBuf, batch, head, i, p.scale, raw);
-          barrier();
-          emitFeatures(raw, feat);
-          barrier();
+          stageWithFeatures(qBuf, batch, head, i, p.scale, raw, feat);
           auto keyElement = [&](Value j) {
             return [&, j](Value d) {
               return toF32(load(kBuf, {batch, kvHead, j, d}));
@@ -303,19 +314,7 @@ void LinearGpuBackwardEmitter::emitQueryKernel() {
                                     toF32(load(vBuf, {batch, kvHead, j, e})));
                       }),
                 rowDot);
-            auto k = keyElement(j);
-            if (featureProduct) {
-              forLoop(tid, idx(features), idx(threads), [&](Value f) {
-                store(fadd(load(dfeat, {f}),
-                           fmul(g, function.featureMap(b, loc, k(f)))),
-                      dfeat, {f});
-              });
-            } else {
-              Value gw = fmul(g, derivative);
-              forLoop(tid, idx(p.headDim), idx(threads), [&](Value d) {
-                store(fadd(load(dx, {d}), fmul(gw, k(d))), dx, {d});
-              });
-            }
+            addPairGradient(g, derivative, keyElement(j));
           });
           barrier();
           Type element = cast<MemRefType>(dq.getType()).getElementType();
@@ -337,10 +336,7 @@ void LinearGpuBackwardEmitter::emitKeyKernel() {
     // Adds rows [lo, hi) to B (columns dO'_i) and b (D'_i).
     auto absorbRows = [&](Value lo, Value hi) {
       forLoop(lo, hi, idx(1), [&](Value i) {
-        stageRow(qBuf, batch, head, i, p.scale, raw);
-        barrier();
-        emitFeatures(raw, feat);
-        barrier();
+        stageWithFeatures(qBuf, batch, head, i, p.scale, raw, feat);
         Value e = minI(tid, idx(dvDim - 1));
         addToState(select(cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim)),
                           gradOutputOver(i, e, load(rowNorms, {bh, i})),
@@ -369,10 +365,7 @@ void LinearGpuBackwardEmitter::emitKeyKernel() {
             directLo = maxI(shifted, idx(0));
             directHi = maxI(directLo, first);
           }
-          stageRow(kBuf, batch, kvHead, j, 1.0, raw);
-          barrier();
-          emitFeatures(raw, feat);
-          barrier();
+          stageWithFeatures(kBuf, batch, kvHead, j, 1.0, raw, feat);
           Value e = minI(tid, idx(dvDim - 1));
           Value vje = toF32(load(vBuf, {batch, kvHead, j, e}));
           // dV_je = phi(k_j) . B[:, e] + the direct rows' w_ij dO'_ie.
@@ -405,18 +398,7 @@ void LinearGpuBackwardEmitter::emitKeyKernel() {
                                     toF32(load(vBuf, {batch, kvHead, j, c})));
                       }),
                 load(rowDots, {bh, i}));
-            if (featureProduct) {
-              forLoop(tid, idx(features), idx(threads), [&](Value f) {
-                store(fadd(load(dfeat, {f}),
-                           fmul(g, function.featureMap(b, loc, x(f)))),
-                      dfeat, {f});
-              });
-            } else {
-              Value gw = fmul(g, derivative);
-              forLoop(tid, idx(p.headDim), idx(threads), [&](Value d) {
-                store(fadd(load(dx, {d}), fmul(gw, x(d))), dx, {d});
-              });
-            }
+            addPairGradient(g, derivative, x);
             return fadd(acc, fmul(w, gradOutputOver(i, e, z)));
           });
           (void)vje;

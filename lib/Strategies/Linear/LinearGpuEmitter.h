@@ -42,6 +42,19 @@ protected:
   /// phi of the staged row `from` into the shared `into` [F], strided over
   /// the block's threads.
   void emitFeatures(Value from, Value into);
+  /// stageRow into `raw`, then its features into `feat`, each followed by
+  /// a barrier.
+  void stageWithFeatures(Value source, Value batch, Value head, Value row,
+                         double scale, Value raw, Value feat) {
+    stageRow(source, batch, head, row, scale, raw);
+    barrier();
+    emitFeatures(raw, feat);
+    barrier();
+  }
+  /// Causal: query `row`'s keys {[stateEnd, end)} that it weighs directly,
+  /// its `chunk` most recent (AllowedKeyRule.h); the keys before stateEnd
+  /// are in the state.
+  std::pair<Value, Value> directKeys(Value row, Value lq, Value lk);
 
   const AttentionProblem &p;
   int64_t features, threads, chunk;

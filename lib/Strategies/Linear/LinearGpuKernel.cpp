@@ -43,6 +43,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 #include <cmath>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -87,6 +88,14 @@ void LinearGpuEmitter::emitFeatures(Value from, Value into) {
   });
 }
 
+std::pair<Value, Value> LinearGpuEmitter::directKeys(Value row, Value lq,
+                                                     Value lk) {
+  RuleArith d(b, loc);
+  Value end =
+      maxI(add(rule::bandInterval(d, p, row, lq, lk).hi, idx(1)), idx(0));
+  return {maxI(sub(end, idx(chunk)), idx(0)), end};
+}
+
 namespace {
 
 class LinearGpuForwardEmitter : LinearGpuEmitter {
@@ -113,10 +122,7 @@ private:
 void LinearGpuForwardEmitter::absorbKeys(Value lo, Value hi) {
   int64_t dvDim = p.valueDim;
   forLoop(lo, hi, idx(1), [&](Value j) {
-    stageRow(kBuf, batch, kvHead, j, 1.0, raw);
-    barrier();
-    emitFeatures(raw, feat);
-    barrier();
+    stageWithFeatures(kBuf, batch, kvHead, j, 1.0, raw, feat);
     // Thread Dv's value is 1: its column sums the features (z).
     Value e = minI(tid, idx(dvDim - 1));
     Value vje = select(cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim)),
@@ -222,17 +228,11 @@ Value LinearGpuForwardEmitter::build() {
         // Keys [stateEnd, end) are weighed directly (causal only).
         Value end, stateEnd;
         if (p.causal) {
-          // Up to the rule's last key for query i (AllowedKeyRule.h).
-          RuleArith d(b, loc);
-          end = maxI(add(rule::bandInterval(d, p, i, lq, lk).hi, one), idx(0));
-          stateEnd = maxI(sub(end, idx(chunk)), idx(0));
+          std::tie(stateEnd, end) = directKeys(i, lq, lk);
           absorbKeys(absorbed, stateEnd);
           absorbed = maxI(absorbed, stateEnd);
         }
-        stageRow(qBuf, batch, head, i, p.scale, raw);
-        barrier();
-        emitFeatures(raw, feat);
-        barrier();
+        stageWithFeatures(qBuf, batch, head, i, p.scale, raw, feat);
         auto dot = scf::ForOp::create(
             b, loc, idx(0), idx(features), one, ValueRange{fconst(0.0)},
             [&](OpBuilder &db, Location, Value f, ValueRange acc) {
