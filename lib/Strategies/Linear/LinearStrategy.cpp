@@ -219,11 +219,21 @@ public:
       if (p.causal)
         cost.flops += blocks * threads * lq *
                       std::min<double>(config.chunk, lk) * 2.0 * p.headDim;
-      // The backward: launch 1 walks the queries with the keys' state as
-      // the forward does, launch 2 the keys with the queries' state, each
-      // with a gradient product per row or key besides.
-      if (p.isBackward)
-        cost.flops *= 3.0;
+      // The backward, per thread: launch 1 absorbs the keys and launch 2
+      // the rows (2F each); per row or key a state product (2F), a
+      // gradient product over the thread's share of the features (2F Dv /
+      // threads) and D' (2 Dv); causal rows and keys weigh their `chunk`
+      // direct partners, each with a weight, its gradient and dV (about
+      // 4 (D + Dv)) and a share of dphi or dx.
+      if (p.isBackward) {
+        double f = linearGpuFeatures(p), d = p.headDim, dv = p.valueDim;
+        double perThread =
+            (lk + lq) * (4.0 * f + 2.0 * f * dv / threads) + lq * 2.0 * dv;
+        if (p.causal)
+          perThread += (lq + lk) * std::min<double>(config.chunk, lk) *
+                       (4.0 * (d + dv) + 2.0 * std::max(f, d) / threads);
+        cost.flops = blocks * threads * perThread;
+      }
       cost.bytes = 4.0 * cost.flops;
       cost.parallelism = blocks * threads;
       cost.extraBytes = blocks * threads * linearGpuFeatures(p) * 4.0;

@@ -86,12 +86,17 @@ public:
             : double(p.headsKV) * batch * lk * p.headDim * 4.0 +
                   double(target.threads) * p.groupSize() * config.blockQ *
                       (double(p.valueDim) + 2) * 4.0;
-    // Tasks are (batch, KV head, query block) triples; in the backward
-    // (batch, KV head) pairs, whose GQA group may be split among tasks.
+    // Tasks are (batch, KV head, query block) triples; in the CPU backward
+    // (batch, KV head) pairs, whose GQA group may be split among tasks,
+    // and in the GPU backward thread blocks of block_q query rows of each
+    // query head (launch 3; launch 2 has as many of keys per KV head).
     int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
-    cost.parallelism = p.isBackward
-                           ? batch * p.headsKV * p.groupSize()
-                           : batch * p.headsKV * static_cast<double>(blocks);
+    if (!p.isBackward)
+      cost.parallelism = batch * p.headsKV * static_cast<double>(blocks);
+    else if (target.kind == TargetDescription::Kind::GPU)
+      cost.parallelism = batch * p.headsQ * static_cast<double>(blocks);
+    else
+      cost.parallelism = batch * p.headsKV * p.groupSize();
     // Register-blocked FMA loops reach about 60% of peak; tiny problems and
     // heavy masking less.
     cost.efficiency = 0.6 * std::min(1.0, lk / 256.0 + 0.25);
