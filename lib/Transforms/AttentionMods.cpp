@@ -640,22 +640,37 @@ LogicalResult Matcher::finishMods() {
   if (plan.maskMods.empty() || plan.causal || plan.hasWindow || plan.mask ||
       plan.maskConst)
     return success();
-  // A mask of positions only is evaluated row by row: a band becomes the
-  // causal rule or a window, and a row that allows nothing is refused (the
-  // written softmax gives NaN there).
-  SmallVector<ModNode *> worklist(plan.maskMods.begin(), plan.maskMods.end());
-  llvm::SmallPtrSet<ModNode *, 16> seen;
-  while (!worklist.empty()) {
-    ModNode *n = worklist.pop_back_val();
-    if (!seen.insert(n).second)
+  // The masks' conjuncts that read positions only (no table, no batch)
+  // are evaluated row by row: a band becomes the causal rule or a window,
+  // and a row that allows nothing is refused (the written softmax gives
+  // NaN there). The other conjuncts (documents from a table, say) stay the
+  // mask_mod.
+  SmallVector<ModNode *> conjuncts, positional, others;
+  for (ModNode *n : plan.maskMods)
+    conjuncts.push_back(n);
+  for (size_t k = 0; k < conjuncts.size(); ++k) {
+    ModNode *n = conjuncts[k];
+    if (n->kind == ModNode::Compute &&
+        n->name->getStringRef() == "arith.andi") {
+      conjuncts.append(n->args.begin(), n->args.end());
       continue;
-    if (n->kind == ModNode::Read)
-      return success();
-    for (int leaf : leavesOf(n->position))
-      if (axes.axis(leaf) == Axis::Batch)
-        return success();
-    worklist.append(n->args.begin(), n->args.end());
+    }
+    bool onlyPositions = true;
+    SmallVector<ModNode *> worklist = {n};
+    llvm::SmallPtrSet<ModNode *, 16> seen;
+    while (!worklist.empty() && onlyPositions) {
+      ModNode *m = worklist.pop_back_val();
+      if (!seen.insert(m).second)
+        continue;
+      onlyPositions = m->kind != ModNode::Read;
+      for (int leaf : leavesOf(m->position))
+        onlyPositions &= axes.axis(leaf) != Axis::Batch;
+      worklist.append(m->args.begin(), m->args.end());
+    }
+    (onlyPositions ? positional : others).push_back(n);
   }
+  if (positional.empty())
+    return success();
   MLIRContext *ctx = plan.anchor->getContext();
   Location loc = plan.anchor->getLoc();
   Region region;
@@ -668,7 +683,7 @@ LogicalResult Matcher::finishMods() {
   b.setInsertionPointToStart(block);
   DenseMap<ModNode *, Value> values;
   Value allowed;
-  for (ModNode *n : plan.maskMods) {
+  for (ModNode *n : positional) {
     Value v = emitModNode(b, loc, plan, n, block->getArguments(), values,
                           [](Value t) { return t; });
     allowed = allowed ? arith::AndIOp::create(b, loc, allowed, v) : v;
@@ -693,19 +708,24 @@ LogicalResult Matcher::finishMods() {
       *rows, [&](auto r) { return r.first == 0 && r.second == lk - 1; });
   if (!all && !band)
     return success();
-  llvm::erase_if(plan.notes, [](const std::string &note) {
-    return note == "the computed mask became the mask_mod";
-  });
-  plan.maskMods.clear();
+  if (others.empty())
+    llvm::erase_if(plan.notes, [](const std::string &note) {
+      return note == "the computed mask became the mask_mod";
+    });
+  plan.maskMods = others;
   if (all) {
-    plan.notes.push_back("the computed mask allows every key");
+    plan.notes.push_back(others.empty()
+                             ? "the computed mask allows every key"
+                             : "the computed mask's positions allow every key");
     return success();
   }
   plan.causal = band->causal;
   plan.hasWindow = band->window();
   plan.windowLeft = band->left;
   plan.windowRight = band->right;
-  plan.notes.push_back(std::string("the computed mask is ") +
+  plan.notes.push_back(std::string(others.empty()
+                                       ? "the computed mask is "
+                                       : "the computed mask's positions are ") +
                        (band->causal && !band->window() ? "the causal rule"
                         : band->causal ? "the causal rule and a window"
                                        : "a window"));

@@ -53,15 +53,16 @@ func.func @arange_causal(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: ten
 // -----
 
 // Documents from segment ids gathered in the mask's own generic (tensor.extract
-// at linalg.index), causal within each document: a mask_mod that reads the ids.
+// at linalg.index), causal within each document: the causal conjunct becomes
+// the attribute, a mask_mod reads the ids.
 // CHECK-LABEL: func.func @gathered_documents(
 // CHECK-SAME:      %[[SEG:[a-zA-Z0-9_]+]]: tensor<8xi32>)
-// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {scale = 1.000000e+00 : f32} mask_mod {
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {causal, scale = 1.000000e+00 : f32} mask_mod {
 // CHECK-NEXT:    ^bb0(%[[B:.+]]: index, %[[H:.+]]: index, %[[I:.+]]: index, %[[J:.+]]: index):
 // CHECK-DAG:       tensor.extract %[[SEG]][%[[I]]] : tensor<8xi32>
 // CHECK-DAG:       tensor.extract %[[SEG]][%[[J]]] : tensor<8xi32>
-// CHECK-DAG:       arith.cmpi eq
-// CHECK-DAG:       arith.cmpi sle, %[[J]], %[[I]] : index
+// CHECK:           arith.cmpi eq
+// CHECK-NOT:       arith.cmpi sle
 // CHECK:           attn.yield
 func.func @gathered_documents(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %seg: tensor<8xi32>) -> tensor<4x8x16xf32> {
   %zero = arith.constant 0.0 : f32

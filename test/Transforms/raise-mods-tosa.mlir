@@ -122,14 +122,16 @@ func.func @iota_prefix(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tenso
 // -----
 
 // Documents of packed sequences: segment ids compared at i and j, causal
-// within each document. The ids are read in the mask_mod; nothing is Lq x Lk.
+// within each document. The ids are read in the mask_mod; the causal
+// conjunct, of positions only, becomes the attribute; nothing is Lq x Lk.
 // CHECK-LABEL: func.func @documents(
 // CHECK-SAME:      %[[SEG:[a-zA-Z0-9_]+]]: tensor<8xi32>)
-// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {scale = 2.500000e-01 : f32} mask_mod {
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32} mask_mod {
 // CHECK-NEXT:    ^bb0(%[[B:.+]]: index, %[[H:.+]]: index, %[[I:.+]]: index, %[[J:.+]]: index):
 // CHECK-DAG:       tensor.extract %[[SEG]][%[[I]]] : tensor<8xi32>
 // CHECK-DAG:       tensor.extract %[[SEG]][%[[J]]] : tensor<8xi32>
 // CHECK:           arith.cmpi eq
+// CHECK-NOT:       arith.cmpi sge
 // CHECK:           attn.yield
 // CHECK-NOT:     tosa.
 func.func @documents(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %seg: tensor<8xi32>) -> tensor<4x8x16xf32> {
@@ -170,7 +172,7 @@ func.func @documents(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<
 // summarize it per tile.
 // CHECK-LABEL: func.func @gathered_documents(
 // CHECK-SAME:      %[[SEG:[a-zA-Z0-9_]+]]: tensor<8xi32>)
-// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {scale = 2.500000e-01 : f32} mask_mod {
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32} mask_mod {
 // CHECK-NEXT:    ^bb0(%[[B:.+]]: index, %[[H:.+]]: index, %[[I:.+]]: index, %[[J:.+]]: index):
 // CHECK-DAG:       tensor.extract %[[SEG]][%[[I]]] : tensor<8xi32>
 // CHECK-DAG:       tensor.extract %[[SEG]][%[[J]]] : tensor<8xi32>
@@ -217,7 +219,7 @@ func.func @gathered_documents(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v
 // order reversed): the index is computed, then clamped into the table.
 // CHECK-LABEL: func.func @gathered_reversed(
 // CHECK-SAME:      %[[SEG:[a-zA-Z0-9_]+]]: tensor<8xi32>)
-// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {scale = 2.500000e-01 : f32} mask_mod {
+// CHECK:         attn.attention ins({{.*}}) outs({{.*}}) {causal, scale = 2.500000e-01 : f32} mask_mod {
 // CHECK:           arith.maxsi
 // CHECK:           arith.minsi
 // CHECK:           tensor.extract %[[SEG]][%{{.+}}] : tensor<8xi32>
