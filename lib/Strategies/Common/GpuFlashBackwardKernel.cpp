@@ -350,23 +350,8 @@ GpuBackwardEmitter::pairTerms(Value batch, Value head, Value row, Value key,
       x, p.scoreMod ? function_ref<std::pair<Value, Value>(Value)>(scoreMod)
                     : nullptr);
   if (p.maskMod && modFull) {
-    // A tile the mod allows completely keeps the rule alone.
-    Value rule = allowed ? allowed : arith::ConstantIntOp::create(b, loc, 1, 1);
-    allowed =
-        scf::IfOp::create(
-            b, loc, modFull,
-            [&](OpBuilder &nested, Location) {
-              scf::YieldOp::create(nested, loc, rule);
-            },
-            [&](OpBuilder &nested, Location) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(nested.getInsertionBlock(),
-                                  nested.getInsertionPoint());
-              scf::YieldOp::create(b, loc,
-                                   applyMaskMod(b, loc, p, rule, batch, head,
-                                                positions, &modBuffers));
-            })
-            .getResult(0);
+    allowed = applyMaskModUnlessFull(b, loc, p, allowed, modFull, batch, head,
+                                     positions, &modBuffers);
   } else if (p.maskMod) {
     Value rule = allowed;
     Value none = arith::ConstantIntOp::create(b, loc, 0, 1);

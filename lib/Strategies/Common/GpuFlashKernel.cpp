@@ -533,25 +533,9 @@ void GpuEmitter::emitAttentionKernel(Value qBuf, Value kBuf, Value vBuf,
                               p.scoreMod ? function_ref<Value(Value)>(scoreMod)
                                          : nullptr);
                           if (modFull) {
-                            Value rule =
-                                allowed ? allowed
-                                        : arith::ConstantIntOp::create(b, loc,
-                                                                       1, 1);
-                            allowed =
-                                scf::IfOp::create(
-                                    b, loc, modFull,
-                                    [&](OpBuilder &fb, Location fl) {
-                                      scf::YieldOp::create(fb, fl,
-                                                           ValueRange{rule});
-                                    },
-                                    [&](OpBuilder &mb, Location ml) {
-                                      scf::YieldOp::create(
-                                          mb, ml,
-                                          ValueRange{applyMaskMod(
-                                              mb, ml, p, rule, batch, head,
-                                              {row, key}, &modBuffers)});
-                                    })
-                                    .getResult(0);
+                            allowed = applyMaskModUnlessFull(
+                                b, loc, p, allowed, modFull, batch, head,
+                                {row, key}, &modBuffers);
                           } else if (p.maskMod) {
                             Value rule = allowed;
                             allowed = whereAllowed(

@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -288,4 +289,23 @@ Value mlir::attn::applyMaskMod(OpBuilder &b, Location loc,
           vector::BroadcastOp::create(b, loc, allowed.getType(), modAllowed);
   }
   return arith::AndIOp::create(b, loc, allowed, modAllowed);
+}
+
+Value mlir::attn::applyMaskModUnlessFull(
+    OpBuilder &b, Location loc, const AttentionProblem &p, Value allowed,
+    Value modFull, Value batch, Value head, ArrayRef<Value> positions,
+    const DenseMap<Value, Value> *buffers) {
+  Value rule = allowed ? allowed : arith::ConstantIntOp::create(b, loc, 1, 1);
+  return scf::IfOp::create(
+             b, loc, modFull,
+             [&](OpBuilder &nested, Location nestedLoc) {
+               scf::YieldOp::create(nested, nestedLoc, ValueRange{rule});
+             },
+             [&](OpBuilder &nested, Location nestedLoc) {
+               scf::YieldOp::create(
+                   nested, nestedLoc,
+                   ValueRange{applyMaskMod(nested, nestedLoc, p, rule, batch,
+                                           head, positions, buffers)});
+             })
+      .getResult(0);
 }

@@ -305,8 +305,7 @@ void LinearGpuBackwardEmitter::emitQueryKernel() {
                   [&](Value d) { store(fconst(0.0), dx, {d}); });
           // The direct keys' g_ij terms, each thread on its own entries.
           forLoop(stateEnd, end, idx(1), [&](Value j) {
-            auto [w, derivative] = pairWeight(keyElement(j));
-            (void)w;
+            Value derivative = pairWeight(keyElement(j)).second;
             Value g = fsub(
                 sumTo(dvDim,
                       [&](Value e) {
@@ -319,10 +318,10 @@ void LinearGpuBackwardEmitter::emitQueryKernel() {
           barrier();
           Type element = cast<MemRefType>(dq.getType()).getElementType();
           chainToRow([&](Value d, Value value) {
-            Value grad = fmul(value, fconst(p.scale));
+            Value dqd = fmul(value, fconst(p.scale));
             if (element != f32)
-              grad = arith::TruncFOp::create(b, loc, element, grad);
-            store(grad, dq, {batch, head, i, d});
+              dqd = arith::TruncFOp::create(b, loc, element, dqd);
+            store(dqd, dq, {batch, head, i, d});
           });
           barrier();
           scf::YieldOp::create(b, loc, ValueRange{absorbed});
@@ -367,7 +366,6 @@ void LinearGpuBackwardEmitter::emitKeyKernel() {
           }
           stageWithFeatures(kBuf, batch, kvHead, j, 1.0, raw, feat);
           Value e = minI(tid, idx(dvDim - 1));
-          Value vje = toF32(load(vBuf, {batch, kvHead, j, e}));
           // dV_je = phi(k_j) . B[:, e] + the direct rows' w_ij dO'_ie.
           Value dvje = sumTo(features, [&](Value f) {
             return fmul(load(feat, {f}), load(state, {bh, f, e}));
@@ -401,7 +399,6 @@ void LinearGpuBackwardEmitter::emitKeyKernel() {
             addPairGradient(g, derivative, x);
             return fadd(acc, fmul(w, gradOutputOver(i, e, z)));
           });
-          (void)vje;
           ifThen(cmpI(arith::CmpIPredicate::slt, tid, idx(dvDim)), [&] {
             store(dvje, partialV, {batch, head, j, tid});
           });

@@ -210,30 +210,26 @@ public:
     double tasks = knownOr(p.batch, 1) * p.headsKV;
     CostEstimate cost;
     if (target.kind == TargetDescription::Kind::GPU) {
-      // Every key and query costs F FMAs per thread, on a state column in
-      // global memory (a load and a store per FMA); causal queries weigh
-      // their `chunk` most recent keys directly (D FMAs per key).
+      // Counted per thread, times the blocks' threads. The forward: every
+      // key and query costs F FMAs, on a state column in global memory (a
+      // load and a store per FMA); causal queries weigh their `chunk` most
+      // recent keys directly (D FMAs per key). The backward: launch 1
+      // absorbs the keys and launch 2 the rows (2F each); per row or key a
+      // state product (2F), a gradient product over the thread's share of
+      // the features (2F Dv / threads) and D' (2 Dv); causal rows and keys
+      // weigh their `chunk` direct partners, each with a weight, its
+      // gradient and dV (about 4 (D + Dv)) and a share of dphi or dx.
       double blocks = knownOr(p.batch, 1) * p.headsQ;
       double threads = linearGpuThreads(p);
-      cost.flops = blocks * threads * (lk + lq) * 2.0 * linearGpuFeatures(p);
-      if (p.causal)
-        cost.flops += blocks * threads * lq *
-                      std::min<double>(config.chunk, lk) * 2.0 * p.headDim;
-      // The backward, per thread: launch 1 absorbs the keys and launch 2
-      // the rows (2F each); per row or key a state product (2F), a
-      // gradient product over the thread's share of the features (2F Dv /
-      // threads) and D' (2 Dv); causal rows and keys weigh their `chunk`
-      // direct partners, each with a weight, its gradient and dV (about
-      // 4 (D + Dv)) and a share of dphi or dx.
-      if (p.isBackward) {
-        double f = linearGpuFeatures(p), d = p.headDim, dv = p.valueDim;
-        double perThread =
-            (lk + lq) * (4.0 * f + 2.0 * f * dv / threads) + lq * 2.0 * dv;
-        if (p.causal)
-          perThread += (lq + lk) * std::min<double>(config.chunk, lk) *
-                       (4.0 * (d + dv) + 2.0 * std::max(f, d) / threads);
-        cost.flops = blocks * threads * perThread;
-      }
+      double f = linearGpuFeatures(p), d = p.headDim, dv = p.valueDim;
+      double direct = p.causal ? std::min<double>(config.chunk, lk) : 0.0;
+      double perThread =
+          p.isBackward
+              ? (lk + lq) * (4.0 * f + 2.0 * f * dv / threads) + lq * 2.0 * dv +
+                    (lq + lk) * direct *
+                        (4.0 * (d + dv) + 2.0 * std::max(f, d) / threads)
+              : (lk + lq) * 2.0 * f + lq * direct * 2.0 * d;
+      cost.flops = blocks * threads * perThread;
       cost.bytes = 4.0 * cost.flops;
       cost.parallelism = blocks * threads;
       cost.extraBytes = blocks * threads * linearGpuFeatures(p) * 4.0;

@@ -89,7 +89,8 @@ public:
     // Tasks are (batch, KV head, query block) triples; in the CPU backward
     // (batch, KV head) pairs, whose GQA group may be split among tasks,
     // and in the GPU backward thread blocks of block_q query rows of each
-    // query head (launch 3; launch 2 has as many of keys per KV head).
+    // query head (launch 3; launch 2 has one per block_q keys of each KV
+    // head).
     int64_t blocks = (lq + config.blockQ - 1) / config.blockQ;
     if (!p.isBackward)
       cost.parallelism = batch * p.headsKV * static_cast<double>(blocks);

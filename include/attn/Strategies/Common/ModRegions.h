@@ -77,6 +77,15 @@ Value applyMaskMod(OpBuilder &b, Location loc, const AttentionProblem &problem,
                    ArrayRef<Value> positions,
                    const DenseMap<Value, Value> *buffers = nullptr);
 
+/// applyMaskMod on scalars, except where the i1 `modFull` says that the
+/// mod allows every pair of the tile (ModTileClasses.h): there `allowed`
+/// alone (true when null), under an scf.if, so the mod is not evaluated.
+Value applyMaskModUnlessFull(OpBuilder &b, Location loc,
+                             const AttentionProblem &problem, Value allowed,
+                             Value modFull, Value batch, Value head,
+                             ArrayRef<Value> positions,
+                             const DenseMap<Value, Value> *buffers = nullptr);
+
 } // namespace mlir::attn
 
 #endif // ATTN_STRATEGIES_COMMON_MODREGIONS_H
